@@ -1,0 +1,46 @@
+"""Randomness: every random step in the package takes ``seed`` and normalizes it here.
+
+One helper, one convention (STYLE 11): ``seed`` is ``None``, an ``int`` or a
+``numpy.random.Generator``; nothing touches global random state.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+SeedLike = int | np.random.Generator | None
+
+
+def as_generator(seed: SeedLike) -> np.random.Generator:
+    """Return a ``numpy.random.Generator`` for ``seed``.
+
+    Parameters
+    ----------
+    seed : int, numpy.random.Generator or None
+        An int gives a fresh generator seeded with it; a generator is returned as is
+        (so a caller can thread one stream through several steps); None gives an
+        unpredictable generator.
+
+    Examples
+    --------
+    >>> as_generator(0).integers(10) == as_generator(0).integers(10)
+    True
+    """
+    if isinstance(seed, np.random.Generator):
+        return seed
+    if seed is None:
+        return np.random.default_rng()
+    if isinstance(seed, numbers.Integral) and not isinstance(seed, bool):
+        if seed < 0:
+            raise ValueError(f"seed must be a non-negative int, got {seed}")
+        return np.random.default_rng(int(seed))
+    raise TypeError(
+        f"seed must be an int, a numpy.random.Generator or None, got {type(seed).__name__}"
+    )
+
+
+def child_seed(rng: np.random.Generator) -> int:
+    """Draw an int seed from ``rng`` for a library that wants an int (torch, SALib, scipy)."""
+    return int(rng.integers(0, 2**31 - 1))

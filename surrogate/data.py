@@ -1,0 +1,269 @@
+"""Transfer sets: the fourth stage (... teacher -> **transfer set** -> models ...).
+
+A :class:`TransferSet` holds what the teacher produced for a design: the inputs ``X``, the outputs
+``Y`` (NaN where a run failed), each run's ``status`` (``"ok"``, ``"failed"`` or ``"timeout"``),
+its ``error`` message and its wall ``seconds``. It is validated when built and never changes
+afterwards; selections return new sets.
+
+On disk a transfer set is a directory with ``runs.parquet`` (columns ``x.<parameter>``,
+``y.<output>``, ``status``, ``error``, ``seconds``) and ``meta.json`` (schema version, space,
+outputs, simulator name, package versions).
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from surrogate.space import Space, as_space
+
+__all__ = ["TransferSet", "STATUSES", "SCHEMA"]
+
+STATUSES = ("ok", "failed", "timeout")
+SCHEMA = "surrogate.transferset/1"
+
+
+def package_versions() -> dict[str, str]:
+    """Versions recorded in files we write."""
+    import importlib.metadata as md
+
+    versions = {"python": platform.python_version()}
+    for dist in ("surrogate-discovery", "numpy", "pandas", "scipy", "torch", "gpytorch"):
+        try:
+            versions[dist] = md.version(dist)
+        except md.PackageNotFoundError:
+            pass
+    return versions
+
+
+class TransferSet:
+    """A design, the teacher's outputs for it, and the status of every run.
+
+    Parameters
+    ----------
+    space : Space
+    outputs : sequence of str
+    X : DataFrame or array
+        The design (validated against ``space``).
+    Y : DataFrame or array, shape (n, m)
+        Outputs; forced to NaN on rows whose status is not ``"ok"``.
+    status : sequence of {"ok", "failed", "timeout"}, optional
+        Defaults to ``"ok"`` where every output is finite, else ``"failed"``.
+    error : sequence of str, optional
+    seconds : sequence of float, optional
+    simulator : str, optional
+        Name of the teacher that produced it.
+
+    Examples
+    --------
+    >>> from surrogate.space import Real, Space
+    >>> ts = TransferSet(Space([Real("x", 0, 1)]), ["y"], [[0.1], [0.2]], [[1.0], [np.nan]])
+    >>> ts.status.tolist(), len(ts.valid())
+    (['ok', 'failed'], 1)
+    """
+
+    def __init__(
+        self,
+        space: Space,
+        outputs: Sequence[str],
+        X: Any,
+        Y: Any,
+        status: Sequence[str] | None = None,
+        error: Sequence[str] | None = None,
+        seconds: Sequence[float] | None = None,
+        simulator: str | None = None,
+    ) -> None:
+        self._space = as_space(space)
+        self._outputs = tuple(outputs)
+        X = self._space.validate(X) if len(X) else self._space.from_unit(np.empty((0, len(space))))
+        Y = self._as_outputs(Y, len(X))
+        n = len(X)
+        if status is None:
+            status = np.where(np.isfinite(Y.to_numpy()).all(axis=1), "ok", "failed")
+        status = pd.Series(np.asarray(status, dtype=object), name="status")
+        if len(status) != n:
+            raise ValueError(f"status has {len(status)} entries for {n} runs")
+        unknown = sorted(set(status) - set(STATUSES))
+        if unknown:
+            raise ValueError(f"unknown status value(s) {unknown}; allowed: {list(STATUSES)}")
+        error = pd.Series([""] * n if error is None else [str(e) for e in error],
+                          name="error", dtype=object)
+        seconds = pd.Series(np.full(n, np.nan) if seconds is None else np.asarray(seconds, float),
+                            name="seconds")
+        if len(error) != n or len(seconds) != n:
+            raise ValueError(f"error and seconds need {n} entries")
+        ok = (status == "ok").to_numpy()
+        finite = np.isfinite(Y.to_numpy()).all(axis=1)
+        if (ok & ~finite).any():
+            first = int(np.flatnonzero(ok & ~finite)[0])
+            raise ValueError(f"run {first} has status 'ok' but non-finite outputs")
+        Y.loc[~ok, :] = np.nan
+        self._X, self._Y = X, Y
+        self._status, self._error, self._seconds = status, error, seconds
+        self.simulator = simulator
+
+    def _as_outputs(self, Y: Any, n: int) -> pd.DataFrame:
+        names = list(self._outputs)
+        if isinstance(Y, pd.DataFrame):
+            missing = [o for o in names if o not in Y.columns]
+            if missing:
+                raise ValueError(f"Y has no column(s) {missing}; outputs are {names}")
+            values = Y.loc[:, names].to_numpy(dtype=float)
+        else:
+            values = np.asarray(Y, dtype=float)
+            if values.ndim == 1 and len(names) == 1:
+                values = values[:, None]
+        if values.shape != (n, len(names)):
+            raise ValueError(f"Y must have shape ({n}, {len(names)}), got {values.shape}")
+        return pd.DataFrame(values.copy(), columns=names)
+
+    # -- read-only views -----------------------------------------------------------------------
+    @property
+    def space(self) -> Space:
+        return self._space
+
+    @property
+    def outputs(self) -> list[str]:
+        return list(self._outputs)
+
+    @property
+    def X(self) -> pd.DataFrame:
+        return self._X.copy()
+
+    @property
+    def Y(self) -> pd.DataFrame:
+        return self._Y.copy()
+
+    @property
+    def status(self) -> pd.Series:
+        return self._status.copy()
+
+    @property
+    def error(self) -> pd.Series:
+        return self._error.copy()
+
+    @property
+    def seconds(self) -> pd.Series:
+        return self._seconds.copy()
+
+    @property
+    def ok(self) -> np.ndarray:
+        """Boolean mask of the runs that succeeded."""
+        return (self._status == "ok").to_numpy()
+
+    def __len__(self) -> int:
+        return len(self._X)
+
+    def __repr__(self) -> str:
+        counts = self._status.value_counts().to_dict()
+        parts = ", ".join(f"{counts.get(s, 0)} {s}" for s in STATUSES if counts.get(s))
+        return (f"TransferSet({len(self)} runs: {parts or 'none'}; parameters {self._space.names}; "
+                f"outputs {list(self._outputs)})")
+
+    def select(self, mask: Any) -> TransferSet:
+        """A new transfer set with the runs where ``mask`` is true (or at the given indices)."""
+        index = np.asarray(mask)
+        if index.dtype == bool:
+            index = np.flatnonzero(index)
+        return TransferSet(
+            self._space, self._outputs, self._X.iloc[index], self._Y.iloc[index],
+            self._status.iloc[index].tolist(), self._error.iloc[index].tolist(),
+            self._seconds.iloc[index].to_numpy(), self.simulator,
+        )
+
+    def valid(self) -> TransferSet:
+        """The runs that succeeded."""
+        return self.select(self.ok)
+
+    def to_frame(self) -> pd.DataFrame:
+        """One flat DataFrame: parameters, outputs, status, error, seconds."""
+        frame = pd.concat([self._X, self._Y.add_prefix("")], axis=1)
+        frame.columns = [f"x.{c}" for c in self._X.columns] + [f"y.{c}" for c in self._Y.columns]
+        frame["status"] = self._status.to_numpy()
+        frame["error"] = self._error.to_numpy()
+        frame["seconds"] = self._seconds.to_numpy()
+        return frame
+
+    # -- persistence ---------------------------------------------------------------------------
+    def meta(self) -> dict[str, Any]:
+        return {
+            "schema": SCHEMA,
+            "space": self._space.to_dict(),
+            "outputs": list(self._outputs),
+            "simulator": self.simulator,
+            "n_runs": len(self),
+            "versions": package_versions(),
+        }
+
+    def save(self, path: str | Path) -> Path:
+        """Write ``runs.parquet`` and ``meta.json`` into directory ``path`` (created if needed)."""
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        tmp = path / "runs.parquet.tmp"
+        self.to_frame().to_parquet(tmp, index=False)
+        tmp.replace(path / "runs.parquet")  # atomic: never a half-written runs.parquet
+        write_json(path / "meta.json", self.meta())
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path) -> TransferSet:
+        """Read a transfer set written by :meth:`save` (or a finished run's checkpoint)."""
+        path = Path(path)
+        meta = read_meta(path, SCHEMA)
+        space = Space.from_dict(meta["space"])
+        if not (path / "runs.parquet").exists():
+            from surrogate.execute._checkpoint import load_partial
+
+            return load_partial(path)
+        frame = pd.read_parquet(path / "runs.parquet")
+        outputs = meta["outputs"]
+        X = frame[[f"x.{n}" for n in space.names]].set_axis(space.names, axis=1)
+        Y = frame[[f"y.{o}" for o in outputs]].set_axis(outputs, axis=1)
+        return cls(space, outputs, X, Y, frame["status"].tolist(), frame["error"].tolist(),
+                   frame["seconds"].to_numpy(), meta.get("simulator"))
+
+    @classmethod
+    def concat(cls, sets: Sequence[TransferSet]) -> TransferSet:
+        """Stack transfer sets of the same space and outputs."""
+        sets = list(sets)
+        if not sets:
+            raise ValueError("concat needs at least one TransferSet")
+        first = sets[0]
+        for other in sets[1:]:
+            if other.space != first.space or other.outputs != first.outputs:
+                raise ValueError("can only concat transfer sets with the same space and outputs")
+        names = {s.simulator for s in sets}
+        return cls(
+            first.space, first.outputs,
+            pd.concat([s._X for s in sets], ignore_index=True),
+            pd.concat([s._Y for s in sets], ignore_index=True),
+            pd.concat([s._status for s in sets]).tolist(),
+            pd.concat([s._error for s in sets]).tolist(),
+            np.concatenate([s._seconds.to_numpy() for s in sets]),
+            names.pop() if len(names) == 1 else None,
+        )
+
+
+def write_json(path: Path, data: dict[str, Any]) -> None:
+    """Write JSON atomically (temporary file, then rename)."""
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(data, indent=2, default=str) + "\n")
+    tmp.replace(path)
+
+
+def read_meta(path: Path, schema: str) -> dict[str, Any]:
+    """Read ``meta.json`` from ``path`` and check its schema."""
+    file = Path(path) / "meta.json"
+    if not file.exists():
+        raise FileNotFoundError(f"{path} holds no meta.json: not a saved transfer set")
+    meta = json.loads(file.read_text())
+    found = meta.get("schema")
+    if found != schema:
+        raise ValueError(f"{file}: schema {found!r} is not supported (expected {schema!r})")
+    return meta

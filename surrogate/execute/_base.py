@@ -1,0 +1,76 @@
+"""The executor protocol: where runs execute. Serial is the default and the reference."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import pandas as pd
+
+from surrogate.execute._evaluate import RunRecord
+from surrogate.teacher import Simulator
+
+
+class Executor:
+    """Base class of executors: evaluate design rows of a simulator, yielding records as runs finish.
+
+    Executors are context managers; leaving the ``with`` block releases their workers.
+
+    Subclassing
+    -----------
+    Implement ``_evaluate(simulator, rows, points, timeout) -> Iterator[RunRecord]`` yielding
+    exactly one record per row, in any order, and never raising for a failing run; override
+    ``close`` to release resources. The public :meth:`evaluate` validates and converts inputs.
+    """
+
+    def __enter__(self) -> Executor:
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Release workers (a no-op for the serial executor)."""
+
+    def evaluate(
+        self,
+        simulator: Simulator,
+        design: pd.DataFrame,
+        rows: Sequence[int] | None = None,
+        *,
+        timeout: float | None = None,
+    ) -> Iterator[RunRecord]:
+        """Evaluate ``design`` (validated, in the simulator's space) at ``rows`` (default: all)."""
+        if not isinstance(simulator, Simulator):
+            raise TypeError(f"expected a surrogate.Simulator, got {type(simulator).__name__}")
+        if rows is None:
+            rows = range(len(design))
+        rows = [int(r) for r in rows]
+        if not rows:
+            return iter(())
+        points = design.iloc[rows].to_dict("records")
+        return self._evaluate(simulator, rows, points, timeout)
+
+    def _evaluate(
+        self,
+        simulator: Simulator,
+        rows: list[int],
+        points: list[dict[str, Any]],
+        timeout: float | None,
+    ) -> Iterator[RunRecord]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    @property
+    def n_workers(self) -> int:
+        """How many runs can execute at once (batch sizes for optimization use it)."""
+        return 1
+
+
+def chunked(items: Sequence[Any], size: int) -> list[Sequence[Any]]:
+    """Split ``items`` into consecutive chunks of at most ``size``."""
+    return [items[i:i + size] for i in range(0, len(items), size)]
+
+
+def default_chunksize(n_runs: int, n_workers: int, cap: int = 256) -> int:
+    """Chunks small enough to balance load (about 8 per worker), large enough to amortize I/O."""
+    return max(1, min(cap, -(-n_runs // (8 * n_workers))))

@@ -1,0 +1,125 @@
+"""The campaign runner: design -> executor -> checkpoint -> transfer set, with retries and progress."""
+
+from __future__ import annotations
+
+import numbers
+import os
+import sys
+from typing import Any
+
+import numpy as np
+
+from surrogate.data import TransferSet
+from surrogate.execute._base import Executor
+from surrogate.execute._checkpoint import Checkpoint
+from surrogate.execute._dask import DaskExecutor
+from surrogate.execute._evaluate import RunRecord
+from surrogate.execute._process import ProcessExecutor
+from surrogate.execute._serial import SerialExecutor
+from surrogate.teacher import Simulator
+
+EXECUTORS = ("serial", "processes", "dask")
+
+
+def resolve_executor(executor: Any, n_workers: int | None = None,
+                     address: Any = None) -> tuple[Executor, bool]:
+    """An Executor for ``executor`` and whether the caller owns (must close) it."""
+    if isinstance(executor, Executor):
+        return executor, False
+    if executor == "serial":
+        return SerialExecutor(), True
+    if executor == "processes":
+        return ProcessExecutor(n_workers), True
+    if executor == "dask":
+        if address is None:
+            raise ValueError('executor="dask" needs address= (a scheduler address such as '
+                             '"tcp://127.0.0.1:8786" or a distributed.Client)')
+        return DaskExecutor(address), True
+    raise ValueError(f"executor must be one of {list(EXECUTORS)} or an Executor instance, "
+                     f"got {executor!r}")
+
+
+def _check_options(timeout: Any, retries: Any) -> None:
+    if timeout is not None:
+        if not isinstance(timeout, numbers.Real) or isinstance(timeout, bool) or not timeout > 0:
+            raise ValueError(f"timeout must be a positive number of seconds or None, got {timeout!r}")
+    if isinstance(retries, bool) or not isinstance(retries, numbers.Integral) or retries < 0:
+        raise ValueError(f"retries must be an int >= 0, got {retries!r}")
+
+
+def show_progress(progress: bool | None) -> bool:
+    """The default: a bar only on a terminal, never under CI."""
+    if progress is None:
+        return sys.stderr.isatty() and not os.environ.get("CI")
+    return bool(progress)
+
+
+def run_campaign(
+    simulator: Simulator,
+    X: Any,
+    *,
+    executor: Any = "serial",
+    n_workers: int | None = None,
+    timeout: float | None = None,
+    retries: int = 0,
+    checkpoint: Any = None,
+    progress: bool | None = None,
+    address: Any = None,
+) -> TransferSet:
+    """Run ``simulator`` on design ``X``; see :meth:`surrogate.Simulator.run`."""
+    _check_options(timeout, retries)
+    design = simulator.space.validate(X)
+    if len(design) == 0:
+        raise ValueError("the design is empty: nothing to run")
+    n, m = len(design), len(simulator.outputs)
+    values = np.full((n, m), np.nan)
+    status = np.full(n, "", dtype=object)
+    errors = np.full(n, "", dtype=object)
+    seconds = np.full(n, np.nan)
+
+    def store(record: RunRecord) -> None:
+        status[record.row] = record.status
+        errors[record.row] = record.error
+        seconds[record.row] = record.seconds
+        if record.values is not None:
+            values[record.row] = record.values
+
+    journal = Checkpoint(checkpoint, simulator, design) if checkpoint is not None else None
+    if journal is not None:
+        for record in journal.records.values():
+            store(record)
+    pending = [i for i in range(n) if not status[i]]
+    runner, owned = resolve_executor(executor, n_workers, address) if pending else (None, False)
+    bar = None
+    if pending and show_progress(progress):
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=n, initial=n - len(pending), desc=simulator.name, unit="run")
+    try:
+        for attempt in range(retries + 1):
+            if not pending:
+                break
+            last = attempt == retries
+            again = []
+            for record in runner.evaluate(simulator, design, pending, timeout=timeout):
+                if record.status != "ok" and not last:
+                    again.append(record.row)
+                    continue
+                store(record)
+                if journal is not None:
+                    journal.append(record)
+                if bar is not None:
+                    bar.update(1)
+            pending = sorted(again)
+    finally:
+        if owned and runner is not None:
+            runner.close()
+        if bar is not None:
+            bar.close()
+        if journal is not None:
+            journal.close()
+    result = TransferSet(simulator.space, simulator.outputs, design, values, status.tolist(),
+                         errors.tolist(), seconds, simulator.name)
+    if journal is not None:
+        journal.finish(result)
+    return result

@@ -1,0 +1,128 @@
+"""Dask executor: runs on a ``distributed`` cluster when one machine is not enough.
+
+Chunks of runs become Dask tasks. A task whose worker dies is retried by Dask itself; when Dask
+gives up (``KilledWorker``) the chunk is split into single runs, and a single run is tried up to
+``_SINGLE_TRIES`` times, so that only the run that kills its worker is marked failed (a run queued
+on a dying worker is failed by Dask too, though innocent). Timeouts inside Dask's worker threads abandon an overrunning run (Python
+cannot stop a thread); use the process executor where a hung run must be killed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from surrogate.execute._base import Executor, chunked, default_chunksize
+from surrogate.execute._evaluate import RunRecord, evaluate_chunk
+from surrogate.teacher import Simulator, describe_exception
+
+_SINGLE_TRIES = 3
+
+
+def _run_chunk(simulator: Simulator, rows: list[int], points: list[dict[str, Any]],
+               timeout: float | None) -> list[RunRecord]:
+    from surrogate.execute._process import limit_threads
+
+    limit_threads()
+    return list(evaluate_chunk(simulator, rows, points, timeout))
+
+
+class DaskExecutor(Executor):
+    """Run simulations on a Dask ``distributed`` cluster.
+
+    Parameters
+    ----------
+    address_or_client : str or distributed.Client
+        A scheduler address such as ``"tcp://127.0.0.1:8786"`` (a client is opened and closed
+        with the executor) or an existing client (left open).
+    chunksize : int, optional
+        Runs per Dask task (default: about 8 tasks per worker thread, at most 256).
+
+    Notes
+    -----
+    The simulator is pickled (cloudpickle) and sent to the workers, and ``surrogate`` must be
+    importable there.
+    """
+
+    def __init__(self, address_or_client: Any, *, chunksize: int | None = None) -> None:
+        try:
+            from distributed import Client
+        except ImportError as exc:  # pragma: no cover - depends on the install
+            raise ImportError(
+                "the Dask executor needs the 'dask' extra: pip install 'surrogate-discovery[dask]'"
+            ) from exc
+        if isinstance(address_or_client, Client):
+            self._client, self._owned = address_or_client, False
+        elif isinstance(address_or_client, str):
+            self._client, self._owned = Client(address_or_client), True
+        else:
+            raise TypeError(
+                "DaskExecutor needs a scheduler address (str) or a distributed.Client, got "
+                f"{type(address_or_client).__name__}"
+            )
+        if chunksize is not None and (not isinstance(chunksize, int) or chunksize < 1):
+            raise ValueError(f"chunksize must be a positive int, got {chunksize!r}")
+        self._chunksize = chunksize
+
+    @property
+    def client(self) -> Any:
+        return self._client
+
+    @property
+    def n_workers(self) -> int:
+        threads = self._client.nthreads()
+        return max(1, sum(threads.values()))
+
+    def close(self) -> None:
+        if self._owned:
+            self._client.close()
+
+    def _evaluate(
+        self, simulator: Simulator, rows: list[int], points: list[dict[str, Any]],
+        timeout: float | None,
+    ) -> Iterator[RunRecord]:
+        from distributed import as_completed
+
+        size = self._chunksize or default_chunksize(len(rows), self.n_workers)
+        # the simulator travels with each task: scattered data dies with its worker
+        chunks: dict[Any, tuple[list[int], list[dict[str, Any]], int]] = {}
+
+        def submit(chunk_rows: list[int], chunk_points: list[dict[str, Any]],
+                   tries: int = 0) -> Any:
+            future = self._client.submit(_run_chunk, simulator, chunk_rows, chunk_points, timeout,
+                                         pure=False)
+            chunks[future] = (chunk_rows, chunk_points, tries)
+            return future
+
+        futures = [submit(list(r), list(p)) for r, p in
+                   zip(chunked(rows, size), chunked(points, size), strict=True)]
+        pending = as_completed(futures)
+        try:
+            for future in pending:
+                chunk_rows, chunk_points, tries = chunks.pop(future)
+                if future.status == "finished":
+                    yield from future.result()
+                    continue
+                error = _failure(future)
+                if len(chunk_rows) > 1:  # isolate the run that brought its worker down
+                    for row, point in zip(chunk_rows, chunk_points, strict=True):
+                        pending.add(submit([row], [point]))
+                    continue
+                if tries + 1 < _SINGLE_TRIES:
+                    pending.add(submit(chunk_rows, chunk_points, tries + 1))
+                    continue
+                yield RunRecord(chunk_rows[0], "failed", None,
+                                f"Dask task failed: {describe_exception(error)}", float("nan"))
+        finally:
+            for future in list(chunks):
+                future.cancel()
+
+
+def _failure(future: Any) -> BaseException:
+    """The exception of a failed or cancelled future."""
+    if future.status == "cancelled":
+        return RuntimeError("task cancelled (its worker was lost)")
+    try:
+        return future.exception()
+    except Exception as exc:  # noqa: BLE001 - the future may be gone with its worker
+        return exc

@@ -1,0 +1,156 @@
+"""Evaluating runs where they execute: one chunk of design rows, failures captured per run.
+
+Every executor ships chunks of ``(row, point)`` pairs to wherever it runs them and calls
+:func:`evaluate_chunk` there; the records it yields are what the campaign runner stores.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, NamedTuple
+
+import pandas as pd
+
+from surrogate.teacher import Simulator, describe_exception
+
+__all__ = ["RunRecord", "RunTimeout", "evaluate_chunk", "deadline"]
+
+
+class RunRecord(NamedTuple):
+    """The outcome of one run: design row, status, outputs (None unless ok), message, seconds."""
+
+    row: int
+    status: str
+    values: tuple[float, ...] | None
+    error: str
+    seconds: float
+
+
+class RunTimeout(BaseException):
+    """Raised inside a run that exceeded its time limit.
+
+    A ``BaseException`` so that a simulation's own ``except Exception`` cannot swallow it.
+    """
+
+
+def _on_alarm(signum: int, frame: Any) -> None:
+    raise RunTimeout()
+
+
+def _alarm_usable() -> bool:
+    return hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+
+
+@contextmanager
+def deadline(uses_alarm: bool) -> Iterator[None]:
+    """Install the SIGALRM handler for the duration of a chunk (main thread only)."""
+    if not uses_alarm:
+        yield
+        return
+    previous = signal.signal(signal.SIGALRM, _on_alarm)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def call_with_timeout(func: Callable[[], Any], timeout: float | None, uses_alarm: bool) -> Any:
+    """Call ``func()``; raise :class:`RunTimeout` after ``timeout`` seconds.
+
+    In the main thread a SIGALRM interrupts the run. Elsewhere (Dask worker threads) the run
+    goes on in a daemon thread that is abandoned when it overruns: Python cannot stop a thread.
+    """
+    if timeout is None:
+        return func()
+    if uses_alarm:
+        signal.setitimer(signal.ITIMER_REAL, timeout)
+        try:
+            return func()
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+    box: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            box["value"] = func()
+        except BaseException as exc:  # noqa: BLE001 - handed back to the caller
+            box["error"] = exc
+
+    thread = threading.Thread(target=target, daemon=True, name="surrogate-run")
+    thread.start()
+    thread.join(timeout)
+    if thread.is_alive():
+        raise RunTimeout()
+    if "error" in box:
+        raise box["error"]
+    return box["value"]
+
+
+def evaluate_chunk(
+    simulator: Simulator,
+    rows: Sequence[int],
+    points: Sequence[dict[str, Any]],
+    timeout: float | None = None,
+    on_start: Callable[[int], None] | None = None,
+) -> Iterator[RunRecord]:
+    """Evaluate ``points`` (design rows ``rows``) and yield one :class:`RunRecord` per run.
+
+    ``on_start(position)`` is called before each run of a scalar simulator (the process
+    executor uses it to know which run is in flight if its worker dies).
+    """
+    uses_alarm = timeout is not None and _alarm_usable()
+    with deadline(uses_alarm):
+        if simulator.vectorized:
+            yield from _evaluate_batch(simulator, rows, points, timeout, uses_alarm)
+            return
+        clock = time.perf_counter
+        evaluate = simulator.evaluate_point
+        for position, (row, point) in enumerate(zip(rows, points, strict=True)):
+            if on_start is not None:
+                on_start(position)
+            start = clock()
+            try:
+                if timeout is None:
+                    values = evaluate(point)
+                else:
+                    values = call_with_timeout(lambda p=point: evaluate(p), timeout, uses_alarm)
+            except RunTimeout:
+                yield RunRecord(row, "timeout", None, f"run exceeded the timeout of {timeout} s",
+                                clock() - start)
+            except Exception as exc:  # noqa: BLE001 - any failure of user code is recorded
+                yield RunRecord(row, "failed", None, describe_exception(exc), clock() - start)
+            else:
+                yield RunRecord(row, "ok", values, "", clock() - start)
+
+
+def _evaluate_batch(
+    simulator: Simulator,
+    rows: Sequence[int],
+    points: Sequence[dict[str, Any]],
+    timeout: float | None,
+    uses_alarm: bool,
+) -> Iterator[RunRecord]:
+    frame = pd.DataFrame(list(points), columns=simulator.space.names)
+    start = time.perf_counter()
+    limit = None if timeout is None else timeout * len(rows)
+    try:
+        values, errors = call_with_timeout(
+            lambda: simulator.evaluate_design(frame), limit, uses_alarm
+        )
+    except RunTimeout:
+        each = (time.perf_counter() - start) / len(rows)
+        for row in rows:
+            yield RunRecord(row, "timeout", None,
+                            f"batch exceeded the timeout of {timeout} s per run", each)
+        return
+    each = (time.perf_counter() - start) / len(rows)
+    for row, vals, err in zip(rows, values, errors, strict=True):
+        if err:
+            yield RunRecord(row, "failed", None, err, each)
+        else:
+            yield RunRecord(row, "ok", tuple(float(v) for v in vals), "", each)

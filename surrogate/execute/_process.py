@@ -1,0 +1,255 @@
+"""Process executor: a pool of local worker processes that survives its workers dying.
+
+Why not ``concurrent.futures.ProcessPoolExecutor``: one worker killed (SIGKILL, segfault, out of
+memory) breaks that whole pool, and it cannot stop a run that hangs. Here each worker serves chunks
+of runs over a pipe and publishes, in shared memory, which run of its chunk is in flight and since
+when. When a worker dies, only that run is marked failed; the rest of its chunk goes back in the
+queue and a fresh worker takes its place. A run that outlives its timeout is interrupted inside the
+worker (SIGALRM); if the worker does not answer, it is killed and replaced.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import signal
+import sys
+import time
+from collections import deque
+from collections.abc import Iterator
+from multiprocessing.connection import Connection, wait
+from typing import Any
+
+from surrogate.execute._base import Executor, chunked, default_chunksize
+from surrogate.execute._evaluate import RunRecord, evaluate_chunk
+from surrogate.teacher import Simulator
+
+# Workers send finished runs at least every _FLUSH_SECONDS, and at once after any run that took
+# _SLOW_RUN_SECONDS or more: a worker that dies loses at most a few milliseconds of cheap runs
+# (they are run again), never an expensive one.
+_FLUSH_SECONDS = 0.02
+_SLOW_RUN_SECONDS = 0.001
+_POLL_SECONDS = 0.05
+
+
+def limit_threads() -> None:
+    """Single-threaded numerics in worker processes: n workers must not start n x cores threads."""
+    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        os.environ[var] = "1"
+    try:
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(1)
+    except Exception:  # noqa: BLE001 - best effort
+        pass
+    if "torch" in sys.modules:
+        sys.modules["torch"].set_num_threads(1)
+
+
+def _worker_main(simulator: Simulator, conn: Connection, state: Any) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the driver's to handle
+    limit_threads()
+
+    def on_start(position: int) -> None:
+        state[0] = position
+        state[1] = time.time()
+
+    while True:
+        try:
+            task = conn.recv()
+        except (EOFError, OSError):
+            return
+        if task is None:
+            return
+        rows, points, timeout = task
+        buffer: list[RunRecord] = []
+        last_flush = time.monotonic()
+        for record in evaluate_chunk(simulator, rows, points, timeout, on_start):
+            buffer.append(record)
+            now = time.monotonic()
+            if now - last_flush >= _FLUSH_SECONDS or record.seconds >= _SLOW_RUN_SECONDS:
+                conn.send(("runs", buffer))
+                buffer, last_flush = [], now
+        conn.send(("done", buffer))
+
+
+class _Worker:
+    def __init__(self, ctx: Any, simulator: Simulator) -> None:
+        self.state = ctx.Array("d", 2, lock=False)  # [position in chunk, start time]
+        self.conn, child = ctx.Pipe(duplex=True)
+        self.process = ctx.Process(target=_worker_main, args=(simulator, child, self.state),
+                                   daemon=True, name="surrogate-worker")
+        self.process.start()
+        child.close()
+        self.rows: list[int] = []
+        self.points: list[dict[str, Any]] = []
+        self.reported = 0
+
+    @property
+    def busy(self) -> bool:
+        return bool(self.rows)
+
+    def assign(self, rows: list[int], points: list[dict[str, Any]], timeout: float | None) -> None:
+        self.rows, self.points, self.reported = list(rows), list(points), 0
+        self.state[0], self.state[1] = 0.0, time.time()
+        self.conn.send((self.rows, self.points, timeout))
+
+    def kill(self) -> None:
+        if self.process.is_alive():
+            self.process.kill()
+        self.process.join(1.0)
+        self.conn.close()
+
+
+class ProcessExecutor(Executor):
+    """Run simulations on a pool of local worker processes.
+
+    Parameters
+    ----------
+    n_workers : int, optional
+        Number of worker processes (default: the number of CPUs).
+    start_method : {"fork", "spawn", "forkserver"}, optional
+        Default ``"fork"`` where available (no pickling of the simulator; fast start), else
+        ``"spawn"``. With ``"spawn"``/``"forkserver"`` the simulator must be picklable.
+    chunksize : int, optional
+        Runs sent to a worker at once (default: about 8 chunks per worker, at most 256).
+
+    Notes
+    -----
+    Workers are started on first use and kept for later calls with the same simulator; leave a
+    ``with`` block or call :meth:`close` to stop them. Workers run single-threaded numerics.
+
+    Examples
+    --------
+    >>> with ProcessExecutor(2) as pool:  # doctest: +SKIP
+    ...     ts = sim.run(design, executor=pool)
+    """
+
+    def __init__(self, n_workers: int | None = None, *, start_method: str | None = None,
+                 chunksize: int | None = None) -> None:
+        if n_workers is None:
+            n_workers = os.cpu_count() or 1
+        if isinstance(n_workers, bool) or not isinstance(n_workers, int) or n_workers < 1:
+            raise ValueError(f"n_workers must be a positive int, got {n_workers!r}")
+        methods = mp.get_all_start_methods()
+        if start_method is None:
+            start_method = "fork" if "fork" in methods else "spawn"
+        if start_method not in methods:
+            raise ValueError(f"start_method must be one of {methods}, got {start_method!r}")
+        if chunksize is not None and (not isinstance(chunksize, int) or chunksize < 1):
+            raise ValueError(f"chunksize must be a positive int, got {chunksize!r}")
+        self._n_workers = n_workers
+        self._ctx = mp.get_context(start_method)
+        self._chunksize = chunksize
+        self._workers: list[_Worker] = []
+        self._simulator: Simulator | None = None
+
+    @property
+    def n_workers(self) -> int:
+        return self._n_workers
+
+    def close(self) -> None:
+        """Stop the workers (they finish nothing further)."""
+        for worker in self._workers:
+            try:
+                worker.conn.send(None)
+            except (OSError, BrokenPipeError):
+                pass
+        for worker in self._workers:
+            worker.process.join(2.0)
+            worker.kill()
+        self._workers = []
+        self._simulator = None
+
+    def __del__(self) -> None:  # pragma: no cover - best effort at interpreter exit
+        try:
+            self.close()
+        except Exception:  # noqa: BLE001
+            pass
+
+    def _start_workers(self, simulator: Simulator) -> None:
+        if self._simulator is not simulator:
+            self.close()
+            self._simulator = simulator
+        self._workers = [w for w in self._workers if w.process.is_alive()]
+        while len(self._workers) < self._n_workers:
+            self._workers.append(_Worker(self._ctx, simulator))
+
+    def _evaluate(
+        self, simulator: Simulator, rows: list[int], points: list[dict[str, Any]],
+        timeout: float | None,
+    ) -> Iterator[RunRecord]:
+        size = self._chunksize or default_chunksize(len(rows), self._n_workers)
+        queue = deque(zip(chunked(rows, size), chunked(points, size), strict=True))
+        self._start_workers(simulator)
+        finished = False
+        try:
+            while queue or any(w.busy for w in self._workers):
+                for worker in self._workers:
+                    if queue and not worker.busy:
+                        worker.assign(*queue.popleft(), timeout)
+                yield from self._collect(simulator, queue, timeout)
+            finished = True
+        finally:
+            if not finished:  # the caller stopped early or failed: workers are mid-chunk
+                for worker in self._workers:
+                    worker.kill()
+                self._workers = []
+
+    def _collect(self, simulator: Simulator, queue: deque[Any],
+                 timeout: float | None) -> Iterator[RunRecord]:
+        busy = [w for w in self._workers if w.busy]
+        handles: list[Any] = [w.conn for w in busy] + [w.process.sentinel for w in busy]
+        ready = set(wait(handles, timeout=_POLL_SECONDS))
+        for worker in busy:
+            if worker.conn in ready or worker.process.sentinel in ready:
+                yield from self._drain(worker)
+            if not worker.busy:
+                continue
+            if not worker.process.is_alive():
+                yield from self._replace(worker, simulator, queue, "failed",
+                                         f"worker process died ({_exit_reason(worker.process)})")
+            elif timeout is not None and time.time() - worker.state[1] > _hard_limit(timeout):
+                yield from self._replace(worker, simulator, queue, "timeout",
+                                         f"run exceeded the timeout of {timeout} s "
+                                         "(worker did not respond and was killed)")
+
+    def _drain(self, worker: _Worker) -> Iterator[RunRecord]:
+        try:
+            while worker.busy and worker.conn.poll():
+                kind, records = worker.conn.recv()
+                worker.reported += len(records)
+                yield from records
+                if kind == "done":
+                    worker.rows, worker.points = [], []
+        except (EOFError, OSError):
+            return  # the worker died; _collect notices
+
+    def _replace(self, worker: _Worker, simulator: Simulator, queue: deque[Any], status: str,
+                 message: str) -> Iterator[RunRecord]:
+        """Blame the run in flight, requeue the rest of the chunk, start a fresh worker."""
+        worker.kill()
+        in_flight = min(max(int(worker.state[0]), worker.reported), len(worker.rows) - 1)
+        elapsed = time.time() - worker.state[1]
+        # runs finished but not yet sent before in_flight, and every run after it, go back
+        rest = list(range(worker.reported, in_flight)) + list(range(in_flight + 1, len(worker.rows)))
+        if rest:
+            queue.appendleft(([worker.rows[i] for i in rest], [worker.points[i] for i in rest]))
+        blamed = worker.rows[in_flight]
+        self._workers[self._workers.index(worker)] = _Worker(self._ctx, simulator)
+        yield RunRecord(blamed, status, None, message, elapsed)
+
+
+def _hard_limit(timeout: float) -> float:
+    """When to kill a worker whose run ignores SIGALRM (stuck in C code)."""
+    return timeout * 1.5 + 1.0
+
+
+def _exit_reason(process: Any) -> str:
+    code = process.exitcode
+    if code is not None and code < 0:
+        try:
+            return f"killed by {signal.Signals(-code).name}"
+        except ValueError:
+            return f"killed by signal {-code}"
+    return f"exit code {code}"

@@ -1,0 +1,33 @@
+"""Serial executor: runs in this process, one after another (the reference)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from surrogate.execute._base import Executor
+from surrogate.execute._evaluate import RunRecord, evaluate_chunk
+from surrogate.teacher import Simulator
+
+
+class SerialExecutor(Executor):
+    """Run every simulation in this process, in design order.
+
+    Timeouts use SIGALRM when called from the main thread (the run is interrupted), a watcher
+    thread otherwise (the overrunning run is abandoned, not stopped).
+
+    Examples
+    --------
+    >>> from surrogate import Real, Space, Simulator
+    >>> sim = Simulator(lambda x: 2 * x, Space([Real("x", 0, 1)]), "y")
+    >>> with SerialExecutor() as ex:
+    ...     records = list(ex.evaluate(sim, sim.space.validate([[0.5]])))
+    >>> records[0].values
+    (1.0,)
+    """
+
+    def _evaluate(
+        self, simulator: Simulator, rows: list[int], points: list[dict[str, Any]],
+        timeout: float | None,
+    ) -> Iterator[RunRecord]:
+        return evaluate_chunk(simulator, rows, points, timeout)

@@ -1,0 +1,472 @@
+"""Parameter spaces: the first stage of the pipeline (space -> design -> teacher -> ...).
+
+A :class:`Space` is an ordered, immutable set of typed parameters. It maps designs to and from the
+unit cube (where samplers and surrogates work), validates user designs, and describes itself for
+SALib and for files on disk.
+
+Unit-cube conventions
+---------------------
+* ``Real``: affine map of ``[low, high]`` (or of ``[log low, log high]`` when ``log=True``).
+* ``Integer`` with ``k = high - low + 1`` levels and ``Categorical`` with ``k`` categories: the unit
+  interval is cut into ``k`` cells of equal width and level ``i`` owns cell ``[i/k, (i+1)/k)``. A
+  uniform draw therefore hits every level with probability ``1/k`` (no edge bias, unlike rounding
+  ``low + u (high - low)``), and ``to_unit`` returns the cell centre ``(i + 0.5) / k``.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["Parameter", "Real", "Integer", "Categorical", "Space", "as_space"]
+
+
+class Parameter:
+    """Base class of the typed parameters; subclasses define the unit-cube map.
+
+    Subclassing
+    -----------
+    Implement ``_from_unit(u) -> values``, ``_to_unit(values) -> u`` and ``_check(values)``
+    (returns a message for the first bad value, or ``None``), plus ``to_dict``.
+    """
+
+    name: str
+
+    def from_unit(self, u: np.ndarray) -> np.ndarray:
+        """Map unit-interval values ``u`` (any shape) to parameter values."""
+        u = np.asarray(u, dtype=float)
+        return self._from_unit(np.clip(u, 0.0, 1.0))
+
+    def to_unit(self, values: Any) -> np.ndarray:
+        """Map parameter values to the unit interval."""
+        return self._to_unit(np.asarray(values))
+
+    def _from_unit(self, u: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _to_unit(self, values: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _check(self, values: np.ndarray) -> str | None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def to_dict(self) -> dict[str, Any]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    @property
+    def is_numeric(self) -> bool:
+        """True for parameters with an order (Real, Integer)."""
+        return True
+
+
+def _check_name(name: Any) -> str:
+    if not isinstance(name, str) or not name:
+        raise TypeError(f"parameter name must be a non-empty str, got {name!r}")
+    return name
+
+
+def _check_bounds(name: str, low: Any, high: Any) -> tuple[float, float]:
+    for label, value in (("low", low), ("high", high)):
+        if not isinstance(value, numbers.Real) or isinstance(value, bool):
+            raise TypeError(f"parameter {name!r}: {label} must be a number, got {value!r}")
+        if not math.isfinite(value):
+            raise ValueError(f"parameter {name!r}: {label} must be finite, got {value}")
+    if not low < high:
+        raise ValueError(f"parameter {name!r}: low must be < high, got low={low}, high={high}")
+    return float(low), float(high)
+
+
+def _describe_bad(name: str, values: np.ndarray, bad: np.ndarray, allowed: str) -> str:
+    first = int(np.flatnonzero(bad)[0])
+    value = values[first]
+    if isinstance(value, np.generic):
+        value = value.item()
+    return (
+        f"column {name!r}: value {value!r} at row {first} is not allowed "
+        f"({int(bad.sum())} bad value(s)); allowed: {allowed}"
+    )
+
+
+@dataclass(frozen=True)
+class Real(Parameter):
+    """A real parameter in ``[low, high]``, optionally on a log scale.
+
+    Examples
+    --------
+    >>> Real("k", 1e-3, 1e1, log=True).from_unit([0.0, 0.5, 1.0]).round(6).tolist()
+    [0.001, 0.1, 10.0]
+    """
+
+    name: str
+    low: float
+    high: float
+    log: bool = False
+
+    def __post_init__(self) -> None:
+        _check_name(self.name)
+        low, high = _check_bounds(self.name, self.low, self.high)
+        if self.log and low <= 0:
+            raise ValueError(f"parameter {self.name!r}: log=True needs low > 0, got low={low}")
+        object.__setattr__(self, "low", low)
+        object.__setattr__(self, "high", high)
+
+    def _edges(self) -> tuple[float, float]:
+        if self.log:
+            return math.log(self.low), math.log(self.high)
+        return self.low, self.high
+
+    def _from_unit(self, u: np.ndarray) -> np.ndarray:
+        a, b = self._edges()
+        values = a + u * (b - a)
+        if self.log:
+            values = np.exp(values)
+        # exp/log round-off must not step outside the declared range
+        return np.clip(values, self.low, self.high)
+
+    def _to_unit(self, values: np.ndarray) -> np.ndarray:
+        a, b = self._edges()
+        values = values.astype(float)
+        if self.log:
+            values = np.log(values)
+        return (values - a) / (b - a)
+
+    def _check(self, values: np.ndarray) -> str | None:
+        try:
+            numeric = values.astype(float)
+        except (TypeError, ValueError):
+            return f"column {self.name!r}: values must be numbers, got {values[:3].tolist()!r}..."
+        span = self.high - self.low
+        tol = 1e-12 * span
+        bad = ~np.isfinite(numeric) | (numeric < self.low - tol) | (numeric > self.high + tol)
+        if bad.any():
+            return _describe_bad(self.name, numeric, bad, f"real numbers in [{self.low}, {self.high}]")
+        return None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"type": "real", "name": self.name, "low": self.low, "high": self.high,
+                "log": self.log}
+
+
+@dataclass(frozen=True)
+class Integer(Parameter):
+    """An integer parameter taking every value in ``low, low + 1, ..., high``.
+
+    Examples
+    --------
+    >>> Integer("n", 1, 3).from_unit([0.0, 0.34, 0.99]).tolist()
+    [1, 2, 3]
+    """
+
+    name: str
+    low: int
+    high: int
+
+    def __post_init__(self) -> None:
+        _check_name(self.name)
+        for label, value in (("low", self.low), ("high", self.high)):
+            if not isinstance(value, numbers.Integral) or isinstance(value, bool):
+                raise TypeError(f"parameter {self.name!r}: {label} must be an int, got {value!r}")
+        if not self.low < self.high:
+            raise ValueError(
+                f"parameter {self.name!r}: low must be < high, got low={self.low}, high={self.high}"
+            )
+        object.__setattr__(self, "low", int(self.low))
+        object.__setattr__(self, "high", int(self.high))
+
+    @property
+    def n_levels(self) -> int:
+        return self.high - self.low + 1
+
+    def _from_unit(self, u: np.ndarray) -> np.ndarray:
+        cell = np.minimum(np.floor(u * self.n_levels), self.n_levels - 1)
+        return (self.low + cell).astype(np.int64)
+
+    def _to_unit(self, values: np.ndarray) -> np.ndarray:
+        return (values.astype(float) - self.low + 0.5) / self.n_levels
+
+    def _check(self, values: np.ndarray) -> str | None:
+        try:
+            numeric = values.astype(float)
+        except (TypeError, ValueError):
+            return f"column {self.name!r}: values must be integers, got {values[:3].tolist()!r}..."
+        bad = (
+            ~np.isfinite(numeric)
+            | (numeric != np.round(numeric))
+            | (numeric < self.low)
+            | (numeric > self.high)
+        )
+        if bad.any():
+            return _describe_bad(self.name, numeric, bad, f"integers in [{self.low}, {self.high}]")
+        return None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"type": "integer", "name": self.name, "low": self.low, "high": self.high}
+
+
+@dataclass(frozen=True)
+class Categorical(Parameter):
+    """A categorical parameter with a fixed, ordered tuple of categories.
+
+    Categories may be strings, numbers or booleans; they must be distinct.
+
+    Examples
+    --------
+    >>> Categorical("scheme", ["a", "b"]).from_unit([0.2, 0.7]).tolist()
+    ['a', 'b']
+    """
+
+    name: str
+    categories: tuple[Any, ...]
+
+    def __post_init__(self) -> None:
+        _check_name(self.name)
+        if isinstance(self.categories, str) or not isinstance(self.categories, Iterable):
+            raise TypeError(
+                f"parameter {self.name!r}: categories must be a sequence, got {self.categories!r}"
+            )
+        categories = tuple(self.categories)
+        if len(categories) < 2:
+            raise ValueError(f"parameter {self.name!r}: needs at least 2 categories, got {categories}")
+        if len(set(categories)) != len(categories):
+            raise ValueError(f"parameter {self.name!r}: categories must be distinct, got {categories}")
+        object.__setattr__(self, "categories", categories)
+
+    @property
+    def is_numeric(self) -> bool:
+        return False
+
+    @property
+    def n_levels(self) -> int:
+        return len(self.categories)
+
+    def _from_unit(self, u: np.ndarray) -> np.ndarray:
+        cell = np.minimum(np.floor(u * self.n_levels), self.n_levels - 1).astype(np.int64)
+        return np.asarray(self.categories, dtype=object)[cell]
+
+    def codes(self, values: Any) -> np.ndarray:
+        """Index of each value in ``categories`` (-1 where it is not a category)."""
+        lookup = {c: i for i, c in enumerate(self.categories)}
+        flat = np.asarray(values, dtype=object).ravel()
+        return np.array([lookup.get(v, -1) for v in flat], dtype=np.int64).reshape(np.shape(values))
+
+    def _to_unit(self, values: np.ndarray) -> np.ndarray:
+        codes = self.codes(values)
+        if (codes < 0).any():
+            raise ValueError(self._check(np.asarray(values, dtype=object)) or "unknown category")
+        return (codes + 0.5) / self.n_levels
+
+    def _check(self, values: np.ndarray) -> str | None:
+        bad = self.codes(values) < 0
+        if bad.any():
+            return _describe_bad(self.name, np.asarray(values, dtype=object), bad,
+                                 f"one of {list(self.categories)}")
+        return None
+
+    def to_dict(self) -> dict[str, Any]:
+        cats = [c.item() if isinstance(c, np.generic) else c for c in self.categories]
+        return {"type": "categorical", "name": self.name, "categories": cats}
+
+
+_PARAMETER_TYPES: dict[str, type[Parameter]] = {
+    "real": Real, "integer": Integer, "categorical": Categorical,
+}
+
+
+def parameter_from_dict(data: dict[str, Any]) -> Parameter:
+    """Rebuild a parameter from :meth:`Parameter.to_dict` output."""
+    kind = data.get("type")
+    if kind not in _PARAMETER_TYPES:
+        raise ValueError(f"unknown parameter type {kind!r}; allowed: {sorted(_PARAMETER_TYPES)}")
+    fields = {k: v for k, v in data.items() if k != "type"}
+    return _PARAMETER_TYPES[kind](**fields)
+
+
+class Space:
+    """An ordered set of typed parameters.
+
+    Parameters
+    ----------
+    parameters : sequence of Real, Integer or Categorical
+        Names must be unique; their order is the column order of designs.
+
+    Examples
+    --------
+    >>> space = Space([Real("x", 0, 1), Integer("n", 1, 4), Categorical("c", ["a", "b"])])
+    >>> space.names, space.dim
+    (['x', 'n', 'c'], 3)
+    >>> space.from_unit([[0.5, 0.5, 0.5]]).iloc[0].tolist()
+    [0.5, 3, 'b']
+    """
+
+    def __init__(self, parameters: Sequence[Parameter]) -> None:
+        if isinstance(parameters, Parameter):
+            parameters = [parameters]
+        parameters = tuple(parameters)
+        if not parameters:
+            raise ValueError("a Space needs at least one parameter")
+        for p in parameters:
+            if not isinstance(p, Parameter):
+                raise TypeError(
+                    f"Space takes Real, Integer or Categorical parameters, got {type(p).__name__}"
+                )
+        names = [p.name for p in parameters]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"duplicate parameter names: {dupes}")
+        self._parameters = parameters
+        self._index = {p.name: i for i, p in enumerate(parameters)}
+
+    # -- container protocol -------------------------------------------------------------------
+    @property
+    def parameters(self) -> tuple[Parameter, ...]:
+        return self._parameters
+
+    @property
+    def names(self) -> list[str]:
+        return [p.name for p in self._parameters]
+
+    @property
+    def dim(self) -> int:
+        return len(self._parameters)
+
+    def __len__(self) -> int:
+        return len(self._parameters)
+
+    def __iter__(self) -> Iterator[Parameter]:
+        return iter(self._parameters)
+
+    def __getitem__(self, key: str | int) -> Parameter:
+        if isinstance(key, str):
+            if key not in self._index:
+                raise KeyError(f"no parameter named {key!r}; parameters: {self.names}")
+            return self._parameters[self._index[key]]
+        return self._parameters[key]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._index
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Space) and self._parameters == other._parameters
+
+    def __hash__(self) -> int:
+        return hash(self._parameters)
+
+    def __repr__(self) -> str:
+        return f"Space({list(self._parameters)!r})"
+
+    @property
+    def is_numeric(self) -> bool:
+        """True when every parameter is Real or Integer."""
+        return all(p.is_numeric for p in self._parameters)
+
+    # -- maps ---------------------------------------------------------------------------------
+    def from_unit(self, unit: Any) -> pd.DataFrame:
+        """Map points of the unit cube, shape (n, dim), to a design DataFrame."""
+        unit = np.asarray(unit, dtype=float)
+        if unit.ndim == 1 and self.dim == 1:
+            unit = unit[:, None]
+        if unit.ndim != 2 or unit.shape[1] != self.dim:
+            raise ValueError(f"unit points must have shape (n, {self.dim}), got {unit.shape}")
+        columns = {p.name: p.from_unit(unit[:, i]) for i, p in enumerate(self._parameters)}
+        return pd.DataFrame(columns, columns=self.names)
+
+    def to_unit(self, X: Any) -> np.ndarray:
+        """Map a design (DataFrame or array in space order) to the unit cube, shape (n, dim)."""
+        frame = self.validate(X)
+        if len(frame) == 0:
+            return np.empty((0, self.dim))
+        return np.column_stack(
+            [p.to_unit(frame[p.name].to_numpy()) for p in self._parameters]
+        ).astype(float)
+
+    def validate(self, X: Any) -> pd.DataFrame:
+        """Check a design and return it as a DataFrame with the space's columns and dtypes.
+
+        Raises
+        ------
+        ValueError
+            Naming the column, the bad value and the allowed range, for missing or unknown
+            columns, wrong shapes, NaN or out-of-range values and unknown categories.
+        """
+        frame = self._as_frame(X)
+        for p in self._parameters:
+            message = p._check(frame[p.name].to_numpy())
+            if message:
+                raise ValueError(message)
+        return self._cast(frame)
+
+    def _as_frame(self, X: Any) -> pd.DataFrame:
+        if isinstance(X, pd.DataFrame):
+            missing = [n for n in self.names if n not in X.columns]
+            extra = [str(c) for c in X.columns if c not in self._index]
+            if missing or extra:
+                detail = []
+                if missing:
+                    detail.append(f"missing column(s) {missing}")
+                if extra:
+                    detail.append(f"unknown column(s) {extra}")
+                raise ValueError(f"design columns do not match the space: {'; '.join(detail)}; "
+                                 f"expected columns {self.names}")
+            return X.loc[:, self.names].reset_index(drop=True)
+        if isinstance(X, pd.Series) or isinstance(X, dict):
+            raise TypeError("a design must be a DataFrame or a 2-D array; wrap one point as "
+                            "pd.DataFrame([point])")
+        array = np.asarray(X, dtype=object if not self.is_numeric else None)
+        if array.ndim == 1 and self.dim == 1:
+            array = array[:, None]
+        if array.ndim != 2 or array.shape[1] != self.dim:
+            raise ValueError(
+                f"a design array must have shape (n, {self.dim}) in the order {self.names}, "
+                f"got shape {array.shape}"
+            )
+        return pd.DataFrame({n: array[:, i] for i, n in enumerate(self.names)}, columns=self.names)
+
+    def _cast(self, frame: pd.DataFrame) -> pd.DataFrame:
+        columns: dict[str, Any] = {}
+        for p in self._parameters:
+            values = frame[p.name].to_numpy()
+            if isinstance(p, Real):
+                columns[p.name] = values.astype(float)
+            elif isinstance(p, Integer):
+                columns[p.name] = np.round(values.astype(float)).astype(np.int64)
+            else:
+                columns[p.name] = values.astype(object)
+        return pd.DataFrame(columns, columns=self.names)
+
+    # -- descriptions -------------------------------------------------------------------------
+    def to_salib(self) -> dict[str, Any]:
+        """The SALib problem dict for the numeric parameters (in the unit cube for log/integer).
+
+        Real parameters keep their bounds (log-scale ones are described in log space, which is
+        where a uniform design is uniform); Integer and Categorical parameters are described as
+        ``[0, 1]`` unit intervals and decoded with :meth:`from_unit`.
+        """
+        bounds = []
+        for p in self._parameters:
+            if isinstance(p, Real) and not p.log:
+                bounds.append([p.low, p.high])
+            else:
+                bounds.append([0.0, 1.0])
+        return {"num_vars": self.dim, "names": self.names, "bounds": bounds}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"parameters": [p.to_dict() for p in self._parameters]}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Space:
+        return cls([parameter_from_dict(p) for p in data["parameters"]])
+
+
+def as_space(space: Any) -> Space:
+    """Accept a Space or a sequence of parameters."""
+    if isinstance(space, Space):
+        return space
+    if isinstance(space, Sequence) and not isinstance(space, str):
+        return Space(space)
+    raise TypeError(f"expected a surrogate.Space, got {type(space).__name__}")

@@ -1,0 +1,53 @@
+"""The Dask path on a real cluster: a LocalCluster of worker processes on 127.0.0.1."""
+
+import numpy as np
+import pytest
+
+import surrogate as sg
+from surrogate.testing import TOY_SPACE, check_executor, toy_simulator
+
+distributed = pytest.importorskip("distributed")
+pytestmark = pytest.mark.dask
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    import dask
+
+    # a task whose worker dies is not retried on another worker: the test stays fast
+    with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
+        with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                      host="127.0.0.1", dashboard_address=None) as cluster:
+            yield cluster
+
+
+def test_dask_matches_serial(cluster):
+    with distributed.Client(cluster) as client:
+        check_executor(sg.DaskExecutor(client))
+        assert sg.DaskExecutor(client).n_workers == 2
+
+
+def test_dask_by_address(cluster):
+    design = sg.sample(TOY_SPACE, 30, seed=3)
+    ts = toy_simulator("flaky", vectorized=True).run(
+        design, executor="dask", address=cluster.scheduler_address)
+    assert (~ts.ok == (design["x"].to_numpy() > 0.8)).all()
+
+
+def test_dask_worker_killed_costs_only_its_run(cluster):
+    design = sg.sample(TOY_SPACE, 24, seed=5)
+    killers = ((design["x"] > 0.45) & (design["x"] < 0.5)).to_numpy()
+    assert killers.sum() >= 1
+    with distributed.Client(cluster) as client:
+        with sg.DaskExecutor(client, chunksize=4) as executor:
+            ts = toy_simulator("killer").run(design, executor=executor)
+        client.wait_for_workers(2, timeout=60)
+    assert (ts.status.to_numpy() == np.where(killers, "failed", "ok")).all()
+    assert "Dask task failed" in ts.error[killers].iloc[0]
+
+
+def test_dask_timeout(cluster):
+    with distributed.Client(cluster) as client:
+        design = np.array([[0.2, 0.0], [0.95, 0.0]])
+        ts = toy_simulator("sleepy").run(design, executor=sg.DaskExecutor(client), timeout=0.5)
+    assert ts.status.tolist() == ["ok", "timeout"]

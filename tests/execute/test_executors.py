@@ -1,0 +1,90 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+import surrogate as sg
+from surrogate.testing import TOY_SPACE, check_executor, toy_simulator
+
+
+def test_serial_matches_reference():
+    check_executor(sg.SerialExecutor())
+    check_executor("serial")
+
+
+def test_processes_match_serial():
+    check_executor("processes")
+    with sg.ProcessExecutor(2, chunksize=3) as pool:
+        check_executor(pool)
+        assert pool.n_workers == 2
+
+
+def test_spawn_start_method():
+    with sg.ProcessExecutor(2, start_method="spawn") as pool:
+        check_executor(pool, n=12)
+
+
+def test_vectorized_batch_failures_are_isolated():
+    design = sg.sample(TOY_SPACE, 50, seed=2)
+    ts = toy_simulator("flaky", vectorized=True).run(design)
+    failed = design["x"].to_numpy() > 0.8
+    assert (ts.status.to_numpy() == np.where(failed, "failed", "ok")).all()
+    assert ts.error[failed].str.contains("x > 0.8").all()
+    ts = toy_simulator("nan", vectorized=True).run(design, executor="processes", n_workers=2)
+    assert (~ts.ok == (design["x"].to_numpy() < 0.1)).all()
+
+
+@pytest.mark.parametrize("executor", ["serial", "processes"])
+def test_timeouts_are_recorded(executor):
+    design = pd.DataFrame({"x": [0.2, 0.95, 0.3, 0.99], "y": [0.0, 0.0, 0.5, 0.5]})
+    ts = toy_simulator("sleepy").run(design, executor=executor, n_workers=2, timeout=0.5)
+    assert ts.status.tolist() == ["ok", "timeout", "ok", "timeout"]
+    assert "timeout of 0.5 s" in ts.error.iloc[1]
+    assert (ts.seconds.iloc[[1, 3]] < 5).all()
+
+
+def test_worker_killed_costs_only_its_run(tmp_path):
+    log = tmp_path / "calls.txt"
+    design = sg.sample(TOY_SPACE, 60, seed=5)
+    killers = ((design["x"] > 0.45) & (design["x"] < 0.5)).to_numpy()
+    assert killers.sum() >= 1
+    # runs of 5 ms are reported as soon as they finish, so a dying worker loses none of them
+    sim = toy_simulator("killer", log=str(log), delay=0.005)
+    with sg.ProcessExecutor(2, chunksize=7) as pool:
+        ts = sim.run(design, executor=pool, retries=1)
+    assert (ts.status.to_numpy() == np.where(killers, "failed", "ok")).all()
+    assert ts.error[killers].str.contains("killed by SIGKILL").all()
+    # each killer run was tried twice (retries=1), every other run exactly once
+    calls = pd.Series(log.read_text().split("\n")[:-1]).value_counts()
+    assert len(calls) == 60
+    assert calls.sum() == 60 + killers.sum()
+
+
+def test_retries_count(tmp_path):
+    log = tmp_path / "calls.txt"
+    design = pd.DataFrame({"x": [0.1, 0.9], "y": [0.0, 0.0]})
+    ts = toy_simulator("flaky", log=str(log)).run(design, retries=2)
+    assert ts.status.tolist() == ["ok", "failed"]
+    assert len(log.read_text().splitlines()) == 1 + 3
+
+
+def test_bad_options():
+    sim = toy_simulator()
+    design = sg.sample(TOY_SPACE, 3, seed=0)
+    with pytest.raises(ValueError, match="executor must be one of"):
+        sim.run(design, executor="threads")
+    with pytest.raises(ValueError, match="needs address="):
+        sim.run(design, executor="dask")
+    with pytest.raises(ValueError, match="timeout must be a positive number"):
+        sim.run(design, timeout=0)
+    with pytest.raises(ValueError, match="retries must be an int >= 0"):
+        sim.run(design, retries=-1)
+    with pytest.raises(ValueError, match="n_workers must be a positive int"):
+        sg.ProcessExecutor(0)
+
+
+def test_progress_bar(capsys):
+    design = sg.sample(TOY_SPACE, 5, seed=0)
+    toy_simulator().run(design, progress=False)
+    assert capsys.readouterr().err == ""
+    toy_simulator().run(design, progress=True)
+    assert "5/5" in capsys.readouterr().err

@@ -1,0 +1,66 @@
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import surrogate as sg
+
+SPACE = sg.Space([sg.Real("x", 0, 1), sg.Integer("n", 1, 3), sg.Categorical("c", ["a", "b"])])
+
+
+def make(n=6, seed=0):
+    X = sg.sample(SPACE, n, seed=seed)
+    Y = np.column_stack([X["x"] * X["n"], X["x"]])
+    Y[0] = np.nan
+    status = ["timeout"] + ["ok"] * (n - 1)
+    error = ["slow"] + [""] * (n - 1)
+    return sg.TransferSet(SPACE, ["a", "b"], X, Y, status, error, np.arange(n, dtype=float), "toy")
+
+
+def test_views_and_masks():
+    ts = make()
+    assert len(ts) == 6 and ts.outputs == ["a", "b"] and ts.space == SPACE
+    assert ts.ok.tolist() == [False] + [True] * 5
+    assert np.isnan(ts.Y.iloc[0]).all()
+    valid = ts.valid()
+    assert len(valid) == 5 and valid.status.eq("ok").all()
+    view = ts.X
+    view.loc[0, "x"] = 99.0  # views are copies: the set does not change
+    assert ts.X.loc[0, "x"] != 99.0
+
+
+def test_save_load_round_trip(tmp_path):
+    ts = make()
+    ts.save(tmp_path / "set")
+    meta = json.loads((tmp_path / "set" / "meta.json").read_text())
+    assert meta["schema"] == "surrogate.transferset/1" and meta["simulator"] == "toy"
+    assert "numpy" in meta["versions"]
+    back = sg.TransferSet.load(tmp_path / "set")
+    pd.testing.assert_frame_equal(back.X, ts.X)
+    pd.testing.assert_frame_equal(back.Y, ts.Y)
+    assert back.status.tolist() == ts.status.tolist() and back.error.tolist() == ts.error.tolist()
+    assert back.space == ts.space and back.simulator == "toy"
+
+
+def test_concat():
+    both = sg.TransferSet.concat([make(4, 0), make(3, 1)])
+    assert len(both) == 7 and both.status.tolist().count("timeout") == 2
+    other = sg.TransferSet(sg.Space([sg.Real("z", 0, 1)]), ["a", "b"], [[0.5]], [[1.0, 2.0]])
+    with pytest.raises(ValueError, match="same space and outputs"):
+        sg.TransferSet.concat([make(), other])
+
+
+def test_bad_input(tmp_path):
+    X = sg.sample(SPACE, 2, seed=0)
+    with pytest.raises(ValueError, match="unknown status"):
+        sg.TransferSet(SPACE, ["a"], X, [[1.0], [2.0]], ["ok", "broken"])
+    with pytest.raises(ValueError, match="status 'ok' but non-finite"):
+        sg.TransferSet(SPACE, ["a"], X, [[1.0], [np.nan]], ["ok", "ok"])
+    with pytest.raises(ValueError, match=r"Y must have shape \(2, 1\)"):
+        sg.TransferSet(SPACE, ["a"], X, [[1.0, 2.0]])
+    (tmp_path / "meta.json").write_text(json.dumps({"schema": "other/9"}))
+    with pytest.raises(ValueError, match="schema 'other/9' is not supported"):
+        sg.TransferSet.load(tmp_path)
+    with pytest.raises(FileNotFoundError, match="no meta.json"):
+        sg.TransferSet.load(tmp_path / "missing")

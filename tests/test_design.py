@@ -1,0 +1,83 @@
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import surrogate as sg
+
+REALS = sg.Space([sg.Real(f"x{i}", 0.0, 1.0) for i in range(4)])
+
+
+@pytest.mark.parametrize("method", ["lhs", "sobol", "halton", "random"])
+def test_shape_bounds_and_seed(method):
+    a = sg.sample(REALS, 64, method=method, seed=3)
+    b = sg.sample(REALS, 64, method=method, seed=3)
+    c = sg.sample(REALS, 64, method=method, seed=4)
+    assert a.shape == (64, 4) and list(a.columns) == REALS.names
+    assert ((a >= 0) & (a <= 1)).all().all()
+    assert a.equals(b) and not a.equals(c)
+
+
+@settings(max_examples=25, deadline=None)
+@given(n=st.integers(2, 200), seed=st.integers(0, 10_000),
+       optimization=st.sampled_from([None, "random-cd"]))
+def test_lhs_one_point_per_stratum(n, seed, optimization):
+    X = sg.sample(REALS, n, method="lhs", seed=seed, optimization=optimization).to_numpy()
+    strata = np.floor(X * n).astype(int)
+    for column in strata.T:
+        assert sorted(column.tolist()) == list(range(n))
+
+
+def test_sobol_balance_and_warning():
+    X = sg.sample(REALS, 256, method="sobol", seed=0).to_numpy()
+    # a scrambled Sobol' net of 2^8 points: every dyadic interval of length 1/256 holds one point
+    for column in X.T:
+        assert sorted(np.floor(column * 256).astype(int).tolist()) == list(range(256))
+    with pytest.warns(UserWarning, match="power of two"):
+        sg.sample(REALS, 100, method="sobol", seed=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        sg.sample(REALS, 128, method="sobol", seed=0)
+
+
+@pytest.mark.parametrize("method", ["lhs", "sobol", "halton", "random"])
+def test_integer_and_categorical_frequencies_uniform(method):
+    space = sg.Space([sg.Integer("n", 0, 4), sg.Categorical("c", ["a", "b", "c", "d"])])
+    X = sg.sample(space, 4096, method=method, seed=1)
+    for column, k in (("n", 5), ("c", 4)):
+        counts = X[column].value_counts().to_numpy()
+        assert len(counts) == k
+        expected = 4096 / k
+        # chi-square at 4-5 levels: far below the 0.1% critical value (~18.5)
+        assert ((counts - expected) ** 2 / expected).sum() < 18.5
+
+
+def test_factorial():
+    space = sg.Space([sg.Real("x", 0, 1), sg.Integer("n", 1, 3), sg.Categorical("c", ["a", "b"])])
+    X = sg.sample(space, 0, method="factorial", levels=3)
+    assert len(X) == 3 * 3 * 2
+    assert sorted(set(X["x"])) == [0.0, 0.5, 1.0]
+    assert sorted(set(X["n"])) == [1, 2, 3]
+    grid = sg.sample(sg.Space([sg.Real("x", 0, 1), sg.Real("y", 0, 1)]), 20, method="factorial")
+    assert len(grid) == 16  # 4 x 4 is the largest square grid within 20
+    X = sg.sample(space, 0, method="factorial", levels={"x": 5})
+    assert len(X) == 5 * 3 * 2
+
+
+def test_bad_input():
+    with pytest.raises(ValueError, match="method must be one of"):
+        sg.sample(REALS, 10, method="grid")
+    with pytest.raises(ValueError, match="n must be >= 1"):
+        sg.sample(REALS, 0)
+    with pytest.raises(TypeError, match="n must be an int"):
+        sg.sample(REALS, 2.5)
+    with pytest.raises(ValueError, match="optimization must be one of"):
+        sg.sample(REALS, 10, optimization="maximin")
+    with pytest.raises(TypeError, match="takes no option"):
+        sg.sample(REALS, 10, method="sobol", levels=3)
+    with pytest.raises(ValueError, match="too small for a factorial"):
+        sg.sample(REALS, 10, method="factorial")
+    with pytest.raises(TypeError, match="seed must be"):
+        sg.sample(REALS, 10, seed="zero")

@@ -1,0 +1,121 @@
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import surrogate as sg
+
+
+@pytest.fixture
+def space():
+    return sg.Space([
+        sg.Real("x", -2.0, 3.0),
+        sg.Real("k", 1e-3, 1e1, log=True),
+        sg.Integer("n", 1, 4),
+        sg.Categorical("c", ["a", "b", "c"]),
+    ])
+
+
+def test_names_dim_len_getitem(space):
+    assert space.names == ["x", "k", "n", "c"]
+    assert space.dim == len(space) == 4
+    assert space["n"] == sg.Integer("n", 1, 4)
+    assert space[0].name == "x"
+    with pytest.raises(KeyError, match="no parameter named 'z'"):
+        space["z"]
+
+
+def test_unit_round_trip(space):
+    unit = np.random.default_rng(0).random((50, 4))
+    X = space.from_unit(unit)
+    assert list(X.columns) == space.names
+    assert X["n"].dtype == np.int64 and set(X["n"]) <= {1, 2, 3, 4}
+    back = space.from_unit(space.to_unit(X))
+    pd.testing.assert_frame_equal(back, X)
+    # reals map back exactly (log scale included)
+    np.testing.assert_allclose(space.to_unit(X)[:, :2], unit[:, :2], atol=1e-12)
+
+
+def test_log_scale_is_uniform_in_log():
+    p = sg.Real("k", 1e-3, 1e1, log=True)
+    np.testing.assert_allclose(p.from_unit([0, 0.25, 0.5, 1]), [1e-3, 1e-2, 1e-1, 1e1])
+
+
+@settings(max_examples=50, deadline=None)
+@given(low=st.integers(-5, 5), width=st.integers(1, 6))
+def test_integer_levels_equally_likely(low, width):
+    p = sg.Integer("n", low, low + width)
+    k = width + 1
+    # a fine regular grid of the unit interval gives every level the same share: no edge bias
+    u = (np.arange(k * 1000) + 0.5) / (k * 1000)
+    counts = np.bincount(p.from_unit(u) - low, minlength=k)
+    assert counts.tolist() == [1000] * k
+
+
+def test_categorical_levels_equally_likely():
+    p = sg.Categorical("c", ["a", "b", "c"])
+    u = (np.arange(3000) + 0.5) / 3000
+    values, counts = np.unique(p.from_unit(u), return_counts=True)
+    assert values.tolist() == ["a", "b", "c"] and counts.tolist() == [1000] * 3
+
+
+def test_validate_accepts_array_in_space_order(space):
+    X = space.validate([[0.0, 0.1, 2, "b"]])
+    assert X.iloc[0].tolist() == [0.0, 0.1, 2, "b"]
+
+
+def test_validate_reorders_columns(space):
+    frame = pd.DataFrame({"c": ["a"], "n": [1], "k": [1.0], "x": [0.0]})
+    assert list(space.validate(frame).columns) == space.names
+
+
+@pytest.mark.parametrize(
+    "column, value, message",
+    [
+        ("x", 3.5, r"column 'x': value 3.5 at row 0 .* real numbers in \[-2.0, 3.0\]"),
+        ("x", np.nan, r"column 'x': value nan"),
+        ("n", 2.5, r"column 'n': value 2.5 .* integers in \[1, 4\]"),
+        ("n", 5, r"column 'n': value 5.0 .* integers in \[1, 4\]"),
+        ("c", "z", r"column 'c': value 'z' .* one of \['a', 'b', 'c'\]"),
+        ("k", 0.0, r"column 'k': value 0.0"),
+    ],
+)
+def test_validate_names_column_value_and_range(space, column, value, message):
+    frame = pd.DataFrame({"x": [0.0], "k": [1.0], "n": [1], "c": ["a"]})
+    frame[column] = frame[column].astype(object)
+    frame.loc[0, column] = value
+    with pytest.raises(ValueError, match=message):
+        space.validate(frame)
+
+
+def test_validate_wrong_columns(space):
+    frame = pd.DataFrame({"x": [0.0], "k": [1.0], "n": [1], "cc": ["a"]})
+    with pytest.raises(ValueError, match=r"missing column\(s\) \['c'\]; unknown column\(s\) \['cc'\]"):
+        space.validate(frame)
+    with pytest.raises(ValueError, match=r"shape \(n, 4\)"):
+        space.validate(np.zeros((3, 2)))
+
+
+def test_bad_parameters():
+    with pytest.raises(ValueError, match=r"duplicate parameter names: \['x'\]"):
+        sg.Space([sg.Real("x", 0, 1), sg.Integer("x", 0, 3)])
+    with pytest.raises(ValueError, match="low must be < high"):
+        sg.Real("x", 1, 1)
+    with pytest.raises(ValueError, match="log=True needs low > 0"):
+        sg.Real("x", 0, 1, log=True)
+    with pytest.raises(TypeError, match="low must be an int"):
+        sg.Integer("n", 0.5, 3)
+    with pytest.raises(ValueError, match="distinct"):
+        sg.Categorical("c", ["a", "a"])
+    with pytest.raises(ValueError, match="at least one parameter"):
+        sg.Space([])
+    with pytest.raises(TypeError, match="Real, Integer or Categorical"):
+        sg.Space(["x"])
+
+
+def test_dict_round_trip_and_salib(space):
+    assert sg.Space.from_dict(space.to_dict()) == space
+    problem = space.to_salib()
+    assert problem["names"] == space.names and problem["num_vars"] == 4
+    assert problem["bounds"][0] == [-2.0, 3.0]

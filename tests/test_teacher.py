@@ -1,0 +1,102 @@
+import pickle
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import surrogate as sg
+from surrogate.testing import TOY_SPACE, expected_toy, toy_simulator
+
+SPACE = sg.Space([sg.Real("x", 0, 1), sg.Integer("n", 1, 3)])
+
+
+@pytest.mark.parametrize(
+    "fn",
+    [
+        lambda x, n: {"a": x * n, "b": x + n},
+        lambda x, n: (x * n, x + n),
+        lambda x, n: np.array([x * n, x + n]),
+    ],
+    ids=["mapping", "tuple", "array"],
+)
+def test_scalar_result_forms(fn):
+    sim = sg.Simulator(fn, SPACE, ["a", "b"])
+    out = sim(pd.DataFrame({"x": [0.5, 0.25], "n": [2, 3]}))
+    assert list(out.columns) == ["a", "b"]
+    np.testing.assert_allclose(out.to_numpy(), [[1.0, 2.5], [0.75, 3.25]])
+
+
+def test_single_number_and_vectorized_forms():
+    single = sg.Simulator(lambda x, n: x * n, SPACE, "a")
+    assert single([[0.5, 2]])["a"].tolist() == [1.0]
+    frame = sg.Simulator(lambda X: pd.DataFrame({"b": X["x"], "a": X["n"]}), SPACE, ["a", "b"],
+                         vectorized=True)
+    assert frame([[0.5, 2]]).to_numpy().tolist() == [[2.0, 0.5]]
+    design = sg.sample(TOY_SPACE, 20, seed=0)
+    np.testing.assert_allclose(toy_simulator(vectorized=True)(design), expected_toy(design))
+
+
+def test_call_raises_on_failure_naming_row():
+    sim = toy_simulator("flaky")
+    design = pd.DataFrame({"x": [0.1, 0.9], "y": [0.0, 0.0]})
+    with pytest.raises(sg.SimulationError, match=r"1 of 2 run\(s\) failed; first at row 1 .*"
+                                                 r"RuntimeError: diverged"):
+        sim(design)
+
+
+@pytest.mark.parametrize(
+    "fn, message",
+    [
+        (lambda x, n: {"a": 1.0}, r"no output\(s\) \['b'\]"),
+        (lambda x, n: (1.0, 2.0, 3.0), r"3 value\(s\), expected 2"),
+        (lambda x, n: 1.0, "single float, expected 2 outputs"),
+        (lambda x, n: (1.0, float("inf")), "output 'b' is inf"),
+        (lambda x, n: (1.0, "high"), "output 'b' is not a number"),
+    ],
+)
+def test_outputs_that_do_not_match_are_failed_runs(fn, message):
+    sim = sg.Simulator(fn, SPACE, ["a", "b"])
+    ts = sim.run([[0.5, 1]], progress=False)
+    assert ts.status.tolist() == ["failed"]
+    assert ts.error.iloc[0].startswith("OutputError") and pytest.importorskip("re").search(
+        message, ts.error.iloc[0])
+    with pytest.raises(sg.SimulationError, match=message):
+        sim([[0.5, 1]])
+
+
+def test_vectorized_wrong_shape_is_failed():
+    sim = sg.Simulator(lambda X: np.zeros((len(X), 3)), SPACE, ["a", "b"], vectorized=True)
+    ts = sim.run([[0.5, 1], [0.2, 2]])
+    assert ts.status.tolist() == ["failed", "failed"]
+    assert "shape (1, 3), expected (1, 2)" in ts.error.iloc[0]
+
+
+def test_bad_parameters_rejected_by_simulator():
+    sim = toy_simulator()
+    with pytest.raises(ValueError, match=r"column 'x': value 2.0 at row 0 .* \[0.0, 1.0\]"):
+        sim(pd.DataFrame({"x": [2.0], "y": [0.0]}))
+    with pytest.raises(ValueError, match=r"missing column\(s\) \['y'\]"):
+        sim.run(pd.DataFrame({"x": [0.5]}))
+    with pytest.raises(ValueError, match="design is empty"):
+        sim.run(pd.DataFrame({"x": [], "y": []}))
+
+
+def test_bad_construction():
+    with pytest.raises(ValueError, match=r"duplicate output names: \['a'\]"):
+        sg.Simulator(lambda x: x, SPACE, ["a", "a"])
+    with pytest.raises(TypeError, match="fn must be callable"):
+        sg.Simulator(3, SPACE, "a")
+    with pytest.raises(TypeError, match="expected a surrogate.Space"):
+        sg.Simulator(lambda x: x, "space", "a")
+
+
+def test_decorator_and_pickling():
+    @sg.simulator(SPACE, ["a"])
+    def double(x, n):
+        return 2 * x * n
+
+    assert isinstance(double, sg.Simulator) and double.name == "double"
+    assert double([[0.25, 2]])["a"].tolist() == [1.0]
+    sim = toy_simulator("nan")
+    clone = pickle.loads(pickle.dumps(sim))
+    assert clone.outputs == sim.outputs and clone.space == sim.space and clone.name == sim.name
