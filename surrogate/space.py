@@ -300,8 +300,8 @@ class Space:
     >>> space = Space([Real("x", 0, 1), Integer("n", 1, 4), Categorical("c", ["a", "b"])])
     >>> space.names, space.dim
     (['x', 'n', 'c'], 3)
-    >>> space.from_unit([[0.5, 0.5, 0.5]]).iloc[0].tolist()
-    [0.5, 3, 'b']
+    >>> space.from_unit([[0.5, 0.5, 0.5]]).to_dict("records")
+    [{'x': 0.5, 'n': 3, 'c': 'b'}]
     """
 
     def __init__(self, parameters: Sequence[Parameter]) -> None:

@@ -151,7 +151,11 @@ class Simulator:
     def coerce(self, result: Any) -> tuple[float, ...]:
         """Turn one run's raw result into a tuple of finite floats in ``outputs`` order."""
         outputs = self.outputs
-        if isinstance(result, Mapping):
+        if type(result) is float and len(outputs) == 1:  # the common fast path
+            if math.isfinite(result):
+                return (result,)
+            raise OutputError(f"output {outputs[0]!r} is {result}")
+        if isinstance(result, (dict, Mapping)):
             missing = [o for o in outputs if o not in result]
             if missing:
                 raise OutputError(f"result has no output(s) {missing}; expected {list(outputs)}")

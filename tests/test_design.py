@@ -6,6 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import surrogate as sg
+from surrogate.testing import check_design
 
 REALS = sg.Space([sg.Real(f"x{i}", 0.0, 1.0) for i in range(4)])
 
@@ -24,7 +25,9 @@ def test_shape_bounds_and_seed(method):
 @given(n=st.integers(2, 200), seed=st.integers(0, 10_000),
        optimization=st.sampled_from([None, "random-cd"]))
 def test_lhs_one_point_per_stratum(n, seed, optimization):
-    X = sg.sample(REALS, n, method="lhs", seed=seed, optimization=optimization).to_numpy()
+    design = sg.sample(REALS, n, method="lhs", seed=seed, optimization=optimization)
+    check_design(REALS, design, n)
+    X = design.to_numpy()
     strata = np.floor(X * n).astype(int)
     for column in strata.T:
         assert sorted(column.tolist()) == list(range(n))

@@ -101,9 +101,15 @@ class DaskExecutor(Executor):
             for future in pending:
                 chunk_rows, chunk_points, tries = chunks.pop(future)
                 if future.status == "finished":
-                    yield from future.result()
-                    continue
-                error = _failure(future)
+                    try:
+                        records = future.result()
+                    except Exception as exc:  # noqa: BLE001 - result lost with its worker
+                        error: BaseException = exc
+                    else:
+                        yield from records
+                        continue
+                else:
+                    error = _failure(future)
                 if len(chunk_rows) > 1:  # isolate the run that brought its worker down
                     for row, point in zip(chunk_rows, chunk_points, strict=True):
                         pending.add(submit([row], [point]))

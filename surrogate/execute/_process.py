@@ -32,16 +32,30 @@ _SLOW_RUN_SECONDS = 0.001
 _POLL_SECONDS = 0.05
 
 
+_CONTROLLER: Any = None  # threadpoolctl's view of the loaded BLAS/OpenMP libraries
+
+
+def _thread_controller() -> Any:
+    """Scanning the loaded libraries costs ~0.1 s: do it once per process, before forking, so
+    forked workers inherit the result."""
+    global _CONTROLLER
+    if _CONTROLLER is None:
+        try:
+            from threadpoolctl import ThreadpoolController
+
+            _CONTROLLER = ThreadpoolController()
+        except Exception:  # noqa: BLE001 - best effort: no threadpoolctl, no limits
+            _CONTROLLER = False
+    return _CONTROLLER
+
+
 def limit_threads() -> None:
     """Single-threaded numerics in worker processes: n workers must not start n x cores threads."""
     for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
         os.environ[var] = "1"
-    try:
-        from threadpoolctl import threadpool_limits
-
-        threadpool_limits(1)
-    except Exception:  # noqa: BLE001 - best effort
-        pass
+    controller = _thread_controller()
+    if controller:
+        controller.limit(limits=1)
     if "torch" in sys.modules:
         sys.modules["torch"].set_num_threads(1)
 
@@ -171,6 +185,8 @@ class ProcessExecutor(Executor):
         if self._simulator is not simulator:
             self.close()
             self._simulator = simulator
+        if self._ctx.get_start_method() == "fork":
+            _thread_controller()  # scanned once here, inherited by every forked worker
         self._workers = [w for w in self._workers if w.process.is_alive()]
         while len(self._workers) < self._n_workers:
             self._workers.append(_Worker(self._ctx, simulator))

@@ -10,15 +10,15 @@ distributed = pytest.importorskip("distributed")
 pytestmark = pytest.mark.dask
 
 
+def local_cluster():
+    return distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                    host="127.0.0.1", dashboard_address=None)
+
+
 @pytest.fixture(scope="module")
 def cluster():
-    import dask
-
-    # a task whose worker dies is not retried on another worker: the test stays fast
-    with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
-        with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                      host="127.0.0.1", dashboard_address=None) as cluster:
-            yield cluster
+    with local_cluster() as cluster:
+        yield cluster
 
 
 def test_dask_matches_serial(cluster):
@@ -34,14 +34,16 @@ def test_dask_by_address(cluster):
     assert (~ts.ok == (design["x"].to_numpy() > 0.8)).all()
 
 
-def test_dask_worker_killed_costs_only_its_run(cluster):
+def test_dask_worker_killed_costs_only_its_run():
+    import dask
+
     design = sg.sample(TOY_SPACE, 24, seed=5)
     killers = ((design["x"] > 0.45) & (design["x"] < 0.5)).to_numpy()
     assert killers.sum() >= 1
-    with distributed.Client(cluster) as client:
-        with sg.DaskExecutor(client, chunksize=4) as executor:
+    # a task whose worker dies is not retried by Dask itself: the test stays fast
+    with dask.config.set({"distributed.scheduler.allowed-failures": 0}), local_cluster() as own:
+        with distributed.Client(own) as client, sg.DaskExecutor(client, chunksize=4) as executor:
             ts = toy_simulator("killer").run(design, executor=executor)
-        client.wait_for_workers(2, timeout=60)
     assert (ts.status.to_numpy() == np.where(killers, "failed", "ok")).all()
     assert "Dask task failed" in ts.error[killers].iloc[0]
 
