@@ -1,0 +1,241 @@
+"""Study configuration: the TOML file behind ``surrogate study``, validated in one place.
+
+Every key is checked when the file is read; a mistake is reported as one line naming the key and
+what is allowed (:class:`ConfigError`). See ``examples/configs/`` for a commented file per bundled
+simulator.
+"""
+
+from __future__ import annotations
+
+import operator
+import re
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+__all__ = ["ConfigError", "StudyConfig", "Outcome", "parse_outcome", "read_config"]
+
+
+class ConfigError(ValueError):
+    """An invalid study configuration (the message names the key and what is allowed)."""
+
+
+_OPERATORS: dict[str, Callable[[Any, Any], Any]] = {
+    "<=": operator.le, ">=": operator.ge, "<": operator.lt, ">": operator.gt,
+}
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A case of interest such as ``stab < 0``: an output, a comparison and a threshold."""
+
+    output: str
+    op: str
+    value: float
+
+    def __str__(self) -> str:
+        return f"{self.output} {self.op} {self.value:g}"
+
+    def label(self, values: Any) -> Any:
+        """Boolean labels (True where the case of interest holds)."""
+        return _OPERATORS[self.op](values, self.value)
+
+
+def parse_outcome(text: str, key: str = "discover.outcome") -> Outcome:
+    """Parse ``"OUTPUT OP NUMBER"`` with OP one of <, <=, >, >=."""
+    match = re.fullmatch(r"\s*([A-Za-z_][\w.]*)\s*(<=|>=|<|>)\s*([-+0-9.eE]+)\s*", str(text))
+    if not match:
+        raise ConfigError(f"{key}: {text!r} is not an outcome; write 'OUTPUT OP NUMBER' with OP "
+                          "one of <, <=, >, >= (e.g. 'stab < 0')")
+    try:
+        value = float(match.group(3))
+    except ValueError:
+        raise ConfigError(f"{key}: {match.group(3)!r} is not a number") from None
+    return Outcome(match.group(1), match.group(2), value)
+
+
+@dataclass(frozen=True)
+class StudyConfig:
+    """Everything a study does; defaults give a small, complete study."""
+
+    simulator: str
+    parameters: tuple[dict[str, Any], ...] = ()  # only for "module:function" teachers
+    outputs: tuple[str, ...] = ()
+    vectorized: bool = False
+    n: int = 200
+    method: str = "lhs"
+    seed: int = 0
+    executor: str = "serial"
+    n_workers: int | None = None
+    address: str | None = None
+    timeout: float | None = None
+    retries: int = 0
+    model: str = "gp"
+    model_outputs: tuple[str, ...] = ()  # default: every output
+    cv: int = 5
+    sobol_n: int = 1024
+    objective: str | None = None
+    sense: str = "minimize"
+    mode: str = "surrogate"
+    budget: int = 30
+    constraints: dict[str, tuple[str, float]] = field(default_factory=dict)
+    outcome: Outcome | None = None
+    reds: bool = True
+    n_samples: int = 20_000
+    min_density: float = 0.8
+
+    def with_overrides(self, **changes: Any) -> StudyConfig:
+        """A copy with command-line overrides (``None`` leaves a value as it is)."""
+        return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+
+# section -> key -> (StudyConfig field, checker)
+def _int(low: int) -> Callable[[str, Any], int]:
+    def check(key: str, value: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, int) or value < low:
+            raise ConfigError(f"{key}: must be an integer >= {low}, got {value!r}")
+        return value
+    return check
+
+
+def _number(key: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+        raise ConfigError(f"{key}: must be a positive number, got {value!r}")
+    return float(value)
+
+
+def _fraction(key: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 1:
+        raise ConfigError(f"{key}: must be a number in (0, 1], got {value!r}")
+    return float(value)
+
+
+def _choice(*choices: str) -> Callable[[str, Any], str]:
+    def check(key: str, value: Any) -> str:
+        if value not in choices:
+            raise ConfigError(f"{key}: must be one of {list(choices)}, got {value!r}")
+        return str(value)
+    return check
+
+
+def _text(key: str, value: Any) -> str:
+    if not isinstance(value, str) or not value:
+        raise ConfigError(f"{key}: must be a non-empty string, got {value!r}")
+    return value
+
+
+def _bool(key: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ConfigError(f"{key}: must be true or false, got {value!r}")
+    return value
+
+
+def _names(key: str, value: Any) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise ConfigError(f"{key}: must be a list of names, got {value!r}")
+    return tuple(value)
+
+
+def _parameters(key: str, value: Any) -> tuple[dict[str, Any], ...]:
+    if not isinstance(value, list) or not value:
+        raise ConfigError(f"{key}: must be a non-empty array of tables "
+                          "([[space.parameters]] with name, type, low/high or categories)")
+    allowed = {"name", "type", "low", "high", "log", "categories"}
+    for i, item in enumerate(value):
+        where = f"{key}[{i}]"
+        if not isinstance(item, dict):
+            raise ConfigError(f"{where}: must be a table, got {item!r}")
+        unknown = sorted(set(item) - allowed)
+        if unknown:
+            raise ConfigError(f"{where}: unknown key(s) {unknown}; allowed: {sorted(allowed)}")
+        if item.get("type") not in ("real", "integer", "categorical"):
+            raise ConfigError(f"{where}.type: must be one of ['real', 'integer', 'categorical'], "
+                              f"got {item.get('type')!r}")
+    return tuple(value)
+
+
+def _constraints(key: str, value: Any) -> dict[str, tuple[str, float]]:
+    if not isinstance(value, dict):
+        raise ConfigError(f"{key}: must be a table such as {{ stab = [\"<=\", 0.0] }}")
+    out = {}
+    for name, spec in value.items():
+        if (not isinstance(spec, list) or len(spec) != 2 or spec[0] not in _OPERATORS
+                or isinstance(spec[1], bool) or not isinstance(spec[1], (int, float))):
+            raise ConfigError(f"{key}.{name}: must be [OP, NUMBER] with OP one of "
+                              f"{list(_OPERATORS)}, got {spec!r}")
+        out[name] = (spec[0], float(spec[1]))
+    return out
+
+
+_SCHEMA: dict[str, dict[str, tuple[str, Callable[[str, Any], Any]]]] = {
+    "": {"simulator": ("simulator", _text), "outputs": ("outputs", _names),
+         "vectorized": ("vectorized", _bool)},
+    "space": {"parameters": ("parameters", _parameters)},
+    "design": {"n": ("n", _int(2)), "method": ("method", _choice("lhs", "sobol", "halton",
+                                                                   "random")),
+               "seed": ("seed", _int(0))},
+    "run": {"executor": ("executor", _choice("serial", "processes", "dask")),
+            "n_workers": ("n_workers", _int(1)), "address": ("address", _text),
+            "timeout": ("timeout", _number), "retries": ("retries", _int(0))},
+    "surrogate": {"model": ("model", _choice("gp", "nn")), "outputs": ("model_outputs", _names),
+                  "cv": ("cv", _int(2))},
+    "sensitivity": {"n": ("sobol_n", _int(0))},
+    "optimize": {"output": ("objective", _text),
+                 "sense": ("sense", _choice("minimize", "maximize")),
+                 "mode": ("mode", _choice("surrogate", "teacher")),
+                 "budget": ("budget", _int(2)), "constraints": ("constraints", _constraints)},
+    "discover": {"outcome": ("outcome", lambda k, v: parse_outcome(_text(k, v), k)),
+                 "reds": ("reds", _bool), "n_samples": ("n_samples", _int(100)),
+                 "min_density": ("min_density", _fraction)},
+}
+
+
+def config_from_dict(data: dict[str, Any], where: str = "config") -> StudyConfig:
+    """Validate a parsed TOML document into a :class:`StudyConfig`."""
+    values: dict[str, Any] = {}
+    sections = sorted(s for s in _SCHEMA if s)
+    for key, value in data.items():
+        if key in _SCHEMA[""]:
+            name, check = _SCHEMA[""][key]
+            values[name] = check(key, value)
+        elif key in _SCHEMA and isinstance(value, dict):
+            for sub, item in value.items():
+                if sub not in _SCHEMA[key]:
+                    raise ConfigError(f"{key}.{sub}: unknown key; allowed in [{key}]: "
+                                      f"{sorted(_SCHEMA[key])}")
+                name, check = _SCHEMA[key][sub]
+                values[name] = check(f"{key}.{sub}", item)
+        else:
+            raise ConfigError(f"{key}: unknown key; allowed: top-level keys "
+                              f"{sorted(_SCHEMA[''])} and sections {sections}")
+    if "simulator" not in values:
+        raise ConfigError(f"simulator: missing in {where}; name a bundled simulator or "
+                          "'package.module:function'")
+    if ":" in values["simulator"] and not values.get("parameters") and not values.get("outputs"):
+        pass  # the function may itself be a Simulator; checked when it is loaded
+    return StudyConfig(**values)
+
+
+def read_config(path: str | Path) -> StudyConfig:
+    """Read and validate a study TOML file."""
+    path = Path(path)
+    if not path.exists():
+        raise ConfigError(f"{path}: no such configuration file")
+    try:
+        data = tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+    return config_from_dict(data, str(path))
+
+
+def config_from_text(text: str, where: str = "config") -> StudyConfig:
+    """Validate a TOML document given as text."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{where}: not valid TOML ({exc})") from None
+    return config_from_dict(data, where)

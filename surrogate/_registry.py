@@ -1,0 +1,93 @@
+"""Finding teachers by name for the command line and studies, without importing them here.
+
+``surrogate`` never imports ``simulators`` (the data flow goes one way, STYLE 1). Packages that
+bundle teachers announce a registry module under the entry-point group ``surrogate.simulators``;
+the module offers ``available() -> list[str]``, ``load(name) -> Simulator`` and, optionally,
+``study_config(name) -> str | None`` (a default study configuration in TOML). A user's own
+teacher is named ``package.module:function``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+from importlib.metadata import entry_points
+from typing import Any
+
+from surrogate.space import Categorical, Integer, Real, Space
+from surrogate.teacher import Simulator
+
+GROUP = "surrogate.simulators"
+
+
+def registries() -> list[Any]:
+    """The registry modules announced by installed packages."""
+    return [ep.load() for ep in entry_points(group=GROUP)]
+
+
+def available() -> dict[str, Any]:
+    """Teacher name -> registry module that provides it."""
+    found: dict[str, Any] = {}
+    for registry in registries():
+        for name in registry.available():
+            found.setdefault(name, registry)
+    return found
+
+
+def load_simulator(name: str, parameters: Any = (), outputs: Any = (),
+                   vectorized: bool = False) -> Simulator:
+    """A teacher by bundled name, or by ``package.module:function`` (with its space)."""
+    if ":" in name:
+        return _from_function(name, parameters, outputs, vectorized)
+    known = available()
+    if name not in known:
+        raise ValueError(f"unknown simulator {name!r}; bundled: {sorted(known)} "
+                         "(or name your own as 'package.module:function')")
+    return known[name].load(name)
+
+
+def default_config(name: str) -> str | None:
+    """The bundled default study configuration (TOML text) for a teacher, if any."""
+    registry = available().get(name)
+    getter = getattr(registry, "study_config", None)
+    return getter(name) if getter else None
+
+
+def _from_function(spec: str, parameters: Any, outputs: Any, vectorized: bool) -> Simulator:
+    module_name, _, attr = spec.partition(":")
+    if os.getcwd() not in sys.path:  # as `python -m` would: the user's own modules are found
+        sys.path.insert(0, os.getcwd())
+    try:
+        obj: Any = importlib.import_module(module_name)
+        for part in attr.split("."):
+            obj = getattr(obj, part)
+    except (ImportError, AttributeError) as exc:
+        raise ValueError(f"simulator {spec!r} cannot be imported: {exc}") from None
+    if isinstance(obj, Simulator):
+        return obj
+    if not callable(obj):
+        raise ValueError(f"simulator {spec!r} is not callable")
+    if not parameters or not outputs:
+        raise ValueError(f"simulator {spec!r} is a plain function: the configuration needs "
+                         "[[space.parameters]] and outputs")
+    return Simulator(obj, space_from_config(parameters), list(outputs), vectorized=vectorized,
+                     name=attr)
+
+
+def space_from_config(parameters: Any) -> Space:
+    """A Space from ``[[space.parameters]]`` tables (name, type, low/high/log or categories)."""
+    built = []
+    for item in parameters:
+        kind = item["type"]
+        try:
+            if kind == "real":
+                built.append(Real(item["name"], item["low"], item["high"],
+                                  log=item.get("log", False)))
+            elif kind == "integer":
+                built.append(Integer(item["name"], item["low"], item["high"]))
+            else:
+                built.append(Categorical(item["name"], item["categories"]))
+        except KeyError as exc:
+            raise ValueError(f"space.parameters {item.get('name')!r}: missing key {exc}") from None
+    return Space(built)
