@@ -177,3 +177,7 @@ def _optimize(args: argparse.Namespace) -> None:
           f"teacher evaluations")
     for name, value in result.x.items():
         print(f"    {name} = {value}")
+
+
+if __name__ == "__main__":  # python -m surrogate.cli
+    raise SystemExit(main())

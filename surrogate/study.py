@@ -56,6 +56,7 @@ def run_study(config: StudyConfig, directory: str | Path, *, verbose: bool = Tru
     directory.mkdir(parents=True, exist_ok=True)
     simulator = load_simulator(config.simulator, config.parameters, config.outputs,
                                config.vectorized)
+    _check_against(config, simulator)
     started = time.perf_counter()
     design = sample(simulator.space, config.n, method=config.method, seed=config.seed)  # type: ignore[arg-type]
     _log(f"running {simulator.name} on {len(design)} points ({config.executor})", verbose)
@@ -84,6 +85,30 @@ def run_study(config: StudyConfig, directory: str | Path, *, verbose: bool = Tru
     return study
 
 
+def _check_against(config: StudyConfig, simulator: Simulator) -> None:
+    """Configuration keys that name outputs, checked before any teacher run."""
+    outputs = list(simulator.outputs)
+    named = [("surrogate.outputs", o) for o in config.model_outputs]
+    if config.objective is not None:
+        named.append(("optimize.output", config.objective))
+    named += [(f"optimize.constraints.{o}", o) for o in config.constraints]
+    if config.outcome is not None:
+        named.append(("discover.outcome", config.outcome.output))
+    for key, output in named:
+        if output not in outputs:
+            raise ValueError(f"{key}: {output!r} is not an output of {simulator.name}; "
+                             f"outputs: {outputs}")
+    if config.objective is not None and config.mode == "surrogate":
+        if config.constraints:
+            raise ValueError('optimize.constraints: need mode = "teacher" (the surrogate-only '
+                             "search optimizes one model's mean)")
+        if config.model_outputs and config.objective not in config.model_outputs:
+            raise ValueError(f"optimize.output: {config.objective!r} has no surrogate; add it "
+                             "to surrogate.outputs or use mode = \"teacher\"")
+    if config.executor == "dask" and not config.address:
+        raise ValueError('run.address: executor = "dask" needs address = "tcp://HOST:PORT"')
+
+
 def _run_summary(runs: TransferSet) -> dict[str, Any]:
     status = runs.status.value_counts().to_dict()
     return {"n": len(runs), "ok": int(status.get("ok", 0)), "failed": int(status.get("failed", 0)),
@@ -93,12 +118,7 @@ def _run_summary(runs: TransferSet) -> dict[str, Any]:
 
 
 def _model_outputs(study: Study) -> list[str]:
-    wanted = list(study.config.model_outputs) or list(study.simulator.outputs)
-    unknown = [o for o in wanted if o not in study.simulator.outputs]
-    if unknown:
-        raise ValueError(f"surrogate.outputs: unknown output(s) {unknown}; outputs of "
-                         f"{study.simulator.name}: {list(study.simulator.outputs)}")
-    return wanted
+    return list(study.config.model_outputs) or list(study.simulator.outputs)
 
 
 def _new_model(config: StudyConfig) -> Any:
@@ -159,9 +179,6 @@ def _optimize(study: Study, verbose: bool) -> None:
     config = study.config
     if config.objective is None:
         return
-    if config.objective not in study.simulator.outputs:
-        raise ValueError(f"optimize.output: {config.objective!r} is not an output of "
-                         f"{study.simulator.name}; outputs: {list(study.simulator.outputs)}")
     from surrogate.optimize import maximize, minimize, minimize_surrogate
     from surrogate.plot import convergence
 
@@ -175,10 +192,8 @@ def _optimize(study: Study, verbose: bool) -> None:
         study.figures.append((f"Optimization: {config.objective}", convergence(result).figure))
     else:
         if config.objective not in study.models:
-            raise ValueError(f"optimize.output: no surrogate of {config.objective!r} was fitted")
-        if config.constraints:
-            raise ValueError("optimize.constraints need mode = \"teacher\" (the surrogate-only "
-                             "search optimizes one model's mean)")
+            study.summary["optimization"] = {"skipped": f"no surrogate of {config.objective!r}"}
+            return
         _log(f"{config.sense} {config.objective!r} on its surrogate", verbose)
         model = study.models[config.objective]
         if config.sense == "maximize":
@@ -222,9 +237,6 @@ def _discover(study: Study, verbose: bool) -> None:
     outcome = study.config.outcome
     if outcome is None:
         return
-    if outcome.output not in study.simulator.outputs:
-        raise ValueError(f"discover.outcome: {outcome.output!r} is not an output of "
-                         f"{study.simulator.name}; outputs: {list(study.simulator.outputs)}")
     from surrogate.discovery import PRIM, REDS
     from surrogate.plot import box as box_plot
     from surrogate.plot import tradeoff

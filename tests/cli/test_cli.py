@@ -1,0 +1,220 @@
+"""The command line end to end, as a user runs it: subprocesses of the installed console script."""
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from surrogate.execute._checkpoint import read_journal
+
+ROOT = Path(__file__).resolve().parents[2]
+SHARED = ROOT.parent / "shared" / "data" / "dsgc_uci_sample.csv"
+CLI = [sys.executable, "-m", "surrogate.cli"]
+
+
+def surrogate(*args, cwd=None, timeout=600):
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+           "OPENBLAS_NUM_THREADS": "1", "MPLBACKEND": "Agg"}
+    return subprocess.run([*CLI, *map(str, args)], cwd=cwd, capture_output=True, text=True,
+                          timeout=timeout, env=env)
+
+
+TINY = textwrap.dedent("""
+    simulator = "branin"
+    [design]
+    n = 40
+    seed = 1
+    [surrogate]
+    cv = 3
+    [sensitivity]
+    n = 128
+    [optimize]
+    output = "y"
+    sense = "maximize"
+    [discover]
+    outcome = "y < 20"
+    n_samples = 2000
+    min_density = 0.7
+""")
+
+
+def test_simulators_lists_bundled_teachers():
+    result = surrogate("simulators")
+    assert result.returncode == 0, result.stderr
+    for name in ("dsgc", "lake", "lotka_volterra", "branin", "borehole"):
+        assert f"{name}: outputs" in result.stdout
+    assert "tau1         real in [0.5, 10]" in result.stdout
+
+
+def test_study_end_to_end(tmp_path):
+    config = tmp_path / "tiny.toml"
+    config.write_text(TINY)
+    result = surrogate("study", config, "--out", tmp_path / "out", "--quiet")
+    assert result.returncode == 0, result.stderr
+    report = tmp_path / "out" / "report.html"
+    assert f"report: {report.resolve()}" in result.stdout
+    summary = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert summary["runs"]["n"] == 40 and summary["runs"]["ok"] == 40
+    assert 0.9 < summary["surrogates"]["y"]["q2"] <= 1.0
+    assert set(summary["sensitivity"]["y"]) == {"x1", "x2"}
+    assert summary["optimization"]["sense"] == "maximize"
+    assert summary["discovery"]["prim"]["rules"]
+    assert 0 < summary["discovery"]["reds"]["coverage"] <= 1
+    page = report.read_text()
+    assert page.count("src='data:image/png;base64,") >= 5  # parity, sobol, trade-offs, box
+    for heading in ("Teacher runs", "Surrogate accuracy", "Sobol indices", "Optimization",
+                    "Scenario discovery: y &lt; 20"):
+        assert heading in page
+    assert "http" not in page.split("<body>")[1]  # self-contained
+    assert (tmp_path / "out" / "models" / "y" / "meta.json").exists()
+    assert (tmp_path / "out" / "runs" / "runs.parquet").exists()
+
+
+MODEL = textwrap.dedent("""
+    import os, time
+
+    def slow_sum(a, b):
+        with open(os.environ["CALL_LOG"], "a") as log:
+            log.write(f"{a!r} {b!r}\\n")
+        time.sleep(float(os.environ.get("CALL_DELAY", "0")))
+        return a + b
+""")
+
+CUSTOM = textwrap.dedent("""
+    simulator = "mymodel:slow_sum"
+    outputs = ["total"]
+    [[space.parameters]]
+    name = "a"
+    type = "real"
+    low = 0.0
+    high = 1.0
+    [[space.parameters]]
+    name = "b"
+    type = "integer"
+    low = 1
+    high = 5
+    [design]
+    n = 30
+    [sensitivity]
+    n = 0
+""")
+
+
+def test_own_simulator_and_resume_after_interruption(tmp_path):
+    (tmp_path / "mymodel.py").write_text(MODEL)
+    (tmp_path / "study.toml").write_text(CUSTOM)
+    log = tmp_path / "calls.txt"
+    env = {**os.environ, "CALL_LOG": str(log), "CALL_DELAY": "0.1", "OMP_NUM_THREADS": "1"}
+    proc = subprocess.Popen([*CLI, "study", "study.toml", "--out", "out", "--quiet"],
+                            cwd=tmp_path, env=env, start_new_session=True)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and len(read_journal(tmp_path / "out" / "runs")) < 8:
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    finished = len(read_journal(tmp_path / "out" / "runs"))
+    assert 8 <= finished < 30
+    calls_before = len(log.read_text().splitlines())
+    env["CALL_DELAY"] = "0"
+    result = subprocess.run([*CLI, "study", "study.toml", "--out", "out", "--quiet"],
+                            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    calls_after = len(log.read_text().splitlines()) - calls_before
+    # the run in flight when the study was killed may be computed again, nothing finished is
+    assert calls_after in (30 - finished, 30 - finished + 1) or calls_after == 30 - finished
+    assert calls_after <= 30 - finished
+    summary = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert summary["runs"]["ok"] == 30 and summary["surrogates"]["total"]["q2"] > 0.9
+
+
+@pytest.mark.parametrize(
+    "config, message",
+    [
+        ('simulator = "ishigami"\n[design]\nn = "many"\n', "design.n: must be an integer >= 2"),
+        ('simulator = "ishigami"\n[desing]\nn = 10\n', "desing: unknown key"),
+        ('simulator = "ishigami"\n[design]\nsize = 10\n', "design.size: unknown key; allowed in "
+                                                          "[design]: ['method', 'n', 'seed']"),
+        ('simulator = "ishigami"\n[discover]\noutcome = "y is small"\n',
+         "discover.outcome: 'y is small' is not an outcome"),
+        ('simulator = "no_such_model"\n', "unknown simulator 'no_such_model'; bundled: ["),
+        ('simulator = "ishigami"\n[optimize]\noutput = "z"\n', "optimize.output: 'z' is not an "
+                                                               "output of ishigami"),
+        ("simulator = [1, 2]\n", "simulator: must be a non-empty string"),
+        ('[design]\nn = 10\n', "simulator: missing"),
+        ('simulator = "ishigami"\n[run]\nexecutor = "threads"\n',
+         "run.executor: must be one of ['serial', 'processes', 'dask']"),
+    ],
+)
+def test_bad_configs_give_one_line(tmp_path, config, message):
+    path = tmp_path / "bad.toml"
+    path.write_text(config)
+    result = surrogate("study", path, "--out", tmp_path / "out", "--quiet")
+    assert result.returncode == 2
+    assert message in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_unknown_simulator_and_missing_file(tmp_path):
+    result = surrogate("study", "nonexistent_sim", "--out", tmp_path / "o")
+    assert result.returncode == 2 and "unknown simulator 'nonexistent_sim'" in result.stderr
+    result = surrogate("study", tmp_path / "missing.toml")
+    assert result.returncode == 2 and "no such configuration file" in result.stderr
+    result = surrogate("discover", tmp_path / "none.csv", "--outcome", "stab < 0")
+    assert result.returncode == 2 and "no such file" in result.stderr
+
+
+@pytest.mark.skipif(not SHARED.exists(), reason="../shared/data/dsgc_uci_sample.csv not present")
+def test_discover_on_a_table():
+    result = surrogate("discover", SHARED, "--outcome", "stab < 0", "--drop", "stabf")
+    assert result.returncode == 0, result.stderr
+    assert "of 40 cases satisfy stab < 0" in result.stdout
+    assert "PRIM: " in result.stdout and "coverage" in result.stdout
+    result = surrogate("discover", SHARED, "--outcome", "stability < 0")
+    assert result.returncode == 2 and "no column 'stability'" in result.stderr
+
+
+def test_optimize_command(tmp_path):
+    result = surrogate("optimize", "branin", "--output", "y", "--budget", "8", "--seed", "0")
+    assert result.returncode == 0, result.stderr
+    assert "after 8 teacher evaluations" in result.stdout
+    result = surrogate("optimize", "branin", "--output", "nope", "--budget", "8")
+    assert result.returncode == 2 and "nope" in result.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("chromium") is None, reason="Debian's chromium is not installed")
+def test_report_renders_in_headless_chromium(tmp_path):
+    config = tmp_path / "tiny.toml"
+    config.write_text(TINY)
+    assert surrogate("study", config, "--out", tmp_path / "out", "--quiet").returncode == 0
+    page = (tmp_path / "out" / "report.html").resolve()
+    check = tmp_path / "check.html"
+    # a page that loads the report in an iframe and writes how many of its images decoded
+    dump = subprocess.run(
+        ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+         "--no-first-run", "--disable-background-networking", "--disable-component-update",
+         "--disable-sync", f"--user-data-dir={tmp_path / 'profile'}",
+         "--virtual-time-budget=5000", "--run-all-compositor-stages-before-draw",
+         "--dump-dom", page.as_uri()],
+        capture_output=True, text=True, timeout=120)
+    assert dump.returncode == 0, dump.stderr
+    assert dump.stdout.count("data:image/png;base64,") >= 5
+    shot = tmp_path / "shot.png"
+    subprocess.run(
+        ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+         "--disable-background-networking", f"--user-data-dir={tmp_path / 'profile2'}",
+         f"--screenshot={shot}", "--window-size=1200,3000", page.as_uri()],
+        capture_output=True, text=True, timeout=120, check=True)
+    from PIL import Image
+
+    image = Image.open(shot).convert("L")
+    # figures are drawn: a rendered page with images has many distinct grey levels
+    assert len(set(image.getdata())) > 50
+    assert not check.exists()

@@ -1,0 +1,104 @@
+"""The registry and the contract every bundled teacher keeps."""
+
+from __future__ import annotations
+
+import pickle
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import simulators
+from surrogate.design import sample
+from surrogate.teacher import SimulationError, Simulator
+
+# teachers cheap enough to run on a small design in every test run (lorenz has its own tests)
+FAST = [name for name in simulators.available() if name != "lorenz"]
+
+
+def test_available_lists_every_teacher_sorted():
+    names = simulators.available()
+    assert names == sorted(names)
+    expected = {"lotka_volterra", "sir", "lorenz", "logistic_map", "lake", "dsgc", "branin",
+                "hartmann3", "hartmann6", "borehole", "ishigami", "wing_weight", "otl_circuit",
+                "piston", "sobol_g"}
+    assert set(names) == expected
+
+
+def test_unknown_name_lists_the_available_ones():
+    with pytest.raises(ValueError, match="unknown simulator 'nope'.*branin"):
+        simulators.load("nope")
+
+
+@pytest.mark.parametrize("name", simulators.available())
+def test_load_gives_a_vectorized_simulator_that_pickles(name):
+    sim = simulators.load(name)
+    assert isinstance(sim, Simulator)
+    assert sim.vectorized and sim.name == name
+    clone = pickle.loads(pickle.dumps(sim))
+    assert clone.space == sim.space and clone.outputs == sim.outputs
+
+
+@pytest.mark.parametrize("name", FAST)
+def test_outputs_have_the_declared_shape_and_are_deterministic(name):
+    sim = simulators.load(name)
+    design = sample(sim.space, 12, seed=3)
+    first = sim(design)
+    assert list(first.columns) == list(sim.outputs)
+    assert first.shape == (12, len(sim.outputs))
+    assert np.isfinite(first.to_numpy()).all()
+    pd.testing.assert_frame_equal(first, simulators.load(name)(design))
+
+
+@pytest.mark.parametrize("name", FAST)
+def test_a_point_does_not_depend_on_the_rest_of_the_batch(name):
+    sim = simulators.load(name)
+    design = sample(sim.space, 6, seed=4)
+    together = sim(design).to_numpy()
+    alone = sim(design.iloc[[2]]).to_numpy()
+    np.testing.assert_allclose(alone[0], together[2], rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("name", simulators.available())
+def test_out_of_range_and_missing_parameters_are_rejected_by_name(name):
+    sim = simulators.load(name)
+    design = sample(sim.space, 2, seed=0)
+    first = sim.space.parameters[0]
+    bad = design.copy()
+    bad[first.name] = first.high + 10 * (first.high - first.low)
+    with pytest.raises(ValueError, match=rf"column '{first.name}'.*allowed"):
+        sim(bad)
+    with pytest.raises(ValueError, match=rf"missing column\(s\) \['{first.name}'\]"):
+        sim(design.drop(columns=first.name))
+
+
+def test_a_failed_integration_is_recorded_not_raised():
+    from simulators import lotka_volterra
+
+    sim = lotka_volterra.simulator(max_steps=20)  # far too few steps: every run fails
+    design = sample(sim.space, 3, seed=0)
+    transfer = sim.run(design)
+    assert (transfer.status == "failed").all()
+    assert transfer.Y.isna().all().all()
+    with pytest.raises(SimulationError):
+        sim(design)
+
+
+@pytest.mark.parametrize(
+    ("factory", "options", "message"),
+    [
+        ("lotka_volterra", {"rtol": 0.0}, "rtol must be a positive"),
+        ("lotka_volterra", {"dt": 100.0}, "dt must be at most"),
+        ("sir", {"max_steps": 0}, "max_steps must be a positive int"),
+        ("lorenz", {"window": 200.0}, "need dt <= window <= t_end"),
+        ("lake", {"n_samples": 0}, "n_samples must be a positive int"),
+        ("lake", {"seed": -1}, "seed must be a non-negative int"),
+        ("logistic_map", {"tolerance": 2.0}, "tolerance must be a number in"),
+        ("dsgc", {"coupling": -1.0}, "coupling must be a positive"),
+        ("dsgc", {"n_starts": 0}, "n_starts must be a positive int"),
+    ],
+)
+def test_bad_factory_options_raise_a_clear_error(factory, options, message):
+    module = getattr(simulators, factory)
+    with pytest.raises(ValueError, match=message):
+        module.simulator(**options)
