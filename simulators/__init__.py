@@ -21,6 +21,7 @@ True
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 from simulators import (
     dsgc,
@@ -33,7 +34,7 @@ from simulators import (
 )
 from surrogate.teacher import Simulator
 
-__all__ = ["available", "load"]
+__all__ = ["available", "load", "study_config"]
 
 # name -> factory called with its defaults; the one place a teacher is registered
 _REGISTRY: dict[str, Callable[[], Simulator]] = {
@@ -95,3 +96,20 @@ def load(name: str) -> Simulator:
     if not isinstance(name, str) or name not in _REGISTRY:
         raise ValueError(f"unknown simulator {name!r}; available: {available()}")
     return _REGISTRY[name]()
+
+
+def study_config(name: str) -> str | None:
+    """The default ``surrogate study`` configuration of teacher ``name`` (commented TOML).
+
+    The files live in ``simulators/configs/``; each documents every key of the format.
+
+    Examples
+    --------
+    >>> import simulators
+    >>> 'outcome = "stab < 0"' in simulators.study_config("dsgc")
+    True
+    """
+    if not isinstance(name, str) or name not in _REGISTRY:
+        raise ValueError(f"unknown simulator {name!r}; available: {available()}")
+    path = Path(__file__).with_name("configs") / f"{name}.toml"
+    return path.read_text() if path.exists() else None

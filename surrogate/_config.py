@@ -15,6 +15,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 __all__ = ["ConfigError", "StudyConfig", "Outcome", "parse_outcome", "read_config"]
 
 
@@ -38,9 +40,9 @@ class Outcome:
     def __str__(self) -> str:
         return f"{self.output} {self.op} {self.value:g}"
 
-    def label(self, values: Any) -> Any:
+    def label(self, values: Any) -> np.ndarray:
         """Boolean labels (True where the case of interest holds)."""
-        return _OPERATORS[self.op](values, self.value)
+        return np.asarray(_OPERATORS[self.op](np.asarray(values, dtype=float), self.value))
 
 
 def parse_outcome(text: str, key: str = "discover.outcome") -> Outcome:
