@@ -15,7 +15,7 @@ import sys
 from importlib.metadata import entry_points
 from typing import Any
 
-from surrogate.space import Categorical, Integer, Real, Space
+from surrogate.space import Categorical, Integer, Parameter, Real, Space
 from surrogate.teacher import Simulator
 
 GROUP = "surrogate.simulators"
@@ -77,7 +77,7 @@ def _from_function(spec: str, parameters: Any, outputs: Any, vectorized: bool) -
 
 def space_from_config(parameters: Any) -> Space:
     """A Space from ``[[space.parameters]]`` tables (name, type, low/high/log or categories)."""
-    built = []
+    built: list[Parameter] = []
     for item in parameters:
         kind = item["type"]
         try:

@@ -76,7 +76,7 @@ class TransferSet:
         Y: Any,
         status: Sequence[str] | None = None,
         error: Sequence[str] | None = None,
-        seconds: Sequence[float] | None = None,
+        seconds: Sequence[float] | np.ndarray | None = None,
         simulator: str | None = None,
     ) -> None:
         self._space = as_space(space)
@@ -85,27 +85,30 @@ class TransferSet:
         Y = self._as_outputs(Y, len(X))
         n = len(X)
         if status is None:
-            status = np.where(np.isfinite(Y.to_numpy()).all(axis=1), "ok", "failed")
-        status = pd.Series(np.asarray(status, dtype=object), name="status")
-        if len(status) != n:
-            raise ValueError(f"status has {len(status)} entries for {n} runs")
-        unknown = sorted(set(status) - set(STATUSES))
+            status = np.where(np.isfinite(Y.to_numpy()).all(axis=1), "ok", "failed").tolist()
+        status_s = pd.Series(np.asarray(status, dtype=object), name="status")
+        if len(status_s) != n:
+            raise ValueError(f"status has {len(status_s)} entries for {n} runs")
+        unknown = sorted(set(status_s) - set(STATUSES))
         if unknown:
             raise ValueError(f"unknown status value(s) {unknown}; allowed: {list(STATUSES)}")
-        error = pd.Series([""] * n if error is None else [str(e) for e in error],
-                          name="error", dtype=object)
-        seconds = pd.Series(np.full(n, np.nan) if seconds is None else np.asarray(seconds, float),
-                            name="seconds")
-        if len(error) != n or len(seconds) != n:
+        error_s = pd.Series([""] * n if error is None else [str(e) for e in error],
+                            name="error", dtype=object)
+        seconds_s = pd.Series(np.full(n, np.nan) if seconds is None
+                              else np.asarray(seconds, float), name="seconds")
+        if len(error_s) != n or len(seconds_s) != n:
             raise ValueError(f"error and seconds need {n} entries")
-        ok = (status == "ok").to_numpy()
+        ok = (status_s == "ok").to_numpy()
         finite = np.isfinite(Y.to_numpy()).all(axis=1)
         if (ok & ~finite).any():
             first = int(np.flatnonzero(ok & ~finite)[0])
             raise ValueError(f"run {first} has status 'ok' but non-finite outputs")
         Y.loc[~ok, :] = np.nan
-        self._X, self._Y = X, Y
-        self._status, self._error, self._seconds = status, error, seconds
+        self._X: pd.DataFrame = X
+        self._Y: pd.DataFrame = Y
+        self._status: pd.Series = status_s
+        self._error: pd.Series = error_s
+        self._seconds: pd.Series = seconds_s
         self.simulator = simulator
 
     def _as_outputs(self, Y: Any, n: int) -> pd.DataFrame:

@@ -139,7 +139,7 @@ class Simulator:
         errors = [""] * n
         for i, params in enumerate(design.to_dict("records")):
             try:
-                values[i] = self.evaluate_point(params)
+                values[i] = self.evaluate_point(params)  # type: ignore[arg-type]
             except Exception as exc:  # noqa: BLE001 - any failure of user code is recorded
                 errors[i] = describe_exception(exc)
         return values, errors

@@ -48,7 +48,7 @@ class Executor:
         rows = [int(r) for r in rows]
         if not rows:
             return iter(())
-        points = design.iloc[rows].to_dict("records")
+        points: list[dict[str, Any]] = design.iloc[rows].to_dict("records")  # type: ignore[assignment]
         return self._evaluate(simulator, rows, points, timeout)
 
     def _evaluate(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numbers
 import os
 import sys
 from typing import Any
@@ -41,9 +40,9 @@ def resolve_executor(executor: Any, n_workers: int | None = None,
 
 def _check_options(timeout: Any, retries: Any) -> None:
     if timeout is not None:
-        if not isinstance(timeout, numbers.Real) or isinstance(timeout, bool) or not timeout > 0:
+        if not isinstance(timeout, (int, float)) or isinstance(timeout, bool) or not timeout > 0:
             raise ValueError(f"timeout must be a positive number of seconds or None, got {timeout!r}")
-    if isinstance(retries, bool) or not isinstance(retries, numbers.Integral) or retries < 0:
+    if isinstance(retries, bool) or not isinstance(retries, (int, np.integer)) or retries < 0:
         raise ValueError(f"retries must be an int >= 0, got {retries!r}")
 
 
@@ -101,6 +100,7 @@ def run_campaign(
                 break
             last = attempt == retries
             again = []
+            assert runner is not None
             for record in runner.evaluate(simulator, design, pending, timeout=timeout):
                 if record.status != "ok" and not last:
                     again.append(record.row)

@@ -6,6 +6,7 @@ Every executor ships chunks of ``(row, point)`` pairs to wherever it runs them a
 
 from __future__ import annotations
 
+import functools
 import signal
 import threading
 import time
@@ -118,7 +119,8 @@ def evaluate_chunk(
                 if timeout is None:
                     values = evaluate(point)
                 else:
-                    values = call_with_timeout(lambda p=point: evaluate(p), timeout, uses_alarm)
+                    values = call_with_timeout(functools.partial(evaluate, point), timeout,
+                                               uses_alarm)
             except RunTimeout:
                 yield RunRecord(row, "timeout", None, f"run exceeded the timeout of {timeout} s",
                                 clock() - start)

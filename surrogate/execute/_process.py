@@ -203,7 +203,8 @@ class ProcessExecutor(Executor):
             while queue or any(w.busy for w in self._workers):
                 for worker in self._workers:
                     if queue and not worker.busy:
-                        worker.assign(*queue.popleft(), timeout)
+                        chunk_rows, chunk_points = queue.popleft()
+                        worker.assign(list(chunk_rows), list(chunk_points), timeout)
                 yield from self._collect(simulator, queue, timeout)
             finished = True
         finally:
