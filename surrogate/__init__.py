@@ -2,7 +2,16 @@
 
 The pipeline: space -> design -> teacher (executors) -> transfer set -> surrogates -> uses
 (optimization, sensitivity, scenario discovery) -> plots, report, command line.
+
+The later stages (models, optimization, sensitivity, discovery) import torch and gpytorch; they
+are loaded on first use (``sg.GPRegressor`` imports ``surrogate.models``), so that ``import
+surrogate`` and the worker processes that run teachers stay light.
 """
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 from surrogate._version import __version__
 from surrogate.data import TransferSet
@@ -10,6 +19,32 @@ from surrogate.design import sample
 from surrogate.execute import DaskExecutor, Executor, ProcessExecutor, SerialExecutor
 from surrogate.space import Categorical, Integer, Real, Space
 from surrogate.teacher import SimulationError, Simulator, simulator
+
+# public name -> the module that defines it, imported on first use
+_LATER_STAGES = {
+    "GPRegressor": "surrogate.models", "GPClassifier": "surrogate.models",
+    "NNRegressor": "surrogate.models", "NNClassifier": "surrogate.models",
+    "cross_validate": "surrogate.models", "load": "surrogate.models",
+    "minimize": "surrogate.optimize", "maximize": "surrogate.optimize",
+    "minimize_surrogate": "surrogate.optimize", "OptimizationResult": "surrogate.optimize",
+    "sobol_indices": "surrogate.sensitivity", "morris": "surrogate.sensitivity",
+    "PRIM": "surrogate.discovery", "Box": "surrogate.discovery", "CART": "surrogate.discovery",
+    "REDS": "surrogate.discovery", "covering": "surrogate.discovery",
+    "pr_auc": "surrogate.discovery", "resample": "surrogate.discovery",
+}
+
+if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
+    from surrogate.discovery import CART, PRIM, REDS, Box, covering, pr_auc, resample
+    from surrogate.models import (
+        GPClassifier,
+        GPRegressor,
+        NNClassifier,
+        NNRegressor,
+        cross_validate,
+        load,
+    )
+    from surrogate.optimize import OptimizationResult, maximize, minimize, minimize_surrogate
+    from surrogate.sensitivity import morris, sobol_indices
 
 __all__ = [
     "__version__",
@@ -20,4 +55,18 @@ __all__ = [
     "Executor", "SerialExecutor", "ProcessExecutor", "DaskExecutor",
     # data
     "TransferSet",
+    # later stages
+    *_LATER_STAGES,
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LATER_STAGES:
+        value = getattr(importlib.import_module(_LATER_STAGES[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'surrogate' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

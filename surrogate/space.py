@@ -402,6 +402,8 @@ class Space:
         return self._cast(frame)
 
     def _as_frame(self, X: Any) -> pd.DataFrame:
+        if isinstance(X, (list, tuple)) and X and all(isinstance(r, dict) for r in X):
+            X = pd.DataFrame(list(X))  # records: one dict of parameter values per point
         if isinstance(X, pd.DataFrame):
             missing = [n for n in self.names if n not in X.columns]
             extra = [str(c) for c in X.columns if c not in self._index]

@@ -65,6 +65,11 @@ def test_validate_accepts_array_in_space_order(space):
     assert X.iloc[0].tolist() == [0.0, 0.1, 2, "b"]
 
 
+def test_validate_accepts_records(space):
+    X = space.validate([{"c": "a", "n": 2, "k": 1.0, "x": 0.5}])
+    assert X.iloc[0].tolist() == [0.5, 1.0, 2, "a"]
+
+
 def test_validate_reorders_columns(space):
     frame = pd.DataFrame({"c": ["a"], "n": [1], "k": [1.0], "x": [0.0]})
     assert list(space.validate(frame).columns) == space.names

@@ -1,0 +1,29 @@
+"""The examples run end to end at tiny size (STYLE 22): one script per user story."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.parametrize(
+    "script, args, expect",
+    [
+        ("quickstart.py", ["--n", "20"], "transfer set saved in"),
+        ("teacher.py", ["--n", "30", "--test", "20"], "peak_predators: cross-validated Q2"),
+        ("teacher_dask.py", ["--n", "16"], "peak_predators: cross-validated Q2"),
+        ("optimize.py", ["--budget", "15", "--n", "20"], "the teacher confirms"),
+        ("discover.py", ["--n", "120", "--test", "300", "--samples", "2000"], "REDS: stable when"),
+    ],
+)
+def test_example_runs(tmp_path, script, args, expect):
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+           "OPENBLAS_NUM_THREADS": "1", "MPLBACKEND": "Agg", "PYTHONPATH": str(ROOT)}
+    result = subprocess.run([sys.executable, str(ROOT / "examples" / script), *args], cwd=tmp_path,
+                            capture_output=True, text=True, timeout=600, env=env)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert expect in result.stdout
