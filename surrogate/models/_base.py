@@ -1,0 +1,142 @@
+"""Shared plumbing for the surrogates (students): input checks, seeds, devices, tags.
+
+Every model in :mod:`surrogate.models` is a scikit-learn estimator. This module holds what they
+share: turning a DataFrame or array into a float64 matrix (remembering and re-applying column
+names), checking targets, turning ``seed`` into torch generators without touching global state,
+resolving ``device``, and the ``save`` method. Torch stays inside the model modules (STYLE 12).
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from surrogate._random import as_generator, child_seed
+
+__all__ = ["SurrogateMixin", "check_positive_int", "check_choice", "check_positive_float"]
+
+DTYPE = torch.float64
+
+
+def check_positive_int(name: str, value: Any, minimum: int = 1) -> int:
+    """Return ``value`` as an int ``>= minimum`` or raise naming the parameter."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an int >= {minimum}, got {value!r}")
+    if value < minimum:
+        raise ValueError(f"{name} must be an int >= {minimum}, got {value}")
+    return int(value)
+
+
+def check_positive_float(name: str, value: Any, *, upper: float | None = None) -> float:
+    """Return ``value`` as a float in (0, upper) or raise naming the parameter."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a positive float, got {value!r}")
+    value = float(value)
+    if not np.isfinite(value) or value <= 0 or (upper is not None and value >= upper):
+        bound = f" and < {upper}" if upper is not None else ""
+        raise ValueError(f"{name} must be a finite float > 0{bound}, got {value}")
+    return value
+
+
+def check_choice(name: str, value: Any, choices: tuple[str, ...]) -> str:
+    """Return ``value`` if it is one of ``choices`` or raise naming the parameter."""
+    if not isinstance(value, str) or value not in choices:
+        raise ValueError(f"{name} must be one of {list(choices)}, got {value!r}")
+    return value
+
+
+class SurrogateMixin:
+    """Input handling shared by the regressors and classifiers (not public).
+
+    Subclassing
+    -----------
+    Call :meth:`_check_common` at the start of ``fit`` and :meth:`_validate_fit` /
+    :meth:`_validate_predict` for inputs; implement ``_state`` / ``_from_state`` (see
+    :mod:`surrogate.models._io`) so that ``save``/``load`` work.
+    """
+
+    def _check_common(self) -> None:
+        """Validate ``seed`` and ``device`` (the options every model has)."""
+        seed = getattr(self, "seed", None)
+        if not (seed is None or isinstance(seed, np.random.Generator)
+                or (isinstance(seed, numbers.Integral) and not isinstance(seed, bool))):
+            raise TypeError(
+                f"seed must be an int, a numpy.random.Generator or None, got {seed!r}")
+        self._device = resolve_device(getattr(self, "device", "cpu"))
+
+    def _rng(self) -> np.random.Generator:
+        return as_generator(self.seed)
+
+    # -- inputs -------------------------------------------------------------------------------
+    def _validate_fit(self, X: Any, y: Any, *, multi_output: bool) -> tuple[np.ndarray, Any]:
+        if y is None:
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target y is None")
+        self.outputs_ = list(map(str, y.columns)) if isinstance(y, pd.DataFrame) else None
+        y_arr = np.asarray(y)
+        if y_arr.dtype.kind == "f" or y_arr.dtype == object:
+            # a clear message for failed runs before sklearn's generic one
+            try:
+                bad = np.isnan(np.asarray(y_arr, dtype=float))
+            except (TypeError, ValueError):
+                bad = None
+            if bad is not None and bad.any():
+                rows = np.flatnonzero(bad.reshape(len(bad), -1).any(axis=1))[:5].tolist()
+                raise ValueError(
+                    f"y contains NaN (e.g. rows {rows}); drop failed runs first, e.g. with "
+                    "TransferSet.valid()")
+        X_arr, y_arr = validate_data(
+            self, X, y, dtype=np.float64, multi_output=multi_output,
+            y_numeric=multi_output, ensure_min_samples=2)
+        return X_arr, y_arr
+
+    def _validate_predict(self, X: Any) -> np.ndarray:
+        check_is_fitted(self)
+        names = getattr(self, "feature_names_in_", None)
+        if isinstance(X, pd.DataFrame) and names is not None:
+            missing = [c for c in names if c not in X.columns]
+            if missing:
+                raise ValueError(f"X is missing the columns {missing} seen in fit")
+            X = X[list(names)]  # reorder by name: column order may differ from fit
+        return validate_data(self, X, dtype=np.float64, reset=False)
+
+    # -- persistence -------------------------------------------------------------------------
+    def save(self, path: Any) -> None:
+        """Write the fitted model to the directory ``path`` (JSON metadata + torch tensors).
+
+        Read it back with :func:`surrogate.models.load`; nothing is pickled.
+        """
+        from surrogate.models._io import save
+
+        save(self, path)
+
+
+def resolve_device(device: Any) -> torch.device:
+    """``"cpu"`` or ``"cuda"``/``"cuda:N"`` (only when torch sees a GPU)."""
+    if not isinstance(device, str | torch.device):
+        raise TypeError(f"device must be 'cpu' or 'cuda', got {device!r}")
+    try:
+        dev = torch.device(device)
+    except RuntimeError:
+        dev = None
+    if dev is None or dev.type not in ("cpu", "cuda"):
+        raise ValueError(f"device must be 'cpu' or 'cuda', got {device!r}")
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError("device='cuda' was requested but torch.cuda.is_available() is False")
+    return dev
+
+
+def torch_generator(rng: np.random.Generator, device: torch.device | None = None) -> torch.Generator:
+    """A torch generator seeded from ``rng`` (no global torch state is touched)."""
+    gen = torch.Generator(device=device or "cpu")
+    gen.manual_seed(child_seed(rng))
+    return gen
+
+
+def to_tensor(array: np.ndarray, device: torch.device) -> torch.Tensor:
+    return torch.as_tensor(np.ascontiguousarray(array), dtype=DTYPE, device=device)

@@ -1,0 +1,370 @@
+"""Gaussian-process regression surrogate: exact GP for small and medium n, SVGP for large n.
+
+Stage "models" of the pipeline (transfer set -> student). Inputs are mapped to the unit cube
+(training min/max) and each output is standardized; everything inside is float64 torch.
+Hyperparameters come from :mod:`surrogate.models._gp_hyper` (concentrated marginal likelihood,
+batched L-BFGS-B restarts); large data sets go to :mod:`surrogate.models._svgp`.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Literal
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator, RegressorMixin
+
+from surrogate.models import _gp_hyper as hyp
+from surrogate.models._base import (
+    DTYPE,
+    SurrogateMixin,
+    check_choice,
+    check_positive_float,
+    check_positive_int,
+    to_tensor,
+)
+
+__all__ = ["GPRegressor"]
+
+N_EXPLORE = 300  # restarts run on at most this many points, then the best is refined on more
+N_HYPER = 1000  # hyperparameters are refined on at most this many points (exact Cholesky)
+RACE_ITERATIONS = 15  # L-BFGS-B iterations every start gets before the best one continues
+N_CANDIDATES = 24  # initial guesses scored in one batch before the L-BFGS-B restarts
+CHUNK = 4_000_000  # elements of a (m, chunk, n) cross-covariance block at predict time
+
+
+class GPRegressor(SurrogateMixin, RegressorMixin, BaseEstimator):
+    """Gaussian-process regressor for deterministic simulators (exact or scalable).
+
+    A zero-noise-aware GP: constant mean, stationary ARD kernel, Gaussian likelihood whose
+    noise is fitted but never below ``noise_floor`` times the signal variance (simulators are
+    deterministic; a floor rather than a fixed value keeps ill-conditioned designs stable and
+    lets noisy data raise it). Multi-output ``y`` (n, m) is one batched model with its own
+    hyperparameters per output.
+
+    Parameters
+    ----------
+    kernel : {"matern52", "matern32", "rbf", "auto"}, default="matern52"
+        Correlation function, with one length scale per input. ``"auto"`` fits Matérn-5/2
+        and RBF and keeps the one with the higher marginal likelihood (recorded in ``kernel_``).
+    noise_floor : float, default=1e-8
+        Lower bound of the noise variance relative to the signal variance (the nugget).
+    fit_noise : bool, default=True
+        Fit the noise by maximum likelihood (above the floor); ``False`` keeps it at the floor,
+        an interpolating GP as in Kriging for deterministic simulators.
+    n_restarts : int, default=3
+        L-BFGS-B starts per output: the best of 24 scored initial guesses race for a few
+        iterations and the leader is optimized to convergence. Restarts run on a subset of
+        at most 300 points; the winner is then refined on up to 1,000 points.
+    method : {"auto", "exact", "svgp"}, default="auto"
+        ``"exact"``: exact GP (Cholesky); ``"svgp"``: variational GP with inducing points
+        (gpytorch), its variational distribution set to the closed-form optimum (Titsias 2009)
+        for the hyperparameters of an exact fit on a subset; ``"auto"``: exact up to
+        ``max_exact`` points.
+    max_exact : int, default=6000
+        Largest n fitted exactly when ``method="auto"``.
+    n_inducing : int, default=1024
+        Inducing points of the SVGP.
+    seed : int, numpy.random.Generator or None
+        Seeds the restarts, subsets and SVGP training.
+    device : str, default="cpu"
+        ``"cpu"`` or ``"cuda"`` (when torch sees a GPU).
+
+    Attributes
+    ----------
+    method_ : str
+        ``"exact"`` or ``"svgp"``.
+    kernel_ : str
+        The kernel used (resolves ``"auto"``).
+    lengthscale_ : ndarray of shape (n_outputs, n_features)
+        Length scales in the original input units.
+    noise_ : ndarray of shape (n_outputs,)
+        Noise variance in the original output units.
+    n_outputs_ : int
+    feature_names_in_ : ndarray of str (only when X was a DataFrame)
+    n_features_in_ : int
+
+    Notes
+    -----
+    Internal contract for other stages (optimization, sensitivity):
+    ``_predict_torch(X)`` takes a float64 tensor (n, d) in the original input coordinates and
+    returns the posterior mean and variance, each (n, m), in original output units,
+    differentiable with respect to ``X``; ``sample_posterior(X, n_samples, seed=None)`` draws
+    joint posterior samples, shape (n_samples, n, m).
+
+    The exact posterior includes the uncertainty of the constant mean (ordinary kriging), so
+    95% intervals stay calibrated with few points.
+
+    References
+    ----------
+    Rasmussen & Williams (2006), Gaussian Processes for Machine Learning, Alg. 2.1.
+    Jones, Schonlau & Welch (1998), Efficient global optimization of expensive black-box
+    functions, J. Global Optim. 13, eq. 4-6 (concentrated likelihood).
+    Hensman, Fusi & Lawrence (2013), Gaussian processes for big data (SVGP).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.linspace(0, 1, 12)[:, None]
+    >>> gp = GPRegressor(seed=0).fit(X, np.sin(6 * X[:, 0]))
+    >>> mean, std = gp.predict([[0.5]], return_std=True)
+    >>> bool(abs(mean[0] - np.sin(3.0)) < 1e-3)
+    True
+    """
+
+    def __init__(self, *, kernel: Literal["matern52", "matern32", "rbf", "auto"] = "matern52",
+                 noise_floor: float = 1e-8, fit_noise: bool = True, n_restarts: int = 3,
+                 method: Literal["auto", "exact", "svgp"] = "auto", max_exact: int = 6000,
+                 n_inducing: int = 1024, seed: Any = None, device: str = "cpu") -> None:
+        self.kernel = kernel
+        self.noise_floor = noise_floor
+        self.fit_noise = fit_noise
+        self.n_restarts = n_restarts
+        self.method = method
+        self.max_exact = max_exact
+        self.n_inducing = n_inducing
+        self.seed = seed
+        self.device = device
+
+    # -- fit ----------------------------------------------------------------------------------
+    def _check_params(self) -> None:
+        self._check_common()
+        check_choice("kernel", self.kernel, (*hyp.KERNELS, "auto"))
+        check_positive_float("noise_floor", self.noise_floor, upper=1.0)
+        if not isinstance(self.fit_noise, bool | np.bool_):
+            raise TypeError(f"fit_noise must be True or False, got {self.fit_noise!r}")
+        check_positive_int("n_restarts", self.n_restarts)
+        check_choice("method", self.method, ("auto", "exact", "svgp"))
+        check_positive_int("max_exact", self.max_exact, 2)
+        check_positive_int("n_inducing", self.n_inducing, 2)
+
+    def fit(self, X: Any, y: Any) -> GPRegressor:
+        """Fit the GP to inputs ``X`` (n, d) and targets ``y`` (n,) or (n, m).
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Must be finite (drop failed runs first).
+
+        Returns
+        -------
+        self
+        """
+        self._check_params()
+        X, y = self._validate_fit(X, y, multi_output=True)
+        Y = y.reshape(len(y), -1)
+        self._y_1d = y.ndim == 1
+        self.n_outputs_ = Y.shape[1]
+        self._set_scalers(X, Y)
+        dev = self._device
+        U = to_tensor(self._to_unit(X), dev)
+        Ys = to_tensor(((Y - self._y_mean) / self._y_std).T, dev)  # (m, n)
+        rng = self._rng()
+        n = len(X)
+        self.method_ = self.method if self.method != "auto" else (
+            "exact" if n <= self.max_exact else "svgp")
+        kernels = ("matern52", "rbf") if self.kernel == "auto" else (self.kernel,)
+        # one pair of subsets for every kernel, so that their likelihoods are comparable
+        subsets = (_subset(n, N_EXPLORE, rng), _subset(n, N_HYPER, rng))
+        fits = [self._fit_hyper(k, U, Ys, subsets, rng) for k in kernels]
+        best = int(np.argmin([float(h.nll.sum()) for _, h in fits]))
+        self.kernel_ = kernels[best]
+        theta, hyper = fits[best]
+        if self.method_ == "exact":
+            self._condition(U, Ys, theta)
+        else:
+            from surrogate.models._svgp import fit_svgp
+
+            self._svgp = fit_svgp(self.kernel_, U, Ys, hyper, n_inducing=self.n_inducing,
+                                  rng=rng, noise_floor=self.noise_floor)
+            self._hyper = hyper
+        self._set_public_attributes()
+        return self
+
+    def _set_scalers(self, X: np.ndarray, Y: np.ndarray) -> None:
+        self._x_low = X.min(axis=0)
+        span = X.max(axis=0) - self._x_low
+        self._x_scale = np.where(span > 0, span, 1.0)  # a constant column stays at 0
+        self._y_mean = Y.mean(axis=0)
+        std = Y.std(axis=0)
+        self._y_std = np.where(std > 0, std, 1.0)  # constant output: a flat GP at its value
+
+    def _to_unit(self, X: np.ndarray) -> np.ndarray:
+        return (X - self._x_low) / self._x_scale
+
+    def _fit_hyper(self, kernel: str, U: torch.Tensor, Ys: torch.Tensor,
+                   subsets: tuple[torch.Tensor, torch.Tensor], rng: np.random.Generator
+                   ) -> tuple[torch.Tensor, hyp.Hyper]:
+        """Candidates and restarts on the explore subset, refinement on the larger one."""
+        n, d = U.shape
+        m = Ys.shape[0]
+        log_g_min = math.log(self.noise_floor)
+        explore, refine = subsets
+        U_e, Y_e = U[explore], Ys[:, explore]
+        cand = torch.as_tensor(
+            hyp.initial_candidates(
+                d, N_CANDIDATES, log_g_min + (math.log(1e4) if self.fit_noise else 0.0), rng),
+            dtype=DTYPE, device=U.device)
+        q = len(cand)
+        nll = hyp.score(kernel, cand.repeat(m, 1), U_e, Y_e.repeat_interleave(q, 0)).reshape(m, q)
+        r = min(self.n_restarts, q)
+        start = cand[torch.argsort(nll, dim=1)[:, :r]].reshape(m * r, d + 1)  # (m*r, d+1)
+        if r > 1:  # race the starts for a few iterations; only the leader runs to convergence
+            theta = hyp.optimize_hyper(kernel, U_e, Y_e.repeat_interleave(r, 0), start,
+                                       log_g_min=log_g_min, maxiter=RACE_ITERATIONS,
+                                       fit_noise=self.fit_noise)
+            nll = hyp.score(kernel, theta, U_e, Y_e.repeat_interleave(r, 0)).reshape(m, r)
+            start = theta.reshape(m, r, d + 1)[torch.arange(m), torch.argmin(nll, dim=1)]
+        theta = hyp.optimize_hyper(kernel, U_e, Y_e, start, log_g_min=log_g_min, maxiter=200,
+                                   fit_noise=self.fit_noise)
+        if len(refine) > len(explore):
+            U_e, Y_e = U[refine], Ys[:, refine]
+            theta = hyp.optimize_hyper(kernel, U_e, Y_e, theta, log_g_min=log_g_min, maxiter=60,
+                                       fit_noise=self.fit_noise)
+        with torch.no_grad():
+            _, _, hyper = hyp.profile_nll(kernel, theta, U_e, Y_e, grad=False)
+        return theta, hyper
+
+    def _condition(self, U: torch.Tensor, Ys: torch.Tensor, theta: torch.Tensor) -> None:
+        """Cache the exact posterior on all n points (one batched Cholesky)."""
+        with torch.no_grad():
+            _, _, h = hyp.profile_nll(self.kernel_, theta, U, Ys, grad=False)
+            C = hyp.correlation(self.kernel_, U, U, h.lengthscale)
+            eye = torch.eye(len(U), dtype=DTYPE, device=U.device)
+            L, jitter = hyp.safe_cholesky(C + h.g[:, None, None] * eye, h.g)
+            ones = torch.ones_like(Ys)
+            a = torch.cholesky_solve(ones[..., None], L)[..., 0]  # R^-1 1  (m, n)
+            alpha = torch.cholesky_solve((Ys - h.mean[:, None])[..., None], L)[..., 0]
+        self._U, self._L, self._alpha, self._a = U, L, alpha, a
+        self._hyper = hyp.Hyper(h.lengthscale, h.g + jitter, h.mean, h.signal_var, h.nll)
+        self._a_sum = a.sum(-1)  # 1^T R^-1 1  (m,)
+
+    def _set_public_attributes(self) -> None:
+        h = self._hyper
+        self.lengthscale_ = h.lengthscale.cpu().numpy() * self._x_scale[None, :]
+        self.noise_ = (h.g * h.signal_var).cpu().numpy() * self._y_std**2
+
+    # -- predict ------------------------------------------------------------------------------
+    def _predict_std_units(self, U: torch.Tensor, *, full_cov: bool = False,
+                           mean_only: bool = False) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Posterior mean (m, k) and variance (m, k) or covariance (m, k, k), standardized."""
+        if self.method_ == "svgp":
+            return self._svgp.posterior(U, full_cov=full_cov)
+        h = self._hyper
+        Ks = hyp.correlation(self.kernel_, U, self._U, h.lengthscale)  # (m, k, n)
+        mean = h.mean[:, None] + (Ks @ self._alpha[..., None])[..., 0]
+        if mean_only:
+            return mean, None
+        V = torch.linalg.solve_triangular(self._L, Ks.transpose(-1, -2), upper=False)  # (m,n,k)
+        u = 1.0 - (Ks @ self._a[..., None])[..., 0]  # ordinary-kriging mean correction (m, k)
+        s2 = h.signal_var[:, None]
+        if full_cov:
+            Kss = hyp.correlation(self.kernel_, U, U, h.lengthscale)
+            cov = Kss - V.transpose(-1, -2) @ V + u[:, :, None] * u[:, None, :] / \
+                self._a_sum[:, None, None]
+            return mean, s2[..., None] * cov
+        var = 1.0 - (V * V).sum(-2) + u * u / self._a_sum[:, None]
+        return mean, s2 * var.clamp_min(0.0)
+
+    def _predict_torch(self, X: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Posterior mean and variance at ``X`` (n, d) in original units, each (n, m).
+
+        Differentiable with respect to ``X`` (float64, on the model's device).
+        """
+        low = torch.as_tensor(self._x_low, dtype=DTYPE, device=X.device)
+        scale = torch.as_tensor(self._x_scale, dtype=DTYPE, device=X.device)
+        mean, var = self._predict_std_units((X - low) / scale)
+        ym = torch.as_tensor(self._y_mean, dtype=DTYPE, device=X.device)
+        ys = torch.as_tensor(self._y_std, dtype=DTYPE, device=X.device)
+        return mean.T * ys + ym, var.T * ys**2
+
+    def predict(self, X: Any, return_std: bool = False) -> Any:
+        """Posterior mean (and standard deviation) at ``X``.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+        return_std : bool, default=False
+
+        Returns
+        -------
+        mean : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+        std : ndarray of the same shape (only with ``return_std=True``)
+        """
+        X = self._validate_predict(X)
+        U = to_tensor(self._to_unit(X), self._device)
+        n_train = self._U.shape[0] if self.method_ == "exact" else self._svgp.n_inducing
+        step = max(1, CHUNK // (n_train * self.n_outputs_))
+        means, variances = [], []
+        with torch.no_grad():
+            for start in range(0, len(U), step):
+                mean, var = self._predict_std_units(U[start:start + step],
+                                                    mean_only=not return_std)
+                means.append(mean.T.cpu().numpy())
+                if var is not None:
+                    variances.append(var.T.cpu().numpy())
+        mean = np.concatenate(means) * self._y_std + self._y_mean if means else \
+            np.empty((0, self.n_outputs_))
+        std = np.sqrt(np.concatenate(variances)) * self._y_std if variances else \
+            np.zeros_like(mean)
+        if self._y_1d:
+            mean, std = mean[:, 0], std[:, 0]
+        return (mean, std) if return_std else mean
+
+    def sample_posterior(self, X: Any, n_samples: int, *, seed: Any = None) -> np.ndarray:
+        """Joint posterior function samples at ``X``.
+
+        The joint covariance of all points is formed and factorized, so memory and time grow
+        as the square and cube of ``len(X)``: a few thousand points at a time.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_points, n_features)
+        n_samples : int
+        seed : int, numpy.random.Generator or None
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_points, n_outputs)
+        """
+        from surrogate._random import as_generator
+
+        n_samples = check_positive_int("n_samples", n_samples)
+        X = self._validate_predict(X)
+        U = to_tensor(self._to_unit(X), self._device)
+        with torch.no_grad():
+            mean, cov = self._predict_std_units(U, full_cov=True)  # (m, k), (m, k, k)
+            scale = cov.diagonal(dim1=-2, dim2=-1).mean(-1).clamp_min(1e-300)
+            L, _ = hyp.safe_cholesky(cov / scale[:, None, None] +
+                                     1e-10 * torch.eye(len(U), dtype=DTYPE, device=U.device),
+                                     scale)
+            z = as_generator(seed).standard_normal((n_samples, self.n_outputs_, len(U)))
+            z = torch.as_tensor(z, dtype=DTYPE, device=U.device)
+            draws = mean + scale.sqrt()[:, None] * (L @ z[..., None])[..., 0]  # (s, m, k)
+        return draws.transpose(1, 2).cpu().numpy() * self._y_std + self._y_mean
+
+    # -- persistence hooks --------------------------------------------------------------------
+    def _state(self) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
+        from surrogate.models._gp_state import gp_state
+
+        return gp_state(self)
+
+    def _from_state(self, meta: dict[str, Any], tensors: dict[str, torch.Tensor]) -> None:
+        from surrogate.models._gp_state import gp_from_state
+
+        gp_from_state(self, meta, tensors)
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        tags.target_tags.single_output = True
+        return tags
+
+
+def _subset(n: int, size: int, rng: np.random.Generator) -> torch.Tensor:
+    """Indices of a random subset of ``size`` of ``range(n)`` (all of them if n <= size)."""
+    if n <= size:
+        return torch.arange(n)
+    return torch.as_tensor(np.sort(rng.choice(n, size=size, replace=False)))

@@ -1,0 +1,271 @@
+"""Exact-GP hyperparameters: stationary correlations and the concentrated marginal likelihood.
+
+Used by :class:`surrogate.models.GPRegressor`. The kernels are gpytorch's definitions
+(``MaternKernel(nu)``, ``RBFKernel``; ``tests/models`` checks equality), written here as plain
+batched torch so that one likelihood evaluation for every restart and output is a single batch
+of Cholesky factorizations with an analytic gradient (autograd through a Cholesky costs ~3x more).
+
+The constant mean and the signal variance have closed forms given the length scales and the
+noise ratio ``g = noise / signal variance`` (the "concentrated" or profile likelihood, as in
+Kriging: Jones, Schonlau & Welch 1998, eq. 4-6), so L-BFGS-B searches only
+``theta = (log lengthscale_1..d, log g)``. ``g`` has a floor because simulators are
+deterministic: the GP should interpolate, but never with a singular matrix.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.optimize
+import torch
+
+__all__ = ["KERNELS", "correlation", "profile_nll", "optimize_hyper", "Hyper"]
+
+KERNELS = ("matern52", "matern32", "rbf")
+SQRT5, SQRT3 = math.sqrt(5.0), math.sqrt(3.0)
+LOG_LS_BOUNDS = (math.log(1e-3), math.log(1e3))  # length scales in unit-cube coordinates
+LOG_G_MAX = math.log(10.0)
+NUMPY_MAX_N = 150  # below this, numpy's lower per-call overhead wins over torch on CPU
+JITTERS = (0.0, 1e-10, 1e-8, 1e-6, 1e-4)  # added to g when a Cholesky fails (float64)
+
+
+def _sq_dist(A: torch.Tensor, B: torch.Tensor) -> torch.Tensor:
+    """Squared distances between rows of ``A`` (..., n, d) and ``B`` (..., k, d) -> (..., n, k)."""
+    # |a|^2 + |b|^2 - 2 a.b: memory n*k instead of n*k*d; clamped against rounding below 0
+    r2 = (A * A).sum(-1)[..., :, None] + (B * B).sum(-1)[..., None, :] - 2 * A @ B.transpose(-1, -2)
+    return r2.clamp_min(0.0)
+
+
+def correlation(kernel: str, A: torch.Tensor, B: torch.Tensor,
+                lengthscale: torch.Tensor) -> torch.Tensor:
+    """Correlation matrix ``k(A, B)`` with unit variance, batched over ``lengthscale`` (..., d).
+
+    ``A`` (n, d) or (..., n, d), ``B`` (k, d) or (..., k, d) -> (..., n, k). Differentiable in
+    all arguments (the distance is clamped away from 0 before the square root, as gpytorch does).
+    """
+    ls = lengthscale[..., None, :]
+    r2 = _sq_dist(A / ls, B / ls)
+    if kernel == "rbf":
+        return torch.exp(-0.5 * r2)
+    r = r2.clamp_min(1e-30).sqrt()
+    if kernel == "matern52":
+        return (1.0 + SQRT5 * r + (5.0 / 3.0) * r2) * torch.exp(-SQRT5 * r)
+    return (1.0 + SQRT3 * r) * torch.exp(-SQRT3 * r)
+
+
+def _corr_and_dlog(kernel: str, S: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Correlation C of the scaled inputs ``S`` (B, n, d) and H with dC/dlog(l_k) = H * D_k.
+
+    D_k[i, j] = (S[i, k] - S[j, k])^2; H follows from dk/d(r^2) * (-2).
+    """
+    r2 = _sq_dist(S, S)
+    if kernel == "rbf":
+        C = torch.exp(-0.5 * r2)
+        return C, C
+    r = r2.clamp_min(1e-30).sqrt()
+    if kernel == "matern52":
+        e = torch.exp(-SQRT5 * r)
+        return (1.0 + SQRT5 * r + (5.0 / 3.0) * r2) * e, (5.0 / 3.0) * (1.0 + SQRT5 * r) * e
+    e = torch.exp(-SQRT3 * r)
+    return (1.0 + SQRT3 * r) * e, 3.0 * e
+
+
+def safe_cholesky(R: torch.Tensor, g: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Cholesky of ``R`` (B, n, n), escalating a diagonal jitter where it fails.
+
+    Returns the factor and the jitter added per batch member (0 where none was needed). Raises a
+    ``ValueError`` (never a bare ``NotPSDError``/``LinAlgError``) if even the largest fails.
+    """
+    n = R.shape[-1]
+    eye = torch.eye(n, dtype=R.dtype, device=R.device)
+    L, info = torch.linalg.cholesky_ex(R)
+    added = torch.zeros_like(g)
+    for jitter in JITTERS[1:]:
+        bad = info > 0
+        if not bool(bad.any()):
+            return L, added
+        L_bad, info_bad = torch.linalg.cholesky_ex(R[bad] + jitter * eye)
+        L[bad], info[bad], added[bad] = L_bad, info_bad, jitter
+    if bool((info > 0).any()):
+        raise ValueError(
+            "the GP covariance matrix is not positive definite even with a jitter of "
+            f"{JITTERS[-1]:g}; check X for non-finite or extreme values")
+    return L, added
+
+
+@dataclass
+class Hyper:
+    """Fitted hyperparameters for a batch of GPs in standardized units."""
+
+    lengthscale: torch.Tensor  # (B, d), unit-cube coordinates
+    g: torch.Tensor  # (B,), noise / signal variance (nugget), jitter included
+    mean: torch.Tensor  # (B,), constant mean (GLS estimate)
+    signal_var: torch.Tensor  # (B,), ML estimate of the signal variance
+    nll: torch.Tensor  # (B,), negative log marginal likelihood / n
+
+
+def profile_nll(kernel: str, theta: torch.Tensor, U: torch.Tensor, Y: torch.Tensor,
+                *, grad: bool = True) -> tuple[torch.Tensor, torch.Tensor | None, Hyper]:
+    """Negative concentrated log marginal likelihood per point and its gradient in ``theta``.
+
+    Parameters
+    ----------
+    theta : (B, d + 1) tensor of ``log lengthscale`` and ``log g``.
+    U : (n, d) inputs in the unit cube; Y : (B, n) standardized targets.
+
+    Returns ``(nll (B,), gradient (B, d + 1) or None, Hyper)`` where
+    ``nll = 0.5 log s2 + sum(log diag L) / n`` up to a constant (Jones et al. 1998, eq. 6).
+    """
+    n, d = U.shape
+    ls, g = theta[:, :d].exp(), theta[:, d].exp()
+    S = U / ls[:, None, :]  # (B, n, d)
+    C, H = _corr_and_dlog(kernel, S)
+    eye = torch.eye(n, dtype=U.dtype, device=U.device)
+    L, jitter = safe_cholesky(C + g[:, None, None] * eye, g)
+    ones = torch.ones_like(Y)
+    sol = torch.cholesky_solve(torch.stack([ones, Y], -1), L)  # R^-1 [1, y]  (B, n, 2)
+    a11, a1y = sol[..., 0].sum(-1), (sol[..., 0] * Y).sum(-1)
+    mean = a1y / a11  # generalized least squares constant
+    beta = sol[..., 1] - mean[:, None] * sol[..., 0]  # R^-1 (y - mean)
+    s2 = ((Y - mean[:, None]) * beta).sum(-1).clamp_min(1e-300) / n
+    logdet_half = torch.log(torch.diagonal(L, dim1=-2, dim2=-1)).sum(-1)
+    nll = 0.5 * torch.log(s2) + logdet_half / n
+    hyper = Hyper(ls, g + jitter, mean, s2, nll)
+    if not grad:
+        return nll, None, hyper
+    # d nll / dR = W / (2n) with W = R^-1 - beta beta^T / s2 (mean term vanishes at the GLS mean)
+    W = torch.cholesky_inverse(L) - beta[:, :, None] * beta[:, None, :] / s2[:, None, None]
+    M = W * H
+    # sum_ij M_ij (S_ik - S_jk)^2 = 2 (sum_i S_ik^2 (M 1)_i - S_k^T M S_k)  (M symmetric)
+    t1 = (S * S * M.sum(-1)[:, :, None]).sum(-2)
+    t2 = (S * (M @ S)).sum(-2)
+    g_ls = (t1 - t2) / n
+    g_g = g * torch.diagonal(W, dim1=-2, dim2=-1).sum(-1) / (2 * n)
+    return nll, torch.cat([g_ls, g_g[:, None]], dim=1), hyper
+
+
+def _np_corr_and_dlog(kernel: str, S: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """NumPy twin of :func:`_corr_and_dlog` (small matrices: numpy's per-call cost is lower)."""
+    sq = (S * S).sum(-1)
+    r2 = np.maximum(sq[:, :, None] + sq[:, None, :] - 2.0 * S @ S.transpose(0, 2, 1), 0.0)
+    if kernel == "rbf":
+        C = np.exp(-0.5 * r2)
+        return C, C
+    r = np.sqrt(np.maximum(r2, 1e-30))
+    if kernel == "matern52":
+        e = np.exp(-SQRT5 * r)
+        return (1.0 + SQRT5 * r + (5.0 / 3.0) * r2) * e, (5.0 / 3.0) * (1.0 + SQRT5 * r) * e
+    e = np.exp(-SQRT3 * r)
+    return (1.0 + SQRT3 * r) * e, 3.0 * e
+
+
+def _np_cholesky(R: np.ndarray) -> np.ndarray:
+    """Batched Cholesky with the same jitter escalation as :func:`safe_cholesky`."""
+    try:
+        return np.linalg.cholesky(R)
+    except np.linalg.LinAlgError:
+        pass
+    eye = np.eye(R.shape[-1])
+    out = np.empty_like(R)
+    for b in range(len(R)):
+        for jitter in JITTERS:
+            try:
+                out[b] = np.linalg.cholesky(R[b] + jitter * eye)
+                break
+            except np.linalg.LinAlgError:
+                continue
+        else:
+            raise ValueError(
+                "the GP covariance matrix is not positive definite even with a jitter of "
+                f"{JITTERS[-1]:g}; check X for non-finite or extreme values")
+    return out
+
+
+def profile_nll_np(kernel: str, theta: np.ndarray, U: np.ndarray, Y: np.ndarray,
+                   *, grad: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
+    """NumPy twin of :func:`profile_nll` for the optimizer loop on CPU: ``(nll, gradient)``."""
+    n, d = U.shape
+    ls, g = np.exp(theta[:, :d]), np.exp(theta[:, d])
+    S = U[None, :, :] / ls[:, None, :]
+    C, H = _np_corr_and_dlog(kernel, S)
+    idx = np.arange(n)
+    C[:, idx, idx] += g[:, None]
+    L = _np_cholesky(C)
+    L_inv = np.linalg.inv(L)
+    R_inv = L_inv.transpose(0, 2, 1) @ L_inv  # (B, n, n)
+    a = R_inv.sum(-1)  # R^-1 1
+    b = (R_inv @ Y[:, :, None])[..., 0]  # R^-1 y
+    mean = b.sum(-1) / a.sum(-1)
+    beta = b - mean[:, None] * a
+    s2 = np.maximum(((Y - mean[:, None]) * beta).sum(-1), 1e-300) / n
+    nll = 0.5 * np.log(s2) + np.log(L[:, idx, idx]).sum(-1) / n
+    if not grad:
+        return nll, None
+    W = R_inv - beta[:, :, None] * beta[:, None, :] / s2[:, None, None]
+    M = W * H
+    t1 = (S * S * M.sum(-1)[:, :, None]).sum(-2)
+    t2 = (S * (M @ S)).sum(-2)
+    g_g = g * W[:, idx, idx].sum(-1) / (2 * n)
+    return nll, np.concatenate([(t1 - t2) / n, g_g[:, None]], axis=1)
+
+
+def score(kernel: str, theta: torch.Tensor, U: torch.Tensor, Y: torch.Tensor) -> torch.Tensor:
+    """NLL per point of a batch (no gradient), NaN/failed members as +inf."""
+    if U.device.type == "cpu" and len(U) <= NUMPY_MAX_N:
+        nll = torch.as_tensor(profile_nll_np(kernel, theta.numpy(), U.numpy(), Y.numpy(),
+                                             grad=False)[0])
+    else:
+        with torch.no_grad():
+            nll = profile_nll(kernel, theta, U, Y, grad=False)[0]
+    return torch.nan_to_num(nll, nan=math.inf)
+
+
+def initial_candidates(d: int, n_candidates: int, log_g0: float,
+                       rng: np.random.Generator) -> np.ndarray:
+    """Starting points for ``theta``: scrambled Sobol length scales in [0.05, 5] (log), plus
+    one isotropic guess; the noise ratio starts above its floor so it can fall."""
+    from scipy.stats import qmc
+
+    m = max(1, math.ceil(math.log2(max(n_candidates - 1, 2))))
+    base = qmc.Sobol(d, seed=rng).random_base2(m)[: max(n_candidates - 1, 1)]
+    log_ls = math.log(0.05) + base * (math.log(5.0) - math.log(0.05))
+    iso = np.full((1, d), math.log(0.3 * math.sqrt(d)))
+    log_ls = np.vstack([iso, log_ls])[:n_candidates]
+    return np.hstack([log_ls, np.full((len(log_ls), 1), log_g0)])
+
+
+def optimize_hyper(kernel: str, U: torch.Tensor, Y: torch.Tensor, theta0: torch.Tensor, *,
+                   log_g_min: float, maxiter: int, fit_noise: bool = True) -> torch.Tensor:
+    """L-BFGS-B on the summed per-point NLL of a batch of independent problems.
+
+    ``theta0`` (B, d + 1) starts each problem; ``Y`` (B, n). Returns the optimized theta. The
+    problems are separable, so one batched evaluation gives every gradient. With
+    ``fit_noise=False`` the noise ratio stays at its floor (an interpolating GP).
+    """
+    B, p = theta0.shape
+    d = p - 1
+    g_bounds = (log_g_min, LOG_G_MAX if fit_noise else log_g_min)
+    bounds = ([LOG_LS_BOUNDS] * d + [g_bounds]) * B
+    x0 = np.clip(theta0.detach().cpu().numpy().ravel(),
+                 [b[0] for b in bounds], [b[1] for b in bounds])
+
+    use_numpy = U.device.type == "cpu" and len(U) <= NUMPY_MAX_N
+    U_np, Y_np = U.cpu().numpy(), Y.cpu().numpy()
+
+    def fun(x: np.ndarray) -> tuple[float, np.ndarray]:
+        if use_numpy:
+            nll, grad = profile_nll_np(kernel, x.reshape(B, p), U_np, Y_np)
+        else:
+            theta = torch.as_tensor(x.reshape(B, p), dtype=U.dtype, device=U.device)
+            nll_t, grad_t, _ = profile_nll(kernel, theta, U, Y)
+            nll, grad = nll_t.cpu().numpy(), grad_t.cpu().numpy()
+        value = float(nll.sum())
+        if not math.isfinite(value):  # steer the line search back, never crash
+            return 1e10, np.zeros_like(x)
+        return value, grad.ravel()
+
+    res = scipy.optimize.minimize(fun, x0, jac=True, method="L-BFGS-B", bounds=bounds,
+                                  options={"maxiter": maxiter, "ftol": 1e-8, "gtol": 1e-6})
+    return torch.as_tensor(res.x.reshape(B, p), dtype=U.dtype, device=U.device)

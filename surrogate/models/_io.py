@@ -1,0 +1,150 @@
+"""Safe persistence of fitted surrogates: a directory with ``meta.json`` and ``tensors.pt``.
+
+``meta.json`` holds the schema version, the class, its parameters, package versions, feature
+and output names and the fitted scalers; ``tensors.pt`` is a plain ``dict[str, Tensor]`` written
+by ``torch.save`` and read with ``torch.load(weights_only=True)``. Nothing is ever unpickled, and
+classes are looked up in a fixed table, never imported by name from the file.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata as md
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+__all__ = ["save", "load", "SCHEMA", "SCHEMA_VERSION"]
+
+SCHEMA = "surrogate.models"
+SCHEMA_VERSION = 1
+META, TENSORS = "meta.json", "tensors.pt"
+
+
+def _classes() -> dict[str, type]:
+    from surrogate.models._gp import GPRegressor
+    from surrogate.models._gpc import GPClassifier
+    from surrogate.models._nn import NNClassifier, NNRegressor
+
+    return {c.__name__: c for c in (GPRegressor, GPClassifier, NNRegressor, NNClassifier)}
+
+
+def _versions() -> dict[str, str]:
+    out = {}
+    for dist in ("surrogate-discovery", "torch", "gpytorch", "numpy", "scikit-learn"):
+        try:
+            out[dist] = md.version(dist)
+        except md.PackageNotFoundError:  # pragma: no cover - running from a source tree
+            out[dist] = "unknown"
+    return out
+
+
+def _jsonable_params(model: Any) -> dict[str, Any]:
+    params = {}
+    for key, value in model.get_params(deep=False).items():
+        if isinstance(value, np.random.Generator):
+            value = None  # a generator's state is not part of the model; the fit is stored
+        elif isinstance(value, tuple):
+            value = list(value)
+        elif isinstance(value, np.generic):
+            value = value.item()
+        params[key] = value
+    return params
+
+
+def save(model: Any, path: str | Path) -> Path:
+    """Write fitted ``model`` to the directory ``path`` (created if needed); return the path.
+
+    Examples
+    --------
+    >>> import tempfile, numpy as np
+    >>> from surrogate.models import GPRegressor, load
+    >>> X = np.linspace(0, 1, 8)[:, None]
+    >>> gp = GPRegressor(seed=0).fit(X, X[:, 0] ** 2)
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     gp.save(tmp)
+    ...     same = load(tmp)
+    >>> bool((same.predict(X) == gp.predict(X)).all())
+    True
+    """
+    from sklearn.utils.validation import check_is_fitted
+
+    check_is_fitted(model)
+    name = type(model).__name__
+    if name not in _classes():
+        raise TypeError(f"cannot save a {name}; supported: {sorted(_classes())}")
+    path = Path(path)
+    path.mkdir(parents=True, exist_ok=True)
+    extra, tensors = model._state()
+    names = getattr(model, "feature_names_in_", None)
+    meta = {
+        "schema": SCHEMA,
+        "schema_version": SCHEMA_VERSION,
+        "class": name,
+        "params": _jsonable_params(model),
+        "versions": _versions(),
+        "feature_names": None if names is None else [str(c) for c in names],
+        "n_features_in": int(model.n_features_in_),
+        "outputs": getattr(model, "outputs_", None),
+        "state": extra,
+    }
+    (path / META).write_text(json.dumps(meta, indent=2) + "\n")
+    torch.save({k: v.detach().cpu() for k, v in tensors.items()}, path / TENSORS)
+    return path
+
+
+def load(path: str | Path, *, device: str = "cpu") -> Any:
+    """Read a model written by ``save``; never unpickles.
+
+    Parameters
+    ----------
+    path : str or Path
+        The directory passed to ``save``.
+    device : str, default="cpu"
+        Where the loaded model lives (``"cuda"`` when torch sees a GPU).
+
+    Raises
+    ------
+    ValueError
+        If the directory is not a saved surrogate or its schema version is not supported.
+    """
+    path = Path(path)
+    meta_file = path / META
+    if not meta_file.is_file() or not (path / TENSORS).is_file():
+        raise ValueError(f"{path} is not a saved surrogate (expected {META} and {TENSORS})")
+    try:
+        meta = json.loads(meta_file.read_text())
+    except json.JSONDecodeError as err:
+        raise ValueError(f"{meta_file} is not valid JSON: {err}") from None
+    if not isinstance(meta, dict) or meta.get("schema") != SCHEMA:
+        raise ValueError(f"{meta_file} is not a surrogate model file (schema != {SCHEMA!r})")
+    version = meta.get("schema_version")
+    if version != SCHEMA_VERSION:
+        raise ValueError(
+            f"{path} was written with model schema version {version!r}; this version of "
+            f"surrogate reads version {SCHEMA_VERSION} only: refit and save the model again")
+    classes = _classes()
+    if meta.get("class") not in classes:
+        raise ValueError(f"{path} holds an unknown model class {meta.get('class')!r}")
+    cls = classes[meta["class"]]
+    params = dict(meta["params"])
+    for key, value in params.items():
+        if isinstance(value, list):
+            params[key] = tuple(value)
+    params["device"] = device
+    model = cls(**params)
+    model._check_common()
+    try:
+        tensors = torch.load(path / TENSORS, map_location=model._device, weights_only=True)
+    except Exception as err:  # torch raises UnpicklingError/RuntimeError for foreign content
+        raise ValueError(
+            f"{path / TENSORS} holds more than plain tensors and is refused (loaded with "
+            f"weights_only=True, never unpickled): {type(err).__name__}") from None
+    model.n_features_in_ = int(meta["n_features_in"])
+    if meta.get("feature_names") is not None:
+        model.feature_names_in_ = np.asarray(meta["feature_names"], dtype=object)
+    model.outputs_ = meta.get("outputs")
+    model._from_state(meta["state"], tensors)
+    return model

@@ -1,0 +1,204 @@
+"""Fidelity of a student: accuracy metrics and k-fold cross-validation.
+
+Regression: Q² (= R², mean over outputs), RMSE and the coverage of 95% predictive intervals;
+classification: accuracy, log-loss and Brier score of the probability of the positive class.
+"""
+
+from __future__ import annotations
+
+import inspect
+import numbers
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.base import clone, is_classifier
+from sklearn.model_selection import KFold, StratifiedKFold
+
+from surrogate._random import as_generator, child_seed
+
+__all__ = ["q2", "rmse", "coverage95", "accuracy", "log_loss", "brier", "cross_validate"]
+
+
+def _pair(y_true: Any, y_pred: Any) -> tuple[np.ndarray, np.ndarray]:
+    t = np.asarray(y_true, dtype=float)
+    p = np.asarray(y_pred, dtype=float)
+    t = t.reshape(len(t), -1)
+    p = p.reshape(len(p), -1)
+    if t.shape != p.shape:
+        raise ValueError(f"y_true {t.shape} and y_pred {p.shape} must have the same shape")
+    return t, p
+
+
+def q2(y_true: Any, y_pred: Any) -> float:
+    """Q² = 1 - SSE / SST on held-out data (R²), averaged over outputs.
+
+    Examples
+    --------
+    >>> q2([1.0, 2.0, 3.0], [1.0, 2.0, 3.0])
+    1.0
+    """
+    t, p = _pair(y_true, y_pred)
+    sst = ((t - t.mean(axis=0)) ** 2).sum(axis=0)
+    sse = ((t - p) ** 2).sum(axis=0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        per_output = np.where(sst > 0, 1.0 - sse / sst, np.where(sse == 0, 1.0, 0.0))
+    return float(per_output.mean())
+
+
+def rmse(y_true: Any, y_pred: Any) -> float:
+    """Root-mean-square error, averaged over outputs.
+
+    Examples
+    --------
+    >>> rmse([0.0, 0.0, 0.0, 0.0], [1.0, 1.0, 1.0, 1.0])
+    1.0
+    """
+    t, p = _pair(y_true, y_pred)
+    return float(np.sqrt(((t - p) ** 2).mean(axis=0)).mean())
+
+
+def coverage95(y_true: Any, y_pred: Any, y_std: Any) -> float:
+    """Share of true values inside the central 95% interval ``y_pred +- 1.96 y_std``.
+
+    Examples
+    --------
+    >>> coverage95([0.0, 3.0], [0.0, 0.0], [1.0, 1.0])
+    0.5
+    """
+    t, p = _pair(y_true, y_pred)
+    _, s = _pair(y_true, y_std)
+    return float(np.mean(np.abs(t - p) <= 1.959964 * s))
+
+
+def _proba(y_true: Any, proba: Any) -> tuple[np.ndarray, np.ndarray]:
+    t = np.asarray(y_true)
+    p = np.asarray(proba, dtype=float)
+    if p.ndim == 2:
+        p = p[:, -1]
+    if t.dtype.kind not in "biu" and t.dtype != bool or not np.isin(t, [0, 1]).all():
+        raise ValueError("y_true must be 0/1 labels (the positive class is 1)")
+    return t.astype(float), np.clip(p, 1e-15, 1 - 1e-15)
+
+
+def accuracy(y_true: Any, y_pred: Any) -> float:
+    """Share of correct labels.
+
+    Examples
+    --------
+    >>> accuracy([0, 1, 1], [0, 1, 0])
+    0.6666666666666666
+    """
+    return float(np.mean(np.asarray(y_true) == np.asarray(y_pred)))
+
+
+def log_loss(y_true: Any, proba: Any) -> float:
+    """Mean negative log-likelihood of 0/1 labels under P(y = 1) (or an (n, 2) array).
+
+    Examples
+    --------
+    >>> round(log_loss([1, 0], [0.5, 0.5]), 4)
+    0.6931
+    """
+    t, p = _proba(y_true, proba)
+    return float(-np.mean(t * np.log(p) + (1 - t) * np.log1p(-p)))
+
+
+def brier(y_true: Any, proba: Any) -> float:
+    """Mean squared difference between 0/1 labels and P(y = 1).
+
+    Examples
+    --------
+    >>> brier([1, 0], [0.5, 0.5])
+    0.25
+    """
+    t, p = _proba(y_true, proba)
+    return float(np.mean((t - p) ** 2))
+
+
+def _splitter(cv: Any, classifier: bool, seed: Any) -> Any:
+    if hasattr(cv, "split") and not isinstance(cv, str):
+        return cv
+    if isinstance(cv, bool) or not isinstance(cv, numbers.Integral) or cv < 2:
+        raise ValueError(f"cv must be an int >= 2 or a scikit-learn splitter, got {cv!r}")
+    state = child_seed(as_generator(seed))
+    kind = StratifiedKFold if classifier else KFold
+    return kind(n_splits=int(cv), shuffle=True, random_state=state)
+
+
+def _take(data: Any, idx: np.ndarray) -> Any:
+    return data.iloc[idx] if isinstance(data, pd.DataFrame | pd.Series) else np.asarray(data)[idx]
+
+
+def cross_validate(model: Any, X: Any, y: Any, *, cv: Any = 5, seed: Any = None
+                   ) -> dict[str, Any]:
+    """k-fold cross-validated fidelity of an (unfitted) surrogate.
+
+    Each fold fits a clone of ``model`` on the other folds and predicts the held-out fold; the
+    metrics are computed on all out-of-fold predictions together.
+
+    Parameters
+    ----------
+    model : estimator
+        A regressor or classifier (scikit-learn API); it is cloned, never modified.
+    X : DataFrame or array-like of shape (n_samples, n_features)
+    y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+    cv : int or scikit-learn splitter, default=5
+    seed : int, numpy.random.Generator or None
+        Shuffles the folds.
+
+    Returns
+    -------
+    dict
+        Regressors: ``q2``, ``rmse``, ``coverage95`` (when ``predict`` has ``return_std``),
+        ``y_pred`` and ``y_std`` (out-of-fold). Classifiers: ``accuracy``, ``log_loss``,
+        ``brier`` (on labels encoded 0/1 with ``classes_[1]`` positive), ``proba``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from surrogate.models import GPRegressor
+    >>> X = np.linspace(0, 1, 20)[:, None]
+    >>> scores = cross_validate(GPRegressor(seed=0), X, np.sin(4 * X[:, 0]), cv=4, seed=0)
+    >>> bool(scores["q2"] > 0.99)
+    True
+    """
+    classifier = is_classifier(model)
+    y_arr = np.asarray(y)
+    n = len(y_arr)
+    if len(X) != n:
+        raise ValueError(f"X has {len(X)} rows but y has {n}")
+    splitter = _splitter(cv, classifier, seed)
+    if classifier:
+        return _cv_classifier(model, X, y, splitter)
+    has_std = "return_std" in inspect.signature(model.predict).parameters
+    pred = np.zeros(y_arr.shape, dtype=float)
+    std = np.zeros(y_arr.shape, dtype=float)
+    for train, test in splitter.split(np.zeros((n, 1)), y_arr):
+        fitted = clone(model).fit(_take(X, train), _take(y, train))
+        if has_std:
+            pred[test], std[test] = fitted.predict(_take(X, test), return_std=True)
+        else:
+            pred[test] = fitted.predict(_take(X, test))
+    out: dict[str, Any] = {"q2": q2(y_arr, pred), "rmse": rmse(y_arr, pred), "y_pred": pred}
+    if has_std:
+        out["coverage95"] = coverage95(y_arr, pred, std)
+        out["y_std"] = std
+    return out
+
+
+def _cv_classifier(model: Any, X: Any, y: Any, splitter: Any) -> dict[str, Any]:
+    y_arr = np.asarray(y)
+    classes = np.unique(y_arr)
+    n = len(y_arr)
+    proba = np.zeros(n)
+    labels = np.empty(n, dtype=y_arr.dtype)
+    for train, test in splitter.split(np.zeros((n, 1)), y_arr):
+        fitted = clone(model).fit(_take(X, train), _take(y, train))
+        p = fitted.predict_proba(_take(X, test))
+        proba[test] = p[:, list(fitted.classes_).index(classes[-1])] if \
+            classes[-1] in fitted.classes_ else 0.0
+        labels[test] = fitted.predict(_take(X, test))
+    positive = (y_arr == classes[-1]).astype(int)
+    return {"accuracy": accuracy(y_arr, labels), "log_loss": log_loss(positive, proba),
+            "brier": brier(positive, proba), "proba": proba}

@@ -1,0 +1,262 @@
+"""Neural-network surrogates: deep ensembles of MLPs for regression and classification.
+
+Stage "models" of the pipeline. Inputs and (for regression) outputs are standardized inside;
+the ensemble's spread gives the predictive standard deviation. Training lives in
+:mod:`surrogate.models._ensemble`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.utils.multiclass import type_of_target
+from sklearn.utils.validation import check_is_fitted
+
+from surrogate.models._base import (
+    SurrogateMixin,
+    check_choice,
+    check_positive_float,
+    check_positive_int,
+    torch_generator,
+)
+from surrogate.models._ensemble import ACTIVATIONS, EnsembleMLP, train_ensemble
+
+__all__ = ["NNRegressor", "NNClassifier"]
+
+NN_DTYPE = torch.float32
+PREDICT_CHUNK = 65_536
+
+
+class _NNBase(SurrogateMixin, BaseEstimator):
+    """Options and training shared by the two ensembles."""
+
+    def __init__(self, *, hidden_layers: tuple[int, ...] = (64, 64), n_ensemble: int = 5,
+                 activation: str = "silu", learning_rate: float = 3e-3,
+                 weight_decay: float = 0.0, batch_size: int = 64, max_epochs: int = 500,
+                 patience: int = 30, validation_fraction: float = 0.15, seed: Any = None,
+                 device: str = "cpu") -> None:
+        self.hidden_layers = hidden_layers
+        self.n_ensemble = n_ensemble
+        self.activation = activation
+        self.learning_rate = learning_rate
+        self.weight_decay = weight_decay
+        self.batch_size = batch_size
+        self.max_epochs = max_epochs
+        self.patience = patience
+        self.validation_fraction = validation_fraction
+        self.seed = seed
+        self.device = device
+
+    def _check_params(self) -> None:
+        self._check_common()
+        layers = self.hidden_layers
+        if not isinstance(layers, tuple | list) or not all(
+                isinstance(h, int | np.integer) and not isinstance(h, bool) and h > 0
+                for h in layers):
+            raise ValueError(f"hidden_layers must be a tuple of positive ints, got {layers!r}")
+        check_positive_int("n_ensemble", self.n_ensemble)
+        check_choice("activation", self.activation, ACTIVATIONS)
+        check_positive_float("learning_rate", self.learning_rate)
+        if isinstance(self.weight_decay, bool) or not isinstance(self.weight_decay, int | float) \
+                or self.weight_decay < 0:
+            raise ValueError(f"weight_decay must be a float >= 0, got {self.weight_decay!r}")
+        check_positive_int("batch_size", self.batch_size)
+        check_positive_int("max_epochs", self.max_epochs)
+        check_positive_int("patience", self.patience)
+        check_positive_float("validation_fraction", self.validation_fraction, upper=1.0)
+
+    def _train(self, X: np.ndarray, T: np.ndarray, loss_fn: Any) -> None:
+        rng = self._rng()
+        gen = torch_generator(rng)
+        self._x_mean = X.mean(axis=0)
+        std = X.std(axis=0)
+        self._x_std = np.where(std > 0, std, 1.0)
+        Xs = torch.as_tensor((X - self._x_mean) / self._x_std, dtype=NN_DTYPE)
+        Ts = torch.as_tensor(T, dtype=NN_DTYPE)
+        sizes = [X.shape[1], *map(int, self.hidden_layers), T.shape[1]]
+        net = EnsembleMLP(self.n_ensemble, sizes, self.activation, gen, NN_DTYPE)
+        dev = self._device
+        self.best_epochs_ = train_ensemble(
+            net.to(dev), Xs.to(dev), Ts.to(dev), loss_fn, rng=rng, generator=gen,
+            validation_fraction=self.validation_fraction, batch_size=self.batch_size,
+            max_epochs=self.max_epochs, patience=self.patience,
+            learning_rate=self.learning_rate, weight_decay=self.weight_decay)
+        self._net = net.eval()
+
+    def _members(self, X: np.ndarray) -> np.ndarray:
+        """Raw member outputs (E, n, n_out) on inputs in original units."""
+        Xs = torch.as_tensor((X - self._x_mean) / self._x_std, dtype=NN_DTYPE,
+                             device=self._device)
+        parts = []
+        with torch.no_grad():
+            for start in range(0, len(Xs), PREDICT_CHUNK):
+                parts.append(self._net(Xs[start:start + PREDICT_CHUNK]).double().cpu().numpy())
+        if not parts:
+            return np.zeros((self.n_ensemble, 0, self._n_out))
+        return np.concatenate(parts, axis=1)
+
+    # persistence hooks
+    def _state(self) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
+        meta = {"x_mean": self._x_mean.tolist(), "x_std": self._x_std.tolist(),
+                "n_out": self._n_out, "best_epochs_": list(self.best_epochs_)}
+        meta.update(self._extra_state())
+        tensors = {f"net.{k}": v.detach().cpu() for k, v in self._net.state_dict().items()}
+        return meta, tensors
+
+    def _from_state(self, meta: dict[str, Any], tensors: dict[str, torch.Tensor]) -> None:
+        self._x_mean = np.asarray(meta["x_mean"], dtype=np.float64)
+        self._x_std = np.asarray(meta["x_std"], dtype=np.float64)
+        self._n_out = int(meta["n_out"])
+        self.best_epochs_ = list(meta["best_epochs_"])
+        sizes = [len(self._x_mean), *map(int, self.hidden_layers), self._n_out]
+        net = EnsembleMLP(self.n_ensemble, sizes, self.activation, torch.Generator(), NN_DTYPE)
+        net.load_state_dict({k[4:]: v for k, v in tensors.items() if k.startswith("net.")})
+        self._net = net.to(self._device).eval()
+        self._load_extra_state(meta)
+
+
+class NNRegressor(RegressorMixin, _NNBase):
+    """Deep-ensemble MLP regressor with early stopping; std from the ensemble spread.
+
+    Parameters
+    ----------
+    hidden_layers : tuple of int, default=(64, 64)
+        Widths of the hidden layers.
+    n_ensemble : int, default=5
+        Members, each with its own initialization and train/validation split.
+    activation : {"silu", "relu", "tanh"}, default="silu"
+    learning_rate : float, default=3e-3
+        Adam step size.
+    weight_decay : float, default=0.0
+    batch_size : int, default=64
+    max_epochs : int, default=500
+    patience : int, default=30
+        Epochs without improvement of a member's validation loss before it stops improving.
+    validation_fraction : float, default=0.15
+        Share of the points each member holds out for early stopping.
+    seed : int, numpy.random.Generator or None
+    device : str, default="cpu"
+
+    Attributes
+    ----------
+    n_outputs_ : int
+    best_epochs_ : list of int
+        The epoch whose weights each member kept.
+    n_features_in_, feature_names_in_
+
+    References
+    ----------
+    Lakshminarayanan, Pritzel & Blundell (2017), Simple and scalable predictive uncertainty
+    estimation using deep ensembles, NeurIPS.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.random.default_rng(0).random((200, 2))
+    >>> nn = NNRegressor(n_ensemble=2, max_epochs=200, seed=0).fit(X, X.sum(axis=1))
+    >>> bool(nn.score(X, X.sum(axis=1)) > 0.95)
+    True
+    """
+
+    def fit(self, X: Any, y: Any) -> NNRegressor:
+        """Fit the ensemble to ``X`` (n, d) and ``y`` (n,) or (n, m); returns self."""
+        self._check_params()
+        X, y = self._validate_fit(X, y, multi_output=True)
+        Y = y.reshape(len(y), -1)
+        self._y_1d = y.ndim == 1
+        self.n_outputs_ = self._n_out = Y.shape[1]
+        self._y_mean = Y.mean(axis=0)
+        std = Y.std(axis=0)
+        self._y_std = np.where(std > 0, std, 1.0)
+        self._train(X, (Y - self._y_mean) / self._y_std,
+                    lambda pred, target: (pred - target) ** 2)
+        return self
+
+    def predict(self, X: Any, return_std: bool = False) -> Any:
+        """Ensemble mean (and spread) at ``X``: arrays of shape (n,) or (n, m)."""
+        X = self._validate_predict(X)
+        members = self._members(X) * self._y_std + self._y_mean  # (E, n, m)
+        mean = members.mean(axis=0)
+        std = members.std(axis=0, ddof=1) if len(members) > 1 else np.zeros_like(mean)
+        if self._y_1d:
+            mean, std = mean[:, 0], std[:, 0]
+        return (mean, std) if return_std else mean
+
+    def _extra_state(self) -> dict[str, Any]:
+        return {"y_mean": self._y_mean.tolist(), "y_std": self._y_std.tolist(),
+                "y_1d": bool(self._y_1d)}
+
+    def _load_extra_state(self, meta: dict[str, Any]) -> None:
+        self._y_mean = np.asarray(meta["y_mean"], dtype=np.float64)
+        self._y_std = np.asarray(meta["y_std"], dtype=np.float64)
+        self._y_1d = bool(meta["y_1d"])
+        self.n_outputs_ = self._n_out
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        return tags
+
+
+class NNClassifier(ClassifierMixin, _NNBase):
+    """Deep-ensemble MLP binary classifier; probabilities averaged over members.
+
+    Same parameters as :class:`NNRegressor`. ``predict_proba`` returns (n, 2) with columns in
+    ``classes_`` order; ``predict`` returns the more probable class.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.random.default_rng(0).random((300, 2))
+    >>> y = X[:, 0] > 0.5
+    >>> clf = NNClassifier(n_ensemble=2, max_epochs=200, seed=0).fit(X, y)
+    >>> bool(clf.score(X, y) > 0.9)
+    True
+    """
+
+    def fit(self, X: Any, y: Any) -> NNClassifier:
+        """Fit to ``X`` (n, d) and binary labels ``y`` (n,); returns self."""
+        self._check_params()
+        X, y = self._validate_fit(X, y, multi_output=False)
+        self.classes_, labels = _binary_labels(y)
+        self._n_out = 1
+        self._train(X, labels[:, None].astype(float),
+                    torch.nn.BCEWithLogitsLoss(reduction="none"))
+        return self
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Class probabilities (n, 2), columns in ``classes_`` order."""
+        X = self._validate_predict(X)
+        p = (1.0 / (1.0 + np.exp(-self._members(X)[..., 0]))).mean(axis=0)
+        return np.column_stack([1.0 - p, p])
+
+    def predict(self, X: Any) -> np.ndarray:
+        """The more probable class for each row of ``X``."""
+        check_is_fitted(self)
+        return self.classes_[(self.predict_proba(X)[:, 1] > 0.5).astype(int)]
+
+    def _extra_state(self) -> dict[str, Any]:
+        return {"classes_": self.classes_.tolist()}
+
+    def _load_extra_state(self, meta: dict[str, Any]) -> None:
+        self.classes_ = np.asarray(meta["classes_"])
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_class = False
+        return tags
+
+
+def _binary_labels(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``classes_`` and 0/1 labels for a binary target; clear errors otherwise."""
+    kind = type_of_target(y, input_name="y", raise_unknown=True)
+    classes, labels = np.unique(y, return_inverse=True)
+    if kind != "binary" or len(classes) != 2:
+        raise ValueError(
+            f"Only binary classification is supported. The type of the target is {kind} "
+            f"with {len(classes)} class{'es' if len(classes) != 1 else ''}: "
+            f"{classes.tolist()[:5]}; y needs exactly 2 classes")
+    return classes, labels.astype(np.int64)

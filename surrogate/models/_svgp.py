@@ -1,0 +1,156 @@
+"""Scalable GP for large n: gpytorch's variational GP with inducing points (SVGP).
+
+Used by :class:`surrogate.models.GPRegressor` when ``method_ == "svgp"``. The kernel
+hyperparameters come from an exact fit on a subset (:mod:`surrogate.models._gp_hyper`); the
+inducing points are a spread-out subset of the training inputs; and the variational
+distribution is set to its optimum for a Gaussian likelihood in closed form (Titsias 2009,
+eq. 10) — the maximizer of the SVGP evidence lower bound for fixed hyperparameters and inducing
+points, so no stochastic optimization is needed. Cost O(n M^2) for n points, M inducing points.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gpytorch
+import numpy as np
+import torch
+
+from surrogate.models import _gp_hyper as hyp
+from surrogate.models._base import DTYPE
+
+__all__ = ["SVGP", "fit_svgp"]
+
+SVGP_NOISE_MIN = 1e-6  # relative noise: the inducing approximation is never exact to 1e-8
+
+
+class _Model(gpytorch.models.ApproximateGP):
+    """Batched (one GP per output) SVGP with whitened inducing values."""
+
+    def __init__(self, kernel: str, inducing: torch.Tensor) -> None:
+        m, n_inducing, d = inducing.shape
+        batch = torch.Size([m])
+        dist = gpytorch.variational.CholeskyVariationalDistribution(n_inducing, batch_shape=batch)
+        strategy = gpytorch.variational.VariationalStrategy(
+            self, inducing, dist, learn_inducing_locations=False)
+        super().__init__(strategy)
+        self.mean_module = gpytorch.means.ConstantMean(batch_shape=batch)
+        if kernel == "rbf":
+            base = gpytorch.kernels.RBFKernel(ard_num_dims=d, batch_shape=batch)
+        else:
+            nu = 2.5 if kernel == "matern52" else 1.5
+            base = gpytorch.kernels.MaternKernel(nu=nu, ard_num_dims=d, batch_shape=batch)
+        self.covar_module = gpytorch.kernels.ScaleKernel(base, batch_shape=batch)
+
+    def forward(self, x: torch.Tensor) -> gpytorch.distributions.MultivariateNormal:
+        return gpytorch.distributions.MultivariateNormal(self.mean_module(x),
+                                                         self.covar_module(x))
+
+
+class SVGP:
+    """A fitted SVGP: gpytorch modules plus the closed-form predictive we use at predict time."""
+
+    def __init__(self, kernel: str, inducing: torch.Tensor) -> None:
+        self.kernel = kernel
+        self.model = _Model(kernel, inducing).to(DTYPE)
+        self.n_inducing = inducing.shape[1]
+
+    def set_hyper(self, lengthscale: torch.Tensor, signal_var: torch.Tensor,
+                  mean: torch.Tensor) -> None:
+        cov = self.model.covar_module
+        cov.base_kernel.lengthscale = lengthscale[:, None, :]
+        cov.outputscale = signal_var
+        self.model.mean_module.constant.data = mean.clone()
+
+    def _parts(self) -> tuple[torch.Tensor, ...]:
+        strategy = self.model.variational_strategy
+        Z = strategy.inducing_points
+        cov = self.model.covar_module
+        ls = cov.base_kernel.lengthscale[:, 0, :]
+        s2 = cov.outputscale
+        Kmm = hyp.correlation(self.kernel, Z, Z, ls)
+        Lmm, _ = hyp.safe_cholesky(Kmm + 1e-8 * torch.eye(Z.shape[1], dtype=DTYPE, device=Z.device),
+                                   s2)
+        dist = strategy._variational_distribution
+        return Z, ls, s2, Lmm, dist.variational_mean, dist.chol_variational_covar
+
+    def posterior(self, U: torch.Tensor, *, full_cov: bool = False
+                  ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Predictive mean (m, k) and variance (m, k) or covariance (m, k, k), standardized.
+
+        Whitened SVGP (Hensman et al. 2015, eq. 7): with A = Lmm^-1 Kmk,
+        mean = c + A^T m_v and cov = s2 (Kkk - A^T A + A^T S_v A), S_v = C C^T.
+        """
+        Z, ls, s2, Lmm, m_v, chol = self._parts()
+        Kmk = hyp.correlation(self.kernel, Z, U, ls)  # (m, M, k)
+        A = torch.linalg.solve_triangular(Lmm, Kmk, upper=False)
+        const = self.model.mean_module.constant
+        mean = const[:, None] + (A * m_v[..., None]).sum(-2) * s2.sqrt()[:, None]
+        B = torch.tril(chol).transpose(-1, -2) @ A  # (m, M, k)
+        if full_cov:
+            Kkk = hyp.correlation(self.kernel, U, U, ls)
+            cov = Kkk - A.transpose(-1, -2) @ A + B.transpose(-1, -2) @ B
+            return mean, s2[:, None, None] * cov
+        var = 1.0 - (A * A).sum(-2) + (B * B).sum(-2)
+        return mean, s2[:, None] * var.clamp_min(0.0)
+
+    # persistence: plain state dict of the gpytorch modules
+    def state_dict(self) -> dict[str, torch.Tensor]:
+        return {k: v.detach().clone() for k, v in self.model.state_dict().items()}
+
+    def load_state_dict(self, state: dict[str, torch.Tensor]) -> None:
+        self.model.load_state_dict(state)
+
+
+def _spread_subset(U: torch.Tensor, size: int, rng: np.random.Generator) -> torch.Tensor:
+    """Indices of ``size`` well-spread rows of U: k-means++ seeding on a random pool."""
+    n = len(U)
+    pool = torch.as_tensor(rng.choice(n, size=min(n, 4 * size), replace=False))
+    P = U[pool]
+    chosen = [int(rng.integers(len(P)))]
+    dist = ((P - P[chosen[0]]) ** 2).sum(-1)
+    uniforms = rng.random(size)
+    for step in range(1, size):
+        # D^2 sampling (Arthur & Vassilvitskii 2007): far points are likelier inducing points
+        cdf = torch.cumsum(dist, 0)
+        pick = int(torch.searchsorted(cdf, uniforms[step] * cdf[-1]).clamp_max(len(P) - 1))
+        chosen.append(pick)
+        dist = torch.minimum(dist, ((P - P[pick]) ** 2).sum(-1))
+    return pool[torch.as_tensor(chosen)]
+
+
+def fit_svgp(kernel: str, U: torch.Tensor, Ys: torch.Tensor, hyper: Any, *, n_inducing: int,
+             rng: np.random.Generator, noise_floor: float) -> SVGP:
+    """An SVGP on all of (U, Ys) with the given hyperparameters (standardized units)."""
+    n, d = U.shape
+    m = Ys.shape[0]
+    M = min(n_inducing, n)
+    idx = _spread_subset(U, M, rng)
+    inducing = U[idx].unsqueeze(0).expand(m, M, d).contiguous()
+    svgp = SVGP(kernel, inducing)
+    svgp.set_hyper(hyper.lengthscale, hyper.signal_var, hyper.mean)
+    noise = torch.clamp(hyper.g, min=max(noise_floor, SVGP_NOISE_MIN))  # relative to s2
+    with torch.no_grad():
+        Z, ls, s2, Lmm, _, _ = svgp._parts()
+        # Titsias (2009) optimum in whitened form: S_v = g (g I + A A^T)^-1,
+        # m_v = (g I + A A^T)^-1 A r / sqrt(s2), A = Lmm^-1 Kmn (in correlation units)
+        AAt = torch.zeros(m, M, M, dtype=DTYPE, device=U.device)
+        Ar = torch.zeros(m, M, dtype=DTYPE, device=U.device)
+        resid = Ys - hyper.mean[:, None]
+        step = max(1, 4_000_000 // (M * m))
+        for start in range(0, n, step):
+            A = torch.linalg.solve_triangular(
+                Lmm, hyp.correlation(kernel, Z, U[start:start + step], ls), upper=False)
+            AAt += A @ A.transpose(-1, -2)
+            Ar += (A * resid[:, None, start:start + step]).sum(-1)
+        eye = torch.eye(M, dtype=DTYPE, device=U.device)
+        Lp, _ = hyp.safe_cholesky(AAt + noise[:, None, None] * eye, noise)
+        m_v = torch.cholesky_solve(Ar[..., None], Lp)[..., 0] / s2.sqrt()[:, None]
+        S_v = noise[:, None, None] * torch.cholesky_inverse(Lp)
+        chol, _ = hyp.safe_cholesky(S_v, noise)
+        dist = svgp.model.variational_strategy._variational_distribution
+        dist.variational_mean.copy_(m_v)
+        dist.chol_variational_covar.copy_(chol)
+        svgp.model.variational_strategy.variational_params_initialized.fill_(1)
+    svgp.noise = noise * s2
+    return svgp

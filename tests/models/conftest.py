@@ -1,0 +1,47 @@
+"""Test functions with known answers (local copies; the simulators package has its own)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.stats import qmc
+
+BOREHOLE_LOW = np.array([0.05, 100, 63070, 990, 63.1, 700, 1120, 9855.0])
+BOREHOLE_HIGH = np.array([0.15, 50000, 115600, 1110, 116, 820, 1680, 12045.0])
+
+
+def borehole(X: np.ndarray) -> np.ndarray:
+    """Water flow through a borehole (m^3/yr); inputs rw, r, Tu, Hu, Tl, Hl, L, Kw."""
+    rw, r, Tu, Hu, Tl, Hl, L, Kw = np.asarray(X, dtype=float).T
+    log_ratio = np.log(r / rw)
+    return 2 * np.pi * Tu * (Hu - Hl) / (
+        log_ratio * (1 + 2 * L * Tu / (log_ratio * rw**2 * Kw) + Tu / Tl))
+
+
+def ishigami(X: np.ndarray, a: float = 7.0, b: float = 0.1) -> np.ndarray:
+    X = np.asarray(X, dtype=float)
+    return np.sin(X[:, 0]) + a * np.sin(X[:, 1]) ** 2 + b * X[:, 2] ** 4 * np.sin(X[:, 0])
+
+
+def lhs(low: np.ndarray, high: np.ndarray, n: int, seed: int = 0) -> np.ndarray:
+    return low + (high - low) * qmc.LatinHypercube(len(low), seed=seed).random(n)
+
+
+def uniform(low: np.ndarray, high: np.ndarray, n: int, seed: int = 1) -> np.ndarray:
+    return low + (high - low) * np.random.default_rng(seed).random((n, len(low)))
+
+
+@pytest.fixture
+def borehole_data():
+    """n = 80 LHS training points and 2,000 random test points."""
+    X = lhs(BOREHOLE_LOW, BOREHOLE_HIGH, 80)
+    Xt = uniform(BOREHOLE_LOW, BOREHOLE_HIGH, 2000)
+    return X, borehole(X), Xt, borehole(Xt)
+
+
+@pytest.fixture
+def ishigami_data():
+    low, high = np.full(3, -np.pi), np.full(3, np.pi)
+    X = lhs(low, high, 200)
+    Xt = uniform(low, high, 2000)
+    return X, ishigami(X), Xt, ishigami(Xt)

@@ -1,0 +1,299 @@
+"""GPRegressor against oracles: interpolation, known length scales, analytic test functions,
+gpytorch's own likelihood and posterior, and every bad input."""
+
+from __future__ import annotations
+
+import math
+
+import gpytorch
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from surrogate.models import GPRegressor, coverage95, q2
+from surrogate.models import _gp_hyper as hyp
+
+
+def _wavy(X):
+    return np.sin(5 * X[:, 0]) + X[:, 1] ** 2
+
+
+@pytest.fixture
+def small():
+    X = np.random.default_rng(0).random((30, 2))
+    return X, _wavy(X)
+
+
+def test_interpolates_noiseless_training_points(small):
+    X, y = small
+    gp = GPRegressor(seed=0).fit(X, y)
+    mean, std = gp.predict(X, return_std=True)
+    assert np.max(np.abs(mean - y)) < 1e-4 * np.ptp(y)
+    assert np.max(std) < 1e-3 * np.std(y)
+    assert gp.method_ == "exact"
+
+
+def test_irrelevant_input_gets_the_longest_lengthscale():
+    X = np.random.default_rng(1).random((60, 3))
+    y = np.sin(6 * X[:, 0]) + 0.5 * X[:, 1]  # x2 plays no role; x0 varies fastest
+    ls = GPRegressor(seed=0).fit(X, y).lengthscale_[0]
+    assert ls[0] < ls[1] < ls[2]
+    assert ls[2] > 30 * ls[0]
+
+
+def test_borehole_q2_at_n80(borehole_data):
+    X, y, Xt, yt = borehole_data
+    gp = GPRegressor(seed=0).fit(X, y)
+    mean, std = gp.predict(Xt, return_std=True)
+    assert q2(yt, mean) >= 0.999
+    assert 0.85 <= coverage95(yt, mean, std) <= 1.0  # calibrated on held-out points
+
+
+def test_ishigami_q2_at_n200(ishigami_data):
+    X, y, Xt, yt = ishigami_data
+    auto = GPRegressor(kernel="auto", seed=0).fit(X, y)
+    assert auto.kernel_ == "rbf"  # the smooth kernel has the higher evidence here
+    assert q2(yt, auto.predict(Xt)) >= 0.99
+    # the Matérn-5/2 default is less smooth than Ishigami but still close and calibrated
+    mean, std = GPRegressor(seed=0).fit(X, y).predict(Xt, return_std=True)
+    assert q2(yt, mean) >= 0.96
+    assert 0.9 <= coverage95(yt, mean, std) <= 1.0
+
+
+def test_multi_output_is_one_batched_model_matching_separate_fits(small):
+    X, y = small
+    Y = np.column_stack([y, 3 * X[:, 0] - X[:, 1]])
+    both = GPRegressor(seed=0).fit(X, Y)
+    assert both.predict(X).shape == (30, 2)
+    Xt = np.random.default_rng(5).random((50, 2))
+    for j in range(2):
+        alone = GPRegressor(seed=0).fit(X, Y[:, j]).predict(Xt)
+        assert np.allclose(both.predict(Xt)[:, j], alone, atol=1e-4 * np.std(Y[:, j]))
+    mean, std = both.predict(Xt, return_std=True)
+    assert std.shape == (50, 2)
+    assert both.score(X, Y) == pytest.approx(1.0, abs=1e-6)
+
+
+def test_same_seed_same_model(small):
+    X, y = small
+    Xt = np.random.default_rng(9).random((20, 2))
+    first = GPRegressor(seed=3).fit(X, y).predict(Xt)
+    assert np.array_equal(first, GPRegressor(seed=3).fit(X, y).predict(Xt))
+
+
+@pytest.mark.parametrize("kernel", ["matern52", "matern32", "rbf"])
+def test_kernels_and_likelihood_equal_gpytorch(kernel):
+    rng = np.random.default_rng(2)
+    U = torch.as_tensor(rng.random((25, 2)))
+    Y = torch.as_tensor(np.sin(4 * U[:, 0].numpy()) + U[:, 1].numpy())[None]
+    theta = torch.tensor([[math.log(0.4), math.log(0.9), math.log(1e-3)]], dtype=torch.float64)
+    nll, grad, h = hyp.profile_nll(kernel, theta, U, Y)
+    # the same GP written with gpytorch modules, at the profiled mean and signal variance
+    if kernel == "rbf":
+        base = gpytorch.kernels.RBFKernel(ard_num_dims=2)
+    else:
+        base = gpytorch.kernels.MaternKernel(nu=2.5 if kernel == "matern52" else 1.5,
+                                             ard_num_dims=2)
+    covar = gpytorch.kernels.ScaleKernel(base).double()
+    covar.base_kernel.lengthscale = h.lengthscale
+    covar.outputscale = h.signal_var
+    K = covar(U).to_dense()
+    assert torch.allclose(K / h.signal_var, hyp.correlation(kernel, U, U, h.lengthscale)[0],
+                          atol=1e-12)
+    noise = h.g * h.signal_var
+    dist = torch.distributions.MultivariateNormal(
+        h.mean.expand(25), K + noise * torch.eye(25, dtype=torch.float64))
+    full = -dist.log_prob(Y[0]).detach() / 25
+    assert float(full) == pytest.approx(float(nll[0].detach()) + 0.5 * math.log(2 * math.pi) + 0.5,
+                                        rel=1e-9)
+    # analytic gradient against autograd through a plain Cholesky
+    th = theta.clone().requires_grad_(True)
+    ls, g = th[:, :2].exp(), th[:, 2].exp()
+    R = hyp.correlation(kernel, U, U, ls)[0] + g * torch.eye(25, dtype=torch.float64)
+    L = torch.linalg.cholesky(R)
+    ones = torch.ones(25, 1, dtype=torch.float64)
+    a = torch.cholesky_solve(ones, L)
+    b = torch.cholesky_solve(Y[0][:, None], L)
+    mu = (ones.T @ b) / (ones.T @ a)
+    r = Y[0][:, None] - mu
+    s2 = (r.T @ torch.cholesky_solve(r, L)) / 25
+    value = 0.5 * torch.log(s2) + torch.log(torch.diagonal(L)).sum() / 25
+    value.sum().backward()
+    assert torch.allclose(grad, th.grad, rtol=1e-6, atol=1e-9)
+
+
+def test_posterior_mean_equals_gpytorch_exact_gp(small):
+    X, y = small
+    gp = GPRegressor(seed=0).fit(X, y)
+    h = gp._hyper
+    U = gp._U
+
+    class Exact(gpytorch.models.ExactGP):
+        def __init__(self, x, t, likelihood):
+            super().__init__(x, t, likelihood)
+            self.mean_module = gpytorch.means.ConstantMean()
+            self.covar_module = gpytorch.kernels.ScaleKernel(
+                gpytorch.kernels.MaternKernel(nu=2.5, ard_num_dims=2))
+
+        def forward(self, x):
+            return gpytorch.distributions.MultivariateNormal(self.mean_module(x),
+                                                             self.covar_module(x))
+
+    likelihood = gpytorch.likelihoods.GaussianLikelihood(
+        noise_constraint=gpytorch.constraints.GreaterThan(1e-12)).double()
+    Ys = torch.as_tensor((y - gp._y_mean[0]) / gp._y_std[0])
+    ref = Exact(U, Ys, likelihood).double()
+    ref.covar_module.base_kernel.lengthscale = h.lengthscale
+    ref.covar_module.outputscale = h.signal_var
+    ref.mean_module.constant.data.fill_(float(h.mean[0]))
+    likelihood.noise = h.g * h.signal_var
+    ref.eval()
+    Xt = np.random.default_rng(4).random((40, 2))
+    Ut = torch.as_tensor((Xt - gp._x_low) / gp._x_scale)
+    with torch.no_grad(), gpytorch.settings.fast_pred_var(False):
+        post = ref(Ut)
+    ours_mean, ours_var = gp._predict_std_units(Ut)
+    assert np.allclose(ours_mean[0].numpy(), post.mean.numpy(), atol=1e-8)
+    # ours adds the (non-negative) uncertainty of the estimated constant mean
+    assert np.all(ours_var[0].numpy() >= post.variance.numpy() - 1e-10)
+
+
+def test_predict_torch_is_differentiable_in_original_units(small):
+    X, y = small
+    gp = GPRegressor(seed=0).fit(X * 10 + 5, y * 100)
+    x = torch.tensor([[7.0, 9.0]], dtype=torch.float64, requires_grad=True)
+    mean, var = gp._predict_torch(x)
+    assert mean.shape == var.shape == (1, 1)
+    mean.sum().backward()
+    eps = 1e-6
+    step = np.array([[eps, 0.0]])
+    fd = (gp.predict(x.detach().numpy() + step) - gp.predict(x.detach().numpy() - step)) / (2 * eps)
+    assert float(x.grad[0, 0]) == pytest.approx(float(fd[0]), rel=1e-4)
+    np_mean, np_std = gp.predict(x.detach().numpy(), return_std=True)
+    assert float(mean) == pytest.approx(float(np_mean[0]), rel=1e-12)
+    assert float(var.sqrt()) == pytest.approx(float(np_std[0]), rel=1e-9)
+
+
+def test_sample_posterior_matches_mean_and_std(small):
+    X, y = small
+    gp = GPRegressor(seed=0).fit(X, y)
+    Xt = np.random.default_rng(6).random((4, 2)) * 1.3  # partly outside the data
+    draws = gp.sample_posterior(Xt, 4000, seed=0)
+    assert draws.shape == (4000, 4, 1)
+    mean, std = gp.predict(Xt, return_std=True)
+    assert np.all(np.abs(draws[:, :, 0].mean(axis=0) - mean) < 5 * std / np.sqrt(4000) + 1e-9)
+    assert np.allclose(draws[:, :, 0].std(axis=0), std, rtol=0.1)
+    assert np.array_equal(draws, gp.sample_posterior(Xt, 4000, seed=0))
+
+
+def test_dataframe_columns_are_matched_by_name(small):
+    X, y = small
+    df = pd.DataFrame(X, columns=["a", "b"])
+    gp = GPRegressor(seed=0).fit(df, pd.DataFrame({"out": y}))
+    assert gp.outputs_ == ["out"]
+    assert list(gp.feature_names_in_) == ["a", "b"]
+    assert np.array_equal(gp.predict(df[["b", "a"]]), gp.predict(df))
+    with pytest.raises(ValueError, match="missing the columns"):
+        gp.predict(df[["a"]])
+
+
+def test_scalable_path_on_request():
+    rng = np.random.default_rng(0)
+    X = rng.random((1500, 3))
+    y = np.sin(3 * X[:, 0]) + X[:, 1] * X[:, 2]
+    gp = GPRegressor(method="svgp", n_inducing=200, seed=0).fit(X, y)
+    assert gp.method_ == "svgp"
+    Xt = rng.random((500, 3))
+    yt = np.sin(3 * Xt[:, 0]) + Xt[:, 1] * Xt[:, 2]
+    mean, std = gp.predict(Xt, return_std=True)
+    assert q2(yt, mean) > 0.999
+    assert coverage95(yt, mean, std) > 0.85
+    auto = GPRegressor(max_exact=1000, n_inducing=100, seed=0).fit(X, y)
+    assert auto.method_ == "svgp"
+
+
+# -- robustness ------------------------------------------------------------------------------
+
+def test_duplicate_inputs_with_equal_targets(small):
+    X, y = small
+    Xd, yd = np.vstack([X, X[:10]]), np.concatenate([y, y[:10]])
+    gp = GPRegressor(fit_noise=False, seed=0).fit(Xd, yd)
+    assert np.max(np.abs(gp.predict(X) - y)) < 1e-3 * np.ptp(y)
+
+
+def test_duplicate_inputs_with_conflicting_targets_raise_the_noise(small):
+    X, y = small
+    Xd = np.vstack([X, X])
+    yd = np.concatenate([y + 0.05, y - 0.05])
+    gp = GPRegressor(seed=0).fit(Xd, yd)
+    assert gp.noise_[0] == pytest.approx(0.05**2, rel=0.5)
+    assert np.max(np.abs(gp.predict(X) - y)) < 0.05
+
+
+def test_near_singular_kernel_is_handled(small):
+    X, y = small
+    Xn = np.vstack([X, X[:5] + 1e-13])  # nearly identical rows, smooth kernel, no noise fit
+    yn = np.concatenate([y, y[:5]])
+    gp = GPRegressor(kernel="rbf", fit_noise=False, noise_floor=1e-12, seed=0).fit(Xn, yn)
+    assert np.all(np.isfinite(gp.predict(X, return_std=True)))
+    assert q2(y, gp.predict(X)) > 0.999
+
+
+def test_constant_output_and_constant_column():
+    X = np.random.default_rng(0).random((20, 2))
+    X[:, 1] = 3.0
+    gp = GPRegressor(seed=0).fit(X, np.full(20, 7.0))
+    mean, std = gp.predict(np.random.default_rng(1).random((5, 2)), return_std=True)
+    assert np.allclose(mean, 7.0)
+    assert np.all(std < 1e-6)
+
+
+def test_nan_target_is_a_clear_error(small):
+    X, y = small
+    y = y.copy()
+    y[3] = np.nan
+    with pytest.raises(ValueError, match="NaN.*rows \\[3\\]"):
+        GPRegressor().fit(X, y)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_non_finite_inputs_are_a_clear_error(small, bad):
+    X, y = small
+    X = X.copy()
+    X[0, 0] = bad
+    with pytest.raises(ValueError, match="(?i)nan|infinity"):
+        GPRegressor().fit(X, y)
+
+
+@pytest.mark.parametrize(("params", "error", "match"), [
+    ({"kernel": "cubic"}, ValueError, "kernel must be one of"),
+    ({"noise_floor": 0.0}, ValueError, "noise_floor"),
+    ({"noise_floor": "small"}, TypeError, "noise_floor"),
+    ({"fit_noise": "yes"}, TypeError, "fit_noise"),
+    ({"n_restarts": 0}, ValueError, "n_restarts"),
+    ({"method": "sparse"}, ValueError, "method must be one of"),
+    ({"n_inducing": 1}, ValueError, "n_inducing"),
+    ({"seed": "zero"}, TypeError, "seed"),
+    ({"device": "tpu"}, ValueError, "device"),
+])
+def test_bad_parameters_name_themselves(small, params, error, match):
+    X, y = small
+    with pytest.raises(error, match=match):
+        GPRegressor(**params).fit(X, y)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="only meaningful without a GPU")
+def test_cuda_without_gpu_is_a_clear_error(small):
+    X, y = small
+    with pytest.raises(ValueError, match="cuda"):
+        GPRegressor(device="cuda").fit(X, y)
+
+
+def test_wrong_number_of_features_at_predict(small):
+    X, y = small
+    gp = GPRegressor(seed=0).fit(X, y)
+    with pytest.raises(ValueError, match="features"):
+        gp.predict(np.zeros((3, 3)))
+    with pytest.raises(ValueError, match="n_samples"):
+        gp.sample_posterior(X[:2], 0)

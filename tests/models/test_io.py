@@ -1,0 +1,115 @@
+"""save / load: identical predictions, readable metadata, no unpickling, clear refusals."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from surrogate.models import GPClassifier, GPRegressor, NNClassifier, NNRegressor, load
+
+
+def _data():
+    X = pd.DataFrame(np.random.default_rng(0).random((60, 2)), columns=["tau", "g"])
+    y = np.sin(4 * X["tau"]) + X["g"]
+    return X, y
+
+
+MODELS = [
+    GPRegressor(seed=0),
+    GPRegressor(method="svgp", n_inducing=20, seed=0),
+    NNRegressor(n_ensemble=2, max_epochs=30, hidden_layers=(8, 8), seed=0),
+    GPClassifier(n_inducing=16, max_iter=30, seed=0),
+    NNClassifier(n_ensemble=2, max_epochs=30, seed=0),
+]
+
+
+@pytest.mark.parametrize("model", MODELS, ids=lambda m: f"{type(m).__name__}")
+def test_round_trip_predicts_identically(tmp_path, model):
+    X, y = _data()
+    target = y > y.median() if hasattr(model, "predict_proba") else y
+    model.fit(X, target)
+    model.save(tmp_path / "m")
+    loaded = load(tmp_path / "m")
+    assert type(loaded) is type(model)
+    assert loaded.get_params() == model.get_params()
+    assert list(loaded.feature_names_in_) == ["tau", "g"]
+    Xt = X.sample(frac=1.0, random_state=1)[["g", "tau"]]  # columns matched by name
+    if hasattr(model, "predict_proba"):
+        assert np.array_equal(loaded.predict_proba(Xt), model.predict_proba(Xt))
+        assert np.array_equal(loaded.classes_, model.classes_)
+    else:
+        for a, b in zip(loaded.predict(Xt, return_std=True), model.predict(Xt, return_std=True),
+                        strict=True):
+            assert np.array_equal(a, b)
+
+
+def test_metadata_is_plain_json(tmp_path):
+    X, y = _data()
+    GPRegressor(kernel="rbf", seed=0).fit(X, y).save(tmp_path)
+    meta = json.loads((tmp_path / "meta.json").read_text())
+    assert meta["schema"] == "surrogate.models" and meta["schema_version"] == 1
+    assert meta["class"] == "GPRegressor"
+    assert meta["params"]["kernel"] == "rbf"
+    assert meta["feature_names"] == ["tau", "g"]
+    assert {"torch", "gpytorch", "numpy"} <= set(meta["versions"])
+    assert len(meta["state"]["scalers"]["x_low"]) == 2
+    tensors = torch.load(tmp_path / "tensors.pt", weights_only=True)
+    assert all(isinstance(v, torch.Tensor) for v in tensors.values())
+
+
+def test_multi_output_and_generator_seed_round_trip(tmp_path):
+    X, y = _data()
+    Y = pd.DataFrame({"a": y, "b": -y})
+    gp = GPRegressor(seed=np.random.default_rng(3)).fit(X, Y)
+    gp.save(tmp_path)
+    loaded = load(tmp_path)
+    assert loaded.outputs_ == ["a", "b"]
+    assert np.array_equal(loaded.predict(X), gp.predict(X))
+
+
+def test_unknown_schema_version_is_refused(tmp_path):
+    X, y = _data()
+    GPRegressor(seed=0).fit(X, y).save(tmp_path)
+    meta = json.loads((tmp_path / "meta.json").read_text())
+    meta["schema_version"] = 99
+    (tmp_path / "meta.json").write_text(json.dumps(meta))
+    with pytest.raises(ValueError, match="schema version 99"):
+        load(tmp_path)
+
+
+def test_unknown_class_and_foreign_files_are_refused(tmp_path):
+    X, y = _data()
+    GPRegressor(seed=0).fit(X, y).save(tmp_path)
+    meta = json.loads((tmp_path / "meta.json").read_text())
+    meta["class"] = "os.system"
+    (tmp_path / "meta.json").write_text(json.dumps(meta))
+    with pytest.raises(ValueError, match="unknown model class"):
+        load(tmp_path)
+    with pytest.raises(ValueError, match="not a saved surrogate"):
+        load(tmp_path / "nowhere")
+    (tmp_path / "meta.json").write_text("{not json")
+    with pytest.raises(ValueError, match="not valid JSON"):
+        load(tmp_path)
+
+
+class _Payload:
+    """An arbitrary object: loading it would need unpickling, which load refuses."""
+
+
+def test_pickled_objects_are_never_loaded(tmp_path):
+    X, y = _data()
+    GPRegressor(seed=0).fit(X, y).save(tmp_path)
+    torch.save({"U": _Payload()}, tmp_path / "tensors.pt")
+    with pytest.raises(ValueError, match="weights_only"):
+        load(tmp_path)
+
+
+def test_unfitted_model_cannot_be_saved(tmp_path):
+    from sklearn.exceptions import NotFittedError
+
+    with pytest.raises(NotFittedError):
+        GPRegressor().save(tmp_path)

@@ -1,0 +1,85 @@
+"""NNRegressor / NNClassifier: fit quality, ensemble spread, seeding without global state."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from surrogate.models import NNClassifier, NNRegressor, accuracy, q2
+
+FAST = {"n_ensemble": 3, "max_epochs": 300, "patience": 30}
+
+
+def _data(n, seed=0):
+    X = np.random.default_rng(seed).random((n, 2))
+    return X, np.sin(3 * X[:, 0]) + X[:, 1] ** 2
+
+
+def test_regressor_learns_a_smooth_function():
+    X, y = _data(300)
+    Xt, yt = _data(500, seed=1)
+    nn = NNRegressor(seed=0, **FAST).fit(X, y)
+    mean, std = nn.predict(Xt, return_std=True)
+    assert q2(yt, mean) > 0.98
+    assert np.all(std > 0)
+    assert len(nn.best_epochs_) == 3
+    # members disagree more far from the data than inside it
+    far = nn.predict(Xt + 3.0, return_std=True)[1]
+    assert np.median(far) > 5 * np.median(std)
+
+
+def test_multi_output_shapes():
+    X, y = _data(120)
+    Y = np.column_stack([y, -2 * y])
+    nn = NNRegressor(seed=0, n_ensemble=2, max_epochs=50).fit(X, Y)
+    mean, std = nn.predict(X, return_std=True)
+    assert mean.shape == std.shape == (120, 2)
+    assert nn.n_outputs_ == 2
+
+
+def test_seed_gives_the_same_model_and_leaves_global_torch_state_alone():
+    X, y = _data(100)
+    state = torch.random.get_rng_state()
+    first = NNRegressor(seed=7, n_ensemble=2, max_epochs=40).fit(X, y).predict(X)
+    assert torch.equal(state, torch.random.get_rng_state())
+    again = NNRegressor(seed=7, n_ensemble=2, max_epochs=40).fit(X, y).predict(X)
+    other = NNRegressor(seed=8, n_ensemble=2, max_epochs=40).fit(X, y).predict(X)
+    assert np.array_equal(first, again)
+    assert not np.allclose(first, other)
+
+
+def test_classifier_separates_a_planted_region():
+    rng = np.random.default_rng(0)
+    X = rng.random((400, 3))
+    inside = lambda Z: (Z[:, 0] > 0.5) & (Z[:, 1] < 0.6)  # noqa: E731 - the planted box
+    Xt = rng.random((1000, 3))
+    clf = NNClassifier(seed=0, **FAST).fit(X, np.where(inside(X), "stable", "unstable"))
+    assert list(clf.classes_) == ["stable", "unstable"]
+    proba = clf.predict_proba(Xt)
+    assert proba.shape == (1000, 2) and np.allclose(proba.sum(axis=1), 1.0)
+    assert accuracy(np.where(inside(Xt), "stable", "unstable"), clf.predict(Xt)) > 0.93
+
+
+@pytest.mark.parametrize(("params", "match"), [
+    ({"hidden_layers": (0,)}, "hidden_layers"),
+    ({"hidden_layers": 64}, "hidden_layers"),
+    ({"n_ensemble": 0}, "n_ensemble"),
+    ({"activation": "gelu"}, "activation"),
+    ({"learning_rate": -1.0}, "learning_rate"),
+    ({"weight_decay": -1.0}, "weight_decay"),
+    ({"validation_fraction": 1.0}, "validation_fraction"),
+    ({"patience": 0}, "patience"),
+])
+def test_bad_parameters_name_themselves(params, match):
+    X, y = _data(30)
+    with pytest.raises(ValueError, match=match):
+        NNRegressor(**params).fit(X, y)
+
+
+def test_classifier_needs_two_classes():
+    X, _ = _data(30)
+    with pytest.raises(ValueError, match="binary"):
+        NNClassifier().fit(X, np.zeros(30))
+    with pytest.raises(ValueError, match="binary"):
+        NNClassifier().fit(X, np.arange(30) % 3)
