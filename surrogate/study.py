@@ -124,7 +124,9 @@ def _model_outputs(study: Study) -> list[str]:
 def _new_model(config: StudyConfig) -> Any:
     from surrogate.models import GPRegressor, NNRegressor
 
-    return GPRegressor(seed=config.seed) if config.model == "gp" else NNRegressor(seed=config.seed)
+    # kernel="auto" keeps the better of Matern-5/2 and RBF by likelihood: smooth teachers gain
+    return (GPRegressor(kernel="auto", seed=config.seed) if config.model == "gp"
+            else NNRegressor(seed=config.seed))
 
 
 def _fit_surrogates(study: Study, verbose: bool) -> None:

@@ -34,6 +34,7 @@ def test_dask_by_address(cluster):
     assert (~ts.ok == (design["x"].to_numpy() > 0.8)).all()
 
 
+@pytest.mark.slow  # restarting killed Dask workers takes tens of seconds and, rarely, stalls
 def test_dask_worker_killed_costs_only_its_run():
     import dask
 
