@@ -1,0 +1,272 @@
+"""REDS: scenario discovery on a metamodel's labels for a large fresh sample.
+
+Arzamasov & Böhm (2021): with few simulator runs, PRIM finds better boxes when a metamodel
+fitted on the runs labels many fresh points from the space and PRIM runs on those. The labels
+may be the metamodel's probabilities of the case of interest ("soft") or its classes ("hard").
+A continuous outcome with a threshold (e.g. ``stab < 0``) works too: a regression surrogate's
+predictive distribution gives the probability that the outcome is on the interesting side.
+"""
+
+from __future__ import annotations
+
+import numbers
+import operator
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+from scipy.stats import norm
+from sklearn.base import BaseEstimator, clone, is_classifier
+from sklearn.model_selection import KFold, StratifiedKFold, cross_val_predict
+
+from surrogate._random import SeedLike, as_generator, child_seed
+from surrogate.discovery._box import Box
+from surrogate.discovery._cart import design_matrix
+from surrogate.discovery._data import CATEGORICAL, INTEGER, Domain, check_labels, fit_domain
+from surrogate.discovery._prim import PRIM
+
+_COMPARE = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
+
+
+class REDS(BaseEstimator):
+    """Rule Extraction for Discovering Scenarios: PRIM on metamodel-labelled fresh points.
+
+    Fits ``metamodel`` on the teacher runs ``(X, y)``, draws ``n_samples`` Latin-hypercube
+    points from the space, labels them with the metamodel, and runs PRIM on them.
+
+    Parameters
+    ----------
+    metamodel : estimator, optional
+        A classifier with ``predict_proba`` (scikit-learn's, or one of ``surrogate.models``);
+        with ``threshold``, a regressor whose ``predict(X, return_std=True)`` gives a mean and
+        a standard deviation (without ``return_std`` only hard labels work). Default:
+        scikit-learn's ``HistGradientBoostingClassifier`` (classification; best in
+        ``benchmarks/reds.py``) or :class:`surrogate.GPRegressor` (threshold), seeded with
+        ``seed``. Categorical parameters reach it one-hot encoded.
+    n_samples : int, default 100_000
+        Fresh points labelled by the metamodel.
+    labels : {"soft", "hard"}, default "soft"
+        Probabilities of the case of interest, or 0/1 classes (probability >= 0.5).
+    prim : PRIM, optional
+        PRIM with its settings (default ``PRIM()``); cloned, not modified.
+    threshold : (str, float), optional
+        For a continuous ``y``: the case of interest is ``y <op> value``, with ``op`` one of
+        ``"<", "<=", ">", ">="`` -- e.g. ``("<", 0.0)`` for ``stab < 0``.
+    cv : int or None, default 5
+        Folds for :attr:`fidelity_`; None skips it.
+    seed : int, Generator or None
+        Seeds the default metamodel, the sample and the folds.
+
+    Attributes
+    ----------
+    metamodel_ : estimator
+        The metamodel fitted on all teacher runs.
+    fidelity_ : float or None
+        Cross-validated agreement with the teacher: share of runs whose case-of-interest
+        label the metamodel, fitted without them, predicts right (NaN with too few cases).
+    sample_ : DataFrame
+        The fresh points; ``sample_labels_`` their labels.
+    prim_ : PRIM
+        PRIM fitted on the sample; ``boxes_``, ``trajectory_``, :meth:`box` and
+        :meth:`predict` are its.
+
+    References
+    ----------
+    Arzamasov, V. & Böhm, K. (2021). REDS: Rule Extraction for Discovering Scenarios.
+    SIGMOD '21, 115-128.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(0)
+    >>> X = pd.DataFrame(rng.uniform(size=(200, 3)), columns=["a", "b", "c"])
+    >>> y = (X.a > 0.5) & (X.b < 0.5)
+    >>> reds = REDS(n_samples=5_000, seed=0).fit(X, y)
+    >>> reds.box().restricted[:2]
+    ('a', 'b')
+    """
+
+    def __init__(
+        self,
+        *,
+        metamodel: Any = None,
+        n_samples: int = 100_000,
+        labels: Literal["soft", "hard"] = "soft",
+        prim: PRIM | None = None,
+        threshold: tuple[str, float] | None = None,
+        cv: int | None = 5,
+        seed: SeedLike = None,
+    ) -> None:
+        self.metamodel = metamodel
+        self.n_samples = n_samples
+        self.labels = labels
+        self.prim = prim
+        self.threshold = threshold
+        self.cv = cv
+        self.seed = seed
+
+    def _check_params(self) -> None:
+        if not isinstance(self.n_samples, numbers.Integral) or self.n_samples < 10:
+            raise ValueError(f"n_samples must be an int >= 10, got {self.n_samples!r}")
+        if self.labels not in ("soft", "hard"):
+            raise ValueError(f"labels must be 'soft' or 'hard', got {self.labels!r}")
+        if self.prim is not None and not isinstance(self.prim, PRIM):
+            raise TypeError(f"prim must be a PRIM or None, got {type(self.prim).__name__}")
+        if self.threshold is not None and (
+            not isinstance(self.threshold, tuple | list)
+            or len(self.threshold) != 2
+            or self.threshold[0] not in _COMPARE
+            or not isinstance(self.threshold[1], numbers.Real)
+        ):
+            raise ValueError(
+                f"threshold must be (op, value) with op in {list(_COMPARE)}, got {self.threshold!r}"
+            )
+        if self.cv is not None and (not isinstance(self.cv, numbers.Integral) or self.cv < 2):
+            raise ValueError(f"cv must be an int >= 2 or None, got {self.cv!r}")
+
+    def fit(self, X: Any, y: Any, space: Any = None) -> REDS:
+        """Fit the metamodel on the teacher runs, label a fresh sample, run PRIM; return self.
+
+        Parameters
+        ----------
+        X : DataFrame or 2-D array
+            Teacher inputs.
+        y : array-like of shape (n,)
+            Cases of interest (booleans/0-1); with ``threshold``, the continuous outcome.
+        space : surrogate.Space, optional
+            Where to draw the sample. Default: each column's range (real, integer) or
+            categories in ``X``.
+        """
+        self._check_params()
+        rng = as_generator(self.seed)
+        domain, frame = fit_domain(X)
+        features = design_matrix(domain, *domain.encode(frame, checked=True))
+        target, teacher_labels = self._targets(y, len(frame))
+        self.metamodel_ = clone(self._metamodel(rng)).fit(features, target)
+        self.fidelity_ = self._fidelity(features, target, teacher_labels, rng)
+        sample = _draw(space, domain, frame, self.n_samples, rng)
+        self.sample_ = sample
+        self.sample_labels_ = self._label(design_matrix(domain, *domain.encode(sample)))
+        if self.sample_labels_.sum() <= 0:
+            raise ValueError("the metamodel predicts no case of interest anywhere in the sample")
+        self.prim_ = clone(self.prim if self.prim is not None else PRIM()).fit(
+            sample, self.sample_labels_
+        )
+        self.boxes_ = self.prim_.boxes_
+        self.trajectory_ = self.prim_.trajectory_
+        self.feature_names_in_ = np.asarray(domain.names, dtype=object)
+        self.n_features_in_ = len(domain.names)
+        return self
+
+    def _targets(self, y: Any, n: int) -> tuple[np.ndarray, np.ndarray]:
+        """(what the metamodel is fitted on, the teacher's case-of-interest labels)."""
+        if self.threshold is None:
+            labels, binary = check_labels(y, n)
+            if not binary:
+                raise ValueError("y must be 0/1 or boolean; for a continuous y give threshold=")
+            if labels.min() == labels.max():
+                raise ValueError("y has only one class; the metamodel needs both")
+            return labels.astype(int), labels.astype(bool)
+        values = np.asarray(y, dtype=np.float64).ravel()
+        if len(values) != n or not np.all(np.isfinite(values)):
+            raise ValueError(f"y must be {n} finite numbers when threshold is given")
+        op, value = self.threshold
+        return values, _COMPARE[op](values, value)
+
+    def _metamodel(self, rng: np.random.Generator) -> Any:
+        if self.metamodel is not None:
+            return self.metamodel
+        if self.threshold is not None:
+            from surrogate.models import GPRegressor
+
+            return GPRegressor(seed=child_seed(rng))
+        from sklearn.ensemble import HistGradientBoostingClassifier
+
+        # chosen by benchmarks/reds.py: the best mean PR AUC over 9 problems x N in {200, 400,
+        # 800} among random forest, gradient boosting, and our GP / NN classifiers (GP close,
+        # about 15x slower to fit)
+        return HistGradientBoostingClassifier(random_state=child_seed(rng))
+
+    def _label(self, features: np.ndarray) -> np.ndarray:
+        """Soft (probability of the case of interest) or hard labels for sampled points."""
+        if self.threshold is None:
+            proba = self.metamodel_.predict_proba(features)
+            positive = list(self.metamodel_.classes_).index(1)
+            probability = np.asarray(proba)[:, positive]
+        else:
+            op, value = self.threshold
+            if self.labels == "hard":
+                mean = np.asarray(self.metamodel_.predict(features)).ravel()
+                return _COMPARE[op](mean, value).astype(np.float64)
+            mean, std = self.metamodel_.predict(features, return_std=True)
+            mean, std = np.asarray(mean).ravel(), np.maximum(np.asarray(std).ravel(), 1e-300)
+            below = norm.cdf((value - mean) / std)  # P(Y < value); ties have probability 0
+            probability = below if op in ("<", "<=") else 1 - below
+        if self.labels == "hard":
+            return (probability >= 0.5).astype(np.float64)
+        return np.clip(probability, 0.0, 1.0)
+
+    def _fidelity(
+        self, features: np.ndarray, target: np.ndarray, teacher: np.ndarray, rng: np.random.Generator
+    ) -> float | None:
+        if self.cv is None:
+            return None
+        if self.threshold is None or is_classifier(self.metamodel_):
+            smallest = int(min(teacher.sum(), (~teacher).sum()))
+            folds = min(self.cv, smallest)
+            if folds < 2:
+                return float("nan")
+            splitter = StratifiedKFold(folds, shuffle=True, random_state=child_seed(rng))
+            predicted = cross_val_predict(clone(self.metamodel_), features, target, cv=splitter)
+            return float(np.mean(np.asarray(predicted).astype(bool) == teacher))
+        splitter = KFold(self.cv, shuffle=True, random_state=child_seed(rng))
+        mean = cross_val_predict(clone(self.metamodel_), features, target, cv=splitter)
+        op, value = self.threshold
+        return float(np.mean(_COMPARE[op](np.asarray(mean).ravel(), value) == teacher))
+
+    def box(self, i: int | None = None, *, min_density: float | None = None) -> Box:
+        """A box of PRIM's trajectory on the sample (see :meth:`PRIM.box`)."""
+        return self.prim_.box(i, min_density=min_density)
+
+    def predict(self, X: Any, *, i: int | None = None, min_density: float | None = None) -> np.ndarray:
+        """Rows of ``X`` inside the chosen box (default: the last of the trajectory)."""
+        return self.prim_.predict(X, i=i, min_density=min_density)
+
+
+def _draw(
+    space: Any, domain: Domain, frame: pd.DataFrame, n: int, rng: np.random.Generator
+) -> pd.DataFrame:
+    """``n`` Latin-hypercube points from ``space``, or from the ranges seen in ``frame``."""
+    from surrogate.design import sample
+    from surrogate.space import Categorical, Integer, Parameter, Real, Space, as_space
+
+    constants = {}
+    if space is None:
+        parameters: list[Parameter] = []
+        numeric = iter(range(len(domain.low)))
+        categorical = iter(range(len(domain.categories)))
+        for name, kind in zip(domain.names, domain.kinds, strict=True):
+            if kind == CATEGORICAL:
+                categories = domain.categories[next(categorical)]
+                if len(categories) == 1:
+                    constants[name] = categories[0]
+                else:
+                    parameters.append(Categorical(name, categories))
+                continue
+            j = next(numeric)
+            low, high = domain.low[j], domain.high[j]
+            if low == high:
+                constants[name] = frame[name].iloc[0]
+            elif kind == INTEGER:
+                parameters.append(Integer(name, int(low), int(high)))
+            else:
+                parameters.append(Real(name, float(low), float(high)))
+        space = Space(parameters)
+    space = as_space(space)
+    missing = [name for name in domain.names if name not in space.names and name not in constants]
+    if missing:
+        raise ValueError(f"space lacks the columns {missing} of X")
+    drawn = sample(space, n, method="lhs", seed=child_seed(rng))
+    for name, value in constants.items():
+        drawn[name] = value
+    return drawn[list(domain.names)]

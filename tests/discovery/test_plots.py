@@ -1,0 +1,106 @@
+"""Discovery plots: rendered to PNG with the Agg backend and checked for what was drawn."""
+
+import io
+
+import matplotlib
+import numpy as np
+import pandas as pd
+import pytest
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.patches import Rectangle  # noqa: E402
+
+from surrogate.discovery import PRIM  # noqa: E402
+from surrogate.plot._discovery import box, box_limits, tradeoff  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    yield
+    plt.close("all")
+
+
+def render(figure):
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    assert buffer.getvalue()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    rng = np.random.default_rng(0)
+    n = 800
+    X = pd.DataFrame({"a": rng.uniform(size=n), "b": rng.uniform(size=n),
+                      "c": rng.choice(["p", "q", "r"], n), "d": rng.uniform(size=n)})
+    y = (X.a > 0.5) & (X.b < 0.6) & X.c.isin(["p", "r"])
+    return X, y, PRIM().fit(X, y)
+
+
+def test_tradeoff_draws_one_point_per_box(fitted):
+    _, _, prim = fitted
+    ax = tradeoff(prim)
+    points = ax.collections[0]
+    assert len(points.get_offsets()) == len(prim.trajectory_)
+    np.testing.assert_allclose(points.get_offsets()[:, 0], prim.trajectory_.coverage)
+    np.testing.assert_allclose(points.get_offsets()[:, 1], prim.trajectory_.density)
+    np.testing.assert_array_equal(points.get_array(), prim.trajectory_.n_restricted)
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("coverage", "density")
+    assert ax.figure.axes[-1].get_ylabel() == "restricted dimensions"  # colour bar
+    render(ax.figure)
+
+
+def test_tradeoff_on_given_axes(fitted):
+    _, _, prim = fitted
+    _, ax = plt.subplots()
+    assert tradeoff(prim.trajectory_, ax=ax) is ax
+    with pytest.raises(TypeError):
+        tradeoff(object())
+
+
+def test_box_pairs_plot(fitted):
+    X, y, prim = fitted
+    chosen = prim.box()
+    names = list(chosen.restricted)
+    axes = box(chosen, X, y)
+    k = len(names)
+    assert axes.shape == (k, k)
+    for i in range(k):
+        for j in range(k):
+            ax = axes[i, j]
+            if j > i:
+                assert not ax.axison
+            elif i == j:
+                assert len(ax.patches) > 20  # histogram bars (stacked, 2 x 20) + shaded span
+            else:
+                assert len(ax.collections[0].get_offsets()) == len(X)
+                rectangles = [p for p in ax.patches if isinstance(p, Rectangle)]
+                categorical = "c" in (names[i], names[j])
+                assert len(rectangles) == (2 if categorical else 1)  # one per allowed category
+    assert [axes[-1, j].get_xlabel() for j in range(k)] == names
+    render(axes[0, 0].figure)
+
+
+def test_box_pairs_plot_checks_axes(fitted):
+    X, y, prim = fitted
+    with pytest.raises(ValueError, match="Axes"):
+        _, ax = plt.subplots()
+        box(prim.box(), X, y, ax=ax)
+    with pytest.raises(ValueError, match="restricts no parameter"):
+        box(prim.box(0), X, y)
+
+
+def test_box_limits_plot(fitted):
+    _, _, prim = fitted
+    chosen = prim.box()
+    ax = box_limits(chosen)
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert [label.split(" ")[0] for label in labels] == list(chosen.restricted)
+    qp_a = chosen.qp.loc["a"].dropna().tolist()
+    assert f"{qp_a[0]:.2g}" in labels[list(chosen.restricted).index("a")]
+    numeric = [n for n in chosen.restricted if n != "c"]
+    assert len([line for line in ax.lines if len(line.get_xdata()) == 2]) == len(numeric)
+    texts = [t.get_text() for t in ax.texts]
+    assert "p" in texts and "r" in texts and "q" not in texts  # allowed categories
+    assert ax.get_title().startswith("coverage")
+    render(ax.figure)

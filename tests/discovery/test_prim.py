@@ -1,0 +1,231 @@
+"""PRIM and Box: planted boxes are recovered, statistics are right, bad input is refused."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from surrogate.discovery import PRIM, Box
+from surrogate.discovery._peel import objective, sorted_quantile
+
+
+def uniform(n, d, seed):
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame(rng.uniform(size=(n, d)), columns=[f"x{i}" for i in range(d)]), rng
+
+
+def test_planted_real_box_is_recovered():
+    X, _ = uniform(4000, 5, 0)
+    y = (X.x0 > 0.3) & (X.x0 < 0.8) & (X.x3 < 0.5)
+    box = PRIM().fit(X, y).box(min_density=0.99)
+    assert set(box.restricted) >= {"x0", "x3"}
+    limits = box.limits
+    assert limits.loc["x0", "lower"] == pytest.approx(0.3, abs=0.03)
+    assert limits.loc["x0", "upper"] == pytest.approx(0.8, abs=0.03)
+    assert limits.loc["x3", "upper"] == pytest.approx(0.5, abs=0.03)
+    assert box.coverage > 0.9
+
+
+def test_planted_integer_and_categorical_box_is_recovered():
+    rng = np.random.default_rng(1)
+    n = 3000
+    X = pd.DataFrame({
+        "r": rng.uniform(size=n),
+        "k": rng.integers(0, 10, n),
+        "c": rng.choice(["low", "mid", "high", "max"], n),
+    })
+    y = (X.k >= 3) & (X.k <= 6) & X.c.isin(["mid", "max"])
+    box = PRIM().fit(X, y).box(min_density=1.0)
+    assert set(box.restricted) == {"k", "c"}
+    assert box.limits.loc["k", "lower"] == 3 and box.limits.loc["k", "upper"] == 6
+    assert box.limits.loc["c", "lower"] == frozenset({"mid", "max"})
+    assert box.coverage == 1.0 and box.density == 1.0
+    assert box.rules() == "3 <= k <= 6 and c in ['max', 'mid']"
+    # integer limits are whole numbers and select exactly the same points
+    assert np.array_equal(box.contains(X), y.to_numpy())
+
+
+def test_trajectory_columns_and_monotone_peeling():
+    X, rng = uniform(2000, 4, 2)
+    y = (X.x0 < 0.5) ^ (rng.uniform(size=2000) < 0.1)
+    prim = PRIM().fit(X, y)
+    trajectory = prim.trajectory_
+    assert list(trajectory.columns) == ["coverage", "density", "mass", "n_restricted"]
+    assert len(trajectory) == len(prim.boxes_)
+    first = trajectory.iloc[0]
+    assert first.coverage == 1 and first.mass == 1 and first.n_restricted == 0
+    assert first.density == pytest.approx(y.mean())
+    assert (trajectory.mass >= 0.05).all()
+    # statistics agree with direct counts on the data
+    for box in prim.boxes_[::7]:
+        inside = box.contains(X)
+        assert box.mass == inside.mean()
+        assert box.density == pytest.approx(y[inside].mean())
+        assert box.coverage == pytest.approx(y[inside].sum() / y.sum())
+
+
+def test_box_selection_and_predict():
+    X, _ = uniform(2000, 3, 3)
+    y = (X.x0 < 0.4) & (X.x1 > 0.2)
+    prim = PRIM().fit(X, y)
+    assert prim.box() is prim.boxes_[-1]
+    assert prim.box(0).n_restricted == 0
+    assert prim.box(-2) is prim.boxes_[-2]
+    chosen = prim.box(min_density=0.9)
+    dense = [b for b in prim.boxes_ if b.density >= 0.9]
+    assert chosen.coverage == max(b.coverage for b in dense)
+    assert np.array_equal(prim.predict(X), prim.box().contains(X))
+    assert np.array_equal(prim.predict(X, i=0), np.ones(len(X), bool))
+    with pytest.raises(ValueError, match="no box reaches density"):
+        noise = np.random.default_rng(0).uniform(size=len(X)) < 0.3
+        PRIM().fit(X, noise).box(min_density=0.99)
+    with pytest.raises(IndexError):
+        prim.box(len(prim.boxes_))
+    with pytest.raises(ValueError, match="either i or min_density"):
+        prim.box(1, min_density=0.5)
+
+
+def test_soft_labels_density_is_mean_label():
+    X, rng = uniform(3000, 3, 4)
+    p = np.where((X.x0 > 0.5) & (X.x1 > 0.5), 0.9, 0.1)
+    prim = PRIM().fit(X, p)
+    box = prim.box()
+    inside = box.contains(X)
+    assert box.density == pytest.approx(p[inside].mean())
+    assert box.coverage == pytest.approx(p[inside].sum() / p.sum())
+    assert set(box.restricted) == {"x0", "x1"}
+    # soft labels that are exact 0/1 give the same trajectory as the booleans
+    hard = (X.x0 > 0.5) & (X.x1 > 0.5)
+    pd.testing.assert_frame_equal(PRIM().fit(X, hard.astype(float)).trajectory_,
+                                  PRIM().fit(X, hard).trajectory_)
+
+
+def test_array_input_gets_names():
+    X, _ = uniform(1000, 2, 5)
+    prim = PRIM().fit(X.to_numpy(), X.x1.to_numpy() > 0.7)
+    assert prim.box().restricted == ("x1",)
+    assert list(prim.feature_names_in_) == ["x0", "x1"]
+
+
+def test_constant_column_is_never_restricted():
+    X, _ = uniform(1000, 2, 6)
+    X["const"] = 1.0
+    X["label"] = "same"
+    prim = PRIM().fit(X, X.x0 > 0.6)
+    assert all("const" not in b.restricted and "label" not in b.restricted for b in prim.boxes_)
+
+
+def test_box_is_immutable_and_serializable():
+    X, _ = uniform(1000, 2, 7)
+    box = PRIM().fit(X, X.x0 > 0.6).box()
+    with pytest.raises(ValueError):
+        box._lower[0] = 0.0
+    data = json.loads(json.dumps(box.to_dict()))
+    assert data["restricted"] == ["x0"]
+    assert data["limits"]["x0"]["lower"] == pytest.approx(0.6, abs=0.03)
+    assert "upper" not in data["limits"]["x0"]
+    assert str(box).startswith("x0 >= 0.6")
+    assert "coverage" in repr(box)
+    assert isinstance(box, Box)
+
+
+def test_evaluate_on_other_data():
+    X, _ = uniform(2000, 2, 8)
+    box = PRIM().fit(X, X.x0 > 0.5).box()
+    X_new, _ = uniform(1000, 2, 9)
+    stats = box.evaluate(X_new, X_new.x0 > 0.5)
+    inside = box.contains(X_new)
+    assert stats["mass"] == inside.mean()
+    assert stats["density"] == pytest.approx((X_new.x0[inside] > 0.5).mean())
+    assert stats["coverage"] == pytest.approx((X_new.x0[inside] > 0.5).sum() / (X_new.x0 > 0.5).sum())
+
+
+def test_quasi_p_values_flag_the_real_restriction():
+    X, _ = uniform(3000, 3, 10)
+    box = PRIM().fit(X, (X.x0 > 0.5) & (X.x1 < 0.5)).box()
+    qp = box.qp
+    assert list(qp.columns) == ["lower", "upper"]
+    assert qp.loc["x0", "lower"] < 1e-10 and np.isnan(qp.loc["x0", "upper"]) or "x0" in qp.index
+    assert qp.loc["x1", "upper"] < 1e-10
+
+
+def test_sdtoolkit_quantile():
+    values = np.array([1.0, 2.0, 3.0, 4.0, 5.0])
+    assert sorted_quantile(values, 0.05) == 1.5  # between the two smallest
+    assert sorted_quantile(values, 0.95) == 4.5
+    ties = np.array([1.0, 1.0, 1.0, 2.0, 3.0])
+    assert sorted_quantile(ties, 0.05) == 1.5  # walks up to the next distinct value
+    assert sorted_quantile(np.array([1.0, 2.0, 3.0, 3.0, 3.0]), 0.95) == 2.5
+    assert sorted_quantile(np.full(4, 7.0), 0.05) == 7.0
+
+
+def test_objectives():
+    # old box 10 points 2 cases; new box 8 points 2 cases
+    assert objective("lenient1", 10, 2.0, 8, 2.0) == pytest.approx((0.25 - 0.2) / 2)
+    assert objective("lenient2", 10, 2.0, 8, 2.0) == pytest.approx(8 * (0.25 - 0.2) / 2)
+    assert objective("original", 10, 2.0, 8, 2.0) == 0.25
+    assert objective("lenient1", 10, 2.0, 10, 2.0) == 0.0
+
+
+@pytest.mark.parametrize(
+    ("y", "match"),
+    [
+        (np.r_[np.zeros(99), 2.0], r"\[0, 1\]"),
+        (np.r_[np.zeros(99), -1], r"\[0, 1\]"),
+        (np.zeros(100), "no case of interest"),
+        (np.r_[np.ones(99), np.nan], "missing"),
+        (np.ones(50), "50 values"),
+    ],
+)
+def test_bad_labels(y, match):
+    X, _ = uniform(100, 2, 11)
+    with pytest.raises(ValueError, match=match):
+        PRIM().fit(X, y)
+
+
+def test_bad_experiments():
+    X, _ = uniform(100, 2, 12)
+    X.loc[3, "x1"] = np.nan
+    with pytest.raises(ValueError, match="1 row"):
+        PRIM().fit(X, X.x0 > 0.5)
+    with pytest.raises(ValueError, match="2-D"):
+        PRIM().fit(np.arange(10.0), np.ones(10))
+    dates = pd.DataFrame({"t": pd.date_range("2020", periods=10)})
+    with pytest.raises(TypeError, match="dtype"):
+        PRIM().fit(dates, np.ones(10))
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{"peel_alpha": 0}, {"peel_alpha": 0.6}, {"paste_alpha": -1}, {"mass_min": 1.0},
+     {"objective": "greedy"}],
+)
+def test_bad_settings(params):
+    X, _ = uniform(100, 2, 13)
+    with pytest.raises(ValueError, match=next(iter(params))):
+        PRIM(**params).fit(X, X.x0 > 0.5)
+
+
+def test_sklearn_clone_and_params():
+    from sklearn.base import clone
+
+    prim = PRIM(peel_alpha=0.1, objective="original")
+    assert clone(prim).get_params() == prim.get_params()
+
+
+def test_lazy_bucket_sort_gives_the_same_trajectory(monkeypatch):
+    """Large data sorts columns lazily by value ranges; force that path on small data."""
+    import surrogate.discovery._sorted as sorted_columns
+
+    rng = np.random.default_rng(14)
+    n = 6000
+    X = pd.DataFrame({"r": rng.uniform(size=n), "t": np.round(rng.normal(size=n), 1),
+                      "e": rng.exponential(size=n) ** 3, "k": rng.integers(-5, 5, n),
+                      "c": rng.choice(list("abc"), n)})
+    y = (X.r > 0.5) & (X.t < 0.3) & (X.c != "a") ^ (rng.uniform(size=n) < 0.05)
+    eager = PRIM().fit(X, y)
+    monkeypatch.setattr(sorted_columns, "LAZY_ABOVE", 0)
+    lazy = PRIM().fit(X, y)
+    pd.testing.assert_frame_equal(eager.trajectory_, lazy.trajectory_)
+    assert [b.rules(12) for b in eager.boxes_] == [b.rules(12) for b in lazy.boxes_]

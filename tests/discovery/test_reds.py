@@ -1,0 +1,91 @@
+"""REDS: PRIM on metamodel labels beats PRIM on the runs alone when runs are few."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.stats import norm
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.gaussian_process import GaussianProcessRegressor
+from sklearn.gaussian_process.kernels import RBF, ConstantKernel
+
+from surrogate.discovery import PRIM, REDS, pr_auc
+
+COLUMNS = [f"x{i}" for i in range(5)]
+
+
+def planted(X):
+    return ((X.x0 > 0.4) & (X.x1 < 0.6) & (X.x2 > 0.3)).to_numpy()
+
+
+def test_reds_beats_prim_at_200_runs():
+    rng = np.random.default_rng(0)
+    X_test = pd.DataFrame(rng.uniform(size=(20000, 5)), columns=COLUMNS)
+    y_test = planted(X_test)
+    gains = []
+    for rep in range(3):
+        X = pd.DataFrame(rng.uniform(size=(200, 5)), columns=COLUMNS)
+        y = planted(X)
+        prim = pr_auc(PRIM().fit(X, y), X_test, y_test)
+        reds = REDS(n_samples=10_000, cv=None, seed=rep).fit(X, y)
+        gains.append(pr_auc(reds, X_test, y_test) - prim)
+    assert np.mean(gains) > 0
+    assert sum(g > 0 for g in gains) >= 2
+
+
+def test_attributes_soft_and_hard_labels():
+    rng = np.random.default_rng(1)
+    X = pd.DataFrame(rng.uniform(size=(150, 3)), columns=["a", "b", "c"])
+    X["k"] = rng.integers(0, 5, 150)
+    X["c2"] = rng.choice(["p", "q"], 150)
+    y = (X.a > 0.5) & (X.k >= 2)
+    reds = REDS(metamodel=RandomForestClassifier(50, random_state=0), n_samples=3000, seed=0).fit(X, y)
+    assert 0.5 < reds.fidelity_ <= 1
+    assert len(reds.sample_) == 3000 and list(reds.sample_.columns) == list(X.columns)
+    assert reds.sample_.a.between(X.a.min(), X.a.max()).all()
+    assert set(reds.sample_.k.unique()) <= set(range(5)) and set(reds.sample_.c2) == {"p", "q"}
+    labels = reds.sample_labels_
+    assert ((labels > 0) & (labels < 1)).any()  # probabilities, not classes
+    assert reds.trajectory_ is reds.prim_.trajectory_ and reds.box() is reds.prim_.box()
+    assert np.array_equal(reds.predict(X), reds.box().contains(X))
+    assert {"a", "k"} <= set(reds.box().restricted)
+    hard = REDS(metamodel=RandomForestClassifier(50, random_state=0), n_samples=3000, labels="hard",
+                cv=None, seed=0).fit(X, y)
+    assert set(np.unique(hard.sample_labels_)) <= {0.0, 1.0} and hard.fidelity_ is None
+    again = REDS(metamodel=RandomForestClassifier(50, random_state=0), n_samples=3000, seed=0).fit(X, y)
+    pd.testing.assert_frame_equal(again.trajectory_, reds.trajectory_)
+
+
+def test_continuous_outcome_with_threshold():
+    rng = np.random.default_rng(2)
+    X = pd.DataFrame(rng.uniform(size=(80, 2)), columns=["a", "b"])
+    stab = X.a + 0.5 * X.b - 0.9  # case of interest: stab < 0
+    gp = GaussianProcessRegressor(ConstantKernel() * RBF([0.5, 0.5]), normalize_y=True)
+    reds = REDS(metamodel=gp, n_samples=4000, threshold=("<", 0.0), seed=0).fit(X, stab)
+    assert reds.fidelity_ > 0.9
+    labels = reds.sample_labels_
+    truth = (reds.sample_.a + 0.5 * reds.sample_.b - 0.9 < 0).to_numpy()
+    assert np.mean((labels >= 0.5) == truth) > 0.97
+    mean, std = reds.metamodel_.predict(reds.sample_.to_numpy(), return_std=True)
+    np.testing.assert_allclose(labels, norm.cdf(-mean / np.maximum(std, 1e-300)), atol=1e-12)
+    hard = REDS(metamodel=gp, n_samples=4000, threshold=("<", 0.0), labels="hard", cv=None,
+                seed=0).fit(X, stab)
+    assert set(np.unique(hard.sample_labels_)) <= {0.0, 1.0}
+
+
+@pytest.mark.parametrize(
+    ("params", "match"),
+    [({"labels": "fuzzy"}, "labels"), ({"n_samples": 1}, "n_samples"),
+     ({"threshold": ("!=", 0)}, "threshold"), ({"cv": 1}, "cv")],
+)
+def test_bad_params(params, match):
+    X = pd.DataFrame(np.random.default_rng(3).uniform(size=(40, 2)), columns=["a", "b"])
+    with pytest.raises(ValueError, match=match):
+        REDS(**params).fit(X, X.a > 0.5)
+
+
+def test_bad_labels():
+    X = pd.DataFrame(np.random.default_rng(4).uniform(size=(40, 2)), columns=["a", "b"])
+    with pytest.raises(ValueError, match="threshold"):
+        REDS().fit(X, X.a.to_numpy())  # continuous y without threshold
+    with pytest.raises(ValueError, match="one class"):
+        REDS().fit(X, np.ones(40))
