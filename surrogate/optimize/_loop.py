@@ -1,0 +1,245 @@
+"""Bayesian optimization with the teacher in the loop: ``minimize`` and ``maximize``.
+
+Stage "uses" of the pipeline: an initial Latin-hypercube design, then rounds of *fit GPs on every
+finished run -> maximize the acquisition -> run the teacher on the proposed points*, until the
+budget of teacher evaluations is spent. Every round goes through ``Simulator.run``, so the
+executors run batches in parallel, failing runs are recorded rather than raised, and a
+checkpoint directory makes a killed optimization resume without repeating runs.
+
+References
+----------
+.. [1] D. R. Jones, M. Schonlau, W. J. Welch, "Efficient global optimization of expensive
+   black-box functions", J. Global Optim. 13 (1998) 455-492.
+.. [2] S. Ament et al., "Unexpected improvements to expected improvement for Bayesian
+   optimization", NeurIPS 2023.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from surrogate._random import SeedLike, as_generator, child_seed
+from surrogate.data import TransferSet
+from surrogate.design import sample
+from surrogate.execute import Executor, resolve_executor
+from surrogate.optimize._model import UnitCubeModel, fit_gp
+from surrogate.optimize._optimize_acqf import AcquisitionOptimizer
+from surrogate.optimize._problem import Problem, build_problem
+from surrogate.optimize._propose import Observations, propose
+from surrogate.optimize._result import OptimizationResult, point_of
+from surrogate.optimize._store import RoundStore
+from surrogate.space import Space
+
+__all__ = ["minimize", "maximize", "initial_design"]
+
+Acquisition = Literal["logei", "ei", "ucb"]
+
+
+def minimize(
+    target: Any,
+    *,
+    output: str | None = None,
+    budget: int,
+    n_init: int | None = None,
+    batch_size: int = 1,
+    acquisition: Acquisition = "logei",
+    constraints: dict[str, tuple[str, float]] | None = None,
+    executor: Any = "serial",
+    checkpoint: Any = None,
+    seed: SeedLike = None,
+    space: Space | None = None,
+) -> OptimizationResult:
+    """Find the inputs that minimize a teacher's output with as few runs as possible.
+
+    Bayesian optimization: a Latin-hypercube initial design, then rounds that fit a Gaussian
+    process (:class:`~surrogate.GPRegressor`, on unit-cube coordinates) to every successful run,
+    maximize an acquisition function over the space (Sobol' candidates, then multi-start
+    L-BFGS-B with exact gradients; integer and categorical parameters enumerated) and run the
+    teacher on the ``batch_size`` proposed points.
+
+    Parameters
+    ----------
+    target : Simulator or callable
+        A :class:`~surrogate.Simulator` (``output`` names the objective when it has several
+        outputs), or a function taking one point as a dict of parameter values and returning a
+        float (then ``space`` is required).
+    output : str, optional
+        The objective's output name.
+    budget : int
+        Teacher evaluations in all, the initial design and failed runs included.
+    n_init : int, optional
+        Size of the initial design; default ``2 * dim + 1``. Must not exceed ``budget``.
+    batch_size : int, default 1
+        Points proposed per round (Kriging believer), run in parallel by the executor.
+    acquisition : {"logei", "ei", "ucb"}, default "logei"
+        Log expected improvement (numerically stable far from the incumbent), expected
+        improvement, or an upper confidence bound with two standard deviations of optimism.
+    constraints : dict, optional
+        ``{"output": (op, value)}`` with ``op`` one of ``"<=", ">=", "<", ">"``, on outputs of
+        the same simulator. Each constrained output gets its own GP; the acquisition is weighted
+        by the probability that every constraint holds, and the result is the best point that
+        satisfies them all.
+    executor : {"serial", "processes", "dask"} or Executor, default "serial"
+        Where teacher runs execute (see :meth:`~surrogate.Simulator.run`).
+    checkpoint : path, optional
+        A directory; every finished run is saved as it completes, and calling again with the
+        same arguments resumes: finished rounds are reloaded and finished runs are not
+        repeated. The budget may be raised to continue an optimization.
+    seed : int, numpy.random.Generator or None
+        Same seed, same history.
+    space : Space, optional
+        Required for a plain function target.
+
+    Returns
+    -------
+    OptimizationResult
+        ``x``, ``y``, ``feasible``, ``history`` (every run, failures included),
+        ``n_evaluations``, ``model`` (the objective's GP fitted on every successful run).
+
+    Notes
+    -----
+    A failing teacher run (exception, NaN, timeout) counts against the budget and stays in the
+    history. The GPs see only successful runs; a separate GP of the success indicator weights the
+    acquisition by the probability that a run succeeds, so the search avoids regions that break
+    the teacher.
+
+    Examples
+    --------
+    >>> from surrogate.space import Real, Space
+    >>> space = Space([Real("x", -2.0, 2.0), Real("y", -2.0, 2.0)])
+    >>> result = minimize(lambda p: (p["x"] - 1) ** 2 + (p["y"] + 0.5) ** 2, space=space,
+    ...                   budget=20, seed=0)
+    >>> round(result.x["x"], 2), round(result.x["y"], 2), result.n_evaluations
+    (1.0, -0.5, 20)
+    """
+    problem = build_problem(target, sense="minimize", output=output, budget=budget,
+                            n_init=n_init, batch_size=batch_size, acquisition=acquisition,
+                            constraints=constraints, space=space)
+    return run_optimization(problem, executor=executor, checkpoint=checkpoint, seed=seed)
+
+
+def maximize(
+    target: Any,
+    *,
+    output: str | None = None,
+    budget: int,
+    n_init: int | None = None,
+    batch_size: int = 1,
+    acquisition: Acquisition = "logei",
+    constraints: dict[str, tuple[str, float]] | None = None,
+    executor: Any = "serial",
+    checkpoint: Any = None,
+    seed: SeedLike = None,
+    space: Space | None = None,
+) -> OptimizationResult:
+    """Find the inputs that maximize a teacher's output; see :func:`minimize` for the options.
+
+    Examples
+    --------
+    >>> from surrogate.space import Real, Space
+    >>> space = Space([Real("x", 0.0, 3.0)])
+    >>> result = maximize(lambda p: -(p["x"] - 2.0) ** 2, space=space, budget=10, seed=0)
+    >>> round(result.x["x"], 2), result.y <= 0.0
+    (2.0, True)
+    """
+    problem = build_problem(target, sense="maximize", output=output, budget=budget,
+                            n_init=n_init, batch_size=batch_size, acquisition=acquisition,
+                            constraints=constraints, space=space)
+    return run_optimization(problem, executor=executor, checkpoint=checkpoint, seed=seed)
+
+
+def initial_design(space: Space, n_init: int, seed: SeedLike) -> pd.DataFrame:
+    """The initial design ``minimize(..., seed=seed)`` starts from (for side-by-side studies)."""
+    return sample(space, n_init, method="lhs", seed=_round_rng(_root_seed(seed), 0))
+
+
+def _root_seed(seed: SeedLike) -> int:
+    return child_seed(as_generator(seed))
+
+
+def _round_rng(root: int, round_index: int) -> np.random.Generator:
+    """Each round's own stream: a resumed run draws what an uninterrupted one would."""
+    return np.random.default_rng([root, round_index])
+
+
+def run_optimization(problem: Problem, *, executor: Any, checkpoint: Any,
+                     seed: SeedLike) -> OptimizationResult:
+    """The loop behind :func:`minimize` and :func:`maximize` (``problem`` already validated)."""
+    root = _root_seed(seed)
+    store = RoundStore(checkpoint, problem) if checkpoint is not None else None
+    runner, owned = resolve_executor(executor)
+    optimizer = AcquisitionOptimizer(problem.space)
+    try:
+        history = _run_round(problem, 0, runner, store, lambda: sample(
+            problem.space, problem.n_init, method="lhs", seed=_round_rng(root, 0)))
+        round_index = 1
+        while len(history) < problem.budget:
+            q = min(problem.batch_size, problem.budget - len(history))
+            rng = _round_rng(root, round_index)
+            done = history
+
+            def proposal(done: TransferSet = done, q: int = q,
+                         rng: np.random.Generator = rng) -> pd.DataFrame:
+                return propose(problem, done, q, rng, optimizer)[0]
+
+            batch = _run_round(problem, round_index, runner, store, proposal)
+            history = TransferSet.concat([history, batch])
+            round_index += 1
+    finally:
+        if owned:
+            runner.close()
+    return _result(problem, history, child_seed(_round_rng(root, round_index)))
+
+
+def _run_round(problem: Problem, round_index: int, runner: Executor, store: RoundStore | None,
+               make_design: Callable[[], pd.DataFrame]) -> TransferSet:
+    simulator = problem.simulator
+    if store is None:
+        return simulator.run(make_design(), executor=runner, progress=False)
+    finished = store.finished(round_index)
+    if finished is not None:
+        return finished
+    design = store.started_design(round_index)
+    if design is None:
+        design = make_design()
+    return simulator.run(design, executor=runner, checkpoint=store.path(round_index),
+                         progress=False)
+
+
+def _result(problem: Problem, history: TransferSet, seed: int) -> OptimizationResult:
+    data = Observations.from_history(problem, history)
+    model = None
+    if data.ok.sum() >= 2:
+        estimator = fit_gp(data.unit[data.ok], data.values[data.ok], seed)
+        signs = [problem.sign] + [1.0] * len(problem.constraints)
+        model = UnitCubeModel(estimator, problem.space, problem.modelled_outputs, signs)
+    index = _best_index(problem, data)
+    y = float(history.Y[problem.output].iloc[index])
+    point = point_of(history.X, index)
+    return OptimizationResult(
+        x=point, y=y, feasible=bool(data.feasible[index]), history=history,
+        n_evaluations=len(history), model=model, output=problem.output,
+        sense=problem.sense, constraints=problem.constraints)
+
+
+def _best_index(problem: Problem, data: Observations) -> int:
+    """Best feasible run; else the successful run closest to feasible; else the first run."""
+    if data.feasible.any():
+        index = np.flatnonzero(data.feasible)
+        return int(index[np.argmin(data.values[index, 0])])
+    if data.ok.any():
+        index = np.flatnonzero(data.ok)
+        violation = np.zeros(len(index))
+        for j, constraint in enumerate(problem.constraints, start=1):
+            values = data.values[index, j]
+            gap = values - constraint.bound if constraint.op in ("<=", "<") \
+                else constraint.bound - values
+            spread = float(np.std(data.values[data.ok, j])) or 1.0
+            violation += np.maximum(gap, 0.0) / spread
+        return int(index[np.argmin(violation)])
+    return 0
+

@@ -1,0 +1,59 @@
+"""Convergence plot of an optimization: best feasible objective against teacher evaluations."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+__all__ = ["convergence"]
+
+
+def convergence(result: Any, *, ax: Any = None) -> Any:
+    """Plot the best feasible objective value found after each evaluation.
+
+    Evaluations before the first feasible one are left blank; every evaluation (failed and
+    infeasible ones included) counts on the x axis, as it does against the budget. Feasible
+    evaluations are drawn as points, the best-so-far as a step line.
+
+    Parameters
+    ----------
+    result : OptimizationResult
+        From :func:`surrogate.minimize` or :func:`surrogate.maximize`.
+    ax : matplotlib Axes, optional
+        Where to draw; a new figure by default.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from surrogate.optimize import minimize
+    >>> from surrogate.space import Real, Space
+    >>> result = minimize(lambda p: p["x"] ** 2, space=Space([Real("x", -1, 1)]), budget=6,
+    ...                   seed=0)
+    >>> ax = convergence(result)
+    >>> len(ax.lines[0].get_xdata())
+    6
+    """
+    import matplotlib.pyplot as plt
+
+    if not hasattr(result, "best_so_far") or not hasattr(result, "history"):
+        raise TypeError(f"expected an OptimizationResult, got {type(result).__name__}")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 4))
+    evaluations = np.arange(1, result.n_evaluations + 1) if result.n_evaluations else \
+        np.arange(1, len(result.history) + 1)
+    best = result.best_so_far()
+    ax.step(evaluations, best, where="post", color="C0", label="best feasible so far")
+    feasible = result.feasible_mask()
+    values = result.history.Y[result.output].to_numpy(dtype=float)
+    ax.plot(evaluations[feasible], values[feasible], "o", color="C0", alpha=0.35, markersize=4,
+            label="feasible evaluations")
+    ax.set_xlabel("teacher evaluations")
+    ax.set_ylabel(f"{result.output} ({result.sense})")
+    ax.legend(loc="best")
+    return ax
