@@ -86,10 +86,11 @@ class TransferSet:
         n = len(X)
         if status is None:
             status = np.where(np.isfinite(Y.to_numpy()).all(axis=1), "ok", "failed").tolist()
-        status_s = pd.Series(np.asarray(status, dtype=object), name="status")
+        status_array = np.asarray(status, dtype=object)
+        status_s = pd.Series(status_array, name="status")
         if len(status_s) != n:
             raise ValueError(f"status has {len(status_s)} entries for {n} runs")
-        unknown = sorted(set(status_s) - set(STATUSES))
+        unknown = sorted(set(pd.unique(status_array)) - set(STATUSES))
         if unknown:
             raise ValueError(f"unknown status value(s) {unknown}; allowed: {list(STATUSES)}")
         error_s = pd.Series([""] * n if error is None else [str(e) for e in error],

@@ -48,8 +48,7 @@ class Executor:
         rows = [int(r) for r in rows]
         if not rows:
             return iter(())
-        points: list[dict[str, Any]] = design.iloc[rows].to_dict("records")  # type: ignore[assignment]
-        return self._evaluate(simulator, rows, points, timeout)
+        return self._evaluate(simulator, rows, design_records(design, rows), timeout)
 
     def _evaluate(
         self,
@@ -64,6 +63,15 @@ class Executor:
     def n_workers(self) -> int:
         """How many runs can execute at once (batch sizes for optimization use it)."""
         return 1
+
+
+def design_records(design: pd.DataFrame, rows: Sequence[int]) -> list[dict[str, Any]]:
+    """One dict of Python-native parameter values per row (several times faster than
+    ``DataFrame.to_dict("records")``, which matters for cheap teachers)."""
+    subset = design.iloc[list(rows)]
+    names = [str(c) for c in subset.columns]
+    columns = [subset[c].tolist() for c in subset.columns]
+    return [dict(zip(names, values, strict=True)) for values in zip(*columns, strict=True)]
 
 
 def chunked(items: Sequence[Any], size: int) -> list[Sequence[Any]]:

@@ -70,24 +70,13 @@ def run_campaign(
     design = simulator.space.validate(X)
     if len(design) == 0:
         raise ValueError("the design is empty: nothing to run")
-    n, m = len(design), len(simulator.outputs)
-    values = np.full((n, m), np.nan)
-    status = np.full(n, "", dtype=object)
-    errors = np.full(n, "", dtype=object)
-    seconds = np.full(n, np.nan)
-
-    def store(record: RunRecord) -> None:
-        status[record.row] = record.status
-        errors[record.row] = record.error
-        seconds[record.row] = record.seconds
-        if record.values is not None:
-            values[record.row] = record.values
-
+    n = len(design)
+    records: list[RunRecord | None] = [None] * n  # the final record of each run, by design row
     journal = Checkpoint(checkpoint, simulator, design) if checkpoint is not None else None
     if journal is not None:
         for record in journal.records.values():
-            store(record)
-    pending = [i for i in range(n) if not status[i]]
+            records[record.row] = record
+    pending = [i for i in range(n) if records[i] is None]
     runner, owned = resolve_executor(executor, n_workers, address) if pending else (None, False)
     bar = None
     if pending and show_progress(progress):
@@ -105,7 +94,7 @@ def run_campaign(
                 if record.status != "ok" and not last:
                     again.append(record.row)
                     continue
-                store(record)
+                records[record.row] = record
                 if journal is not None:
                     journal.append(record)
                 if bar is not None:
@@ -118,8 +107,21 @@ def run_campaign(
             bar.close()
         if journal is not None:
             journal.close()
-    result = TransferSet(simulator.space, simulator.outputs, design, values, status.tolist(),
-                         errors.tolist(), seconds, simulator.name)
+    result = _transfer_set(simulator, design, records)
     if journal is not None:
         journal.finish(result)
     return result
+
+
+def _transfer_set(simulator: Simulator, design: Any, records: list[RunRecord | None]
+                  ) -> TransferSet:
+    """Assemble the transfer set from one final record per design row."""
+    nan_row = (np.nan,) * len(simulator.outputs)
+    done = [r for r in records if r is not None]
+    if len(done) != len(records):  # pragma: no cover - every pending run yields a record
+        raise RuntimeError(f"{len(records) - len(done)} run(s) produced no record")
+    values = np.array([nan_row if r.values is None else r.values for r in done], dtype=float)
+    return TransferSet(simulator.space, simulator.outputs, design,
+                       values.reshape(len(done), len(nan_row)), [r.status for r in done],
+                       [r.error for r in done], np.array([r.seconds for r in done], dtype=float),
+                       simulator.name)
