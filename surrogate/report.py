@@ -64,8 +64,9 @@ def _table(rows: list[dict[str, Any]], first: str) -> str:
     head = "".join(f"<th class='{'text' if c == first else ''}'>{html.escape(c)}</th>"
                    for c in columns)
     body = "".join(
-        "<tr>" + "".join(f"<td class='{'text' if c == first else ''}'>{_fmt(r.get(c))}</td>"
-                         for c in columns) + "</tr>"
+        "<tr>" + "".join(
+            f"<td class='{'text' if c == first or isinstance(r.get(c), str) else ''}'>"
+            f"{_fmt(r.get(c))}</td>" for c in columns) + "</tr>"
         for r in rows
     )
     return f"<table><tr>{head}</tr>{body}</table>"
@@ -134,4 +135,7 @@ def _discovery_html(discovery: dict[str, Any]) -> str:
             parts.append(f"<p><b>{method.upper()}</b>: <code class='rule'>"
                          f"{html.escape(found['rules'])}</code></p>")
     parts.append(_table(rows, "method"))
+    parts.append("<p class='note'>Coverage, density and mass of both boxes are measured on the "
+                 "teacher runs; REDS's trade-off plot shows its statistics on the metamodel's "
+                 "labels of its fresh sample.</p>")
     return "".join(parts)

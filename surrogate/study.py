@@ -255,34 +255,46 @@ def _discover(study: Study, verbose: bool) -> None:
         return
     _log(f"PRIM boxes for {outcome}", verbose)
     study.prim = PRIM().fit(X, y)
-    result["prim"] = _box_summary(study.prim, study.config.min_density)
+    chosen = _choose_box(study.prim, X, y, study.config.min_density)
+    result["prim"] = _box_summary(study.prim, chosen, X, y)
     study.figures.append((f"PRIM trade-off: {outcome}", tradeoff(study.prim).figure))
-    chosen = study.prim.box(min_density=_reachable(study.prim, study.config.min_density))
     study.figures.append((f"PRIM box: {outcome}", _figure_of(box_plot(chosen, X, y))))
     if study.config.reds:
         _log(f"REDS: a metamodel labels {study.config.n_samples} fresh points", verbose)
         study.reds = REDS(n_samples=study.config.n_samples, seed=study.config.seed).fit(
             X, y, space=study.simulator.space)
-        result["reds"] = _box_summary(study.reds, study.config.min_density)
+        chosen = _choose_box(study.reds, X, y, study.config.min_density)
+        result["reds"] = _box_summary(study.reds, chosen, X, y)
         result["reds"]["fidelity"] = _jsonable(study.reds.fidelity_)
         study.figures.append((f"REDS trade-off: {outcome}", tradeoff(study.reds).figure))
+        study.figures.append((f"REDS box: {outcome}", _figure_of(box_plot(chosen, X, y))))
     study.summary["discovery"] = result
 
 
-def _reachable(model: Any, min_density: float) -> float:
-    """``min_density``, lowered to the best density reached when no box reaches it."""
-    best = float(model.trajectory_["density"].max())
-    return min(min_density, best)
+def _choose_box(model: Any, X: pd.DataFrame, y: np.ndarray, min_density: float) -> Any:
+    """The box of the trajectory with the highest coverage of the teacher's cases of interest
+    among those whose density on the teacher runs reaches ``min_density`` (else the densest).
+
+    Judging every box on the teacher runs puts PRIM and REDS on the same footing: REDS's own
+    statistics are measured on its metamodel's (soft) labels.
+    """
+    scores = [box.evaluate(X, y) for box in model.boxes_]
+    density = np.nan_to_num([s["density"] for s in scores], nan=0.0)
+    coverage = np.array([s["coverage"] for s in scores])
+    eligible = density >= min_density
+    if not eligible.any():
+        return model.boxes_[int(np.argmax(density))]
+    return model.boxes_[int(np.argmax(np.where(eligible, coverage, -1.0)))]
 
 
-def _box_summary(model: Any, min_density: float) -> dict[str, Any]:
-    target = _reachable(model, min_density)
-    chosen = model.box(min_density=target)
+def _box_summary(model: Any, chosen: Any, X: pd.DataFrame, y: np.ndarray) -> dict[str, Any]:
+    on_runs = chosen.evaluate(X, y)
     return {
         "rules": chosen.rules(),
-        "coverage": float(chosen.coverage), "density": float(chosen.density),
-        "mass": float(chosen.mass), "n_restricted": int(chosen.n_restricted),
-        "min_density": target,
+        "coverage": float(on_runs["coverage"]), "density": float(on_runs["density"]),
+        "mass": float(on_runs["mass"]), "n_restricted": int(chosen.n_restricted),
+        "box_statistics": {"coverage": float(chosen.coverage), "density": float(chosen.density),
+                           "mass": float(chosen.mass)},
         "limits": _frame_records(chosen.limits.astype(object)),
         "trajectory": _jsonable(model.trajectory_.to_dict("records")),
     }
