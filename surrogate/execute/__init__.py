@@ -6,6 +6,7 @@
 
 from surrogate.execute._base import Executor
 from surrogate.execute._campaign import resolve_executor, run_campaign
+from surrogate.execute._checkpoint import checkpoint_design
 from surrogate.execute._dask import DaskExecutor
 from surrogate.execute._evaluate import RunRecord
 from surrogate.execute._process import ProcessExecutor, limit_threads
@@ -13,5 +14,5 @@ from surrogate.execute._serial import SerialExecutor
 
 __all__ = [
     "Executor", "SerialExecutor", "ProcessExecutor", "DaskExecutor", "RunRecord",
-    "run_campaign", "resolve_executor", "limit_threads",
+    "run_campaign", "resolve_executor", "limit_threads", "checkpoint_design",
 ]

@@ -156,12 +156,18 @@ def _ends_with_newline(file: Path) -> bool:
         return handle.read(1) == b"\n"
 
 
+def checkpoint_design(path: str | os.PathLike[str]) -> pd.DataFrame | None:
+    """The design of the checkpoint in ``path`` (written before its first run), else None."""
+    file = Path(path) / "design.parquet"
+    return pd.read_parquet(file) if file.exists() else None
+
+
 def load_partial(path: Path) -> TransferSet:
     """The finished runs of an unfinished checkpoint, as a transfer set."""
     meta = read_meta(path, SCHEMA)
     space = Space.from_dict(meta["space"])
     outputs = meta["outputs"]
-    design = pd.read_parquet(path / "design.parquet")
+    design = checkpoint_design(path)
     records = read_journal(path)
     rows = sorted(records)
     Y = np.full((len(rows), len(outputs)), np.nan)

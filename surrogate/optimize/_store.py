@@ -21,6 +21,7 @@ from typing import Any
 import pandas as pd
 
 from surrogate.data import TransferSet, write_json
+from surrogate.execute import checkpoint_design
 from surrogate.optimize._problem import Problem
 
 __all__ = ["RoundStore"]
@@ -65,8 +66,4 @@ class RoundStore:
 
     def started_design(self, round_index: int) -> pd.DataFrame | None:
         """The design of a round that started but did not finish, else None."""
-        # written by surrogate.execute's Checkpoint before the first run starts
-        file = self.path(round_index) / "design.parquet"
-        if file.exists():
-            return pd.read_parquet(file)
-        return None
+        return checkpoint_design(self.path(round_index))
