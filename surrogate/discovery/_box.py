@@ -80,18 +80,22 @@ class Box:
         low: np.ndarray,
         high: np.ndarray,
         allowed_mask: list[np.ndarray],
+        integer: np.ndarray | None = None,
         **stats: Any,
     ) -> Box:
         """A box from the algorithms' raw limits (data range = unrestricted side).
 
         Integer limits are tightened to the integers they admit (2.5 -> 3 for a lower limit),
-        which keeps the same points and reads better.
+        which keeps the same points and reads better. ``integer``: which numeric columns are
+        integer (from :func:`integer_columns`), when already known.
         """
         lower = np.where(low != domain.low, low, -np.inf)
         upper = np.where(high != domain.high, high, np.inf)
-        integer = np.array([domain.kind(n) == INTEGER for n in domain.numeric_names], dtype=bool)
-        lower = np.where(integer, np.ceil(lower), lower)  # ceil/floor keep +-inf as they are
-        upper = np.where(integer, np.floor(upper), upper)
+        if integer is None:
+            integer = integer_columns(domain)
+        if integer.any():
+            lower = np.where(integer, np.ceil(lower), lower)  # ceil/floor keep +-inf as they are
+            upper = np.where(integer, np.floor(upper), upper)
         allowed = tuple(
             None if mask.all() else frozenset(np.flatnonzero(mask).tolist()) for mask in allowed_mask
         )
@@ -242,6 +246,11 @@ class Box:
             "n_restricted": self.n_restricted,
             "rules": self.rules(),
         }
+
+
+def integer_columns(domain: Domain) -> np.ndarray:
+    """Which numeric columns of ``domain`` hold integers."""
+    return np.array([domain.kind(n) == INTEGER for n in domain.numeric_names], dtype=bool)
 
 
 def _readonly(array: np.ndarray) -> np.ndarray:

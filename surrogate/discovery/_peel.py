@@ -8,9 +8,15 @@ is the same on the same data. Speed comes from the data layout, not from changin
   reach); peeled points are skipped lazily and dropped in one pass when a third of the
   entries are dead (:mod:`surrogate.discovery._sorted`), so a peel candidate costs
   O(peel_alpha m) -- its quantile and removed points come from the ends of the sorted column;
+* both edges of every column are read in one pass over a window at the rows' ends
+  (:mod:`surrogate.discovery._edges`), and the chosen peel reuses that scan;
 * candidate statistics (number of points, sum of labels) are differences from the box's;
+  only the candidates with the best objective are turned into objects;
 * pasting keeps per-point counts of broken restrictions up to date and looks only at the
-  points that break at most one.
+  points that break exactly one, taking slab quantiles from order statistics.
+
+Label sums add up in the same order as a plain implementation would, so soft labels give the
+same bits; with 0/1 labels every sum is an exact integer and the order is free.
 
 Memory is O(N p). One deliberate difference from EMA Workbench 2.5.3: its ``_paste`` returns
 before trying integer or categorical pastes when no float column is restricted (an indentation
@@ -26,6 +32,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from surrogate.discovery._data import Domain
+from surrogate.discovery._edges import both_edges, edges_by_column, lower_peel, upper_peel
 from surrogate.discovery._sorted import SortedColumns
 
 
@@ -75,6 +82,23 @@ def sorted_quantile(values: np.ndarray, q: float) -> float:
     return (values[lo] + values[hi]) / 2
 
 
+def quantile(values: np.ndarray, q: float) -> float:
+    """:func:`sorted_quantile` of unsorted ``values``, from order statistics (no full sort)."""
+    m = len(values)
+    position = (m - 1) * q
+    lo, hi = int(math.floor(position)), int(math.ceil(position))
+    part = np.partition(values, (lo, hi))
+    low, high = part[lo], part[hi]
+    if low == high:
+        if q > 0.5 and lo > 0:  # the walk down: the largest value below the tie, if any
+            below = values[values < high]
+            low = below.max() if len(below) else part[0]
+        elif q <= 0.5 and hi < m - 1:  # the walk up: the smallest value above the tie
+            above = values[values > low]
+            high = above.min() if len(above) else values.max()
+    return (low + high) / 2
+
+
 def objective(kind: str, n_old: int, s_old: float, n_new: Any, s_new: Any) -> Any:
     """EMA Workbench's objective functions (lenient1, lenient2, original), same arithmetic.
 
@@ -122,6 +146,18 @@ class _Box:
         self.n_points = len(y)
         self.sum_labels = float(y.sum())
         self.n_columns = len(domain.names)
+        self.scanned = None  # the last window scan of both edges (see both_edges)
+        self.live_labels = y.copy()  # y inside the box, 0 outside (y * inside)
+        # 0/1 labels: sums of labels are exact integers, so the order of adding does not matter
+        self.integral = bool(np.all((y == 0) | (y == 1))) and len(y) < 2**53
+
+    def remove(self, ids: np.ndarray) -> None:
+        self.inside[ids] = False
+        self.live_labels[ids] = 0.0
+
+    def admit(self, ids: np.ndarray) -> None:
+        self.inside[ids] = True
+        self.live_labels[ids] = self.y[ids]
 
     def members(self) -> np.ndarray:
         return np.flatnonzero(self.inside)
@@ -159,138 +195,32 @@ class _Box:
         )
 
 
-def _edges(box: _Box, cols: SortedColumns, alpha: float, top: bool):
-    """Peel at one edge of every numeric column at once: (limits, points removed, labels removed).
-
-    Works on a window of ``width`` entries at that end of each sorted row. Rows where the
-    quantile's order statistics tie (the sdtoolkit walk) or the window holds too few live
-    points go through the one-column path.
-    """
-    m, p = box.n_points, len(cols.ids)
-    position = (m - 1) * (1 - alpha if top else alpha)
-    lo, hi = int(math.floor(position)), int(math.ceil(position))
-    near, far = (m - 1 - hi, m - 1 - lo) if top else (lo, hi)  # ranks counted from that end
-    spans = cols.stop - cols.start
-    width = int(min(spans.max(), math.ceil((far + 2) * spans.max() / m * 1.2) + 32))
-    first = (cols.stop - width) if top else cols.start
-    if not cols.all_sorted:
-        for j in range(p):
-            cols.ensure_sorted(j, max(int(first[j]), int(cols.start[j])),
-                               min(int(first[j]) + width, int(cols.stop[j])))
-    rows = np.arange(p)[:, None]
-    row_length = cols.ids.shape[1]
-    positions = first[:, None] + np.arange(width) + rows * row_length  # (p, width), flat
-    if first.min() >= 0 and first.max() + width <= row_length:
-        chunk = cols.ids.ravel().take(positions)  # outside start:stop all entries are dead
-        alive = box.inside[chunk]
-    else:
-        inner = first[:, None] + np.arange(width)
-        valid = (inner >= cols.start[:, None]) & (inner < cols.stop[:, None])
-        chunk = cols.ids.ravel().take(np.where(valid, positions, rows * row_length))
-        alive = box.inside[chunk] & valid
-    if top:  # scan from the end
-        chunk, alive = chunk[:, ::-1], alive[:, ::-1]
-    counted = np.cumsum(alive, axis=1)  # live entries so far
-    labels = np.cumsum(box.y[chunk] * alive, axis=1)  # their label sum
-    near_at, far_at = np.argmax(counted > near, axis=1), np.argmax(counted > far, axis=1)
-    index = rows[:, 0]
-    near_value = box.columns[index, chunk[index, near_at]]
-    far_value = box.columns[index, chunk[index, far_at]]
-    limit = (near_value + far_value) / 2
-    # the cut falls strictly between the two order statistics: the nearer one and every live
-    # entry before it go. Otherwise (ties and the sdtoolkit walk, a midpoint that rounds onto
-    # a value, too short a window) the row takes the one-column path.
-    n_removed = np.full(p, near + 1, dtype=np.int64)
-    s_removed = labels[index, near_at]
-    slow = (limit == near_value) | (limit == far_value)
-    slow |= (counted[:, -1] < far + 2) & (width < spans)
-    for row in np.flatnonzero(slow):
-        limit[row], ids = (_upper_peel if top else _lower_peel)(box, cols, int(row), alpha)
-        n_removed[row], s_removed[row] = len(ids), box.y[ids].sum()
-    return limit, n_removed, s_removed
-
-
-def _edges_by_column(box: _Box, cols: SortedColumns, alpha: float):
-    """What two calls of :func:`_edges` return, one column at a time."""
-    edges = []
-    for edge in (_upper_peel, _lower_peel):
-        limit, n_removed, s_removed = (np.empty(len(cols.ids)) for _ in range(3))
-        for j in range(len(cols.ids)):
-            limit[j], ids = edge(box, cols, j, alpha)
-            n_removed[j], s_removed[j] = len(ids), box.y[ids].sum()
-        edges.append((limit, n_removed.astype(np.int64), s_removed))
-    return edges
-
-
-def _lower_peel(box: _Box, cols: SortedColumns, j: int, alpha: float):
-    """Lower-edge peel of column ``j``: (new limit, removed ids), the quantile as EMA's."""
-    m = box.n_points
-    position = (m - 1) * alpha
-    lo, hi = int(math.floor(position)), int(math.ceil(position))
-    need = hi + 2
-    while True:
-        ids, _, exhausted = cols.end(j, box.inside, need, m, top=False)
-        values = box.columns[j, ids]
-        top = hi
-        if values[lo] == values[hi] and hi < m - 1:
-            walk = int(np.searchsorted(values, values[lo], side="right"))
-            if walk >= len(values) and not exhausted:
-                need *= 2
-                continue
-            top = min(walk, m - 1)
-        value = (values[lo] + values[top]) / 2
-        return value, ids[: int(np.searchsorted(values, value, side="left"))]
-
-
-def _upper_peel(box: _Box, cols: SortedColumns, j: int, alpha: float):
-    """Upper-edge peel of column ``j``: (new limit, removed ids), the quantile as EMA's."""
-    m = box.n_points
-    position = (m - 1) * (1 - alpha)
-    lo, hi = int(math.floor(position)), int(math.ceil(position))
-    need = m - lo + 1
-    while True:
-        ids, _, exhausted = cols.end(j, box.inside, need, m, top=True)
-        values = box.columns[j, ids]
-        offset = m - len(values)  # rank of values[0] among the box's points
-        low_at, high_at = lo - offset, hi - offset
-        if values[low_at] == values[high_at] and lo > 0:
-            walk = int(np.searchsorted(values, values[high_at], side="left"))
-            if walk == 0 and not exhausted:
-                need *= 2
-                continue
-            low_at = max(walk - 1, 0)
-        value = (values[low_at] + values[high_at]) / 2
-        return value, ids[int(np.searchsorted(values, value, side="right")) :]
-
-
 def _numeric_peels(box: _Box, cols: SortedColumns, settings: Settings) -> list[_Candidate]:
     p = len(cols.ids)
     if p == 0:
         return []
     if box.n_points <= _VECTORIZE_BELOW:
-        high = _edges(box, cols, settings.peel_alpha, top=True)
-        low = _edges(box, cols, settings.peel_alpha, top=False)
+        limit, n_removed, s_removed = both_edges(box, cols, settings.peel_alpha)
     else:  # large boxes: the per-column path makes fewer passes over the data
-        high, low = _edges_by_column(box, cols, settings.peel_alpha)
+        box.scanned = None
+        high, low = edges_by_column(box, cols, settings.peel_alpha)
+        limit, n_removed, s_removed = (np.concatenate(pair) for pair in zip(high, low, strict=True))
     # EMA order: per column, the upper edge first, then the lower edge
-    limits = np.column_stack([high[0], low[0]]).ravel()
-    n_new = box.n_points - np.column_stack([high[1], low[1]]).ravel()
-    s_new = box.sum_labels - np.column_stack([high[2], low[2]]).ravel()
+    order = np.arange(2 * p).reshape(2, p).T.ravel()
+    limits = limit[order]
+    n_new = box.n_points - n_removed[order]
+    s_new = box.sum_labels - s_removed[order]
     scores = objective(settings.objective, box.n_points, box.sum_labels, n_new, s_new)
-    dims = np.repeat(np.arange(p), 2)
-    is_high = np.tile([True, False], p)
-    dom_low, dom_high = box.domain.low[dims], box.domain.high[dims]
-    new_low = np.where(is_high, box.low[dims], limits)
-    new_high = np.where(is_high, limits, box.high[dims])
-    was = (box.low[dims] != dom_low) | (box.high[dims] != dom_high)
-    now = (new_low != dom_low) | (new_high != dom_high)
-    unrestricted = box.n_columns - (box.n_restricted() - was + now)
-    return [
-        _Candidate(float(scores[i]), int(unrestricted[i]), int(dims[i]),
-                   "high" if is_high[i] else "low", float(limits[i]), int(n_new[i]),
-                   float(s_new[i]))
-        for i in range(2 * p)
-    ]
+    # the first of the highest (objective, unrestricted) pairs, as _best would pick it
+    count, best = box.n_restricted(), None
+    for i in np.flatnonzero(scores == scores.max()).tolist():
+        dim, kind = i // 2, "low" if i % 2 else "high"
+        unrestricted = box.unrestricted_after(dim, kind, limits[i], count)
+        if best is None or unrestricted > best[1]:
+            best = (i, unrestricted, dim, kind)
+    i, unrestricted, dim, kind = best
+    return [_Candidate(float(scores[i]), unrestricted, dim, kind, float(limits[i]),
+                       int(n_new[i]), float(s_new[i]))]
 
 
 def _candidate(
@@ -323,6 +253,32 @@ def _index_of(candidates: list[_Candidate], best: _Candidate) -> int:
     return next(i for i, c in enumerate(candidates) if c is best)
 
 
+def _apply_peel(box: _Box, cols: SortedColumns, best: _Candidate, alpha: float):
+    """``lower_peel`` / ``upper_peel`` of the chosen edge, from the window scan if it holds it.
+
+    A fast row of the scan removes its live entries up to the nearer order statistic; like
+    :meth:`SortedColumns.end`, the row's end then skips the dead entries before its first
+    live one.
+    """
+    top, j = best.kind == "high", best.dim
+    if box.scanned is not None:
+        chunk, near_at, slow, limit = box.scanned
+        row = j if top else j + len(cols.ids)
+        if not slow[row]:
+            ids = chunk[row, : near_at[row] + 1]
+            alive = box.inside[ids]
+            # with 0/1 labels every label sum is an exact integer, whatever path adds it up:
+            # the row's end may skip the entries peeled now, sparing the next step's window
+            # the dead entries (and the one-column path)
+            first = len(ids) if box.integral else int(np.argmax(alive))
+            if top:
+                cols.stop[j] -= first
+            else:
+                cols.start[j] += first
+            return limit[row], ids[alive]
+    return (upper_peel if top else lower_peel)(box, cols, j, alpha)
+
+
 def peel(box: _Box, settings: Settings, n_total: int, record: list[Step]) -> None:
     """Peel until the best candidate is refused (mass < mass_min, not smaller, objective <= 0)."""
     cols = SortedColumns(box.columns)
@@ -340,12 +296,11 @@ def peel(box: _Box, settings: Settings, n_total: int, record: list[Step]) -> Non
         if best.kind == "cat":
             members, c, code = categorical_removed[_index_of(candidates, best) - len(numeric)]
             box.allowed[c][code] = False
-            box.inside[members[box.codes[members, c] == code]] = False
+            box.remove(members[box.codes[members, c] == code])
         else:
-            edge = _lower_peel if best.kind == "low" else _upper_peel
-            value, removed = edge(box, cols, best.dim, settings.peel_alpha)
+            value, removed = _apply_peel(box, cols, best, settings.peel_alpha)
             (box.low if best.kind == "low" else box.high)[best.dim] = value
-            box.inside[removed] = False
+            box.remove(removed)
         record.append(box.update(best.n_points, best.sum_labels))
         cols.compact(box.inside, box.n_points)
 
@@ -375,56 +330,77 @@ class _Violations:
 
 
 def _paste_candidates(box: _Box, violations: _Violations, settings: Settings):
-    """Every paste of a restricted dimension with the points it would add, in EMA's order."""
-    near = np.flatnonzero(violations.count <= 1)  # only these can enter by relaxing one limit
-    near_count, y_near = violations.count[near], box.y[near]
+    """The best paste of a restricted dimension (EMA's order breaks ties) and the points it adds.
+
+    Only the candidates of the highest objective get their unrestricted count, which ranks
+    them next; the result is the candidate :func:`_best` would pick from all of them.
+    """
+    # a point enters by relaxing one restriction only if it breaks that one alone
+    one = np.flatnonzero(violations.count == 1)
     found: list[tuple[int, str, float]] = []
     added_points, n_new, s_new = [], [], []
 
     def add(dim: int, kind: str, value: float, added: np.ndarray) -> None:
         found.append((dim, kind, value))
-        added_points.append(near[added])
-        n_new.append(box.n_points + int(added.sum()))
-        s_new.append(box.sum_labels + float(y_near[added].sum()))
+        added_points.append(added)
+        n_new.append(box.n_points + len(added))
+        s_new.append(box.sum_labels + float(box.y[added].sum()))
 
-    for u, breaks in violations.numeric.items():
-        others_ok = near_count - breaks[near] == 0  # (len(near),)
-        x = box.columns[u, near]
-        region = others_ok & (x <= box.low[u])  # the slab below the box: [data min, low]
-        value = (
-            sorted_quantile(np.sort(x[region]), 1 - settings.paste_alpha)
-            if region.any()
-            else box.domain.low[u]
-        )
-        add(u, "low", value, others_ok & (x >= value) & (x < box.low[u]))
-        region = others_ok & (x >= box.high[u])  # the slab above the box: [high, data max]
-        value = (
-            sorted_quantile(np.sort(x[region]), settings.paste_alpha)
-            if region.any()
-            else box.domain.high[u]
-        )
-        add(u, "high", value, others_ok & (x > box.high[u]) & (x <= value))
+    dims = list(violations.numeric)
+    if dims:  # the box's points on a limit belong to the slab beyond it too
+        x_in = box.columns[dims][:, box.inside]
+        on_low = np.count_nonzero(x_in == box.low[dims][:, None], axis=1).tolist()
+        on_high = np.count_nonzero(x_in == box.high[dims][:, None], axis=1).tolist()
+    for k, (u, breaks) in enumerate(violations.numeric.items()):
+        only = one[breaks[one]]  # ascending ids, as the candidates' label sums need
+        x = box.columns[u, only]
+        low, high = box.low[u], box.high[u]
+        below = x < low  # breaking u alone: below the box or above it
+        value = _paste_quantile(x[below], on_low[k], low, 1 - settings.paste_alpha,
+                                box.domain.low[u])
+        add(u, "low", value, only[below & (x >= value)])
+        above = ~below
+        value = _paste_quantile(x[above], on_high[k], high, settings.paste_alpha,
+                                box.domain.high[u])
+        add(u, "high", value, only[above & (x <= value)])
     for c, breaks in violations.categorical.items():
-        others_ok = near_count - breaks[near] == 0
-        codes = box.codes[near, c]
+        only = one[breaks[one]]
+        codes = box.codes[only, c]
         for code in np.flatnonzero(~box.allowed[c]):
-            add(c, "cat", float(code), others_ok & (codes == code))
+            add(c, "cat", float(code), only[codes == code])
+    if not found:
+        return None, None
     scores = objective(settings.objective, box.n_points, box.sum_labels, n_new, s_new)
-    restricted = box.n_restricted()
-    candidates = [
-        _Candidate(float(score), box.unrestricted_after(dim, kind, value, restricted), dim, kind,
-                   value, n, s_)
-        for score, (dim, kind, value), n, s_ in zip(scores, found, n_new, s_new, strict=True)
-    ]
-    return candidates, added_points
+    restricted, best = box.n_restricted(), None
+    for i in np.flatnonzero(scores == scores.max()).tolist():
+        dim, kind, value = found[i]
+        unrestricted = box.unrestricted_after(dim, kind, value, restricted)
+        if best is None or unrestricted > best.n_unrestricted:
+            best = _Candidate(float(scores[i]), unrestricted, dim, kind, value, n_new[i],
+                              s_new[i])
+            entering = added_points[i]
+    return best, entering
+
+
+def _paste_quantile(
+    outside: np.ndarray, on_limit: int, limit: float, q: float, default: float
+) -> float:
+    """The paste limit: the quantile of the slab next to the box, its points on the limit included.
+
+    ``outside``: the slab's points that break this restriction alone; ``on_limit``: the
+    number of the box's points on the limit.
+    """
+    if not len(outside) and not on_limit:
+        return default
+    values = np.concatenate([outside, np.full(on_limit, limit)]) if on_limit else outside
+    return quantile(values, q)
 
 
 def paste(box: _Box, settings: Settings, n_total: int, record: list[Step]) -> None:
     """Paste until the best candidate is refused (not larger, objective <= 0, lower mean)."""
     violations = _Violations(box)
     while violations.numeric or violations.categorical:
-        candidates, added_points = _paste_candidates(box, violations, settings)
-        best = _best(candidates)
+        best, entering = _paste_candidates(box, violations, settings)
         if best is None or not (
             best.n_points / n_total >= settings.mass_min
             and best.n_points > box.n_points
@@ -432,7 +408,6 @@ def paste(box: _Box, settings: Settings, n_total: int, record: list[Step]) -> No
             and best.sum_labels / best.n_points > box.sum_labels / box.n_points
         ):
             return
-        entering = added_points[_index_of(candidates, best)]
         if best.kind == "cat":
             box.allowed[best.dim][int(best.value)] = True
             slab = box.codes[:, best.dim] == int(best.value)
@@ -446,7 +421,7 @@ def paste(box: _Box, settings: Settings, n_total: int, record: list[Step]) -> No
                 slab = (column > box.high[best.dim]) & (column <= best.value)
                 box.high[best.dim] = best.value
             violations.admit(violations.numeric, best.dim, slab)
-        box.inside[entering] = True
+        box.admit(entering)
         record.append(box.update(best.n_points, best.sum_labels))
 
 

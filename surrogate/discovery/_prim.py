@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
 
-from surrogate.discovery._box import Box
+from surrogate.discovery._box import Box, integer_columns
 from surrogate.discovery._data import Domain, check_labels, fit_domain
 from surrogate.discovery._peel import Settings, Step, find_box
 
@@ -176,20 +176,34 @@ def boxes_from_steps(
     n_total: int,
     sum_total: float,
 ) -> list[Box]:
-    """Wrap the core's raw trajectory in :class:`Box` objects."""
+    """Wrap the core's raw trajectory in :class:`Box` objects (limits as ``Box._from_limits``)."""
+    if not steps:
+        return []
+    low = np.array([step.low for step in steps], dtype=np.float64).reshape(len(steps), -1)
+    high = np.array([step.high for step in steps], dtype=np.float64).reshape(len(steps), -1)
+    # all boxes at once: the data range is the unrestricted side, integer limits tightened
+    lower = np.where(low != domain.low, low, -np.inf)
+    upper = np.where(high != domain.high, high, np.inf)
+    integer = integer_columns(domain)
+    if integer.any():
+        lower = np.where(integer, np.ceil(lower), lower)
+        upper = np.where(integer, np.floor(upper), upper)
     return [
-        Box._from_limits(
-            domain,
-            step.low,
-            step.high,
-            step.allowed,
+        Box(
+            domain=domain,
+            lower=lower[i],
+            upper=upper[i],
+            allowed=tuple(
+                None if mask.all() else frozenset(np.flatnonzero(mask).tolist())
+                for mask in step.allowed
+            ),
             n_points=step.n_points,
             sum_labels=step.sum_labels,
             n_total=n_total,
             sum_total=sum_total,
             data=data,
         )
-        for step in steps
+        for i, step in enumerate(steps)
     ]
 
 
@@ -200,9 +214,15 @@ def trajectory_frame(boxes: list[Box]) -> pd.DataFrame:
             "coverage": [b.coverage for b in boxes],
             "density": [b.density for b in boxes],
             "mass": [b.mass for b in boxes],
-            "n_restricted": [b.n_restricted for b in boxes],
+            "n_restricted": [_n_restricted(b) for b in boxes],
         }
     )
+
+
+def _n_restricted(box: Box) -> int:
+    # Box.n_restricted without building the names: restricted numeric sides plus categories
+    numeric = np.isfinite(box._lower) | np.isfinite(box._upper)
+    return int(numeric.sum()) + sum(a is not None for a in box._allowed)
 
 
 def select_box(boxes: list[Box], i: int | None, min_density: float | None) -> Box:

@@ -66,6 +66,12 @@ class SortedColumns:
         """Drop dead ids when more than a third of the entries are dead."""
         if self.ids.shape[1] <= 1.5 * n_alive or len(self.ids) == 0:
             return
+        if self.all_sorted:  # every row holds exactly n_alive live ids, in order
+            self.ids = self.ids[inside[self.ids]].reshape(len(self.ids), n_alive)
+            self.bounds[:, -1] = n_alive
+            self.start[:] = 0
+            self.stop[:] = n_alive
+            return
         for j in range(len(self.ids)):  # in place: every row keeps exactly n_alive ids
             start, stop = self.start[j], self.stop[j]
             row = self.ids[j, start:stop]
