@@ -195,8 +195,7 @@ def test_report_renders_in_headless_chromium(tmp_path):
     config.write_text(TINY)
     assert surrogate("study", config, "--out", tmp_path / "out", "--quiet").returncode == 0
     page = (tmp_path / "out" / "report.html").resolve()
-    check = tmp_path / "check.html"
-    # a page that loads the report in an iframe and writes how many of its images decoded
+    # the DOM as Chromium built it: the inline figures are there
     dump = subprocess.run(
         ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
          "--no-first-run", "--disable-background-networking", "--disable-component-update",
@@ -212,9 +211,9 @@ def test_report_renders_in_headless_chromium(tmp_path):
          "--disable-background-networking", f"--user-data-dir={tmp_path / 'profile2'}",
          f"--screenshot={shot}", "--window-size=1200,3000", page.as_uri()],
         capture_output=True, text=True, timeout=120, check=True)
+    import numpy as np
     from PIL import Image
 
-    image = Image.open(shot).convert("L")
-    # figures are drawn: a rendered page with images has many distinct grey levels
-    assert len(set(image.getdata())) > 50
-    assert not check.exists()
+    image = np.asarray(Image.open(shot).convert("L"))
+    # figures are drawn: text and tables alone give a few grey levels, plots give many
+    assert len(np.unique(image)) > 50
