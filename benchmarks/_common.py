@@ -46,7 +46,7 @@ def machine_info(threads: int) -> dict[str, Any]:
         except md.PackageNotFoundError:
             pass
     return {
-        "date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "date": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
         "machine": platform.machine(),
         "cpus": os.cpu_count(),
         "python": platform.python_version(),

@@ -55,8 +55,11 @@ __all__ = [
     "Executor", "SerialExecutor", "ProcessExecutor", "DaskExecutor",
     # data
     "TransferSet",
-    # later stages
-    *_LATER_STAGES,
+    # later stages, loaded on first use (the keys of _LATER_STAGES)
+    "GPRegressor", "GPClassifier", "NNRegressor", "NNClassifier", "cross_validate", "load",
+    "minimize", "maximize", "minimize_surrogate", "OptimizationResult",
+    "sobol_indices", "morris",
+    "PRIM", "Box", "CART", "REDS", "covering", "pr_auc", "resample",
 ]
 
 

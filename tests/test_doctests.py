@@ -23,3 +23,9 @@ def test_docstring_examples(name):
     module = importlib.import_module(name)
     result = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
     assert result.failed == 0, f"{result.failed} doctest(s) failed in {name}"
+
+
+def test_public_names_resolve():
+    assert set(surrogate._LATER_STAGES) <= set(surrogate.__all__)
+    for name in surrogate.__all__:
+        assert getattr(surrogate, name) is not None, name
