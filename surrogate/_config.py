@@ -217,8 +217,6 @@ def config_from_dict(data: dict[str, Any], where: str = "config") -> StudyConfig
     if "simulator" not in values:
         raise ConfigError(f"simulator: missing in {where}; name a bundled simulator or "
                           "'package.module:function'")
-    if ":" in values["simulator"] and not values.get("parameters") and not values.get("outputs"):
-        pass  # the function may itself be a Simulator; checked when it is loaded
     return StudyConfig(**values)
 
 

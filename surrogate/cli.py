@@ -102,10 +102,10 @@ def _study(args: argparse.Namespace) -> None:
         text = default_config(target)
         config = config_from_text(text, f"default study of {target}") if text else \
             config_from_text(f'simulator = "{target}"')
-    for name, value in (("n", args.n), ("n_workers", args.n_workers), ("seed", args.seed)):
-        if value is not None and value < (2 if name == "n" else 0 if name == "seed" else 1):
-            raise ValueError(f"--{name.replace('n_workers', 'workers')} must be a positive "
-                             f"integer, got {value}")
+    for flag, value, least in (("--n", args.n, 2), ("--workers", args.n_workers, 1),
+                               ("--seed", args.seed, 0)):
+        if value is not None and value < least:
+            raise ValueError(f"{flag} must be an integer >= {least}, got {value}")
     config = config.with_overrides(n=args.n, method=args.design, executor=args.executor,
                                    address=args.address, n_workers=args.n_workers,
                                    seed=args.seed)

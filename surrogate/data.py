@@ -187,7 +187,7 @@ class TransferSet:
 
     def to_frame(self) -> pd.DataFrame:
         """One flat DataFrame: parameters, outputs, status, error, seconds."""
-        frame = pd.concat([self._X, self._Y.add_prefix("")], axis=1)
+        frame = pd.concat([self._X, self._Y], axis=1)
         frame.columns = [f"x.{c}" for c in self._X.columns] + [f"y.{c}" for c in self._Y.columns]
         frame["status"] = self._status.to_numpy()
         frame["error"] = self._error.to_numpy()

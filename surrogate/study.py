@@ -201,10 +201,7 @@ def _optimize(study: Study, verbose: bool) -> None:
         if config.sense == "maximize":
             model = _Negated(model)
         result = minimize_surrogate(model, study.simulator.space, seed=config.seed)
-        if config.sense == "maximize":
-            result_y = -float(result.y)
-        else:
-            result_y = float(result.y)
+        result_y = -float(result.y) if config.sense == "maximize" else float(result.y)
         study.optimization = result
         study.summary["optimization"] = {
             "mode": "surrogate", "sense": config.sense, "output": config.objective,

@@ -81,11 +81,11 @@ class Checkpoint:
         self.path = Path(path)
         self.simulator = simulator
         self.design = design
-        fingerprint = design_fingerprint(simulator.space, design)
+        self.fingerprint = design_fingerprint(simulator.space, design)
         if (self.path / "meta.json").exists():
-            self._check_matches(fingerprint)
+            self._check_matches(self.fingerprint)
         else:
-            self._create(fingerprint)
+            self._create(self.fingerprint)
         self.records = read_journal(self.path)
         self._handle = open(self.path / JOURNAL, "a", encoding="utf-8", newline="\n")
         if self._handle.tell() > 0 and not _ends_with_newline(self.path / JOURNAL):
@@ -145,9 +145,8 @@ class Checkpoint:
         """Write the complete transfer set (``runs.parquet``) and keep the fingerprint in meta."""
         self.close()
         transfer_set.save(self.path)
-        meta = read_meta(self.path, SCHEMA)
-        meta["design_sha256"] = design_fingerprint(self.simulator.space, self.design)
-        write_json(self.path / "meta.json", meta)
+        write_json(self.path / "meta.json",
+                   {**transfer_set.meta(), "design_sha256": self.fingerprint})
 
 
 def _ends_with_newline(file: Path) -> bool:
