@@ -6,7 +6,9 @@ Peers: scikit-learn ``GaussianProcessRegressor`` (constant * Matérn-5/2 ARD + w
 ``n_restarts_optimizer=2``, ``normalize_y``), SMT ``KRG`` (defaults) and BoTorch
 ``SingleTaskGP`` + ``fit_gpytorch_mll`` (defaults). A peer is skipped at a size where its fit
 time, extrapolated as n^3 from its largest finished size, would exceed ``PEER_LIMIT_S``
-(the same rule, extrapolated linearly, applies to our NN ensemble).
+(the same rule, extrapolated linearly, applies to our NN ensemble). A fit that takes under
+``REPEAT_BELOW_S`` is timed three times and the median kept, for every model alike: one
+sub-second timing on a shared 2-core machine varies by +-30%.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ DESCRIPTION = ("GP/NN surrogates vs scikit-learn GPR, SMT KRG, BoTorch SingleTas
                "and Ishigami: Q² on 10,000 test points, fit and predict seconds")
 
 PEER_LIMIT_S = 120.0
+REPEAT_BELOW_S = 1.0
+TIE = 1e-6  # |ΔQ²| below this is the same model reached by two optimizers
 N_TEST = 10_000
 BOREHOLE = (np.array([0.05, 100, 63070, 990, 63.1, 700, 1120, 9855.0]),
             np.array([0.15, 50000, 115600, 1110, 116, 820, 1680, 12045.0]))
@@ -55,7 +59,9 @@ def _ours_gp(**params: Any) -> Callable[[np.ndarray, np.ndarray], Callable]:
 
     def fit(U: np.ndarray, y: np.ndarray) -> Callable:
         model = GPRegressor(seed=0, **params).fit(U, y)
-        fit.info = {"method": model.method_, "kernel": model.kernel_}
+        fit.info = {"method": model.method_, "kernel": model.kernel_,
+                    "lengthscale": model.lengthscale_[0].round(5).tolist(),
+                    "noise_ratio": float(model.noise_[0] / np.var(y))}
         return model.predict
     return fit
 
@@ -85,6 +91,10 @@ def _smt(U: np.ndarray, y: np.ndarray) -> Callable:
     model = KRG(print_global=False)
     model.set_training_values(U, y)
     model.train()
+    # squared-exponential exp(-sum theta d^2) on inputs divided by X_scale: as a length scale
+    # of exp(-d^2 / (2 l^2)) in the unit cube, l = X_scale / sqrt(2 theta)
+    _smt.info = {"lengthscale": (np.asarray(model.X_scale).ravel()
+                                 / np.sqrt(2 * np.asarray(model.optimal_theta))).round(5).tolist()}
     return lambda V: model.predict_values(V)[:, 0]
 
 
@@ -115,9 +125,14 @@ PEERS = {"scikit-learn": _sklearn, "SMT KRG": _smt, "BoTorch": _botorch}
 
 def _measure(fit: Callable, U: np.ndarray, y: np.ndarray, Ut: np.ndarray, yt: np.ndarray
              ) -> dict[str, Any]:
-    start = time.perf_counter()
-    predict = fit(U, y)
-    fit_s = time.perf_counter() - start
+    times = []
+    for _ in range(3):
+        start = time.perf_counter()
+        predict = fit(U, y)
+        times.append(time.perf_counter() - start)
+        if times[0] >= REPEAT_BELOW_S:
+            break
+    fit_s = float(np.median(times))
     start = time.perf_counter()
     pred = predict(Ut)
     return {"q2": _q2(yt, np.asarray(pred).ravel()), "fit_s": fit_s,
@@ -179,8 +194,14 @@ def _summary(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
             for label in ("GP (default)", "GP (kernel=auto)"):
                 if label in at and "q2" in at[label]:
                     short = "default" if "default" in label else "auto"
-                    line[f"ΔQ² {short}"] = f"{at[label]['q2'] - best:+.2e}"
-                    line[f"fit ratio {short}"] = f"{at[label]['fit_s'] / fastest:.2f}"
+                    delta, ratio = at[label]["q2"] - best, at[label]["fit_s"] / fastest
+                    line[f"ΔQ² {short}"] = f"{delta:+.2e}"
+                    line[f"fit ratio {short}"] = f"{ratio:.2f}"
+            auto = at.get("GP (kernel=auto)", {})
+            if "q2" in auto:
+                delta, ratio = auto["q2"] - best, auto["fit_s"] / fastest
+                line["auto: target"] = ("met" if delta >= 0 and ratio <= 1 else
+                                        "tie" if delta >= -TIE and ratio <= 1 else "missed")
         out.append(line)
     return out
 
@@ -190,16 +211,24 @@ def run(quick: bool) -> tuple[dict[str, Any], str]:
     from benchmarks._common import markdown_table
 
     sizes = [50, 100] if quick else [50, 100, 200, 500, 1000, 2000]
+    U, y, _, _ = _data("ishigami", 20)
+    for fit in {**OURS, **PEERS}.values():  # imports and first-call set-up, untimed
+        fit(U, y)
     rows = []
     for name in FUNCTIONS:
         rows += _run_function(name, sizes)
     rows += _large(quick)
     summary = _summary(rows)
     columns = ["function", "n", "GP (default)", "GP (kernel=auto)", "NN ensemble",
-               *PEERS, "ΔQ² default", "fit ratio default", "ΔQ² auto", "fit ratio auto"]
+               *PEERS, "ΔQ² default", "fit ratio default", "ΔQ² auto", "fit ratio auto",
+               "auto: target"]
     table = (
         "Q² on 10,000 random test points (fit seconds). ΔQ² = ours - best peer; fit ratio = "
-        "our fit time / fastest peer's fit time (< 1: we are faster).\n\n"
+        "our fit time / fastest peer's fit time (< 1: we are faster); fits under "
+        f"{REPEAT_BELOW_S:g} s are the median of 3. Target (issue 4): Q² >= the best peer's "
+        "and fit time <= the fastest peer's; 'tie': the fit-time part is met and the Q² is "
+        f"within {TIE:g} of the best peer's (the same kriging optimum; length scales in the "
+        "JSON rows).\n\n"
         + markdown_table(summary, columns)
         + "\nPredict seconds (10,000 points) and the method chosen are in the JSON rows.\n"
     )

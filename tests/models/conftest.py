@@ -45,3 +45,14 @@ def ishigami_data():
     X = lhs(low, high, 200)
     Xt = uniform(low, high, 2000)
     return X, ishigami(X), Xt, ishigami(Xt)
+
+
+@pytest.fixture
+def ishigami_sample():
+    """``sample(n)`` -> n LHS training points and 4,000 random test points of Ishigami."""
+    low, high = np.full(3, -np.pi), np.full(3, np.pi)
+
+    def sample(n: int) -> tuple[np.ndarray, ...]:
+        X, Xt = lhs(low, high, n), uniform(low, high, 4000)
+        return X, ishigami(X), Xt, ishigami(Xt)
+    return sample
