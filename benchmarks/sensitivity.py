@@ -8,7 +8,8 @@ two seeds, whose disagreement is reported). Error = max |S1 or ST - reference| o
   samples N = 64 ... 8192 (N (d + 2) teacher evaluations), 5 seeds.
 * Ours: ``sobol_indices`` (n = 4096 base samples on the surrogate) on ``GPRegressor`` fitted to
   50, 100, 200, 300, 500 LHS teacher runs, 5 seeds (design and GP seeds), both with the default
-  kernel (Matérn-5/2) and ``kernel="auto"`` (Matérn-5/2 or RBF by marginal likelihood). Also
+  kernel (Matérn-5/2) and ``kernel="auto"`` (Matérn-5/2 or RBF, noise fitted or at the floor, by
+  leave-one-out error). Also
   reported: how often the truth lies within 2 combined standard deviations
   (``sqrt(gp_std^2 + (conf / 1.96)^2)``) of our estimate, i.e. whether the surrogate's stated
   uncertainty covers its error.

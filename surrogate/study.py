@@ -124,7 +124,7 @@ def _model_outputs(study: Study) -> list[str]:
 def _new_model(config: StudyConfig) -> Any:
     from surrogate.models import GPRegressor, NNRegressor
 
-    # kernel="auto" keeps the better of Matern-5/2 and RBF by likelihood: smooth teachers gain
+    # kernel="auto": Matern-5/2 or RBF, noise fitted or at the floor, by leave-one-out error
     return (GPRegressor(kernel="auto", seed=config.seed) if config.model == "gp"
             else NNRegressor(seed=config.seed))
 
