@@ -60,6 +60,8 @@ class SurrogateMixin:
     :mod:`surrogate.models._io`) so that ``save``/``load`` work.
     """
 
+    seed: Any  # the estimator's constructor parameter
+
     def _check_common(self) -> None:
         """Validate ``seed`` and ``device`` (the options every model has)."""
         seed = getattr(self, "seed", None)

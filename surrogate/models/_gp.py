@@ -55,7 +55,9 @@ class GPRegressor(SurrogateMixin, RegressorMixin, BaseEstimator):
         Lower bound of the noise variance relative to the signal variance (the nugget).
     fit_noise : bool, default=True
         Fit the noise by maximum likelihood (above the floor); ``False`` keeps it at the floor,
-        an interpolating GP as in Kriging for deterministic simulators.
+        an interpolating GP as in Kriging for deterministic simulators. With ``kernel="auto"``
+        each output keeps the fitted noise or the floor, whichever has the lower
+        leave-one-out error.
     n_restarts : int, default=3
         L-BFGS-B starts per output: the best of 24 scored initial guesses race for a few
         iterations and the leader is optimized to convergence. Restarts run on a subset of
@@ -314,6 +316,7 @@ class GPRegressor(SurrogateMixin, RegressorMixin, BaseEstimator):
         low = torch.as_tensor(self._x_low, dtype=DTYPE, device=X.device)
         scale = torch.as_tensor(self._x_scale, dtype=DTYPE, device=X.device)
         mean, var = self._predict_std_units((X - low) / scale)
+        assert var is not None
         ym = torch.as_tensor(self._y_mean, dtype=DTYPE, device=X.device)
         ys = torch.as_tensor(self._y_std, dtype=DTYPE, device=X.device)
         return mean.T * ys + ym, var.T * ys**2
@@ -338,9 +341,9 @@ class GPRegressor(SurrogateMixin, RegressorMixin, BaseEstimator):
         means, variances = [], []
         with torch.no_grad():
             for start in range(0, len(U), step):
-                mean, var = self._predict_std_units(U[start:start + step],
+                part, var = self._predict_std_units(U[start:start + step],
                                                     mean_only=not return_std)
-                means.append(mean.T.cpu().numpy())
+                means.append(part.T.cpu().numpy())
                 if var is not None:
                     variances.append(var.T.cpu().numpy())
         mean = np.concatenate(means) * self._y_std + self._y_mean if means else \
@@ -374,12 +377,12 @@ class GPRegressor(SurrogateMixin, RegressorMixin, BaseEstimator):
         U = to_tensor(self._to_unit(X), self._device)
         with torch.no_grad():
             mean, cov = self._predict_std_units(U, full_cov=True)  # (m, k), (m, k, k)
+            assert cov is not None
             scale = cov.diagonal(dim1=-2, dim2=-1).mean(-1).clamp_min(1e-300)
-            L, _ = hyp.safe_cholesky(cov / scale[:, None, None] +
-                                     1e-10 * torch.eye(len(U), dtype=DTYPE, device=U.device),
-                                     scale)
-            z = as_generator(seed).standard_normal((n_samples, self.n_outputs_, len(U)))
-            z = torch.as_tensor(z, dtype=DTYPE, device=U.device)
+            L = _psd_root(cov / scale[:, None, None])
+            z = torch.as_tensor(
+                as_generator(seed).standard_normal((n_samples, self.n_outputs_, len(U))),
+                dtype=DTYPE, device=U.device)
             draws = mean + scale.sqrt()[:, None] * (L @ z[..., None])[..., 0]  # (s, m, k)
         return draws.transpose(1, 2).cpu().numpy() * self._y_std + self._y_mean
 
@@ -399,6 +402,22 @@ class GPRegressor(SurrogateMixin, RegressorMixin, BaseEstimator):
         tags.target_tags.multi_output = True
         tags.target_tags.single_output = True
         return tags
+
+
+def _psd_root(C: torch.Tensor) -> torch.Tensor:
+    """A factor ``F`` with ``F F^T = C`` for covariance matrices ``C`` (B, k, k).
+
+    Cholesky with a small jitter; where rounding has left a member indefinite (a posterior
+    covariance is a difference of nearly equal matrices wherever the GP is nearly exact), its
+    eigen-decomposition with the negative eigenvalues set to 0 instead.
+    """
+    eye = torch.eye(C.shape[-1], dtype=C.dtype, device=C.device)
+    F, info = torch.linalg.cholesky_ex(C + 1e-10 * eye)
+    bad = info > 0
+    if bool(bad.any()):
+        values, vectors = torch.linalg.eigh(C[bad])
+        F[bad] = vectors * values.clamp_min(0.0).sqrt()[..., None, :]
+    return F
 
 
 def _subset(n: int, size: int, rng: np.random.Generator) -> torch.Tensor:

@@ -311,7 +311,9 @@ def optimize_hyper(kernel: str, U: torch.Tensor, Y: torch.Tensor, theta0: torch.
         else:
             theta = torch.as_tensor(x.reshape(B, p), dtype=U.dtype, device=U.device)
             nll_t, grad_t, _ = profile_nll(kernel, theta, U, Y)
+            assert grad_t is not None
             nll, grad = nll_t.cpu().numpy(), grad_t.cpu().numpy()
+        assert grad is not None
         value = float(nll.sum())
         if not math.isfinite(value):  # steer the line search back, never crash
             return 1e10, np.zeros_like(x)

@@ -123,9 +123,9 @@ class GPClassifier(SurrogateMixin, ClassifierMixin, BaseEstimator):
         marginals of :meth:`SVGP.posterior`, which is much cheaper than the generic
         gpytorch likelihood path for the same model.
         """
-        nodes, weights = np.polynomial.hermite.hermgauss(QUADRATURE)
-        nodes = torch.as_tensor(nodes * math.sqrt(2.0), dtype=DTYPE, device=U.device)
-        weights = torch.as_tensor(weights / math.sqrt(math.pi), dtype=DTYPE, device=U.device)
+        gh_nodes, gh_weights = np.polynomial.hermite.hermgauss(QUADRATURE)
+        nodes = torch.as_tensor(gh_nodes * math.sqrt(2.0), dtype=DTYPE, device=U.device)
+        weights = torch.as_tensor(gh_weights / math.sqrt(math.pi), dtype=DTYPE, device=U.device)
         sign = 2.0 * T - 1.0
         opt = torch.optim.Adam(model.parameters(), lr=self.learning_rate)
         batch = min(len(U), MINIBATCH)

@@ -50,6 +50,8 @@ class _Model(gpytorch.models.ApproximateGP):
 class SVGP:
     """A fitted SVGP: gpytorch modules plus the closed-form predictive we use at predict time."""
 
+    noise: torch.Tensor  # Gaussian noise variance per output, standardized units (set by fit)
+
     def __init__(self, kernel: str, inducing: torch.Tensor) -> None:
         self.kernel = kernel
         self.model = _Model(kernel, inducing).to(DTYPE)

@@ -56,3 +56,13 @@ def ishigami_sample():
         X, Xt = lhs(low, high, n), uniform(low, high, 4000)
         return X, ishigami(X), Xt, ishigami(Xt)
     return sample
+
+
+@pytest.fixture
+def borehole_sample():
+    """``sample(n)`` -> n LHS training points of borehole and 1,500 random test inputs."""
+
+    def sample(n: int) -> tuple[np.ndarray, ...]:
+        X = lhs(BOREHOLE_LOW, BOREHOLE_HIGH, n)
+        return X, borehole(X), uniform(BOREHOLE_LOW, BOREHOLE_HIGH, 1500)
+    return sample

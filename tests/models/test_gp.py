@@ -187,6 +187,32 @@ def test_sample_posterior_matches_mean_and_std(small):
     assert np.array_equal(draws, gp.sample_posterior(Xt, 4000, seed=0))
 
 
+def test_sample_posterior_where_the_gp_is_nearly_exact(borehole_sample):
+    # borehole at n = 200 is fitted to ~1e-6 relative error: the joint posterior covariance
+    # of 1,500 points is a difference of nearly equal matrices, indefinite by rounding
+    X, y, Xt = borehole_sample(200)
+    gp = GPRegressor(kernel="auto", seed=0).fit(X, y)
+    draws = gp.sample_posterior(Xt, 500, seed=0)[:, :, 0]
+    mean, std = gp.predict(Xt, return_std=True)
+    assert np.all(np.isfinite(draws))
+    assert np.median(draws.std(axis=0) / std) == pytest.approx(1.0, abs=0.1)
+    assert np.median(np.abs(draws.mean(axis=0) - mean) / std) < 0.2
+
+
+def test_psd_root_of_a_matrix_made_indefinite_by_rounding():
+    from surrogate.models._gp import _psd_root
+
+    rng = np.random.default_rng(0)
+    A = torch.as_tensor(rng.standard_normal((2, 30, 3)))
+    C = A @ A.transpose(-1, -2)  # rank 3
+    C[1] -= 1e-6 * torch.eye(30, dtype=torch.float64)  # indefinite beyond any jitter
+    F = _psd_root(C)
+    assert torch.allclose(F[0] @ F[0].T, C[0], atol=1e-8)
+    values, vectors = torch.linalg.eigh(C[1])
+    nearest = vectors @ torch.diag(values.clamp_min(0)) @ vectors.T  # the nearest PSD matrix
+    assert torch.allclose(F[1] @ F[1].T, nearest, atol=1e-8)
+
+
 def test_dataframe_columns_are_matched_by_name(small):
     X, y = small
     df = pd.DataFrame(X, columns=["a", "b"])
