@@ -32,6 +32,8 @@ N_HYPER = 1000  # hyperparameters are refined on at most this many points (exact
 RACE_ITERATIONS = 8  # L-BFGS-B iterations every start gets before the best one continues
 N_CANDIDATES = 24  # initial guesses scored in one batch before the L-BFGS-B restarts
 AUTO_KERNELS = ("matern52", "rbf")  # the candidates of kernel="auto"
+DEFAULT_FLOOR = 1e-10  # the noise floor when noise_floor=None
+AUTO_NUGGETS = (1e-10, 1e-12, 1e-14)  # interpolating nuggets of kernel="auto", noise_floor=None
 NOISE_AT_FLOOR = 10.0  # a fitted noise within this factor of the floor counts as at the floor
 CHUNK = 4_000_000  # elements of a (m, chunk, n) cross-covariance block at predict time
 
@@ -51,8 +53,11 @@ class GPRegressor(SurrogateMixin, RegressorMixin, BaseEstimator):
         Correlation function, with one length scale per input. ``"auto"`` fits Matérn-5/2
         and RBF, each with the noise fitted and at the floor, and keeps the model with the
         lowest leave-one-out error (closed form; the kernel is recorded in ``kernel_``).
-    noise_floor : float, default=1e-10
+    noise_floor : float or None, default=None
         Lower bound of the noise variance relative to the signal variance (the nugget).
+        ``None``: 1e-10; with ``kernel="auto"`` the interpolating models may also take a
+        nugget of 1e-12 or 1e-14 (numerically riskier, so kept only where it lowers the
+        leave-one-out error, which is computed with the same arithmetic).
     fit_noise : bool, default=True
         Fit the noise by maximum likelihood (above the floor); ``False`` keeps it at the floor,
         an interpolating GP as in Kriging for deterministic simulators. With ``kernel="auto"``
@@ -119,7 +124,7 @@ class GPRegressor(SurrogateMixin, RegressorMixin, BaseEstimator):
     """
 
     def __init__(self, *, kernel: Literal["matern52", "matern32", "rbf", "auto"] = "matern52",
-                 noise_floor: float = 1e-10, fit_noise: bool = True, n_restarts: int = 3,
+                 noise_floor: float | None = None, fit_noise: bool = True, n_restarts: int = 3,
                  method: Literal["auto", "exact", "svgp"] = "auto", max_exact: int = 6000,
                  n_inducing: int = 1024, seed: Any = None, device: str = "cpu") -> None:
         self.kernel = kernel
@@ -136,7 +141,8 @@ class GPRegressor(SurrogateMixin, RegressorMixin, BaseEstimator):
     def _check_params(self) -> None:
         self._check_common()
         check_choice("kernel", self.kernel, (*hyp.KERNELS, "auto"))
-        check_positive_float("noise_floor", self.noise_floor, upper=1.0)
+        if self.noise_floor is not None:
+            check_positive_float("noise_floor", self.noise_floor, upper=1.0)
         if not isinstance(self.fit_noise, bool | np.bool_):
             raise TypeError(f"fit_noise must be True or False, got {self.fit_noise!r}")
         check_positive_int("n_restarts", self.n_restarts)
@@ -187,10 +193,15 @@ class GPRegressor(SurrogateMixin, RegressorMixin, BaseEstimator):
                 hyper = hyp.profile_nll(self.kernel_, theta, U[sub], Ys[:, sub], grad=False)[2]
 
             self._svgp = fit_svgp(self.kernel_, U, Ys, hyper, n_inducing=self.n_inducing,
-                                  rng=rng, noise_floor=self.noise_floor)
+                                  rng=rng, noise_floor=self._floor)
             self._hyper = hyper
         self._set_public_attributes()
         return self
+
+    @property
+    def _floor(self) -> float:
+        """The noise floor in force (``noise_floor``, or DEFAULT_FLOOR for None)."""
+        return DEFAULT_FLOOR if self.noise_floor is None else float(self.noise_floor)
 
     def _set_scalers(self, X: np.ndarray, Y: np.ndarray) -> None:
         self._x_low = X.min(axis=0)
@@ -209,7 +220,7 @@ class GPRegressor(SurrogateMixin, RegressorMixin, BaseEstimator):
         """Candidates and restarts on the explore subset, refinement on the larger one."""
         n, d = U.shape
         m = Ys.shape[0]
-        log_g_min = math.log(self.noise_floor)
+        log_g_min = math.log(self._floor)
         explore, refine = subsets
         U_e, Y_e = U[explore], Ys[:, explore]
         cand = torch.as_tensor(
@@ -238,7 +249,9 @@ class GPRegressor(SurrogateMixin, RegressorMixin, BaseEstimator):
                 ) -> tuple[str, torch.Tensor]:
         """``kernel="auto"``: each kernel of AUTO_KERNELS with its noise fitted (if ``fit_noise``)
         and at the floor; per output the noise with the lower leave-one-out error, then the
-        kernel with the lower summed error (on the refinement subset).
+        kernel with the lower summed error (on the refinement subset). With
+        ``noise_floor=None`` the chosen kernel then also tries the smaller interpolating
+        nuggets of AUTO_NUGGETS, each kept per output only where it lowers the error.
 
         Cross-validation rather than likelihood picks the model: on deterministic simulators
         the likelihood often prefers a little noise or a rougher kernel that predicts worse
@@ -246,26 +259,42 @@ class GPRegressor(SurrogateMixin, RegressorMixin, BaseEstimator):
         """
         refine = subsets[1]
         U_r, Y_r = U[refine], Ys[:, refine]
-        log_g_min = math.log(self.noise_floor)
-        best: tuple[float, str, torch.Tensor] | None = None
+        best: tuple[float, str, torch.Tensor, torch.Tensor] | None = None
         for kernel in AUTO_KERNELS:
             theta = self._fit_hyper(kernel, U, Ys, subsets, rng)
             loo = hyp.loo_mse(kernel, theta, U_r, Y_r)
-            noisy = theta[:, -1] > log_g_min + math.log(NOISE_AT_FLOOR)
-            if bool(noisy.any()):  # the interpolating alternative, from the fitted length scales
-                start = theta[noisy].clone()
-                start[:, -1] = log_g_min
-                floor = hyp.optimize_hyper(kernel, U_r, Y_r[noisy], start, log_g_min=log_g_min,
-                                           maxiter=60, fit_noise=False)
-                loo_floor = hyp.loo_mse(kernel, floor, U_r, Y_r[noisy])
-                better = loo_floor < loo[noisy]
-                rows = torch.nonzero(noisy)[:, 0][better]
-                theta[rows], loo[rows] = floor[better], loo_floor[better]
-            total = float(loo.sum())
-            if best is None or total < best[0]:
-                best = (total, kernel, theta)
+            self._try_nugget(kernel, self._floor, theta, loo, U_r, Y_r, maxiter=60)
+            if best is None or float(loo.sum()) < float(best[3].sum()):
+                best = (0.0, kernel, theta, loo)
         assert best is not None
-        return best[1], best[2]
+        _, kernel, theta, loo = best
+        # outputs that interpolate at the floor (not those that kept a fitted noise)
+        at_floor = theta[:, -1] <= math.log(self._floor * NOISE_AT_FLOOR)
+        for nugget in (AUTO_NUGGETS[1:] if self.noise_floor is None else ()):
+            self._try_nugget(kernel, nugget, theta, loo, U_r, Y_r, maxiter=10, only=at_floor)
+        return kernel, theta
+
+    @staticmethod
+    def _try_nugget(kernel: str, nugget: float, theta: torch.Tensor, loo: torch.Tensor,
+                    U: torch.Tensor, Y: torch.Tensor, *, maxiter: int,
+                    only: torch.Tensor | None = None) -> None:
+        """Refit the outputs whose noise is above ``nugget`` (and in ``only``) as interpolating
+        GPs with that nugget, from their length scales; where the leave-one-out error falls,
+        update ``theta`` and ``loo`` in place."""
+        log_g = math.log(nugget)
+        above = theta[:, -1] > log_g + math.log(NOISE_AT_FLOOR)
+        if only is not None:
+            above &= only
+        if not bool(above.any()):
+            return
+        start = theta[above].clone()
+        start[:, -1] = log_g
+        alt = hyp.optimize_hyper(kernel, U, Y[above], start, log_g_min=log_g, maxiter=maxiter,
+                                 maxfun=2 * maxiter, fit_noise=False)
+        loo_alt = hyp.loo_mse(kernel, alt, U, Y[above])
+        better = loo_alt < loo[above]
+        rows = torch.nonzero(above)[:, 0][better]
+        theta[rows], loo[rows] = alt[better], loo_alt[better]
 
     def _condition(self, U: torch.Tensor, Ys: torch.Tensor, theta: torch.Tensor) -> None:
         """Cache the exact posterior on all n points (one batched Cholesky)."""

@@ -284,7 +284,7 @@ def initial_candidates(d: int, n_candidates: int, log_g0: float,
 
 def optimize_hyper(kernel: str, U: torch.Tensor, Y: torch.Tensor, theta0: torch.Tensor, *,
                    log_g_min: float, maxiter: int, fit_noise: bool | np.ndarray = True,
-                   tight: bool = False) -> torch.Tensor:
+                   tight: bool = False, maxfun: int = 15000) -> torch.Tensor:
     """L-BFGS-B on the summed per-point NLL of a batch of independent problems.
 
     ``theta0`` (B, d + 1) starts each problem; ``Y`` (B, n). Returns the optimized theta. The
@@ -292,7 +292,8 @@ def optimize_hyper(kernel: str, U: torch.Tensor, Y: torch.Tensor, theta0: torch.
     ``fit_noise`` (one bool, or one per problem) is False the noise ratio stays at its floor
     (an interpolating GP). ``tight`` converges to a projected gradient of 1e-9 instead of
     1e-6: near the floor the likelihood is so flat in ``log g`` that the looser test stops
-    while the noise is still drifting down.
+    while the noise is still drifting down. ``maxfun`` caps the likelihood evaluations (line
+    searches can take many where jitter makes the surface rough).
     """
     B, p = theta0.shape
     d = p - 1
@@ -320,6 +321,7 @@ def optimize_hyper(kernel: str, U: torch.Tensor, Y: torch.Tensor, theta0: torch.
         return value, grad.ravel()
 
     res = scipy.optimize.minimize(fun, x0, jac=True, method="L-BFGS-B", bounds=bounds,
-                                  options={"maxiter": maxiter, "ftol": 1e-12 if tight else 1e-8,
+                                  options={"maxiter": maxiter, "maxfun": maxfun,
+                                           "ftol": 1e-12 if tight else 1e-8,
                                            "gtol": 1e-9 if tight else 1e-6})
     return torch.as_tensor(res.x.reshape(B, p), dtype=U.dtype, device=U.device)

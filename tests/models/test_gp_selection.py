@@ -105,3 +105,15 @@ def test_auto_picks_per_output_and_one_kernel_for_all():
     assert auto.kernel_ in ("matern52", "rbf")
     assert auto.noise_[0] < 1e-6  # deterministic output: interpolated
     assert 0.004 < auto.noise_[1] < 0.025  # noisy output: noise kept (true 0.01)
+
+
+def test_auto_takes_a_smaller_nugget_only_where_it_predicts_better(ishigami_sample):
+    # Ishigami at n = 500: interpolation with a 1e-14 nugget halves the leave-one-out error
+    # of the 1e-10 floor (as SMT's 2.2e-14 default); an explicit noise_floor is respected
+    X, y, Xt, yt = ishigami_sample(500)
+    auto = GPRegressor(kernel="auto", seed=0).fit(X, y)
+    assert float(auto._hyper.g[0]) < 1e-11  # noise / signal variance
+    assert q2(yt, auto.predict(Xt)) > 0.99999
+    floored = GPRegressor(kernel="auto", noise_floor=1e-10, seed=0).fit(X, y)
+    assert float(floored._hyper.g[0]) >= 1e-10 * (1 - 1e-12)
+    assert q2(yt, floored.predict(Xt)) < q2(yt, auto.predict(Xt))
