@@ -215,9 +215,12 @@ class GPRegressor(SurrogateMixin, RegressorMixin, BaseEstimator):
         return (X - self._x_low) / self._x_scale
 
     def _fit_hyper(self, kernel: str, U: torch.Tensor, Ys: torch.Tensor,
-                   subsets: tuple[torch.Tensor, torch.Tensor], rng: np.random.Generator
-                   ) -> torch.Tensor:
-        """Candidates and restarts on the explore subset, refinement on the larger one."""
+                   subsets: tuple[torch.Tensor, torch.Tensor], rng: np.random.Generator,
+                   *, tight: bool = True) -> torch.Tensor:
+        """Candidates and restarts on the explore subset, refinement on the larger one.
+
+        ``tight``: converge the explore stage fully (see :func:`hyp.optimize_hyper`).
+        """
         n, d = U.shape
         m = Ys.shape[0]
         log_g_min = math.log(self._floor)
@@ -238,7 +241,7 @@ class GPRegressor(SurrogateMixin, RegressorMixin, BaseEstimator):
             nll = hyp.score(kernel, theta, U_e, Y_e.repeat_interleave(r, 0)).reshape(m, r)
             start = theta.reshape(m, r, d + 1)[torch.arange(m), torch.argmin(nll, dim=1)]
         theta = hyp.optimize_hyper(kernel, U_e, Y_e, start, log_g_min=log_g_min, maxiter=200,
-                                   fit_noise=self.fit_noise, tight=True)
+                                   fit_noise=self.fit_noise, tight=tight)
         if len(refine) > len(explore):
             theta = hyp.optimize_hyper(kernel, U[refine], Ys[:, refine], theta,
                                        log_g_min=log_g_min, maxiter=60, fit_noise=self.fit_noise)
@@ -260,8 +263,8 @@ class GPRegressor(SurrogateMixin, RegressorMixin, BaseEstimator):
         refine = subsets[1]
         U_r, Y_r = U[refine], Ys[:, refine]
         best: tuple[float, str, torch.Tensor, torch.Tensor] | None = None
-        for kernel in AUTO_KERNELS:
-            theta = self._fit_hyper(kernel, U, Ys, subsets, rng)
+        for kernel in AUTO_KERNELS:  # converged tightly below, once the choice is made
+            theta = self._fit_hyper(kernel, U, Ys, subsets, rng, tight=False)
             loo = hyp.loo_mse(kernel, theta, U_r, Y_r)
             self._try_nugget(kernel, self._floor, theta, loo, U_r, Y_r, maxiter=60)
             if best is None or float(loo.sum()) < float(best[3].sum()):
@@ -272,6 +275,12 @@ class GPRegressor(SurrogateMixin, RegressorMixin, BaseEstimator):
         at_floor = theta[:, -1] <= math.log(self._floor * NOISE_AT_FLOOR)
         for nugget in (AUTO_NUGGETS[1:] if self.noise_floor is None else ()):
             self._try_nugget(kernel, nugget, theta, loo, U_r, Y_r, maxiter=10, only=at_floor)
+        if len(refine) <= N_EXPLORE:  # as _fit_hyper(tight=True) would: interpolating outputs
+            # keep their nugget, the others their fitted noise above the floor
+            fixed = (theta[:, -1] <= math.log(self._floor * NOISE_AT_FLOOR)).cpu().numpy()
+            low = np.where(fixed, theta[:, -1].cpu().numpy(), math.log(self._floor))
+            theta = hyp.optimize_hyper(kernel, U_r, Y_r, theta, log_g_min=low, maxiter=200,
+                                       fit_noise=~fixed & self.fit_noise, tight=True)
         return kernel, theta
 
     @staticmethod
@@ -407,12 +416,11 @@ class GPRegressor(SurrogateMixin, RegressorMixin, BaseEstimator):
         with torch.no_grad():
             mean, cov = self._predict_std_units(U, full_cov=True)  # (m, k), (m, k, k)
             assert cov is not None
-            scale = cov.diagonal(dim1=-2, dim2=-1).mean(-1).clamp_min(1e-300)
-            L = _psd_root(cov / scale[:, None, None])
+            L = _psd_root(cov)
             z = torch.as_tensor(
                 as_generator(seed).standard_normal((n_samples, self.n_outputs_, len(U))),
                 dtype=DTYPE, device=U.device)
-            draws = mean + scale.sqrt()[:, None] * (L @ z[..., None])[..., 0]  # (s, m, k)
+            draws = mean + (L @ z[..., None])[..., 0]  # (s, m, k)
         return draws.transpose(1, 2).cpu().numpy() * self._y_std + self._y_mean
 
     # -- persistence hooks --------------------------------------------------------------------
@@ -436,17 +444,25 @@ class GPRegressor(SurrogateMixin, RegressorMixin, BaseEstimator):
 def _psd_root(C: torch.Tensor) -> torch.Tensor:
     """A factor ``F`` with ``F F^T = C`` for covariance matrices ``C`` (B, k, k).
 
-    Cholesky with a small jitter; where rounding has left a member indefinite (a posterior
-    covariance is a difference of nearly equal matrices wherever the GP is nearly exact), its
-    eigen-decomposition with the negative eigenvalues set to 0 instead.
+    The Cholesky factor of the correlation matrix with a 1e-10 jitter, scaled back by the
+    standard deviations (so that the jitter is relative to each point's own variance, however
+    small); where rounding has left a member indefinite (a posterior covariance is a
+    difference of nearly equal matrices wherever the GP is nearly exact), the
+    eigen-decomposition of its correlation with the negative eigenvalues set to 0 and the
+    rows rescaled to unit length instead.
     """
+    sd = C.diagonal(dim1=-2, dim2=-1).clamp_min(1e-300).sqrt()  # (B, k)
+    R = C / (sd[..., :, None] * sd[..., None, :])
     eye = torch.eye(C.shape[-1], dtype=C.dtype, device=C.device)
-    F, info = torch.linalg.cholesky_ex(C + 1e-10 * eye)
+    F, info = torch.linalg.cholesky_ex(R + 1e-10 * eye)
     bad = info > 0
     if bool(bad.any()):
-        values, vectors = torch.linalg.eigh(C[bad])
-        F[bad] = vectors * values.clamp_min(0.0).sqrt()[..., None, :]
-    return F
+        values, vectors = torch.linalg.eigh(R[bad])
+        root = vectors * values.clamp_min(0.0).sqrt()[..., None, :]
+        # dropping the negative part inflates the diagonal: rows back to unit length, so that
+        # every point keeps its own variance (a valid correlation matrix again)
+        F[bad] = root / root.norm(dim=-1, keepdim=True).clamp_min(1e-300)
+    return sd[..., :, None] * F
 
 
 def _subset(n: int, size: int, rng: np.random.Generator) -> torch.Tensor:

@@ -283,14 +283,15 @@ def initial_candidates(d: int, n_candidates: int, log_g0: float,
 
 
 def optimize_hyper(kernel: str, U: torch.Tensor, Y: torch.Tensor, theta0: torch.Tensor, *,
-                   log_g_min: float, maxiter: int, fit_noise: bool | np.ndarray = True,
+                   log_g_min: float | np.ndarray, maxiter: int,
+                   fit_noise: bool | np.ndarray = True,
                    tight: bool = False, maxfun: int = 15000) -> torch.Tensor:
     """L-BFGS-B on the summed per-point NLL of a batch of independent problems.
 
     ``theta0`` (B, d + 1) starts each problem; ``Y`` (B, n). Returns the optimized theta. The
-    problems are separable, so one batched evaluation gives every gradient. Where
-    ``fit_noise`` (one bool, or one per problem) is False the noise ratio stays at its floor
-    (an interpolating GP). ``tight`` converges to a projected gradient of 1e-9 instead of
+    problems are separable, so one batched evaluation gives every gradient. ``log_g_min``
+    (one value or one per problem) bounds ``log g`` below; where ``fit_noise`` (one bool, or
+    one per problem) is False the noise ratio stays at that bound (an interpolating GP). ``tight`` converges to a projected gradient of 1e-9 instead of
     1e-6: near the floor the likelihood is so flat in ``log g`` that the looser test stops
     while the noise is still drifting down. ``maxfun`` caps the likelihood evaluations (line
     searches can take many where jitter makes the surface rough).
@@ -298,8 +299,9 @@ def optimize_hyper(kernel: str, U: torch.Tensor, Y: torch.Tensor, theta0: torch.
     B, p = theta0.shape
     d = p - 1
     free = np.broadcast_to(np.asarray(fit_noise, dtype=bool), (B,))
+    low = np.broadcast_to(np.asarray(log_g_min, dtype=float), (B,))
     bounds = [bound for member in range(B) for bound in
-              [LOG_LS_BOUNDS] * d + [(log_g_min, LOG_G_MAX if free[member] else log_g_min)]]
+              [LOG_LS_BOUNDS] * d + [(low[member], LOG_G_MAX if free[member] else low[member])]]
     x0 = np.clip(theta0.detach().cpu().numpy().ravel(),
                  [b[0] for b in bounds], [b[1] for b in bounds])
 

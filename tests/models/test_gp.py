@@ -208,9 +208,16 @@ def test_psd_root_of_a_matrix_made_indefinite_by_rounding():
     C[1] -= 1e-6 * torch.eye(30, dtype=torch.float64)  # indefinite beyond any jitter
     F = _psd_root(C)
     assert torch.allclose(F[0] @ F[0].T, C[0], atol=1e-8)
-    values, vectors = torch.linalg.eigh(C[1])
-    nearest = vectors @ torch.diag(values.clamp_min(0)) @ vectors.T  # the nearest PSD matrix
-    assert torch.allclose(F[1] @ F[1].T, nearest, atol=1e-8)
+    sd = C[1].diagonal().sqrt()
+    values, vectors = torch.linalg.eigh(C[1] / torch.outer(sd, sd))
+    nearest = vectors @ torch.diag(values.clamp_min(0)) @ vectors.T  # PSD part, then unit
+    nearest = nearest / torch.outer(nearest.diagonal().sqrt(), nearest.diagonal().sqrt())
+    assert torch.allclose(F[1] @ F[1].T, torch.outer(sd, sd) * nearest, atol=1e-8)
+    assert torch.allclose((F[1] @ F[1].T).diagonal(), C[1].diagonal(), rtol=1e-10)
+    # a variance far below the others is reproduced, not swamped by the jitter
+    D = torch.diag(torch.tensor([1.0, 1e-14, 1.0], dtype=torch.float64))
+    G = _psd_root(D[None])[0]
+    assert torch.allclose(G @ G.T, D, rtol=1e-6, atol=1e-20)
 
 
 def test_dataframe_columns_are_matched_by_name(small):
