@@ -262,22 +262,23 @@ class GPRegressor(SurrogateMixin, RegressorMixin, BaseEstimator):
         """
         refine = subsets[1]
         U_r, Y_r = U[refine], Ys[:, refine]
-        best: tuple[float, str, torch.Tensor, torch.Tensor] | None = None
+        best: tuple[str, torch.Tensor, torch.Tensor] | None = None
         for kernel in AUTO_KERNELS:  # converged tightly below, once the choice is made
             theta = self._fit_hyper(kernel, U, Ys, subsets, rng, tight=False)
             loo = hyp.loo_mse(kernel, theta, U_r, Y_r)
             self._try_nugget(kernel, self._floor, theta, loo, U_r, Y_r, maxiter=60)
-            if best is None or float(loo.sum()) < float(best[3].sum()):
-                best = (0.0, kernel, theta, loo)
+            if best is None or float(loo.sum()) < float(best[2].sum()):
+                best = (kernel, theta, loo)
         assert best is not None
-        _, kernel, theta, loo = best
-        # outputs that interpolate at the floor (not those that kept a fitted noise)
+        kernel, theta, loo = best
+        # outputs that interpolate at the floor (not those that kept a fitted noise); smaller
+        # nuggets keep them so
         at_floor = theta[:, -1] <= math.log(self._floor * NOISE_AT_FLOOR)
         for nugget in (AUTO_NUGGETS[1:] if self.noise_floor is None else ()):
             self._try_nugget(kernel, nugget, theta, loo, U_r, Y_r, maxiter=10, only=at_floor)
         if len(refine) <= N_EXPLORE:  # as _fit_hyper(tight=True) would: interpolating outputs
             # keep their nugget, the others their fitted noise above the floor
-            fixed = (theta[:, -1] <= math.log(self._floor * NOISE_AT_FLOOR)).cpu().numpy()
+            fixed = at_floor.cpu().numpy()
             low = np.where(fixed, theta[:, -1].cpu().numpy(), math.log(self._floor))
             theta = hyp.optimize_hyper(kernel, U_r, Y_r, theta, log_g_min=low, maxiter=200,
                                        fit_noise=~fixed & self.fit_noise, tight=True)
