@@ -31,38 +31,33 @@ def uniform(low: np.ndarray, high: np.ndarray, n: int, seed: int = 1) -> np.ndar
     return low + (high - low) * np.random.default_rng(seed).random((n, len(low)))
 
 
+ISHIGAMI_LOW, ISHIGAMI_HIGH = np.full(3, -np.pi), np.full(3, np.pi)
+
+
+def _sample(f, low: np.ndarray, high: np.ndarray, n: int, n_test: int) -> tuple[np.ndarray, ...]:
+    """n LHS training points and n_test random test points of ``f``: X, y, Xt, yt."""
+    X, Xt = lhs(low, high, n), uniform(low, high, n_test)
+    return X, f(X), Xt, f(Xt)
+
+
 @pytest.fixture
 def borehole_data():
     """n = 80 LHS training points and 2,000 random test points."""
-    X = lhs(BOREHOLE_LOW, BOREHOLE_HIGH, 80)
-    Xt = uniform(BOREHOLE_LOW, BOREHOLE_HIGH, 2000)
-    return X, borehole(X), Xt, borehole(Xt)
+    return _sample(borehole, BOREHOLE_LOW, BOREHOLE_HIGH, 80, 2000)
 
 
 @pytest.fixture
 def ishigami_data():
-    low, high = np.full(3, -np.pi), np.full(3, np.pi)
-    X = lhs(low, high, 200)
-    Xt = uniform(low, high, 2000)
-    return X, ishigami(X), Xt, ishigami(Xt)
+    return _sample(ishigami, ISHIGAMI_LOW, ISHIGAMI_HIGH, 200, 2000)
 
 
 @pytest.fixture
 def ishigami_sample():
     """``sample(n)`` -> n LHS training points and 4,000 random test points of Ishigami."""
-    low, high = np.full(3, -np.pi), np.full(3, np.pi)
-
-    def sample(n: int) -> tuple[np.ndarray, ...]:
-        X, Xt = lhs(low, high, n), uniform(low, high, 4000)
-        return X, ishigami(X), Xt, ishigami(Xt)
-    return sample
+    return lambda n: _sample(ishigami, ISHIGAMI_LOW, ISHIGAMI_HIGH, n, 4000)
 
 
 @pytest.fixture
 def borehole_sample():
-    """``sample(n)`` -> n LHS training points of borehole and 1,500 random test inputs."""
-
-    def sample(n: int) -> tuple[np.ndarray, ...]:
-        X = lhs(BOREHOLE_LOW, BOREHOLE_HIGH, n)
-        return X, borehole(X), uniform(BOREHOLE_LOW, BOREHOLE_HIGH, 1500)
-    return sample
+    """``sample(n)`` -> n LHS training points and 1,500 random test points of borehole."""
+    return lambda n: _sample(borehole, BOREHOLE_LOW, BOREHOLE_HIGH, n, 1500)

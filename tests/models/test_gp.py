@@ -190,7 +190,7 @@ def test_sample_posterior_matches_mean_and_std(small):
 def test_sample_posterior_where_the_gp_is_nearly_exact(borehole_sample):
     # borehole at n = 200 is fitted to ~1e-6 relative error: the joint posterior covariance
     # of 1,500 points is a difference of nearly equal matrices, indefinite by rounding
-    X, y, Xt = borehole_sample(200)
+    X, y, Xt, _ = borehole_sample(200)
     gp = GPRegressor(kernel="auto", seed=0).fit(X, y)
     draws = gp.sample_posterior(Xt, 500, seed=0)[:, :, 0]
     mean, std = gp.predict(Xt, return_std=True)
