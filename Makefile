@@ -4,24 +4,51 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-all bench lint clean
+# every install reads the lock (constraints.txt); test-latest reads only the torch pin
+LOCK ?= constraints.txt
+LATEST_VENV ?= .venv-latest
+THREADS := OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
+
+.PHONY: demo test test-all test-latest lock bench lint clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --upgrade pip
+	$(BIN)/python -m pip install -c $(LOCK) --upgrade pip
 	# torch first, pinned to the local CPU build, so no CUDA build is ever downloaded
-	$(BIN)/python -m pip install -c constraints.txt torch==2.13.0
-	$(BIN)/python -m pip install -c constraints.txt -e ".[dask,test,dev]"
+	$(BIN)/python -m pip install -c $(LOCK) torch==2.13.0
+	$(BIN)/python -m pip install -c $(LOCK) -e ".[dask,test,dev]"
 	touch $(STAMP)
 
 demo: $(STAMP)
-	OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 $(BIN)/surrogate study dsgc --out study-dsgc
+	$(THREADS) $(BIN)/surrogate study dsgc --out study-dsgc
 
 test: $(STAMP)
-	OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 $(BIN)/python -m pytest -q
+	$(THREADS) $(BIN)/python -m pytest -q
 
 test-all: $(STAMP)
-	OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 $(BIN)/python -m pytest -q -m "slow or not slow"
+	$(THREADS) $(BIN)/python -m pytest -q -m "slow or not slow"
+
+# The suite against the newest versions pyproject.toml allows (no lock): drift shows here first.
+test-latest:
+	rm -rf $(LATEST_VENV)
+	$(PYTHON) -m venv $(LATEST_VENV)
+	$(LATEST_VENV)/bin/python -m pip install --upgrade pip
+	$(LATEST_VENV)/bin/python -m pip install -c constraints-latest.txt torch==2.13.0
+	$(LATEST_VENV)/bin/python -m pip install -c constraints-latest.txt -e ".[dask,test,dev]"
+	$(LATEST_VENV)/bin/python -m pip freeze --exclude-editable
+	$(THREADS) $(LATEST_VENV)/bin/python -m pytest -q
+
+# Refresh the lock: resolve the newest allowed versions in a scratch venv and freeze them.
+lock:
+	rm -rf .venv-lock
+	$(PYTHON) -m venv .venv-lock
+	.venv-lock/bin/python -m pip install --upgrade pip
+	.venv-lock/bin/python -m pip install -c constraints-latest.txt torch==2.13.0
+	.venv-lock/bin/python -m pip install -c constraints-latest.txt -e ".[dask,test,dev]" -r benchmarks/requirements.txt
+	{ sed -n '/^#/p' constraints.txt; .venv-lock/bin/python -m pip freeze --all --exclude-editable \
+	    | grep -v '^torch=='; echo 'torch==2.13.0'; } > constraints.txt.new
+	mv constraints.txt.new constraints.txt
+	rm -rf .venv-lock
 
 lint: $(STAMP)
 	$(BIN)/ruff check surrogate simulators tests benchmarks
