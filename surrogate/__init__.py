@@ -13,6 +13,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from surrogate._threads import get_threads, set_threads, threads
 from surrogate._version import __version__
 from surrogate.data import TransferSet
 from surrogate.design import sample
@@ -48,6 +49,8 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
 
 __all__ = [
     "__version__",
+    # the driver's thread policy
+    "set_threads", "get_threads", "threads",
     # space and design
     "Real", "Integer", "Categorical", "Space", "sample",
     # teacher and executors

@@ -1,0 +1,183 @@
+"""Thread policy for the driver's numerics (BLAS, OpenMP, torch).
+
+Worker processes always run single-threaded (see :mod:`surrogate.execute`). The driver runs the
+students: GP and NN fits, predictions on large samples, REDS, Sobol indices. On a small machine that
+is also running workers or other jobs, multi-threaded BLAS/OpenMP/torch threads fight for the cores
+and spin: measured on 2 shared cores, a 200 x 7 GP fit took 15-30 s with the libraries' default
+threads against 0.2-0.4 s with one, and REDS 83 s against 1.4 s (``benchmarks/threads.py``). A
+problem the size of an exact GP gains at most the number of cores from threads, and loses far
+more when the cores are busy, so the default is one thread for such problems.
+
+The policy, in the order it is decided:
+
+1. ``set_threads(n)`` (or ``with threads(n):``) sets ``n`` threads for every stage of the package
+   in this process; ``set_threads(None)`` leaves the libraries' own settings untouched.
+2. Otherwise (``"auto"``, the default) the environment is honoured: ``SURROGATE_NUM_THREADS``, then
+   ``OMP_NUM_THREADS`` / ``OPENBLAS_NUM_THREADS`` / ``MKL_NUM_THREADS`` when set.
+3. Otherwise a problem with fewer than :data:`SMALL` training points runs on one thread; a larger
+   one keeps the libraries' defaults (all cores).
+
+Limits apply only inside the package's own calls and are restored afterwards: the user's own numpy
+and torch code keeps its settings.
+"""
+
+from __future__ import annotations
+
+import functools
+import numbers
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, Literal, TypeVar
+
+__all__ = ["SMALL", "get_threads", "set_threads", "threads"]
+
+SMALL = 5_000
+"""Below this many training points the driver's numerics run on one thread by default."""
+
+_ENVIRONMENT = ("SURROGATE_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS",
+                "MKL_NUM_THREADS")
+
+Setting = int | Literal["auto"] | None
+_setting: Setting = "auto"
+_controller: tuple[int, Any] | None = None  # (len(sys.modules) when scanned, controller)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _check(n: Any) -> Setting:
+    if n is None or n == "auto":
+        return n  # type: ignore[no-any-return]
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
+        raise ValueError(f"threads must be an int >= 1, 'auto' or None, got {n!r}")
+    return int(n)
+
+
+def set_threads(n: Setting = "auto") -> None:
+    """Set how many threads the package's numerics use in this process.
+
+    Parameters
+    ----------
+    n : int, "auto" or None
+        An int: that many threads for every fit, prediction and analysis. ``"auto"`` (the
+        default policy): the environment variables ``SURROGATE_NUM_THREADS``, then
+        ``OMP_NUM_THREADS``, ``OPENBLAS_NUM_THREADS`` or ``MKL_NUM_THREADS`` when set; otherwise
+        one thread for problems under 5,000 training points and the libraries' defaults above.
+        ``None``: never change the libraries' thread settings.
+
+    Examples
+    --------
+    >>> import surrogate as sg
+    >>> sg.set_threads(2); sg.get_threads()
+    2
+    >>> sg.set_threads("auto"); sg.get_threads()
+    'auto'
+    """
+    global _setting
+    _setting = _check(n)
+
+
+def get_threads() -> Setting:
+    """The current setting of :func:`set_threads` (``"auto"``, ``None`` or an int)."""
+    return _setting
+
+
+@contextmanager
+def threads(n: Setting) -> Iterator[None]:
+    """Use ``n`` threads (as in :func:`set_threads`) inside a ``with`` block, then restore.
+
+    Examples
+    --------
+    >>> import surrogate as sg
+    >>> with sg.threads(1):
+    ...     sg.get_threads()
+    1
+    """
+    global _setting
+    previous, _setting = _setting, _check(n)
+    try:
+        yield
+    finally:
+        _setting = previous
+
+
+def _from_environment() -> int | None:
+    for variable in _ENVIRONMENT:
+        value = os.environ.get(variable, "").strip()
+        if value:
+            try:
+                return max(1, int(value))
+            except ValueError:
+                raise ValueError(
+                    f"environment variable {variable} must be a whole number of threads, "
+                    f"got {value!r}") from None
+    return None
+
+
+def resolve(size: int) -> int | None:
+    """Threads for a problem with ``size`` training points; None leaves the libraries alone."""
+    if _setting != "auto":
+        return _setting
+    from_environment = _from_environment()
+    if from_environment is not None:
+        return from_environment
+    return 1 if size < SMALL else None
+
+
+def _blas_controller() -> Any:
+    """threadpoolctl's view of the loaded BLAS/OpenMP libraries, scanned again only after new
+    modules were imported (a scan costs ~3 ms; a limit through the cached view ~30 us)."""
+    global _controller
+    loaded = len(sys.modules)
+    if _controller is None or _controller[0] != loaded:
+        from threadpoolctl import ThreadpoolController
+
+        _controller = (loaded, ThreadpoolController())
+    return _controller[1]
+
+
+@contextmanager
+def limited(size: int) -> Iterator[None]:
+    """Apply the policy for a problem of ``size`` points inside the block (nesting is fine)."""
+    n = resolve(size)
+    if n is None:
+        yield
+        return
+    torch = sys.modules.get("torch")
+    torch_before = torch.get_num_threads() if torch is not None else None
+    with _blas_controller().limit(limits=n):
+        if torch is not None:
+            torch.set_num_threads(n)
+        try:
+            yield
+        finally:
+            if torch is not None:
+                torch.set_num_threads(torch_before)
+
+
+def _size_of(value: Any) -> int:
+    try:
+        return len(value)
+    except TypeError:
+        return SMALL  # unknown size: treat as large, never force one thread
+
+
+def limits_threads(size: Callable[..., int] | None = None) -> Callable[[F], F]:
+    """Decorate a method so that it runs under the policy.
+
+    ``size(self, *args, **kwargs)`` gives the problem's size; by default the length of the first
+    argument after ``self`` (the training inputs of ``fit``).
+    """
+
+    def decorate(method: F) -> F:
+        @functools.wraps(method)
+        def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+            n = size(self, *args, **kwargs) if size is not None else (
+                _size_of(args[0]) if args else SMALL)
+            with limited(n):
+                return method(self, *args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
