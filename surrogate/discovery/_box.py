@@ -68,6 +68,7 @@ class Box:
         self._allowed = tuple(allowed)
         self.n_points = int(n_points)
         self._sum_labels = float(sum_labels)
+        self._n_total, self._sum_total = int(n_total), float(sum_total)  # kept for save/load
         self.coverage = float(sum_labels / sum_total)
         self.density = float(sum_labels / n_points) if n_points else float("nan")
         self.mass = float(n_points / n_total)
@@ -221,6 +222,30 @@ class Box:
             f"Box({self}; coverage={self.coverage:.3g}, density={self.density:.3g}, "
             f"mass={self.mass:.3g})"
         )
+
+    def save(self, path: Any) -> None:
+        """Write the box to the directory ``path`` (``meta.json``, ``arrays.npz``); no pickle.
+
+        The limits, statistics and the points it was found on (for :attr:`qp`) are saved; read
+        it back with ``sg.load(path)``. Categories must be str, bool, int or float.
+
+        Examples
+        --------
+        >>> import tempfile, numpy as np, pandas as pd
+        >>> from surrogate.discovery import PRIM
+        >>> from surrogate.models import load
+        >>> rng = np.random.default_rng(0)
+        >>> X = pd.DataFrame(rng.uniform(size=(500, 2)), columns=["a", "b"])
+        >>> box = PRIM().fit(X, X.a > 0.7).box()
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     box.save(tmp)
+        ...     same = load(tmp)
+        >>> same.rules() == box.rules(), same.density == box.density
+        (True, True)
+        """
+        from surrogate.discovery._io import save
+
+        save(self, path)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-friendly description: limits of the restricted parameters and statistics."""

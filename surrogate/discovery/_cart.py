@@ -45,8 +45,9 @@ class CART(BaseEstimator):
     ----------
     boxes_ : list of Box
         One box per leaf (left to right), with coverage, density and mass counted on the data.
-    tree_ : sklearn.tree.DecisionTreeClassifier
-        The fitted tree (categorical parameters one-hot encoded, numeric ones first).
+    tree_ : sklearn.tree.DecisionTreeClassifier or None
+        The fitted tree (categorical parameters one-hot encoded, numeric ones first); None
+        after :meth:`save` and ``sg.load`` (the boxes are saved, the tree is not).
 
     Notes
     -----
@@ -126,6 +127,17 @@ class CART(BaseEstimator):
         if min_density is not None:
             return select_box(self.boxes_, None, min_density)
         return max(self.boxes_, key=lambda b: (b.density, b.coverage))
+
+    def save(self, path: Any) -> None:
+        """Write the fitted CART to the directory ``path`` (``meta.json``, ``arrays.npz``).
+
+        Nothing is pickled; read it back with ``sg.load(path)``. The boxes (with their
+        statistics and quasi-p-values) and :meth:`box` come back identical; scikit-learn's tree
+        is not saved: ``tree_`` is None after loading.
+        """
+        from surrogate.discovery._io import save
+
+        save(self, path)
 
 
 def _leaf_limits(tree: DecisionTreeClassifier, domain: Domain) -> dict[int, tuple]:

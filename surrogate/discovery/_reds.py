@@ -59,8 +59,9 @@ class REDS(BaseEstimator):
 
     Attributes
     ----------
-    metamodel_ : estimator
-        The metamodel fitted on all teacher runs.
+    metamodel_ : estimator or None
+        The metamodel fitted on all teacher runs (None after ``sg.load`` when it was not one of
+        surrogate's models: see :meth:`save`).
     fidelity_ : float or None
         Cross-validated agreement with the teacher: share of runs whose case-of-interest
         label the metamodel, fitted without them, predicts right (NaN with too few cases).
@@ -231,6 +232,20 @@ class REDS(BaseEstimator):
     def predict(self, X: Any, *, i: int | None = None, min_density: float | None = None) -> np.ndarray:
         """Rows of ``X`` inside the chosen box (default: the last of the trajectory)."""
         return self.prim_.predict(X, i=i, min_density=min_density)
+
+    def save(self, path: Any) -> None:
+        """Write the fitted REDS to the directory ``path`` (``meta.json``, ``arrays.npz``).
+
+        Nothing is pickled; read it back with ``sg.load(path)``. :attr:`prim_` (boxes,
+        trajectory), :attr:`fidelity_`, :attr:`sample_` and :attr:`sample_labels_` come back
+        identical. A metamodel that is one of surrogate's models is saved by its own ``save``
+        into ``path/metamodel``; any other (e.g. scikit-learn's gradient boosting, the default
+        for a boolean ``y``) is not saved -- a warning says so and ``metamodel_`` is None after
+        loading.
+        """
+        from surrogate.discovery._io import save
+
+        save(self, path)
 
 
 def _draw(

@@ -8,6 +8,7 @@ classes are looked up in a fixed table, never imported by name from the file.
 
 from __future__ import annotations
 
+import importlib
 import importlib.metadata as md
 import json
 from pathlib import Path
@@ -21,6 +22,10 @@ __all__ = ["save", "load", "SCHEMA", "SCHEMA_VERSION"]
 SCHEMA = "surrogate.models"
 SCHEMA_VERSION = 1
 META, TENSORS = "meta.json", "tensors.pt"
+# Later stages' results saved in the same layout, by schema: the module that reads them is
+# imported only when such a file is loaded (models never import a later stage at module level),
+# and only from this fixed table, never by a name taken from the file.
+LATER_STAGES = {"surrogate.discovery": "surrogate.discovery._io"}
 
 
 def _classes() -> dict[str, type]:
@@ -96,7 +101,7 @@ def save(model: Any, path: str | Path) -> Path:
 
 
 def load(path: str | Path, *, device: str = "cpu") -> Any:
-    """Read a model written by ``save``; never unpickles.
+    """Read a model written by ``save``, or a discovery result (``PRIM.save``...); never unpickles.
 
     Parameters
     ----------
@@ -112,12 +117,16 @@ def load(path: str | Path, *, device: str = "cpu") -> Any:
     """
     path = Path(path)
     meta_file = path / META
-    if not meta_file.is_file() or not (path / TENSORS).is_file():
-        raise ValueError(f"{path} is not a saved surrogate (expected {META} and {TENSORS})")
+    if not meta_file.is_file():
+        raise ValueError(f"{path} is not a saved surrogate or discovery result (no {META})")
     try:
         meta = json.loads(meta_file.read_text())
-    except json.JSONDecodeError as err:
-        raise ValueError(f"{meta_file} is not valid JSON: {err}") from None
+    except ValueError as err:  # JSONDecodeError, or bytes that are not text
+        raise ValueError(f"{meta_file} is not valid JSON (truncated?): {err}") from None
+    if isinstance(meta, dict) and meta.get("schema") in LATER_STAGES:
+        return importlib.import_module(LATER_STAGES[meta["schema"]]).load(path, device=device)
+    if not (path / TENSORS).is_file():
+        raise ValueError(f"{path} is not a saved surrogate (expected {META} and {TENSORS})")
     if not isinstance(meta, dict) or meta.get("schema") != SCHEMA:
         raise ValueError(f"{meta_file} is not a surrogate model file (schema != {SCHEMA!r})")
     version = meta.get("schema_version")
