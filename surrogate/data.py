@@ -13,6 +13,7 @@ outputs, simulator name, package versions).
 from __future__ import annotations
 
 import json
+import os
 import platform
 from collections.abc import Sequence
 from pathlib import Path
@@ -209,28 +210,43 @@ class TransferSet:
         """Write ``runs.parquet`` and ``meta.json`` into directory ``path`` (created if needed)."""
         path = Path(path)
         path.mkdir(parents=True, exist_ok=True)
-        tmp = path / "runs.parquet.tmp"
-        self.to_frame().to_parquet(tmp, index=False)
-        tmp.replace(path / "runs.parquet")  # atomic: never a half-written runs.parquet
+        write_runs(path, self)
         write_json(path / "meta.json", self.meta())
         return path
 
     @classmethod
     def load(cls, path: str | Path) -> TransferSet:
-        """Read a transfer set written by :meth:`save` (or a finished run's checkpoint)."""
+        """Read a transfer set written by :meth:`save` (or a checkpoint, finished or not).
+
+        Raises
+        ------
+        FileNotFoundError
+            When ``path`` holds no ``meta.json``.
+        ValueError
+            Naming the file, when a file is damaged (not JSON or Parquet, missing keys or
+            columns, values the space does not allow).
+        """
         path = Path(path)
         meta = read_meta(path, SCHEMA)
-        space = Space.from_dict(meta["space"])
-        if not (path / "runs.parquet").exists():
+        space, outputs = meta_space(path, meta)
+        file = path / "runs.parquet"
+        if not file.exists():
             from surrogate.execute._checkpoint import load_partial
 
             return load_partial(path)
-        frame = pd.read_parquet(path / "runs.parquet")
-        outputs = meta["outputs"]
-        X = frame[[f"x.{n}" for n in space.names]].set_axis(space.names, axis=1)
-        Y = frame[[f"y.{o}" for o in outputs]].set_axis(outputs, axis=1)
-        return cls(space, outputs, X, Y, frame["status"].tolist(), frame["error"].tolist(),
-                   frame["seconds"].to_numpy(), meta.get("simulator"))
+        frame = read_parquet(file)
+        columns = [f"x.{n}" for n in space.names] + [f"y.{o}" for o in outputs]
+        missing = [c for c in columns + ["status", "error", "seconds"] if c not in frame.columns]
+        if missing:
+            raise ValueError(f"{file} is damaged: it lacks column(s) {missing} that the space and "
+                             f"outputs in meta.json need")
+        X = frame[columns[:len(space.names)]].set_axis(space.names, axis=1)
+        Y = frame[columns[len(space.names):]].set_axis(outputs, axis=1)
+        try:
+            return cls(space, outputs, X, Y, frame["status"].tolist(), frame["error"].tolist(),
+                       frame["seconds"].to_numpy(), meta.get("simulator"))
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"{file} is damaged: {exc}") from None
 
     @classmethod
     def concat(cls, sets: Sequence[TransferSet]) -> TransferSet:
@@ -254,20 +270,74 @@ class TransferSet:
         )
 
 
+def write_runs(path: Path, transfer_set: TransferSet) -> None:
+    """Write ``runs.parquet`` into ``path`` atomically: never a half-written file."""
+    tmp = path / "runs.parquet.tmp"
+    transfer_set.to_frame().to_parquet(tmp, index=False)
+    tmp.replace(path / "runs.parquet")
+
+
 def write_json(path: Path, data: dict[str, Any]) -> None:
-    """Write JSON atomically (temporary file, then rename)."""
+    """Write JSON atomically (temporary file synced to disk, then rename): a crash leaves the
+    old file or the new one, never an empty or truncated one."""
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2, default=str) + "\n")
+    with open(tmp, "w", encoding="utf-8") as handle:
+        handle.write(json.dumps(data, indent=2, default=str) + "\n")
+        handle.flush()
+        os.fsync(handle.fileno())
     tmp.replace(path)
 
 
 def read_meta(path: Path, schema: str) -> dict[str, Any]:
-    """Read ``meta.json`` from ``path`` and check its schema."""
-    file = Path(path) / "meta.json"
+    """Read ``meta.json`` from directory ``path``; check its schema and its keys.
+
+    Every problem is one ``ValueError`` (``FileNotFoundError`` when there is no ``meta.json``)
+    naming the file and what is wrong, never a bare JSON or key error.
+    """
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise ValueError(f"{path} is a file; a saved transfer set or checkpoint is a directory")
+    file = path / "meta.json"
     if not file.exists():
         raise FileNotFoundError(f"{path} holds no meta.json: not a saved transfer set")
-    meta = json.loads(file.read_text())
+    try:
+        meta = json.loads(file.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"{file} is damaged (empty, cut short or edited): not valid JSON "
+                         f"({exc}); restore it or start afresh in a new directory") from None
+    if not isinstance(meta, dict):
+        raise ValueError(f"{file} is damaged: expected a JSON object, got "
+                         f"{type(meta).__name__}")
     found = meta.get("schema")
     if found != schema:
         raise ValueError(f"{file}: schema {found!r} is not supported (expected {schema!r})")
+    missing = [key for key in ("space", "outputs") if key not in meta]
+    if missing:
+        raise ValueError(f"{file} is damaged: it lacks the key(s) {missing}")
     return meta
+
+
+def meta_space(path: Path, meta: dict[str, Any]) -> tuple[Space, list[str]]:
+    """The space and outputs recorded in ``meta`` (read from ``path/meta.json``)."""
+    file = Path(path) / "meta.json"
+    try:
+        space = Space.from_dict(meta["space"])
+    except (AttributeError, KeyError, TypeError, ValueError) as exc:
+        raise ValueError(f"{file} is damaged: its 'space' is not a valid space "
+                         f"({type(exc).__name__}: {exc})") from None
+    outputs = meta["outputs"]
+    if (not isinstance(outputs, list) or not outputs
+            or not all(isinstance(o, str) and o for o in outputs)):
+        raise ValueError(f"{file} is damaged: 'outputs' must be a list of output names, "
+                         f"got {outputs!r}")
+    return space, outputs
+
+
+def read_parquet(file: Path) -> pd.DataFrame:
+    """Read a Parquet file we wrote; a damaged one is a ValueError naming it."""
+    try:
+        return pd.read_parquet(file)
+    except Exception as exc:  # noqa: BLE001 - pyarrow raises its own types for damaged files
+        raise ValueError(f"{file} is damaged: it cannot be read as Parquet "
+                         f"({type(exc).__name__}: {exc}); restore it or start afresh in a new "
+                         "directory") from None

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import math
+import numbers
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -160,9 +161,7 @@ class Simulator:
             if missing:
                 raise OutputError(f"result has no output(s) {missing}; expected {list(outputs)}")
             raw = [result[o] for o in outputs]
-        elif isinstance(result, (str, bytes)):
-            raise OutputError(f"result must be numbers, got {result!r}")
-        elif isinstance(result, (Sequence, np.ndarray)):
+        elif isinstance(result, (Sequence, np.ndarray)) and not isinstance(result, (str, bytes)):
             raw = list(np.ravel(np.asarray(result, dtype=object)))
             if len(raw) != len(outputs):
                 raise OutputError(
@@ -177,10 +176,7 @@ class Simulator:
             )
         values = []
         for name, value in zip(outputs, raw, strict=True):
-            try:
-                number = float(value)
-            except (TypeError, ValueError):
-                raise OutputError(f"output {name!r} is not a number: {value!r}") from None
+            number = real_number(name, value)
             if not math.isfinite(number):
                 raise OutputError(f"output {name!r} is {number}")
             values.append(number)
@@ -206,23 +202,27 @@ class Simulator:
         return values, errors
 
     def _coerce_batch(self, result: Any, n: int) -> np.ndarray:
+        names = list(self.outputs)
         if isinstance(result, pd.DataFrame):
-            missing = [o for o in self.outputs if o not in result.columns]
+            missing = [o for o in names if o not in result.columns]
             if missing:
-                raise OutputError(f"result has no output column(s) {missing}; "
-                                  f"expected {list(self.outputs)}")
-            result = result.loc[:, list(self.outputs)].to_numpy()
-        try:
-            values = np.asarray(result, dtype=float)
-        except (TypeError, ValueError):
-            raise OutputError("vectorized result must be numeric") from None
-        if values.ndim == 1 and len(self.outputs) == 1:
-            values = values[:, None]
-        if values.shape != (n, len(self.outputs)):
-            raise OutputError(
-                f"vectorized result has shape {values.shape}, expected ({n}, {len(self.outputs)})"
-            )
-        return values.copy()
+                raise OutputError(f"result has no output column(s) {missing}; expected {names}")
+            columns = [result[o].to_numpy() for o in names]
+        else:
+            try:
+                values = np.asarray(result)
+            except (TypeError, ValueError):  # ragged nesting
+                raise OutputError("vectorized result must be numeric") from None
+            if values.ndim == 1 and len(names) == 1:
+                values = values[:, None]
+            if values.shape != (n, len(names)):
+                raise OutputError(
+                    f"vectorized result has shape {values.shape}, expected ({n}, {len(names)})"
+                )
+            columns = [values[:, j] for j in range(len(names))]
+        if any(len(c) != n for c in columns):
+            raise OutputError(f"vectorized result has {len(columns[0])} rows, expected {n}")
+        return np.column_stack([_real_column(o, c) for o, c in zip(names, columns, strict=True)])
 
     def run(
         self,
@@ -235,11 +235,13 @@ class Simulator:
         checkpoint: Any = None,
         progress: bool | None = None,
         address: Any = None,
+        rerun: str | None = None,
     ) -> TransferSet:
         """Run the teacher on a design and return the :class:`~surrogate.TransferSet`.
 
-        Never raises for a failing run: exceptions, non-finite or malformed outputs and
-        timeouts are recorded per run (``status`` and ``error``) and the campaign goes on.
+        Never raises for a failing run: exceptions, non-finite or malformed outputs (strings and
+        booleans included: outputs must be ints or floats) and timeouts are recorded per run
+        (``status`` and ``error``) and the campaign goes on.
 
         Parameters
         ----------
@@ -251,23 +253,74 @@ class Simulator:
         n_workers : int, optional
             Worker processes for ``"processes"`` (default: the number of CPUs).
         timeout : float, optional
-            Seconds allowed per run (a vectorized simulator gets it per row of a batch).
+            Seconds allowed per run (a vectorized simulator gets it per row of a batch). The
+            ``"serial"`` executor interrupts a run with SIGALRM, which Python handles only
+            between bytecodes: a run hung inside C code (a solver, a blocking call) is not
+            stopped. Use ``executor="processes"`` when runs can hang: its workers are killed
+            and replaced when a run overstays.
         retries : int, default 0
             How often a failed or timed-out run is tried again.
         checkpoint : path, optional
-            A directory: every finished run is appended to it as it completes; calling ``run``
-            again with the same checkpoint and design skips the finished runs.
+            A directory: every finished run is appended to it as it completes, keyed by its
+            design point. Calling ``run`` again with the same checkpoint skips the points that
+            already finished (failed ones included, unless ``rerun="failed"``); a design with
+            new points extends the checkpoint (e.g. a larger study that contains the first),
+            and checkpointed points that are not in the design are kept on disk but not
+            returned. The space, outputs and simulator name must match the checkpoint's.
         progress : bool, optional
             Show a progress bar; default: only when stderr is a terminal and not under CI.
         address : str or distributed.Client, optional
             The Dask scheduler for ``executor="dask"``.
+        rerun : {None, "failed"}, optional
+            ``"failed"`` runs again the checkpointed runs whose status is not ``"ok"`` (finished
+            ``"ok"`` runs are never repeated). No effect without ``checkpoint``.
+
+        Examples
+        --------
+        >>> from surrogate.space import Real, Space
+        >>> sim = Simulator(lambda x: 2 * x, Space([Real("x", 0, 1)]), "y")
+        >>> sim.run([[0.25], [0.5]], progress=False).Y["y"].tolist()
+        [0.5, 1.0]
         """
         from surrogate.execute import run_campaign
 
         return run_campaign(
             self, X, executor=executor, n_workers=n_workers, timeout=timeout, retries=retries,
-            checkpoint=checkpoint, progress=progress, address=address,
+            checkpoint=checkpoint, progress=progress, address=address, rerun=rerun,
         )
+
+
+def real_number(name: str, value: Any) -> float:
+    """``value`` as a float if it is a real number (int, float, numpy number), else OutputError.
+
+    Strings and booleans are refused although ``float()`` takes them: a teacher returning
+    ``"1.5"`` or ``True`` has a bug that a silent conversion would hide.
+    """
+    if isinstance(value, (bool, np.bool_)) or (
+            isinstance(value, np.ndarray) and value.dtype.kind not in "iuf"):
+        raise OutputError(f"output {name!r} is {value!r} ({type(value).__name__}), "
+                          "not a real number (int or float)")
+    if isinstance(value, numbers.Real) or (
+            hasattr(type(value), "__float__")  # 0-d arrays, tensors
+            and not isinstance(value, (str, bytes, numbers.Complex))):
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            pass
+    raise OutputError(f"output {name!r} is not a number: {value!r} ({type(value).__name__}); "
+                      "return ints or floats")
+
+
+def _real_column(name: str, column: np.ndarray) -> np.ndarray:
+    """One output column of a vectorized result as floats (NaN kept: it marks a failed run)."""
+    kind = column.dtype.kind
+    if kind in "iuf":
+        return column.astype(float)
+    if kind == "O":  # mixed Python objects: each value must be a real number or missing
+        return np.array([np.nan if v is None or v is pd.NA else real_number(name, v)
+                         for v in column], dtype=float)
+    raise OutputError(f"output {name!r} has {column.dtype} values, not real numbers "
+                      "(int or float)")
 
 
 def describe_exception(exc: BaseException) -> str:

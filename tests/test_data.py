@@ -1,4 +1,5 @@
 import json
+import re
 
 import numpy as np
 import pandas as pd
@@ -64,3 +65,35 @@ def test_bad_input(tmp_path):
         sg.TransferSet.load(tmp_path)
     with pytest.raises(FileNotFoundError, match="no meta.json"):
         sg.TransferSet.load(tmp_path / "missing")
+
+
+@pytest.mark.parametrize(
+    "damage, name, problem",
+    [
+        (lambda d: (d / "meta.json").write_text(""), "meta.json", "not valid JSON"),
+        (lambda d: (d / "meta.json").write_text('{"schema": "surrogate.transfer'),
+         "meta.json", "not valid JSON"),
+        (lambda d: (d / "meta.json").write_bytes(b'{"schema": "\xff"}'), "meta.json",
+         "not valid JSON"),
+        (lambda d: (d / "meta.json").write_text("[1, 2]"), "meta.json",
+         "expected a JSON object, got list"),
+        (lambda d: (d / "meta.json").write_text('{"schema": "surrogate.transferset/1"}'),
+         "meta.json", r"lacks the key\(s\) \['space', 'outputs'\]"),
+        (lambda d: (d / "meta.json").write_text(json.dumps(
+            {"schema": "surrogate.transferset/1", "space": {"parameters": [{"kind": "?"}]},
+             "outputs": ["a", "b"]})), "meta.json", "its 'space' is not a valid space"),
+        (lambda d: (d / "runs.parquet").write_bytes(b"garbage"), "runs.parquet",
+         "cannot be read as Parquet"),
+        (lambda d: pd.read_parquet(d / "runs.parquet").drop(columns=["y.b"]).to_parquet(
+            d / "runs.parquet"), "runs.parquet", r"lacks column\(s\) \['y.b'\]"),
+        (lambda d: pd.read_parquet(d / "runs.parquet").assign(status="done").to_parquet(
+            d / "runs.parquet"), "runs.parquet", "unknown status value"),
+    ],
+    ids=["empty-meta", "cut-meta", "non-utf8-meta", "meta-list", "meta-keys", "meta-space",
+         "runs-garbage", "runs-column", "runs-status"],
+)
+def test_damaged_files_name_the_file(tmp_path, damage, name, problem):
+    path = make().save(tmp_path / "set")
+    damage(path)
+    with pytest.raises(ValueError, match=f"{re.escape(str(path / name))}.*{problem}"):
+        sg.TransferSet.load(path)

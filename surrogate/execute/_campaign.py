@@ -18,27 +18,37 @@ from surrogate.execute._serial import SerialExecutor
 from surrogate.teacher import Simulator
 
 EXECUTORS = ("serial", "processes", "dask")
+RERUN = (None, "failed")
 
 
 def resolve_executor(executor: Any, n_workers: int | None = None,
                      address: Any = None) -> tuple[Executor, bool]:
     """An Executor for ``executor`` and whether the caller owns (must close) it."""
+    _check_executor(executor, address)
     if isinstance(executor, Executor):
         return executor, False
     if executor == "serial":
         return SerialExecutor(), True
     if executor == "processes":
         return ProcessExecutor(n_workers), True
-    if executor == "dask":
-        if address is None:
-            raise ValueError('executor="dask" needs address= (a scheduler address such as '
-                             '"tcp://127.0.0.1:8786" or a distributed.Client)')
-        return DaskExecutor(address), True
-    raise ValueError(f"executor must be one of {list(EXECUTORS)} or an Executor instance, "
-                     f"got {executor!r}")
+    return DaskExecutor(address), True
 
 
-def _check_options(timeout: Any, retries: Any) -> None:
+def _check_executor(executor: Any, address: Any) -> None:
+    if isinstance(executor, Executor):
+        return
+    if not isinstance(executor, str) or executor not in EXECUTORS:
+        raise ValueError(f"executor must be one of {list(EXECUTORS)} or an Executor instance, "
+                         f"got {executor!r}")
+    if executor == "dask" and address is None:
+        raise ValueError('executor="dask" needs address= (a scheduler address such as '
+                         '"tcp://127.0.0.1:8786" or a distributed.Client)')
+
+
+def _check_options(timeout: Any, retries: Any, rerun: Any) -> None:
+    if not (rerun is None or (isinstance(rerun, str) and rerun in RERUN)):
+        raise ValueError(f"rerun must be None or 'failed' (run failed and timed-out runs of the "
+                         f"checkpoint again), got {rerun!r}")
     if timeout is not None:
         if not isinstance(timeout, (int, float)) or isinstance(timeout, bool) or not timeout > 0:
             raise ValueError(f"timeout must be a positive number of seconds or None, got {timeout!r}")
@@ -64,42 +74,33 @@ def run_campaign(
     checkpoint: Any = None,
     progress: bool | None = None,
     address: Any = None,
+    rerun: str | None = None,
 ) -> TransferSet:
     """Run ``simulator`` on design ``X``; see :meth:`surrogate.Simulator.run`."""
-    _check_options(timeout, retries)
+    _check_options(timeout, retries, rerun)
+    _check_executor(executor, address)  # before a checkpoint directory is written
     design = simulator.space.validate(X)
     if len(design) == 0:
         raise ValueError("the design is empty: nothing to run")
     n = len(design)
     records: list[RunRecord | None] = [None] * n  # the final record of each run, by design row
     journal = Checkpoint(checkpoint, simulator, design) if checkpoint is not None else None
-    if journal is not None:
-        for record in journal.records.values():
-            records[record.row] = record
-    pending = [i for i in range(n) if records[i] is None]
-    runner, owned = resolve_executor(executor, n_workers, address) if pending else (None, False)
-    bar = None
-    if pending and show_progress(progress):
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=n, initial=n - len(pending), desc=simulator.name, unit="run")
+    runner, owned, bar = None, False, None
     try:
-        for attempt in range(retries + 1):
-            if not pending:
-                break
-            last = attempt == retries
-            again = []
-            assert runner is not None
-            for record in runner.evaluate(simulator, design, pending, timeout=timeout):
-                if record.status != "ok" and not last:
-                    again.append(record.row)
-                    continue
-                records[record.row] = record
-                if journal is not None:
-                    journal.append(record)
-                if bar is not None:
-                    bar.update(1)
-            pending = sorted(again)
+        if journal is not None:
+            for record in journal.records.values():
+                if record.status == "ok" or rerun != "failed":
+                    records[record.row] = record
+        pending = [i for i in range(n) if records[i] is None]
+        if pending:
+            if journal is not None:
+                journal.start()
+            runner, owned = resolve_executor(executor, n_workers, address)
+            if show_progress(progress):
+                from tqdm.auto import tqdm
+
+                bar = tqdm(total=n, initial=n - len(pending), desc=simulator.name, unit="run")
+            _execute(simulator, design, pending, runner, timeout, retries, records, journal, bar)
     finally:
         if owned and runner is not None:
             runner.close()
@@ -111,6 +112,27 @@ def run_campaign(
     if journal is not None:
         journal.finish(result)
     return result
+
+
+def _execute(simulator: Simulator, design: Any, pending: list[int], runner: Executor,
+             timeout: float | None, retries: int, records: list[RunRecord | None],
+             journal: Checkpoint | None, bar: Any) -> None:
+    """Run ``pending`` rows, retrying failures; store (and journal) each run's final record."""
+    for attempt in range(retries + 1):
+        if not pending:
+            return
+        last = attempt == retries
+        again = []
+        for record in runner.evaluate(simulator, design, pending, timeout=timeout):
+            if record.status != "ok" and not last:
+                again.append(record.row)
+                continue
+            records[record.row] = record
+            if journal is not None:
+                journal.append(record)
+            if bar is not None:
+                bar.update(1)
+        pending = sorted(again)
 
 
 def _transfer_set(simulator: Simulator, design: Any, records: list[RunRecord | None]

@@ -1,20 +1,32 @@
 """Checkpoints: every finished run is appended to disk as it completes, so no run is ever lost.
 
 A checkpoint is a directory that becomes a saved :class:`~surrogate.TransferSet` when the campaign
-finishes. While it runs it holds:
+finishes. It holds:
 
-* ``meta.json`` -- the transfer-set metadata plus the design's fingerprint (``design_sha256``);
-* ``design.parquet`` -- the design;
-* ``journal.jsonl`` -- one line per finished run: ``JSON<TAB>crc32``. A line that was cut short
-  by a crash, or whose checksum does not match, is skipped when read back: a half-written
-  record is never taken as data. Lines are flushed to the operating system as they are written
-  (they survive the driver being killed) and synced to disk at least every second.
+* ``design.parquet`` -- every design point the checkpoint has been asked to run, in the order
+  they were first asked for (it only grows);
+* ``meta.json`` -- the transfer-set metadata plus how many rows of ``design.parquet`` count
+  (``design_rows``) and their fingerprint (``design_sha256``);
+* ``journal.jsonl`` -- one line per finished run: ``JSON<TAB>crc32``, the JSON naming the run's
+  row of ``design.parquet``. A line that was cut short by a crash, whose checksum does not match
+  or that is not UTF-8 is skipped when read back: a damaged record is never taken as data, and
+  the readable lines around it are kept. Lines are flushed to the operating system as they are
+  written (they survive the driver being killed) and synced to disk at least every second;
+* ``runs.parquet`` -- once a campaign finishes, the transfer set it returned.
+
+Runs are keyed by their design point, not by their position in a design: ``run`` called again
+with the same checkpoint reuses every point that finished and runs only points not seen before,
+which are added to ``design.parquet``. Points within ``_MATCH_TOLERANCE`` of each other on the
+unit cube are the same point (the same design recomputed elsewhere differs in the last bits); a
+point repeated k times in a design matches its first k copies in the checkpoint, so replicates
+stay separate runs.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import time
 import zlib
@@ -24,13 +36,27 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from surrogate.data import SCHEMA, TransferSet, package_versions, read_meta, write_json
+from surrogate.data import (
+    SCHEMA,
+    STATUSES,
+    TransferSet,
+    meta_space,
+    package_versions,
+    read_meta,
+    read_parquet,
+    write_json,
+    write_runs,
+)
 from surrogate.execute._evaluate import RunRecord
 from surrogate.space import Space
 from surrogate.teacher import Simulator
 
 JOURNAL = "journal.jsonl"
+DESIGN = "design.parquet"
 _SYNC_SECONDS = 1.0
+_MATCH_TOLERANCE = 1e-10
+# what a creation cut short by a crash leaves behind: safe to overwrite
+_CREATION_LEFTOVERS = {DESIGN, DESIGN + ".tmp", "meta.json.tmp"}
 
 
 def design_fingerprint(space: Space, design: pd.DataFrame) -> str:
@@ -41,6 +67,28 @@ def design_fingerprint(space: Space, design: pd.DataFrame) -> str:
     return digest.hexdigest()
 
 
+def match_rows(space: Space, stored: pd.DataFrame, design: pd.DataFrame) -> np.ndarray:
+    """For each row of ``design``, the row of ``stored`` holding the same point, else -1.
+
+    The k-th copy of a point in ``design`` takes the k-th copy in ``stored``.
+    """
+    found = np.full(len(design), -1, dtype=np.int64)
+    if len(stored) == 0 or len(design) == 0:
+        return found
+    from scipy.spatial import cKDTree
+
+    tree = cKDTree(space.to_unit(stored))
+    near = tree.query_ball_point(space.to_unit(design), r=_MATCH_TOLERANCE, p=np.inf,
+                                 return_sorted=True)
+    taken = np.zeros(len(stored), dtype=bool)
+    for i, candidates in enumerate(near):
+        for j in candidates:
+            if not taken[j]:
+                taken[j], found[i] = True, j
+                break
+    return found
+
+
 def _encode(record: RunRecord) -> str:
     payload = json.dumps({"row": record.row, "status": record.status,
                           "values": record.values, "error": record.error,
@@ -48,87 +96,167 @@ def _encode(record: RunRecord) -> str:
     return f"{payload}\t{zlib.crc32(payload.encode()):08x}\n"
 
 
-def _decode(line: str) -> RunRecord | None:
-    if not line.endswith("\n"):
+def _decode(raw: bytes) -> RunRecord | None:
+    """The record on one journal line, or None for a line that cannot be trusted."""
+    if not raw.endswith(b"\n"):
         return None  # cut short by a crash
+    try:
+        line = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return None  # a damaged byte: the checksum cannot match either
     payload, _, crc = line.rstrip("\n").rpartition("\t")
     if not payload or crc != f"{zlib.crc32(payload.encode()):08x}":
         return None
-    data = json.loads(payload)
-    values = None if data["values"] is None else tuple(data["values"])
-    return RunRecord(int(data["row"]), data["status"], values, data["error"], data["seconds"])
+    try:
+        data = json.loads(payload)
+        values = None if data["values"] is None else tuple(float(v) for v in data["values"])
+        record = RunRecord(int(data["row"]), str(data["status"]), values, str(data["error"]),
+                           float(data["seconds"]))
+    except (AttributeError, KeyError, TypeError, ValueError):
+        return None
+    ok = record.status == "ok"
+    if (record.row < 0 or record.status not in STATUSES or ok != (values is not None)
+            or (ok and not all(math.isfinite(v) for v in values or ()))):
+        return None
+    return record
 
 
 def read_journal(path: Path) -> dict[int, RunRecord]:
-    """Finished runs by design row (the last record of a row wins)."""
+    """Finished runs by row of ``design.parquet`` (the last record of a row wins)."""
     records: dict[int, RunRecord] = {}
-    file = path / JOURNAL
+    file = Path(path) / JOURNAL
     if not file.exists():
         return records
-    with open(file, encoding="utf-8", newline="\n") as handle:
-        for line in handle:
-            record = _decode(line)
+    with open(file, "rb") as handle:
+        for raw in handle:
+            record = _decode(raw)
             if record is not None:
                 records[record.row] = record
     return records
 
 
+def stored_design(path: Path, meta: dict[str, Any], space: Space) -> pd.DataFrame:
+    """The checkpoint's design points, checked against ``meta.json``."""
+    file = Path(path) / DESIGN
+    if not file.exists():
+        raise ValueError(f"{file} is missing: without it the checkpoint's runs cannot be matched "
+                         "to design points; restore it or use a new checkpoint directory")
+    frame = read_parquet(file)
+    n = meta.get("design_rows", meta.get("n_runs"))
+    if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+        raise ValueError(f"{Path(path) / 'meta.json'} is damaged: 'design_rows' must be a "
+                         f"count of rows, got {n!r}")
+    if len(frame) < n:
+        raise ValueError(f"{file} is damaged: it holds {len(frame)} rows, meta.json records {n}")
+    # rows past n were written by a run stopped before it updated meta.json: none of them ran
+    try:
+        design = space.validate(frame.iloc[:n].reset_index(drop=True))
+    except ValueError as exc:
+        raise ValueError(f"{file} is damaged: {exc}") from None
+    expected = meta.get("design_sha256")
+    if expected is not None and expected != design_fingerprint(space, design):
+        raise ValueError(f"{file} does not match the fingerprint in meta.json: it was changed "
+                         "after the checkpoint wrote it; restore it or use a new checkpoint "
+                         "directory")
+    return design
+
+
+def _usable(record: RunRecord, n_rows: int, n_outputs: int) -> bool:
+    return record.row < n_rows and (record.values is None or len(record.values) == n_outputs)
+
+
 class Checkpoint:
-    """An open checkpoint directory for one simulator and design (see the module docstring)."""
+    """An open checkpoint directory for one simulator and design (see the module docstring).
+
+    ``records`` holds the finished runs of the design, by design row.
+    """
 
     def __init__(self, path: str | os.PathLike[str], simulator: Simulator,
                  design: pd.DataFrame) -> None:
         self.path = Path(path)
         self.simulator = simulator
-        self.design = design
-        self.fingerprint = design_fingerprint(simulator.space, design)
+        if self.path.exists() and not self.path.is_dir():
+            raise ValueError(f"checkpoint {self.path} is a file; a checkpoint is a directory "
+                             "(new or holding a checkpoint)")
         if (self.path / "meta.json").exists():
-            self._check_matches(self.fingerprint)
+            stored = self._open()
         else:
-            self._create(self.fingerprint)
-        self.records = read_journal(self.path)
+            self._check_empty()
+            stored = design.iloc[:0]
+        rows = match_rows(simulator.space, stored, design)
+        new = np.flatnonzero(rows < 0)
+        rows[new] = len(stored) + np.arange(len(new))
+        self.rows = rows  # design row -> row of design.parquet
+        self.stored = pd.concat([stored, design.iloc[new]], ignore_index=True)
+        if len(new) or len(stored) == 0:
+            self._write_design()
+        journal = read_journal(self.path)
+        n_outputs = len(simulator.outputs)
+        self.records = {
+            i: journal[s]._replace(row=i) for i, s in enumerate(rows.tolist())
+            if s in journal and _usable(journal[s], len(self.stored), n_outputs)
+        }
         self._handle = open(self.path / JOURNAL, "a", encoding="utf-8", newline="\n")
         if self._handle.tell() > 0 and not _ends_with_newline(self.path / JOURNAL):
             self._handle.write("\n")  # a crash cut the last line: start the next one afresh
         self._last_sync = time.monotonic()
 
-    def _create(self, fingerprint: str) -> None:
+    def _check_empty(self) -> None:
         self.path.mkdir(parents=True, exist_ok=True)
-        if any(self.path.iterdir()):
+        names = {p.name for p in self.path.iterdir()} - _CREATION_LEFTOVERS
+        if JOURNAL in names:
+            raise ValueError(f"checkpoint {self.path} holds {JOURNAL} but no meta.json: it is "
+                             "damaged; restore meta.json or use a new checkpoint directory")
+        if names:
             raise ValueError(f"checkpoint directory {self.path} is not empty and holds no "
                              "checkpoint (meta.json); choose a new or empty directory")
-        self.design.to_parquet(self.path / "design.parquet", index=False)
-        write_json(self.path / "meta.json", self._meta(fingerprint))
 
-    def _meta(self, fingerprint: str) -> dict[str, Any]:
-        return {
+    def _open(self) -> pd.DataFrame:
+        """Check the checkpoint belongs to this simulator; return its design points."""
+        meta = read_meta(self.path, SCHEMA)
+        space, outputs = meta_space(self.path, meta)
+        where = f"checkpoint {self.path}"
+        if space != self.simulator.space:
+            raise ValueError(f"{where} belongs to a different space: it has parameters "
+                             f"{space.names} with other types or ranges; use a new checkpoint "
+                             "directory")
+        if outputs != list(self.simulator.outputs):
+            raise ValueError(f"{where} belongs to different outputs {outputs}, "
+                             f"not {list(self.simulator.outputs)}; use a new checkpoint directory")
+        name = meta.get("simulator")
+        if name is not None and name != self.simulator.name:
+            raise ValueError(f"{where} belongs to simulator {name!r}, not "
+                             f"{self.simulator.name!r}; use a new checkpoint directory")
+        return stored_design(self.path, meta, space)
+
+    def _meta(self, base: dict[str, Any] | None = None) -> dict[str, Any]:
+        meta = base or {
             "schema": SCHEMA,
             "space": self.simulator.space.to_dict(),
             "outputs": list(self.simulator.outputs),
             "simulator": self.simulator.name,
-            "n_runs": len(self.design),
-            "design_sha256": fingerprint,
+            "n_runs": len(self.stored),
             "versions": package_versions(),
         }
+        return {**meta, "design_rows": len(self.stored),
+                "design_sha256": design_fingerprint(self.simulator.space, self.stored)}
 
-    def _check_matches(self, fingerprint: str) -> None:
-        meta = read_meta(self.path, SCHEMA)
-        where = f"checkpoint {self.path}"
-        if Space.from_dict(meta["space"]) != self.simulator.space:
-            raise ValueError(f"{where} belongs to a different space: it has parameters "
-                             f"{[p['name'] for p in meta['space']['parameters']]} with other "
-                             "types or ranges; use a new checkpoint directory")
-        if list(meta["outputs"]) != list(self.simulator.outputs):
-            raise ValueError(f"{where} belongs to different outputs {meta['outputs']}, "
-                             f"not {list(self.simulator.outputs)}")
-        if meta.get("design_sha256") != fingerprint:
-            raise ValueError(f"{where} belongs to a different design ({meta.get('n_runs')} runs "
-                             f"with another fingerprint); pass the same design to resume, or use "
-                             "a new checkpoint directory")
+    def _write_design(self) -> None:
+        # design.parquet first, then meta.json: a crash in between leaves extra rows that
+        # meta.json does not count yet, which stored_design ignores
+        tmp = self.path / (DESIGN + ".tmp")
+        self.stored.to_parquet(tmp, index=False)
+        tmp.replace(self.path / DESIGN)
+        write_json(self.path / "meta.json", self._meta())
+
+    def start(self) -> None:
+        """Runs are about to be added: the last campaign's ``runs.parquet`` no longer tells the
+        whole story, so it goes (loading the checkpoint then reads the journal)."""
+        (self.path / "runs.parquet").unlink(missing_ok=True)
 
     def append(self, record: RunRecord) -> None:
         """Append a finished run (flushed now; synced to disk at least every second)."""
-        self._handle.write(_encode(record))
+        self._handle.write(_encode(record._replace(row=int(self.rows[record.row]))))
         self._handle.flush()
         now = time.monotonic()
         if now - self._last_sync >= _SYNC_SECONDS:
@@ -142,11 +270,10 @@ class Checkpoint:
             self._handle.close()
 
     def finish(self, transfer_set: TransferSet) -> None:
-        """Write the complete transfer set (``runs.parquet``) and keep the fingerprint in meta."""
+        """Write the campaign's transfer set (``runs.parquet``); meta.json keeps the design."""
         self.close()
-        transfer_set.save(self.path)
-        write_json(self.path / "meta.json",
-                   {**transfer_set.meta(), "design_sha256": self.fingerprint})
+        write_runs(self.path, transfer_set)
+        write_json(self.path / "meta.json", self._meta(transfer_set.meta()))
 
 
 def _ends_with_newline(file: Path) -> bool:
@@ -156,19 +283,22 @@ def _ends_with_newline(file: Path) -> bool:
 
 
 def checkpoint_design(path: str | os.PathLike[str]) -> pd.DataFrame | None:
-    """The design of the checkpoint in ``path`` (written before its first run), else None."""
-    file = Path(path) / "design.parquet"
-    return pd.read_parquet(file) if file.exists() else None
+    """The design points of the checkpoint in ``path``, else None (no run started there)."""
+    path = Path(path)
+    if not (path / DESIGN).exists() or not (path / "meta.json").exists():
+        return None
+    meta = read_meta(path, SCHEMA)
+    space, _ = meta_space(path, meta)
+    return stored_design(path, meta, space)
 
 
 def load_partial(path: Path) -> TransferSet:
     """The finished runs of an unfinished checkpoint, as a transfer set."""
     meta = read_meta(path, SCHEMA)
-    space = Space.from_dict(meta["space"])
-    outputs = meta["outputs"]
-    design = checkpoint_design(path)
+    space, outputs = meta_space(path, meta)
+    design = stored_design(path, meta, space)
     records = read_journal(path)
-    rows = sorted(records)
+    rows = sorted(r for r in records if _usable(records[r], len(design), len(outputs)))
     Y = np.full((len(rows), len(outputs)), np.nan)
     for i, row in enumerate(rows):
         if records[row].values is not None:

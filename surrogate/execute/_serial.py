@@ -14,7 +14,10 @@ class SerialExecutor(Executor):
     """Run every simulation in this process, in design order.
 
     Timeouts use SIGALRM when called from the main thread (the run is interrupted), a watcher
-    thread otherwise (the overrunning run is abandoned, not stopped).
+    thread otherwise (the overrunning run is abandoned, not stopped). Python handles SIGALRM only
+    between bytecodes, so a run hung inside C code (a compiled solver, a blocking system call)
+    is not interrupted and the timeout is not enforced: use :class:`ProcessExecutor`, which kills
+    and replaces a worker whose run overstays, when runs can hang.
 
     Examples
     --------

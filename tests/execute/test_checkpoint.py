@@ -1,4 +1,6 @@
+import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -11,7 +13,7 @@ import pytest
 
 import surrogate as sg
 from surrogate.execute._checkpoint import JOURNAL, read_journal
-from surrogate.testing import TOY_SPACE, toy_simulator
+from surrogate.testing import TOY_SPACE, expected_toy, toy_simulator
 
 
 def calls(log):
@@ -33,19 +35,89 @@ def test_rerun_recomputes_nothing(tmp_path):
     assert loaded.error.tolist() == first.error.tolist()
 
 
-def test_refuses_other_design_or_space(tmp_path):
+def point_key(design, i):
+    """The line the toy teacher logs for design row ``i``."""
+    return f"{float(design.x[i])!r} {float(design.y[i])!r}"
+
+
+def test_refuses_other_space_outputs_or_simulator(tmp_path):
     ckpt = tmp_path / "ckpt"
     sim = toy_simulator()
     sim.run(sg.sample(TOY_SPACE, 5, seed=0), checkpoint=ckpt)
-    with pytest.raises(ValueError, match="belongs to a different design"):
-        sim.run(sg.sample(TOY_SPACE, 5, seed=1), checkpoint=ckpt)
     other = sg.Simulator(lambda x: x, sg.Space([sg.Real("x", 0, 2)]), "f")
     with pytest.raises(ValueError, match="belongs to a different space"):
         other.run([[0.5]], checkpoint=ckpt)
+    fewer = sg.Simulator(sim.fn, TOY_SPACE, ["f"], name=sim.name)
+    with pytest.raises(ValueError, match=r"belongs to different outputs \['f', 'g'\]"):
+        fewer.run([[0.5, 0.5]], checkpoint=ckpt)
+    with pytest.raises(ValueError, match="belongs to simulator 'toy-ok', not 'toy-flaky'"):
+        toy_simulator("flaky").run([[0.5, 0.5]], checkpoint=ckpt)
     (tmp_path / "junk").mkdir()
     (tmp_path / "junk" / "file.txt").write_text("x")
     with pytest.raises(ValueError, match="not empty and holds no checkpoint"):
         sim.run([[0.5, 0.5]], checkpoint=tmp_path / "junk")
+    assert sorted(p.name for p in (tmp_path / "junk").iterdir()) == ["file.txt"]
+
+
+def test_larger_design_extends_the_checkpoint(tmp_path):
+    log, ckpt = tmp_path / "calls.txt", tmp_path / "ckpt"
+    sim = toy_simulator(log=str(log))
+    first = sg.sample(TOY_SPACE, 20, seed=0)
+    sim.run(first, checkpoint=ckpt)
+    assert len(log.read_text().splitlines()) == 20
+    # 30 points holding the first 20 (in another order, one bit of float noise off)
+    extra = sg.sample(TOY_SPACE, 10, seed=1)
+    noisy = first.assign(x=np.nextafter(first.x.to_numpy(), 2.0))
+    larger = pd.concat([extra, noisy], ignore_index=True).iloc[::-1].reset_index(drop=True)
+    log.unlink()
+    ts = sim.run(larger, checkpoint=ckpt)
+    assert sorted(log.read_text().splitlines()) == sorted(point_key(extra, i) for i in range(10))
+    assert ts.ok.all() and len(ts) == 30
+    np.testing.assert_allclose(ts.Y.to_numpy(), expected_toy(larger), rtol=1e-12)
+    pd.testing.assert_frame_equal(sg.TransferSet.load(ckpt).X, larger)
+    # the first design again: nothing runs; the 10 extra points stay on disk, not returned
+    log.unlink()
+    again = sim.run(first, checkpoint=ckpt)
+    assert not log.exists()
+    pd.testing.assert_frame_equal(again.X, first)
+    np.testing.assert_allclose(again.Y.to_numpy(), expected_toy(first), rtol=1e-12)
+    assert len(pd.read_parquet(ckpt / "design.parquet")) == 30
+
+
+def test_replicated_points_are_separate_runs(tmp_path):
+    log, ckpt = tmp_path / "calls.txt", tmp_path / "ckpt"
+    sim = toy_simulator(log=str(log))
+    once = pd.DataFrame({"x": [0.1, 0.2], "y": [0.0, 0.5]})
+    sim.run(once, checkpoint=ckpt)
+    twice = pd.concat([once, once.iloc[[1]]], ignore_index=True)
+    ts = sim.run(twice, checkpoint=ckpt)
+    assert log.read_text().splitlines() == [point_key(once, 0), point_key(once, 1),
+                                            point_key(once, 1)]
+    assert ts.ok.all() and len(ts) == 3
+
+
+def test_rerun_failed_runs(tmp_path):
+    log, ckpt = tmp_path / "calls.txt", tmp_path / "ckpt"
+    design = sg.sample(TOY_SPACE, 20, seed=0)
+    failing = design.index[design.x > 0.8]
+    assert 1 <= len(failing) < 20
+    flaky = toy_simulator("flaky", log=str(log))
+    assert (flaky.run(design, checkpoint=ckpt, retries=3).ok == (design.x <= 0.8)).all()
+    flaky.run(design, checkpoint=ckpt, retries=3)
+    assert len(log.read_text().splitlines()) == 20 + 3 * len(failing)  # second call ran nothing
+    # the teacher was fixed: rerun="failed" runs the failed points again, and only those
+    fixed = sg.Simulator(toy_simulator("ok", log=str(log)).fn, TOY_SPACE, ["f", "g"],
+                         name=flaky.name)
+    log.unlink()
+    ts = fixed.run(design, checkpoint=ckpt, rerun="failed")
+    assert sorted(log.read_text().splitlines()) == sorted(point_key(design, i) for i in failing)
+    assert ts.ok.all()
+    np.testing.assert_allclose(ts.Y.to_numpy(), expected_toy(design), rtol=1e-12)
+    log.unlink()
+    assert fixed.run(design, checkpoint=ckpt, rerun="failed").ok.all() and not log.exists()
+    for bad in ("all", True, "FAILED"):
+        with pytest.raises(ValueError, match="rerun must be None or 'failed'"):
+            fixed.run(design, checkpoint=ckpt, rerun=bad)
 
 
 def test_half_written_record_is_not_data(tmp_path):
@@ -73,7 +145,7 @@ def test_half_written_record_is_not_data(tmp_path):
 DRIVER = textwrap.dedent("""
     import sys
     import surrogate as sg
-    from surrogate.testing import TOY_SPACE, toy_simulator
+    from surrogate.testing import TOY_SPACE, expected_toy, toy_simulator
     design = sg.sample(TOY_SPACE, 40, seed=7)
     sim = toy_simulator(log=sys.argv[1], delay=0.1)
     sim.run(design, checkpoint=sys.argv[2], executor=sys.argv[3], n_workers=2)
@@ -107,3 +179,81 @@ def test_resume_after_driver_killed(tmp_path, executor):
     assert not rerun & done  # no finished run was computed again
     assert len(rerun) == 40 - len(finished)
     np.testing.assert_allclose(result.Y["f"], design.x ** 2 + design.y)
+
+
+def damage_meta_empty(ckpt):
+    (ckpt / "meta.json").write_text("")
+    return "meta.json", r"is damaged \(empty, cut short or edited\): not valid JSON"
+
+
+def damage_meta_cut(ckpt):
+    text = (ckpt / "meta.json").read_text()
+    (ckpt / "meta.json").write_text(text[:len(text) // 2])
+    return "meta.json", "not valid JSON"
+
+
+def damage_meta_key(ckpt):
+    meta = json.loads((ckpt / "meta.json").read_text())
+    del meta["space"]
+    (ckpt / "meta.json").write_text(json.dumps(meta))
+    return "meta.json", r"lacks the key\(s\) \['space'\]"
+
+
+def damage_design_deleted(ckpt):
+    (ckpt / "design.parquet").unlink()
+    return "design.parquet", "is missing"
+
+
+def damage_design_garbage(ckpt):
+    (ckpt / "design.parquet").write_bytes(b"PAR1 not really")
+    return "design.parquet", "cannot be read as Parquet"
+
+
+def damage_design_replaced(ckpt):
+    sg.sample(TOY_SPACE, 6, seed=99).to_parquet(ckpt / "design.parquet")
+    return "design.parquet", "does not match the fingerprint in meta.json"
+
+
+@pytest.mark.parametrize("damage", [damage_meta_empty, damage_meta_cut, damage_meta_key,
+                                    damage_design_deleted, damage_design_garbage,
+                                    damage_design_replaced])
+def test_damaged_checkpoint_is_one_clear_error(tmp_path, damage):
+    ckpt = tmp_path / "ckpt"
+    design = sg.sample(TOY_SPACE, 6, seed=0)
+    sim = toy_simulator()
+    sim.run(design, checkpoint=ckpt)
+    (ckpt / "runs.parquet").unlink()  # as if the campaign never finished
+    name, problem = damage(ckpt)
+    file = re.escape(str(ckpt / name))
+    with pytest.raises(ValueError, match=f"{file}.*{problem}"):
+        sg.TransferSet.load(ckpt)
+    with pytest.raises(ValueError, match=f"{file}.*{problem}"):
+        sim.run(design, checkpoint=ckpt)
+
+
+def test_damaged_journal_line_is_skipped(tmp_path):
+    log, ckpt = tmp_path / "calls.txt", tmp_path / "ckpt"
+    design = sg.sample(TOY_SPACE, 6, seed=0)
+    sim = toy_simulator(log=str(log))
+    sim.run(design, checkpoint=ckpt)
+    (ckpt / "runs.parquet").unlink()
+    journal = ckpt / JOURNAL
+    lines = journal.read_bytes().splitlines(keepends=True)
+    lines[2] = lines[2].replace(b'"status"', b'"st\xffatus"')  # not UTF-8 any more
+    journal.write_bytes(b"".join(lines))
+    assert sorted(read_journal(ckpt)) == [0, 1, 3, 4, 5]
+    assert len(sg.TransferSet.load(ckpt)) == 5  # the readable part is kept
+    log.unlink()
+    result = sim.run(design, checkpoint=ckpt)
+    assert log.read_text().splitlines() == [point_key(design, 2)]
+    assert result.ok.all() and len(result) == 6
+
+
+def test_checkpoint_path_that_is_a_file(tmp_path):
+    file = tmp_path / "ckpt"
+    file.write_text("not a directory")
+    with pytest.raises(ValueError, match=f"checkpoint {re.escape(str(file))} is a file"):
+        toy_simulator().run([[0.5, 0.5]], checkpoint=file)
+    with pytest.raises(ValueError, match=f"{re.escape(str(file))} is a file"):
+        sg.TransferSet.load(file)
+    assert file.read_text() == "not a directory"
