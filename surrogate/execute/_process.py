@@ -5,7 +5,8 @@ memory) breaks that whole pool, and it cannot stop a run that hangs. Here each w
 of runs over a pipe and publishes, in shared memory, which run of its chunk is in flight and since
 when. When a worker dies, only that run is marked failed; the rest of its chunk goes back in the
 queue and a fresh worker takes its place. A run that outlives its timeout is interrupted inside the
-worker (SIGALRM); if the worker does not answer, it is killed and replaced.
+worker (SIGALRM); if the worker does not answer, it is killed and replaced. Workers watch their
+driver and exit within a fraction of a second when it dies, even when it was SIGKILLed.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import multiprocessing as mp
 import os
 import signal
 import sys
+import threading
 import time
 from collections import deque
 from collections.abc import Iterator
@@ -30,6 +32,7 @@ from surrogate.teacher import Simulator
 _FLUSH_SECONDS = 0.02
 _SLOW_RUN_SECONDS = 0.001
 _POLL_SECONDS = 0.05
+_PARENT_POLL_SECONDS = 0.2
 
 
 _CONTROLLER: Any = None  # threadpoolctl's view of the loaded BLAS/OpenMP libraries
@@ -60,8 +63,34 @@ def limit_threads() -> None:
         sys.modules["torch"].set_num_threads(1)
 
 
-def _worker_main(simulator: Simulator, conn: Connection, state: Any) -> None:
+def _driver_pid(ctx: Any) -> int | None:
+    """The parent a new worker will have: this process, or (None) a fork server we do not know."""
+    return None if ctx.get_start_method() == "forkserver" else os.getpid()
+
+
+def _exit_with_parent(driver: int | None) -> None:
+    """End this worker as soon as the driver is gone (SIGKILLed drivers run no cleanup).
+
+    Waiting for end-of-file on the pipe is not enough: forked workers inherit the driver's ends
+    of their own and earlier workers' pipes, so the pipe never reads as closed, and a worker
+    would go on running its chunk and then wait forever. When the driver dies this process is
+    reparented, which ``os.getppid`` shows. (``prctl(PR_SET_PDEATHSIG)`` would tie the worker
+    to the driver *thread* that started it, not the process, and is Linux only.)
+    """
+    parent = os.getppid() if driver is None else driver  # a fork server ends with its driver
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(_PARENT_POLL_SECONDS)
+        os._exit(1)  # mid-run included: nobody is left to receive the results
+
+    threading.Thread(target=watch, daemon=True, name="surrogate-parent-watch").start()
+
+
+def _worker_main(simulator: Simulator, conn: Connection, state: Any,
+                 driver: int | None) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the driver's to handle
+    _exit_with_parent(driver)
     limit_threads()
 
     def on_start(position: int) -> None:
@@ -91,7 +120,8 @@ class _Worker:
     def __init__(self, ctx: Any, simulator: Simulator) -> None:
         self.state = ctx.Array("d", 2, lock=False)  # [position in chunk, start time]
         self.conn, child = ctx.Pipe(duplex=True)
-        self.process = ctx.Process(target=_worker_main, args=(simulator, child, self.state),
+        self.process = ctx.Process(target=_worker_main,
+                                   args=(simulator, child, self.state, _driver_pid(ctx)),
                                    daemon=True, name="surrogate-worker")
         self.process.start()
         child.close()

@@ -1,3 +1,10 @@
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -88,3 +95,61 @@ def test_progress_bar(capsys):
     assert capsys.readouterr().err == ""
     toy_simulator().run(design, progress=True)
     assert "5/5" in capsys.readouterr().err
+
+
+ORPHAN_DRIVER = textwrap.dedent("""
+    import os
+    import sys
+    import time
+    import surrogate as sg
+    from surrogate.testing import TOY_SPACE
+
+    def teacher(x, y):
+        # one line per call naming the worker: the test finds the workers by these pids
+        fd = os.open(sys.argv[1], os.O_WRONLY | os.O_APPEND | os.O_CREAT)
+        os.write(fd, f"{os.getpid()}\\n".encode())
+        os.close(fd)
+        time.sleep(0.05)
+        return x * x + y
+
+    sim = sg.Simulator(teacher, TOY_SPACE, "f")
+    with sg.ProcessExecutor(2, start_method="fork", chunksize=50) as pool:
+        sim.run(sg.sample(TOY_SPACE, 400, seed=0), executor=pool)
+""")
+
+
+def test_workers_exit_when_the_driver_is_killed(tmp_path):
+    psutil = pytest.importorskip("psutil")
+    log, script = tmp_path / "calls.txt", tmp_path / "driver.py"
+    script.write_text(ORPHAN_DRIVER)
+    driver = subprocess.Popen([sys.executable, str(script), str(log)], start_new_session=True)
+
+    def workers():
+        return set(log.read_text().split()) if log.exists() else set()
+
+    def alive(pid):
+        try:
+            return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+        except psutil.NoSuchProcess:
+            return False
+
+    try:
+        deadline = time.monotonic() + 60
+        while len(workers()) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        pids = [int(p) for p in workers()]
+        assert len(pids) == 2
+        os.kill(driver.pid, signal.SIGKILL)  # the driver alone: no cleanup runs
+        driver.wait()
+        deadline = time.monotonic() + 5
+        while any(alive(p) for p in pids) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not [p for p in pids if alive(p)]
+        calls = len(log.read_text().split())
+        time.sleep(0.3)
+        assert len(log.read_text().split()) == calls < 400  # no run after the workers exited
+    finally:
+        try:
+            os.killpg(driver.pid, signal.SIGKILL)  # whatever the old code left behind
+        except ProcessLookupError:
+            pass
