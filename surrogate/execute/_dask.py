@@ -3,8 +3,11 @@
 Chunks of runs become Dask tasks. A task whose worker dies is retried by Dask itself; when Dask
 gives up (``KilledWorker``) the chunk is split into single runs, and a single run is tried up to
 ``_SINGLE_TRIES`` times, so that only the run that kills its worker is marked failed (a run queued
-on a dying worker is failed by Dask too, though innocent). Timeouts inside Dask's worker threads abandon an overrunning run (Python
-cannot stop a thread); use the process executor where a hung run must be killed.
+on a dying worker is failed by Dask too, though innocent). Each task is released as soon as its
+results reach the driver, so a dying worker costs only its unfinished work: Dask recomputes the
+lost results that a client still holds futures for. Timeouts inside Dask's worker threads abandon
+an overrunning run (Python cannot stop a thread); use the process executor where a hung run must
+be killed.
 """
 
 from __future__ import annotations
@@ -94,22 +97,21 @@ class DaskExecutor(Executor):
             chunks[future] = (chunk_rows, chunk_points, tries)
             return future
 
-        futures = [submit(list(r), list(p)) for r, p in
-                   zip(chunked(rows, size), chunked(points, size), strict=True)]
-        pending = as_completed(futures)
+        # no list of all futures: a future still referenced keeps its result wanted, and Dask
+        # recomputes every wanted result that a dying worker held (finished runs ran again)
+        pending = as_completed([submit(list(r), list(p)) for r, p in
+                                zip(chunked(rows, size), chunked(points, size), strict=True)])
         try:
             for future in pending:
                 chunk_rows, chunk_points, tries = chunks.pop(future)
-                if future.status == "finished":
-                    try:
-                        records = future.result()
-                    except Exception as exc:  # noqa: BLE001 - result lost with its worker
-                        error: BaseException = exc
-                    else:
-                        yield from records
-                        continue
-                else:
-                    error = _failure(future)
+                try:
+                    outcome = _outcome(future)
+                finally:
+                    future.release()  # its results are ours now (or lost): Dask may forget it
+                    del future
+                if isinstance(outcome, list):
+                    yield from outcome
+                    continue
                 if len(chunk_rows) > 1:  # isolate the run that brought its worker down
                     for row, point in zip(chunk_rows, chunk_points, strict=True):
                         pending.add(submit([row], [point]))
@@ -118,10 +120,20 @@ class DaskExecutor(Executor):
                     pending.add(submit(chunk_rows, chunk_points, tries + 1))
                     continue
                 yield RunRecord(chunk_rows[0], "failed", None,
-                                f"Dask task failed: {describe_exception(error)}", float("nan"))
+                                f"Dask task failed: {describe_exception(outcome)}", float("nan"))
         finally:
             for future in list(chunks):
                 future.cancel()
+
+
+def _outcome(future: Any) -> list[RunRecord] | BaseException:
+    """The records of a finished future, or the exception that cost them."""
+    if future.status == "finished":
+        try:
+            return list(future.result())
+        except Exception as exc:  # noqa: BLE001 - result lost with its worker
+            return exc
+    return _failure(future)
 
 
 def _failure(future: Any) -> BaseException:

@@ -1,10 +1,16 @@
 """The Dask path on a real cluster: a LocalCluster of worker processes on 127.0.0.1."""
 
+import os
+import signal
+import threading
+import time
+
 import numpy as np
+import pandas as pd
 import pytest
 
 import surrogate as sg
-from surrogate.testing import TOY_SPACE, check_executor, toy_simulator
+from surrogate.testing import TOY_SPACE, check_executor, expected_toy, toy_simulator
 
 distributed = pytest.importorskip("distributed")
 pytestmark = pytest.mark.dask
@@ -54,3 +60,33 @@ def test_dask_timeout(cluster):
         design = np.array([[0.2, 0.0], [0.95, 0.0]])
         ts = toy_simulator("sleepy").run(design, executor=sg.DaskExecutor(client), timeout=0.5)
     assert ts.status.tolist() == ["ok", "timeout"]
+
+
+@pytest.mark.slow  # a cluster of its own, and a worker restarted by its nanny
+def test_dask_worker_killed_recomputes_no_finished_run(tmp_path):
+    log = tmp_path / "calls.txt"
+    design = sg.sample(TOY_SPACE, 120, seed=6)
+    sim = toy_simulator(log=str(log), delay=0.05)
+    outcome = {}
+
+    def count():
+        return len(log.read_text().splitlines()) if log.exists() else 0
+
+    with local_cluster() as own, distributed.Client(own) as client:
+        victim = next(iter(client.run(os.getpid).values()))  # one worker process
+        executor = sg.DaskExecutor(client, chunksize=3)
+        campaign = threading.Thread(target=lambda: outcome.update(ts=sim.run(design,
+                                                                             executor=executor)))
+        campaign.start()
+        deadline = time.monotonic() + 60
+        while count() < 60 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        os.kill(victim, signal.SIGKILL)  # it holds the results of about 10 finished chunks
+        campaign.join(120)
+    ts = outcome["ts"]
+    assert ts.ok.all()
+    np.testing.assert_allclose(ts.Y.to_numpy(), expected_toy(design), rtol=1e-12)
+    calls = pd.Series(log.read_text().splitlines()).value_counts()
+    assert len(calls) == 120
+    # only chunks in flight (or finished but not yet fetched) on the killed worker run again
+    assert calls.sum() - 120 <= 9, calls.sum()
