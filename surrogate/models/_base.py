@@ -18,7 +18,8 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from surrogate._random import as_generator, child_seed
 
-__all__ = ["SurrogateMixin", "check_positive_int", "check_choice", "check_positive_float"]
+__all__ = ["SurrogateMixin", "check_positive_int", "check_choice", "check_positive_float",
+           "check_numeric_columns"]
 
 DTYPE = torch.float64
 
@@ -50,6 +51,51 @@ def check_choice(name: str, value: Any, choices: tuple[str, ...]) -> str:
     return value
 
 
+def _non_numeric_columns(X: Any) -> tuple[list[Any], Any]:
+    """Columns of ``X`` holding values that are not numbers (e.g. categories), and one of them.
+
+    Only values that fail to parse as floats count (a ValueError): objects that cannot be
+    converted at all (a TypeError) are left to scikit-learn's own message.
+    """
+    if isinstance(X, pd.DataFrame):
+        columns = [(name, X[name]) for name in X.columns
+                   if not pd.api.types.is_numeric_dtype(X[name].dtype)]
+    else:
+        try:
+            arr = np.asarray(X)
+        except (TypeError, ValueError):  # ragged input: scikit-learn reports it
+            return [], None
+        if arr.dtype.kind not in "OUS" or arr.ndim != 2:
+            return [], None
+        columns = [(j, arr[:, j]) for j in range(arr.shape[1])]
+    bad, example = [], None
+    for name, values in columns:
+        try:
+            np.asarray(values, dtype=np.float64)
+        except ValueError:
+            bad.append(name)
+            if example is None:
+                example = next((v for v in values if isinstance(v, str)), None)
+        except TypeError:
+            continue
+    return bad, example
+
+
+def check_numeric_columns(X: Any, owner: str) -> None:
+    """Raise one clear ``ValueError`` if ``X`` has non-numeric columns (e.g. categories).
+
+    ``owner`` names the estimator in the message. Called before any fitting work.
+    """
+    bad, example = _non_numeric_columns(X)
+    if bad:
+        seen = f" (values such as {example!r})" if example is not None else ""
+        raise ValueError(
+            f"{owner} takes numeric columns only; X has non-numeric column(s) {bad}{seen}. "
+            "Encode categories first, e.g. with scikit-learn: make_pipeline("
+            f"make_column_transformer((OneHotEncoder(sparse_output=False), {bad}), "
+            f"remainder='passthrough'), {owner}())")
+
+
 class SurrogateMixin:
     """Input handling shared by the regressors and classifiers (not public).
 
@@ -79,6 +125,7 @@ class SurrogateMixin:
         if y is None:
             raise ValueError(
                 f"{type(self).__name__} requires y to be passed, but the target y is None")
+        check_numeric_columns(X, type(self).__name__)
         self.outputs_ = list(map(str, y.columns)) if isinstance(y, pd.DataFrame) else None
         y_arr = np.asarray(y)
         if y_arr.dtype.kind == "f" or y_arr.dtype == object:
@@ -95,6 +142,9 @@ class SurrogateMixin:
         X_arr, y_arr = validate_data(
             self, X, y, dtype=np.float64, multi_output=multi_output,
             y_numeric=multi_output, ensure_min_samples=2)
+        # the training range, so that uses of the model can tell when they extrapolate
+        self.data_min_, self.data_max_ = X_arr.min(axis=0), X_arr.max(axis=0)
+        self.n_samples_fit_ = len(X_arr)
         return X_arr, y_arr
 
     def _validate_predict(self, X: Any) -> np.ndarray:
@@ -105,6 +155,7 @@ class SurrogateMixin:
             if missing:
                 raise ValueError(f"X is missing the columns {missing} seen in fit")
             X = X[list(names)]  # reorder by name: column order may differ from fit
+        check_numeric_columns(X, type(self).__name__)
         return validate_data(self, X, dtype=np.float64, reset=False)
 
     # -- persistence -------------------------------------------------------------------------

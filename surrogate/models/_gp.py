@@ -94,6 +94,10 @@ class GPRegressor(SurrogateMixin, RegressorMixin, BaseEstimator):
     n_outputs_ : int
     feature_names_in_ : ndarray of str (only when X was a DataFrame)
     n_features_in_ : int
+    data_min_, data_max_ : ndarray of shape (n_features,)
+        The training inputs' range per column (uses of the model warn when they leave it).
+    n_samples_fit_ : int
+        Training points.
 
     Notes
     -----
@@ -313,11 +317,16 @@ class GPRegressor(SurrogateMixin, RegressorMixin, BaseEstimator):
             C = hyp.correlation(self.kernel_, U, U, h.lengthscale)
             eye = torch.eye(len(U), dtype=DTYPE, device=U.device)
             L, jitter = hyp.safe_cholesky(C + h.g[:, None, None] * eye, h.g)
+            # row-major, as save/load stores it: the triangular solves round differently for
+            # another memory layout, and a nearly interpolating GP's variance (1 - |v|^2, a
+            # difference of nearly equal numbers) would then differ by percents after a load
+            L = L.contiguous()
             ones = torch.ones_like(Ys)
             a = torch.cholesky_solve(ones[..., None], L)[..., 0]  # R^-1 1  (m, n)
             alpha = torch.cholesky_solve((Ys - h.mean[:, None])[..., None], L)[..., 0]
         self._U, self._L, self._alpha, self._a = U, L, alpha, a
-        self._hyper = hyp.Hyper(h.lengthscale, h.g + jitter, h.mean, h.signal_var, h.nll)
+        self._hyper = hyp.Hyper(*(t.contiguous() for t in (
+            h.lengthscale, h.g + jitter, h.mean, h.signal_var, h.nll)))
         self._a_sum = a.sum(-1)  # 1^T R^-1 1  (m,)
 
     def _set_public_attributes(self) -> None:

@@ -58,6 +58,9 @@ class GPClassifier(SurrogateMixin, ClassifierMixin, BaseEstimator):
     n_iter_ : int
         Optimizer steps taken.
     n_features_in_, feature_names_in_
+    data_min_, data_max_ : ndarray of shape (n_features,)
+        The training inputs' range per column.
+    n_samples_fit_ : int
 
     References
     ----------

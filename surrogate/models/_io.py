@@ -59,6 +59,15 @@ def _jsonable_params(model: Any) -> dict[str, Any]:
     return params
 
 
+def _training_range(model: Any) -> dict[str, Any] | None:
+    """``data_min_``, ``data_max_`` and ``n_samples_fit_`` (JSON floats round-trip exactly)."""
+    if getattr(model, "data_min_", None) is None:
+        return None
+    return {"min": [float(v) for v in model.data_min_],
+            "max": [float(v) for v in model.data_max_],
+            "n_samples": int(model.n_samples_fit_)}
+
+
 def save(model: Any, path: str | Path) -> Path:
     """Write fitted ``model`` to the directory ``path`` (created if needed); return the path.
 
@@ -93,6 +102,7 @@ def save(model: Any, path: str | Path) -> Path:
         "feature_names": None if names is None else [str(c) for c in names],
         "n_features_in": int(model.n_features_in_),
         "outputs": getattr(model, "outputs_", None),
+        "training_range": _training_range(model),
         "state": extra,
     }
     (path / META).write_text(json.dumps(meta, indent=2) + "\n")
@@ -155,5 +165,10 @@ def load(path: str | Path, *, device: str = "cpu") -> Any:
     if meta.get("feature_names") is not None:
         model.feature_names_in_ = np.asarray(meta["feature_names"], dtype=object)
     model.outputs_ = meta.get("outputs")
+    training = meta.get("training_range")
+    if training is not None:  # absent from files written before it was recorded
+        model.data_min_ = np.asarray(training["min"], dtype=np.float64)
+        model.data_max_ = np.asarray(training["max"], dtype=np.float64)
+        model.n_samples_fit_ = int(training["n_samples"])
     model._from_state(meta["state"], tensors)
     return model

@@ -146,6 +146,9 @@ class NNRegressor(RegressorMixin, _NNBase):
     best_epochs_ : list of int
         The epoch whose weights each member kept.
     n_features_in_, feature_names_in_
+    data_min_, data_max_ : ndarray of shape (n_features,)
+        The training inputs' range per column (uses of the model warn when they leave it).
+    n_samples_fit_ : int
 
     References
     ----------
