@@ -8,16 +8,37 @@ from __future__ import annotations
 
 import inspect
 import numbers
+import warnings
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from sklearn.base import clone, is_classifier
 from sklearn.model_selection import KFold, StratifiedKFold
+from sklearn.pipeline import Pipeline
 
 from surrogate._random import as_generator, child_seed
+from surrogate.models._base import SurrogateMixin, check_numeric_columns
 
-__all__ = ["q2", "rmse", "coverage95", "accuracy", "log_loss", "brier", "cross_validate"]
+__all__ = ["q2", "rmse", "coverage95", "accuracy", "log_loss", "brier", "cross_validate",
+           "CVResult"]
+
+
+class CVResult(dict):
+    """The scores of :func:`cross_validate`: a plain ``dict`` whose repr shows the metrics and
+    only the shapes of the out-of-fold arrays (which would flood a ``print``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> CVResult(q2=0.5, y_pred=np.zeros(3))
+    {'q2': 0.5, 'y_pred': <array of shape (3,)>}
+    """
+
+    def __repr__(self) -> str:
+        parts = [f"{key!r}: <array of shape {value.shape}>" if isinstance(value, np.ndarray)
+                 else f"{key!r}: {value!r}" for key, value in self.items()]
+        return "{" + ", ".join(parts) + "}"
 
 
 def _pair(y_true: Any, y_pred: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -33,17 +54,37 @@ def _pair(y_true: Any, y_pred: Any) -> tuple[np.ndarray, np.ndarray]:
 def q2(y_true: Any, y_pred: Any) -> float:
     """Q² = 1 - SSE / SST on held-out data (R²), averaged over outputs.
 
+    Q² is undefined for an output whose true values are all equal (SST = 0): such outputs are
+    left out of the mean with a ``UserWarning``, and Q² is NaN when every output is constant
+    (judge those by :func:`rmse`).
+
     Examples
     --------
     >>> q2([1.0, 2.0, 3.0], [1.0, 2.0, 3.0])
     1.0
     """
     t, p = _pair(y_true, y_pred)
+    return _q2(t, p, stacklevel=3)
+
+
+def _q2(t: np.ndarray, p: np.ndarray, *, stacklevel: int) -> float:
+    """Q² of (n, m) arrays; warns (at ``stacklevel``) about outputs where it is undefined."""
+    # a constant column: its sum of squares is rounding noise, not 0, so compare the values
+    constant = np.ptp(t, axis=0) == 0 if len(t) else np.ones(t.shape[1], dtype=bool)
+    if constant.all():
+        warnings.warn(
+            "Q² is undefined: every y_true value is the same (no variance to explain), so Q² "
+            "is NaN; judge the predictions by rmse", UserWarning, stacklevel=stacklevel)
+        return float("nan")
+    if constant.any():
+        warnings.warn(
+            f"Q² is undefined for output(s) {np.flatnonzero(constant).tolist()} (all y_true "
+            "values the same, no variance to explain); averaged over the other outputs only",
+            UserWarning, stacklevel=stacklevel)
+    t, p = t[:, ~constant], p[:, ~constant]
     sst = ((t - t.mean(axis=0)) ** 2).sum(axis=0)
     sse = ((t - p) ** 2).sum(axis=0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        per_output = np.where(sst > 0, 1.0 - sse / sst, np.where(sse == 0, 1.0, 0.0))
-    return float(per_output.mean())
+    return float((1.0 - sse / sst).mean())
 
 
 def rmse(y_true: Any, y_pred: Any) -> float:
@@ -140,7 +181,8 @@ def cross_validate(model: Any, X: Any, y: Any, *, cv: Any = 5, seed: Any = None
     Parameters
     ----------
     model : estimator
-        A regressor or classifier (scikit-learn API); it is cloned, never modified.
+        A regressor or classifier (scikit-learn API), or a scikit-learn ``Pipeline`` ending in
+        one; it is cloned, never modified.
     X : DataFrame or array-like of shape (n_samples, n_features)
     y : array-like of shape (n_samples,) or (n_samples, n_outputs)
     cv : int or scikit-learn splitter, default=5
@@ -150,9 +192,18 @@ def cross_validate(model: Any, X: Any, y: Any, *, cv: Any = 5, seed: Any = None
     Returns
     -------
     dict
-        Regressors: ``q2``, ``rmse``, ``coverage95`` (when ``predict`` has ``return_std``),
-        ``y_pred`` and ``y_std`` (out-of-fold). Classifiers: ``accuracy``, ``log_loss``,
-        ``brier`` (on labels encoded 0/1 with ``classes_[1]`` positive), ``proba``.
+        Regressors: ``q2`` (NaN, with a warning, for a constant ``y``), ``rmse``,
+        ``coverage95`` (when ``predict`` has ``return_std``; for a ``Pipeline``, when its final
+        step's ``predict`` has it: the other steps transform ``X`` and the final step gives the
+        std), ``y_pred`` and ``y_std`` (out-of-fold). Classifiers: ``accuracy``,
+        ``log_loss``, ``brier`` (on labels encoded 0/1 with ``classes_[1]`` positive),
+        ``proba``. A :class:`CVResult`: a ``dict`` whose repr shows the arrays' shapes only.
+
+    Raises
+    ------
+    ValueError
+        If one of this package's models is given non-numeric (e.g. categorical) columns, before
+        any fold is fitted: encode them in a ``Pipeline`` first.
 
     Examples
     --------
@@ -160,31 +211,56 @@ def cross_validate(model: Any, X: Any, y: Any, *, cv: Any = 5, seed: Any = None
     >>> from surrogate.models import GPRegressor
     >>> X = np.linspace(0, 1, 20)[:, None]
     >>> scores = cross_validate(GPRegressor(seed=0), X, np.sin(4 * X[:, 0]), cv=4, seed=0)
-    >>> bool(scores["q2"] > 0.99)
-    True
+    >>> bool(scores["q2"] > 0.99), scores["y_pred"].shape
+    (True, (20,))
     """
     classifier = is_classifier(model)
     y_arr = np.asarray(y)
     n = len(y_arr)
     if len(X) != n:
         raise ValueError(f"X has {len(X)} rows but y has {n}")
+    if isinstance(model, SurrogateMixin):
+        check_numeric_columns(X, type(model).__name__)
     splitter = _splitter(cv, classifier, seed)
     if classifier:
         return _cv_classifier(model, X, y, splitter)
-    has_std = "return_std" in inspect.signature(model.predict).parameters
+    has_std = _has_std(model)
     pred = np.zeros(y_arr.shape, dtype=float)
     std = np.zeros(y_arr.shape, dtype=float)
     for train, test in splitter.split(np.zeros((n, 1)), y_arr):
         fitted = clone(model).fit(_take(X, train), _take(y, train))
         if has_std:
-            pred[test], std[test] = fitted.predict(_take(X, test), return_std=True)
+            pred[test], std[test] = _predict_std(fitted, _take(X, test))
         else:
             pred[test] = fitted.predict(_take(X, test))
-    out: dict[str, Any] = {"q2": q2(y_arr, pred), "rmse": rmse(y_arr, pred), "y_pred": pred}
+    t, p = _pair(y_arr, pred)
+    out = CVResult(q2=_q2(t, p, stacklevel=3), rmse=rmse(y_arr, pred))
     if has_std:
         out["coverage95"] = coverage95(y_arr, pred, std)
+    out["y_pred"] = pred
+    if has_std:
         out["y_std"] = std
     return out
+
+
+def _has_std(model: Any) -> bool:
+    """Whether ``model`` (or the final step of a Pipeline) predicts with ``return_std``."""
+    while isinstance(model, Pipeline):
+        model = model.steps[-1][1]
+    predict = getattr(model, "predict", None)
+    return predict is not None and "return_std" in inspect.signature(predict).parameters
+
+
+def _predict_std(fitted: Any, X: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and std of a fitted model; a Pipeline's leading steps transform ``X`` first.
+
+    ``Pipeline.predict(X, return_std=True)`` forwards the flag only while scikit-learn's
+    metadata routing is off, so the final step is asked directly.
+    """
+    if isinstance(fitted, Pipeline):
+        Xt = fitted[:-1].transform(X) if len(fitted) > 1 else X
+        return _predict_std(fitted.steps[-1][1], Xt)
+    return fitted.predict(X, return_std=True)
 
 
 def _cv_classifier(model: Any, X: Any, y: Any, splitter: Any) -> dict[str, Any]:
@@ -200,5 +276,5 @@ def _cv_classifier(model: Any, X: Any, y: Any, splitter: Any) -> dict[str, Any]:
             classes[-1] in fitted.classes_ else 0.0
         labels[test] = fitted.predict(_take(X, test))
     positive = (y_arr == classes[-1]).astype(int)
-    return {"accuracy": accuracy(y_arr, labels), "log_loss": log_loss(positive, proba),
-            "brier": brier(positive, proba), "proba": proba}
+    return CVResult(accuracy=accuracy(y_arr, labels), log_loss=log_loss(positive, proba),
+                    brier=brier(positive, proba), proba=proba)

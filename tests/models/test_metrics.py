@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from sklearn.compose import make_column_transformer
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import OneHotEncoder
 
+import surrogate as sg
 from surrogate.models import (
     GPClassifier,
     GPRegressor,
@@ -73,3 +77,61 @@ def test_bad_cv(cv):
 def test_mismatched_lengths():
     with pytest.raises(ValueError, match="rows"):
         cross_validate(GPRegressor(), np.zeros((10, 1)), np.arange(9.0))
+
+
+def test_q2_of_a_constant_target_is_nan_with_a_warning():
+    flat = np.full(3, 0.1)  # its mean is not exactly 0.1: the sum of squares is not exactly 0
+    for pred in (flat, np.array([0.0, 0.1, 0.2])):
+        with pytest.warns(UserWarning, match="Q² is undefined.*same"):
+            assert np.isnan(q2(flat, pred))
+    # a constant output is left out of the mean over outputs, with a warning naming it
+    varying = np.array([1.0, 2.0, 3.0])
+    pred = np.array([1.0, 2.0, 4.0])
+    with pytest.warns(UserWarning, match=r"output\(s\) \[0\]"):
+        both = q2(np.column_stack([flat, varying]), np.column_stack([flat, pred]))
+    assert both == q2(varying, pred) == pytest.approx(1.0 - 1.0 / 2.0)
+
+
+def test_cross_validate_of_a_constant_target_reports_nan_q2():
+    X = np.random.default_rng(0).random((20, 2))
+    with pytest.warns(UserWarning, match="Q² is undefined") as record:
+        out = cross_validate(GPRegressor(seed=0), X, np.full(20, 3.0), cv=4, seed=0)
+    assert record[0].filename == __file__  # pointed at the caller
+    assert np.isnan(out["q2"])
+    assert out["rmse"] == pytest.approx(0.0, abs=1e-9)
+    assert np.allclose(out["y_pred"], 3.0)
+
+
+def test_cross_validate_result_is_a_dict_with_a_short_repr():
+    X = np.random.default_rng(0).random((40, 2))
+    y = np.sin(3 * X[:, 0]) + X[:, 1]
+    out = cross_validate(GPRegressor(seed=0), X, y, cv=4, seed=0)
+    assert isinstance(out, dict)
+    assert list(out) == ["q2", "rmse", "coverage95", "y_pred", "y_std"]
+    text = repr(out)
+    assert text == (f"{{'q2': {out['q2']!r}, 'rmse': {out['rmse']!r}, "
+                    f"'coverage95': {out['coverage95']!r}, 'y_pred': <array of shape (40,)>, "
+                    "'y_std': <array of shape (40,)>}")
+    assert str(out) == text and dict(out).keys() == out.keys()
+    labels = X[:, 0] > 0.5
+    scores = cross_validate(GPClassifier(n_inducing=8, max_iter=20, seed=0), X, labels, cv=3,
+                            seed=0)
+    assert repr(scores).endswith("'proba': <array of shape (40,)>}")
+
+
+def test_cross_validate_pipeline_with_a_categorical_column_reports_coverage():
+    space = sg.Space([sg.Real("x", 0.0, 1.0), sg.Categorical("policy", ["low", "high"])])
+    X = sg.sample(space, 40, seed=0)
+    y = np.sin(4 * X["x"]) + np.where(X["policy"] == "high", 1.0, 0.0)
+    encoder = OneHotEncoder(categories=[["high", "low"]], sparse_output=False)
+    pipeline = make_pipeline(make_column_transformer((encoder, ["policy"]),
+                                                     remainder="passthrough"),
+                             GPRegressor(seed=0))
+    out = cross_validate(pipeline, X, y, cv=4, seed=0)
+    # truth: the same folds on the design encoded up front (the encoding is fixed)
+    encoded = np.column_stack([X["policy"] == "high", X["policy"] == "low", X["x"]]).astype(float)
+    direct = cross_validate(GPRegressor(seed=0), encoded, y, cv=4, seed=0)
+    assert np.allclose(out["y_pred"], direct["y_pred"], rtol=0, atol=1e-9)
+    assert np.allclose(out["y_std"], direct["y_std"], rtol=1e-6, atol=1e-12)
+    assert out["coverage95"] == direct["coverage95"]
+    assert out["q2"] > 0.99
