@@ -1,10 +1,11 @@
 """Bayesian optimization with the teacher in the loop: ``minimize`` and ``maximize``.
 
-Stage "uses" of the pipeline: an initial Latin-hypercube design, then rounds of *fit GPs on every
-finished run -> maximize the acquisition -> run the teacher on the proposed points*, until the
-budget of teacher evaluations is spent. Every round goes through ``Simulator.run``, so the
-executors run batches in parallel, failing runs are recorded rather than raised, and a
-checkpoint directory makes a killed optimization resume without repeating runs.
+Stage "uses" of the pipeline, a client of the sequential-design loop (:mod:`surrogate.sequential`):
+an initial Latin-hypercube design, then rounds of *fit GPs on every finished run -> maximize the
+expected improvement -> run the teacher on the proposed points*, until the budget of teacher
+evaluations is spent. Every round goes through ``Simulator.run``, so the executors run batches in
+parallel, failing runs are recorded rather than raised, and a checkpoint directory makes a killed
+optimization resume without repeating runs.
 
 References
 ----------
@@ -16,27 +17,26 @@ References
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
-from surrogate._random import SeedLike, as_generator, child_seed
+from surrogate._random import SeedLike
 from surrogate.data import TransferSet
-from surrogate.design import sample
-from surrogate.execute import Executor, resolve_executor
-from surrogate.optimize._model import UnitCubeModel, fit_gp
-from surrogate.optimize._optimize_acqf import AcquisitionOptimizer
 from surrogate.optimize._problem import Problem, build_problem
-from surrogate.optimize._propose import Observations, propose
 from surrogate.optimize._result import OptimizationResult, point_of
-from surrogate.optimize._store import RoundStore
+from surrogate.sequential._acquisition import Improvement, Observations
+from surrogate.sequential._loop import Plan, root_seed, run_rounds
+from surrogate.sequential._loop import initial_design as sequential_initial_design
+from surrogate.sequential._student import Trainer, UnitCubeModel, fit_gp
 from surrogate.space import Space
 
 __all__ = ["minimize", "maximize", "initial_design"]
 
 Acquisition = Literal["logei", "ei", "ucb"]
+SIGNATURE_FILE = "optimization.json"
+SCHEMA = "surrogate.optimization/1"
 
 
 def minimize(
@@ -154,82 +154,45 @@ def maximize(
 
 def initial_design(space: Space, n_init: int, seed: SeedLike) -> pd.DataFrame:
     """The initial design ``minimize(..., seed=seed)`` starts from (for side-by-side studies)."""
-    return sample(space, n_init, method="lhs", seed=_round_rng(_root_seed(seed), 0))
-
-
-def _root_seed(seed: SeedLike) -> int:
-    return child_seed(as_generator(seed))
-
-
-def _round_rng(root: int, round_index: int) -> np.random.Generator:
-    """Each round's own stream: a resumed run draws what an uninterrupted one would."""
-    return np.random.default_rng([root, round_index])
+    return sequential_initial_design(space, n_init, root_seed(seed))
 
 
 def run_optimization(problem: Problem, *, executor: Any, checkpoint: Any,
                      seed: SeedLike) -> OptimizationResult:
-    """The loop behind :func:`minimize` and :func:`maximize` (``problem`` already validated)."""
-    root = _root_seed(seed)
-    store = RoundStore(checkpoint, problem) if checkpoint is not None else None
-    runner, owned = resolve_executor(executor)
-    optimizer = AcquisitionOptimizer(problem.space)
-    try:
-        history = _run_round(problem, 0, runner, store, lambda: sample(
-            problem.space, problem.n_init, method="lhs", seed=_round_rng(root, 0)))
-        round_index = 1
-        while len(history) < problem.budget:
-            q = min(problem.batch_size, problem.budget - len(history))
-            rng = _round_rng(root, round_index)
-            done = history
-
-            def proposal(done: TransferSet = done, q: int = q,
-                         rng: np.random.Generator = rng) -> pd.DataFrame:
-                return propose(problem, done, q, rng, optimizer)[0]
-
-            batch = _run_round(problem, round_index, runner, store, proposal)
-            history = TransferSet.concat([history, batch])
-            round_index += 1
-    finally:
-        if owned:
-            runner.close()
-    return _result(problem, history, child_seed(_round_rng(root, round_index)))
+    """The loop behind :func:`minimize` and :func:`maximize` (``problem`` already validated):
+    the shared sequential-design loop with the improvement acquisition."""
+    plan = Plan(problem.simulator, tuple(problem.modelled_outputs), problem.budget,
+                problem.n_init, problem.batch_size, {"schema": SCHEMA, **problem.signature()},
+                SIGNATURE_FILE, "optimization")
+    acquisition = Improvement(problem.acquisition, problem.constraints, problem.sign)
+    rounds = run_rounds(plan, acquisition, Trainer(), executor=executor, checkpoint=checkpoint,
+                        seed=seed)
+    return _result(problem, acquisition, rounds.history, rounds.final_seed)
 
 
-def _run_round(problem: Problem, round_index: int, runner: Executor, store: RoundStore | None,
-               make_design: Callable[[], pd.DataFrame]) -> TransferSet:
-    simulator = problem.simulator
-    if store is None:
-        return simulator.run(make_design(), executor=runner, progress=False)
-    finished = store.finished(round_index)
-    if finished is not None:
-        return finished
-    design = store.started_design(round_index)
-    if design is None:
-        design = make_design()
-    return simulator.run(design, executor=runner, checkpoint=store.path(round_index),
-                         progress=False)
-
-
-def _result(problem: Problem, history: TransferSet, seed: int) -> OptimizationResult:
-    data = Observations.from_history(problem, history)
+def _result(problem: Problem, acquisition: Improvement, history: TransferSet,
+            seed: int) -> OptimizationResult:
+    data = Observations.from_history(problem.space, history, problem.modelled_outputs,
+                                     acquisition)
     model = None
     if data.ok.sum() >= 2:
         estimator = fit_gp(data.unit[data.ok], data.values[data.ok], seed)
         signs = [problem.sign] + [1.0] * len(problem.constraints)
         model = UnitCubeModel(estimator, problem.space, problem.modelled_outputs, signs)
-    index = _best_index(problem, data)
+    feasible = acquisition.feasible(data)
+    index = _best_index(problem, data, feasible)
     y = float(history.Y[problem.output].iloc[index])
     point = point_of(history.X, index)
     return OptimizationResult(
-        x=point, y=y, feasible=bool(data.feasible[index]), history=history,
+        x=point, y=y, feasible=bool(feasible[index]), history=history,
         n_evaluations=len(history), model=model, output=problem.output,
         sense=problem.sense, constraints=problem.constraints)
 
 
-def _best_index(problem: Problem, data: Observations) -> int:
+def _best_index(problem: Problem, data: Observations, feasible: np.ndarray) -> int:
     """Best feasible run; else the successful run closest to feasible; else the first run."""
-    if data.feasible.any():
-        index = np.flatnonzero(data.feasible)
+    if feasible.any():
+        index = np.flatnonzero(feasible)
         return int(index[np.argmin(data.values[index, 0])])
     if data.ok.any():
         index = np.flatnonzero(data.ok)
@@ -242,4 +205,3 @@ def _best_index(problem: Problem, data: Observations) -> int:
             violation += np.maximum(gap, 0.0) / spread
         return int(index[np.argmin(violation)])
     return 0
-

@@ -8,10 +8,9 @@ from typing import Any, Literal
 import numpy as np
 
 from surrogate.data import TransferSet
+from surrogate.sequential._constraint import Constraint
 
 __all__ = ["OptimizationResult", "Constraint", "point_of"]
-
-OPERATORS = ("<=", ">=", "<", ">")
 
 
 def point_of(design: Any, row: int) -> dict[str, Any]:
@@ -24,30 +23,6 @@ def point_of(design: Any, row: int) -> dict[str, Any]:
         value = design[name].iloc[row]
         point[name] = value.item() if isinstance(value, np.generic) else value
     return point
-
-
-@dataclass(frozen=True)
-class Constraint:
-    """``output op bound``, e.g. ``Constraint("stab", "<=", 0.0)``."""
-
-    output: str
-    op: Literal["<=", ">=", "<", ">"]
-    bound: float
-
-    def satisfied(self, values: np.ndarray) -> np.ndarray:
-        """Which values satisfy the constraint (NaN never does)."""
-        values = np.asarray(values, dtype=float)
-        with np.errstate(invalid="ignore"):
-            if self.op == "<=":
-                return values <= self.bound
-            if self.op == "<":
-                return values < self.bound
-            if self.op == ">=":
-                return values >= self.bound
-            return values > self.bound
-
-    def __str__(self) -> str:
-        return f"{self.output} {self.op} {self.bound:g}"
 
 
 @dataclass(frozen=True)

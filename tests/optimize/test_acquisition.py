@@ -8,7 +8,7 @@ import pytest
 import torch
 from scipy.stats import norm
 
-from surrogate.optimize._acquisition import (
+from surrogate.sequential._functions import (
     expected_improvement,
     log_expected_improvement,
     log_h,

@@ -3,7 +3,7 @@
 import numpy as np
 import torch
 
-from surrogate.optimize._optimize_acqf import AcquisitionOptimizer, discrete_levels, snap
+from surrogate.sequential._optimize_acqf import AcquisitionOptimizer, discrete_levels, snap
 from surrogate.space import Categorical, Integer, Real, Space
 
 

@@ -1,8 +1,10 @@
-"""Acquisition functions: how much a candidate point is worth evaluating, given a GP posterior.
+"""Closed-form acquisition functions of a Gaussian posterior (the arithmetic of the acquisitions).
 
-Everything here works in torch (float64) on posterior means and standard deviations, so the
-acquisition optimizer gets exact gradients. The convention is *minimization*: improvement is
-``best - f(x)``; :func:`surrogate.optimize.maximize` negates the objective before it gets here.
+Part of the sequential-design stage (:mod:`surrogate.sequential`), used by Bayesian optimization
+and by the adaptive designs. Everything here works in torch (float64) on posterior means and
+variances, so the acquisition optimizer gets exact gradients. The convention for improvement is
+*minimization*: improvement is ``best - f(x)``; :func:`surrogate.optimize.maximize` negates the
+objective before it gets here.
 
 Expected improvement of a Gaussian ``f(x) ~ N(mean, std^2)`` over ``best`` is
 ``EI = std * h(z)`` with ``z = (best - mean) / std`` and ``h(z) = phi(z) + z Phi(z)``

@@ -1,0 +1,15 @@
+"""Sequential design: the loop shared by Bayesian optimization and the adaptive transfer sets.
+
+Stage "uses" of the pipeline (... models -> **sequential** -> optimize). One loop: an initial
+space-filling design, then rounds of *fit the student -> assess it -> maximize an acquisition ->
+run the teacher* until the budget is spent or the stopping rule holds, with batches for parallel
+executors, failed runs recorded and avoided, and per-round checkpoints. The acquisition says
+what the runs are for: expected improvement (:func:`surrogate.minimize`), a globally faithful
+student (``goal="accuracy"``), the edge of a case of interest (``goal="boundary"``), or an
+:class:`Acquisition` of your own.
+"""
+
+from surrogate.sequential._acquisition import Acquisition, Improvement, Observations, log_success
+from surrogate.sequential._student import Posterior, Student
+
+__all__ = ["Acquisition", "Improvement", "Observations", "Posterior", "Student", "log_success"]

@@ -1,0 +1,235 @@
+"""Acquisitions: what a further teacher run is worth, given the student fitted on the runs so far.
+
+Part of the sequential-design stage. The loop (:mod:`surrogate.sequential._loop`) is the same
+for every goal; an :class:`Acquisition` says what the student models (``targets``), how a
+candidate point is scored (``_score``, larger is better, a torch function so that the optimizer
+gets gradients) and how good the student is (``fidelity``, for the stopping rule). Bayesian
+optimization's expected improvement is one (:class:`Improvement`); the adaptive designs' goals
+are others (:mod:`surrogate.sequential._accuracy`, :mod:`surrogate.sequential._boundary`).
+
+References
+----------
+.. [1] D. R. Jones, M. Schonlau, W. J. Welch, "Efficient global optimization of expensive
+   black-box functions", J. Global Optim. 13 (1998) 455-492.
+.. [2] S. Ament et al., "Unexpected improvements to expected improvement for Bayesian
+   optimization", NeurIPS 2023.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+import torch
+
+from surrogate.data import TransferSet
+from surrogate.sequential._constraint import Constraint
+from surrogate.sequential._functions import (
+    ACQUISITIONS,
+    expected_improvement,
+    log_expected_improvement,
+    log_probability_of_feasibility,
+    upper_confidence_bound,
+)
+from surrogate.sequential._student import SUCCESS_THRESHOLD, Student
+from surrogate.space import Space
+
+__all__ = ["Acquisition", "Observations", "Improvement", "log_success"]
+
+UCB_BETA = 4.0  # sqrt(beta) = 2 standard deviations of optimism
+N_ANCHORS = 5
+
+
+@dataclass(frozen=True)
+class Observations:
+    """The runs so far in the loop's terms.
+
+    Attributes
+    ----------
+    unit : ndarray of shape (n, d)
+        Every run's inputs in the unit cube (``Space.to_unit``).
+    ok : ndarray of shape (n,)
+        Whether the run succeeded.
+    values : ndarray of shape (n, m)
+        The modelled outputs after the acquisition's ``targets``; NaN where a run failed.
+    reference : ndarray of shape (r, d) or None
+        A fixed scrambled Sobol' sample of the unit cube (the same every round), for
+        acquisitions and fidelity estimates that integrate over the space.
+    """
+
+    unit: np.ndarray
+    ok: np.ndarray
+    values: np.ndarray
+    reference: np.ndarray | None = None
+
+    @classmethod
+    def from_history(cls, space: Space, history: TransferSet, outputs: list[str],
+                     acquisition: Acquisition, reference: np.ndarray | None = None
+                     ) -> Observations:
+        values = history.Y[outputs].to_numpy(dtype=float, copy=True)
+        return cls(space.to_unit(history.X), history.ok, acquisition.targets(values), reference)
+
+
+def log_success(posterior: Any) -> torch.Tensor:
+    """``log P(run succeeds)`` from the success GP (zeros while no run has failed)."""
+    if posterior.success_mean is None:
+        return torch.zeros_like(posterior.mean[:, 0])
+    return log_probability_of_feasibility(posterior.success_mean, posterior.success_var, ">=",
+                                          SUCCESS_THRESHOLD)
+
+
+class Acquisition:
+    """Base class of the acquisitions of the sequential-design loop (custom goals included).
+
+    Each round the loop fits the student (a GP of the modelled outputs on unit-cube inputs,
+    plus a GP of run success once a run has failed), calls :meth:`context` once, and maximizes
+    :meth:`function` over the unit cube; a batch is chosen point by point, the student
+    believing its own prediction at the points already chosen (Kriging believer).
+
+    Subclassing
+    -----------
+    Implement ``_score(unit, student, context) -> Tensor (n,)``: the value of running the
+    teacher at each unit-cube point of ``unit`` (n, d), larger is better, differentiable in
+    ``unit`` where ``polish`` is True. ``student.posterior(unit)`` gives the posterior mean
+    and variance (n, m) and the success GP's (see :class:`~surrogate.sequential.Posterior`);
+    :func:`log_success` is the log probability that a run succeeds, to add to a log-scale
+    score so that the search avoids where the teacher fails. Optionally override
+    :meth:`context` (per-round quantities, computed once), :meth:`targets`, :meth:`anchors`,
+    :meth:`fidelity` (with ``fidelity_name`` and ``higher_is_better``; the default is the
+    student's leave-one-out Q²) and ``n_reference`` (size of the fixed Sobol' sample that
+    ``Observations.reference`` holds).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from surrogate.sequential import Acquisition, log_success
+    >>> class MaxStd(Acquisition):
+    ...     "Run where the student is least sure (the posterior standard deviation)."
+    ...     def _score(self, unit, student, context):
+    ...         posterior = student.posterior(unit)
+    ...         return 0.5 * posterior.var.clamp_min(1e-300).log().sum(1) + log_success(posterior)
+    >>> MaxStd().fidelity_name
+    'q2_loo'
+    """
+
+    polish: ClassVar[bool] = True  # L-BFGS-B polishing of the best candidates
+    fidelity_name: ClassVar[str | None] = "q2_loo"
+    higher_is_better: ClassVar[bool] = True
+    n_reference: ClassVar[int] = 0
+
+    def targets(self, values: np.ndarray) -> np.ndarray:
+        """The modelled outputs (n, m) as the student should see them (default: as they are)."""
+        return values
+
+    def context(self, student: Student, data: Observations) -> Any:
+        """Per-round quantities for :meth:`_score` (default None)."""
+        return None
+
+    def anchors(self, data: Observations) -> np.ndarray | None:
+        """Unit points around which extra local candidates are drawn (default none)."""
+        return None
+
+    def fidelity(self, student: Student, data: Observations) -> float:
+        """How good the student is: the smallest leave-one-out Q² over its outputs."""
+        from surrogate.sequential._accuracy import loo_q2
+
+        return loo_q2(student.outputs, data.unit[data.ok], data.values[data.ok])
+
+    def function(self, student: Student, context: Any) -> Callable[[torch.Tensor], torch.Tensor]:
+        """The acquisition as a torch function of unit-cube points ``(n, d) -> (n,)``."""
+
+        def acquisition(unit: torch.Tensor) -> torch.Tensor:
+            value = self._score(unit, student, context)
+            if value.shape != (unit.shape[0],):
+                raise ValueError(f"{type(self).__name__}._score returned shape "
+                                 f"{tuple(value.shape)} for {unit.shape[0]} points; expected "
+                                 f"({unit.shape[0]},)")
+            return value
+
+        return acquisition
+
+    def _score(self, unit: torch.Tensor, student: Student, context: Any) -> torch.Tensor:
+        raise NotImplementedError(f"{type(self).__name__} must implement _score(unit, student, "
+                                  "context)")
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+
+@dataclass(frozen=True)
+class _Incumbent:
+    best: float | None  # smallest signed objective among the feasible runs
+    scale: float  # spread of the objective, the unit of UCB
+
+
+class Improvement(Acquisition):
+    """Bayesian optimization's acquisition: log EI, EI or UCB, weighted by feasibility.
+
+    Column 0 of the targets is the objective times ``sign`` (smaller is better), columns 1..
+    the constrained outputs. Constraints and run success enter as log probabilities of
+    feasibility, added to log EI (multiplied into EI; added to UCB in units of the
+    objective's spread). Before any feasible run exists, the probability of feasibility alone
+    is maximized.
+
+    Parameters
+    ----------
+    kind : {"logei", "ei", "ucb"}
+    constraints : tuple of Constraint
+    sign : float
+        1 to minimize, -1 to maximize.
+    """
+
+    fidelity_name = None
+
+    def __init__(self, kind: str = "logei", constraints: tuple[Constraint, ...] = (),
+                 sign: float = 1.0) -> None:
+        if kind not in ACQUISITIONS:
+            raise ValueError(f"acquisition must be one of {list(ACQUISITIONS)}, got {kind!r}")
+        self.kind = kind
+        self.constraints = tuple(constraints)
+        self.sign = sign
+
+    def targets(self, values: np.ndarray) -> np.ndarray:
+        values[:, 0] *= self.sign
+        return values
+
+    def feasible(self, data: Observations) -> np.ndarray:
+        """Runs that succeeded and satisfy every constraint."""
+        feasible = data.ok.copy()
+        for j, constraint in enumerate(self.constraints, start=1):
+            feasible &= constraint.satisfied(data.values[:, j])
+        return feasible
+
+    def context(self, student: Student, data: Observations) -> _Incumbent:
+        feasible = self.feasible(data)
+        best = float(data.values[feasible, 0].min()) if feasible.any() else None
+        return _Incumbent(best, float(np.std(data.values[data.ok][:, 0])) or 1.0)
+
+    def anchors(self, data: Observations) -> np.ndarray:
+        """Unit-cube points of the best feasible runs, where local candidates are drawn."""
+        index = np.flatnonzero(self.feasible(data))
+        order = index[np.argsort(data.values[index, 0], kind="stable")]
+        return data.unit[order[:N_ANCHORS]]
+
+    def _score(self, unit: torch.Tensor, student: Student, context: _Incumbent) -> torch.Tensor:
+        posterior = student.posterior(unit)
+        mean, var = posterior.mean, posterior.var
+        log_pof = torch.zeros_like(mean[:, 0])
+        for j, constraint in enumerate(self.constraints, start=1):
+            log_pof = log_pof + log_probability_of_feasibility(
+                mean[:, j], var[:, j], constraint.op, constraint.bound)
+        if posterior.success_mean is not None and posterior.success_var is not None:
+            log_pof = log_pof + log_probability_of_feasibility(
+                posterior.success_mean, posterior.success_var, ">=", SUCCESS_THRESHOLD)
+        if context.best is None:
+            return log_pof
+        if self.kind == "logei":
+            return log_expected_improvement(mean[:, 0], var[:, 0], context.best) + log_pof
+        if self.kind == "ei":
+            return expected_improvement(mean[:, 0], var[:, 0], context.best) * log_pof.exp()
+        return upper_confidence_bound(mean[:, 0], var[:, 0], UCB_BETA) / context.scale + log_pof
+
+    def __repr__(self) -> str:
+        return f"Improvement({self.kind!r}, constraints={list(map(str, self.constraints))})"

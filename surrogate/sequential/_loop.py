@@ -1,0 +1,280 @@
+"""The sequential-design loop shared by Bayesian optimization and the adaptive designs.
+
+Part of the sequential-design stage: an initial Latin-hypercube design, then rounds of *fit the
+student on every finished run -> assess it (the stopping rule) -> maximize the acquisition ->
+run the teacher on the proposed points*, until the budget of teacher runs is spent or the
+student's fidelity reaches the target. Every round goes through ``Simulator.run``, so the
+executors run batches in parallel, failing runs are recorded rather than raised, and a
+checkpoint directory makes a killed design resume without repeating runs.
+
+Randomness: the seed gives a root; the initial design and every round draw from their own
+stream ``default_rng([root, round])``, so a resumed design draws what an uninterrupted one
+would have drawn.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from surrogate._random import SeedLike, as_generator, child_seed
+from surrogate.data import TransferSet
+from surrogate.design import sample
+from surrogate.execute import Executor, resolve_executor
+from surrogate.sequential._acquisition import Acquisition, Observations
+from surrogate.sequential._optimize_acqf import AcquisitionOptimizer, discrete_levels, snap
+from surrogate.sequential._propose import propose
+from surrogate.sequential._store import RoundStore
+from surrogate.sequential._student import Student, Trainer
+from surrogate.space import Space
+from surrogate.teacher import Simulator
+
+__all__ = ["Plan", "Target", "Rounds", "run_rounds", "root_seed", "round_rng", "initial_design"]
+
+
+def root_seed(seed: SeedLike) -> int:
+    """The int every stream of one design derives from."""
+    return child_seed(as_generator(seed))
+
+
+def round_rng(root: int, round_index: int) -> np.random.Generator:
+    """Each round's own stream: a resumed run draws what an uninterrupted one would."""
+    return np.random.default_rng([root, round_index])
+
+
+def initial_design(space: Space, n_init: int, root: int) -> pd.DataFrame:
+    """The Latin hypercube a design with root seed ``root`` starts from."""
+    return sample(space, n_init, method="lhs", seed=round_rng(root, 0))
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What one sequential design runs (validated by its client).
+
+    ``outputs`` are the modelled outputs in the order the acquisition's targets expect;
+    ``signature`` (with its schema) is what a checkpoint must match, stored in
+    ``signature_file``; ``kind`` names the design in messages.
+    """
+
+    simulator: Simulator
+    outputs: tuple[str, ...]
+    budget: int
+    n_init: int
+    batch_size: int
+    signature: dict[str, Any]
+    signature_file: str
+    kind: str
+
+    @property
+    def space(self) -> Space:
+        return self.simulator.space
+
+
+@dataclass(frozen=True)
+class Target:
+    """The stopping rule: stop once the fidelity estimate reaches ``value``."""
+
+    value: float
+    higher_is_better: bool = True
+
+    def reached(self, fidelity: float) -> bool:
+        if not np.isfinite(fidelity):
+            return False
+        return fidelity >= self.value if self.higher_is_better else fidelity <= self.value
+
+
+@dataclass(frozen=True)
+class Rounds:
+    """What the loop returns to its client.
+
+    ``rounds``: one row per assessment (after each round, when the acquisition has a
+    fidelity); ``student``: fitted on every run when the last round was assessed;
+    ``final_seed``: a seed of the stream after the last round (for a final fit).
+    """
+
+    history: TransferSet
+    rounds: pd.DataFrame
+    stopped: str
+    student: Student | None
+    final_seed: int
+
+
+@dataclass
+class _Round:
+    """One round's lazily fitted student (fitted at most once, only when needed)."""
+
+    fit: Callable[[], Student | None]
+    seconds: float = 0.0
+    _done: bool = False
+    _student: Student | None = field(default=None, repr=False)
+
+    def student(self) -> Student | None:
+        if not self._done:
+            start = time.perf_counter()
+            self._student, self._done = self.fit(), True
+            self.seconds += time.perf_counter() - start
+        return self._student
+
+
+def run_rounds(plan: Plan, acquisition: Acquisition, trainer: Trainer, *, executor: Any,
+               checkpoint: Any, seed: SeedLike, target: Target | None = None,
+               progress: bool | None = False, optimizer: AcquisitionOptimizer | None = None) -> Rounds:
+    """Run the loop (see the module docstring); ``plan`` and ``target`` already validated."""
+    root = root_seed(seed)
+    store = RoundStore(checkpoint, plan.signature, file=plan.signature_file, kind=plan.kind) \
+        if checkpoint is not None else None
+    assess = acquisition.fidelity_name is not None
+    recorded = store.recorded_rounds() if store is not None and assess else {}
+    optimizer = optimizer or AcquisitionOptimizer(plan.space)
+    reference = _reference(plan.space, acquisition.n_reference, root)
+    runner, owned = resolve_executor(executor)
+    bar = _progress_bar(plan, progress)
+    rows: list[dict[str, Any]] = []
+    try:
+        history = _run_round(plan, 0, runner, store, lambda: initial_design(
+            plan.space, plan.n_init, root))
+        sizes, since = [len(history)], time.perf_counter()
+        _advance(bar, len(history))
+        round_index = 1
+        while True:
+            data = Observations.from_history(plan.space, history, list(plan.outputs),
+                                             acquisition, reference)
+            rng = round_rng(root, round_index)
+            cycle = _Round(_fitter(trainer, data, sizes, rng, root))
+            if assess:
+                row = recorded.get(round_index - 1) or _assess(acquisition, cycle, data,
+                                                                round_index, since)
+                rows.append(row)
+                if store is not None and round_index - 1 not in recorded:
+                    store.record_round(row)
+                _show(bar, acquisition, row)
+            if len(history) >= plan.budget:
+                stopped = "budget"
+                break
+            if target is not None and target.reached(rows[-1][acquisition.fidelity_name]):
+                stopped = "target"
+                break
+            q = min(plan.batch_size, plan.budget - len(history))
+            since = time.perf_counter()
+
+            def proposal(cycle: _Round = cycle, data: Observations = data, q: int = q,
+                         rng: np.random.Generator = rng) -> pd.DataFrame:
+                student = cycle.student()
+                start = time.perf_counter()
+                design = propose(plan.space, acquisition, data, student, q, rng, optimizer,
+                                 trainer)
+                cycle.seconds += time.perf_counter() - start
+                return design
+
+            batch = _run_round(plan, round_index, runner, store, proposal)
+            history = TransferSet.concat([history, batch])
+            sizes.append(len(batch))
+            _advance(bar, len(batch))
+            round_index += 1
+    finally:
+        if owned:
+            runner.close()
+        if bar is not None:
+            bar.close()
+    student = cycle.student() if assess else None
+    frame = pd.DataFrame(rows, columns=_columns(acquisition)) if assess else pd.DataFrame()
+    return Rounds(history, frame, stopped, student, child_seed(round_rng(root, round_index)))
+
+
+def _fitter(trainer: Trainer, data: Observations, sizes: list[int], rng: np.random.Generator,
+            root: int) -> Callable[[], Student | None]:
+    """The fit of this round's student: on every successful run, seeded from ``rng``."""
+    ok = data.ok
+    boundaries = np.cumsum(sizes)  # runs seen by the student of round t: boundaries[t - 1]
+    counts = [int(ok[:b].sum()) for b in boundaries]
+
+    def prefix(t: int) -> tuple[np.ndarray, np.ndarray]:
+        head = slice(0, int(boundaries[t - 1]))
+        return data.unit[head][ok[head]], data.values[head][ok[head]]
+
+    def fit() -> Student | None:
+        if ok.sum() < 2:  # nothing to model: the round proposes random points
+            return None
+        seed = child_seed(rng)
+        try:
+            return trainer.fit(data.unit[ok], data.values[ok], data.unit, ok.astype(float),
+                               seed, counts=counts,
+                               seed_at=lambda t: child_seed(round_rng(root, t)), prefix=prefix)
+        except (ValueError, RuntimeError) as exc:  # a GP that cannot be fitted must not end
+            warnings.warn(f"the surrogate could not be fitted ({exc}); proposing random "
+                          "points this round", RuntimeWarning, stacklevel=2)
+            return None
+
+    return fit
+
+
+def _assess(acquisition: Acquisition, cycle: _Round, data: Observations, round_index: int,
+            since: float) -> dict[str, Any]:
+    """The row of the rounds table for the runs so far (the student fitted on all of them)."""
+    name = acquisition.fidelity_name
+    assert name is not None
+    student = cycle.student()
+    start = time.perf_counter()
+    fidelity = float("nan") if student is None else float(acquisition.fidelity(student, data))
+    cycle.seconds += time.perf_counter() - start
+    return {"round": round_index - 1, "n_runs": len(data.ok), "n_ok": int(data.ok.sum()),
+            name: fidelity, "seconds": time.perf_counter() - since,
+            "student_seconds": cycle.seconds}
+
+
+def _columns(acquisition: Acquisition) -> list[str]:
+    return ["round", "n_runs", "n_ok", str(acquisition.fidelity_name), "seconds",
+            "student_seconds"]
+
+
+def _reference(space: Space, n: int, root: int) -> np.ndarray | None:
+    """A fixed scrambled Sobol' sample of ``n`` unit points (discrete cells at their centres)."""
+    if n <= 0:
+        return None
+    from scipy.stats import qmc
+
+    power = max(int(np.ceil(np.log2(n))), 1)
+    points = qmc.Sobol(space.dim, scramble=True, seed=np.random.default_rng([root, 0, 1]))
+    return snap(points.random_base2(power), discrete_levels(space))
+
+
+def _run_round(plan: Plan, round_index: int, runner: Executor, store: RoundStore | None,
+               make_design: Callable[[], pd.DataFrame]) -> TransferSet:
+    simulator = plan.simulator
+    if store is None:
+        return simulator.run(make_design(), executor=runner, progress=False)
+    finished = store.finished(round_index)
+    if finished is not None:
+        return finished
+    design = store.started_design(round_index)
+    if design is None:
+        design = make_design()
+    return simulator.run(design, executor=runner, checkpoint=store.path(round_index),
+                         progress=False)
+
+
+def _progress_bar(plan: Plan, progress: bool | None) -> Any:
+    from surrogate.execute._campaign import show_progress
+
+    if not show_progress(progress):
+        return None
+    from tqdm.auto import tqdm
+
+    return tqdm(total=plan.budget, desc=f"{plan.simulator.name} ({plan.kind})", unit="run")
+
+
+def _advance(bar: Any, n: int) -> None:
+    if bar is not None:
+        bar.update(n)
+
+
+def _show(bar: Any, acquisition: Acquisition, row: dict[str, Any]) -> None:
+    if bar is not None:
+        name = str(acquisition.fidelity_name)
+        bar.set_postfix({name: f"{row[name]:.4g}"}, refresh=True)

@@ -1,0 +1,83 @@
+"""One round's proposal: maximize the acquisition, point by point for a batch.
+
+Part of the sequential-design stage. Batches (``q > 1``) use the *Kriging believer* heuristic
+(Ginsbourger, Le Riche & Carraro 2010): after each chosen point, the student takes the point
+with its own predicted mean as an observation, which leaves the mean in place but collapses
+the variance there, so the next maximizer of the acquisition goes elsewhere. The teacher then
+runs the ``q`` points in parallel.
+
+References
+----------
+.. [1] D. Ginsbourger, R. Le Riche, L. Carraro, "Kriging is well-suited to parallelize
+   optimization", in Computational Intelligence in Expensive Optimization Problems (2010).
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import torch
+
+from surrogate._random import child_seed
+from surrogate.sequential._acquisition import Acquisition, Observations
+from surrogate.sequential._optimize_acqf import AcquisitionOptimizer, discrete_levels, snap
+from surrogate.sequential._student import Student, Trainer
+from surrogate.space import Space
+
+__all__ = ["propose", "random_design"]
+
+
+def random_design(space: Space, q: int, rng: np.random.Generator) -> pd.DataFrame:
+    """``q`` uniform points (discrete parameters at their cell centres)."""
+    return space.from_unit(_random_points(q, space.dim, discrete_levels(space), rng))
+
+
+def _random_points(q: int, d: int, levels: dict[int, int], rng: np.random.Generator
+                   ) -> np.ndarray:
+    return snap(rng.random((q, d)), levels)
+
+
+def propose(space: Space, acquisition: Acquisition, data: Observations, student: Student | None,
+            q: int, rng: np.random.Generator, optimizer: AcquisitionOptimizer,
+            trainer: Trainer) -> pd.DataFrame:
+    """The next ``q`` points (a design), starting from ``student`` fitted on ``data``.
+
+    Without a student (fewer than two successful runs, or a fit that failed) the points are
+    uniform random draws.
+    """
+    levels = discrete_levels(space)
+    if student is None:
+        return space.from_unit(_random_points(q, space.dim, levels, rng))
+    anchors = acquisition.anchors(data)
+    unit_ok, values_ok = data.unit[data.ok], data.values[data.ok]
+    unit_all, success = data.unit, data.ok.astype(float)
+    chosen: list[np.ndarray] = []
+    for j in range(q):
+        if j > 0:
+            try:
+                student = trainer.believe(student, unit_ok, values_ok, unit_all, success,
+                                          child_seed(rng))
+            except (ValueError, RuntimeError) as exc:  # a GP that cannot be fitted must not end
+                warnings.warn(f"the surrogate could not be fitted ({exc}); proposing random "
+                              "points this round", RuntimeWarning, stacklevel=2)
+                rest = _random_points(q - len(chosen), space.dim, levels, rng)
+                return space.from_unit(np.vstack([*chosen, rest]))
+        function = acquisition.function(student, acquisition.context(student, data))
+        exclude = np.vstack([data.unit, *chosen]) if chosen else data.unit
+        point, _ = optimizer.maximize(function, rng, anchors=anchors, exclude=exclude,
+                                      polish=acquisition.polish)
+        chosen.append(point[None, :])
+        if j == q - 1:
+            break
+        # Kriging believer: pretend the point returned the student's mean there
+        with torch.no_grad():
+            posterior = student.posterior(torch.as_tensor(point[None, :]))
+        unit_ok = np.vstack([unit_ok, point])
+        values_ok = np.vstack([values_ok, posterior.mean.numpy()])
+        unit_all = np.vstack([unit_all, point])
+        believed = 1.0 if posterior.success_mean is None else \
+            float(np.clip(posterior.success_mean[0], 0.0, 1.0))
+        success = np.append(success, believed)
+    return space.from_unit(np.vstack(chosen))

@@ -1,0 +1,103 @@
+"""Checkpoints of a sequential design: one campaign checkpoint per round, so a killed run resumes.
+
+Part of the sequential-design stage. Layout of ``checkpoint=DIR``::
+
+    DIR/<signature file>    the design's signature (optimization.json, adaptive.json)
+    DIR/init/               the initial design's campaign checkpoint
+    DIR/round-0001/ ...     one per round of proposals
+    DIR/rounds.jsonl        the student's fidelity after each round (adaptive designs only)
+
+A round whose directory holds a finished transfer set is reloaded without refitting anything.
+The first unfinished round is rerun from the design stored in its directory (not recomputed, so
+a resumption on another machine or thread count, whose floating-point results differ in the last
+bits, still skips the runs that finished); only rounds never started are proposed afresh.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from surrogate.data import TransferSet, write_json
+from surrogate.execute import checkpoint_design
+
+__all__ = ["RoundStore"]
+
+ROUNDS_FILE = "rounds.jsonl"
+
+
+class RoundStore:
+    """The checkpoint directory of one sequential design (see the module docstring).
+
+    Parameters
+    ----------
+    root : path
+    signature : dict
+        What must match on resumption (JSON-serializable; compared after a JSON round trip).
+    file : str
+        Name of the signature file, e.g. ``"optimization.json"``.
+    kind : str
+        What the design is, for messages (``"optimization"``, ``"adaptive design"``).
+    """
+
+    def __init__(self, root: Any, signature: dict[str, Any], *, file: str, kind: str) -> None:
+        self.root = Path(root)
+        path = self.root / file
+        if path.exists():
+            stored = json.loads(path.read_text())
+            expected = json.loads(json.dumps(signature, default=str))
+            if stored != expected:
+                changed = sorted(k for k in expected if stored.get(k) != expected.get(k))
+                raise ValueError(
+                    f"checkpoint {self.root} belongs to another {kind} (differs in "
+                    f"{changed}); resume with the same settings (only budget may change) or "
+                    "use a new checkpoint directory")
+            return
+        self.root.mkdir(parents=True, exist_ok=True)
+        if any(self.root.iterdir()):
+            raise ValueError(f"checkpoint directory {self.root} is not empty and holds no "
+                             f"{file}; choose a new or empty directory")
+        write_json(path, signature)
+
+    def path(self, round_index: int) -> Path:
+        """Directory of round ``round_index`` (0 is the initial design)."""
+        return self.root / ("init" if round_index == 0 else f"round-{round_index:04d}")
+
+    def finished(self, round_index: int) -> TransferSet | None:
+        """The round's transfer set if all its runs finished, else None."""
+        path = self.path(round_index)
+        if (path / "runs.parquet").exists():
+            return TransferSet.load(path)
+        return None
+
+    def started_design(self, round_index: int) -> pd.DataFrame | None:
+        """The design of a round that started but did not finish, else None."""
+        return checkpoint_design(self.path(round_index))
+
+    def recorded_rounds(self) -> dict[int, dict[str, Any]]:
+        """The rows of :meth:`record_round` written so far, by round (a torn last line is
+        dropped: the round is simply assessed again)."""
+        path = self.root / ROUNDS_FILE
+        rows: dict[int, dict[str, Any]] = {}
+        if not path.exists():
+            return rows
+        for line in path.read_text().splitlines():
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            rows[int(row["round"])] = row
+        return rows
+
+    def record_round(self, row: dict[str, Any]) -> None:
+        """Append one round's row (fidelity, counts, seconds) and flush it to disk."""
+        path = self.root / ROUNDS_FILE
+        torn = path.exists() and path.stat().st_size > 0 and not path.read_bytes().endswith(b"\n")
+        with open(path, "a") as file:
+            file.write(("\n" if torn else "") + json.dumps(row) + "\n")
+            file.flush()
+            os.fsync(file.fileno())

@@ -1,0 +1,264 @@
+"""The student inside the loop: one GP of the modelled outputs, plus one of run success.
+
+Part of the sequential-design stage. The GPs are fitted on unit-cube coordinates
+(``Space.to_unit``), the coordinates the acquisition optimizer moves, and queried through
+``GPRegressor._predict_torch`` so gradients flow. When some runs failed, a further GP regresses
+the success indicator (1 ok, 0 failed) on every run and its probability of exceeding 1/2 weights
+the acquisition like a constraint: the search is steered away from where the teacher breaks,
+without ever inventing output values there.
+
+A :class:`Trainer` fits the student each round. Bayesian optimization refits every
+hyperparameter every round (a few dozen runs: cheap, and the model is all it has); an adaptive
+design may keep the hyperparameters between full fits and only condition the GP on the new runs
+(``refit_growth``): at a thousand runs a full fit costs seconds, conditioning milliseconds.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+
+from surrogate.space import Space
+
+__all__ = ["Student", "Trainer", "UnitCubeModel", "fit_gp", "condition_gp", "SUCCESS_THRESHOLD"]
+
+SUCCESS_THRESHOLD = 0.5
+ALWAYS_REFIT_BELOW = 60  # successful runs below which every round refits the hyperparameters
+
+
+def fit_gp(U: np.ndarray, Y: np.ndarray, seed: int, model: Any = None) -> Any:
+    """A GP fitted on unit-cube inputs ``U``: a clone of ``model``, or a default GPRegressor.
+
+    ``Y`` (n,) or (n, m); a single column is passed as (n,) so that ``predict`` returns (n,).
+    ``model`` (an unfitted regressor with the ``_predict_torch`` contract) gets ``seed``.
+    """
+    from sklearn.base import clone
+
+    from surrogate.models import GPRegressor
+
+    Y = np.asarray(Y, dtype=float)
+    if Y.ndim == 2 and Y.shape[1] == 1:
+        Y = Y[:, 0]
+    if model is None:
+        return GPRegressor(seed=seed).fit(U, Y)
+    estimator = clone(model)
+    if "seed" in estimator.get_params():
+        estimator.set_params(seed=seed)
+    return estimator.fit(U, Y)
+
+
+def condition_gp(gp: Any, U: np.ndarray, Y: np.ndarray) -> Any | None:
+    """A copy of an exact :class:`~surrogate.GPRegressor` conditioned on ``(U, Y)`` with its
+    hyperparameters (length scales, nugget) kept; None where the model cannot be conditioned.
+
+    The input scaling of the first fit is kept (its length scales are in those units); the
+    outputs are standardized afresh and the constant mean and signal variance re-profiled in
+    closed form, as a fit does for given length scales.
+    """
+    try:
+        if gp.method_ != "exact":
+            return None
+        from surrogate.models._base import to_tensor
+
+        Y2 = np.asarray(Y, dtype=float).reshape(len(U), -1)
+        new = copy.copy(gp)
+        new._y_mean = Y2.mean(axis=0)
+        std = Y2.std(axis=0)
+        new._y_std = np.where(std > 0, std, 1.0)
+        device = gp._U.device
+        units = to_tensor((np.asarray(U, dtype=float) - gp._x_low) / gp._x_scale, device)
+        scaled = to_tensor(((Y2 - new._y_mean) / new._y_std).T, device)  # (m, n)
+        h = gp._hyper
+        theta = torch.cat([h.lengthscale.log(), h.g.log()[:, None]], dim=1)
+        new._condition(units, scaled, theta)
+        new._set_public_attributes()
+        new.n_samples_fit_ = len(U)
+        new.data_min_, new.data_max_ = np.min(U, axis=0), np.max(U, axis=0)
+        return new
+    except AttributeError:  # a model without the exact GP's state: the caller refits
+        return None
+
+
+@dataclass(frozen=True)
+class Posterior:
+    """The student's posterior at a batch of unit-cube points (torch, float64).
+
+    Attributes
+    ----------
+    mean, var : Tensor of shape (n, m)
+        Of the modelled outputs (as the acquisition's ``targets`` transformed them).
+    success_mean, success_var : Tensor of shape (n,) or None
+        Of the run-success GP; None while no run has failed.
+    """
+
+    mean: torch.Tensor
+    var: torch.Tensor
+    success_mean: torch.Tensor | None = None
+    success_var: torch.Tensor | None = None
+
+
+@dataclass(frozen=True)
+class Student:
+    """Fitted GPs for the modelled outputs and, once a run has failed, for run success.
+
+    ``outputs`` predicts an (n, m) array at unit-cube points, in the acquisition's target
+    coordinates (e.g. the objective times ``sign`` for Bayesian optimization).
+    """
+
+    outputs: Any
+    success: Any | None = None
+
+    def posterior(self, unit: torch.Tensor) -> Posterior:
+        """Mean and variance (n, m) of the outputs, and (n,) of the success GP (or None)."""
+        mean, var = self.outputs._predict_torch(unit)
+        if self.success is None:
+            return Posterior(mean, var)
+        s_mean, s_var = self.success._predict_torch(unit)
+        return Posterior(mean, var, s_mean[:, 0], s_var[:, 0])
+
+
+def fit_student(U_ok: np.ndarray, Y_ok: np.ndarray, U_all: np.ndarray, success: np.ndarray,
+                seed: int, model: Any = None) -> Student:
+    """Fit the output GP on the successful runs and, if any run failed, the success GP.
+
+    ``success`` holds 1 for a successful run and 0 for a failed one (believed batch points
+    carry the success GP's own prediction).
+    """
+    outputs = fit_gp(U_ok, Y_ok, seed, model)
+    if (success >= 1.0).all():
+        return Student(outputs)
+    return Student(outputs, fit_gp(U_all, success, seed + 1))
+
+
+@dataclass
+class Trainer:
+    """Fits the student of each round (see the module docstring).
+
+    Parameters
+    ----------
+    model : regressor, optional
+        Unfitted template of the output GP (cloned per fit); default ``GPRegressor``.
+    refit_growth : float or None
+        ``None``: every fit optimizes the hyperparameters. A number ``g > 1``: the
+        hyperparameters are optimized when the successful runs have grown by the factor ``g``
+        since the last full fit (and always below ALWAYS_REFIT_BELOW runs); other rounds, and
+        believed batch points, condition the last full fit on the data. Which rounds refit
+        depends only on the run counts, so a resumed design fits what an uninterrupted one
+        did.
+    """
+
+    model: Any = None
+    refit_growth: float | None = None
+    _cache: dict[int, Any] = field(default_factory=dict, repr=False)
+
+    def fit(self, U_ok: np.ndarray, Y_ok: np.ndarray, U_all: np.ndarray, success: np.ndarray,
+            seed: int, *, counts: Sequence[int] = (), seed_at: Callable[[int], int] | None = None,
+            prefix: Callable[[int], tuple[np.ndarray, np.ndarray]] | None = None) -> Student:
+        """The student on the given runs.
+
+        ``counts[t]`` is the number of successful runs the student of round ``t + 1`` saw (the
+        last entry is this round's); ``seed_at(t)`` the seed round ``t`` fits with and
+        ``prefix(t)`` its (U_ok, Y_ok). Only used with ``refit_growth``.
+        """
+        if self.refit_growth is None or seed_at is None or prefix is None or not counts:
+            return fit_student(U_ok, Y_ok, U_all, success, seed, self.model)
+        last = self._last_full_fit(counts)
+        if last == len(counts):  # this round refits
+            student = fit_student(U_ok, Y_ok, U_all, success, seed, self.model)
+            self._cache = {last: student.outputs}
+            return student
+        if last not in self._cache:  # resumed: redo the full fit of that round
+            U_last, Y_last = prefix(last)
+            self._cache = {last: fit_gp(U_last, Y_last, seed_at(last), self.model)}
+        outputs = condition_gp(self._cache[last], U_ok, Y_ok)
+        if outputs is None:
+            return fit_student(U_ok, Y_ok, U_all, success, seed, self.model)
+        success_gp = None if (success >= 1.0).all() else fit_gp(U_all, success, seed + 1)
+        return Student(outputs, success_gp)
+
+    def believe(self, student: Student, U_ok: np.ndarray, Y_ok: np.ndarray, U_all: np.ndarray,
+                success: np.ndarray, seed: int) -> Student:
+        """The student with believed batch points added (Kriging believer)."""
+        if self.refit_growth is None:
+            return fit_student(U_ok, Y_ok, U_all, success, seed, self.model)
+        outputs = condition_gp(student.outputs, U_ok, Y_ok)
+        if outputs is None:
+            return fit_student(U_ok, Y_ok, U_all, success, seed, self.model)
+        success_gp = None
+        if not (success >= 1.0).all():
+            success_gp = (condition_gp(student.success, U_all, success)
+                          if student.success is not None else None) \
+                or fit_gp(U_all, success, seed + 1)
+        return Student(outputs, success_gp)
+
+    def _last_full_fit(self, counts: Sequence[int]) -> int:
+        """The (1-based) round whose student last optimized its hyperparameters."""
+        assert self.refit_growth is not None
+        last = 1
+        for t, n_ok in enumerate(counts, start=1):
+            if n_ok < ALWAYS_REFIT_BELOW or n_ok >= self.refit_growth * counts[last - 1]:
+                last = t
+        return last
+
+
+class UnitCubeModel:
+    """A GP fitted on unit-cube coordinates, seen in the space's own coordinates.
+
+    ``predict(X)`` takes a design (DataFrame with the space's columns, or an array in space
+    order), maps it with ``space.to_unit`` and returns the GP's prediction of ``outputs_``
+    (for an optimization: the objective first, then any constrained outputs) in their
+    original sign.
+
+    Parameters
+    ----------
+    estimator : GPRegressor
+        Fitted on ``space.to_unit(X)``.
+    space : Space
+    outputs : list of str
+    signs : sequence of float
+        Multiplies each output's mean (``-1`` where the loop modelled a negated objective).
+
+    Attributes
+    ----------
+    estimator_ : GPRegressor
+    space_ : Space
+    outputs_ : list of str
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from surrogate.models import GPRegressor
+    >>> from surrogate.space import Real, Space
+    >>> space = Space([Real("x", 0.0, 10.0)])
+    >>> U = np.linspace(0, 1, 9)[:, None]
+    >>> model = UnitCubeModel(GPRegressor(seed=0).fit(U, U[:, 0]), space, ["y"], [1.0])
+    >>> round(float(model.predict([[5.0]])[0]), 3)
+    0.5
+    """
+
+    def __init__(self, estimator: Any, space: Space, outputs: list[str],
+                 signs: Any) -> None:
+        self.estimator_ = estimator
+        self.space_ = space
+        self.outputs_ = list(outputs)
+        self.signs_ = np.asarray(signs, dtype=float)
+
+    def predict(self, X: Any, return_std: bool = False) -> Any:
+        """Predicted outputs (n,) for one output or (n, m), and their std with ``return_std``."""
+        mean, std = self.estimator_.predict(self.space_.to_unit(X), return_std=True)
+        mean = np.asarray(mean) * (self.signs_[0] if mean.ndim == 1 else self.signs_)
+        return (mean, std) if return_std else mean
+
+    def predict_unit_torch(self, unit: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Mean and variance (n, m) at unit-cube points, differentiable, in original sign."""
+        mean, var = self.estimator_._predict_torch(unit)
+        signs = torch.as_tensor(self.signs_, dtype=mean.dtype)
+        return mean * signs, var
+
+    def __repr__(self) -> str:
+        return f"UnitCubeModel({type(self.estimator_).__name__}, outputs={self.outputs_})"

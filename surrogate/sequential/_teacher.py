@@ -1,0 +1,83 @@
+"""The teacher of a sequential design, and the checks every sequential design's options share.
+
+Part of the sequential-design stage. A plain callable target is wrapped into a one-output
+:class:`~surrogate.Simulator`, so every teacher runs through the same executors, failure records
+and checkpoints.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Callable
+from typing import Any
+
+from surrogate.space import Space, as_space
+from surrogate.teacher import Simulator
+
+__all__ = ["PointFunction", "as_simulator", "check_int", "check_sizes"]
+
+DEFAULT_OUTPUT = "y"
+
+
+class PointFunction:
+    """``fn(dict) -> float`` seen as a scalar simulation function ``fn(**params)``.
+
+    A class rather than a closure so that it pickles (process and Dask executors) whenever
+    ``fn`` does.
+    """
+
+    def __init__(self, fn: Callable[[dict[str, Any]], float]) -> None:
+        self.fn = fn
+        self.__name__ = getattr(fn, "__name__", type(fn).__name__)
+
+    def __call__(self, **params: Any) -> float:
+        return self.fn(params)
+
+
+def check_int(name: str, value: Any, minimum: int) -> int:
+    """``value`` as an int ``>= minimum``, or an error naming ``name``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an int >= {minimum}, got {value!r}")
+    if value < minimum:
+        raise ValueError(f"{name} must be an int >= {minimum}, got {value}")
+    return int(value)
+
+
+def check_sizes(space: Space, budget: Any, n_init: Any, batch_size: Any) -> tuple[int, int, int]:
+    """Validated ``budget``, ``n_init`` (default ``2 * dim + 1``) and ``batch_size``."""
+    budget = check_int("budget", budget, 1)
+    default_init = n_init is None
+    n_init = 2 * space.dim + 1 if default_init else check_int("n_init", n_init, 1)
+    if budget < n_init:
+        why = f" (the default 2 * dim + 1 for dim={space.dim})" if default_init else ""
+        raise ValueError(f"budget={budget} is smaller than n_init={n_init}{why}: the budget "
+                         "counts every teacher evaluation, the initial design included")
+    return budget, n_init, check_int("batch_size", batch_size, 1)
+
+
+def as_simulator(target: Any, space: Any, output: Any) -> tuple[Simulator, str | None]:
+    """The teacher as a Simulator, and the output named by ``output``.
+
+    For a Simulator with several outputs and ``output=None`` the name is None (the caller
+    decides whether that is allowed).
+    """
+    if isinstance(target, Simulator):
+        if space is not None and as_space(space) != target.space:
+            raise ValueError("space= differs from the simulator's own space; leave it out")
+        outputs = list(target.outputs)
+        if output is None:
+            return target, outputs[0] if len(outputs) == 1 else None
+        if output not in outputs:
+            raise ValueError(f"output={output!r} is not an output of simulator {target.name!r}; "
+                             f"allowed: {outputs}")
+        return target, output
+    if not callable(target):
+        raise TypeError("target must be a surrogate.Simulator or a callable taking a dict of "
+                        f"parameters and returning a float; got {type(target).__name__}")
+    if space is None:
+        raise ValueError("space= is required when the target is a plain function (a Simulator "
+                         "carries its own)")
+    if output is not None and not isinstance(output, str):
+        raise TypeError(f"output must be a str naming the function's value, got {output!r}")
+    name = output or DEFAULT_OUTPUT
+    return Simulator(PointFunction(target), as_space(space), [name]), name
