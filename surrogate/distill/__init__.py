@@ -1,0 +1,33 @@
+"""Distillation: a teacher (Model A) labels a transfer set (Data 2) for a student (Model B).
+
+The stage after the models: Data 1 -> teacher -> transfer set -> student -> fidelity.
+:func:`distill` ties it together and returns a :class:`Distillation`; the transfer-set
+generators (:class:`SpaceGenerator`, :class:`MUNGE`, :class:`KDEGenerator`,
+:class:`GMMGenerator`, :class:`DataGenerator`) share one protocol, ``fit(X)`` and
+``sample(n, seed)`` (subclass :class:`TransferGenerator` for another). The teacher may be a
+simulator, any fitted estimator or a plain function; the student any scikit-learn-compatible
+estimator, our surrogates, or PRIM/CART boxes (used through their ``fit(X, y)``, so this
+package does not import :mod:`surrogate.discovery`).
+"""
+
+from surrogate.distill._density import GMMGenerator, KDEGenerator
+from surrogate.distill._distill import TRANSFERS, Distillation, distill
+from surrogate.distill._fidelity import agreement, probability_gap, q2
+from surrogate.distill._generators import MUNGE, DataGenerator, SpaceGenerator, TransferGenerator
+from surrogate.distill._labels import tempered
+
+__all__ = [
+    "distill",
+    "Distillation",
+    "TRANSFERS",
+    "TransferGenerator",
+    "SpaceGenerator",
+    "DataGenerator",
+    "MUNGE",
+    "KDEGenerator",
+    "GMMGenerator",
+    "agreement",
+    "probability_gap",
+    "q2",
+    "tempered",
+]

@@ -1,0 +1,517 @@
+"""Distillation: Data 1 -> teacher (Model A) -> transfer set (Data 2) -> student (Model B).
+
+:func:`distill` draws new inputs near Data 1 or over the space (a generator), lets the teacher
+label them, fits a smaller, faster or more readable student on those labels, and measures the
+student's fidelity to the teacher on labelled points it never saw. The result is a
+:class:`Distillation`.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.base import clone
+from sklearn.utils._available_if import available_if
+
+from surrogate._random import SeedLike, as_generator, child_seed
+from surrogate.distill._columns import as_frame
+from surrogate.distill._density import GMMGenerator, KDEGenerator
+from surrogate.distill._fidelity import METRICS, agreement, measure, q2, true_classes
+from surrogate.distill._generators import MUNGE, SpaceGenerator, check_n
+from surrogate.distill._labels import (
+    LABELS,
+    Labels,
+    check_temperature,
+    check_threshold,
+    make_labels,
+)
+from surrogate.distill._student import StudentView, check_student, fit_student, student_size
+from surrogate.distill._teacher import Teacher, as_teacher, warn_hard_only
+from surrogate.space import Space, as_space
+
+__all__ = ["distill", "Distillation", "TRANSFERS"]
+
+TRANSFERS: tuple[str, ...] = ("space", "munge", "kde", "gmm", "data")
+
+
+def distill(
+    teacher: Any,
+    student: Any,
+    *,
+    transfer: Any = "space",
+    n: int = 10_000,
+    data: Any = None,
+    labels: str = "soft",
+    temperature: float = 1.0,
+    threshold: tuple[str, float] | None = None,
+    space: Space | None = None,
+    include_data: bool = True,
+    holdout: float = 0.2,
+    executor: Any = "serial",
+    checkpoint: Any = None,
+    seed: SeedLike = None,
+    output: str | int | None = None,
+) -> Distillation:
+    """Distil ``teacher`` into ``student`` through a transfer set the teacher labels.
+
+    Parameters
+    ----------
+    teacher : Simulator, fitted estimator or callable
+        Model A. A :class:`~surrogate.Simulator` runs through :meth:`Simulator.run` with
+        ``executor`` and ``checkpoint``; failed runs are dropped from the transfer set and
+        counted. A fitted classifier gives class probabilities (``predict_proba``), a fitted
+        regressor values (``predict``, with ``return_std`` where it has one). A callable takes
+        one point as a dict of parameter values and returns a float (``space`` required); it
+        runs as a one-output Simulator would.
+    student : estimator
+        Model B, unfitted (cloned, not modified): any scikit-learn-compatible estimator,
+        :class:`surrogate.GPRegressor` and the other surrogates, or the boxes of
+        :class:`surrogate.PRIM` and :class:`surrogate.CART` (a case of interest).
+    transfer : {"space", "munge", "kde", "gmm", "data"} or generator, default "space"
+        Where the teacher is asked: a Latin hypercube over the space, MUNGE around Data 1, a
+        kernel density or Gaussian mixture fitted on Data 1, or Data 1 alone (the baseline;
+        ``n`` and ``include_data`` do not apply). A generator object (``fit(X)``,
+        ``sample(n, seed)``) is cloned and gets ``space`` when it has none.
+    n : int, default 10_000
+        New inputs drawn by the generator.
+    data : DataFrame, 2-D array or (X, y), optional
+        Data 1: the points the generators learn from, and with ``y`` their true labels (for
+        :attr:`Distillation.fidelity_` ``["accuracy"]``).
+    labels : {"soft", "hard", "value"}, default "soft"
+        Class probabilities, classes, or the teacher's values (regression).
+    temperature : float, default 1.0
+        Soft labels are ``softmax(log p / temperature)`` of the teacher's probabilities ``p``.
+    threshold : (str, float), optional
+        Makes a continuous teacher output a case of interest, e.g. ``("<", 0.0)``; soft labels
+        are then its probability under the teacher's predictive distribution where it has one.
+    space : Space, optional
+        Bounds and types of the inputs (a Simulator teacher carries its own).
+    include_data : bool, default True
+        Add Data 1's points, with the teacher's labels (the paper's practice; for a simulator
+        teacher that costs a run per point), to what the student learns from.
+    holdout : float, default 0.2
+        Share of the generated points kept from the student to measure fidelity, in [0, 1).
+    executor, checkpoint
+        For a simulator or callable teacher, as in :meth:`Simulator.run`.
+    seed : int, Generator or None
+        Seeds the generator, the holdout split and the generators' own fitting.
+    output : str or int, optional
+        The teacher's output, for a simulator or a regressor with several.
+
+    Returns
+    -------
+    Distillation
+
+    Examples
+    --------
+    >>> from sklearn.tree import DecisionTreeRegressor
+    >>> from surrogate.space import Real, Space
+    >>> space = Space([Real("x", 0, 1), Real("y", 0, 1)])
+    >>> result = distill(lambda p: p["x"] + p["y"] ** 2, DecisionTreeRegressor(max_depth=6),
+    ...                  space=space, n=400, labels="value", seed=0)
+    >>> round(result.fidelity_["holdout"], 2) > 0.9
+    True
+    """
+    options = _Options.check(labels, temperature, threshold, holdout, include_data, transfer)
+    rng = as_generator(seed)
+    student = check_student(student)
+    model = as_teacher(teacher, space=space, output=output)
+    space = model.space if model.space is not None else (
+        None if space is None else as_space(space))
+    X1, y1, named = _data(data, space)
+    clock = {"start": time.perf_counter()}
+    generator = _generator(transfer, space, X1, rng)
+    generated = _generate(generator, n, rng)
+    inputs, source = _inputs(generated, X1)
+    clock["generate"] = time.perf_counter()
+    answer = model.answer(inputs, want_std=options.labels == "soft" and options.threshold
+                          is not None, executor=executor, checkpoint=checkpoint)
+    warn_hard_only(answer, options.labels)
+    ok = answer.ok
+    if not ok.any():
+        raise ValueError(f"the teacher answered none of the {len(ok)} transfer-set inputs")
+    answer = _restrict(answer, ok)
+    inputs, source = inputs[ok].reset_index(drop=True), source[ok]
+    label_set = make_labels(answer, options.labels, temperature=options.temperature,
+                            threshold=options.threshold)
+    clock["label"] = time.perf_counter()
+    held, train = _split(source, options.holdout, options.include_data, rng)
+    features = inputs if named else inputs.to_numpy()
+    route = fit_student(student, _take(features, train), label_set.take(train))
+    clock["fit"] = time.perf_counter()
+    view = StudentView(student, label_set.classes)
+    fidelity = _fidelity(view, features, label_set, source, held, y1, ok, options)
+    fidelity["teacher_accuracy"] = _teacher_accuracy(label_set, source, y1, ok, options)
+    clock["fidelity"] = time.perf_counter()
+    return Distillation(
+        student=student, teacher=teacher, model=model, generator=generator,
+        transfer_set=_table(inputs, label_set, source, held, train), labels=label_set,
+        fidelity=fidelity, route=route, n_failed=int((~ok).sum()), runs=answer.runs,
+        options=options, transfer=transfer, n=len(generated), seconds=_seconds(clock),
+        named=named, space=space, input_names=list(inputs.columns),
+    )
+
+
+class _Options:
+    """The checked settings of one distillation (validated in one place, STYLE 10)."""
+
+    def __init__(self, labels: str, temperature: float, threshold: tuple[str, float] | None,
+                 holdout: float, include_data: bool) -> None:
+        self.labels, self.temperature, self.threshold = labels, temperature, threshold
+        self.holdout, self.include_data = holdout, include_data
+
+    @classmethod
+    def check(cls, labels: Any, temperature: Any, threshold: Any, holdout: Any,
+              include_data: Any, transfer: Any) -> _Options:
+        if not isinstance(labels, str) or labels not in LABELS:
+            raise ValueError(f"labels must be one of {list(LABELS)}, got {labels!r}")
+        if isinstance(transfer, str):
+            if transfer not in TRANSFERS:
+                raise ValueError(f"transfer must be one of {list(TRANSFERS)} or a generator with "
+                                 f"fit(X) and sample(n, seed), got {transfer!r}")
+        elif not (callable(getattr(transfer, "fit", None))
+                  and callable(getattr(transfer, "sample", None))):
+            raise TypeError(f"transfer must be one of {list(TRANSFERS)} or a generator with "
+                            f"fit(X) and sample(n, seed), got {type(transfer).__name__}")
+        if isinstance(holdout, bool) or not isinstance(holdout, int | float) \
+                or not 0 <= holdout < 1:
+            raise ValueError(f"holdout must be a share in [0, 1), got {holdout!r}")
+        if not isinstance(include_data, bool):
+            raise TypeError(f"include_data must be True or False, got {include_data!r}")
+        return cls(labels, check_temperature(temperature), check_threshold(threshold),
+                   float(holdout), include_data)
+
+
+def _data(data: Any, space: Space | None) -> tuple[pd.DataFrame | None, np.ndarray | None, bool]:
+    """Data 1 as (inputs, true labels or None), and whether inputs have column names (a space
+    or a DataFrame: then teacher and student see DataFrames, else arrays)."""
+    if data is None:
+        return None, None, space is not None
+    if isinstance(data, tuple):
+        if len(data) != 2:
+            raise ValueError(f"data must be X or a pair (X, y), got a tuple of {len(data)}")
+        X, y = data
+    else:
+        X, y = data, None
+    frame = as_frame(X, space, "data")
+    named = space is not None or isinstance(X, pd.DataFrame)
+    if y is None:
+        return frame, None, named
+    y = np.asarray(y)
+    if y.ndim != 1 and not (y.ndim == 2 and y.shape[1] == 1):
+        raise ValueError(f"data: y must be one label per row, got shape {y.shape}")
+    y = y.ravel()
+    if len(y) != len(frame):
+        raise ValueError(f"data: y has {len(y)} labels but X has {len(frame)} rows")
+    return frame, y, named
+
+
+def _generator(transfer: Any, space: Space | None, X1: pd.DataFrame | None,
+               rng: np.random.Generator) -> Any:
+    """The fitted generator (None for transfer="data")."""
+    seed = child_seed(rng)  # drawn in every case: the stream does not depend on the choice
+    if transfer == "data":
+        if X1 is None:
+            raise ValueError("transfer='data' uses Data 1's points: pass data=")
+        return None
+    if isinstance(transfer, str):
+        if transfer == "space":
+            if space is None:
+                raise ValueError("transfer='space' needs a space: pass space= or a Simulator "
+                                 "teacher, or give data= with transfer='munge', 'kde', 'gmm' "
+                                 "or 'data'")
+            generator: Any = SpaceGenerator(space)
+        elif X1 is None:
+            raise ValueError(f"transfer={transfer!r} learns from Data 1: pass data=")
+        elif transfer == "munge":
+            generator = MUNGE(space=space)
+        elif transfer == "kde":
+            generator = KDEGenerator(space=space, seed=seed)
+        else:
+            generator = GMMGenerator(space=space, seed=seed)
+    else:
+        generator = _own_generator(transfer, space)
+    return generator.fit(X1)
+
+
+def _own_generator(transfer: Any, space: Space | None) -> Any:
+    try:
+        generator = clone(transfer)
+    except TypeError:  # not a scikit-learn style object: use it as it is
+        return transfer
+    if space is not None and "space" in generator.get_params() \
+            and generator.get_params()["space"] is None:
+        generator.set_params(space=space)
+    return generator
+
+
+def _generate(generator: Any, n: int, rng: np.random.Generator) -> pd.DataFrame:
+    n = check_n(n)
+    seed = child_seed(rng)
+    if generator is None:
+        return pd.DataFrame()
+    return generator.sample(n, seed=seed)
+
+
+def _inputs(generated: pd.DataFrame, X1: pd.DataFrame | None) -> tuple[pd.DataFrame, np.ndarray]:
+    """Generated points then Data 1's, and where each row comes from."""
+    parts = [generated] if len(generated) else []
+    if X1 is not None:
+        if len(generated) and list(generated.columns) != list(X1.columns):
+            raise ValueError(f"the generator's columns {list(generated.columns)} differ from "
+                             f"Data 1's {list(X1.columns)}")
+        parts.append(X1)
+    inputs = pd.concat(parts, ignore_index=True)
+    source = np.array(["generated"] * len(generated) + ["data"] * (len(inputs) - len(generated)),
+                      dtype=object)
+    return inputs, source
+
+
+def _restrict(answer: Any, ok: np.ndarray) -> Any:
+    from dataclasses import replace
+
+    def part(array: np.ndarray | None) -> np.ndarray | None:
+        return None if array is None else array[ok]
+
+    return replace(answer, ok=answer.ok[ok], proba=part(answer.proba),
+                   values=part(answer.values), std=part(answer.std))
+
+
+def _split(source: np.ndarray, holdout: float, include_data: bool,
+           rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """(held-out rows, training rows): a share of the generated rows is held out (of Data 1's
+    when nothing was generated, transfer="data"); Data 1 trains when ``include_data``."""
+    generated = source == "generated"
+    pool = generated if generated.any() else ~generated
+    candidates = np.flatnonzero(pool)
+    held = np.zeros(len(source), dtype=bool)
+    held[rng.permutation(candidates)[: int(round(holdout * len(candidates)))]] = True
+    train = ~held & (pool | (include_data & ~generated))
+    if train.sum() < 2:
+        raise ValueError(f"only {int(train.sum())} labelled point(s) are left to fit the "
+                         "student; raise n or lower holdout")
+    return held, np.flatnonzero(train)
+
+
+def _take(features: Any, index: np.ndarray) -> Any:
+    return features.iloc[index].reset_index(drop=True) if isinstance(features, pd.DataFrame) \
+        else features[index]
+
+
+def _fidelity(view: StudentView, features: Any, labels: Labels, source: np.ndarray,
+              held: np.ndarray, y1: np.ndarray | None, ok: np.ndarray,
+              options: _Options) -> dict[str, Any]:
+    """holdout / data fidelity in the labels' own figure, agreement, and accuracy on Data 1."""
+    result: dict[str, Any] = {"metric": METRICS[labels.kind], "n_holdout": int(held.sum())}
+    held_idx = np.flatnonzero(held)
+    on_holdout = measure(view, _take(features, held_idx), labels.take(held_idx)) \
+        if len(held_idx) else {"value": None, "agreement": None}
+    data_idx = np.flatnonzero(source == "data")
+    on_data = measure(view, _take(features, data_idx), labels.take(data_idx)) \
+        if len(data_idx) else {"value": None, "agreement": None}
+    result.update(holdout=on_holdout["value"], data=on_data["value"],
+                  holdout_agreement=on_holdout["agreement"], data_agreement=on_data["agreement"],
+                  n_data=len(data_idx), accuracy=None)
+    if y1 is not None and len(data_idx):
+        truth = _answered(y1, ok)
+        predicted = view.predict(_take(features, data_idx))
+        result["accuracy"] = _score(truth, predicted, labels, options)
+    return result
+
+
+def _answered(y1: np.ndarray, ok: np.ndarray) -> np.ndarray:
+    """Data 1's true labels where the teacher answered (Data 1 is last among the inputs)."""
+    return y1[ok[len(ok) - len(y1):]]
+
+
+def _score(truth: np.ndarray, predicted: np.ndarray, labels: Labels, options: _Options) -> float:
+    if labels.kind == "value":
+        return q2(truth.astype(float), predicted)
+    return agreement(predicted, true_classes(truth, labels, options.threshold))
+
+
+def _teacher_accuracy(labels: Labels, source: np.ndarray, y1: np.ndarray | None,
+                      ok: np.ndarray, options: _Options) -> float | None:
+    """The teacher's own accuracy on Data 1's true labels (the student's ceiling, roughly)."""
+    data_idx = np.flatnonzero(source == "data")
+    if y1 is None or not len(data_idx):
+        return None
+    truth = _answered(y1, ok)
+    teacher = labels.take(data_idx)
+    return _score(truth, teacher.values if labels.kind == "value" else teacher.hard, labels,
+                  options)
+
+
+def _table(inputs: pd.DataFrame, labels: Labels, source: np.ndarray, held: np.ndarray,
+           train: np.ndarray) -> pd.DataFrame:
+    """The transfer set: inputs, the teacher's labels, where each row came from and its use."""
+    columns = labels.columns()
+    clash = sorted(set(columns) & set(map(str, inputs.columns)) | (
+        {"source", "use"} & set(map(str, inputs.columns))))
+    if clash:
+        raise ValueError(f"input column(s) {clash} clash with the transfer set's label columns; "
+                         "rename them")
+    use = np.full(len(inputs), "unused", dtype=object)
+    use[train] = "train"
+    use[held] = "holdout"
+    table = inputs.copy()
+    for name, values in columns.items():
+        table[name] = values
+    table["source"] = source
+    table["use"] = use
+    return table
+
+
+def _seconds(clock: dict[str, float]) -> dict[str, float]:
+    steps = ["start", "generate", "label", "fit", "fidelity"]
+    seconds = {step: clock[step] - clock[before] for before, step in zip(steps[:-1], steps[1:], strict=True)}
+    seconds["total"] = clock["fidelity"] - clock["start"]
+    return seconds
+
+
+def _has_proba(self: Distillation) -> bool:
+    return self._view.has_proba()
+
+
+class Distillation:
+    """The result of :func:`distill`: the student, its transfer set and its fidelity.
+
+    Attributes
+    ----------
+    student_ : estimator
+        The fitted student (Model B).
+    teacher : object
+        The teacher as given (Model A).
+    transfer_set_ : DataFrame
+        The inputs with the teacher's labels -- ``p(<class>)`` columns and ``label`` for soft
+        labels, ``label`` for hard ones, ``value`` for values -- plus ``source``
+        (``"generated"`` or ``"data"``) and ``use`` (``"train"``, ``"holdout"`` or ``"unused"``:
+        Data 1 with ``include_data=False``). Failed teacher runs are left out.
+    fidelity_ : dict
+        ``metric``: the figure of ``holdout`` and ``data`` -- ``"probability_gap"`` (soft
+        labels, lower is better), ``"agreement"`` (hard) or ``"q2"`` (values);
+        ``holdout``: on the held-out points (``n_holdout``), which the student never saw;
+        ``data``: on Data 1 (``n_data``; seen in training when ``include_data``);
+        ``holdout_agreement``, ``data_agreement``: the share of points where the student
+        predicts the teacher's class (soft and hard labels); ``accuracy``: the student against
+        Data 1's true labels (Q² for values), ``teacher_accuracy`` the teacher's; None where
+        it does not apply.
+    labels : str
+        ``"soft"``, ``"hard"`` or ``"value"``.
+    classes_ : ndarray or None
+        The teacher's classes (``[0, 1]`` for a threshold's case of interest).
+    route_ : str
+        How the student learnt the labels (see :mod:`surrogate.distill._student`).
+    generator_ : generator or None
+        The fitted transfer-set generator (None for ``transfer="data"``).
+    runs_ : TransferSet or None
+        Every teacher run, failed ones included, for a simulator or callable teacher.
+    n_failed_ : int
+        Teacher runs dropped from the transfer set.
+    student_size_ : int or None
+        Leaves of a tree, restricted parameters of a PRIM box, boxes of CART.
+    seconds_ : dict
+        Wall seconds to ``generate``, ``label``, ``fit``, measure ``fidelity``, and ``total``.
+    """
+
+    def __init__(self, *, student: Any, teacher: Any, model: Teacher, generator: Any,
+                 transfer_set: pd.DataFrame, labels: Labels, fidelity: dict[str, Any],
+                 route: str, n_failed: int, runs: Any, options: _Options, transfer: Any,
+                 n: int, seconds: dict[str, float], named: bool, space: Space | None,
+                 input_names: list[str]) -> None:
+        self.student_ = student
+        self.teacher = teacher
+        self.transfer_set_ = transfer_set
+        self.fidelity_ = fidelity
+        self.labels = labels.kind
+        self.classes_ = labels.classes
+        self.route_ = route
+        self.generator_ = generator
+        self.runs_ = runs
+        self.n_failed_ = n_failed
+        self.student_size_ = student_size(student)
+        self.seconds_ = seconds
+        self._model, self._options, self._named, self._space = model, options, named, space
+        self._input_names = input_names
+        self._transfer = transfer if isinstance(transfer, str) else type(transfer).__name__
+        self._n_generated = n
+        self._view = StudentView(student, labels.classes)
+
+    def _features(self, X: Any) -> Any:
+        """``X`` as the student was fitted: a DataFrame with the input columns, or an array."""
+        if not self._named:
+            return X.to_numpy() if isinstance(X, pd.DataFrame) else np.asarray(X)
+        if isinstance(X, pd.DataFrame):
+            return X[self._input_names]
+        if self._space is not None:
+            return as_frame(X, self._space, "X")
+        return pd.DataFrame(np.asarray(X), columns=self._input_names)
+
+    def predict(self, X: Any) -> np.ndarray:
+        """The student's prediction: the teacher's class (soft, hard labels) or value."""
+        return np.asarray(self._view.predict(self._features(X)))
+
+    @available_if(_has_proba)
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """The student's probabilities of the teacher's classes, shape (n, k)."""
+        return self._view.proba(self._features(X))
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-safe summary: settings, sizes, fidelity, timings."""
+        counts = self.transfer_set_["use"].value_counts()
+        threshold = self._options.threshold
+        return {
+            "teacher": self._model.describe(), "teacher_kind": self._model.kind,
+            "student": type(self.student_).__name__, "student_size": self.student_size_,
+            "transfer": self._transfer, "labels": self.labels,
+            "temperature": self._options.temperature,
+            "threshold": None if threshold is None else [threshold[0], threshold[1]],
+            "classes": None if self.classes_ is None else [_plain(c) for c in self.classes_],
+            "route": self.route_, "n_generated": self._n_generated,
+            "n_data": int(self.fidelity_["n_data"]), "n_failed": self.n_failed_,
+            "n_train": int(counts.get("train", 0)), "n_holdout": int(counts.get("holdout", 0)),
+            "fidelity": {k: _plain(v) for k, v in self.fidelity_.items()},
+            "seconds": {k: round(float(v), 4) for k, v in self.seconds_.items()},
+        }
+
+    def __str__(self) -> str:
+        d, f = self.to_dict(), self.fidelity_
+        size = "" if d["student_size"] is None else f" (size {d['student_size']})"
+        kind = self.labels + (" labels" if self.labels != "value" else "s")
+        if self.labels == "soft":
+            kind += f" (T = {d['temperature']:g})"
+        lines = [
+            f"Distillation of {d['teacher']} ({d['teacher_kind']}) into {d['student']}{size}",
+            f"  transfer set: {d['n_generated']} points from {d['transfer']!r} + "
+            f"{d['n_data']} of Data 1, {kind}; {d['n_failed']} failed teacher run(s)",
+            f"  student learnt by: {d['route']}",
+        ]
+        for part, label in (("holdout", f"{f['n_holdout']} held-out points"),
+                            ("data", f"Data 1 ({f['n_data']} points)")):
+            if f[part] is None:
+                continue
+            line = f"  fidelity ({f['metric']}) on {label}: {f[part]:.4g}"
+            if f[f"{part}_agreement"] is not None and f["metric"] != "agreement":
+                line += f" (agreement {f[f'{part}_agreement']:.4g})"
+            lines.append(line)
+        if f["accuracy"] is not None:
+            lines.append(f"  accuracy on Data 1's true labels: student {f['accuracy']:.4g}, "
+                         f"teacher {f['teacher_accuracy']:.4g}")
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return (f"<Distillation {type(self.student_).__name__} from {self._model.describe()}: "
+                f"{self.fidelity_['metric']} {self.fidelity_['holdout']}>")
+
+
+def _plain(value: Any) -> Any:
+    """numpy scalars to Python ones (JSON-safe); NaN to None."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    return value
+

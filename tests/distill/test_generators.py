@@ -1,0 +1,190 @@
+"""Transfer-set generators: one protocol, each checked against what it must preserve."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.stats import ks_2samp
+from sklearn.exceptions import NotFittedError
+from sklearn.neighbors import NearestNeighbors
+
+import surrogate as sg
+from surrogate.distill import (
+    MUNGE,
+    DataGenerator,
+    GMMGenerator,
+    KDEGenerator,
+    SpaceGenerator,
+    TransferGenerator,
+)
+
+
+@pytest.fixture(scope="module")
+def cloud():
+    """A correlated 2-D cloud: y = x + small noise, x standard normal."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=400)
+    return pd.DataFrame({"x": x, "y": x + rng.normal(scale=0.1, size=400)})
+
+
+def nearest_distance(data, points):
+    distances, _ = NearestNeighbors(n_neighbors=1).fit(data).kneighbors(points)
+    return distances[:, 0]
+
+
+def test_munge_keeps_marginals_and_stays_on_the_data_manifold(cloud):
+    new = MUNGE(p=0.5, s=1.0).fit(cloud).sample(4000, seed=1)
+    for column in ("x", "y"):
+        assert ks_2samp(new[column], cloud[column]).statistic < 0.06
+    # the structure: new points keep the correlation and stay near the data ...
+    assert np.corrcoef(new.x, new.y)[0, 1] > 0.98
+    munge = np.median(nearest_distance(cloud, new))
+    # ... where uniform sampling of the bounding box does not
+    box = sg.Space([sg.Real(c, cloud[c].min(), cloud[c].max()) for c in ("x", "y")])
+    uniform = SpaceGenerator(box, method="random").fit(cloud).sample(4000, seed=1)
+    assert abs(np.corrcoef(uniform.x, uniform.y)[0, 1]) < 0.05
+    assert munge < np.median(nearest_distance(cloud, uniform)) / 5
+
+
+def test_munge_moves_each_attribute_towards_the_nearest_neighbour():
+    # nearest neighbours: 0 <-> 1 (gap 0.1), and 2 -> 1 (0.25, closer than 0.35 to point 0)
+    X = pd.DataFrame({"a": [0.0, 0.1, 0.35], "c": ["p", "q", "r"]})
+    p0 = MUNGE(p=0.0).fit(X).sample(6, seed=0)  # nothing changes: each point once per pass
+    assert sorted(zip(p0.c, p0.a, strict=True)) == sorted(2 * list(zip(X.c, X.a, strict=True)))
+    p1 = MUNGE(p=1.0, s=1e9).fit(X).sample(3, seed=0)  # every attribute becomes the neighbour's
+    got = sorted(zip(p1.c, p1.a.round(6), strict=True))
+    assert got == [("p", 0.0), ("q", 0.1), ("q", 0.1)]
+
+
+def test_munge_spread_is_the_gap_over_s():
+    X = pd.DataFrame({"a": [0.0, 0.5]})  # one pair, gap 0.5 (in [0, 1] units: 1)
+    new = MUNGE(p=1.0, s=4.0).fit(X).sample(20_000, seed=2)
+    # point 0 draws around 0.5 and point 1 around 0.0, both with sd 0.5 / 4, clipped to [0, 0.5]
+    low = new.a[new.a < 0.25]
+    assert low.mean() == pytest.approx(0.125 / np.sqrt(2 * np.pi), abs=0.01)  # half-normal mean
+    assert abs((new.a < 0.25).mean() - 0.5) < 0.02
+
+
+def test_generators_snap_to_the_space():
+    space = sg.Space([sg.Real("r", 0.0, 1.0), sg.Integer("k", 1, 4), sg.Categorical("c", ["u", "v"])])
+    X = sg.sample(space, 60, seed=3)
+    for generator in (MUNGE(p=1.0, s=0.2, space=space), KDEGenerator(bandwidth=1.5, space=space),
+                      GMMGenerator(space=space, seed=0)):
+        new = generator.fit(X).sample(500, seed=4)
+        pd.testing.assert_frame_equal(space.validate(new), new)  # in bounds, right types
+        assert new.r.min() >= 0 and new.r.max() <= 1
+        assert set(new.k) <= {1, 2, 3, 4} and set(new.c) <= {"u", "v"}
+
+
+def test_without_a_space_integer_columns_stay_integer_and_constants_constant():
+    rng = np.random.default_rng(5)
+    X = pd.DataFrame({"n": rng.integers(0, 10, 50), "zero": np.zeros(50),
+                      "a": rng.normal(size=50)})
+    new = KDEGenerator(bandwidth=0.8).fit(X).sample(300, seed=0)
+    assert new.n.dtype.kind == "i" and new.n.between(0, 9).all()
+    assert (new.zero == 0).all()
+    assert new.a.between(X.a.min(), X.a.max()).all()
+
+
+def test_kde_samples_follow_the_data_and_keep_categories_with_their_points():
+    rng = np.random.default_rng(6)
+    c = rng.choice(["low", "high"], 300)
+    X = pd.DataFrame({"v": np.where(c == "low", 0.0, 10.0) + rng.normal(size=300), "c": c})
+    kde = KDEGenerator(seed=0).fit(X)  # bandwidth by cross-validation
+    assert 0.02 <= kde.bandwidth_ <= 0.5
+    new = kde.sample(2000, seed=1)
+    assert ((new.v < 5) == (new.c == "low")).mean() > 0.99
+    assert abs((new.c == "low").mean() - (c == "low").mean()) < 0.04
+    scott = KDEGenerator(bandwidth="scott").fit(X)
+    assert scott.bandwidth_ == pytest.approx(300 ** (-1 / 5))  # Scott's rule, 1 numeric column
+
+
+def test_gmm_chooses_components_by_bic_and_keeps_categories():
+    rng = np.random.default_rng(7)
+    X = pd.DataFrame({"a": np.r_[rng.normal(-4, 0.5, 200), rng.normal(4, 0.5, 100)],
+                      "c": ["left"] * 200 + ["right"] * 100})
+    gmm = GMMGenerator(max_components=5, seed=0).fit(X)
+    assert gmm.mixture_.n_components == 2 and min(gmm.bic_, key=gmm.bic_.get) == 2
+    new = gmm.sample(3000, seed=1)
+    assert abs((new.a < 0).mean() - 2 / 3) < 0.03
+    assert ((new.a < 0) == (new.c == "left")).mean() > 0.99
+
+
+def test_space_generator_is_the_design():
+    space = sg.Space([sg.Real("x", 0, 1), sg.Integer("n", 0, 3)])
+    new = SpaceGenerator(space, method="sobol").fit().sample(16, seed=9)
+    pd.testing.assert_frame_equal(new, sg.sample(space, 16, method="sobol", seed=9))
+    with pytest.raises(ValueError, match="method must be one of"):
+        SpaceGenerator(space, method="grid").fit()
+
+
+def test_data_generator_draws_each_point_once_per_pass():
+    X = pd.DataFrame({"x": np.arange(5.0)})
+    generator = DataGenerator().fit(X)
+    assert sorted(generator.sample(5, seed=0).x) == list(range(5))
+    counts = np.bincount(generator.sample(12, seed=0).x.astype(int), minlength=5)
+    assert sorted(counts) == [2, 2, 2, 3, 3]  # two full passes, then 2 of a third
+
+
+@pytest.mark.parametrize("make", [
+    lambda: MUNGE(), lambda: KDEGenerator(bandwidth=0.5), lambda: GMMGenerator(seed=0),
+    lambda: DataGenerator(),
+])
+def test_sample_validates_n_and_seed_and_is_deterministic(make, cloud):
+    generator = make()
+    with pytest.raises(NotFittedError):
+        generator.sample(3, seed=0)
+    generator.fit(cloud)
+    pd.testing.assert_frame_equal(generator.sample(50, seed=3), generator.sample(50, seed=3))
+    assert not generator.sample(50, seed=3).equals(generator.sample(50, seed=4))
+    with pytest.raises(ValueError, match="n must be an int >= 1, got 0"):
+        generator.sample(0)
+    with pytest.raises(ValueError, match="n must be an int >= 1, got -2"):
+        generator.sample(-2)
+    with pytest.raises(TypeError, match="n must be an int"):
+        generator.sample(2.5)
+    with pytest.raises(TypeError, match="seed"):
+        generator.sample(5, seed="zero")
+
+
+def test_bad_options_are_named():
+    X = pd.DataFrame({"a": [0.0, 1.0, 2.0]})
+    with pytest.raises(ValueError, match="p must be a probability"):
+        MUNGE(p=1.5).fit(X)
+    with pytest.raises(ValueError, match="s must be a finite number > 0"):
+        MUNGE(s=0).fit(X)
+    with pytest.raises(ValueError, match="bandwidth must be"):
+        KDEGenerator(bandwidth="wide").fit(X)
+    with pytest.raises(ValueError, match="max_components must be an int >= 1"):
+        GMMGenerator(max_components=0).fit(X)
+    with pytest.raises(ValueError, match="at least 2 points"):
+        MUNGE().fit(X.iloc[:1])
+    with pytest.raises(ValueError, match="column 'a' has missing values"):
+        MUNGE().fit(pd.DataFrame({"a": [0.0, np.nan, 1.0]}))
+    space = sg.Space([sg.Real("a", 0, 1)])
+    with pytest.raises(ValueError, match="column 'a'"):
+        MUNGE(space=space).fit(X)  # 2.0 is outside the space
+
+
+class Jitter(TransferGenerator):
+    """A subclass per the docstring's recipe: Data 1's points plus uniform noise of width w."""
+
+    def __init__(self, w=0.1, *, space=None):
+        self.w = w
+        self.space = space
+
+    def _fit(self, unit, codes):
+        self.unit_, self.codes_ = unit, codes
+
+    def _sample(self, n, rng):
+        pick = rng.integers(0, len(self.unit_), n)
+        noise = rng.uniform(-self.w, self.w, (n, self.unit_.shape[1]))
+        return self.columns_.decode(self.unit_[pick] + noise, self.codes_[pick])
+
+
+def test_subclassing_recipe():
+    X = pd.DataFrame({"a": [0.0, 10.0]})
+    new = Jitter(w=0.05).fit(X).sample(200, seed=0)
+    near = np.minimum(new.a, 10 - new.a)  # distance to the nearest data point, in data units
+    assert near.max() <= 0.5 + 1e-12 and new.a.between(0, 10).all()
+    with pytest.raises(ValueError, match="n must be an int >= 1"):
+        Jitter().fit(X).sample(0)
