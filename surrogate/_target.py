@@ -6,25 +6,83 @@ turns it into a function of a design DataFrame returning a float array of shape 
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from sklearn.exceptions import NotFittedError
+from sklearn.utils.validation import check_is_fitted
 
-from surrogate.space import Space, as_space
+from surrogate.space import Categorical, Space, as_space
 from surrogate.teacher import Simulator
 
-__all__ = ["as_batch_function", "BatchFunction", "is_fitted_model"]
+__all__ = ["as_batch_function", "BatchFunction", "is_fitted_model", "warn_if_extrapolating"]
 
 BatchFunction = Callable[[pd.DataFrame], np.ndarray]
 
+#: Share of the training range by which a space may exceed it without a warning, at least.
+RANGE_TOLERANCE = 0.01
+#: ... or this many average gaps between training points (the edge gap of a space-filling or
+#: random design of the space itself: beyond 5 gaps is rarer than 1 in 100 per edge).
+RANGE_GAPS = 5.0
+
 
 def is_fitted_model(target: Any) -> bool:
-    """A fitted estimator: has ``predict`` and learned attributes (names ending in ``_``)."""
+    """A fitted model with ``predict``.
+
+    Estimators (anything with ``fit``, e.g. a scikit-learn ``Pipeline``) are asked with
+    scikit-learn's ``check_is_fitted``; other objects with ``predict`` count as fitted when
+    they hold learned attributes (public names ending in ``_``).
+    """
     if not hasattr(target, "predict") or isinstance(target, Simulator):
         return False
+    if hasattr(target, "fit"):
+        try:
+            check_is_fitted(target)
+        except NotFittedError:
+            return False
+        return True
     return any(k.endswith("_") and not k.startswith("_") for k in vars(target))
+
+
+def warn_if_extrapolating(model: Any, space: Space, caller: str) -> None:
+    """Warn when ``space`` reaches beyond the inputs ``model`` was trained on.
+
+    Uses the training range a model records (``data_min_``, ``data_max_``, ``n_samples_fit_``,
+    as the models of :mod:`surrogate.models` do; models without them are not checked).
+    Columns are matched by ``feature_names_in_``, else by position; categorical parameters are
+    skipped. A parameter counts when either end lies outside the training range by more than
+    ``max(RANGE_TOLERANCE, RANGE_GAPS / n_samples_fit_)`` of that range.
+    """
+    low, high = getattr(model, "data_min_", None), getattr(model, "data_max_", None)
+    if low is None or high is None:
+        return
+    names = getattr(model, "feature_names_in_", None)
+    names = [str(c) for c in names] if names is not None else None
+    if names is None and len(low) != space.dim:
+        return
+    n_fit = max(int(getattr(model, "n_samples_fit_", 2)), 2)
+    share = max(RANGE_TOLERANCE, RANGE_GAPS / n_fit)
+    outside = []
+    for position, parameter in enumerate(space):
+        if isinstance(parameter, Categorical):
+            continue
+        if names is not None and parameter.name not in names:
+            continue
+        j = names.index(parameter.name) if names is not None else position
+        span = high[j] - low[j]
+        tolerance = share * (span if span > 0 else parameter.high - parameter.low)
+        if parameter.low < low[j] - tolerance or parameter.high > high[j] + tolerance:
+            outside.append(f"{parameter.name} (trained on [{low[j]:.6g}, {high[j]:.6g}], "
+                           f"space [{parameter.low:.6g}, {parameter.high:.6g}])")
+    if outside:
+        warnings.warn(
+            f"{caller}: the space reaches beyond the data the {type(model).__name__} was "
+            f"trained on for {', '.join(outside)}; the surrogate extrapolates there and the "
+            "results may be meaningless: use the space the training design covers, or add "
+            "runs that cover this space", UserWarning, stacklevel=3)
 
 
 def _output_index(names: list[str] | None, output: Any, n_outputs: int, what: str) -> int:

@@ -49,7 +49,12 @@ from SALib.sample import morris as salib_morris_sample
 from SALib.sample import sobol as salib_sobol_sample
 
 from surrogate._random import SeedLike, as_generator, child_seed
-from surrogate._target import _output_index, as_batch_function, is_fitted_model
+from surrogate._target import (
+    _output_index,
+    as_batch_function,
+    is_fitted_model,
+    warn_if_extrapolating,
+)
 from surrogate.space import Categorical, Space
 from surrogate.teacher import SimulationError, Simulator
 
@@ -98,8 +103,10 @@ def sobol_indices(
     ----------
     target : Simulator, fitted surrogate or callable
         A :class:`~surrogate.Simulator` (run through ``executor``; every run must succeed), a
-        fitted model with ``predict`` (``space`` required), or a function taking one point as a
-        dict of parameter values and returning a float (``space`` required).
+        fitted model with ``predict`` (``space`` required; a ``UserWarning`` names the
+        parameters whose range in ``space`` reaches beyond the model's training data, where
+        the surrogate extrapolates), or a function taking one point as a dict of parameter
+        values and returning a float (``space`` required).
     space : Space, optional
         Required unless ``target`` is a Simulator.
     n : int, default 1024
@@ -163,6 +170,8 @@ def sobol_indices(
     """
     options = _check_sobol_options(n, second_order, posterior_samples, checkpoint, seed)
     space, evaluate, model = _target_evaluator(target, space, output, executor, checkpoint)
+    if model is not None:
+        warn_if_extrapolating(model, space, "sobol_indices")
     n = options["n"]
     if second_order and space.dim < 2:
         raise ValueError(f"second_order=True needs at least 2 parameters; the space has "
@@ -252,8 +261,10 @@ def morris(
     ----------
     target : Simulator, fitted surrogate or callable
         A :class:`~surrogate.Simulator` (run through ``executor``; every run must succeed), a
-        fitted model with ``predict`` (``space`` required), or a function taking one point as a
-        dict of parameter values and returning a float (``space`` required).
+        fitted model with ``predict`` (``space`` required; a ``UserWarning`` names the
+        parameters whose range in ``space`` reaches beyond the model's training data, where
+        the surrogate extrapolates), or a function taking one point as a dict of parameter
+        values and returning a float (``space`` required).
     space : Space, optional
         Required unless ``target`` is a Simulator.
     trajectories : int, default 20
@@ -295,7 +306,9 @@ def morris(
     [6.0, 0.0]
     """
     _check_morris_options(trajectories, levels, checkpoint, seed)
-    space, evaluate, _ = _target_evaluator(target, space, output, executor, checkpoint)
+    space, evaluate, model = _target_evaluator(target, space, output, executor, checkpoint)
+    if model is not None:
+        warn_if_extrapolating(model, space, "morris")
     categorical = [p.name for p in space if isinstance(p, Categorical)]
     if categorical:
         raise ValueError(f"morris cannot screen categorical parameter(s) {categorical}: they have "

@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 from surrogate._random import SeedLike, as_generator
-from surrogate._target import _output_index, is_fitted_model
+from surrogate._target import _output_index, is_fitted_model, warn_if_extrapolating
 from surrogate.data import TransferSet
 from surrogate.optimize._model import UnitCubeModel
 from surrogate.optimize._optimize_acqf import AcquisitionOptimizer, evaluate
@@ -47,7 +47,9 @@ def minimize_surrogate(
     ----------
     model : fitted regressor
         Anything with ``predict`` taking a design of ``space`` (e.g. a fitted
-        :class:`~surrogate.GPRegressor` or ``OptimizationResult.model``).
+        :class:`~surrogate.GPRegressor`, a fitted scikit-learn ``Pipeline`` or
+        ``OptimizationResult.model``). A ``UserWarning`` names the parameters whose range in
+        ``space`` reaches beyond the model's training data.
     space : Space
         Where to search (the model's inputs, in the same order).
     output : str or int, optional
@@ -82,6 +84,7 @@ def minimize_surrogate(
                         f"in '_'); got {type(model).__name__}")
     rng = as_generator(seed)
     mean, name = _mean_function(model, space, output)
+    warn_if_extrapolating(model, space, "minimize_surrogate")
     optimizer = AcquisitionOptimizer(space, n_raw=max(1024, 64 * space.dim),
                                      n_restarts=int(n_starts))
     polished, _ = optimizer.local_optima(lambda unit: -mean(unit), rng)

@@ -1,16 +1,21 @@
 """Optimization of a fitted model's mean, without teacher calls."""
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.compose import make_column_transformer
 from sklearn.gaussian_process import GaussianProcessRegressor
 from sklearn.gaussian_process.kernels import RBF, ConstantKernel
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import OneHotEncoder
 
 import simulators
 from surrogate.design import sample
 from surrogate.models import GPRegressor
 from surrogate.optimize import minimize, minimize_surrogate
-from surrogate.space import Integer, Real, Space
+from surrogate.space import Categorical, Integer, Real, Space
 
 BRANIN_MINIMIZERS = np.array([[-np.pi, 12.275], [np.pi, 2.275], [3 * np.pi, 2.475]])
 
@@ -78,3 +83,34 @@ def test_bad_input():
         minimize_surrogate(gp, space, n_starts=0)
     with pytest.raises(ValueError, match="takes 1 inputs, the space has 2"):
         minimize_surrogate(gp, Space([Real("x", 0, 1), Real("z", 0, 1)]))
+
+
+def test_fitted_pipeline_with_a_categorical_column():
+    # minimum 0 at x = 0.3 with policy "high"; "low" costs 0.5 more
+    space = Space([Real("x", 0.0, 1.0), Categorical("policy", ["low", "high"])])
+    X = sample(space, 40, seed=0)
+    y = (X["x"] - 0.3) ** 2 + np.where(X["policy"] == "low", 0.5, 0.0)
+    encode = make_column_transformer((OneHotEncoder(sparse_output=False), ["policy"]),
+                                     remainder="passthrough")
+    pipeline = make_pipeline(encode, GPRegressor(seed=0))
+    with pytest.raises(TypeError, match="fitted model"):
+        minimize_surrogate(pipeline, space)
+    pipeline.fit(X, y)
+    result = minimize_surrogate(pipeline, space, n_starts=5, seed=0)
+    assert result.x["policy"] == "high"
+    assert result.x["x"] == pytest.approx(0.3, abs=0.01)
+    assert result.y == pytest.approx(0.0, abs=1e-3)
+
+
+def test_warns_when_the_space_is_wider_than_the_training_data():
+    narrow = Space([Real("x", 0.0, 0.5)])
+    X = sample(narrow, 20, seed=0)
+    gp = GPRegressor(seed=0).fit(X, (X["x"] - 0.3) ** 2)
+    with pytest.warns(UserWarning, match="minimize_surrogate: the space reaches beyond") as record:
+        minimize_surrogate(gp, Space([Real("x", 0.0, 1.0)]), n_starts=2, seed=0)
+    trained = f"[{gp.data_min_[0]:.6g}, {gp.data_max_[0]:.6g}]"
+    assert f"for x (trained on {trained}, space [0, 1])" in str(record[0].message)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert minimize_surrogate(gp, narrow, n_starts=2, seed=0).x["x"] == pytest.approx(
+            0.3, abs=0.01)
