@@ -35,6 +35,9 @@ __all__ = ["check_student", "fit_student", "StudentView", "student_size"]
 
 def check_student(student: Any) -> Any:
     """An unfitted copy of ``student`` (scikit-learn's ``clone``, else a deep copy)."""
+    if isinstance(student, type):
+        raise TypeError(f"student must be an estimator instance, e.g. {student.__name__}(), "
+                        "not the class")
     if not callable(getattr(student, "fit", None)):
         raise TypeError(f"student must be an estimator with fit(X, y), got "
                         f"{type(student).__name__}")

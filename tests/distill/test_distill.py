@@ -1,0 +1,193 @@
+"""distill() end to end: every teacher kind, every generator, bad input, determinism."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.exceptions import NotFittedError
+from sklearn.linear_model import LogisticRegression
+from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
+
+import surrogate as sg
+from surrogate.distill import MUNGE, TRANSFERS, Distillation, distill
+from surrogate.testing import TOY_SPACE, toy_simulator
+
+SPACE = sg.Space([sg.Real("a", -1, 1), sg.Real("b", -1, 1)])
+
+
+def disc(X):
+    return (X.a ** 2 + X.b ** 2 < 0.5).astype(int).to_numpy()
+
+
+@pytest.fixture(scope="module")
+def data():
+    X = sg.sample(SPACE, 200, seed=0)
+    return X, disc(X)
+
+
+@pytest.fixture(scope="module")
+def classifier(data):
+    from sklearn.ensemble import RandomForestClassifier
+
+    X, y = data
+    return RandomForestClassifier(n_estimators=30, random_state=0).fit(X, y)
+
+
+@pytest.mark.parametrize("transfer", TRANSFERS)
+def test_every_generator_end_to_end(transfer, data, classifier):
+    X, y = data
+    result = distill(classifier, DecisionTreeClassifier(max_leaf_nodes=12, random_state=0),
+                     transfer=transfer, n=1500, data=(X, y), space=SPACE, seed=0)
+    table = result.transfer_set_
+    n_generated = 0 if transfer == "data" else 1500
+    assert (table.source == "generated").sum() == n_generated
+    assert (table.source == "data").sum() == len(X)
+    pd.testing.assert_frame_equal(SPACE.validate(table[["a", "b"]]), table[["a", "b"]])
+    f = result.fidelity_
+    assert f["holdout_agreement"] > 0.85 and f["data_agreement"] > 0.85
+    assert f["accuracy"] > 0.8 and f["teacher_accuracy"] > 0.95
+    assert result.student_size_ <= 12
+    test = sg.sample(SPACE, 2000, seed=1)
+    assert np.mean(result.predict(test) == disc(test)) > 0.8
+
+
+def test_simulator_teacher_drops_and_counts_failed_runs():
+    sim = toy_simulator("flaky")  # raises for x > 0.8
+    result = distill(sim, DecisionTreeClassifier(max_depth=4), output="f", threshold=(">", 0.5),
+                     n=150, seed=0)
+    runs = result.runs_
+    assert len(runs) == 150 and result.n_failed_ == int((runs.X.x > 0.8).sum()) > 0
+    assert len(result.transfer_set_) == 150 - result.n_failed_
+    assert (result.transfer_set_.x <= 0.8).all()
+    np.testing.assert_array_equal(result.transfer_set_["p(1)"],
+                                  (runs.valid().Y.f > 0.5).astype(float))
+    with pytest.raises(ValueError, match="pass output= one of"):
+        distill(sim, DecisionTreeClassifier(), threshold=(">", 0.5), n=10)
+    with pytest.raises(ValueError, match="output='h' is not an output"):
+        distill(sim, DecisionTreeClassifier(), output="h", threshold=(">", 0.5), n=10)
+
+
+def test_simulator_teacher_resumes_from_its_checkpoint(tmp_path):
+    log = tmp_path / "calls.txt"
+    sim = toy_simulator("ok", log=str(log))
+    options = dict(output="g", labels="value", n=60, seed=3, checkpoint=tmp_path / "runs")
+    first = distill(sim, DecisionTreeRegressor(max_depth=3), **options)
+    assert len(log.read_text().splitlines()) == 60
+    second = distill(sim, DecisionTreeRegressor(max_depth=3), **options)
+    assert len(log.read_text().splitlines()) == 60  # every run came from the checkpoint
+    pd.testing.assert_frame_equal(first.transfer_set_, second.transfer_set_)
+
+
+def test_simulator_teacher_on_worker_processes():
+    sim = toy_simulator("flaky")
+    serial = distill(sim, DecisionTreeRegressor(max_depth=3), output="f", labels="value",
+                     n=40, seed=2)
+    pool = distill(sim, DecisionTreeRegressor(max_depth=3), output="f", labels="value",
+                   n=40, seed=2, executor=sg.ProcessExecutor(2))
+    pd.testing.assert_frame_equal(serial.transfer_set_, pool.transfer_set_)
+    assert pool.n_failed_ == serial.n_failed_ > 0
+
+
+def test_our_gp_regressor_as_a_threshold_teacher_with_prim_student():
+    from scipy.stats import norm
+
+    from surrogate.discovery import PRIM
+
+    X = sg.sample(SPACE, 40, seed=4)
+    teacher = sg.GPRegressor(seed=0).fit(X, X.a + 0.5 * X.b)
+    result = distill(teacher, PRIM(), space=SPACE, n=2000, threshold=(">", 0.5),
+                     data=(X, X.a + 0.5 * X.b), seed=0)
+    table = result.transfer_set_
+    mean, std = teacher.predict(table[["a", "b"]], return_std=True)
+    np.testing.assert_allclose(table["p(1)"], 1 - norm.cdf((0.5 - mean) / std), atol=1e-12)
+    box = result.student_.box()
+    assert "a" in box.restricted and box.density > 0.8
+    assert result.fidelity_["accuracy"] > 0.8  # the box against a + b/2 > 0.5 on Data 1
+
+
+def test_callable_teacher_with_munge_and_a_regression_student(data):
+    X, _ = data
+    result = distill(lambda p: p["a"] * p["b"], DecisionTreeRegressor(max_depth=12),
+                     transfer="munge", space=SPACE, data=X, labels="value", n=3000, seed=5)
+    assert result.fidelity_["metric"] == "q2" and result.fidelity_["holdout"] > 0.9
+    assert result.runs_ is not None and result.n_failed_ == 0
+
+
+def test_arrays_in_arrays_out(data, classifier):
+    X, y = data
+    teacher = LogisticRegression().fit(X.to_numpy(), y)  # fitted without column names
+    result = distill(teacher, DecisionTreeClassifier(max_depth=3), transfer="kde",
+                     data=(X.to_numpy(), y), n=300, seed=0)
+    assert list(result.transfer_set_.columns[:2]) == ["x0", "x1"]
+    assert result.predict(X.to_numpy()).shape == (len(X),)
+    assert result.predict_proba(X.to_numpy()).shape == (len(X), 2)
+
+
+def test_same_seed_same_distillation(data, classifier):
+    X, y = data
+    def run(seed):
+        return distill(classifier, DecisionTreeClassifier(max_depth=4, random_state=0),
+                       transfer="gmm", n=500, data=(X, y), seed=seed)
+
+    first, again, other = run(7), run(7), run(8)
+    pd.testing.assert_frame_equal(first.transfer_set_, again.transfer_set_)
+    assert first.fidelity_ == again.fidelity_
+    assert not first.transfer_set_.equals(other.transfer_set_)
+
+
+def test_include_data_and_generator_objects(data, classifier):
+    X, y = data
+    munge = MUNGE(p=0.3)
+    result = distill(classifier, DecisionTreeClassifier(max_depth=4), transfer=munge, n=400,
+                     data=(X, y), space=SPACE, include_data=False, seed=0)
+    table = result.transfer_set_
+    assert (table.use[table.source == "data"] == "unused").all()
+    assert result.fidelity_["data"] is not None  # measured on Data 1 even when not learnt
+    assert munge.space is None and result.generator_.space == SPACE  # cloned, then given it
+    assert result.generator_.p == 0.3
+
+
+def test_summary_is_readable_and_json_safe(data, classifier):
+    X, y = data
+    result = distill(classifier, DecisionTreeClassifier(max_leaf_nodes=8), transfer="munge",
+                     n=300, data=(X, y), seed=0)
+    summary = result.to_dict()
+    assert json.loads(json.dumps(summary)) == summary
+    assert summary["student_size"] == 8 and summary["n_generated"] == 300
+    assert summary["n_train"] + summary["n_holdout"] == len(result.transfer_set_)
+    assert summary["classes"] == [0, 1]
+    text = str(result)
+    assert "RandomForestClassifier" in text and "DecisionTreeClassifier (size 8)" in text
+    assert f"{result.fidelity_['holdout']:.4g}" in text
+    assert isinstance(result, Distillation) and "Distillation" in repr(result)
+
+
+def test_bad_input_is_named(data, classifier):
+    X, y = data
+    student = DecisionTreeClassifier()
+    with pytest.raises(NotFittedError, match="teacher LogisticRegression is not fitted"):
+        distill(LogisticRegression(), student, space=SPACE, n=10)
+    with pytest.raises(ValueError, match="data: y has 199 labels but X has 200 rows"):
+        distill(classifier, student, transfer="munge", data=(X, y[:-1]))
+    with pytest.raises(ValueError, match="n must be an int >= 1, got 0"):
+        distill(classifier, student, space=SPACE, n=0)
+    with pytest.raises(ValueError, match="transfer must be one of"):
+        distill(classifier, student, transfer="smote", data=X)
+    with pytest.raises(TypeError, match="transfer must be one of"):
+        distill(classifier, student, transfer=42, data=X)
+    with pytest.raises(ValueError, match="space= is required"):
+        distill(lambda p: 0.0, student, n=10)
+    with pytest.raises(ValueError, match="transfer='munge' learns from Data 1: pass data="):
+        distill(classifier, student, transfer="munge", space=SPACE)
+    with pytest.raises(ValueError, match="transfer='space' needs a space"):
+        distill(classifier, student, data=X)
+    with pytest.raises(ValueError, match=r"holdout must be a share in \[0, 1\)"):
+        distill(classifier, student, space=SPACE, holdout=1.0)
+    with pytest.raises(TypeError, match="teacher must be a surrogate.Simulator"):
+        distill(42, student, space=SPACE)
+    with pytest.raises(ValueError, match="data: column 'a'"):
+        distill(classifier, student, data=X * 3, space=SPACE)  # outside the space
+    with pytest.raises(ValueError, match="space= differs from the simulator"):
+        distill(toy_simulator(), student, space=SPACE, output="f", threshold=(">", 0))
+    assert TOY_SPACE != SPACE
