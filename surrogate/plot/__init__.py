@@ -16,6 +16,7 @@ _WHERE = {
     "box_limits": "_discovery",
     "sobol": "_sensitivity",
     "convergence": "_optimize",
+    "fidelity": "_distill",
 }
 
 __all__ = sorted(_WHERE)
