@@ -11,6 +11,7 @@ from typing import Any
 # public plot name -> private module that defines it
 _WHERE = {
     "parity": "_models",
+    "parity_predictions": "_models",
     "tradeoff": "_discovery",
     "box": "_discovery",
     "box_limits": "_discovery",

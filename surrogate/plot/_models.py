@@ -7,28 +7,44 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["parity"]
+__all__ = ["parity", "parity_predictions"]
+
+_Z95 = 1.959964  # two-sided 95% quantile of the standard normal
 
 
-def parity(model: Any, X: Any, y: Any, *, ax: Any = None, output: int = 0) -> Any:
+def parity(model: Any, X: Any, y: Any, *, ax: Any = None, output: int = 0, cv: Any = None,
+           seed: Any = None) -> Any:
     """Predicted against true values, with 95% error bars when the model has a std.
 
     Parameters
     ----------
-    model : fitted regressor
-        Anything with ``predict(X)`` (and optionally ``predict(X, return_std=True)``).
+    model : regressor
+        Anything with ``predict(X)`` (and optionally ``predict(X, return_std=True)``): fitted
+        when ``cv`` is None; with ``cv`` a template that is cloned for every fold.
     X : DataFrame or array-like of shape (n_samples, n_features)
-        Points the model has not seen, for an honest picture.
+        Without ``cv``: points the model has not seen, for an honest picture (on its own
+        training points a Gaussian process shows a near-perfect fit). With ``cv``: all the runs.
     y : array-like of shape (n_samples,) or (n_samples, n_outputs)
         The teacher's values at ``X``.
     ax : matplotlib Axes, optional
         Drawn on a new figure when None.
     output : int, default=0
         Column of a multi-output model to show.
+    cv : int or scikit-learn splitter, optional
+        Plot the out-of-fold predictions of a ``cv``-fold cross-validation
+        (:func:`surrogate.models.cross_validate`) instead of the fitted model's, titled with
+        the cross-validated Q².
+    seed : int, numpy.random.Generator or None
+        Shuffles the folds (with ``cv``).
 
     Returns
     -------
     matplotlib.axes.Axes
+
+    See Also
+    --------
+    parity_predictions : the same plot from predictions already made (e.g. by
+        ``cross_validate``), without fitting anything.
 
     Examples
     --------
@@ -38,18 +54,67 @@ def parity(model: Any, X: Any, y: Any, *, ax: Any = None, output: int = 0) -> An
     >>> ax = parity(GPRegressor(seed=0).fit(X, X[:, 0] ** 2), X, X[:, 0] ** 2)
     >>> ax.get_xlabel()
     'true'
+    >>> ax = parity(GPRegressor(seed=0), X, X[:, 0] ** 2, cv=5, seed=0)
+    >>> ax.get_title().startswith("GPRegressor, 5-fold cross-validated Q² = ")
+    True
     """
-    import matplotlib.pyplot as plt
+    if cv is not None:
+        from surrogate.models import cross_validate
 
-    if ax is None:
-        _, ax = plt.subplots(figsize=(4.5, 4.5))
-    truth = np.asarray(y, dtype=float).reshape(len(y), -1)[:, output]
+        scores = cross_validate(model, X, y, cv=cv, seed=seed)
+        folds = cv if isinstance(cv, int) else getattr(cv, "n_splits", "k")
+        return parity_predictions(y, scores["y_pred"], scores.get("y_std"), ax=ax,
+                                  output=output,
+                                  label=f"{type(model).__name__}, {folds}-fold cross-validated")
     if "return_std" in inspect.signature(model.predict).parameters:
         mean, std = model.predict(X, return_std=True)
     else:
         mean, std = model.predict(X), None
-    mean = np.asarray(mean, dtype=float).reshape(len(truth), -1)[:, output]
-    yerr = None if std is None else 1.959964 * np.asarray(std).reshape(len(truth), -1)[:, output]
+    return parity_predictions(y, mean, std, ax=ax, output=output,
+                              label=f"{type(model).__name__}:")
+
+
+def parity_predictions(y: Any, y_pred: Any, y_std: Any = None, *, ax: Any = None,
+                       output: int = 0, label: str = "") -> Any:
+    """Predictions made elsewhere against the true values, with 95% error bars given a std.
+
+    Parameters
+    ----------
+    y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        The teacher's values.
+    y_pred, y_std : array-like of the shape of ``y``
+        Predicted means and, optionally, standard deviations: e.g. the out-of-fold
+        ``y_pred`` and ``y_std`` of :func:`surrogate.models.cross_validate`.
+    ax : matplotlib Axes, optional
+        Drawn on a new figure when None.
+    output : int, default=0
+        Column to show when ``y`` has several.
+    label : str, default ""
+        What the predictions are, put before the Q² in the title (e.g. ``"5-fold
+        cross-validated"``).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from surrogate.models import GPRegressor, cross_validate
+    >>> X = np.linspace(0, 1, 12)[:, None]
+    >>> scores = cross_validate(GPRegressor(seed=0), X, np.sin(4 * X[:, 0]), cv=4, seed=0)
+    >>> ax = parity_predictions(np.sin(4 * X[:, 0]), scores["y_pred"], scores["y_std"],
+    ...                         label="4-fold cross-validated")
+    >>> ax.get_title() == f"4-fold cross-validated Q² = {scores['q2']:.4f}"
+    True
+    """
+    import matplotlib.pyplot as plt
+
+    truth = _column(y, len(y), output, "y")
+    mean = _column(y_pred, len(truth), output, "y_pred")
+    yerr = None if y_std is None else _Z95 * _column(y_std, len(truth), output, "y_std")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(4.5, 4.5))
     ax.errorbar(truth, mean, yerr=yerr, fmt="o", markersize=3, alpha=0.7, elinewidth=0.8,
                 label="95% interval" if yerr is not None else "prediction")
     low, high = float(min(truth.min(), mean.min())), float(max(truth.max(), mean.max()))
@@ -59,6 +124,18 @@ def parity(model: Any, X: Any, y: Any, *, ax: Any = None, output: int = 0) -> An
     q2 = 1.0 - ss_res / ss_tot if ss_tot > 0 else float("nan")
     ax.set_xlabel("true")
     ax.set_ylabel("predicted")
-    ax.set_title(f"{type(model).__name__}: Q² = {q2:.4f}")
+    ax.set_title(f"{label} Q² = {q2:.4f}".strip())
     ax.legend(loc="upper left")
     return ax
+
+
+def _column(values: Any, n: int, output: int, name: str) -> np.ndarray:
+    """Column ``output`` of ``values`` (n,) or (n, m), as floats; a clear error on a mismatch."""
+    array = np.asarray(values, dtype=float)
+    if array.size == 0 or array.shape[0] != n:
+        raise ValueError(f"{name} has {array.shape[0] if array.ndim else 0} rows, expected {n}")
+    array = array.reshape(n, -1)
+    if not 0 <= output < array.shape[1]:
+        raise ValueError(f"output={output} is out of range: {name} has {array.shape[1]} "
+                         "column(s)")
+    return array[:, output]

@@ -1,4 +1,5 @@
-"""parity() draws one point per test row, the y = x line and the 95% bars."""
+"""parity() and parity_predictions() draw one point per row, the y = x line and the 95% bars;
+with cross-validation, the out-of-fold predictions titled with the cross-validated Q²."""
 
 from __future__ import annotations
 
@@ -42,3 +43,49 @@ def test_parity_without_std():
     ax = parity(MeanOnly(), X, X[:, 0])
     assert not ax.containers[0].has_yerr
     plt.close(ax.figure)
+
+
+def test_parity_predictions_draws_out_of_fold_points_titled_with_cv_q2():
+    from surrogate.models import cross_validate
+    from surrogate.plot import parity_predictions
+
+    X = np.linspace(0, 1, 16)[:, None]
+    y = np.sin(5 * X[:, 0])
+    scores = cross_validate(GPRegressor(seed=0), X, y, cv=4, seed=0)
+    ax = parity_predictions(y, scores["y_pred"], scores["y_std"], label="4-fold cross-validated")
+    points = ax.containers[0]
+    x_drawn, y_drawn = points.lines[0].get_data()
+    assert np.allclose(x_drawn, y) and np.allclose(y_drawn, scores["y_pred"])
+    # the 95% bars: mean -/+ 1.96 std of each out-of-fold prediction
+    segments = points.lines[2][0].get_segments()
+    lows, highs = np.array([s[0][1] for s in segments]), np.array([s[1][1] for s in segments])
+    assert np.allclose(highs - lows, 2 * 1.959964 * scores["y_std"])
+    assert ax.get_title() == f"4-fold cross-validated Q² = {scores['q2']:.4f}"
+    plt.close(ax.figure)
+
+
+def test_parity_cv_plots_cross_validation_not_the_training_fit():
+    from surrogate.models import cross_validate
+
+    X = np.linspace(0, 1, 15)[:, None]
+    y = np.sin(5 * X[:, 0])
+    ax = parity(GPRegressor(seed=0), X, y, cv=5, seed=1)
+    scores = cross_validate(GPRegressor(seed=0), X, y, cv=5, seed=1)
+    _, y_drawn = ax.containers[0].lines[0].get_data()
+    assert np.allclose(y_drawn, scores["y_pred"])
+    assert ax.get_title() == f"GPRegressor, 5-fold cross-validated Q² = {scores['q2']:.4f}"
+    # the training fit of a GP interpolates: Q² near 1, unlike the honest figure
+    fitted = parity(GPRegressor(seed=0).fit(X, y), X, y)
+    assert float(fitted.get_title().rsplit("= ", 1)[1]) > scores["q2"]
+    plt.close("all")
+
+
+def test_parity_predictions_names_mismatched_arrays():
+    import pytest
+
+    from surrogate.plot import parity_predictions
+
+    with pytest.raises(ValueError, match="y_pred has 3 rows, expected 4"):
+        parity_predictions([1.0, 2.0, 3.0, 4.0], [1.0, 2.0, 3.0])
+    with pytest.raises(ValueError, match=r"output=1 is out of range: y has 1 column"):
+        parity_predictions([1.0, 2.0], [1.0, 2.0], output=1)
