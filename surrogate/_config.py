@@ -1,8 +1,12 @@
 """Study configuration: the TOML file behind ``surrogate study``, validated in one place.
 
 Every key is checked when the file is read; a mistake is reported as one line naming the key and
-what is allowed (:class:`ConfigError`). See ``examples/configs/`` for a commented file per bundled
-simulator.
+what is allowed (:class:`ConfigError`). ``simulators/configs/`` holds a commented default per
+bundled simulator; ``examples/configs/custom.toml`` is a commented study of your own function.
+
+``[run] timeout`` (seconds per run) is enforced by stopping the run; with ``executor = "serial"``
+the study therefore runs the teacher in one worker process (``"processes"``, one worker): in this
+process a run that hangs inside C code cannot be interrupted.
 """
 
 from __future__ import annotations
@@ -102,6 +106,16 @@ def _int(low: int) -> Callable[[str, Any], int]:
     return check
 
 
+def _sobol_n(key: str, value: Any) -> int:
+    from surrogate.sensitivity import MIN_SOBOL_N
+
+    if isinstance(value, bool) or not isinstance(value, int) or 0 < value < MIN_SOBOL_N \
+            or value < 0:
+        raise ConfigError(f"{key}: must be 0 (skip) or an integer >= {MIN_SOBOL_N} (Sobol base "
+                          f"samples, best a power of two such as 1024), got {value!r}")
+    return value
+
+
 def _number(key: str, value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
         raise ConfigError(f"{key}: must be a positive number, got {value!r}")
@@ -185,7 +199,7 @@ _SCHEMA: dict[str, dict[str, tuple[str, Callable[[str, Any], Any]]]] = {
             "timeout": ("timeout", _number), "retries": ("retries", _int(0))},
     "surrogate": {"model": ("model", _choice("gp", "nn")), "outputs": ("model_outputs", _names),
                   "cv": ("cv", _int(2))},
-    "sensitivity": {"n": ("sobol_n", _int(0))},
+    "sensitivity": {"n": ("sobol_n", _sobol_n)},
     "optimize": {"output": ("objective", _text),
                  "sense": ("sense", _choice("minimize", "maximize")),
                  "mode": ("mode", _choice("surrogate", "teacher")),

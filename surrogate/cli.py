@@ -1,7 +1,11 @@
 """The command line: ``surrogate simulators | study | discover | optimize``.
 
 User mistakes (unknown simulator, invalid configuration, bad option values, missing files) end
-with one line on stderr and exit status 2, never a traceback.
+with one line on stderr and exit status 2, never a traceback. A study that ran but where a stage
+failed (every teacher run, a surrogate, the sensitivity analysis, the optimization, the
+discovery) prints one ``error:`` line per failed stage, keeps everything that finished on disk
+and exits with status 1; a ``warning:`` line (e.g. many failed teacher runs) does not change the
+status.
 """
 
 from __future__ import annotations
@@ -62,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         handler = {"simulators": _simulators, "study": _study, "discover": _discover,
                    "optimize": _optimize}[args.command]
-        handler(args)
+        status = handler(args)
     except _USER_ERRORS as exc:
         message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
         print(f"surrogate {args.command}: error: {message}", file=sys.stderr)
@@ -71,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"surrogate {args.command}: interrupted (finished runs are checkpointed)",
               file=sys.stderr)
         return 130
-    return 0
+    return status or 0
 
 
 def _simulators(args: argparse.Namespace) -> None:
@@ -91,7 +95,7 @@ def _simulators(args: argparse.Namespace) -> None:
                 print(f"    {p.name:<12} one of {list(p.categories)}")
 
 
-def _study(args: argparse.Namespace) -> None:
+def _study(args: argparse.Namespace) -> int:
     from surrogate._registry import default_config
     from surrogate.study import run_study
 
@@ -112,8 +116,20 @@ def _study(args: argparse.Namespace) -> None:
     if config.executor == "dask" and not config.address:
         raise ValueError("--executor dask needs --address tcp://HOST:PORT")
     out = args.out or Path(f"study-{Path(config.simulator.replace(':', '-')).stem}")
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"--out {out}: exists and is not a directory; name a new or existing "
+                         "study directory")
     study = run_study(config, out, verbose=not args.quiet)
+    for warning in study.warnings:
+        print(f"surrogate study: warning: {warning}", file=sys.stderr)
+    for failure in study.failures:
+        where = failure["stage"] + (f" ({failure['output']})" if "output" in failure else "")
+        # the teacher runs' message counts the failed runs itself
+        line = failure["error"] if failure["stage"] == "teacher runs" else \
+            f"{where} failed: {failure['error']}"
+        print(f"surrogate study: error: {line}", file=sys.stderr)
     print(f"report: {(study.directory / 'report.html').resolve()}")
+    return 1 if study.failures else 0
 
 
 def _read_table(path: Path) -> Any:

@@ -2,6 +2,13 @@
 
 The HTML page has no outside references: its figures are PNG images inlined as base64 data, its
 style sheet is inline, so it can be mailed or archived as one file.
+
+``report.json`` is strict JSON (RFC 8259): a number that is not finite is written as ``null``.
+In a box's ``limits`` a ``null`` lower or upper limit means that side is unbounded (the box
+reaches the parameter's range there); elsewhere ``null`` marks a score that could not be computed
+(e.g. a Q² on a constant output). ``failures`` lists the stages that failed (``stage``, ``error``
+and, for one output, ``output``; the tracebacks are in ``failures.log``), ``warnings`` what the
+reader should know about the results (e.g. many failed teacher runs).
 """
 
 from __future__ import annotations
@@ -10,12 +17,13 @@ import base64
 import html
 import io
 import json
+import math
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover
     from surrogate.study import Study
 
-__all__ = ["write_report", "render_html"]
+__all__ = ["write_report", "render_html", "finite"]
 
 _STYLE = """
 body { font-family: system-ui, sans-serif; max-width: 1100px; margin: 2em auto; color: #222; }
@@ -28,19 +36,38 @@ figure img { max-width: 520px; border: 1px solid #ddd; }
 figcaption { font-size: 0.85em; color: #555; text-align: center; }
 code.rule { background: #f4f4fa; padding: 0.2em 0.4em; font-size: 1.05em; }
 .note { color: #666; font-size: 0.9em; }
+h2.failed, .warning { color: #a00; }
 """
 
 
 def write_report(study: Study) -> None:
     """Write ``report.json`` and ``report.html`` into the study's directory."""
     directory = study.directory
-    (directory / "report.json").write_text(json.dumps(study.summary, indent=2) + "\n")
+    text = json.dumps(finite(study.summary), indent=2, allow_nan=False)
+    (directory / "report.json").write_text(text + "\n")
     images = [(title, _png(figure)) for title, figure in study.figures]
     (directory / "report.html").write_text(render_html(study.summary, images))
     import matplotlib.pyplot as plt
 
     for _, figure in study.figures:
         plt.close(figure)
+
+
+def finite(value: Any) -> Any:
+    """``value`` with every float that is not finite (NaN, +-Infinity) replaced by None.
+
+    Examples
+    --------
+    >>> finite({"limits": {"x": {"lower": float("-inf"), "upper": 0.5}}, "q2": [float("nan")]})
+    {'limits': {'x': {'lower': None, 'upper': 0.5}}, 'q2': [None]}
+    """
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: finite(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [finite(item) for item in value]
+    return value
 
 
 def _png(figure: Any) -> str:
@@ -75,6 +102,7 @@ def _table(rows: list[dict[str, Any]], first: str) -> str:
 def render_html(summary: dict[str, Any], images: list[tuple[str, str]]) -> str:
     """The report page for a study summary and its (title, base64 PNG) figures."""
     parts = [f"<h1>Study of {html.escape(str(summary.get('simulator')))}</h1>"]
+    parts += _problems_html(summary)
     runs = summary.get("runs", {})
     parts.append("<h2>Teacher runs</h2>" + _table([{
         "runs": runs.get("n"), "ok": runs.get("ok"), "failed": runs.get("failed"),
@@ -85,25 +113,20 @@ def render_html(summary: dict[str, Any], images: list[tuple[str, str]]) -> str:
                             "error"))
     surrogates = summary.get("surrogates")
     if isinstance(surrogates, dict):
-        rows = [{"output": name, **(scores if isinstance(scores, dict) else {})}
-                for name, scores in surrogates.items() if name != "skipped"]
-        parts.append("<h2>Surrogate accuracy (cross-validated)</h2>" + _table(rows, "output"))
+        parts.append("<h2>Surrogate accuracy (cross-validated)</h2>" + _surrogates_html(surrogates))
     sensitivity = summary.get("sensitivity")
     if isinstance(sensitivity, dict):
         parts.append("<h2>Sobol indices (on the surrogate)</h2>")
         for output, table in sensitivity.items():
-            if isinstance(table, dict):
+            if isinstance(table, dict) and "failed" in table:
+                parts.append(f"<h3>{html.escape(output)}</h3><p class='note'>failed: "
+                             f"{html.escape(str(table['failed']))}</p>")
+            elif isinstance(table, dict):
                 rows = [{"parameter": p, **v} for p, v in table.items()]
                 parts.append(f"<h3>{html.escape(output)}</h3>" + _table(rows, "parameter"))
     optimization = summary.get("optimization")
     if optimization:
-        parts.append("<h2>Optimization</h2>" + _table(
-            [{"parameter": k, "value": v} for k, v in optimization.get("x", {}).items()],
-            "parameter"))
-        parts.append(f"<p>{html.escape(optimization['sense'])} "
-                     f"<b>{html.escape(optimization['output'])}</b> = {_fmt(optimization['y'])} "
-                     f"({optimization['mode']} search, {optimization['teacher_evaluations']} "
-                     "teacher evaluations)</p>")
+        parts.append(_optimization_html(optimization))
     discovery = summary.get("discovery")
     if discovery:
         parts.append(_discovery_html(discovery))
@@ -117,6 +140,49 @@ def render_html(summary: dict[str, Any], images: list[tuple[str, str]]) -> str:
     return ("<!DOCTYPE html><html><head><meta charset='utf-8'>"
             f"<title>surrogate study: {html.escape(str(summary.get('simulator')))}</title>"
             f"<style>{_STYLE}</style></head><body>{''.join(parts)}</body></html>\n")
+
+
+def _optimization_html(optimization: dict[str, Any]) -> str:
+    if "skipped" in optimization:
+        return ("<h2>Optimization</h2><p class='note'>Skipped: "
+                f"{html.escape(str(optimization['skipped']))}</p>")
+    return ("<h2>Optimization</h2>" + _table(
+        [{"parameter": k, "value": v} for k, v in optimization.get("x", {}).items()],
+        "parameter") + f"<p>{html.escape(optimization['sense'])} "
+        f"<b>{html.escape(optimization['output'])}</b> = {_fmt(optimization['y'])} "
+        f"({optimization['mode']} search, {optimization['teacher_evaluations']} "
+        "teacher evaluations)</p>")
+
+
+def _problems_html(summary: dict[str, Any]) -> list[str]:
+    """Failed stages and warnings, first on the page: they qualify everything below."""
+    parts = []
+    failures = summary.get("failures") or []
+    if failures:
+        rows = [{"stage": f["stage"] + (f" ({f['output']})" if f.get("output") else ""),
+                 "error": f["error"]} for f in failures]
+        parts.append("<h2 class='failed'>Failed stages</h2>" + _table(rows, "stage")
+                     + "<p class='note'>Tracebacks are in failures.log; everything that "
+                     "finished is reported below.</p>")
+    for warning in summary.get("warnings") or []:
+        parts.append(f"<p class='warning'>Warning: {html.escape(warning)}</p>")
+    return parts
+
+
+def _surrogates_html(surrogates: dict[str, Any]) -> str:
+    if "skipped" in surrogates:
+        return f"<p class='note'>Skipped: {html.escape(str(surrogates['skipped']))}</p>"
+    columns = ("q2", "rmse", "coverage95")
+    rows = []
+    for name, scores in surrogates.items():
+        row = {"output": name, **{c: scores.get(c, "") for c in columns}}
+        if "failed" in scores or "skipped" in scores:
+            row["note"] = ("failed: " + scores["failed"]) if "failed" in scores \
+                else scores["skipped"]
+        rows.append(row)
+    if any("note" in row for row in rows):
+        rows = [{**row, "note": row.get("note", "")} for row in rows]
+    return _table(rows, "output")
 
 
 def _discovery_html(discovery: dict[str, Any]) -> str:

@@ -5,26 +5,40 @@ Sobol indices on the surrogate -> optimization (when an objective is named) -> s
 (when an outcome of interest such as ``stab < 0`` is named) -> ``report.html`` and ``report.json``.
 Every stage writes under the study directory; running the same study again resumes the teacher
 runs from their checkpoint and recomputes nothing finished.
+
+The teacher runs are the campaign's costly work: they are on disk (``runs/``) before any model is
+fitted. A later stage that fails (an output the surrogate cannot fit, a sensitivity analysis, the
+optimization, the discovery) does not lose them: its error is recorded in ``summary["failures"]``
+(and ``report.json``/``report.html``, the traceback in ``failures.log``), the stages that can still
+run do, and the report is written. A study whose teacher runs all fail records that as a failure
+too; one where more than a fifth fail carries a warning (``summary["warnings"]``).
 """
 
 from __future__ import annotations
 
 import json
 import time
+import traceback
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from sklearn.base import BaseEstimator, RegressorMixin, clone
 
 from surrogate._config import StudyConfig
 from surrogate._registry import load_simulator
 from surrogate.data import TransferSet
 from surrogate.design import sample
-from surrogate.teacher import Simulator
+from surrogate.space import Categorical, Space
+from surrogate.teacher import Simulator, describe_exception
 
 __all__ = ["Study", "run_study"]
+
+# more failed teacher runs than this share earns the study a warning
+FAILED_RUNS_WARNING = 0.2
 
 
 @dataclass
@@ -43,6 +57,16 @@ class Study:
     reds: Any = None
     figures: list[tuple[str, Any]] = field(default_factory=list)  # (title, matplotlib Figure)
 
+    @property
+    def failures(self) -> list[dict[str, str]]:
+        """The stages that failed: ``{"stage", "error"}`` (and ``"output"`` for one output)."""
+        return list(self.summary.get("failures", []))
+
+    @property
+    def warnings(self) -> list[str]:
+        """Warnings about the study's results (e.g. many failed teacher runs)."""
+        return list(self.summary.get("warnings", []))
+
 
 def _log(message: str, verbose: bool) -> None:
     if verbose:
@@ -51,17 +75,23 @@ def _log(message: str, verbose: bool) -> None:
 
 def run_study(config: StudyConfig, directory: str | Path, *, verbose: bool = True,
               progress: bool | None = None) -> Study:
-    """Run a study and write its report into ``directory``; return the :class:`Study`."""
-    directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
+    """Run a study and write its report into ``directory``; return the :class:`Study`.
+
+    Mistakes in the configuration raise before any teacher run. Afterwards nothing raises: a
+    stage that fails is recorded in :attr:`Study.failures` and the report, and the rest goes on.
+    With a ``timeout`` and the serial executor the runs go to one worker process, which can be
+    stopped when a run hangs (a serial run can only be interrupted between Python statements).
+    """
+    directory = _study_directory(directory)
     simulator = load_simulator(config.simulator, config.parameters, config.outputs,
                                config.vectorized)
     _check_against(config, simulator)
     started = time.perf_counter()
     design = sample(simulator.space, config.n, method=config.method, seed=config.seed)  # type: ignore[arg-type]
-    _log(f"running {simulator.name} on {len(design)} points ({config.executor})", verbose)
+    executor, n_workers = _executor(config)
+    _log(f"running {simulator.name} on {len(design)} points ({executor})", verbose)
     runs = simulator.run(
-        design, executor=config.executor, n_workers=config.n_workers, timeout=config.timeout,
+        design, executor=executor, n_workers=n_workers, timeout=config.timeout,
         retries=config.retries, checkpoint=directory / "runs", progress=progress,
         address=config.address,
     )
@@ -71,18 +101,100 @@ def run_study(config: StudyConfig, directory: str | Path, *, verbose: bool = Tru
         "space": simulator.space.to_dict(),
         "outputs": list(simulator.outputs),
         "config": _jsonable(asdict(config)),
-        "runs": _run_summary(runs),
+        "runs": {**_run_summary(runs), "executor": executor},
+        "failures": [],
+        "warnings": [],
     }
-    _fit_surrogates(study, verbose)
-    _sensitivity(study, verbose)
-    _optimize(study, verbose)
-    _discover(study, verbose)
+    (directory / _FAILURE_LOG).unlink(missing_ok=True)  # a rerun reports its own failures
+    if _check_runs(study, verbose):
+        _attempt(study, "surrogates", _fit_surrogates, verbose)
+        _attempt(study, "sensitivity", _sensitivity, verbose)
+        _attempt(study, "optimization", _optimize, verbose)
+        _attempt(study, "discovery", _discover, verbose)
     study.summary["seconds"] = time.perf_counter() - started
     from surrogate.report import write_report
 
     write_report(study)
     _log(f"report written to {directory / 'report.html'}", verbose)
     return study
+
+
+_FAILURE_LOG = "failures.log"
+
+
+def _study_directory(directory: str | Path) -> Path:
+    """The study directory, created; a clear error when it cannot be."""
+    directory = Path(directory)
+    if directory.exists() and not directory.is_dir():
+        raise ValueError(f"study directory {directory}: exists and is not a directory")
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ValueError(f"study directory {directory}: cannot be created "
+                         f"({exc.strerror or exc})") from None
+    return directory
+
+
+def _executor(config: StudyConfig) -> tuple[str, int | None]:
+    """The executor the runs use: with a timeout, never in this process.
+
+    The serial executor enforces a timeout with SIGALRM, which Python handles only between
+    bytecodes: a run stuck inside C code (a solver, a foreign library) would hang the study. A
+    worker process can be killed.
+    """
+    if config.timeout is not None and config.executor == "serial":
+        return "processes", 1
+    return config.executor, config.n_workers
+
+
+def _check_runs(study: Study, verbose: bool) -> bool:
+    """Record a failure when no teacher run succeeded, a warning when many failed.
+
+    Returns whether any run succeeded (else the later stages have nothing to work on).
+    """
+    runs = study.runs
+    failed = ~np.asarray(runs.ok, dtype=bool)
+    n, n_failed = len(runs), int(failed.sum())
+    if n_failed == 0:
+        return True
+    first = str(runs.error[failed].iloc[0])
+    if n_failed == n:
+        _record(study, "teacher runs", f"all {n} teacher runs failed; first error: {first}",
+                verbose)
+        return False
+    if n_failed > FAILED_RUNS_WARNING * n:
+        message = (f"{n_failed} of {n} teacher runs failed ({n_failed / n:.0%}); "
+                   f"first error: {first}")
+        study.summary["warnings"].append(message)
+        _log(f"warning: {message}", verbose)
+    return True
+
+
+def _attempt(study: Study, stage: str, step: Callable[[Study, bool], None],
+             verbose: bool) -> None:
+    """Run one stage; a failure is recorded and the study goes on."""
+    try:
+        step(study, verbose)
+    except Exception as exc:  # noqa: BLE001 - recorded and reported, never swallowed
+        _failed(study, stage, exc, verbose)
+
+
+def _failed(study: Study, stage: str, exc: Exception, verbose: bool,
+            output: str | None = None) -> None:
+    """Record an exception of ``stage`` and append its traceback to ``failures.log``."""
+    where = stage if output is None else f"{stage} ({output})"
+    with open(study.directory / _FAILURE_LOG, "a") as log:
+        log.write(f"--- {where}\n{traceback.format_exc()}\n")
+    _record(study, stage, describe_exception(exc), verbose, output)
+
+
+def _record(study: Study, stage: str, error: str, verbose: bool,
+            output: str | None = None) -> None:
+    entry = {"stage": stage, "error": error}
+    if output is not None:
+        entry["output"] = output
+    study.summary["failures"].append(entry)
+    _log(f"{stage}{'' if output is None else f' ({output})'} failed: {error}", verbose)
 
 
 def _check_against(config: StudyConfig, simulator: Simulator) -> None:
@@ -121,23 +233,24 @@ def _model_outputs(study: Study) -> list[str]:
     return list(study.config.model_outputs) or list(study.simulator.outputs)
 
 
-def _new_model(config: StudyConfig) -> Any:
+def _new_model(config: StudyConfig, space: Space) -> Any:
+    """The study's (unfitted) surrogate; categorical parameters are one-hot encoded for it."""
     from surrogate.models import GPRegressor, NNRegressor
 
     # kernel="auto": Matern-5/2 or RBF, noise fitted or at the floor, by leave-one-out error
-    return (GPRegressor(kernel="auto", seed=config.seed) if config.model == "gp"
-            else NNRegressor(seed=config.seed))
+    model = (GPRegressor(kernel="auto", seed=config.seed) if config.model == "gp"
+             else NNRegressor(seed=config.seed))
+    categories = {p.name: list(p.categories) for p in space if isinstance(p, Categorical)}
+    return _OneHotRegressor(model, categories) if categories else model
 
 
 def _fit_surrogates(study: Study, verbose: bool) -> None:
-    from surrogate.models import cross_validate
-    from surrogate.plot import parity
-
     valid = study.runs.valid()
-    results: dict[str, Any] = {}
     if len(valid) < max(study.config.cv, 5):
         study.summary["surrogates"] = {"skipped": f"only {len(valid)} successful runs"}
         return
+    results: dict[str, Any] = {}
+    study.summary["surrogates"] = results
     for output in _model_outputs(study):
         y = valid.Y[output].to_numpy()
         if np.ptp(y) == 0:
@@ -145,36 +258,133 @@ def _fit_surrogates(study: Study, verbose: bool) -> None:
             continue
         _log(f"fitting a {study.config.model.upper()} surrogate of {output!r} "
              f"({study.config.cv}-fold cross-validation)", verbose)
-        scores = cross_validate(_new_model(study.config), valid.X, y, cv=study.config.cv,
-                                seed=study.config.seed)
-        model = _new_model(study.config).fit(valid.X, y)
-        model.save(study.directory / "models" / output)
-        study.models[output] = model
-        results[output] = {k: _scalar(v) for k, v in scores.items()
-                           if k in ("q2", "rmse", "coverage95")}
-        study.figures.append((f"Parity: {output} (training fit)",
-                              parity(model, valid.X, y).figure))
-    study.summary["surrogates"] = results
+        try:
+            _fit_surrogate(study, valid, output, y, results)
+        except Exception as exc:  # noqa: BLE001 - recorded; the other outputs go on
+            results[output] = {**results.get(output, {}), "failed": describe_exception(exc)}
+            _failed(study, "surrogates", exc, verbose, output)
+
+
+def _fit_surrogate(study: Study, valid: TransferSet, output: str, y: np.ndarray,
+                   results: dict[str, Any]) -> None:
+    """Cross-validate, fit and save the surrogate of one output; its scores go to ``results``.
+
+    The model is saved last: if saving fails, the later stages still use it.
+    """
+    from surrogate.models import cross_validate
+    from surrogate.plot import parity_predictions
+
+    config = study.config
+    scores = cross_validate(_new_model(config, study.simulator.space), valid.X, y, cv=config.cv,
+                            seed=config.seed)
+    results[output] = {k: _scalar(v) for k, v in scores.items()
+                       if k in ("q2", "rmse", "coverage95")}
+    model = _new_model(config, study.simulator.space).fit(valid.X, y)
+    study.models[output] = model
+    # the out-of-fold predictions: the accuracy the table reports, not the training fit
+    drawn = parity_predictions(y, scores["y_pred"], scores.get("y_std"),
+                               label=f"{config.cv}-fold cross-validated")
+    study.figures.append((f"Parity: {output} ({config.cv}-fold cross-validation)", drawn.figure))
+    model.save(study.directory / "models" / output)
+
+
+class _OneHotRegressor(RegressorMixin, BaseEstimator):
+    """The study's surrogate on a space with categorical parameters.
+
+    The surrogates take numbers only: each categorical column becomes one 0/1 column per
+    category of the space (named ``name=category``) in front of the numeric ``model``. The
+    categories come from the space, not the data, so a cross-validation fold that lacks one
+    still encodes it (as a constant column). scikit-learn's ``OneHotEncoder`` is not used: it
+    refuses unsorted numeric and mixed categories, which a Categorical parameter allows.
+    """
+
+    def __init__(self, model: Any = None, categories: dict[str, list[Any]] | None = None
+                 ) -> None:
+        self.model = model
+        self.categories = categories
+
+    def fit(self, X: pd.DataFrame, y: Any) -> _OneHotRegressor:
+        frame = self._frame(X, list(X.columns) if isinstance(X, pd.DataFrame) else None)
+        self.feature_names_in_ = np.asarray(frame.columns, dtype=object)
+        self.n_features_in_ = frame.shape[1]
+        self.model_ = clone(self.model).fit(self._encode(frame), y)
+        return self
+
+    def predict(self, X: pd.DataFrame, return_std: bool = False) -> Any:
+        encoded = self._encode(self._frame(X, list(self.feature_names_in_)))
+        if return_std:
+            return self.model_.predict(encoded, return_std=True)
+        return self.model_.predict(encoded)
+
+    @property
+    def sample_posterior(self) -> Callable[..., np.ndarray]:
+        """Joint posterior draws of the numeric model (an AttributeError where it has none)."""
+        draw = self.model_.sample_posterior
+
+        def sample_posterior(X: pd.DataFrame, n_samples: int, *, seed: Any = None
+                             ) -> np.ndarray:
+            encoded = self._encode(self._frame(X, list(self.feature_names_in_)))
+            return draw(encoded, n_samples, seed=seed)
+
+        return sample_posterior
+
+    def save(self, path: str | Path) -> None:
+        """The numeric model (on the one-hot columns) and ``one_hot.json``, its encoding."""
+        path = Path(path)
+        self.model_.save(path)
+        (path / "one_hot.json").write_text(json.dumps(_jsonable({
+            "columns": list(self.feature_names_in_), "categories": self.categories,
+            "encoded_as": "one column NAME=CATEGORY per category, 1.0 where it holds"}),
+            indent=2) + "\n")
+
+    def _frame(self, X: Any, columns: list[str] | None) -> pd.DataFrame:
+        if not isinstance(X, pd.DataFrame):
+            if columns is None:
+                raise TypeError("X must be a DataFrame with the space's columns (categorical "
+                                f"parameters {list(self.categories or {})})")
+            X = pd.DataFrame(np.asarray(X, dtype=object), columns=columns)
+        missing = [c for c in (columns or list(self.categories or {})) if c not in X.columns]
+        if missing:
+            raise ValueError(f"X is missing the column(s) {missing}")
+        return X if columns is None else X[columns]
+
+    def _encode(self, X: pd.DataFrame) -> pd.DataFrame:
+        columns: dict[str, Any] = {}
+        for name in X.columns:
+            if name not in (self.categories or {}):
+                columns[name] = pd.to_numeric(X[name])
+                continue
+            allowed = list(self.categories[name])  # type: ignore[index]
+            values = X[name]
+            unknown = ~values.isin(allowed)
+            if unknown.any():
+                raise ValueError(f"column {name!r}: value(s) {values[unknown].unique()[:5].tolist()}"
+                                 f" are not among its categories {allowed}")
+            for category in allowed:
+                columns[f"{name}={category}"] = (values == category).to_numpy(dtype=float)
+        return pd.DataFrame(columns, index=X.index)
 
 
 def _sensitivity(study: Study, verbose: bool) -> None:
     if study.config.sobol_n == 0 or not study.models:
         return
-    if not study.simulator.space.is_numeric:
-        study.summary["sensitivity"] = {"skipped": "categorical parameters"}
-        return
     from surrogate.plot import sobol
     from surrogate.sensitivity import sobol_indices
 
-    results = {}
+    results: dict[str, Any] = {}
+    study.summary["sensitivity"] = results
     for output, model in study.models.items():
         _log(f"Sobol indices of {output!r} on its surrogate", verbose)
-        indices = sobol_indices(model, study.simulator.space, n=study.config.sobol_n,
-                                seed=study.config.seed)
+        try:
+            indices = sobol_indices(model, study.simulator.space, n=study.config.sobol_n,
+                                    seed=study.config.seed)
+        except Exception as exc:  # noqa: BLE001 - recorded; the other outputs go on
+            results[output] = {"failed": describe_exception(exc)}
+            _failed(study, "sensitivity", exc, verbose, output)
+            continue
         study.indices[output] = indices
         results[output] = _frame_records(indices)
         study.figures.append((f"Sobol indices: {output}", sobol(indices).figure))
-    study.summary["sensitivity"] = results
 
 
 def _optimize(study: Study, verbose: bool) -> None:
@@ -237,8 +447,6 @@ def _discover(study: Study, verbose: bool) -> None:
     if outcome is None:
         return
     from surrogate.discovery import PRIM, REDS
-    from surrogate.plot import box as box_plot
-    from surrogate.plot import tradeoff
 
     valid = study.runs.valid()
     X = valid.X
@@ -246,26 +454,39 @@ def _discover(study: Study, verbose: bool) -> None:
     result: dict[str, Any] = {"outcome": str(outcome), "n_runs": len(y),
                               "cases_of_interest": int(y.sum()),
                               "base_rate": float(y.mean()) if len(y) else None}
+    study.summary["discovery"] = result  # filled in as the methods finish
     if y.sum() == 0 or y.sum() == len(y):
         result["skipped"] = "the outcome holds for none or all of the runs"
-        study.summary["discovery"] = result
         return
     _log(f"PRIM boxes for {outcome}", verbose)
     study.prim = PRIM().fit(X, y)
     chosen = _choose_box(study.prim, X, y, study.config.min_density)
     result["prim"] = _box_summary(study.prim, chosen, X, y)
-    study.figures.append((f"PRIM trade-off: {outcome}", tradeoff(study.prim).figure))
-    study.figures.append((f"PRIM box: {outcome}", _figure_of(box_plot(chosen, X, y))))
+    _box_figures(study, "PRIM", study.prim, chosen, X, y)
     if study.config.reds:
         _log(f"REDS: a metamodel labels {study.config.n_samples} fresh points", verbose)
-        study.reds = REDS(n_samples=study.config.n_samples, seed=study.config.seed).fit(
-            X, y, space=study.simulator.space)
-        chosen = _choose_box(study.reds, X, y, study.config.min_density)
-        result["reds"] = _box_summary(study.reds, chosen, X, y)
-        result["reds"]["fidelity"] = _jsonable(study.reds.fidelity_)
-        study.figures.append((f"REDS trade-off: {outcome}", tradeoff(study.reds).figure))
-        study.figures.append((f"REDS box: {outcome}", _figure_of(box_plot(chosen, X, y))))
-    study.summary["discovery"] = result
+        try:
+            reds = REDS(n_samples=study.config.n_samples, seed=study.config.seed).fit(
+                X, y, space=study.simulator.space)
+        except Exception as exc:  # noqa: BLE001 - recorded; PRIM's box stands
+            _failed(study, "discovery", exc, verbose, "REDS")
+            return
+        study.reds = reds
+        chosen = _choose_box(reds, X, y, study.config.min_density)
+        result["reds"] = _box_summary(reds, chosen, X, y)
+        result["reds"]["fidelity"] = _jsonable(reds.fidelity_)
+        _box_figures(study, "REDS", reds, chosen, X, y)
+
+
+def _box_figures(study: Study, method: str, model: Any, chosen: Any, X: pd.DataFrame,
+                 y: np.ndarray) -> None:
+    from surrogate.plot import box as box_plot
+    from surrogate.plot import tradeoff
+
+    outcome = study.config.outcome
+    study.figures.append((f"{method} trade-off: {outcome}", tradeoff(model).figure))
+    if chosen.n_restricted > 0:  # a box that restricts nothing is the whole space: no picture
+        study.figures.append((f"{method} box: {outcome}", _figure_of(box_plot(chosen, X, y))))
 
 
 def _choose_box(model: Any, X: pd.DataFrame, y: np.ndarray, min_density: float) -> Any:

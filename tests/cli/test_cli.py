@@ -26,6 +26,14 @@ def surrogate(*args, cwd=None, timeout=600):
                           timeout=timeout, env=env)
 
 
+def strict_json(path):
+    """Parse JSON as RFC 8259 has it: NaN and Infinity are not JSON."""
+    def reject(constant):
+        raise ValueError(f"{path.name} holds {constant}, which is not JSON")
+
+    return json.loads(path.read_text(), parse_constant=reject)
+
+
 TINY = textwrap.dedent("""
     simulator = "branin"
     [design]
@@ -60,13 +68,20 @@ def test_study_end_to_end(tmp_path):
     assert result.returncode == 0, result.stderr
     report = tmp_path / "out" / "report.html"
     assert f"report: {report.resolve()}" in result.stdout
-    summary = json.loads((tmp_path / "out" / "report.json").read_text())
+    summary = strict_json(tmp_path / "out" / "report.json")
     assert summary["runs"]["n"] == 40 and summary["runs"]["ok"] == 40
+    assert summary["failures"] == [] and summary["warnings"] == []
     assert 0.9 < summary["surrogates"]["y"]["q2"] <= 1.0
     assert set(summary["sensitivity"]["y"]) == {"x1", "x2"}
     assert summary["optimization"]["sense"] == "maximize"
     assert summary["discovery"]["prim"]["rules"]
     assert 0 < summary["discovery"]["reds"]["coverage"] <= 1
+    # a one-sided restriction: the open side is null (unbounded), as the report documents
+    limits = [limit for method in ("prim", "reds")
+              for limit in summary["discovery"][method]["limits"].values()]
+    assert any(None in (limit["lower"], limit["upper"]) for limit in limits)
+    assert all(limit["lower"] is None or limit["upper"] is None or limit["lower"] < limit["upper"]
+               for limit in limits)
     page = report.read_text()
     assert page.count("src='data:image/png;base64,") >= 5  # parity, sobol, trade-offs, box
     for heading in ("Teacher runs", "Surrogate accuracy", "Sobol indices", "Optimization",
@@ -130,7 +145,7 @@ def test_own_simulator_and_resume_after_interruption(tmp_path):
     # the run in flight when the study was killed may be computed again, nothing finished is
     assert calls_after in (30 - finished, 30 - finished + 1) or calls_after == 30 - finished
     assert calls_after <= 30 - finished
-    summary = json.loads((tmp_path / "out" / "report.json").read_text())
+    summary = strict_json(tmp_path / "out" / "report.json")
     assert summary["runs"]["ok"] == 30 and summary["surrogates"]["total"]["q2"] > 0.9
 
 
@@ -150,6 +165,8 @@ def test_own_simulator_and_resume_after_interruption(tmp_path):
         ('[design]\nn = 10\n', "simulator: missing"),
         ('simulator = "ishigami"\n[run]\nexecutor = "threads"\n',
          "run.executor: must be one of ['serial', 'processes', 'dask']"),
+        ('simulator = "ishigami"\n[sensitivity]\nn = 8\n',
+         "sensitivity.n: must be 0 (skip) or an integer >= 16"),
     ],
 )
 def test_bad_configs_give_one_line(tmp_path, config, message):

@@ -1,0 +1,236 @@
+"""A study never loses its teacher runs: failed stages are reported, the rest of the study runs.
+
+End to end through the console script (as a user runs it), plus the study's one-hot surrogate and
+its parity figure in process.
+"""
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from surrogate._config import config_from_text
+from surrogate.data import TransferSet
+from surrogate.models import GPRegressor, cross_validate
+from surrogate.study import _OneHotRegressor, run_study
+
+FACTOR = {"low": 1.0, "mid": 2.0, "high": 3.0}
+
+
+def surrogate(*args, cwd=None, timeout=600):
+    """The console script, as a user runs it (as in test_cli.py)."""
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+           "OPENBLAS_NUM_THREADS": "1", "MPLBACKEND": "Agg"}
+    return subprocess.run([sys.executable, "-m", "surrogate.cli", *map(str, args)], cwd=cwd,
+                          capture_output=True, text=True, timeout=timeout, env=env)
+
+MODEL = textwrap.dedent("""
+    FACTOR = {"low": 1.0, "mid": 2.0, "high": 3.0}
+
+    def scaled(a, level):
+        return a * FACTOR[level]
+
+    def two_args(a, b):
+        return a + b
+
+    def fails_high(a):
+        if a > 0.6:
+            raise ValueError(f"no convergence at a={a:.3f}")
+        return a * a
+
+    def hangs_high(a):
+        if a > 0.8:  # stuck inside C code: SIGALRM's handler never gets a bytecode boundary
+            sum(range(10**13))
+        return a * a
+""")
+
+REAL_A = textwrap.dedent("""
+    [[space.parameters]]
+    name = "a"
+    type = "real"
+    low = 0.0
+    high = 1.0
+""")
+
+
+def _project(tmp_path, name, config):
+    """A user's directory: their module (under a name unique to the test) and study file."""
+    (tmp_path / f"{name}.py").write_text(MODEL)
+    (tmp_path / "study.toml").write_text(config.replace("MODULE", name))
+    return tmp_path / "study.toml"
+
+
+def _strict_json(path):
+    def reject(constant):
+        raise ValueError(f"{path.name} holds {constant}, which is not JSON")
+
+    return json.loads(path.read_text(), parse_constant=reject)
+
+
+def test_categorical_parameter_study_end_to_end(tmp_path):
+    config = _project(tmp_path, "cat_scaled", 'simulator = "MODULE:scaled"\noutputs = ["y"]\n'
+                      + REAL_A + textwrap.dedent("""
+        [[space.parameters]]
+        name = "level"
+        type = "categorical"
+        categories = ["low", "mid", "high"]
+        [design]
+        n = 24
+        [surrogate]
+        cv = 3
+        [sensitivity]
+        n = 64
+        [optimize]
+        output = "y"
+        [discover]
+        outcome = "y > 1.5"
+        n_samples = 500
+    """))
+    result = surrogate("study", config, "--out", "out", "--quiet", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    runs = TransferSet.load(tmp_path / "out" / "runs")
+    assert len(runs) == 24 and runs.ok.all()
+    truth = runs.X["a"] * runs.X["level"].map(FACTOR)
+    assert np.allclose(runs.Y["y"], truth)
+    summary = _strict_json(tmp_path / "out" / "report.json")
+    assert summary["failures"] == []
+    assert summary["surrogates"]["y"]["q2"] > 0.95  # y = a * factor(level) is smooth in a
+    assert set(summary["sensitivity"]["y"]) == {"a", "level"}
+    assert summary["optimization"]["x"]["a"] < 0.05  # min of a * factor is 0 at a = 0
+    assert summary["discovery"]["prim"]["rules"]
+    encoding = json.loads((tmp_path / "out" / "models" / "y" / "one_hot.json").read_text())
+    assert encoding["categories"] == {"level": ["low", "mid", "high"]}
+
+
+def test_failed_stage_is_reported_and_the_study_goes_on(tmp_path):
+    config = tmp_path / "tiny.toml"
+    config.write_text(textwrap.dedent("""
+        simulator = "branin"
+        [design]
+        n = 20
+        [surrogate]
+        cv = 3
+        [sensitivity]
+        n = 64
+        [optimize]
+        output = "y"
+        [discover]
+        outcome = "y < 20"
+        reds = false
+    """))
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "models").write_text("in the way\n")  # saving the surrogate fails: a real OSError
+    result = surrogate("study", config, "--out", out, "--quiet")
+    assert result.returncode == 1
+    errors = result.stderr.strip().splitlines()
+    assert len(errors) == 1 and "Traceback" not in result.stderr
+    assert errors[0].startswith("surrogate study: error: surrogates (y) failed: ")
+    assert f"report: {(out / 'report.html').resolve()}" in result.stdout
+    assert len(TransferSet.load(out / "runs")) == 20
+    summary = _strict_json(out / "report.json")
+    [failure] = summary["failures"]
+    assert failure["stage"] == "surrogates" and failure["output"] == "y"
+    assert failure["error"] in errors[0]
+    # the scores made before the failure are kept beside it
+    assert set(summary["surrogates"]["y"]) == {"q2", "rmse", "coverage95", "failed"}
+    assert set(summary["sensitivity"]["y"]) == {"x1", "x2"}  # later stages ran
+    assert summary["optimization"]["output"] == "y" and summary["discovery"]["prim"]["rules"]
+    page = (out / "report.html").read_text()
+    assert "Failed stages" in page and "surrogates (y)" in page
+    assert "Traceback" in (out / "failures.log").read_text()
+
+
+def test_all_teacher_runs_failing_is_an_error(tmp_path):
+    config = _project(tmp_path, "all_fail", 'simulator = "MODULE:two_args"\noutputs = ["y"]\n'
+                      + REAL_A + "[design]\nn = 10\n")
+    result = surrogate("study", config, "--out", "out", "--quiet", cwd=tmp_path)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        "surrogate study: error: all 10 teacher runs failed; first error: TypeError: "
+        "two_args() missing 1 required positional argument: 'b'"]
+    summary = _strict_json(tmp_path / "out" / "report.json")
+    assert summary["runs"]["failed"] == 10 and summary["failures"][0]["stage"] == "teacher runs"
+
+
+def test_many_failed_runs_give_a_warning(tmp_path):
+    config = _project(tmp_path, "some_fail", 'simulator = "MODULE:fails_high"\noutputs = ["y"]\n'
+                      + REAL_A + "[design]\nn = 10\n[sensitivity]\nn = 0\n")
+    result = surrogate("study", config, "--out", "out", "--quiet", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    # a Latin hypercube puts exactly 4 of 10 points in (0.6, 1]
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith("surrogate study: warning: 4 of 10 teacher runs failed (40%); "
+                           "first error: ValueError: no convergence at a=0.")
+    summary = _strict_json(tmp_path / "out" / "report.json")
+    assert summary["warnings"] == [line.removeprefix("surrogate study: warning: ")]
+
+
+def test_timeout_with_serial_executor_runs_in_a_worker_process(tmp_path):
+    config = _project(tmp_path, "hangs", 'simulator = "MODULE:hangs_high"\noutputs = ["y"]\n'
+                      + REAL_A + "[design]\nn = 5\n[run]\ntimeout = 1\n")
+    # in this process the hang would outlast the test's own timeout
+    result = surrogate("study", config, "--out", "out", "--quiet", cwd=tmp_path, timeout=120)
+    assert result.returncode == 0, result.stderr
+    runs = _strict_json(tmp_path / "out" / "report.json")["runs"]
+    assert (runs["executor"], runs["ok"], runs["timeout"]) == ("processes", 4, 1)
+
+
+def test_out_naming_a_file_is_one_line(tmp_path):
+    (tmp_path / "taken").write_text("")
+    result = surrogate("study", "branin", "--n", "5", "--out", tmp_path / "taken", "--quiet")
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        f"surrogate study: error: --out {tmp_path / 'taken'}: exists and is not a directory; "
+        "name a new or existing study directory"]
+
+
+def test_run_study_directory_that_cannot_be_made(tmp_path):
+    (tmp_path / "file").write_text("")
+    config = config_from_text('simulator = "branin"\n[design]\nn = 5\n')
+    with pytest.raises(ValueError, match="study directory .*file/sub: cannot be created"):
+        run_study(config, tmp_path / "file" / "sub", verbose=False)
+
+
+def test_study_parity_figure_shows_out_of_fold_predictions(tmp_path):
+    config = config_from_text('simulator = "branin"\n[design]\nn = 20\nseed = 3\n'
+                              '[surrogate]\ncv = 4\n[sensitivity]\nn = 0\n')
+    study = run_study(config, tmp_path / "study", verbose=False)
+    [(title, figure)] = study.figures
+    ax = figure.axes[0]
+    valid = study.runs.valid()
+    y = valid.Y["y"].to_numpy()
+    scores = cross_validate(GPRegressor(kernel="auto", seed=3), valid.X, y, cv=4, seed=3)
+    x_drawn, y_drawn = ax.containers[0].lines[0].get_data()
+    assert np.allclose(x_drawn, y)
+    assert np.allclose(y_drawn, scores["y_pred"], rtol=1e-6, atol=1e-6 * np.ptp(y))
+    assert not np.allclose(y_drawn, study.models["y"].predict(valid.X))  # not the training fit
+    q2 = study.summary["surrogates"]["y"]["q2"]
+    assert ax.get_title() == f"4-fold cross-validated Q² = {q2:.4f}"
+    assert "cross-validation" in title
+
+
+def test_one_hot_surrogate_learns_categories_and_names_bad_values():
+    rng = np.random.default_rng(0)
+    levels = list(FACTOR)
+    X = pd.DataFrame({"a": rng.uniform(size=60), "level": rng.choice(levels, size=60)})
+    y = X["a"] * X["level"].map(FACTOR)
+    model = _OneHotRegressor(GPRegressor(seed=0), {"level": levels})
+    scores = cross_validate(model, X, y, cv=3, seed=0)  # clones it: a scikit-learn estimator
+    assert scores["q2"] > 0.99 and 0 < scores["coverage95"] <= 1
+    # a category absent from the training data is still encoded
+    fitted = _OneHotRegressor(GPRegressor(seed=0), {"level": levels}).fit(
+        X[X.level != "high"], y[X.level != "high"])
+    assert np.isfinite(fitted.predict(pd.DataFrame({"a": [0.5], "level": ["high"]}))).all()
+    mean, std = fitted.predict(X.head(3), return_std=True)
+    assert mean.shape == std.shape == (3,)
+    with pytest.raises(ValueError, match=r"column 'level': value\(s\) \['huge'\] are not among "
+                                         r"its categories \['low', 'mid', 'high'\]"):
+        fitted.predict(pd.DataFrame({"a": [0.5], "level": ["huge"]}))
+    with pytest.raises(ValueError, match=r"missing the column\(s\) \['level'\]"):
+        fitted.predict(pd.DataFrame({"a": [0.5]}))
