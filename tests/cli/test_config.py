@@ -1,9 +1,12 @@
 """Study configurations: every bundled default parses and fits its teacher; mistakes are named."""
 
+import re
+from pathlib import Path
+
 import pytest
 
 import simulators
-from surrogate._config import ConfigError, config_from_text, parse_outcome
+from surrogate._config import ConfigError, config_from_text, parse_outcome, read_config
 from surrogate.study import _check_against
 
 
@@ -37,3 +40,46 @@ def test_checks_against_the_teacher():
         _check_against(config, sim)
     with pytest.raises(ConfigError, match=r"optimize.constraints.reliability: must be \[OP, "):
         config_from_text('simulator = "lake"\n[optimize]\nconstraints = { reliability = 0.9 }\n')
+
+
+ROOT = Path(__file__).resolve().parents[2]
+CUSTOM = ROOT / "examples" / "configs" / "custom.toml"
+
+
+def test_custom_example_config_matches_its_function(monkeypatch):
+    from examples.teacher import SPACE, predator_prey
+    from surrogate._registry import load_simulator
+
+    monkeypatch.chdir(ROOT)  # as documented: run from the repository root
+    config = read_config(CUSTOM)
+    assert CUSTOM.read_text().count("#") >= 10  # commented: it documents the format
+    sim = load_simulator(config.simulator, config.parameters, config.outputs, config.vectorized)
+    assert sim.space == SPACE
+    point = {"birth": 1.0, "predation": 0.02, "death": 0.5, "years": 12}
+    assert list(sim.outputs) == list(predator_prey(**point))
+    _check_against(config, sim)
+    runs = sim.run(sim.space.validate([list(point.values())]))
+    assert runs.ok.all()
+    assert runs.Y.iloc[0].to_dict() == pytest.approx(predator_prey(**point))
+
+
+def _references(text):
+    """Paths a text points the reader to: ``dir/...`` in a docstring, (see ...) in a comment."""
+    found = re.findall(r"``((?:examples|simulators|surrogate|tests)/[\w./-]*)``", text)
+    return found + re.findall(r"\(see ([\w./-]+)\)", text)
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "simulators" / "configs").glob("*.toml"))
+                         + [ROOT / "surrogate" / "_config.py"], ids=lambda p: p.name)
+def test_documented_references_exist(path):
+    references = _references(path.read_text())
+    assert references, f"{path.name} points to no example configuration"
+    for reference in references:
+        assert (ROOT / reference).exists(), f"{path.name} points to {reference}, which is missing"
+
+
+def test_sensitivity_n_below_the_minimum_is_a_config_error():
+    with pytest.raises(ConfigError, match=r"sensitivity.n: must be 0 \(skip\) or an integer >= "
+                                          r"16 .*got 8"):
+        config_from_text('simulator = "branin"\n[sensitivity]\nn = 8\n')
+    assert config_from_text('simulator = "branin"\n[sensitivity]\nn = 0\n').sobol_n == 0
