@@ -163,6 +163,11 @@ def _size_of(value: Any) -> int:
         return SMALL  # unknown size: treat as large, never force one thread
 
 
+def fitted_size(model: Any, *args: Any, **kwargs: Any) -> int:
+    """The problem size of a fitted model's predictions: its number of training points."""
+    return int(getattr(model, "n_samples_fit_", SMALL))
+
+
 def limits_threads(size: Callable[..., int] | None = None) -> Callable[[F], F]:
     """Decorate a method so that it runs under the policy.
 

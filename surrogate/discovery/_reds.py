@@ -20,6 +20,7 @@ from sklearn.base import BaseEstimator, clone, is_classifier
 from sklearn.model_selection import KFold, StratifiedKFold, cross_val_predict
 
 from surrogate._random import SeedLike, as_generator, child_seed
+from surrogate._threads import limits_threads
 from surrogate.discovery._box import Box
 from surrogate.discovery._cart import design_matrix
 from surrogate.discovery._data import CATEGORICAL, INTEGER, Domain, check_labels, fit_domain
@@ -125,6 +126,7 @@ class REDS(BaseEstimator):
         if self.cv is not None and (not isinstance(self.cv, numbers.Integral) or self.cv < 2):
             raise ValueError(f"cv must be an int >= 2 or None, got {self.cv!r}")
 
+    @limits_threads()
     def fit(self, X: Any, y: Any, space: Any = None) -> REDS:
         """Fit the metamodel on the teacher runs, label a fresh sample, run PRIM; return self.
 

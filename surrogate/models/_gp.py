@@ -15,6 +15,7 @@ import numpy as np
 import torch
 from sklearn.base import BaseEstimator, RegressorMixin
 
+from surrogate._threads import fitted_size, limits_threads
 from surrogate.models import _gp_hyper as hyp
 from surrogate.models._base import (
     DTYPE,
@@ -154,6 +155,7 @@ class GPRegressor(SurrogateMixin, RegressorMixin, BaseEstimator):
         check_positive_int("max_exact", self.max_exact, 2)
         check_positive_int("n_inducing", self.n_inducing, 2)
 
+    @limits_threads()
     def fit(self, X: Any, y: Any) -> GPRegressor:
         """Fit the GP to inputs ``X`` (n, d) and targets ``y`` (n,) or (n, m).
 
@@ -369,6 +371,7 @@ class GPRegressor(SurrogateMixin, RegressorMixin, BaseEstimator):
         ys = torch.as_tensor(self._y_std, dtype=DTYPE, device=X.device)
         return mean.T * ys + ym, var.T * ys**2
 
+    @limits_threads(fitted_size)
     def predict(self, X: Any, return_std: bool = False) -> Any:
         """Posterior mean (and standard deviation) at ``X``.
 
@@ -402,6 +405,7 @@ class GPRegressor(SurrogateMixin, RegressorMixin, BaseEstimator):
             mean, std = mean[:, 0], std[:, 0]
         return (mean, std) if return_std else mean
 
+    @limits_threads(fitted_size)
     def sample_posterior(self, X: Any, n_samples: int, *, seed: Any = None) -> np.ndarray:
         """Joint posterior function samples at ``X``.
 

@@ -15,6 +15,7 @@ import torch
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
+from surrogate._threads import fitted_size, limits_threads
 from surrogate.models._base import (
     DTYPE,
     SurrogateMixin,
@@ -93,6 +94,7 @@ class GPClassifier(SurrogateMixin, ClassifierMixin, BaseEstimator):
         check_positive_int("max_iter", self.max_iter)
         check_positive_float("learning_rate", self.learning_rate)
 
+    @limits_threads()
     def fit(self, X: Any, y: Any) -> GPClassifier:
         """Fit to ``X`` (n, d) and binary labels ``y`` (n,); returns self."""
         self._check_params()
@@ -161,6 +163,7 @@ class GPClassifier(SurrogateMixin, ClassifierMixin, BaseEstimator):
             return np.zeros(0), np.zeros(0)
         return np.concatenate(means), np.concatenate(variances)
 
+    @limits_threads(fitted_size)
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities (n, 2), columns in ``classes_`` order."""
         from scipy.special import ndtr

@@ -15,6 +15,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import check_is_fitted
 
+from surrogate._threads import fitted_size, limits_threads
 from surrogate.models._base import (
     SurrogateMixin,
     check_choice,
@@ -164,6 +165,7 @@ class NNRegressor(RegressorMixin, _NNBase):
     True
     """
 
+    @limits_threads()
     def fit(self, X: Any, y: Any) -> NNRegressor:
         """Fit the ensemble to ``X`` (n, d) and ``y`` (n,) or (n, m); returns self."""
         self._check_params()
@@ -178,6 +180,7 @@ class NNRegressor(RegressorMixin, _NNBase):
                     lambda pred, target: (pred - target) ** 2)
         return self
 
+    @limits_threads(fitted_size)
     def predict(self, X: Any, return_std: bool = False) -> Any:
         """Ensemble mean (and spread) at ``X``: arrays of shape (n,) or (n, m)."""
         X = self._validate_predict(X)
@@ -220,6 +223,7 @@ class NNClassifier(ClassifierMixin, _NNBase):
     True
     """
 
+    @limits_threads()
     def fit(self, X: Any, y: Any) -> NNClassifier:
         """Fit to ``X`` (n, d) and binary labels ``y`` (n,); returns self."""
         self._check_params()
@@ -230,12 +234,14 @@ class NNClassifier(ClassifierMixin, _NNBase):
                     torch.nn.BCEWithLogitsLoss(reduction="none"))
         return self
 
+    @limits_threads(fitted_size)
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities (n, 2), columns in ``classes_`` order."""
         X = self._validate_predict(X)
         p = (1.0 / (1.0 + np.exp(-self._members(X)[..., 0]))).mean(axis=0)
         return np.column_stack([1.0 - p, p])
 
+    @limits_threads(fitted_size)
     def predict(self, X: Any) -> np.ndarray:
         """The more probable class for each row of ``X``."""
         check_is_fitted(self)
