@@ -188,16 +188,11 @@ class GMMGenerator(TransferGenerator):
             tried = [min(int(self.n_components), len(z))]
         else:
             tried = list(range(1, min(int(self.max_components), len(z)) + 1))
-        self.bic_ = {}
-        best = None
-        for k in tried:
-            mixture = GaussianMixture(k, covariance_type=self.covariance_type,
-                                      random_state=child_seed(rng)).fit(z)
-            self.bic_[k] = float(mixture.bic(z))
-            if best is None or self.bic_[k] < self.bic_[best.n_components]:
-                best = mixture
-        self.mixture_ = best
-        self.component_ = best.predict(z)  # which component each Data 1 point belongs to
+        mixtures = {k: GaussianMixture(k, covariance_type=self.covariance_type,
+                                       random_state=child_seed(rng)).fit(z) for k in tried}
+        self.bic_ = {k: float(mixture.bic(z)) for k, mixture in mixtures.items()}
+        self.mixture_ = mixtures[min(self.bic_, key=self.bic_.__getitem__)]
+        self.component_ = self.mixture_.predict(z)  # the component of each Data 1 point
         self.codes_ = codes
 
     def _sample(self, n: int, rng: np.random.Generator) -> pd.DataFrame:

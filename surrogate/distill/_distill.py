@@ -341,8 +341,8 @@ def _teacher_accuracy(labels: Labels, source: np.ndarray, y1: np.ndarray | None,
         return None
     truth = _answered(y1, ok)
     teacher = labels.take(data_idx)
-    return _score(truth, teacher.values if labels.kind == "value" else teacher.hard, labels,
-                  options)
+    said = teacher.values if labels.kind == "value" else teacher.hard
+    return _score(truth, np.asarray(said), labels, options)
 
 
 def _table(inputs: pd.DataFrame, labels: Labels, source: np.ndarray, held: np.ndarray,

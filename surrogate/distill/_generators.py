@@ -158,7 +158,8 @@ class SpaceGenerator(TransferGenerator):
         return self
 
     def _sample(self, n: int, rng: np.random.Generator) -> pd.DataFrame:
-        return design_sample(as_space(self.space), n, method=self.method, seed=rng)
+        method: Any = self.method  # checked against METHODS in fit
+        return design_sample(as_space(self.space), n, method=method, seed=rng)
 
 
 class DataGenerator(TransferGenerator):

@@ -36,7 +36,7 @@ def check_threshold(threshold: Any) -> tuple[str, float] | None:
         return None
     if (not isinstance(threshold, tuple | list) or len(threshold) != 2
             or threshold[0] not in COMPARE or isinstance(threshold[1], bool)
-            or not isinstance(threshold[1], numbers.Real) or not np.isfinite(threshold[1])):
+            or not isinstance(threshold[1], numbers.Real) or not np.isfinite(float(threshold[1]))):
         raise ValueError(f"threshold must be (op, value) with op in {list(COMPARE)} and a finite "
                          f"number, e.g. ('<', 0.0); got {threshold!r}")
     return str(threshold[0]), float(threshold[1])
@@ -45,7 +45,7 @@ def check_threshold(threshold: Any) -> tuple[str, float] | None:
 def check_temperature(temperature: Any) -> float:
     """A finite number > 0."""
     if isinstance(temperature, bool) or not isinstance(temperature, numbers.Real) \
-            or not 0 < temperature < np.inf:
+            or not 0 < float(temperature) < np.inf:
         raise ValueError(f"temperature must be a finite number > 0, got {temperature!r}")
     return float(temperature)
 
@@ -114,12 +114,12 @@ class Labels:
         """Label columns for the transfer-set table: ``p(<class>)`` and ``label``, or ``value``."""
         if self.kind == "value":
             return {"value": self.values}  # type: ignore[dict-item]
-        columns = {}
+        columns: dict[str, Any] = {}
         if self.proba is not None:
             for i, c in enumerate(self.classes):  # type: ignore[arg-type]
                 columns[f"p({c})"] = self.proba[:, i]
         columns["label"] = self.hard
-        return columns  # type: ignore[return-value]
+        return columns
 
 
 def make_labels(answer: TeacherAnswer, kind: str, *, temperature: float,
