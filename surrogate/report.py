@@ -6,9 +6,9 @@ style sheet is inline, so it can be mailed or archived as one file.
 ``report.json`` is strict JSON (RFC 8259): a number that is not finite is written as ``null``.
 In a box's ``limits`` a ``null`` lower or upper limit means that side is unbounded (the box
 reaches the parameter's range there); elsewhere ``null`` marks a score that could not be computed
-(e.g. a Q² on a constant output). ``failures`` lists the stages that failed (``stage``, ``error``
-and, for one output, ``output``; the tracebacks are in ``failures.log``), ``warnings`` what the
-reader should know about the results (e.g. many failed teacher runs).
+(e.g. a Q² on a constant output). ``failures`` lists the stages that failed (``stage``, ``error``,
+for one output ``output``, and ``traceback_in``: ``failures.log`` where the traceback is kept),
+``warnings`` what the reader should know about the results (e.g. many failed teacher runs).
 """
 
 from __future__ import annotations
@@ -161,9 +161,10 @@ def _problems_html(summary: dict[str, Any]) -> list[str]:
     if failures:
         rows = [{"stage": f["stage"] + (f" ({f['output']})" if f.get("output") else ""),
                  "error": f["error"]} for f in failures]
+        logs = sorted({f["traceback_in"] for f in failures if f.get("traceback_in")})
+        note = f" Tracebacks are in {', '.join(logs)}." if logs else ""
         parts.append("<h2 class='failed'>Failed stages</h2>" + _table(rows, "stage")
-                     + "<p class='note'>Tracebacks are in failures.log; everything that "
-                     "finished is reported below.</p>")
+                     + f"<p class='note'>Everything that finished is reported below.{note}</p>")
     for warning in summary.get("warnings") or []:
         parts.append(f"<p class='warning'>Warning: {html.escape(warning)}</p>")
     return parts

@@ -59,7 +59,8 @@ class Study:
 
     @property
     def failures(self) -> list[dict[str, str]]:
-        """The stages that failed: ``{"stage", "error"}`` (and ``"output"`` for one output)."""
+        """The stages that failed: ``{"stage", "error"}``, ``"output"`` where one output failed
+        and ``"traceback_in"`` (the file under the study directory that holds the traceback)."""
         return list(self.summary.get("failures", []))
 
     @property
@@ -185,14 +186,16 @@ def _failed(study: Study, stage: str, exc: Exception, verbose: bool,
     where = stage if output is None else f"{stage} ({output})"
     with open(study.directory / _FAILURE_LOG, "a") as log:
         log.write(f"--- {where}\n{traceback.format_exc()}\n")
-    _record(study, stage, describe_exception(exc), verbose, output)
+    _record(study, stage, describe_exception(exc), verbose, output, traceback_in=_FAILURE_LOG)
 
 
-def _record(study: Study, stage: str, error: str, verbose: bool,
-            output: str | None = None) -> None:
+def _record(study: Study, stage: str, error: str, verbose: bool, output: str | None = None,
+            traceback_in: str | None = None) -> None:
     entry = {"stage": stage, "error": error}
     if output is not None:
         entry["output"] = output
+    if traceback_in is not None:
+        entry["traceback_in"] = traceback_in
     study.summary["failures"].append(entry)
     _log(f"{stage}{'' if output is None else f' ({output})'} failed: {error}", verbose)
 

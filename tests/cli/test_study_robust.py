@@ -136,6 +136,7 @@ def test_failed_stage_is_reported_and_the_study_goes_on(tmp_path):
     summary = _strict_json(out / "report.json")
     [failure] = summary["failures"]
     assert failure["stage"] == "surrogates" and failure["output"] == "y"
+    assert failure["traceback_in"] == "failures.log"
     assert failure["error"] in errors[0]
     # the scores made before the failure are kept beside it
     assert set(summary["surrogates"]["y"]) == {"q2", "rmse", "coverage95", "failed"}
@@ -143,6 +144,7 @@ def test_failed_stage_is_reported_and_the_study_goes_on(tmp_path):
     assert summary["optimization"]["output"] == "y" and summary["discovery"]["prim"]["rules"]
     page = (out / "report.html").read_text()
     assert "Failed stages" in page and "surrogates (y)" in page
+    assert "Tracebacks are in failures.log" in page
     assert "Traceback" in (out / "failures.log").read_text()
 
 
@@ -155,7 +157,9 @@ def test_all_teacher_runs_failing_is_an_error(tmp_path):
         "surrogate study: error: all 10 teacher runs failed; first error: TypeError: "
         "two_args() missing 1 required positional argument: 'b'"]
     summary = _strict_json(tmp_path / "out" / "report.json")
-    assert summary["runs"]["failed"] == 10 and summary["failures"][0]["stage"] == "teacher runs"
+    assert summary["runs"]["failed"] == 10
+    assert summary["failures"] == [{"stage": "teacher runs",
+                                    "error": result.stderr.strip().split("error: ", 1)[1]}]
 
 
 def test_many_failed_runs_give_a_warning(tmp_path):
