@@ -445,6 +445,10 @@ class Distillation:
         if not self._named:
             return X.to_numpy() if isinstance(X, pd.DataFrame) else np.asarray(X)
         if isinstance(X, pd.DataFrame):
+            missing = [c for c in self._input_names if c not in X.columns]
+            if missing:
+                raise ValueError(f"X lacks the column(s) {missing}; the student was fitted on "
+                                 f"{self._input_names}")
             return X[self._input_names]
         if self._space is not None:
             return as_frame(X, self._space, "X")
@@ -481,12 +485,13 @@ class Distillation:
         d, f = self.to_dict(), self.fidelity_
         size = "" if d["student_size"] is None else f" (size {d['student_size']})"
         kind = self.labels + (" labels" if self.labels != "value" else "s")
+        source = (f"{d['n_generated']} points from {d['transfer']!r} + {d['n_data']} of Data 1"
+                  if d["n_generated"] else f"Data 1's {d['n_data']} points")
         if self.labels == "soft":
             kind += f" (T = {d['temperature']:g})"
         lines = [
             f"Distillation of {d['teacher']} ({d['teacher_kind']}) into {d['student']}{size}",
-            f"  transfer set: {d['n_generated']} points from {d['transfer']!r} + "
-            f"{d['n_data']} of Data 1, {kind}; {d['n_failed']} failed teacher run(s)",
+            f"  transfer set: {source}, {kind}; {d['n_failed']} failed teacher run(s)",
             f"  student learnt by: {d['route']}",
         ]
         for part, label in (("holdout", f"{f['n_holdout']} held-out points"),

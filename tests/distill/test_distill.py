@@ -161,6 +161,19 @@ def test_summary_is_readable_and_json_safe(data, classifier):
     assert "RandomForestClassifier" in text and "DecisionTreeClassifier (size 8)" in text
     assert f"{result.fidelity_['holdout']:.4g}" in text
     assert isinstance(result, Distillation) and "Distillation" in repr(result)
+    baseline = distill(classifier, DecisionTreeClassifier(max_depth=2), transfer="data",
+                       data=(X, y), seed=0)
+    assert "transfer set: Data 1's 200 points, soft labels (T = 1)" in str(baseline)
+
+
+def test_predict_takes_columns_by_name(data, classifier):
+    X, y = data
+    result = distill(classifier, DecisionTreeClassifier(max_depth=4), transfer="munge", n=300,
+                     data=(X, y), seed=0)
+    np.testing.assert_array_equal(result.predict(X[["b", "a"]]), result.predict(X))
+    np.testing.assert_array_equal(result.predict(X.to_numpy()), result.predict(X))
+    with pytest.raises(ValueError, match=r"X lacks the column\(s\) \['b'\]"):
+        result.predict(X[["a"]])
 
 
 def test_bad_input_is_named(data, classifier):
