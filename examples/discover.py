@@ -38,7 +38,7 @@ def main() -> None:
         held_out = box.evaluate(test.X, test_stable)
         print(f"{name}: stable when {box.rules()}")
         print(f"    on {len(test_stable)} fresh runs: coverage {held_out['coverage']:.2f}, "
-              f"density {held_out['density']:.2f}; PR AUC of the trajectory "
+              f"density {held_out['density']:.2f}; PR AUC of the trajectory (above the base rate) "
               f"{sg.pr_auc(model, test.X, test_stable):.3f}")
 
 
