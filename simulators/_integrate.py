@@ -26,7 +26,8 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["BatchSolution", "check_positive", "check_settings", "dopri5", "solve_ivp_each"]
+__all__ = ["BatchSolution", "check_positive", "check_settings", "dopri5", "field_points",
+           "solve_ivp_each"]
 
 # Right-hand side: f(t (n,), y (n, d), params (n, p)) -> dy/dt (n, d).
 RHS = Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
@@ -309,3 +310,22 @@ def check_settings(rtol: float, atol: float, max_steps: int) -> dict[str, Any]:
     if not isinstance(max_steps, (int, np.integer)) or isinstance(max_steps, bool) or max_steps < 1:
         raise ValueError(f"max_steps must be a positive int, got {max_steps!r}")
     return {"rtol": float(rtol), "atol": float(atol), "max_steps": int(max_steps)}
+
+
+def field_points(n_points: int, dt: float, field_dt: float) -> np.ndarray:
+    """Indices of the output grid (``n_points`` times, spacing ``dt``) that form a field's grid.
+
+    Every ``field_dt / dt``-th time, and the last one always (so ``final(F)`` is the value at
+    the final time). ``field_dt`` must be a whole multiple of ``dt``: the fields are read off
+    the integrator's output grid, never interpolated.
+
+    Examples
+    --------
+    >>> field_points(11, 0.1, 0.4).tolist()
+    [0, 4, 8, 10]
+    """
+    check_positive(field_dt=field_dt)
+    every = int(round(field_dt / dt))
+    if every < 1 or abs(every * dt - field_dt) > 1e-9 * field_dt:
+        raise ValueError(f"field_dt must be a whole multiple of dt={dt!r}, got {field_dt!r}")
+    return np.unique(np.r_[np.arange(0, n_points, every), n_points - 1])

@@ -38,6 +38,12 @@ reliability  share of the ``n_samples x T`` (series, year) pairs with ``X_t < P_
              ``P_crit`` is the root of ``x^q / (1 + x^q) = b x`` in [0.01, 1.5]
 ===========  =====================================================================================
 
+Fields (trajectories)
+---------------------
+``P``: the Monte Carlo mean pollution ``mean_i X_{i,t}`` in each year ``t = 0 .. T - 1`` (100
+points; ``max_P`` is its maximum). For example ``time_above(P, 0.5) > 10`` is a lake that
+stays polluted above 0.5 for more than ten years on average over the inflow series.
+
 Inertia, defined explicitly: in the multi-year policy setting of Quinn et al. inertia is the share
 of years in which the *policy* changes by less than 0.02; with one constant release that share is
 identically 1, so this teacher measures the same steadiness on the *lake's* state instead.
@@ -73,7 +79,8 @@ from surrogate._random import SeedLike, as_generator
 from surrogate.space import Real, Space
 from surrogate.teacher import Simulator
 
-__all__ = ["SPACE", "OUTPUTS", "ALPHA", "YEARS", "simulator", "simulate", "critical_pollution"]
+__all__ = ["SPACE", "OUTPUTS", "FIELDS", "ALPHA", "YEARS", "simulator", "simulate",
+           "simulate_runs", "critical_pollution"]
 
 SPACE = Space([
     Real("b", 0.1, 0.45),
@@ -84,6 +91,7 @@ SPACE = Space([
     Real("release", 0.0, 0.1),
 ])
 OUTPUTS = ("max_P", "utility", "inertia", "reliability")
+FIELDS = ("P",)
 ALPHA = 0.4  # utility per unit of released pollution
 YEARS = 100  # T, states X_0 .. X_{T-1}
 
@@ -122,9 +130,10 @@ def simulator(*, n_samples: int = 100, seed: SeedLike = 0,
         seed = int(seed)
     else:  # a generator or None: fix the series now so every call sees the same ones
         seed = int(as_generator(seed).integers(2**63 - 1))
-    fn = functools.partial(simulate, n_samples=n_samples, seed=seed,
+    fn = functools.partial(simulate_runs, n_samples=n_samples, seed=seed,
                            inertia_threshold=float(inertia_threshold))
-    return Simulator(fn, SPACE, OUTPUTS, vectorized=True, name="lake")
+    return Simulator(fn, SPACE, OUTPUTS, fields={"P": np.arange(YEARS, dtype=float)},
+                     vectorized=True, name="lake")
 
 
 def critical_pollution(b: np.ndarray, q: np.ndarray) -> np.ndarray:
@@ -163,19 +172,42 @@ def simulate(X: pd.DataFrame, *, n_samples: int = 100, seed: int = 0,
     >>> float(simulate(X, n_samples=5)[0, 3])  # a clean lake stays below P_crit: reliable
     1.0
     """
+    return _simulate(X, n_samples, seed, inertia_threshold, chunk)[0]
+
+
+def simulate_runs(X: pd.DataFrame, *, n_samples: int = 100, seed: int = 0,
+                  inertia_threshold: float = 0.02, chunk: int = 500) -> dict[str, np.ndarray]:
+    """The simulator's function: outputs (n,) and the field ``P`` (n, YEARS) by name.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> X = pd.DataFrame([[0.45, 4.5, 0.01, 0.001, 0.98, 0.0]], columns=SPACE.names)
+    >>> runs = simulate_runs(X, n_samples=5)
+    >>> runs["P"].shape, bool(runs["P"].max() == runs["max_P"][0])
+    ((1, 100), True)
+    """
+    outputs, pollution = _simulate(X, n_samples, seed, inertia_threshold, chunk)
+    return {**dict(zip(OUTPUTS, outputs.T, strict=True)), "P": pollution}
+
+
+def _simulate(X: pd.DataFrame, n_samples: int, seed: int, inertia_threshold: float,
+              chunk: int) -> tuple[np.ndarray, np.ndarray]:
+    """Outputs (n, 4) and the mean pollution per year (n, YEARS), ``chunk`` points at a time."""
     frame = pd.DataFrame(X)
     normals = as_generator(seed).standard_normal((n_samples, YEARS - 1))  # shared by all points
     columns = ["b", "q", "mean", "stdev", "delta", "release"]
     values = frame[columns].to_numpy(dtype=float)
     result = np.empty((len(frame), len(OUTPUTS)))
+    pollution = np.empty((len(frame), YEARS))
     for lo in range(0, len(frame), chunk):
-        result[lo : lo + chunk] = _simulate_chunk(values[lo : lo + chunk], normals,
-                                                  inertia_threshold)
-    return result
+        result[lo : lo + chunk], pollution[lo : lo + chunk] = _simulate_chunk(
+            values[lo : lo + chunk], normals, inertia_threshold)
+    return result, pollution
 
 
 def _simulate_chunk(values: np.ndarray, normals: np.ndarray,
-                    inertia_threshold: float) -> np.ndarray:
+                    inertia_threshold: float) -> tuple[np.ndarray, np.ndarray]:
     b, q, mean, stdev, delta, release = (column[:, None] for column in values.T)  # (n, 1) each
     spread2 = np.log1p((stdev / mean) ** 2)
     location = np.log(mean) - spread2 / 2.0
@@ -183,7 +215,7 @@ def _simulate_chunk(values: np.ndarray, normals: np.ndarray,
     p_crit = critical_pollution(b[:, 0], q[:, 0])[:, None]
     n, n_samples = values.shape[0], normals.shape[0]
     state = np.zeros((n, n_samples))  # X_0 = 0
-    highest_mean = np.zeros(n)  # mean over series of X_0 is 0
+    pollution = np.zeros((n, YEARS))  # mean over series per year; X_0 = 0
     below = (state < p_crit).sum(axis=1).astype(float)
     steady = np.zeros(n)
     for t in range(YEARS - 1):
@@ -192,13 +224,13 @@ def _simulate_chunk(values: np.ndarray, normals: np.ndarray,
         following = (1.0 - b) * state + power / (1.0 + power) + release + inflow
         steady += (np.abs(following - state) < inertia_threshold).sum(axis=1)
         state = following
-        highest_mean = np.maximum(highest_mean, state.mean(axis=1))
+        pollution[:, t + 1] = state.mean(axis=1)
         below += (state < p_crit).sum(axis=1)
     years = np.arange(YEARS)
     utility = (ALPHA * release * delta ** years[None, :]).sum(axis=1)
     return np.column_stack([
-        highest_mean,
+        pollution.max(axis=1),
         utility,
         steady / (n_samples * (YEARS - 1)),
         below / (n_samples * YEARS),
-    ])
+    ]), pollution

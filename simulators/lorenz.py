@@ -30,6 +30,12 @@ z_mean       mean of z over the final window
 x_amplitude  (max x - min x) / 2 over the final window
 ===========  ==========================================================================
 
+Fields (trajectories)
+---------------------
+``x``, ``y`` and ``z`` on the field grid: every ``field_dt`` (default 0.1, a whole multiple of
+``dt``) over the final window, ``t_end`` included; 101 points by default. Chaotic trajectories
+are reproducible only as statistics (see below), and so are their fields.
+
 Oracle: ``C±`` lose stability in a (subcritical) Hopf bifurcation at
 ``rho_H = sigma (sigma + beta + 3) / (sigma - beta - 1)``, which lies in [18.2, 33.2] on this space
 (``sigma > beta + 1`` everywhere), so a trajectory settles for ``rho < rho_H`` and cannot for
@@ -67,15 +73,18 @@ from simulators._integrate import (
     check_positive,
     check_settings,
     dopri5,
+    field_points,
     solve_ivp_each,
 )
 from surrogate.space import Real, Space
 from surrogate.teacher import Simulator
 
-__all__ = ["SPACE", "OUTPUTS", "simulator", "simulate", "reference", "hopf_rho"]
+__all__ = ["SPACE", "OUTPUTS", "FIELDS", "simulator", "simulate", "simulate_runs", "reference",
+           "hopf_rho"]
 
 SPACE = Space([Real("sigma", 8.0, 16.0), Real("rho", 2.0, 50.0), Real("beta", 1.5, 3.5)])
 OUTPUTS = ("settled", "z_mean", "x_amplitude")
+FIELDS = ("x", "y", "z")
 
 
 def hopf_rho(sigma: np.ndarray, beta: np.ndarray) -> np.ndarray:
@@ -96,6 +105,7 @@ def simulator(
     window: float = 10.0,
     dt: float = 0.05,
     settle_tolerance: float = 1e-3,
+    field_dt: float = 0.1,
     rtol: float = 1e-8,
     atol: float = 1e-10,
     max_steps: int = 200_000,
@@ -112,6 +122,8 @@ def simulator(
         Spacing of the output grid in the window.
     settle_tolerance : float, default 1e-3
         Relative distance to a fixed point below which the trajectory counts as settled.
+    field_dt : float, default 0.1
+        Spacing of the fields' grid over the window: a whole multiple of ``dt``.
     rtol, atol : float
         Integrator tolerances (as in ``solve_ivp``).
     max_steps : int
@@ -132,7 +144,11 @@ def simulator(
         raise ValueError(f"need dt <= window <= t_end, got dt={dt!r}, window={window!r}, "
                          f"t_end={t_end!r}")
     options.update(check_settings(rtol, atol, max_steps))
-    return Simulator(functools.partial(simulate, **options), SPACE, OUTPUTS, vectorized=True,
+    t_eval = _setup(pd.DataFrame(columns=SPACE.names), t_end, window, dt)[2]
+    points = field_points(len(t_eval), dt, field_dt)
+    grid = t_eval[points]
+    return Simulator(functools.partial(simulate_runs, field_points=points, **options), SPACE,
+                     OUTPUTS, fields={name: grid for name in FIELDS}, vectorized=True,
                      name="lorenz")
 
 
@@ -151,6 +167,31 @@ def simulate(X: pd.DataFrame, *, t_end: float = 100.0, window: float = 10.0, dt:
     y0, params, t_eval = _setup(X, t_end, window, dt)
     solution = dopri5(_rhs, y0, params, t_eval, rtol=rtol, atol=atol, max_steps=max_steps)
     return _outputs(solution, params, settle_tolerance)
+
+
+def simulate_runs(X: pd.DataFrame, *, field_points: np.ndarray, t_end: float = 100.0,
+                  window: float = 10.0, dt: float = 0.05, settle_tolerance: float = 1e-3,
+                  rtol: float = 1e-8, atol: float = 1e-10,
+                  max_steps: int = 200_000) -> dict[str, np.ndarray]:
+    """The simulator's function: outputs (n,) and fields (n, len(field_points)) by name.
+
+    ``field_points`` indexes the window's grid of spacing ``dt``; NaN rows for failed runs.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> X = pd.DataFrame([[10.0, 5.0, 8 / 3]], columns=SPACE.names)
+    >>> runs = simulate_runs(X, field_points=np.array([0, 40]), t_end=20.0, window=2.0)
+    >>> runs["z"].round(6).tolist()  # settled on z* = rho - 1
+    [[4.0, 4.0]]
+    """
+    y0, params, t_eval = _setup(X, t_end, window, dt)
+    solution = dopri5(_rhs, y0, params, t_eval, rtol=rtol, atol=atol, max_steps=max_steps)
+    outputs = _outputs(solution, params, settle_tolerance)
+    states = solution.y[:, field_points, :].copy()  # (n, k, 3)
+    states[~solution.ok] = np.nan
+    return {**dict(zip(OUTPUTS, outputs.T, strict=True)),
+            **{name: states[:, :, j] for j, name in enumerate(FIELDS)}}
 
 
 def reference(X: pd.DataFrame, *, t_end: float = 100.0, window: float = 10.0, dt: float = 0.05,

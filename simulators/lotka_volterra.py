@@ -32,6 +32,12 @@ extinct        1.0 when either population falls below ``extinction_threshold`` (
                individual) somewhere on the output grid, else 0.0
 ============== ================================================================================
 
+Fields (trajectories)
+---------------------
+``prey`` and ``predator`` (individuals) on the field grid: every ``field_dt`` years (default 0.5,
+a whole multiple of ``dt``) from 0 to ``t_end``; 101 points by default. For example
+``any(prey < 1)`` is a run whose prey population falls below one individual.
+
 The orbits are closed (the system has the conserved quantity
 ``delta x - gamma ln x + beta y - alpha ln y``), so the amplitude does not decay; orbits far from
 the equilibrium ``(gamma/delta, alpha/beta)`` pass close to zero, which is what ``extinct``
@@ -66,12 +72,13 @@ from simulators._integrate import (
     check_positive,
     check_settings,
     dopri5,
+    field_points,
     solve_ivp_each,
 )
 from surrogate.space import Real, Space
 from surrogate.teacher import Simulator
 
-__all__ = ["SPACE", "OUTPUTS", "simulator", "simulate", "reference"]
+__all__ = ["SPACE", "OUTPUTS", "FIELDS", "simulator", "simulate", "simulate_runs", "reference"]
 
 SPACE = Space([
     Real("alpha", 0.5, 2.0),
@@ -82,6 +89,7 @@ SPACE = Space([
     Real("predator0", 1.0, 20.0),
 ])
 OUTPUTS = ("prey_final", "predator_final", "predator_max", "amplitude", "extinct")
+FIELDS = ("prey", "predator")
 
 
 def simulator(
@@ -89,6 +97,7 @@ def simulator(
     t_end: float = 50.0,
     dt: float = 0.1,
     extinction_threshold: float = 1.0,
+    field_dt: float = 0.5,
     rtol: float = 1e-8,
     atol: float = 1e-10,
     max_steps: int = 100_000,
@@ -103,6 +112,9 @@ def simulator(
         Spacing of the output grid on which maxima, minima and extinction are read.
     extinction_threshold : float, default 1
         A population below this many individuals counts as extinct.
+    field_dt : float, default 0.5
+        Spacing of the fields' grid, years: a whole multiple of ``dt`` (``t_end`` is always on
+        it).
     rtol, atol : float
         Integrator tolerances (as in ``solve_ivp``).
     max_steps : int
@@ -120,7 +132,11 @@ def simulator(
     ('prey_final', 'predator_final', 'predator_max', 'amplitude', 'extinct')
     """
     options = _check_options(t_end, dt, extinction_threshold, rtol, atol, max_steps)
-    return Simulator(functools.partial(simulate, **options), SPACE, OUTPUTS, vectorized=True,
+    t_eval = _setup(pd.DataFrame(columns=SPACE.names), t_end, dt)[2]
+    points = field_points(len(t_eval), dt, field_dt)
+    grid = t_eval[points]
+    return Simulator(functools.partial(simulate_runs, field_points=points, **options), SPACE,
+                     OUTPUTS, fields={name: grid for name in FIELDS}, vectorized=True,
                      name="lotka_volterra")
 
 
@@ -139,6 +155,28 @@ def simulate(X: pd.DataFrame, *, t_end: float = 50.0, dt: float = 0.1,
     y0, params, t_eval = _setup(X, t_end, dt)
     solution = dopri5(_rhs, y0, params, t_eval, rtol=rtol, atol=atol, max_steps=max_steps)
     return _outputs(solution, extinction_threshold)
+
+
+def simulate_runs(X: pd.DataFrame, *, field_points: np.ndarray, t_end: float = 50.0,
+                  dt: float = 0.1, extinction_threshold: float = 1.0, rtol: float = 1e-8,
+                  atol: float = 1e-10, max_steps: int = 100_000) -> dict[str, np.ndarray]:
+    """The simulator's function: outputs (n,) and fields (n, len(field_points)) by name.
+
+    ``field_points`` indexes the output grid of spacing ``dt``; NaN rows for failed runs.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> X = pd.DataFrame([[1.0, 0.1, 0.4, 0.01, 40.0, 10.0]], columns=SPACE.names)
+    >>> simulate_runs(X, field_points=np.array([0, 5]), t_end=1.0)["prey"].round(6).tolist()
+    [[40.0, 40.0]]
+    """
+    y0, params, t_eval = _setup(X, t_end, dt)
+    solution = dopri5(_rhs, y0, params, t_eval, rtol=rtol, atol=atol, max_steps=max_steps)
+    outputs = _outputs(solution, extinction_threshold)
+    states = solution.y[:, field_points, :]  # (n, k, 2); failed runs are NaN already
+    return {**dict(zip(OUTPUTS, outputs.T, strict=True)),
+            **{name: states[:, :, j] for j, name in enumerate(FIELDS)}}
 
 
 def reference(X: pd.DataFrame, *, t_end: float = 50.0, dt: float = 0.1,

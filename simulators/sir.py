@@ -29,6 +29,12 @@ peak_time      day of the peak: that parabola's vertex (0 when I only falls)
 final_size     share of the population infected by ``t_end``: 1 - S(t_end) / N
 =============  ======================================================================
 
+Fields (trajectories, as shares of the population)
+--------------------------------------------------
+``S``, ``I`` and ``R`` (``S(t) / N`` ...) on the field grid: every ``field_dt`` days (default 2,
+a whole multiple of ``dt``) from day 0, and ``t_end``; 184 points by default. For example
+``max(I) > 0.2`` is an epidemic whose peak infects more than a fifth of the population at once.
+
 Analytic checks: with ``R0 = beta / gamma`` and ``s0 = S(0) / N``, the peak is
 ``I_max = S(0) + I(0) - (N / R0) (1 + ln(R0 s0))`` when ``R0 s0 > 1`` (else ``I(0)`` at day 0),
 and a finished epidemic's final size ``z`` solves ``1 - z = s0 exp(-R0 z)``.
@@ -47,6 +53,9 @@ Examples
 >>> out = sim([[0.5, 0.1, 10.0, 1e4]])
 >>> round(float(out["final_size"].iloc[0]), 6)  # solves 1 - z = 0.999 exp(-5 z)
 0.99303
+>>> runs = sim.run([[0.5, 0.1, 10.0, 1e4]], progress=False)
+>>> runs.fields, len(runs.field("I").columns)
+(['S', 'I', 'R'], 184)
 """
 
 from __future__ import annotations
@@ -62,12 +71,13 @@ from simulators._integrate import (
     check_positive,
     check_settings,
     dopri5,
+    field_points,
     solve_ivp_each,
 )
 from surrogate.space import Real, Space
 from surrogate.teacher import Simulator
 
-__all__ = ["SPACE", "OUTPUTS", "simulator", "simulate", "reference"]
+__all__ = ["SPACE", "OUTPUTS", "FIELDS", "simulator", "simulate", "simulate_runs", "reference"]
 
 SPACE = Space([
     Real("beta", 0.1, 1.0),
@@ -76,12 +86,14 @@ SPACE = Space([
     Real("population", 1e3, 1e6, log=True),
 ])
 OUTPUTS = ("peak_infected", "peak_time", "final_size")
+FIELDS = ("S", "I", "R")
 
 
 def simulator(
     *,
     t_end: float = 365.0,
     dt: float = 0.25,
+    field_dt: float = 2.0,
     rtol: float = 1e-8,
     atol: float = 1e-10,
     max_steps: int = 100_000,
@@ -94,6 +106,9 @@ def simulator(
         Final time, days.
     dt : float, default 0.25
         Spacing of the output grid, days.
+    field_dt : float, default 2
+        Spacing of the fields' grid, days: a whole multiple of ``dt`` (``t_end`` is always on
+        it).
     rtol, atol : float
         Integrator tolerances (as in ``solve_ivp``).
     max_steps : int
@@ -112,8 +127,11 @@ def simulator(
     if dt > t_end:
         raise ValueError(f"dt must be at most t_end={t_end}, got {dt!r}")
     options.update(check_settings(rtol, atol, max_steps))
-    return Simulator(functools.partial(simulate, **options), SPACE, OUTPUTS, vectorized=True,
-                     name="sir")
+    t_eval = _setup(pd.DataFrame(columns=SPACE.names), t_end, dt)[2]
+    points = field_points(len(t_eval), dt, field_dt)
+    grid = t_eval[points]
+    return Simulator(functools.partial(simulate_runs, field_points=points, **options), SPACE,
+                     OUTPUTS, fields={name: grid for name in FIELDS}, vectorized=True, name="sir")
 
 
 def simulate(X: pd.DataFrame, *, t_end: float = 365.0, dt: float = 0.25, rtol: float = 1e-8,
@@ -130,6 +148,31 @@ def simulate(X: pd.DataFrame, *, t_end: float = 365.0, dt: float = 0.25, rtol: f
     y0, params, t_eval = _setup(X, t_end, dt)
     solution = dopri5(_rhs, y0, params, t_eval, rtol=rtol, atol=atol, max_steps=max_steps)
     return _outputs(solution, params)
+
+
+def simulate_runs(X: pd.DataFrame, *, field_points: np.ndarray, t_end: float = 365.0,
+                  dt: float = 0.25, rtol: float = 1e-8, atol: float = 1e-10,
+                  max_steps: int = 100_000) -> dict[str, np.ndarray]:
+    """The simulator's function: outputs (n,) and fields (n, len(field_points)) by name.
+
+    ``field_points`` indexes the output grid of spacing ``dt``; the fields are shares of the
+    population, NaN rows for failed runs.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> X = pd.DataFrame([[0.5, 0.1, 10.0, 1e4]], columns=SPACE.names)
+    >>> runs = simulate_runs(X, field_points=np.array([0, 4]), t_end=1.0)
+    >>> runs["I"].round(5).tolist(), sorted(runs)
+    ([[0.001, 0.00149]], ['I', 'R', 'S', 'final_size', 'peak_infected', 'peak_time'])
+    """
+    y0, params, t_eval = _setup(X, t_end, dt)
+    solution = dopri5(_rhs, y0, params, t_eval, rtol=rtol, atol=atol, max_steps=max_steps)
+    outputs = _outputs(solution, params)
+    shares = solution.y[:, field_points, :] / params[:, 2, None, None]  # (n, k, 3)
+    shares[~solution.ok] = np.nan
+    return {**dict(zip(OUTPUTS, outputs.T, strict=True)),
+            **{name: shares[:, :, j] for j, name in enumerate(FIELDS)}}
 
 
 def reference(X: pd.DataFrame, *, t_end: float = 365.0, dt: float = 0.25, rtol: float = 1e-8,

@@ -2,12 +2,14 @@
 
 A :class:`TransferSet` holds what the teacher produced for a design: the inputs ``X``, the outputs
 ``Y`` (NaN where a run failed), each run's ``status`` (``"ok"``, ``"failed"`` or ``"timeout"``),
-its ``error`` message and its wall ``seconds``. It is validated when built and never changes
+its ``error`` message and its wall ``seconds``; a teacher with field outputs adds one trajectory
+per run and field (:meth:`TransferSet.field`). It is validated when built and never changes
 afterwards; selections return new sets.
 
 On disk a transfer set is a directory with ``runs.parquet`` (columns ``x.<parameter>``,
-``y.<output>``, ``status``, ``error``, ``seconds``) and ``meta.json`` (schema version, space,
-outputs, simulator name, package versions).
+``y.<output>``, ``f.<field>.<k>`` for grid point ``k`` of each field, ``status``, ``error``,
+``seconds``) and ``meta.json`` (schema version, space, outputs, the fields' grids, simulator
+name, package versions).
 """
 
 from __future__ import annotations
@@ -15,13 +17,14 @@ from __future__ import annotations
 import json
 import os
 import platform
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from surrogate._fields import Grids, check_fields, check_grid, field_frame
 from surrogate.space import Space, as_space
 
 __all__ = ["TransferSet", "STATUSES", "SCHEMA"]
@@ -60,6 +63,12 @@ class TransferSet:
     seconds : sequence of float, optional
     simulator : str, optional
         Name of the teacher that produced it.
+    fields : mapping of str to DataFrame or (grid, values), optional
+        Field outputs: per field, its trajectories as a DataFrame with one row per run and one
+        column per grid point (the columns are the grid, as :meth:`field` returns them), or a
+        pair ``(grid, values)`` with ``values`` of shape (n, len(grid)). A run whose
+        trajectory is not finite anywhere cannot be ``"ok"``; rows of runs that are not
+        ``"ok"`` are forced to NaN.
 
     Examples
     --------
@@ -67,6 +76,17 @@ class TransferSet:
     >>> ts = TransferSet(Space([Real("x", 0, 1)]), ["y"], [[0.1], [0.2]], [[1.0], [np.nan]])
     >>> ts.status.tolist(), len(ts.valid())
     (['ok', 'failed'], 1)
+
+    With a field ``I`` on the grid 0, 1, 2 and no scalar outputs:
+
+    >>> ts = TransferSet(Space([Real("x", 0, 1)]), [], [[0.1], [0.2]], np.empty((2, 0)),
+    ...                  fields={"I": ([0, 1, 2], [[1, 2, 3], [4, np.nan, 6]])})
+    >>> ts.fields, ts.status.tolist()
+    (['I'], ['ok', 'failed'])
+    >>> ts.field("I")
+    I    0.0  1.0  2.0
+    0    1.0  2.0  3.0
+    1    NaN  NaN  NaN
     """
 
     def __init__(
@@ -79,14 +99,20 @@ class TransferSet:
         error: Sequence[str] | None = None,
         seconds: Sequence[float] | np.ndarray | None = None,
         simulator: str | None = None,
+        *,
+        fields: Any = None,
     ) -> None:
         self._space = as_space(space)
         self._outputs = tuple(outputs)
         X = self._space.validate(X) if len(X) else self._space.from_unit(np.empty((0, len(space))))
         Y = self._as_outputs(Y, len(X))
         n = len(X)
+        self._grids, trajectories = _as_fields(fields, self._outputs, n)
+        finite = np.isfinite(Y.to_numpy()).all(axis=1)
+        for values in trajectories.values():
+            finite &= np.isfinite(values).all(axis=1)
         if status is None:
-            status = np.where(np.isfinite(Y.to_numpy()).all(axis=1), "ok", "failed").tolist()
+            status = np.where(finite, "ok", "failed").tolist()
         status_array = np.asarray(status, dtype=object)
         status_s = pd.Series(status_array, name="status")
         if len(status_s) != n:
@@ -101,11 +127,14 @@ class TransferSet:
         if len(error_s) != n or len(seconds_s) != n:
             raise ValueError(f"error and seconds need {n} entries")
         ok = (status_s == "ok").to_numpy()
-        finite = np.isfinite(Y.to_numpy()).all(axis=1)
         if (ok & ~finite).any():
             first = int(np.flatnonzero(ok & ~finite)[0])
-            raise ValueError(f"run {first} has status 'ok' but non-finite outputs")
+            raise ValueError(f"run {first} has status 'ok' but non-finite outputs or fields")
         Y.loc[~ok, :] = np.nan
+        for values in trajectories.values():
+            values[~ok] = np.nan
+            values.setflags(write=False)
+        self._trajectories = trajectories
         self._X: pd.DataFrame = X
         self._Y: pd.DataFrame = Y
         self._status: pd.Series = status_s
@@ -138,6 +167,25 @@ class TransferSet:
         return list(self._outputs)
 
     @property
+    def fields(self) -> list[str]:
+        """Names of the field outputs (empty when the teacher has none)."""
+        return list(self._grids)
+
+    @property
+    def grids(self) -> Grids:
+        """``{field name: grid}`` (read-only arrays)."""
+        return dict(self._grids)
+
+    def field(self, name: str) -> pd.DataFrame:
+        """The trajectories of field ``name``: one row per run (NaN rows for failed runs), one
+        column per grid point (the columns are the grid; the columns axis is named ``name``).
+        """
+        if name not in self._grids:
+            raise KeyError(f"no field {name!r}; fields: {self.fields}, scalar outputs: "
+                           f"{self.outputs}")
+        return field_frame(name, self._grids[name], self._trajectories[name])
+
+    @property
     def X(self) -> pd.DataFrame:
         return self._X.copy()
 
@@ -168,8 +216,9 @@ class TransferSet:
     def __repr__(self) -> str:
         counts = self._status.value_counts().to_dict()
         parts = ", ".join(f"{counts.get(s, 0)} {s}" for s in STATUSES if counts.get(s))
+        fields = f"; fields {self.fields}" if self._grids else ""
         return (f"TransferSet({len(self)} runs: {parts or 'none'}; parameters {self._space.names}; "
-                f"outputs {list(self._outputs)})")
+                f"outputs {list(self._outputs)}{fields})")
 
     def select(self, mask: Any) -> TransferSet:
         """A new transfer set with the runs where ``mask`` is true (or at the given indices)."""
@@ -180,6 +229,7 @@ class TransferSet:
             self._space, self._outputs, self._X.iloc[index], self._Y.iloc[index],
             self._status.iloc[index].tolist(), self._error.iloc[index].tolist(),
             self._seconds.iloc[index].to_numpy(), self.simulator,
+            fields={f: (g, self._trajectories[f][index]) for f, g in self._grids.items()},
         )
 
     def valid(self) -> TransferSet:
@@ -187,9 +237,13 @@ class TransferSet:
         return self.select(self.ok)
 
     def to_frame(self) -> pd.DataFrame:
-        """One flat DataFrame: parameters, outputs, status, error, seconds."""
-        frame = pd.concat([self._X, self._Y], axis=1)
-        frame.columns = [f"x.{c}" for c in self._X.columns] + [f"y.{c}" for c in self._Y.columns]
+        """One flat DataFrame: parameters, outputs, fields (``f.<field>.<k>``), status, error,
+        seconds."""
+        trajectories = [pd.DataFrame(v, columns=field_columns(f, v.shape[1]))
+                        for f, v in self._trajectories.items()]
+        frame = pd.concat([self._X, self._Y, *trajectories], axis=1)
+        frame.columns = ([f"x.{c}" for c in self._X.columns] + [f"y.{c}" for c in self._Y.columns]
+                         + [c for t in trajectories for c in t.columns])
         frame["status"] = self._status.to_numpy()
         frame["error"] = self._error.to_numpy()
         frame["seconds"] = self._seconds.to_numpy()
@@ -197,7 +251,7 @@ class TransferSet:
 
     # -- persistence ---------------------------------------------------------------------------
     def meta(self) -> dict[str, Any]:
-        return {
+        meta = {
             "schema": SCHEMA,
             "space": self._space.to_dict(),
             "outputs": list(self._outputs),
@@ -205,6 +259,9 @@ class TransferSet:
             "n_runs": len(self),
             "versions": package_versions(),
         }
+        if self._grids:
+            meta["fields"] = grids_to_json(self._grids)
+        return meta
 
     def save(self, path: str | Path) -> Path:
         """Write ``runs.parquet`` and ``meta.json`` into directory ``path`` (created if needed)."""
@@ -229,6 +286,7 @@ class TransferSet:
         path = Path(path)
         meta = read_meta(path, SCHEMA)
         space, outputs = meta_space(path, meta)
+        grids = meta_fields(path, meta, outputs)
         file = path / "runs.parquet"
         if not file.exists():
             from surrogate.execute._checkpoint import load_partial
@@ -236,21 +294,24 @@ class TransferSet:
             return load_partial(path)
         frame = read_parquet(file)
         columns = [f"x.{n}" for n in space.names] + [f"y.{o}" for o in outputs]
-        missing = [c for c in columns + ["status", "error", "seconds"] if c not in frame.columns]
+        field_cols = {f: field_columns(f, len(g)) for f, g in grids.items()}
+        missing = [c for c in columns + [c for cs in field_cols.values() for c in cs]
+                   + ["status", "error", "seconds"] if c not in frame.columns]
         if missing:
             raise ValueError(f"{file} is damaged: it lacks column(s) {missing} that the space and "
                              f"outputs in meta.json need")
         X = frame[columns[:len(space.names)]].set_axis(space.names, axis=1)
         Y = frame[columns[len(space.names):]].set_axis(outputs, axis=1)
+        fields = {f: (grids[f], frame[cs].to_numpy(dtype=float)) for f, cs in field_cols.items()}
         try:
             return cls(space, outputs, X, Y, frame["status"].tolist(), frame["error"].tolist(),
-                       frame["seconds"].to_numpy(), meta.get("simulator"))
+                       frame["seconds"].to_numpy(), meta.get("simulator"), fields=fields)
         except (TypeError, ValueError) as exc:
             raise ValueError(f"{file} is damaged: {exc}") from None
 
     @classmethod
     def concat(cls, sets: Sequence[TransferSet]) -> TransferSet:
-        """Stack transfer sets of the same space and outputs."""
+        """Stack transfer sets of the same space, outputs and fields (same grids)."""
         sets = list(sets)
         if not sets:
             raise ValueError("concat needs at least one TransferSet")
@@ -258,6 +319,9 @@ class TransferSet:
         for other in sets[1:]:
             if other.space != first.space or other.outputs != first.outputs:
                 raise ValueError("can only concat transfer sets with the same space and outputs")
+            if not same_grids(other._grids, first._grids):
+                raise ValueError(f"can only concat transfer sets with the same fields on the same "
+                                 f"grids; got fields {first.fields} and {other.fields}")
         names = {s.simulator for s in sets}
         return cls(
             first.space, first.outputs,
@@ -267,7 +331,73 @@ class TransferSet:
             pd.concat([s._error for s in sets]).tolist(),
             np.concatenate([s._seconds.to_numpy() for s in sets]),
             names.pop() if len(names) == 1 else None,
+            fields={f: (g, np.concatenate([s._trajectories[f] for s in sets]))
+                    for f, g in first._grids.items()},
         )
+
+
+def _as_fields(fields: Any, outputs: Sequence[str], n: int
+               ) -> tuple[Grids, dict[str, np.ndarray]]:
+    """Grids and (n, T) float copies of the trajectories given to :class:`TransferSet`."""
+    if fields is None:
+        return {}, {}
+    if not isinstance(fields, Mapping):
+        raise TypeError(f"fields must be a mapping {{name: DataFrame or (grid, values)}}, got "
+                        f"{type(fields).__name__}")
+    grids, trajectories = {}, {}
+    for name, given in fields.items():
+        if isinstance(given, pd.DataFrame):
+            grid, values = given.columns.to_numpy(), given.to_numpy()
+        elif isinstance(given, tuple) and len(given) == 2:
+            grid, values = given
+        else:
+            raise TypeError(f"field {name!r}: give a DataFrame (columns: the grid) or a pair "
+                            f"(grid, values), got {type(given).__name__}")
+        grids[name] = grid
+        try:
+            values = np.array(values, dtype=float)
+        except (TypeError, ValueError):
+            raise ValueError(f"field {name!r}: values must be numbers") from None
+        trajectories[name] = values
+    grids = check_fields(grids, outputs)
+    for name, values in trajectories.items():
+        if values.shape != (n, len(grids[name])):
+            raise ValueError(f"field {name!r} must have shape ({n}, {len(grids[name])}) (runs, "
+                             f"grid points), got {values.shape}")
+    return grids, trajectories
+
+
+def field_columns(name: str, length: int) -> list[str]:
+    """The ``runs.parquet`` columns of a field: ``f.<name>.<k>`` for grid point k."""
+    return [f"f.{name}.{k}" for k in range(length)]
+
+
+def grids_to_json(grids: Grids) -> dict[str, list[float]]:
+    """Grids for ``meta.json`` (JSON floats round-trip exactly)."""
+    return {name: [float(t) for t in grid] for name, grid in grids.items()}
+
+
+def same_grids(first: Grids, second: Grids) -> bool:
+    """The same field names, in order, on exactly the same grids."""
+    return list(first) == list(second) and all(
+        len(first[f]) == len(second[f]) and bool(np.array_equal(first[f], second[f]))
+        for f in first)
+
+
+def meta_fields(path: Path, meta: dict[str, Any], outputs: Sequence[str]) -> Grids:
+    """The field grids recorded in ``meta`` (none in files written without fields)."""
+    raw = meta.get("fields")
+    if raw is None:
+        return {}
+    file = Path(path) / "meta.json"
+    if not isinstance(raw, dict):
+        raise ValueError(f"{file} is damaged: 'fields' must map field names to grids, got "
+                         f"{type(raw).__name__}")
+    try:
+        return check_fields({name: check_grid(name, grid) for name, grid in raw.items()},
+                            outputs)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{file} is damaged: {exc}") from None
 
 
 def write_runs(path: Path, transfer_set: TransferSet) -> None:

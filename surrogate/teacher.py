@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from surrogate._fields import Grids, check_fields, field_frame, field_slices
 from surrogate.space import Space, as_space
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -33,11 +34,12 @@ class OutputError(ValueError):
     """A simulation returned something that does not match the declared outputs."""
 
 
-def _check_outputs(outputs: Any) -> tuple[str, ...]:
+def _check_outputs(outputs: Any, has_fields: bool = False) -> tuple[str, ...]:
     if isinstance(outputs, str):
         outputs = (outputs,)
-    if not isinstance(outputs, Sequence) or not outputs:
-        raise ValueError(f"outputs must be a non-empty sequence of names, got {outputs!r}")
+    if not isinstance(outputs, Sequence) or (not outputs and not has_fields):
+        raise ValueError(f"outputs must be a non-empty sequence of names (or declare fields=), "
+                         f"got {outputs!r}")
     for name in outputs:
         if not isinstance(name, str) or not name:
             raise TypeError(f"output names must be non-empty str, got {name!r}")
@@ -58,15 +60,37 @@ class Simulator:
         output. Vectorized form: ``fn(X)`` with ``X`` a DataFrame of points (the space's
         columns) returning a DataFrame with the output columns or an array of shape (n, m);
         a row of NaN marks a failed run. For the process and Dask executors ``fn`` must be
-        picklable (a module-level function or a ``functools.partial`` of one).
+        picklable (a module-level function or a ``functools.partial`` of one). With
+        ``fields``, see *Field outputs* below.
     space : Space
         The parameters.
-    outputs : str or sequence of str
-        Output names, in order.
+    outputs : str or sequence of str, default ()
+        Scalar output names, in order (may be empty when ``fields`` are declared).
+    fields : mapping of str to 1-D array, optional
+        Field outputs: ``{name: grid}``, each grid 1-D, finite and strictly increasing (e.g.
+        ``{"I": times}``). Every run gives one value per grid point.
     vectorized : bool, default False
         Whether ``fn`` takes a whole design at once.
     name : str, optional
         Defaults to ``fn.__name__``.
+
+    Attributes
+    ----------
+    fields : dict of str to ndarray
+        The declared grids (read-only arrays), empty without fields.
+
+    Notes
+    -----
+    *Field outputs.* The scalar form returns a mapping holding each scalar output (a number)
+    and each field (a sequence of ``len(grid)`` numbers). The vectorized form returns a
+    mapping holding each scalar output as an array of shape (n,) and each field as an array of
+    shape (n, len(grid)); a DataFrame of the scalar outputs unpacks into it, e.g.
+    ``{**outputs_frame, "I": infected}``. With one field and no scalar outputs the bare array
+    will do. A run fails (and is recorded as failed by :meth:`run`) when any value of a
+    trajectory is not finite or a trajectory does not have its grid's length. Calling the
+    simulator returns the scalar outputs; the fields come in ``result.attrs["fields"]``
+    (``{name: DataFrame}``, one row per point, one column per grid point) and, for runs,
+    in :meth:`TransferSet.field`.
 
     Examples
     --------
@@ -76,14 +100,24 @@ class Simulator:
     >>> sim = Simulator(f, Space([Real("x", 0, 1), Real("y", 0, 1)]), ["sum", "prod"])
     >>> sim([[0.5, 0.25]]).round(3).to_dict("records")
     [{'sum': 0.75, 'prod': 0.125}]
+
+    A field output: an exponential decay ``y(t) = exp(-k t)`` on three times.
+
+    >>> import numpy as np
+    >>> times = [0.0, 1.0, 2.0]
+    >>> decay = Simulator(lambda k: {"y": np.exp(-k * np.array(times)), "rate": k},
+    ...                   Space([Real("k", 0, 1)]), ["rate"], fields={"y": times})
+    >>> decay.run([[0.5]], progress=False).field("y").round(4).to_numpy().tolist()
+    [[1.0, 0.6065, 0.3679]]
     """
 
     def __init__(
         self,
         fn: Callable[..., Any],
         space: Space,
-        outputs: str | Sequence[str],
+        outputs: str | Sequence[str] = (),
         *,
+        fields: Mapping[str, Any] | None = None,
         vectorized: bool = False,
         name: str | None = None,
     ) -> None:
@@ -91,14 +125,22 @@ class Simulator:
             raise TypeError(f"fn must be callable, got {type(fn).__name__}")
         self.fn = fn
         self.space = as_space(space)
-        self.outputs = _check_outputs(outputs)
+        self.outputs = _check_outputs(
+            outputs, has_fields=isinstance(fields, Mapping) and len(fields) > 0)
+        self.fields: Grids = check_fields(fields, self.outputs)
         self.vectorized = bool(vectorized)
         self.name = name or getattr(fn, "__name__", None) or type(fn).__name__
 
+    @property
+    def n_values(self) -> int:
+        """Values per run: the scalar outputs plus every grid point of every field."""
+        return len(self.outputs) + sum(len(grid) for grid in self.fields.values())
+
     def __repr__(self) -> str:
         kind = "vectorized " if self.vectorized else ""
+        fields = f", fields {list(self.fields)}" if self.fields else ""
         return (f"Simulator({self.name!r}, {kind}{self.space.dim} parameters {self.space.names}, "
-                f"outputs {list(self.outputs)})")
+                f"outputs {list(self.outputs)}{fields})")
 
     # -- pickling: a @simulator-decorated function shadows itself in its module ----------------
     def __reduce__(self) -> Any:
@@ -111,12 +153,17 @@ class Simulator:
                 target = None
             if target is self:
                 return (_resolve, (module, qualname))
-        state = {"vectorized": self.vectorized, "name": self.name}
+        state = {"vectorized": self.vectorized, "name": self.name,
+                 "fields": {k: v.tolist() for k, v in self.fields.items()} or None}
         return (_rebuild, (self.fn, self.space, self.outputs, state))
 
     # -- evaluation ----------------------------------------------------------------------------
     def __call__(self, X: Any) -> pd.DataFrame:
-        """Evaluate a design in this process; raise :class:`SimulationError` if any run fails."""
+        """Evaluate a design in this process; raise :class:`SimulationError` if any run fails.
+
+        Returns the scalar outputs, one row per point; with fields,
+        ``result.attrs["fields"]`` holds ``{name: DataFrame}`` (one column per grid point).
+        """
         design = self.space.validate(X)
         values, errors = self.evaluate_design(design)
         failed = [i for i, e in enumerate(errors) if e]
@@ -126,17 +173,23 @@ class Simulator:
                 f"{self.name}: {len(failed)} of {len(design)} run(s) failed; first at row {first} "
                 f"({design.iloc[first].to_dict()}): {errors[first]}"
             )
-        return pd.DataFrame(values, columns=list(self.outputs))
+        result = pd.DataFrame(values[:, :len(self.outputs)], columns=list(self.outputs))
+        if self.fields:
+            result.attrs["fields"] = {
+                name: field_frame(name, self.fields[name], values[:, where])
+                for name, where in field_slices(len(self.outputs), self.fields).items()}
+        return result
 
     def evaluate_design(self, design: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
-        """Evaluate a validated design; return outputs (n, m) and one error message per row.
+        """Evaluate a validated design; return values (n, n_values) and one message per row.
 
+        A row holds the scalar outputs, then each field's trajectory (see :attr:`n_values`).
         Rows that fail hold NaN and a non-empty message; nothing is raised for a failing run.
         """
-        n, m = len(design), len(self.outputs)
+        n = len(design)
         if self.vectorized:
             return self._evaluate_batch(design)
-        values = np.full((n, m), np.nan)
+        values = np.full((n, self.n_values), np.nan)
         errors = [""] * n
         for i, params in enumerate(design.to_dict("records")):
             try:
@@ -150,7 +203,10 @@ class Simulator:
         return self.coerce(self.fn(**params))
 
     def coerce(self, result: Any) -> tuple[float, ...]:
-        """Turn one run's raw result into a tuple of finite floats in ``outputs`` order."""
+        """Turn one run's raw result into a tuple of finite floats: the scalar outputs in
+        ``outputs`` order, then each field's trajectory."""
+        if self.fields:
+            return self._coerce_with_fields(result)
         outputs = self.outputs
         if type(result) is float and len(outputs) == 1:  # the common fast path
             if math.isfinite(result):
@@ -174,34 +230,69 @@ class Simulator:
                 f"result is a single {type(result).__name__}, expected {len(outputs)} outputs "
                 f"{list(outputs)} as a mapping or sequence"
             )
-        values = []
-        for name, value in zip(outputs, raw, strict=True):
-            number = real_number(name, value)
-            if not math.isfinite(number):
-                raise OutputError(f"output {name!r} is {number}")
-            values.append(number)
-        return tuple(values)
+        return tuple(_finite_number(name, value) for name, value in zip(outputs, raw, strict=True))
+
+    def _coerce_with_fields(self, result: Any) -> tuple[float, ...]:
+        """One run's mapping of scalar outputs and trajectories -> the flat value tuple."""
+        result = self._as_mapping(result)
+        parts = [np.array([_finite_number(o, result[o]) for o in self.outputs])]
+        for name, grid in self.fields.items():
+            trajectory = _field_values(name, result[name], (len(grid),))
+            bad = ~np.isfinite(trajectory)
+            if bad.any():
+                raise OutputError(_not_finite(name, grid, trajectory, bad))
+            parts.append(trajectory)
+        return tuple(np.concatenate(parts).tolist())
+
+    def _as_mapping(self, result: Any) -> Mapping[str, Any]:
+        """The result as ``{name: value}``; one bare field (no scalar outputs) may come alone."""
+        names = [*self.outputs, *self.fields]
+        if not isinstance(result, Mapping):
+            if len(names) == 1:
+                return {names[0]: result}
+            raise OutputError(
+                f"result is a {type(result).__name__}; a simulator with fields returns a mapping "
+                f"holding the outputs {list(self.outputs)} and the fields {list(self.fields)}")
+        missing = [o for o in names if o not in result]
+        if missing:
+            raise OutputError(f"result has no output(s)/field(s) {missing}; expected outputs "
+                              f"{list(self.outputs)} and fields {list(self.fields)}")
+        return result
 
     def _evaluate_batch(self, design: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
-        n, m = len(design), len(self.outputs)
+        n = len(design)
         try:
             values = self._coerce_batch(self.fn(design.reset_index(drop=True)), n)
         except Exception as exc:  # noqa: BLE001 - isolate the failing rows by halving
             if n == 1:
-                return np.full((1, m), np.nan), [describe_exception(exc)]
+                return np.full((1, self.n_values), np.nan), [describe_exception(exc)]
             half = n // 2
             top, top_err = self._evaluate_batch(design.iloc[:half])
             bottom, bottom_err = self._evaluate_batch(design.iloc[half:])
             return np.vstack([top, bottom]), top_err + bottom_err
         bad = ~np.isfinite(values)
         errors = [""] * n
+        m = len(self.outputs)
+        slices = field_slices(m, self.fields)
         for i in np.flatnonzero(bad.any(axis=1)):
-            names = [o for o, b in zip(self.outputs, bad[i], strict=True) if b]
-            errors[i] = f"output(s) {names} not finite ({values[i][bad[i]].tolist()})"
+            problems = []
+            names = [o for o, b in zip(self.outputs, bad[i, :m], strict=True) if b]
+            if names:
+                problems.append(f"output(s) {names} not finite ({values[i, :m][bad[i, :m]].tolist()})")
+            problems += [_not_finite(f, self.fields[f], values[i, where], bad[i, where])
+                         for f, where in slices.items() if bad[i, where].any()]
+            errors[i] = "; ".join(problems)
             values[i] = np.nan
         return values, errors
 
     def _coerce_batch(self, result: Any, n: int) -> np.ndarray:
+        if self.fields:
+            result = self._as_mapping(result)
+            parts = [_real_column(o, _column(o, result[o], n)) for o in self.outputs]
+            scalars = np.column_stack(parts) if parts else np.empty((n, 0))
+            trajectories = [_field_values(f, result[f], (n, len(grid)))
+                            for f, grid in self.fields.items()]
+            return np.hstack([scalars, *trajectories])
         names = list(self.outputs)
         if isinstance(result, pd.DataFrame):
             missing = [o for o in names if o not in result.columns]
@@ -323,6 +414,50 @@ def _real_column(name: str, column: np.ndarray) -> np.ndarray:
                       "(int or float)")
 
 
+def _finite_number(name: str, value: Any) -> float:
+    number = real_number(name, value)
+    if not math.isfinite(number):
+        raise OutputError(f"output {name!r} is {number}")
+    return number
+
+
+def _column(name: str, value: Any, n: int) -> np.ndarray:
+    """A scalar output of a vectorized result with fields: n values."""
+    column = np.asarray(value)
+    if column.ndim == 2 and column.shape[1] == 1:
+        column = column[:, 0]
+    if column.shape != (n,):
+        raise OutputError(f"output {name!r} has shape {column.shape}, expected ({n},)")
+    return column
+
+
+def _field_values(name: str, value: Any, shape: tuple[int, ...]) -> np.ndarray:
+    """A trajectory (shape (T,)) or a batch of them ((n, T)) as floats (NaN kept), else one
+    clear OutputError naming the field and the shape its grid asks for."""
+    try:
+        values = np.asarray(value)
+    except (TypeError, ValueError):  # ragged nesting
+        raise OutputError(f"field {name!r} is not an array of numbers") from None
+    if values.dtype.kind == "O":
+        try:
+            values = values.astype(float)
+        except (TypeError, ValueError):
+            raise OutputError(f"field {name!r} holds values that are not numbers") from None
+    elif values.dtype.kind not in "iuf":
+        raise OutputError(f"field {name!r} has {values.dtype} values, not real numbers")
+    if values.shape != shape:
+        length = shape[-1]
+        raise OutputError(f"field {name!r} has shape {values.shape}, expected {shape}: one value "
+                          f"per point of its grid of {length}")
+    return values.astype(float)
+
+
+def _not_finite(name: str, grid: np.ndarray, trajectory: np.ndarray, bad: np.ndarray) -> str:
+    first = int(np.flatnonzero(bad)[0])
+    return (f"field {name!r} not finite at {int(bad.sum())} of {len(grid)} grid point(s) "
+            f"(first at {grid[first]:g}: {trajectory[first]})")
+
+
 def describe_exception(exc: BaseException) -> str:
     """A one-line description of a failure: type and message."""
     message = str(exc).strip().splitlines()
@@ -343,8 +478,8 @@ def _rebuild(fn: Callable[..., Any], space: Space, outputs: tuple[str, ...],
 
 
 def simulator(
-    space: Space, outputs: str | Sequence[str], *, vectorized: bool = False,
-    name: str | None = None,
+    space: Space, outputs: str | Sequence[str] = (), *, fields: Mapping[str, Any] | None = None,
+    vectorized: bool = False, name: str | None = None,
 ) -> Callable[[Callable[..., Any]], Simulator]:
     """Decorator form of :class:`Simulator`.
 
@@ -359,6 +494,6 @@ def simulator(
     """
 
     def wrap(fn: Callable[..., Any]) -> Simulator:
-        return Simulator(fn, space, outputs, vectorized=vectorized, name=name)
+        return Simulator(fn, space, outputs, fields=fields, vectorized=vectorized, name=name)
 
     return wrap

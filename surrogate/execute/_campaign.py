@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from surrogate._fields import Grids, field_slices
 from surrogate.data import TransferSet
 from surrogate.execute._base import Executor
 from surrogate.execute._checkpoint import Checkpoint
@@ -138,12 +139,20 @@ def _execute(simulator: Simulator, design: Any, pending: list[int], runner: Exec
 def _transfer_set(simulator: Simulator, design: Any, records: list[RunRecord | None]
                   ) -> TransferSet:
     """Assemble the transfer set from one final record per design row."""
-    nan_row = (np.nan,) * len(simulator.outputs)
+    nan_row = (np.nan,) * simulator.n_values
     done = [r for r in records if r is not None]
     if len(done) != len(records):  # pragma: no cover - every pending run yields a record
         raise RuntimeError(f"{len(records) - len(done)} run(s) produced no record")
     values = np.array([nan_row if r.values is None else r.values for r in done], dtype=float)
-    return TransferSet(simulator.space, simulator.outputs, design,
-                       values.reshape(len(done), len(nan_row)), [r.status for r in done],
-                       [r.error for r in done], np.array([r.seconds for r in done], dtype=float),
-                       simulator.name)
+    return records_to_set(simulator.space, simulator.outputs, simulator.fields, design,
+                          values.reshape(len(done), len(nan_row)), done, simulator.name)
+
+
+def records_to_set(space: Any, outputs: Any, grids: Grids, design: Any, values: np.ndarray,
+                   records: list[RunRecord], name: str | None) -> TransferSet:
+    """A transfer set from flat run values (n, n_values): scalar outputs, then the fields."""
+    m = len(outputs)
+    fields = {f: (grids[f], values[:, where]) for f, where in field_slices(m, grids).items()}
+    return TransferSet(space, outputs, design, values[:, :m], [r.status for r in records],
+                       [r.error for r in records],
+                       np.array([r.seconds for r in records], dtype=float), name, fields=fields)

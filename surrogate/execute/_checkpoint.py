@@ -40,10 +40,13 @@ from surrogate.data import (
     SCHEMA,
     STATUSES,
     TransferSet,
+    grids_to_json,
+    meta_fields,
     meta_space,
     package_versions,
     read_meta,
     read_parquet,
+    same_grids,
     write_json,
     write_runs,
 )
@@ -161,8 +164,9 @@ def stored_design(path: Path, meta: dict[str, Any], space: Space) -> pd.DataFram
     return design
 
 
-def _usable(record: RunRecord, n_rows: int, n_outputs: int) -> bool:
-    return record.row < n_rows and (record.values is None or len(record.values) == n_outputs)
+def _usable(record: RunRecord, n_rows: int, n_values: int) -> bool:
+    """A journal record of a row the design holds, with a value per output and grid point."""
+    return record.row < n_rows and (record.values is None or len(record.values) == n_values)
 
 
 class Checkpoint:
@@ -191,10 +195,9 @@ class Checkpoint:
         if len(new) or len(stored) == 0:
             self._write_design()
         journal = read_journal(self.path)
-        n_outputs = len(simulator.outputs)
         self.records = {
             i: journal[s]._replace(row=i) for i, s in enumerate(rows.tolist())
-            if s in journal and _usable(journal[s], len(self.stored), n_outputs)
+            if s in journal and _usable(journal[s], len(self.stored), simulator.n_values)
         }
         self._handle = open(self.path / JOURNAL, "a", encoding="utf-8", newline="\n")
         if self._handle.tell() > 0 and not _ends_with_newline(self.path / JOURNAL):
@@ -223,6 +226,11 @@ class Checkpoint:
         if outputs != list(self.simulator.outputs):
             raise ValueError(f"{where} belongs to different outputs {outputs}, "
                              f"not {list(self.simulator.outputs)}; use a new checkpoint directory")
+        grids = meta_fields(self.path, meta, outputs)
+        if not same_grids(grids, self.simulator.fields):
+            raise ValueError(f"{where} belongs to different fields {list(grids)} or grids, not "
+                             f"{list(self.simulator.fields)} on the simulator's grids; use a new "
+                             "checkpoint directory")
         name = meta.get("simulator")
         if name is not None and name != self.simulator.name:
             raise ValueError(f"{where} belongs to simulator {name!r}, not "
@@ -238,6 +246,8 @@ class Checkpoint:
             "n_runs": len(self.stored),
             "versions": package_versions(),
         }
+        if self.simulator.fields:
+            meta["fields"] = grids_to_json(self.simulator.fields)
         return {**meta, "design_rows": len(self.stored),
                 "design_sha256": design_fingerprint(self.simulator.space, self.stored)}
 
@@ -294,17 +304,18 @@ def checkpoint_design(path: str | os.PathLike[str]) -> pd.DataFrame | None:
 
 def load_partial(path: Path) -> TransferSet:
     """The finished runs of an unfinished checkpoint, as a transfer set."""
+    from surrogate.execute._campaign import records_to_set
+
     meta = read_meta(path, SCHEMA)
     space, outputs = meta_space(path, meta)
+    grids = meta_fields(path, meta, outputs)
+    n_values = len(outputs) + sum(len(g) for g in grids.values())
     design = stored_design(path, meta, space)
     records = read_journal(path)
-    rows = sorted(r for r in records if _usable(records[r], len(design), len(outputs)))
-    Y = np.full((len(rows), len(outputs)), np.nan)
+    rows = sorted(r for r in records if _usable(records[r], len(design), n_values))
+    values = np.full((len(rows), n_values), np.nan)
     for i, row in enumerate(rows):
         if records[row].values is not None:
-            Y[i] = records[row].values
-    return TransferSet(
-        space, outputs, design.iloc[rows].reset_index(drop=True), Y,
-        [records[r].status for r in rows], [records[r].error for r in rows],
-        [records[r].seconds for r in rows], meta.get("simulator"),
-    )
+            values[i] = records[row].values
+    return records_to_set(space, outputs, grids, design.iloc[rows].reset_index(drop=True),
+                          values, [records[r] for r in rows], meta.get("simulator"))
