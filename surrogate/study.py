@@ -32,6 +32,7 @@ from surrogate._config import StudyConfig
 from surrogate._registry import load_simulator
 from surrogate.data import TransferSet
 from surrogate.design import sample
+from surrogate.execute import checkpoint_design
 from surrogate.space import Categorical, Space
 from surrogate.teacher import Simulator, describe_exception
 
@@ -88,7 +89,7 @@ def run_study(config: StudyConfig, directory: str | Path, *, verbose: bool = Tru
                                config.vectorized)
     _check_against(config, simulator)
     started = time.perf_counter()
-    design = sample(simulator.space, config.n, method=config.method, seed=config.seed)  # type: ignore[arg-type]
+    design = _study_design(config, simulator.space, directory)
     executor, n_workers = _executor(config)
     _log(f"running {simulator.name} on {len(design)} points ({executor})", verbose)
     runs = simulator.run(
@@ -120,6 +121,7 @@ def run_study(config: StudyConfig, directory: str | Path, *, verbose: bool = Tru
     return study
 
 
+_DESIGN_RECORD = "design.json"  # how the study drew its design (method, seed, space)
 _FAILURE_LOG = "failures.log"
 
 
@@ -198,6 +200,53 @@ def _record(study: Study, stage: str, error: str, verbose: bool, output: str | N
         entry["traceback_in"] = traceback_in
     study.summary["failures"].append(entry)
     _log(f"{stage}{'' if output is None else f' ({output})'} failed: {error}", verbose)
+
+
+def _study_design(config: StudyConfig, space: Any, directory: Path) -> pd.DataFrame:
+    """The study's design, reusing the runs of an earlier, smaller or larger ``--n``.
+
+    A first run draws ``config.n`` points and records how (``design.json``: method, seed,
+    space). A rerun with the same method, seed and space keeps the checkpoint's points in the
+    order they were first asked for: the first ``config.n`` of them when shrinking; all of them
+    plus fresh ones (the same method, a seed derived from the study's) when growing, so finished
+    runs are never repeated. Sobol', Halton and random designs of a larger ``n`` already start
+    with the smaller one and are used as drawn; a grown Latin hypercube is the old one plus a new
+    one. Another method, seed or space draws a new design (points that coincide still reuse
+    their runs).
+    """
+    fresh = sample(space, config.n, method=config.method, seed=config.seed)  # type: ignore[arg-type]
+    how = json.loads(json.dumps(
+        {"method": config.method, "seed": config.seed, "space": space.to_dict()}))
+    record = directory / _DESIGN_RECORD
+    old = checkpoint_design(directory / "runs")
+    design = fresh
+    if old is not None and record.exists() and _read_json(record) == how:
+        if config.n <= len(old):
+            design = old.iloc[: config.n].reset_index(drop=True)
+        elif not _same_points(old, fresh.iloc[: len(old)]):
+            seed = int(np.random.SeedSequence([config.seed, len(old)]).generate_state(1)[0])
+            extra = sample(space, config.n - len(old), method=config.method,  # type: ignore[arg-type]
+                           seed=seed)
+            design = pd.concat([old, extra], ignore_index=True)
+    record.write_text(json.dumps(how, indent=1) + "\n")
+    return design
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None  # unreadable: draw a new design, as on a first run
+
+
+def _same_points(a: pd.DataFrame, b: pd.DataFrame) -> bool:
+    if a.shape != b.shape:
+        return False
+    return all(
+        np.allclose(a[c].to_numpy(float), b[c].to_numpy(float), rtol=1e-12, atol=0.0)
+        if pd.api.types.is_numeric_dtype(a[c]) and pd.api.types.is_numeric_dtype(b[c])
+        else bool((a[c].astype(str).to_numpy() == b[c].astype(str).to_numpy()).all())
+        for c in a.columns)
 
 
 def _check_against(config: StudyConfig, simulator: Simulator) -> None:

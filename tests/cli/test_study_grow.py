@@ -1,0 +1,76 @@
+"""A study grows (or shrinks) its ``--n`` without repeating a finished teacher run."""
+
+import textwrap
+
+import pandas as pd
+import pytest
+
+from surrogate._config import config_from_text
+from surrogate.data import TransferSet
+from surrogate.design import sample
+from surrogate.study import _study_design, run_study
+
+COUNTING = textwrap.dedent("""
+    from pathlib import Path
+
+    def counted(a, b):
+        with open(Path(__file__).with_name("calls.txt"), "a") as calls:
+            calls.write(f"{a!r} {b!r}\\n")
+        return a + 2 * b
+""")
+
+CONFIG = textwrap.dedent("""
+    simulator = "MODULE:counted"
+    outputs = ["y"]
+    [[space.parameters]]
+    name = "a"
+    type = "real"
+    low = 0.0
+    high = 1.0
+    [[space.parameters]]
+    name = "b"
+    type = "real"
+    low = 0.0
+    high = 1.0
+    [design]
+    method = "METHOD"
+    n = 10
+    [surrogate]
+    cv = 2
+    [sensitivity]
+    n = 0
+""")
+
+
+@pytest.mark.parametrize("method", ["lhs", "sobol"])
+def test_larger_n_runs_only_the_new_points(tmp_path, monkeypatch, method):
+    name = f"grow_{method}"
+    (tmp_path / f"{name}.py").write_text(COUNTING)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    text = CONFIG.replace("MODULE", name).replace("METHOD", method)
+    calls = tmp_path / "calls.txt"
+    first = run_study(config_from_text(text), tmp_path / "out", verbose=False, progress=False)
+    assert len(calls.read_text().splitlines()) == 10
+    grown = run_study(config_from_text(text.replace("n = 10", "n = 16")), tmp_path / "out",
+                      verbose=False, progress=False)
+    assert len(calls.read_text().splitlines()) == 16  # 6 new runs, none repeated
+    assert len(grown.runs) == 16 and grown.runs.ok.all()
+    pd.testing.assert_frame_equal(grown.runs.X.iloc[:10], first.runs.X)
+    assert len(TransferSet.load(tmp_path / "out" / "runs")) == 16
+    shrunk = run_study(config_from_text(text.replace("n = 10", "n = 12")), tmp_path / "out",
+                       verbose=False, progress=False)
+    assert len(calls.read_text().splitlines()) == 16  # every point already ran
+    pd.testing.assert_frame_equal(shrunk.runs.X, grown.runs.X.iloc[:12])
+
+
+def test_another_seed_is_a_new_design(tmp_path):
+    from simulators import load
+
+    branin = load("branin")
+    base = 'simulator = "branin"\n[design]\nn = 8\nseed = SEED\n[sensitivity]\nn = 0\n'
+    first = config_from_text(base.replace("SEED", "0"))
+    design = _study_design(first, branin.space, tmp_path)
+    branin.run(design, checkpoint=tmp_path / "runs")
+    other = config_from_text(base.replace("SEED", "1").replace("n = 8", "n = 12"))
+    pd.testing.assert_frame_equal(_study_design(other, branin.space, tmp_path),
+                                  sample(branin.space, 12, seed=1))
