@@ -7,6 +7,7 @@ estimator taking ``seed=`` and ``device=``; ``save(path)`` / :func:`load` write 
 directory of JSON metadata and torch tensors, never a pickle.
 """
 
+from surrogate.models._field import FieldGPRegressor, field_q2
 from surrogate.models._gp import GPRegressor
 from surrogate.models._gpc import GPClassifier
 from surrogate.models._io import load
@@ -23,12 +24,14 @@ from surrogate.models._nn import NNClassifier, NNRegressor
 
 __all__ = [
     "GPRegressor",
+    "FieldGPRegressor",
     "GPClassifier",
     "NNRegressor",
     "NNClassifier",
     "cross_validate",
     "load",
     "q2",
+    "field_q2",
     "rmse",
     "coverage95",
     "accuracy",

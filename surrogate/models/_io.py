@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import torch
 
-__all__ = ["save", "load", "SCHEMA", "SCHEMA_VERSION"]
+__all__ = ["save", "load", "model_meta", "new_model", "restore", "SCHEMA", "SCHEMA_VERSION"]
 
 SCHEMA = "surrogate.models"
 SCHEMA_VERSION = 1
@@ -29,11 +29,13 @@ LATER_STAGES = {"surrogate.discovery": "surrogate.discovery._io"}
 
 
 def _classes() -> dict[str, type]:
+    from surrogate.models._field import FieldGPRegressor
     from surrogate.models._gp import GPRegressor
     from surrogate.models._gpc import GPClassifier
     from surrogate.models._nn import NNClassifier, NNRegressor
 
-    return {c.__name__: c for c in (GPRegressor, GPClassifier, NNRegressor, NNClassifier)}
+    return {c.__name__: c for c in (GPRegressor, GPClassifier, NNRegressor, NNClassifier,
+                                    FieldGPRegressor)}
 
 
 def _versions() -> dict[str, str]:
@@ -60,11 +62,12 @@ def _jsonable_params(model: Any) -> dict[str, Any]:
 
 
 def _training_range(model: Any) -> dict[str, Any] | None:
-    """``data_min_``, ``data_max_`` and ``n_samples_fit_`` (JSON floats round-trip exactly)."""
+    """``data_min_``, ``data_max_`` and ``n_samples_fit_`` (JSON floats round-trip exactly;
+    the NaN of a categorical column is written as null)."""
     if getattr(model, "data_min_", None) is None:
         return None
-    return {"min": [float(v) for v in model.data_min_],
-            "max": [float(v) for v in model.data_max_],
+    return {"min": [float(v) if np.isfinite(v) else None for v in model.data_min_],
+            "max": [float(v) if np.isfinite(v) else None for v in model.data_max_],
             "n_samples": int(model.n_samples_fit_)}
 
 
@@ -92,22 +95,34 @@ def save(model: Any, path: str | Path) -> Path:
     path = Path(path)
     path.mkdir(parents=True, exist_ok=True)
     extra, tensors = model._state()
+    meta = {**model_meta(model), "state": extra}
+    (path / META).write_text(json.dumps(meta, indent=2) + "\n")
+    torch.save({k: v.detach().cpu() for k, v in tensors.items()}, path / TENSORS)
+    return path
+
+
+def model_meta(model: Any) -> dict[str, Any]:
+    """What ``meta.json`` records of a fitted model, its ``_state`` excepted (a model that holds
+    another, e.g. :class:`~surrogate.models.FieldGPRegressor`'s GP, records it the same way)."""
     names = getattr(model, "feature_names_in_", None)
-    meta = {
+    return {
         "schema": SCHEMA,
         "schema_version": SCHEMA_VERSION,
-        "class": name,
+        "class": type(model).__name__,
         "params": _jsonable_params(model),
         "versions": _versions(),
         "feature_names": None if names is None else [str(c) for c in names],
         "n_features_in": int(model.n_features_in_),
         "outputs": getattr(model, "outputs_", None),
         "training_range": _training_range(model),
-        "state": extra,
+        # categorical columns and their levels (the codes the tensors were fitted on)
+        "categories": _categories(model),
     }
-    (path / META).write_text(json.dumps(meta, indent=2) + "\n")
-    torch.save({k: v.detach().cpu() for k, v in tensors.items()}, path / TENSORS)
-    return path
+
+
+def _categories(model: Any) -> list[dict[str, Any]]:
+    encoding = getattr(model, "_input_encoding", None)
+    return encoding.to_json() if encoding is not None else []
 
 
 def load(path: str | Path, *, device: str = "cpu") -> Any:
@@ -144,9 +159,25 @@ def load(path: str | Path, *, device: str = "cpu") -> Any:
         raise ValueError(
             f"{path} was written with model schema version {version!r}; this version of "
             f"surrogate reads version {SCHEMA_VERSION} only: refit and save the model again")
+    if meta.get("class") not in _classes():
+        raise ValueError(f"{path} holds an unknown model class {meta.get('class')!r}")
+    model = new_model(meta, device)
+    try:
+        tensors = torch.load(path / TENSORS, map_location=model._device, weights_only=True)
+    except Exception as err:  # torch raises UnpicklingError/RuntimeError for foreign content
+        raise ValueError(
+            f"{path / TENSORS} holds more than plain tensors and is refused (loaded with "
+            f"weights_only=True, never unpickled): {type(err).__name__}") from None
+    restore(model, meta, tensors)
+    return model
+
+
+def new_model(meta: dict[str, Any], device: str) -> Any:
+    """An unfitted model of the class and parameters ``meta`` records (a fixed table of
+    classes, never a name imported from the file)."""
     classes = _classes()
     if meta.get("class") not in classes:
-        raise ValueError(f"{path} holds an unknown model class {meta.get('class')!r}")
+        raise ValueError(f"unknown model class {meta.get('class')!r}")
     cls = classes[meta["class"]]
     params = dict(meta["params"])
     for key, value in params.items():
@@ -155,20 +186,24 @@ def load(path: str | Path, *, device: str = "cpu") -> Any:
     params["device"] = device
     model = cls(**params)
     model._check_common()
-    try:
-        tensors = torch.load(path / TENSORS, map_location=model._device, weights_only=True)
-    except Exception as err:  # torch raises UnpicklingError/RuntimeError for foreign content
-        raise ValueError(
-            f"{path / TENSORS} holds more than plain tensors and is refused (loaded with "
-            f"weights_only=True, never unpickled): {type(err).__name__}") from None
+    return model
+
+
+def restore(model: Any, meta: dict[str, Any], tensors: dict[str, torch.Tensor]) -> None:
+    """Give ``model`` (from :func:`new_model`) the fitted state ``meta`` and ``tensors`` hold."""
     model.n_features_in_ = int(meta["n_features_in"])
     if meta.get("feature_names") is not None:
         model.feature_names_in_ = np.asarray(meta["feature_names"], dtype=object)
     model.outputs_ = meta.get("outputs")
     training = meta.get("training_range")
     if training is not None:  # absent from files written before it was recorded
-        model.data_min_ = np.asarray(training["min"], dtype=np.float64)
-        model.data_max_ = np.asarray(training["max"], dtype=np.float64)
+        model.data_min_ = np.asarray([np.nan if v is None else v for v in training["min"]],
+                                     dtype=np.float64)
+        model.data_max_ = np.asarray([np.nan if v is None else v for v in training["max"]],
+                                     dtype=np.float64)
         model.n_samples_fit_ = int(training["n_samples"])
+    from surrogate.models._inputs import InputEncoding
+
+    model._encoding = InputEncoding.from_json(meta.get("categories"))
+    model.categories_ = model._encoding.as_dict()
     model._from_state(meta["state"], tensors)
-    return model

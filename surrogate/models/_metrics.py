@@ -198,6 +198,10 @@ def cross_validate(model: Any, X: Any, y: Any, *, cv: Any = 5, seed: Any = None
         std), ``y_pred`` and ``y_std`` (out-of-fold). Classifiers: ``accuracy``,
         ``log_loss``, ``brier`` (on labels encoded 0/1 with ``classes_[1]`` positive),
         ``proba``. A :class:`CVResult`: a ``dict`` whose repr shows the arrays' shapes only.
+        A field model (:class:`~surrogate.models.FieldGPRegressor`, ``y`` of shape
+        (n_runs, n_times)): ``q2`` over the whole field (:func:`field_q2`), ``q2_time`` (Q² at
+        each grid point, NaN where every run agrees), and ``coverage95`` of the pointwise 95 %
+        band over every run and grid point.
 
     Raises
     ------
@@ -234,13 +238,30 @@ def cross_validate(model: Any, X: Any, y: Any, *, cv: Any = 5, seed: Any = None
         else:
             pred[test] = fitted.predict(_take(X, test))
     t, p = _pair(y_arr, pred)
-    out = CVResult(q2=_q2(t, p, stacklevel=3), rmse=rmse(y_arr, pred))
+    if getattr(model, "_field_model", False):  # one field: Q² over it, and at each grid point
+        out = CVResult(q2=_field_q2(t, p), q2_time=_q2_each(t, p), rmse=rmse(y_arr, pred))
+    else:
+        out = CVResult(q2=_q2(t, p, stacklevel=3), rmse=rmse(y_arr, pred))
     if has_std:
         out["coverage95"] = coverage95(y_arr, pred, std)
     out["y_pred"] = pred
     if has_std:
         out["y_std"] = std
     return out
+
+
+def _field_q2(t: np.ndarray, p: np.ndarray) -> float:
+    from surrogate.models._field import field_q2
+
+    return field_q2(t, p)
+
+
+def _q2_each(t: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """Q² per column (grid point); NaN where every true value is the same."""
+    sst = ((t - t.mean(axis=0)) ** 2).sum(axis=0)
+    sse = ((t - p) ** 2).sum(axis=0)
+    constant = np.ptp(t, axis=0) == 0
+    return np.where(constant, np.nan, 1.0 - sse / np.where(constant, 1.0, sst))
 
 
 def _has_std(model: Any) -> bool:

@@ -1,0 +1,162 @@
+"""FieldGPRegressor: a reduced basis and one batched GP reproduce whole trajectories.
+
+Oracle: the linear ODE ``dy/dt = -k y``, ``y(0) = a``, whose trajectory ``a exp(-k t)`` is known
+in closed form, run through a real Simulator with a field output.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+import surrogate as sg
+from surrogate.models import FieldGPRegressor, GPRegressor, cross_validate, field_q2, load
+
+SPACE = sg.Space([sg.Real("a", 0.5, 2.0), sg.Real("k", 0.1, 1.0)])
+TIMES = np.linspace(0.0, 5.0, 21)
+
+
+def decay(X):
+    a, k = X["a"].to_numpy()[:, None], X["k"].to_numpy()[:, None]
+    return a * np.exp(-k * TIMES[None, :])
+
+
+TEACHER = sg.Simulator(decay, SPACE, fields={"y": TIMES}, vectorized=True, name="decay")
+
+
+@pytest.fixture(scope="module")
+def runs():
+    return TEACHER.run(sg.sample(SPACE, 40, seed=1), progress=False)
+
+
+@pytest.fixture(scope="module")
+def held_out():
+    X = sg.sample(SPACE, 400, method="random", seed=2)
+    return X, decay(X)
+
+
+@pytest.fixture(scope="module")
+def model(runs):
+    return FieldGPRegressor(seed=0).fit(runs.X, runs.field("y"))
+
+
+def test_a_closed_form_trajectory_is_reproduced(model, held_out):
+    X, Y = held_out
+    assert model.score(X, Y) > 0.999
+    assert model.field_ == "y"
+    np.testing.assert_array_equal(model.grid_, TIMES)
+    assert model.predict(X).shape == (400, 21)
+    assert 1 <= model.n_components_ <= 5
+    assert model.explained_variance_ratio_.sum() >= 0.999
+    assert isinstance(model.gp_, GPRegressor) and model.gp_.n_outputs_ == model.n_components_
+
+
+def test_the_band_covers_held_out_trajectories(model, held_out):
+    X, Y = held_out
+    mean, std = model.predict(X, return_std=True)
+    coverage = np.mean(np.abs(Y - mean) <= 1.96 * std)
+    assert 0.9 <= coverage <= 1.0
+
+
+def test_the_std_includes_the_truncation_error(runs, held_out):
+    # one component cannot represent a two-parameter family: the truncation error dominates
+    model = FieldGPRegressor(n_components=1, seed=0).fit(runs.X, runs.field("y"))
+    X, Y = held_out
+    mean, std = model.predict(X, return_std=True)
+    assert (std >= model.residual_std_ * (1 - 1e-12)).all()
+    assert model.residual_std_.max() > 0.05
+    # the truncation residual measured on fresh trajectories matches its estimate
+    centred = Y - model.mean_
+    residual = centred - (centred @ model.components_.T) @ model.components_
+    observed = np.sqrt((residual**2).mean(axis=0))
+    np.testing.assert_allclose(observed[1:], model.residual_std_[1:], rtol=0.5)
+    assert 0.9 <= np.mean(np.abs(Y - mean) <= 1.96 * std) <= 1.0
+    # without the truncation term the band would miss most trajectories
+    gp_only = np.sqrt(np.maximum(std**2 - model.residual_std_**2, 0.0))
+    assert np.mean(np.abs(Y - mean) <= 1.96 * gp_only) < 0.6
+
+
+def test_posterior_draws_match_the_predictive_moments(model, held_out):
+    X = held_out[0].iloc[:5]
+    mean, std = model.predict(X, return_std=True)
+    for joint in (True, False):
+        draws = model.sample_posterior(X, 4000, seed=3, joint=joint)
+        assert draws.shape == (4000, 5, 21)
+        # Monte Carlo error of a mean of 4000 draws is std / 63
+        assert (np.abs(draws.mean(axis=0) - mean) <= 5 * std / np.sqrt(4000)).all()
+        np.testing.assert_allclose(draws.std(axis=0), std, rtol=0.1)
+    np.testing.assert_array_equal(model.sample_posterior(X, 3, seed=1),
+                                  model.sample_posterior(X, 3, seed=1))
+
+
+def test_save_load_round_trip(model, held_out, tmp_path):
+    X = held_out[0].iloc[:20]
+    model.save(tmp_path / "field")
+    meta = json.loads((tmp_path / "field" / "meta.json").read_text())
+    assert meta["class"] == "FieldGPRegressor" and meta["state"]["gp"]["class"] == "GPRegressor"
+    back = load(tmp_path / "field")
+    assert type(back) is FieldGPRegressor and back.get_params() == model.get_params()
+    assert back.field_ == "y" and list(back.feature_names_in_) == ["a", "k"]
+    np.testing.assert_array_equal(back.grid_, model.grid_)
+    for a, b in zip(back.predict(X, return_std=True), model.predict(X, return_std=True),
+                    strict=True):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(back.sample_posterior(X, 4, seed=0),
+                                  model.sample_posterior(X, 4, seed=0))
+
+
+def test_cross_validate_reports_q2_over_the_field_and_band_coverage(runs):
+    scores = cross_validate(FieldGPRegressor(seed=0), runs.X, runs.field("y"), cv=4, seed=0)
+    assert scores["q2"] == pytest.approx(field_q2(runs.field("y"), scores["y_pred"]))
+    assert scores["q2"] > 0.99
+    assert scores["q2_time"].shape == (21,)
+    assert np.isnan(scores["q2_time"][0]) == (np.ptp(runs.field("y").iloc[:, 0]) == 0)
+    assert np.nanmin(scores["q2_time"]) > 0.9
+    assert 0.85 <= scores["coverage95"] <= 1.0
+
+
+def test_field_q2_is_the_share_of_variance_explained():
+    rng = np.random.default_rng(0)
+    truth = rng.normal(size=(30, 8))
+    noise = rng.normal(size=(30, 8))
+    sst = ((truth - truth.mean(axis=0)) ** 2).sum()
+    assert field_q2(truth, truth + noise) == pytest.approx(1 - (noise**2).sum() / sst)
+    assert field_q2(truth, truth) == 1.0
+    assert np.isnan(field_q2(np.ones((3, 2)), np.zeros((3, 2))))
+
+
+def test_bad_input_is_named(runs):
+    Y = runs.field("y")
+    with pytest.raises(ValueError, match="explained_variance must be a float in"):
+        FieldGPRegressor(explained_variance=0.0).fit(runs.X, Y)
+    with pytest.raises(ValueError, match=r"n_components=50 exceeds min\(n_runs, n_times\) = 21"):
+        FieldGPRegressor(n_components=50).fit(runs.X, Y)
+    with pytest.raises(ValueError, match="kernel must be one of"):
+        FieldGPRegressor(kernel="linear").fit(runs.X, Y)
+    bad = Y.copy()
+    bad.iloc[3, 4] = np.nan
+    with pytest.raises(ValueError, match="y contains NaN.*TransferSet.valid"):
+        FieldGPRegressor().fit(runs.X, bad)
+
+
+def test_clone_keeps_the_parameters():
+    model = FieldGPRegressor(n_components=3, kernel="rbf", seed=4)
+    assert clone(model).get_params() == model.get_params()
+
+
+def test_a_numpy_field_gets_an_index_grid(runs):
+    model = FieldGPRegressor(seed=0).fit(runs.X.to_numpy(), runs.field("y").to_numpy())
+    np.testing.assert_array_equal(model.grid_, np.arange(21.0))
+    assert model.field_ is None
+    frame = pd.DataFrame(runs.field("y").to_numpy(), columns=[f"c{j}" for j in range(21)])
+    assert FieldGPRegressor(seed=0).fit(runs.X, frame).grid_.tolist() == list(range(21))
+
+
+@parametrize_with_checks([FieldGPRegressor(seed=0, n_restarts=1)])
+def test_sklearn_contract(estimator, check):
+    check(estimator)
