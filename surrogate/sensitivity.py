@@ -49,6 +49,7 @@ from SALib.sample import morris as salib_morris_sample
 from SALib.sample import sobol as salib_sobol_sample
 
 from surrogate._random import SeedLike, as_generator, child_seed
+from surrogate._sensitivity_fields import field_sobol_indices, is_field_target
 from surrogate._target import (
     _output_index,
     as_batch_function,
@@ -113,7 +114,11 @@ def sobol_indices(
         Base samples; a power of two (others are rounded up, with a warning), at least
         :data:`MIN_SOBOL_N`. The target is evaluated ``n (d + 2)`` times.
     output : str or int, optional
-        Which output, for a target with several.
+        Which output, for a target with several. A field of a Simulator (or a fitted
+        :class:`~surrogate.models.FieldGPRegressor` as target) gives indices over time: a
+        DataFrame indexed by (``time``, ``parameter``) with ``attrs["aggregated"]``, the
+        generalized indices over the whole field (see
+        :func:`surrogate._sensitivity_fields.field_sobol_indices`).
     seed : int, numpy.random.Generator or None
         Seeds the design, the bootstrap and the posterior draws.
     second_order : bool, default False
@@ -169,6 +174,10 @@ def sobol_indices(
     [0.99, 0.01]
     """
     options = _check_sobol_options(n, second_order, posterior_samples, checkpoint, seed)
+    if is_field_target(target, output):  # a trajectory: indices per grid point and aggregated
+        return field_sobol_indices(target, space, n=options["n"], output=output, seed=seed,
+                                   second_order=second_order, executor=executor,
+                                   checkpoint=checkpoint)
     space, evaluate, model = _target_evaluator(target, space, output, executor, checkpoint)
     if model is not None:
         warn_if_extrapolating(model, space, "sobol_indices")
