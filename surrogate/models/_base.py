@@ -17,9 +17,10 @@ import torch
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from surrogate._random import as_generator, child_seed
+from surrogate.models._inputs import InputEncoding, find_categories
 
 __all__ = ["SurrogateMixin", "check_positive_int", "check_choice", "check_positive_float",
-           "check_numeric_columns"]
+           "check_input_columns"]
 
 DTYPE = torch.float64
 
@@ -51,49 +52,14 @@ def check_choice(name: str, value: Any, choices: tuple[str, ...]) -> str:
     return value
 
 
-def _non_numeric_columns(X: Any) -> tuple[list[Any], Any]:
-    """Columns of ``X`` holding values that are not numbers (e.g. categories), and one of them.
+def check_input_columns(X: Any, owner: str) -> None:
+    """Raise one clear ``ValueError`` for input columns that are neither numbers nor categories.
 
-    Only values that fail to parse as floats count (a ValueError): objects that cannot be
-    converted at all (a TypeError) are left to scikit-learn's own message.
+    Categories (strings, booleans, pandas ``category`` columns) are accepted: see
+    :mod:`surrogate.models._inputs`. ``owner`` names the estimator in the message. Called
+    before any fitting work (e.g. by ``cross_validate`` before its first fold).
     """
-    if isinstance(X, pd.DataFrame):
-        columns = [(name, X[name]) for name in X.columns
-                   if not pd.api.types.is_numeric_dtype(X[name].dtype)]
-    else:
-        try:
-            arr = np.asarray(X)
-        except (TypeError, ValueError):  # ragged input: scikit-learn reports it
-            return [], None
-        if arr.dtype.kind not in "OUS" or arr.ndim != 2:
-            return [], None
-        columns = [(j, arr[:, j]) for j in range(arr.shape[1])]
-    bad, example = [], None
-    for name, values in columns:
-        try:
-            np.asarray(values, dtype=np.float64)
-        except ValueError:
-            bad.append(name)
-            if example is None:
-                example = next((v for v in values if isinstance(v, str)), None)
-        except TypeError:
-            continue
-    return bad, example
-
-
-def check_numeric_columns(X: Any, owner: str) -> None:
-    """Raise one clear ``ValueError`` if ``X`` has non-numeric columns (e.g. categories).
-
-    ``owner`` names the estimator in the message. Called before any fitting work.
-    """
-    bad, example = _non_numeric_columns(X)
-    if bad:
-        seen = f" (values such as {example!r})" if example is not None else ""
-        raise ValueError(
-            f"{owner} takes numeric columns only; X has non-numeric column(s) {bad}{seen}. "
-            "Encode categories first, e.g. with scikit-learn: make_pipeline("
-            f"make_column_transformer((OneHotEncoder(sparse_output=False), {bad}), "
-            f"remainder='passthrough'), {owner}())")
+    find_categories(X, owner)
 
 
 class SurrogateMixin:
@@ -107,6 +73,7 @@ class SurrogateMixin:
     """
 
     seed: Any  # the estimator's constructor parameter
+    n_features_in_: int  # set by fit (scikit-learn's validate_data) or load
 
     def _check_common(self) -> None:
         """Validate ``seed`` and ``device`` (the options every model has)."""
@@ -122,10 +89,17 @@ class SurrogateMixin:
 
     # -- inputs -------------------------------------------------------------------------------
     def _validate_fit(self, X: Any, y: Any, *, multi_output: bool) -> tuple[np.ndarray, Any]:
+        """Checked float inputs (categories as codes ``0 .. L-1``) and targets.
+
+        Records ``categories_`` (see :mod:`surrogate.models._inputs`), the feature names and
+        the training range of the numeric columns (NaN for categorical ones).
+        """
         if y is None:
             raise ValueError(
                 f"{type(self).__name__} requires y to be passed, but the target y is None")
-        check_numeric_columns(X, type(self).__name__)
+        owner = type(self).__name__
+        self._encoding = find_categories(X, owner)
+        X = self._encoding.encode(X, owner)
         self.outputs_ = list(map(str, y.columns)) if isinstance(y, pd.DataFrame) else None
         y_arr = np.asarray(y)
         if y_arr.dtype.kind == "f" or y_arr.dtype == object:
@@ -142,8 +116,11 @@ class SurrogateMixin:
         X_arr, y_arr = validate_data(
             self, X, y, dtype=np.float64, multi_output=multi_output,
             y_numeric=multi_output, ensure_min_samples=2)
+        self.categories_ = self._encoding.as_dict()
         # the training range, so that uses of the model can tell when they extrapolate
         self.data_min_, self.data_max_ = X_arr.min(axis=0), X_arr.max(axis=0)
+        categorical = list(self._encoding.positions)
+        self.data_min_[categorical] = self.data_max_[categorical] = np.nan
         self.n_samples_fit_ = len(X_arr)
         return X_arr, y_arr
 
@@ -155,8 +132,17 @@ class SurrogateMixin:
             if missing:
                 raise ValueError(f"X is missing the columns {missing} seen in fit")
             X = X[list(names)]  # reorder by name: column order may differ from fit
-        check_numeric_columns(X, type(self).__name__)
+        X = self._input_encoding.encode(X, type(self).__name__)
         return validate_data(self, X, dtype=np.float64, reset=False)
+
+    @property
+    def _input_encoding(self) -> InputEncoding:
+        """The categorical columns seen at fit (none for a model saved before they existed)."""
+        return getattr(self, "_encoding", None) or InputEncoding()
+
+    def _column_levels(self) -> tuple[int, ...]:
+        """Per input column: 0 when numeric, else the number of levels of the category."""
+        return self._input_encoding.column_levels(int(self.n_features_in_))
 
     # -- persistence -------------------------------------------------------------------------
     def save(self, path: Any) -> None:

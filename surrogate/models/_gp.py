@@ -48,6 +48,13 @@ class GPRegressor(SurrogateMixin, RegressorMixin, BaseEstimator):
     lets noisy data raise it). Multi-output ``y`` (n, m) is one batched model with its own
     hyperparameters per output.
 
+    Categorical inputs (strings, booleans or pandas ``category`` columns, as ``sg.sample``
+    makes them for a ``sg.Categorical``) get an exchangeable kernel multiplied with the ARD
+    kernel of the numeric inputs: two different levels correlate with ``exp(-1 / (2 l^2))``
+    for a length scale ``l`` fitted per categorical input (see
+    :mod:`surrogate.models._gp_hyper`). Integers are numeric (ordered). The levels seen at fit
+    are ``categories_``; another level at predict is an error.
+
     Parameters
     ----------
     kernel : {"matern52", "matern32", "rbf", "auto"}, default="matern52"
@@ -89,14 +96,18 @@ class GPRegressor(SurrogateMixin, RegressorMixin, BaseEstimator):
     kernel_ : str
         The kernel used (resolves ``"auto"``).
     lengthscale_ : ndarray of shape (n_outputs, n_features)
-        Length scales in the original input units.
+        Length scales in the original input units; for a categorical input the ``l`` of its
+        level correlation ``exp(-1 / (2 l^2))``.
     noise_ : ndarray of shape (n_outputs,)
         Noise variance in the original output units.
     n_outputs_ : int
+    categories_ : dict
+        The categorical inputs (by name, or position for an array) and their levels.
     feature_names_in_ : ndarray of str (only when X was a DataFrame)
     n_features_in_ : int
     data_min_, data_max_ : ndarray of shape (n_features,)
-        The training inputs' range per column (uses of the model warn when they leave it).
+        The training inputs' range per column (uses of the model warn when they leave it;
+        NaN for a categorical column).
     n_samples_fit_ : int
         Training points.
 
@@ -196,10 +207,11 @@ class GPRegressor(SurrogateMixin, RegressorMixin, BaseEstimator):
 
             with torch.no_grad():  # hyperparameters in closed form on the refinement subset
                 sub = subsets[1]
-                hyper = hyp.profile_nll(self.kernel_, theta, U[sub], Ys[:, sub], grad=False)[2]
+                hyper = hyp.profile_nll(self.kernel_, theta, U[sub], Ys[:, sub], grad=False,
+                                        layout=self._layout)[2]
 
             self._svgp = fit_svgp(self.kernel_, U, Ys, hyper, n_inducing=self.n_inducing,
-                                  rng=rng, noise_floor=self._floor)
+                                  rng=rng, noise_floor=self._floor, layout=self._layout)
             self._hyper = hyper
         self._set_public_attributes()
         return self
@@ -209,10 +221,17 @@ class GPRegressor(SurrogateMixin, RegressorMixin, BaseEstimator):
         """The noise floor in force (``noise_floor``, or DEFAULT_FLOOR for None)."""
         return DEFAULT_FLOOR if self.noise_floor is None else float(self.noise_floor)
 
+    @property
+    def _layout(self) -> hyp.Layout | None:
+        """The categorical inputs (None when all are numeric)."""
+        return hyp.Layout.of(self._column_levels())
+
     def _set_scalers(self, X: np.ndarray, Y: np.ndarray) -> None:
-        self._x_low = X.min(axis=0)
+        categorical = np.asarray(self._column_levels()) > 0
+        self._x_low = np.where(categorical, 0.0, X.min(axis=0))  # categories keep their codes
         span = X.max(axis=0) - self._x_low
-        self._x_scale = np.where(span > 0, span, 1.0)  # a constant column stays at 0
+        # a constant column stays at 0
+        self._x_scale = np.where((span > 0) & ~categorical, span, 1.0)
         self._y_mean = Y.mean(axis=0)
         std = Y.std(axis=0)
         self._y_std = np.where(std > 0, std, 1.0)  # constant output: a flat GP at its value
@@ -237,20 +256,24 @@ class GPRegressor(SurrogateMixin, RegressorMixin, BaseEstimator):
                 d, N_CANDIDATES, log_g_min + (math.log(1e4) if self.fit_noise else 0.0), rng),
             dtype=DTYPE, device=U.device)
         q = len(cand)
-        nll = hyp.score(kernel, cand.repeat(m, 1), U_e, Y_e.repeat_interleave(q, 0)).reshape(m, q)
+        layout = self._layout
+        nll = hyp.score(kernel, cand.repeat(m, 1), U_e, Y_e.repeat_interleave(q, 0),
+                        layout).reshape(m, q)
         r = min(self.n_restarts, q)
         start = cand[torch.argsort(nll, dim=1)[:, :r]].reshape(m * r, d + 1)  # (m*r, d+1)
         if r > 1:  # race the starts for a few iterations; only the leader runs to convergence
             theta = hyp.optimize_hyper(kernel, U_e, Y_e.repeat_interleave(r, 0), start,
                                        log_g_min=log_g_min, maxiter=RACE_ITERATIONS,
-                                       fit_noise=self.fit_noise)
-            nll = hyp.score(kernel, theta, U_e, Y_e.repeat_interleave(r, 0)).reshape(m, r)
+                                       fit_noise=self.fit_noise, layout=layout)
+            nll = hyp.score(kernel, theta, U_e, Y_e.repeat_interleave(r, 0),
+                            layout).reshape(m, r)
             start = theta.reshape(m, r, d + 1)[torch.arange(m), torch.argmin(nll, dim=1)]
         theta = hyp.optimize_hyper(kernel, U_e, Y_e, start, log_g_min=log_g_min, maxiter=200,
-                                   fit_noise=self.fit_noise, tight=tight)
+                                   fit_noise=self.fit_noise, tight=tight, layout=layout)
         if len(refine) > len(explore):
             theta = hyp.optimize_hyper(kernel, U[refine], Ys[:, refine], theta,
-                                       log_g_min=log_g_min, maxiter=60, fit_noise=self.fit_noise)
+                                       log_g_min=log_g_min, maxiter=60, fit_noise=self.fit_noise,
+                                       layout=layout)
         return theta
 
     def _select(self, U: torch.Tensor, Ys: torch.Tensor,
@@ -271,7 +294,7 @@ class GPRegressor(SurrogateMixin, RegressorMixin, BaseEstimator):
         best: tuple[str, torch.Tensor, torch.Tensor] | None = None
         for kernel in AUTO_KERNELS:  # converged tightly below, once the choice is made
             theta = self._fit_hyper(kernel, U, Ys, subsets, rng, tight=False)
-            loo = hyp.loo_mse(kernel, theta, U_r, Y_r)
+            loo = hyp.loo_mse(kernel, theta, U_r, Y_r, self._layout)
             self._try_nugget(kernel, self._floor, theta, loo, U_r, Y_r, maxiter=60)
             if best is None or float(loo.sum()) < float(best[2].sum()):
                 best = (kernel, theta, loo)
@@ -287,11 +310,11 @@ class GPRegressor(SurrogateMixin, RegressorMixin, BaseEstimator):
             fixed = at_floor.cpu().numpy()
             low = np.where(fixed, theta[:, -1].cpu().numpy(), math.log(self._floor))
             theta = hyp.optimize_hyper(kernel, U_r, Y_r, theta, log_g_min=low, maxiter=200,
-                                       fit_noise=~fixed & self.fit_noise, tight=True)
+                                       fit_noise=~fixed & self.fit_noise, tight=True,
+                                       layout=self._layout)
         return kernel, theta
 
-    @staticmethod
-    def _try_nugget(kernel: str, nugget: float, theta: torch.Tensor, loo: torch.Tensor,
+    def _try_nugget(self, kernel: str, nugget: float, theta: torch.Tensor, loo: torch.Tensor,
                     U: torch.Tensor, Y: torch.Tensor, *, maxiter: int,
                     only: torch.Tensor | None = None) -> None:
         """Refit the outputs whose noise is above ``nugget`` (and in ``only``) as interpolating
@@ -306,8 +329,8 @@ class GPRegressor(SurrogateMixin, RegressorMixin, BaseEstimator):
         start = theta[above].clone()
         start[:, -1] = log_g
         alt = hyp.optimize_hyper(kernel, U, Y[above], start, log_g_min=log_g, maxiter=maxiter,
-                                 maxfun=2 * maxiter, fit_noise=False)
-        loo_alt = hyp.loo_mse(kernel, alt, U, Y[above])
+                                 maxfun=2 * maxiter, fit_noise=False, layout=self._layout)
+        loo_alt = hyp.loo_mse(kernel, alt, U, Y[above], self._layout)
         better = loo_alt < loo[above]
         rows = torch.nonzero(above)[:, 0][better]
         theta[rows], loo[rows] = alt[better], loo_alt[better]
@@ -315,8 +338,9 @@ class GPRegressor(SurrogateMixin, RegressorMixin, BaseEstimator):
     def _condition(self, U: torch.Tensor, Ys: torch.Tensor, theta: torch.Tensor) -> None:
         """Cache the exact posterior on all n points (one batched Cholesky)."""
         with torch.no_grad():
-            _, _, h = hyp.profile_nll(self.kernel_, theta, U, Ys, grad=False)
-            C = hyp.correlation(self.kernel_, U, U, h.lengthscale)
+            _, _, h = hyp.profile_nll(self.kernel_, theta, U, Ys, grad=False,
+                                      layout=self._layout)
+            C = hyp.correlation(self.kernel_, U, U, h.lengthscale, self._layout)
             eye = torch.eye(len(U), dtype=DTYPE, device=U.device)
             L, jitter = hyp.safe_cholesky(C + h.g[:, None, None] * eye, h.g)
             # row-major, as save/load stores it: the triangular solves round differently for
@@ -343,7 +367,7 @@ class GPRegressor(SurrogateMixin, RegressorMixin, BaseEstimator):
         if self.method_ == "svgp":
             return self._svgp.posterior(U, full_cov=full_cov)
         h = self._hyper
-        Ks = hyp.correlation(self.kernel_, U, self._U, h.lengthscale)  # (m, k, n)
+        Ks = hyp.correlation(self.kernel_, U, self._U, h.lengthscale, self._layout)  # (m, k, n)
         mean = h.mean[:, None] + (Ks @ self._alpha[..., None])[..., 0]
         if mean_only:
             return mean, None
@@ -351,7 +375,7 @@ class GPRegressor(SurrogateMixin, RegressorMixin, BaseEstimator):
         u = 1.0 - (Ks @ self._a[..., None])[..., 0]  # ordinary-kriging mean correction (m, k)
         s2 = h.signal_var[:, None]
         if full_cov:
-            Kss = hyp.correlation(self.kernel_, U, U, h.lengthscale)
+            Kss = hyp.correlation(self.kernel_, U, U, h.lengthscale, self._layout)
             cov = Kss - V.transpose(-1, -2) @ V + u[:, :, None] * u[:, None, :] / \
                 self._a_sum[:, None, None]
             return mean, s2[..., None] * cov

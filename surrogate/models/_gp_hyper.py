@@ -10,24 +10,101 @@ noise ratio ``g = noise / signal variance`` (the "concentrated" or profile likel
 Kriging: Jones, Schonlau & Welch 1998, eq. 4-6), so L-BFGS-B searches only
 ``theta = (log lengthscale_1..d, log g)``. ``g`` has a floor because simulators are
 deterministic: the GP should interpolate, but never with a singular matrix.
+
+Categorical inputs (a :class:`Layout` names them; they hold codes ``0 .. L-1``) get an
+exchangeable kernel multiplied with the stationary one of the numeric inputs:
+``k(x, x') = k_num(x, x') * exp(-sum_c [x_c != x'_c] / (2 l_c^2))``, one length scale per
+categorical input, so that two different levels correlate with ``exp(-1 / (2 l_c^2))``
+whatever they are (the "exchangeable" or Hamming-distance kernel of Qian, Wu & Wu 2008 and of
+BoTorch's ``CategoricalKernel``; SMT's Gower distance is the same form). The Hamming distance is
+computed as the squared distance of one-hot codes scaled by ``1 / (sqrt(2) l_c)``, so the
+batched Cholesky and the closed-form gradients work on it as on the numeric inputs; for the RBF
+kernel the product equals the RBF of the numeric inputs and the scaled one-hot codes together.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import scipy.optimize
 import torch
 
-__all__ = ["KERNELS", "correlation", "profile_nll", "optimize_hyper", "loo_mse", "Hyper"]
+__all__ = ["KERNELS", "Layout", "correlation", "profile_nll", "optimize_hyper", "loo_mse",
+           "Hyper"]
 
 KERNELS = ("matern52", "matern32", "rbf")
-SQRT5, SQRT3 = math.sqrt(5.0), math.sqrt(3.0)
+SQRT5, SQRT3, SQRT2 = math.sqrt(5.0), math.sqrt(3.0), math.sqrt(2.0)
 LOG_LS_BOUNDS = (math.log(1e-3), math.log(1e3))  # length scales in unit-cube coordinates
 LOG_G_MAX = math.log(10.0)
 JITTERS = (0.0, 1e-10, 1e-8, 1e-6, 1e-4)  # added to g when a Cholesky fails (float64)
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Which columns of a GP's inputs are categorical (codes ``0 .. L-1``) and their levels.
+
+    ``levels[j]`` is 0 for a numeric column, else the number of levels of column ``j``.
+
+    Examples
+    --------
+    >>> layout = Layout.of((0, 3, 0))
+    >>> layout.numeric, layout.hot_columns
+    ([0, 2], [1, 1, 1])
+    >>> Layout.of((0, 0)) is None
+    True
+    """
+
+    levels: tuple[int, ...]
+
+    @staticmethod
+    def of(levels: tuple[int, ...]) -> Layout | None:
+        """The layout, or None when every column is numeric (the plain stationary kernel)."""
+        return Layout(tuple(int(v) for v in levels)) if any(levels) else None
+
+    @property
+    def numeric(self) -> list[int]:
+        return [j for j, n_levels in enumerate(self.levels) if not n_levels]
+
+    @property
+    def categorical(self) -> list[int]:
+        return [j for j, n_levels in enumerate(self.levels) if n_levels]
+
+    @property
+    def hot_columns(self) -> list[int]:
+        """For each one-hot column, the input column it encodes."""
+        return [j for j, n_levels in enumerate(self.levels) for _ in range(n_levels)]
+
+    def split(self, U: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Numeric columns (..., n, d_num) and one-hot codes (..., n, sum of levels)."""
+        hot = [torch.nn.functional.one_hot(
+            U[..., j].detach().round().long().clamp(0, self.levels[j] - 1), self.levels[j])
+            for j in self.categorical]
+        return U[..., self.numeric], torch.cat(hot, -1).to(U.dtype)
+
+    def split_np(self, U: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """NumPy twin of :meth:`split`."""
+        hot = [np.eye(self.levels[j])[np.clip(np.rint(U[:, j]).astype(np.int64), 0,
+                                              self.levels[j] - 1)] for j in self.categorical]
+        return U[:, self.numeric], np.hstack(hot)
+
+    def scales(self, ls: Any) -> tuple[Any, Any]:
+        """Length scales (..., d) -> those of the numeric columns and of the one-hot columns
+        (``sqrt(2) l_c``, so that two levels differ by ``1 / l_c^2`` in squared distance)."""
+        return ls[..., self.numeric], ls[..., self.hot_columns] * SQRT2
+
+    def gather(self, numeric: Any, hot: Any) -> Any:
+        """Per-input gradients (B, d) from those of the numeric and the one-hot columns."""
+        out = np.zeros((numeric.shape[0], len(self.levels))) if isinstance(numeric, np.ndarray) \
+            else numeric.new_zeros((numeric.shape[0], len(self.levels)))
+        out[:, self.numeric] = numeric
+        start = 0
+        for j in self.categorical:
+            out[:, j] = hot[:, start:start + self.levels[j]].sum(-1)
+            start += self.levels[j]
+        return out
 
 
 def _sq_dist(A: torch.Tensor, B: torch.Tensor) -> torch.Tensor:
@@ -38,14 +115,24 @@ def _sq_dist(A: torch.Tensor, B: torch.Tensor) -> torch.Tensor:
 
 
 def correlation(kernel: str, A: torch.Tensor, B: torch.Tensor,
-                lengthscale: torch.Tensor) -> torch.Tensor:
+                lengthscale: torch.Tensor, layout: Layout | None = None) -> torch.Tensor:
     """Correlation matrix ``k(A, B)`` with unit variance, batched over ``lengthscale`` (..., d).
 
     ``A`` (n, d) or (..., n, d), ``B`` (k, d) or (..., k, d) -> (..., n, k). Differentiable in
-    all arguments (the distance is clamped away from 0 before the square root, as gpytorch does).
+    all arguments (the distance is clamped away from 0 before the square root, as gpytorch does)
+    but the categorical codes of a ``layout``.
     """
+    if layout is not None:
+        (A_num, A_hot), (B_num, B_hot) = layout.split(A), layout.split(B)
+        ls_num, ls_hot = (s[..., None, :] for s in layout.scales(lengthscale))
+        hamming = torch.exp(-0.5 * _sq_dist(A_hot / ls_hot, B_hot / ls_hot))
+        return _stationary(kernel, _sq_dist(A_num / ls_num, B_num / ls_num)) * hamming
     ls = lengthscale[..., None, :]
-    r2 = _sq_dist(A / ls, B / ls)
+    return _stationary(kernel, _sq_dist(A / ls, B / ls))
+
+
+def _stationary(kernel: str, r2: torch.Tensor) -> torch.Tensor:
+    """The stationary correlation as a function of the squared scaled distance ``r2``."""
     if kernel == "rbf":
         return torch.exp(-0.5 * r2)
     r = r2.clamp_min(1e-30).sqrt()
@@ -69,6 +156,27 @@ def _corr_and_dlog(kernel: str, S: torch.Tensor) -> tuple[torch.Tensor, torch.Te
         return (1.0 + SQRT5 * r + (5.0 / 3.0) * r2) * e, (5.0 / 3.0) * (1.0 + SQRT5 * r) * e
     e = torch.exp(-SQRT3 * r)
     return (1.0 + SQRT3 * r) * e, 3.0 * e
+
+
+def _mixed_corr_and_dlog(kernel: str, S_num: torch.Tensor, S_hot: torch.Tensor
+                         ) -> tuple[torch.Tensor, torch.Tensor]:
+    """Correlation C of scaled numeric inputs and one-hot codes, and the numeric inputs' H.
+
+    ``C = C_num * E`` with ``E = exp(-r2_hot / 2)``: dC/dlog(l_k) = H_num E D_k for a numeric
+    input and C D_c for a categorical one (D from the scaled one-hot codes), so the H of the
+    one-hot columns is C itself.
+    """
+    C_num, H_num = _corr_and_dlog(kernel, S_num)
+    hamming = torch.exp(-0.5 * _sq_dist(S_hot, S_hot))
+    return C_num * hamming, H_num * hamming
+
+
+def _ls_gradient(S: torch.Tensor, M: torch.Tensor, n: int) -> torch.Tensor:
+    """``sum_ij M_ij (S_ik - S_jk)^2 / (2 n)`` per column k of ``S`` (B, n, p) -> (B, p)."""
+    # = (sum_i S_ik^2 (M 1)_i - S_k^T M S_k) / n  (M symmetric)
+    t1 = (S * S * M.sum(-1)[:, :, None]).sum(-2)
+    t2 = (S * (M @ S)).sum(-2)
+    return (t1 - t2) / n
 
 
 def safe_cholesky(R: torch.Tensor, g: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -106,21 +214,29 @@ class Hyper:
 
 
 def profile_nll(kernel: str, theta: torch.Tensor, U: torch.Tensor, Y: torch.Tensor,
-                *, grad: bool = True) -> tuple[torch.Tensor, torch.Tensor | None, Hyper]:
+                *, grad: bool = True, layout: Layout | None = None
+                ) -> tuple[torch.Tensor, torch.Tensor | None, Hyper]:
     """Negative concentrated log marginal likelihood per point and its gradient in ``theta``.
 
     Parameters
     ----------
     theta : (B, d + 1) tensor of ``log lengthscale`` and ``log g``.
-    U : (n, d) inputs in the unit cube; Y : (B, n) standardized targets.
+    U : (n, d) inputs in the unit cube (categorical ones as codes, see ``layout``);
+    Y : (B, n) standardized targets.
 
     Returns ``(nll (B,), gradient (B, d + 1) or None, Hyper)`` where
     ``nll = 0.5 log s2 + sum(log diag L) / n`` up to a constant (Jones et al. 1998, eq. 6).
     """
     n, d = U.shape
     ls, g = theta[:, :d].exp(), theta[:, d].exp()
-    S = U / ls[:, None, :]  # (B, n, d)
-    C, H = _corr_and_dlog(kernel, S)
+    if layout is None:
+        S = U / ls[:, None, :]  # (B, n, d)
+        C, H = _corr_and_dlog(kernel, S)
+    else:
+        U_num, U_hot = layout.split(U)
+        ls_num, ls_hot = layout.scales(ls)
+        S_num, S_hot = U_num / ls_num[:, None, :], U_hot / ls_hot[:, None, :]
+        C, H_num = _mixed_corr_and_dlog(kernel, S_num, S_hot)
     eye = torch.eye(n, dtype=U.dtype, device=U.device)
     L, jitter = safe_cholesky(C + g[:, None, None] * eye, g)
     ones = torch.ones_like(Y)
@@ -136,11 +252,10 @@ def profile_nll(kernel: str, theta: torch.Tensor, U: torch.Tensor, Y: torch.Tens
         return nll, None, hyper
     # d nll / dR = W / (2n) with W = R^-1 - beta beta^T / s2 (mean term vanishes at the GLS mean)
     W = torch.cholesky_inverse(L) - beta[:, :, None] * beta[:, None, :] / s2[:, None, None]
-    M = W * H
-    # sum_ij M_ij (S_ik - S_jk)^2 = 2 (sum_i S_ik^2 (M 1)_i - S_k^T M S_k)  (M symmetric)
-    t1 = (S * S * M.sum(-1)[:, :, None]).sum(-2)
-    t2 = (S * (M @ S)).sum(-2)
-    g_ls = (t1 - t2) / n
+    if layout is None:
+        g_ls = _ls_gradient(S, W * H, n)
+    else:
+        g_ls = layout.gather(_ls_gradient(S_num, W * H_num, n), _ls_gradient(S_hot, W * C, n))
     g_g = g * torch.diagonal(W, dim1=-2, dim2=-1).sum(-1) / (2 * n)
     return nll, torch.cat([g_ls, g_g[:, None]], dim=1), hyper
 
@@ -191,25 +306,51 @@ def _np_factor(R: np.ndarray, *, inverse: bool) -> tuple[np.ndarray, np.ndarray]
     return logdet_half, out
 
 
-def _np_correlation(kernel: str, theta: np.ndarray, U: np.ndarray
-                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Scaled inputs S, ``R = C + g I``, H (see :func:`_corr_and_dlog`) and g for ``theta``."""
+def _np_correlation(kernel: str, theta: np.ndarray, U: np.ndarray,
+                    layout: Layout | None = None
+                    ) -> tuple[list[tuple[np.ndarray, np.ndarray]], np.ndarray, np.ndarray]:
+    """``([(S, H), ...], R = C + g I, g)`` for ``theta``: scaled inputs and their H (see
+    :func:`_corr_and_dlog`), one pair, or with a ``layout`` two: numeric and one-hot columns."""
     n, d = U.shape
     ls, g = np.exp(theta[:, :d]), np.exp(theta[:, d])
-    S = U[None, :, :] / ls[:, None, :]
-    R, H = _np_corr_and_dlog(kernel, S)
     idx = np.arange(n)
+    if layout is None:
+        S = U[None, :, :] / ls[:, None, :]
+        R, H = _np_corr_and_dlog(kernel, S)
+        R[:, idx, idx] += g[:, None]
+        return [(S, H)], R, g
+    (U_num, U_hot), (ls_num, ls_hot) = layout.split_np(U), layout.scales(ls)
+    S_num, S_hot = U_num[None, :, :] / ls_num[:, None, :], U_hot[None, :, :] / ls_hot[:, None, :]
+    C_num, H_num = _np_corr_and_dlog(kernel, S_num)
+    sq = (S_hot * S_hot).sum(-1)
+    hamming = np.exp(-0.5 * np.maximum(
+        sq[:, :, None] + sq[:, None, :] - 2.0 * S_hot @ S_hot.transpose(0, 2, 1), 0.0))
+    C = C_num * hamming
+    R = C.copy()
     R[:, idx, idx] += g[:, None]
-    return S, R, H, g
+    return [(S_num, H_num * hamming), (S_hot, C)], R, g
+
+
+def _np_ls_gradient(parts: list[tuple[np.ndarray, np.ndarray]], W: np.ndarray, n: int,
+                    layout: Layout | None) -> np.ndarray:
+    """NumPy twin of :func:`_ls_gradient` over the parts of :func:`_np_correlation`."""
+    grads = []
+    for S, H in parts:
+        M = W * H
+        t1 = (S * S * M.sum(-1)[:, :, None]).sum(-2)
+        t2 = (S * (M @ S)).sum(-2)
+        grads.append((t1 - t2) / n)
+    return grads[0] if layout is None else layout.gather(*grads)
 
 
 def profile_nll_np(kernel: str, theta: np.ndarray, U: np.ndarray, Y: np.ndarray,
-                   *, grad: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
+                   *, grad: bool = True, layout: Layout | None = None
+                   ) -> tuple[np.ndarray, np.ndarray | None]:
     """NumPy twin of :func:`profile_nll` on CPU (lower per-call cost): ``(nll, gradient)``."""
     from scipy.linalg import lapack
 
     n = len(U)
-    S, R, H, g = _np_correlation(kernel, theta, U)
+    parts, R, g = _np_correlation(kernel, theta, U, layout)
     logdet_half, F = _np_factor(R, inverse=grad)
     rhs = np.stack([np.ones_like(Y), Y], -1)  # (B, n, 2)
     if grad:
@@ -225,25 +366,24 @@ def profile_nll_np(kernel: str, theta: np.ndarray, U: np.ndarray, Y: np.ndarray,
         return nll, None
     idx = np.arange(n)
     W = F - beta[:, :, None] * beta[:, None, :] / s2[:, None, None]
-    M = W * H
-    t1 = (S * S * M.sum(-1)[:, :, None]).sum(-2)
-    t2 = (S * (M @ S)).sum(-2)
     g_g = g * W[:, idx, idx].sum(-1) / (2 * n)
-    return nll, np.concatenate([(t1 - t2) / n, g_g[:, None]], axis=1)
+    return nll, np.concatenate([_np_ls_gradient(parts, W, n, layout), g_g[:, None]], axis=1)
 
 
-def score(kernel: str, theta: torch.Tensor, U: torch.Tensor, Y: torch.Tensor) -> torch.Tensor:
+def score(kernel: str, theta: torch.Tensor, U: torch.Tensor, Y: torch.Tensor,
+          layout: Layout | None = None) -> torch.Tensor:
     """NLL per point of a batch (no gradient), NaN/failed members as +inf."""
     if U.device.type == "cpu":
         nll = torch.as_tensor(profile_nll_np(kernel, theta.numpy(), U.numpy(), Y.numpy(),
-                                             grad=False)[0])
+                                             grad=False, layout=layout)[0])
     else:
         with torch.no_grad():
-            nll = profile_nll(kernel, theta, U, Y, grad=False)[0]
+            nll = profile_nll(kernel, theta, U, Y, grad=False, layout=layout)[0]
     return torch.nan_to_num(nll, nan=math.inf)
 
 
-def loo_mse(kernel: str, theta: torch.Tensor, U: torch.Tensor, Y: torch.Tensor) -> torch.Tensor:
+def loo_mse(kernel: str, theta: torch.Tensor, U: torch.Tensor, Y: torch.Tensor,
+            layout: Layout | None = None) -> torch.Tensor:
     """Mean squared leave-one-out error of each batch member, in closed form.
 
     With the GLS constant mean re-estimated at every left-out point, the residual at point
@@ -253,13 +393,13 @@ def loo_mse(kernel: str, theta: torch.Tensor, U: torch.Tensor, Y: torch.Tensor) 
     """
     n = len(U)
     if U.device.type == "cpu":
-        _, R_inv_np = _np_factor(_np_correlation(kernel, theta.numpy(), U.numpy())[1],
+        _, R_inv_np = _np_factor(_np_correlation(kernel, theta.numpy(), U.numpy(), layout)[1],
                                  inverse=True)
         R_inv = torch.as_tensor(R_inv_np)
     else:
         with torch.no_grad():
             g = theta[:, -1].exp()
-            R = correlation(kernel, U, U, theta[:, :-1].exp()) + \
+            R = correlation(kernel, U, U, theta[:, :-1].exp(), layout) + \
                 g[:, None, None] * torch.eye(n, dtype=U.dtype, device=U.device)
             R_inv = torch.cholesky_inverse(safe_cholesky(R, g)[0])
     a = R_inv.sum(-1)  # R^-1 1 (R symmetric)
@@ -285,7 +425,8 @@ def initial_candidates(d: int, n_candidates: int, log_g0: float,
 def optimize_hyper(kernel: str, U: torch.Tensor, Y: torch.Tensor, theta0: torch.Tensor, *,
                    log_g_min: float | np.ndarray, maxiter: int,
                    fit_noise: bool | np.ndarray = True,
-                   tight: bool = False, maxfun: int = 15000) -> torch.Tensor:
+                   tight: bool = False, maxfun: int = 15000,
+                   layout: Layout | None = None) -> torch.Tensor:
     """L-BFGS-B on the summed per-point NLL of a batch of independent problems.
 
     ``theta0`` (B, d + 1) starts each problem; ``Y`` (B, n). Returns the optimized theta. The
@@ -310,10 +451,10 @@ def optimize_hyper(kernel: str, U: torch.Tensor, Y: torch.Tensor, theta0: torch.
 
     def fun(x: np.ndarray) -> tuple[float, np.ndarray]:
         if use_numpy:
-            nll, grad = profile_nll_np(kernel, x.reshape(B, p), U_np, Y_np)
+            nll, grad = profile_nll_np(kernel, x.reshape(B, p), U_np, Y_np, layout=layout)
         else:
             theta = torch.as_tensor(x.reshape(B, p), dtype=U.dtype, device=U.device)
-            nll_t, grad_t, _ = profile_nll(kernel, theta, U, Y)
+            nll_t, grad_t, _ = profile_nll(kernel, theta, U, Y, layout=layout)
             assert grad_t is not None
             nll, grad = nll_t.cpu().numpy(), grad_t.cpu().numpy()
         assert grad is not None

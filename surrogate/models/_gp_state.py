@@ -56,7 +56,7 @@ def gp_from_state(model: Any, meta: dict[str, Any], tensors: dict[str, torch.Ten
         from surrogate.models._svgp import SVGP
 
         state = {k[len("svgp."):]: v for k, v in tensors.items() if k.startswith("svgp.")}
-        svgp = SVGP(model.kernel_, state["variational_strategy.inducing_points"])
+        svgp = SVGP(model.kernel_, state["variational_strategy.inducing_points"], model._layout)
         svgp.load_state_dict(state)
         svgp.noise = tensors["svgp_noise"]
         model._svgp = svgp

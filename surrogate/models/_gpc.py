@@ -16,6 +16,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
 from surrogate._threads import fitted_size, limits_threads
+from surrogate.models import _gp_hyper as hyp
 from surrogate.models._base import (
     DTYPE,
     SurrogateMixin,
@@ -100,16 +101,17 @@ class GPClassifier(SurrogateMixin, ClassifierMixin, BaseEstimator):
         self._check_params()
         X, y = self._validate_fit(X, y, multi_output=False)
         self.classes_, labels = _binary_labels(y)
-        self._x_low = X.min(axis=0)
+        categorical = np.asarray(self._column_levels()) > 0
+        self._x_low = np.where(categorical, 0.0, X.min(axis=0))  # categories keep their codes
         span = X.max(axis=0) - self._x_low
-        self._x_scale = np.where(span > 0, span, 1.0)
+        self._x_scale = np.where((span > 0) & ~categorical, span, 1.0)
         U = to_tensor((X - self._x_low) / self._x_scale, self._device)
         T = torch.as_tensor(labels, dtype=DTYPE, device=self._device)
         rng = self._rng()
         gen = torch_generator(rng)
         M = min(self.n_inducing, len(U))
         inducing = U[_spread_subset(U, M, rng)].unsqueeze(0).contiguous()
-        self._svgp = SVGP(self.kernel, inducing)
+        self._svgp = SVGP(self.kernel, inducing, hyp.Layout.of(self._column_levels()))
         model = self._svgp.model.to(self._device)
         d = U.shape[1]
         self._svgp.set_hyper(torch.full((1, d), 0.3 * math.sqrt(d), dtype=DTYPE),
@@ -188,7 +190,8 @@ class GPClassifier(SurrogateMixin, ClassifierMixin, BaseEstimator):
         self._x_scale = np.asarray(meta["x_scale"], dtype=np.float64)
         self.classes_ = np.asarray(meta["classes_"])
         state = {k[5:]: v for k, v in tensors.items() if k.startswith("svgp.")}
-        self._svgp = SVGP(self.kernel, state["variational_strategy.inducing_points"])
+        self._svgp = SVGP(self.kernel, state["variational_strategy.inducing_points"],
+                          hyp.Layout.of(self._column_levels()))
         self._svgp.load_state_dict(state)
         self._svgp.model.to(self._device).eval()
         self.lengthscale_ = self._svgp.model.covar_module.base_kernel.lengthscale.detach().cpu(

@@ -18,7 +18,8 @@ from sklearn.model_selection import KFold, StratifiedKFold
 from sklearn.pipeline import Pipeline
 
 from surrogate._random import as_generator, child_seed
-from surrogate.models._base import SurrogateMixin, check_numeric_columns
+from surrogate.models._base import SurrogateMixin, check_input_columns
+from surrogate.models._inputs import with_known_levels
 
 __all__ = ["q2", "rmse", "coverage95", "accuracy", "log_loss", "brier", "cross_validate",
            "CVResult"]
@@ -206,8 +207,9 @@ def cross_validate(model: Any, X: Any, y: Any, *, cv: Any = 5, seed: Any = None
     Raises
     ------
     ValueError
-        If one of this package's models is given non-numeric (e.g. categorical) columns, before
-        any fold is fitted: encode them in a ``Pipeline`` first.
+        If one of this package's models is given columns that are neither numbers nor
+        categories (e.g. strings mixed with numbers), before any fold is fitted. Categorical
+        columns are accepted; each fold's model knows all their levels in ``X``.
 
     Examples
     --------
@@ -224,7 +226,9 @@ def cross_validate(model: Any, X: Any, y: Any, *, cv: Any = 5, seed: Any = None
     if len(X) != n:
         raise ValueError(f"X has {len(X)} rows but y has {n}")
     if isinstance(model, SurrogateMixin):
-        check_numeric_columns(X, type(model).__name__)
+        check_input_columns(X, type(model).__name__)
+        # every fold's model knows every category of X, also one its training rows lack
+        X = with_known_levels(X, type(model).__name__)
     splitter = _splitter(cv, classifier, seed)
     if classifier:
         return _cv_classifier(model, X, y, splitter)

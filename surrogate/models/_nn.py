@@ -1,7 +1,8 @@
 """Neural-network surrogates: deep ensembles of MLPs for regression and classification.
 
-Stage "models" of the pipeline. Inputs and (for regression) outputs are standardized inside;
-the ensemble's spread gives the predictive standard deviation. Training lives in
+Stage "models" of the pipeline. Categorical inputs are one-hot encoded inside (their levels
+recorded at fit, see :mod:`surrogate.models._inputs`); inputs and (for regression) outputs are
+standardized; the ensemble's spread gives the predictive standard deviation. Training lives in
 :mod:`surrogate.models._ensemble`.
 """
 
@@ -24,6 +25,7 @@ from surrogate.models._base import (
     torch_generator,
 )
 from surrogate.models._ensemble import ACTIVATIONS, EnsembleMLP, train_ensemble
+from surrogate.models._inputs import one_hot
 
 __all__ = ["NNRegressor", "NNClassifier"]
 
@@ -70,6 +72,7 @@ class _NNBase(SurrogateMixin, BaseEstimator):
         check_positive_float("validation_fraction", self.validation_fraction, upper=1.0)
 
     def _train(self, X: np.ndarray, T: np.ndarray, loss_fn: Any) -> None:
+        X = one_hot(X, self._column_levels())
         rng = self._rng()
         gen = torch_generator(rng)
         self._x_mean = X.mean(axis=0)
@@ -89,6 +92,7 @@ class _NNBase(SurrogateMixin, BaseEstimator):
 
     def _members(self, X: np.ndarray) -> np.ndarray:
         """Raw member outputs (E, n, n_out) on inputs in original units."""
+        X = one_hot(X, self._column_levels())
         Xs = torch.as_tensor((X - self._x_mean) / self._x_std, dtype=NN_DTYPE,
                              device=self._device)
         parts = []
@@ -144,6 +148,8 @@ class NNRegressor(RegressorMixin, _NNBase):
     Attributes
     ----------
     n_outputs_ : int
+    categories_ : dict
+        The categorical inputs (one-hot encoded inside) and their levels.
     best_epochs_ : list of int
         The epoch whose weights each member kept.
     n_features_in_, feature_names_in_

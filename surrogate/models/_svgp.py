@@ -52,8 +52,10 @@ class SVGP:
 
     noise: torch.Tensor  # Gaussian noise variance per output, standardized units (set by fit)
 
-    def __init__(self, kernel: str, inducing: torch.Tensor) -> None:
+    def __init__(self, kernel: str, inducing: torch.Tensor,
+                 layout: hyp.Layout | None = None) -> None:
         self.kernel = kernel
+        self.layout = layout  # categorical inputs (see hyp.Layout)
         self.model = _Model(kernel, inducing).to(DTYPE)
         self.n_inducing = inducing.shape[1]
 
@@ -70,7 +72,7 @@ class SVGP:
         cov = self.model.covar_module
         ls = cov.base_kernel.lengthscale[:, 0, :]
         s2 = cov.outputscale
-        Kmm = hyp.correlation(self.kernel, Z, Z, ls)
+        Kmm = hyp.correlation(self.kernel, Z, Z, ls, self.layout)
         Lmm, _ = hyp.safe_cholesky(Kmm + 1e-8 * torch.eye(Z.shape[1], dtype=DTYPE, device=Z.device),
                                    s2)
         dist = strategy._variational_distribution
@@ -84,13 +86,13 @@ class SVGP:
         mean = c + A^T m_v and cov = s2 (Kkk - A^T A + A^T S_v A), S_v = C C^T.
         """
         Z, ls, s2, Lmm, m_v, chol = self._parts()
-        Kmk = hyp.correlation(self.kernel, Z, U, ls)  # (m, M, k)
+        Kmk = hyp.correlation(self.kernel, Z, U, ls, self.layout)  # (m, M, k)
         A = torch.linalg.solve_triangular(Lmm, Kmk, upper=False)
         const = self.model.mean_module.constant
         mean = const[:, None] + (A * m_v[..., None]).sum(-2) * s2.sqrt()[:, None]
         B = torch.tril(chol).transpose(-1, -2) @ A  # (m, M, k)
         if full_cov:
-            Kkk = hyp.correlation(self.kernel, U, U, ls)
+            Kkk = hyp.correlation(self.kernel, U, U, ls, self.layout)
             cov = Kkk - A.transpose(-1, -2) @ A + B.transpose(-1, -2) @ B
             return mean, s2[:, None, None] * cov
         var = 1.0 - (A * A).sum(-2) + (B * B).sum(-2)
@@ -122,14 +124,15 @@ def _spread_subset(U: torch.Tensor, size: int, rng: np.random.Generator) -> torc
 
 
 def fit_svgp(kernel: str, U: torch.Tensor, Ys: torch.Tensor, hyper: Any, *, n_inducing: int,
-             rng: np.random.Generator, noise_floor: float) -> SVGP:
+             rng: np.random.Generator, noise_floor: float,
+             layout: hyp.Layout | None = None) -> SVGP:
     """An SVGP on all of (U, Ys) with the given hyperparameters (standardized units)."""
     n, d = U.shape
     m = Ys.shape[0]
     M = min(n_inducing, n)
     idx = _spread_subset(U, M, rng)
     inducing = U[idx].unsqueeze(0).expand(m, M, d).contiguous()
-    svgp = SVGP(kernel, inducing)
+    svgp = SVGP(kernel, inducing, layout)
     svgp.set_hyper(hyper.lengthscale, hyper.signal_var, hyper.mean)
     noise = torch.clamp(hyper.g, min=max(noise_floor, SVGP_NOISE_MIN))  # relative to s2
     with torch.no_grad():
@@ -142,7 +145,7 @@ def fit_svgp(kernel: str, U: torch.Tensor, Ys: torch.Tensor, hyper: Any, *, n_in
         step = max(1, 4_000_000 // (M * m))
         for start in range(0, n, step):
             A = torch.linalg.solve_triangular(
-                Lmm, hyp.correlation(kernel, Z, U[start:start + step], ls), upper=False)
+                Lmm, hyp.correlation(kernel, Z, U[start:start + step], ls, layout), upper=False)
             AAt += A @ A.transpose(-1, -2)
             Ar += (A * resid[:, None, start:start + step]).sum(-1)
         eye = torch.eye(M, dtype=DTYPE, device=U.device)

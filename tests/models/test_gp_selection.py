@@ -117,3 +117,74 @@ def test_auto_takes_a_smaller_nugget_only_where_it_predicts_better(ishigami_samp
     floored = GPRegressor(kernel="auto", noise_floor=1e-10, seed=0).fit(X, y)
     assert float(floored._hyper.g[0]) >= 1e-10 * (1 - 1e-12)
     assert q2(yt, floored.predict(Xt)) < q2(yt, auto.predict(Xt))
+
+
+# -- categorical inputs: the exchangeable kernel on codes ---------------------------------------
+LAYOUT = hyp.Layout.of((0, 3, 0, 2))  # x0 numeric, x1 three levels, x2 numeric, x3 two levels
+
+
+def _mixed_problem(n: int = 30, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    U = torch.as_tensor(np.column_stack([rng.random(n), rng.integers(0, 3, n), rng.random(n),
+                                         rng.integers(0, 2, n)]).astype(float))
+    Y = torch.as_tensor(np.stack([np.sin(5 * U[:, 0].numpy()) + U[:, 1].numpy(),
+                                  U[:, 2].numpy() * U[:, 3].numpy()
+                                  + 0.1 * rng.standard_normal(n)]))
+    theta = torch.log(torch.tensor([[0.3, 0.6, 1.2, 0.9, 1e-6], [0.8, 2.0, 0.5, 0.3, 1e-2]],
+                                   dtype=torch.float64))
+    return U, Y, theta
+
+
+@pytest.mark.parametrize("kernel", hyp.KERNELS)
+def test_mixed_kernel_is_the_product_of_the_stationary_and_hamming_ones(kernel):
+    U, _, theta = _mixed_problem(12)
+    ls = theta[:, :4].exp()
+    C = hyp.correlation(kernel, U, U, ls, LAYOUT)
+    numeric = hyp.correlation(kernel, U[:, [0, 2]], U[:, [0, 2]], ls[:, [0, 2]])
+    differ = (U[:, None, [1, 3]] != U[None, :, [1, 3]]).double()  # (n, n, 2)
+    hamming = torch.exp(-0.5 * (differ / ls[:, None, None, [1, 3]] ** 2).sum(-1))
+    torch.testing.assert_close(C, numeric * hamming, rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("kernel", hyp.KERNELS)
+def test_mixed_likelihood_numpy_torch_and_autograd_agree(kernel):
+    U, Y, theta = _mixed_problem()
+    n = len(U)
+    nll, grad, _ = hyp.profile_nll(kernel, theta, U, Y, layout=LAYOUT)
+    nll_np, grad_np = hyp.profile_nll_np(kernel, theta.numpy(), U.numpy(), Y.numpy(),
+                                         layout=LAYOUT)
+    np.testing.assert_allclose(nll_np, nll.numpy(), rtol=1e-10)
+    np.testing.assert_allclose(grad_np, grad.numpy(), rtol=1e-7, atol=1e-12)
+    th = theta.clone().requires_grad_(True)
+    total = torch.zeros((), dtype=torch.float64)
+    for b in range(len(th)):  # the concentrated likelihood through a plain Cholesky
+        R = hyp.correlation(kernel, U, U, th[b, :4].exp()[None], LAYOUT)[0] + \
+            th[b, 4].exp() * torch.eye(n, dtype=torch.float64)
+        L = torch.linalg.cholesky(R)
+        ones = torch.ones(n, 1, dtype=torch.float64)
+        mu = (ones.T @ torch.cholesky_solve(Y[b][:, None], L)) / (
+            ones.T @ torch.cholesky_solve(ones, L))
+        r = Y[b][:, None] - mu
+        total = total + (0.5 * torch.log(r.T @ torch.cholesky_solve(r, L) / n)
+                         + torch.log(torch.diagonal(L)).sum() / n).sum()
+    total.backward()
+    torch.testing.assert_close(grad, th.grad, rtol=1e-6, atol=1e-9)
+
+
+def test_mixed_closed_form_loo_equals_refitting_without_each_point():
+    U, Y, theta = _mixed_problem(n=20)
+    loo = hyp.loo_mse("matern52", theta, U, Y, LAYOUT)
+    n = len(U)
+    for b in range(len(theta)):
+        ls, g = theta[b, :4].exp()[None], theta[b, 4].exp()
+        errors = []
+        for i in range(n):
+            keep = torch.arange(n) != i
+            Uk, yk = U[keep], Y[b, keep]
+            R = hyp.correlation("matern52", Uk, Uk, ls, LAYOUT)[0] + g * torch.eye(
+                n - 1, dtype=U.dtype)
+            ones = torch.ones(n - 1, dtype=U.dtype)
+            mean = (ones @ torch.linalg.solve(R, yk)) / (ones @ torch.linalg.solve(R, ones))
+            k = hyp.correlation("matern52", U[i:i + 1], Uk, ls, LAYOUT)[0, 0]
+            errors.append(float(Y[b, i] - mean - k @ torch.linalg.solve(R, yk - mean)))
+        assert float(loo[b]) == pytest.approx(np.mean(np.square(errors)), rel=1e-6)

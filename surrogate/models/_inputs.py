@@ -1,0 +1,289 @@
+"""Mixed inputs of the students: which columns are categories, their levels and their codes.
+
+Stage "models" of the pipeline. A space's design (``sg.sample``) holds numbers for
+:class:`~surrogate.Real` and :class:`~surrogate.Integer` parameters and the categories
+themselves for a :class:`~surrogate.Categorical`. At ``fit`` every model finds its categorical
+columns, records their levels (kept by ``save``/``load``) and replaces each category by its
+code ``0 .. L-1``; at ``predict`` the same levels give the same codes, and a value never seen
+at ``fit`` is one clear error. Each model then uses the codes as suits it: the GP with a kernel
+made for categories, the neural networks one-hot encoded.
+
+Which columns are categorical
+-----------------------------
+In a DataFrame: pandas ``category`` and ``bool`` columns, and ``object``/string columns holding
+strings or booleans. Numbers are numeric (ordered), also when held in an ``object`` column
+(``sg.sample`` makes one for a ``Categorical`` whose categories are numbers: it is used as a
+number; give the column the ``category`` dtype to have it treated as a category). In an array:
+only ``object`` or string arrays are inspected; a column of a string array whose every value
+reads as a number is numeric. A column mixing kinds of values (strings and numbers), or with
+missing values among categories, is refused by name.
+"""
+
+from __future__ import annotations
+
+import numbers
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["InputEncoding", "find_categories", "with_known_levels", "one_hot", "expand_width"]
+
+_MAX_SHOWN = 5  # values listed in an error message
+
+
+@dataclass(frozen=True)
+class InputEncoding:
+    """The categorical columns of a model's inputs and their levels (codes ``0 .. L-1``).
+
+    Attributes
+    ----------
+    positions : tuple of int
+        Position of each categorical column among the model's inputs.
+    names : tuple
+        Each one's name (the DataFrame column) or, for an array, its position.
+    levels : tuple of tuples
+        Each one's known categories, in code order.
+
+    Examples
+    --------
+    >>> X = pd.DataFrame({"x": [0.5, 0.1], "policy": ["low", "high"]})
+    >>> encoding = find_categories(X, "model")
+    >>> encoding.levels
+    (('high', 'low'),)
+    >>> encoding.encode(X, "model")["policy"].tolist()
+    [1.0, 0.0]
+    """
+
+    positions: tuple[int, ...] = ()
+    names: tuple[Any, ...] = ()
+    levels: tuple[tuple[Any, ...], ...] = ()
+
+    def column_levels(self, n_features: int) -> tuple[int, ...]:
+        """Per input column: 0 for a numeric column, else its number of levels."""
+        out = [0] * n_features
+        for position, levels in zip(self.positions, self.levels, strict=True):
+            out[position] = len(levels)
+        return tuple(out)
+
+    def encode(self, X: Any, owner: str) -> Any:
+        """``X`` with each categorical column replaced by float codes (a DataFrame stays one).
+
+        Raises a ``ValueError`` naming the column, the unseen values and the known levels for
+        a category not seen at ``fit``, and one naming the column for a numeric column that
+        holds text.
+        """
+        _check_numeric_stay_numeric(X, self.positions, owner)
+        if not self.positions:
+            return X
+        if isinstance(X, pd.DataFrame):
+            out = X.copy()
+            for name, levels in zip(self.names, self.levels, strict=True):
+                out[name] = _codes(X[name].to_numpy(dtype=object), name, levels, owner)
+            return out
+        arr = np.array(X, dtype=object)
+        for position, name, levels in zip(self.positions, self.names, self.levels, strict=True):
+            arr[:, position] = _codes(arr[:, position], name, levels, owner)
+        return arr.astype(np.float64)
+
+    def to_json(self) -> list[dict[str, Any]]:
+        """JSON-ready description (``meta.json`` of a saved model)."""
+        return [{"position": int(p), "name": _plain(n), "levels": [_plain(v) for v in lv]}
+                for p, n, lv in zip(self.positions, self.names, self.levels, strict=True)]
+
+    @classmethod
+    def from_json(cls, data: list[dict[str, Any]] | None) -> InputEncoding:
+        """Inverse of :meth:`to_json` (``None``: a model saved before categories existed)."""
+        data = data or []
+        return cls(tuple(int(d["position"]) for d in data), tuple(d["name"] for d in data),
+                   tuple(tuple(d["levels"]) for d in data))
+
+    def as_dict(self) -> dict[Any, list[Any]]:
+        """``{column: levels}`` (the models' public ``categories_``)."""
+        return {name: list(levels) for name, levels in zip(self.names, self.levels, strict=True)}
+
+
+def _plain(value: Any) -> Any:
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _codes(values: np.ndarray, name: Any, levels: tuple[Any, ...], owner: str) -> np.ndarray:
+    lookup = {level: float(code) for code, level in enumerate(levels)}
+    codes = np.empty(len(values))
+    unseen: list[Any] = []
+    for i, value in enumerate(values):
+        try:
+            codes[i] = lookup[value]
+        except (KeyError, TypeError):  # TypeError: an unhashable value
+            codes[i] = np.nan
+            if not any(value is u or _same(value, u) for u in unseen):
+                unseen.append(value)
+    if unseen:
+        shown = ", ".join(repr(_plain(v)) for v in unseen[:_MAX_SHOWN])
+        more = f" and {len(unseen) - _MAX_SHOWN} more" if len(unseen) > _MAX_SHOWN else ""
+        raise ValueError(
+            f"{owner}: column {name!r} has categories not seen at fit: {shown}{more}; the "
+            f"known levels are {[_plain(v) for v in levels]}. Refit with data that has them")
+    return codes
+
+
+def _same(a: Any, b: Any) -> bool:
+    try:
+        return bool(a == b)
+    except Exception:  # e.g. arrays
+        return False
+
+
+def _kind(value: Any) -> str:
+    """'number', 'str', 'bool', 'missing' or 'other' (left to scikit-learn's conversion)."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return "missing"
+    if isinstance(value, bool | np.bool_):
+        return "bool"
+    if isinstance(value, numbers.Number):
+        return "missing" if isinstance(value, numbers.Real) and value != value else "number"
+    if isinstance(value, str):
+        return "str"
+    return "other"
+
+
+def _column_kind(values: np.ndarray, name: Any, owner: str, *, from_array: bool) -> bool:
+    """Whether a column of ``object``/string values is categorical (raise on mixed kinds)."""
+    kinds = {_kind(v) for v in values}
+    if "other" in kinds or kinds <= {"number", "missing"}:
+        return False  # numbers (NaN among them is y's/sklearn's affair) or junk sklearn reports
+    if from_array and kinds == {"str"} and _all_numbers(values):
+        return False  # a string array made by numpy from numbers
+    if "missing" in kinds:
+        rows = [i for i, v in enumerate(values) if _kind(v) == "missing"][:_MAX_SHOWN]
+        raise ValueError(
+            f"{owner}: column {name!r} holds categories with missing values (None/NaN) at rows "
+            f"{rows}; give every row a category, or drop those rows")
+    if len(kinds) > 1:
+        examples = {kind: next(v for v in values if _kind(v) == kind) for kind in sorted(kinds)}
+        shown = ", ".join(f"{kind} {_plain(v)!r}" for kind, v in examples.items())
+        raise ValueError(
+            f"{owner}: column {name!r} mixes kinds of values ({shown}); a column holds numbers "
+            "or categories of one kind (strings or booleans): convert it, e.g. with "
+            "X[col].astype(str) for categories or pd.to_numeric(X[col]) for numbers")
+    return True
+
+
+def _all_numbers(values: np.ndarray) -> bool:
+    try:
+        np.asarray(values, dtype=np.float64)
+    except ValueError:
+        return False
+    return True
+
+
+def _sorted_levels(values: np.ndarray) -> tuple[Any, ...]:
+    unique = {_plain(v) for v in values}
+    return tuple(sorted(unique))
+
+
+def find_categories(X: Any, owner: str) -> InputEncoding:
+    """The categorical columns of ``X`` and their levels; raise on columns of mixed kinds.
+
+    Levels are the categories of a pandas ``category`` column (all declared ones, in their
+    order), else the values seen, sorted.
+    """
+    positions: list[int] = []
+    names: list[Any] = []
+    levels: list[tuple[Any, ...]] = []
+    if isinstance(X, pd.DataFrame):
+        for position, name in enumerate(X.columns):
+            column = X[name]
+            dtype = column.dtype
+            if isinstance(dtype, pd.CategoricalDtype):
+                if column.isna().any():
+                    _column_kind(column.to_numpy(dtype=object), name, owner, from_array=False)
+                found = tuple(_plain(v) for v in dtype.categories)
+            elif pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype):
+                continue
+            else:  # bool, object or string: booleans and strings are categories
+                values = column.to_numpy(dtype=object)
+                if not _column_kind(values, name, owner, from_array=False):
+                    continue
+                found = _sorted_levels(values)
+            positions.append(position)
+            names.append(name)
+            levels.append(found)
+        return InputEncoding(tuple(positions), tuple(names), tuple(levels))
+    try:
+        arr = np.asarray(X)
+    except (TypeError, ValueError):  # ragged input: scikit-learn reports it
+        return InputEncoding()
+    if arr.dtype.kind not in "OUS" or arr.ndim != 2:
+        return InputEncoding()
+    for position in range(arr.shape[1]):
+        values = arr[:, position].astype(object)
+        if _column_kind(values, position, owner, from_array=arr.dtype.kind != "O"):
+            positions.append(position)
+            names.append(position)
+            levels.append(_sorted_levels(values))
+    return InputEncoding(tuple(positions), tuple(names), tuple(levels))
+
+
+def _check_numeric_stay_numeric(X: Any, categorical: tuple[int, ...], owner: str) -> None:
+    """A column numeric at fit that holds text now: one error naming it."""
+    pairs: list[tuple[Any, np.ndarray]]
+    if isinstance(X, pd.DataFrame):
+        pairs = [(name, X[name].to_numpy(dtype=object)) for position, name in enumerate(X.columns)
+                 if position not in categorical
+                 and not pd.api.types.is_numeric_dtype(X[name].dtype)]
+    else:
+        try:
+            arr = np.asarray(X)
+        except (TypeError, ValueError):
+            return
+        if arr.dtype.kind not in "OUS" or arr.ndim != 2:
+            return
+        pairs = [(j, arr[:, j]) for j in range(arr.shape[1]) if j not in categorical]
+    for name, values in pairs:
+        if any(_kind(v) in ("str", "bool") for v in values) and not _all_numbers(values):
+            example = next(v for v in values if _kind(v) in ("str", "bool"))
+            raise ValueError(
+                f"{owner}: column {name!r} was numeric at fit but now holds {_plain(example)!r}; "
+                "give it numbers, as at fit")
+
+
+def with_known_levels(X: Any, owner: str) -> Any:
+    """``X`` whose categorical columns are pandas ``category`` columns declaring every level
+    of ``X``; a model fitted on any subset of rows then knows all of them (cross-validation).
+
+    Arrays and frames without categories are returned unchanged.
+    """
+    if not isinstance(X, pd.DataFrame):
+        return X
+    encoding = find_categories(X, owner)
+    if not encoding.positions:
+        return X
+    out = X.copy()
+    for name, levels in zip(encoding.names, encoding.levels, strict=True):
+        out[name] = pd.Categorical(X[name].to_numpy(dtype=object), categories=list(levels))
+    return out
+
+
+def one_hot(X: np.ndarray, column_levels: tuple[int, ...]) -> np.ndarray:
+    """Numeric columns of ``X`` (n, d) as they are, then each categorical column's codes as
+    one-hot columns (n, d_numeric + sum of levels).
+
+    Examples
+    --------
+    >>> one_hot(np.array([[0.5, 1.0], [0.2, 0.0]]), (0, 2)).tolist()
+    [[0.5, 0.0, 1.0], [0.2, 1.0, 0.0]]
+    """
+    numeric = [j for j, levels in enumerate(column_levels) if not levels]
+    parts = [X[:, numeric]]
+    for j, levels in enumerate(column_levels):
+        if levels:
+            codes = np.clip(np.rint(X[:, j]).astype(np.int64), 0, levels - 1)
+            parts.append(np.eye(levels)[codes])
+    return np.hstack(parts)
+
+
+def expand_width(column_levels: tuple[int, ...]) -> int:
+    """Number of columns :func:`one_hot` makes."""
+    return sum(levels if levels else 1 for levels in column_levels)
