@@ -43,7 +43,11 @@ class REDS(BaseEstimator):
         a standard deviation (without ``return_std`` only hard labels work). Default:
         scikit-learn's ``HistGradientBoostingClassifier`` (classification; best in
         ``benchmarks/reds.py``) or :class:`surrogate.GPRegressor` (threshold), seeded with
-        ``seed``. Categorical parameters reach it one-hot encoded.
+        ``seed``. Categorical parameters reach it one-hot encoded. For an outcome over a
+        trajectory, a :class:`~surrogate.discovery.FieldOutcomeClassifier` (e.g.
+        ``FieldOutcomeClassifier("max(I) > 0.2")``) with ``y`` the trajectories
+        (``runs.field("I")``): fresh points are labelled by the probability that their
+        trajectory meets the outcome, from the field surrogate's posterior draws.
     n_samples : int, default 100_000
         Fresh points labelled by the metamodel.
     labels : {"soft", "hard"}, default "soft"
@@ -135,7 +139,9 @@ class REDS(BaseEstimator):
         X : DataFrame or 2-D array
             Teacher inputs.
         y : array-like of shape (n,)
-            Cases of interest (booleans/0-1); with ``threshold``, the continuous outcome.
+            Cases of interest (booleans/0-1); with ``threshold``, the continuous outcome; with
+            a :class:`~surrogate.discovery.FieldOutcomeClassifier` metamodel, the trajectories
+            (n, n_times), labelled by its outcome.
         space : surrogate.Space, optional
             Where to draw the sample. Default: each column's range (real, integer) or
             categories in ``X``.
@@ -163,6 +169,15 @@ class REDS(BaseEstimator):
 
     def _targets(self, y: Any, n: int) -> tuple[np.ndarray, np.ndarray]:
         """(what the metamodel is fitted on, the teacher's case-of-interest labels)."""
+        if self.threshold is None and hasattr(self.metamodel, "outcome_labels"):
+            # trajectories (e.g. runs.field("I")): the metamodel labels them by its outcome
+            teacher = np.asarray(self.metamodel.outcome_labels(y), dtype=bool)
+            if len(teacher) != n:
+                raise ValueError(f"y holds {len(teacher)} trajectories for {n} rows of X")
+            if teacher.all() or not teacher.any():
+                raise ValueError(f"the outcome {self.metamodel.outcome!r} holds for none or all "
+                                 "of the runs; the metamodel needs both")
+            return y, teacher
         if self.threshold is None:
             labels, binary = check_labels(y, n)
             if not binary:
@@ -220,7 +235,9 @@ class REDS(BaseEstimator):
             if folds < 2:
                 return float("nan")
             splitter = StratifiedKFold(folds, shuffle=True, random_state=child_seed(rng))
-            predicted = cross_val_predict(clone(self.metamodel_), features, target, cv=splitter)
+            # folds stratified by the teacher's labels (the target may be trajectories)
+            predicted = cross_val_predict(clone(self.metamodel_), features, target,
+                                          cv=list(splitter.split(features, teacher)))
             return float(np.mean(np.asarray(predicted).astype(bool) == teacher))
         splitter = KFold(self.cv, shuffle=True, random_state=child_seed(rng))
         mean = cross_val_predict(clone(self.metamodel_), features, target, cv=splitter)

@@ -1,0 +1,184 @@
+"""Outcome expressions over fields: they evaluate as numpy does and refuse anything else clearly.
+
+And REDS on a field surrogate: fresh points labelled by the probability, from posterior draws of
+whole trajectories, that their trajectory meets the outcome.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import surrogate as sg
+from surrogate.discovery import (
+    PRIM,
+    REDS,
+    FieldOutcomeClassifier,
+    outcome,
+    parse_outcome,
+    pr_auc,
+)
+
+RNG = np.random.default_rng(0)
+GRID = np.linspace(0.0, 10.0, 11)
+DATA = {
+    "I": RNG.uniform(0, 0.4, size=(50, 11)),
+    "R": RNG.uniform(0, 1.0, size=(50, 11)),
+    "stab": RNG.normal(size=50),
+    "cost": RNG.uniform(1, 2, size=50),
+}
+
+
+def evaluate(text):
+    return outcome(text, DATA).to_numpy()
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("max(I) > 0.3", DATA["I"].max(axis=1) > 0.3),
+    ("min(I) <= 0.05", DATA["I"].min(axis=1) <= 0.05),
+    ("final(R) > 0.5", DATA["R"][:, -1] > 0.5),
+    ("mean(I) >= 0.2", DATA["I"].mean(axis=1) >= 0.2),
+    ("any(I > 0.38)", (DATA["I"] > 0.38).any(axis=1)),
+    ("all(R < 0.9)", (DATA["R"] < 0.9).all(axis=1)),
+    ("any(I > 0.3 and R < 0.2)", ((DATA["I"] > 0.3) & (DATA["R"] < 0.2)).any(axis=1)),
+    ("any(I + R > 1.2)", (DATA["I"] + DATA["R"] > 1.2).any(axis=1)),
+    ("any(I > cost / 5)", (DATA["I"] > DATA["cost"][:, None] / 5).any(axis=1)),
+    ("time_above(I, 0.2) > 5",
+     np.trapezoid((DATA["I"] > 0.2).astype(float), np.arange(11.0), axis=1) > 5),
+    ("stab < 0", DATA["stab"] < 0),
+    ("stab < 0 and max(I) > 0.3", (DATA["stab"] < 0) & (DATA["I"].max(axis=1) > 0.3)),
+    ("stab < 0 or not final(R) > 0.5", (DATA["stab"] < 0) | ~(DATA["R"][:, -1] > 0.5)),
+    ("0.1 < mean(I) < 0.2", (0.1 < DATA["I"].mean(axis=1)) & (DATA["I"].mean(axis=1) < 0.2)),
+    ("max(I) - min(I) > 2 * 0.15", DATA["I"].max(axis=1) - DATA["I"].min(axis=1) > 0.3),
+    ("-stab > 1", -DATA["stab"] > 1),
+    ("max(I * 2) != 0.5", DATA["I"].max(axis=1) * 2 != 0.5),
+])
+def test_expressions_evaluate_as_numpy_does(text, expected):
+    result = evaluate(text)
+    assert result.dtype == bool
+    np.testing.assert_array_equal(result, expected)
+    assert 0 < expected.sum() < 50 or text.startswith("max(I * 2)")  # the cases discriminate
+
+
+def test_time_above_integrates_over_the_grid():
+    infected = pd.DataFrame(DATA["I"], columns=pd.Index(GRID * 2, name="I"))
+    result = outcome("time_above(I, 0.2) > 10", {"I": infected})
+    expected = np.trapezoid((DATA["I"] > 0.2).astype(float), GRID * 2, axis=1) > 10
+    np.testing.assert_array_equal(result.to_numpy(), expected)
+    assert result.name == "time_above(I, 0.2) > 10"
+
+
+@pytest.mark.parametrize(("text", "problem"), [
+    ("max(I) >", "not a valid expression"),
+    ("max(I) > 0.2 )", "not a valid expression"),
+    ("", "non-empty expression"),
+    ("maxx(I) > 0.2", "unknown function 'maxx'; allowed: max, min, final"),
+    ("__import__('os').system('ls') > 0", "unknown function"),
+    ("I.max() > 0.2", "unknown function 'I.max'"),
+    ("I.shape > 0", "'I.shape' is not allowed in an outcome"),
+    ("I[0] > 0.2", "is not allowed in an outcome"),
+    ("max(I) > 'a'", "'a' is not a number"),
+    ("max(I) > True", "True is not a number"),
+    ("stab < 0 & max(I) > 0.2", "use 'and', 'or', 'not'"),
+    ("max(I)", "is not a condition; compare it with a number"),
+    ("stab", "is not a condition"),
+    ("1 < 2", "names no output or field"),
+    ("max(I, 2) > 0", r"max\(\) takes 1 argument"),
+    ("time_above(I) > 0", r"time_above\(\) takes 2 argument"),
+    ("any(I > 0.1, R) ", r"any\(\) takes one condition"),
+    ("any(max(I) > 0.1)", r"max\(\) cannot be used inside any\(\)"),
+    ("max(I, key=abs) > 0", "is not allowed|takes no keyword"),
+    ("(lambda: 1)() > 0", "unknown function"),
+    ("max([1, 2]) > 0", "is not allowed in an outcome"),
+])
+def test_bad_expressions_are_refused_in_one_line(text, problem):
+    with pytest.raises(ValueError, match=problem) as info:
+        parse_outcome(text, key="--outcome")
+    assert "\n" not in str(info.value) and str(info.value).startswith("--outcome:")
+
+
+@pytest.mark.parametrize(("text", "problem"), [
+    ("max(J) > 0.2", r"unknown name 'J'; fields: \['I', 'R'\], outputs: \['cost', 'stab'\]"),
+    ("I > 0.2", r"'I' is a field \(a trajectory\): reduce it to a number first, e.g. max\(I\)"),
+    ("max(stab) > 0", r"max\(\) takes a field .* 'stab' is one number per run"),
+    ("any(stab > 0)", r"any\(stab > 0\) involves no field"),
+])
+def test_names_are_checked_against_the_data(text, problem):
+    with pytest.raises(ValueError, match=problem) as info:
+        outcome(text, DATA)
+    assert "\n" not in str(info.value)
+
+
+def test_fields_on_different_grids_are_not_combined_point_by_point():
+    data = {"I": pd.DataFrame(DATA["I"], columns=GRID),
+            "R": pd.DataFrame(DATA["R"], columns=GRID + 0.5)}
+    with pytest.raises(ValueError, match="different grids"):
+        outcome("any(I > R)", data)
+    assert outcome("max(I) > final(R)", data).dtype == bool  # reduced first: fine
+
+
+def _decay(X):
+    t = np.linspace(0.0, 5.0, 26)
+    return {"y": X["a"].to_numpy()[:, None] * np.exp(-np.outer(X["k"], t)),
+            "half": np.log(2) / X["k"].to_numpy()}
+
+
+SPACE = sg.Space([sg.Real("a", 0.5, 2.0), sg.Real("k", 0.1, 1.0)])
+TEACHER = sg.Simulator(_decay, SPACE, ["half"], fields={"y": np.linspace(0.0, 5.0, 26)},
+                       vectorized=True, name="decay")
+
+
+def test_outcome_of_a_transfer_set_reads_fields_and_outputs():
+    runs = TEACHER.run(sg.sample(SPACE, 40, seed=0), progress=False)
+    result = outcome("final(y) > 0.3 or half > 5", runs)
+    y = runs.field("y").to_numpy()
+    np.testing.assert_array_equal(result, (y[:, -1] > 0.3) | (runs.Y["half"] > 5))
+    failed = sg.TransferSet(SPACE, ["half"], runs.X.iloc[:2], [[1.0], [np.nan]],
+                            fields={"y": (runs.grids["y"], y[:2])})
+    with pytest.raises(ValueError, match=r"1 failed run\(s\).*runs.valid\(\)"):
+        outcome("final(y) > 0.3", failed)
+
+
+def test_a_dataframe_of_scalar_outputs_works_as_before():
+    frame = pd.DataFrame({"stab": [-1.0, 0.5, -0.1]}, index=[10, 11, 12])
+    result = outcome("stab < 0", frame)
+    assert result.tolist() == [True, False, True] and result.index.tolist() == [10, 11, 12]
+
+
+# -- REDS on a field surrogate -------------------------------------------------------------------
+OUTCOME = "final(y) > 0.3"  # a exp(-5 k) > 0.3
+
+
+def _truth(X):
+    return (X["a"] * np.exp(-5 * X["k"]) > 0.3).to_numpy()
+
+
+def test_the_classifier_probability_follows_the_truth():
+    runs = TEACHER.run(sg.sample(SPACE, 40, seed=1), progress=False)
+    clf = FieldOutcomeClassifier(OUTCOME, seed=0).fit(runs.X, runs.field("y"))
+    assert clf.field_ == "y" and list(clf.classes_) == [0, 1]
+    np.testing.assert_array_equal(clf.outcome_labels(runs.field("y")), _truth(runs.X))
+    fresh = sg.sample(SPACE, 500, method="random", seed=2)
+    proba = clf.predict_proba(fresh)[:, 1]
+    assert np.mean((proba >= 0.5) == _truth(fresh)) > 0.97
+    np.testing.assert_array_equal(proba, clf.predict_proba(fresh)[:, 1])  # seeded draws
+    # far from the boundary the probability is sure; near it, it is not
+    margin = np.abs(np.log(fresh["a"] * np.exp(-5 * fresh["k"]) / 0.3)).to_numpy()
+    assert np.all((proba[margin > 0.5] < 0.02) | (proba[margin > 0.5] > 0.98))
+    with pytest.raises(ValueError, match=r"names \['half', 'y'\].*name only 'y'"):
+        FieldOutcomeClassifier("final(y) > 0.3 and half > 1").fit(runs.X, runs.field("y"))
+
+
+def test_reds_on_the_field_surrogate_finds_the_box():
+    runs = TEACHER.run(sg.sample(SPACE, 60, seed=3), progress=False)
+    reds = REDS(metamodel=FieldOutcomeClassifier(OUTCOME, n_draws=64, seed=0),
+                n_samples=4000, seed=0).fit(runs.X, runs.field("y"), space=SPACE)
+    assert reds.fidelity_ > 0.9
+    labels = reds.sample_labels_
+    assert labels.min() >= 0.0 and labels.max() <= 1.0
+    assert ((labels > 0.05) & (labels < 0.95)).any()  # soft labels near the boundary
+    test = sg.sample(SPACE, 4000, method="random", seed=9)
+    prim = PRIM().fit(runs.X, _truth(runs.X))
+    assert pr_auc(reds, test, _truth(test)) > pr_auc(prim, test, _truth(test)) - 0.02
+    assert "k" in reds.box(min_density=0.9).restricted
