@@ -17,6 +17,9 @@ _WHERE = {
     "box_limits": "_discovery",
     "sobol": "_sensitivity",
     "convergence": "_optimize",
+    "fan": "_fields",
+    "sobol_over_time": "_fields",
+    "trajectories": "_fields",
     "fidelity": "_distill",
 }
 

@@ -1,0 +1,105 @@
+"""The field plots draw what the model, the indices and the runs say."""
+
+from __future__ import annotations
+
+import matplotlib
+import numpy as np
+import pytest
+
+import surrogate as sg
+from surrogate import plot
+from surrogate.models import FieldGPRegressor
+from surrogate.sensitivity import sobol_indices
+
+matplotlib.use("Agg")
+
+SPACE = sg.Space([sg.Real("a", 0.5, 2.0), sg.Real("k", 0.1, 1.0)])
+TIMES = np.linspace(0.0, 5.0, 21)
+
+
+def decay(X):
+    return X["a"].to_numpy()[:, None] * np.exp(-np.outer(X["k"], TIMES))
+
+
+TEACHER = sg.Simulator(decay, SPACE, fields={"y": TIMES}, vectorized=True, name="decay")
+
+
+@pytest.fixture(scope="module")
+def runs():
+    return TEACHER.run(sg.sample(SPACE, 30, seed=0), progress=False)
+
+
+@pytest.fixture(scope="module")
+def model(runs):
+    return FieldGPRegressor(seed=0).fit(runs.X, runs.field("y"))
+
+
+def test_fan_draws_mean_band_and_teacher(model):
+    import matplotlib.pyplot as plt
+
+    X = sg.sample(SPACE, 3, method="random", seed=5)
+    _, given = plt.subplots()
+    ax = plot.fan(model, X, decay(X), ax=given)
+    assert ax is given
+    mean, std = model.predict(X, return_std=True)
+    means = [line for line in ax.lines if line.get_linestyle() == "-"]
+    dots = [line for line in ax.lines if line.get_marker() == "o"]
+    assert len(means) == 3 and len(dots) == 3 and len(ax.collections) == 3
+    for i in range(3):
+        np.testing.assert_allclose(means[i].get_xdata(), TIMES)
+        np.testing.assert_allclose(means[i].get_ydata(), mean[i])
+        np.testing.assert_allclose(dots[i].get_ydata(), decay(X)[i])
+        assert means[i].get_color() == dots[i].get_color()
+        band = ax.collections[i].get_paths()[0].vertices[:, 1]
+        assert band.min() == pytest.approx((mean[i] - 1.959963984540054 * std[i]).min())
+        assert band.max() == pytest.approx((mean[i] + 1.959963984540054 * std[i]).max())
+    assert ax.get_ylabel() == "y"
+
+
+def test_fan_refuses_what_it_cannot_draw(model, runs):
+    with pytest.raises(ValueError, match="at most 12 points"):
+        plot.fan(model, runs.X)
+    with pytest.raises(ValueError, match="fitted field surrogate"):
+        plot.fan(sg.GPRegressor(), runs.X.iloc[:2])
+
+
+def test_sobol_over_time_draws_each_index_on_the_grid():
+    indices = sobol_indices(TEACHER, n=128, output="y", seed=0)
+    ax = plot.sobol_over_time(indices)
+    by_label = {line.get_label().split(" (")[0]: line for line in ax.lines}
+    assert sorted(by_label) == ["a: S1", "a: ST", "k: S1", "k: ST"]
+    for parameter in ("a", "k"):
+        rows = indices.xs(parameter, level="parameter")
+        np.testing.assert_allclose(by_label[f"{parameter}: S1"].get_xdata(), TIMES)
+        np.testing.assert_allclose(by_label[f"{parameter}: S1"].get_ydata(), rows["S1"],
+                                   equal_nan=True)
+        np.testing.assert_allclose(by_label[f"{parameter}: ST"].get_ydata(), rows["ST"],
+                                   equal_nan=True)
+        assert by_label[f"{parameter}: ST"].get_linestyle() == "--"
+    aggregated = indices.attrs["aggregated"].loc["a", "S1"]
+    assert any(f"{aggregated:.2f}" in line.get_label() for line in ax.lines)
+    with pytest.raises(ValueError, match="indexed by \\(time, parameter\\)"):
+        plot.sobol_over_time(indices.droplevel("time"))
+
+
+def test_trajectories_split_by_a_box_and_coloured_by_the_outcome(runs):
+    box = sg.PRIM().fit(runs.X, runs.field("y").iloc[:, -1] > 0.3).box()
+    axes = plot.trajectories(runs, "y", "final(y) > 0.3", box=box)
+    assert len(axes) == 2
+    inside = box.contains(runs.X)
+    meets = runs.field("y").iloc[:, -1].to_numpy() > 0.3
+    for axis, members in zip(axes, (inside, ~inside), strict=True):
+        red = [line for line in axis.lines if line.get_color() == "tab:red"]
+        grey = [line for line in axis.lines if line.get_color() == "0.6"]
+        assert len(red) == int((members & meets).sum())
+        assert len(grey) == int((members & ~meets).sum())
+        drawn = sorted(tuple(np.round(line.get_ydata(), 12)) for line in red)
+        expected = sorted(tuple(np.round(row, 12))
+                          for row in runs.field("y").to_numpy()[members & meets])
+        assert drawn == expected
+    single = plot.trajectories(runs, "y", meets, max_lines=10)
+    assert len(single) == 1 and len(single[0].lines) == 10
+    with pytest.raises(ValueError, match="2 Axes here"):
+        import matplotlib.pyplot as plt
+
+        plot.trajectories(runs, "y", meets, box=box, ax=plt.subplots()[1])
