@@ -1,7 +1,8 @@
 """surrogate: turn slow simulations into fast, trustworthy models and readable rules.
 
 The pipeline: space -> design -> teacher (executors) -> transfer set -> surrogates -> uses
-(optimization, sensitivity, scenario discovery) -> plots, report, command line.
+(optimization, sensitivity, scenario discovery), distillation (teacher -> transfer set -> student,
+fidelity measured) -> plots, report, command line.
 
 The later stages (models, optimization, sensitivity, discovery) import torch and gpytorch; they
 are loaded on first use (``sg.GPRegressor`` imports ``surrogate.models``), so that ``import
@@ -32,10 +33,24 @@ _LATER_STAGES = {
     "PRIM": "surrogate.discovery", "Box": "surrogate.discovery", "CART": "surrogate.discovery",
     "REDS": "surrogate.discovery", "covering": "surrogate.discovery",
     "pr_auc": "surrogate.discovery", "resample": "surrogate.discovery",
+    "distill": "surrogate.distill", "Distillation": "surrogate.distill",
+    "MUNGE": "surrogate.distill", "KDEGenerator": "surrogate.distill",
+    "GMMGenerator": "surrogate.distill", "SpaceGenerator": "surrogate.distill",
+    "DataGenerator": "surrogate.distill", "TransferGenerator": "surrogate.distill",
 }
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
     from surrogate.discovery import CART, PRIM, REDS, Box, covering, pr_auc, resample
+    from surrogate.distill import (
+        MUNGE,
+        DataGenerator,
+        Distillation,
+        GMMGenerator,
+        KDEGenerator,
+        SpaceGenerator,
+        TransferGenerator,
+        distill,
+    )
     from surrogate.models import (
         GPClassifier,
         GPRegressor,
@@ -63,6 +78,9 @@ __all__ = [
     "minimize", "maximize", "minimize_surrogate", "OptimizationResult",
     "sobol_indices", "morris",
     "PRIM", "Box", "CART", "REDS", "covering", "pr_auc", "resample",
+    # distillation
+    "distill", "Distillation", "MUNGE", "KDEGenerator", "GMMGenerator", "SpaceGenerator",
+    "DataGenerator", "TransferGenerator",
 ]
 
 
