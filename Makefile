@@ -9,14 +9,14 @@ LOCK ?= constraints.txt
 LATEST_VENV ?= .venv-latest
 THREADS := OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
 
-.PHONY: demo test test-all test-latest lock bench lint clean
+.PHONY: demo test test-all test-latest lock bench lint docs docs-clean clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -c $(LOCK) --upgrade pip
 	# torch first, pinned to the local CPU build, so no CUDA build is ever downloaded
 	$(BIN)/python -m pip install -c $(LOCK) torch==2.13.0
-	$(BIN)/python -m pip install -c $(LOCK) -e ".[dask,test,dev]"
+	$(BIN)/python -m pip install -c $(LOCK) -e ".[dask,test,dev,docs]"
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -44,11 +44,19 @@ lock:
 	$(PYTHON) -m venv .venv-lock
 	.venv-lock/bin/python -m pip install --upgrade pip
 	.venv-lock/bin/python -m pip install -c constraints-latest.txt torch==2.13.0
-	.venv-lock/bin/python -m pip install -c constraints-latest.txt -e ".[dask,test,dev]" -r benchmarks/requirements.txt
+	.venv-lock/bin/python -m pip install -c constraints-latest.txt -e ".[dask,test,dev,docs]" -r benchmarks/requirements.txt
 	{ sed -n '/^#/p' constraints.txt; .venv-lock/bin/python -m pip freeze --all --exclude-editable \
 	    | grep -v '^torch=='; echo 'torch==2.13.0'; } > constraints.txt.new
 	mv constraints.txt.new constraints.txt
 	rm -rf .venv-lock
+
+# The documentation site into docs/_build/html; any warning is an error. The gallery runs
+# examples/ (SURROGATE_GALLERY=small: at the tiny sizes of tests/test_examples.py, as CI does).
+docs: $(STAMP)
+	@cd docs && $(THREADS) PYTHONPATH=$(CURDIR) ../$(BIN)/sphinx-build -b html -W --keep-going -q . _build/html
+
+docs-clean:
+	rm -rf docs/_build docs/auto_examples docs/api docs/simulators docs/sg_execution_times.rst
 
 lint: $(STAMP)
 	$(BIN)/ruff check surrogate simulators tests benchmarks

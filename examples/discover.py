@@ -1,4 +1,6 @@
-"""Story 3 -- discover: where is the smart grid stable? PRIM boxes vs REDS boxes.
+"""
+Story 3: discover where the smart grid is stable, PRIM boxes vs REDS boxes
+==========================================================================
 
 The DSGC model says whether a 4-node grid with decentral price control is stable (stab < 0).
 PRIM finds a box of parameters from the teacher runs alone; REDS fits a metamodel to the same
@@ -15,6 +17,7 @@ import argparse
 
 import simulators
 import surrogate as sg
+from surrogate import plot
 
 
 def main() -> None:
@@ -40,6 +43,9 @@ def main() -> None:
         print(f"    on {len(test_stable)} fresh runs: coverage {held_out['coverage']:.2f}, "
               f"density {held_out['density']:.2f}; PR AUC of the trajectory (above the base rate) "
               f"{sg.pr_auc(model, test.X, test_stable):.3f}")
+        # the figures: the trajectory's trade-off, and the chosen box over the fresh runs
+        plot.tradeoff(model).set_title(f"{name}: coverage against density")
+        plot.box(box, test.X, test_stable)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,8 @@
-"""Story 2 -- optimize: the best inputs with few simulator runs, only among stable ones.
+"""
+Story 2: optimize, only where the system is stable
+==================================================
+
+The best inputs with few simulator runs, only among stable ones.
 
 The shallow-lake problem: choose a constant pollution release (and face uncertain lake
 dynamics) to maximize the economic utility, but only where the lake stays reliably clean
@@ -15,6 +19,7 @@ import argparse
 
 import simulators
 import surrogate as sg
+from surrogate import plot
 from surrogate.models import GPRegressor
 
 
@@ -33,6 +38,7 @@ def main() -> None:
     check = lake([result.x])
     print(f"    the teacher confirms: utility {check['utility'][0]:.4f}, "
           f"reliability {check['reliability'][0]:.3f}")
+    plot.convergence(result)  # the figure: best feasible utility against teacher runs
 
     runs = lake.run(sg.sample(lake.space, args.n, seed=1))
     model = GPRegressor(seed=0).fit(runs.valid().X, -runs.valid().Y["utility"])

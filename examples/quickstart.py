@@ -1,5 +1,9 @@
-"""Quick start: wrap a simulation as a teacher, draw a design, run it on local processes with a
-checkpoint, and look at the transfer set.
+"""
+Quick start: a teacher, a design, a transfer set
+================================================
+
+Wrap a simulation as a teacher, draw a design, run it on local processes with a checkpoint,
+and look at the transfer set.
 
 Run: ``python examples/quickstart.py [--n N] [--out DIR]`` (``make demo`` does it in the venv).
 """
@@ -45,6 +49,16 @@ def main() -> None:
     again = teacher.run(design, checkpoint=out / "runs")  # resumes: nothing is recomputed
     assert again.Y.equals(transfer.Y)
     print(f"transfer set saved in {out / 'runs'}")
+
+    import matplotlib.pyplot as plt  # the figure: the outputs over two of the inputs
+
+    fig, ax = plt.subplots(figsize=(6, 4))
+    points = ax.scatter(transfer.X["growth"], transfer.Y["share_of_capacity"],
+                        c=transfer.X["years"], cmap="viridis")
+    ax.set(xlabel="growth", ylabel="share_of_capacity",
+           title=f"{len(transfer)} teacher runs of the transfer set")
+    fig.colorbar(points, ax=ax, label="years")
+    fig.savefig(out / "transfer_set.png")
 
 
 if __name__ == "__main__":

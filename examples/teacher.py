@@ -1,4 +1,6 @@
-"""Story 1 -- wrap your own simulation as a teacher and get a trustworthy surrogate.
+"""
+Story 1: wrap your own simulation as a teacher and get a trustworthy surrogate
+==============================================================================
 
 A predator-prey model written as a plain Python function becomes a teacher over a typed space;
 a Latin-hypercube design runs on local processes with a checkpoint; a Gaussian process learns
@@ -17,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 import surrogate as sg
+from surrogate import plot
 from surrogate.models import GPRegressor, cross_validate
 
 SPACE = sg.Space([
@@ -63,6 +66,10 @@ def main() -> None:
               f"{scores['coverage95']:.2f}; on {args.test} fresh runs Q2 "
               f"{model.score(fresh, truth[output]):.3f}, coverage95 {inside.mean():.2f}")
         model.save(out / "models" / output)
+        # the figure: out-of-fold predictions against the teacher, with 95% intervals
+        ax = plot.parity_predictions(valid.Y[output], scores["y_pred"], scores["y_std"],
+                                     label=f"{output}: 5-fold cross-validated")
+        ax.figure.savefig(out / f"parity_{output}.png")
     print(f"transfer set and models saved under {out}")
 
 

@@ -1,4 +1,6 @@
-"""Story 1 on a cluster -- the same teacher, its runs spread over a Dask cluster.
+"""
+Story 1 on a cluster: the same teacher, its runs spread over a Dask cluster
+===========================================================================
 
 Pass the address of a running scheduler (``dask scheduler`` + ``dask worker ...`` on your
 machines, with this package installed there), or let the example start a local cluster of worker
@@ -14,6 +16,7 @@ import tempfile
 from pathlib import Path
 
 import surrogate as sg
+from surrogate import plot
 from surrogate.models import GPRegressor, cross_validate
 
 try:  # the example's teacher, importable by Dask workers when run from the repository
@@ -50,6 +53,9 @@ def main() -> None:
         valid = runs.valid()
         scores = cross_validate(GPRegressor(seed=0), valid.X, valid.Y["peak_predators"], seed=0)
         print(f"peak_predators: cross-validated Q2 {scores['q2']:.3f}")
+        ax = plot.parity_predictions(valid.Y["peak_predators"], scores["y_pred"],
+                                     scores["y_std"], label="runs on Dask, 5-fold cross-validated")
+        ax.figure.savefig(out / "parity.png")
     finally:
         if cluster is not None:
             cluster.close()
