@@ -20,6 +20,7 @@ _WHERE = {
     "fan": "_fields",
     "sobol_over_time": "_fields",
     "trajectories": "_fields",
+    "learning_curve": "_sequential",
     "fidelity": "_distill",
 }
 

@@ -38,6 +38,7 @@ from surrogate.space import Space
 
 __all__ = ["Acquisition", "Observations", "Improvement", "log_success"]
 
+_MIN_SUCCESS = 1e-6  # a run the success model rules out still has a finite log score
 UCB_BETA = 4.0  # sqrt(beta) = 2 standard deviations of optimism
 N_ANCHORS = 5
 
@@ -76,6 +77,8 @@ def log_success(posterior: Any) -> torch.Tensor:
     """``log P(run succeeds)`` from the success GP (zeros while no run has failed)."""
     if posterior.success_mean is None:
         return torch.zeros_like(posterior.mean[:, 0])
+    if posterior.success_is_probability:
+        return posterior.success_mean.clamp(_MIN_SUCCESS, 1.0).log()
     return log_probability_of_feasibility(posterior.success_mean, posterior.success_var, ">=",
                                           SUCCESS_THRESHOLD)
 

@@ -95,7 +95,8 @@ class Rounds:
 
     ``rounds``: one row per assessment (after each round, when the acquisition has a
     fidelity); ``student``: fitted on every run when the last round was assessed;
-    ``final_seed``: a seed of the stream after the last round (for a final fit).
+    ``final_seed``: a seed of the stream after the last round (for a final fit);
+    ``reference``: the fixed Sobol' sample the acquisition saw.
     """
 
     history: TransferSet
@@ -103,6 +104,7 @@ class Rounds:
     stopped: str
     student: Student | None
     final_seed: int
+    reference: np.ndarray | None = None
 
 
 @dataclass
@@ -110,7 +112,7 @@ class _Round:
     """One round's lazily fitted student (fitted at most once, only when needed)."""
 
     fit: Callable[[], Student | None]
-    seconds: float = 0.0
+    seconds: float = 0.0  # fitting and assessing the student, and proposing the next runs
     _done: bool = False
     _student: Student | None = field(default=None, repr=False)
 
@@ -139,7 +141,7 @@ def run_rounds(plan: Plan, acquisition: Acquisition, trainer: Trainer, *, execut
     try:
         history = _run_round(plan, 0, runner, store, lambda: initial_design(
             plan.space, plan.n_init, root))
-        sizes, since = [len(history)], time.perf_counter()
+        sizes, since, proposing = [len(history)], time.perf_counter(), 0.0
         _advance(bar, len(history))
         round_index = 1
         while True:
@@ -149,7 +151,7 @@ def run_rounds(plan: Plan, acquisition: Acquisition, trainer: Trainer, *, execut
             cycle = _Round(_fitter(trainer, data, sizes, rng, root))
             if assess:
                 row = recorded.get(round_index - 1) or _assess(acquisition, cycle, data,
-                                                                round_index, since)
+                                                                round_index, since, proposing)
                 rows.append(row)
                 if store is not None and round_index - 1 not in recorded:
                     store.record_round(row)
@@ -157,7 +159,7 @@ def run_rounds(plan: Plan, acquisition: Acquisition, trainer: Trainer, *, execut
             if len(history) >= plan.budget:
                 stopped = "budget"
                 break
-            if target is not None and target.reached(rows[-1][acquisition.fidelity_name]):
+            if target is not None and target.reached(rows[-1][str(acquisition.fidelity_name)]):
                 stopped = "target"
                 break
             q = min(plan.batch_size, plan.budget - len(history))
@@ -172,7 +174,9 @@ def run_rounds(plan: Plan, acquisition: Acquisition, trainer: Trainer, *, execut
                 cycle.seconds += time.perf_counter() - start
                 return design
 
+            before = cycle.seconds
             batch = _run_round(plan, round_index, runner, store, proposal)
+            proposing = cycle.seconds - before
             history = TransferSet.concat([history, batch])
             sizes.append(len(batch))
             _advance(bar, len(batch))
@@ -184,7 +188,8 @@ def run_rounds(plan: Plan, acquisition: Acquisition, trainer: Trainer, *, execut
             bar.close()
     student = cycle.student() if assess else None
     frame = pd.DataFrame(rows, columns=_columns(acquisition)) if assess else pd.DataFrame()
-    return Rounds(history, frame, stopped, student, child_seed(round_rng(root, round_index)))
+    return Rounds(history, frame, stopped, student, child_seed(round_rng(root, round_index)),
+                  reference)
 
 
 def _fitter(trainer: Trainer, data: Observations, sizes: list[int], rng: np.random.Generator,
@@ -215,8 +220,9 @@ def _fitter(trainer: Trainer, data: Observations, sizes: list[int], rng: np.rand
 
 
 def _assess(acquisition: Acquisition, cycle: _Round, data: Observations, round_index: int,
-            since: float) -> dict[str, Any]:
-    """The row of the rounds table for the runs so far (the student fitted on all of them)."""
+            since: float, proposing: float) -> dict[str, Any]:
+    """The row of the rounds table for the runs so far (the student fitted on all of them);
+    ``proposing``: seconds the proposal of this round's runs took."""
     name = acquisition.fidelity_name
     assert name is not None
     student = cycle.student()
@@ -225,7 +231,7 @@ def _assess(acquisition: Acquisition, cycle: _Round, data: Observations, round_i
     cycle.seconds += time.perf_counter() - start
     return {"round": round_index - 1, "n_runs": len(data.ok), "n_ok": int(data.ok.sum()),
             name: fidelity, "seconds": time.perf_counter() - since,
-            "student_seconds": cycle.seconds}
+            "student_seconds": proposing + cycle.seconds}
 
 
 def _columns(acquisition: Acquisition) -> list[str]:

@@ -52,6 +52,8 @@ def propose(space: Space, acquisition: Acquisition, data: Observations, student:
         return space.from_unit(_random_points(q, space.dim, levels, rng))
     anchors = acquisition.anchors(data)
     unit_ok, values_ok = data.unit[data.ok], data.values[data.ok]
+    student, unit_ok, values_ok = trainer.impute_failures(student, data.unit, data.ok, unit_ok,
+                                                          values_ok)
     unit_all, success = data.unit, data.ok.astype(float)
     chosen: list[np.ndarray] = []
     for j in range(q):

@@ -28,6 +28,7 @@ from surrogate.space import Space
 __all__ = ["Student", "Trainer", "UnitCubeModel", "fit_gp", "condition_gp", "SUCCESS_THRESHOLD"]
 
 SUCCESS_THRESHOLD = 0.5
+SUCCESS_MIN_LENGTHSCALE = 0.1  # of the unit cube, for the success GP of a scheduled trainer
 ALWAYS_REFIT_BELOW = 60  # successful runs below which every round refits the hyperparameters
 
 
@@ -52,13 +53,15 @@ def fit_gp(U: np.ndarray, Y: np.ndarray, seed: int, model: Any = None) -> Any:
     return estimator.fit(U, Y)
 
 
-def condition_gp(gp: Any, U: np.ndarray, Y: np.ndarray) -> Any | None:
+def condition_gp(gp: Any, U: np.ndarray, Y: np.ndarray, *,
+                 min_lengthscale: float | None = None) -> Any | None:
     """A copy of an exact :class:`~surrogate.GPRegressor` conditioned on ``(U, Y)`` with its
     hyperparameters (length scales, nugget) kept; None where the model cannot be conditioned.
 
     The input scaling of the first fit is kept (its length scales are in those units); the
     outputs are standardized afresh and the constant mean and signal variance re-profiled in
-    closed form, as a fit does for given length scales.
+    closed form, as a fit does for given length scales. ``min_lengthscale`` (in the units of
+    ``U``) raises shorter length scales to it.
     """
     try:
         if gp.method_ != "exact":
@@ -74,7 +77,11 @@ def condition_gp(gp: Any, U: np.ndarray, Y: np.ndarray) -> Any | None:
         units = to_tensor((np.asarray(U, dtype=float) - gp._x_low) / gp._x_scale, device)
         scaled = to_tensor(((Y2 - new._y_mean) / new._y_std).T, device)  # (m, n)
         h = gp._hyper
-        theta = torch.cat([h.lengthscale.log(), h.g.log()[:, None]], dim=1)
+        lengthscale = h.lengthscale
+        if min_lengthscale is not None:
+            floor = torch.as_tensor(min_lengthscale / gp._x_scale, dtype=lengthscale.dtype)
+            lengthscale = torch.maximum(lengthscale, floor)
+        theta = torch.cat([lengthscale.log(), h.g.log()[:, None]], dim=1)
         new._condition(units, scaled, theta)
         new._set_public_attributes()
         new.n_samples_fit_ = len(U)
@@ -94,12 +101,16 @@ class Posterior:
         Of the modelled outputs (as the acquisition's ``targets`` transformed them).
     success_mean, success_var : Tensor of shape (n,) or None
         Of the run-success GP; None while no run has failed.
+    success_is_probability : bool
+        Read the success GP's mean as the probability that a run succeeds (a smoother of the
+        0/1 indicator) rather than ``P(success GP >= 1/2)``.
     """
 
     mean: torch.Tensor
     var: torch.Tensor
     success_mean: torch.Tensor | None = None
     success_var: torch.Tensor | None = None
+    success_is_probability: bool = False
 
 
 @dataclass(frozen=True)
@@ -112,6 +123,7 @@ class Student:
 
     outputs: Any
     success: Any | None = None
+    success_is_probability: bool = False
 
     def posterior(self, unit: torch.Tensor) -> Posterior:
         """Mean and variance (n, m) of the outputs, and (n,) of the success GP (or None)."""
@@ -119,7 +131,7 @@ class Student:
         if self.success is None:
             return Posterior(mean, var)
         s_mean, s_var = self.success._predict_torch(unit)
-        return Posterior(mean, var, s_mean[:, 0], s_var[:, 0])
+        return Posterior(mean, var, s_mean[:, 0], s_var[:, 0], self.success_is_probability)
 
 
 def fit_student(U_ok: np.ndarray, Y_ok: np.ndarray, U_all: np.ndarray, success: np.ndarray,
@@ -169,17 +181,16 @@ class Trainer:
             return fit_student(U_ok, Y_ok, U_all, success, seed, self.model)
         last = self._last_full_fit(counts)
         if last == len(counts):  # this round refits
-            student = fit_student(U_ok, Y_ok, U_all, success, seed, self.model)
-            self._cache = {last: student.outputs}
-            return student
-        if last not in self._cache:  # resumed: redo the full fit of that round
-            U_last, Y_last = prefix(last)
-            self._cache = {last: fit_gp(U_last, Y_last, seed_at(last), self.model)}
-        outputs = condition_gp(self._cache[last], U_ok, Y_ok)
-        if outputs is None:
-            return fit_student(U_ok, Y_ok, U_all, success, seed, self.model)
-        success_gp = None if (success >= 1.0).all() else fit_gp(U_all, success, seed + 1)
-        return Student(outputs, success_gp)
+            outputs = fit_gp(U_ok, Y_ok, seed, self.model)
+            self._cache = {last: outputs}
+        else:
+            if last not in self._cache:  # resumed: redo the full fit of that round
+                U_last, Y_last = prefix(last)
+                self._cache = {last: fit_gp(U_last, Y_last, seed_at(last), self.model)}
+            outputs = condition_gp(self._cache[last], U_ok, Y_ok)
+            if outputs is None:
+                outputs = fit_gp(U_ok, Y_ok, seed, self.model)
+        return Student(outputs, self._success(U_all, success, seed), True)
 
     def believe(self, student: Student, U_ok: np.ndarray, Y_ok: np.ndarray, U_all: np.ndarray,
                 success: np.ndarray, seed: int) -> Student:
@@ -189,12 +200,41 @@ class Trainer:
         outputs = condition_gp(student.outputs, U_ok, Y_ok)
         if outputs is None:
             return fit_student(U_ok, Y_ok, U_all, success, seed, self.model)
-        success_gp = None
-        if not (success >= 1.0).all():
-            success_gp = (condition_gp(student.success, U_all, success)
-                          if student.success is not None else None) \
-                or fit_gp(U_all, success, seed + 1)
-        return Student(outputs, success_gp)
+        return Student(outputs, self._success(U_all, success, seed), True)
+
+    def impute_failures(self, student: Student, U_all: np.ndarray, ok: np.ndarray,
+                        U_ok: np.ndarray, Y_ok: np.ndarray
+                        ) -> tuple[Student, np.ndarray, np.ndarray]:
+        """A scheduled trainer's student for choosing runs, and its data: the failed runs
+        imputed at the student's own mean (Forrester, Sobester & Keane 2006), so that the
+        variance there, which no run can reduce, stops attracting the design. Unchanged
+        otherwise."""
+        if self.refit_growth is None or ok.all():
+            return student, U_ok, Y_ok
+        failed = U_all[~ok]
+        with torch.no_grad():
+            believed = student.outputs._predict_torch(torch.as_tensor(failed))[0].numpy()
+        U = np.vstack([U_ok, failed])
+        Y = np.vstack([Y_ok.reshape(len(U_ok), -1), believed])
+        outputs = condition_gp(student.outputs, U, Y)
+        if outputs is None:
+            return student, U_ok, Y_ok
+        return Student(outputs, student.success, student.success_is_probability), U, Y
+
+    @staticmethod
+    def _success(U_all: np.ndarray, success: np.ndarray, seed: int) -> Any:
+        """The success GP of a scheduled trainer (None while every run succeeded), read as a
+        smoother of the 0/1 indicator, its length scales at least SUCCESS_MIN_LENGTHSCALE.
+
+        A GP fitted to the step between succeeding and failing runs shrinks its length scale
+        to the gap between the two nearest, or takes the step for noise; either way
+        ``P(GP >= 1/2)`` between failures stays near its prior, and a design that seeks
+        variance (as the adaptive goals do; optimization seeks improvement, which a failing
+        region rarely offers) would keep probing a region the teacher cannot run."""
+        if (success >= 1.0).all():
+            return None
+        gp = fit_gp(U_all, success, seed + 1)
+        return condition_gp(gp, U_all, success, min_lengthscale=SUCCESS_MIN_LENGTHSCALE) or gp
 
     def _last_full_fit(self, counts: Sequence[int]) -> int:
         """The (1-based) round whose student last optimized its hyperparameters."""

@@ -1,0 +1,219 @@
+"""The ``"accuracy"`` goal: runs that make the student globally faithful, and its LOO fidelity.
+
+Part of the sequential-design stage. :class:`VarianceReduction` scores a candidate run by how
+much it would shrink the student's posterior variance integrated over the space (the
+integrated-variance / IMSE criterion, Sacks et al. 1989; "ALC", Cohn 1996), with the integral
+weighted towards where the student has been wrong: each reference point of the integral
+weighs ``1 + e^2 / mean(e^2)``, with ``e`` the leave-one-out error of its nearest run, times
+the probability that a run succeeds there once some have failed. A
+stationary GP's variance does not depend on the values it has seen, so the weights are what
+sends runs to a localized feature once a run has touched it (the expected-prediction-error idea
+of Liu, Xu & Wang 2016). :class:`PosteriorVariance` is the plain maximum-variance rule.
+
+The fidelity is the leave-one-out Q² of the student, in closed form for the exact GP: with
+``Q = R^-1 - R^-1 1 1^T R^-1 / (1^T R^-1 1)`` the left-out residual is ``(Q y)_i / Q_ii``
+(Dubrule 1983), and ``Q y`` is the GP's own ``alpha``.
+
+References
+----------
+.. [1] J. Sacks, W. J. Welch, T. J. Mitchell, H. P. Wynn, "Design and analysis of computer
+   experiments", Statistical Science 4 (1989) 409-423.
+.. [2] D. A. Cohn, "Neural network exploration using optimal experiment design", Neural
+   Networks 9 (1996) 1071-1083.
+.. [3] H. Liu, S. Xu, X. Wang, "Sequential sampling designs based on space reduction", and
+   "A sequential Kriging model based on maximizing the expected prediction error",
+   Engineering Optimization 48 (2016).
+.. [4] O. Dubrule, "Cross validation of kriging in a unique neighborhood", Math. Geol. 15 (1983).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+
+from surrogate.sequential._acquisition import Acquisition, Observations, log_success
+from surrogate.sequential._student import Student
+
+__all__ = ["VarianceReduction", "PosteriorVariance", "loo_residuals", "loo_q2",
+           "reference_state", "integrated_reduction"]
+
+_TINY = 1e-300
+
+
+def _exact_gp(model: Any) -> bool:
+    return getattr(model, "method_", None) == "exact" and hasattr(model, "_L")
+
+
+def loo_residuals(gp: Any) -> np.ndarray | None:
+    """Leave-one-out residuals ``y_i - mu_{-i}(x_i)`` (n, m) of a fitted exact GPRegressor,
+    with its hyperparameters held (None for a model without the exact GP's state)."""
+    if not _exact_gp(gp):
+        return None
+    with torch.no_grad():
+        eye = torch.eye(gp._L.shape[-1], dtype=gp._L.dtype, device=gp._L.device)
+        L_inv = torch.linalg.solve_triangular(gp._L, eye.expand_as(gp._L), upper=False)
+        diag = (L_inv * L_inv).sum(-2) - gp._a**2 / gp._a_sum[:, None]  # diag(Q)  (m, n)
+        residual = (gp._alpha / diag).T.cpu().numpy()  # standardized units (n, m)
+    return residual * gp._y_std
+
+
+def loo_q2(gp: Any, U: np.ndarray, Y: np.ndarray) -> float:
+    """The smallest leave-one-out Q² over the outputs ``Y`` (n,) or (n, m) the GP was fitted on
+    (NaN where it cannot be computed; 1 for a constant output)."""
+    residual = loo_residuals(gp)
+    if residual is None:
+        return float("nan")
+    Y = np.asarray(Y, dtype=float).reshape(len(U), -1)
+    variance = Y.var(axis=0)
+    mse = (residual**2).mean(axis=0)
+    q2 = np.where(variance > 0, 1.0 - mse / np.where(variance > 0, variance, 1.0), 1.0)
+    return float(q2.min())
+
+
+@dataclass(frozen=True)
+class _Reference:
+    """The reference sample in the GP's own coordinates, with what the integral reuses."""
+
+    points: torch.Tensor  # (r, d) scaled as the GP scales its inputs
+    weights: torch.Tensor  # (r,) integral weights, mean 1
+    V: torch.Tensor  # (m, n, r) L^-1 k(X, Z)
+    u: torch.Tensor  # (m, r) ordinary-kriging mean correction 1 - 1^T R^-1 k(X, z)
+    scale: torch.Tensor  # (m,) output spread: the outputs' variance reductions add up unitless
+
+
+class VarianceReduction(Acquisition):
+    """Error-weighted integrated variance reduction (the default of ``goal="accuracy"``).
+
+    The score of a candidate ``x`` is ``log mean_z w(z) sum_j cov_j(z, x)^2 / (var_j(x) +
+    noise_j)`` over a fixed Sobol' sample ``z`` of the space (the variance the run at ``x``
+    would remove, Cohn 1996), per output in standardized units, plus the log probability that
+    the run succeeds. See the module docstring for the weights ``w``. A student that is not an
+    exact GP falls back to :class:`PosteriorVariance`.
+
+    Parameters
+    ----------
+    error_weight : bool, default True
+        Weight the integral by the leave-one-out errors of the nearest runs.
+    """
+
+    n_reference = 512
+
+    def __init__(self, error_weight: bool = True) -> None:
+        self.error_weight = error_weight
+
+    def context(self, student: Student, data: Observations) -> _Reference | None:
+        gp = student.outputs
+        if not _exact_gp(gp) or data.reference is None:
+            return None
+        weights = _error_weights(gp, data) if self.error_weight else None
+        return reference_state(gp, data.reference, success_weighted(student, data.reference,
+                                                                    weights))
+
+    def _score(self, unit: torch.Tensor, student: Student, context: _Reference | None
+               ) -> torch.Tensor:
+        if context is None:
+            return _variance_score(unit, student)
+        total = integrated_reduction(student.outputs, context, unit)
+        if student.success is None:
+            return total.clamp_min(_TINY).log()
+        return total.clamp_min(_TINY).log() + log_success(student.posterior(unit))
+
+
+def success_weighted(student: Student, reference: np.ndarray, weights: np.ndarray | None
+                     ) -> np.ndarray | None:
+    """``weights`` times the probability that a run succeeds at each reference point: variance
+    where the teacher fails cannot be reduced, so it does not count."""
+    if student.success is None:
+        return weights
+    with torch.no_grad():
+        p = log_success(student.posterior(torch.as_tensor(reference))).exp().numpy()
+    return p if weights is None else weights * p
+
+
+def reference_state(gp: Any, reference: np.ndarray, weights: np.ndarray | None) -> _Reference:
+    """What :func:`integrated_reduction` reuses for every candidate: the reference sample (unit
+    points) in the GP's coordinates, its weights and its cross terms with the training data."""
+    from surrogate.models._gp_hyper import correlation
+
+    with torch.no_grad():
+        Z = _scaled(gp, torch.as_tensor(reference, dtype=gp._L.dtype))
+        K = correlation(gp.kernel_, Z, gp._U, gp._hyper.lengthscale)  # (m, r, n)
+        V = torch.linalg.solve_triangular(gp._L, K.transpose(-1, -2), upper=False)
+        u = 1.0 - (K @ gp._a[..., None])[..., 0]
+    w = torch.ones(len(Z), dtype=Z.dtype) if weights is None else \
+        torch.as_tensor(weights, dtype=Z.dtype)
+    return _Reference(Z, w, V, u, gp._hyper.signal_var)
+
+
+def integrated_reduction(gp: Any, ref: _Reference, unit: torch.Tensor) -> torch.Tensor:
+    """Weighted mean over the reference points of the posterior variance a run at each unit
+    point would remove, summed over the outputs in standardized units: (b,)."""
+    from surrogate.models._gp_hyper import correlation
+
+    h = gp._hyper
+    X = _scaled(gp, unit)
+    K = correlation(gp.kernel_, X, gp._U, h.lengthscale)  # (m, b, n)
+    V = torch.linalg.solve_triangular(gp._L, K.transpose(-1, -2), upper=False)  # (m, n, b)
+    u = 1.0 - (K @ gp._a[..., None])[..., 0]  # (m, b)
+    var = 1.0 - (V * V).sum(-2) + u * u / gp._a_sum[:, None]  # correlation units (m, b)
+    k_zx = correlation(gp.kernel_, ref.points, X, h.lengthscale)  # (m, r, b)
+    cov = k_zx - ref.V.transpose(-1, -2) @ V + \
+        ref.u[..., None] * u[:, None, :] / gp._a_sum[:, None, None]
+    reduction = (ref.weights[None, :, None] * cov**2).mean(1) / \
+        (var.clamp_min(0.0) + h.g[:, None])  # (m, b)
+    return (ref.scale[:, None] * reduction).sum(0)
+
+
+class PosteriorVariance(Acquisition):
+    """Run where the student is least sure: the largest posterior variance (summed over the
+    outputs, each relative to its spread), plus the log probability that the run succeeds."""
+
+    def _score(self, unit: torch.Tensor, student: Student, context: Any) -> torch.Tensor:
+        return _variance_score(unit, student)
+
+
+def _variance_score(unit: torch.Tensor, student: Student) -> torch.Tensor:
+    posterior = student.posterior(unit)
+    spread = _output_variance(student.outputs, posterior.var)
+    total = (posterior.var / spread).sum(1)
+    return total.clamp_min(_TINY).log() + log_success(posterior)
+
+
+def _output_variance(gp: Any, var: torch.Tensor) -> torch.Tensor:
+    """Each output's variance over the training data (1 where unknown), shape (m,)."""
+    y_std = getattr(gp, "_y_std", None)
+    if y_std is None:
+        return torch.ones(var.shape[1], dtype=var.dtype)
+    return torch.as_tensor(np.atleast_1d(y_std) ** 2, dtype=var.dtype)
+
+
+def _scaled(gp: Any, unit: torch.Tensor) -> torch.Tensor:
+    """Unit-cube points in the GP's own input scaling."""
+    low = torch.as_tensor(gp._x_low, dtype=unit.dtype)
+    scale = torch.as_tensor(gp._x_scale, dtype=unit.dtype)
+    return (unit - low) / scale
+
+
+def _error_weights(gp: Any, data: Observations) -> np.ndarray:
+    """``1 + e^2 / mean(e^2)`` at each reference point, ``e`` the leave-one-out error (summed
+    over standardized outputs) of the GP's nearest training point in its length-scale metric
+    (geometric mean over the outputs)."""
+    residual = loo_residuals(gp)
+    assert residual is not None and data.reference is not None
+    error = ((residual / gp._y_std) ** 2).sum(axis=1)  # (n,)
+    mean = error.mean()
+    if not np.isfinite(mean) or mean <= 0:
+        return np.ones(len(data.reference))
+    lengthscale = np.exp(np.log(gp._hyper.lengthscale.cpu().numpy()).mean(axis=0))  # (d,)
+    runs = gp._U.cpu().numpy() / lengthscale
+    reference = (data.reference - gp._x_low) / gp._x_scale / lengthscale
+    nearest = np.empty(len(reference), dtype=int)
+    for start in range(0, len(reference), 256):  # (256, n) distances at a time
+        block = reference[start:start + 256]
+        d2 = (block**2).sum(1)[:, None] + (runs**2).sum(1)[None, :] - 2 * block @ runs.T
+        nearest[start:start + 256] = np.argmin(d2, axis=1)
+    weights = 1.0 + error[nearest] / mean
+    return weights / weights.mean()

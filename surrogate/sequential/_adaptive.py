@@ -1,0 +1,314 @@
+"""Adaptive transfer sets: ``adaptive_sample`` spends each teacher run where the student needs it.
+
+Stage "uses" of the pipeline, a client of the sequential-design loop: the runs it returns are a
+transfer set like any other (for a surrogate, Sobol indices, PRIM/REDS boxes), chosen one
+round at a time for a goal: a globally faithful student (``"accuracy"``), the edge of a case of
+interest (``"boundary"``), or an :class:`~surrogate.sequential.Acquisition` of your own; it
+stops at the budget or when the student's fidelity estimate reaches ``target``.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from surrogate._random import SeedLike
+from surrogate.data import TransferSet
+from surrogate.sequential._accuracy import VarianceReduction
+from surrogate.sequential._acquisition import Acquisition, Observations
+from surrogate.sequential._boundary import TargetedVarianceReduction, _Edge
+from surrogate.sequential._constraint import Constraint, check_condition
+from surrogate.sequential._loop import Plan, Target, run_rounds
+from surrogate.sequential._optimize_acqf import AcquisitionOptimizer
+from surrogate.sequential._student import Trainer, UnitCubeModel
+from surrogate.sequential._teacher import as_simulator, check_sizes
+from surrogate.space import Space
+from surrogate.teacher import Simulator
+
+__all__ = ["adaptive_sample", "AdaptiveResult"]
+
+GOALS = ("accuracy", "boundary", "disagreement")
+SIGNATURE_FILE = "adaptive.json"
+SCHEMA = "surrogate.adaptive/1"
+REFIT_GROWTH = 1.2  # hyperparameters re-optimized when the runs have grown by 20 %
+ACQF_MAXITER = 60  # L-BFGS-B iterations: a design needs a good point, not the exact optimum
+
+
+@dataclass(frozen=True)
+class AdaptiveResult:
+    """What an adaptive design ran, and the student it ended with.
+
+    Attributes
+    ----------
+    runs : TransferSet
+        Every teacher run in order (initial design first), failed runs included.
+    model : UnitCubeModel, estimator or None
+        The last student, fitted on every successful run: the GP
+        (``model.predict(X, return_std=True)`` takes designs in the space's own coordinates),
+        or for ``goal="disagreement"`` the distilled ``student``. None with fewer than two
+        successful runs (or, distilling a case of interest, while the runs show one class).
+    history : DataFrame
+        One row per round: ``round``, ``n_runs``, ``n_ok``, the fidelity estimate (column
+        named by ``fidelity``), ``seconds`` (wall time of the round) and ``student_seconds``
+        (of which fitting, assessing and acquisition).
+    stopped : {"budget", "target"}
+    goal : str
+    outputs : list of str
+        The modelled outputs.
+    threshold : Constraint or None
+        The case of interest of a boundary design.
+    fidelity : str or None
+        ``"q2_loo"`` (leave-one-out Q², higher is better) or ``"misclassified"`` (expected
+        misclassification share, lower is better).
+    target : float or None
+
+    Examples
+    --------
+    >>> from surrogate.space import Real, Space
+    >>> from surrogate.sequential import adaptive_sample
+    >>> space = Space([Real("x", 0.0, 1.0)])
+    >>> result = adaptive_sample(lambda p: p["x"] ** 2, space=space, budget=8, seed=0)
+    >>> len(result.runs), result.stopped, list(result.history.columns[:3])
+    (8, 'budget', ['round', 'n_runs', 'n_ok'])
+    """
+
+    runs: TransferSet
+    model: UnitCubeModel | None
+    history: pd.DataFrame
+    stopped: str
+    goal: str
+    outputs: list[str]
+    threshold: Constraint | None = None
+    fidelity: str | None = None
+    target: float | None = None
+
+    def cases(self) -> np.ndarray:
+        """Which runs are cases of interest (a boundary design; failed runs are not)."""
+        if self.threshold is None:
+            raise ValueError("cases() needs a case of interest: this design's goal is "
+                             f"{self.goal!r}, not 'boundary'")
+        return self.threshold.satisfied(self.runs.Y[self.threshold.output].to_numpy())
+
+    def __repr__(self) -> str:
+        last = ""
+        if self.fidelity is not None and len(self.history):
+            last = f", {self.fidelity}={self.history[self.fidelity].iloc[-1]:.4g}"
+        return (f"AdaptiveResult(goal={self.goal!r}, {len(self.runs)} runs{last}, "
+                f"stopped by {self.stopped})")
+
+
+def adaptive_sample(
+    teacher: Any,
+    *,
+    budget: int,
+    goal: Any = "accuracy",
+    output: str | None = None,
+    threshold: tuple[str, float] | None = None,
+    target: float | None = None,
+    n_init: int | None = None,
+    batch_size: int = 1,
+    model: Any = None,
+    executor: Any = "serial",
+    checkpoint: Any = None,
+    seed: SeedLike = None,
+    space: Space | None = None,
+    student: Any = None,
+    progress: bool | None = None,
+) -> AdaptiveResult:
+    """Build a transfer set one round at a time, each run where the student needs it most.
+
+    An initial Latin hypercube of ``n_init`` runs, then rounds: fit the student (a GP on every
+    successful run), estimate its fidelity, stop if it reaches ``target``, else choose the
+    next ``batch_size`` runs by the goal's acquisition and run the teacher on them.
+
+    Parameters
+    ----------
+    teacher : Simulator or callable
+        A :class:`~surrogate.Simulator`, or a function taking one point as a dict of parameter
+        values and returning a float (then ``space`` is required).
+    budget : int
+        Teacher runs in all, the initial design and failed runs included.
+    goal : {"accuracy", "boundary", "disagreement"} or Acquisition, default "accuracy"
+        ``"accuracy"``: a globally faithful student (error-weighted integrated variance
+        reduction, :class:`~surrogate.sequential.VarianceReduction`); fidelity: the
+        leave-one-out Q². ``"boundary"``: the edge of the case of interest ``threshold``
+        (variance reduction targeted at the predicted edge, with exploration,
+        :class:`~surrogate.sequential.TargetedVarianceReduction`); fidelity: the expected
+        share of the space on the wrong side of the edge. ``"disagreement"``: where ``student`` (being
+        distilled from the teacher) and the teacher disagree, on ``threshold``'s case of
+        interest or on the values (:class:`~surrogate.sequential.Disagreement`); fidelity:
+        the expected share of the space where they disagree. Or an acquisition object
+        (:class:`~surrogate.sequential.Acquisition`).
+    output : str, optional
+        The modelled output; for ``"accuracy"`` the default is every output of the teacher.
+    threshold : (op, value), optional
+        ``output op value`` with ``op`` one of ``"<", "<=", ">", ">="``: the case of interest
+        of ``goal="boundary"`` (without it the output must be a 0/1 indicator of the case) or
+        of ``goal="disagreement"`` (without it the student learns the values).
+    target : float, optional
+        Stop as soon as the fidelity estimate reaches it (Q² >= target for ``"accuracy"``,
+        misclassified share <= target for ``"boundary"``); checked after every round.
+    n_init : int, optional
+        Size of the initial Latin hypercube; default ``2 * dim + 1``.
+    batch_size : int, default 1
+        Runs per round (Kriging believer), run in parallel by the executor.
+    model : regressor, optional
+        An unfitted GP student to clone each round (e.g. ``GPRegressor(kernel="auto")``);
+        default ``GPRegressor()``. It sees unit-cube inputs.
+    executor : {"serial", "processes", "dask"} or Executor, default "serial"
+    checkpoint : path, optional
+        A directory; every finished run is saved as it completes and a rerun with the same
+        arguments resumes without repeating a finished run (``budget`` and ``target`` may
+        change).
+    seed : int, numpy.random.Generator or None
+        Same seed, same runs.
+    space : Space, optional
+        Required for a plain function teacher.
+    student : estimator, optional
+        The student whose disagreement with the teacher ``goal="disagreement"`` seeks.
+    progress : bool, optional
+        A progress bar per round (default: when stderr is a terminal).
+
+    Returns
+    -------
+    AdaptiveResult
+        ``runs``, ``model``, ``history`` (one row per round), ``stopped``.
+
+    Notes
+    -----
+    Failed runs count against the budget and stay in ``runs``; a GP of run success weights the
+    acquisition by the probability that a run succeeds, so the design steers away from where
+    the teacher breaks. Integer and categorical parameters are optimized on their levels.
+    Hyperparameters are re-optimized whenever the successful runs have grown by 20 % (every
+    round below 60 runs); in between the GP is conditioned on the new runs.
+
+    Examples
+    --------
+    >>> from surrogate.space import Real, Space
+    >>> space = Space([Real("x", -1.0, 1.0), Real("y", -1.0, 1.0)])
+    >>> result = adaptive_sample(lambda p: p["x"] ** 2 + p["y"] ** 2, space=space,
+    ...                          goal="boundary", threshold=("<", 0.5), budget=15, seed=0)
+    >>> len(result.runs), result.fidelity, int(result.cases().sum()) > 0
+    (15, 'misclassified', True)
+    """
+    simulator, outputs, acquisition, condition = _resolve(
+        teacher, space, goal, output, threshold, student)
+    budget, n_init, batch_size = check_sizes(simulator.space, budget, n_init, batch_size)
+    target_rule = _check_target(target, acquisition)
+    _check_model(model)
+    goal_name = goal if isinstance(goal, str) else repr(goal)
+    signature = {
+        "schema": SCHEMA, "simulator": simulator.name, "space": simulator.space.to_dict(),
+        "outputs": list(simulator.outputs), "modelled": outputs, "goal": repr(acquisition),
+        "n_init": n_init, "batch_size": batch_size,
+        "model": None if model is None else repr(model),
+    }
+    plan = Plan(simulator, tuple(outputs), budget, n_init, batch_size, signature,
+                SIGNATURE_FILE, "adaptive design")
+    optimizer = AcquisitionOptimizer(simulator.space, maxiter=ACQF_MAXITER)
+    rounds = run_rounds(plan, acquisition, Trainer(model, REFIT_GROWTH), executor=executor,
+                        checkpoint=checkpoint, seed=seed, target=target_rule,
+                        progress=progress, optimizer=optimizer)
+    fitted = _final_model(acquisition, rounds, simulator.space, outputs)
+    return AdaptiveResult(rounds.history, fitted, rounds.rounds, rounds.stopped, goal_name,
+                          outputs, condition, acquisition.fidelity_name,
+                          None if target is None else float(target))
+
+
+def _final_model(acquisition: Acquisition, rounds: Any, space: Space, outputs: list[str]
+                 ) -> Any:
+    """The last student: the GP in the space's coordinates, or the distilled student."""
+    if rounds.student is None:
+        return None
+    from surrogate.sequential._disagreement import Disagreement
+
+    if isinstance(acquisition, Disagreement):
+        data = Observations.from_history(space, rounds.history, outputs, acquisition,
+                                         rounds.reference)
+        view = acquisition.fit_student(rounds.student, data)
+        return None if view is None else view.student
+    return UnitCubeModel(rounds.student.outputs, space, outputs, np.ones(len(outputs)))
+
+
+def _resolve(teacher: Any, space: Any, goal: Any, output: Any, threshold: Any, student: Any
+             ) -> tuple[Simulator, list[str], Acquisition, Constraint | None]:
+    """The teacher, the modelled outputs, the acquisition and the case of interest."""
+    simulator, name = as_simulator(teacher, space, output)
+    if isinstance(goal, Acquisition):
+        if threshold is not None:
+            raise ValueError("threshold= is for goal='boundary'; an acquisition object carries "
+                             "its own")
+        outputs = [name] if name is not None else list(simulator.outputs)
+        if isinstance(goal, _Edge) and len(outputs) != 1:
+            raise ValueError(f"{goal!r} models one output; pass output= (one of "
+                             f"{list(simulator.outputs)})")
+        condition = check_condition("threshold", outputs[0], goal.threshold) \
+            if isinstance(goal, _Edge) else None
+        return simulator, outputs, goal, condition
+    if not isinstance(goal, str) or goal not in GOALS:
+        raise ValueError(f"goal must be one of {list(GOALS)} or an Acquisition object, "
+                         f"got {goal!r}")
+    if student is not None and goal != "disagreement":
+        raise ValueError("student= is for goal='disagreement'")
+    if threshold is not None and goal == "accuracy":
+        raise ValueError("threshold= is for goal='boundary' or 'disagreement', not "
+                         "goal='accuracy'")
+    if goal == "accuracy":
+        outputs = [name] if name is not None else list(simulator.outputs)
+        return simulator, outputs, VarianceReduction(), None
+    if name is None:
+        raise ValueError(f"simulator {simulator.name!r} has outputs {list(simulator.outputs)}; "
+                         f"pass output= naming the one goal={goal!r} is about")
+    if goal == "disagreement":
+        if student is None:
+            raise ValueError("goal='disagreement' needs student=, the unfitted estimator being "
+                             "distilled (e.g. surrogate.PRIM() or a scikit-learn tree)")
+        from surrogate.sequential._disagreement import Disagreement
+
+        condition = None if threshold is None else check_condition("threshold", name, threshold)
+        rule = None if condition is None else (condition.op, condition.bound)
+        return simulator, [name], Disagreement(student, simulator.space, rule), condition
+    if threshold is None:
+        condition = Constraint(name, ">=", 0.5)
+        return simulator, [name], TargetedVarianceReduction((">=", 0.5), indicator=True), \
+            condition
+    condition = check_condition("threshold", name, threshold)
+    return simulator, [name], TargetedVarianceReduction((condition.op, condition.bound)), \
+        condition
+
+
+def _check_target(target: Any, acquisition: Acquisition) -> Target | None:
+    if target is None:
+        return None
+    if isinstance(target, bool) or not isinstance(target, numbers.Real) \
+            or not math.isfinite(target):
+        raise ValueError(f"target must be a finite number, got {target!r}")
+    target = float(target)
+    if acquisition.fidelity_name is None:
+        raise ValueError(f"target= needs a fidelity estimate; {acquisition!r} has none "
+                         "(set fidelity_name and implement fidelity())")
+    if acquisition.fidelity_name == "q2_loo" and not 0.0 < target < 1.0:
+        raise ValueError(f"target is a leave-one-out Q² for this goal: a number in (0, 1) "
+                         f"such as 0.99, got {target!r}")
+    if acquisition.fidelity_name == "misclassified" and not 0.0 < target < 0.5:
+        raise ValueError("target is the expected misclassified share of the space for this "
+                         f"goal: a number in (0, 0.5) such as 0.01, got {target!r}")
+    if acquisition.fidelity_name == "disagreement" and not 0.0 < target < 1.0:
+        raise ValueError("target is the expected disagreement between student and teacher for "
+                         f"this goal: a number in (0, 1) such as 0.02, got {target!r}")
+    return Target(target, acquisition.higher_is_better)
+
+
+def _check_model(model: Any) -> None:
+    if model is None:
+        return
+    if isinstance(model, type) or not (hasattr(model, "fit") and hasattr(model, "get_params")
+                                       and hasattr(model, "_predict_torch")):
+        raise TypeError("model must be an unfitted GP regressor instance with a differentiable "
+                        "posterior, such as surrogate.GPRegressor(kernel='auto'); got "
+                        f"{model!r}")

@@ -1,0 +1,205 @@
+"""The ``"boundary"`` goal: runs along the edge of a case of interest, and its fidelity.
+
+Part of the sequential-design stage. The case of interest is ``output op value`` (e.g.
+``stab < 0``), or a 0/1 output. The student is a GP of the output; at a point ``x`` its
+probability of the case is ``p(x) = Phi((value - mu(x)) / s(x))`` (for ``<``; mirrored for
+``>``). :class:`Straddle` (Bryan et al. 2005) runs where ``kappa s(x) - |mu(x) - value|`` is
+largest: near the predicted edge *and* uncertain, so the predicted edge is refined and the
+regions where the student knows little (a second, disconnected region of the case among them)
+are explored. :class:`UFunction` is AK-MCS's learning function ``U = |mu - value| / s``
+(Echard, Gayton & Lemaire 2011), minimized over a finite candidate population as in AK-MCS
+(its minimum over a continuum is the whole predicted edge).
+
+The fidelity is the expected misclassification share over the space: the mean of
+``min(p, 1 - p)`` over a fixed Sobol' sample of the space, i.e. the share of the space the
+student is expected to put on the wrong side of the edge.
+
+References
+----------
+.. [1] B. Bryan, J. Schneider, R. C. Nichol, C. J. Miller, C. R. Genovese, L. Wasserman,
+   "Active learning for identifying function threshold boundaries", NIPS 2005.
+.. [2] B. Echard, N. Gayton, M. Lemaire, "AK-MCS: an active learning reliability method
+   combining Kriging and Monte Carlo simulation", Structural Safety 33 (2011) 145-154.
+.. [3] V. Picheny, D. Ginsbourger, O. Roustant, R. T. Haftka, N.-H. Kim, "Adaptive designs of
+   experiments for accurate approximation of a target region", J. Mech. Des. 132 (2010).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+
+from surrogate.sequential._acquisition import Acquisition, Observations, log_success
+from surrogate.sequential._constraint import OPERATORS
+from surrogate.sequential._student import Student
+
+__all__ = ["TargetedVarianceReduction", "Straddle", "UFunction", "case_probability"]
+
+_MIN_STD = 1e-12
+N_ANCHORS = 5
+
+
+def case_probability(mean: torch.Tensor, var: torch.Tensor, op: str, value: float
+                     ) -> torch.Tensor:
+    """``P(output op value)`` for a Gaussian output (strict and non-strict agree)."""
+    std = var.clamp_min(_MIN_STD**2).sqrt()
+    margin = (value - mean) if op in ("<=", "<") else (mean - value)
+    return torch.special.ndtr(margin / std)
+
+
+class _Edge(Acquisition):
+    """What the boundary acquisitions share: the case, the anchors, the fidelity."""
+
+    fidelity_name = "misclassified"
+    higher_is_better = False
+    n_reference = 4096
+
+    def __init__(self, threshold: tuple[str, float], *, indicator: bool = False) -> None:
+        op, value = threshold
+        if op not in OPERATORS:
+            raise ValueError(f"threshold operator must be one of {list(OPERATORS)}, got {op!r}")
+        self.op, self.value = op, float(value)
+        self.indicator = indicator
+
+    def targets(self, values: np.ndarray) -> np.ndarray:
+        """The output as it is; an indicator output must hold only 0 and 1."""
+        if self.indicator:
+            seen = values[np.isfinite(values)]
+            if not np.isin(seen, (0.0, 1.0)).all():
+                odd = seen[~np.isin(seen, (0.0, 1.0))][:3].tolist()
+                raise ValueError(
+                    "goal='boundary' without threshold= needs a 0/1 output (1 marking the "
+                    f"case of interest); the output has values such as {odd}: pass "
+                    "threshold=(op, value), e.g. threshold=('<', 0.0)")
+        return values
+
+    @property
+    def threshold(self) -> tuple[str, float]:
+        return self.op, self.value
+
+    def context(self, student: Student, data: Observations) -> float:
+        """The output's spread over the successful runs (the unit of the score)."""
+        return float(np.std(data.values[data.ok, 0])) or 1.0
+
+    def anchors(self, data: Observations) -> np.ndarray:
+        """The successful runs closest to the edge, where local candidates are drawn."""
+        index = np.flatnonzero(data.ok)
+        order = index[np.argsort(np.abs(data.values[index, 0] - self.value), kind="stable")]
+        return data.unit[order[:N_ANCHORS]]
+
+    def fidelity(self, student: Student, data: Observations) -> float:
+        """Expected misclassification share over the reference sample of the space."""
+        if data.reference is None:
+            return float("nan")
+        with torch.no_grad():
+            reference = torch.as_tensor(data.reference, dtype=torch.float64)
+            posterior = student.posterior(reference)
+            p = case_probability(posterior.mean[:, 0], posterior.var[:, 0], self.op, self.value)
+        return float(torch.minimum(p, 1.0 - p).mean())
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(({self.op!r}, {self.value:g}))"
+
+
+class Straddle(_Edge):
+    """``(kappa s(x) - |mu(x) - value|) / spread`` plus the log probability that the run
+    succeeds (Bryan et al. 2005).
+
+    Parameters
+    ----------
+    threshold : (op, value)
+        The case of interest, ``output op value``.
+    kappa : float, default 1.96
+        Weight of exploration: the half-width, in standard deviations, of the band around the
+        edge that counts as undecided.
+
+    Examples
+    --------
+    >>> Straddle(("<", 0.0)).threshold
+    ('<', 0.0)
+    """
+
+    def __init__(self, threshold: tuple[str, float], kappa: float = 1.96, *,
+                 indicator: bool = False) -> None:
+        super().__init__(threshold, indicator=indicator)
+        if not (np.isfinite(kappa) and kappa > 0):
+            raise ValueError(f"kappa must be a positive number, got {kappa!r}")
+        self.kappa = float(kappa)
+
+    def _score(self, unit: torch.Tensor, student: Student, context: Any) -> torch.Tensor:
+        posterior = student.posterior(unit)
+        mean, std = posterior.mean[:, 0], posterior.var[:, 0].clamp_min(_MIN_STD**2).sqrt()
+        straddle = (self.kappa * std - (mean - self.value).abs()) / context
+        return straddle + log_success(posterior)
+
+
+class UFunction(_Edge):
+    """AK-MCS's learning function: ``-|mu(x) - value| / s(x)`` over the candidate population
+    (no gradient polishing), plus the log probability that the run succeeds (Echard et al.
+    2011)."""
+
+    polish = False
+
+    def _score(self, unit: torch.Tensor, student: Student, context: Any) -> torch.Tensor:
+        posterior = student.posterior(unit)
+        mean, std = posterior.mean[:, 0], posterior.var[:, 0].clamp_min(_MIN_STD**2).sqrt()
+        return -(mean - self.value).abs() / std + log_success(posterior)
+
+
+class TargetedVarianceReduction(_Edge):
+    """Integrated variance reduction weighted towards the predicted edge (tIMSE, Picheny et al.
+    2010), with a share of uniform weight for exploration.
+
+    The weight of a reference point ``z`` is ``phi(d(z)) / sqrt(s(z)^2 + eps^2)`` with
+    ``d = (mu(z) - value) / sqrt(s(z)^2 + eps^2)``: the density of the edge there, blurred by
+    the student's uncertainty and by ``eps = tolerance * spread``; then
+    ``w = (1 - explore) w / mean(w) + explore``.
+
+    Parameters
+    ----------
+    threshold : (op, value)
+    tolerance : float, default 0.1
+        Width of the band around the edge, as a share of the output's spread over the runs.
+    explore : float, default 0.1
+        Share of uniform weight: variance anywhere in the space counts this much.
+    """
+
+    n_reference = 4096
+    N_INTEGRAL = 512  # the first points of the reference sample (a balanced Sobol' prefix)
+
+    def __init__(self, threshold: tuple[str, float], tolerance: float = 0.1,
+                 explore: float = 0.1, *, indicator: bool = False) -> None:
+        super().__init__(threshold, indicator=indicator)
+        if not (np.isfinite(tolerance) and tolerance > 0):
+            raise ValueError(f"tolerance must be a positive number, got {tolerance!r}")
+        if not 0.0 <= explore <= 1.0:
+            raise ValueError(f"explore must be in [0, 1], got {explore!r}")
+        self.tolerance, self.explore = float(tolerance), float(explore)
+
+    def context(self, student: Student, data: Observations) -> Any:
+        from surrogate.sequential._accuracy import _exact_gp, reference_state, success_weighted
+
+        spread = super().context(student, data)
+        gp = student.outputs
+        if not _exact_gp(gp) or data.reference is None:
+            return spread
+        reference = data.reference[: self.N_INTEGRAL]
+        with torch.no_grad():
+            posterior = student.posterior(torch.as_tensor(reference, dtype=torch.float64))
+            total = (posterior.var[:, 0] + (self.tolerance * spread) ** 2).sqrt()
+            density = torch.exp(-0.5 * ((posterior.mean[:, 0] - self.value) / total) ** 2) / total
+        weights = density.numpy() / max(float(density.mean()), 1e-300)
+        weights = (1.0 - self.explore) * weights + self.explore
+        return reference_state(gp, reference, success_weighted(student, reference, weights))
+
+    def _score(self, unit: torch.Tensor, student: Student, context: Any) -> torch.Tensor:
+        from surrogate.sequential._accuracy import integrated_reduction
+
+        if isinstance(context, float):  # not an exact GP: the straddle instead
+            return Straddle._score(self, unit, student, context)  # type: ignore[arg-type]
+        total = integrated_reduction(student.outputs, context, unit).clamp_min(1e-300).log()
+        if student.success is None:
+            return total
+        return total + log_success(student.posterior(unit))

@@ -1,0 +1,129 @@
+"""The ``"disagreement"`` goal: runs where the student being distilled and the teacher disagree.
+
+Part of the sequential-design stage, on the distillation stage (:mod:`surrogate.distill`):
+active learning for rule extraction (de Fortuny & Martens 2015). Each round a GP of the
+teacher (the loop's own model) labels a fixed Sobol' sample of the space, and the student given
+as ``student=`` (boxes, a tree, any estimator) is distilled from those labels and the teacher's
+own runs, by the routes of :func:`surrogate.distill` (soft labels of the case of interest, or
+values); the runs then go where the student is probably wrong: for a case of
+interest, the probability that the teacher's class differs from the student's,
+``p (1 - q) + (1 - p) q`` with ``p`` the GP's probability of the case and ``q`` the student's;
+for values, the expected squared difference ``(mu - s)^2 + var``. The scores are computed on
+the candidate population only (the student has no gradient).
+
+The fidelity is the same quantity averaged over the other half of the Sobol' sample (points
+the student did not learn from): the expected share of the space where student and teacher
+disagree (for values: the expected squared difference relative to the teacher's variance).
+
+References
+----------
+.. [1] E. J. de Fortuny, D. Martens, "Active learning-based pedagogical rule extraction",
+   IEEE Trans. Neural Netw. Learn. Syst. 26 (2015) 2664-2677.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+
+from surrogate.sequential._acquisition import Acquisition, Observations, log_success
+from surrogate.sequential._boundary import case_probability
+from surrogate.sequential._student import Student
+from surrogate.space import Space
+
+__all__ = ["Disagreement"]
+
+_TINY = 1e-300
+
+
+class Disagreement(Acquisition):
+    """Where the distilled student and the teacher (through its GP) disagree.
+
+    Parameters
+    ----------
+    student : estimator
+        Unfitted; cloned and fitted on the runs each round.
+    space : Space
+        The teacher's space: the student sees designs in its coordinates.
+    threshold : (op, value), optional
+        The case of interest on the output; without it the student learns the values.
+    """
+
+    polish = False
+    fidelity_name = "disagreement"
+    higher_is_better = False
+    n_reference = 4096  # the first half labelled for the student, the second for fidelity
+
+    def __init__(self, student: Any, space: Space, threshold: tuple[str, float] | None = None
+                 ) -> None:
+        from surrogate.distill._student import check_student
+
+        check_student(student)  # a clear error now, not after the initial design
+        self.student, self.space, self.threshold = student, space, threshold
+
+    def fit_student(self, student: Student, data: Observations) -> Any:
+        """The student distilled from the GP's labels of the first half of the reference
+        sample and the teacher's successful runs (in the space's coordinates)."""
+        from surrogate.distill._labels import Labels, is_case
+        from surrogate.distill._student import StudentView, check_student, fit_student
+
+        assert data.reference is not None
+        learner = check_student(self.student)
+        sample = data.reference[: len(data.reference) // 2]
+        X = self.space.from_unit(np.vstack([sample, data.unit[data.ok]]))
+        runs = data.values[data.ok, 0]
+        with torch.no_grad():
+            posterior = student.posterior(torch.as_tensor(sample, dtype=torch.float64))
+        if self.threshold is None:
+            values = np.concatenate([posterior.mean[:, 0].numpy(), runs])
+            fit_student(learner, X, Labels("value", values=values))
+            return StudentView(learner, None)
+        op, value = self.threshold
+        p = np.concatenate([case_probability(posterior.mean[:, 0], posterior.var[:, 0], op,
+                                             value).numpy(), is_case(runs, self.threshold)])
+        hard = (p >= 0.5).astype(np.int64)
+        if hard.min() == hard.max():  # one class everywhere so far: nothing to distil yet
+            return None
+        proba = np.column_stack([1.0 - p, p])
+        fit_student(learner, X, Labels("soft", classes=np.array([0, 1]), proba=proba,
+                                       hard=hard))
+        return StudentView(learner, np.array([0, 1]))
+
+    def context(self, student: Student, data: Observations) -> Any:
+        return self.fit_student(student, data), float(np.var(data.values[data.ok, 0])) or 1.0
+
+    def _expected(self, unit: torch.Tensor, student: Student, view: Any, spread: float
+                  ) -> torch.Tensor:
+        posterior = student.posterior(unit)
+        mean, var = posterior.mean[:, 0], posterior.var[:, 0]
+        design = self.space.from_unit(unit.detach().numpy())
+        if self.threshold is None:
+            own = torch.as_tensor(view.values(design), dtype=mean.dtype)
+            return ((mean - own) ** 2 + var) / spread
+        op, value = self.threshold
+        p = case_probability(mean, var, op, value)
+        if view is None:  # one class seen: the teacher's own uncertainty about the case
+            return torch.minimum(p, 1.0 - p)
+        q = torch.as_tensor(view.proba(design)[:, 1], dtype=mean.dtype)
+        return p * (1.0 - q) + (1.0 - p) * q
+
+    def _score(self, unit: torch.Tensor, student: Student, context: Any) -> torch.Tensor:
+        view, spread = context
+        expected = self._expected(unit, student, view, spread)
+        return expected.clamp_min(_TINY).log() + log_success(student.posterior(unit))
+
+    def fidelity(self, student: Student, data: Observations) -> float:
+        """Expected disagreement over the second half of the reference sample."""
+        if data.reference is None:
+            return float("nan")
+        view, spread = self.context(student, data)
+        held_out = data.reference[len(data.reference) // 2:]
+        with torch.no_grad():
+            expected = self._expected(torch.as_tensor(held_out, dtype=torch.float64),
+                                      student, view, spread)
+        return float(expected.mean())
+
+    def __repr__(self) -> str:
+        return f"Disagreement({type(self.student).__name__}, threshold={self.threshold})"

@@ -1,0 +1,362 @@
+"""Adaptive transfer sets against known truth: planted boundaries, a localized feature,
+held-out accuracy, teacher-call counts."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from surrogate.design import sample
+from surrogate.models import GPRegressor
+from surrogate.sequential import Acquisition, AdaptiveResult, adaptive_sample, log_success
+from surrogate.space import Categorical, Integer, Real, Space
+from surrogate.teacher import Simulator
+
+SQUARE = Space([Real("x", 0.0, 1.0), Real("y", 0.0, 1.0)])
+CENTRES = np.array([[0.27, 0.3], [0.72, 0.68]])
+RADIUS = 0.14
+
+
+def two_discs(p):
+    """Distance to the nearer of two disc centres minus the radius: < 0 inside either disc."""
+    distance = np.sqrt(((np.array([p["x"], p["y"]]) - CENTRES) ** 2).sum(axis=1))
+    return float(distance.min() - RADIUS)
+
+
+def _held_out_q2(predict, f, n=4000):
+    X = sample(SQUARE, n, method="random", seed=99)
+    y = f(X.to_numpy())
+    return 1.0 - np.mean((predict(X) - y) ** 2) / np.var(y)
+
+
+def test_boundary_runs_concentrate_on_both_planted_discs():
+    result = adaptive_sample(two_discs, space=SQUARE, goal="boundary", threshold=("<", 0.0),
+                             budget=40, seed=0, progress=False)
+    assert len(result.runs) == 40 and result.fidelity == "misclassified"
+    X = result.runs.X.to_numpy()[5:]  # after the initial design of 2 * dim + 1
+    distance = np.sqrt(((X[:, None, :] - CENTRES[None]) ** 2).sum(-1))  # (n, 2)
+    near = np.abs(distance - RADIUS) < 0.04
+    uniform = 2 * np.pi * ((RADIUS + 0.04) ** 2 - (RADIUS - 0.04) ** 2)  # band area: 0.141
+    assert near.any(axis=1).mean() > 2.5 * uniform
+    assert near[:, 0].sum() >= 4 and near[:, 1].sum() >= 4  # both regions found
+    # the student's misclassification estimate is honest: small, as the true error is
+    T = sample(SQUARE, 4000, method="random", seed=9)
+    truth = np.array([two_discs(p) < 0 for p in T.to_dict("records")])
+    error = np.mean((result.model.predict(T) < 0) != truth)
+    assert error < 0.01 and result.history["misclassified"].iloc[-1] < 0.02
+    assert result.cases().sum() == (result.runs.Y["y"] < 0).sum() > 0
+
+
+def _bump(X):
+    return X[:, 0] + 0.5 * X[:, 1] + 3 * np.exp(
+        -((X[:, 0] - 0.8) ** 2 + (X[:, 1] - 0.75) ** 2) / (2 * 0.1**2))
+
+
+def test_accuracy_beats_a_same_size_lhs_on_a_localized_feature():
+    def teacher(p):
+        return float(_bump(np.array([[p["x"], p["y"]]]))[0])
+
+    adaptive, lhs = [], []
+    for seed in range(4):
+        result = adaptive_sample(teacher, space=SQUARE, budget=30, batch_size=3, seed=seed,
+                                 progress=False)
+        adaptive.append(_held_out_q2(result.model.predict, _bump))
+        X = sample(SQUARE, 30, method="lhs", seed=seed).to_numpy()
+        gp = GPRegressor(seed=seed).fit(X, _bump(X))
+        lhs.append(_held_out_q2(lambda Z, gp=gp: gp.predict(Z.to_numpy()), _bump))
+    adaptive, lhs = np.array(adaptive), np.array(lhs)
+    assert adaptive.mean() > lhs.mean() + 0.05, (adaptive, lhs)
+    assert (adaptive > lhs).sum() >= 3, (adaptive, lhs)
+
+
+def _smooth(X):
+    return np.sin(3 * X[:, 0]) + np.cos(2 * X[:, 1]) * X[:, 0]
+
+
+def test_stopping_rule_stops_at_the_target_and_not_before():
+    def teacher(p):
+        return float(_smooth(np.array([[p["x"], p["y"]]]))[0])
+
+    result = adaptive_sample(teacher, space=SQUARE, budget=60, target=0.999, seed=0,
+                             progress=False)
+    q2 = result.history["q2_loo"].to_numpy()
+    assert result.stopped == "target" and len(result.runs) < 60
+    assert q2[-1] >= 0.999 and (q2[:-1] < 0.999).all()  # the first round that reached it
+    assert result.history["n_runs"].iloc[-1] == len(result.runs)
+    # the estimate is not optimistic: held-out Q² of the final student is at the target
+    assert _held_out_q2(result.model.predict, _smooth) > 0.998
+    # without a target the same seed spends the budget through the same runs
+    longer = adaptive_sample(teacher, space=SQUARE, budget=len(result.runs) + 2, seed=0,
+                             progress=False)
+    assert longer.stopped == "budget"
+    pd.testing.assert_frame_equal(longer.runs.X.iloc[:len(result.runs)], result.runs.X)
+
+
+DRIVER = textwrap.dedent("""
+    import json, sys, time
+    from pathlib import Path
+    import numpy as np
+    from surrogate.sequential import adaptive_sample
+    from surrogate.space import Real, Space
+    from surrogate.teacher import Simulator
+
+    calls = Path(sys.argv[1])
+
+    def circle(x, y):
+        time.sleep(0.1)  # a run takes time: the kill lands inside one
+        value = (x - 0.5) ** 2 + (y - 0.5) ** 2
+        with open(calls, "a") as file:
+            file.write(json.dumps([x, y]) + "\\n")
+        return value
+
+    space = Space([Real("x", 0.0, 1.0), Real("y", 0.0, 1.0)])
+    result = adaptive_sample(Simulator(circle, space, ["r2"], name="circle"), goal="boundary",
+                             threshold=("<", 0.09), budget=13, batch_size=2, seed=0,
+                             checkpoint=sys.argv[2], progress=False)
+    print(json.dumps(result.runs.X.to_numpy().tolist()))
+""")
+
+
+@pytest.mark.slow  # two driver processes each import torch: over ten seconds
+def test_resume_after_sigkill_repeats_no_finished_run(tmp_path):
+    script, calls = tmp_path / "driver.py", tmp_path / "calls.jsonl"
+    script.write_text(DRIVER)
+    command = [sys.executable, str(script), str(calls), str(tmp_path / "checkpoint")]
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+           "OPENBLAS_NUM_THREADS": "1"}
+    driver = subprocess.Popen(command, env=env, stdout=subprocess.PIPE)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:  # kill the driver after 8 finished runs
+        if calls.exists() and len(calls.read_text().splitlines()) >= 8:
+            break
+        time.sleep(0.05)
+    driver.send_signal(signal.SIGKILL)
+    driver.wait()
+    killed_after = len(calls.read_text().splitlines())
+    assert 8 <= killed_after < 13
+    done = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
+    runs = np.array(json.loads(done.stdout.splitlines()[-1]))
+    called = [tuple(json.loads(line)) for line in calls.read_text().splitlines()]
+    assert len(called) == 13 == len(runs)  # every run exactly once across both drivers
+    assert len(set(called)) == 13
+    np.testing.assert_array_equal(np.sort(runs, axis=0), np.sort(np.array(called), axis=0))
+
+
+class _Interrupt(BaseException):
+    """Stands for Ctrl-C / a killed driver: not an Exception, so the run is not recorded."""
+
+
+class _CountingCircle:
+    def __init__(self, stop_after=None):
+        self.calls, self.stop_after = [], stop_after
+
+    def __call__(self, x, y):
+        if self.stop_after is not None and len(self.calls) == self.stop_after:
+            raise _Interrupt
+        self.calls.append((x, y))
+        return (x - 0.5) ** 2 + (y - 0.5) ** 2
+
+
+def test_resume_after_interruption_repeats_no_run_and_keeps_the_rounds(tmp_path):
+    options = {"goal": "boundary", "threshold": ("<", 0.09), "budget": 13, "batch_size": 2,
+               "seed": 0, "progress": False}
+    reference = adaptive_sample(Simulator(_CountingCircle(), SQUARE, ["r2"], name="c"),
+                                **options)
+    teacher = _CountingCircle(stop_after=8)  # inside the second batch of two
+    with pytest.raises(_Interrupt):
+        adaptive_sample(Simulator(teacher, SQUARE, ["r2"], name="c"), checkpoint=tmp_path,
+                        **options)
+    teacher.stop_after = None
+    resumed = adaptive_sample(Simulator(teacher, SQUARE, ["r2"], name="c"),
+                              checkpoint=tmp_path, **options)
+    assert len(teacher.calls) == 13 == len(set(teacher.calls))  # every run exactly once
+    pd.testing.assert_frame_equal(resumed.runs.X, reference.runs.X)
+    pd.testing.assert_frame_equal(resumed.history.drop(columns=["seconds", "student_seconds"]),
+                                  reference.history.drop(columns=["seconds", "student_seconds"]))
+    # a finished design reloads without a teacher call; more budget continues it
+    again = adaptive_sample(Simulator(teacher, SQUARE, ["r2"], name="c"), checkpoint=tmp_path,
+                            **{**options, "budget": 15})
+    assert len(teacher.calls) == 15 and len(again.runs) == 15
+    with pytest.raises(ValueError, match="belongs to another adaptive design"):
+        adaptive_sample(Simulator(teacher, SQUARE, ["r2"], name="c"), checkpoint=tmp_path,
+                        **{**options, "batch_size": 3})
+
+
+def _fragile(p):
+    if p["x"] > 0.7:
+        raise RuntimeError("solver diverged")
+    return np.sin(5 * p["x"]) + p["y"]
+
+
+def test_failing_runs_are_recorded_and_the_design_steers_away():
+    result = adaptive_sample(_fragile, space=SQUARE, budget=30, seed=0, progress=False)
+    runs = result.runs
+    failed = (runs.status == "failed").to_numpy()
+    assert len(runs) == 30 and failed.any()
+    assert runs.error[failed].str.contains("solver diverged").all()
+    assert runs.Y["y"][failed].isna().all()
+    # 30 % of the square fails; after the initial design the success GP keeps runs out of it
+    assert failed[5:].sum() <= 3
+    assert result.history["n_ok"].tolist() == [int((~failed)[:n].sum())
+                                               for n in result.history["n_runs"]]
+
+
+def test_integer_and_categorical_parameters():
+    space = Space([Real("x", 0.0, 1.0), Integer("n", 0, 5), Categorical("c", ["a", "b"])])
+
+    def f(p):
+        return (p["x"] - 0.3) ** 2 + 0.2 * p["n"] + (1.0 if p["c"] == "b" else 0.0)
+
+    result = adaptive_sample(f, space=space, goal="boundary", threshold=("<", 0.5), budget=20,
+                             seed=0, progress=False)
+    X = result.runs.X
+    assert X["n"].dtype.kind == "i" and X["n"].between(0, 5).all()
+    assert set(X["c"]) <= {"a", "b"} and not X.duplicated().any()
+    truth = np.array([f(p) < 0.5 for p in X.to_dict("records")])
+    np.testing.assert_array_equal(result.cases(), truth)
+    assert result.model.predict(X).shape == (20,)
+
+
+def test_batches_run_on_the_process_executor():
+    result = adaptive_sample(two_discs, space=SQUARE, goal="boundary", threshold=("<", 0.0),
+                             budget=17, batch_size=4, executor="processes", seed=0,
+                             progress=False)
+    assert len(result.runs) == 17 and result.runs.ok.all()
+    assert result.history["n_runs"].tolist() == [5, 9, 13, 17]
+    X = result.runs.X.to_numpy()
+    for start in (5, 9, 13):  # each batch holds distinct points (Kriging believer)
+        batch = X[start:start + 4]
+        gaps = np.linalg.norm(batch[:, None] - batch[None], axis=-1)[np.triu_indices(4, 1)]
+        assert gaps.min() > 1e-3
+
+
+@pytest.mark.dask
+@pytest.mark.slow  # a cluster takes seconds to start
+def test_batches_run_on_a_dask_cluster():
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  host="127.0.0.1", dashboard_address=None) as cluster, \
+            distributed.Client(cluster) as client:
+        from surrogate.execute import DaskExecutor
+
+        result = adaptive_sample(two_discs, space=SQUARE, budget=11, batch_size=3,
+                                 executor=DaskExecutor(client), seed=0, progress=False)
+    serial = adaptive_sample(two_discs, space=SQUARE, budget=11, batch_size=3, seed=0,
+                             progress=False)
+    assert result.runs.ok.all()
+    pd.testing.assert_frame_equal(result.runs.X, serial.runs.X)
+
+
+def test_a_0_1_output_is_a_case_of_interest_without_threshold():
+    def inside(p):
+        return 1.0 if two_discs(p) < 0 else 0.0
+
+    result = adaptive_sample(inside, space=SQUARE, goal="boundary", budget=20, seed=0,
+                             progress=False)
+    assert result.threshold.op == ">=" and result.cases().sum() > 0
+    with pytest.raises(ValueError, match="needs a 0/1 output.*threshold="):
+        adaptive_sample(two_discs, space=SQUARE, goal="boundary", budget=8, seed=0,
+                        progress=False)
+
+
+class _TowardsCorner(Acquisition):
+    """Prefers points near (0.9, 0.9): a custom goal through the documented protocol."""
+
+    fidelity_name = None
+
+    def _score(self, unit, student, context):
+        posterior = student.posterior(unit)
+        return -((unit - 0.9) ** 2).sum(1) + 0.0 * posterior.mean[:, 0] + log_success(posterior)
+
+
+class _BadShape(Acquisition):
+    def _score(self, unit, student, context):
+        return unit
+
+
+def test_custom_acquisitions_through_the_protocol():
+    result = adaptive_sample(two_discs, space=SQUARE, goal=_TowardsCorner(), budget=9, seed=0,
+                             progress=False)
+    X = result.runs.X.to_numpy()[5:]
+    assert np.abs(X - 0.9).max() < 0.1 and result.history.empty
+    assert result.goal.startswith("_TowardsCorner")
+    with pytest.raises(ValueError, match=r"_BadShape._score returned shape \(\d+, 2\)"):
+        adaptive_sample(two_discs, space=SQUARE, goal=_BadShape(), budget=7, seed=0,
+                        progress=False)
+    with pytest.raises(ValueError, match="target= needs a fidelity estimate"):
+        adaptive_sample(two_discs, space=SQUARE, goal=_TowardsCorner(), budget=7, target=0.5)
+
+
+def test_disagreement_distils_a_better_tree_than_one_fitted_on_a_same_size_lhs():
+    from sklearn.tree import DecisionTreeClassifier
+
+    def diagonal(p):
+        return p["x"] + p["y"]
+
+    T = sample(SQUARE, 2000, method="random", seed=2)
+    truth = (T.sum(axis=1) > 1.2).to_numpy()
+    for seed in (0, 1):
+        tree = DecisionTreeClassifier(max_depth=3, random_state=0)
+        result = adaptive_sample(diagonal, space=SQUARE, goal="disagreement", student=tree,
+                                 threshold=(">", 1.2), budget=25, seed=seed, progress=False)
+        assert isinstance(result.model, DecisionTreeClassifier)
+        assert result.fidelity == "disagreement" and len(result.history) == 21
+        X = sample(SQUARE, 25, method="lhs", seed=seed)
+        one_shot = DecisionTreeClassifier(max_depth=3, random_state=0).fit(
+            X, X.sum(axis=1) > 1.2)
+        accuracy = np.mean(result.model.predict(T) == truth)
+        assert accuracy > 0.9 and accuracy > np.mean(one_shot.predict(T) == truth)
+        # the runs went to the edge, where the teacher's class is in question
+        runs = result.runs.X.to_numpy()[5:]
+        assert np.abs(runs.sum(axis=1) - 1.2).mean() < 0.5 * np.abs(T.sum(axis=1) - 1.2).mean()
+
+
+def test_same_seed_same_runs_and_the_result_reads_plainly():
+    first = adaptive_sample(two_discs, space=SQUARE, budget=9, seed=3, progress=False)
+    second = adaptive_sample(two_discs, space=SQUARE, budget=9, seed=3, progress=False)
+    pd.testing.assert_frame_equal(first.runs.X, second.runs.X)
+    assert isinstance(first, AdaptiveResult)
+    assert repr(first).startswith("AdaptiveResult(goal='accuracy', 9 runs, q2_loo=")
+    with pytest.raises(ValueError, match="cases\\(\\) needs a case of interest"):
+        first.cases()
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"goal": "nope"}, ValueError, "goal must be one of"),
+        ({"goal": "accuracy", "threshold": ("<", 0)}, ValueError, "threshold= is for"),
+        ({"goal": "disagreement"}, ValueError, "needs student="),
+        ({"student": GPRegressor()}, ValueError, "student= is for goal='disagreement'"),
+        ({"target": 1.5}, ValueError, r"Q² for this goal: a number in \(0, 1\)"),
+        ({"target": float("nan")}, ValueError, "target must be a finite number"),
+        ({"goal": "boundary", "threshold": ("<", 0), "target": 0.7}, ValueError,
+         "misclassified share"),
+        ({"goal": "boundary", "threshold": ("==", 0)}, ValueError, "operator must be one of"),
+        ({"goal": "boundary", "threshold": "< 0"}, TypeError, "pair"),
+        ({"model": GPRegressor}, TypeError, "model must be an unfitted GP regressor instance"),
+        ({"model": object()}, TypeError, "model must be an unfitted GP regressor instance"),
+        ({"budget": 3}, ValueError, r"budget=3 is smaller than n_init=5"),
+        ({"batch_size": 0}, ValueError, "batch_size must be"),
+        ({"executor": "threads"}, ValueError, "executor must be one of"),
+    ],
+)
+def test_bad_input_is_refused_with_a_clear_message(kwargs, error, match):
+    options = {"space": SQUARE, "budget": 10, **kwargs}
+    with pytest.raises(error, match=match):
+        adaptive_sample(two_discs, **options)
+
+
+def test_a_multi_output_teacher_needs_output_for_a_boundary():
+    two = Simulator(lambda x, y: (x, y), SQUARE, ["a", "b"], name="two")
+    with pytest.raises(ValueError, match="pass output= naming the one goal='boundary'"):
+        adaptive_sample(two, goal="boundary", threshold=("<", 0.5), budget=10)
+    result = adaptive_sample(two, budget=7, seed=0, progress=False)  # accuracy: every output
+    assert result.outputs == ["a", "b"] and result.model.predict(result.runs.X).shape == (7, 2)

@@ -1,0 +1,101 @@
+"""The student inside the loop: conditioning with fixed hyperparameters, closed-form LOO, the
+refit schedule, and the checkpoint's rounds log."""
+
+import numpy as np
+import pytest
+
+from surrogate.models import GPRegressor
+from surrogate.sequential._accuracy import loo_q2, loo_residuals
+from surrogate.sequential._store import RoundStore
+from surrogate.sequential._student import ALWAYS_REFIT_BELOW, Trainer, condition_gp, fit_gp
+
+
+def _data(n, seed=0):
+    rng = np.random.default_rng(seed)
+    U = rng.random((n, 2))
+    return U, np.sin(4 * U[:, 0]) + U[:, 1] ** 2
+
+
+def test_conditioning_keeps_hyperparameters_and_interpolates_the_new_runs():
+    U, y = _data(30)
+    gp = fit_gp(U[:20], y[:20], seed=0)
+    same = condition_gp(gp, U[:20], y[:20])
+    probe = np.random.default_rng(1).random((50, 2))
+    np.testing.assert_allclose(same.predict(probe), gp.predict(probe), rtol=0, atol=1e-9)
+    more = condition_gp(gp, U, y)
+    np.testing.assert_allclose(more.lengthscale_, gp.lengthscale_, rtol=1e-12)
+    mean, std = more.predict(U[20:], return_std=True)
+    np.testing.assert_allclose(mean, y[20:], atol=1e-5)  # an interpolating GP
+    assert std.max() < 1e-3 and gp.predict(U[20:], return_std=True)[1].min() > std.max()
+    assert more.n_samples_fit_ == 30 and gp.n_samples_fit_ == 20  # the original is untouched
+
+
+def test_closed_form_loo_equals_refitting_without_each_point():
+    U, y = _data(25, seed=2)
+    gp = GPRegressor(seed=0).fit(U, y)
+    closed = loo_residuals(gp)[:, 0]
+    brute = []
+    for i in range(len(U)):
+        keep = np.arange(len(U)) != i
+        # the same hyperparameters (and input scaling), the point left out
+        brute.append(y[i] - condition_gp(gp, U[keep], y[keep]).predict(U[i:i + 1])[0])
+    np.testing.assert_allclose(closed, brute, rtol=1e-6, atol=1e-9)
+    expected = 1 - np.mean(np.square(brute)) / np.var(y)
+    assert loo_q2(gp, U, y) == pytest.approx(expected, rel=1e-6)
+
+
+def test_loo_q2_is_the_worst_output_and_nan_without_an_exact_gp():
+    U, y = _data(30)
+    Y = np.column_stack([y, np.cos(9 * U[:, 0] * U[:, 1])])
+    gp = GPRegressor(seed=0).fit(U, Y)
+    both = loo_q2(gp, U, Y)
+    first = loo_q2(GPRegressor(seed=0).fit(U, Y[:, 0]), U, Y[:, 0])
+    assert both < first <= 1.0
+    assert np.isnan(loo_q2(object(), U, y))
+
+
+def test_refit_schedule_depends_only_on_the_run_counts():
+    trainer = Trainer(refit_growth=1.2)
+    small = [10, 20, 30]
+    assert trainer._last_full_fit(small) == 3  # below ALWAYS_REFIT_BELOW: every round
+    counts = [ALWAYS_REFIT_BELOW, ALWAYS_REFIT_BELOW + 5, int(1.2 * ALWAYS_REFIT_BELOW),
+              int(1.2 * ALWAYS_REFIT_BELOW) + 3]
+    assert [trainer._last_full_fit(counts[:k]) for k in range(1, 5)] == [1, 1, 3, 3]
+
+
+def test_a_resumed_trainer_fits_what_an_uninterrupted_one_did():
+    U, y = _data(80, seed=3)
+    counts = [ALWAYS_REFIT_BELOW, ALWAYS_REFIT_BELOW + 5, ALWAYS_REFIT_BELOW + 10]  # all ok
+    seeds = {1: 11, 2: 12, 3: 13}
+
+    def prefix(t):
+        return U[:counts[t - 1]], y[:counts[t - 1]]
+
+    running = Trainer(refit_growth=1.2)
+    for t in (1, 2):  # round 1 refits, round 2 conditions on it
+        U_t, y_t = prefix(t)
+        running.fit(U_t, y_t, U_t, np.ones(len(U_t)), seeds[t], counts=counts[:t],
+                    seed_at=seeds.get, prefix=prefix)
+    U3, y3 = prefix(3)
+    uninterrupted = running.fit(U3, y3, U3, np.ones(70), seeds[3], counts=counts,
+                                seed_at=seeds.get, prefix=prefix)
+    resumed = Trainer(refit_growth=1.2).fit(U3, y3, U3, np.ones(70), seeds[3], counts=counts,
+                                            seed_at=seeds.get, prefix=prefix)
+    probe = np.random.default_rng(4).random((20, 2))
+    np.testing.assert_array_equal(resumed.outputs.predict(probe),
+                                  uninterrupted.outputs.predict(probe))
+    full = fit_gp(U3, y3, seeds[3])  # conditioning is not a refit
+    assert not np.allclose(full.lengthscale_, resumed.outputs.lengthscale_)
+
+
+def test_rounds_log_survives_a_torn_line(tmp_path):
+    store = RoundStore(tmp_path / "c", {"schema": "x"}, file="adaptive.json",
+                       kind="adaptive design")
+    store.record_round({"round": 0, "n_runs": 5, "q2_loo": 0.5})
+    with open(tmp_path / "c" / "rounds.jsonl", "a") as file:
+        file.write('{"round": 1, "n_ru')  # killed while writing
+    assert list(store.recorded_rounds()) == [0]
+    store.record_round({"round": 1, "n_runs": 6, "q2_loo": 0.6})
+    assert store.recorded_rounds()[1]["q2_loo"] == 0.6
+    with pytest.raises(ValueError, match="belongs to another adaptive design"):
+        RoundStore(tmp_path / "c", {"schema": "y"}, file="adaptive.json", kind="adaptive design")
