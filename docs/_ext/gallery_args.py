@@ -19,10 +19,9 @@ SMALL: dict[str, list[str]] = {
     "teacher_dask.py": ["--n", "16"],
     "optimize.py": ["--budget", "15", "--n", "20"],
     "discover.py": ["--n", "120", "--test", "300", "--samples", "2000"],
-    "distill.py": ["--n", "120", "--transfer", "2000"],
-    "trajectories.py": ["--n", "24"],
+    "distill.py": ["--n", "120", "--transfer", "2000", "--test", "300"],
+    "trajectories.py": ["--n", "24", "--test", "30"],
     "adaptive.py": ["--budget", "20"],
-    "mixed_inputs.py": ["--n", "40"],
 }
 
 
