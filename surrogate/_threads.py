@@ -79,7 +79,15 @@ def set_threads(n: Setting = "auto") -> None:
 
 
 def get_threads() -> Setting:
-    """The current setting of :func:`set_threads` (``"auto"``, ``None`` or an int)."""
+    """The current setting of :func:`set_threads` (``"auto"``, ``None`` or an int).
+
+    Examples
+    --------
+    >>> import surrogate as sg
+    >>> with sg.threads(2):
+    ...     sg.get_threads()
+    2
+    """
     return _setting
 
 

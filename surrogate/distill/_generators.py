@@ -61,6 +61,24 @@ class TransferGenerator(BaseEstimator):
         Data 1's columns (from ``space`` when one is given).
     n_data_ : int
         Points in Data 1.
+
+    Examples
+    --------
+    A generator that draws Data 1's points again, with replacement:
+
+    >>> import pandas as pd
+    >>> class Bootstrap(TransferGenerator):
+    ...     def __init__(self, space=None):
+    ...         self.space = space
+    ...     def _fit(self, unit, codes):
+    ...         self.unit_, self.codes_ = unit, codes
+    ...     def _sample(self, n, rng):
+    ...         rows = rng.integers(0, len(self.unit_), n)
+    ...         return self.columns_.decode(self.unit_[rows], self.codes_[rows])
+    >>> X = pd.DataFrame({"a": [0.0, 0.5, 1.0], "b": [2.0, 3.0, 4.0]})
+    >>> points = Bootstrap().fit(X).sample(5, seed=0)
+    >>> points.shape, bool(points["a"].isin(X["a"]).all())
+    ((5, 2), True)
     """
 
     space: Space | None

@@ -21,6 +21,15 @@ class Executor:
     Implement ``_evaluate(simulator, rows, points, timeout) -> Iterator[RunRecord]`` yielding
     exactly one record per row, in any order, and never raising for a failing run; override
     ``close`` to release resources. The public :meth:`evaluate` validates and converts inputs.
+
+    Examples
+    --------
+    >>> import surrogate as sg
+    >>> sim = sg.Simulator(lambda x: 2 * x, sg.Space([sg.Real("x", 0.0, 1.0)]), ["y"])
+    >>> with sg.SerialExecutor() as executor:
+    ...     runs = sim.run([[0.25], [0.5]], executor=executor, progress=False)
+    >>> isinstance(executor, sg.Executor), runs.Y["y"].tolist()
+    (True, [0.5, 1.0])
     """
 
     def __enter__(self) -> Executor:

@@ -45,6 +45,21 @@ class DaskExecutor(Executor):
     -----
     The simulator is pickled (cloudpickle) and sent to the workers, and ``surrogate`` must be
     importable there.
+
+    Examples
+    --------
+    A cluster of one worker thread in this process; on real machines pass the scheduler's
+    address instead, e.g. ``sg.DaskExecutor("tcp://10.0.0.5:8786")``.
+
+    >>> import surrogate as sg
+    >>> from distributed import Client, LocalCluster
+    >>> sim = sg.Simulator(lambda x: 2 * x, sg.Space([sg.Real("x", 0.0, 1.0)]), ["y"])
+    >>> with LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
+    ...                   dashboard_address=None) as cluster, Client(cluster) as client:
+    ...     with sg.DaskExecutor(client) as executor:
+    ...         runs = sim.run([[0.25], [0.5]], executor=executor, progress=False)
+    >>> runs.Y["y"].tolist(), runs.status.tolist()
+    ([0.5, 1.0], ['ok', 'ok'])
     """
 
     def __init__(self, address_or_client: Any, *, chunksize: int | None = None) -> None:
