@@ -21,6 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
         ("distill.py", ["--n", "120", "--transfer", "2000", "--test", "300"], "taught by the GP"),
         ("trajectories.py", ["--n", "24", "--test", "30"], "PRIM: max(I) > 0.2 when"),
         ("adaptive.py", ["--budget", "20"], "adaptive: "),
+        ("mixed_inputs.py", ["--n", "40"], "levels of the categorical input"),
     ],
 )
 def test_example_runs(tmp_path, script, args, expect):

@@ -22,6 +22,7 @@ SMALL: dict[str, list[str]] = {
     "distill.py": ["--n", "120", "--transfer", "2000", "--test", "300"],
     "trajectories.py": ["--n", "24", "--test", "30"],
     "adaptive.py": ["--budget", "20"],
+    "mixed_inputs.py": ["--n", "40"],
 }
 
 
