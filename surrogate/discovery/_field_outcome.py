@@ -72,6 +72,13 @@ class FieldOutcomeClassifier(ClassifierMixin, BaseEstimator):
     [1.0, 0.0]
     """
 
+    model_: Any
+    field_: str
+    grid_: np.ndarray
+    classes_: np.ndarray
+    _parsed: OutcomeExpression
+    _draw_seed: int
+
     def __init__(self, outcome: str, *, model: Any = None, n_draws: int = 128,
                  seed: SeedLike = None) -> None:
         self.outcome = outcome

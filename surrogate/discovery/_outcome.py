@@ -207,7 +207,7 @@ def _check_tree(node: ast.AST, fail: Callable[[str], Any]) -> None:
                     child.func)
                 fail(f"unknown function {name!r}; allowed: {', '.join(FUNCTIONS)}")
             if child.keywords:
-                fail(f"{child.func.id}() takes no keyword arguments")
+                fail(f"{ast.unparse(child.func)}() takes no keyword arguments")
 
 
 def _describe(node: ast.AST) -> str:
@@ -263,7 +263,8 @@ class _Evaluator:
     # -- values: numbers per run, or per run and grid point -----------------------------------
     def value(self, node: ast.AST, *, pointwise: bool) -> Any:
         if isinstance(node, ast.Constant):
-            return None if self.dry else _Values(np.asarray(float(node.value)), None)
+            # a real number: _check_tree refused every other constant
+            return None if self.dry else _Values(np.asarray(node.value, dtype=float), None)
         if isinstance(node, ast.Name):
             return self._name(node.id, pointwise)
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
@@ -316,7 +317,7 @@ class _Evaluator:
             self.fail(f"{name}() takes a field (a trajectory), but "
                       f"{ast.unparse(node.args[0])!r} is one number per run")
         array = field.array
-        if name == "time_above":
+        if name == "time_above" and level is not None:
             above = (array > np.reshape(level.array, (-1, 1))).astype(float)
             return _Values(np.trapezoid(above, field.grid, axis=1), None)
         if name == "max":

@@ -200,8 +200,8 @@ class FieldGPRegressor(SurrogateMixin, RegressorMixin, BaseEstimator):
         if energy.sum() <= 0:  # every trajectory the same: one (empty) component
             return 1
         share = np.cumsum(energy) / energy.sum()
-        return int(min(np.searchsorted(share, float(self.explained_variance) - 1e-12) + 1,
-                       rank_limit))
+        return min(int(np.searchsorted(share, float(self.explained_variance) - 1e-12)) + 1,
+                   rank_limit)
 
     # -- predict ------------------------------------------------------------------------------
     def predict(self, X: Any, return_std: bool = False) -> Any:

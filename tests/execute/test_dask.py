@@ -90,3 +90,16 @@ def test_dask_worker_killed_recomputes_no_finished_run(tmp_path):
     assert len(calls) == 120
     # only chunks in flight (or finished but not yet fetched) on the killed worker run again
     assert calls.sum() - 120 <= 9, calls.sum()
+
+
+def test_dask_carries_field_outputs(cluster):
+    from simulators import sir
+
+    sim = sir.simulator(t_end=60.0)
+    design = sg.sample(sim.space, 16, seed=4)
+    serial = sim.run(design, progress=False)
+    remote = sim.run(design, executor="dask", address=cluster.scheduler_address, progress=False)
+    assert remote.fields == ["S", "I", "R"] and remote.ok.all()
+    for field in sim.fields:
+        pd.testing.assert_frame_equal(remote.field(field), serial.field(field))
+    pd.testing.assert_frame_equal(remote.Y, serial.Y)

@@ -2,7 +2,7 @@
 
 Each field is checked against the teacher's own scalar outputs, which are computed from the same
 trajectories (the scalar outputs and their own tests are unchanged), and against conservation
-laws. The Dask path runs the SIR teacher on a real cluster on 127.0.0.1.
+laws. (The Dask path with fields is tested in tests/execute/test_dask.py, on its cluster.)
 """
 
 from __future__ import annotations
@@ -78,18 +78,3 @@ def test_the_registered_teachers_keep_their_outputs_and_pickle_with_their_fields
     assert list(clone.fields) == list(sim.fields)
     for field in sim.fields:
         np.testing.assert_array_equal(clone.fields[field], sim.fields[field])
-
-
-@pytest.mark.dask
-def test_sir_fields_through_a_dask_cluster_match_serial():
-    distributed = pytest.importorskip("distributed")
-    sim = sir.simulator(t_end=60.0)
-    design = sample(sim.space, 16, seed=4)
-    serial = sim.run(design, progress=False)
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  host="127.0.0.1", dashboard_address=None) as cluster:
-        remote = sim.run(design, executor="dask", address=cluster.scheduler_address,
-                         progress=False)
-    for field in sim.fields:
-        pd.testing.assert_frame_equal(remote.field(field), serial.field(field))
-    pd.testing.assert_frame_equal(remote.Y, serial.Y)
