@@ -34,7 +34,7 @@ test-latest:
 	$(PYTHON) -m venv $(LATEST_VENV)
 	$(LATEST_VENV)/bin/python -m pip install --upgrade pip
 	$(LATEST_VENV)/bin/python -m pip install -c constraints-latest.txt torch==2.13.0
-	$(LATEST_VENV)/bin/python -m pip install -c constraints-latest.txt -e ".[dask,test,dev]"
+	$(LATEST_VENV)/bin/python -m pip install -c constraints-latest.txt -e ".[dask,test,dev,docs]"
 	$(LATEST_VENV)/bin/python -m pip freeze --exclude-editable
 	$(THREADS) $(LATEST_VENV)/bin/python -m pytest -q
 
