@@ -36,7 +36,10 @@ GOALS = ("accuracy", "boundary", "disagreement")
 SIGNATURE_FILE = "adaptive.json"
 SCHEMA = "surrogate.adaptive/1"
 REFIT_GROWTH = 1.2  # hyperparameters re-optimized when the runs have grown by 20 %
-ACQF_MAXITER = 60  # L-BFGS-B iterations: a design needs a good point, not the exact optimum
+# a design needs a good point, not the exact optimum of its acquisition: fewer L-BFGS-B starts
+# and iterations than optimization uses
+ACQF_RESTARTS = 5
+ACQF_MAXITER = 40
 
 
 @dataclass(frozen=True)
@@ -210,7 +213,8 @@ def adaptive_sample(
     }
     plan = Plan(simulator, tuple(outputs), budget, n_init, batch_size, signature,
                 SIGNATURE_FILE, "adaptive design")
-    optimizer = AcquisitionOptimizer(simulator.space, maxiter=ACQF_MAXITER)
+    optimizer = AcquisitionOptimizer(simulator.space, n_restarts=ACQF_RESTARTS,
+                                     maxiter=ACQF_MAXITER)
     rounds = run_rounds(plan, acquisition, Trainer(model, REFIT_GROWTH), executor=executor,
                         checkpoint=checkpoint, seed=seed, target=target_rule,
                         progress=progress, optimizer=optimizer)
