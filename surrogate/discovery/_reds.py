@@ -5,6 +5,10 @@ fitted on the runs labels many fresh points from the space and PRIM runs on thos
 may be the metamodel's probabilities of the case of interest ("soft") or its classes ("hard").
 A continuous outcome with a threshold (e.g. ``stab < 0``) works too: a regression surrogate's
 predictive distribution gives the probability that the outcome is on the interesting side.
+
+REDS is a distillation (:func:`surrogate.distill.distill`): the metamodel is the teacher, a
+Latin hypercube over the space (:class:`~surrogate.distill.SpaceGenerator`) the transfer set,
+PRIM the student. :meth:`REDS.fit` fits the metamodel, then hands the rest to ``distill``.
 """
 
 from __future__ import annotations
@@ -15,7 +19,6 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from scipy.stats import norm
 from sklearn.base import BaseEstimator, clone, is_classifier
 from sklearn.model_selection import KFold, StratifiedKFold, cross_val_predict
 
@@ -25,6 +28,7 @@ from surrogate.discovery._box import Box
 from surrogate.discovery._cart import design_matrix
 from surrogate.discovery._data import CATEGORICAL, INTEGER, Domain, check_labels, fit_domain
 from surrogate.discovery._prim import PRIM
+from surrogate.distill import Distillation, SpaceGenerator, distill
 
 _COMPARE = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
 
@@ -75,6 +79,9 @@ class REDS(BaseEstimator):
     prim_ : PRIM
         PRIM fitted on the sample; ``boxes_``, ``trajectory_``, :meth:`box` and
         :meth:`predict` are its.
+    distillation_ : Distillation
+        The distillation of the metamodel into PRIM that made them (its ``transfer_set_`` is
+        the sample with its labels; not kept by :meth:`save`).
 
     References
     ----------
@@ -153,14 +160,12 @@ class REDS(BaseEstimator):
         target, teacher_labels = self._targets(y, len(frame))
         self.metamodel_ = clone(self._metamodel(rng)).fit(features, target)
         self.fidelity_ = self._fidelity(features, target, teacher_labels, rng)
-        sample = _draw(space, domain, frame, self.n_samples, rng)
-        self.sample_ = sample
-        self.sample_labels_ = self._label(design_matrix(domain, *domain.encode(sample)))
-        if self.sample_labels_.sum() <= 0:
-            raise ValueError("the metamodel predicts no case of interest anywhere in the sample")
-        self.prim_ = clone(self.prim if self.prim is not None else PRIM()).fit(
-            sample, self.sample_labels_
-        )
+        self.distillation_ = self._distill(space, domain, frame, rng)
+        table = self.distillation_.transfer_set_
+        self.sample_ = table[list(domain.names)]
+        self.sample_labels_ = table["p(1)"].to_numpy() if self.labels == "soft" else \
+            (table["label"].to_numpy() == 1).astype(np.float64)
+        self.prim_ = self.distillation_.student_
         self.boxes_ = self.prim_.boxes_
         self.trajectory_ = self.prim_.trajectory_
         self.feature_names_in_ = np.asarray(domain.names, dtype=object)
@@ -205,24 +210,28 @@ class REDS(BaseEstimator):
         # about 15x slower to fit)
         return HistGradientBoostingClassifier(random_state=child_seed(rng))
 
-    def _label(self, features: np.ndarray) -> np.ndarray:
-        """Soft (probability of the case of interest) or hard labels for sampled points."""
-        if self.threshold is None:
-            proba = self.metamodel_.predict_proba(features)
-            positive = list(self.metamodel_.classes_).index(1)
-            probability = np.asarray(proba)[:, positive]
-        else:
-            op, value = self.threshold
-            if self.labels == "hard":
-                mean = np.asarray(self.metamodel_.predict(features)).ravel()
-                return _COMPARE[op](mean, value).astype(np.float64)
-            mean, std = self.metamodel_.predict(features, return_std=True)
-            mean, std = np.asarray(mean).ravel(), np.maximum(np.asarray(std).ravel(), 1e-300)
-            below = norm.cdf((value - mean) / std)  # P(Y < value); ties have probability 0
-            probability = below if op in ("<", "<=") else 1 - below
-        if self.labels == "hard":
-            return (probability >= 0.5).astype(np.float64)
-        return np.clip(probability, 0.0, 1.0)
+    def _distill(self, space: Any, domain: Domain, frame: pd.DataFrame,
+                 rng: np.random.Generator) -> Distillation:
+        """The metamodel (teacher) labels a Latin hypercube over the space (the transfer set)
+        for PRIM (the student): soft labels are its probability of the case of interest, hard
+        ones that probability >= 0.5 (with a threshold: the predicted mean on the case's side).
+        """
+        space, constants = _space(space, domain, frame)
+        threshold: Any = None if self.threshold is None else tuple(self.threshold)
+        teacher: Any = _Classifier(self.metamodel_, domain) if self.threshold is None else \
+            _Regressor(self.metamodel_, domain)
+        design = _Design(space, constants=constants, columns=list(domain.names))
+        try:
+            # the whole sample trains PRIM (holdout=0); the design's seed is rng's next draw
+            return distill(teacher, self.prim if self.prim is not None else PRIM(),
+                           transfer=design, n=self.n_samples, labels=self.labels,
+                           threshold=threshold,
+                           space=space, include_data=False, holdout=0.0, seed=rng)
+        except ValueError as exc:
+            if "no case of interest" not in str(exc):  # PRIM's check of its labels
+                raise
+            raise ValueError("the metamodel predicts no case of interest anywhere in the "
+                             "sample") from None
 
     def _fidelity(
         self, features: np.ndarray, target: np.ndarray, teacher: np.ndarray, rng: np.random.Generator
@@ -267,11 +276,60 @@ class REDS(BaseEstimator):
         save(self, path)
 
 
-def _draw(
-    space: Any, domain: Domain, frame: pd.DataFrame, n: int, rng: np.random.Generator
-) -> pd.DataFrame:
-    """``n`` Latin-hypercube points from ``space``, or from the ranges seen in ``frame``."""
-    from surrogate.design import sample
+class _Design(SpaceGenerator):
+    """REDS's transfer set: a Latin hypercube over ``space``, plus the columns constant in the
+    runs, in the runs' column order."""
+
+    def __init__(self, space: Any, method: str = "lhs", *, constants: Any = None,
+                 columns: Any = None) -> None:
+        super().__init__(space, method)
+        self.constants = constants
+        self.columns = columns
+
+    def _sample(self, n: int, rng: np.random.Generator) -> pd.DataFrame:
+        drawn = super()._sample(n, rng)
+        for name, value in (self.constants or {}).items():
+            drawn[name] = value
+        return drawn[list(self.columns)] if self.columns is not None else drawn
+
+
+class _Encoded:
+    """The fitted metamodel as a teacher over the sample's columns: encodes them as it was
+    fitted (one-hot categories, see :func:`design_matrix`) before asking it."""
+
+    def __init__(self, metamodel: Any, domain: Domain) -> None:
+        self.metamodel = metamodel
+        self.domain = domain
+        self.feature_names_in_ = np.asarray(domain.names, dtype=object)  # DataFrames in
+
+    def _features(self, X: pd.DataFrame) -> np.ndarray:
+        return design_matrix(self.domain, *self.domain.encode(X))
+
+
+class _Classifier(_Encoded):
+    """Probabilities of (no case, case of interest): classes ``[0, 1]``."""
+
+    classes_ = np.array([0, 1])
+
+    def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
+        proba = np.asarray(self.metamodel.predict_proba(self._features(X)))
+        classes = list(self.metamodel.classes_)
+        return proba[:, [1 - classes.index(1), classes.index(1)]]
+
+
+class _Regressor(_Encoded):
+    """The continuous outcome: mean and, for soft labels, standard deviation."""
+
+    def predict(self, X: pd.DataFrame, return_std: bool = False) -> Any:
+        if return_std:
+            mean, std = self.metamodel.predict(self._features(X), return_std=True)
+            return np.asarray(mean).ravel(), np.asarray(std).ravel()
+        return np.asarray(self.metamodel.predict(self._features(X))).ravel()
+
+
+def _space(space: Any, domain: Domain, frame: pd.DataFrame) -> tuple[Any, dict[str, Any]]:
+    """The space to sample (given, or each column's range or categories in ``frame``) and the
+    columns constant in ``frame`` (not parameters of that space)."""
     from surrogate.space import Categorical, Integer, Parameter, Real, Space, as_space
 
     constants = {}
@@ -300,7 +358,4 @@ def _draw(
     missing = [name for name in domain.names if name not in space.names and name not in constants]
     if missing:
         raise ValueError(f"space lacks the columns {missing} of X")
-    drawn = sample(space, n, method="lhs", seed=child_seed(rng))
-    for name, value in constants.items():
-        drawn[name] = value
-    return drawn[list(domain.names)]
+    return space, constants

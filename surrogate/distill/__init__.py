@@ -7,7 +7,8 @@ generators (:class:`SpaceGenerator`, :class:`MUNGE`, :class:`KDEGenerator`,
 ``sample(n, seed)`` (subclass :class:`TransferGenerator` for another). The teacher may be a
 simulator, any fitted estimator or a plain function; the student any scikit-learn-compatible
 estimator, our surrogates, or PRIM/CART boxes (used through their ``fit(X, y)``, so this
-package does not import :mod:`surrogate.discovery`).
+package does not import :mod:`surrogate.discovery`); :class:`PrunedTree` is a tree of a fixed
+leaf budget made for large transfer sets.
 """
 
 from surrogate.distill._density import GMMGenerator, KDEGenerator
@@ -15,6 +16,7 @@ from surrogate.distill._distill import TRANSFERS, Distillation, distill
 from surrogate.distill._fidelity import agreement, probability_gap, q2
 from surrogate.distill._generators import MUNGE, DataGenerator, SpaceGenerator, TransferGenerator
 from surrogate.distill._labels import tempered
+from surrogate.distill._tree import PrunedTree
 
 __all__ = [
     "distill",
@@ -26,6 +28,7 @@ __all__ = [
     "MUNGE",
     "KDEGenerator",
     "GMMGenerator",
+    "PrunedTree",
     "agreement",
     "probability_gap",
     "q2",

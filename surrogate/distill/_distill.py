@@ -97,7 +97,9 @@ def distill(
     executor, checkpoint
         For a simulator or callable teacher, as in :meth:`Simulator.run`.
     seed : int, Generator or None
-        Seeds the generator, the holdout split and the generators' own fitting.
+        Seeds the generator, the holdout split and the generators' own fitting. The first
+        draw from it seeds the generator's ``sample``, so a Generator threaded through
+        several steps gives the design ``sample(n, seed=child_seed(rng))`` would.
     output : str or int, optional
         The teacher's output, for a simulator or a regressor with several.
 
@@ -123,8 +125,12 @@ def distill(
         None if space is None else as_space(space))
     X1, y1, named = _data(data, space)
     clock = {"start": time.perf_counter()}
-    generator = _generator(transfer, space, X1, rng)
-    generated = _generate(generator, n, rng)
+    # the design's seed is the first draw: a caller threading its own Generator through
+    # gets the points that ``generator.sample(n, seed=child_seed(rng))`` gives (REDS relies
+    # on it); the generator's fitting seed comes second
+    sample_seed, fit_seed = child_seed(rng), child_seed(rng)
+    generator = _generator(transfer, space, X1, fit_seed)
+    generated = _generate(generator, n, sample_seed)
     inputs, source = _inputs(generated, X1)
     clock["generate"] = time.perf_counter()
     answer = model.answer(inputs, want_std=options.labels == "soft" and options.threshold
@@ -209,10 +215,8 @@ def _data(data: Any, space: Space | None) -> tuple[pd.DataFrame | None, np.ndarr
     return frame, y, named
 
 
-def _generator(transfer: Any, space: Space | None, X1: pd.DataFrame | None,
-               rng: np.random.Generator) -> Any:
-    """The fitted generator (None for transfer="data")."""
-    seed = child_seed(rng)  # drawn in every case: the stream does not depend on the choice
+def _generator(transfer: Any, space: Space | None, X1: pd.DataFrame | None, seed: int) -> Any:
+    """The fitted generator (None for transfer="data"); ``seed`` for KDE's and GMM's fitting."""
     if transfer == "data":
         if X1 is None:
             raise ValueError("transfer='data' uses Data 1's points: pass data=")
@@ -248,9 +252,8 @@ def _own_generator(transfer: Any, space: Space | None) -> Any:
     return generator
 
 
-def _generate(generator: Any, n: int, rng: np.random.Generator) -> pd.DataFrame:
+def _generate(generator: Any, n: int, seed: int) -> pd.DataFrame:
     n = check_n(n)
-    seed = child_seed(rng)
     if generator is None:
         return pd.DataFrame()
     return generator.sample(n, seed=seed)

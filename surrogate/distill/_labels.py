@@ -22,7 +22,7 @@ from scipy.stats import norm
 from surrogate.distill._teacher import TeacherAnswer
 
 __all__ = ["Labels", "LABELS", "COMPARE", "make_labels", "tempered", "case_probability",
-           "check_threshold", "check_temperature"]
+           "most_probable", "check_threshold", "check_temperature"]
 
 LabelKind = Literal["soft", "hard", "value"]
 LABELS: tuple[str, ...] = ("soft", "hard", "value")
@@ -66,6 +66,21 @@ def tempered(proba: np.ndarray, temperature: float) -> np.ndarray:
     logits -= logits.max(axis=1, keepdims=True)
     weights = np.exp(logits)
     return weights / weights.sum(axis=1, keepdims=True)
+
+
+def most_probable(proba: np.ndarray, classes: np.ndarray) -> np.ndarray:
+    """The most probable class of each row. With two classes a tie (0.5) goes to the second,
+    the case of interest (as PRIM and REDS read a probability >= 0.5); with more, to the
+    first of the tied classes.
+
+    Examples
+    --------
+    >>> most_probable(np.array([[0.5, 0.5], [0.7, 0.3]]), np.array([0, 1])).tolist()
+    [1, 0]
+    """
+    if len(classes) == 2:
+        return classes[(proba[:, 1] >= 0.5).astype(int)]
+    return classes[np.argmax(proba, axis=1)]
 
 
 def case_probability(mean: np.ndarray, std: np.ndarray, threshold: tuple[str, float]) -> np.ndarray:
@@ -133,7 +148,7 @@ def make_labels(answer: TeacherAnswer, kind: str, *, temperature: float,
             raise ValueError("labels='value' is for a teacher that gives values (regression); "
                              "a classifier teacher gives 'soft' or 'hard' labels")
         classes = np.asarray(answer.classes)
-        hard = classes[np.argmax(answer.proba, axis=1)]
+        hard = most_probable(answer.proba, classes)
         if kind == "hard":
             return Labels("hard", classes, hard=hard)
         return Labels("soft", classes, proba=tempered(answer.proba, temperature), hard=hard)
@@ -155,4 +170,4 @@ def make_labels(answer: TeacherAnswer, kind: str, *, temperature: float,
     else:  # no predictive distribution: the case itself
         positive = case.astype(float)
     proba = tempered(np.column_stack([1.0 - positive, positive]), temperature)
-    return Labels("soft", CASE_CLASSES, proba=proba, hard=CASE_CLASSES[np.argmax(proba, axis=1)])
+    return Labels("soft", CASE_CLASSES, proba=proba, hard=most_probable(proba, CASE_CLASSES))

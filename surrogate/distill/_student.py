@@ -28,7 +28,7 @@ import pandas as pd
 from sklearn.base import clone, is_classifier, is_regressor
 from sklearn.utils.validation import has_fit_parameter
 
-from surrogate.distill._labels import Labels
+from surrogate.distill._labels import Labels, most_probable
 
 __all__ = ["check_student", "fit_student", "StudentView", "student_size"]
 
@@ -150,7 +150,7 @@ class StudentView:
                 and hasattr(self.student, "predict"):
             # a PRIM box reads "inside the box: case of interest"
             return classes[np.asarray(self.student.predict(X)).astype(bool).astype(int)]
-        return classes[np.argmax(self.proba(X), axis=1)]
+        return most_probable(self.proba(X), classes)
 
 
 def _box_probability(student: Any, X: Any) -> np.ndarray:

@@ -155,7 +155,7 @@ def as_teacher(teacher: Any, *, space: Any = None, output: Any = None) -> Teache
         return Teacher(teacher, "simulator", teacher.space, column)
     if hasattr(teacher, "predict_proba") or hasattr(teacher, "predict"):
         _check_fitted(teacher)
-        if hasattr(teacher, "predict_proba") or is_classifier(teacher):
+        if hasattr(teacher, "predict_proba") or _is_classifier(teacher):
             if output is not None:
                 raise ValueError("output= selects an output of a simulator or a multi-output "
                                  "regressor; a classifier teacher has none")
@@ -173,6 +173,14 @@ def as_teacher(teacher: Any, *, space: Any = None, output: Any = None) -> Teache
         "teacher must be a surrogate.Simulator, a fitted estimator with predict_proba or "
         f"predict, or a callable taking a dict of parameters; got {type(teacher).__name__}"
     )
+
+
+def _is_classifier(teacher: Any) -> bool:
+    """scikit-learn's ``is_classifier``, False for a plain object (it has no tags)."""
+    try:
+        return is_classifier(teacher)
+    except AttributeError:
+        return False
 
 
 def _check_fitted(teacher: Any) -> None:

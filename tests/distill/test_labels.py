@@ -113,3 +113,30 @@ def test_label_choices_that_do_not_fit_the_teacher_are_refused(three_classes):
             distill(teacher, student, transfer="data", data=X, temperature=bad)
     with pytest.raises(ValueError, match="labels must be one of"):
         distill(teacher, student, transfer="data", data=X, labels="probabilities")
+
+
+class _Even:
+    """A plain predictor (no scikit-learn base, no fit): 0.5 for x < 0.5, else 0.9."""
+
+    classes_ = np.array([0, 1])
+
+    def predict_proba(self, X):
+        p = np.where(np.asarray(X)[:, 0] < 0.5, 0.5, 0.9)
+        return np.column_stack([1 - p, p])
+
+
+class _Line:
+    """A plain regressor object with predict only."""
+
+    def predict(self, X):
+        return np.asarray(X)[:, 0] - 0.5
+
+
+def test_a_tie_goes_to_the_case_of_interest_and_plain_objects_teach():
+    space = sg.Space([sg.Real("x", 0, 1)])
+    result = distill(_Even(), DecisionTreeClassifier(max_depth=1), space=space, n=200,
+                     labels="hard", seed=0)
+    assert (result.transfer_set_["label"] == 1).all()  # 0.5 reads as the case, as in REDS
+    line = distill(_Line(), DecisionTreeRegressor(max_depth=3), space=space, n=200,
+                   labels="value", seed=0)
+    assert line.fidelity_["holdout"] > 0.9

@@ -69,7 +69,7 @@ def test_several_distillations_draw_lines_against_student_size(by_size):
 
 
 def test_values_plot_q2_against_n_on_given_axes():
-    runs = [distill(lambda p: p["a"] + p["b"], DecisionTreeRegressor(max_depth=4), space=SPACE,
+    runs = [distill(lambda p: p["a"] + p["b"], DecisionTreeRegressor(max_leaf_nodes=8), space=SPACE,
                     labels="value", n=n, seed=0) for n in (100, 50)]
     _, ax = plt.subplots()
     assert fidelity(runs, ax, label="tree") is ax

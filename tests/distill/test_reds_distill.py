@@ -12,11 +12,13 @@ meet for these sizes (the label arithmetic is the same, only the summation order
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.dummy import DummyClassifier
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.gaussian_process import GaussianProcessRegressor
 from sklearn.gaussian_process.kernels import RBF, ConstantKernel
 
 from surrogate.discovery import PRIM, REDS
+from surrogate.distill import Distillation, SpaceGenerator
 from surrogate.space import Categorical, Integer, Real, Space
 
 
@@ -217,3 +219,21 @@ def test_reds_results_unchanged(case):
         assert got["fidelity"] is None
     else:
         assert got["fidelity"] == pytest.approx(want["fidelity"], rel=1e-12)
+
+
+def test_reds_runs_as_a_distillation():
+    reds = _mixed()
+    result = reds.distillation_
+    assert isinstance(result, Distillation)
+    assert result.student_ is reds.prim_ and isinstance(result.generator_, SpaceGenerator)
+    assert result.labels == "soft" and result.route_ == "probabilities"
+    assert (result.transfer_set_["use"] == "train").all()  # PRIM learns from the whole sample
+    pd.testing.assert_frame_equal(result.transfer_set_[list(reds.sample_.columns)], reds.sample_)
+    np.testing.assert_array_equal(result.transfer_set_["p(1)"], reds.sample_labels_)
+
+
+def test_a_metamodel_that_never_predicts_the_case_is_named():
+    X, y = _planted(0)
+    never = DummyClassifier(strategy="constant", constant=0)
+    with pytest.raises(ValueError, match="metamodel predicts no case of interest"):
+        REDS(metamodel=never, n_samples=500, cv=None, seed=0).fit(X, y)
