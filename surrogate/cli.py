@@ -20,6 +20,7 @@ from surrogate._config import ConfigError, config_from_text, parse_outcome, read
 __all__ = ["main"]
 
 _USER_ERRORS = (ConfigError, ValueError, TypeError, FileNotFoundError, KeyError)
+DISTILL_TEACHERS = ("rf", "hgb", "svm", "gp", "auto")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -57,6 +58,23 @@ def _parser() -> argparse.ArgumentParser:
     optimize.add_argument("--maximize", action="store_true")
     optimize.add_argument("--seed", type=int, default=0)
     optimize.add_argument("--checkpoint", type=Path)
+
+    distill = commands.add_parser("distill", help="distil a teacher fitted on a labelled table "
+                                  "into a readable tree or boxes, with its fidelity")
+    distill.add_argument("data", metavar="DATA", help="a .csv or .parquet table (Data 1)")
+    distill.add_argument("--label", required=True, help="the column of class labels")
+    distill.add_argument("--teacher", default="rf", help=f"one of {', '.join(DISTILL_TEACHERS)} "
+                         "(default rf)")
+    distill.add_argument("--student", default="tree", help="tree or boxes (default tree)")
+    distill.add_argument("--max-leaves", type=int, default=16, help="leaves of the tree student")
+    distill.add_argument("--transfer", default="munge",
+                         help="munge, kde, gmm or data (default munge)")
+    distill.add_argument("--n", type=int, default=10_000, help="generated transfer-set points")
+    distill.add_argument("--test", type=float, default=0.25,
+                         help="share of the rows held out to score teacher and students")
+    distill.add_argument("--drop", default="", help="comma-separated columns that are not inputs")
+    distill.add_argument("--out", type=Path, help="report directory (default: distill-DATA)")
+    distill.add_argument("--seed", type=int, default=0)
     return parser
 
 
@@ -65,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         handler = {"simulators": _simulators, "study": _study, "discover": _discover,
-                   "optimize": _optimize}[args.command]
+                   "optimize": _optimize, "distill": _distill}[args.command]
         status = handler(args)
     except _USER_ERRORS as exc:
         message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
@@ -193,6 +211,188 @@ def _optimize(args: argparse.Namespace) -> None:
           f"teacher evaluations")
     for name, value in result.x.items():
         print(f"    {name} = {value}")
+
+
+def _distill(args: argparse.Namespace) -> None:
+    """Data 1 (a table) -> teacher -> MUNGE/KDE/GMM transfer set -> tree or PRIM student."""
+    import numpy as np
+    from sklearn.model_selection import train_test_split
+
+    from surrogate.distill import distill
+
+    _check_distill_options(args)
+    table, _ = _read_table(Path(args.data))
+    X, y = _labelled(table, args)
+    classes = np.unique(y)
+    if args.student == "boxes" and len(classes) != 2:
+        raise ValueError(f"--student boxes finds a case of interest: --label {args.label} "
+                         f"needs two classes, it has {len(classes)}; use --student tree")
+    if args.teacher == "gp" and len(classes) != 2:
+        raise ValueError(f"--teacher gp is a two-class classifier; --label {args.label} has "
+                         f"{len(classes)} classes: use rf, hgb, svm or auto")
+    if args.test > 0:
+        try:
+            X_fit, X_test, y_fit, y_test = train_test_split(
+                X, y, test_size=args.test, stratify=y, random_state=args.seed)
+        except ValueError as exc:  # a class too small to be in both parts
+            raise ValueError(f"--test {args.test}: cannot hold out rows of every class "
+                             f"({exc}); lower --test or pass --test 0") from None
+    else:
+        X_fit, X_test, y_fit, y_test = X, X.iloc[:0], y, y[:0]
+    teacher = _distill_teacher(args.teacher, args.seed).fit(X_fit, y_fit)
+    student = _distill_student(args, classes)
+    result = distill(teacher, student, transfer=args.transfer, n=args.n, data=(X_fit, y_fit),
+                     labels="soft", seed=args.seed)
+    direct = _distill_student(args, classes)
+    direct.fit(X_fit, y_fit if args.student == "tree" else (y_fit == classes[1]).astype(float))
+    scores = _distill_scores(result, teacher, direct, X_test, y_test, classes, args.student)
+    out = args.out or Path(f"distill-{Path(args.data).stem}")
+    _write_distill_report(out, args, result, scores, list(X.columns), len(X_test))
+    print(str(result))
+    if scores:
+        print("  on the held-out rows: " + ", ".join(f"{k} {v:.4g}" for k, v in scores.items()))
+    print(f"report: {(out / 'report.md').resolve()}")
+
+
+def _check_distill_options(args: argparse.Namespace) -> None:
+    from surrogate.distill import TRANSFERS
+
+    for flag, value, allowed in (("--teacher", args.teacher, DISTILL_TEACHERS),
+                                 ("--student", args.student, ("tree", "boxes")),
+                                 ("--transfer", args.transfer,
+                                  tuple(t for t in TRANSFERS if t != "space"))):
+        if value not in allowed:
+            raise ValueError(f"{flag} {value!r} is not one of {', '.join(allowed)}")
+    if args.n < 1:
+        raise ValueError(f"--n must be an integer >= 1, got {args.n}")
+    if args.max_leaves < 2:
+        raise ValueError(f"--max-leaves must be an integer >= 2, got {args.max_leaves}")
+    if not 0 <= args.test < 1:
+        raise ValueError(f"--test must be a share in [0, 1), got {args.test}")
+    if args.out is not None and args.out.exists() and not args.out.is_dir():
+        raise ValueError(f"--out {args.out}: exists and is not a directory")
+
+
+def _labelled(table: Any, args: argparse.Namespace) -> tuple[Any, Any]:
+    """(numeric inputs, class labels) of the table, or one clear error naming the column."""
+    import numpy as np
+    import pandas as pd
+
+    if args.label not in table.columns:
+        raise ValueError(f"--label: no column {args.label!r} in {args.data}; columns: "
+                         f"{list(map(str, table.columns))}")
+    drop = {c for c in args.drop.split(",") if c}
+    unknown = sorted(drop - set(table.columns))
+    if unknown:
+        raise ValueError(f"--drop: no column(s) {unknown} in {args.data}")
+    label = table[args.label]
+    if not (pd.api.types.is_numeric_dtype(label) or pd.api.types.is_bool_dtype(label)):
+        raise ValueError(f"--label {args.label}: class labels must be numbers (e.g. 0/1), got "
+                         f"text such as {str(label.dropna().iloc[0])!r}")
+    y = label.to_numpy()
+    if label.isna().any() or (y.dtype.kind == "f" and not np.all(y == np.round(y))):
+        raise ValueError(f"--label {args.label}: class labels must be whole numbers without "
+                         "missing values (a continuous column is not a label)")
+    if len(np.unique(y)) < 2:
+        raise ValueError(f"--label {args.label}: only one class ({y[0]!r}); need two or more")
+    X = table.drop(columns=[args.label, *drop])
+    for column in X.columns:
+        if not pd.api.types.is_numeric_dtype(X[column]) or X[column].isna().any():
+            raise ValueError(f"input column {column!r} must be numbers without missing values "
+                             "(leave it out with --drop)")
+    if X.shape[1] == 0:
+        raise ValueError(f"{args.data}: no input column besides --label {args.label}")
+    return X.astype(float), y.astype(int) if y.dtype.kind == "f" else y
+
+
+def _distill_teacher(name: str, seed: int) -> Any:
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+    from sklearn.svm import SVC
+
+    from surrogate.models import AutoClassifier, GPClassifier
+
+    if name == "rf":
+        return RandomForestClassifier(n_estimators=300, random_state=seed)
+    if name == "hgb":
+        return HistGradientBoostingClassifier(random_state=seed)
+    if name == "svm":  # calibrated probabilities (soft labels)
+        return make_pipeline(StandardScaler(), CalibratedClassifierCV(SVC(), ensemble=False))
+    if name == "gp":
+        return GPClassifier(seed=seed)
+    return AutoClassifier(seed=seed)
+
+
+def _distill_student(args: argparse.Namespace, classes: Any) -> Any:
+    from surrogate.discovery import PRIM
+    from surrogate.distill import PrunedTree
+
+    if args.student == "tree":
+        return PrunedTree(args.max_leaves, random_state=args.seed)
+    return PRIM()
+
+
+def _distill_scores(result: Any, teacher: Any, direct: Any, X_test: Any, y_test: Any,
+                    classes: Any, student: str) -> dict[str, float]:
+    """Accuracy on the held-out rows: teacher, distilled student, same student fitted directly."""
+    import numpy as np
+
+    if not len(y_test):
+        return {}
+    if student == "boxes":  # inside the box: the case of interest (the larger class)
+        direct_says = np.where(direct.predict(X_test).astype(bool), classes[1], classes[0])
+    else:
+        direct_says = direct.predict(X_test)
+    return {"teacher_accuracy": float(np.mean(teacher.predict(X_test) == y_test)),
+            "distilled_accuracy": float(np.mean(result.predict(X_test) == y_test)),
+            "direct_accuracy": float(np.mean(direct_says == y_test))}
+
+
+def _student_text(result: Any, names: list[str]) -> str:
+    from sklearn.tree import export_text
+
+    student = result.student_
+    if hasattr(student, "estimator_"):  # PrunedTree
+        return export_text(student.estimator_, feature_names=names)
+    box = student.box()
+    case = result.classes_[1]
+    case = case.item() if hasattr(case, "item") else case  # numpy scalar: its plain value
+    return (f"inside the box: class {case!r}\n{box.rules()}\n"
+            f"coverage {box.coverage:.3f}, density {box.density:.3f}, mass {box.mass:.3f}")
+
+
+def _write_distill_report(out: Path, args: argparse.Namespace, result: Any,
+                          scores: dict[str, float], names: list[str], n_test: int) -> None:
+    """report.json (strict JSON), report.md and fidelity.png in ``out``."""
+    import json
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from surrogate.plot import fidelity
+
+    out.mkdir(parents=True, exist_ok=True)
+    rules = _student_text(result, names)
+    summary = {"data": str(args.data), "label": args.label, "teacher": args.teacher,
+               "student": args.student, "transfer": args.transfer, "seed": args.seed,
+               "inputs": names, "rows_held_out": n_test, "held_out": scores,
+               "distillation": result.to_dict(), "rules": rules}
+    (out / "report.json").write_text(json.dumps(summary, indent=2, allow_nan=False))
+    ax = fidelity(result)
+    ax.figure.savefig(out / "fidelity.png", dpi=120, bbox_inches="tight")
+    plt.close(ax.figure)
+    lines = [f"# Distillation of {args.data} (label {args.label})", "", "```", str(result), "```"]
+    if scores:
+        lines += ["", f"On the {n_test} held-out rows (never seen by teacher or students):", "",
+                  "| model | accuracy |", "|---|---|"]
+        lines += [f"| {k.replace('_accuracy', '')} | {v:.4f} |" for k, v in scores.items()]
+    lines += ["", f"## The {args.student}", "", "```", rules.rstrip(), "```", "",
+              "![fidelity](fidelity.png)", ""]
+    (out / "report.md").write_text("\n".join(lines))
 
 
 if __name__ == "__main__":  # python -m surrogate.cli

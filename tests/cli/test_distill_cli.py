@@ -1,0 +1,124 @@
+"""``surrogate distill``: a labelled table -> teacher -> transfer set -> tree or boxes, with a
+report; user mistakes are one line and exit status 2."""
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from surrogate.cli import main
+
+
+def strict_json(path):
+    def reject(constant):
+        raise ValueError(f"{path.name} holds {constant}, which is not JSON")
+
+    return json.loads(path.read_text(), parse_constant=reject)
+
+
+@pytest.fixture(scope="module")
+def planted(tmp_path_factory):
+    """300 rows, class 1 inside the planted box a > 0.4, b < 0.6; c is noise."""
+    rng = np.random.default_rng(0)
+    table = pd.DataFrame(rng.uniform(size=(300, 3)), columns=["a", "b", "c"])
+    table["y"] = ((table.a > 0.4) & (table.b < 0.6)).astype(int)
+    path = tmp_path_factory.mktemp("data") / "planted.csv"
+    table.to_csv(path, index=False)
+    return path
+
+
+def test_tree_end_to_end_as_a_user_runs_it(planted, tmp_path):
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+           "OPENBLAS_NUM_THREADS": "1", "MPLBACKEND": "Agg"}
+    out = tmp_path / "report"
+    done = subprocess.run([sys.executable, "-m", "surrogate.cli", "distill", str(planted),
+                           "--label", "y", "--n", "2000", "--max-leaves", "4", "--out", str(out)],
+                          capture_output=True, text=True, timeout=600, env=env)
+    assert done.returncode == 0, done.stderr
+    assert "into PrunedTree" in done.stdout and "report.md" in done.stdout
+    report = strict_json(out / "report.json")
+    assert report["teacher"] == "rf" and report["transfer"] == "munge"
+    assert report["distillation"]["student_size"] <= 4
+    assert report["distillation"]["n_generated"] == 2000 and report["rows_held_out"] == 75
+    held_out = report["held_out"]
+    assert held_out["distilled_accuracy"] >= 0.95 and held_out["teacher_accuracy"] >= 0.95
+    # the planted box's two edges, and not the noise column
+    assert "b <= 0.6" in report["rules"] and "a >  0.4" in report["rules"]
+    assert "c <=" not in report["rules"]
+    text = (out / "report.md").read_text()
+    assert "| distilled |" in text and report["rules"].splitlines()[0] in text
+    assert (out / "fidelity.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_boxes_student(planted, tmp_path, capsys):
+    out = tmp_path / "boxes"
+    assert main(["distill", str(planted), "--label", "y", "--student", "boxes", "--teacher",
+                 "hgb", "--transfer", "kde", "--n", "3000", "--out", str(out)]) == 0
+    report = strict_json(out / "report.json")
+    assert report["distillation"]["student"] == "PRIM"
+    assert report["rules"].startswith("inside the box: class 1")
+    box = report["rules"].splitlines()[1]  # e.g. "0.49 <= a <= 0.99 and b <= 0.57"
+    assert " a " in f" {box} " and "b <=" in box and " c " not in f" {box} "
+    assert report["held_out"]["distilled_accuracy"] >= 0.85
+    assert set(report["held_out"]) == {"teacher_accuracy", "distilled_accuracy",
+                                       "direct_accuracy"}
+    assert "PRIM" in capsys.readouterr().out
+
+
+def test_three_classes_and_no_held_out_rows(tmp_path):
+    rng = np.random.default_rng(1)
+    table = pd.DataFrame(rng.uniform(size=(240, 2)), columns=["x1", "x2"])
+    table["kind"] = np.where(table.x1 < 0.3, 0, np.where(table.x2 > 0.5, 1, 2))
+    table["id"] = [f"run{i}" for i in range(240)]  # text: not an input
+    path = tmp_path / "kinds.csv"
+    table.to_csv(path, index=False)
+    out = tmp_path / "out"
+    assert main(["distill", str(path), "--label", "kind", "--drop", "id", "--transfer", "data",
+                 "--test", "0", "--max-leaves", "3", "--out", str(out)]) == 0
+    report = strict_json(out / "report.json")
+    assert report["held_out"] == {} and report["distillation"]["classes"] == [0, 1, 2]
+    assert report["distillation"]["fidelity"]["accuracy"] >= 0.95
+
+
+@pytest.mark.parametrize(
+    ("edit", "args", "message"),
+    [
+        (None, ["--label", "z"], "--label: no column 'z'"),
+        (lambda t: t.assign(y=np.where(t.y == 1, "yes", "no")), ["--label", "y"],
+         "--label y: class labels must be numbers"),
+        (lambda t: t.assign(y=t.a), ["--label", "y"], "a continuous column is not a label"),
+        (lambda t: t.assign(y=0), ["--label", "y"], "only one class"),
+        (None, ["--label", "y", "--teacher", "xgboost"], "--teacher 'xgboost' is not one of"),
+        (None, ["--label", "y", "--student", "forest"], "--student 'forest' is not one of"),
+        (None, ["--label", "y", "--transfer", "space"], "--transfer 'space' is not one of"),
+        (None, ["--label", "y", "--n", "0"], "--n must be an integer >= 1"),
+        (None, ["--label", "y", "--max-leaves", "1"], "--max-leaves must be"),
+        (None, ["--label", "y", "--test", "1.5"], "--test must be a share"),
+        (lambda t: t.assign(c=["x"] * len(t)), ["--label", "y"], "input column 'c' must be numbers"),
+        (lambda t: t.assign(y=np.arange(len(t)) % 3), ["--label", "y", "--student", "boxes"],
+         "needs two classes, it has 3"),
+        (None, ["--label", "y", "--drop", "nope"], "--drop: no column(s) ['nope']"),
+    ],
+)
+def test_bad_input_is_one_line_and_status_2(planted, tmp_path, capsys, edit, args, message):
+    path = planted
+    if edit is not None:
+        path = tmp_path / "edited.csv"
+        edit(pd.read_csv(planted)).to_csv(path, index=False)
+    assert main(["distill", str(path), *args, "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("surrogate distill: error: ") and message in err
+    assert err.count("\n") == 1
+
+
+def test_missing_file_and_out_naming_a_file(planted, tmp_path, capsys):
+    assert main(["distill", str(tmp_path / "none.csv"), "--label", "y"]) == 2
+    assert "none.csv: no such file" in capsys.readouterr().err
+    blocker = tmp_path / "a_file"
+    blocker.write_text("")
+    assert main(["distill", str(planted), "--label", "y", "--out", str(blocker)]) == 2
+    assert "exists and is not a directory" in capsys.readouterr().err
