@@ -1,0 +1,86 @@
+"""The study's record: :class:`Study`, and how a stage's failure is kept without stopping it."""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from surrogate._config import StudyConfig
+from surrogate.data import TransferSet
+from surrogate.teacher import Simulator, describe_exception
+
+__all__ = ["Study"]
+
+# more failed teacher runs than this share earns the study a warning
+FAILED_RUNS_WARNING = 0.2
+
+
+@dataclass
+class Study:
+    """What a study found: the numbers (``summary``, as in ``report.json``) and the objects."""
+
+    config: StudyConfig
+    simulator: Simulator
+    runs: TransferSet
+    directory: Path
+    summary: dict[str, Any] = field(default_factory=dict)
+    models: dict[str, Any] = field(default_factory=dict)
+    indices: dict[str, pd.DataFrame] = field(default_factory=dict)
+    optimization: Any = None
+    prim: Any = None
+    reds: Any = None
+    figures: list[tuple[str, Any]] = field(default_factory=list)  # (title, matplotlib Figure)
+
+    @property
+    def failures(self) -> list[dict[str, str]]:
+        """The stages that failed: ``{"stage", "error"}``, ``"output"`` where one output failed
+        and ``"traceback_in"`` (the file under the study directory that holds the traceback)."""
+        return list(self.summary.get("failures", []))
+
+    @property
+    def warnings(self) -> list[str]:
+        """Warnings about the study's results (e.g. many failed teacher runs)."""
+        return list(self.summary.get("warnings", []))
+
+
+def _log(message: str, verbose: bool) -> None:
+    if verbose:
+        print(f"[surrogate study] {message}", flush=True)
+
+
+FAILURE_LOG = "failures.log"
+
+
+def _attempt(study: Study, stage: str, step: Callable[[Study, bool], None],
+             verbose: bool) -> None:
+    """Run one stage; a failure is recorded and the study goes on."""
+    try:
+        step(study, verbose)
+    except Exception as exc:  # noqa: BLE001 - recorded and reported, never swallowed
+        _failed(study, stage, exc, verbose)
+
+
+def _failed(study: Study, stage: str, exc: Exception, verbose: bool,
+            output: str | None = None) -> None:
+    """Record an exception of ``stage`` and append its traceback to ``failures.log``."""
+    where = stage if output is None else f"{stage} ({output})"
+    with open(study.directory / FAILURE_LOG, "a") as log:
+        log.write(f"--- {where}\n{traceback.format_exc()}\n")
+    _record(study, stage, describe_exception(exc), verbose, output, traceback_in=FAILURE_LOG)
+
+
+def _record(study: Study, stage: str, error: str, verbose: bool, output: str | None = None,
+            traceback_in: str | None = None) -> None:
+    entry = {"stage": stage, "error": error}
+    if output is not None:
+        entry["output"] = output
+    if traceback_in is not None:
+        entry["traceback_in"] = traceback_in
+    study.summary["failures"].append(entry)
+    _log(f"{stage}{'' if output is None else f' ({output})'} failed: {error}", verbose)
+

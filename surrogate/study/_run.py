@@ -1,0 +1,197 @@
+"""The study's directory, design and teacher runs, and ``run_study`` that goes through the stages."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from surrogate._config import StudyConfig
+from surrogate._registry import load_simulator
+from surrogate.data import TransferSet
+from surrogate.design import sample
+from surrogate.execute import checkpoint_design
+from surrogate.study._core import FAILED_RUNS_WARNING, FAILURE_LOG, Study, _attempt, _log, _record
+from surrogate.study._discover import _discover
+from surrogate.study._json import _jsonable, _read_json
+from surrogate.study._stages import _fit_surrogates, _optimize, _sensitivity
+from surrogate.teacher import Simulator
+
+__all__ = ["run_study"]
+
+
+def run_study(config: StudyConfig, directory: str | Path, *, verbose: bool = True,
+              progress: bool | None = None) -> Study:
+    """Run a study and write its report into ``directory``; return the :class:`Study`.
+
+    Mistakes in the configuration raise before any teacher run. Afterwards nothing raises: a
+    stage that fails is recorded in :attr:`Study.failures` and the report, and the rest goes on.
+    With a ``timeout`` and the serial executor the runs go to one worker process, which can be
+    stopped when a run hangs (a serial run can only be interrupted between Python statements).
+    """
+    directory = _study_directory(directory)
+    simulator = load_simulator(config.simulator, config.parameters, config.outputs,
+                               config.vectorized)
+    _check_against(config, simulator)
+    started = time.perf_counter()
+    design = _study_design(config, simulator.space, directory)
+    executor, n_workers = _executor(config)
+    _log(f"running {simulator.name} on {len(design)} points ({executor})", verbose)
+    runs = simulator.run(
+        design, executor=executor, n_workers=n_workers, timeout=config.timeout,
+        retries=config.retries, checkpoint=directory / "runs", progress=progress,
+        address=config.address,
+    )
+    study = Study(config, simulator, runs, directory)
+    study.summary = {
+        "simulator": simulator.name,
+        "space": simulator.space.to_dict(),
+        "outputs": list(simulator.outputs),
+        "config": _jsonable(asdict(config)),
+        "runs": {**_run_summary(runs), "executor": executor},
+        "failures": [],
+        "warnings": [],
+    }
+    (directory / FAILURE_LOG).unlink(missing_ok=True)  # a rerun reports its own failures
+    if _check_runs(study, verbose):
+        _attempt(study, "surrogates", _fit_surrogates, verbose)
+        _attempt(study, "sensitivity", _sensitivity, verbose)
+        _attempt(study, "optimization", _optimize, verbose)
+        _attempt(study, "discovery", _discover, verbose)
+    study.summary["seconds"] = time.perf_counter() - started
+    from surrogate.report import write_report
+
+    write_report(study)
+    _log(f"report written to {directory / 'report.html'}", verbose)
+    return study
+
+
+_DESIGN_RECORD = "design.json"  # how the study drew its design (method, seed, space)
+
+
+def _study_directory(directory: str | Path) -> Path:
+    """The study directory, created; a clear error when it cannot be."""
+    directory = Path(directory)
+    if directory.exists() and not directory.is_dir():
+        raise ValueError(f"study directory {directory}: exists and is not a directory")
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ValueError(f"study directory {directory}: cannot be created "
+                         f"({exc.strerror or exc})") from None
+    return directory
+
+
+def _executor(config: StudyConfig) -> tuple[str, int | None]:
+    """The executor the runs use: with a timeout, never in this process.
+
+    The serial executor enforces a timeout with SIGALRM, which Python handles only between
+    bytecodes: a run stuck inside C code (a solver, a foreign library) would hang the study. A
+    worker process can be killed.
+    """
+    if config.timeout is not None and config.executor == "serial":
+        return "processes", 1
+    return config.executor, config.n_workers
+
+
+def _check_runs(study: Study, verbose: bool) -> bool:
+    """Record a failure when no teacher run succeeded, a warning when many failed.
+
+    Returns whether any run succeeded (else the later stages have nothing to work on).
+    """
+    runs = study.runs
+    failed = ~np.asarray(runs.ok, dtype=bool)
+    n, n_failed = len(runs), int(failed.sum())
+    if n_failed == 0:
+        return True
+    first = str(runs.error[failed].iloc[0])
+    if n_failed == n:
+        _record(study, "teacher runs", f"all {n} teacher runs failed; first error: {first}",
+                verbose)
+        return False
+    if n_failed > FAILED_RUNS_WARNING * n:
+        message = (f"{n_failed} of {n} teacher runs failed ({n_failed / n:.0%}); "
+                   f"first error: {first}")
+        study.summary["warnings"].append(message)
+        _log(f"warning: {message}", verbose)
+    return True
+
+
+
+def _study_design(config: StudyConfig, space: Any, directory: Path) -> pd.DataFrame:
+    """The study's design, reusing the runs of an earlier, smaller or larger ``--n``.
+
+    A first run draws ``config.n`` points and records how (``design.json``: method, seed,
+    space). A rerun with the same method, seed and space keeps the checkpoint's points in the
+    order they were first asked for: the first ``config.n`` of them when shrinking; all of them
+    plus fresh ones (the same method, a seed derived from the study's) when growing, so finished
+    runs are never repeated. Sobol', Halton and random designs of a larger ``n`` already start
+    with the smaller one and are used as drawn; a grown Latin hypercube is the old one plus a new
+    one. Another method, seed or space draws a new design (points that coincide still reuse
+    their runs).
+    """
+    fresh = sample(space, config.n, method=config.method, seed=config.seed)  # type: ignore[arg-type]
+    how = json.loads(json.dumps(
+        {"method": config.method, "seed": config.seed, "space": space.to_dict()}))
+    record = directory / _DESIGN_RECORD
+    old = checkpoint_design(directory / "runs")
+    design = fresh
+    if old is not None and record.exists() and _read_json(record) == how:
+        if config.n <= len(old):
+            design = old.iloc[: config.n].reset_index(drop=True)
+        elif not _same_points(old, fresh.iloc[: len(old)]):
+            seed = int(np.random.SeedSequence([config.seed, len(old)]).generate_state(1)[0])
+            extra = sample(space, config.n - len(old), method=config.method,  # type: ignore[arg-type]
+                           seed=seed)
+            design = pd.concat([old, extra], ignore_index=True)
+    record.write_text(json.dumps(how, indent=1) + "\n")
+    return design
+
+
+
+def _same_points(a: pd.DataFrame, b: pd.DataFrame) -> bool:
+    if a.shape != b.shape:
+        return False
+    return all(
+        np.allclose(a[c].to_numpy(float), b[c].to_numpy(float), rtol=1e-12, atol=0.0)
+        if pd.api.types.is_numeric_dtype(a[c]) and pd.api.types.is_numeric_dtype(b[c])
+        else bool((a[c].astype(str).to_numpy() == b[c].astype(str).to_numpy()).all())
+        for c in a.columns)
+
+
+def _check_against(config: StudyConfig, simulator: Simulator) -> None:
+    """Configuration keys that name outputs, checked before any teacher run."""
+    outputs = list(simulator.outputs)
+    named = [("surrogate.outputs", o) for o in config.model_outputs]
+    if config.objective is not None:
+        named.append(("optimize.output", config.objective))
+    named += [(f"optimize.constraints.{o}", o) for o in config.constraints]
+    if config.outcome is not None:
+        named.append(("discover.outcome", config.outcome.output))
+    for key, output in named:
+        if output not in outputs:
+            raise ValueError(f"{key}: {output!r} is not an output of {simulator.name}; "
+                             f"outputs: {outputs}")
+    if config.objective is not None and config.mode == "surrogate":
+        if config.constraints:
+            raise ValueError('optimize.constraints: need mode = "teacher" (the surrogate-only '
+                             "search optimizes one model's mean)")
+        if config.model_outputs and config.objective not in config.model_outputs:
+            raise ValueError(f"optimize.output: {config.objective!r} has no surrogate; add it "
+                             "to surrogate.outputs or use mode = \"teacher\"")
+    if config.executor == "dask" and not config.address:
+        raise ValueError('run.address: executor = "dask" needs address = "tcp://HOST:PORT"')
+
+
+def _run_summary(runs: TransferSet) -> dict[str, Any]:
+    status = runs.status.value_counts().to_dict()
+    return {"n": len(runs), "ok": int(status.get("ok", 0)), "failed": int(status.get("failed", 0)),
+            "timeout": int(status.get("timeout", 0)),
+            "teacher_seconds": float(np.nansum(runs.seconds.to_numpy())),
+            "errors": runs.error[~runs.ok].value_counts().head(5).to_dict()}
+
