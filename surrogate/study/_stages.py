@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, RegressorMixin, clone
 
 from surrogate._config import StudyConfig
 from surrogate.data import TransferSet
@@ -23,15 +19,27 @@ def _model_outputs(study: Study) -> list[str]:
     return list(study.config.model_outputs) or list(study.simulator.outputs)
 
 
-def _new_model(config: StudyConfig, space: Space) -> Any:
-    """The study's (unfitted) surrogate; categorical parameters are one-hot encoded for it."""
+def _new_model(config: StudyConfig) -> Any:
+    """The study's (unfitted) surrogate; it takes categorical parameters itself."""
     from surrogate.models import GPRegressor, NNRegressor
 
     # kernel="auto": Matern-5/2 or RBF, noise fitted or at the floor, by leave-one-out error
-    model = (GPRegressor(kernel="auto", seed=config.seed) if config.model == "gp"
-             else NNRegressor(seed=config.seed))
-    categories = {p.name: list(p.categories) for p in space if isinstance(p, Categorical)}
-    return _OneHotRegressor(model, categories) if categories else model
+    return (GPRegressor(kernel="auto", seed=config.seed) if config.model == "gp"
+            else NNRegressor(seed=config.seed))
+
+
+def model_inputs(space: Space, X: pd.DataFrame) -> pd.DataFrame:
+    """``X`` with each categorical parameter a pandas ``category`` column of all the space's
+    categories, so that a model (or a cross-validation fold) knows every one of them, also one
+    the runs lack; it then treats the column as a category, also where the categories are
+    numbers (an ``object`` column of numbers would be taken as an ordered number)."""
+    categorical = [p for p in space if isinstance(p, Categorical)]
+    if not categorical:
+        return X
+    X = X.copy()
+    for p in categorical:
+        X[p.name] = pd.Categorical(X[p.name].to_numpy(dtype=object), categories=list(p.categories))
+    return X
 
 
 def _fit_surrogates(study: Study, verbose: bool) -> None:
@@ -65,94 +73,17 @@ def _fit_surrogate(study: Study, valid: TransferSet, output: str, y: np.ndarray,
     from surrogate.plot import parity_predictions
 
     config = study.config
-    scores = cross_validate(_new_model(config, study.simulator.space), valid.X, y, cv=config.cv,
-                            seed=config.seed)
+    X = model_inputs(study.simulator.space, valid.X)
+    scores = cross_validate(_new_model(config), X, y, cv=config.cv, seed=config.seed)
     results[output] = {k: _scalar(v) for k, v in scores.items()
                        if k in ("q2", "rmse", "coverage95")}
-    model = _new_model(config, study.simulator.space).fit(valid.X, y)
+    model = _new_model(config).fit(X, y)
     study.models[output] = model
     # the out-of-fold predictions: the accuracy the table reports, not the training fit
     drawn = parity_predictions(y, scores["y_pred"], scores.get("y_std"),
                                label=f"{config.cv}-fold cross-validated")
     study.figures.append((f"Parity: {output} ({config.cv}-fold cross-validation)", drawn.figure))
     model.save(study.directory / "models" / output)
-
-
-class _OneHotRegressor(RegressorMixin, BaseEstimator):
-    """The study's surrogate on a space with categorical parameters.
-
-    The surrogates take numbers only: each categorical column becomes one 0/1 column per
-    category of the space (named ``name=category``) in front of the numeric ``model``. The
-    categories come from the space, not the data, so a cross-validation fold that lacks one
-    still encodes it (as a constant column). scikit-learn's ``OneHotEncoder`` is not used: it
-    refuses unsorted numeric and mixed categories, which a Categorical parameter allows.
-    """
-
-    def __init__(self, model: Any = None, categories: dict[str, list[Any]] | None = None
-                 ) -> None:
-        self.model = model
-        self.categories = categories
-
-    def fit(self, X: pd.DataFrame, y: Any) -> _OneHotRegressor:
-        frame = self._frame(X, list(X.columns) if isinstance(X, pd.DataFrame) else None)
-        self.feature_names_in_ = np.asarray(frame.columns, dtype=object)
-        self.n_features_in_ = frame.shape[1]
-        self.model_ = clone(self.model).fit(self._encode(frame), y)
-        return self
-
-    def predict(self, X: pd.DataFrame, return_std: bool = False) -> Any:
-        encoded = self._encode(self._frame(X, list(self.feature_names_in_)))
-        if return_std:
-            return self.model_.predict(encoded, return_std=True)
-        return self.model_.predict(encoded)
-
-    @property
-    def sample_posterior(self) -> Callable[..., np.ndarray]:
-        """Joint posterior draws of the numeric model (an AttributeError where it has none)."""
-        draw = self.model_.sample_posterior
-
-        def sample_posterior(X: pd.DataFrame, n_samples: int, *, seed: Any = None
-                             ) -> np.ndarray:
-            encoded = self._encode(self._frame(X, list(self.feature_names_in_)))
-            return draw(encoded, n_samples, seed=seed)
-
-        return sample_posterior
-
-    def save(self, path: str | Path) -> None:
-        """The numeric model (on the one-hot columns) and ``one_hot.json``, its encoding."""
-        path = Path(path)
-        self.model_.save(path)
-        (path / "one_hot.json").write_text(json.dumps(_jsonable({
-            "columns": list(self.feature_names_in_), "categories": self.categories,
-            "encoded_as": "one column NAME=CATEGORY per category, 1.0 where it holds"}),
-            indent=2) + "\n")
-
-    def _frame(self, X: Any, columns: list[str] | None) -> pd.DataFrame:
-        if not isinstance(X, pd.DataFrame):
-            if columns is None:
-                raise TypeError("X must be a DataFrame with the space's columns (categorical "
-                                f"parameters {list(self.categories or {})})")
-            X = pd.DataFrame(np.asarray(X, dtype=object), columns=columns)
-        missing = [c for c in (columns or list(self.categories or {})) if c not in X.columns]
-        if missing:
-            raise ValueError(f"X is missing the column(s) {missing}")
-        return X if columns is None else X[columns]
-
-    def _encode(self, X: pd.DataFrame) -> pd.DataFrame:
-        columns: dict[str, Any] = {}
-        for name in X.columns:
-            if name not in (self.categories or {}):
-                columns[name] = pd.to_numeric(X[name])
-                continue
-            allowed = list(self.categories[name])  # type: ignore[index]
-            values = X[name]
-            unknown = ~values.isin(allowed)
-            if unknown.any():
-                raise ValueError(f"column {name!r}: value(s) {values[unknown].unique()[:5].tolist()}"
-                                 f" are not among its categories {allowed}")
-            for category in allowed:
-                columns[f"{name}={category}"] = (values == category).to_numpy(dtype=float)
-        return pd.DataFrame(columns, index=X.index)
 
 
 def _sensitivity(study: Study, verbose: bool) -> None:

@@ -1,7 +1,7 @@
 """A study never loses its teacher runs: failed stages are reported, the rest of the study runs.
 
-End to end through the console script (as a user runs it), plus the study's one-hot surrogate and
-its parity figure in process.
+End to end through the console script (as a user runs it), plus the study's surrogate on a
+categorical parameter and its parity figure in process.
 """
 
 import json
@@ -17,7 +17,9 @@ import pytest
 from surrogate._config import config_from_text
 from surrogate.data import TransferSet
 from surrogate.models import GPRegressor, cross_validate
-from surrogate.study import _OneHotRegressor, run_study
+from surrogate.space import Categorical, Real, Space
+from surrogate.study import run_study
+from surrogate.study._stages import model_inputs
 
 FACTOR = {"low": 1.0, "mid": 2.0, "high": 3.0}
 
@@ -100,11 +102,18 @@ def test_categorical_parameter_study_end_to_end(tmp_path):
     summary = _strict_json(tmp_path / "out" / "report.json")
     assert summary["failures"] == []
     assert summary["surrogates"]["y"]["q2"] > 0.95  # y = a * factor(level) is smooth in a
-    assert set(summary["sensitivity"]["y"]) == {"a", "level"}
+    indices = summary["sensitivity"]["y"]
+    assert set(indices) == {"a", "level"}
+    # y = a * f(level), a ~ U(0, 1), f uniform on {1, 2, 3}: Var y = 5/9, S_level = (1/6) / (5/9)
+    assert abs(indices["level"]["S1"] - 0.3) < 0.15 and abs(indices["a"]["S1"] - 0.6) < 0.15
+    assert "<td class='text'>level</td>" in (tmp_path / "out" / "report.html").read_text()
     assert summary["optimization"]["x"]["a"] < 0.05  # min of a * factor is 0 at a = 0
     assert summary["discovery"]["prim"]["rules"]
-    encoding = json.loads((tmp_path / "out" / "models" / "y" / "one_hot.json").read_text())
-    assert encoding["categories"] == {"level": ["low", "mid", "high"]}
+    # the GP takes the category itself (exchangeable kernel), with the space's levels in order
+    meta = json.loads((tmp_path / "out" / "models" / "y" / "meta.json").read_text())
+    assert meta["categories"] == [{"position": 1, "name": "level",
+                                   "levels": ["low", "mid", "high"]}]
+    assert not (tmp_path / "out" / "models" / "y" / "one_hot.json").exists()
 
 
 def test_failed_stage_is_reported_and_the_study_goes_on(tmp_path):
@@ -219,22 +228,21 @@ def test_study_parity_figure_shows_out_of_fold_predictions(tmp_path):
     assert "cross-validation" in title
 
 
-def test_one_hot_surrogate_learns_categories_and_names_bad_values():
+def test_study_model_knows_every_category_of_the_space():
     rng = np.random.default_rng(0)
-    levels = list(FACTOR)
-    X = pd.DataFrame({"a": rng.uniform(size=60), "level": rng.choice(levels, size=60)})
+    space = Space([Real("a", 0.0, 1.0), Categorical("level", ["low", "mid", "high"])])
+    X = pd.DataFrame({"a": rng.uniform(size=40), "level": rng.choice(["low", "mid"], size=40)})
     y = X["a"] * X["level"].map(FACTOR)
-    model = _OneHotRegressor(GPRegressor(seed=0), {"level": levels})
-    scores = cross_validate(model, X, y, cv=3, seed=0)  # clones it: a scikit-learn estimator
-    assert scores["q2"] > 0.99 and 0 < scores["coverage95"] <= 1
-    # a category absent from the training data is still encoded
-    fitted = _OneHotRegressor(GPRegressor(seed=0), {"level": levels}).fit(
-        X[X.level != "high"], y[X.level != "high"])
-    assert np.isfinite(fitted.predict(pd.DataFrame({"a": [0.5], "level": ["high"]}))).all()
-    mean, std = fitted.predict(X.head(3), return_std=True)
-    assert mean.shape == std.shape == (3,)
-    with pytest.raises(ValueError, match=r"column 'level': value\(s\) \['huge'\] are not among "
-                                         r"its categories \['low', 'mid', 'high'\]"):
-        fitted.predict(pd.DataFrame({"a": [0.5], "level": ["huge"]}))
-    with pytest.raises(ValueError, match=r"missing the column\(s\) \['level'\]"):
-        fitted.predict(pd.DataFrame({"a": [0.5]}))
+    model = GPRegressor(seed=0).fit(model_inputs(space, X), y)  # no run has "high"
+    assert model.categories_ == {"level": ["low", "mid", "high"]}
+    mean, std = model.predict(pd.DataFrame({"a": [0.5, 0.5], "level": ["high", "low"]}),
+                              return_std=True)
+    assert np.isfinite(mean).all() and np.isfinite(std).all()
+    assert mean[1] == pytest.approx(0.5, abs=0.05)
+    with pytest.raises(ValueError, match=r"column 'level' has categories not seen at fit: "
+                                         r"'huge'"):
+        model.predict(pd.DataFrame({"a": [0.5], "level": ["huge"]}))
+    # numbers as categories stay categories (an object column of numbers would be ordered)
+    numbers = Space([Real("a", 0.0, 1.0), Categorical("k", [3, 1, 2])])
+    frame = model_inputs(numbers, pd.DataFrame({"a": [0.1, 0.2], "k": np.array([3, 1], object)}))
+    assert list(frame["k"].cat.categories) == [3, 1, 2]
