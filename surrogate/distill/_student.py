@@ -7,7 +7,13 @@ Soft labels reach every student (Model B), by the route its ``fit`` allows:
   teacher's probability of that class -- when its ``fit`` takes ``sample_weight``; otherwise
   the hard labels, with a warning;
 * a **regressor** fits them as targets: the probability of the positive class for two classes,
-  the (n, k) probability matrix for more;
+  the (n, k) probability matrix for more; its prediction is read back as the most probable
+  class. A (multi-output) ``DecisionTreeRegressor`` on the probabilities grows the same splits
+  as a Gini ``DecisionTreeClassifier`` on the class-weighted duplicates (the squared error of
+  the probabilities is their Gini impurity up to a constant), from a k-th of the rows;
+* :class:`~surrogate.distill.PrunedTree` -- a classifier with ``sample_weight`` -- takes the
+  duplicates back to one point with the teacher's probabilities and fits its leaf budget for
+  the most probability mass classified right (the route for a small readable tree);
 * anything else (the boxes of :class:`surrogate.PRIM` and :class:`surrogate.CART`, whose
   ``fit`` takes floats in [0, 1]) gets the probability of the positive class (two classes
   only).
