@@ -13,18 +13,21 @@ deterministic: the GP should interpolate, but never with a singular matrix.
 
 Categorical inputs (a :class:`Layout` names them; they hold codes ``0 .. L-1``) get an
 exchangeable kernel multiplied with the stationary one of the numeric inputs:
-``k(x, x') = k_num(x, x') * exp(-sum_c [x_c != x'_c] / (2 l_c^2))``, one length scale per
-categorical input, so that two different levels correlate with ``exp(-1 / (2 l_c^2))``
-whatever they are (the "exchangeable" or Hamming-distance kernel of Qian, Wu & Wu 2008 and of
-BoTorch's ``CategoricalKernel``; SMT's Gower distance is the same form). The Hamming distance is
-computed as the squared distance of one-hot codes scaled by ``1 / (sqrt(2) l_c)``, so the
-batched Cholesky and the closed-form gradients work on it as on the numeric inputs; for the RBF
-kernel the product equals the RBF of the numeric inputs and the scaled one-hot codes together.
+``k(x, x') = k_num(x, x') * prod_c T_c(x_c, x'_c)`` with ``T_c(a, b) = 1`` for ``a == b`` and
+``rho_c`` otherwise: every two different levels of input ``c`` correlate alike (the
+exchangeable or "compound symmetry" correlation of Qian, Wu & Wu 2008, Technometrics 50(3);
+SMT's ``COMPOUND_SYMMETRY``). ``rho_c`` may be negative, down to ``-1 / (L_c - 1)`` where
+``T_c`` stops being positive definite: a switch that turns a response around (a slope of one
+sign or the other) is then one smooth function, which a positive-only kernel (BoTorch's
+``CategoricalKernel``, SMT's Gower distance) cannot say. It is searched as a length scale, as
+the numeric inputs are: ``rho = rho_min + (1 - rho_min) exp(-1 / (2 l^2))``, so that a long
+``l`` means levels alike (rho -> 1) and a short one means levels opposed (rho -> rho_min).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,10 +36,10 @@ import scipy.optimize
 import torch
 
 __all__ = ["KERNELS", "Layout", "correlation", "profile_nll", "optimize_hyper", "loo_mse",
-           "Hyper"]
+           "Hyper", "score_outputs"]
 
 KERNELS = ("matern52", "matern32", "rbf")
-SQRT5, SQRT3, SQRT2 = math.sqrt(5.0), math.sqrt(3.0), math.sqrt(2.0)
+SQRT5, SQRT3 = math.sqrt(5.0), math.sqrt(3.0)
 LOG_LS_BOUNDS = (math.log(1e-3), math.log(1e3))  # length scales in unit-cube coordinates
 LOG_G_MAX = math.log(10.0)
 JITTERS = (0.0, 1e-10, 1e-8, 1e-6, 1e-4)  # added to g when a Cholesky fails (float64)
@@ -51,8 +54,10 @@ class Layout:
     Examples
     --------
     >>> layout = Layout.of((0, 3, 0))
-    >>> layout.numeric, layout.hot_columns
-    ([0, 2], [1, 1, 1])
+    >>> layout.numeric, layout.categorical
+    ([0, 2], [1])
+    >>> layout.rho(np.array([[1.0, 1e-3, 1.0]])).round(3).tolist()  # short l: opposed levels
+    [[-0.5]]
     >>> Layout.of((0, 0)) is None
     True
     """
@@ -72,38 +77,31 @@ class Layout:
     def categorical(self) -> list[int]:
         return [j for j, n_levels in enumerate(self.levels) if n_levels]
 
-    @property
-    def hot_columns(self) -> list[int]:
-        """For each one-hot column, the input column it encodes."""
-        return [j for j, n_levels in enumerate(self.levels) for _ in range(n_levels)]
+    def _rho_min(self) -> np.ndarray:
+        """The lowest correlation of two levels that keeps ``T_c`` positive semi-definite."""
+        return np.array([-1.0 / (self.levels[j] - 1) if self.levels[j] > 1 else 0.0
+                         for j in self.categorical])
 
-    def split(self, U: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Numeric columns (..., n, d_num) and one-hot codes (..., n, sum of levels)."""
-        hot = [torch.nn.functional.one_hot(
-            U[..., j].detach().round().long().clamp(0, self.levels[j] - 1), self.levels[j])
-            for j in self.categorical]
-        return U[..., self.numeric], torch.cat(hot, -1).to(U.dtype)
+    def rho(self, ls: Any) -> Any:
+        """Correlation of two different levels (..., n_categorical) from length scales (..., d)."""
+        low = self._rho_min()
+        ls_cat = ls[..., self.categorical]
+        if isinstance(ls, torch.Tensor):
+            low_t = torch.as_tensor(low, dtype=ls.dtype, device=ls.device)
+            return low_t + (1 - low_t) * torch.exp(-0.5 / ls_cat**2)
+        return low + (1 - low) * np.exp(-0.5 / ls_cat**2)
 
-    def split_np(self, U: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """NumPy twin of :meth:`split`."""
-        hot = [np.eye(self.levels[j])[np.clip(np.rint(U[:, j]).astype(np.int64), 0,
-                                              self.levels[j] - 1)] for j in self.categorical]
-        return U[:, self.numeric], np.hstack(hot)
+    def drho(self, ls: np.ndarray) -> np.ndarray:
+        """d rho / d log(l) (..., n_categorical)."""
+        ls_cat = ls[..., self.categorical]
+        return (1 - self._rho_min()) * np.exp(-0.5 / ls_cat**2) / ls_cat**2
 
-    def scales(self, ls: Any) -> tuple[Any, Any]:
-        """Length scales (..., d) -> those of the numeric columns and of the one-hot columns
-        (``sqrt(2) l_c``, so that two levels differ by ``1 / l_c^2`` in squared distance)."""
-        return ls[..., self.numeric], ls[..., self.hot_columns] * SQRT2
-
-    def gather(self, numeric: Any, hot: Any) -> Any:
-        """Per-input gradients (B, d) from those of the numeric and the one-hot columns."""
+    def gather(self, numeric: Any, categorical: Any) -> Any:
+        """Per-input gradients (B, d) from those of the numeric and the categorical inputs."""
         out = np.zeros((numeric.shape[0], len(self.levels))) if isinstance(numeric, np.ndarray) \
             else numeric.new_zeros((numeric.shape[0], len(self.levels)))
         out[:, self.numeric] = numeric
-        start = 0
-        for j in self.categorical:
-            out[:, j] = hot[:, start:start + self.levels[j]].sum(-1)
-            start += self.levels[j]
+        out[:, self.categorical] = categorical
         return out
 
 
@@ -123,10 +121,14 @@ def correlation(kernel: str, A: torch.Tensor, B: torch.Tensor,
     but the categorical codes of a ``layout``.
     """
     if layout is not None:
-        (A_num, A_hot), (B_num, B_hot) = layout.split(A), layout.split(B)
-        ls_num, ls_hot = (s[..., None, :] for s in layout.scales(lengthscale))
-        hamming = torch.exp(-0.5 * _sq_dist(A_hot / ls_hot, B_hot / ls_hot))
-        return _stationary(kernel, _sq_dist(A_num / ls_num, B_num / ls_num)) * hamming
+        ls_num = lengthscale[..., None, layout.numeric]
+        A_num, B_num = A[..., layout.numeric], B[..., layout.numeric]
+        C = _stationary(kernel, _sq_dist(A_num / ls_num, B_num / ls_num))
+        rho = layout.rho(lengthscale)  # (..., n_categorical)
+        for k, j in enumerate(layout.categorical):
+            differ = (A[..., :, None, j] != B[..., None, :, j]).to(C.dtype)  # (..., n, k)
+            C = C * (1.0 - (1.0 - rho[..., k, None, None]) * differ)
+        return C
     ls = lengthscale[..., None, :]
     return _stationary(kernel, _sq_dist(A / ls, B / ls))
 
@@ -158,17 +160,32 @@ def _corr_and_dlog(kernel: str, S: torch.Tensor) -> tuple[torch.Tensor, torch.Te
     return (1.0 + SQRT3 * r) * e, 3.0 * e
 
 
-def _mixed_corr_and_dlog(kernel: str, S_num: torch.Tensor, S_hot: torch.Tensor
-                         ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Correlation C of scaled numeric inputs and one-hot codes, and the numeric inputs' H.
+def _level_factors(layout: Layout, U: Any, rho: Any) -> tuple[list[Any], list[Any]]:
+    """Per categorical input: ``[a_i != a_j]`` (n, n) and ``T_c`` (B, n, n), torch or numpy."""
+    differ, factors = [], []
+    for k, j in enumerate(layout.categorical):
+        mask = U[:, None, j] != U[None, :, j]
+        mask = mask.to(U.dtype) if isinstance(mask, torch.Tensor) else mask.astype(U.dtype)
+        differ.append(mask)
+        factors.append(1.0 - (1.0 - rho[:, k, None, None]) * mask)
+    return differ, factors
 
-    ``C = C_num * E`` with ``E = exp(-r2_hot / 2)``: dC/dlog(l_k) = H_num E D_k for a numeric
-    input and C D_c for a categorical one (D from the scaled one-hot codes), so the H of the
-    one-hot columns is C itself.
+
+def _level_gradient(layout: Layout, W: Any, C_num: Any, differ: list[Any], factors: list[Any],
+                    drho: Any, n: int) -> Any:
+    """d nll / d log(l_c) for each categorical input c (B, n_categorical).
+
+    dC/dlog(l_c) = drho_c [a != b] C_num prod_{c' != c} T_c', and d nll / dC = W / (2 n).
     """
-    C_num, H_num = _corr_and_dlog(kernel, S_num)
-    hamming = torch.exp(-0.5 * _sq_dist(S_hot, S_hot))
-    return C_num * hamming, H_num * hamming
+    grads = []
+    for k in range(len(differ)):
+        others = C_num
+        for k2, factor in enumerate(factors):
+            if k2 != k:
+                others = others * factor
+        grads.append(drho[:, k] * (W * others * differ[k]).sum((-1, -2)) / (2 * n))
+    stack = torch.stack if isinstance(W, torch.Tensor) else np.stack
+    return stack(grads, -1)
 
 
 def _ls_gradient(S: torch.Tensor, M: torch.Tensor, n: int) -> torch.Tensor:
@@ -233,10 +250,11 @@ def profile_nll(kernel: str, theta: torch.Tensor, U: torch.Tensor, Y: torch.Tens
         S = U / ls[:, None, :]  # (B, n, d)
         C, H = _corr_and_dlog(kernel, S)
     else:
-        U_num, U_hot = layout.split(U)
-        ls_num, ls_hot = layout.scales(ls)
-        S_num, S_hot = U_num / ls_num[:, None, :], U_hot / ls_hot[:, None, :]
-        C, H_num = _mixed_corr_and_dlog(kernel, S_num, S_hot)
+        S_num = U[:, layout.numeric] / ls[:, None, layout.numeric]
+        C_num, H_num = _corr_and_dlog(kernel, S_num)
+        differ, factors = _level_factors(layout, U, layout.rho(ls))
+        levels = math.prod(factors)  # prod_c T_c  (B, n, n)
+        C = C_num * levels
     eye = torch.eye(n, dtype=U.dtype, device=U.device)
     L, jitter = safe_cholesky(C + g[:, None, None] * eye, g)
     ones = torch.ones_like(Y)
@@ -255,7 +273,10 @@ def profile_nll(kernel: str, theta: torch.Tensor, U: torch.Tensor, Y: torch.Tens
     if layout is None:
         g_ls = _ls_gradient(S, W * H, n)
     else:
-        g_ls = layout.gather(_ls_gradient(S_num, W * H_num, n), _ls_gradient(S_hot, W * C, n))
+        drho = torch.as_tensor(layout.drho(ls.detach().cpu().numpy()), dtype=U.dtype,
+                               device=U.device)
+        g_ls = layout.gather(_ls_gradient(S_num, W * H_num * levels, n),
+                             _level_gradient(layout, W, C_num, differ, factors, drho, n))
     g_g = g * torch.diagonal(W, dim1=-2, dim2=-1).sum(-1) / (2 * n)
     return nll, torch.cat([g_ls, g_g[:, None]], dim=1), hyper
 
@@ -308,9 +329,10 @@ def _np_factor(R: np.ndarray, *, inverse: bool) -> tuple[np.ndarray, np.ndarray]
 
 def _np_correlation(kernel: str, theta: np.ndarray, U: np.ndarray,
                     layout: Layout | None = None
-                    ) -> tuple[list[tuple[np.ndarray, np.ndarray]], np.ndarray, np.ndarray]:
-    """``([(S, H), ...], R = C + g I, g)`` for ``theta``: scaled inputs and their H (see
-    :func:`_corr_and_dlog`), one pair, or with a ``layout`` two: numeric and one-hot columns."""
+                    ) -> tuple[Callable[[np.ndarray], np.ndarray], np.ndarray, np.ndarray]:
+    """``(gradient, R = C + g I, g)`` for ``theta``, where ``gradient(W)`` (B, d) is the
+    length-scale part of the NLL gradient given ``W = 2 n d nll / dR`` (see
+    :func:`profile_nll`)."""
     n, d = U.shape
     ls, g = np.exp(theta[:, :d]), np.exp(theta[:, d])
     idx = np.arange(n)
@@ -318,29 +340,27 @@ def _np_correlation(kernel: str, theta: np.ndarray, U: np.ndarray,
         S = U[None, :, :] / ls[:, None, :]
         R, H = _np_corr_and_dlog(kernel, S)
         R[:, idx, idx] += g[:, None]
-        return [(S, H)], R, g
-    (U_num, U_hot), (ls_num, ls_hot) = layout.split_np(U), layout.scales(ls)
-    S_num, S_hot = U_num[None, :, :] / ls_num[:, None, :], U_hot[None, :, :] / ls_hot[:, None, :]
+        return lambda W: _np_ls_gradient(S, W * H, n), R, g
+    S_num = U[None, :, layout.numeric] / ls[:, None, layout.numeric]
     C_num, H_num = _np_corr_and_dlog(kernel, S_num)
-    sq = (S_hot * S_hot).sum(-1)
-    hamming = np.exp(-0.5 * np.maximum(
-        sq[:, :, None] + sq[:, None, :] - 2.0 * S_hot @ S_hot.transpose(0, 2, 1), 0.0))
-    C = C_num * hamming
-    R = C.copy()
+    differ, factors = _level_factors(layout, U, layout.rho(ls))
+    levels = math.prod(factors)
+    R = C_num * levels
     R[:, idx, idx] += g[:, None]
-    return [(S_num, H_num * hamming), (S_hot, C)], R, g
+
+    def gradient(W: np.ndarray) -> np.ndarray:
+        return layout.gather(
+            _np_ls_gradient(S_num, W * H_num * levels, n),
+            _level_gradient(layout, W, C_num, differ, factors, layout.drho(ls), n))
+
+    return gradient, R, g
 
 
-def _np_ls_gradient(parts: list[tuple[np.ndarray, np.ndarray]], W: np.ndarray, n: int,
-                    layout: Layout | None) -> np.ndarray:
-    """NumPy twin of :func:`_ls_gradient` over the parts of :func:`_np_correlation`."""
-    grads = []
-    for S, H in parts:
-        M = W * H
-        t1 = (S * S * M.sum(-1)[:, :, None]).sum(-2)
-        t2 = (S * (M @ S)).sum(-2)
-        grads.append((t1 - t2) / n)
-    return grads[0] if layout is None else layout.gather(*grads)
+def _np_ls_gradient(S: np.ndarray, M: np.ndarray, n: int) -> np.ndarray:
+    """NumPy twin of :func:`_ls_gradient`."""
+    t1 = (S * S * M.sum(-1)[:, :, None]).sum(-2)
+    t2 = (S * (M @ S)).sum(-2)
+    return (t1 - t2) / n
 
 
 def profile_nll_np(kernel: str, theta: np.ndarray, U: np.ndarray, Y: np.ndarray,
@@ -350,7 +370,7 @@ def profile_nll_np(kernel: str, theta: np.ndarray, U: np.ndarray, Y: np.ndarray,
     from scipy.linalg import lapack
 
     n = len(U)
-    parts, R, g = _np_correlation(kernel, theta, U, layout)
+    gradient, R, g = _np_correlation(kernel, theta, U, layout)
     logdet_half, F = _np_factor(R, inverse=grad)
     rhs = np.stack([np.ones_like(Y), Y], -1)  # (B, n, 2)
     if grad:
@@ -367,7 +387,7 @@ def profile_nll_np(kernel: str, theta: np.ndarray, U: np.ndarray, Y: np.ndarray,
     idx = np.arange(n)
     W = F - beta[:, :, None] * beta[:, None, :] / s2[:, None, None]
     g_g = g * W[:, idx, idx].sum(-1) / (2 * n)
-    return nll, np.concatenate([_np_ls_gradient(parts, W, n, layout), g_g[:, None]], axis=1)
+    return nll, np.concatenate([gradient(W), g_g[:, None]], axis=1)
 
 
 def score(kernel: str, theta: torch.Tensor, U: torch.Tensor, Y: torch.Tensor,
@@ -380,6 +400,37 @@ def score(kernel: str, theta: torch.Tensor, U: torch.Tensor, Y: torch.Tensor,
         with torch.no_grad():
             nll = profile_nll(kernel, theta, U, Y, grad=False, layout=layout)[0]
     return torch.nan_to_num(nll, nan=math.inf)
+
+
+def score_outputs(kernel: str, theta: torch.Tensor, U: torch.Tensor, Y: torch.Tensor,
+                  layout: Layout | None = None) -> torch.Tensor:
+    """NLL per point of every candidate ``theta`` (q, d + 1) for every output ``Y`` (m, n)
+    -> (m, q), as :func:`score` of each pair, NaN/failed pairs as +inf.
+
+    On CPU each candidate's correlation matrix is built and factored once for all outputs
+    (the outputs share the inputs), which is most of the cost of scoring: ``m`` times less work
+    than scoring the ``m * q`` pairs one by one.
+    """
+    m, q = Y.shape[0], theta.shape[0]
+    if U.device.type != "cpu":
+        return score(kernel, theta.repeat(m, 1), U, Y.repeat_interleave(q, 0),
+                     layout).reshape(m, q)
+    from scipy.linalg import lapack
+
+    n = len(U)
+    Y_np = Y.numpy()
+    logdet_half, L = _np_factor(_np_correlation(kernel, theta.numpy(), U.numpy(), layout)[1],
+                                inverse=False)
+    rhs = np.column_stack([np.ones(n), Y_np.T])  # (n, 1 + m)
+    nll = np.empty((m, q))
+    for c in range(q):
+        sol = lapack.dpotrs(L[c], rhs, lower=1)[0]
+        a, b = sol[:, :1], sol[:, 1:]  # R^-1 1, R^-1 y per output
+        mean = b.sum(0) / a.sum()
+        beta = b - mean * a
+        s2 = np.maximum(((Y_np.T - mean) * beta).sum(0), 1e-300) / n
+        nll[:, c] = 0.5 * np.log(s2) + logdet_half[c] / n
+    return torch.nan_to_num(torch.as_tensor(nll), nan=math.inf)
 
 
 def loo_mse(kernel: str, theta: torch.Tensor, U: torch.Tensor, Y: torch.Tensor,
@@ -426,7 +477,7 @@ def optimize_hyper(kernel: str, U: torch.Tensor, Y: torch.Tensor, theta0: torch.
                    log_g_min: float | np.ndarray, maxiter: int,
                    fit_noise: bool | np.ndarray = True,
                    tight: bool = False, maxfun: int = 15000,
-                   layout: Layout | None = None) -> torch.Tensor:
+                   layout: Layout | None = None, block: int | None = None) -> torch.Tensor:
     """L-BFGS-B on the summed per-point NLL of a batch of independent problems.
 
     ``theta0`` (B, d + 1) starts each problem; ``Y`` (B, n). Returns the optimized theta. The
@@ -435,12 +486,29 @@ def optimize_hyper(kernel: str, U: torch.Tensor, Y: torch.Tensor, theta0: torch.
     one per problem) is False the noise ratio stays at that bound (an interpolating GP). ``tight`` converges to a projected gradient of 1e-9 instead of
     1e-6: near the floor the likelihood is so flat in ``log g`` that the looser test stops
     while the noise is still drifting down. ``maxfun`` caps the likelihood evaluations (line
-    searches can take many where jitter makes the surface rough).
+    searches can take many where jitter makes the surface rough). ``block`` (None: all ``B``)
+    runs one L-BFGS-B per block of that many consecutive members: one joint run makes every
+    member iterate (and pay for its Cholesky) until the slowest has converged, and its
+    stopping test and iteration cap apply to the sum, not to each problem.
     """
-    B, p = theta0.shape
-    d = p - 1
+    B = theta0.shape[0]
+    size = B if block is None else max(1, int(block))
     free = np.broadcast_to(np.asarray(fit_noise, dtype=bool), (B,))
     low = np.broadcast_to(np.asarray(log_g_min, dtype=float), (B,))
+    parts = [_lbfgs(kernel, U, Y[i:i + size], theta0[i:i + size], low[i:i + size],
+                    free[i:i + size], layout,
+                    {"maxiter": maxiter, "maxfun": maxfun, "ftol": 1e-12 if tight else 1e-8,
+                     "gtol": 1e-9 if tight else 1e-6})
+             for i in range(0, B, size)]
+    return torch.as_tensor(np.concatenate(parts), dtype=U.dtype, device=U.device)
+
+
+def _lbfgs(kernel: str, U: torch.Tensor, Y: torch.Tensor, theta0: torch.Tensor,
+           low: np.ndarray, free: np.ndarray, layout: Layout | None,
+           options: dict[str, Any]) -> np.ndarray:
+    """One joint L-BFGS-B run of :func:`optimize_hyper` over the members of ``theta0``."""
+    B, p = theta0.shape
+    d = p - 1
     bounds = [bound for member in range(B) for bound in
               [LOG_LS_BOUNDS] * d + [(low[member], LOG_G_MAX if free[member] else low[member])]]
     x0 = np.clip(theta0.detach().cpu().numpy().ravel(),
@@ -464,7 +532,5 @@ def optimize_hyper(kernel: str, U: torch.Tensor, Y: torch.Tensor, theta0: torch.
         return value, grad.ravel()
 
     res = scipy.optimize.minimize(fun, x0, jac=True, method="L-BFGS-B", bounds=bounds,
-                                  options={"maxiter": maxiter, "maxfun": maxfun,
-                                           "ftol": 1e-12 if tight else 1e-8,
-                                           "gtol": 1e-9 if tight else 1e-6})
-    return torch.as_tensor(res.x.reshape(B, p), dtype=U.dtype, device=U.device)
+                                  options=options)
+    return res.x.reshape(B, p)
