@@ -27,6 +27,7 @@ from surrogate.models._gp import GPRegressor
 __all__ = ["FieldGPRegressor", "field_q2"]
 
 BASIS_FOLDS = 5  # folds of the out-of-sample estimate of the truncation error
+TRANSFORMS = (None, "log", "logit")
 
 
 def field_q2(y_true: Any, y_pred: Any) -> float:
@@ -71,6 +72,15 @@ class FieldGPRegressor(SurrogateMixin, RegressorMixin, BaseEstimator):
         this (in (0, 1]).
     kernel, noise_floor, n_restarts, method : see :class:`~surrogate.models.GPRegressor`
         Passed to the GP of the component scores.
+    y_transform : {None, "log", "logit"}, default=None
+        Fit the basis and the GP to ``log(Y)`` (a positive field, e.g. a population) or
+        ``logit(Y) = log(Y / (1 - Y))`` (a share in (0, 1)) and map predictions back, so they
+        stay in the field's domain and multiplicative variation becomes additive. The
+        predicted trajectory is then the back-transformed mean: the pointwise *median* of the
+        predictive distribution (a monotone map keeps the median, not the mean); the std is
+        the first-order (delta-method) one, ``|dY/dZ| * std_Z``; :meth:`predict_band` and
+        :meth:`sample_posterior` map the Gaussian band and draws back exactly. ``Y`` outside
+        the domain (0 or below for "log"; outside (0, 1) for "logit") is rejected.
     seed : int, numpy.random.Generator or None
         Seeds the GP, the folds of the truncation-error estimate and the posterior draws.
     device : str, default="cpu"
@@ -83,7 +93,8 @@ class FieldGPRegressor(SurrogateMixin, RegressorMixin, BaseEstimator):
     field_ : str or None
         The field's name (the name of ``Y``'s columns axis, as ``TransferSet.field`` sets it).
     mean_ : ndarray of shape (n_times,)
-        The mean training trajectory.
+        The mean training trajectory (of the transformed trajectories with a ``y_transform``, as
+        are ``components_`` and ``residual_std_``).
     components_ : ndarray of shape (n_components_, n_times)
         The kept principal directions (orthonormal rows).
     explained_variance_ratio_ : ndarray of shape (n_components_,)
@@ -120,6 +131,12 @@ class FieldGPRegressor(SurrogateMixin, RegressorMixin, BaseEstimator):
     >>> mean, std = model.predict([[1.0]], return_std=True)
     >>> mean.shape, bool(np.abs(mean[0] - np.exp(-t)).max() < 3 * std.max())
     ((1, 30), True)
+
+    A positive field modelled in log space (``log y = -k t`` is linear in the basis):
+
+    >>> logged = FieldGPRegressor(y_transform="log", seed=0).fit(X, np.exp(-X * t))
+    >>> bool(np.abs(logged.predict([[1.0]])[0] - np.exp(-t)).max() < 1e-4)
+    True
     """
 
     _field_model = True  # read by cross_validate and sobol_indices: Q² and indices over a field
@@ -127,7 +144,8 @@ class FieldGPRegressor(SurrogateMixin, RegressorMixin, BaseEstimator):
     def __init__(self, *, n_components: int | None = None, explained_variance: float = 0.999,
                  kernel: Literal["matern52", "matern32", "rbf", "auto"] = "matern52",
                  noise_floor: float | None = None, n_restarts: int = 3,
-                 method: Literal["auto", "exact", "svgp"] = "auto", seed: Any = None,
+                 method: Literal["auto", "exact", "svgp"] = "auto",
+                 y_transform: Literal["log", "logit"] | None = None, seed: Any = None,
                  device: str = "cpu") -> None:
         self.n_components = n_components
         self.explained_variance = explained_variance
@@ -135,6 +153,7 @@ class FieldGPRegressor(SurrogateMixin, RegressorMixin, BaseEstimator):
         self.noise_floor = noise_floor
         self.n_restarts = n_restarts
         self.method = method
+        self.y_transform = y_transform
         self.seed = seed
         self.device = device
 
@@ -147,6 +166,8 @@ class FieldGPRegressor(SurrogateMixin, RegressorMixin, BaseEstimator):
         if isinstance(share, bool) or not isinstance(share, numbers.Real) \
                 or not 0.0 < float(share) <= 1.0:
             raise ValueError(f"explained_variance must be a float in (0, 1], got {share!r}")
+        if self.y_transform not in TRANSFORMS:
+            raise ValueError(f"y_transform must be one of {TRANSFORMS}, got {self.y_transform!r}")
 
     def _new_gp(self, rng: np.random.Generator) -> GPRegressor:
         gp = GPRegressor(kernel=self.kernel, noise_floor=self.noise_floor,
@@ -173,7 +194,7 @@ class FieldGPRegressor(SurrogateMixin, RegressorMixin, BaseEstimator):
         gp = self._new_gp(rng)
         _, values = self._validate_fit(X, Y, multi_output=True)
         self._y_1d = values.ndim == 1
-        trajectories = values.reshape(len(values), -1)
+        trajectories = self._forward(values.reshape(len(values), -1))
         self.grid_, self.field_ = _grid_of(Y, trajectories.shape[1])
         self.mean_ = trajectories.mean(axis=0)
         _, singular, directions = np.linalg.svd(trajectories - self.mean_, full_matrices=False)
@@ -203,6 +224,29 @@ class FieldGPRegressor(SurrogateMixin, RegressorMixin, BaseEstimator):
         return min(int(np.searchsorted(share, float(self.explained_variance) - 1e-12)) + 1,
                    rank_limit)
 
+    def _forward(self, Y: np.ndarray) -> np.ndarray:
+        """``Y`` in the modelled space (``y_transform``); values outside its domain are named."""
+        if self.y_transform is None:
+            return Y
+        low, high = (0.0, np.inf) if self.y_transform == "log" else (0.0, 1.0)
+        bad = ~((Y > low) & (Y < high))
+        if bad.any():
+            rows = np.flatnonzero(bad.any(axis=1))[:5].tolist()
+            allowed = "> 0" if self.y_transform == "log" else "in (0, 1)"
+            raise ValueError(
+                f"y_transform={self.y_transform!r} needs every value of Y {allowed}; got values "
+                f"from {Y.min():.6g} to {Y.max():.6g} (e.g. rows {rows}); clip or shift the "
+                "field, or use y_transform=None")
+        return np.log(Y) if self.y_transform == "log" else np.log(Y) - np.log1p(-Y)
+
+    def _inverse(self, Z: np.ndarray) -> np.ndarray:
+        """Back from the modelled space (monotone: quantiles map to quantiles)."""
+        if self.y_transform is None:
+            return Z
+        if self.y_transform == "log":
+            return np.exp(Z)
+        return 0.5 * (1.0 + np.tanh(0.5 * Z))  # the logistic, without overflow
+
     # -- predict ------------------------------------------------------------------------------
     def predict(self, X: Any, return_std: bool = False) -> Any:
         """Predicted trajectories (and pointwise standard deviations) at ``X``.
@@ -219,14 +263,61 @@ class FieldGPRegressor(SurrogateMixin, RegressorMixin, BaseEstimator):
         mean : ndarray of shape (n_points, n_times)
         std : ndarray of shape (n_points, n_times) (only with ``return_std=True``)
         """
+        if not return_std:
+            return self._shape(self._inverse(self._predict_z(X)[0]))
+        mean_z, std_z = self._predict_z(X, return_std=True)
+        mean = self._inverse(mean_z)
+        if self.y_transform == "log":  # delta method: dY/dZ = Y
+            std_z = mean * std_z
+        elif self.y_transform == "logit":  # dY/dZ = Y (1 - Y)
+            std_z = mean * (1.0 - mean) * std_z
+        return self._shape(mean), self._shape(std_z)
+
+    def _predict_z(self, X: Any, return_std: bool = False) -> tuple[np.ndarray, Any]:
+        """Mean and (optionally) std of the field in the modelled (transformed) space."""
         self._validate_predict(X)
         if not return_std:
             scores = np.asarray(self.gp_.predict(X)).reshape(-1, self.n_components_)
-            return self._shape(self.mean_ + scores @ self.components_)
+            return self.mean_ + scores @ self.components_, None
         scores, score_std = (np.asarray(a).reshape(-1, self.n_components_)
                              for a in self.gp_.predict(X, return_std=True))
         variance = score_std**2 @ self.components_**2 + self.residual_std_**2
-        return self._shape(self.mean_ + scores @ self.components_), self._shape(np.sqrt(variance))
+        return self.mean_ + scores @ self.components_, np.sqrt(variance)
+
+    def predict_band(self, X: Any, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+        """Pointwise central predictive band of probability ``level``: ``(lower, upper)``.
+
+        The Gaussian band of the modelled space, mapped back through ``y_transform`` (exact for a
+        monotone map; without a transform it is ``mean -/+ z * std``).
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_points, n_features)
+        level : float in (0, 1), default=0.95
+
+        Returns
+        -------
+        lower, upper : ndarrays of shape (n_points, n_times)
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> t = np.linspace(0, 2, 30)
+        >>> X = np.random.default_rng(0).uniform(0.5, 2.0, size=(25, 1))
+        >>> model = FieldGPRegressor(y_transform="log", seed=0).fit(X, np.exp(-X * t))
+        >>> lower, upper = model.predict_band([[1.0]])
+        >>> bool((lower > 0).all() and (lower <= np.exp(-t)).all() and (np.exp(-t) <= upper).all())
+        True
+        """
+        from scipy.stats import norm
+
+        if isinstance(level, bool) or not isinstance(level, numbers.Real) \
+                or not 0.0 < float(level) < 1.0:
+            raise ValueError(f"level must be a float in (0, 1), got {level!r}")
+        mean_z, std_z = self._predict_z(X, return_std=True)
+        half = float(norm.ppf(0.5 + 0.5 * float(level))) * std_z
+        return (self._shape(self._inverse(mean_z - half)),
+                self._shape(self._inverse(mean_z + half)))
 
     def _shape(self, values: np.ndarray) -> np.ndarray:
         return values[:, 0] if self._y_1d else values
@@ -238,7 +329,7 @@ class FieldGPRegressor(SurrogateMixin, RegressorMixin, BaseEstimator):
         Each draw is the mean trajectory plus a draw of the component scores from the GP
         (:meth:`GPRegressor.sample_posterior`) mapped to the grid, plus a draw of the truncation
         error (a Gaussian with the covariance of the held-out residuals, independent between
-        points).
+        points); with a ``y_transform`` the draws are made in the modelled space and mapped back.
 
         Parameters
         ----------
@@ -265,7 +356,7 @@ class FieldGPRegressor(SurrogateMixin, RegressorMixin, BaseEstimator):
                          for a in self.gp_.predict(X, return_std=True))
             scores = mean + std * rng.standard_normal((n_samples, *mean.shape))
         noise = rng.standard_normal((*scores.shape[:2], len(self._residual_basis)))
-        return self.mean_ + scores @ self.components_ + noise @ self._residual_basis
+        return self._inverse(self.mean_ + scores @ self.components_ + noise @ self._residual_basis)
 
     def score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
         """Q² over the whole field (see :func:`field_q2`); ``sample_weight`` is not supported."""
