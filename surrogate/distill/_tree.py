@@ -149,15 +149,18 @@ class PrunedTree(ClassifierMixin, BaseEstimator):
 
     def predict(self, X: Any) -> np.ndarray:
         """The class of each row."""
-        return self.estimator_.predict(self._inputs(X))
+        X = self._inputs(X)  # checks fitted first
+        return self.estimator_.predict(X)
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class shares (by training weight) of the leaf each row falls in, shape (n, k)."""
-        return self.estimator_.predict_proba(self._inputs(X))
+        X = self._inputs(X)  # checks fitted first
+        return self.estimator_.predict_proba(X)
 
     def apply(self, X: Any) -> np.ndarray:
         """The leaf of each row (node index in ``estimator_.tree_``)."""
-        return self.estimator_.apply(self._inputs(X))
+        X = self._inputs(X)  # checks fitted first
+        return self.estimator_.apply(X)
 
     def get_n_leaves(self) -> int:
         """Leaves of the fitted tree (<= ``max_leaves``)."""
@@ -186,7 +189,7 @@ def _unique_points(X: np.ndarray, codes: np.ndarray, weight: np.ndarray,
     np.add.at(reward, (inverse.ravel(), codes), weight)
     some = reward.sum(axis=1) > 0
     if not some.any():
-        raise ValueError("sample_weight is 0 everywhere; nothing to fit")
+        raise ValueError("sample_weight: every weight is zero; nothing to fit")
     return X[first][some].astype(np.float64), reward[some]
 
 

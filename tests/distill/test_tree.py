@@ -115,3 +115,11 @@ def test_bad_weights():
         PrunedTree().fit(X, y, sample_weight=-np.ones(50))
     with pytest.raises(ValueError, match="sample_weight"):
         PrunedTree().fit(X, y, sample_weight=np.ones(3))
+
+
+def test_scikit_learn_estimator_checks():
+    from sklearn.utils.estimator_checks import check_estimator
+
+    results = check_estimator(PrunedTree(), on_fail=None)
+    failed = [r["check_name"] for r in results if r["status"] == "failed"]
+    assert not failed
