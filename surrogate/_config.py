@@ -71,7 +71,12 @@ class StudyConfig:
     outputs: tuple[str, ...] = ()
     vectorized: bool = False
     n: int = 200
-    method: str = "lhs"
+    method: str = "lhs"  # or "adaptive": adaptive_sample, with the adaptive_* keys below
+    adaptive_goal: str = "accuracy"
+    adaptive_budget: int | None = None
+    adaptive_target: float | None = None
+    adaptive_output: str | None = None
+    adaptive_threshold: tuple[str, float] | None = None
     seed: int = 0
     executor: str = "serial"
     n_workers: int | None = None
@@ -174,6 +179,14 @@ def _parameters(key: str, value: Any) -> tuple[dict[str, Any], ...]:
     return tuple(value)
 
 
+def _op(key: str, value: Any) -> tuple[str, float]:
+    if (not isinstance(value, list) or len(value) != 2 or value[0] not in _OPERATORS
+            or isinstance(value[1], bool) or not isinstance(value[1], (int, float))):
+        raise ConfigError(f"{key}: must be [OP, NUMBER] with OP one of {list(_OPERATORS)}, "
+                          f"got {value!r}")
+    return (value[0], float(value[1]))
+
+
 def _constraints(key: str, value: Any) -> dict[str, tuple[str, float]]:
     if not isinstance(value, dict):
         raise ConfigError(f"{key}: must be a table such as {{ stab = [\"<=\", 0.0] }}")
@@ -191,9 +204,12 @@ _SCHEMA: dict[str, dict[str, tuple[str, Callable[[str, Any], Any]]]] = {
     "": {"simulator": ("simulator", _text), "outputs": ("outputs", _names),
          "vectorized": ("vectorized", _bool)},
     "space": {"parameters": ("parameters", _parameters)},
-    "design": {"n": ("n", _int(2)), "method": ("method", _choice("lhs", "sobol", "halton",
-                                                                   "random")),
-               "seed": ("seed", _int(0))},
+    "design": {"n": ("n", _int(2)),
+               "method": ("method", _choice("lhs", "sobol", "halton", "random", "adaptive")),
+               "seed": ("seed", _int(0)),
+               "goal": ("adaptive_goal", _choice("accuracy", "boundary")),
+               "budget": ("adaptive_budget", _int(2)), "target": ("adaptive_target", _fraction),
+               "output": ("adaptive_output", _text), "threshold": ("adaptive_threshold", _op)},
     "run": {"executor": ("executor", _choice("serial", "processes", "dask")),
             "n_workers": ("n_workers", _int(1)), "address": ("address", _text),
             "timeout": ("timeout", _number), "retries": ("retries", _int(0))},
@@ -231,7 +247,41 @@ def config_from_dict(data: dict[str, Any], where: str = "config") -> StudyConfig
     if "simulator" not in values:
         raise ConfigError(f"simulator: missing in {where}; name a bundled simulator or "
                           "'package.module:function'")
+    _check_design(values, data.get("design") or {})
     return StudyConfig(**values)
+
+
+_ADAPTIVE_KEYS = ("goal", "budget", "target", "output", "threshold")
+
+
+def _check_design(values: dict[str, Any], design: dict[str, Any]) -> None:
+    """The keys of ``[design]`` that go together: an adaptive design has a budget, not an n."""
+    if values.get("method") != "adaptive":
+        given = [k for k in _ADAPTIVE_KEYS if k in design]
+        if given:
+            raise ConfigError(f"design.{given[0]}: only for method = \"adaptive\"; a "
+                              f"{values.get('method', 'lhs')!r} design takes n, method and seed")
+        return
+    if "n" in design:
+        raise ConfigError('design.n: an adaptive design takes budget (teacher runs in all, the '
+                          "initial design included), not n")
+    if "budget" not in design:
+        raise ConfigError('design.budget: missing; method = "adaptive" needs budget = RUNS '
+                          "(an integer >= 2)")
+    if values.get("timeout") is not None or values.get("retries"):
+        raise ConfigError('run.timeout/run.retries: not supported with method = "adaptive"')
+    if values.get("adaptive_goal") == "boundary" and "threshold" not in design:
+        outcome = values.get("outcome")
+        if outcome is None:
+            raise ConfigError('design.threshold: goal = "boundary" needs a case of interest: '
+                              'threshold = ["<", NUMBER] (with output), or [discover] outcome')
+        if "output" in design and design["output"] != outcome.output:
+            raise ConfigError(f"design.output: {design['output']!r} is not the output of "
+                              f"discover.outcome ({outcome}); give design.threshold too")
+    if "target" in design and values.get("adaptive_goal") == "boundary" \
+            and values["adaptive_target"] >= 1:
+        raise ConfigError("design.target: a boundary design's target is a misclassified share "
+                          f"in (0, 1), got {values['adaptive_target']!r}")
 
 
 def read_config(path: str | Path) -> StudyConfig:

@@ -33,7 +33,8 @@ def _parser() -> argparse.ArgumentParser:
     study = commands.add_parser("study", help="design, runs, surrogates, sensitivity, "
                                 "optimization, discovery and a report in one job")
     study.add_argument("target", metavar="SIMULATOR|CONFIG.toml")
-    study.add_argument("--n", type=int, help="number of teacher runs")
+    study.add_argument("--n", type=int, help="number of teacher runs (an adaptive design's "
+                       "budget)")
     study.add_argument("--design", choices=["lhs", "sobol", "halton", "random"])
     study.add_argument("--executor", choices=["serial", "processes", "dask"])
     study.add_argument("--address", help="Dask scheduler address (tcp://HOST:PORT)")
@@ -128,6 +129,9 @@ def _study(args: argparse.Namespace) -> int:
                                ("--seed", args.seed, 0)):
         if value is not None and value < least:
             raise ValueError(f"{flag} must be an integer >= {least}, got {value}")
+    if config.method == "adaptive" and args.design is None:  # --n is the adaptive budget
+        config = config.with_overrides(adaptive_budget=args.n)
+        args.n = None
     config = config.with_overrides(n=args.n, method=args.design, executor=args.executor,
                                    address=args.address, n_workers=args.n_workers,
                                    seed=args.seed)

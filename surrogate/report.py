@@ -124,6 +124,9 @@ def render_html(summary: dict[str, Any], images: list[tuple[str, str]]) -> str:
             elif isinstance(table, dict):
                 rows = [{"parameter": p, **v} for p, v in table.items()]
                 parts.append(f"<h3>{html.escape(output)}</h3>" + _table(rows, "parameter"))
+    design = summary.get("design")
+    if design:
+        parts.append(_design_html(design))
     optimization = summary.get("optimization")
     if optimization:
         parts.append(_optimization_html(optimization))
@@ -140,6 +143,20 @@ def render_html(summary: dict[str, Any], images: list[tuple[str, str]]) -> str:
     return ("<!DOCTYPE html><html><head><meta charset='utf-8'>"
             f"<title>surrogate study: {html.escape(str(summary.get('simulator')))}</title>"
             f"<style>{_STYLE}</style></head><body>{''.join(parts)}</body></html>\n")
+
+
+def _design_html(design: dict[str, Any]) -> str:
+    """An adaptive design: its goal, why it stopped and its fidelity round by round."""
+    fidelity = design.get("fidelity")
+    rows = [{"round": r.get("round"), "runs": r.get("n_runs"), "successful": r.get("n_ok"),
+             **({fidelity: r.get(fidelity)} if fidelity else {})}
+            for r in (design.get("history") or {}).values()]
+    case = f", case of interest <code class='rule'>{html.escape(design['threshold'])}</code>" \
+        if design.get("threshold") else ""
+    target = f", target {_fmt(design['target'])}" if design.get("target") is not None else ""
+    return (f"<h2>Adaptive design</h2><p>Goal <b>{html.escape(str(design.get('goal')))}</b>"
+            f"{case}; budget {_fmt(design.get('budget'))} runs{target}; stopped by "
+            f"<b>{html.escape(str(design.get('stopped')))}</b>.</p>" + _table(rows, "round"))
 
 
 def _optimization_html(optimization: dict[str, Any]) -> str:

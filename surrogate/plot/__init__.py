@@ -21,6 +21,7 @@ _WHERE = {
     "sobol_over_time": "_fields",
     "trajectories": "_fields",
     "learning_curve": "_sequential",
+    "design_pairs": "_design",
     "fidelity": "_distill",
 }
 

@@ -34,6 +34,7 @@ class Study:
     optimization: Any = None
     prim: Any = None
     reds: Any = None
+    adaptive: Any = None  # the AdaptiveResult of an adaptive design
     figures: list[tuple[str, Any]] = field(default_factory=list)  # (title, matplotlib Figure)
 
     @property

@@ -16,6 +16,7 @@ from surrogate._registry import load_simulator
 from surrogate.data import TransferSet
 from surrogate.design import sample
 from surrogate.execute import checkpoint_design
+from surrogate.study._adaptive import adaptive_record, adaptive_runs
 from surrogate.study._core import FAILED_RUNS_WARNING, FAILURE_LOG, Study, _attempt, _log, _record
 from surrogate.study._discover import _discover
 from surrogate.study._json import _jsonable, _read_json
@@ -39,15 +40,22 @@ def run_study(config: StudyConfig, directory: str | Path, *, verbose: bool = Tru
                                config.vectorized)
     _check_against(config, simulator)
     started = time.perf_counter()
-    design = _study_design(config, simulator.space, directory)
     executor, n_workers = _executor(config)
-    _log(f"running {simulator.name} on {len(design)} points ({executor})", verbose)
-    runs = simulator.run(
-        design, executor=executor, n_workers=n_workers, timeout=config.timeout,
-        retries=config.retries, checkpoint=directory / "runs", progress=progress,
-        address=config.address,
-    )
-    study = Study(config, simulator, runs, directory)
+    adaptive = None
+    if config.method == "adaptive":
+        _log(f"adaptive design ({config.adaptive_goal}) of {simulator.name}: budget "
+             f"{config.adaptive_budget} runs ({executor})", verbose)
+        adaptive = adaptive_runs(config, simulator, directory, progress)
+        runs = adaptive.runs
+    else:
+        design = _study_design(config, simulator.space, directory)
+        _log(f"running {simulator.name} on {len(design)} points ({executor})", verbose)
+        runs = simulator.run(
+            design, executor=executor, n_workers=n_workers, timeout=config.timeout,
+            retries=config.retries, checkpoint=directory / "runs", progress=progress,
+            address=config.address,
+        )
+    study = Study(config, simulator, runs, directory, adaptive=adaptive)
     study.summary = {
         "simulator": simulator.name,
         "space": simulator.space.to_dict(),
@@ -58,6 +66,8 @@ def run_study(config: StudyConfig, directory: str | Path, *, verbose: bool = Tru
         "warnings": [],
     }
     (directory / FAILURE_LOG).unlink(missing_ok=True)  # a rerun reports its own failures
+    if adaptive is not None:
+        _attempt(study, "design", lambda s, v: adaptive_record(s, adaptive), verbose)
     if _check_runs(study, verbose):
         _attempt(study, "surrogates", _fit_surrogates, verbose)
         _attempt(study, "sensitivity", _sensitivity, verbose)
@@ -173,6 +183,8 @@ def _check_against(config: StudyConfig, simulator: Simulator) -> None:
     named += [(f"optimize.constraints.{o}", o) for o in config.constraints]
     if config.outcome is not None:
         named.append(("discover.outcome", config.outcome.output))
+    if config.adaptive_output is not None:
+        named.append(("design.output", config.adaptive_output))
     for key, output in named:
         if output not in outputs:
             raise ValueError(f"{key}: {output!r} is not an output of {simulator.name}; "

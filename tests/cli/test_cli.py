@@ -155,7 +155,9 @@ def test_own_simulator_and_resume_after_interruption(tmp_path):
         ('simulator = "ishigami"\n[design]\nn = "many"\n', "design.n: must be an integer >= 2"),
         ('simulator = "ishigami"\n[desing]\nn = 10\n', "desing: unknown key"),
         ('simulator = "ishigami"\n[design]\nsize = 10\n', "design.size: unknown key; allowed in "
-                                                          "[design]: ['method', 'n', 'seed']"),
+                                                          "[design]: ['budget', 'goal', 'method', "
+                                                          "'n', 'output', 'seed', 'target', "
+                                                          "'threshold']"),
         ('simulator = "ishigami"\n[discover]\noutcome = "y is small"\n',
          "discover.outcome: 'y is small' is not an outcome"),
         ('simulator = "no_such_model"\n', "unknown simulator 'no_such_model'; bundled: ["),

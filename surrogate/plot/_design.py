@@ -1,0 +1,100 @@
+"""Where a design's runs went: a scatter matrix of its parameters, coloured by run order."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["design_pairs"]
+
+MAX_INCHES = 12.0  # the whole matrix; many parameters get small panels, not a huge figure
+
+
+def design_pairs(design: Any, color: Any = None, *, label: str = "run order",
+                 axes: Any = None) -> np.ndarray:
+    """Scatter every pair of a design's parameters, each point coloured (e.g. by its round).
+
+    Off the diagonal, panel ``(i, j)`` puts parameter ``j`` on x and parameter ``i`` on y; the
+    diagonal holds each parameter's histogram. A categorical column is drawn by its codes in
+    order of first appearance, labelled with its categories.
+
+    Parameters
+    ----------
+    design : DataFrame or TransferSet
+        The points (a transfer set's inputs ``X``).
+    color : array-like of shape (n,), optional
+        A number per point (e.g. the round of an adaptive design); default the run order
+        ``0 .. n-1``.
+    label : str, default "run order"
+        The colour bar's label.
+    axes : array of matplotlib Axes of shape (d, d), optional
+        Where to draw; a new figure by default.
+
+    Returns
+    -------
+    numpy.ndarray of matplotlib Axes, shape (d, d)
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> frame = pd.DataFrame({"x": [0.1, 0.5, 0.9], "y": [1.0, 3.0, 2.0]})
+    >>> axes = design_pairs(frame)
+    >>> axes[1, 0].collections[0].get_offsets().tolist()
+    [[0.1, 1.0], [0.5, 3.0], [0.9, 2.0]]
+    """
+    import matplotlib.pyplot as plt
+
+    frame = getattr(design, "X", design)
+    if not isinstance(frame, pd.DataFrame) or frame.shape[1] == 0 or len(frame) == 0:
+        raise TypeError("design must be a DataFrame (or TransferSet) with at least one "
+                        f"column and one row, got {type(design).__name__}")
+    n, d = frame.shape
+    values = np.arange(n, dtype=float) if color is None else np.asarray(color, dtype=float)
+    if values.shape != (n,):
+        raise ValueError(f"color must hold one number per point ({n}), got shape "
+                         f"{values.shape}")
+    columns = {name: _numeric(frame[name]) for name in frame.columns}
+    if axes is None:
+        size = min(MAX_INCHES, 2.2 * d + 1.0)
+        _, axes = plt.subplots(d, d, figsize=(size + 1.0, size), squeeze=False)
+    axes = np.asarray(axes, dtype=object).reshape(d, d)
+    names = list(frame.columns)
+    drawn = None
+    for i, row in enumerate(names):
+        for j, col in enumerate(names):
+            ax = axes[i, j]
+            if i == j:
+                ax.hist(columns[col][0], bins=min(20, max(5, n // 4)), color="C0")
+            else:
+                drawn = ax.scatter(columns[col][0], columns[row][0], c=values, s=12,
+                                   cmap="viridis", vmin=values.min(), vmax=values.max())
+            _ticks(ax, columns[col][1], "x")
+            if i != j:
+                _ticks(ax, columns[row][1], "y")
+            ax.set_xlabel(str(col) if i == d - 1 else "")
+            ax.set_ylabel(str(row) if j == 0 else "")
+    if drawn is not None:
+        axes[0, 0].figure.colorbar(drawn, ax=axes.ravel().tolist(), label=label)
+    return axes
+
+
+def _numeric(column: pd.Series) -> tuple[np.ndarray, list[Any] | None]:
+    """A column as numbers, and the categories behind the codes of a categorical one."""
+    if pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column):
+        return column.to_numpy(dtype=float), None
+    codes, categories = pd.factorize(column.astype(object))
+    return codes.astype(float), list(categories)
+
+
+def _ticks(ax: Any, categories: list[Any] | None, axis: str) -> None:
+    if categories is None:
+        return
+    positions = list(range(len(categories)))
+    labels = [str(c) for c in categories]
+    if axis == "x":
+        ax.set_xticks(positions, labels)
+    else:
+        ax.set_yticks(positions, labels)

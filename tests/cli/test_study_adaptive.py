@@ -1,0 +1,127 @@
+"""``[design] method = "adaptive"``: the study's runs chosen round by round, resumed on a rerun.
+
+End to end through the console script with a user's teacher that logs every call, so that a
+repeated run would show.
+"""
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+from surrogate._config import ConfigError, config_from_text
+from surrogate.data import TransferSet
+
+MODEL = textwrap.dedent("""
+    import math
+    from pathlib import Path
+
+    def branin(x1, x2):
+        with open(Path(__file__).with_name("calls.txt"), "a") as log:
+            log.write(f"{x1!r} {x2!r}\\n")
+        return ((x2 - 5.1 / (4 * math.pi ** 2) * x1 ** 2 + 5 / math.pi * x1 - 6) ** 2
+                + 10 * (1 - 1 / (8 * math.pi)) * math.cos(x1) + 10)
+""")
+
+CONFIG = textwrap.dedent("""
+    simulator = "adaptive_branin:branin"
+    outputs = ["y"]
+    [[space.parameters]]
+    name = "x1"
+    type = "real"
+    low = -5.0
+    high = 10.0
+    [[space.parameters]]
+    name = "x2"
+    type = "real"
+    low = 0.0
+    high = 15.0
+    [design]
+    method = "adaptive"
+    goal = "boundary"
+    budget = 12
+    [surrogate]
+    cv = 3
+    [sensitivity]
+    n = 0
+    [discover]
+    outcome = "y < 20"
+    reds = false
+""")
+
+
+def branin(x1, x2):
+    return ((x2 - 5.1 / (4 * np.pi ** 2) * x1 ** 2 + 5 / np.pi * x1 - 6) ** 2
+            + 10 * (1 - 1 / (8 * np.pi)) * np.cos(x1) + 10)
+
+
+def surrogate(*args, cwd):
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+           "OPENBLAS_NUM_THREADS": "1", "MPLBACKEND": "Agg"}
+    return subprocess.run([sys.executable, "-m", "surrogate.cli", *map(str, args)], cwd=cwd,
+                          capture_output=True, text=True, timeout=600, env=env)
+
+
+def test_adaptive_study_end_to_end_and_resume(tmp_path):
+    (tmp_path / "adaptive_branin.py").write_text(MODEL)
+    (tmp_path / "study.toml").write_text(CONFIG)
+    result = surrogate("study", "study.toml", "--out", "out", "--quiet", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    calls = (tmp_path / "calls.txt").read_text().splitlines()
+    runs = TransferSet.load(tmp_path / "out" / "runs")
+    assert len(calls) == len(runs) == 12 and runs.ok.all()
+    assert np.allclose(runs.Y["y"], branin(runs.X["x1"], runs.X["x2"]))
+    summary = json.loads((tmp_path / "out" / "report.json").read_text())
+    design = summary["design"]
+    assert (design["goal"], design["budget"], design["stopped"]) == ("boundary", 12, "budget")
+    assert design["threshold"] == "y < 20" and design["fidelity"] == "misclassified"
+    rounds = design["round_of_run"]
+    # 2 * dim + 1 = 5 initial runs in round 0, then one run per round
+    assert rounds == [0] * 5 + list(range(1, 8))
+    assert [r["n_runs"] for r in design["history"].values()] == list(range(5, 13))
+    assert summary["discovery"]["cases_of_interest"] == int((runs.Y["y"] < 20).sum())
+    page = (tmp_path / "out" / "report.html").read_text()
+    assert "<h2>Adaptive design</h2>" in page
+    assert "Learning curve: adaptive design (boundary)" in page
+    assert "Where the runs went: design coloured by round" in page
+
+    # a larger budget resumes: the 12 runs are kept, only 2 new ones run
+    result = surrogate("study", "study.toml", "--out", "out", "--quiet", "--n", "14",
+                       cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "calls.txt").read_text().splitlines()[:12] == calls
+    assert len((tmp_path / "calls.txt").read_text().splitlines()) == 14
+    grown = TransferSet.load(tmp_path / "out" / "runs")
+    assert len(grown) == 14
+    assert np.allclose(grown.X.iloc[:12].to_numpy(float), runs.X.to_numpy(float))
+    assert json.loads((tmp_path / "out" / "report.json").read_text())["design"]["budget"] == 14
+
+
+@pytest.mark.parametrize("text, message", [
+    ('[design]\nmethod = "adaptive"\nn = 10\n', "design.n: an adaptive design takes budget"),
+    ('[design]\nmethod = "adaptive"\n', "design.budget: missing"),
+    ('[design]\nbudget = 10\n', 'design.budget: only for method = "adaptive"'),
+    ('[design]\nmethod = "adaptive"\nbudget = 10\ngoal = "edge"\n',
+     r"design.goal: must be one of \['accuracy', 'boundary'\], got 'edge'"),
+    ('[design]\nmethod = "adaptive"\nbudget = 10\ngoal = "boundary"\n',
+     'design.threshold: goal = "boundary" needs a case of interest'),
+    ('[design]\nmethod = "adaptive"\nbudget = 10\ngoal = "boundary"\nthreshold = ["=", 1]\n',
+     r"design.threshold: must be \[OP, NUMBER\]"),
+    ('[design]\nmethod = "adaptive"\nbudget = 10\ngoal = "boundary"\ntarget = 1.0\n'
+     'threshold = ["<", 1]\n', "design.target: a boundary design's target"),
+])
+def test_adaptive_design_keys_are_validated(text, message):
+    with pytest.raises(ConfigError, match=message):
+        config_from_text('simulator = "branin"\n' + text)
+
+
+def test_adaptive_boundary_takes_the_discover_outcome():
+    config = config_from_text('simulator = "branin"\n[design]\nmethod = "adaptive"\n'
+                              'budget = 9\ngoal = "boundary"\n[discover]\noutcome = "y < 10"\n')
+    from surrogate.study._adaptive import adaptive_case
+
+    assert adaptive_case(config) == ("y", ("<", 10.0))

@@ -1,0 +1,47 @@
+"""plot.design_pairs: the scatter matrix draws every pair of the design's columns as given."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+
+from surrogate import plot  # noqa: E402
+
+
+def test_design_pairs_draws_each_pair_coloured_by_round():
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"x": rng.uniform(size=9), "y": rng.uniform(-5, 5, size=9),
+                          "level": ["a", "b", "a", "c", "b", "a", "c", "c", "b"]})
+    rounds = np.array([0, 0, 0, 1, 1, 2, 2, 3, 3])
+    axes = plot.design_pairs(frame, rounds, label="round")
+    assert axes.shape == (3, 3)
+    codes = {"a": 0.0, "b": 1.0, "c": 2.0}  # categories in order of first appearance
+    numbers = {"x": frame["x"].to_numpy(), "y": frame["y"].to_numpy(),
+               "level": frame["level"].map(codes).to_numpy()}
+    names = list(frame.columns)
+    for i, row in enumerate(names):
+        for j, col in enumerate(names):
+            ax = axes[i, j]
+            if i == j:
+                assert sum(p.get_height() for p in ax.patches) == 9  # histogram of all points
+                continue
+            [points] = ax.collections
+            assert np.allclose(points.get_offsets(), np.column_stack([numbers[col],
+                                                                      numbers[row]]))
+            assert np.array_equal(points.get_array(), rounds)
+    assert [t.get_text() for t in axes[2, 0].get_yticklabels()] == ["a", "b", "c"]
+    assert axes[2, 1].get_xlabel() == "y" and axes[1, 0].get_ylabel() == "y"
+    assert axes[0, 0].figure.axes[-1].get_ylabel() == "round"  # the colour bar
+
+
+def test_design_pairs_default_colour_is_run_order_and_bad_input_is_named():
+    frame = pd.DataFrame({"x": [0.1, 0.4, 0.2], "y": [1.0, 2.0, 3.0]})
+    axes = plot.design_pairs(frame)
+    assert np.array_equal(axes[0, 1].collections[0].get_array(), [0, 1, 2])
+    with pytest.raises(ValueError, match=r"color must hold one number per point \(3\)"):
+        plot.design_pairs(frame, [1, 2])
+    with pytest.raises(TypeError, match="design must be a DataFrame"):
+        plot.design_pairs(np.zeros((3, 2)))
