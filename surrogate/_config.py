@@ -4,6 +4,14 @@ Every key is checked when the file is read; a mistake is reported as one line na
 what is allowed (:class:`ConfigError`). ``simulators/configs/`` holds a commented default per
 bundled simulator; ``examples/configs/custom.toml`` is a commented study of your own function.
 
+Field outputs (trajectories on a grid): ``[surrogate] fields = ["I"]`` names the simulator's
+fields the study models (a :class:`~surrogate.models.FieldGPRegressor` each, whatever
+``[surrogate] model``; default none: a bundled simulator's trajectories are still stored in the
+runs, and ``[discover] outcome`` may be written over them, e.g. ``"max(I) > 0.1"``). A study of
+your own ``"package.module:function"`` declares its fields' grids in a ``[fields]`` table, one
+key per field: ``I = {start = 0.0, stop = 100.0, num = 101}`` (evenly spaced, ends included) or
+``I = [0.0, 0.5, 2.0]`` (any increasing grid).
+
 ``[run] timeout`` (seconds per run) is enforced by stopping the run; with ``executor = "serial"``
 the study therefore runs the teacher in one worker process (``"processes"``, one worker): in this
 process a run that hangs inside C code cannot be interrupted.
@@ -22,6 +30,9 @@ from typing import Any
 import numpy as np
 
 __all__ = ["ConfigError", "StudyConfig", "Outcome", "parse_outcome", "read_config"]
+
+_OUTCOME_FORMS = ("write 'OUTPUT OP NUMBER' with OP one of <, <=, >, >= (e.g. 'stab < 0') or an "
+                  "expression over outputs and fields (e.g. 'max(I) > 0.2')")
 
 
 class ConfigError(ValueError):
@@ -48,18 +59,50 @@ class Outcome:
         """Boolean labels (True where the case of interest holds)."""
         return np.asarray(_OPERATORS[self.op](np.asarray(values, dtype=float), self.value))
 
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The outputs it reads (as :attr:`surrogate.discovery.OutcomeExpression.names`)."""
+        return (self.output,)
 
-def parse_outcome(text: str, key: str = "discover.outcome") -> Outcome:
-    """Parse ``"OUTPUT OP NUMBER"`` with OP one of <, <=, >, >=."""
+    def evaluate(self, data: Any) -> np.ndarray:
+        """Labels of the runs of a TransferSet (its scalar outputs) or a table of outputs."""
+        values = data.Y[self.output] if hasattr(data, "Y") else data[self.output]
+        return self.label(values)
+
+
+def parse_outcome(text: str, key: str = "discover.outcome") -> Any:
+    """Parse a case of interest.
+
+    ``"OUTPUT OP NUMBER"`` with OP one of <, <=, >, >= gives an :class:`Outcome`, as before
+    field outputs existed; anything else is parsed by :func:`surrogate.discovery.parse_outcome`
+    (an expression over outputs and fields such as ``"max(I) > 0.2 and stab < 0"``). Both
+    have ``names`` and ``evaluate(runs)``. Whether the names exist is checked against the
+    simulator (or the data) later. Raises :class:`ConfigError` in one line naming ``key``.
+
+    Examples
+    --------
+    >>> parse_outcome("stab < 0")
+    Outcome(output='stab', op='<', value=0.0)
+    >>> parse_outcome("max(I) > 0.2").names
+    ('I',)
+    """
     match = re.fullmatch(r"\s*([A-Za-z_][\w.]*)\s*(<=|>=|<|>)\s*([-+0-9.eE]+)\s*", str(text))
-    if not match:
-        raise ConfigError(f"{key}: {text!r} is not an outcome; write 'OUTPUT OP NUMBER' with OP "
-                          "one of <, <=, >, >= (e.g. 'stab < 0')")
+    if match:
+        try:
+            return Outcome(match.group(1), match.group(2), float(match.group(3)))
+        except ValueError:
+            pass  # not a number: the expression parser says what is wrong
+    from surrogate.discovery import parse_outcome as parse_expression
+
     try:
-        value = float(match.group(3))
-    except ValueError:
-        raise ConfigError(f"{key}: {match.group(3)!r} is not a number") from None
-    return Outcome(match.group(1), match.group(2), value)
+        return parse_expression(str(text), key=key)
+    except ValueError as exc:
+        problem = str(exc)
+        prefix = f"{key}: {str(text).strip()!r}: "
+        problem = problem[len(prefix):] if problem.startswith(prefix) else problem
+        problem = problem.split("; write e.g.")[0]  # the forms follow, once
+        raise ConfigError(f"{key}: {text!r} is not an outcome ({problem}); "
+                          f"{_OUTCOME_FORMS}") from None
 
 
 @dataclass(frozen=True)
@@ -69,6 +112,7 @@ class StudyConfig:
     simulator: str
     parameters: tuple[dict[str, Any], ...] = ()  # only for "module:function" teachers
     outputs: tuple[str, ...] = ()
+    field_grids: dict[str, tuple[float, ...]] = field(default_factory=dict)  # [fields] table
     vectorized: bool = False
     n: int = 200
     method: str = "lhs"  # or "adaptive": adaptive_sample, with the adaptive_* keys below
@@ -85,6 +129,7 @@ class StudyConfig:
     retries: int = 0
     model: str = "gp"
     model_outputs: tuple[str, ...] = ()  # default: every output
+    model_fields: tuple[str, ...] = ()  # default: none
     cv: int = 5
     sobol_n: int = 1024
     objective: str | None = None
@@ -92,7 +137,7 @@ class StudyConfig:
     mode: str = "surrogate"
     budget: int = 30
     constraints: dict[str, tuple[str, float]] = field(default_factory=dict)
-    outcome: Outcome | None = None
+    outcome: Any = None  # Outcome, or surrogate.discovery.OutcomeExpression
     reds: bool = True
     n_samples: int = 20_000
     min_density: float = 0.8
@@ -179,6 +224,42 @@ def _parameters(key: str, value: Any) -> tuple[dict[str, Any], ...]:
     return tuple(value)
 
 
+def _field_grids(key: str, value: Any) -> dict[str, tuple[float, ...]]:
+    """``[fields]``: one grid per field, ``{start, stop, num}`` or an increasing list."""
+    example = "e.g. [fields] I = {start = 0.0, stop = 100.0, num = 101}"
+    if not isinstance(value, dict) or not value:
+        raise ConfigError(f"{key}: must be a table with one grid per field, {example}")
+    grids = {}
+    for name, spec in value.items():
+        where = f"{key}.{name}"
+        if isinstance(spec, dict):
+            unknown = sorted(set(spec) - {"start", "stop", "num"})
+            if unknown or len(spec) != 3:
+                raise ConfigError(f"{where}: a grid is {{start, stop, num}} or a list of numbers "
+                                  f"({example}), got {spec!r}")
+            start, stop = (_real(f"{where}.{k}", spec[k]) for k in ("start", "stop"))
+            num = _int(2)(f"{where}.num", spec["num"])
+            if stop <= start:
+                raise ConfigError(f"{where}: stop must be greater than start, got {spec!r}")
+            grid = np.linspace(start, stop, num)
+        elif isinstance(spec, list):
+            grid = np.array([_real(f"{where}[{i}]", v) for i, v in enumerate(spec)])
+            if len(grid) < 2 or not (np.diff(grid) > 0).all():
+                raise ConfigError(f"{where}: a grid needs at least two increasing numbers, "
+                                  f"got {spec!r}")
+        else:
+            raise ConfigError(f"{where}: a grid is {{start, stop, num}} or a list of numbers "
+                              f"({example}), got {spec!r}")
+        grids[name] = tuple(float(t) for t in grid)
+    return grids
+
+
+def _real(key: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not np.isfinite(value):
+        raise ConfigError(f"{key}: must be a finite number, got {value!r}")
+    return float(value)
+
+
 def _op(key: str, value: Any) -> tuple[str, float]:
     if (not isinstance(value, list) or len(value) != 2 or value[0] not in _OPERATORS
             or isinstance(value[1], bool) or not isinstance(value[1], (int, float))):
@@ -202,7 +283,7 @@ def _constraints(key: str, value: Any) -> dict[str, tuple[str, float]]:
 
 _SCHEMA: dict[str, dict[str, tuple[str, Callable[[str, Any], Any]]]] = {
     "": {"simulator": ("simulator", _text), "outputs": ("outputs", _names),
-         "vectorized": ("vectorized", _bool)},
+         "fields": ("field_grids", _field_grids), "vectorized": ("vectorized", _bool)},
     "space": {"parameters": ("parameters", _parameters)},
     "design": {"n": ("n", _int(2)),
                "method": ("method", _choice("lhs", "sobol", "halton", "random", "adaptive")),
@@ -214,7 +295,7 @@ _SCHEMA: dict[str, dict[str, tuple[str, Callable[[str, Any], Any]]]] = {
             "n_workers": ("n_workers", _int(1)), "address": ("address", _text),
             "timeout": ("timeout", _number), "retries": ("retries", _int(0))},
     "surrogate": {"model": ("model", _choice("gp", "nn")), "outputs": ("model_outputs", _names),
-                  "cv": ("cv", _int(2))},
+                  "fields": ("model_fields", _names), "cv": ("cv", _int(2))},
     "sensitivity": {"n": ("sobol_n", _sobol_n)},
     "optimize": {"output": ("objective", _text),
                  "sense": ("sense", _choice("minimize", "maximize")),
@@ -247,6 +328,10 @@ def config_from_dict(data: dict[str, Any], where: str = "config") -> StudyConfig
     if "simulator" not in values:
         raise ConfigError(f"simulator: missing in {where}; name a bundled simulator or "
                           "'package.module:function'")
+    if values.get("field_grids") and ":" not in values["simulator"]:
+        raise ConfigError(f"fields: only for your own 'package.module:function' simulator; "
+                          f"{values['simulator']!r} declares its own fields (choose among them "
+                          "with [surrogate] fields)")
     _check_design(values, data.get("design") or {})
     return StudyConfig(**values)
 
@@ -275,6 +360,10 @@ def _check_design(values: dict[str, Any], design: dict[str, Any]) -> None:
         if outcome is None:
             raise ConfigError('design.threshold: goal = "boundary" needs a case of interest: '
                               'threshold = ["<", NUMBER] (with output), or [discover] outcome')
+        if not isinstance(outcome, Outcome):
+            raise ConfigError(f'design.threshold: goal = "boundary" follows one scalar output; '
+                              f"discover.outcome {str(outcome)!r} is an expression: give "
+                              'output and threshold = ["<", NUMBER]')
         if "output" in design and design["output"] != outcome.output:
             raise ConfigError(f"design.output: {design['output']!r} is not the output of "
                               f"discover.outcome ({outcome}); give design.threshold too")

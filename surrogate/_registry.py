@@ -15,6 +15,8 @@ import sys
 from importlib.metadata import entry_points
 from typing import Any
 
+import numpy as np
+
 from surrogate.space import Categorical, Integer, Parameter, Real, Space
 from surrogate.teacher import Simulator
 
@@ -36,10 +38,11 @@ def available() -> dict[str, Any]:
 
 
 def load_simulator(name: str, parameters: Any = (), outputs: Any = (),
-                   vectorized: bool = False) -> Simulator:
-    """A teacher by bundled name, or by ``package.module:function`` (with its space)."""
+                   vectorized: bool = False, fields: Any = None) -> Simulator:
+    """A teacher by bundled name, or by ``package.module:function`` (with its space, outputs
+    and ``fields``: ``{name: grid}``, the grids of its field outputs)."""
     if ":" in name:
-        return _from_function(name, parameters, outputs, vectorized)
+        return _from_function(name, parameters, outputs, vectorized, fields or {})
     known = available()
     if name not in known:
         raise ValueError(f"unknown simulator {name!r}; bundled: {sorted(known)} "
@@ -54,7 +57,8 @@ def default_config(name: str) -> str | None:
     return getter(name) if getter else None
 
 
-def _from_function(spec: str, parameters: Any, outputs: Any, vectorized: bool) -> Simulator:
+def _from_function(spec: str, parameters: Any, outputs: Any, vectorized: bool,
+                   fields: Any) -> Simulator:
     module_name, _, attr = spec.partition(":")
     if os.getcwd() not in sys.path:  # as `python -m` would: the user's own modules are found
         sys.path.insert(0, os.getcwd())
@@ -68,11 +72,12 @@ def _from_function(spec: str, parameters: Any, outputs: Any, vectorized: bool) -
         return obj
     if not callable(obj):
         raise ValueError(f"simulator {spec!r} is not callable")
-    if not parameters or not outputs:
+    if not parameters or not (outputs or fields):
         raise ValueError(f"simulator {spec!r} is a plain function: the configuration needs "
-                         "[[space.parameters]] and outputs")
-    return Simulator(obj, space_from_config(parameters), list(outputs), vectorized=vectorized,
-                     name=attr)
+                         "[[space.parameters]] and outputs (or [fields] grids)")
+    grids = {name: np.asarray(grid, dtype=float) for name, grid in fields.items()}
+    return Simulator(obj, space_from_config(parameters), list(outputs), fields=grids or None,
+                     vectorized=vectorized, name=attr)
 
 
 def space_from_config(parameters: Any) -> Space:

@@ -37,7 +37,7 @@ def run_study(config: StudyConfig, directory: str | Path, *, verbose: bool = Tru
     """
     directory = _study_directory(directory)
     simulator = load_simulator(config.simulator, config.parameters, config.outputs,
-                               config.vectorized)
+                               config.vectorized, config.field_grids)
     _check_against(config, simulator)
     started = time.perf_counter()
     executor, n_workers = _executor(config)
@@ -181,8 +181,16 @@ def _check_against(config: StudyConfig, simulator: Simulator) -> None:
     if config.objective is not None:
         named.append(("optimize.output", config.objective))
     named += [(f"optimize.constraints.{o}", o) for o in config.constraints]
+    fields = list(simulator.fields)
+    for name in config.model_fields:
+        if name not in fields:
+            raise ValueError(f"surrogate.fields: {name!r} is not a field of {simulator.name}; "
+                             f"fields: {fields}")
     if config.outcome is not None:
-        named.append(("discover.outcome", config.outcome.output))
+        for name in config.outcome.names:
+            if name not in outputs and name not in fields:
+                raise ValueError(f"discover.outcome: {name!r} is not an output or field of "
+                                 f"{simulator.name}; outputs: {outputs}, fields: {fields}")
     if config.adaptive_output is not None:
         named.append(("design.output", config.adaptive_output))
     for key, output in named:

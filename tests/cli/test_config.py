@@ -26,7 +26,7 @@ def test_outcome_parsing():
     assert outcome.label([-1.0, 0.0, 1.0]).tolist() == [True, False, False]
     assert str(parse_outcome("reliability>=0.9")) == "reliability >= 0.9"
     with pytest.raises(ConfigError, match="is not an outcome"):
-        parse_outcome("stab == 0")
+        parse_outcome("stab = 0")  # an assignment ("stab == 0" is an expression, accepted)
 
 
 def test_checks_against_the_teacher():
