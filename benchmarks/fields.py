@@ -8,7 +8,14 @@ uniform held-out set: Q² over the whole field (``field_q2``), coverage of the p
 band, fit and predict time. Inputs reach every surrogate as the space's unit-cube coordinates
 (``space.to_unit``: SIR's population on its log scale).
 
-* ``FieldGPRegressor`` (defaults: 99.9 % explained variance, Matérn 5/2, 3 restarts).
+* ``FieldGPRegressor`` (defaults: 99.9 % explained variance, Matérn 5/2, 3 restarts, no
+  ``y_transform``). The modelling levers were chosen on a validation split of the N = 200
+  training runs (150 fit / 50 validate; never the held-out set): Q² on the validation runs
+  SIR I / LV prey: defaults 0.946 / 0.558; ``y_transform="log"`` (SIR: log(I + c), as I
+  touches 0; c = 1e-2 best) 0.925 / 0.381; 99.999 % explained variance 0.946 / 0.558;
+  ``kernel="auto"`` 0.934 / 0.513; a square root (not an option) 0.945 / 0.630. None comes
+  near 0.99, so the defaults stay: the missing accuracy is the GP's on the scores of shifting
+  peaks and phases, not the basis.
 * One ``GPRegressor`` per grid point (a loop of single-output fits, default settings). Fitting all
   of them would dominate the benchmark, so ``PER_POINT`` evenly spaced grid points are fitted:
   their mean fit time times the grid size is the extrapolated fit time, and their Q² (over those
@@ -44,7 +51,7 @@ N_TEST = 1_000  # held-out runs for the surrogates
 N_TEST_DISCOVERY = 20_000  # held-out runs for PR AUC
 N_SAMPLES = 20_000  # REDS's fresh points
 PER_POINT = 16  # grid points fitted by the one-GP-per-point baseline
-PODI_BUDGET_S = 240.0  # PODI is skipped where its fit would take longer (projected: x5 per x2 N)
+PODI_BUDGET_S = 120.0  # PODI is skipped where its fit would take longer (projected: x5 per x2 N)
 CAPACITY = 0.2  # the outcome: max(I) > CAPACITY
 Z95 = 1.959963984540054
 
