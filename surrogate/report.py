@@ -9,6 +9,10 @@ reaches the parameter's range there); elsewhere ``null`` marks a score that coul
 (e.g. a Q² on a constant output). ``failures`` lists the stages that failed (``stage``, ``error``,
 for one output ``output``, and ``traceback_in``: ``failures.log`` where the traceback is kept),
 ``warnings`` what the reader should know about the results (e.g. many failed teacher runs).
+``fields`` (when the study models field outputs) holds, per field, its ``grid``, the
+``surrogate``'s accuracy (``q2`` over the whole field, ``coverage95``, ``rmse``, ``q2_time``: Q²
+at each grid point, ``n_components``) and ``sensitivity`` (``aggregated`` indices per parameter;
+``S1``, ``S1_conf``, ``ST``, ``ST_conf``: per parameter, a list over the grid).
 """
 
 from __future__ import annotations
@@ -124,6 +128,9 @@ def render_html(summary: dict[str, Any], images: list[tuple[str, str]]) -> str:
             elif isinstance(table, dict):
                 rows = [{"parameter": p, **v} for p, v in table.items()]
                 parts.append(f"<h3>{html.escape(output)}</h3>" + _table(rows, "parameter"))
+    fields = summary.get("fields")
+    if isinstance(fields, dict) and fields:
+        parts.append(_fields_html(fields))
     design = summary.get("design")
     if design:
         parts.append(_design_html(design))
@@ -143,6 +150,37 @@ def render_html(summary: dict[str, Any], images: list[tuple[str, str]]) -> str:
     return ("<!DOCTYPE html><html><head><meta charset='utf-8'>"
             f"<title>surrogate study: {html.escape(str(summary.get('simulator')))}</title>"
             f"<style>{_STYLE}</style></head><body>{''.join(parts)}</body></html>\n")
+
+
+def _fields_html(fields: dict[str, Any]) -> str:
+    """Per field: its surrogate's cross-validated accuracy and the aggregated Sobol indices (the
+    curves over the grid are among the figures)."""
+    parts = ["<h2>Field outputs (trajectories)</h2>"]
+    for name, record in fields.items():
+        parts.append(f"<h3>{html.escape(name)} ({len(record.get('grid') or [])} grid "
+                     "points)</h3>")
+        accuracy = record.get("surrogate") or {}
+        if "failed" in accuracy or "skipped" in accuracy:
+            note = ("failed: " + str(accuracy["failed"])) if "failed" in accuracy \
+                else str(accuracy["skipped"])
+            parts.append(f"<p class='note'>Surrogate {html.escape(note)}</p>")
+        elif accuracy:
+            q2_time = [q for q in accuracy.get("q2_time") or [] if isinstance(q, float)
+                       and math.isfinite(q)]
+            parts.append(_table([{
+                "q2 (whole field)": accuracy.get("q2"),
+                "lowest q2 on the grid": min(q2_time) if q2_time else "",
+                "coverage95": accuracy.get("coverage95"), "rmse": accuracy.get("rmse"),
+                "components": accuracy.get("n_components")}], ""))
+        indices = record.get("sensitivity")
+        if isinstance(indices, dict) and "failed" in indices:
+            parts.append(f"<p class='note'>Sobol indices failed: "
+                         f"{html.escape(str(indices['failed']))}</p>")
+        elif isinstance(indices, dict):
+            rows = [{"parameter": p, **v} for p, v in indices.get("aggregated", {}).items()]
+            parts.append("<p>Sobol indices aggregated over the field (variance-weighted):</p>"
+                         + _table(rows, "parameter"))
+    return "".join(parts)
 
 
 def _design_html(design: dict[str, Any]) -> str:

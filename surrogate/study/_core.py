@@ -31,6 +31,8 @@ class Study:
     summary: dict[str, Any] = field(default_factory=dict)
     models: dict[str, Any] = field(default_factory=dict)
     indices: dict[str, pd.DataFrame] = field(default_factory=dict)
+    field_models: dict[str, Any] = field(default_factory=dict)  # FieldGPRegressor per field
+    field_indices: dict[str, pd.DataFrame] = field(default_factory=dict)  # (time, parameter)
     optimization: Any = None
     prim: Any = None
     reds: Any = None

@@ -19,6 +19,7 @@ from surrogate.execute import checkpoint_design
 from surrogate.study._adaptive import adaptive_record, adaptive_runs
 from surrogate.study._core import FAILED_RUNS_WARNING, FAILURE_LOG, Study, _attempt, _log, _record
 from surrogate.study._discover import _discover
+from surrogate.study._fields import field_sensitivity, fit_field_surrogates
 from surrogate.study._json import _jsonable, _read_json
 from surrogate.study._stages import _fit_surrogates, _optimize, _sensitivity
 from surrogate.teacher import Simulator
@@ -60,6 +61,7 @@ def run_study(config: StudyConfig, directory: str | Path, *, verbose: bool = Tru
         "simulator": simulator.name,
         "space": simulator.space.to_dict(),
         "outputs": list(simulator.outputs),
+        "field_names": list(simulator.fields),
         "config": _jsonable(asdict(config)),
         "runs": {**_run_summary(runs), "executor": executor},
         "failures": [],
@@ -71,6 +73,8 @@ def run_study(config: StudyConfig, directory: str | Path, *, verbose: bool = Tru
     if _check_runs(study, verbose):
         _attempt(study, "surrogates", _fit_surrogates, verbose)
         _attempt(study, "sensitivity", _sensitivity, verbose)
+        _attempt(study, "field surrogates", fit_field_surrogates, verbose)
+        _attempt(study, "field sensitivity", field_sensitivity, verbose)
         _attempt(study, "optimization", _optimize, verbose)
         _attempt(study, "discovery", _discover, verbose)
     study.summary["seconds"] = time.perf_counter() - started
