@@ -11,11 +11,12 @@ the labelled data alone, and against the peers.
 1. Digits (scikit-learn's bundled 8x8 images): 1,000 labelled training images, the other 797
    held out. Trees fitted on the labelled images (unlimited, 64 and 32 leaves; greedy and
    pruned) against trees of the same size distilled from an SVC teacher (RBF kernel,
-   probabilities calibrated by ``CalibratedClassifierCV(SVC(), ensemble=False)``) through each
-   transfer-set generator (``data``, ``munge``, ``kde``, ``gmm``) with soft labels, through
-   ``munge`` and ``kde`` with hard labels on a larger transfer set (unlimited trees), and the
-   chosen route: ``PrunedTree`` on a MUNGE transfer set. Test accuracy on the held-out images,
-   fidelity (agreement with the teacher on held-out transfer points).
+   probabilities calibrated by ``CalibratedClassifierCV(SVC(), ensemble=False)``): greedy
+   trees (unlimited, 64 leaves) through each transfer-set generator (``data``, ``munge``,
+   ``kde``, ``gmm``) with soft labels and through ``kde`` with hard labels on a larger
+   transfer set (unlimited), and the route part 0 chose (``PrunedTree``, 64 and 32 leaves, on
+   the transfer set of the best cross-validated accuracy). Test accuracy on the held-out
+   images, fidelity (agreement with the teacher on held-out transfer points).
 2. Simulation teacher -> readable student: DSGC (``simulators.load("dsgc")``), 500 LHS runs; a
    GP teacher (``sg.GPRegressor``) on ``stab``, case of interest ``stab < 0`` (stable). Students:
    trees of 4, 8, 16 leaves (greedy and pruned) and PRIM boxes, fitted on the 500 runs directly
@@ -46,7 +47,7 @@ DESCRIPTION = ("Distillation: trees and PRIM boxes taught by an SVC (digits) or 
 
 SIZES = (None, 64, 32)  # digits: leaves of the tree (None: unlimited)
 GENERATORS = ("data", "munge", "kde", "gmm")
-CHOSEN = {"transfer": "munge", "n": 20_000}  # digits, from part 0 (see _selection)
+DIGITS_N = 20_000  # generated points, digits
 DSGC_N = 100_000  # DSGC's pruned trees, from part 0
 
 
@@ -88,7 +89,7 @@ def _selection(data: dict[str, Any], quick: bool) -> list[dict[str, Any]]:
     X, y = data["X"][data["train"]], data["y"][data["train"]]
     candidates = [("labelled data only", None, False), ("labelled data only", None, True),
                   ("distilled: munge", "munge", False), ("distilled: munge", "munge", True),
-                  ("distilled: kde", "kde", True)]
+                  ("distilled: kde", "kde", True)]  # kde, greedy: in part 1, on the test set
     folds = list(StratifiedKFold(5, shuffle=True, random_state=0).split(X, y))[:2 if quick else 5]
     scores: dict[int, list[float]] = {i: [] for i in range(len(candidates))}
     for fit, check in folds:
@@ -99,19 +100,27 @@ def _selection(data: dict[str, Any], quick: bool) -> list[dict[str, Any]]:
                 predicted = student.predict(X[check])
             else:
                 predicted = distill(teacher, _tree(64, pruned), transfer=transfer,
-                                    n=3_000 if quick else CHOSEN["n"], data=(X[fit], y[fit]),
+                                    n=3_000 if quick else DIGITS_N, data=(X[fit], y[fit]),
                                     seed=0).predict(X[check])
             scores[i].append(float(np.mean(predicted == y[check])))
     rows = []
     for i, (method, _, pruned) in enumerate(candidates):
-        rows.append({"method": method, "tree": _kind(pruned), "max_leaves": 64,
+        rows.append({"method": method, "transfer": candidates[i][1], "tree": _kind(pruned),
+                     "max_leaves": 64,
                      "cv_accuracy": float(np.mean(scores[i])),
                      "folds": " ".join(f"{s:.3f}" for s in scores[i])})
         print(f"selection {method} {_kind(pruned)}: {np.mean(scores[i]):.4f}", flush=True)
     return rows
 
 
-def _digits(data: dict[str, Any], quick: bool) -> list[dict[str, Any]]:
+def _chosen(selection: list[dict[str, Any]]) -> tuple[str, bool]:
+    """The distilled candidate of the best cross-validated accuracy: (transfer, pruned)."""
+    best = max((r for r in selection if r["transfer"] is not None),
+               key=lambda r: r["cv_accuracy"])
+    return best["transfer"], best["tree"] == "pruned"
+
+
+def _digits(data: dict[str, Any], chosen: tuple[str, bool], quick: bool) -> list[dict[str, Any]]:
     from surrogate.distill import distill
 
     X, y, train, test = data["X"], data["y"], data["train"], data["test"]
@@ -124,11 +133,12 @@ def _digits(data: dict[str, Any], quick: bool) -> list[dict[str, Any]]:
         rows.append(_digits_row("labelled data only", pruned, None, leaves, tree.get_n_leaves(),
                                 float(np.mean(tree.predict(X[test]) == y[test])), None,
                                 teacher_accuracy))
-    n = 3_000 if quick else 20_000
-    runs = [(g, "soft", n, False, SIZES) for g in GENERATORS]
+    n = 3_000 if quick else DIGITS_N
+    runs = [(g, "soft", n, False, (None, 64)) for g in GENERATORS]
     if not quick:
-        runs += [(g, "hard", 100_000, False, (None,)) for g in ("munge", "kde")]
-    runs += [(CHOSEN["transfer"], "soft", n if quick else CHOSEN["n"], True, (64, 32))]
+        runs += [("kde", "hard", 100_000, False, (None,))]
+    if chosen[1]:  # the route part 0 chose, if it is not one of the greedy rows already
+        runs += [(chosen[0], "soft", n, True, (64, 32))]
     for generator, labels, size, pruned, leaves_list in runs:
         for leaves in leaves_list:
             start = time.perf_counter()
@@ -311,7 +321,7 @@ def run(quick: bool) -> tuple[dict[str, Any], str]:
         warnings.simplefilter("ignore", FutureWarning)
         data = _digits_data()
         selection = _selection(data, quick)
-        digits = _digits(data, quick)
+        digits = _digits(data, _chosen(selection), quick)
         setup = _dsgc_setup(quick)
         dsgc = _dsgc(setup, quick)
         peers = _peers(setup, digits)
@@ -351,6 +361,8 @@ def _selection_text(selection: list[dict[str, Any]], dsgc: list[dict[str, Any]],
     text = ("## 0. Settings chosen on the training side\n\nDigits, 64 leaves: 5-fold "
             "cross-validation on the 1,000 training images (the test images untouched).\n\n")
     text += markdown_table(selection)
+    transfer, pruned = _chosen(selection)
+    text += f"\nChosen for part 1: `{transfer}`, {_kind(pruned)} tree.\n"
     pruned = {r["n"]: r["fidelity_holdout"] for r in dsgc
               if r.get("tree") == "pruned" and r["student"] == "tree, 16 leaves"}
     greedy = next(r["fidelity_holdout"] for r in dsgc
