@@ -46,7 +46,8 @@ def _parser() -> argparse.ArgumentParser:
     discover = commands.add_parser("discover", help="scenario discovery on saved runs")
     discover.add_argument("data", metavar="DATA",
                           help="a transfer-set directory, or a .csv / .parquet table")
-    discover.add_argument("--outcome", required=True, help="case of interest, e.g. 'stab < 0'")
+    discover.add_argument("--outcome", required=True, help="case of interest, e.g. 'stab < 0', "
+                          "or over a field of saved runs, e.g. 'max(I) > 0.1'")
     discover.add_argument("--reds", action="store_true", help="also run REDS (metamodel + PRIM)")
     discover.add_argument("--min-density", type=float, default=0.8)
     discover.add_argument("--drop", default="", help="comma-separated columns that are not inputs")
@@ -177,30 +178,71 @@ def _discover(args: argparse.Namespace) -> None:
     from surrogate.discovery import PRIM, REDS
 
     outcome = parse_outcome(args.outcome, "--outcome")
-    table, inputs = _read_table(Path(args.data))
-    if outcome.output not in table.columns:
-        raise ValueError(f"--outcome: no column {outcome.output!r} in {args.data}; "
-                         f"columns: {list(table.columns)}")
-    drop = {c for c in args.drop.split(",") if c}
-    unknown = sorted(drop - set(table.columns))
-    if unknown:
-        raise ValueError(f"--drop: no column(s) {unknown} in {args.data}")
-    if inputs is None:
-        inputs = [c for c in table.columns if c != outcome.output and c not in drop]
     if not 0 < args.min_density <= 1:
         raise ValueError(f"--min-density must be in (0, 1], got {args.min_density}")
-    X = table[inputs]
-    y = np.asarray(outcome.label(table[outcome.output].to_numpy()), dtype=float)
+    path = Path(args.data)
+    runs = _transfer_set(path)
+    if runs is not None:  # outputs and fields by name; the inputs are the design's columns
+        X, y, field = _runs_outcome(runs, outcome, args.data)
+    else:
+        table, _ = _read_table(path)
+        X, y = _table_outcome(table, outcome, args)
+        field = None
     print(f"{int(y.sum())} of {len(y)} cases satisfy {outcome} (base rate {y.mean():.3f})")
     models = [("PRIM", PRIM().fit(X, y))]
-    if args.reds:
-        models.append(("REDS", REDS(seed=args.seed).fit(X, y)))
+    if args.reds and field is not None:  # a field surrogate labels fresh points by the outcome
+        from surrogate.discovery import FieldOutcomeClassifier
+
+        metamodel = FieldOutcomeClassifier(str(outcome), seed=args.seed)
+        models.append(("REDS", REDS(metamodel=metamodel, seed=args.seed).fit(
+            X, runs.field(field), space=runs.space)))
+    elif args.reds:
+        models.append(("REDS", REDS(seed=args.seed).fit(X, np.asarray(y, dtype=float))))
     for name, model in models:
         target = min(args.min_density, float(model.trajectory_["density"].max()))
         box = model.box(min_density=target)
         print(f"{name}: {box.rules()}")
         print(f"    coverage {box.coverage:.3f}, density {box.density:.3f}, mass {box.mass:.3f}, "
               f"{box.n_restricted} restricted parameter(s)")
+
+
+def _transfer_set(path: Path) -> Any:
+    """The successful runs of a transfer-set directory, else None (a table or nothing)."""
+    if not path.is_dir():
+        return None
+    from surrogate.data import TransferSet
+
+    return TransferSet.load(path).valid()
+
+
+def _runs_outcome(runs: Any, outcome: Any, data: str) -> tuple[Any, Any, str | None]:
+    """(inputs, labels, the field the outcome is over or None) of saved runs."""
+    import numpy as np
+
+    for name in outcome.names:
+        if name not in runs.outputs and name not in runs.fields:
+            raise ValueError(f"--outcome: no output or field {name!r} in {data}; outputs: "
+                             f"{runs.outputs}, fields: {runs.fields}")
+    y = np.asarray(outcome.evaluate(runs), dtype=float)
+    names = list(outcome.names)
+    field = names[0] if len(names) == 1 and names[0] in runs.fields else None
+    return runs.X, y, field
+
+
+def _table_outcome(table: Any, outcome: Any, args: argparse.Namespace) -> tuple[Any, Any]:
+    """(inputs, labels) of a table: the inputs are the columns the outcome does not read."""
+    import numpy as np
+
+    for name in outcome.names:
+        if name not in table.columns:
+            raise ValueError(f"--outcome: no column {name!r} in {args.data}; "
+                             f"columns: {list(table.columns)}")
+    drop = {c for c in args.drop.split(",") if c}
+    unknown = sorted(drop - set(table.columns))
+    if unknown:
+        raise ValueError(f"--drop: no column(s) {unknown} in {args.data}")
+    inputs = [c for c in table.columns if c not in outcome.names and c not in drop]
+    return table[inputs], np.asarray(outcome.evaluate(table), dtype=float)
 
 
 def _optimize(args: argparse.Namespace) -> None:

@@ -15,11 +15,12 @@ def _discover(study: Study, verbose: bool) -> None:
     outcome = study.config.outcome
     if outcome is None:
         return
-    from surrogate.discovery import PRIM, REDS
+    from surrogate.discovery import PRIM
 
     valid = study.runs.valid()
     X = valid.X
-    y = np.asarray(outcome.label(valid.Y[outcome.output].to_numpy()), dtype=float)
+    # a scalar 'OUTPUT OP NUMBER' or an expression over outputs and fields (max(I) > 0.1)
+    y = np.asarray(outcome.evaluate(valid), dtype=float)
     result: dict[str, Any] = {"outcome": str(outcome), "n_runs": len(y),
                               "cases_of_interest": int(y.sum()),
                               "base_rate": float(y.mean()) if len(y) else None}
@@ -32,11 +33,11 @@ def _discover(study: Study, verbose: bool) -> None:
     chosen = _choose_box(study.prim, X, y, study.config.min_density)
     result["prim"] = _box_summary(study.prim, chosen, X, y)
     _box_figures(study, "PRIM", study.prim, chosen, X, y)
+    _trajectory_figure(study, valid, y, chosen)
     if study.config.reds:
         _log(f"REDS: a metamodel labels {study.config.n_samples} fresh points", verbose)
         try:
-            reds = REDS(n_samples=study.config.n_samples, seed=study.config.seed).fit(
-                X, y, space=study.simulator.space)
+            reds = _reds(study, valid, y)
         except Exception as exc:  # noqa: BLE001 - recorded; PRIM's box stands
             _failed(study, "discovery", exc, verbose, "REDS")
             return
@@ -44,7 +45,43 @@ def _discover(study: Study, verbose: bool) -> None:
         chosen = _choose_box(reds, X, y, study.config.min_density)
         result["reds"] = _box_summary(reds, chosen, X, y)
         result["reds"]["fidelity"] = _jsonable(reds.fidelity_)
+        result["reds"]["metamodel"] = type(reds.metamodel_).__name__
         _box_figures(study, "REDS", reds, chosen, X, y)
+
+
+def _reds(study: Study, valid: Any, y: np.ndarray) -> Any:
+    """REDS fitted on the runs. An outcome over exactly one field (``max(I) > 0.1``) has a
+    field surrogate as metamodel, which labels fresh points by the share of its posterior
+    trajectories meeting the outcome; otherwise the default metamodel learns the labels."""
+    from surrogate.discovery import REDS, FieldOutcomeClassifier
+
+    config = study.config
+    name = _outcome_field(study)
+    if name is not None:
+        metamodel = FieldOutcomeClassifier(str(config.outcome), seed=config.seed)
+        return REDS(metamodel=metamodel, n_samples=config.n_samples, seed=config.seed).fit(
+            valid.X, valid.field(name), space=study.simulator.space)
+    return REDS(n_samples=config.n_samples, seed=config.seed).fit(
+        valid.X, y, space=study.simulator.space)
+
+
+def _outcome_field(study: Study) -> str | None:
+    """The field an outcome is written over, when it names exactly one name and that a field."""
+    names = list(study.config.outcome.names)
+    return names[0] if len(names) == 1 and names[0] in study.runs.fields else None
+
+
+def _trajectory_figure(study: Study, valid: Any, y: np.ndarray, chosen: Any) -> None:
+    """An outcome over a field: its trajectories coloured by the outcome, split by PRIM's box."""
+    name = _outcome_field(study)
+    if name is None:
+        return
+    from surrogate.plot import trajectories
+
+    axes = trajectories(valid, name, y.astype(bool),
+                        box=chosen if chosen.n_restricted > 0 else None)
+    study.figures.append((f"Trajectories of {name}: {study.config.outcome} (red) inside and "
+                          "outside PRIM's box", _figure_of(axes)))
 
 
 def _box_figures(study: Study, method: str, model: Any, chosen: Any, X: pd.DataFrame,
