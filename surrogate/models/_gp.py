@@ -50,10 +50,10 @@ class GPRegressor(SurrogateMixin, RegressorMixin, BaseEstimator):
 
     Categorical inputs (strings, booleans or pandas ``category`` columns, as ``sg.sample``
     makes them for a ``sg.Categorical``) get an exchangeable kernel multiplied with the ARD
-    kernel of the numeric inputs: two different levels correlate with ``exp(-1 / (2 l^2))``
-    for a length scale ``l`` fitted per categorical input (see
-    :mod:`surrogate.models._gp_hyper`). Integers are numeric (ordered). The levels seen at fit
-    are ``categories_``; another level at predict is an error.
+    kernel of the numeric inputs: any two different levels of an input correlate with one
+    fitted ``rho`` (``level_correlation_``), which may be negative (a switch that turns the
+    response around); see :mod:`surrogate.models._gp_hyper`. Integers are numeric (ordered).
+    The levels seen at fit are ``categories_``; another level at predict is an error.
 
     Parameters
     ----------
@@ -96,8 +96,12 @@ class GPRegressor(SurrogateMixin, RegressorMixin, BaseEstimator):
     kernel_ : str
         The kernel used (resolves ``"auto"``).
     lengthscale_ : ndarray of shape (n_outputs, n_features)
-        Length scales in the original input units; for a categorical input the ``l`` of its
-        level correlation ``exp(-1 / (2 l^2))``.
+        Length scales in the original input units; for a categorical input with ``L`` levels,
+        the ``l`` of ``rho = rho_min + (1 - rho_min) exp(-1 / (2 l^2))``,
+        ``rho_min = -1 / (L - 1)``.
+    level_correlation_ : dict
+        Per categorical input (by name, or position): the correlation of two different levels,
+        ndarray of shape (n_outputs,).
     noise_ : ndarray of shape (n_outputs,)
         Noise variance in the original output units.
     n_outputs_ : int
@@ -364,6 +368,9 @@ class GPRegressor(SurrogateMixin, RegressorMixin, BaseEstimator):
         h = self._hyper
         self.lengthscale_ = h.lengthscale.cpu().numpy() * self._x_scale[None, :]
         self.noise_ = (h.g * h.signal_var).cpu().numpy() * self._y_std**2
+        layout = self._layout
+        self.level_correlation_ = {} if layout is None else dict(zip(
+            self._input_encoding.names, layout.rho(h.lengthscale.cpu().numpy()).T, strict=True))
 
     # -- predict ------------------------------------------------------------------------------
     def _predict_std_units(self, U: torch.Tensor, *, full_cov: bool = False,

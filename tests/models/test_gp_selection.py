@@ -136,14 +136,27 @@ def _mixed_problem(n: int = 30, seed: int = 0):
 
 
 @pytest.mark.parametrize("kernel", hyp.KERNELS)
-def test_mixed_kernel_is_the_product_of_the_stationary_and_hamming_ones(kernel):
+def test_mixed_kernel_is_the_product_of_the_stationary_and_level_correlations(kernel):
     U, _, theta = _mixed_problem(12)
     ls = theta[:, :4].exp()
     C = hyp.correlation(kernel, U, U, ls, LAYOUT)
     numeric = hyp.correlation(kernel, U[:, [0, 2]], U[:, [0, 2]], ls[:, [0, 2]])
-    differ = (U[:, None, [1, 3]] != U[None, :, [1, 3]]).double()  # (n, n, 2)
-    hamming = torch.exp(-0.5 * (differ / ls[:, None, None, [1, 3]] ** 2).sum(-1))
-    torch.testing.assert_close(C, numeric * hamming, rtol=1e-12, atol=1e-14)
+    # two different levels correlate with rho = rho_min + (1 - rho_min) exp(-1 / (2 l^2)),
+    # rho_min = -1 / (L - 1): -0.5 for the three levels of x1, -1 for the two of x3
+    rho = torch.stack([-0.5 + 1.5 * torch.exp(-0.5 / ls[:, 1] ** 2),
+                       -1.0 + 2.0 * torch.exp(-0.5 / ls[:, 3] ** 2)], -1)  # (B, 2)
+    same = (U[:, None, [1, 3]] == U[None, :, [1, 3]]).double()  # (n, n, 2)
+    levels = torch.where(same.bool(), 1.0, rho[:, None, None, :]).prod(-1)
+    torch.testing.assert_close(C, numeric * levels, rtol=1e-12, atol=1e-14)
+    assert float(rho.min()) < 0  # theta[1, 3] = log 0.3: the two levels of x3 are opposed
+
+
+def test_negative_level_correlation_keeps_the_matrix_positive_definite():
+    # rho at its lowest, -1 / (L - 1): T is singular but positive semi-definite
+    U, _, _ = _mixed_problem(40)
+    ls = torch.tensor([[0.3, 1e-3, 0.5, 1e-3]], dtype=torch.float64)
+    C = hyp.correlation("matern52", U, U, ls, LAYOUT)[0]
+    assert float(torch.linalg.eigvalsh(C).min()) > -1e-12
 
 
 @pytest.mark.parametrize("kernel", hyp.KERNELS)

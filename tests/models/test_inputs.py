@@ -86,9 +86,22 @@ def test_gp_kernel_is_exchangeable_in_the_categories():
     np.testing.assert_allclose(
         renamed.predict(Xt.assign(scheme=Xt["scheme"].map(rename))), prediction, atol=1e-7)
     assert np.abs(prediction - np.sin(6 * Xt["x"])).max() < 0.05
-    # lengthscale_ of a categorical column: two levels correlate with exp(-1 / (2 l^2))
-    correlation = np.exp(-1 / (2 * gp.lengthscale_[0, 1] ** 2))
-    assert 0.1 < correlation < 1.0
+    # a + b share the shape, so the fitted correlation of two levels is clearly positive, and
+    # it is the one lengthscale_ gives: rho_min + (1 - rho_min) exp(-1 / (2 l^2))
+    rho = gp.level_correlation_["scheme"]
+    assert rho.shape == (1,) and 0.3 < rho[0] < 1.0
+    assert rho[0] == pytest.approx(-0.5 + 1.5 * np.exp(-0.5 / gp.lengthscale_[0, 1] ** 2))
+
+
+def test_a_switch_that_turns_the_response_around_gets_a_negative_correlation():
+    # y = +sin(6x) for one level and -sin(6x) for the other: correlation -1 explains both
+    rng = np.random.default_rng(1)
+    X = pd.DataFrame({"x": rng.random(30), "sign": rng.choice(["up", "down"], 30)})
+    y = np.where(X["sign"] == "up", 1.0, -1.0) * np.sin(6 * X["x"])
+    gp = GPRegressor(seed=0).fit(X, y)
+    assert gp.level_correlation_["sign"][0] < -0.9
+    Xt = pd.DataFrame({"x": np.linspace(0, 1, 41), "sign": "down"})
+    np.testing.assert_allclose(gp.predict(Xt), -np.sin(6 * Xt["x"]), atol=0.02)
 
 
 @pytest.mark.parametrize("model", MODELS, ids=ids)
