@@ -46,9 +46,11 @@ class GPClassifier(SurrogateMixin, ClassifierMixin, BaseEstimator):
         ARD correlation of the latent function.
     n_inducing : int, default=128
         Inducing points (a spread-out subset of the training inputs).
-    max_iter : int, default=300
-        Adam steps on the evidence lower bound.
+    max_iter : int, default=200
+        Evaluations of the evidence lower bound by L-BFGS (up to 4,096 points, all at once),
+        or Adam steps on mini-batches of 4,096 (more points).
     learning_rate : float, default=0.05
+        Adam's step size (more than 4,096 points).
     seed : int, numpy.random.Generator or None
     device : str, default="cpu"
 
@@ -58,7 +60,7 @@ class GPClassifier(SurrogateMixin, ClassifierMixin, BaseEstimator):
     lengthscale_ : ndarray of shape (n_features,)
         In original input units.
     n_iter_ : int
-        Optimizer steps taken.
+        Evaluations (L-BFGS, which stops earlier once converged) or steps (Adam) taken.
     n_features_in_, feature_names_in_
     data_min_, data_max_ : ndarray of shape (n_features,)
         The training inputs' range per column.
@@ -79,7 +81,7 @@ class GPClassifier(SurrogateMixin, ClassifierMixin, BaseEstimator):
     True
     """
 
-    def __init__(self, *, kernel: str = "matern52", n_inducing: int = 128, max_iter: int = 300,
+    def __init__(self, *, kernel: str = "matern52", n_inducing: int = 128, max_iter: int = 200,
                  learning_rate: float = 0.05, seed: Any = None, device: str = "cpu") -> None:
         self.kernel = kernel
         self.n_inducing = n_inducing
@@ -116,41 +118,64 @@ class GPClassifier(SurrogateMixin, ClassifierMixin, BaseEstimator):
         d = U.shape[1]
         self._svgp.set_hyper(torch.full((1, d), 0.3 * math.sqrt(d), dtype=DTYPE),
                              torch.ones(1, dtype=DTYPE), torch.zeros(1, dtype=DTYPE))
-        self._train(model, U, T, gen)
-        self.n_iter_ = self.max_iter
+        self.n_iter_ = self._train(model, U, T, gen)
         self.lengthscale_ = model.covar_module.base_kernel.lengthscale.detach().cpu().numpy()[
             0, 0] * self._x_scale
         return self
 
-    def _train(self, model: Any, U: torch.Tensor, T: torch.Tensor, gen: torch.Generator) -> None:
-        """Adam on the evidence lower bound of the whitened variational GP.
+    def _train(self, model: Any, U: torch.Tensor, T: torch.Tensor, gen: torch.Generator) -> int:
+        """Maximize the evidence lower bound of the whitened variational GP; return the
+        number of evaluations (L-BFGS) or steps (Adam).
 
         ELBO = sum_i E_q[log Phi(s_i f_i)] - KL(q(v) || N(0, I)), s_i = +-1 (Hensman et al.
         2015, eq. 4); the expectation uses Gauss-Hermite quadrature on the closed-form
         marginals of :meth:`SVGP.posterior`, which is much cheaper than the generic
-        gpytorch likelihood path for the same model.
+        gpytorch likelihood path for the same model. Up to MINIBATCH points the bound is
+        deterministic and L-BFGS (strong Wolfe line search) climbs it on all points at once: on
+        the planted box and ball and on dsgc (200-800 points), 150 evaluations gave a lower
+        held-out log loss than 1,000 Adam steps. Beyond, Adam on random mini-batches.
         """
         gh_nodes, gh_weights = np.polynomial.hermite.hermgauss(QUADRATURE)
         nodes = torch.as_tensor(gh_nodes * math.sqrt(2.0), dtype=DTYPE, device=U.device)
         weights = torch.as_tensor(gh_weights / math.sqrt(math.pi), dtype=DTYPE, device=U.device)
         sign = 2.0 * T - 1.0
-        opt = torch.optim.Adam(model.parameters(), lr=self.learning_rate)
-        batch = min(len(U), MINIBATCH)
         dist = model.variational_strategy._variational_distribution
-        for _ in range(self.max_iter):
-            idx = torch.randperm(len(U), generator=gen)[:batch] if batch < len(U) else \
-                slice(None)
-            opt.zero_grad()
+
+        def loss(idx: Any) -> torch.Tensor:
+            """Negative ELBO per point (a mini-batch ``idx`` stands for all points)."""
             mean, var = self._svgp.posterior(U[idx])  # (1, b)
             f = mean[0, :, None] + var[0, :, None].clamp_min(1e-12).sqrt() * nodes  # (b, q)
             loglik = (torch.special.log_ndtr(sign[idx, None] * f) * weights).sum(-1)
             m_v, chol = dist.variational_mean[0], torch.tril(dist.chol_variational_covar[0])
             diag = torch.diagonal(chol).abs().clamp_min(1e-30)
             kl = 0.5 * ((chol**2).sum() + (m_v**2).sum() - len(m_v)) - torch.log(diag).sum()
-            loss = -loglik.sum() * (len(U) / len(f)) + kl
-            loss.backward()
-            opt.step()
+            return -loglik.mean() + kl / len(U)
+
+        if len(U) <= MINIBATCH:
+            evaluations = 0
+            opt = torch.optim.LBFGS(model.parameters(), lr=1.0, max_iter=self.max_iter,
+                                    max_eval=self.max_iter, history_size=20,
+                                    tolerance_grad=1e-7, tolerance_change=1e-10,
+                                    line_search_fn="strong_wolfe")
+
+            def closure() -> torch.Tensor:
+                nonlocal evaluations
+                evaluations += 1
+                opt.zero_grad()
+                value = loss(slice(None))
+                value.backward()
+                return value
+
+            opt.step(closure)
+            model.eval()
+            return evaluations
+        adam = torch.optim.Adam(model.parameters(), lr=self.learning_rate)
+        for _ in range(self.max_iter):
+            adam.zero_grad()
+            loss(torch.randperm(len(U), generator=gen)[:MINIBATCH]).backward()
+            adam.step()
         model.eval()
+        return self.max_iter
 
     def _latent(self, X: Any) -> tuple[np.ndarray, np.ndarray]:
         X = self._validate_predict(X)

@@ -28,7 +28,7 @@ def test_separates_a_planted_region_and_scales_to_many_points():
     assert brier(truth.astype(int), proba) < 0.06
     # the irrelevant third input gets the longest length scale
     assert np.argmax(clf.lengthscale_) == 2
-    assert clf.n_iter_ == 300
+    assert 10 < clf.n_iter_ <= 200  # L-BFGS evaluations, at most max_iter
 
 
 def test_same_seed_same_probabilities():
