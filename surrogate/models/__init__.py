@@ -7,6 +7,7 @@ estimator taking ``seed=`` and ``device=``; ``save(path)`` / :func:`load` write 
 directory of JSON metadata and torch tensors, never a pickle.
 """
 
+from surrogate.models._auto import AutoClassifier, AutoRegressor
 from surrogate.models._field import FieldGPRegressor, field_q2
 from surrogate.models._gp import GPRegressor
 from surrogate.models._gpc import GPClassifier
@@ -28,6 +29,8 @@ __all__ = [
     "GPClassifier",
     "NNRegressor",
     "NNClassifier",
+    "AutoClassifier",
+    "AutoRegressor",
     "cross_validate",
     "load",
     "q2",

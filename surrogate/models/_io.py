@@ -29,13 +29,14 @@ LATER_STAGES = {"surrogate.discovery": "surrogate.discovery._io"}
 
 
 def _classes() -> dict[str, type]:
+    from surrogate.models._auto import AutoClassifier, AutoRegressor
     from surrogate.models._field import FieldGPRegressor
     from surrogate.models._gp import GPRegressor
     from surrogate.models._gpc import GPClassifier
     from surrogate.models._nn import NNClassifier, NNRegressor
 
     return {c.__name__: c for c in (GPRegressor, GPClassifier, NNRegressor, NNClassifier,
-                                    FieldGPRegressor)}
+                                    FieldGPRegressor, AutoClassifier, AutoRegressor)}
 
 
 def _versions() -> dict[str, str]:
@@ -53,12 +54,20 @@ def _jsonable_params(model: Any) -> dict[str, Any]:
     for key, value in model.get_params(deep=False).items():
         if isinstance(value, np.random.Generator):
             value = None  # a generator's state is not part of the model; the fit is stored
+        elif _holds_estimators(value):
+            value = None  # estimators given as options (candidates) are not stored; the fit is
         elif isinstance(value, tuple):
             value = list(value)
         elif isinstance(value, np.generic):
             value = value.item()
         params[key] = value
     return params
+
+
+def _holds_estimators(value: Any) -> bool:
+    items = value.values() if isinstance(value, dict) else value \
+        if isinstance(value, list | tuple) else []
+    return any(hasattr(item, "fit") for item in items)
 
 
 def _training_range(model: Any) -> dict[str, Any] | None:

@@ -10,13 +10,22 @@ from __future__ import annotations
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from surrogate.models import GPClassifier, GPRegressor, NNClassifier, NNRegressor
+from surrogate.models import (
+    AutoClassifier,
+    AutoRegressor,
+    GPClassifier,
+    GPRegressor,
+    NNClassifier,
+    NNRegressor,
+)
 
 ESTIMATORS = [
     GPRegressor(seed=0, n_restarts=1),
     GPClassifier(seed=0, max_iter=20, n_inducing=32),
     NNRegressor(seed=0, n_ensemble=2, max_epochs=20, hidden_layers=(16,)),
     NNClassifier(seed=0, n_ensemble=2, max_epochs=20, hidden_layers=(16,)),
+    AutoClassifier(candidates=["hgb", "ensemble"], cv=2, seed=0),
+    AutoRegressor(candidates=["hgb"], cv=2, seed=0),
 ]
 
 
