@@ -1,6 +1,7 @@
 """Field outputs in the study: config keys, field surrogates and indices in the report, outcomes
 written over trajectories (``max(I) > 0.1``) in ``surrogate study`` and ``surrogate discover``."""
 
+import json
 import textwrap
 
 import numpy as np
@@ -11,6 +12,7 @@ from surrogate._config import ConfigError, Outcome, config_from_text
 from surrogate._registry import load_simulator
 from surrogate.design import sample
 from surrogate.study import _check_against
+from tests.cli.test_cli import strict_json, surrogate
 
 SIR_FIELDS = textwrap.dedent("""
     simulator = "sir"
@@ -121,3 +123,104 @@ def test_own_simulator_gets_its_declared_grid(tmp_path, monkeypatch):
     X = runs.X
     expected = X["a"].to_numpy()[:, None] * np.exp(-np.outer(X["k"], np.linspace(0, 4, 21)))
     np.testing.assert_allclose(runs.field("y").to_numpy(), expected, rtol=1e-12)
+
+
+@pytest.fixture(scope="module")
+def sir_study(tmp_path_factory):
+    """A tiny SIR study with the field I modelled and an outcome over it, through the CLI."""
+    root = tmp_path_factory.mktemp("sir_fields")
+    (root / "sir.toml").write_text(SIR_FIELDS)
+    result = surrogate("study", root / "sir.toml", "--out", root / "study", "--quiet")
+    return root / "study", result
+
+
+def test_study_models_the_field_and_reports_it(sir_study):
+    out, result = sir_study
+    assert result.returncode == 0, result.stderr
+    report = strict_json(out / "report.json")
+    assert report["failures"] == [] and report["field_names"] == ["S", "I", "R"]
+    record = report["fields"]["I"]
+    grid = simulators.load("sir").fields["I"]
+    assert record["grid"] == pytest.approx(grid.tolist(), abs=0)
+    accuracy = record["surrogate"]
+    assert len(accuracy["q2_time"]) == len(grid) and accuracy["cv"] == 3
+    assert 0.0 <= accuracy["coverage95"] <= 1.0 and accuracy["q2"] <= 1.0
+    assert accuracy["n_components"] >= 1
+    indices = record["sensitivity"]
+    names = ["beta", "gamma", "initial_infected", "population"]
+    assert list(indices["aggregated"]) == names
+    assert all(len(indices[c][p]) == len(grid) for c in ("S1", "ST") for p in names)
+    # the saved field model predicts the trajectories it was fitted on closely
+    import pandas as pd
+
+    from surrogate.data import TransferSet
+    from surrogate.models import load
+
+    runs = TransferSet.load(out / "runs").valid()
+    model = load(out / "models" / "I")
+    fitted = model.predict(runs.X)
+    truth = runs.field("I").to_numpy()
+    assert isinstance(runs.field("I"), pd.DataFrame) and fitted.shape == truth.shape
+    assert np.abs(fitted - truth).max() < 0.1 * np.ptp(truth)
+    html = (out / "report.html").read_text()
+    for title in ("Field outputs (trajectories)", "Fan chart: I", "Accuracy over the grid: I",
+                  "Sobol indices over the grid: I", "Trajectories of I: max(I) &gt; 0.1"):
+        assert title in html, title
+
+
+def test_study_discovers_on_a_field_outcome(sir_study):
+    out, _ = sir_study
+    report = json.loads((out / "report.json").read_text())
+    found = report["discovery"]
+    from surrogate.data import TransferSet
+
+    runs = TransferSet.load(out / "runs").valid()
+    peaks = runs.field("I").to_numpy().max(axis=1)
+    assert found["outcome"] == "max(I) > 0.1"
+    assert found["cases_of_interest"] == int((peaks > 0.1).sum()) and found["n_runs"] == 24
+    assert found["reds"]["metamodel"] == "FieldOutcomeClassifier"
+    assert found["prim"]["rules"] and found["reds"]["rules"]
+
+
+def test_discover_cli_takes_a_field_expression(sir_study):
+    out, _ = sir_study
+    from surrogate.data import TransferSet
+
+    peaks = TransferSet.load(out / "runs").valid().field("I").to_numpy().max(axis=1)
+    result = surrogate("discover", out / "runs", "--outcome", "max(I) > 0.1")
+    assert result.returncode == 0, result.stderr
+    assert f"{int((peaks > 0.1).sum())} of 24 cases satisfy max(I) > 0.1" in result.stdout
+    assert "PRIM: " in result.stdout
+    result = surrogate("discover", out / "runs", "--outcome", "max(Q) > 0.1")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "--outcome: no output or field 'Q'" in result.stderr and "fields: ['S', 'I', 'R']" \
+        in result.stderr
+
+
+def test_study_with_a_bad_field_name_gives_one_line(tmp_path):
+    path = tmp_path / "bad.toml"
+    path.write_text('simulator = "sir"\n[surrogate]\nfields = ["infected"]\n')
+    result = surrogate("study", path, "--out", tmp_path / "out", "--quiet")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "surrogate.fields: 'infected' is not a field of sir; fields: ['S', 'I', 'R']" \
+        in result.stderr
+    assert not (tmp_path / "out" / "runs").exists()  # refused before any teacher run
+
+
+@pytest.mark.slow  # ~12 s: a whole study
+def test_own_simulator_field_study(tmp_path):
+    """A closed-form trajectory y = a exp(-k t) of the user's own function, declared in
+    [fields]: the field surrogate reproduces it and the outcome labels the runs exactly."""
+    (tmp_path / "fieldteacher_decay.py").write_text(DECAY)
+    (tmp_path / "decay.toml").write_text(DECAY_CONFIG)
+    result = surrogate("study", "decay.toml", "--out", "study", "--quiet", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    report = strict_json(tmp_path / "study" / "report.json")
+    assert report["fields"]["y"]["surrogate"]["q2"] > 0.99
+    from surrogate.data import TransferSet
+
+    runs = TransferSet.load(tmp_path / "study" / "runs").valid()
+    final = runs.X["a"] * np.exp(-4.0 * runs.X["k"])
+    assert report["discovery"]["cases_of_interest"] == int((final > 0.2).sum())
