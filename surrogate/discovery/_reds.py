@@ -44,10 +44,13 @@ class REDS(BaseEstimator):
     metamodel : estimator, optional
         A classifier with ``predict_proba`` (scikit-learn's, or one of ``surrogate.models``);
         with ``threshold``, a regressor whose ``predict(X, return_std=True)`` gives a mean and
-        a standard deviation (without ``return_std`` only hard labels work). Default:
-        scikit-learn's ``HistGradientBoostingClassifier`` (classification; best in
-        ``benchmarks/reds.py``) or :class:`surrogate.GPRegressor` (threshold), seeded with
-        ``seed``. Categorical parameters reach it one-hot encoded. For an outcome over a
+        a standard deviation (without ``return_std`` only hard labels work). Default, seeded
+        with ``seed``: for classification an :class:`surrogate.AutoClassifier` choosing by
+        3-fold cross-validated log loss among :class:`surrogate.GPClassifier` (100
+        evaluations), scikit-learn's ``HistGradientBoostingClassifier`` and their pooled
+        ensemble (better boxes than boosting alone in ``benchmarks/reds.py``, seconds rather
+        than a fraction of one); for a threshold :class:`surrogate.GPRegressor`. Categorical
+        parameters reach it one-hot encoded. For an outcome over a
         trajectory, a :class:`~surrogate.discovery.FieldOutcomeClassifier` (e.g.
         ``FieldOutcomeClassifier("max(I) > 0.2")``) with ``y`` the trajectories
         (``runs.field("I")``): fresh points are labelled by the probability that their
@@ -73,7 +76,9 @@ class REDS(BaseEstimator):
         surrogate's models: see :meth:`save`).
     fidelity_ : float or None
         Cross-validated agreement with the teacher: share of runs whose case-of-interest
-        label the metamodel, fitted without them, predicts right (NaN with too few cases).
+        label the metamodel, fitted without them, predicts right (NaN with too few cases). For
+        an automatic metamodel (``AutoClassifier``, the default) its chosen candidate's
+        ``fidelity`` from its own cross-validation (its folds, not ``cv``'s).
     sample_ : DataFrame
         The fresh points; ``sample_labels_`` their labels.
     prim_ : PRIM
@@ -203,12 +208,16 @@ class REDS(BaseEstimator):
             from surrogate.models import GPRegressor
 
             return GPRegressor(seed=child_seed(rng))
-        from sklearn.ensemble import HistGradientBoostingClassifier
+        from surrogate.models import AutoClassifier, GPClassifier
 
-        # chosen by benchmarks/reds.py: the best mean PR AUC over 9 problems x N in {200, 400,
-        # 800} among random forest, gradient boosting, and our GP / NN classifiers (GP close,
-        # about 15x slower to fit)
-        return HistGradientBoostingClassifier(random_state=child_seed(rng))
+        # benchmarks/reds.py: gradient boosting was the best single metamodel on average, our
+        # GP far better on smooth problems (ishigami, otl_circuit...); choosing between them by
+        # cross-validated log loss (3 folds; GP with 100 evaluations, to keep REDS fast) is
+        # never far below either and well above boosting on average
+        seed = child_seed(rng)
+        return AutoClassifier(candidates={"gp": GPClassifier(max_iter=100, seed=seed),
+                                          "hgb": "hgb", "ensemble": "ensemble"},
+                              cv=3, seed=seed)
 
     def _distill(self, space: Any, domain: Domain, frame: pd.DataFrame,
                  rng: np.random.Generator) -> Distillation:
@@ -238,6 +247,10 @@ class REDS(BaseEstimator):
     ) -> float | None:
         if self.cv is None:
             return None
+        scores = getattr(self.metamodel_, "scores_", None)
+        if self.threshold is None and scores is not None and "fidelity" in scores:
+            # an automatic student held out every run once to choose: no second round
+            return float(scores.loc[self.metamodel_.chosen_, "fidelity"])
         if self.threshold is None or is_classifier(self.metamodel_):
             smallest = int(min(teacher.sum(), (~teacher).sum()))
             folds = min(self.cv, smallest)

@@ -147,7 +147,10 @@ def test_reds_given_metamodel_is_restored_as_a_parameter(tmp_path):
 
 def test_reds_with_a_scikit_learn_metamodel_saves_all_but_it_with_a_warning(tmp_path):
     X, y, _ = mixed(200, 7)
-    reds = REDS(n_samples=1000, cv=3, labels="hard", seed=0).fit(X, y)
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    reds = REDS(metamodel=HistGradientBoostingClassifier(random_state=0), n_samples=1000, cv=3,
+                labels="hard", seed=0).fit(X, y)
     with pytest.warns(UserWarning, match="HistGradientBoostingClassifier.*not saved"):
         reds.save(tmp_path)
     with pytest.warns(UserWarning, match="metamodel_ is None"):

@@ -9,6 +9,7 @@ from sklearn.gaussian_process import GaussianProcessRegressor
 from sklearn.gaussian_process.kernels import RBF, ConstantKernel
 
 from surrogate.discovery import PRIM, REDS, pr_auc
+from surrogate.models import AutoClassifier
 
 COLUMNS = [f"x{i}" for i in range(5)]
 
@@ -17,6 +18,7 @@ def planted(X):
     return ((X.x0 > 0.4) & (X.x1 < 0.6) & (X.x2 > 0.3)).to_numpy()
 
 
+@pytest.mark.slow  # three fits of the default (automatic) metamodel: ~10-25 s
 def test_reds_beats_prim_at_200_runs():
     rng = np.random.default_rng(0)
     X_test = pd.DataFrame(rng.uniform(size=(20000, 5)), columns=COLUMNS)
@@ -30,6 +32,19 @@ def test_reds_beats_prim_at_200_runs():
         gains.append(pr_auc(reds, X_test, y_test) - prim)
     assert np.mean(gains) > 0
     assert sum(g > 0 for g in gains) >= 2
+
+
+def test_default_metamodel_is_the_automatic_student_and_gives_the_fidelity():
+    # a smooth region (a ball): the GP wins the comparison; fidelity_ is its held-out accuracy
+    rng = np.random.default_rng(5)
+    X = pd.DataFrame(rng.uniform(size=(120, 3)), columns=["a", "b", "c"])
+    y = ((X.a - 0.5) ** 2 + (X.b - 0.5) ** 2 < 0.1).to_numpy()
+    reds = REDS(n_samples=2000, seed=0).fit(X, y)
+    auto = reds.metamodel_
+    assert isinstance(auto, AutoClassifier)
+    assert list(auto.scores_.index) == ["gp", "hgb", "ensemble"]
+    assert auto.chosen_ in ("gp", "ensemble")
+    assert reds.fidelity_ == auto.scores_.loc[auto.chosen_, "fidelity"] > 0.9
 
 
 def test_attributes_soft_and_hard_labels():
