@@ -98,7 +98,10 @@ def sobol_indices(
     The indices refer to independent inputs, each uniform on its range: real parameters on
     ``[low, high]`` (log-scale ones uniform in the logarithm), integer parameters uniform on their
     levels, categorical parameters uniform on their categories (variance-based indices need no
-    order, so categorical inputs are handled).
+    order, so categorical inputs are handled). A fitted surrogate receives the design as the
+    space defines it -- categories as the categories themselves, as ``sg.sample`` makes them --
+    so one fitted on such a design (every model of :mod:`surrogate.models` takes categorical
+    columns) is evaluated as it was trained; a category it never saw is its clear error.
 
     Parameters
     ----------
