@@ -123,10 +123,25 @@ class _Round:
             self.seconds += time.perf_counter() - start
         return self._student
 
+    def proposal(self, plan: Plan, acquisition: Acquisition, data: Observations, q: int,
+                 rng: np.random.Generator, optimizer: AcquisitionOptimizer, trainer: Trainer
+                 ) -> Callable[[], pd.DataFrame]:
+        """The round's design, made only if the checkpoint does not already hold it."""
+
+        def design() -> pd.DataFrame:
+            student = self.student()
+            start = time.perf_counter()
+            points = propose(plan.space, acquisition, data, student, q, rng, optimizer, trainer)
+            self.seconds += time.perf_counter() - start
+            return points
+
+        return design
+
 
 def run_rounds(plan: Plan, acquisition: Acquisition, trainer: Trainer, *, executor: Any,
                checkpoint: Any, seed: SeedLike, target: Target | None = None,
-               progress: bool | None = False, optimizer: AcquisitionOptimizer | None = None) -> Rounds:
+               progress: bool | None = False, optimizer: AcquisitionOptimizer | None = None
+               ) -> Rounds:
     """Run the loop (see the module docstring); ``plan`` and ``target`` already validated."""
     root = root_seed(seed)
     store = RoundStore(checkpoint, plan.signature, file=plan.signature_file, kind=plan.kind) \
@@ -150,12 +165,9 @@ def run_rounds(plan: Plan, acquisition: Acquisition, trainer: Trainer, *, execut
             rng = round_rng(root, round_index)
             cycle = _Round(_fitter(trainer, data, sizes, rng, root))
             if assess:
-                row = recorded.get(round_index - 1) or _assess(acquisition, cycle, data,
-                                                                round_index, since, proposing)
-                rows.append(row)
-                if store is not None and round_index - 1 not in recorded:
-                    store.record_round(row)
-                _show(bar, acquisition, row)
+                rows.append(_row(acquisition, cycle, data, round_index, since, proposing,
+                                 recorded, store))
+                _show(bar, acquisition, rows[-1])
             if len(history) >= plan.budget:
                 stopped = "budget"
                 break
@@ -164,18 +176,9 @@ def run_rounds(plan: Plan, acquisition: Acquisition, trainer: Trainer, *, execut
                 break
             q = min(plan.batch_size, plan.budget - len(history))
             since = time.perf_counter()
-
-            def proposal(cycle: _Round = cycle, data: Observations = data, q: int = q,
-                         rng: np.random.Generator = rng) -> pd.DataFrame:
-                student = cycle.student()
-                start = time.perf_counter()
-                design = propose(plan.space, acquisition, data, student, q, rng, optimizer,
-                                 trainer)
-                cycle.seconds += time.perf_counter() - start
-                return design
-
             before = cycle.seconds
-            batch = _run_round(plan, round_index, runner, store, proposal)
+            batch = _run_round(plan, round_index, runner, store, cycle.proposal(
+                plan, acquisition, data, q, rng, optimizer, trainer))
             proposing = cycle.seconds - before
             history = TransferSet.concat([history, batch])
             sizes.append(len(batch))
@@ -217,6 +220,18 @@ def _fitter(trainer: Trainer, data: Observations, sizes: list[int], rng: np.rand
             return None
 
     return fit
+
+
+def _row(acquisition: Acquisition, cycle: _Round, data: Observations, round_index: int,
+         since: float, proposing: float, recorded: dict[int, dict[str, Any]],
+         store: RoundStore | None) -> dict[str, Any]:
+    """The rounds-table row for the runs so far: from the checkpoint, or assessed and stored."""
+    row = recorded.get(round_index - 1)
+    if row is None:
+        row = _assess(acquisition, cycle, data, round_index, since, proposing)
+        if store is not None:
+            store.record_round(row)
+    return row
 
 
 def _assess(acquisition: Acquisition, cycle: _Round, data: Observations, round_index: int,
