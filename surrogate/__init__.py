@@ -33,6 +33,11 @@ _LATER_STAGES = {
     "PRIM": "surrogate.discovery", "Box": "surrogate.discovery", "CART": "surrogate.discovery",
     "REDS": "surrogate.discovery", "covering": "surrogate.discovery",
     "pr_auc": "surrogate.discovery", "resample": "surrogate.discovery",
+    "FieldGPRegressor": "surrogate.models",
+    "AutoClassifier": "surrogate.models", "AutoRegressor": "surrogate.models",
+    "outcome": "surrogate.discovery",
+    "adaptive_sample": "surrogate.sequential", "AdaptiveResult": "surrogate.sequential",
+    "Acquisition": "surrogate.sequential",
     "distill": "surrogate.distill", "Distillation": "surrogate.distill",
     "MUNGE": "surrogate.distill", "KDEGenerator": "surrogate.distill",
     "GMMGenerator": "surrogate.distill", "SpaceGenerator": "surrogate.distill",
@@ -40,7 +45,7 @@ _LATER_STAGES = {
 }
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
-    from surrogate.discovery import CART, PRIM, REDS, Box, covering, pr_auc, resample
+    from surrogate.discovery import CART, PRIM, REDS, Box, covering, outcome, pr_auc, resample
     from surrogate.distill import (
         MUNGE,
         DataGenerator,
@@ -52,6 +57,9 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
         distill,
     )
     from surrogate.models import (
+        AutoClassifier,
+        AutoRegressor,
+        FieldGPRegressor,
         GPClassifier,
         GPRegressor,
         NNClassifier,
@@ -61,6 +69,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
     )
     from surrogate.optimize import OptimizationResult, maximize, minimize, minimize_surrogate
     from surrogate.sensitivity import morris, sobol_indices
+    from surrogate.sequential import Acquisition, AdaptiveResult, adaptive_sample
 
 __all__ = [
     "__version__",
@@ -75,9 +84,12 @@ __all__ = [
     "TransferSet",
     # later stages, loaded on first use (the keys of _LATER_STAGES)
     "GPRegressor", "GPClassifier", "NNRegressor", "NNClassifier", "cross_validate", "load",
+    "FieldGPRegressor", "AutoClassifier", "AutoRegressor",
     "minimize", "maximize", "minimize_surrogate", "OptimizationResult",
     "sobol_indices", "morris",
-    "PRIM", "Box", "CART", "REDS", "covering", "pr_auc", "resample",
+    "PRIM", "Box", "CART", "REDS", "covering", "pr_auc", "resample", "outcome",
+    # adaptive transfer sets
+    "adaptive_sample", "AdaptiveResult", "Acquisition",
     # distillation
     "distill", "Distillation", "MUNGE", "KDEGenerator", "GMMGenerator", "SpaceGenerator",
     "DataGenerator", "TransferGenerator",
