@@ -206,16 +206,23 @@ def safe_cholesky(R: torch.Tensor, g: torch.Tensor) -> tuple[torch.Tensor, torch
     eye = torch.eye(n, dtype=R.dtype, device=R.device)
     L, info = torch.linalg.cholesky_ex(R)
     added = torch.zeros_like(g)
-    for jitter in JITTERS[1:]:
-        bad = info > 0
-        if not bool(bad.any()):
-            return L, added
-        L_bad, info_bad = torch.linalg.cholesky_ex(R[bad] + jitter * eye)
-        L[bad], info[bad], added[bad] = L_bad, info_bad, jitter
+    if not bool((info > 0).any()):
+        return L, added
+    # find each failing member's jitter without autograd, then factor the whole batch once
+    # more with it: writing into cholesky_ex's output (as this did) breaks the backward pass
+    # of a likelihood that needed a jitter, and a failed factor's garbage must not reach it
+    with torch.no_grad():
+        for jitter in JITTERS[1:]:
+            bad = info > 0
+            if not bool(bad.any()):
+                break
+            _, info_bad = torch.linalg.cholesky_ex(R[bad] + jitter * eye)
+            info[bad], added[bad] = info_bad, jitter
     if bool((info > 0).any()):
         raise ValueError(
             "the GP covariance matrix is not positive definite even with a jitter of "
             f"{JITTERS[-1]:g}; check X for non-finite or extreme values")
+    L, _ = torch.linalg.cholesky_ex(R + added.to(R.dtype)[:, None, None] * eye)
     return L, added
 
 
