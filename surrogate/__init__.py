@@ -42,6 +42,7 @@ _LATER_STAGES = {
     "MUNGE": "surrogate.distill", "KDEGenerator": "surrogate.distill",
     "GMMGenerator": "surrogate.distill", "SpaceGenerator": "surrogate.distill",
     "DataGenerator": "surrogate.distill", "TransferGenerator": "surrogate.distill",
+    "PrunedTree": "surrogate.distill",
 }
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
@@ -52,6 +53,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
         Distillation,
         GMMGenerator,
         KDEGenerator,
+        PrunedTree,
         SpaceGenerator,
         TransferGenerator,
         distill,
@@ -92,7 +94,7 @@ __all__ = [
     "adaptive_sample", "AdaptiveResult", "Acquisition",
     # distillation
     "distill", "Distillation", "MUNGE", "KDEGenerator", "GMMGenerator", "SpaceGenerator",
-    "DataGenerator", "TransferGenerator",
+    "DataGenerator", "TransferGenerator", "PrunedTree",
 ]
 
 
