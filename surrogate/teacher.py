@@ -27,7 +27,23 @@ __all__ = ["Simulator", "simulator", "SimulationError", "OutputError"]
 
 
 class SimulationError(RuntimeError):
-    """Raised by ``Simulator.__call__`` when a run fails (``run`` records failures instead)."""
+    """Raised by ``Simulator.__call__`` when a run fails (``run`` records failures instead).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from surrogate import Real, Space, SimulationError, simulator
+    >>> @simulator(Space([Real("x", 0, 1)]), outputs=["y"])
+    ... def fragile(x):
+    ...     raise ValueError("no convergence")
+    >>> try:
+    ...     fragile(pd.DataFrame({"x": [0.5]}))
+    ... except SimulationError as error:
+    ...     print("failed:", "no convergence" in str(error))
+    failed: True
+    >>> fragile.run(pd.DataFrame({"x": [0.5]})).status.tolist()
+    ['failed']
+    """
 
 
 class OutputError(ValueError):

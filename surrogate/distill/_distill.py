@@ -418,6 +418,22 @@ class Distillation:
         Leaves of a tree, restricted parameters of a PRIM box, boxes of CART.
     seconds_ : dict
         Wall seconds to ``generate``, ``label``, ``fit``, measure ``fidelity``, and ``total``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn.tree import DecisionTreeClassifier
+    >>> from surrogate.distill import distill
+    >>> X = np.random.default_rng(0).random((200, 2))
+    >>> y = (X[:, 0] + X[:, 1] > 1).astype(int)
+    >>> teacher = LogisticRegression().fit(X, y)
+    >>> result = distill(teacher, DecisionTreeClassifier(max_depth=3), transfer="munge",
+    ...                  data=(X, y), n=2_000, seed=0)
+    >>> sorted(result.fidelity_)[:3]
+    ['accuracy', 'data', 'data_agreement']
+    >>> result.fidelity_["holdout_agreement"] > 0.9
+    True
     """
 
     def __init__(self, *, student: Any, teacher: Any, model: Teacher, generator: Any,

@@ -148,6 +148,19 @@ def load(path: str | Path, *, device: str = "cpu") -> Any:
     ------
     ValueError
         If the directory is not a saved surrogate or its schema version is not supported.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> import numpy as np
+    >>> import surrogate as sg
+    >>> X = np.linspace(0, 1, 12)[:, None]
+    >>> model = sg.GPRegressor(seed=0).fit(X, np.sin(6 * X[:, 0]))
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     model.save(folder + "/gp")
+    ...     again = sg.load(folder + "/gp")
+    >>> bool(np.array_equal(again.predict(X), model.predict(X)))
+    True
     """
     path = Path(path)
     meta_file = path / META
