@@ -229,6 +229,15 @@ def _runs_outcome(runs: Any, outcome: Any, data: str) -> tuple[Any, Any, str | N
     return runs.X, y, field
 
 
+def _dropped(table: Any, args: argparse.Namespace) -> set[str]:
+    """The columns named by --drop, or one clear error naming those the table lacks."""
+    drop = {c for c in args.drop.split(",") if c}
+    unknown = sorted(drop - set(table.columns))
+    if unknown:
+        raise ValueError(f"--drop: no column(s) {unknown} in {args.data}")
+    return drop
+
+
 def _table_outcome(table: Any, outcome: Any, args: argparse.Namespace) -> tuple[Any, Any]:
     """(inputs, labels) of a table: the inputs are the columns the outcome does not read."""
     import numpy as np
@@ -237,10 +246,7 @@ def _table_outcome(table: Any, outcome: Any, args: argparse.Namespace) -> tuple[
         if name not in table.columns:
             raise ValueError(f"--outcome: no column {name!r} in {args.data}; "
                              f"columns: {list(table.columns)}")
-    drop = {c for c in args.drop.split(",") if c}
-    unknown = sorted(drop - set(table.columns))
-    if unknown:
-        raise ValueError(f"--drop: no column(s) {unknown} in {args.data}")
+    drop = _dropped(table, args)
     inputs = [c for c in table.columns if c not in outcome.names and c not in drop]
     return table[inputs], np.asarray(outcome.evaluate(table), dtype=float)
 
@@ -327,10 +333,7 @@ def _labelled(table: Any, args: argparse.Namespace) -> tuple[Any, Any]:
     if args.label not in table.columns:
         raise ValueError(f"--label: no column {args.label!r} in {args.data}; columns: "
                          f"{list(map(str, table.columns))}")
-    drop = {c for c in args.drop.split(",") if c}
-    unknown = sorted(drop - set(table.columns))
-    if unknown:
-        raise ValueError(f"--drop: no column(s) {unknown} in {args.data}")
+    drop = _dropped(table, args)
     label = table[args.label]
     if not (pd.api.types.is_numeric_dtype(label) or pd.api.types.is_bool_dtype(label)):
         raise ValueError(f"--label {args.label}: class labels must be numbers (e.g. 0/1), got "
