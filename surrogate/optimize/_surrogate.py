@@ -23,9 +23,9 @@ import torch
 from surrogate._random import SeedLike, as_generator
 from surrogate._target import _output_index, is_fitted_model, warn_if_extrapolating
 from surrogate.data import TransferSet
-from surrogate.optimize._model import UnitCubeModel
-from surrogate.optimize._optimize_acqf import AcquisitionOptimizer, evaluate
 from surrogate.optimize._result import OptimizationResult, point_of
+from surrogate.sequential._optimize_acqf import AcquisitionOptimizer, evaluate
+from surrogate.sequential._student import UnitCubeModel
 from surrogate.space import Integer, Real, Space, as_space
 
 __all__ = ["minimize_surrogate"]
