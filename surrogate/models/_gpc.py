@@ -40,6 +40,10 @@ QUADRATURE = 20  # Gauss-Hermite nodes for the expected log-likelihood
 class GPClassifier(SurrogateMixin, ClassifierMixin, BaseEstimator):
     """Binary GP classifier (variational, inducing points, probit link).
 
+    Categorical inputs (as ``sg.sample`` makes them) get the same kernel as in
+    :class:`GPRegressor`: an exchangeable correlation of their levels times the ARD kernel of
+    the numeric inputs. The levels seen at fit are ``categories_``.
+
     Parameters
     ----------
     kernel : {"matern52", "matern32", "rbf"}, default="matern52"
@@ -62,8 +66,10 @@ class GPClassifier(SurrogateMixin, ClassifierMixin, BaseEstimator):
     n_iter_ : int
         Evaluations (L-BFGS, which stops earlier once converged) or steps (Adam) taken.
     n_features_in_, feature_names_in_
+    categories_ : dict
+        The categorical inputs and their levels.
     data_min_, data_max_ : ndarray of shape (n_features,)
-        The training inputs' range per column.
+        The training inputs' range per column (NaN for a categorical one).
     n_samples_fit_ : int
 
     References

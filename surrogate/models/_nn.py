@@ -154,7 +154,8 @@ class NNRegressor(RegressorMixin, _NNBase):
         The epoch whose weights each member kept.
     n_features_in_, feature_names_in_
     data_min_, data_max_ : ndarray of shape (n_features,)
-        The training inputs' range per column (uses of the model warn when they leave it).
+        The training inputs' range per column (uses of the model warn when they leave it;
+        NaN for a categorical one).
     n_samples_fit_ : int
 
     References
