@@ -4,7 +4,7 @@ the labelled data alone, and against the peers.
 0. How the settings were chosen, on the training side only. Digits: 5-fold cross-validation on
    the 1,000 labelled training images (teacher and student fitted on 800, scored on the other
    200 true labels) of the 64-leaf students -- scikit-learn's greedy tree or
-   :class:`surrogate.distill.PrunedTree`, MUNGE or KDE transfer set. DSGC: the distilled tree's
+   :class:`surrogate.distillation.PrunedTree`, MUNGE or KDE transfer set. DSGC: the distilled tree's
    agreement with the teacher on held-out transfer points (``fidelity_["holdout_agreement"]``:
    teacher labels, no simulator run), greedy or pruned tree, 20,000 or 100,000 points; and the
    GP teacher's kernel by its own leave-one-out choice (``kernel="auto"``).
@@ -54,7 +54,7 @@ DSGC_N = 100_000  # DSGC's pruned trees, from part 0
 def _tree(leaves: int | None, pruned: bool = False) -> Any:
     from sklearn.tree import DecisionTreeClassifier
 
-    from surrogate.distill import PrunedTree
+    from surrogate.distillation import PrunedTree
 
     if pruned:
         return PrunedTree(leaves)
@@ -84,7 +84,7 @@ def _selection(data: dict[str, Any], quick: bool) -> list[dict[str, Any]]:
     """5-fold CV on the training images of the 64-leaf candidates (never the test images)."""
     from sklearn.model_selection import StratifiedKFold
 
-    from surrogate.distill import distill
+    from surrogate.distillation import distill
 
     X, y = data["X"][data["train"]], data["y"][data["train"]]
     candidates = [("labelled data only", None, False), ("labelled data only", None, True),
@@ -121,7 +121,7 @@ def _chosen(selection: list[dict[str, Any]]) -> tuple[str, bool]:
 
 
 def _digits(data: dict[str, Any], chosen: tuple[str, bool], quick: bool) -> list[dict[str, Any]]:
-    from surrogate.distill import distill
+    from surrogate.distillation import distill
 
     X, y, train, test = data["X"], data["y"], data["train"], data["test"]
     teacher = _svc().fit(X[train], y[train])
@@ -189,7 +189,7 @@ def _dsgc_setup(quick: bool) -> dict[str, Any]:
 
 
 def _dsgc(setup: dict[str, Any], quick: bool) -> list[dict[str, Any]]:
-    from surrogate.distill import distill
+    from surrogate.distillation import distill
 
     X, stab, X_test, y_test = setup["X"], setup["stab"], setup["X_test"], setup["y_test"]
     rows = []
@@ -220,7 +220,7 @@ def _dsgc(setup: dict[str, Any], quick: bool) -> list[dict[str, Any]]:
 
 def _dsgc_prim(setup: dict[str, Any], quick: bool) -> list[dict[str, Any]]:
     from surrogate.discovery import PRIM, pr_auc
-    from surrogate.distill import distill
+    from surrogate.distillation import distill
 
     X, stab, X_test, y_test = setup["X"], setup["stab"], setup["X_test"], setup["y_test"]
     direct = PRIM().fit(X, stab < 0)
@@ -301,7 +301,7 @@ def _mimic_status() -> str:
 
 def _timing(setup: dict[str, Any], quick: bool) -> list[dict[str, Any]]:
     from surrogate.discovery import PRIM
-    from surrogate.distill import distill
+    from surrogate.distillation import distill
 
     n = 10_000 if quick else 100_000
     rows = []

@@ -38,16 +38,16 @@ _LATER_STAGES = {
     "outcome": "surrogate.discovery",
     "adaptive_sample": "surrogate.sequential", "AdaptiveResult": "surrogate.sequential",
     "Acquisition": "surrogate.sequential",
-    "distill": "surrogate.distill", "Distillation": "surrogate.distill",
-    "MUNGE": "surrogate.distill", "KDEGenerator": "surrogate.distill",
-    "GMMGenerator": "surrogate.distill", "SpaceGenerator": "surrogate.distill",
-    "DataGenerator": "surrogate.distill", "TransferGenerator": "surrogate.distill",
-    "PrunedTree": "surrogate.distill",
+    "distill": "surrogate.distillation", "Distillation": "surrogate.distillation",
+    "MUNGE": "surrogate.distillation", "KDEGenerator": "surrogate.distillation",
+    "GMMGenerator": "surrogate.distillation", "SpaceGenerator": "surrogate.distillation",
+    "DataGenerator": "surrogate.distillation", "TransferGenerator": "surrogate.distillation",
+    "PrunedTree": "surrogate.distillation",
 }
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
     from surrogate.discovery import CART, PRIM, REDS, Box, covering, outcome, pr_auc, resample
-    from surrogate.distill import (
+    from surrogate.distillation import (
         MUNGE,
         DataGenerator,
         Distillation,

@@ -270,7 +270,7 @@ def _distill(args: argparse.Namespace) -> None:
     import numpy as np
     from sklearn.model_selection import train_test_split
 
-    from surrogate.distill import distill
+    from surrogate.distillation import distill
 
     _check_distill_options(args)
     table, _ = _read_table(Path(args.data))
@@ -307,7 +307,7 @@ def _distill(args: argparse.Namespace) -> None:
 
 
 def _check_distill_options(args: argparse.Namespace) -> None:
-    from surrogate.distill import TRANSFERS
+    from surrogate.distillation import TRANSFERS
 
     for flag, value, allowed in (("--teacher", args.teacher, DISTILL_TEACHERS),
                                  ("--student", args.student, ("tree", "boxes")),
@@ -376,7 +376,7 @@ def _distill_teacher(name: str, seed: int) -> Any:
 
 def _distill_student(args: argparse.Namespace, classes: Any) -> Any:
     from surrogate.discovery import PRIM
-    from surrogate.distill import PrunedTree
+    from surrogate.distillation import PrunedTree
 
     if args.student == "tree":
         return PrunedTree(args.max_leaves, random_state=args.seed)

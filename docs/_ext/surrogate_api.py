@@ -28,7 +28,7 @@ STAGES: list[tuple[str, tuple[str, ...], str]] = [
      "The design, the teacher's outputs and every run's status; checkpoints on disk."),
     ("Students", ("surrogate.models",),
      "Surrogates fitted to a transfer set, their accuracy and persistence."),
-    ("Distillation", ("surrogate.distill",),
+    ("Distillation", ("surrogate.distillation",),
      "Teach a readable student from a fitted teacher on a generated transfer set."),
     ("Adaptive designs", ("surrogate.sequential",),
      "Choose the next teacher runs where the student is least sure."),

@@ -6,8 +6,8 @@ may be the metamodel's probabilities of the case of interest ("soft") or its cla
 A continuous outcome with a threshold (e.g. ``stab < 0``) works too: a regression surrogate's
 predictive distribution gives the probability that the outcome is on the interesting side.
 
-REDS is a distillation (:func:`surrogate.distill.distill`): the metamodel is the teacher, a
-Latin hypercube over the space (:class:`~surrogate.distill.SpaceGenerator`) the transfer set,
+REDS is a distillation (:func:`surrogate.distillation.distill`): the metamodel is the teacher, a
+Latin hypercube over the space (:class:`~surrogate.distillation.SpaceGenerator`) the transfer set,
 PRIM the student. :meth:`REDS.fit` fits the metamodel, then hands the rest to ``distill``.
 """
 
@@ -28,7 +28,7 @@ from surrogate.discovery._box import Box
 from surrogate.discovery._cart import design_matrix
 from surrogate.discovery._data import CATEGORICAL, INTEGER, Domain, check_labels, fit_domain
 from surrogate.discovery._prim import PRIM
-from surrogate.distill import Distillation, SpaceGenerator, distill
+from surrogate.distillation import Distillation, SpaceGenerator, distill
 
 _COMPARE = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
 

@@ -28,7 +28,7 @@ def fidelity(distillation: Any, ax: Any = None, *, x: str | None = None,
              label: str | None = None) -> Any:
     """Fidelity to the teacher and accuracy, of one distillation or several.
 
-    One :class:`~surrogate.distill.Distillation`: a bar per figure -- fidelity on held-out
+    One :class:`~surrogate.distillation.Distillation`: a bar per figure -- fidelity on held-out
     points and on Data 1 (the share of points where the student predicts the teacher's class;
     Q² for values), the student's and the teacher's accuracy on Data 1's true labels (where
     known). Several: one line per figure against ``x``, the teacher's accuracy dashed.
@@ -54,7 +54,7 @@ def fidelity(distillation: Any, ax: Any = None, *, x: str | None = None,
     >>> import matplotlib
     >>> matplotlib.use("Agg")
     >>> from sklearn.tree import DecisionTreeClassifier
-    >>> from surrogate.distill import distill
+    >>> from surrogate.distillation import distill
     >>> from surrogate.space import Real, Space
     >>> space = Space([Real("x", -1, 1)])
     >>> runs = [distill(lambda p: p["x"], DecisionTreeClassifier(max_depth=2), space=space,

@@ -1,6 +1,6 @@
 """The ``"disagreement"`` goal: runs where the student being distilled and the teacher disagree.
 
-Part of the sequential-design stage, on the distillation stage (:mod:`surrogate.distill`):
+Part of the sequential-design stage, on the distillation stage (:mod:`surrogate.distillation`):
 active learning for rule extraction (de Fortuny & Martens 2015). Each round a GP of the
 teacher (the loop's own model) labels a fixed Sobol' sample of the space, and the student given
 as ``student=`` (boxes, a tree, any estimator) is distilled from those labels and the teacher's
@@ -58,7 +58,7 @@ class Disagreement(Acquisition):
 
     def __init__(self, student: Any, space: Space, threshold: tuple[str, float] | None = None
                  ) -> None:
-        from surrogate.distill._student import check_student
+        from surrogate.distillation._student import check_student
 
         check_student(student)  # a clear error now, not after the initial design
         self.student, self.space, self.threshold = student, space, threshold
@@ -66,8 +66,8 @@ class Disagreement(Acquisition):
     def fit_student(self, student: Student, data: Observations) -> Any:
         """The student distilled from the GP's labels of the first half of the reference
         sample and the teacher's successful runs (in the space's coordinates)."""
-        from surrogate.distill._labels import Labels, is_case
-        from surrogate.distill._student import StudentView, check_student, fit_student
+        from surrogate.distillation._labels import Labels, is_case
+        from surrogate.distillation._student import StudentView, check_student, fit_student
 
         assert data.reference is not None
         learner = check_student(self.student)

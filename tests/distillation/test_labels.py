@@ -9,8 +9,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
 import surrogate as sg
-from surrogate.distill import distill, tempered
-from surrogate.distill._labels import case_probability
+from surrogate.distillation import distill, tempered
+from surrogate.distillation._labels import case_probability
 
 
 @pytest.fixture(scope="module")

@@ -17,19 +17,19 @@ from sklearn.base import clone
 from sklearn.utils._available_if import available_if
 
 from surrogate._random import SeedLike, as_generator, child_seed
-from surrogate.distill._columns import as_frame
-from surrogate.distill._density import GMMGenerator, KDEGenerator
-from surrogate.distill._fidelity import METRICS, agreement, measure, q2, true_classes
-from surrogate.distill._generators import MUNGE, SpaceGenerator, check_n
-from surrogate.distill._labels import (
+from surrogate.distillation._columns import as_frame
+from surrogate.distillation._density import GMMGenerator, KDEGenerator
+from surrogate.distillation._fidelity import METRICS, agreement, measure, q2, true_classes
+from surrogate.distillation._generators import MUNGE, SpaceGenerator, check_n
+from surrogate.distillation._labels import (
     LABELS,
     Labels,
     check_temperature,
     check_threshold,
     make_labels,
 )
-from surrogate.distill._student import StudentView, check_student, fit_student, student_size
-from surrogate.distill._teacher import Teacher, as_teacher, warn_hard_only
+from surrogate.distillation._student import StudentView, check_student, fit_student, student_size
+from surrogate.distillation._teacher import Teacher, as_teacher, warn_hard_only
 from surrogate.space import Space, as_space
 
 __all__ = ["distill", "Distillation", "TRANSFERS"]
@@ -407,7 +407,7 @@ class Distillation:
     classes_ : ndarray or None
         The teacher's classes (``[0, 1]`` for a threshold's case of interest).
     route_ : str
-        How the student learnt the labels (see :mod:`surrogate.distill._student`).
+        How the student learnt the labels (see :mod:`surrogate.distillation._student`).
     generator_ : generator or None
         The fitted transfer-set generator (None for ``transfer="data"``).
     runs_ : TransferSet or None
@@ -424,7 +424,7 @@ class Distillation:
     >>> import numpy as np
     >>> from sklearn.linear_model import LogisticRegression
     >>> from sklearn.tree import DecisionTreeClassifier
-    >>> from surrogate.distill import distill
+    >>> from surrogate.distillation import distill
     >>> X = np.random.default_rng(0).random((200, 2))
     >>> y = (X[:, 0] + X[:, 1] > 1).astype(int)
     >>> teacher = LogisticRegression().fit(X, y)

@@ -33,7 +33,7 @@ class PrunedTree(ClassifierMixin, BaseEstimator):
 
     Fits like :class:`sklearn.tree.DecisionTreeClassifier` (``sample_weight`` included, so a
     distillation's soft labels reach it as class-weighted duplicates, see
-    :mod:`surrogate.distill._student`). For each criterion of ``criterion`` it grows a full
+    :mod:`surrogate.distillation._student`). For each criterion of ``criterion`` it grows a full
     tree (leaves of at least ``min_samples_leaf`` points), keeps its subtree of at most
     ``max_leaves`` leaves with the least misclassified training weight (exact, over all such
     subtrees of the full tree), and refines it: in turn, each split is moved to the feature

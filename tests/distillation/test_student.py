@@ -9,7 +9,7 @@ from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
 import surrogate as sg
 from surrogate.discovery import CART, PRIM
-from surrogate.distill import distill
+from surrogate.distillation import distill
 
 SPACE = sg.Space([sg.Real("a", 0, 1), sg.Real("b", 0, 1), sg.Real("c", 0, 1)])
 

@@ -19,7 +19,7 @@ from typing import Any, Literal
 import numpy as np
 from scipy.stats import norm
 
-from surrogate.distill._teacher import TeacherAnswer
+from surrogate.distillation._teacher import TeacherAnswer
 
 __all__ = ["Labels", "LABELS", "COMPARE", "make_labels", "tempered", "case_probability",
            "most_probable", "check_threshold", "check_temperature"]

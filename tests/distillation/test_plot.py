@@ -12,7 +12,7 @@ from sklearn.linear_model import LogisticRegression  # noqa: E402
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor  # noqa: E402
 
 import surrogate as sg  # noqa: E402
-from surrogate.distill import distill  # noqa: E402
+from surrogate.distillation import distill  # noqa: E402
 from surrogate.plot import fidelity  # noqa: E402
 
 SPACE = sg.Space([sg.Real("a", 0, 1), sg.Real("b", 0, 1)])

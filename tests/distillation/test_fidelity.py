@@ -6,7 +6,7 @@ import pytest
 from sklearn.dummy import DummyClassifier, DummyRegressor
 
 import surrogate as sg
-from surrogate.distill import agreement, distill, probability_gap, q2
+from surrogate.distillation import agreement, distill, probability_gap, q2
 
 SPACE = sg.Space([sg.Real("x", 0, 1)])
 

@@ -10,7 +10,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
 import surrogate as sg
-from surrogate.distill import MUNGE, TRANSFERS, Distillation, distill
+from surrogate.distillation import MUNGE, TRANSFERS, Distillation, distill
 from surrogate.testing import TOY_SPACE, toy_simulator
 
 SPACE = sg.Space([sg.Real("a", -1, 1), sg.Real("b", -1, 1)])

@@ -1,7 +1,7 @@
 """REDS is distillation: the metamodel is the teacher, a design over the space the generator,
 PRIM the student -- and re-expressing it so changed none of its results.
 
-``RECORDED`` holds what REDS computed before it ran on :mod:`surrogate.distill` (the code at
+``RECORDED`` holds what REDS computed before it ran on :mod:`surrogate.distillation` (the code at
 commit d16bce7), case by case: the fresh sample (a hash of its values), its labels, PRIM's
 trajectory and the rules of three of its boxes. Same seed, same numbers. Every metamodel is
 explicit, so a change of REDS's default metamodel does not touch these cases. Sample hashes,
@@ -18,7 +18,7 @@ from sklearn.gaussian_process import GaussianProcessRegressor
 from sklearn.gaussian_process.kernels import RBF, ConstantKernel
 
 from surrogate.discovery import PRIM, REDS
-from surrogate.distill import Distillation, SpaceGenerator
+from surrogate.distillation import Distillation, SpaceGenerator
 from surrogate.space import Categorical, Integer, Real, Space
 
 

@@ -11,7 +11,7 @@ Soft labels reach every student (Model B), by the route its ``fit`` allows:
   class. A (multi-output) ``DecisionTreeRegressor`` on the probabilities grows the same splits
   as a Gini ``DecisionTreeClassifier`` on the class-weighted duplicates (the squared error of
   the probabilities is their Gini impurity up to a constant), from a k-th of the rows;
-* :class:`~surrogate.distill.PrunedTree` -- a classifier with ``sample_weight`` -- takes the
+* :class:`~surrogate.distillation.PrunedTree` -- a classifier with ``sample_weight`` -- takes the
   duplicates back to one point with the teacher's probabilities and fits its leaf budget for
   the most probability mass classified right (the route for a small readable tree);
 * anything else (the boxes of :class:`surrogate.PRIM` and :class:`surrogate.CART`, whose
@@ -34,7 +34,7 @@ import pandas as pd
 from sklearn.base import clone, is_classifier, is_regressor
 from sklearn.utils.validation import has_fit_parameter
 
-from surrogate.distill._labels import Labels, most_probable
+from surrogate.distillation._labels import Labels, most_probable
 
 __all__ = ["check_student", "fit_student", "StudentView", "student_size"]
 

@@ -1,6 +1,6 @@
 """How the transfer-set generators see Data 1: numeric columns on [0, 1], categorical ones as codes.
 
-Generators (:mod:`surrogate.distill._generators`) learn where Data 1 lies and draw new points
+Generators (:mod:`surrogate.distillation._generators`) learn where Data 1 lies and draw new points
 near it. They work on one numeric representation: with a known :class:`~surrogate.Space`, the
 space's own unit-cube map (:meth:`Parameter.to_unit`, so log-scale reals are handled on their
 log scale, integer levels sit at their cell centres); without one, each column's observed range

@@ -1,6 +1,6 @@
 """Density-model generators: draw transfer-set inputs from a density fitted on Data 1.
 
-Both work on Data 1's numeric columns (scaled to [0, 1] as :class:`~surrogate.distill.Columns`
+Both work on Data 1's numeric columns (scaled to [0, 1] as :class:`~surrogate.distillation.Columns`
 does, then standardized) with scikit-learn's estimators: a Gaussian kernel density
 (:class:`KDEGenerator`) or a Gaussian mixture (:class:`GMMGenerator`). Categorical columns are
 not modelled by the density; each new point takes them from a Data 1 point that the density
@@ -19,7 +19,7 @@ from sklearn.model_selection import GridSearchCV, KFold
 from sklearn.neighbors import KernelDensity
 
 from surrogate._random import SeedLike, as_generator, child_seed
-from surrogate.distill._generators import TransferGenerator
+from surrogate.distillation._generators import TransferGenerator
 from surrogate.space import Space
 
 __all__ = ["KDEGenerator", "GMMGenerator"]

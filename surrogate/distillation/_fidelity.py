@@ -13,8 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from surrogate.distill._labels import COMPARE, Labels
-from surrogate.distill._student import StudentView
+from surrogate.distillation._labels import COMPARE, Labels
+from surrogate.distillation._student import StudentView
 
 __all__ = ["agreement", "q2", "probability_gap", "measure", "true_classes", "METRICS"]
 

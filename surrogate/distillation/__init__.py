@@ -11,12 +11,12 @@ package does not import :mod:`surrogate.discovery`); :class:`PrunedTree` is a tr
 leaf budget made for large transfer sets.
 """
 
-from surrogate.distill._density import GMMGenerator, KDEGenerator
-from surrogate.distill._distill import TRANSFERS, Distillation, distill
-from surrogate.distill._fidelity import agreement, probability_gap, q2
-from surrogate.distill._generators import MUNGE, DataGenerator, SpaceGenerator, TransferGenerator
-from surrogate.distill._labels import tempered
-from surrogate.distill._tree import PrunedTree
+from surrogate.distillation._density import GMMGenerator, KDEGenerator
+from surrogate.distillation._distill import TRANSFERS, Distillation, distill
+from surrogate.distillation._fidelity import agreement, probability_gap, q2
+from surrogate.distillation._generators import MUNGE, DataGenerator, SpaceGenerator, TransferGenerator
+from surrogate.distillation._labels import tempered
+from surrogate.distillation._tree import PrunedTree
 
 __all__ = [
     "distill",

@@ -4,7 +4,7 @@ A distilled student learns the teacher's function only where the transfer set ha
 small protocol serves every way of choosing them: ``fit(X)`` learns where Data 1 lies,
 ``sample(n, seed=None)`` draws ``n`` new inputs as a DataFrame. Here: a design over the space
 (:class:`SpaceGenerator`), Data 1 itself (:class:`DataGenerator`, the baseline) and MUNGE
-(:class:`MUNGE`); density models live in :mod:`surrogate.distill._density`.
+(:class:`MUNGE`); density models live in :mod:`surrogate.distillation._density`.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from sklearn.utils.validation import check_is_fitted
 from surrogate._random import SeedLike, as_generator
 from surrogate.design import METHODS
 from surrogate.design import sample as design_sample
-from surrogate.distill._columns import Columns
+from surrogate.distillation._columns import Columns
 from surrogate.space import Space, as_space
 
 __all__ = ["TransferGenerator", "SpaceGenerator", "DataGenerator", "MUNGE", "check_n"]
@@ -44,7 +44,7 @@ class TransferGenerator(BaseEstimator):
     Subclassing
     -----------
     Take every option as a keyword in ``__init__`` and store it unchanged (scikit-learn's rule,
-    so :func:`sklearn.base.clone` and ``set_params`` work; :func:`surrogate.distill.distill`
+    so :func:`sklearn.base.clone` and ``set_params`` work; :func:`surrogate.distillation.distill`
     clones the generator and sets ``space`` when it knows one). Implement
 
     * ``_fit(unit, codes)``: learn from Data 1 as :attr:`columns_` encodes it -- numeric

@@ -10,8 +10,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.tree import DecisionTreeClassifier, export_text
 
 import surrogate as sg
-from surrogate.distill import PrunedTree, distill
-from surrogate.distill._tree import _grow, _node_rewards, _prune, _unique_points
+from surrogate.distillation import PrunedTree, distill
+from surrogate.distillation._tree import _grow, _node_rewards, _prune, _unique_points
 
 
 def _noisy(seed, n=400):

@@ -8,7 +8,7 @@ from sklearn.exceptions import NotFittedError
 from sklearn.neighbors import NearestNeighbors
 
 import surrogate as sg
-from surrogate.distill import (
+from surrogate.distillation import (
     MUNGE,
     DataGenerator,
     GMMGenerator,
