@@ -95,9 +95,9 @@ class FieldGPRegressor(SurrogateMixin, RegressorMixin, BaseEstimator):
     mean_ : ndarray of shape (n_times,)
         The mean training trajectory (of the transformed trajectories with a ``y_transform``, as
         are ``components_`` and ``residual_std_``).
-    components_ : ndarray of shape (n_components_, n_times)
+    components_ : ndarray of shape (n_components, n_times)
         The kept principal directions (orthonormal rows).
-    explained_variance_ratio_ : ndarray of shape (n_components_,)
+    explained_variance_ratio_ : ndarray of shape (n_components,)
         Share of the training variance of each kept component.
     n_components_ : int
     residual_std_ : ndarray of shape (n_times,)
