@@ -14,7 +14,12 @@ leaf budget made for large transfer sets.
 from surrogate.distillation._density import GMMGenerator, KDEGenerator
 from surrogate.distillation._distill import TRANSFERS, Distillation, distill
 from surrogate.distillation._fidelity import agreement, probability_gap, q2
-from surrogate.distillation._generators import MUNGE, DataGenerator, SpaceGenerator, TransferGenerator
+from surrogate.distillation._generators import (
+    MUNGE,
+    DataGenerator,
+    SpaceGenerator,
+    TransferGenerator,
+)
 from surrogate.distillation._labels import tempered
 from surrogate.distillation._tree import PrunedTree
 
