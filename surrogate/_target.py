@@ -15,7 +15,7 @@ import pandas as pd
 from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
 
-from surrogate.space import Categorical, Space, as_space
+from surrogate.space import Integer, Real, Space, as_space
 from surrogate.teacher import Simulator
 
 __all__ = ["as_batch_function", "BatchFunction", "is_fitted_model", "warn_if_extrapolating"]
@@ -67,7 +67,7 @@ def warn_if_extrapolating(model: Any, space: Space, caller: str) -> None:
     share = max(RANGE_TOLERANCE, RANGE_GAPS / n_fit)
     outside = []
     for position, parameter in enumerate(space):
-        if isinstance(parameter, Categorical):
+        if not isinstance(parameter, Real | Integer):  # categorical: no range to leave
             continue
         if names is not None and parameter.name not in names:
             continue

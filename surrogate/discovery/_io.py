@@ -92,7 +92,7 @@ def save(result: Box | PRIM | CART | REDS, path: str | Path) -> Path:
         "n_data": len(writer.data),
     }
     if writer.data:
-        arrays = {}
+        arrays: dict[str, Any] = {}
         for k, (numeric, codes, labels) in enumerate(writer.data):
             arrays |= {f"numeric_{k}": numeric, f"codes_{k}": codes, f"labels_{k}": labels}
         np.savez(path / ARRAYS, **arrays)

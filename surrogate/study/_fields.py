@@ -64,7 +64,8 @@ def _fit_field(study: Study, valid: Any, name: str, trajectories: Any,
     X = model_inputs(study.simulator.space, valid.X)
     scores = cross_validate(FieldGPRegressor(seed=config.seed), X, trajectories, cv=config.cv,
                             seed=config.seed)
-    accuracy = {k: _scalar(scores[k]) for k in ("q2", "rmse", "coverage95") if k in scores}
+    accuracy: dict[str, Any] = {k: _scalar(scores[k]) for k in ("q2", "rmse", "coverage95")
+                                 if k in scores}
     accuracy["q2_time"] = _jsonable(np.asarray(scores["q2_time"], dtype=float))
     accuracy["cv"] = config.cv
     record["surrogate"] = accuracy
