@@ -82,11 +82,14 @@ def _check_bounds(name: str, low: Any, high: Any) -> tuple[float, float]:
     return float(low), float(high)
 
 
+def python_scalar(value: Any) -> Any:
+    """A numpy scalar as the Python value it holds (for JSON and messages); others unchanged."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
 def _describe_bad(name: str, values: np.ndarray, bad: np.ndarray, allowed: str) -> str:
     first = int(np.flatnonzero(bad)[0])
-    value = values[first]
-    if isinstance(value, np.generic):
-        value = value.item()
+    value = python_scalar(values[first])
     return (
         f"column {name!r}: value {value!r} at row {first} is not allowed "
         f"({int(bad.sum())} bad value(s)); allowed: {allowed}"

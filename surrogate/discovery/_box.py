@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from surrogate.discovery._data import CATEGORICAL, INTEGER, Domain, check_labels
+from surrogate.space import python_scalar
 
 
 class Box:
@@ -253,7 +254,7 @@ class Box:
         for name in self.restricted:
             low, high = self._limit(name)
             if isinstance(low, frozenset):
-                limits[name] = {"categories": [_plain(v) for v in _ordered(low)]}
+                limits[name] = {"categories": [python_scalar(v) for v in _ordered(low)]}
             else:
                 entry = {}
                 if np.isfinite(low):
@@ -289,7 +290,3 @@ def _ordered(values: frozenset[Any]) -> list[Any]:
         return sorted(values)
     except TypeError:
         return sorted(values, key=str)
-
-
-def _plain(value: Any) -> Any:
-    return value.item() if isinstance(value, np.generic) else value

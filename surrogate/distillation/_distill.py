@@ -30,7 +30,7 @@ from surrogate.distillation._labels import (
 )
 from surrogate.distillation._student import StudentView, check_student, fit_student, student_size
 from surrogate.distillation._teacher import Teacher, as_teacher, warn_hard_only
-from surrogate.space import Space, as_space
+from surrogate.space import Space, as_space, python_scalar
 
 __all__ = ["distill", "Distillation", "TRANSFERS"]
 
@@ -533,8 +533,7 @@ class Distillation:
 
 def _plain(value: Any) -> Any:
     """numpy scalars to Python ones (JSON-safe); NaN to None."""
-    if isinstance(value, np.generic):
-        value = value.item()
+    value = python_scalar(value)
     if isinstance(value, float) and not np.isfinite(value):
         return None
     return value

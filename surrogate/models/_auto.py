@@ -29,6 +29,7 @@ from surrogate.models._base import SurrogateMixin, check_positive_int
 from surrogate.models._inputs import one_hot
 from surrogate.models._metrics import _q2, rmse
 from surrogate.models._nn import _binary_labels
+from surrogate.space import python_scalar
 
 __all__ = ["AutoClassifier", "AutoRegressor"]
 
@@ -256,7 +257,7 @@ class _AutoBase(SurrogateMixin, BaseEstimator):
         meta = {"chosen_": self.chosen_, "models": models,
                 "scores": {"index": [str(i) for i in scores.index],
                            "columns": list(scores.columns),
-                           "data": [[_plain(v) for v in row] for row in scores.to_numpy()]}}
+                           "data": [[python_scalar(v) for v in row] for row in scores.to_numpy()]}}
         return meta, tensors
 
     def _from_state(self, meta: dict[str, Any], tensors: dict[str, torch.Tensor]) -> None:
@@ -333,10 +334,6 @@ def pool_weights(P: np.ndarray, target: np.ndarray) -> np.ndarray:
     w = softmax(a)
     w[w < MIN_WEIGHT] = 0.0
     return w / w.sum()
-
-
-def _plain(value: Any) -> Any:
-    return value.item() if isinstance(value, np.generic) else value
 
 
 def _rows(inputs: Any, index: np.ndarray) -> Any:
@@ -482,7 +479,7 @@ class AutoClassifier(ClassifierMixin, _AutoBase):
 
     def _state(self) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
         meta, tensors = super()._state()
-        meta["classes_"] = [_plain(c) for c in self.classes_]
+        meta["classes_"] = [python_scalar(c) for c in self.classes_]
         return meta, tensors
 
     def _load_extra_state(self, meta: dict[str, Any]) -> None:

@@ -28,6 +28,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from surrogate.space import python_scalar
+
 __all__ = ["InputEncoding", "find_categories", "with_known_levels", "one_hot", "expand_width"]
 
 _MAX_SHOWN = 5  # values listed in an error message
@@ -89,7 +91,8 @@ class InputEncoding:
 
     def to_json(self) -> list[dict[str, Any]]:
         """JSON-ready description (``meta.json`` of a saved model)."""
-        return [{"position": int(p), "name": _plain(n), "levels": [_plain(v) for v in lv]}
+        return [{"position": int(p), "name": python_scalar(n),
+                 "levels": [python_scalar(v) for v in lv]}
                 for p, n, lv in zip(self.positions, self.names, self.levels, strict=True)]
 
     @classmethod
@@ -104,10 +107,6 @@ class InputEncoding:
         return {name: list(levels) for name, levels in zip(self.names, self.levels, strict=True)}
 
 
-def _plain(value: Any) -> Any:
-    return value.item() if isinstance(value, np.generic) else value
-
-
 def _codes(values: np.ndarray, name: Any, levels: tuple[Any, ...], owner: str) -> np.ndarray:
     lookup = {level: float(code) for code, level in enumerate(levels)}
     codes = np.empty(len(values))
@@ -120,11 +119,11 @@ def _codes(values: np.ndarray, name: Any, levels: tuple[Any, ...], owner: str) -
             if not any(value is u or _same(value, u) for u in unseen):
                 unseen.append(value)
     if unseen:
-        shown = ", ".join(repr(_plain(v)) for v in unseen[:_MAX_SHOWN])
+        shown = ", ".join(repr(python_scalar(v)) for v in unseen[:_MAX_SHOWN])
         more = f" and {len(unseen) - _MAX_SHOWN} more" if len(unseen) > _MAX_SHOWN else ""
         raise ValueError(
             f"{owner}: column {name!r} has categories not seen at fit: {shown}{more}; the "
-            f"known levels are {[_plain(v) for v in levels]}. Refit with data that has them")
+            f"known levels are {[python_scalar(v) for v in levels]}. Refit with data that has them")
     return codes
 
 
@@ -162,7 +161,7 @@ def _column_kind(values: np.ndarray, name: Any, owner: str, *, from_array: bool)
             f"{rows}; give every row a category, or drop those rows")
     if len(kinds) > 1:
         examples = {kind: next(v for v in values if _kind(v) == kind) for kind in sorted(kinds)}
-        shown = ", ".join(f"{kind} {_plain(v)!r}" for kind, v in examples.items())
+        shown = ", ".join(f"{kind} {python_scalar(v)!r}" for kind, v in examples.items())
         raise ValueError(
             f"{owner}: column {name!r} mixes kinds of values ({shown}); a column holds numbers "
             "or categories of one kind (strings or booleans): convert it, e.g. with "
@@ -179,7 +178,7 @@ def _all_numbers(values: np.ndarray) -> bool:
 
 
 def _sorted_levels(values: np.ndarray) -> tuple[Any, ...]:
-    unique = {_plain(v) for v in values}
+    unique = {python_scalar(v) for v in values}
     return tuple(sorted(unique))
 
 
@@ -199,7 +198,7 @@ def find_categories(X: Any, owner: str) -> InputEncoding:
             if isinstance(dtype, pd.CategoricalDtype):
                 if column.isna().any():
                     _column_kind(column.to_numpy(dtype=object), name, owner, from_array=False)
-                found = tuple(_plain(v) for v in dtype.categories)
+                found = tuple(python_scalar(v) for v in dtype.categories)
             elif pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype):
                 continue
             else:  # bool, object or string: booleans and strings are categories
@@ -245,7 +244,7 @@ def _check_numeric_stay_numeric(X: Any, categorical: tuple[int, ...], owner: str
         if any(_kind(v) in ("str", "bool") for v in values) and not _all_numbers(values):
             example = next(v for v in values if _kind(v) in ("str", "bool"))
             raise ValueError(
-                f"{owner}: column {name!r} was numeric at fit but now holds {_plain(example)!r}; "
+                f"{owner}: column {name!r} was numeric at fit but now holds {python_scalar(example)!r}; "
                 "give it numbers, as at fit")
 
 
