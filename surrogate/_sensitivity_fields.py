@@ -22,9 +22,9 @@ from SALib.sample import sobol as salib_sobol_sample
 from scipy.stats import norm
 
 from surrogate._random import SeedLike, as_generator, child_seed
-from surrogate._target import is_fitted_model, warn_if_extrapolating
+from surrogate._target import complete_runs, is_fitted_model, warn_if_extrapolating
 from surrogate.space import Space, as_space
-from surrogate.teacher import SimulationError, Simulator
+from surrogate.teacher import Simulator
 
 __all__ = ["field_sobol_indices", "is_field_target", "saltelli_field_indices"]
 
@@ -137,14 +137,8 @@ def _field_evaluator(target: Any, space: Space | None, output: Any, executor: An
 
 def _simulator_field(simulator: Simulator, name: str, executor: Any, checkpoint: Any) -> Any:
     def run(design: pd.DataFrame) -> np.ndarray:
-        runs = simulator.run(design, executor=executor, checkpoint=checkpoint)
-        if not runs.ok.all():
-            first = int(np.flatnonzero(~runs.ok)[0])
-            raise SimulationError(
-                f"sobol_indices: {int((~runs.ok).sum())} of {len(runs)} runs of "
-                f"{simulator.name!r} failed (first: {runs.error.iloc[first]}); the estimators "
-                "need every run. Fix the simulator, or fit a FieldGPRegressor to the runs that "
-                "succeeded and analyse that")
+        runs = complete_runs(simulator, design, executor=executor, checkpoint=checkpoint,
+                             caller="sobol_indices", instead="a FieldGPRegressor")
         return runs.field(name).to_numpy(dtype=float)
 
     return run

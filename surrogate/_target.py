@@ -16,7 +16,7 @@ from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
 
 from surrogate.space import Integer, Real, Space, as_space
-from surrogate.teacher import Simulator
+from surrogate.teacher import SimulationError, Simulator
 
 __all__ = ["as_batch_function", "BatchFunction", "is_fitted_model", "warn_if_extrapolating"]
 
@@ -164,3 +164,19 @@ def _model_function(model: Any, space: Space, output: Any) -> BatchFunction:
         return y[:, _output_index(names, output, y.shape[1], type(model).__name__)]
 
     return predict
+
+
+def complete_runs(simulator: Simulator, design: pd.DataFrame, *, executor: Any, checkpoint: Any,
+                  caller: str, instead: str) -> Any:
+    """Run ``design`` and return the transfer set, raising if any run failed: an estimator that
+    needs every point (Sobol', Morris) cannot skip one. ``instead`` names the model to fit to the
+    runs that succeeded (e.g. ``"a surrogate"``)."""
+    runs = simulator.run(design, executor=executor, checkpoint=checkpoint)
+    ok = np.asarray(runs.ok, dtype=bool)
+    if not ok.all():
+        first = int(np.flatnonzero(~ok)[0])
+        raise SimulationError(
+            f"{caller}: {int((~ok).sum())} of {len(runs)} runs of {simulator.name!r} failed "
+            f"(first: {runs.error.iloc[first]}); the estimators need every run. Fix the "
+            f"simulator, or fit {instead} to the runs that succeeded and analyse that")
+    return runs

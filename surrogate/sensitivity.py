@@ -53,11 +53,12 @@ from surrogate._sensitivity_fields import field_sobol_indices, is_field_target
 from surrogate._target import (
     _output_index,
     as_batch_function,
+    complete_runs,
     is_fitted_model,
     warn_if_extrapolating,
 )
 from surrogate.space import Categorical, Space
-from surrogate.teacher import SimulationError, Simulator
+from surrogate.teacher import Simulator
 
 __all__ = ["sobol_indices", "morris", "MIN_SOBOL_N", "MAX_JOINT_POINTS"]
 
@@ -403,15 +404,8 @@ def _target_evaluator(target: Any, space: Space | None, output: Any, executor: A
 def _simulator_runs(simulator: Simulator, column: str, executor: Any,
                     checkpoint: Any) -> Evaluate:
     def run(design: pd.DataFrame, caller: str) -> np.ndarray:
-        runs = simulator.run(design, executor=executor, checkpoint=checkpoint)
-        ok = np.asarray(runs.ok, dtype=bool)
-        if not ok.all():
-            first = int(np.flatnonzero(~ok)[0])
-            raise SimulationError(
-                f"{caller}: {int((~ok).sum())} of {len(runs)} runs of {simulator.name!r} failed "
-                f"(first: {runs.error.iloc[first]}); the estimators need every run. Fix the "
-                "simulator, or fit a surrogate to the runs that succeeded and analyse that"
-            )
+        runs = complete_runs(simulator, design, executor=executor, checkpoint=checkpoint,
+                             caller=caller, instead="a surrogate")
         return runs.Y[column].to_numpy(dtype=float)
 
     return run
