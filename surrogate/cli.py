@@ -64,7 +64,8 @@ def _parser() -> argparse.ArgumentParser:
     distill = commands.add_parser("distill", help="distil a teacher fitted on a labelled table "
                                   "into a readable tree or boxes, with its fidelity")
     distill.add_argument("data", metavar="DATA", help="a .csv or .parquet table (Data 1)")
-    distill.add_argument("--label", required=True, help="the column of class labels")
+    distill.add_argument("--label", required=True,
+                         help="the column of class labels (whole numbers or text)")
     distill.add_argument("--teacher", default="rf", help=f"one of {', '.join(DISTILL_TEACHERS)} "
                          "(default rf)")
     distill.add_argument("--student", default="tree", help="tree or boxes (default tree)")
@@ -326,7 +327,8 @@ def _check_distill_options(args: argparse.Namespace) -> None:
 
 
 def _labelled(table: Any, args: argparse.Namespace) -> tuple[Any, Any]:
-    """(numeric inputs, class labels) of the table, or one clear error naming the column."""
+    """(numeric inputs, class labels: whole numbers or text) of the table, or one clear error
+    naming the column."""
     import numpy as np
     import pandas as pd
 
@@ -335,13 +337,16 @@ def _labelled(table: Any, args: argparse.Namespace) -> tuple[Any, Any]:
                          f"{list(map(str, table.columns))}")
     drop = _dropped(table, args)
     label = table[args.label]
-    if not (pd.api.types.is_numeric_dtype(label) or pd.api.types.is_bool_dtype(label)):
-        raise ValueError(f"--label {args.label}: class labels must be numbers (e.g. 0/1), got "
-                         f"text such as {str(label.dropna().iloc[0])!r}")
-    y = label.to_numpy()
-    if label.isna().any() or (y.dtype.kind == "f" and not np.all(y == np.round(y))):
-        raise ValueError(f"--label {args.label}: class labels must be whole numbers without "
-                         "missing values (a continuous column is not a label)")
+    if label.isna().any():
+        raise ValueError(f"--label {args.label}: {int(label.isna().sum())} rows have no label; "
+                         "drop them from the table first")
+    if pd.api.types.is_bool_dtype(label) or pd.api.types.is_numeric_dtype(label):
+        y = label.to_numpy()
+        if y.dtype.kind == "f" and not np.all(y == np.round(y)):
+            raise ValueError(f"--label {args.label}: class labels must be whole numbers or text "
+                             "(a continuous column is not a label)")
+    else:  # text classes, e.g. "stable" / "unstable"
+        y = label.astype(str).to_numpy()
     if len(np.unique(y)) < 2:
         raise ValueError(f"--label {args.label}: only one class ({y[0]!r}); need two or more")
     X = table.drop(columns=[args.label, *drop])

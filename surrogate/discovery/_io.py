@@ -389,6 +389,7 @@ def _build_reds(
     fidelity = state["fidelity"]
     reds.fidelity_ = None if fidelity is None else _unfloat(fidelity)
     reds.sample_ = reds.sample_labels_ = None
+    reds.distillation_ = None  # its student and transfer set: prim_, sample_, sample_labels_
     if state["sample_data"] is not None:
         data = reader.data[_index(state["sample_data"], len(reader.data), "data")]
         domain = boxes[0]._domain

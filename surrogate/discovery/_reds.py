@@ -282,7 +282,8 @@ class REDS(BaseEstimator):
         identical. A metamodel that is one of surrogate's models is saved by its own ``save``
         into ``path/metamodel``; any other (e.g. scikit-learn's gradient boosting, the default
         for a boolean ``y``) is not saved -- a warning says so and ``metamodel_`` is None after
-        loading.
+        loading. :attr:`distillation_` is not saved as such: its student and transfer set are
+        (``prim_``, ``sample_``, ``sample_labels_``), and it is None after loading.
         """
         from surrogate.discovery._io import save
 

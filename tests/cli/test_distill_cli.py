@@ -84,12 +84,46 @@ def test_three_classes_and_no_held_out_rows(tmp_path):
     assert report["distillation"]["fidelity"]["accuracy"] >= 0.95
 
 
+def test_text_labels_of_the_bundled_dsgc_rows(tmp_path):
+    """UCI's DSGC table labels its rows "stable" / "unstable" (column stabf) beside the value."""
+    from pathlib import Path
+
+    data = Path(__file__).parents[2].parent / "shared" / "data" / "dsgc_uci_sample.csv"
+    if not data.is_file():
+        pytest.skip(f"{data} is not beside the project")
+    out = tmp_path / "dsgc"
+    assert main(["distill", str(data), "--label", "stabf", "--drop", "stab", "--n", "2000",
+                 "--max-leaves", "4", "--test", "0", "--out", str(out)]) == 0
+    report = strict_json(out / "report.json")
+    assert report["distillation"]["classes"] == ["stable", "unstable"]
+    assert "class: stable" in report["rules"] or "class: unstable" in report["rules"]
+    assert report["distillation"]["fidelity"]["accuracy"] >= 0.9  # a 4-leaf tree on 40 rows
+
+
+def test_text_labels_give_the_same_tree_as_numbers(planted, tmp_path):
+    table = pd.read_csv(planted)
+    table["y"] = np.where(table.y == 1, "yes", "no")  # sorted as 0, 1 are
+    path = tmp_path / "text.csv"
+    table.to_csv(path, index=False)
+    reports = []
+    for name, source in (("numbers", planted), ("text", path)):
+        out = tmp_path / name
+        assert main(["distill", str(source), "--label", "y", "--n", "1000", "--max-leaves", "4",
+                     "--out", str(out)]) == 0
+        reports.append(strict_json(out / "report.json"))
+    assert reports[1]["distillation"]["classes"] == ["no", "yes"]
+    # the same splits, classes renamed
+    assert reports[0]["held_out"] == reports[1]["held_out"]
+    assert (reports[0]["rules"].replace("class: 1", "class: yes")
+            .replace("class: 0", "class: no") == reports[1]["rules"])
+
+
 @pytest.mark.parametrize(
     ("edit", "args", "message"),
     [
         (None, ["--label", "z"], "--label: no column 'z'"),
-        (lambda t: t.assign(y=np.where(t.y == 1, "yes", "no")), ["--label", "y"],
-         "--label y: class labels must be numbers"),
+        (lambda t: t.assign(y=t.y.where(t.a > 0.1)), ["--label", "y"],
+         "rows have no label"),
         (lambda t: t.assign(y=t.a), ["--label", "y"], "a continuous column is not a label"),
         (lambda t: t.assign(y=0), ["--label", "y"], "only one class"),
         (None, ["--label", "y", "--teacher", "xgboost"], "--teacher 'xgboost' is not one of"),

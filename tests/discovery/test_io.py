@@ -121,6 +121,7 @@ def test_reds_round_trip_with_our_metamodel(tmp_path):
     assert loaded.fidelity_ == reds.fidelity_
     pd.testing.assert_frame_equal(loaded.sample_, reds.sample_, check_exact=True)
     assert np.array_equal(loaded.sample_labels_, reds.sample_labels_)
+    assert loaded.distillation_ is None and reds.distillation_.student_ is reds.prim_
     pd.testing.assert_frame_equal(loaded.trajectory_, reds.trajectory_, check_exact=True)
     assert_same_boxes(loaded.prim_.boxes_, reds.prim_.boxes_)
     assert loaded.boxes_ is loaded.prim_.boxes_ and loaded.trajectory_ is loaded.prim_.trajectory_
