@@ -4,19 +4,19 @@ the labelled data alone, and against the peers.
 0. How the settings were chosen, on the training side only. Digits: 5-fold cross-validation on
    the 1,000 labelled training images (teacher and student fitted on 800, scored on the other
    200 true labels) of the 64-leaf students -- scikit-learn's greedy tree or
-   :class:`surrogate.distillation.PrunedTree`, MUNGE or KDE transfer set. DSGC: the distilled tree's
-   agreement with the teacher on held-out transfer points (``fidelity_["holdout_agreement"]``:
-   teacher labels, no simulator run), greedy or pruned tree, 20,000 or 100,000 points; and the
-   GP teacher's kernel by its own leave-one-out choice (``kernel="auto"``).
+   :class:`surrogate.distillation.PrunedTree`, MUNGE or KDE transfer set of 20,000 points,
+   soft or hard labels. DSGC: the distilled tree's agreement with the teacher on held-out
+   transfer points (``fidelity_["holdout_agreement"]``: teacher labels, no simulator run),
+   greedy or pruned tree, 20,000 or 100,000 points; and the GP teacher's kernel by its own leave-one-out choice (``kernel="auto"``).
 1. Digits (scikit-learn's bundled 8x8 images): 1,000 labelled training images, the other 797
    held out. Trees fitted on the labelled images (unlimited, 64 and 32 leaves; greedy and
    pruned) against trees of the same size distilled from an SVC teacher (RBF kernel,
    probabilities calibrated by ``CalibratedClassifierCV(SVC(), ensemble=False)``): greedy
    trees (unlimited, 64 leaves) through each transfer-set generator (``data``, ``munge``,
    ``kde``, ``gmm``) with soft labels and through ``kde`` with hard labels on a larger
-   transfer set (unlimited), and the route part 0 chose (``PrunedTree``, 64 and 32 leaves, on
-   the transfer set of the best cross-validated accuracy). Test accuracy on the held-out
-   images, fidelity (agreement with the teacher on held-out transfer points).
+   transfer set (unlimited), and the route part 0 chose (``PrunedTree``, 64 and 32 leaves, the
+   generator and labels of the best cross-validated accuracy, on 100,000 generated points).
+   Test accuracy on the held-out images, fidelity (agreement with the teacher on held-out transfer points).
 2. Simulation teacher -> readable student: DSGC (``simulators.load("dsgc")``), 500 LHS runs; a
    GP teacher (``sg.GPRegressor``) on ``stab``, case of interest ``stab < 0`` (stable). Students:
    trees of 4, 8, 16 leaves (greedy and pruned) and PRIM boxes, fitted on the 500 runs directly
@@ -48,6 +48,7 @@ DESCRIPTION = ("Distillation: trees and PRIM boxes taught by an SVC (digits) or 
 SIZES = (None, 64, 32)  # digits: leaves of the tree (None: unlimited)
 GENERATORS = ("data", "munge", "kde", "gmm")
 DIGITS_N = 20_000  # generated points, digits
+DIGITS_PRUNED_N = 100_000  # generated points, digits, the pruned route part 0 chose
 DSGC_N = 100_000  # DSGC's pruned trees, from part 0
 
 
@@ -87,40 +88,42 @@ def _selection(data: dict[str, Any], quick: bool) -> list[dict[str, Any]]:
     from surrogate.distillation import distill
 
     X, y = data["X"][data["train"]], data["y"][data["train"]]
-    candidates = [("labelled data only", None, False), ("labelled data only", None, True),
-                  ("distilled: munge", "munge", False), ("distilled: munge", "munge", True),
-                  ("distilled: kde", "kde", True)]  # kde, greedy: in part 1, on the test set
+    candidates = [("labelled data only", None, "", False), ("labelled data only", None, "", True),
+                  ("distilled: munge", "munge", "soft", False)]
+    candidates += [(f"distilled: {t}", t, labels, True) for t in ("munge", "kde")
+                   for labels in ("soft", "hard")]  # kde greedy: in part 1, on the test set
     folds = list(StratifiedKFold(5, shuffle=True, random_state=0).split(X, y))[:2 if quick else 5]
     scores: dict[int, list[float]] = {i: [] for i in range(len(candidates))}
     for fit, check in folds:
         teacher = _svc().fit(X[fit], y[fit])
-        for i, (_, transfer, pruned) in enumerate(candidates):
+        for i, (_, transfer, labels, pruned) in enumerate(candidates):
             if transfer is None:
                 student = _tree(64, pruned).fit(X[fit], y[fit])
                 predicted = student.predict(X[check])
             else:
-                predicted = distill(teacher, _tree(64, pruned), transfer=transfer,
+                predicted = distill(teacher, _tree(64, pruned), transfer=transfer, labels=labels,
                                     n=3_000 if quick else DIGITS_N, data=(X[fit], y[fit]),
                                     seed=0).predict(X[check])
             scores[i].append(float(np.mean(predicted == y[check])))
     rows = []
-    for i, (method, _, pruned) in enumerate(candidates):
-        rows.append({"method": method, "transfer": candidates[i][1], "tree": _kind(pruned),
-                     "max_leaves": 64,
+    for i, (method, transfer, labels, pruned) in enumerate(candidates):
+        rows.append({"method": method, "transfer": transfer, "labels": labels,
+                     "tree": _kind(pruned), "max_leaves": 64,
                      "cv_accuracy": float(np.mean(scores[i])),
                      "folds": " ".join(f"{s:.3f}" for s in scores[i])})
-        print(f"selection {method} {_kind(pruned)}: {np.mean(scores[i]):.4f}", flush=True)
+        print(f"selection {method} {labels} {_kind(pruned)}: {np.mean(scores[i]):.4f}",
+              flush=True)
     return rows
 
 
-def _chosen(selection: list[dict[str, Any]]) -> tuple[str, bool]:
-    """The distilled candidate of the best cross-validated accuracy: (transfer, pruned)."""
+def _chosen(selection: list[dict[str, Any]]) -> tuple[str, str, bool]:
+    """The distilled candidate of the best cross-validated accuracy: (transfer, labels, pruned)."""
     best = max((r for r in selection if r["transfer"] is not None),
                key=lambda r: r["cv_accuracy"])
-    return best["transfer"], best["tree"] == "pruned"
+    return best["transfer"], best["labels"], best["tree"] == "pruned"
 
 
-def _digits(data: dict[str, Any], chosen: tuple[str, bool], quick: bool) -> list[dict[str, Any]]:
+def _digits(data: dict[str, Any], chosen: tuple[str, str, bool], quick: bool) -> list[dict[str, Any]]:
     from surrogate.distillation import distill
 
     X, y, train, test = data["X"], data["y"], data["train"], data["test"]
@@ -136,8 +139,9 @@ def _digits(data: dict[str, Any], chosen: tuple[str, bool], quick: bool) -> list
     runs = [(g, "soft", n, False, (None, 64)) for g in GENERATORS]
     if not quick:
         runs += [("kde", "hard", 100_000, False, (None,))]
-    if chosen[1]:  # the route part 0 chose, if it is not one of the greedy rows already
-        runs += [(chosen[0], "soft", n, True, (64, 32))]
+    if chosen[2]:  # the route part 0 chose, if it is not one of the greedy rows already, on
+        # the larger transfer set (a fixed-size student only gains from more teacher labels)
+        runs += [(chosen[0], chosen[1], 3_000 if quick else DIGITS_PRUNED_N, True, (64, 32))]
     for generator, labels, size, pruned, leaves_list in runs:
         for leaves in leaves_list:
             start = time.perf_counter()
@@ -366,8 +370,10 @@ def _selection_text(selection: list[dict[str, Any]], dsgc: list[dict[str, Any]],
     text = ("## 0. Settings chosen on the training side\n\nDigits, 64 leaves: 5-fold "
             "cross-validation on the 1,000 training images (the test images untouched).\n\n")
     text += markdown_table(selection)
-    transfer, pruned = _chosen(selection)
-    text += f"\nChosen for part 1: `{transfer}`, {_kind(pruned)} tree.\n"
+    transfer, labels, pruned = _chosen(selection)
+    text += (f"\nChosen for part 1: `{transfer}`, {labels} labels, {_kind(pruned)} tree (in "
+             "part 1 on a larger transfer set, `n` there: a student of fixed size only "
+             "gains from more teacher-labelled points, as DSGC's pruned trees show below).\n")
     pruned = {r["n"]: r["fidelity_holdout"] for r in dsgc
               if r.get("tree") == "pruned" and r["student"] == "tree, 16 leaves"}
     greedy = next(r["fidelity_holdout"] for r in dsgc
