@@ -388,8 +388,8 @@ def _build_reds(
     reds.prim_, reds.trajectory_ = prim, prim.trajectory_
     fidelity = state["fidelity"]
     reds.fidelity_ = None if fidelity is None else _unfloat(fidelity)
-    reds.sample_ = reds.sample_labels_ = None
-    reds.distillation_ = None  # its student and transfer set: prim_, sample_, sample_labels_
+    reds.sample_ = reds.sample_labels_ = None  # type: ignore[assignment]
+    reds.distillation_ = None  # type: ignore[assignment]  # see REDS.save
     if state["sample_data"] is not None:
         data = reader.data[_index(state["sample_data"], len(reader.data), "data")]
         domain = boxes[0]._domain

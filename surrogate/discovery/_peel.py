@@ -146,7 +146,8 @@ class _Box:
         self.n_points = len(y)
         self.sum_labels = float(y.sum())
         self.n_columns = len(domain.names)
-        self.scanned = None  # the last window scan of both edges (see both_edges)
+        # the last window scan of both edges (see both_edges)
+        self.scanned: tuple[Any, Any, np.ndarray, np.ndarray] | None = None
         self.live_labels = y.copy()  # y inside the box, 0 outside (y * inside)
         # 0/1 labels: sums of labels are exact integers, so the order of adding does not matter
         self.integral = bool(np.all((y == 0) | (y == 1))) and len(y) < 2**53
@@ -218,6 +219,7 @@ def _numeric_peels(box: _Box, cols: SortedColumns, settings: Settings) -> list[_
         unrestricted = box.unrestricted_after(dim, kind, limits[i], count)
         if best is None or unrestricted > best[1]:
             best = (i, unrestricted, dim, kind)
+    assert best is not None  # scores has a maximum
     i, unrestricted, dim, kind = best
     return [_Candidate(float(scores[i]), unrestricted, dim, kind, float(limits[i]),
                        int(n_new[i]), float(s_new[i]))]

@@ -24,6 +24,7 @@ def adaptive_runs(config: StudyConfig, simulator: Simulator, directory: Path,
     from surrogate.sequential import adaptive_sample
 
     output, threshold = adaptive_case(config)
+    assert config.adaptive_budget is not None  # the config requires it for method = "adaptive"
     runner, owned = resolve_executor(config.executor, config.n_workers, config.address)
     try:
         result = adaptive_sample(
