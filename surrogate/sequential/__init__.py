@@ -14,10 +14,12 @@ from surrogate.sequential._acquisition import Acquisition, Improvement, Observat
 from surrogate.sequential._adaptive import AdaptiveResult, adaptive_sample
 from surrogate.sequential._boundary import Straddle, TargetedVarianceReduction, UFunction
 from surrogate.sequential._disagreement import Disagreement
+from surrogate.sequential._field import FieldVarianceReduction
 from surrogate.sequential._student import Posterior, Student
 
 __all__ = [
     "adaptive_sample", "AdaptiveResult", "Acquisition", "Observations", "Posterior", "Student",
     "log_success", "Improvement", "VarianceReduction", "PosteriorVariance",
     "TargetedVarianceReduction", "Straddle", "UFunction", "Disagreement",
+    "FieldVarianceReduction",
 ]

@@ -103,12 +103,14 @@ class VarianceReduction(Acquisition):
 
     def __init__(self, error_weight: bool = True) -> None:
         self.error_weight = error_weight
+        self.standardized_errors = True
 
     def context(self, student: Student, data: Observations) -> _Reference | None:
         gp = student.outputs
         if not _exact_gp(gp) or data.reference is None:
             return None
-        weights = _error_weights(gp, data) if self.error_weight else None
+        weights = _error_weights(gp, data, self.standardized_errors) \
+            if self.error_weight else None
         return reference_state(gp, data.reference, success_weighted(student, data.reference,
                                                                     weights))
 
@@ -197,13 +199,15 @@ def _scaled(gp: Any, unit: torch.Tensor) -> torch.Tensor:
     return (unit - low) / scale
 
 
-def _error_weights(gp: Any, data: Observations) -> np.ndarray:
+def _error_weights(gp: Any, data: Observations, standardized: bool = True) -> np.ndarray:
     """``1 + e^2 / mean(e^2)`` at each reference point, ``e`` the leave-one-out error (summed
-    over standardized outputs) of the GP's nearest training point in its length-scale metric
-    (geometric mean over the outputs)."""
+    over the outputs, standardized or in their own units) of the GP's nearest training point in
+    its length-scale metric (geometric mean over the outputs)."""
     residual = loo_residuals(gp)
     assert residual is not None and data.reference is not None
-    error = ((residual / gp._y_std) ** 2).sum(axis=1)  # (n,)
+    if standardized:
+        residual = residual / gp._y_std
+    error = (residual**2).sum(axis=1)  # (n,)
     mean = error.mean()
     if not np.isfinite(mean) or mean <= 0:
         return np.ones(len(data.reference))

@@ -148,7 +148,13 @@ def adaptive_sample(
         the expected share of the space where they disagree. Or an acquisition object
         (:class:`~surrogate.sequential.Acquisition`).
     output : str, optional
-        The modelled output; for ``"accuracy"`` the default is every output of the teacher.
+        The modelled output; for ``"accuracy"`` the default is every scalar output of the
+        teacher. A field of the simulator (``Simulator(..., fields=...)``) with
+        ``goal="accuracy"``: a faithful student of its whole trajectory (principal-component
+        scores, variance reduction in the field's units,
+        :class:`~surrogate.sequential.FieldVarianceReduction`); the fidelity is the
+        leave-one-out Q² over the field, and ``model`` a
+        :class:`~surrogate.models.FieldGPRegressor` predicting trajectories.
     threshold : (op, value), optional
         ``output op value`` with ``op`` one of ``"<", "<=", ">", ">="``: the case of interest
         of ``goal="boundary"`` (without it the output must be a 0/1 indicator of the case) or
@@ -231,17 +237,29 @@ def _final_model(acquisition: Acquisition, rounds: Any, space: Space, outputs: l
         return None
     from surrogate.sequential._disagreement import Disagreement
 
+    from surrogate.sequential._field import FieldVarianceReduction
+
     if isinstance(acquisition, Disagreement):
         data = Observations.from_history(space, rounds.history, outputs, acquisition,
                                          rounds.reference)
         view = acquisition.fit_student(rounds.student, data)
         return None if view is None else view.student
+    if isinstance(acquisition, FieldVarianceReduction):  # the field's own surrogate
+        from surrogate.models import FieldGPRegressor
+
+        runs = rounds.history
+        trajectories = runs.field(acquisition.field)[runs.ok]
+        model = FieldGPRegressor(seed=rounds.final_seed).fit(
+            space.to_unit(runs.X[runs.ok]), trajectories)
+        return UnitCubeModel(model, space, outputs, np.ones(1))
     return UnitCubeModel(rounds.student.outputs, space, outputs, np.ones(len(outputs)))
 
 
 def _resolve(teacher: Any, space: Any, goal: Any, output: Any, threshold: Any, student: Any
              ) -> tuple[Simulator, list[str], Acquisition, Constraint | None]:
     """The teacher, the modelled outputs, the acquisition and the case of interest."""
+    if isinstance(teacher, Simulator) and isinstance(output, str) and output in teacher.fields:
+        return _resolve_field(teacher, space, goal, output, threshold, student)
     simulator, name = as_simulator(teacher, space, output)
     if isinstance(goal, Acquisition):
         if threshold is not None:
@@ -284,6 +302,21 @@ def _resolve(teacher: Any, space: Any, goal: Any, output: Any, threshold: Any, s
     condition = check_condition("threshold", name, threshold)
     return simulator, [name], TargetedVarianceReduction((condition.op, condition.bound)), \
         condition
+
+
+def _resolve_field(simulator: Simulator, space: Any, goal: Any, field: str, threshold: Any,
+                   student: Any) -> tuple[Simulator, list[str], Acquisition, None]:
+    """``output=`` names a field: the accuracy goal over its whole trajectory."""
+    from surrogate.sequential._field import FieldVarianceReduction
+
+    as_simulator(simulator, space, None)  # the space check
+    if goal != "accuracy" or threshold is not None or student is not None:
+        raise ValueError(
+            f"output={field!r} is a field of simulator {simulator.name!r}: it takes "
+            "goal='accuracy' (a faithful student of the whole trajectory) without threshold= "
+            "or student=; for the edge of a case over a trajectory, add a scalar output that "
+            "computes it (e.g. the peak) and use goal='boundary' on that")
+    return simulator, [field], FieldVarianceReduction(field), None
 
 
 def _check_target(target: Any, acquisition: Acquisition) -> Target | None:

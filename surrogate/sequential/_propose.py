@@ -80,6 +80,6 @@ def propose(space: Space, acquisition: Acquisition, data: Observations, student:
         values_ok = np.vstack([values_ok, posterior.mean.numpy()])
         unit_all = np.vstack([unit_all, point])
         believed = 1.0 if posterior.success_mean is None else \
-            float(np.clip(posterior.success_mean[0], 0.0, 1.0))
+            float(posterior.success_mean[0].clamp(0.0, 1.0))
         success = np.append(success, believed)
     return space.from_unit(np.vstack(chosen))

@@ -69,6 +69,8 @@ def condition_gp(gp: Any, U: np.ndarray, Y: np.ndarray, *,
         from surrogate.models._base import to_tensor
 
         Y2 = np.asarray(Y, dtype=float).reshape(len(U), -1)
+        if Y2.shape[1] != gp._hyper.lengthscale.shape[0]:  # other outputs (a field's basis
+            return None  # grew a component): only a fit can model them
         new = copy.copy(gp)
         new._y_mean = Y2.mean(axis=0)
         std = Y2.std(axis=0)
