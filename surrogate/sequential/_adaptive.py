@@ -236,7 +236,6 @@ def _final_model(acquisition: Acquisition, rounds: Any, space: Space, outputs: l
     if rounds.student is None:
         return None
     from surrogate.sequential._disagreement import Disagreement
-
     from surrogate.sequential._field import FieldVarianceReduction
 
     if isinstance(acquisition, Disagreement):
