@@ -196,7 +196,12 @@ def _check_against(config: StudyConfig, simulator: Simulator) -> None:
                 raise ValueError(f"discover.outcome: {name!r} is not an output or field of "
                                  f"{simulator.name}; outputs: {outputs}, fields: {fields}")
     if config.adaptive_output is not None:
-        named.append(("design.output", config.adaptive_output))
+        if config.adaptive_output in fields:  # a field takes the accuracy goal only
+            if config.adaptive_goal != "accuracy":
+                raise ValueError(f"design.output: {config.adaptive_output!r} is a field of "
+                                 f"{simulator.name}; a field takes goal = \"accuracy\"")
+        else:
+            named.append(("design.output", config.adaptive_output))
     for key, output in named:
         if output not in outputs:
             raise ValueError(f"{key}: {output!r} is not an output of {simulator.name}; "

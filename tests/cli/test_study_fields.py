@@ -224,3 +224,38 @@ def test_own_simulator_field_study(tmp_path):
     runs = TransferSet.load(tmp_path / "study" / "runs").valid()
     final = runs.X["a"] * np.exp(-4.0 * runs.X["k"])
     assert report["discovery"]["cases_of_interest"] == int((final > 0.2).sum())
+
+
+def test_adaptive_design_for_a_field_through_the_study(tmp_path, monkeypatch):
+    """[design] method = "adaptive" with output = a field: the runs are chosen for a student of
+    the whole trajectory, and the report records the field's leave-one-out Q² per round."""
+    (tmp_path / "fieldteacher_decay.py").write_text(DECAY)
+    monkeypatch.chdir(tmp_path)
+    config = DECAY_CONFIG.replace("[design]\nn = 16\n", textwrap.dedent("""\
+        [design]
+        method = "adaptive"
+        goal = "accuracy"
+        output = "y"
+        budget = 12
+        seed = 0
+        """))
+    assert 'output = "y"' in config
+    (tmp_path / "decay.toml").write_text(config)
+    result = surrogate("study", tmp_path / "decay.toml", "--out", tmp_path / "study", "--quiet")
+    assert result.returncode == 0, result.stderr
+    report = strict_json(tmp_path / "study" / "report.json")
+    design = report["design"]
+    assert design["method"] == "adaptive" and design["outputs"] == ["y"]
+    assert design["fidelity"] == "q2_loo" and report["runs"]["n"] == 12
+    last = design["history"][str(len(design["history"]) - 1)]
+    assert last["n_runs"] == 12 and last["q2_loo"] > 0.99  # a * exp(-k t): smooth in (a, k)
+    assert report["fields"]["y"]["surrogate"]["q2"] > 0.99
+
+
+def test_a_field_as_the_adaptive_output_takes_the_accuracy_goal():
+    config = config_from_text('simulator = "sir"\n[design]\nmethod = "adaptive"\nbudget = 9\n'
+                              'goal = "boundary"\noutput = "I"\nthreshold = [">", 0.1]\n')
+    with pytest.raises(ValueError) as info:
+        _check_against(config, simulators.load("sir"))
+    assert "design.output: 'I' is a field of sir; a field takes goal = \"accuracy\"" in \
+        str(info.value)
