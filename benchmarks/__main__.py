@@ -1,4 +1,5 @@
-"""``python -m benchmarks NAME [--quick]``: run one benchmark module and write its results.
+"""``python -m benchmarks NAME [--quick] [--part PART]``: run one benchmark module (or one part
+of it) and write its results.
 
 Each benchmark is a module ``benchmarks/NAME.py`` with ``DESCRIPTION`` (one line) and
 ``run(quick: bool) -> tuple[dict, str]`` returning the JSON payload and a markdown table.
@@ -25,12 +26,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("name", nargs="?", help=f"one of: {', '.join(_available())}")
     parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke test")
     parser.add_argument("--threads", type=int, default=1, help="numerical threads (default 1)")
+    parser.add_argument("--part", help="one part of a benchmark that has parts (its PARTS); "
+                        "results go to results/NAME-PART.*")
     args = parser.parse_args(argv)
     if args.name not in _available():
         parser.error(f"unknown benchmark {args.name!r}; choose one of: {', '.join(_available())}")
     threads = pin_threads(args.threads)
     module = importlib.import_module(f"benchmarks.{args.name}")
-    payload, table = module.run(quick=args.quick)
+    parts = getattr(module, "PARTS", None)
+    if args.part is not None and (parts is None or args.part not in parts):
+        parser.error(f"--part {args.part!r}: benchmark {args.name} has "
+                     + (f"the parts {', '.join(parts)}" if parts else "no parts"))
+    if args.part is None:
+        payload, table = module.run(quick=args.quick)
+    else:
+        payload, table = module.run(quick=args.quick, parts=[args.part])
     payload = {
         "name": args.name,
         "description": getattr(module, "DESCRIPTION", ""),
@@ -39,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
         "machine": machine_info(threads),
         **payload,
     }
-    suffix = "-quick" if args.quick else ""
+    suffix = ("" if args.part is None else f"-{args.part}") + ("-quick" if args.quick else "")
     path = write_results(args.name + suffix, payload, table)
     print(table)
     print(f"results written to {path}")
