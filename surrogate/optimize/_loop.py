@@ -3,7 +3,8 @@
 Stage "uses" of the pipeline, a client of the sequential-design loop (:mod:`surrogate.sequential`):
 an initial Latin-hypercube design, then rounds of *fit GPs on every finished run -> maximize the
 expected improvement -> run the teacher on the proposed points*, until the budget of teacher
-evaluations is spent. Every round goes through ``Simulator.run``, so the executors run batches in
+evaluations is spent; once the best value stalls, rounds improve the best run of another basin
+of the GP instead (``escape``). Every round goes through ``Simulator.run``, so the executors run batches in
 parallel, failing runs are recorded rather than raised, and a checkpoint directory makes a killed
 optimization resume without repeating runs.
 
@@ -52,6 +53,7 @@ def minimize(
     checkpoint: Any = None,
     seed: SeedLike = None,
     space: Space | None = None,
+    escape: bool = True,
 ) -> OptimizationResult:
     """Find the inputs that minimize a teacher's output with as few runs as possible.
 
@@ -93,6 +95,14 @@ def minimize(
         Same seed, same history.
     space : Space, optional
         Required for a plain function target.
+    escape : bool, default True
+        Leave a basin the search has stalled in: once the best value has not improved for
+        ten runs (or the acquisition expects no more improvement than 1e-3 of the
+        objective's spread), a round improves the best run of another basin of the GP's
+        mean instead, in a box around it, so that a second-best local minimum does not hold
+        the rest of the budget (see :meth:`surrogate.sequential.Improvement.detours`).
+        ``False`` is the plain loop (as before the option existed). Not used with
+        ``acquisition="ucb"``.
 
     Returns
     -------
@@ -118,7 +128,7 @@ def minimize(
     """
     problem = build_problem(target, sense="minimize", output=output, budget=budget,
                             n_init=n_init, batch_size=batch_size, acquisition=acquisition,
-                            constraints=constraints, space=space)
+                            constraints=constraints, space=space, escape=escape)
     return run_optimization(problem, executor=executor, checkpoint=checkpoint, seed=seed)
 
 
@@ -135,6 +145,7 @@ def maximize(
     checkpoint: Any = None,
     seed: SeedLike = None,
     space: Space | None = None,
+    escape: bool = True,
 ) -> OptimizationResult:
     """Find the inputs that maximize a teacher's output; see :func:`minimize` for the options.
 
@@ -148,7 +159,7 @@ def maximize(
     """
     problem = build_problem(target, sense="maximize", output=output, budget=budget,
                             n_init=n_init, batch_size=batch_size, acquisition=acquisition,
-                            constraints=constraints, space=space)
+                            constraints=constraints, space=space, escape=escape)
     return run_optimization(problem, executor=executor, checkpoint=checkpoint, seed=seed)
 
 
@@ -164,7 +175,8 @@ def run_optimization(problem: Problem, *, executor: Any, checkpoint: Any,
     plan = Plan(problem.simulator, tuple(problem.modelled_outputs), problem.budget,
                 problem.n_init, problem.batch_size, {"schema": SCHEMA, **problem.signature()},
                 SIGNATURE_FILE, "optimization")
-    acquisition = Improvement(problem.acquisition, problem.constraints, problem.sign)
+    acquisition = Improvement(problem.acquisition, problem.constraints, problem.sign,
+                              escape=problem.escape)
     rounds = run_rounds(plan, acquisition, Trainer(), executor=executor, checkpoint=checkpoint,
                         seed=seed)
     return _result(problem, acquisition, rounds.history, rounds.final_seed)

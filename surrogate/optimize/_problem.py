@@ -32,6 +32,7 @@ class Problem:
     n_init: int
     batch_size: int
     acquisition: str
+    escape: bool = True
 
     @property
     def space(self) -> Space:
@@ -47,8 +48,11 @@ class Problem:
         return [self.output] + [c.output for c in self.constraints]
 
     def signature(self) -> dict[str, Any]:
-        """What must not change between a run and its resumption (the budget may grow)."""
-        return {
+        """What must not change between a run and its resumption (the budget may grow).
+
+        ``escape`` is recorded only when on, so checkpoints written before the option existed
+        (which ran without it) resume with ``escape=False``."""
+        signature = {
             "simulator": self.simulator.name,
             "space": self.space.to_dict(),
             "outputs": list(self.simulator.outputs),
@@ -59,6 +63,9 @@ class Problem:
             "batch_size": self.batch_size,
             "acquisition": self.acquisition,
         }
+        if self.escape:
+            signature["escape"] = True
+        return signature
 
 
 def _check_constraints(constraints: Any, simulator: Simulator) -> tuple[Constraint, ...]:
@@ -80,6 +87,7 @@ def _check_constraints(constraints: Any, simulator: Simulator) -> tuple[Constrai
 def build_problem(
     target: Any, *, sense: Literal["minimize", "maximize"], output: Any, budget: Any,
     n_init: Any, batch_size: Any, acquisition: Any, constraints: Any, space: Any,
+    escape: Any = True,
 ) -> Problem:
     """Validate every option and return the :class:`Problem` (raises naming the bad option)."""
     simulator, name = as_simulator(target, space, output)
@@ -89,8 +97,10 @@ def build_problem(
     budget, n_init, batch_size = check_sizes(simulator.space, budget, n_init, batch_size)
     if acquisition not in ACQUISITIONS:
         raise ValueError(f"acquisition must be one of {list(ACQUISITIONS)}, got {acquisition!r}")
+    if not isinstance(escape, bool):
+        raise TypeError(f"escape must be True or False, got {escape!r}")
     if constraints and not isinstance(target, Simulator):
         raise ValueError("constraints name outputs of a Simulator; a plain function target has "
                          "only its return value")
     return Problem(simulator, name, sense, _check_constraints(constraints, simulator),
-                   budget, n_init, batch_size, acquisition)
+                   budget, n_init, batch_size, acquisition, escape)

@@ -13,12 +13,16 @@ References
    black-box functions", J. Global Optim. 13 (1998) 455-492.
 .. [2] S. Ament et al., "Unexpected improvements to expected improvement for Bayesian
    optimization", NeurIPS 2023.
+.. [3] R. K. Ursem, "Multinational evolutionary algorithms", Proc. CEC 1999 (the hill-valley
+   test).
+.. [4] M. Preuss, "Improved topological niching for real-valued global optimization",
+   EvoApplications 2012 (nearest-better clustering).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
 from typing import Any, ClassVar
 
 import numpy as np
@@ -36,11 +40,15 @@ from surrogate.sequential._functions import (
 from surrogate.sequential._student import SUCCESS_THRESHOLD, Student
 from surrogate.space import Space
 
-__all__ = ["Acquisition", "Observations", "Improvement", "log_success"]
+__all__ = ["Acquisition", "Observations", "Improvement", "Detour", "log_success"]
 
 _MIN_SUCCESS = 1e-6  # a run the success model rules out still has a finite log score
 UCB_BETA = 4.0  # sqrt(beta) = 2 standard deviations of optimism
 N_ANCHORS = 5
+STALL_WINDOW = 10  # runs after which an incumbent that has not moved counts as stalled
+STALL_TOLERANCE = 1e-3  # of the objective's spread: smaller gains count as none
+BASIN_HALF_WIDTH = 0.25  # of the unit cube: the box around another basin's best run
+_SEGMENT = np.linspace(0.1, 0.9, 9)[:, None]  # where the hill test reads the GP mean
 
 
 @dataclass(frozen=True)
@@ -83,6 +91,18 @@ def log_success(posterior: Any) -> torch.Tensor:
                                           SUCCESS_THRESHOLD)
 
 
+@dataclass(frozen=True)
+class Detour:
+    """A search the round tries after the acquisition's own: maximize the acquisition with
+    ``context`` inside ``box`` (lower, upper unit-cube corners) around ``anchor``, and run the
+    point found if its value reaches ``threshold``."""
+
+    context: Any
+    box: tuple[np.ndarray, np.ndarray]
+    anchor: np.ndarray
+    threshold: float
+
+
 class Acquisition:
     """Base class of the acquisitions of the sequential-design loop (custom goals included).
 
@@ -100,8 +120,9 @@ class Acquisition:
     :func:`log_success` is the log probability that a run succeeds, to add to a log-scale
     score so that the search avoids where the teacher fails. Optionally override
     :meth:`context` (per-round quantities, computed once), :meth:`targets`, :meth:`anchors`,
-    :meth:`fidelity` (with ``fidelity_name`` and ``higher_is_better``; the default is the
-    student's leave-one-out Q²) and ``n_reference`` (size of the fixed Sobol' sample that
+    :meth:`detours` (boxed searches that may replace the round's point), :meth:`fidelity`
+    (with ``fidelity_name`` and ``higher_is_better``; the default is the student's
+    leave-one-out Q²) and ``n_reference`` (size of the fixed Sobol' sample that
     ``Observations.reference`` holds).
 
     Examples
@@ -133,6 +154,12 @@ class Acquisition:
     def anchors(self, data: Observations) -> np.ndarray | None:
         """Unit points around which extra local candidates are drawn (default none)."""
         return None
+
+    def detours(self, student: Student, data: Observations, context: Any,
+                value: float) -> Iterator[Detour]:
+        """Searches tried, in order, after the whole-space one found a maximum of ``value``;
+        the first that succeeds replaces its point (default none)."""
+        return iter(())
 
     def fidelity(self, student: Student, data: Observations) -> float:
         """How good the student is: the smallest leave-one-out Q² over its outputs."""
@@ -182,17 +209,21 @@ class Improvement(Acquisition):
     constraints : tuple of Constraint
     sign : float
         1 to minimize, -1 to maximize.
+    escape : bool
+        When the incumbent stalls, improve the best run of another basin instead (see
+        :meth:`detours`).
     """
 
     fidelity_name = None
 
     def __init__(self, kind: str = "logei", constraints: tuple[Constraint, ...] = (),
-                 sign: float = 1.0) -> None:
+                 sign: float = 1.0, *, escape: bool = False) -> None:
         if kind not in ACQUISITIONS:
             raise ValueError(f"acquisition must be one of {list(ACQUISITIONS)}, got {kind!r}")
         self.kind = kind
         self.constraints = tuple(constraints)
         self.sign = sign
+        self.escape = escape
 
     def targets(self, values: np.ndarray) -> np.ndarray:
         values[:, 0] *= self.sign
@@ -215,6 +246,61 @@ class Improvement(Acquisition):
         index = np.flatnonzero(self.feasible(data))
         order = index[np.argsort(data.values[index, 0], kind="stable")]
         return data.unit[order[:N_ANCHORS]]
+
+    def stalled(self, data: Observations, context: _Incumbent, value: float) -> bool:
+        """The incumbent is stuck: the best feasible value has not improved by
+        STALL_TOLERANCE of the objective's spread over the last STALL_WINDOW runs, or the
+        acquisition's maximum ``value`` expects no more than that."""
+        if value < self._negligible(context):
+            return True
+        feasible = self.feasible(data)
+        n = len(feasible)
+        if n < STALL_WINDOW + 2 or not feasible[:n - STALL_WINDOW].any():
+            return False
+        values = data.values[:, 0]
+        before = float(values[:n - STALL_WINDOW][feasible[:n - STALL_WINDOW]].min())
+        return before - float(values[feasible].min()) < STALL_TOLERANCE * context.scale
+
+    def detours(self, student: Student, data: Observations, context: Any,
+                value: float) -> Iterator[Detour]:
+        """With ``escape``, once the incumbent stalls: improve the best run of another basin.
+
+        Expected improvement over the incumbent cannot leave a basin that the GP believes it
+        has mapped: far from the runs the posterior reverts to its mean, so a deeper basin
+        that no run has entered scores no better than the flat parts of the space (on
+        Hartmann-6 the runs then refine the second-best minimum to the last digit). A run is
+        the best of its own basin when the GP mean rises between it and the nearest better
+        run (the hill-valley test of Ursem 1999, on nearest-better pairs as in Preuss 2012);
+        for those runs, best first, the round maximizes the expected improvement over that
+        run's value in a box around it, and runs the point if the improvement expected is
+        not negligible (STALL_TOLERANCE of the spread). Each basin so found is searched like
+        the incumbent's, until it overtakes the incumbent or stalls too.
+        """
+        if not self.escape or self.kind == "ucb" or context.best is None \
+                or not self.stalled(data, context, value):
+            return
+        feasible = self.feasible(data)
+        unit, values = data.unit[feasible], data.values[feasible, 0]
+        order = np.argsort(values, kind="stable")
+        for i in order[1:]:
+            better = np.flatnonzero(values < values[i])
+            if not len(better):
+                continue
+            j = better[np.argmin(np.linalg.norm(unit[better] - unit[i], axis=1))]
+            segment = unit[j] + _SEGMENT * (unit[i] - unit[j])  # (9, d)
+            with torch.no_grad():
+                mean = student.posterior(torch.as_tensor(segment)).mean[:, 0]
+            if float(mean.max()) <= values[i]:  # no hill: the same basin as a better run
+                continue
+            box = (np.clip(unit[i] - BASIN_HALF_WIDTH, 0.0, 1.0),
+                   np.clip(unit[i] + BASIN_HALF_WIDTH, 0.0, 1.0))
+            yield Detour(replace(context, best=float(values[i])), box, unit[i][None, :],
+                         self._negligible(context))
+
+    def _negligible(self, context: _Incumbent) -> float:
+        """The acquisition value of an improvement of STALL_TOLERANCE of the spread."""
+        gain = STALL_TOLERANCE * context.scale
+        return float(np.log(gain)) if self.kind == "logei" else gain
 
     def _score(self, unit: torch.Tensor, student: Student, context: _Incumbent) -> torch.Tensor:
         posterior = student.posterior(unit)

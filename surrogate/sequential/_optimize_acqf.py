@@ -30,6 +30,7 @@ from surrogate.space import Categorical, Integer, Space
 __all__ = ["AcquisitionOptimizer", "discrete_levels", "snap", "evaluate"]
 
 Acquisition = Callable[[torch.Tensor], torch.Tensor]
+Box = tuple[np.ndarray, np.ndarray]  # lower and upper corners (d,) of a sub-box of [0, 1]^d
 
 _CHUNK = 4096
 _MAX_ENUMERATED_LEVELS = 64  # beyond this many levels, try the neighbouring cells only
@@ -79,36 +80,43 @@ class AcquisitionOptimizer:
     n_restarts: int = 10
     maxiter: int = 200
 
-    def candidates(self, rng: np.random.Generator, anchors: np.ndarray | None) -> np.ndarray:
-        """Scrambled Sobol' points plus Gaussian perturbations of ``anchors`` (unit cube)."""
+    def candidates(self, rng: np.random.Generator, anchors: np.ndarray | None,
+                   box: Box | None = None) -> np.ndarray:
+        """Scrambled Sobol' points plus Gaussian perturbations of ``anchors`` (unit cube, or
+        the sub-box ``box = (lower, upper)`` of it)."""
         d = self.space.dim
+        lower, upper = (np.zeros(d), np.ones(d)) if box is None else box
         power = max(int(np.ceil(np.log2(self.n_raw))), 1)  # Sobol' balance needs 2^m points
         sobol = qmc.Sobol(d, scramble=True, seed=rng).random_base2(power)
+        if box is not None:
+            sobol = lower + sobol * (upper - lower)
         if anchors is None or len(anchors) == 0:
             return sobol
         # local candidates around the incumbents: two scales, a fifth of the budget
         n_local = max(self.n_raw // 5, 1)
         picks = anchors[rng.integers(0, len(anchors), n_local)]
         scale = np.where(rng.random((n_local, 1)) < 0.5, 0.02, 0.1)
-        local = np.clip(picks + scale * rng.standard_normal((n_local, d)), 0.0, 1.0)
+        local = np.clip(picks + scale * rng.standard_normal((n_local, d)), lower, upper)
         return np.vstack([sobol, local])
 
     def local_optima(
         self, acquisition: Acquisition, rng: np.random.Generator, *,
-        anchors: np.ndarray | None = None, polish: bool = True,
+        anchors: np.ndarray | None = None, polish: bool = True, box: Box | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Polished points (``n_restarts``, d) and the raw candidates, best first.
 
         ``polish=False`` keeps the best candidates as they are (for acquisitions that are
-        meant for a finite candidate population, or have no useful gradient).
+        meant for a finite candidate population, or have no useful gradient). ``box``
+        (lower, upper unit-cube corners) confines the search to a sub-box.
         """
         levels = discrete_levels(self.space)
-        raw = snap(self.candidates(rng, anchors), levels)
+        raw = snap(self.candidates(rng, anchors, box), levels)
         scores = evaluate(acquisition, raw)
         raw = raw[np.argsort(-scores, kind="stable")]
         if not polish:
             return raw[: self.n_restarts], raw
-        polished = snap(self._lbfgsb(acquisition, raw[: self.n_restarts], fixed=None), levels)
+        polished = snap(self._lbfgsb(acquisition, raw[: self.n_restarts], fixed=None, box=box),
+                        levels)
         if levels:
             polished = self._discrete_search(acquisition, polished, levels)
         return polished, raw
@@ -121,13 +129,16 @@ class AcquisitionOptimizer:
         anchors: np.ndarray | None = None,
         exclude: np.ndarray | None = None,
         polish: bool = True,
+        box: Box | None = None,
     ) -> tuple[np.ndarray, float]:
         """The best unit-cube point found and its acquisition value.
 
         ``exclude`` (unit points, e.g. the evaluated ones) are never returned: with discrete
-        parameters the best snapped point can coincide with one already evaluated.
+        parameters the best snapped point can coincide with one already evaluated. ``box``
+        (lower, upper unit-cube corners) confines the search to a sub-box.
         """
-        polished, raw = self.local_optima(acquisition, rng, anchors=anchors, polish=polish)
+        polished, raw = self.local_optima(acquisition, rng, anchors=anchors, polish=polish,
+                                          box=box)
         pool = np.vstack([polished, raw[: 4 * self.n_restarts]])
         values = evaluate(acquisition, pool)
         if exclude is not None and len(exclude):
@@ -140,11 +151,12 @@ class AcquisitionOptimizer:
         return pool[best], float(values[best])
 
     def _lbfgsb(self, acquisition: Acquisition, starts: np.ndarray,
-                fixed: np.ndarray | None) -> np.ndarray:
-        """Joint L-BFGS-B over all starts; ``fixed`` (bool per column) pins those coordinates."""
+                fixed: np.ndarray | None, box: Box | None = None) -> np.ndarray:
+        """Joint L-BFGS-B over all starts; ``fixed`` (bool per column) pins those coordinates,
+        ``box`` bounds the others (default the unit cube)."""
         n, d = starts.shape
-        lower = np.zeros((n, d))
-        upper = np.ones((n, d))
+        lower = np.zeros((n, d)) if box is None else np.tile(box[0], (n, 1))
+        upper = np.ones((n, d)) if box is None else np.tile(box[1], (n, 1))
         if fixed is not None:
             lower[:, fixed] = starts[:, fixed]
             upper[:, fixed] = starts[:, fixed]

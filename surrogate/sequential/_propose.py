@@ -4,7 +4,8 @@ Part of the sequential-design stage. Batches (``q > 1``) use the *Kriging believ
 (Ginsbourger, Le Riche & Carraro 2010): after each chosen point, the student takes the point
 with its own predicted mean as an observation, which leaves the mean in place but collapses
 the variance there, so the next maximizer of the acquisition goes elsewhere. The teacher then
-runs the ``q`` points in parallel.
+runs the ``q`` points in parallel. An acquisition's detours (boxed searches, e.g. Bayesian
+optimization's escape from a stalled basin) may replace a point the whole-space search found.
 
 References
 ----------
@@ -66,10 +67,14 @@ def propose(space: Space, acquisition: Acquisition, data: Observations, student:
                               "points this round", RuntimeWarning, stacklevel=2)
                 rest = _random_points(q - len(chosen), space.dim, levels, rng)
                 return space.from_unit(np.vstack([*chosen, rest]))
-        function = acquisition.function(student, acquisition.context(student, data))
+        context = acquisition.context(student, data)
         exclude = np.vstack([data.unit, *chosen]) if chosen else data.unit
-        point, _ = optimizer.maximize(function, rng, anchors=anchors, exclude=exclude,
-                                      polish=acquisition.polish)
+        function = acquisition.function(student, context)
+        point, value = optimizer.maximize(function, rng, anchors=anchors, exclude=exclude,
+                                          polish=acquisition.polish)
+        detour = _detour(acquisition, student, data, context, value, rng, optimizer, exclude)
+        if detour is not None:
+            point = detour
         chosen.append(point[None, :])
         if j == q - 1:
             break
@@ -83,3 +88,17 @@ def propose(space: Space, acquisition: Acquisition, data: Observations, student:
             float(posterior.success_mean[0].clamp(0.0, 1.0))
         success = np.append(success, believed)
     return space.from_unit(np.vstack(chosen))
+
+
+def _detour(acquisition: Acquisition, student: Student, data: Observations, context: object,
+            value: float, rng: np.random.Generator, optimizer: AcquisitionOptimizer,
+            exclude: np.ndarray) -> np.ndarray | None:
+    """The first of the acquisition's detours whose best point reaches its threshold."""
+    for detour in acquisition.detours(student, data, context, value):
+        function = acquisition.function(student, detour.context)
+        point, value = optimizer.maximize(function, rng, anchors=detour.anchor,
+                                          exclude=exclude, polish=acquisition.polish,
+                                          box=detour.box)
+        if value >= detour.threshold:
+            return point
+    return None

@@ -82,3 +82,43 @@ def test_log_h_is_continuous_at_the_branch_points(z):
     eps = 1e-9 * max(1.0, abs(z))
     left, right = log_h(_t([z - eps, z + eps])).numpy()
     assert math.isclose(left, right, rel_tol=1e-6, abs_tol=1e-6)
+
+
+def _two_basins():
+    """Runs on a 1-D function with its best basin at 0.2 and a shallower one at 0.75; the
+    incumbent's basin was refined by the last runs."""
+    from surrogate.sequential._acquisition import Improvement, Observations
+    from surrogate.sequential._student import Student, fit_gp
+
+    unit = np.concatenate([np.linspace(0.05, 0.95, 10), [0.19, 0.2, 0.21]])[:, None]
+    y = -np.exp(-((unit[:, 0] - 0.2) ** 2) / 0.01) \
+        - 0.6 * np.exp(-((unit[:, 0] - 0.75) ** 2) / 0.01)
+    data = Observations(unit, np.ones(len(y), dtype=bool), y[:, None].copy())
+    student = Student(fit_gp(unit, y, 0))
+    return Improvement, data, student
+
+
+def test_a_stalled_search_detours_to_the_best_run_of_another_basin():
+    Improvement, data, student = _two_basins()
+    acquisition = Improvement("logei", escape=True)
+    context = acquisition.context(student, data)
+    # an acquisition maximum below the negligible gain counts as stalled
+    detours = list(acquisition.detours(student, data, context, -np.inf))
+    assert detours, "no other basin found"
+    first = detours[0]
+    lower, upper = first.box
+    assert lower[0] < 0.75 < upper[0] and not lower[0] < 0.2 < upper[0]
+    assert first.context.best == pytest.approx(float(data.values[7, 0]))  # run at 0.75
+    assert first.threshold == pytest.approx(math.log(1e-3 * context.scale))
+
+
+def test_no_detour_without_escape_or_while_the_search_progresses():
+    Improvement, data, student = _two_basins()
+    plain = Improvement("logei")
+    assert not list(plain.detours(student, data, plain.context(student, data), -np.inf))
+    # the incumbent improved within the last runs and improvement is still expected
+    acquisition = Improvement("logei", escape=True)
+    context = acquisition.context(student, data)
+    assert not acquisition.stalled(data, context, 0.0)
+    assert not list(acquisition.detours(student, data, context, 0.0))
+    assert not list(Improvement("ucb", escape=True).detours(student, data, context, -np.inf))

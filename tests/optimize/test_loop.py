@@ -56,11 +56,13 @@ def test_hartmann6_reaches_the_global_basin_within_0_1_in_80_evaluations():
 def test_hartmann6_many_seeds():
     # Hartmann6 has a second basin at -3.2032 (regret 0.119) that traps expected improvement
     # on some initial designs, BoTorch's and scikit-optimize's loops included (see
-    # benchmarks/optimize.py); every seed must reach one of the two best basins
+    # benchmarks/optimize.py); every seed must reach one of the two best basins, and the
+    # escape from stalled basins takes most seeds on to the global one (8 of 10 when written;
+    # 5 of 10 without it)
     regrets = np.array([minimize(simulators.load("hartmann6"), budget=80, n_init=10,
                                  seed=s).y - HARTMANN6_MIN for s in range(10)])
     assert (regrets < 0.15).all(), regrets
-    assert (regrets < 0.1).sum() >= 3, regrets
+    assert (regrets < 0.1).sum() >= 7, regrets
 
 
 def test_maximize_a_callable_with_a_dict_of_parameters():
@@ -237,6 +239,7 @@ def test_batches_run_on_the_process_executor():
         ({"budget": 10.5}, TypeError, "budget must be an int"),
         ({"budget": 10, "executor": "threads"}, ValueError, "executor must be one of"),
         ({"budget": 10, "seed": -1}, ValueError, "seed"),
+        ({"budget": 10, "escape": "yes"}, TypeError, "escape must be True or False"),
     ],
 )
 def test_bad_input_is_refused_with_a_clear_message(kwargs, error, match):

@@ -59,3 +59,12 @@ def test_snap_moves_discrete_coordinates_to_cell_centres():
     unit = np.array([[0.01, 0.99, 0.5], [0.34, 0.0, 0.77]])
     snapped = snap(unit, {0: 3, 1: 2})
     np.testing.assert_allclose(snapped, [[1 / 6, 0.75, 0.5], [0.5, 0.25, 0.77]])
+
+
+def test_a_box_confines_the_search():
+    space = Space([Real("a", 0, 1), Real("b", 0, 1)])
+    box = (np.array([0.0, 0.5]), np.array([0.5, 1.0]))  # holds the lower peak only
+    point, value = AcquisitionOptimizer(space).maximize(_peaks, np.random.default_rng(0),
+                                                        box=box)
+    np.testing.assert_allclose(point, [0.2, 0.7], atol=1e-4)
+    assert abs(value - 1.0) < 1e-4
