@@ -22,7 +22,7 @@ from surrogate.models import (
     NNClassifier,
     load,
 )
-from surrogate.models._auto import Ensemble, pool_weights
+from surrogate.models._pool import Ensemble, pool_weights
 
 SPACE = sg.Space([sg.Real("x", 0.0, 1.0), sg.Categorical("policy", ["low", "mid", "high"]),
                   sg.Real("z", 0.0, 1.0)])
