@@ -31,6 +31,12 @@ trajectory meets the outcome (``FieldOutcomeClassifier``: a FieldGPRegressor's p
 trajectory draws) and runs PRIM on them; plain PRIM runs on the teacher runs' labels. PR AUC
 (minus the base rate) of each trajectory of boxes on 20,000 held-out SIR runs. Inputs: the
 space's columns with the population as ``log10_population``.
+
+Part 3, run alone (``python -m benchmarks fields --part adaptive``, results/fields-adaptive.*):
+adaptive runs for a student of the whole trajectory, ``adaptive_sample(sim, output=FIELD,
+goal="accuracy")`` (budget 200, batches of 10, seeds 0 and 1), against an LHS of the same size:
+held-out Q² over the field (the 1,000 runs of part 1) of a ``FieldGPRegressor`` fitted on the
+first N = 100 and 200 runs of each.
 """
 
 from __future__ import annotations
@@ -246,7 +252,51 @@ def _verdicts(surrogates: list[dict], discovery: list[dict]) -> list[dict[str, A
     return verdicts
 
 
-def run(quick: bool) -> tuple[dict[str, Any], str]:
+def _adaptive(budget: int, seeds: range) -> list[dict[str, Any]]:
+    """Held-out field Q² of a FieldGPRegressor on the first N runs of an adaptive design
+    (``adaptive_sample(sim, output=FIELD, goal="accuracy")``, batches of 10) and on an LHS of N
+    runs, per teacher, seed and N."""
+    from surrogate.design import sample
+    from surrogate.models import FieldGPRegressor
+    from surrogate.models._field import field_q2
+    from surrogate.sequential import adaptive_sample
+
+    rows = []
+    for problem, (sim, field) in _teachers().items():
+        test = sim.run(sample(sim.space, N_TEST, method="random", seed=12345),
+                       progress=False).valid()
+        U_test, Y_test = sim.space.to_unit(test.X), test.field(field).to_numpy()
+        for seed in seeds:
+            start = time.perf_counter()
+            design = adaptive_sample(sim, output=field, budget=budget, batch_size=10, seed=seed,
+                                     progress=False)
+            seconds = time.perf_counter() - start
+            runs = design.runs
+            for n in (budget // 2, budget):
+                row: dict[str, Any] = {"problem": problem, "seed": seed, "N": n}
+                lhs = sim.run(sample(sim.space, n, seed=1000 + seed), progress=False).valid()
+                for name, X, Y in (("adaptive", runs.X[:n][runs.ok[:n]],
+                                    runs.field(field)[:n][runs.ok[:n]]),
+                                   ("LHS", lhs.X, lhs.field(field))):
+                    model = FieldGPRegressor(seed=seed).fit(sim.space.to_unit(X), Y)
+                    row[f"q2 {name}"] = field_q2(Y_test, model.predict(U_test))
+                row["design_s"] = seconds
+                rows.append(row)
+            print(f"adaptive {problem} seed {seed}: {seconds:.0f} s", flush=True)
+    return rows
+
+
+PARTS = ("adaptive",)  # run alone; the default run is parts 1 and 2
+
+
+def run(quick: bool, parts: list[str] | None = None) -> tuple[dict[str, Any], str]:
+    """Parts 1 and 2, or the adaptive part alone (``--part adaptive``)."""
+    if parts == ["adaptive"]:
+        rows = _adaptive(60 if quick else 200, range(1 if quick else 2))
+        table = ("## Adaptive runs for the field (goal=\"accuracy\") vs LHS: held-out Q² over "
+                 "the field of a FieldGPRegressor on the first N runs\n\n"
+                 + markdown_table(rows))
+        return {"adaptive": rows}, table
     sizes = [50] if quick else [50, 100, 200]
     print("part 1: trajectory surrogates", flush=True)
     surrogates = _surrogates(sizes, use_podi=True)
