@@ -22,6 +22,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from benchmarks.reds import _planted
+
 DESCRIPTION = ("Classification students (GP, NN, auto) vs random forest and gradient boosting "
                "on dsgc stability and planted box/ball: accuracy, log loss, fit seconds")
 
@@ -34,20 +36,6 @@ def _dsgc() -> tuple[Any, Callable[[pd.DataFrame], np.ndarray]]:
 
     simulator = simulators.load("dsgc")
     return simulator.space, lambda X: (simulator(X)["stab"] < 0).to_numpy()
-
-
-def _planted(kind: str) -> tuple[Any, Callable[[pd.DataFrame], np.ndarray]]:
-    from surrogate.space import Real, Space
-
-    space = Space([Real(f"x{i}", 0.0, 1.0) for i in range(6)])
-
-    def label(X: pd.DataFrame) -> np.ndarray:
-        if kind == "box":
-            return ((X.x0 > 0.4) & (X.x1 < 0.6) & (X.x2 > 0.3)).to_numpy()
-        distance = (X.x0 - 0.5) ** 2 + (X.x1 - 0.5) ** 2 + (X.x2 - 0.5) ** 2
-        return (distance < 0.45**2).to_numpy()
-
-    return space, label
 
 
 PROBLEMS: dict[str, Callable[[], tuple[Any, Callable[[pd.DataFrame], np.ndarray]]]] = {
