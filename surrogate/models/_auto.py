@@ -23,7 +23,12 @@ from sklearn.utils.validation import check_is_fitted
 
 from surrogate._random import child_seed
 from surrogate._threads import fitted_size, limits_threads
-from surrogate.models._base import SurrogateMixin, check_positive_int
+from surrogate.models._base import (
+    BinaryClassifierMixin,
+    MultiOutputMixin,
+    SurrogateMixin,
+    check_positive_int,
+)
 from surrogate.models._inputs import one_hot
 from surrogate.models._metrics import _q2, rmse
 from surrogate.models._nn import _binary_labels
@@ -287,7 +292,7 @@ def _rows(inputs: Any, index: np.ndarray) -> Any:
     return inputs.iloc[index] if isinstance(inputs, pd.DataFrame) else inputs[index]
 
 
-class AutoClassifier(ClassifierMixin, _AutoBase):
+class AutoClassifier(BinaryClassifierMixin, ClassifierMixin, _AutoBase):
     """Binary classifier that picks its student by cross-validated log loss.
 
     Every candidate is fitted on the same ``cv`` stratified folds; the one whose out-of-fold
@@ -429,16 +434,8 @@ class AutoClassifier(ClassifierMixin, _AutoBase):
         meta["classes_"] = [python_scalar(c) for c in self.classes_]
         return meta, tensors
 
-    def _load_extra_state(self, meta: dict[str, Any]) -> None:
-        self.classes_ = np.asarray(meta["classes_"])
 
-    def __sklearn_tags__(self) -> Any:
-        tags = super().__sklearn_tags__()
-        tags.classifier_tags.multi_class = False
-        return tags
-
-
-class AutoRegressor(RegressorMixin, _AutoBase):
+class AutoRegressor(MultiOutputMixin, RegressorMixin, _AutoBase):
     """Regressor that picks its student by cross-validated Q².
 
     Every candidate is fitted on the same ``cv`` folds; the one whose out-of-fold predictions
@@ -547,11 +544,5 @@ class AutoRegressor(RegressorMixin, _AutoBase):
     def _load_extra_state(self, meta: dict[str, Any]) -> None:
         self.n_outputs_ = int(meta["n_outputs_"])
         self._y_1d = bool(meta["y_1d"])
-
-    def __sklearn_tags__(self) -> Any:
-        tags = super().__sklearn_tags__()
-        tags.target_tags.multi_output = True
-        tags.target_tags.single_output = True
-        return tags
 
 

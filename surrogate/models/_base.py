@@ -62,6 +62,29 @@ def check_input_columns(X: Any, owner: str) -> None:
     find_categories(X, owner)
 
 
+class BinaryClassifierMixin:
+    """Two classes: scikit-learn's tags say so, and a saved model gets ``classes_`` back from
+    its ``meta["classes_"]`` (listed before the scikit-learn mixins)."""
+
+    def _load_extra_state(self, meta: dict[str, Any]) -> None:
+        self.classes_ = np.asarray(meta["classes_"])
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()  # type: ignore[misc]
+        tags.classifier_tags.multi_class = False
+        return tags
+
+
+class MultiOutputMixin:
+    """Regressors fitted on ``y`` of shape (n,) or (n, m): scikit-learn's tags say so."""
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()  # type: ignore[misc]
+        tags.target_tags.multi_output = True
+        tags.target_tags.single_output = True
+        return tags
+
+
 class SurrogateMixin:
     """Input handling shared by the regressors and classifiers (not public).
 

@@ -21,7 +21,7 @@ import torch
 from sklearn.base import BaseEstimator, RegressorMixin
 
 from surrogate._random import as_generator, child_seed
-from surrogate.models._base import SurrogateMixin, check_positive_int
+from surrogate.models._base import MultiOutputMixin, SurrogateMixin, check_positive_int
 from surrogate.models._gp import GPRegressor
 
 __all__ = ["FieldGPRegressor", "field_q2"]
@@ -53,7 +53,7 @@ def field_q2(y_true: Any, y_pred: Any) -> float:
     return 1.0 - float(((t - p) ** 2).sum()) / sst
 
 
-class FieldGPRegressor(SurrogateMixin, RegressorMixin, BaseEstimator):
+class FieldGPRegressor(MultiOutputMixin, SurrogateMixin, RegressorMixin, BaseEstimator):
     """Gaussian-process surrogate of a field output (a trajectory on a fixed grid).
 
     ``fit(X, Y)`` with ``Y`` of shape (n_runs, n_times): the centred trajectories are reduced to
@@ -399,12 +399,6 @@ class FieldGPRegressor(SurrogateMixin, RegressorMixin, BaseEstimator):
         gp = new_model(meta["gp"], self.device)
         restore(gp, meta["gp"], {k[3:]: v for k, v in tensors.items() if k.startswith("gp.")})
         self.gp_ = gp
-
-    def __sklearn_tags__(self) -> Any:
-        tags = super().__sklearn_tags__()
-        tags.target_tags.multi_output = True
-        tags.target_tags.single_output = True
-        return tags
 
 
 def _grid_of(Y: Any, n_times: int) -> tuple[np.ndarray, str | None]:

@@ -19,6 +19,7 @@ from surrogate._threads import fitted_size, limits_threads
 from surrogate.models import _gp_hyper as hyp
 from surrogate.models._base import (
     DTYPE,
+    MultiOutputMixin,
     SurrogateMixin,
     check_choice,
     check_positive_float,
@@ -39,7 +40,7 @@ NOISE_AT_FLOOR = 10.0  # a fitted noise within this factor of the floor counts a
 CHUNK = 4_000_000  # elements of a (m, chunk, n) cross-covariance block at predict time
 
 
-class GPRegressor(SurrogateMixin, RegressorMixin, BaseEstimator):
+class GPRegressor(MultiOutputMixin, SurrogateMixin, RegressorMixin, BaseEstimator):
     """Gaussian-process regressor for deterministic simulators (exact or scalable).
 
     A zero-noise-aware GP: constant mean, stationary ARD kernel, Gaussian likelihood whose
@@ -483,12 +484,6 @@ class GPRegressor(SurrogateMixin, RegressorMixin, BaseEstimator):
         from surrogate.models._gp_state import gp_from_state
 
         gp_from_state(self, meta, tensors)
-
-    def __sklearn_tags__(self) -> Any:
-        tags = super().__sklearn_tags__()
-        tags.target_tags.multi_output = True
-        tags.target_tags.single_output = True
-        return tags
 
 
 def _psd_root(C: torch.Tensor) -> torch.Tensor:

@@ -19,6 +19,7 @@ from surrogate._threads import fitted_size, limits_threads
 from surrogate.models import _gp_hyper as hyp
 from surrogate.models._base import (
     DTYPE,
+    BinaryClassifierMixin,
     SurrogateMixin,
     check_choice,
     check_positive_float,
@@ -37,7 +38,7 @@ MINIBATCH = 4096
 QUADRATURE = 20  # Gauss-Hermite nodes for the expected log-likelihood
 
 
-class GPClassifier(SurrogateMixin, ClassifierMixin, BaseEstimator):
+class GPClassifier(BinaryClassifierMixin, SurrogateMixin, ClassifierMixin, BaseEstimator):
     """Binary GP classifier (variational, inducing points, probit link).
 
     Categorical inputs (as ``sg.sample`` makes them) get the same kernel as in
@@ -227,8 +228,3 @@ class GPClassifier(SurrogateMixin, ClassifierMixin, BaseEstimator):
         self._svgp.model.to(self._device).eval()
         self.lengthscale_ = self._svgp.model.covar_module.base_kernel.lengthscale.detach().cpu(
         ).numpy()[0, 0] * self._x_scale
-
-    def __sklearn_tags__(self) -> Any:
-        tags = super().__sklearn_tags__()
-        tags.classifier_tags.multi_class = False
-        return tags

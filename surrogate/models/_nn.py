@@ -18,6 +18,8 @@ from sklearn.utils.validation import check_is_fitted
 
 from surrogate._threads import fitted_size, limits_threads
 from surrogate.models._base import (
+    BinaryClassifierMixin,
+    MultiOutputMixin,
     SurrogateMixin,
     check_choice,
     check_positive_float,
@@ -123,7 +125,7 @@ class _NNBase(SurrogateMixin, BaseEstimator):
         self._load_extra_state(meta)
 
 
-class NNRegressor(RegressorMixin, _NNBase):
+class NNRegressor(MultiOutputMixin, RegressorMixin, _NNBase):
     """Deep-ensemble MLP regressor with early stopping; std from the ensemble spread.
 
     Parameters
@@ -208,13 +210,8 @@ class NNRegressor(RegressorMixin, _NNBase):
         self._y_1d = bool(meta["y_1d"])
         self.n_outputs_ = self._n_out
 
-    def __sklearn_tags__(self) -> Any:
-        tags = super().__sklearn_tags__()
-        tags.target_tags.multi_output = True
-        return tags
 
-
-class NNClassifier(ClassifierMixin, _NNBase):
+class NNClassifier(BinaryClassifierMixin, ClassifierMixin, _NNBase):
     """Deep-ensemble MLP binary classifier; probabilities averaged over members.
 
     Same parameters as :class:`NNRegressor`. ``predict_proba`` returns (n, 2) with columns in
@@ -256,14 +253,6 @@ class NNClassifier(ClassifierMixin, _NNBase):
 
     def _extra_state(self) -> dict[str, Any]:
         return {"classes_": self.classes_.tolist()}
-
-    def _load_extra_state(self, meta: dict[str, Any]) -> None:
-        self.classes_ = np.asarray(meta["classes_"])
-
-    def __sklearn_tags__(self) -> Any:
-        tags = super().__sklearn_tags__()
-        tags.classifier_tags.multi_class = False
-        return tags
 
 
 def _binary_labels(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
