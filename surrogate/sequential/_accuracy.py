@@ -29,7 +29,7 @@ References
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
@@ -100,10 +100,10 @@ class VarianceReduction(Acquisition):
     """
 
     n_reference = 512
+    standardized_errors: ClassVar[bool] = True  # error weights over standardized outputs
 
     def __init__(self, error_weight: bool = True) -> None:
         self.error_weight = error_weight
-        self.standardized_errors = True
 
     def context(self, student: Student, data: Observations) -> _Reference | None:
         gp = student.outputs

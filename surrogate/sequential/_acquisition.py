@@ -77,7 +77,7 @@ class Observations:
     def from_history(cls, space: Space, history: TransferSet, outputs: list[str],
                      acquisition: Acquisition, reference: np.ndarray | None = None
                      ) -> Observations:
-        values = history.Y[outputs].to_numpy(dtype=float, copy=True)
+        values = np.asarray(acquisition.observe(history, outputs), dtype=float)
         return cls(space.to_unit(history.X), history.ok, acquisition.targets(values), reference)
 
 
@@ -119,11 +119,12 @@ class Acquisition:
     and variance (n, m) and the success GP's (see :class:`~surrogate.sequential.Posterior`);
     :func:`log_success` is the log probability that a run succeeds, to add to a log-scale
     score so that the search avoids where the teacher fails. Optionally override
-    :meth:`context` (per-round quantities, computed once), :meth:`targets`, :meth:`anchors`,
-    :meth:`detours` (boxed searches that may replace the round's point), :meth:`fidelity`
-    (with ``fidelity_name`` and ``higher_is_better``; the default is the student's
-    leave-one-out Q²) and ``n_reference`` (size of the fixed Sobol' sample that
-    ``Observations.reference`` holds).
+    :meth:`context` (per-round quantities, computed once), :meth:`observe` (what the runs
+    gave, e.g. a field's trajectories), :meth:`targets`, :meth:`anchors`, :meth:`detours`
+    (boxed searches that may replace the round's point), :meth:`fidelity` (with
+    ``fidelity_name`` and ``higher_is_better``; the default is the student's leave-one-out
+    Q²) and ``n_reference`` (size of the fixed Sobol' sample that ``Observations.reference``
+    holds).
 
     Examples
     --------
@@ -142,6 +143,11 @@ class Acquisition:
     fidelity_name: ClassVar[str | None] = "q2_loo"
     higher_is_better: ClassVar[bool] = True
     n_reference: ClassVar[int] = 0
+
+    def observe(self, history: TransferSet, outputs: list[str]) -> np.ndarray:
+        """What the runs gave, (n, m), NaN where a run failed (default: the scalar ``outputs``;
+        a field's acquisition reads its trajectories)."""
+        return history.Y[outputs].to_numpy(dtype=float, copy=True)
 
     def targets(self, values: np.ndarray) -> np.ndarray:
         """The modelled outputs (n, m) as the student should see them (default: as they are)."""

@@ -45,16 +45,17 @@ class FieldVarianceReduction(VarianceReduction):
         As for :class:`VarianceReduction`, with the errors in the field's units.
     """
 
+    standardized_errors = False  # error weights in the field's units
+
     def __init__(self, field: str, explained_variance: float = 0.999,
                  error_weight: bool = True) -> None:
         super().__init__(error_weight)
-        self.standardized_errors = False  # errors weigh in the field's units
         self.field = field
         self.explained_variance = explained_variance
         self._variance: tuple[float, float] | None = None  # (total, truncated) of the last basis
 
-    def observe(self, history: TransferSet) -> np.ndarray:
-        """The trajectories (n_runs, n_times); NaN rows for failed runs."""
+    def observe(self, history: TransferSet, outputs: list[str]) -> np.ndarray:
+        """The field's trajectories (n_runs, n_times); NaN rows for failed runs."""
         return history.field(self.field).to_numpy(dtype=float)
 
     def targets(self, values: np.ndarray) -> np.ndarray:

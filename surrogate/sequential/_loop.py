@@ -160,7 +160,8 @@ def run_rounds(plan: Plan, acquisition: Acquisition, trainer: Trainer, *, execut
         _advance(bar, len(history))
         round_index = 1
         while True:
-            data = observe(plan.space, history, list(plan.outputs), acquisition, reference)
+            data = Observations.from_history(plan.space, history, list(plan.outputs),
+                                             acquisition, reference)
             rng = round_rng(root, round_index)
             cycle = _Round(_fitter(trainer, data, sizes, rng, root))
             if assess:
@@ -192,18 +193,6 @@ def run_rounds(plan: Plan, acquisition: Acquisition, trainer: Trainer, *, execut
     frame = pd.DataFrame(rows, columns=_columns(acquisition)) if assess else pd.DataFrame()
     return Rounds(history, frame, stopped, student, child_seed(round_rng(root, round_index)),
                   reference)
-
-
-def observe(space: Space, history: TransferSet, outputs: list[str], acquisition: Acquisition,
-            reference: np.ndarray | None) -> Observations:
-    """The runs in the acquisition's terms: its ``observe(history)`` values (a field's
-    trajectories) where it has that method, else the scalar ``outputs``."""
-    values = getattr(acquisition, "observe", None)
-    if values is None:
-        return Observations.from_history(space, history, outputs, acquisition, reference)
-    return Observations(space.to_unit(history.X), history.ok,
-                        acquisition.targets(np.asarray(values(history), dtype=float)),
-                        reference)
 
 
 def _fitter(trainer: Trainer, data: Observations, sizes: list[int], rng: np.random.Generator,
