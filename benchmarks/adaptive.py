@@ -460,7 +460,7 @@ def _markdown(results: dict[str, Any]) -> str:
         text += "\n## 2. Accuracy: teacher runs to reach held-out Q²\n\n"
         text += markdown_table(results["accuracy"]["summary"])
         text += _accuracy_verdict(results["accuracy"]["summary"])
-    if len(results) > 2:  # every part: say where the peers are
+    if set(PARTS) <= set(results):  # the whole run: say where the peers are
         text += ("\n## 3. Peers\n\nEmukit's experimental-design loop on the accuracy task: "
                  "`python -m benchmarks adaptive_peers` (results/adaptive_peers.md).\n")
     if "optimization" in results:
