@@ -85,6 +85,15 @@ class GPRegressor(MultiOutputMixin, SurrogateMixin, RegressorMixin, BaseEstimato
         Largest n fitted exactly when ``method="auto"``.
     n_inducing : int, default=1024
         Inducing points of the SVGP.
+    lengthscale_prior : {"gamma", "lognormal"} or None, default=None
+        ``None``: the hyperparameters maximize the likelihood. Otherwise a prior on each
+        numeric input's length scale (in unit-cube coordinates, i.e. relative to the input's
+        training range) makes the fit maximum a posteriori: ``"gamma"`` is ``Gamma(3, 6)``
+        (mean 1/2), ``"lognormal"`` the dimension-scaled ``LogNormal(sqrt(2) + log(d) / 2,
+        sqrt(3))`` of Hvarfner et al. (2024). With a few dozen points, maximum likelihood
+        may run length scales to their bound (a near-flat direction); a prior keeps them
+        where the data do not say otherwise. Bayesian optimization (``sg.minimize``) uses
+        ``"gamma"`` (with its default ``escape=True``, one point per round).
     seed : int, numpy.random.Generator or None
         Seeds the restarts, subsets and SVGP training.
     device : str, default="cpu"
@@ -133,6 +142,8 @@ class GPRegressor(MultiOutputMixin, SurrogateMixin, RegressorMixin, BaseEstimato
     Jones, Schonlau & Welch (1998), Efficient global optimization of expensive black-box
     functions, J. Global Optim. 13, eq. 4-6 (concentrated likelihood).
     Hensman, Fusi & Lawrence (2013), Gaussian processes for big data (SVGP).
+    Hvarfner, Hellsten & Nardi (2024), Vanilla Bayesian optimization performs great in high
+    dimensions, ICML (the dimension-scaled length-scale prior).
 
     Examples
     --------
@@ -147,7 +158,9 @@ class GPRegressor(MultiOutputMixin, SurrogateMixin, RegressorMixin, BaseEstimato
     def __init__(self, *, kernel: Literal["matern52", "matern32", "rbf", "auto"] = "matern52",
                  noise_floor: float | None = None, fit_noise: bool = True, n_restarts: int = 3,
                  method: Literal["auto", "exact", "svgp"] = "auto", max_exact: int = 6000,
-                 n_inducing: int = 1024, seed: Any = None, device: str = "cpu") -> None:
+                 n_inducing: int = 1024,
+                 lengthscale_prior: Literal["gamma", "lognormal"] | None = None,
+                 seed: Any = None, device: str = "cpu") -> None:
         self.kernel = kernel
         self.noise_floor = noise_floor
         self.fit_noise = fit_noise
@@ -155,6 +168,7 @@ class GPRegressor(MultiOutputMixin, SurrogateMixin, RegressorMixin, BaseEstimato
         self.method = method
         self.max_exact = max_exact
         self.n_inducing = n_inducing
+        self.lengthscale_prior = lengthscale_prior
         self.seed = seed
         self.device = device
 
@@ -170,6 +184,8 @@ class GPRegressor(MultiOutputMixin, SurrogateMixin, RegressorMixin, BaseEstimato
         check_choice("method", self.method, ("auto", "exact", "svgp"))
         check_positive_int("max_exact", self.max_exact, 2)
         check_positive_int("n_inducing", self.n_inducing, 2)
+        if self.lengthscale_prior is not None:
+            check_choice("lengthscale_prior", self.lengthscale_prior, hyp.LENGTHSCALE_PRIORS)
 
     @limits_threads()
     def fit(self, X: Any, y: Any) -> GPRegressor:
@@ -263,26 +279,29 @@ class GPRegressor(MultiOutputMixin, SurrogateMixin, RegressorMixin, BaseEstimato
                 d, N_CANDIDATES, log_g_min + (math.log(1e4) if self.fit_noise else 0.0), rng),
             dtype=DTYPE, device=U.device)
         q = len(cand)
-        layout = self._layout
+        layout, prior = self._layout, self.lengthscale_prior
         if m == 1:
-            nll = hyp.score(kernel, cand, U_e, Y_e.repeat_interleave(q, 0), layout)[None, :]
+            nll = hyp.score(kernel, cand, U_e, Y_e.repeat_interleave(q, 0), layout,
+                            prior=prior)[None, :]
         else:  # one factorization per candidate for all outputs
-            nll = hyp.score_outputs(kernel, cand, U_e, Y_e, layout)
+            nll = hyp.score_outputs(kernel, cand, U_e, Y_e, layout, prior=prior)
         r = min(self.n_restarts, q)
         start = cand[torch.argsort(nll, dim=1)[:, :r]].reshape(m * r, d + 1)  # (m*r, d+1)
         if r > 1:  # race the starts for a few iterations; only the leader runs to convergence
             theta = hyp.optimize_hyper(kernel, U_e, Y_e.repeat_interleave(r, 0), start,
                                        log_g_min=log_g_min, maxiter=RACE_ITERATIONS,
-                                       fit_noise=self.fit_noise, layout=layout, block=r)
+                                       fit_noise=self.fit_noise, layout=layout, block=r,
+                                       prior=prior)
             nll = hyp.score(kernel, theta, U_e, Y_e.repeat_interleave(r, 0),
-                            layout).reshape(m, r)
+                            layout, prior=prior).reshape(m, r)
             start = theta.reshape(m, r, d + 1)[torch.arange(m), torch.argmin(nll, dim=1)]
         theta = hyp.optimize_hyper(kernel, U_e, Y_e, start, log_g_min=log_g_min, maxiter=200,
-                                   fit_noise=self.fit_noise, tight=tight, layout=layout, block=1)
+                                   fit_noise=self.fit_noise, tight=tight, layout=layout, block=1,
+                                   prior=prior)
         if len(refine) > len(explore):
             theta = hyp.optimize_hyper(kernel, U[refine], Ys[:, refine], theta,
                                        log_g_min=log_g_min, maxiter=60, fit_noise=self.fit_noise,
-                                       layout=layout, block=1)
+                                       layout=layout, block=1, prior=prior)
         return theta
 
     def _select(self, U: torch.Tensor, Ys: torch.Tensor,
@@ -320,7 +339,8 @@ class GPRegressor(MultiOutputMixin, SurrogateMixin, RegressorMixin, BaseEstimato
             low = np.where(fixed, theta[:, -1].cpu().numpy(), math.log(self._floor))
             theta = hyp.optimize_hyper(kernel, U_r, Y_r, theta, log_g_min=low, maxiter=200,
                                        fit_noise=~fixed & self.fit_noise, tight=True,
-                                       layout=self._layout, block=1)
+                                       layout=self._layout, block=1,
+                                       prior=self.lengthscale_prior)
         return kernel, theta
 
     def _try_nugget(self, kernel: str, nugget: float, theta: torch.Tensor, loo: torch.Tensor,
@@ -339,7 +359,7 @@ class GPRegressor(MultiOutputMixin, SurrogateMixin, RegressorMixin, BaseEstimato
         start[:, -1] = log_g
         alt = hyp.optimize_hyper(kernel, U, Y[above], start, log_g_min=log_g, maxiter=maxiter,
                                  maxfun=2 * maxiter, fit_noise=False, layout=self._layout,
-                                 block=1)
+                                 block=1, prior=self.lengthscale_prior)
         loo_alt = hyp.loo_mse(kernel, alt, U, Y[above], self._layout)
         better = loo_alt < loo[above]
         rows = torch.nonzero(above)[:, 0][better]

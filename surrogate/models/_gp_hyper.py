@@ -35,14 +35,16 @@ import numpy as np
 import scipy.optimize
 import torch
 
-__all__ = ["KERNELS", "Layout", "correlation", "profile_nll", "optimize_hyper", "loo_mse",
-           "Hyper", "score_outputs"]
+__all__ = ["KERNELS", "LENGTHSCALE_PRIORS", "Layout", "correlation", "profile_nll",
+           "optimize_hyper", "loo_mse", "Hyper", "score_outputs", "lengthscale_log_prior"]
 
 KERNELS = ("matern52", "matern32", "rbf")
 SQRT5, SQRT3 = math.sqrt(5.0), math.sqrt(3.0)
 LOG_LS_BOUNDS = (math.log(1e-3), math.log(1e3))  # length scales in unit-cube coordinates
 LOG_G_MAX = math.log(10.0)
 JITTERS = (0.0, 1e-10, 1e-8, 1e-6, 1e-4)  # added to g when a Cholesky fails (float64)
+LENGTHSCALE_PRIORS = ("gamma", "lognormal")
+GAMMA_PRIOR = (3.0, 6.0)  # shape, rate of the "gamma" prior on each unit-cube length scale
 
 
 @dataclass(frozen=True)
@@ -237,6 +239,43 @@ class Hyper:
     nll: torch.Tensor  # (B,), negative log marginal likelihood / n
 
 
+def lengthscale_log_prior(prior: str, log_ls: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Log prior density of the length scales, as a density of ``t = log l``, and its gradient.
+
+    ``log_ls`` (B, p): the log length scales (unit-cube coordinates) of the ``p`` numeric
+    inputs. Returns ``(log p(t) (B,), d log p / dt (B, p))`` up to an additive constant.
+
+    ``"gamma"``: ``l ~ Gamma(3, rate 6)`` per input (BoTorch's default until 2024; mean 1/2),
+    so ``log p(t) = 3 t - 6 e^t`` (the Jacobian ``e^t`` included; mode ``l = 1/2``).
+    ``"lognormal"``: ``l ~ LogNormal(sqrt(2) + log(p) / 2, sqrt(3))``, the dimension-scaled
+    prior of Hvarfner, Hellsten & Nardi (2024), so ``t`` is normal:
+    ``log p(t) = -(t - mu)^2 / (2 sigma^2)``.
+    """
+    if prior == "gamma":
+        shape, rate = GAMMA_PRIOR
+        e = np.exp(log_ls)
+        return (shape * log_ls - rate * e).sum(-1), shape - rate * e
+    mu, sigma2 = math.sqrt(2.0) + 0.5 * math.log(max(log_ls.shape[-1], 1)), 3.0
+    z = log_ls - mu
+    return -(z * z).sum(-1) / (2.0 * sigma2), -z / sigma2
+
+
+def _penalize(prior: str | None, theta: np.ndarray, n: int, layout: Layout | None,
+              nll: np.ndarray, grad: np.ndarray | None = None
+              ) -> tuple[np.ndarray, np.ndarray | None]:
+    """The NLL per point (B,) minus ``log prior / n`` (a MAP fit), and its gradient (B, d + 1)."""
+    if prior is None:
+        return nll, grad
+    d = theta.shape[1] - 1
+    cols = list(range(d)) if layout is None else layout.numeric
+    log_p, dlog_p = lengthscale_log_prior(prior, theta[:, cols])
+    nll = nll - log_p / n
+    if grad is not None:
+        grad = grad.copy()
+        grad[:, cols] -= dlog_p / n
+    return nll, grad
+
+
 def profile_nll(kernel: str, theta: torch.Tensor, U: torch.Tensor, Y: torch.Tensor,
                 *, grad: bool = True, layout: Layout | None = None
                 ) -> tuple[torch.Tensor, torch.Tensor | None, Hyper]:
@@ -398,19 +437,23 @@ def profile_nll_np(kernel: str, theta: np.ndarray, U: np.ndarray, Y: np.ndarray,
 
 
 def score(kernel: str, theta: torch.Tensor, U: torch.Tensor, Y: torch.Tensor,
-          layout: Layout | None = None) -> torch.Tensor:
-    """NLL per point of a batch (no gradient), NaN/failed members as +inf."""
+          layout: Layout | None = None, *, prior: str | None = None) -> torch.Tensor:
+    """NLL per point of a batch (no gradient), NaN/failed members as +inf; with a length-scale
+    ``prior`` (see :func:`lengthscale_log_prior`), minus its log density / n."""
     if U.device.type == "cpu":
         nll = torch.as_tensor(profile_nll_np(kernel, theta.numpy(), U.numpy(), Y.numpy(),
                                              grad=False, layout=layout)[0])
     else:
         with torch.no_grad():
             nll = profile_nll(kernel, theta, U, Y, grad=False, layout=layout)[0]
+    if prior is not None:
+        nll = torch.as_tensor(_penalize(prior, theta.cpu().numpy(), len(U), layout,
+                                        nll.cpu().numpy())[0], device=nll.device)
     return torch.nan_to_num(nll, nan=math.inf)
 
 
 def score_outputs(kernel: str, theta: torch.Tensor, U: torch.Tensor, Y: torch.Tensor,
-                  layout: Layout | None = None) -> torch.Tensor:
+                  layout: Layout | None = None, *, prior: str | None = None) -> torch.Tensor:
     """NLL per point of every candidate ``theta`` (q, d + 1) for every output ``Y`` (m, n)
     -> (m, q), as :func:`score` of each pair, NaN/failed pairs as +inf.
 
@@ -421,7 +464,7 @@ def score_outputs(kernel: str, theta: torch.Tensor, U: torch.Tensor, Y: torch.Te
     m, q = Y.shape[0], theta.shape[0]
     if U.device.type != "cpu":
         return score(kernel, theta.repeat(m, 1), U, Y.repeat_interleave(q, 0),
-                     layout).reshape(m, q)
+                     layout, prior=prior).reshape(m, q)
     from scipy.linalg import lapack
 
     n = len(U)
@@ -437,6 +480,8 @@ def score_outputs(kernel: str, theta: torch.Tensor, U: torch.Tensor, Y: torch.Te
         beta = b - mean * a
         s2 = np.maximum(((Y_np.T - mean) * beta).sum(0), 1e-300) / n
         nll[:, c] = 0.5 * np.log(s2) + logdet_half[c] / n
+    if prior is not None:  # the same prior term (q,) for every output
+        nll = nll + _penalize(prior, theta.numpy(), n, layout, np.zeros(q))[0]
     return torch.nan_to_num(torch.as_tensor(nll), nan=math.inf)
 
 
@@ -484,7 +529,8 @@ def optimize_hyper(kernel: str, U: torch.Tensor, Y: torch.Tensor, theta0: torch.
                    log_g_min: float | np.ndarray, maxiter: int,
                    fit_noise: bool | np.ndarray = True,
                    tight: bool = False, maxfun: int = 15000,
-                   layout: Layout | None = None, block: int | None = None) -> torch.Tensor:
+                   layout: Layout | None = None, block: int | None = None,
+                   prior: str | None = None) -> torch.Tensor:
     """L-BFGS-B on the summed per-point NLL of a batch of independent problems.
 
     ``theta0`` (B, d + 1) starts each problem; ``Y`` (B, n). Returns the optimized theta. The
@@ -496,14 +542,16 @@ def optimize_hyper(kernel: str, U: torch.Tensor, Y: torch.Tensor, theta0: torch.
     searches can take many where jitter makes the surface rough). ``block`` (None: all ``B``)
     runs one L-BFGS-B per block of that many consecutive members: one joint run makes every
     member iterate (and pay for its Cholesky) until the slowest has converged, and its
-    stopping test and iteration cap apply to the sum, not to each problem.
+    stopping test and iteration cap apply to the sum, not to each problem. ``prior`` (None: a
+    maximum-likelihood fit) adds a length-scale prior, a maximum a posteriori fit (see
+    :func:`lengthscale_log_prior`).
     """
     B = theta0.shape[0]
     size = B if block is None else max(1, int(block))
     free = np.broadcast_to(np.asarray(fit_noise, dtype=bool), (B,))
     low = np.broadcast_to(np.asarray(log_g_min, dtype=float), (B,))
     parts = [_lbfgs(kernel, U, Y[i:i + size], theta0[i:i + size], low[i:i + size],
-                    free[i:i + size], layout,
+                    free[i:i + size], layout, prior,
                     {"maxiter": maxiter, "maxfun": maxfun, "ftol": 1e-12 if tight else 1e-8,
                      "gtol": 1e-9 if tight else 1e-6})
              for i in range(0, B, size)]
@@ -511,7 +559,7 @@ def optimize_hyper(kernel: str, U: torch.Tensor, Y: torch.Tensor, theta0: torch.
 
 
 def _lbfgs(kernel: str, U: torch.Tensor, Y: torch.Tensor, theta0: torch.Tensor,
-           low: np.ndarray, free: np.ndarray, layout: Layout | None,
+           low: np.ndarray, free: np.ndarray, layout: Layout | None, prior: str | None,
            options: dict[str, Any]) -> np.ndarray:
     """One joint L-BFGS-B run of :func:`optimize_hyper` over the members of ``theta0``."""
     B, p = theta0.shape
@@ -532,6 +580,8 @@ def _lbfgs(kernel: str, U: torch.Tensor, Y: torch.Tensor, theta0: torch.Tensor,
             nll_t, grad_t, _ = profile_nll(kernel, theta, U, Y, layout=layout)
             assert grad_t is not None
             nll, grad = nll_t.cpu().numpy(), grad_t.cpu().numpy()
+        assert grad is not None
+        nll, grad = _penalize(prior, x.reshape(B, p), len(U_np), layout, nll, grad)
         assert grad is not None
         value = float(nll.sum())
         if not math.isfinite(value):  # steer the line search back, never crash
