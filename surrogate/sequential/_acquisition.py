@@ -48,6 +48,8 @@ N_ANCHORS = 5
 STALL_WINDOW = 10  # runs after which an incumbent that has not moved counts as stalled
 STALL_TOLERANCE = 1e-3  # of the objective's spread: smaller gains count as none
 BASIN_HALF_WIDTH = 0.25  # of the unit cube: the box around another basin's best run
+BASIN_RATION = 10  # runs in its box without progress after which a basin waits its turn
+BASIN_PROGRESS = 0.1  # of a basin's gap to the incumbent: smaller gains count as none
 _SEGMENT = np.linspace(0.1, 0.9, 9)[:, None]  # where the hill test reads the GP mean
 
 
@@ -94,13 +96,15 @@ def log_success(posterior: Any) -> torch.Tensor:
 @dataclass(frozen=True)
 class Detour:
     """A search the round tries after the acquisition's own: maximize the acquisition with
-    ``context`` inside ``box`` (lower, upper unit-cube corners) around ``anchor``, and run the
-    point found if its value reaches ``threshold``."""
+    ``context`` inside ``box`` (lower, upper unit-cube corners) around ``anchor`` over the
+    points that ``accept`` passes (all when None; unit-cube points (k, d) -> bool (k,)), and
+    run the point found if its value reaches ``threshold``."""
 
     context: Any
     box: tuple[np.ndarray, np.ndarray]
     anchor: np.ndarray
     threshold: float
+    accept: Callable[[np.ndarray], np.ndarray] | None = None
 
 
 class Acquisition:
@@ -200,6 +204,28 @@ class _Incumbent:
     scale: float  # spread of the objective, the unit of UCB
 
 
+def _own_basin(student: Student, unit: np.ndarray, values: np.ndarray, points: np.ndarray,
+               levels: np.ndarray) -> np.ndarray:
+    """Whether each of ``points`` (k, d), at objective ``levels`` (k,), lies in a basin of its
+    own (k,): the GP mean rises above its level between it and the nearest run better than
+    it (the hill-valley test on the nearest-better pair; no hill: the same basin as a better
+    run). ``unit`` (n, d) and ``values`` (n,) are the feasible runs."""
+    own = np.ones(len(points), dtype=bool)
+    better = values[None, :] < levels[:, None]  # (k, n)
+    tested = np.flatnonzero(better.any(axis=1))  # a point better than every run: its own
+    if not len(tested):
+        return own
+    distance = np.linalg.norm(points[tested, None, :] - unit[None, :, :], axis=2)
+    j = np.argmin(np.where(better[tested], distance, np.inf), axis=1)
+    # segments between each point and its nearest better run  (t, 9, d)
+    segment = unit[j][:, None, :] + _SEGMENT[None] * (points[tested] - unit[j])[:, None, :]
+    with torch.no_grad():
+        mean = student.posterior(torch.as_tensor(segment.reshape(-1, points.shape[1]))).mean
+    hill = mean[:, 0].numpy().reshape(len(tested), -1).max(axis=1)
+    own[tested] = hill > levels[tested]
+    return own
+
+
 class Improvement(Acquisition):
     """Bayesian optimization's acquisition: log EI, EI or UCB, weighted by feasibility.
 
@@ -279,29 +305,44 @@ class Improvement(Acquisition):
         run (the hill-valley test of Ursem 1999, on nearest-better pairs as in Preuss 2012);
         for those runs, best first, the round maximizes the expected improvement over that
         run's value in a box around it, and runs the point if the improvement expected is
-        not negligible (STALL_TOLERANCE of the spread). Each basin so found is searched like
-        the incumbent's, until it overtakes the incumbent or stalls too.
+        not negligible (STALL_TOLERANCE of the spread). Points on the slopes of a better
+        run's basin (by the same test) are not candidates: the box would otherwise let the
+        search slide down into the incumbent's basin from its edge. Each basin so found is
+        searched like the incumbent's until it overtakes the incumbent, or until BASIN_RATION
+        runs in its box have not brought its best BASIN_PROGRESS of its gap to the incumbent
+        closer; then the basins that have had fewer such runs go first, so that a shallow
+        basin that keeps improving a little does not hold the rest of the budget.
         """
         if not self.escape or self.kind == "ucb" or context.best is None \
                 or not self.stalled(data, context, value):
             return
         feasible = self.feasible(data)
         unit, values = data.unit[feasible], data.values[feasible, 0]
+        basins = []  # (turn, best run) per basin other than the incumbent's
         order = np.argsort(values, kind="stable")
         for i in order[1:]:
-            better = np.flatnonzero(values < values[i])
-            if not len(better):
+            if not _own_basin(student, unit, values, unit[i][None, :], values[i:i + 1])[0]:
                 continue
-            j = better[np.argmin(np.linalg.norm(unit[better] - unit[i], axis=1))]
-            segment = unit[j] + _SEGMENT * (unit[i] - unit[j])  # (9, d)
-            with torch.no_grad():
-                mean = student.posterior(torch.as_tensor(segment)).mean[:, 0]
-            if float(mean.max()) <= values[i]:  # no hill: the same basin as a better run
-                continue
+            # runs in the box since the first that came within BASIN_PROGRESS of the gap to
+            # the incumbent of its best
+            in_box = np.flatnonzero(np.all(np.abs(unit - unit[i]) <= BASIN_HALF_WIDTH, axis=1))
+            gap = values[i] - values[order[0]]
+            close = in_box[values[in_box] <= values[i] + BASIN_PROGRESS * gap]
+            basins.append((int((in_box > close.min()).sum()) // BASIN_RATION, i))
+
+        def off_slopes(best: float) -> Callable[[np.ndarray], np.ndarray]:
+            """Points below ``best`` not on the slopes of a basin of the runs below them."""
+            def accept(points: np.ndarray) -> np.ndarray:
+                with torch.no_grad():
+                    levels = student.posterior(torch.as_tensor(points)).mean[:, 0].numpy()
+                return _own_basin(student, unit, values, points, np.minimum(levels, best))
+            return accept
+
+        for _, i in sorted(basins, key=lambda basin: basin[0]):  # stable: best first per turn
             box = (np.clip(unit[i] - BASIN_HALF_WIDTH, 0.0, 1.0),
                    np.clip(unit[i] + BASIN_HALF_WIDTH, 0.0, 1.0))
             yield Detour(replace(context, best=float(values[i])), box, unit[i][None, :],
-                         self._negligible(context))
+                         self._negligible(context), off_slopes(float(values[i])))
 
     def _negligible(self, context: _Incumbent) -> float:
         """The acquisition value of an improvement of STALL_TOLERANCE of the spread."""

@@ -130,12 +130,14 @@ class AcquisitionOptimizer:
         exclude: np.ndarray | None = None,
         polish: bool = True,
         box: Box | None = None,
+        accept: Callable[[np.ndarray], np.ndarray] | None = None,
     ) -> tuple[np.ndarray, float]:
         """The best unit-cube point found and its acquisition value.
 
         ``exclude`` (unit points, e.g. the evaluated ones) are never returned: with discrete
         parameters the best snapped point can coincide with one already evaluated. ``box``
-        (lower, upper unit-cube corners) confines the search to a sub-box.
+        (lower, upper unit-cube corners) confines the search to a sub-box. ``accept`` (points
+        (k, d) -> bool (k,)) rules out the local optima and candidates it fails.
         """
         polished, raw = self.local_optima(acquisition, rng, anchors=anchors, polish=polish,
                                           box=box)
@@ -143,6 +145,8 @@ class AcquisitionOptimizer:
         values = evaluate(acquisition, pool)
         if exclude is not None and len(exclude):
             values[_matches(pool, exclude)] = -np.inf
+        if accept is not None:
+            values[~np.asarray(accept(pool), dtype=bool)] = -np.inf
         best = int(np.argmax(values))
         if not np.isfinite(values[best]):
             # everything scored is excluded (a tiny discrete space) or hopeless: any new point

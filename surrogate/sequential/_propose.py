@@ -98,7 +98,7 @@ def _detour(acquisition: Acquisition, student: Student, data: Observations, cont
         function = acquisition.function(student, detour.context)
         point, value = optimizer.maximize(function, rng, anchors=detour.anchor,
                                           exclude=exclude, polish=acquisition.polish,
-                                          box=detour.box)
+                                          box=detour.box, accept=detour.accept)
         if value >= detour.threshold:
             return point
     return None
