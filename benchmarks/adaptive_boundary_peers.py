@@ -90,7 +90,8 @@ def _import_uqpy() -> None:
     import sys
     import types
 
-    if importlib.util.find_spec("pkg_resources") is None and "pkg_resources" not in sys.modules:
+    # sys.modules first: find_spec raises on the stand-in (no __spec__) once it is there
+    if "pkg_resources" not in sys.modules and importlib.util.find_spec("pkg_resources") is None:
         stand_in = types.ModuleType("pkg_resources")
         stand_in.DistributionNotFound = md.PackageNotFoundError  # type: ignore[attr-defined]
         stand_in.get_distribution = lambda name: types.SimpleNamespace(  # type: ignore[attr-defined]
