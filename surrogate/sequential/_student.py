@@ -183,16 +183,39 @@ class Trainer:
             return fit_student(U_ok, Y_ok, U_all, success, seed, self.model)
         last = self._last_full_fit(counts)
         if last == len(counts):  # this round refits
-            outputs = fit_gp(U_ok, Y_ok, seed, self.model)
-            self._cache = {last: outputs}
+            outputs = self._full_fit(last, counts, seed_at, lambda t: (U_ok, Y_ok)
+                                     if t == last else prefix(t))
         else:
-            if last not in self._cache:  # resumed: redo the full fit of that round
-                U_last, Y_last = prefix(last)
-                self._cache = {last: fit_gp(U_last, Y_last, seed_at(last), self.model)}
-            outputs = condition_gp(self._cache[last], U_ok, Y_ok)
+            outputs = condition_gp(self._full_fit(last, counts, seed_at, prefix), U_ok, Y_ok)
             if outputs is None:
                 outputs = fit_gp(U_ok, Y_ok, seed, self.model)
         return Student(outputs, self._success(U_all, success, seed), True)
+
+    def _full_fit(self, t: int, counts: Sequence[int], seed_at: Callable[[int], int],
+                  prefix: Callable[[int], tuple[np.ndarray, np.ndarray]]) -> Any:
+        """The student GP of refit round ``t``: a fresh fit, unless the hyperparameters of the
+        previous refit round, conditioned on round ``t``'s runs, have the higher likelihood
+        there (summed over outputs) -- then those, carried over.
+
+        The likelihood of a GP's hyperparameters often has two modes on smooth simulators: one
+        that explains small effects of some inputs as noise (their length scales at the bound)
+        and one that models them. The restarts of one fit may miss the better mode (it sometimes
+        looks worse in the first iterations); carrying the best found so far means a design
+        never falls back from it. A resumed design rebuilds the chain of refits from the run
+        counts, so it fits what an uninterrupted one did.
+        """
+        if t in self._cache:
+            return self._cache[t]
+        U, Y = prefix(t)
+        fresh = fit_gp(U, Y, seed_at(t), self.model)
+        before = self._last_full_fit(counts[:t - 1]) if t > 1 else None
+        if before is not None:
+            carried = condition_gp(self._full_fit(before, counts, seed_at, prefix), U, Y)
+            if carried is not None and getattr(fresh, "method_", None) == "exact" \
+                    and _nll(carried) < _nll(fresh):
+                fresh = carried
+        self._cache = {t: fresh}  # the chain only ever needs its last link
+        return fresh
 
     def believe(self, student: Student, U_ok: np.ndarray, Y_ok: np.ndarray, U_all: np.ndarray,
                 success: np.ndarray, seed: int) -> Student:
@@ -246,6 +269,17 @@ class Trainer:
             if n_ok < ALWAYS_REFIT_BELOW or n_ok >= self.refit_growth * counts[last - 1]:
                 last = t
         return last
+
+
+def _nll(gp: Any) -> float:
+    """Negative log likelihood per point of a fitted exact GP, summed over its outputs (inf
+    where the model does not have one)."""
+    hyper = getattr(gp, "_hyper", None)
+    nll = getattr(hyper, "nll", None)
+    if nll is None:
+        return float("inf")
+    value = float(torch.as_tensor(nll).sum())
+    return value if np.isfinite(value) else float("inf")
 
 
 class UnitCubeModel:
