@@ -122,3 +122,100 @@ def test_no_detour_without_escape_or_while_the_search_progresses():
     assert not acquisition.stalled(data, context, 0.0)
     assert not list(acquisition.detours(student, data, context, 0.0))
     assert not list(Improvement("ucb", escape=True).detours(student, data, context, -np.inf))
+
+
+class _KnownMean:
+    """A stand-in for the student's GP whose posterior mean is a given 1-D landscape (and
+    whose variance is a constant), so that the basin tests have a known answer."""
+
+    def __init__(self, landscape):
+        self.landscape = landscape
+
+    def _predict_torch(self, unit):
+        mean = self.landscape(unit[:, 0])[:, None]
+        return mean, torch.full_like(mean, 1e-2)
+
+
+def _wells(x, centres, depths, width=0.05):
+    """Sum of Gaussian wells: a minimum of about ``-depth`` at each centre, hills between."""
+    lib = torch if isinstance(x, torch.Tensor) else np
+    return sum(-depth * lib.exp(-(((x - centre) / width) ** 2))
+               for centre, depth in zip(centres, depths))
+
+
+def _landscape(unit, centres, depths):
+    """Observations at ``unit`` (n,) and a student whose mean is the wells' landscape."""
+    from surrogate.sequential._acquisition import Observations
+    from surrogate.sequential._student import Student
+
+    unit = np.asarray(unit, dtype=float)[:, None]
+    values = _wells(unit[:, 0], centres, depths)
+    data = Observations(unit, np.ones(len(unit), dtype=bool), values[:, None].copy())
+    return data, Student(_KnownMean(lambda x: _wells(x, centres, depths)))
+
+
+def test_hill_valley_test_on_a_known_landscape():
+    from surrogate.sequential._acquisition import _own_basin
+
+    # deep well at 0.2, shallow one at 0.7, a hill between (about 0 at 0.45)
+    data, student = _landscape([0.2, 0.25, 0.7], (0.2, 0.7), (2.0, 1.0))
+    unit, values = data.unit, data.values[:, 0]
+    points = np.array([[0.7], [0.23], [0.66], [0.2]])
+    levels = _wells(points[:, 0], (0.2, 0.7), (2.0, 1.0))  # the mean at each point
+    levels[3] = -5.0
+    own = _own_basin(student, unit, values, points, levels)
+    # 0.7: the mean rises to the hill on the way to the deep well's runs; 0.23: it falls all
+    # the way to the run at 0.2 (no hill between); 0.66: its nearest better run is the one
+    # at 0.7, downhill from it; a point better than every run is a basin of its own
+    assert own.tolist() == [True, False, False, True]
+
+
+def test_detours_skip_points_on_the_slopes_of_a_better_basin():
+    from surrogate.sequential._acquisition import Improvement
+
+    data, student = _landscape([0.05, 0.2, 0.24, 0.5, 0.7, 0.95], (0.2, 0.7), (2.0, 1.0))
+    acquisition = Improvement("logei", escape=True)
+    detours = list(acquisition.detours(student, data, acquisition.context(student, data),
+                                       -np.inf))
+    assert [float(d.anchor[0, 0]) for d in detours] == [0.7]  # 0.24 is in 0.2's basin
+    # below the shallow basin's best (-1): points in its own well pass; points that the GP
+    # believes as good but that lie on the deep well's slope do not
+    accepted = detours[0].accept(np.array([[0.69], [0.72], [0.23], [0.21]]))
+    assert accepted.tolist() == [True, True, False, False]
+
+
+@pytest.mark.parametrize("idle_runs, first", [(9, 0.5), (10, 0.85)])
+def test_a_basin_that_made_no_progress_in_its_ration_waits_its_turn(idle_runs, first):
+    from surrogate.sequential._acquisition import BASIN_RATION, Improvement
+
+    assert BASIN_RATION == 10
+    # incumbent's well at 0.15, a basin at 0.5 (best -1.0) and a shallower one at 0.85
+    # (-0.8); then runs on the 0.5 basin's slopes, none within a tenth of its gap to -2
+    slopes = [0.40, 0.60, 0.42, 0.58, 0.44, 0.56, 0.46, 0.54, 0.45, 0.55][:idle_runs]
+    data, student = _landscape([0.15, 0.5, 0.85, *slopes], (0.15, 0.5, 0.85),
+                               (2.0, 1.0, 0.8))
+    assert (data.values[3:, 0] > -1.0 + 0.1 * 1.0).all()
+    acquisition = Improvement("logei", escape=True)
+    detours = list(acquisition.detours(student, data, acquisition.context(student, data),
+                                       -np.inf))
+    anchors = [float(d.anchor[0, 0]) for d in detours]
+    assert sorted(anchors) == [0.5, 0.85] and anchors[0] == first
+
+
+@pytest.mark.parametrize("new_best, first", [(-1.2, 0.501), (-1.05, 0.85)])
+def test_progress_of_a_tenth_of_the_gap_restarts_the_ration(new_best, first):
+    from surrogate.sequential._acquisition import Improvement
+
+    # ten idle runs in the 0.5 basin's box, then a better one: when it closes a tenth of the
+    # basin's gap to the incumbent (-1.0 -> -1.2, gap 0.8), the runs before it no longer
+    # count; a smaller gain (-1.05) leaves the basin's ration spent
+    slopes = [0.40, 0.60, 0.42, 0.58, 0.44, 0.56, 0.46, 0.54, 0.45, 0.55]
+    data, student = _landscape([0.15, 0.5, 0.85, *slopes], (0.15, 0.5, 0.85),
+                               (2.0, 1.0, 0.8))
+    deeper = np.vstack([data.values, [[new_best]]])
+    data = type(data)(np.vstack([data.unit, [[0.501]]]), np.ones(len(deeper), dtype=bool),
+                      deeper)
+    acquisition = Improvement("logei", escape=True)
+    detours = list(acquisition.detours(student, data, acquisition.context(student, data),
+                                       -np.inf))
+    assert float(detours[0].anchor[0, 0]) == first
