@@ -140,7 +140,7 @@ def _wells(x, centres, depths, width=0.05):
     """Sum of Gaussian wells: a minimum of about ``-depth`` at each centre, hills between."""
     lib = torch if isinstance(x, torch.Tensor) else np
     return sum(-depth * lib.exp(-(((x - centre) / width) ** 2))
-               for centre, depth in zip(centres, depths))
+               for centre, depth in zip(centres, depths, strict=True))
 
 
 def _landscape(unit, centres, depths):
