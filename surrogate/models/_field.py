@@ -4,8 +4,8 @@ Stage "models" of the pipeline for field outputs (``TransferSet.field(name)``: o
 one column per grid point). The trajectories are centred and reduced by principal component
 analysis (an SVD), the component scores are modelled by one multi-output
 :class:`~surrogate.models.GPRegressor` (a batched GP: the leading components each with their
-own hyperparameters, the many small trailing ones sharing one kernel), and predictions are mapped back to the grid. The uncertainty of a prediction has
-two parts: the GP's on the kept components, and the *truncation error* -- the part of a new
+own hyperparameters, the many small trailing ones sharing one kernel), and predictions are
+mapped back to the grid. The uncertainty of a prediction has two parts: the GP's on the kept components, and the *truncation error* -- the part of a new
 trajectory that the kept components cannot represent -- estimated out of sample by k-fold
 cross-validation of the basis.
 """
@@ -76,7 +76,7 @@ class FieldGPRegressor(MultiOutputMixin, SurrogateMixin, RegressorMixin, BaseEst
         Components whose share of the variance is below this share one kernel (length scales
         and noise ratio, fitted jointly; each keeps its own mean and variance), so that one
         Cholesky factor per likelihood evaluation serves them all; the others (at least the
-        first) get their own. On SIR and Lotka-Volterra trajectories this fits 1.5-2x faster
+        first) get their own. On SIR and Lotka-Volterra trajectories this fits 1.3-1.7x faster
         with the same held-out Q² (``python -m benchmarks fields``). ``0`` gives every
         component its own kernel.
     y_transform : {None, "log", "logit"}, default=None
@@ -184,8 +184,8 @@ class FieldGPRegressor(MultiOutputMixin, SurrogateMixin, RegressorMixin, BaseEst
 
     def _new_gp(self, rng: np.random.Generator) -> SharedTailGP:
         gp = SharedTailGP(kernel=self.kernel, noise_floor=self.noise_floor,
-                         n_restarts=self.n_restarts, method=self.method,
-                         seed=child_seed(rng), device=self.device)
+                          n_restarts=self.n_restarts, method=self.method,
+                          seed=child_seed(rng), device=self.device)
         gp._check_params()  # a bad GP option fails before any work
         return gp
 
