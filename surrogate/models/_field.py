@@ -5,9 +5,9 @@ one column per grid point). The trajectories are centred and reduced by principa
 analysis (an SVD), the component scores are modelled by one multi-output
 :class:`~surrogate.models.GPRegressor` (a batched GP: the leading components each with their
 own hyperparameters, the many small trailing ones sharing one kernel), and predictions are
-mapped back to the grid. The uncertainty of a prediction has two parts: the GP's on the kept components, and the *truncation error* -- the part of a new
-trajectory that the kept components cannot represent -- estimated out of sample by k-fold
-cross-validation of the basis.
+mapped back to the grid. The uncertainty of a prediction has two parts: the GP's on the kept
+components, and the *truncation error* -- the part of a new trajectory that the kept components
+cannot represent -- estimated out of sample by k-fold cross-validation of the basis.
 """
 
 from __future__ import annotations
