@@ -26,7 +26,8 @@ Five parts, one run (``python -m benchmarks adaptive``; one part alone:
    ishigami, where a GP needs more than 200 for 0.99). Where neither reaches a target, the
    table compares their Q² at the largest run count both ran.
 3. Peers: Emukit's experimental-design loop on the accuracy task, in its own module
-   (``python -m benchmarks adaptive_peers``).
+   (``python -m benchmarks adaptive_peers``); UQpy's AK-MCS U-function loop on the boundary task
+   (``python -m benchmarks adaptive_boundary_peers``).
 4. **Bayesian optimization after the refactor**: ``minimize`` on Hartmann6 (80 evaluations, 10
    initial points, seeds 0-9) and Branin (40 evaluations, 5 initial points, seeds 0-4), the
    settings of ``benchmarks/optimize.py``: seeds reaching regret < 0.1 (Hartmann6) and < 1e-2
@@ -462,7 +463,9 @@ def _markdown(results: dict[str, Any]) -> str:
         text += _accuracy_verdict(results["accuracy"]["summary"])
     if set(PARTS) <= set(results):  # the whole run: say where the peers are
         text += ("\n## 3. Peers\n\nEmukit's experimental-design loop on the accuracy task: "
-                 "`python -m benchmarks adaptive_peers` (results/adaptive_peers.md).\n")
+                 "`python -m benchmarks adaptive_peers` (results/adaptive_peers.md); UQpy's "
+                 "AK-MCS U-function loop on the boundary task: `python -m benchmarks "
+                 "adaptive_boundary_peers` (results/adaptive_boundary_peers.md).\n")
     if "optimization" in results:
         text += "\n## 4. Bayesian optimization after the refactor\n\n"
         text += markdown_table(results["optimization"]["summary"])
