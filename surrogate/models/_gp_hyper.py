@@ -564,15 +564,12 @@ def _lbfgs(kernel: str, U: torch.Tensor, Y: torch.Tensor, theta0: torch.Tensor,
     """One joint L-BFGS-B run of :func:`optimize_hyper` over the members of ``theta0``."""
     B, p = theta0.shape
     d = p - 1
-    bounds = [bound for member in range(B) for bound in
-              [LOG_LS_BOUNDS] * d + [(low[member], LOG_G_MAX if free[member] else low[member])]]
-    x0 = np.clip(theta0.detach().cpu().numpy().ravel(),
-                 [b[0] for b in bounds], [b[1] for b in bounds])
-
+    bounds = [bound for member in range(B)
+              for bound in hyper_bounds(d, low[member], free[member])]
     use_numpy = U.device.type == "cpu"
     U_np, Y_np = U.cpu().numpy(), Y.cpu().numpy()
 
-    def fun(x: np.ndarray) -> tuple[float, np.ndarray]:
+    def objective(x: np.ndarray) -> tuple[float, np.ndarray]:
         if use_numpy:
             nll, grad = profile_nll_np(kernel, x.reshape(B, p), U_np, Y_np, layout=layout)
         else:
@@ -583,11 +580,30 @@ def _lbfgs(kernel: str, U: torch.Tensor, Y: torch.Tensor, theta0: torch.Tensor,
         assert grad is not None
         nll, grad = _penalize(prior, x.reshape(B, p), len(U_np), layout, nll, grad)
         assert grad is not None
-        value = float(nll.sum())
-        if not math.isfinite(value):  # steer the line search back, never crash
-            return 1e10, np.zeros_like(x)
-        return value, grad.ravel()
+        return float(nll.sum()), grad.ravel()
 
-    res = scipy.optimize.minimize(fun, x0, jac=True, method="L-BFGS-B", bounds=bounds,
-                                  options=options)
+    res = lbfgsb(objective, theta0.detach().cpu().numpy().ravel(), bounds, options)
     return res.x.reshape(B, p)
+
+
+def hyper_bounds(d: int, low: float, free: bool) -> list[tuple[float, float]]:
+    """L-BFGS-B bounds of one ``theta``: ``d`` log length scales, then ``log g`` from ``low``
+    (held there unless ``free``)."""
+    return [LOG_LS_BOUNDS] * d + [(low, LOG_G_MAX if free else low)]
+
+
+def lbfgsb(objective: Callable[[np.ndarray], tuple[float, np.ndarray]], x0: np.ndarray,
+           bounds: list[tuple[float, float]], options: dict[str, Any]
+           ) -> scipy.optimize.OptimizeResult:
+    """L-BFGS-B on ``objective(x) -> (value, gradient)`` from ``x0`` clipped into ``bounds``; a
+    non-finite value steers the line search back (a large value, no gradient) instead of
+    failing the fit."""
+    def fun(x: np.ndarray) -> tuple[float, np.ndarray]:
+        value, grad = objective(x)
+        if not math.isfinite(value):
+            return 1e10, np.zeros_like(x)
+        return value, grad
+
+    x0 = np.clip(x0, [b[0] for b in bounds], [b[1] for b in bounds])
+    return scipy.optimize.minimize(fun, x0, jac=True, method="L-BFGS-B", bounds=bounds,
+                                   options=options)

@@ -53,18 +53,17 @@ def shared_nll(kernel: str, theta: np.ndarray, U: np.ndarray, Y: np.ndarray,
 
 
 def _minimize(kernel: str, theta0: np.ndarray, U: np.ndarray, Y: np.ndarray,
-              layout: hyp.Layout | None, bounds: list[tuple[float, float]],
+              layout: hyp.Layout | None, prior: str | None, bounds: list[tuple[float, float]],
               options: dict[str, Any]) -> scipy.optimize.OptimizeResult:
-    def fun(x: np.ndarray) -> tuple[float, np.ndarray]:
+    def objective(x: np.ndarray) -> tuple[float, np.ndarray]:
         value, gradient = shared_nll(kernel, x, U, Y, layout)
-        if not math.isfinite(value):  # steer the line search back, never crash
-            return 1e10, np.zeros_like(x)
         assert gradient is not None
-        return value, gradient
+        nll, grad = hyp._penalize(prior, x[None, :], len(U), layout, np.array([value]),
+                                  gradient[None, :])
+        assert grad is not None
+        return float(nll[0]), grad[0]
 
-    x0 = np.clip(theta0, [b[0] for b in bounds], [b[1] for b in bounds])
-    return scipy.optimize.minimize(fun, x0, jac=True, method="L-BFGS-B", bounds=bounds,
-                                   options=options)
+    return hyp.lbfgsb(objective, theta0, bounds, options)
 
 
 class SharedTailGP(GPRegressor):
@@ -102,21 +101,22 @@ class SharedTailGP(GPRegressor):
         U_e, Y_e = U_np[explore.numpy()], Y_np[:, explore.numpy()]
         cand = hyp.initial_candidates(
             d, N_CANDIDATES, log_g_min + (math.log(1e4) if self.fit_noise else 0.0), rng)
-        scores = np.array([shared_nll(kernel, c, U_e, Y_e, layout, grad=False)[0]
-                           for c in cand])
+        prior = self.lengthscale_prior
+        scores = hyp._penalize(prior, cand, len(U_e), layout, np.array(
+            [shared_nll(kernel, c, U_e, Y_e, layout, grad=False)[0] for c in cand]))[0]
         starts = cand[np.argsort(np.nan_to_num(scores, nan=math.inf))[:self.n_restarts]]
-        bounds = [hyp.LOG_LS_BOUNDS] * d + [
-            (log_g_min, hyp.LOG_G_MAX if self.fit_noise else log_g_min)]
+        bounds = hyp.hyper_bounds(d, log_g_min, self.fit_noise)
         loose = {"maxiter": RACE_ITERATIONS, "ftol": 1e-8, "gtol": 1e-6}
         if len(starts) > 1:
-            raced = [_minimize(kernel, s, U_e, Y_e, layout, bounds, loose) for s in starts]
+            raced = [_minimize(kernel, s, U_e, Y_e, layout, prior, bounds, loose) for s in starts]
             leader = min(raced, key=lambda r: r.fun if math.isfinite(r.fun) else math.inf).x
         else:
             leader = starts[0]
         converge = {"maxiter": 200, "ftol": 1e-12 if tight else 1e-8,
                     "gtol": 1e-9 if tight else 1e-6}
-        theta = _minimize(kernel, leader, U_e, Y_e, layout, bounds, converge).x
+        theta = _minimize(kernel, leader, U_e, Y_e, layout, prior, bounds, converge).x
         if len(refine) > len(explore):
             theta = _minimize(kernel, theta, U_np[refine.numpy()], Y_np[:, refine.numpy()],
-                              layout, bounds, {"maxiter": 60, "ftol": 1e-8, "gtol": 1e-6}).x
+                              layout, prior, bounds,
+                              {"maxiter": 60, "ftol": 1e-8, "gtol": 1e-6}).x
         return torch.as_tensor(theta[None, :], dtype=U.dtype, device=U.device)

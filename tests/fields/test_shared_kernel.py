@@ -93,3 +93,32 @@ def test_a_bad_share_is_named(data, bad):
     X, Y, _, _ = data
     with pytest.raises(ValueError, match=r"shared_kernel_below must be a float in \[0, 1\]"):
         FieldGPRegressor(shared_kernel_below=bad).fit(X, Y)
+
+
+def test_the_shared_kernel_is_fitted_under_the_gps_length_scale_prior(data):
+    """A SharedTailGP with ``lengthscale_prior`` fits the shared kernel maximum a posteriori,
+    as its own kernels are: the penalized joint objective is stationary at the fitted tail."""
+    from surrogate.models._gp_shared import SharedTailGP
+
+    X, Y, _, _ = data
+    U = SPACE.to_unit(X)
+    centred = Y - Y.mean(axis=0)
+    scores = centred @ np.linalg.svd(centred, full_matrices=False)[2][:4].T
+    Ys = ((scores - scores.mean(0)) / scores.std(0)).T[1:]  # the tail, as the GP sees it
+
+    def gradient_at_fit(prior):
+        gp = SharedTailGP(lengthscale_prior=prior, seed=0)
+        gp.n_own = 1
+        gp.fit(U, scores)
+        theta = np.append(np.log(gp._hyper.lengthscale[1].numpy()),
+                          np.log(float(gp._hyper.g[1])))
+        inputs = gp._U.numpy()  # the GP's own unit-cube scaling of X
+        value, grad = shared_nll("matern52", theta, inputs, Ys)
+        _, grad = hyp._penalize("gamma", theta[None], len(U), None, np.array([value]),
+                                grad[None])
+        free = (theta[:-1] > hyp.LOG_LS_BOUNDS[0] + 1e-6) \
+            & (theta[:-1] < hyp.LOG_LS_BOUNDS[1] - 1e-6)
+        return np.abs(grad[0][:-1][free]).max()
+
+    assert gradient_at_fit("gamma") < 1e-4
+    assert gradient_at_fit(None) > 1e-3  # the maximum-likelihood tail is elsewhere
