@@ -320,9 +320,9 @@ class Improvement(Acquisition):
         unit, values = data.unit[feasible], data.values[feasible, 0]
         basins = []  # (turn, best run) per basin other than the incumbent's
         order = np.argsort(values, kind="stable")
-        for i in order[1:]:
-            if not _own_basin(student, unit, values, unit[i][None, :], values[i:i + 1])[0]:
-                continue
+        others = order[1:]
+        own = _own_basin(student, unit, values, unit[others], values[others])  # one GP call
+        for i in others[own]:
             # runs in the box since the first that came within BASIN_PROGRESS of the gap to
             # the incumbent of its best
             in_box = np.flatnonzero(np.all(np.abs(unit - unit[i]) <= BASIN_HALF_WIDTH, axis=1))
