@@ -24,7 +24,7 @@ from surrogate._random import as_generator, child_seed
 from surrogate.models._base import MultiOutputMixin, SurrogateMixin, check_positive_int
 from surrogate.models._gp_shared import SharedTailGP
 
-__all__ = ["FieldGPRegressor", "field_q2"]
+__all__ = ["FieldGPRegressor", "field_q2", "components_explaining"]
 
 BASIS_FOLDS = 5  # folds of the out-of-sample estimate of the truncation error
 TRANSFORMS = (None, "log", "logit")
@@ -51,6 +51,19 @@ def field_q2(y_true: Any, y_pred: Any) -> float:
     if sst == 0.0:
         return float("nan")
     return 1.0 - float(((t - p) ** 2).sum()) / sst
+
+
+def components_explaining(energy: np.ndarray, share: float) -> int:
+    """The fewest leading principal components whose part of the summed ``energy`` (squared
+    singular values, decreasing, sum > 0) reaches ``share``.
+
+    Examples
+    --------
+    >>> components_explaining(np.array([8.0, 1.5, 0.5]), 0.9)
+    2
+    """
+    cumulative = np.cumsum(energy) / energy.sum()
+    return min(int(np.searchsorted(cumulative, share - 1e-12)) + 1, len(energy))
 
 
 class FieldGPRegressor(MultiOutputMixin, SurrogateMixin, RegressorMixin, BaseEstimator):
@@ -236,9 +249,7 @@ class FieldGPRegressor(MultiOutputMixin, SurrogateMixin, RegressorMixin, BaseEst
         energy = singular**2
         if energy.sum() <= 0:  # every trajectory the same: one (empty) component
             return 1
-        share = np.cumsum(energy) / energy.sum()
-        return min(int(np.searchsorted(share, float(self.explained_variance) - 1e-12)) + 1,
-                   rank_limit)
+        return components_explaining(energy, float(self.explained_variance))
 
     def _forward(self, Y: np.ndarray) -> np.ndarray:
         """``Y`` in the modelled space (``y_transform``); values outside its domain are named."""

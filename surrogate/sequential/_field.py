@@ -60,6 +60,8 @@ class FieldVarianceReduction(VarianceReduction):
 
     def targets(self, values: np.ndarray) -> np.ndarray:
         """Component scores (n_runs, k) of the trajectories; NaN rows stay NaN."""
+        from surrogate.models._field import components_explaining  # models load on first use
+
         ok = np.isfinite(values).all(axis=1)
         scores = np.full((len(values), 1), np.nan)
         if ok.sum() < 2:
@@ -74,9 +76,8 @@ class FieldVarianceReduction(VarianceReduction):
             self._variance = (0.0, 0.0)
             scores[ok] = 0.0
             return scores
-        share = np.cumsum(energy) / total
-        k = int(np.searchsorted(share, self.explained_variance - 1e-12) + 1)
-        k = max(1, min(k, MAX_COMPONENTS, int(ok.sum()) - 1, vt.shape[0]))
+        k = components_explaining(energy, self.explained_variance)
+        k = max(1, min(k, MAX_COMPONENTS, int(ok.sum()) - 1))
         self._variance = (total, float(energy[k:].sum()))
         scores = np.full((len(values), k), np.nan)
         scores[ok] = centred @ vt[:k].T
