@@ -69,8 +69,8 @@ def train_ensemble(net: EnsembleMLP, X: torch.Tensor, Y: torch.Tensor,
     E = len(net.weights[0])
     n_val = max(1, int(round(validation_fraction * n))) if n >= 5 else 0
     splits = [rng.permutation(n) for _ in range(E)]
-    val_idx = torch.as_tensor(np.stack([s[:n_val] for s in splits]))  # (E, n_val)
-    tr_idx = torch.as_tensor(np.stack([s[n_val:] for s in splits]))  # (E, n_tr)
+    val_idx = torch.as_tensor(np.stack([s[:n_val] for s in splits]), device=X.device)  # (E, n_val)
+    tr_idx = torch.as_tensor(np.stack([s[n_val:] for s in splits]), device=X.device)  # (E, n_tr)
     n_tr = tr_idx.shape[1]
     opt = torch.optim.Adam(net.parameters(), lr=learning_rate, weight_decay=weight_decay,
                            foreach=True)
@@ -80,7 +80,7 @@ def train_ensemble(net: EnsembleMLP, X: torch.Tensor, Y: torch.Tensor,
     stale = torch.zeros(E, dtype=torch.long)
     batch = min(batch_size, n_tr)
     for epoch in range(max_epochs):
-        order = torch.argsort(torch.rand(E, n_tr, generator=generator), dim=1)
+        order = torch.argsort(torch.rand(E, n_tr, generator=generator), dim=1).to(X.device)
         perm = torch.gather(tr_idx, 1, order)
         for start in range(0, n_tr, batch):
             idx = perm[:, start:start + batch]  # (E, b)

@@ -418,15 +418,18 @@ class GPRegressor(MultiOutputMixin, SurrogateMixin, RegressorMixin, BaseEstimato
     def _predict_torch(self, X: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Posterior mean and variance at ``X`` (n, d) in original units, each (n, m).
 
-        Differentiable with respect to ``X`` (float64, on the model's device).
+        Differentiable with respect to ``X`` (float64). ``X`` may live on any device: it is
+        moved to the model's and the results come back on ``X``'s, so a caller (the sequential
+        loop, the optimizers) works on the CPU whatever device the GP computes on.
         """
-        low = torch.as_tensor(self._x_low, dtype=DTYPE, device=X.device)
-        scale = torch.as_tensor(self._x_scale, dtype=DTYPE, device=X.device)
-        mean, var = self._predict_std_units((X - low) / scale)
+        dev = self._U.device
+        low = torch.as_tensor(self._x_low, dtype=DTYPE, device=dev)
+        scale = torch.as_tensor(self._x_scale, dtype=DTYPE, device=dev)
+        mean, var = self._predict_std_units((X.to(dev) - low) / scale)
         assert var is not None
-        ym = torch.as_tensor(self._y_mean, dtype=DTYPE, device=X.device)
-        ys = torch.as_tensor(self._y_std, dtype=DTYPE, device=X.device)
-        return mean.T * ys + ym, var.T * ys**2
+        ym = torch.as_tensor(self._y_mean, dtype=DTYPE, device=dev)
+        ys = torch.as_tensor(self._y_std, dtype=DTYPE, device=dev)
+        return (mean.T * ys + ym).to(X.device), (var.T * ys**2).to(X.device)
 
     @limits_threads(fitted_size)
     def predict(self, X: Any, return_std: bool = False) -> Any:

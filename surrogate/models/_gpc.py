@@ -123,8 +123,10 @@ class GPClassifier(BinaryClassifierMixin, SurrogateMixin, ClassifierMixin, BaseE
         self._svgp = SVGP(self.kernel, inducing, hyp.Layout.of(self._column_levels()))
         model = self._svgp.model.to(self._device)
         d = U.shape[1]
-        self._svgp.set_hyper(torch.full((1, d), 0.3 * math.sqrt(d), dtype=DTYPE),
-                             torch.ones(1, dtype=DTYPE), torch.zeros(1, dtype=DTYPE))
+        dev = self._device
+        self._svgp.set_hyper(torch.full((1, d), 0.3 * math.sqrt(d), dtype=DTYPE, device=dev),
+                             torch.ones(1, dtype=DTYPE, device=dev),
+                             torch.zeros(1, dtype=DTYPE, device=dev))
         self.n_iter_ = self._train(model, U, T, gen)
         self.lengthscale_ = model.covar_module.base_kernel.lengthscale.detach().cpu().numpy()[
             0, 0] * self._x_scale

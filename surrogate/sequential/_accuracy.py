@@ -141,18 +141,19 @@ def reference_state(gp: Any, reference: np.ndarray, weights: np.ndarray | None) 
     from surrogate.models._gp_hyper import correlation
 
     with torch.no_grad():
-        Z = _scaled(gp, torch.as_tensor(reference, dtype=gp._L.dtype))
+        Z = _scaled(gp, torch.as_tensor(reference, dtype=gp._L.dtype))  # on the GP's device
         K = correlation(gp.kernel_, Z, gp._U, gp._hyper.lengthscale)  # (m, r, n)
         V = torch.linalg.solve_triangular(gp._L, K.transpose(-1, -2), upper=False)
         u = 1.0 - (K @ gp._a[..., None])[..., 0]
-    w = torch.ones(len(Z), dtype=Z.dtype) if weights is None else \
-        torch.as_tensor(weights, dtype=Z.dtype)
+    w = torch.ones(len(Z), dtype=Z.dtype, device=Z.device) if weights is None else \
+        torch.as_tensor(weights, dtype=Z.dtype, device=Z.device)
     return _Reference(Z, w, V, u, gp._hyper.signal_var)
 
 
 def integrated_reduction(gp: Any, ref: _Reference, unit: torch.Tensor) -> torch.Tensor:
     """Weighted mean over the reference points of the posterior variance a run at each unit
-    point would remove, summed over the outputs in standardized units: (b,)."""
+    point would remove, summed over the outputs in standardized units: (b,), on ``unit``'s
+    device (computed on the GP's)."""
     from surrogate.models._gp_hyper import correlation
 
     h = gp._hyper
@@ -166,7 +167,7 @@ def integrated_reduction(gp: Any, ref: _Reference, unit: torch.Tensor) -> torch.
         ref.u[..., None] * u[:, None, :] / gp._a_sum[:, None, None]
     reduction = (ref.weights[None, :, None] * cov**2).mean(1) / \
         (var.clamp_min(0.0) + h.g[:, None])  # (m, b)
-    return (ref.scale[:, None] * reduction).sum(0)
+    return (ref.scale[:, None] * reduction).sum(0).to(unit.device)
 
 
 class PosteriorVariance(Acquisition):
@@ -193,10 +194,11 @@ def _output_variance(gp: Any, var: torch.Tensor) -> torch.Tensor:
 
 
 def _scaled(gp: Any, unit: torch.Tensor) -> torch.Tensor:
-    """Unit-cube points in the GP's own input scaling."""
-    low = torch.as_tensor(gp._x_low, dtype=unit.dtype)
-    scale = torch.as_tensor(gp._x_scale, dtype=unit.dtype)
-    return (unit - low) / scale
+    """Unit-cube points in the GP's own input scaling, on the GP's device."""
+    dev = gp._U.device
+    low = torch.as_tensor(gp._x_low, dtype=unit.dtype, device=dev)
+    scale = torch.as_tensor(gp._x_scale, dtype=unit.dtype, device=dev)
+    return (unit.to(dev) - low) / scale
 
 
 def _error_weights(gp: Any, data: Observations, standardized: bool = True) -> np.ndarray:

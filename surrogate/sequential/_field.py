@@ -89,7 +89,7 @@ class FieldVarianceReduction(VarianceReduction):
             return None
         # the components' reductions in the field's units: each scaled by its variance
         y_var = torch.as_tensor(np.atleast_1d(student.outputs._y_std) ** 2,
-                                dtype=reference.scale.dtype)
+                                dtype=reference.scale.dtype, device=reference.scale.device)
         return dataclasses.replace(reference, scale=reference.scale * y_var)
 
     def fidelity(self, student: Student, data: Observations) -> float:

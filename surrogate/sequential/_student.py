@@ -81,7 +81,8 @@ def condition_gp(gp: Any, U: np.ndarray, Y: np.ndarray, *,
         h = gp._hyper
         lengthscale = h.lengthscale
         if min_lengthscale is not None:
-            floor = torch.as_tensor(min_lengthscale / gp._x_scale, dtype=lengthscale.dtype)
+            floor = torch.as_tensor(min_lengthscale / gp._x_scale, dtype=lengthscale.dtype,
+                                    device=device)
             lengthscale = torch.maximum(lengthscale, floor)
         theta = torch.cat([lengthscale.log(), h.g.log()[:, None]], dim=1)
         new._condition(units, scaled, theta)
