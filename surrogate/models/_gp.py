@@ -263,46 +263,9 @@ class GPRegressor(MultiOutputMixin, SurrogateMixin, RegressorMixin, BaseEstimato
     def _fit_hyper(self, kernel: str, U: torch.Tensor, Ys: torch.Tensor,
                    subsets: tuple[torch.Tensor, torch.Tensor], rng: np.random.Generator,
                    *, tight: bool = True) -> torch.Tensor:
-        """Candidates and restarts on the explore subset, refinement on the larger one.
-
-        ``tight``: converge the explore stage fully (see :func:`hyp.optimize_hyper`). Each
-        output runs its own L-BFGS-B (``block``): joined, every output would iterate until the
-        slowest converged (12 outputs took 3.4x as long as 12 single fits).
-        """
-        n, d = U.shape
-        m = Ys.shape[0]
-        log_g_min = math.log(self._floor)
-        explore, refine = subsets
-        U_e, Y_e = U[explore], Ys[:, explore]
-        cand = torch.as_tensor(
-            hyp.initial_candidates(
-                d, N_CANDIDATES, log_g_min + (math.log(1e4) if self.fit_noise else 0.0), rng),
-            dtype=DTYPE, device=U.device)
-        q = len(cand)
-        layout, prior = self._layout, self.lengthscale_prior
-        if m == 1:
-            nll = hyp.score(kernel, cand, U_e, Y_e.repeat_interleave(q, 0), layout,
-                            prior=prior)[None, :]
-        else:  # one factorization per candidate for all outputs
-            nll = hyp.score_outputs(kernel, cand, U_e, Y_e, layout, prior=prior)
-        r = min(self.n_restarts, q)
-        start = cand[torch.argsort(nll, dim=1)[:, :r]].reshape(m * r, d + 1)  # (m*r, d+1)
-        if r > 1:  # race the starts for a few iterations; only the leader runs to convergence
-            theta = hyp.optimize_hyper(kernel, U_e, Y_e.repeat_interleave(r, 0), start,
-                                       log_g_min=log_g_min, maxiter=RACE_ITERATIONS,
-                                       fit_noise=self.fit_noise, layout=layout, block=r,
-                                       prior=prior)
-            nll = hyp.score(kernel, theta, U_e, Y_e.repeat_interleave(r, 0),
-                            layout, prior=prior).reshape(m, r)
-            start = theta.reshape(m, r, d + 1)[torch.arange(m), torch.argmin(nll, dim=1)]
-        theta = hyp.optimize_hyper(kernel, U_e, Y_e, start, log_g_min=log_g_min, maxiter=200,
-                                   fit_noise=self.fit_noise, tight=tight, layout=layout, block=1,
-                                   prior=prior)
-        if len(refine) > len(explore):
-            theta = hyp.optimize_hyper(kernel, U[refine], Ys[:, refine], theta,
-                                       log_g_min=log_g_min, maxiter=60, fit_noise=self.fit_noise,
-                                       layout=layout, block=1, prior=prior)
-        return theta
+        """Candidates and restarts on the explore subset, refinement on the larger one, each
+        output with its own hyperparameters (see :func:`fit_stages`)."""
+        return fit_stages(BatchedSteps(self, kernel), U, Ys, subsets, rng, tight=tight)
 
     def _select(self, U: torch.Tensor, Ys: torch.Tensor,
                 subsets: tuple[torch.Tensor, torch.Tensor], rng: np.random.Generator
@@ -531,6 +494,76 @@ def _psd_root(C: torch.Tensor) -> torch.Tensor:
         # every point keeps its own variance (a valid correlation matrix again)
         F[bad] = root / root.norm(dim=-1, keepdim=True).clamp_min(1e-300)
     return sd[..., :, None] * F
+
+
+class BatchedSteps:
+    """The hyperparameter fit of each output on its own (one row of ``theta`` per output),
+    batched over outputs and starts: what :func:`fit_stages` scores and optimizes with.
+
+    Each output runs its own L-BFGS-B (``block``): joined, every output would iterate until
+    the slowest converged (12 outputs took 3.4x as long as 12 single fits).
+    """
+
+    def __init__(self, gp: GPRegressor, kernel: str) -> None:
+        self.kernel, self.layout, self.prior = kernel, gp._layout, gp.lengthscale_prior
+        self.fit_noise, self.log_g_min = gp.fit_noise, math.log(gp._floor)
+        self.n_restarts = gp.n_restarts
+
+    def groups(self, Y: torch.Tensor) -> int:
+        """How many rows of ``theta`` the outputs ``Y`` (m, n) take."""
+        return Y.shape[0]
+
+    def score_candidates(self, cand: torch.Tensor, U: torch.Tensor, Y: torch.Tensor
+                         ) -> torch.Tensor:
+        """NLL of every candidate (q, d + 1) for every output -> (m, q)."""
+        if Y.shape[0] == 1:
+            return hyp.score(self.kernel, cand, U, Y.repeat_interleave(len(cand), 0),
+                             self.layout, prior=self.prior)[None, :]
+        return hyp.score_outputs(self.kernel, cand, U, Y, self.layout, prior=self.prior)
+
+    def score(self, theta: torch.Tensor, U: torch.Tensor, Y: torch.Tensor, k: int
+              ) -> torch.Tensor:
+        """NLL of ``k`` rows of ``theta`` per output (consecutive) -> (m, k)."""
+        return hyp.score(self.kernel, theta, U, Y.repeat_interleave(k, 0), self.layout,
+                         prior=self.prior).reshape(Y.shape[0], k)
+
+    def optimize(self, U: torch.Tensor, Y: torch.Tensor, start: torch.Tensor, k: int, *,
+                 maxiter: int, tight: bool = False) -> torch.Tensor:
+        """L-BFGS-B from ``k`` starts per output (consecutive rows of ``start``)."""
+        return hyp.optimize_hyper(self.kernel, U, Y if k == 1 else Y.repeat_interleave(k, 0),
+                                  start, log_g_min=self.log_g_min, maxiter=maxiter,
+                                  fit_noise=self.fit_noise, tight=tight, layout=self.layout,
+                                  block=k, prior=self.prior)
+
+
+def fit_stages(steps: Any, U: torch.Tensor, Ys: torch.Tensor,
+               subsets: tuple[torch.Tensor, torch.Tensor], rng: np.random.Generator,
+               *, tight: bool = True) -> torch.Tensor:
+    """The stages of a hyperparameter fit: score N_CANDIDATES initial guesses, race the best
+    ``n_restarts`` per row of ``theta`` for RACE_ITERATIONS, converge the leader on the explore
+    subset (fully with ``tight``), refine it on the larger subset. ``steps`` scores and
+    optimizes (:class:`BatchedSteps`: each output its own row; a shared kernel: one row for
+    all, see :mod:`surrogate.models._gp_shared`) and carries ``gp`` settings through its
+    ``n_restarts``, ``fit_noise`` and ``log_g_min``."""
+    d = U.shape[1]
+    explore, refine = subsets
+    U_e, Y_e = U[explore], Ys[:, explore]
+    cand = torch.as_tensor(
+        hyp.initial_candidates(
+            d, N_CANDIDATES, steps.log_g_min + (math.log(1e4) if steps.fit_noise else 0.0),
+            rng), dtype=DTYPE, device=U.device)
+    nll = steps.score_candidates(cand, U_e, Y_e)  # (G, q)
+    G = nll.shape[0]
+    r = min(steps.n_restarts, len(cand))
+    start = cand[torch.argsort(nll, dim=1)[:, :r]].reshape(G * r, d + 1)
+    if r > 1:  # race the starts for a few iterations; only the leader runs to convergence
+        theta = steps.optimize(U_e, Y_e, start, r, maxiter=RACE_ITERATIONS)
+        nll = steps.score(theta, U_e, Y_e, r)
+        start = theta.reshape(G, r, d + 1)[torch.arange(G), torch.argmin(nll, dim=1)]
+    theta = steps.optimize(U_e, Y_e, start, 1, maxiter=200, tight=tight)
+    if len(refine) > len(explore):
+        theta = steps.optimize(U[refine], Ys[:, refine], theta, 1, maxiter=60)
+    return theta
 
 
 def _subset(n: int, size: int, rng: np.random.Generator) -> torch.Tensor:

@@ -552,10 +552,16 @@ def optimize_hyper(kernel: str, U: torch.Tensor, Y: torch.Tensor, theta0: torch.
     low = np.broadcast_to(np.asarray(log_g_min, dtype=float), (B,))
     parts = [_lbfgs(kernel, U, Y[i:i + size], theta0[i:i + size], low[i:i + size],
                     free[i:i + size], layout, prior,
-                    {"maxiter": maxiter, "maxfun": maxfun, "ftol": 1e-12 if tight else 1e-8,
-                     "gtol": 1e-9 if tight else 1e-6})
+                    lbfgs_options(maxiter, tight, maxfun))
              for i in range(0, B, size)]
     return torch.as_tensor(np.concatenate(parts), dtype=U.dtype, device=U.device)
+
+
+def lbfgs_options(maxiter: int, tight: bool = False, maxfun: int = 15000) -> dict[str, Any]:
+    """L-BFGS-B's options for a hyperparameter fit: ``tight`` converges to a projected gradient
+    of 1e-9 (see :func:`optimize_hyper`), else 1e-6."""
+    return {"maxiter": maxiter, "maxfun": maxfun, "ftol": 1e-12 if tight else 1e-8,
+            "gtol": 1e-9 if tight else 1e-6}
 
 
 def _lbfgs(kernel: str, U: torch.Tensor, Y: torch.Tensor, theta0: torch.Tensor,

@@ -13,16 +13,14 @@ hyperparameter row per output, some rows equal): it predicts, samples and is sav
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import numpy as np
-import scipy.optimize
 import torch
 
 from surrogate.models import _gp_hyper as hyp
-from surrogate.models._gp import N_CANDIDATES, RACE_ITERATIONS, GPRegressor
+from surrogate.models._gp import GPRegressor, fit_stages
 
-__all__ = ["SharedTailGP", "shared_nll"]
+__all__ = ["SharedTailGP", "SharedSteps", "shared_nll"]
 
 
 def shared_nll(kernel: str, theta: np.ndarray, U: np.ndarray, Y: np.ndarray,
@@ -52,18 +50,49 @@ def shared_nll(kernel: str, theta: np.ndarray, U: np.ndarray, Y: np.ndarray,
     return nll, np.concatenate([gradient(W[None])[0], [g_g]])
 
 
-def _minimize(kernel: str, theta0: np.ndarray, U: np.ndarray, Y: np.ndarray,
-              layout: hyp.Layout | None, prior: str | None, bounds: list[tuple[float, float]],
-              options: dict[str, Any]) -> scipy.optimize.OptimizeResult:
-    def objective(x: np.ndarray) -> tuple[float, np.ndarray]:
-        value, gradient = shared_nll(kernel, x, U, Y, layout)
-        assert gradient is not None
-        nll, grad = hyp._penalize(prior, x[None, :], len(U), layout, np.array([value]),
-                                  gradient[None, :])
-        assert grad is not None
-        return float(nll[0]), grad[0]
+class SharedSteps:
+    """What :func:`~surrogate.models._gp.fit_stages` scores and optimizes with for outputs
+    that share one kernel: one row of ``theta`` for all of them, the objective
+    :func:`shared_nll` under the GP's length-scale prior (in numpy, whatever the device)."""
 
-    return hyp.lbfgsb(objective, theta0, bounds, options)
+    def __init__(self, gp: GPRegressor, kernel: str) -> None:
+        self.kernel, self.layout, self.prior = kernel, gp._layout, gp.lengthscale_prior
+        self.fit_noise, self.log_g_min = gp.fit_noise, math.log(gp._floor)
+        self.n_restarts = gp.n_restarts
+
+    def _nll(self, theta: np.ndarray, U: np.ndarray, Y: np.ndarray, *, grad: bool
+             ) -> tuple[float, np.ndarray | None]:
+        value, gradient = shared_nll(self.kernel, theta, U, Y, self.layout, grad=grad)
+        nll, g = hyp._penalize(self.prior, theta[None, :], len(U), self.layout,
+                               np.array([value]), None if gradient is None else gradient[None])
+        return float(nll[0]), None if g is None else g[0]
+
+    def score_candidates(self, cand: torch.Tensor, U: torch.Tensor, Y: torch.Tensor
+                         ) -> torch.Tensor:
+        """NLL of every candidate (q, d + 1) for the outputs together -> (1, q); NaN as inf."""
+        return self.score(cand, U, Y, len(cand))
+
+    def score(self, theta: torch.Tensor, U: torch.Tensor, Y: torch.Tensor, k: int
+              ) -> torch.Tensor:
+        U_np, Y_np = U.cpu().numpy(), Y.cpu().numpy()
+        nll = [self._nll(row, U_np, Y_np, grad=False)[0] for row in theta.cpu().numpy()]
+        return torch.as_tensor(np.nan_to_num(nll, nan=math.inf), dtype=U.dtype,
+                               device=U.device).reshape(1, k)
+
+    def optimize(self, U: torch.Tensor, Y: torch.Tensor, start: torch.Tensor, k: int, *,
+                 maxiter: int, tight: bool = False) -> torch.Tensor:
+        """L-BFGS-B from each of the ``k`` rows of ``start``, one run each."""
+        U_np, Y_np = U.cpu().numpy(), Y.cpu().numpy()
+        bounds = hyp.hyper_bounds(U.shape[1], self.log_g_min, self.fit_noise)
+
+        def objective(x: np.ndarray) -> tuple[float, np.ndarray]:
+            nll, g = self._nll(x, U_np, Y_np, grad=True)
+            assert g is not None
+            return nll, g
+
+        rows = [hyp.lbfgsb(objective, row, bounds, hyp.lbfgs_options(maxiter, tight)).x
+                for row in start.detach().cpu().numpy()]
+        return torch.as_tensor(np.stack(rows), dtype=U.dtype, device=U.device)
 
 
 class SharedTailGP(GPRegressor):
@@ -83,40 +112,6 @@ class SharedTailGP(GPRegressor):
             return super()._fit_hyper(kernel, U, Ys, subsets, rng, tight=tight)
         parts = [super()._fit_hyper(kernel, U, Ys[:own], subsets, rng, tight=tight)] \
             if own else []
-        theta = self._fit_shared(kernel, U, Ys[own:], subsets, rng, tight=tight)
+        theta = fit_stages(SharedSteps(self, kernel), U, Ys[own:], subsets, rng, tight=tight)
         parts.append(theta.expand(m - own, -1))
         return torch.cat(parts).contiguous()
-
-    def _fit_shared(self, kernel: str, U: torch.Tensor, Ys: torch.Tensor,
-                    subsets: tuple[torch.Tensor, torch.Tensor], rng: np.random.Generator,
-                    *, tight: bool) -> torch.Tensor:
-        """The steps of the parent's fit, for one shared kernel: score the candidates, race
-        the best ``n_restarts`` for a few iterations, converge the leader on the explore
-        subset, refine it on the larger one (on the CPU in numpy, whatever the device)."""
-        d = U.shape[1]
-        layout = self._layout
-        log_g_min = math.log(self._floor)
-        explore, refine = subsets
-        U_np, Y_np = U.cpu().numpy(), Ys.cpu().numpy()
-        U_e, Y_e = U_np[explore.numpy()], Y_np[:, explore.numpy()]
-        cand = hyp.initial_candidates(
-            d, N_CANDIDATES, log_g_min + (math.log(1e4) if self.fit_noise else 0.0), rng)
-        prior = self.lengthscale_prior
-        scores = hyp._penalize(prior, cand, len(U_e), layout, np.array(
-            [shared_nll(kernel, c, U_e, Y_e, layout, grad=False)[0] for c in cand]))[0]
-        starts = cand[np.argsort(np.nan_to_num(scores, nan=math.inf))[:self.n_restarts]]
-        bounds = hyp.hyper_bounds(d, log_g_min, self.fit_noise)
-        loose = {"maxiter": RACE_ITERATIONS, "ftol": 1e-8, "gtol": 1e-6}
-        if len(starts) > 1:
-            raced = [_minimize(kernel, s, U_e, Y_e, layout, prior, bounds, loose) for s in starts]
-            leader = min(raced, key=lambda r: r.fun if math.isfinite(r.fun) else math.inf).x
-        else:
-            leader = starts[0]
-        converge = {"maxiter": 200, "ftol": 1e-12 if tight else 1e-8,
-                    "gtol": 1e-9 if tight else 1e-6}
-        theta = _minimize(kernel, leader, U_e, Y_e, layout, prior, bounds, converge).x
-        if len(refine) > len(explore):
-            theta = _minimize(kernel, theta, U_np[refine.numpy()], Y_np[:, refine.numpy()],
-                              layout, prior, bounds,
-                              {"maxiter": 60, "ftol": 1e-8, "gtol": 1e-6}).x
-        return torch.as_tensor(theta[None, :], dtype=U.dtype, device=U.device)
