@@ -27,7 +27,7 @@ from surrogate.models._base import (
     to_tensor,
 )
 
-__all__ = ["GPRegressor"]
+__all__ = ["GPRegressor", "HyperSteps", "BatchedSteps", "fit_stages"]
 
 N_EXPLORE = 300  # restarts run on at most this many points, then the best is refined on more
 N_HYPER = 1000  # hyperparameters are refined on at most this many points (exact Cholesky)
@@ -385,7 +385,7 @@ class GPRegressor(MultiOutputMixin, SurrogateMixin, RegressorMixin, BaseEstimato
         moved to the model's and the results come back on ``X``'s, so a caller (the sequential
         loop, the optimizers) works on the CPU whatever device the GP computes on.
         """
-        dev = self._U.device
+        dev = self._hyper.lengthscale.device  # exact and SVGP alike
         low = torch.as_tensor(self._x_low, dtype=DTYPE, device=dev)
         scale = torch.as_tensor(self._x_scale, dtype=DTYPE, device=dev)
         mean, var = self._predict_std_units((X.to(dev) - low) / scale)
@@ -496,22 +496,39 @@ def _psd_root(C: torch.Tensor) -> torch.Tensor:
     return sd[..., :, None] * F
 
 
-class BatchedSteps:
-    """The hyperparameter fit of each output on its own (one row of ``theta`` per output),
-    batched over outputs and starts: what :func:`fit_stages` scores and optimizes with.
-
-    Each output runs its own L-BFGS-B (``block``): joined, every output would iterate until
-    the slowest converged (12 outputs took 3.4x as long as 12 single fits).
-    """
+class HyperSteps:
+    """What :func:`fit_stages` scores and optimizes hyperparameters with, and the GP's settings
+    it reads (``n_restarts``, ``fit_noise``, the noise floor as ``log_g_min``). A subclass
+    decides how outputs map to rows of ``theta`` (each its own, or one shared)."""
 
     def __init__(self, gp: GPRegressor, kernel: str) -> None:
         self.kernel, self.layout, self.prior = kernel, gp._layout, gp.lengthscale_prior
         self.fit_noise, self.log_g_min = gp.fit_noise, math.log(gp._floor)
         self.n_restarts = gp.n_restarts
 
-    def groups(self, Y: torch.Tensor) -> int:
-        """How many rows of ``theta`` the outputs ``Y`` (m, n) take."""
-        return Y.shape[0]
+    def score_candidates(self, cand: torch.Tensor, U: torch.Tensor, Y: torch.Tensor
+                         ) -> torch.Tensor:
+        """NLL per point of every candidate (q, d + 1) for every row of ``theta`` -> (G, q),
+        NaN or failed as +inf."""
+        raise NotImplementedError
+
+    def score(self, theta: torch.Tensor, U: torch.Tensor, Y: torch.Tensor, k: int
+              ) -> torch.Tensor:
+        """NLL per point of ``k`` consecutive rows of ``theta`` per row group -> (G, k)."""
+        raise NotImplementedError
+
+    def optimize(self, U: torch.Tensor, Y: torch.Tensor, start: torch.Tensor, k: int, *,
+                 maxiter: int, tight: bool = False) -> torch.Tensor:
+        """L-BFGS-B from ``k`` starts per row group (consecutive rows of ``start``)."""
+        raise NotImplementedError
+
+
+class BatchedSteps(HyperSteps):
+    """Each output its own row of ``theta``, batched over outputs and starts.
+
+    Each output runs its own L-BFGS-B (``block``): joined, every output would iterate until
+    the slowest converged (12 outputs took 3.4x as long as 12 single fits).
+    """
 
     def score_candidates(self, cand: torch.Tensor, U: torch.Tensor, Y: torch.Tensor
                          ) -> torch.Tensor:
@@ -536,15 +553,14 @@ class BatchedSteps:
                                   block=k, prior=self.prior)
 
 
-def fit_stages(steps: Any, U: torch.Tensor, Ys: torch.Tensor,
+def fit_stages(steps: HyperSteps, U: torch.Tensor, Ys: torch.Tensor,
                subsets: tuple[torch.Tensor, torch.Tensor], rng: np.random.Generator,
                *, tight: bool = True) -> torch.Tensor:
     """The stages of a hyperparameter fit: score N_CANDIDATES initial guesses, race the best
     ``n_restarts`` per row of ``theta`` for RACE_ITERATIONS, converge the leader on the explore
     subset (fully with ``tight``), refine it on the larger subset. ``steps`` scores and
     optimizes (:class:`BatchedSteps`: each output its own row; a shared kernel: one row for
-    all, see :mod:`surrogate.models._gp_shared`) and carries ``gp`` settings through its
-    ``n_restarts``, ``fit_noise`` and ``log_g_min``."""
+    all, see :mod:`surrogate.models._gp_shared`)."""
     d = U.shape[1]
     explore, refine = subsets
     U_e, Y_e = U[explore], Ys[:, explore]

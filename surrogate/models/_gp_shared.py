@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 from surrogate.models import _gp_hyper as hyp
-from surrogate.models._gp import GPRegressor, fit_stages
+from surrogate.models._gp import GPRegressor, HyperSteps, fit_stages
 
 __all__ = ["SharedTailGP", "SharedSteps", "shared_nll"]
 
@@ -50,15 +50,11 @@ def shared_nll(kernel: str, theta: np.ndarray, U: np.ndarray, Y: np.ndarray,
     return nll, np.concatenate([gradient(W[None])[0], [g_g]])
 
 
-class SharedSteps:
+class SharedSteps(HyperSteps):
     """What :func:`~surrogate.models._gp.fit_stages` scores and optimizes with for outputs
     that share one kernel: one row of ``theta`` for all of them, the objective
-    :func:`shared_nll` under the GP's length-scale prior (in numpy, whatever the device)."""
-
-    def __init__(self, gp: GPRegressor, kernel: str) -> None:
-        self.kernel, self.layout, self.prior = kernel, gp._layout, gp.lengthscale_prior
-        self.fit_noise, self.log_g_min = gp.fit_noise, math.log(gp._floor)
-        self.n_restarts = gp.n_restarts
+    :func:`shared_nll` under the GP's length-scale prior (in numpy on the CPU, whatever the
+    GP's device)."""
 
     def _nll(self, theta: np.ndarray, U: np.ndarray, Y: np.ndarray, *, grad: bool
              ) -> tuple[float, np.ndarray | None]:
@@ -74,6 +70,7 @@ class SharedSteps:
 
     def score(self, theta: torch.Tensor, U: torch.Tensor, Y: torch.Tensor, k: int
               ) -> torch.Tensor:
+        """NLL of each of the ``k`` rows of ``theta`` for the outputs together -> (1, k)."""
         U_np, Y_np = U.cpu().numpy(), Y.cpu().numpy()
         nll = [self._nll(row, U_np, Y_np, grad=False)[0] for row in theta.cpu().numpy()]
         return torch.as_tensor(np.nan_to_num(nll, nan=math.inf), dtype=U.dtype,

@@ -56,7 +56,7 @@ class SVGP:
                  layout: hyp.Layout | None = None) -> None:
         self.kernel = kernel
         self.layout = layout  # categorical inputs (see hyp.Layout)
-        self.model = _Model(kernel, inducing).to(DTYPE)
+        self.model = _Model(kernel, inducing).to(dtype=DTYPE, device=inducing.device)
         self.n_inducing = inducing.shape[1]
 
     def set_hyper(self, lengthscale: torch.Tensor, signal_var: torch.Tensor,

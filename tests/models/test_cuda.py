@@ -146,3 +146,36 @@ def test_the_adaptive_loop_runs_with_a_gpu_student(goal):
         assert len(result.runs) == 25
     # the first rounds choose the same points; later ones may part by rounding
     np.testing.assert_allclose(runs["cuda"][:12], runs["cpu"][:12], atol=1e-3)
+
+
+def test_the_scalable_gp_on_the_gpu(tmp_path):
+    rng = np.random.default_rng(0)
+    X, Xt = rng.random((1500, 3)), rng.random((500, 3))
+    f = lambda A: np.sin(3 * A[:, 0]) + A[:, 1] * A[:, 2]  # noqa: E731
+    gpu = GPRegressor(method="svgp", n_inducing=128, seed=0, device="cuda").fit(X, f(X))
+    assert gpu.method_ == "svgp" and q2(f(Xt), gpu.predict(Xt)) > 0.999
+    mean, var = gpu._predict_torch(torch.as_tensor(Xt[:20]))  # CPU points, CPU answers
+    assert mean.device.type == "cpu" and var.device.type == "cpu"
+    gpu.save(tmp_path / "svgp")
+    back = load(tmp_path / "svgp", device="cuda")
+    np.testing.assert_allclose(back.predict(Xt), gpu.predict(Xt), rtol=1e-9, atol=1e-9)
+
+
+def test_conditioned_rounds_and_the_field_goal_with_a_gpu_student():
+    square = sg.Space([sg.Real("x", 0.0, 1.0), sg.Real("y", 0.0, 1.0)])
+
+    def teacher(p):
+        return float(np.sin(4 * p["x"]) + p["y"] ** 2)
+
+    # past 60 runs most rounds condition the GP on the new runs instead of refitting it
+    result = adaptive_sample(teacher, space=square, budget=75, batch_size=5, seed=0,
+                             model=GPRegressor(device="cuda"), progress=False)
+    assert len(result.runs) == 75 and result.history["q2_loo"].iloc[-1] > 0.999
+    times = np.linspace(0.0, 5.0, 21)
+    space = sg.Space([sg.Real("a", 0.5, 2.0), sg.Real("k", 0.1, 1.0)])
+    decay = sg.Simulator(
+        lambda X: X["a"].to_numpy()[:, None] * np.exp(-X["k"].to_numpy()[:, None] * times),
+        space, fields={"y": times}, vectorized=True, name="decay")
+    field = adaptive_sample(decay, output="y", goal="accuracy", budget=20, seed=0,
+                            model=GPRegressor(device="cuda"), progress=False)
+    assert len(field.runs) == 20

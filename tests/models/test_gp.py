@@ -254,6 +254,14 @@ def test_scalable_path_on_request():
     assert coverage95(yt, mean, std) > 0.85
     auto = GPRegressor(max_exact=1000, n_inducing=100, seed=0).fit(X, y)
     assert auto.method_ == "svgp"
+    # the differentiable posterior the optimizers and the sequential loop call
+    X_torch = torch.as_tensor(Xt[:50], dtype=torch.float64).requires_grad_()
+    mean_t, var_t = gp._predict_torch(X_torch)
+    np.testing.assert_allclose(mean_t[:, 0].detach().numpy(), mean[:50], rtol=1e-8, atol=1e-10)
+    np.testing.assert_allclose(var_t[:, 0].detach().numpy(), std[:50] ** 2, rtol=1e-6,
+                               atol=1e-12)
+    mean_t.sum().backward()
+    assert X_torch.grad is not None and torch.isfinite(X_torch.grad).all()
 
 
 # -- robustness ------------------------------------------------------------------------------
