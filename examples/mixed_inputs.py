@@ -4,9 +4,9 @@ Mixed inputs: integer and categorical parameters in the students
 
 A fishery teacher with a real parameter (the growth rate), an integer one (the years
 simulated) and a categorical one (the harvest policy). The design holds them with their own
-types, the Gaussian process gives the policy an exchangeable kernel (two different policies
-correlate by a fitted amount), and Sobol' indices on the surrogate rank all three kinds of
-input. The figures: cross-validated predictions against the teacher, and the indices.
+types, the Gaussian process gives the policy its own kernel (two different policies
+correlate by a fitted amount, or sit at fitted positions on a line, whichever is likelier),
+and Sobol' indices on the surrogate rank all three kinds of input. The figures: cross-validated predictions against the teacher, and the indices.
 
 Run: ``python examples/mixed_inputs.py [--n 120]`` (seconds).
 """
@@ -52,7 +52,7 @@ def main() -> None:
                             label="catch, 5-fold cross-validated")
 
     model.fit(runs.X, runs.Y["catch"])
-    print(f"levels of the categorical input: {model.categories_}")
+    print(f"levels of the categorical input: {model.categories_}; kernel: {model.categorical_}")
     indices = sg.sobol_indices(model, SPACE, n=512, seed=0)
     print(indices[["S1", "ST"]].round(3).to_string())
     plot.sobol(indices).set_title("Sobol' indices of the catch, on the surrogate")

@@ -26,13 +26,13 @@ from surrogate.models._base import (
     check_positive_int,
     to_tensor,
 )
+from surrogate.models._gp_latent import encode_latent, fit_positions
+from surrogate.models._gp_stages import BatchedSteps, fit_stages
 
-__all__ = ["GPRegressor", "HyperSteps", "BatchedSteps", "fit_stages"]
+__all__ = ["GPRegressor"]
 
 N_EXPLORE = 300  # restarts run on at most this many points, then the best is refined on more
 N_HYPER = 1000  # hyperparameters are refined on at most this many points (exact Cholesky)
-RACE_ITERATIONS = 8  # L-BFGS-B iterations every start gets before the best one continues
-N_CANDIDATES = 24  # initial guesses scored in one batch before the L-BFGS-B restarts
 AUTO_KERNELS = ("matern52", "rbf")  # the candidates of kernel="auto"
 DEFAULT_FLOOR = 1e-10  # the noise floor when noise_floor=None
 AUTO_NUGGETS = (1e-10, 1e-12, 1e-14)  # interpolating nuggets of kernel="auto", noise_floor=None
@@ -50,11 +50,15 @@ class GPRegressor(MultiOutputMixin, SurrogateMixin, RegressorMixin, BaseEstimato
     hyperparameters per output.
 
     Categorical inputs (strings, booleans or pandas ``category`` columns, as ``sg.sample``
-    makes them for a ``sg.Categorical``) get an exchangeable kernel multiplied with the ARD
-    kernel of the numeric inputs: any two different levels of an input correlate with one
-    fitted ``rho`` (``level_correlation_``), which may be negative (a switch that turns the
-    response around); see :mod:`surrogate.models._gp_hyper`. Integers are numeric (ordered).
-    The levels seen at fit are ``categories_``; another level at predict is an error.
+    makes them for a ``sg.Categorical``) get one of two kernels (``categorical``). The
+    exchangeable kernel multiplies the ARD kernel of the numeric inputs: any two different
+    levels of an input correlate with one fitted ``rho`` (``level_correlation_``), which may
+    be negative (a switch that turns the response around); see
+    :mod:`surrogate.models._gp_hyper`. Latent positions put each level at a fitted point on a
+    line (``level_positions_``) that the kernel then treats as a numeric input: levels that
+    act alike lie close together (see :mod:`surrogate.models._gp_latent`). Integers are
+    numeric (ordered). The levels seen at fit are ``categories_``; another level at predict
+    is an error.
 
     Parameters
     ----------
@@ -76,6 +80,14 @@ class GPRegressor(MultiOutputMixin, SurrogateMixin, RegressorMixin, BaseEstimato
         L-BFGS-B starts per output: the best of 24 scored initial guesses race for a few
         iterations and the leader is optimized to convergence. Restarts run on a subset of
         at most 300 points; the winner is then refined on up to 1,000 points.
+    categorical : {"auto", "exchangeable", "latent"}, default="auto"
+        The kernel of categorical inputs (see above). ``"auto"`` fits both and keeps the
+        model of the higher likelihood on the refinement subset, the latent one penalized by
+        BIC for its positions (``categorical_`` says which). On the mixed-input benchmark
+        (``python -m benchmarks mixed``) the latent positions win where a category stands
+        for a hidden quantity (a beam's section, a policy's strength) and the exchangeable
+        kernel where a switch turns the response around. Without categorical inputs the
+        option does nothing.
     method : {"auto", "exact", "svgp"}, default="auto"
         ``"exact"``: exact GP (Cholesky); ``"svgp"``: variational GP with inducing points
         (gpytorch), its variational distribution set to the closed-form optimum (Titsias 2009)
@@ -108,10 +120,16 @@ class GPRegressor(MultiOutputMixin, SurrogateMixin, RegressorMixin, BaseEstimato
     lengthscale_ : ndarray of shape (n_outputs, n_features)
         Length scales in the original input units; for a categorical input with ``L`` levels,
         the ``l`` of ``rho = rho_min + (1 - rho_min) exp(-1 / (2 l^2))``,
-        ``rho_min = -1 / (L - 1)``.
+        ``rho_min = -1 / (L - 1)`` (exchangeable kernel), or the length scale along the line
+        of its positions (latent positions).
     level_correlation_ : dict
         Per categorical input (by name, or position): the correlation of two different levels,
-        ndarray of shape (n_outputs,).
+        ndarray of shape (n_outputs,) (exchangeable kernel; empty with latent positions).
+    level_positions_ : dict
+        Per categorical input: the positions of its levels (ndarray of shape (L,), the first
+        at 0), in the units of that column's length scale (latent positions; else empty).
+    categorical_ : {"exchangeable", "latent"} or None
+        The kernel of the categorical inputs (resolves ``"auto"``; None without any).
     noise_ : ndarray of shape (n_outputs,)
         Noise variance in the original output units.
     n_outputs_ : int
@@ -144,6 +162,8 @@ class GPRegressor(MultiOutputMixin, SurrogateMixin, RegressorMixin, BaseEstimato
     Hensman, Fusi & Lawrence (2013), Gaussian processes for big data (SVGP).
     Hvarfner, Hellsten & Nardi (2024), Vanilla Bayesian optimization performs great in high
     dimensions, ICML (the dimension-scaled length-scale prior).
+    Zhang, Tao, Chen & Apley (2020), A latent variable approach to Gaussian process modeling
+    with qualitative and quantitative factors, Technometrics 62 (latent positions).
 
     Examples
     --------
@@ -160,6 +180,7 @@ class GPRegressor(MultiOutputMixin, SurrogateMixin, RegressorMixin, BaseEstimato
                  method: Literal["auto", "exact", "svgp"] = "auto", max_exact: int = 6000,
                  n_inducing: int = 1024,
                  lengthscale_prior: Literal["gamma", "lognormal"] | None = None,
+                 categorical: Literal["exchangeable", "latent", "auto"] = "auto",
                  seed: Any = None, device: str = "cpu") -> None:
         self.kernel = kernel
         self.noise_floor = noise_floor
@@ -169,6 +190,7 @@ class GPRegressor(MultiOutputMixin, SurrogateMixin, RegressorMixin, BaseEstimato
         self.max_exact = max_exact
         self.n_inducing = n_inducing
         self.lengthscale_prior = lengthscale_prior
+        self.categorical = categorical
         self.seed = seed
         self.device = device
 
@@ -186,6 +208,7 @@ class GPRegressor(MultiOutputMixin, SurrogateMixin, RegressorMixin, BaseEstimato
         check_positive_int("n_inducing", self.n_inducing, 2)
         if self.lengthscale_prior is not None:
             check_choice("lengthscale_prior", self.lengthscale_prior, hyp.LENGTHSCALE_PRIORS)
+        check_choice("categorical", self.categorical, ("exchangeable", "latent", "auto"))
 
     @limits_threads()
     def fit(self, X: Any, y: Any) -> GPRegressor:
@@ -208,19 +231,20 @@ class GPRegressor(MultiOutputMixin, SurrogateMixin, RegressorMixin, BaseEstimato
         self.n_outputs_ = Y.shape[1]
         self._set_scalers(X, Y)
         dev = self._device
-        U = to_tensor(self._to_unit(X), dev)
-        Ys = to_tensor(((Y - self._y_mean) / self._y_std).T, dev)  # (m, n)
         rng = self._rng()
         n = len(X)
+        self._latent: dict[int, np.ndarray] = {}
+        Ys = to_tensor(((Y - self._y_mean) / self._y_std).T, dev)  # (m, n)
         self.method_ = self.method if self.method != "auto" else (
             "exact" if n <= self.max_exact else "svgp")
         # one pair of subsets for every kernel, so that their fits are comparable
         subsets = (_subset(n, N_EXPLORE, rng), _subset(n, N_HYPER, rng))
-        if self.kernel == "auto":
-            self.kernel_, theta = self._select(U, Ys, subsets, rng)
+        levels = {j: n_levels for j, n_levels in enumerate(self._column_levels()) if n_levels}
+        if self.categorical == "exchangeable" or not levels:
+            U = to_tensor(self._to_unit(X), dev)
+            self.kernel_, theta = self._fit_theta(U, Ys, subsets, rng)
         else:
-            self.kernel_ = self.kernel
-            theta = self._fit_hyper(self.kernel, U, Ys, subsets, rng)
+            U, theta = self._fit_categorical(X, Ys, levels, subsets, rng)
         if self.method_ == "exact":
             self._condition(U, Ys, theta)
         else:
@@ -237,6 +261,48 @@ class GPRegressor(MultiOutputMixin, SurrogateMixin, RegressorMixin, BaseEstimato
         self._set_public_attributes()
         return self
 
+    def _fit_theta(self, U: torch.Tensor, Ys: torch.Tensor,
+                   subsets: tuple[torch.Tensor, torch.Tensor], rng: np.random.Generator
+                   ) -> tuple[str, torch.Tensor]:
+        """The kernel (``kernel="auto"`` chooses) and its hyperparameters on ``U``."""
+        if self.kernel == "auto":
+            return self._select(U, Ys, subsets, rng)
+        return self.kernel, self._fit_hyper(self.kernel, U, Ys, subsets, rng)
+
+    def _fit_categorical(self, X: np.ndarray, Ys: torch.Tensor, levels: dict[int, int],
+                         subsets: tuple[torch.Tensor, torch.Tensor], rng: np.random.Generator
+                         ) -> tuple[torch.Tensor, torch.Tensor]:
+        """``categorical="latent"`` or ``"auto"``: fit the levels' positions, then the GP on
+        them; with ``"auto"`` also the exchangeable kernel, and keep the model of the higher
+        likelihood on the refinement subset, less BIC's penalty for the positions."""
+        dev = self._device
+        candidates: list[tuple[dict[int, np.ndarray], torch.Tensor, str, torch.Tensor]] = []
+        if self.categorical == "auto":
+            U = to_tensor(self._to_unit(X), dev)
+            candidates.append(({}, U, *self._fit_theta(U, Ys, subsets, rng)))
+        search = subsets[0].numpy()
+        positions = fit_positions("matern52" if self.kernel == "auto" else self.kernel,
+                                  self._to_unit(X)[search], Ys[:, search].cpu().numpy(),
+                                  levels, rng)
+        self._latent = positions
+        U = to_tensor(self._to_unit(X), dev)
+        candidates.append((positions, U, *self._fit_theta(U, Ys, subsets, rng)))
+        refine = subsets[1]
+        n_free = sum(n_levels - 1 for n_levels in levels.values())
+
+        def penalized_nll(candidate: tuple[Any, ...]) -> float:
+            latent, U_c, kernel, theta = candidate
+            self._latent = latent  # the layout follows
+            nll = hyp.profile_nll(kernel, theta, U_c[refine], Ys[:, refine], grad=False,
+                                  layout=self._layout)[0]
+            m = len(refine)
+            return float(nll.sum()) + (0.5 * n_free * math.log(m) / m if latent else 0.0)
+
+        scores = [penalized_nll(c) for c in candidates]
+        latent, U, self.kernel_, theta = candidates[int(np.argmin(scores))]
+        self._latent = latent
+        return U, theta
+
     @property
     def _floor(self) -> float:
         """The noise floor in force (``noise_floor``, or DEFAULT_FLOOR for None)."""
@@ -244,7 +310,9 @@ class GPRegressor(MultiOutputMixin, SurrogateMixin, RegressorMixin, BaseEstimato
 
     @property
     def _layout(self) -> hyp.Layout | None:
-        """The categorical inputs (None when all are numeric)."""
+        """The categorical inputs (None when all are numeric, or have latent positions)."""
+        if getattr(self, "_latent", None):
+            return None
         return hyp.Layout.of(self._column_levels())
 
     def _set_scalers(self, X: np.ndarray, Y: np.ndarray) -> None:
@@ -258,7 +326,9 @@ class GPRegressor(MultiOutputMixin, SurrogateMixin, RegressorMixin, BaseEstimato
         self._y_std = np.where(std > 0, std, 1.0)  # constant output: a flat GP at its value
 
     def _to_unit(self, X: np.ndarray) -> np.ndarray:
-        return (X - self._x_low) / self._x_scale
+        """The GP's coordinates: numeric inputs scaled to the unit cube, categories as codes
+        or, with ``categorical="latent"``, as their levels' positions."""
+        return encode_latent((X - self._x_low) / self._x_scale, getattr(self, "_latent", {}))
 
     def _fit_hyper(self, kernel: str, U: torch.Tensor, Ys: torch.Tensor,
                    subsets: tuple[torch.Tensor, torch.Tensor], rng: np.random.Generator,
@@ -355,6 +425,12 @@ class GPRegressor(MultiOutputMixin, SurrogateMixin, RegressorMixin, BaseEstimato
         layout = self._layout
         self.level_correlation_ = {} if layout is None else dict(zip(
             self._input_encoding.names, layout.rho(h.lengthscale.cpu().numpy()).T, strict=True))
+        latent = getattr(self, "_latent", {})
+        self.categorical_ = None if not self._input_encoding.positions else (
+            "latent" if latent else "exchangeable")
+        self.level_positions_ = {name: latent[j] for name, j in zip(
+            self._input_encoding.names, self._input_encoding.positions, strict=True)
+            if j in latent}
 
     # -- predict ------------------------------------------------------------------------------
     def _predict_std_units(self, U: torch.Tensor, *, full_cov: bool = False,
@@ -388,7 +464,8 @@ class GPRegressor(MultiOutputMixin, SurrogateMixin, RegressorMixin, BaseEstimato
         dev = self._hyper.lengthscale.device  # exact and SVGP alike
         low = torch.as_tensor(self._x_low, dtype=DTYPE, device=dev)
         scale = torch.as_tensor(self._x_scale, dtype=DTYPE, device=dev)
-        mean, var = self._predict_std_units((X.to(dev) - low) / scale)
+        mean, var = self._predict_std_units(
+            encode_latent((X.to(dev) - low) / scale, getattr(self, "_latent", {})))
         assert var is not None
         ym = torch.as_tensor(self._y_mean, dtype=DTYPE, device=dev)
         ys = torch.as_tensor(self._y_std, dtype=DTYPE, device=dev)
@@ -494,92 +571,6 @@ def _psd_root(C: torch.Tensor) -> torch.Tensor:
         # every point keeps its own variance (a valid correlation matrix again)
         F[bad] = root / root.norm(dim=-1, keepdim=True).clamp_min(1e-300)
     return sd[..., :, None] * F
-
-
-class HyperSteps:
-    """What :func:`fit_stages` scores and optimizes hyperparameters with, and the GP's settings
-    it reads (``n_restarts``, ``fit_noise``, the noise floor as ``log_g_min``). A subclass
-    decides how outputs map to rows of ``theta`` (each its own, or one shared)."""
-
-    def __init__(self, gp: GPRegressor, kernel: str) -> None:
-        self.kernel, self.layout, self.prior = kernel, gp._layout, gp.lengthscale_prior
-        self.fit_noise, self.log_g_min = gp.fit_noise, math.log(gp._floor)
-        self.n_restarts = gp.n_restarts
-
-    def score_candidates(self, cand: torch.Tensor, U: torch.Tensor, Y: torch.Tensor
-                         ) -> torch.Tensor:
-        """NLL per point of every candidate (q, d + 1) for every row of ``theta`` -> (G, q),
-        NaN or failed as +inf."""
-        raise NotImplementedError
-
-    def score(self, theta: torch.Tensor, U: torch.Tensor, Y: torch.Tensor, k: int
-              ) -> torch.Tensor:
-        """NLL per point of ``k`` consecutive rows of ``theta`` per row group -> (G, k)."""
-        raise NotImplementedError
-
-    def optimize(self, U: torch.Tensor, Y: torch.Tensor, start: torch.Tensor, k: int, *,
-                 maxiter: int, tight: bool = False) -> torch.Tensor:
-        """L-BFGS-B from ``k`` starts per row group (consecutive rows of ``start``)."""
-        raise NotImplementedError
-
-
-class BatchedSteps(HyperSteps):
-    """Each output its own row of ``theta``, batched over outputs and starts.
-
-    Each output runs its own L-BFGS-B (``block``): joined, every output would iterate until
-    the slowest converged (12 outputs took 3.4x as long as 12 single fits).
-    """
-
-    def score_candidates(self, cand: torch.Tensor, U: torch.Tensor, Y: torch.Tensor
-                         ) -> torch.Tensor:
-        """NLL of every candidate (q, d + 1) for every output -> (m, q)."""
-        if Y.shape[0] == 1:
-            return hyp.score(self.kernel, cand, U, Y.repeat_interleave(len(cand), 0),
-                             self.layout, prior=self.prior)[None, :]
-        return hyp.score_outputs(self.kernel, cand, U, Y, self.layout, prior=self.prior)
-
-    def score(self, theta: torch.Tensor, U: torch.Tensor, Y: torch.Tensor, k: int
-              ) -> torch.Tensor:
-        """NLL of ``k`` rows of ``theta`` per output (consecutive) -> (m, k)."""
-        return hyp.score(self.kernel, theta, U, Y.repeat_interleave(k, 0), self.layout,
-                         prior=self.prior).reshape(Y.shape[0], k)
-
-    def optimize(self, U: torch.Tensor, Y: torch.Tensor, start: torch.Tensor, k: int, *,
-                 maxiter: int, tight: bool = False) -> torch.Tensor:
-        """L-BFGS-B from ``k`` starts per output (consecutive rows of ``start``)."""
-        return hyp.optimize_hyper(self.kernel, U, Y if k == 1 else Y.repeat_interleave(k, 0),
-                                  start, log_g_min=self.log_g_min, maxiter=maxiter,
-                                  fit_noise=self.fit_noise, tight=tight, layout=self.layout,
-                                  block=k, prior=self.prior)
-
-
-def fit_stages(steps: HyperSteps, U: torch.Tensor, Ys: torch.Tensor,
-               subsets: tuple[torch.Tensor, torch.Tensor], rng: np.random.Generator,
-               *, tight: bool = True) -> torch.Tensor:
-    """The stages of a hyperparameter fit: score N_CANDIDATES initial guesses, race the best
-    ``n_restarts`` per row of ``theta`` for RACE_ITERATIONS, converge the leader on the explore
-    subset (fully with ``tight``), refine it on the larger subset. ``steps`` scores and
-    optimizes (:class:`BatchedSteps`: each output its own row; a shared kernel: one row for
-    all, see :mod:`surrogate.models._gp_shared`)."""
-    d = U.shape[1]
-    explore, refine = subsets
-    U_e, Y_e = U[explore], Ys[:, explore]
-    cand = torch.as_tensor(
-        hyp.initial_candidates(
-            d, N_CANDIDATES, steps.log_g_min + (math.log(1e4) if steps.fit_noise else 0.0),
-            rng), dtype=DTYPE, device=U.device)
-    nll = steps.score_candidates(cand, U_e, Y_e)  # (G, q)
-    G = nll.shape[0]
-    r = min(steps.n_restarts, len(cand))
-    start = cand[torch.argsort(nll, dim=1)[:, :r]].reshape(G * r, d + 1)
-    if r > 1:  # race the starts for a few iterations; only the leader runs to convergence
-        theta = steps.optimize(U_e, Y_e, start, r, maxiter=RACE_ITERATIONS)
-        nll = steps.score(theta, U_e, Y_e, r)
-        start = theta.reshape(G, r, d + 1)[torch.arange(G), torch.argmin(nll, dim=1)]
-    theta = steps.optimize(U_e, Y_e, start, 1, maxiter=200, tight=tight)
-    if len(refine) > len(explore):
-        theta = steps.optimize(U[refine], Ys[:, refine], theta, 1, maxiter=60)
-    return theta
 
 
 def _subset(n: int, size: int, rng: np.random.Generator) -> torch.Tensor:

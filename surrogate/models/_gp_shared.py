@@ -18,7 +18,8 @@ import numpy as np
 import torch
 
 from surrogate.models import _gp_hyper as hyp
-from surrogate.models._gp import GPRegressor, HyperSteps, fit_stages
+from surrogate.models._gp import GPRegressor
+from surrogate.models._gp_stages import HyperSteps, fit_stages
 
 __all__ = ["SharedTailGP", "SharedSteps", "shared_nll"]
 

@@ -1,0 +1,108 @@
+"""Latent positions of categorical levels: ``GPRegressor(categorical="latent")``.
+
+Each categorical input of ``L`` levels is mapped to one real number per level (the first level
+at 0), and the GP then treats the column as numeric: two levels correlate as two points at the
+distance of their positions (Zhang, Tao, Chen & Apley 2020, "A latent variable approach to
+Gaussian process modeling with qualitative and quantitative factors", Technometrics 62, with
+one latent dimension instead of two). Levels that act alike come to lie close together, and
+a level whose effect is intermediate lies in between (e.g. a policy that scales a rate by 1,
+0.6 or 0.35), which the exchangeable kernel (one correlation for every pair of levels) cannot
+express. The positions maximize the GP's concentrated likelihood jointly with the numeric
+inputs' length scales (the latent length scale is 1: the positions carry the scale), from a few
+random starts, by L-BFGS-B with torch gradients; the GP is then fitted as usual on the encoded
+inputs.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import torch
+
+from surrogate.models import _gp_hyper as hyp
+
+__all__ = ["fit_positions", "encode_latent"]
+
+N_STARTS = 4  # random starts of the position search
+POSITION_BOUND = 5.0  # positions within +-5 (in units of the latent length scale, 1)
+SEARCH_NUGGET = 1e-6  # the noise ratio held during the search (the fit after fits its own)
+
+
+def encode_latent(U: Any, positions: dict[int, Any]) -> Any:
+    """``U`` (n, d; numpy or torch) with each latent column's codes replaced by positions."""
+    if not positions:
+        return U
+    if isinstance(U, torch.Tensor):
+        columns = [U[:, j] for j in range(U.shape[1])]
+        for j, table in positions.items():
+            t = torch.as_tensor(table, dtype=U.dtype, device=U.device)
+            columns[j] = t[U[:, j].detach().round().long().clamp(0, len(t) - 1)]
+        return torch.stack(columns, dim=1)
+    out = np.array(U, dtype=float, copy=True)
+    for j, table in positions.items():
+        out[:, j] = np.asarray(table)[np.clip(np.rint(out[:, j]).astype(int), 0, len(table) - 1)]
+    return out
+
+
+def _nll(kernel: str, U: torch.Tensor, Y: torch.Tensor, numeric: list[int],
+         levels: dict[int, int], x: torch.Tensor) -> torch.Tensor:
+    """Summed concentrated NLL per point of the outputs ``Y`` (m, n) for the parameter vector
+    ``x``: the free positions of every latent column, then the numeric log length scales."""
+    columns, k = [], 0
+    scaled = {}
+    for j, n_levels in levels.items():
+        table = torch.cat([x.new_zeros(1), x[k:k + n_levels - 1]])
+        scaled[j] = table[U[:, j].round().long()]
+        k += n_levels - 1
+    log_ls = x[k:]
+    for j in range(U.shape[1]):
+        columns.append(scaled[j] if j in scaled else U[:, j] / log_ls[numeric.index(j)].exp())
+    S = torch.stack(columns, dim=1)
+    n = len(S)
+    C = hyp.correlation(kernel, S, S, torch.ones(1, S.shape[1], dtype=S.dtype))[0]
+    L = torch.linalg.cholesky(C + SEARCH_NUGGET * torch.eye(n, dtype=S.dtype))
+    ones = torch.ones(n, 1, dtype=S.dtype)
+    sol = torch.cholesky_solve(torch.cat([ones, Y.T], dim=1), L)  # R^-1 [1, y_1..y_m]
+    a11 = sol[:, 0].sum()
+    mean = (sol[:, 1:].sum(0)) / a11  # GLS constants (m,)
+    resid = Y.T - mean[None, :]
+    beta = torch.cholesky_solve(resid, L)
+    s2 = (resid * beta).sum(0).clamp_min(1e-300) / n
+    return 0.5 * s2.log().sum() + Y.shape[0] * torch.log(torch.diagonal(L)).sum() / n
+
+
+def fit_positions(kernel: str, U: np.ndarray, Ys: np.ndarray, levels: dict[int, int],
+                  rng: np.random.Generator) -> dict[int, np.ndarray]:
+    """Positions per level of each latent column ``j`` (``levels[j]`` levels) that maximize the
+    likelihood of the standardized outputs ``Ys`` (m, n) on the unit inputs ``U`` (n, d; codes
+    in the latent columns), best of N_STARTS random starts."""
+    numeric = [j for j in range(U.shape[1]) if j not in levels]
+    n_free = sum(n_levels - 1 for n_levels in levels.values())
+    U_t = torch.as_tensor(U, dtype=torch.float64)
+    Y_t = torch.as_tensor(Ys, dtype=torch.float64)
+    bounds = [(-POSITION_BOUND, POSITION_BOUND)] * n_free + [hyp.LOG_LS_BOUNDS] * len(numeric)
+
+    def objective(x: np.ndarray) -> tuple[float, np.ndarray]:
+        x_t = torch.as_tensor(x, dtype=torch.float64).requires_grad_()
+        try:
+            value = _nll(kernel, U_t, Y_t, numeric, levels, x_t)
+            (grad,) = torch.autograd.grad(value, x_t)
+        except torch.linalg.LinAlgError:  # positions on top of one another: steer back
+            return math.inf, np.zeros_like(x)
+        return float(value.detach()), grad.numpy()
+
+    best: Any = None
+    for _ in range(N_STARTS):
+        x0 = np.concatenate([rng.normal(0.0, 1.0, n_free),
+                             np.log(rng.uniform(0.2, 1.0, len(numeric)))])
+        result = hyp.lbfgsb(objective, x0, bounds, hyp.lbfgs_options(200))
+        if math.isfinite(result.fun) and (best is None or result.fun < best.fun):
+            best = result
+    x = best.x if best is not None else np.zeros(n_free + len(numeric))
+    positions, k = {}, 0
+    for j, n_levels in levels.items():
+        positions[j] = np.concatenate([[0.0], x[k:k + n_levels - 1]])
+        k += n_levels - 1
+    return positions
