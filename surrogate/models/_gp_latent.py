@@ -8,9 +8,9 @@ one latent dimension instead of two). Levels that act alike come to lie close to
 a level whose effect is intermediate lies in between (e.g. a policy that scales a rate by 1,
 0.6 or 0.35), which the exchangeable kernel (one correlation for every pair of levels) cannot
 express. The positions maximize the GP's concentrated likelihood jointly with the numeric
-inputs' length scales (the latent length scale is 1: the positions carry the scale), from a few
-random starts, by L-BFGS-B with torch gradients; the GP is then fitted as usual on the encoded
-inputs.
+inputs' length scales (the latent length scale is 1: the positions carry the scale), by
+L-BFGS-B with torch gradients from each level's mean response; the GP is then fitted as usual
+on the encoded inputs.
 """
 
 from __future__ import annotations
@@ -25,7 +25,6 @@ from surrogate.models import _gp_hyper as hyp
 
 __all__ = ["fit_positions", "encode_latent"]
 
-N_STARTS = 4  # random starts of the position search
 POSITION_BOUND = 5.0  # positions within +-5 (in units of the latent length scale, 1)
 SEARCH_NUGGET = 1e-6  # the noise ratio held during the search (the fit after fits its own)
 
@@ -73,11 +72,24 @@ def _nll(kernel: str, U: torch.Tensor, Y: torch.Tensor, numeric: list[int],
     return 0.5 * s2.log().sum() + Y.shape[0] * torch.log(torch.diagonal(L)).sum() / n
 
 
+def _mean_positions(U: np.ndarray, Ys: np.ndarray, levels: dict[int, int]) -> np.ndarray:
+    """The free positions (all levels but each column's first) at the levels' mean
+    standardized response, averaged over the outputs, relative to the first level's."""
+    y = Ys.mean(axis=0)
+    parts = []
+    for j, n_levels in levels.items():
+        codes = np.rint(U[:, j]).astype(int)
+        means = np.array([y[codes == level].mean() if (codes == level).any() else 0.0
+                          for level in range(n_levels)])
+        parts.append(means[1:] - means[0])
+    return np.concatenate(parts) if parts else np.zeros(0)
+
+
 def fit_positions(kernel: str, U: np.ndarray, Ys: np.ndarray, levels: dict[int, int],
                   rng: np.random.Generator) -> dict[int, np.ndarray]:
     """Positions per level of each latent column ``j`` (``levels[j]`` levels) that maximize the
     likelihood of the standardized outputs ``Ys`` (m, n) on the unit inputs ``U`` (n, d; codes
-    in the latent columns), best of N_STARTS random starts."""
+    in the latent columns), from the levels' mean responses."""
     numeric = [j for j in range(U.shape[1]) if j not in levels]
     n_free = sum(n_levels - 1 for n_levels in levels.values())
     U_t = torch.as_tensor(U, dtype=torch.float64)
@@ -93,14 +105,12 @@ def fit_positions(kernel: str, U: np.ndarray, Ys: np.ndarray, levels: dict[int, 
             return math.inf, np.zeros_like(x)
         return float(value.detach()), grad.numpy()
 
-    best: Any = None
-    for _ in range(N_STARTS):
-        x0 = np.concatenate([rng.normal(0.0, 1.0, n_free),
-                             np.log(rng.uniform(0.2, 1.0, len(numeric)))])
-        result = hyp.lbfgsb(objective, x0, bounds, hyp.lbfgs_options(200))
-        if math.isfinite(result.fun) and (best is None or result.fun < best.fun):
-            best = result
-    x = best.x if best is not None else np.zeros(n_free + len(numeric))
+    # start each level at its mean response: levels that act alike on average start close
+    # together (on the mixed-input benchmark this start beat four random ones on every cell)
+    x0 = np.concatenate([_mean_positions(U, Ys, levels),
+                         np.log(rng.uniform(0.2, 1.0, len(numeric)))])
+    result = hyp.lbfgsb(objective, x0, bounds, hyp.lbfgs_options(200))
+    x = result.x
     positions, k = {}, 0
     for j, n_levels in levels.items():
         positions[j] = np.concatenate([[0.0], x[k:k + n_levels - 1]])

@@ -45,7 +45,7 @@ def test_levels_that_stand_for_a_hidden_number_are_learned_better_with_positions
         auto = GPRegressor(seed=0).fit(X, _hidden(X))  # categorical="auto" by default
         exchangeable = GPRegressor(seed=0, categorical="exchangeable").fit(X, _hidden(X))
         assert auto.categorical_ == "latent" and exchangeable.categorical_ == "exchangeable"
-        assert q2(_hidden(Xt), auto.predict(Xt)) > 0.995
+        assert q2(_hidden(Xt), auto.predict(Xt)) > 0.99
         gains.append(q2(_hidden(Xt), auto.predict(Xt)) - q2(_hidden(Xt), exchangeable.predict(Xt)))
         assert auto.level_correlation_ == {} and auto.level_positions_["section"][0] == 0.0
     assert np.mean(gains) > 0.005
