@@ -1,9 +1,11 @@
 """Dask executor: runs on a ``distributed`` cluster when one machine is not enough.
 
 Chunks of runs become Dask tasks. A task whose worker dies is retried by Dask itself; when Dask
-gives up (``KilledWorker``) the chunk is split into single runs, and a single run is tried up to
-``_SINGLE_TRIES`` times, so that only the run that kills its worker is marked failed (a run queued
-on a dying worker is failed by Dask too, though innocent). Each task is released as soon as its
+gives up (``KilledWorker``) the chunk is split into single runs. A single run whose worker dies
+is a suspect: it is tried again, up to ``_SINGLE_TRIES`` times in all, *alone* (once nothing else
+is running), so that a worker that dies then died of it, and only the run that kills its worker
+is marked failed (a run that shared a dying worker with another is failed by Dask too, though
+innocent; retried beside the culprit, it could be hit every time). Each task is released as soon as its
 results reach the driver, so a dying worker costs only its unfinished work: Dask recomputes the
 lost results that a client still holds futures for. Timeouts inside Dask's worker threads abandon
 an overrunning run (Python cannot stop a thread); use the process executor where a hung run must
@@ -104,6 +106,7 @@ class DaskExecutor(Executor):
         size = self._chunksize or default_chunksize(len(rows), self.n_workers)
         # the simulator travels with each task: scattered data dies with its worker
         chunks: dict[Any, tuple[list[int], list[dict[str, Any]], int]] = {}
+        suspects: list[tuple[list[int], list[dict[str, Any]], int]] = []  # retried alone
 
         def submit(chunk_rows: list[int], chunk_points: list[dict[str, Any]],
                    tries: int = 0) -> Any:
@@ -126,16 +129,17 @@ class DaskExecutor(Executor):
                     del future
                 if isinstance(outcome, list):
                     yield from outcome
-                    continue
-                if len(chunk_rows) > 1:  # isolate the run that brought its worker down
+                elif len(chunk_rows) > 1:  # isolate the run that brought its worker down
                     for row, point in zip(chunk_rows, chunk_points, strict=True):
                         pending.add(submit([row], [point]))
-                    continue
-                if tries + 1 < _SINGLE_TRIES:
-                    pending.add(submit(chunk_rows, chunk_points, tries + 1))
-                    continue
-                yield RunRecord(chunk_rows[0], "failed", None,
-                                f"Dask task failed: {describe_exception(outcome)}", float("nan"))
+                elif tries + 1 < _SINGLE_TRIES:
+                    suspects.append((chunk_rows, chunk_points, tries + 1))
+                else:
+                    yield RunRecord(chunk_rows[0], "failed", None,
+                                    f"Dask task failed: {describe_exception(outcome)}",
+                                    float("nan"))
+                if suspects and not chunks:  # nothing else runs: the next suspect, alone
+                    pending.add(submit(*suspects.pop(0)))
         finally:
             for future in list(chunks):
                 future.cancel()
