@@ -276,25 +276,25 @@ class GPRegressor(MultiOutputMixin, SurrogateMixin, RegressorMixin, BaseEstimato
         them; with ``"auto"`` also the exchangeable kernel, and keep the model of the higher
         likelihood on the refinement subset, less BIC's penalty for the positions."""
         dev = self._device
+        codes = self._to_unit(X)  # no positions yet: categories as codes
+        exchangeable = hyp.Layout.of(self._column_levels())
         candidates: list[tuple[dict[int, np.ndarray], torch.Tensor, str, torch.Tensor]] = []
         if self.categorical == "auto":
-            U = to_tensor(self._to_unit(X), dev)
+            U = to_tensor(codes, dev)
             candidates.append(({}, U, *self._fit_theta(U, Ys, subsets, rng)))
         search = subsets[0].numpy()
         positions = fit_positions("matern52" if self.kernel == "auto" else self.kernel,
-                                  self._to_unit(X)[search], Ys[:, search].cpu().numpy(),
-                                  levels, rng)
-        self._latent = positions
-        U = to_tensor(self._to_unit(X), dev)
+                                  codes[search], Ys[:, search].cpu().numpy(), levels, rng)
+        self._latent = positions  # the fit below sees the positions (and no layout)
+        U = to_tensor(encode_latent(codes, positions), dev)
         candidates.append((positions, U, *self._fit_theta(U, Ys, subsets, rng)))
         refine = subsets[1]
         n_free = sum(n_levels - 1 for n_levels in levels.values())
 
         def penalized_nll(candidate: tuple[Any, ...]) -> float:
             latent, U_c, kernel, theta = candidate
-            self._latent = latent  # the layout follows
             nll = hyp.profile_nll(kernel, theta, U_c[refine], Ys[:, refine], grad=False,
-                                  layout=self._layout)[0]
+                                  layout=None if latent else exchangeable)[0]
             m = len(refine)
             return float(nll.sum()) + (0.5 * n_free * math.log(m) / m if latent else 0.0)
 

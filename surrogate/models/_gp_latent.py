@@ -49,16 +49,13 @@ def _nll(kernel: str, U: torch.Tensor, Y: torch.Tensor, numeric: list[int],
          levels: dict[int, int], x: torch.Tensor) -> torch.Tensor:
     """Summed concentrated NLL per point of the outputs ``Y`` (m, n) for the parameter vector
     ``x``: the free positions of every latent column, then the numeric log length scales."""
-    columns, k = [], 0
-    scaled = {}
+    tables, k = {}, 0
     for j, n_levels in levels.items():
-        table = torch.cat([x.new_zeros(1), x[k:k + n_levels - 1]])
-        scaled[j] = table[U[:, j].round().long()]
+        tables[j] = torch.cat([x.new_zeros(1), x[k:k + n_levels - 1]])
         k += n_levels - 1
-    log_ls = x[k:]
-    for j in range(U.shape[1]):
-        columns.append(scaled[j] if j in scaled else U[:, j] / log_ls[numeric.index(j)].exp())
-    S = torch.stack(columns, dim=1)
+    encoded, log_ls = encode_latent(U, tables), x[k:]
+    S = torch.stack([encoded[:, j] if j in tables else encoded[:, j] / log_ls[numeric.index(j)].exp()
+                     for j in range(U.shape[1])], dim=1)  # the positions carry their own scale
     n = len(S)
     C = hyp.correlation(kernel, S, S, torch.ones(1, S.shape[1], dtype=S.dtype))[0]
     L = torch.linalg.cholesky(C + SEARCH_NUGGET * torch.eye(n, dtype=S.dtype))
