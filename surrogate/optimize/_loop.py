@@ -99,8 +99,8 @@ def minimize(
         Required for a plain function target.
     escape : bool, default True
         Leave a basin the search has stalled in: once the best value has not improved for
-        ten runs (or the acquisition expects no more improvement than 1e-3 of the
-        objective's spread), a round improves the best run of another basin of the GP's
+        ten runs after the initial design (or the acquisition expects no more improvement
+        than 1e-3 of the objective's spread), a round improves the best run of another basin of the GP's
         mean instead, in a box around it, so that a second-best local minimum does not hold
         the rest of the budget (see :meth:`surrogate.sequential.Improvement.detours`). With
         ``batch_size=1`` the GPs then also fit their length scales under a ``Gamma(3, 6)``
@@ -180,7 +180,7 @@ def run_optimization(problem: Problem, *, executor: Any, checkpoint: Any,
                 problem.n_init, problem.batch_size, {"schema": SCHEMA, **problem.signature()},
                 SIGNATURE_FILE, "optimization")
     acquisition = Improvement(problem.acquisition, problem.constraints, problem.sign,
-                              escape=problem.escape)
+                              escape=problem.escape, n_init=problem.n_init)
     rounds = run_rounds(plan, acquisition, Trainer(_model(problem)), executor=executor,
                         checkpoint=checkpoint, seed=seed)
     return _result(problem, acquisition, rounds.history, rounds.final_seed)

@@ -244,18 +244,22 @@ class Improvement(Acquisition):
     escape : bool
         When the incumbent stalls, improve the best run of another basin instead (see
         :meth:`detours`).
+    n_init : int, default 0
+        Runs of the initial design: the stall window counts only the runs after them (a
+        design whose best run happens to come early is not a stalled search).
     """
 
     fidelity_name = None
 
     def __init__(self, kind: str = "logei", constraints: tuple[Constraint, ...] = (),
-                 sign: float = 1.0, *, escape: bool = False) -> None:
+                 sign: float = 1.0, *, escape: bool = False, n_init: int = 0) -> None:
         if kind not in ACQUISITIONS:
             raise ValueError(f"acquisition must be one of {list(ACQUISITIONS)}, got {kind!r}")
         self.kind = kind
         self.constraints = tuple(constraints)
         self.sign = sign
         self.escape = escape
+        self.n_init = n_init
 
     def targets(self, values: np.ndarray) -> np.ndarray:
         values[:, 0] *= self.sign
@@ -281,13 +285,15 @@ class Improvement(Acquisition):
 
     def stalled(self, data: Observations, context: _Incumbent, value: float) -> bool:
         """The incumbent is stuck: the best feasible value has not improved by
-        STALL_TOLERANCE of the objective's spread over the last STALL_WINDOW runs, or the
-        acquisition's maximum ``value`` expects no more than that."""
+        STALL_TOLERANCE of the objective's spread over the last STALL_WINDOW runs (all of them
+        after the ``n_init`` runs of the initial design), or the acquisition's maximum
+        ``value`` expects no more than that."""
         if value < self._negligible(context):
             return True
         feasible = self.feasible(data)
         n = len(feasible)
-        if n < STALL_WINDOW + 2 or not feasible[:n - STALL_WINDOW].any():
+        if n < max(STALL_WINDOW + 2, self.n_init + STALL_WINDOW) \
+                or not feasible[:n - STALL_WINDOW].any():
             return False
         values = data.values[:, 0]
         before = float(values[:n - STALL_WINDOW][feasible[:n - STALL_WINDOW]].min())

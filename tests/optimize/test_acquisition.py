@@ -124,6 +124,17 @@ def test_no_detour_without_escape_or_while_the_search_progresses():
     assert not list(Improvement("ucb", escape=True).detours(student, data, context, -np.inf))
 
 
+
+def test_the_stall_window_counts_only_runs_after_the_initial_design():
+    from surrogate.sequential._acquisition import Improvement, Observations
+
+    values = np.linspace(0.0, 1.0, 12)[:, None]  # the first run is the best; nothing improves
+    data = Observations(np.linspace(0.0, 1.0, 12)[:, None], np.ones(12, dtype=bool), values)
+    for n_init, stalled in ((0, True), (2, True), (3, False), (10, False)):
+        acquisition = Improvement("logei", escape=True, n_init=n_init)
+        context = acquisition.context(None, data)
+        assert acquisition.stalled(data, context, 0.0) is stalled, n_init
+
 def _wells(x, centres, depths, width=0.05):
     """Sum of Gaussian wells: a minimum of about ``-depth`` at each centre, hills between."""
     lib = torch if isinstance(x, torch.Tensor) else np
