@@ -22,12 +22,14 @@ from sklearn.base import BaseEstimator, RegressorMixin
 
 from surrogate._random import as_generator, child_seed
 from surrogate.models._base import MultiOutputMixin, SurrogateMixin, check_positive_int
+from surrogate.models._field_align import MIN_PEAKED, PeakGrid, peak_times
 from surrogate.models._gp_shared import SharedTailGP
 
 __all__ = ["FieldGPRegressor", "field_q2", "components_explaining"]
 
 BASIS_FOLDS = 5  # folds of the out-of-sample estimate of the truncation error
 TRANSFORMS = (None, "log", "logit")
+ALIGNMENTS = (None, "peak")
 
 
 def field_q2(y_true: Any, y_pred: Any) -> float:
@@ -101,6 +103,17 @@ class FieldGPRegressor(MultiOutputMixin, SurrogateMixin, RegressorMixin, BaseEst
         the first-order (delta-method) one, ``|dY/dZ| * std_Z``; :meth:`predict_band` and
         :meth:`sample_posterior` map the Gaussian band and draws back exactly. ``Y`` outside
         the domain (0 or below for "log"; outside (0, 1) for "logit") is rejected.
+    align : {None, "peak"}, default=None
+        ``"peak"``: register the trajectories on their peak before the reduced basis, for a
+        bump that moves in time (an epidemic curve): a second GP learns the log of each run's
+        peak time (after the grid's start) from the runs with a clear interior peak, the
+        trajectories are shifted to ``s = t - peak`` and an inner field GP (these same
+        settings) models them there; a prediction is mixed over the peak time's uncertainty
+        (``ALIGN_NODES`` Gauss-Hermite nodes). On SIR's infected share it raises the held-out
+        Q² from 0.80 / 0.89 / 0.93 to 0.96 / 0.98 / 0.98 with 50 / 100 / 200 runs
+        (``python -m benchmarks fields``); on oscillations, whose highest peak jumps between
+        cycles, it does worse than ``None``. Needs at least three such runs, numeric increasing
+        grid values (or the column index) and a two-dimensional ``Y``.
     seed : int, numpy.random.Generator or None
         Seeds the GP, the folds of the truncation-error estimate and the posterior draws.
     device : str, default="cpu"
@@ -125,6 +138,10 @@ class FieldGPRegressor(MultiOutputMixin, SurrogateMixin, RegressorMixin, BaseEst
         was not fitted on (k-fold).
     gp_ : GPRegressor
         The GP of the component scores (inputs as given to ``fit``).
+    timing_, aligned_ : GPRegressor, FieldGPRegressor
+        With ``align="peak"`` only, in place of ``mean_``, ``components_``, ``residual_std_``
+        and ``gp_`` (which are ``aligned_``'s, on its grid ``s = t - peak``): the GP of
+        ``log(peak time - grid start)`` and the field GP of the aligned trajectories.
     feature_names_in_, n_features_in_, data_min_, data_max_, n_samples_fit_
         As for the other models.
 
@@ -166,7 +183,8 @@ class FieldGPRegressor(MultiOutputMixin, SurrogateMixin, RegressorMixin, BaseEst
                  noise_floor: float | None = None, n_restarts: int = 3,
                  method: Literal["auto", "exact", "svgp"] = "auto",
                  shared_kernel_below: float = 0.01,
-                 y_transform: Literal["log", "logit"] | None = None, seed: Any = None,
+                 y_transform: Literal["log", "logit"] | None = None,
+                 align: Literal["peak"] | None = None, seed: Any = None,
                  device: str = "cpu") -> None:
         self.n_components = n_components
         self.explained_variance = explained_variance
@@ -176,6 +194,7 @@ class FieldGPRegressor(MultiOutputMixin, SurrogateMixin, RegressorMixin, BaseEst
         self.method = method
         self.shared_kernel_below = shared_kernel_below
         self.y_transform = y_transform
+        self.align = align
         self.seed = seed
         self.device = device
 
@@ -194,6 +213,8 @@ class FieldGPRegressor(MultiOutputMixin, SurrogateMixin, RegressorMixin, BaseEst
             raise ValueError(f"shared_kernel_below must be a float in [0, 1], got {share!r}")
         if self.y_transform not in TRANSFORMS:
             raise ValueError(f"y_transform must be one of {TRANSFORMS}, got {self.y_transform!r}")
+        if self.align not in ALIGNMENTS:
+            raise ValueError(f"align must be one of {ALIGNMENTS}, got {self.align!r}")
 
     def _new_gp(self, rng: np.random.Generator) -> SharedTailGP:
         gp = SharedTailGP(kernel=self.kernel, noise_floor=self.noise_floor,
@@ -217,6 +238,8 @@ class FieldGPRegressor(MultiOutputMixin, SurrogateMixin, RegressorMixin, BaseEst
         """
         self._check_params()
         rng = self._rng()
+        if self.align is not None:
+            return self._fit_aligned(X, Y, rng)
         gp = self._new_gp(rng)
         _, values = self._validate_fit(X, Y, multi_output=True)
         self._y_1d = values.ndim == 1
@@ -237,6 +260,35 @@ class FieldGPRegressor(MultiOutputMixin, SurrogateMixin, RegressorMixin, BaseEst
         gp.n_own = max(1, int((self.explained_variance_ratio_
                                >= float(self.shared_kernel_below)).sum()))
         self.gp_ = gp.fit(X, scores)
+        return self
+
+    def _fit_aligned(self, X: Any, Y: Any, rng: np.random.Generator) -> FieldGPRegressor:
+        """``align="peak"``: the timing GP, then the inner field GP on the aligned axis."""
+        from surrogate.models._gp import GPRegressor
+
+        _, values = self._validate_fit(X, Y, multi_output=True)
+        if values.ndim == 1:
+            raise ValueError("align='peak' needs Y of shape (n_runs, n_times), got one column")
+        self._y_1d = False
+        self.grid_, self.field_ = _grid_of(Y, values.shape[1])
+        tau, peaked = peak_times(values, self.grid_)
+        if peaked.sum() < MIN_PEAKED:
+            raise ValueError(f"align='peak' needs at least {MIN_PEAKED} runs whose trajectory "
+                             f"has a clear interior peak; got {int(peaked.sum())} of "
+                             f"{len(values)}: use align=None")
+        self._peaks = PeakGrid(self.grid_)
+        rows = np.flatnonzero(peaked)
+        X_peaked = X.iloc[rows] if isinstance(X, pd.DataFrame) else np.asarray(X)[rows]
+        timing = GPRegressor(kernel=self.kernel, noise_floor=self.noise_floor,
+                             n_restarts=self.n_restarts, method=self.method,
+                             seed=child_seed(rng), device=self.device)
+        self.timing_ = timing.fit(X_peaked, np.log(tau[rows] - self._peaks.start))
+        guess = self._peaks.peak(np.asarray(self.timing_.predict(X)).reshape(-1))
+        aligned = self._peaks.align(values, np.where(peaked, tau, guess))
+        inner = type(self)(**{**self.get_params(), "align": None, "seed": child_seed(rng)})
+        self.aligned_ = inner.fit(X, pd.DataFrame(aligned, columns=self._peaks.s))
+        self.n_components_ = self.aligned_.n_components_
+        self.explained_variance_ratio_ = self.aligned_.explained_variance_ratio_
         return self
 
     def _n_kept(self, singular: np.ndarray) -> int:
@@ -290,6 +342,9 @@ class FieldGPRegressor(MultiOutputMixin, SurrogateMixin, RegressorMixin, BaseEst
         mean : ndarray of shape (n_points, n_times)
         std : ndarray of shape (n_points, n_times) (only with ``return_std=True``)
         """
+        if self.align is not None:
+            mean, std = self._predict_aligned(X)
+            return (mean, std) if return_std else mean
         if not return_std:
             return self._shape(self._inverse(self._predict_z(X)[0]))
         mean_z, std_z = self._predict_z(X, return_std=True)
@@ -299,6 +354,14 @@ class FieldGPRegressor(MultiOutputMixin, SurrogateMixin, RegressorMixin, BaseEst
         elif self.y_transform == "logit":  # dY/dZ = Y (1 - Y)
             std_z = mean * (1.0 - mean) * std_z
         return self._shape(mean), self._shape(std_z)
+
+    def _predict_aligned(self, X: Any) -> tuple[np.ndarray, np.ndarray]:
+        """``align="peak"``: the aligned prediction mixed over the peak time's uncertainty."""
+        self._validate_predict(X)
+        log_mean, log_std = (np.asarray(a).reshape(-1)
+                             for a in self.timing_.predict(X, return_std=True))
+        mean, std = self.aligned_.predict(X, return_std=True)
+        return self._peaks.mixture(mean, std, log_mean, log_std)
 
     def _predict_z(self, X: Any, return_std: bool = False) -> tuple[np.ndarray, Any]:
         """Mean and (optionally) std of the field in the modelled (transformed) space."""
@@ -315,7 +378,8 @@ class FieldGPRegressor(MultiOutputMixin, SurrogateMixin, RegressorMixin, BaseEst
         """Pointwise central predictive band of probability ``level``: ``(lower, upper)``.
 
         The Gaussian band of the modelled space, mapped back through ``y_transform`` (exact for a
-        monotone map; without a transform it is ``mean -/+ z * std``).
+        monotone map; without a transform it is ``mean -/+ z * std``; with ``align="peak"``
+        ``mean -/+ z * std`` of the mixture over peak times).
 
         Parameters
         ----------
@@ -341,8 +405,12 @@ class FieldGPRegressor(MultiOutputMixin, SurrogateMixin, RegressorMixin, BaseEst
         if isinstance(level, bool) or not isinstance(level, numbers.Real) \
                 or not 0.0 < float(level) < 1.0:
             raise ValueError(f"level must be a float in (0, 1), got {level!r}")
+        z = float(norm.ppf(0.5 + 0.5 * float(level)))
+        if self.align is not None:  # the mixture over peak times: its mean -/+ z std
+            mean, std = self._predict_aligned(X)
+            return mean - z * std, mean + z * std
         mean_z, std_z = self._predict_z(X, return_std=True)
-        half = float(norm.ppf(0.5 + 0.5 * float(level))) * std_z
+        half = z * std_z
         return (self._shape(self._inverse(mean_z - half)),
                 self._shape(self._inverse(mean_z + half)))
 
@@ -357,6 +425,7 @@ class FieldGPRegressor(MultiOutputMixin, SurrogateMixin, RegressorMixin, BaseEst
         (:meth:`GPRegressor.sample_posterior`) mapped to the grid, plus a draw of the truncation
         error (a Gaussian with the covariance of the held-out residuals, independent between
         points); with a ``y_transform`` the draws are made in the modelled space and mapped back.
+        With ``align="peak"``, draws of the aligned field shifted by draws of the peak time.
 
         Parameters
         ----------
@@ -375,6 +444,17 @@ class FieldGPRegressor(MultiOutputMixin, SurrogateMixin, RegressorMixin, BaseEst
         n_samples = check_positive_int("n_samples", n_samples)
         self._validate_predict(X)
         rng = as_generator(seed)
+        if self.align is not None:  # aligned draws, each shifted by a draw of its peak time
+            draws = self.aligned_.sample_posterior(X, n_samples, seed=child_seed(rng),
+                                                   joint=joint)
+            if joint:
+                logs = np.asarray(self.timing_.sample_posterior(
+                    X, n_samples, seed=child_seed(rng))).reshape(n_samples, -1)
+            else:
+                log_mean, log_std = (np.asarray(a).reshape(-1)
+                                     for a in self.timing_.predict(X, return_std=True))
+                logs = log_mean + log_std * rng.standard_normal((n_samples, len(log_mean)))
+            return self._peaks.unalign(draws, self._peaks.peak(logs))
         if joint:
             scores = np.asarray(self.gp_.sample_posterior(X, n_samples, seed=child_seed(rng)))
             scores = scores.reshape(n_samples, -1, self.n_components_)  # (s, m, k)
@@ -395,16 +475,24 @@ class FieldGPRegressor(MultiOutputMixin, SurrogateMixin, RegressorMixin, BaseEst
     def _state(self) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
         from surrogate.models._io import model_meta
 
-        gp_extra, gp_tensors = self.gp_._state()
-        meta = {
+        meta: dict[str, Any] = {
             "grid": [float(t) for t in self.grid_],
             "field": self.field_,
             "n_components_": int(self.n_components_),
             "explained_variance_ratio": [float(v) for v in self.explained_variance_ratio_],
             "y_1d": bool(self._y_1d),
-            # fitted, the shared-tail GP is a plain GPRegressor (SharedTailGP only fits)
-            "gp": {**model_meta(self.gp_), "class": "GPRegressor", "state": gp_extra},
         }
+        if self.align is not None:  # the two inner models, each recorded as a model is
+            tensors = {}
+            for name in ("timing", "aligned"):
+                inner = getattr(self, f"{name}_")
+                extra, inner_tensors = inner._state()
+                meta[name] = {**model_meta(inner), "state": extra}
+                tensors.update({f"{name}.{k}": v for k, v in inner_tensors.items()})
+            return meta, tensors
+        gp_extra, gp_tensors = self.gp_._state()
+        # fitted, the shared-tail GP is a plain GPRegressor (SharedTailGP only fits)
+        meta["gp"] = {**model_meta(self.gp_), "class": "GPRegressor", "state": gp_extra}
         tensors = {name: torch.as_tensor(np.ascontiguousarray(value), dtype=torch.float64)
                    for name, value in (("mean", self.mean_), ("components", self.components_),
                                        ("residual_basis", self._residual_basis))}
@@ -420,6 +508,14 @@ class FieldGPRegressor(MultiOutputMixin, SurrogateMixin, RegressorMixin, BaseEst
         self.explained_variance_ratio_ = np.asarray(meta["explained_variance_ratio"],
                                                     dtype=np.float64)
         self._y_1d = bool(meta["y_1d"])
+        if "timing" in meta:  # align="peak"
+            for name in ("timing", "aligned"):
+                inner = new_model(meta[name], self.device)
+                restore(inner, meta[name], {k[len(name) + 1:]: v for k, v in tensors.items()
+                                            if k.startswith(f"{name}.")})
+                setattr(self, f"{name}_", inner)
+            self._peaks = PeakGrid(self.grid_)
+            return
         self.mean_ = tensors["mean"].cpu().numpy()
         self.components_ = tensors["components"].cpu().numpy()
         self._residual_basis = tensors["residual_basis"].cpu().numpy()

@@ -106,6 +106,20 @@ def test_field_gp_with_a_shared_tail_on_the_gpu(tmp_path):
                                rtol=1e-8, atol=1e-8)
 
 
+def test_peak_aligned_field_gp_on_the_gpu():
+    rng = np.random.default_rng(2)
+    t = np.linspace(0.0, 10.0, 101)
+    X, Xt = rng.random((40, 2)), rng.random((300, 2))
+
+    def bump(A):  # a peak travelling from t = 2 to t = 8
+        return (0.5 + A[:, 1:]) * np.exp(-((t - 2.0 - 6.0 * A[:, :1]) / 0.6) ** 2)
+
+    gpu = FieldGPRegressor(align="peak", seed=0, device="cuda").fit(X, bump(X))
+    cpu = FieldGPRegressor(align="peak", seed=0).fit(X, bump(X))
+    assert gpu.score(Xt, bump(Xt)) > 0.999
+    np.testing.assert_allclose(gpu.predict(Xt), cpu.predict(Xt), atol=5e-3)
+
+
 def test_classifiers_and_networks_on_the_gpu():
     rng = np.random.default_rng(0)
     X, Xt = rng.random((400, 2)), rng.random((2000, 2))
