@@ -17,6 +17,7 @@ from sklearn.base import BaseEstimator, RegressorMixin
 
 from surrogate._threads import fitted_size, limits_threads
 from surrogate.models import _gp_hyper as hyp
+from surrogate.models import _gp_optim as optim
 from surrogate.models._base import (
     DTYPE,
     MultiOutputMixin,
@@ -370,7 +371,7 @@ class GPRegressor(MultiOutputMixin, SurrogateMixin, RegressorMixin, BaseEstimato
             # keep their nugget, the others their fitted noise above the floor
             fixed = at_floor.cpu().numpy()
             low = np.where(fixed, theta[:, -1].cpu().numpy(), math.log(self._floor))
-            theta = hyp.optimize_hyper(kernel, U_r, Y_r, theta, log_g_min=low, maxiter=200,
+            theta = optim.optimize_hyper(kernel, U_r, Y_r, theta, log_g_min=low, maxiter=200,
                                        fit_noise=~fixed & self.fit_noise, tight=True,
                                        layout=self._layout, block=1,
                                        prior=self.lengthscale_prior)
@@ -390,7 +391,7 @@ class GPRegressor(MultiOutputMixin, SurrogateMixin, RegressorMixin, BaseEstimato
             return
         start = theta[above].clone()
         start[:, -1] = log_g
-        alt = hyp.optimize_hyper(kernel, U, Y[above], start, log_g_min=log_g, maxiter=maxiter,
+        alt = optim.optimize_hyper(kernel, U, Y[above], start, log_g_min=log_g, maxiter=maxiter,
                                  maxfun=2 * maxiter, fit_noise=False, layout=self._layout,
                                  block=1, prior=self.lengthscale_prior)
         loo_alt = hyp.loo_mse(kernel, alt, U, Y[above], self._layout)

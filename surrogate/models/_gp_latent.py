@@ -22,6 +22,7 @@ import numpy as np
 import torch
 
 from surrogate.models import _gp_hyper as hyp
+from surrogate.models import _gp_optim as optim
 
 __all__ = ["fit_positions", "encode_latent"]
 
@@ -106,7 +107,7 @@ def fit_positions(kernel: str, U: np.ndarray, Ys: np.ndarray, levels: dict[int, 
     # together (on the mixed-input benchmark this start beat four random ones on every cell)
     x0 = np.concatenate([_mean_positions(U, Ys, levels),
                          np.log(rng.uniform(0.2, 1.0, len(numeric)))])
-    result = hyp.lbfgsb(objective, x0, bounds, hyp.lbfgs_options(200))
+    result = optim.lbfgsb(objective, x0, bounds, optim.lbfgs_options(200))
     x = result.x
     positions, k = {}, 0
     for j, n_levels in levels.items():

@@ -18,6 +18,7 @@ import numpy as np
 import torch
 
 from surrogate.models import _gp_hyper as hyp
+from surrogate.models import _gp_optim as optim
 from surrogate.models._gp import GPRegressor
 from surrogate.models._gp_stages import HyperSteps, fit_stages
 
@@ -81,14 +82,14 @@ class SharedSteps(HyperSteps):
                  maxiter: int, tight: bool = False) -> torch.Tensor:
         """L-BFGS-B from each of the ``k`` rows of ``start``, one run each."""
         U_np, Y_np = U.cpu().numpy(), Y.cpu().numpy()
-        bounds = hyp.hyper_bounds(U.shape[1], self.log_g_min, self.fit_noise)
+        bounds = optim.hyper_bounds(U.shape[1], self.log_g_min, self.fit_noise)
 
         def objective(x: np.ndarray) -> tuple[float, np.ndarray]:
             nll, g = self._nll(x, U_np, Y_np, grad=True)
             assert g is not None
             return nll, g
 
-        rows = [hyp.lbfgsb(objective, row, bounds, hyp.lbfgs_options(maxiter, tight)).x
+        rows = [optim.lbfgsb(objective, row, bounds, optim.lbfgs_options(maxiter, tight)).x
                 for row in start.detach().cpu().numpy()]
         return torch.as_tensor(np.stack(rows), dtype=U.dtype, device=U.device)
 

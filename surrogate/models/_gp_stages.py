@@ -13,6 +13,7 @@ import numpy as np
 import torch
 
 from surrogate.models import _gp_hyper as hyp
+from surrogate.models import _gp_optim as optim
 from surrogate.models._base import DTYPE
 
 __all__ = ["HyperSteps", "BatchedSteps", "fit_stages", "N_CANDIDATES", "RACE_ITERATIONS"]
@@ -72,7 +73,7 @@ class BatchedSteps(HyperSteps):
     def optimize(self, U: torch.Tensor, Y: torch.Tensor, start: torch.Tensor, k: int, *,
                  maxiter: int, tight: bool = False) -> torch.Tensor:
         """L-BFGS-B from ``k`` starts per output (consecutive rows of ``start``)."""
-        return hyp.optimize_hyper(self.kernel, U, Y if k == 1 else Y.repeat_interleave(k, 0),
+        return optim.optimize_hyper(self.kernel, U, Y if k == 1 else Y.repeat_interleave(k, 0),
                                   start, log_g_min=self.log_g_min, maxiter=maxiter,
                                   fit_noise=self.fit_noise, tight=tight, layout=self.layout,
                                   block=k, prior=self.prior)
@@ -90,7 +91,7 @@ def fit_stages(steps: HyperSteps, U: torch.Tensor, Ys: torch.Tensor,
     explore, refine = subsets
     U_e, Y_e = U[explore], Ys[:, explore]
     cand = torch.as_tensor(
-        hyp.initial_candidates(
+        optim.initial_candidates(
             d, N_CANDIDATES, steps.log_g_min + (math.log(1e4) if steps.fit_noise else 0.0),
             rng), dtype=DTYPE, device=U.device)
     nll = steps.score_candidates(cand, U_e, Y_e)  # (G, q)

@@ -14,6 +14,7 @@ import torch
 import surrogate as sg
 from surrogate.models import FieldGPRegressor, GPRegressor, field_q2, load
 from surrogate.models import _gp_hyper as hyp
+from surrogate.models import _gp_optim as optim
 
 SPACE = sg.Space([sg.Real("a", 0.5, 2.0), sg.Real("k", 0.1, 1.0)])
 TIMES = np.linspace(0.0, 5.0, 21)
@@ -119,7 +120,7 @@ def test_candidates_are_scored_for_all_outputs_at_once(train):
     X, Y = train
     U = torch.as_tensor(np.asarray(SPACE.to_unit(X), dtype=float))
     Ys = torch.as_tensor(((Y - Y.mean(0)) / Y.std(0))[:, [3, 9, 15]].T.copy())
-    cand = torch.as_tensor(hyp.initial_candidates(2, 8, np.log(1e-2), np.random.default_rng(0)))
+    cand = torch.as_tensor(optim.initial_candidates(2, 8, np.log(1e-2), np.random.default_rng(0)))
     shared = hyp.score_outputs("matern52", cand, U, Ys)
     pairs = hyp.score("matern52", cand.repeat(3, 1), U, Ys.repeat_interleave(8, 0)).reshape(3, 8)
     np.testing.assert_allclose(shared.numpy(), pairs.numpy(), rtol=1e-10)

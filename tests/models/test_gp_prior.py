@@ -13,6 +13,7 @@ import torch
 
 from surrogate.models import GPRegressor
 from surrogate.models import _gp_hyper as hyp
+from surrogate.models import _gp_optim as optim
 
 # prior modes of log l: gamma(3, 6) in log l peaks at l = 3 / 6; the lognormal's log l is normal
 MODES = {"gamma": math.log(0.5), "lognormal": math.sqrt(2.0) + 0.5 * math.log(2)}
@@ -105,7 +106,7 @@ def test_score_outputs_adds_the_same_prior_term_as_score():
     rng = np.random.default_rng(1)
     U = torch.as_tensor(rng.random((12, 2)))
     Y = torch.as_tensor(rng.standard_normal((3, 12)))
-    theta = torch.as_tensor(hyp.initial_candidates(2, 4, math.log(1e-6), rng))
+    theta = torch.as_tensor(optim.initial_candidates(2, 4, math.log(1e-6), rng))
     joint = hyp.score_outputs("matern52", theta, U, Y, prior="lognormal")
     for j in range(3):
         single = hyp.score("matern52", theta, U, Y[j].repeat(4, 1), prior="lognormal")

@@ -11,6 +11,7 @@ import torch
 
 from surrogate.models import GPRegressor, q2
 from surrogate.models import _gp_hyper as hyp
+from surrogate.models import _gp_optim as optim
 
 
 def _problem(n: int = 40, d: int = 3, seed: int = 0):
@@ -63,7 +64,7 @@ def test_noise_can_be_fixed_for_some_problems_of_a_batch():
     log_floor = math.log(1e-10)
     start = theta.clone()
     start[:, -1] = math.log(1e-3)
-    out = hyp.optimize_hyper("matern52", U, Y, start, log_g_min=log_floor, maxiter=50,
+    out = optim.optimize_hyper("matern52", U, Y, start, log_g_min=log_floor, maxiter=50,
                              fit_noise=np.array([False, True]))
     assert float(out[0, -1]) == pytest.approx(log_floor)  # clipped to the floor and held
     assert float(out[1, -1]) != pytest.approx(log_floor)
