@@ -10,7 +10,9 @@ fields the study models (a :class:`~surrogate.models.FieldGPRegressor` each, wha
 runs, and ``[discover] outcome`` may be written over them, e.g. ``"max(I) > 0.1"``). A study of
 your own ``"package.module:function"`` declares its fields' grids in a ``[fields]`` table, one
 key per field: ``I = {start = 0.0, stop = 100.0, num = 101}`` (evenly spaced, ends included) or
-``I = [0.0, 0.5, 2.0]`` (any increasing grid).
+``I = [0.0, 0.5, 2.0]`` (any increasing grid). ``[surrogate] align_fields = ["I"]`` registers
+those of the modelled fields on their peak (``FieldGPRegressor(align="peak")``: for a wave that
+moves in time, such as an epidemic curve).
 
 ``[run] timeout`` (seconds per run) is enforced by stopping the run; with ``executor = "serial"``
 the study therefore runs the teacher in one worker process (``"processes"``, one worker): in this
@@ -130,6 +132,7 @@ class StudyConfig:
     model: str = "gp"
     model_outputs: tuple[str, ...] = ()  # default: every output
     model_fields: tuple[str, ...] = ()  # default: none
+    align_fields: tuple[str, ...] = ()  # modelled fields registered on their peak
     cv: int = 5
     sobol_n: int = 1024
     objective: str | None = None
@@ -295,7 +298,8 @@ _SCHEMA: dict[str, dict[str, tuple[str, Callable[[str, Any], Any]]]] = {
             "n_workers": ("n_workers", _int(1)), "address": ("address", _text),
             "timeout": ("timeout", _number), "retries": ("retries", _int(0))},
     "surrogate": {"model": ("model", _choice("gp", "nn")), "outputs": ("model_outputs", _names),
-                  "fields": ("model_fields", _names), "cv": ("cv", _int(2))},
+                  "fields": ("model_fields", _names), "cv": ("cv", _int(2)),
+                  "align_fields": ("align_fields", _names)},
     "sensitivity": {"n": ("sobol_n", _sobol_n)},
     "optimize": {"output": ("objective", _text),
                  "sense": ("sense", _choice("minimize", "maximize")),

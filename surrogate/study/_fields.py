@@ -57,20 +57,24 @@ def _fit_field(study: Study, valid: Any, name: str, trajectories: Any,
                record: dict[str, Any]) -> None:
     """One field: scores into ``record["surrogate"]``, the model, its figures; saved last (a
     model that cannot be saved is still used by the later stages)."""
+    from sklearn.base import clone
+
     from surrogate.models import FieldGPRegressor, cross_validate
     from surrogate.plot import fan
 
     config = study.config
     X = model_inputs(study.simulator.space, valid.X)
-    scores = cross_validate(FieldGPRegressor(seed=config.seed), X, trajectories, cv=config.cv,
-                            seed=config.seed)
+    template = FieldGPRegressor(seed=config.seed,
+                                align="peak" if name in config.align_fields else None)
+    scores = cross_validate(template, X, trajectories, cv=config.cv, seed=config.seed)
     accuracy: dict[str, Any] = {k: _scalar(scores[k]) for k in ("q2", "rmse", "coverage95")
                                  if k in scores}
     accuracy["q2_time"] = _jsonable(np.asarray(scores["q2_time"], dtype=float))
     accuracy["cv"] = config.cv
     record["surrogate"] = accuracy
-    model = FieldGPRegressor(seed=config.seed).fit(X, trajectories)
+    model = clone(template).fit(X, trajectories)
     accuracy["n_components"] = int(model.n_components_)
+    accuracy["align"] = model.align
     study.field_models[name] = model
     shown = min(FAN_RUNS, len(X))
     ax = fan(model, X.iloc[:shown], trajectories.iloc[:shown])

@@ -190,6 +190,10 @@ def _check_against(config: StudyConfig, simulator: Simulator) -> None:
         if name not in fields:
             raise ValueError(f"surrogate.fields: {name!r} is not a field of {simulator.name}; "
                              f"fields: {fields}")
+    for name in config.align_fields:
+        if name not in config.model_fields:
+            raise ValueError(f"surrogate.align_fields: {name!r} is not among the modelled "
+                             f"fields (surrogate.fields = {list(config.model_fields)})")
     if config.outcome is not None:
         for name in config.outcome.names:
             if name not in outputs and name not in fields:

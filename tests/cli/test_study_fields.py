@@ -22,6 +22,7 @@ SIR_FIELDS = textwrap.dedent("""
     [surrogate]
     outputs = ["peak_infected"]
     fields = ["I"]
+    align_fields = ["I"]
     cv = 3
     [sensitivity]
     n = 32
@@ -69,7 +70,7 @@ DECAY_CONFIG = textwrap.dedent("""
 
 def test_config_reads_field_keys():
     config = config_from_text(SIR_FIELDS)
-    assert config.model_fields == ("I",)
+    assert config.model_fields == ("I",) and config.align_fields == ("I",)
     assert config.outcome.names == ("I",) and not isinstance(config.outcome, Outcome)
     config = config_from_text(DECAY_CONFIG)
     assert config.field_grids["y"] == pytest.approx(tuple(np.linspace(0.0, 4.0, 21)), abs=0)
@@ -105,6 +106,8 @@ def test_bad_field_keys_give_one_line(text, message):
                                        "['S', 'I', 'R']"),
     ('[discover]\noutcome = "max(Q) > 0.1"\n', "discover.outcome: 'Q' is not an output or field "
                                                "of sir; outputs: ['peak_infected'"),
+    ('[surrogate]\nfields = ["I"]\nalign_fields = ["S"]\n',
+     "surrogate.align_fields: 'S' is not among the modelled fields (surrogate.fields = ['I'])"),
 ])
 def test_field_names_are_checked_against_the_simulator(text, message):
     with pytest.raises(ValueError) as info:
@@ -145,7 +148,7 @@ def test_study_models_the_field_and_reports_it(sir_study):
     accuracy = record["surrogate"]
     assert len(accuracy["q2_time"]) == len(grid) and accuracy["cv"] == 3
     assert 0.0 <= accuracy["coverage95"] <= 1.0 and accuracy["q2"] <= 1.0
-    assert accuracy["n_components"] >= 1
+    assert accuracy["n_components"] >= 1 and accuracy["align"] == "peak"
     indices = record["sensitivity"]
     names = ["beta", "gamma", "initial_infected", "population"]
     assert list(indices["aggregated"]) == names
@@ -158,6 +161,7 @@ def test_study_models_the_field_and_reports_it(sir_study):
 
     runs = TransferSet.load(out / "runs").valid()
     model = load(out / "models" / "I")
+    assert model.align == "peak"  # [surrogate] align_fields
     fitted = model.predict(runs.X)
     truth = runs.field("I").to_numpy()
     assert isinstance(runs.field("I"), pd.DataFrame) and fitted.shape == truth.shape
