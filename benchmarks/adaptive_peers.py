@@ -62,7 +62,7 @@ from typing import Any
 import numpy as np
 
 from benchmarks._common import markdown_table
-from benchmarks.adaptive import ACCURACY, ACCURACY_BATCH, N_HOLDOUT, Q2_TARGETS, _accuracy_rep
+from benchmarks.adaptive import ACCURACY, N_HOLDOUT, Q2_TARGETS, _accuracy_rep
 
 DESCRIPTION = ("Adaptive designs for accuracy: runs to held-out Q² 0.99 / 0.999, ours vs LHS vs "
                "Emukit's ExperimentalDesignLoop (ModelVariance, IntegratedVarianceReduction) on "
@@ -73,6 +73,7 @@ REPS = 2
 N_MONTE_CARLO = 2_000
 SWITCHED_OFF = 100.0  # an ARD length scale above this many unit cubes ignores its input
 QUICK_BUDGET = 60
+PEER_BATCH = 10  # runs per round, ours and Emukit's (the batch of the committed results)
 GPY_RESTARTS = {"Emukit+GPy ModelVariance": 1, "Emukit+GPy ModelVariance, 5 restarts": 5}
 EMUKIT = ("Emukit ModelVariance", "Emukit IVR", *GPY_RESTARTS)
 
@@ -266,7 +267,7 @@ def _emukit_rep(name: str, output: str, rep: int, cap: int, acquisition: str,
         acq: Any = IntegratedVarianceReduction(model, space, x_monte_carlo=mc)
     else:
         acq = ModelVariance(model)
-    loop = ExperimentalDesignLoop(space, model, acq, batch_size=ACCURACY_BATCH)
+    loop = ExperimentalDesignLoop(space, model, acq, batch_size=PEER_BATCH)
     target = max(Q2_TARGETS)
 
     class UntilTarget(StoppingCondition):
@@ -279,7 +280,7 @@ def _emukit_rep(name: str, output: str, rep: int, cap: int, acquisition: str,
             model.optimize()  # scores the GP on these runs (the loop's update then reuses it)
             if n >= cap or curve[-1][1] >= target:
                 return True
-            loop.candidate_point_calculator.batch_size = min(ACCURACY_BATCH, cap - n)
+            loop.candidate_point_calculator.batch_size = min(PEER_BATCH, cap - n)
             return False
 
     loop.run_loop(teacher, UntilTarget())
@@ -306,7 +307,7 @@ def run(quick: bool) -> tuple[dict[str, Any], str]:
         for rep in range(reps):
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                ours = _accuracy_rep(name, output, rep, cap)
+                ours = _accuracy_rep(name, output, rep, cap, PEER_BATCH)
                 rows.append({"function": name, "rep": rep, "design": "ours adaptive",
                              "seconds": ours["adaptive_seconds"],
                              "curve": ours["adaptive_curve"],
@@ -321,7 +322,7 @@ def run(quick: bool) -> tuple[dict[str, Any], str]:
                 f"{r['design']} {r['seconds']:.0f} s" for r in timed), flush=True)
     summary = _summary(rows, list(functions), cap)
     payload = {"rows": rows, "summary": summary, "cap": cap, "reps": reps,
-               "batch_size": ACCURACY_BATCH, "n_monte_carlo": N_MONTE_CARLO,
+               "batch_size": PEER_BATCH, "n_monte_carlo": N_MONTE_CARLO,
                "emukit_batch": "GreedyBatchPointCalculator (Kriging believer)",
                "peer_versions": _versions()}
     return payload, _markdown(summary, cap)

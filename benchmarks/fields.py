@@ -16,6 +16,11 @@ band, fit and predict time. Inputs reach every surrogate as the space's unit-cub
   ``kernel="auto"`` 0.934 / 0.513; a square root (not an option) 0.945 / 0.630. None comes
   near 0.99, so the defaults stay: the missing accuracy is the GP's on the scores of shifting
   peaks and phases, not the basis.
+* ``FieldGPRegressor(align="peak")``: the same, registered on each trajectory's peak (a GP of
+  the log peak time, the basis and its GP on ``s = t - peak``; predictions mixed over the peak
+  time's uncertainty). Made for SIR's single epidemic wave; on the Lotka-Volterra cycles, whose
+  highest peak jumps from one cycle to another, it is shown for completeness. The targets are
+  read for the default and for the aligned model.
 * One ``GPRegressor`` per grid point (a loop of single-output fits, default settings). Fitting all
   of them would dominate the benchmark, so ``PER_POINT`` evenly spaced grid points are fitted:
   their mean fit time times the grid size is the extrapolated fit time, and their Q² (over those
@@ -59,6 +64,7 @@ N_SAMPLES = 20_000  # REDS's fresh points
 PER_POINT = 16  # grid points fitted by the one-GP-per-point baseline
 PODI_BUDGET_S = 120.0  # PODI is skipped where its fit would take longer (projected: x5 per x2 N)
 CAPACITY = 0.2  # the outcome: max(I) > CAPACITY
+ALIGNED = "FieldGPRegressor(align='peak')"
 Z95 = 1.959963984540054
 
 
@@ -72,11 +78,12 @@ def _teachers() -> dict[str, tuple[Any, str]]:
     }
 
 
-def _field_gp(U: np.ndarray, Y: np.ndarray, U_test: np.ndarray) -> dict[str, Any]:
+def _field_gp(U: np.ndarray, Y: pd.DataFrame, U_test: np.ndarray,
+              align: str | None = None) -> dict[str, Any]:
     from surrogate.models import FieldGPRegressor
 
     start = time.perf_counter()
-    model = FieldGPRegressor(seed=0).fit(U, Y)
+    model = FieldGPRegressor(seed=0, align=align).fit(U, Y)  # Y's columns: the time grid
     fit = time.perf_counter() - start
     start = time.perf_counter()
     mean, std = model.predict(U_test, return_std=True)
@@ -146,12 +153,15 @@ def _surrogates(sizes: list[int], use_podi: bool) -> list[dict[str, Any]]:
             runs = sim.run(sample(sim.space, n, seed=n), progress=False).valid()
             U, Y = sim.space.to_unit(runs.X), runs.field(field).to_numpy()
             base = {"problem": problem, "N": n, "runs_ok": len(runs)}
-            ours = _field_gp(U, Y, U_test)
-            subset = {"mean": ours["mean"][:, columns], "std": ours["std"][:, columns]}
-            rows.append({**base, "method": "FieldGPRegressor", **_scores(Y_test, ours),
-                         "q2_on_subset": _scores(Y_test, subset, columns)["q2"],
-                         "fit_s": ours["fit_s"], "predict_s": ours["predict_s"],
-                         "components": ours["components"]})
+            fitted = {}
+            for method, align in (("FieldGPRegressor", None), (ALIGNED, "peak")):
+                result = fitted[method] = _field_gp(U, runs.field(field), U_test, align)
+                subset = {"mean": result["mean"][:, columns], "std": result["std"][:, columns]}
+                rows.append({**base, "method": method, **_scores(Y_test, result),
+                             "q2_on_subset": _scores(Y_test, subset, columns)["q2"],
+                             "fit_s": result["fit_s"], "predict_s": result["predict_s"],
+                             "components": result["components"]})
+            ours = fitted["FieldGPRegressor"]
             point = _per_point(U, Y, U_test, columns)
             rows.append({**base, "method": f"GP per grid point ({PER_POINT} fitted)",
                          "q2_on_subset": _scores(Y_test, point, columns)["q2"],
@@ -234,10 +244,13 @@ def _verdicts(surrogates: list[dict], discovery: list[dict]) -> list[dict[str, A
     verdicts = []
     for (problem, n), group in frame.groupby(["problem", "N"], sort=False):
         ours = group[group.method == "FieldGPRegressor"].iloc[0]
+        aligned = group[group.method == ALIGNED].iloc[0]
         point = group[group.method.str.startswith("GP per grid point")].iloc[0]
         verdicts.append({
             "problem": problem, "N": n,
             "Q2 >= 0.99": "yes" if ours["q2"] >= 0.99 else f"no ({ours['q2']:.3f})",
+            "Q2 >= 0.99, align='peak'": ("yes" if aligned["q2"] >= 0.99
+                                         else f"no ({aligned['q2']:.3f})"),
             "fit speedup vs per-point": float(point["fit_speedup"]),
             ">= 20x at equal or better Q2": "yes" if (
                 point["fit_speedup"] >= 20 and ours["q2_on_subset"] >= point["q2_on_subset"])
