@@ -8,8 +8,12 @@ height and width, which few components hold.
 
 The fit: each training trajectory's peak time (the vertex of the parabola through its largest
 grid value and the two neighbours) is found; a :class:`~surrogate.models.GPRegressor` learns
-``log(peak time - grid start)`` from the runs with a clear interior peak (one rising at least
-``PEAK_SHARE`` of the largest rise above both ends of its trajectory); the trajectories are
+``log(peak time - grid start)`` -- or its inverse, the *rate* ``1 / (peak - start)``, whichever
+predicts the log peak time better by leave-one-out -- from the runs with a clear interior peak
+(one rising at least ``PEAK_SHARE`` of the largest rise above both ends of its trajectory; a
+process that grows exponentially at a rate set by its inputs, such as an epidemic, peaks at a
+time inversely proportional to that rate, which is smooth where the time is not); the
+trajectories are
 shifted to start their time axis at the peak (``s = t - peak``; the others by the timing
 model's prediction, as a new point will be) and an inner field GP is fitted to them.
 
@@ -29,11 +33,12 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["PEAK_SHARE", "ALIGN_NODES", "MIN_PEAKED", "peak_times", "PeakGrid"]
+__all__ = ["PEAK_SHARE", "ALIGN_NODES", "MIN_PEAKED", "TIMING_TARGETS", "peak_times", "PeakGrid"]
 
 PEAK_SHARE = 0.05  # a run's rise above its ends, as a share of the largest, to count as peaked
 ALIGN_NODES = 9  # Gauss-Hermite nodes of the timing's uncertainty in a prediction
 MIN_PEAKED = 3  # runs with a clear peak needed to fit the timing model
+TIMING_TARGETS = ("log", "rate")  # what the timing GP models: log(peak - start) or its inverse
 
 
 def peak_times(Y: np.ndarray, grid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -70,7 +75,7 @@ class PeakGrid:
     def __init__(self, grid: np.ndarray) -> None:
         self.grid = np.asarray(grid, dtype=np.float64)
         self.start = float(self.grid[0])
-        span = float(self.grid[-1] - self.grid[0])
+        self.span = span = max(float(self.grid[-1] - self.grid[0]), 1e-300)
         self.step = float(np.median(np.diff(self.grid))) if len(self.grid) > 1 else 1.0
         half = int(np.ceil(span / self.step))
         self.s = self.step * np.arange(-half, half + 1, dtype=np.float64)
@@ -107,8 +112,23 @@ class PeakGrid:
         return np.clip(values, Z.min(axis=-1, keepdims=True), Z.max(axis=-1, keepdims=True))
 
     def peak(self, log_offset: np.ndarray) -> np.ndarray:
-        """Peak times from the timing model's scale, ``log(peak - grid start)``."""
+        """Peak times from ``log(peak - grid start)``."""
         return self.start + np.exp(log_offset)
+
+    def target_values(self, target: str, offset: np.ndarray) -> np.ndarray:
+        """What the timing GP fits for peaks ``offset = peak - start`` (> 0)."""
+        return np.log(offset) if target == "log" else 1.0 / offset
+
+    def log_offset(self, target: str, mean: np.ndarray,
+                   std: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """``log(peak - start)``: mean and std (first order) from the timing GP's ``mean`` and
+        ``std`` on its target's scale; a rate below a tenth of one per grid span (a peak ten
+        spans out, or none) is held there."""
+        std = np.zeros_like(mean) if std is None else std
+        if target == "log":
+            return mean, std
+        rate = np.maximum(mean, 0.1 / self.span)
+        return -np.log(rate), std / rate
 
     def mixture(self, mean: np.ndarray, std: np.ndarray, log_mean: np.ndarray,
                 log_std: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -34,6 +34,8 @@ from typing import Any, ClassVar
 import numpy as np
 import torch
 
+from surrogate.models._gp_loo import exact_gp as _exact_gp
+from surrogate.models._gp_loo import loo_residuals
 from surrogate.sequential._acquisition import Acquisition, Observations, log_success
 from surrogate.sequential._student import Student
 
@@ -41,23 +43,6 @@ __all__ = ["VarianceReduction", "PosteriorVariance", "loo_residuals", "loo_q2",
            "reference_state", "integrated_reduction"]
 
 _TINY = 1e-300
-
-
-def _exact_gp(model: Any) -> bool:
-    return getattr(model, "method_", None) == "exact" and hasattr(model, "_L")
-
-
-def loo_residuals(gp: Any) -> np.ndarray | None:
-    """Leave-one-out residuals ``y_i - mu_{-i}(x_i)`` (n, m) of a fitted exact GPRegressor,
-    with its hyperparameters held (None for a model without the exact GP's state)."""
-    if not _exact_gp(gp):
-        return None
-    with torch.no_grad():
-        eye = torch.eye(gp._L.shape[-1], dtype=gp._L.dtype, device=gp._L.device)
-        L_inv = torch.linalg.solve_triangular(gp._L, eye.expand_as(gp._L), upper=False)
-        diag = (L_inv * L_inv).sum(-2) - gp._a**2 / gp._a_sum[:, None]  # diag(Q)  (m, n)
-        residual = (gp._alpha / diag).T.cpu().numpy()  # standardized units (n, m)
-    return residual * gp._y_std
 
 
 def loo_q2(gp: Any, U: np.ndarray, Y: np.ndarray) -> float:

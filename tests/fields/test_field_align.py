@@ -78,7 +78,8 @@ def test_aligned_basis_beats_the_plain_one_on_a_travelling_bump(train, aligned, 
     assert 1.0 - q2_aligned < (1.0 - q2_plain) / 20.0, (q2_aligned, q2_plain)
     assert aligned.n_components_ < plain.n_components_
     # the timing model learns the peak time
-    predicted = np.exp(aligned.timing_.predict(X)) + TIMES[0]
+    grid = aligned._peaks  # the timing GP's target (log or rate) back to peak times
+    predicted = grid.peak(grid.log_offset(aligned.timing_target_, aligned.timing_.predict(X))[0])
     np.testing.assert_allclose(predicted, peak_of(X), rtol=0.01)
 
 
@@ -135,3 +136,22 @@ def test_bad_alignments_are_named(train):
         FieldGPRegressor(align="peak").fit(X, decays)
     with pytest.raises(ValueError, match=r"align='peak' needs Y of shape \(n_runs, n_times\)"):
         FieldGPRegressor(align="peak").fit(X, Y.iloc[:, 0])
+
+
+def test_a_peak_inversely_proportional_to_a_rate_is_modelled_as_a_rate(tmp_path):
+    # peak at 1 / (0.12 + 0.5 x): linear in x as a rate, sharply curved as a time or its log
+    X = sg.sample(SPACE, 30, seed=8)
+    Xt = sg.sample(SPACE, 300, method="random", seed=9)
+
+    def wave(X):
+        c = 1.0 / (0.12 + 0.5 * X["x"].to_numpy()[:, None])
+        return pd.DataFrame((0.5 + X["z"].to_numpy()[:, None])
+                            * np.exp(-(((TIMES - c) / 0.6) ** 2)), columns=TIMES)
+
+    model = FieldGPRegressor(align="peak", seed=0).fit(X, wave(X))
+    assert model.timing_target_ == "rate"
+    assert field_q2(wave(Xt).to_numpy(), model.predict(Xt)) > 0.999
+    model.save(tmp_path / "rate")
+    loaded = load(tmp_path / "rate")
+    assert loaded.timing_target_ == "rate"
+    np.testing.assert_allclose(loaded.predict(Xt), model.predict(Xt), rtol=1e-12, atol=1e-14)
