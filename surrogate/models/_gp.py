@@ -372,9 +372,9 @@ class GPRegressor(MultiOutputMixin, SurrogateMixin, RegressorMixin, BaseEstimato
             fixed = at_floor.cpu().numpy()
             low = np.where(fixed, theta[:, -1].cpu().numpy(), math.log(self._floor))
             theta = optim.optimize_hyper(kernel, U_r, Y_r, theta, log_g_min=low, maxiter=200,
-                                       fit_noise=~fixed & self.fit_noise, tight=True,
-                                       layout=self._layout, block=1,
-                                       prior=self.lengthscale_prior)
+                                         fit_noise=~fixed & self.fit_noise, tight=True,
+                                         layout=self._layout, block=1,
+                                         prior=self.lengthscale_prior)
         return kernel, theta
 
     def _try_nugget(self, kernel: str, nugget: float, theta: torch.Tensor, loo: torch.Tensor,
@@ -392,8 +392,8 @@ class GPRegressor(MultiOutputMixin, SurrogateMixin, RegressorMixin, BaseEstimato
         start = theta[above].clone()
         start[:, -1] = log_g
         alt = optim.optimize_hyper(kernel, U, Y[above], start, log_g_min=log_g, maxiter=maxiter,
-                                 maxfun=2 * maxiter, fit_noise=False, layout=self._layout,
-                                 block=1, prior=self.lengthscale_prior)
+                                   maxfun=2 * maxiter, fit_noise=False, layout=self._layout,
+                                   block=1, prior=self.lengthscale_prior)
         loo_alt = hyp.loo_mse(kernel, alt, U, Y[above], self._layout)
         better = loo_alt < loo[above]
         rows = torch.nonzero(above)[:, 0][better]

@@ -74,9 +74,9 @@ class BatchedSteps(HyperSteps):
                  maxiter: int, tight: bool = False) -> torch.Tensor:
         """L-BFGS-B from ``k`` starts per output (consecutive rows of ``start``)."""
         return optim.optimize_hyper(self.kernel, U, Y if k == 1 else Y.repeat_interleave(k, 0),
-                                  start, log_g_min=self.log_g_min, maxiter=maxiter,
-                                  fit_noise=self.fit_noise, tight=tight, layout=self.layout,
-                                  block=k, prior=self.prior)
+                                    start, log_g_min=self.log_g_min, maxiter=maxiter,
+                                    fit_noise=self.fit_noise, tight=tight, layout=self.layout,
+                                    block=k, prior=self.prior)
 
 
 def fit_stages(steps: HyperSteps, U: torch.Tensor, Ys: torch.Tensor,
