@@ -218,10 +218,13 @@ class FieldGPRegressor(MultiOutputMixin, SurrogateMixin, RegressorMixin, BaseEst
         if self.align not in ALIGNMENTS:
             raise ValueError(f"align must be one of {ALIGNMENTS}, got {self.align!r}")
 
+    def _gp_settings(self) -> dict[str, Any]:
+        """The options this model passes to its GPs (of the scores, of the peak time)."""
+        return {"kernel": self.kernel, "noise_floor": self.noise_floor,
+                "n_restarts": self.n_restarts, "method": self.method, "device": self.device}
+
     def _new_gp(self, rng: np.random.Generator) -> SharedTailGP:
-        gp = SharedTailGP(kernel=self.kernel, noise_floor=self.noise_floor,
-                          n_restarts=self.n_restarts, method=self.method,
-                          seed=child_seed(rng), device=self.device)
+        gp = SharedTailGP(**self._gp_settings(), seed=child_seed(rng))
         gp._check_params()  # a bad GP option fails before any work
         return gp
 
@@ -299,9 +302,7 @@ class FieldGPRegressor(MultiOutputMixin, SurrogateMixin, RegressorMixin, BaseEst
         best: tuple[float, Any, str] | None = None
         for target in TIMING_TARGETS:
             values = self._peaks.target_values(target, offset)
-            gp = GPRegressor(kernel=self.kernel, noise_floor=self.noise_floor,
-                             n_restarts=self.n_restarts, method=self.method, seed=seed,
-                             device=self.device).fit(X, values)
+            gp = GPRegressor(**self._gp_settings(), seed=seed).fit(X, values)
             residual = loo_residuals(gp)
             if residual is None:  # not an exact GP: the first target
                 return gp, target
@@ -379,11 +380,14 @@ class FieldGPRegressor(MultiOutputMixin, SurrogateMixin, RegressorMixin, BaseEst
     def _predict_aligned(self, X: Any) -> tuple[np.ndarray, np.ndarray]:
         """``align="peak"``: the aligned prediction mixed over the peak time's uncertainty."""
         self._validate_predict(X)
-        log_mean, log_std = self._peaks.log_offset(
-            self.timing_target_, *(np.asarray(a).reshape(-1)
-                                   for a in self.timing_.predict(X, return_std=True)))
+        log_mean, log_std = self._peaks.log_offset(self.timing_target_, *self._timing(X))
         mean, std = self.aligned_.predict(X, return_std=True)
         return self._peaks.mixture(mean, std, log_mean, log_std)
+
+    def _timing(self, X: Any) -> tuple[np.ndarray, np.ndarray]:
+        """The timing GP's mean and std at ``X`` (each (n,)), on its target's scale."""
+        mean, std = self.timing_.predict(X, return_std=True)
+        return np.asarray(mean).reshape(-1), np.asarray(std).reshape(-1)
 
     def _predict_z(self, X: Any, return_std: bool = False) -> tuple[np.ndarray, Any]:
         """Mean and (optionally) std of the field in the modelled (transformed) space."""
@@ -473,8 +477,7 @@ class FieldGPRegressor(MultiOutputMixin, SurrogateMixin, RegressorMixin, BaseEst
                 timing = np.asarray(self.timing_.sample_posterior(
                     X, n_samples, seed=child_seed(rng))).reshape(n_samples, -1)
             else:
-                t_mean, t_std = (np.asarray(a).reshape(-1)
-                                 for a in self.timing_.predict(X, return_std=True))
+                t_mean, t_std = self._timing(X)
                 timing = t_mean + t_std * rng.standard_normal((n_samples, len(t_mean)))
             logs = self._peaks.log_offset(self.timing_target_, timing)[0]
             return self._peaks.unalign(draws, self._peaks.peak(logs))
