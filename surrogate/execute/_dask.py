@@ -5,11 +5,11 @@ gives up (``KilledWorker``) the chunk is split into single runs. A single run wh
 is a suspect: it is tried again, up to ``_SINGLE_TRIES`` times in all, *alone* (once nothing else
 is running), so that a worker that dies then died of it, and only the run that kills its worker
 is marked failed (a run that shared a dying worker with another is failed by Dask too, though
-innocent; retried beside the culprit, it could be hit every time). Each task is released as soon as its
-results reach the driver, so a dying worker costs only its unfinished work: Dask recomputes the
-lost results that a client still holds futures for. Timeouts inside Dask's worker threads abandon
-an overrunning run (Python cannot stop a thread); use the process executor where a hung run must
-be killed.
+innocent; retried beside the culprit, it could be hit every time). Each task is released as
+soon as its results reach the driver, so a dying worker costs only its unfinished work: Dask
+recomputes the lost results that a client still holds futures for. Timeouts inside Dask's
+worker threads abandon an overrunning run (Python cannot stop a thread); use the process
+executor where a hung run must be killed.
 """
 
 from __future__ import annotations

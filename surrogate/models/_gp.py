@@ -455,6 +455,14 @@ class GPRegressor(MultiOutputMixin, SurrogateMixin, RegressorMixin, BaseEstimato
         var = 1.0 - (V * V).sum(-2) + u * u / self._a_sum[:, None]
         return mean, s2 * var.clamp_min(0.0)
 
+    def _coordinates(self, X: torch.Tensor) -> torch.Tensor:
+        """``X`` (n, d) in the GP's own coordinates, on its device: :meth:`_to_unit` in torch
+        (differentiable with respect to the numeric inputs)."""
+        dev = self._hyper.lengthscale.device  # exact and SVGP alike
+        low = torch.as_tensor(self._x_low, dtype=DTYPE, device=dev)
+        scale = torch.as_tensor(self._x_scale, dtype=DTYPE, device=dev)
+        return encode_latent((X.to(dev) - low) / scale, getattr(self, "_latent", {}))
+
     def _predict_torch(self, X: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Posterior mean and variance at ``X`` (n, d) in original units, each (n, m).
 
@@ -463,10 +471,7 @@ class GPRegressor(MultiOutputMixin, SurrogateMixin, RegressorMixin, BaseEstimato
         loop, the optimizers) works on the CPU whatever device the GP computes on.
         """
         dev = self._hyper.lengthscale.device  # exact and SVGP alike
-        low = torch.as_tensor(self._x_low, dtype=DTYPE, device=dev)
-        scale = torch.as_tensor(self._x_scale, dtype=DTYPE, device=dev)
-        mean, var = self._predict_std_units(
-            encode_latent((X.to(dev) - low) / scale, getattr(self, "_latent", {})))
+        mean, var = self._predict_std_units(self._coordinates(X))
         assert var is not None
         ym = torch.as_tensor(self._y_mean, dtype=DTYPE, device=dev)
         ys = torch.as_tensor(self._y_std, dtype=DTYPE, device=dev)

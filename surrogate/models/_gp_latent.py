@@ -55,8 +55,10 @@ def _nll(kernel: str, U: torch.Tensor, Y: torch.Tensor, numeric: list[int],
         tables[j] = torch.cat([x.new_zeros(1), x[k:k + n_levels - 1]])
         k += n_levels - 1
     encoded, log_ls = encode_latent(U, tables), x[k:]
-    S = torch.stack([encoded[:, j] if j in tables else encoded[:, j] / log_ls[numeric.index(j)].exp()
-                     for j in range(U.shape[1])], dim=1)  # the positions carry their own scale
+    # the positions carry their own scale; the numeric inputs are divided by theirs
+    S = torch.stack([encoded[:, j] if j in tables
+                     else encoded[:, j] / log_ls[numeric.index(j)].exp()
+                     for j in range(U.shape[1])], dim=1)
     n = len(S)
     C = hyp.correlation(kernel, S, S, torch.ones(1, S.shape[1], dtype=S.dtype))[0]
     L = torch.linalg.cholesky(C + SEARCH_NUGGET * torch.eye(n, dtype=S.dtype))

@@ -52,9 +52,10 @@ def optimize_hyper(kernel: str, U: torch.Tensor, Y: torch.Tensor, theta0: torch.
     ``theta0`` (B, d + 1) starts each problem; ``Y`` (B, n). Returns the optimized theta. The
     problems are separable, so one batched evaluation gives every gradient. ``log_g_min``
     (one value or one per problem) bounds ``log g`` below; where ``fit_noise`` (one bool, or
-    one per problem) is False the noise ratio stays at that bound (an interpolating GP). ``tight`` converges to a projected gradient of 1e-9 instead of
-    1e-6: near the floor the likelihood is so flat in ``log g`` that the looser test stops
-    while the noise is still drifting down. ``maxfun`` caps the likelihood evaluations (line
+    one per problem) is False the noise ratio stays at that bound (an interpolating GP).
+    ``tight`` converges to a projected gradient of 1e-9 instead of 1e-6: near the floor the
+    likelihood is so flat in ``log g`` that the looser test stops while the noise is still
+    drifting down. ``maxfun`` caps the likelihood evaluations (line
     searches can take many where jitter makes the surface rough). ``block`` (None: all ``B``)
     runs one L-BFGS-B per block of that many consecutive members: one joint run makes every
     member iterate (and pay for its Cholesky) until the slowest has converged, and its

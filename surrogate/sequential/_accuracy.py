@@ -126,7 +126,7 @@ def reference_state(gp: Any, reference: np.ndarray, weights: np.ndarray | None) 
     from surrogate.models._gp_hyper import correlation
 
     with torch.no_grad():
-        Z = _scaled(gp, torch.as_tensor(reference, dtype=gp._L.dtype))  # on the GP's device
+        Z = gp._coordinates(torch.as_tensor(reference, dtype=gp._L.dtype))  # on the GP's device
         K = correlation(gp.kernel_, Z, gp._U, gp._hyper.lengthscale)  # (m, r, n)
         V = torch.linalg.solve_triangular(gp._L, K.transpose(-1, -2), upper=False)
         u = 1.0 - (K @ gp._a[..., None])[..., 0]
@@ -142,7 +142,7 @@ def integrated_reduction(gp: Any, ref: _Reference, unit: torch.Tensor) -> torch.
     from surrogate.models._gp_hyper import correlation
 
     h = gp._hyper
-    X = _scaled(gp, unit)
+    X = gp._coordinates(unit)
     K = correlation(gp.kernel_, X, gp._U, h.lengthscale)  # (m, b, n)
     V = torch.linalg.solve_triangular(gp._L, K.transpose(-1, -2), upper=False)  # (m, n, b)
     u = 1.0 - (K @ gp._a[..., None])[..., 0]  # (m, b)
@@ -178,14 +178,6 @@ def _output_variance(gp: Any, var: torch.Tensor) -> torch.Tensor:
     return torch.as_tensor(np.atleast_1d(y_std) ** 2, dtype=var.dtype)
 
 
-def _scaled(gp: Any, unit: torch.Tensor) -> torch.Tensor:
-    """Unit-cube points in the GP's own input scaling, on the GP's device."""
-    dev = gp._U.device
-    low = torch.as_tensor(gp._x_low, dtype=unit.dtype, device=dev)
-    scale = torch.as_tensor(gp._x_scale, dtype=unit.dtype, device=dev)
-    return (unit.to(dev) - low) / scale
-
-
 def _error_weights(gp: Any, data: Observations, standardized: bool = True) -> np.ndarray:
     """``1 + e^2 / mean(e^2)`` at each reference point, ``e`` the leave-one-out error (summed
     over the outputs, standardized or in their own units) of the GP's nearest training point in
@@ -200,7 +192,7 @@ def _error_weights(gp: Any, data: Observations, standardized: bool = True) -> np
         return np.ones(len(data.reference))
     lengthscale = np.exp(np.log(gp._hyper.lengthscale.cpu().numpy()).mean(axis=0))  # (d,)
     runs = gp._U.cpu().numpy() / lengthscale
-    reference = (data.reference - gp._x_low) / gp._x_scale / lengthscale
+    reference = gp._to_unit(data.reference) / lengthscale
     nearest = np.empty(len(reference), dtype=int)
     for start in range(0, len(reference), 256):  # (256, n) distances at a time
         block = reference[start:start + 256]

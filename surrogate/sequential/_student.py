@@ -76,7 +76,7 @@ def condition_gp(gp: Any, U: np.ndarray, Y: np.ndarray, *,
         std = Y2.std(axis=0)
         new._y_std = np.where(std > 0, std, 1.0)
         device = gp._U.device
-        units = to_tensor((np.asarray(U, dtype=float) - gp._x_low) / gp._x_scale, device)
+        units = to_tensor(gp._to_unit(np.asarray(U, dtype=float)), device)
         scaled = to_tensor(((Y2 - new._y_mean) / new._y_std).T, device)  # (m, n)
         h = gp._hyper
         lengthscale = h.lengthscale
