@@ -229,7 +229,7 @@ def _held_out_acquisition(space: Any, X_test: pd.DataFrame, y_test: np.ndarray,
                           seed: int) -> Any:
     """The default accuracy acquisition, its fidelity replaced by the held-out Q² of a GP
     fitted afresh on the runs so far (as the LHS designs are scored)."""
-    from surrogate.models import GPRegressor
+    from surrogate.models import GPRegressor, q2
     from surrogate.sequential import VarianceReduction
 
     unit = space.to_unit(X_test)
@@ -239,7 +239,7 @@ def _held_out_acquisition(space: Any, X_test: pd.DataFrame, y_test: np.ndarray,
 
         def fidelity(self, student: Any, data: Any) -> float:
             gp = GPRegressor(seed=seed).fit(data.unit[data.ok], data.values[data.ok][:, 0])
-            return _q2(gp, unit, y_test)
+            return q2(y_test, gp.predict(unit))
 
         def __repr__(self) -> str:
             return "HeldOut()"
@@ -247,15 +247,11 @@ def _held_out_acquisition(space: Any, X_test: pd.DataFrame, y_test: np.ndarray,
     return HeldOut()
 
 
-def _q2(model: Any, X: np.ndarray, y: np.ndarray) -> float:
-    return 1.0 - float(np.mean((model.predict(X) - y) ** 2)) / float(np.var(y))
-
-
 def _accuracy_rep(name: str, output: str, rep: int, cap: int,
                   batch: int | None = None) -> dict[str, Any]:
     import simulators
     from surrogate.design import sample
-    from surrogate.models import GPRegressor
+    from surrogate.models import GPRegressor, q2
     from surrogate.sequential import adaptive_sample
 
     sim = simulators.load(name)
@@ -282,9 +278,9 @@ def _accuracy_rep(name: str, output: str, rep: int, cap: int,
         y = sim(X)[output].to_numpy()
         ok = np.isfinite(y)
         gp = GPRegressor(seed=rep).fit(sim.space.to_unit(X)[ok], y[ok])
-        q2 = _q2(gp, unit_test, y_test)
-        row["lhs_curve"].append([n, q2])
-        if q2 >= max(Q2_TARGETS):
+        score = q2(y_test, gp.predict(unit_test))
+        row["lhs_curve"].append([n, score])
+        if score >= max(Q2_TARGETS):
             break
     lhs = np.array(row["lhs_curve"])
     for target in Q2_TARGETS:

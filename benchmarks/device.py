@@ -42,12 +42,10 @@ def _data(f: Any, low: np.ndarray, high: np.ndarray, n: int) -> tuple[np.ndarray
     return X, f(X), Xt, f(Xt)
 
 
-def _q2(y: np.ndarray, pred: np.ndarray) -> float:
-    return float(1 - np.mean((y - pred) ** 2) / np.var(y))
-
-
 def _cell(label: str, n: int, make: Any, data: tuple[np.ndarray, ...],
           devices: list[str]) -> list[dict[str, Any]]:
+    from surrogate.models import q2
+
     X, y, Xt, yt = data
     rows = []
     for device in devices:
@@ -55,7 +53,7 @@ def _cell(label: str, n: int, make: Any, data: tuple[np.ndarray, ...],
         fit_s, model = best_of(lambda d=device: make(d).fit(X, y), repeat=2)
         predict_s, pred = best_of(lambda m=model: m.predict(Xt), repeat=2)
         rows.append({"student": label, "n": n, "device": device, "fit_s": round(fit_s, 3),
-                     "predict_s_5000": round(predict_s, 4), "q2": round(_q2(yt, pred), 6)})
+                     "predict_s_5000": round(predict_s, 4), "q2": round(q2(yt, pred), 6)})
         print(rows[-1], flush=True)  # a run cut short still shows what it measured
     if len(rows) == 2:  # the GPU's fit speedup over the CPU
         rows[0]["fit_speedup"] = round(rows[1]["fit_s"] / rows[0]["fit_s"], 2)

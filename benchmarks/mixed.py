@@ -204,12 +204,10 @@ PEERS = {"SMT homo-hypersphere": _smt("HOMO_HSPHERE"), "SMT Gower": _smt("GOWER"
          "BoTorch MixedSingleTaskGP": _botorch}
 
 
-def _q2(y: np.ndarray, p: np.ndarray) -> float:
-    return float(1 - np.mean((y - p) ** 2) / np.var(y))
-
-
 def _measure(fit: Callable, space: Any, X: pd.DataFrame, y: np.ndarray, Xt: pd.DataFrame,
              yt: np.ndarray) -> dict[str, Any]:
+    from surrogate.models import q2
+
     times = []
     for _ in range(3):
         start = time.perf_counter()
@@ -220,7 +218,7 @@ def _measure(fit: Callable, space: Any, X: pd.DataFrame, y: np.ndarray, Xt: pd.D
         if times[0] >= REPEAT_BELOW_S:
             break
     pred = np.asarray(predict(Xt), dtype=float).ravel()
-    return {"q2": _q2(yt, pred), "fit_s": float(np.median(times)), **getattr(fit, "info", {})}
+    return {"q2": q2(yt, pred), "fit_s": float(np.median(times)), **getattr(fit, "info", {})}
 
 
 def _run_problem(name: str, sizes: list[int]) -> list[dict[str, Any]]:
