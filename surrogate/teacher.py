@@ -9,6 +9,7 @@ failure; :meth:`Simulator.run` evaluates it through an executor into a
 from __future__ import annotations
 
 import importlib
+import inspect
 import math
 import numbers
 from collections.abc import Callable, Mapping, Sequence
@@ -146,6 +147,8 @@ class Simulator:
         self.fields: Grids = check_fields(fields, self.outputs)
         self.vectorized = bool(vectorized)
         self.name = name or getattr(fn, "__name__", None) or type(fn).__name__
+        if not self.vectorized:
+            _check_arguments(fn, self.space.names, self.name)
 
     @property
     def n_values(self) -> int:
@@ -486,6 +489,22 @@ def _resolve(module: str, qualname: str) -> Any:
     for part in qualname.split("."):
         obj = getattr(obj, part)
     return obj
+
+
+def _check_arguments(fn: Callable[..., Any], names: Sequence[str], label: str) -> None:
+    """Refuse a scalar-form function that cannot be called as ``fn(**params)``: a misnamed
+    argument would otherwise fail every run."""
+    try:
+        signature = inspect.signature(fn)
+    except (TypeError, ValueError):  # a builtin or extension without one: found out at a run
+        return
+    try:
+        signature.bind(**dict.fromkeys(names))
+    except TypeError as exc:
+        arguments = [p for p in signature.parameters]
+        raise ValueError(f"simulator {label!r}: its function takes {arguments} but is called "
+                         f"with the space's parameters {list(names)} as keywords ({exc}); "
+                         "name its arguments after the parameters, or take **params") from None
 
 
 def _rebuild(fn: Callable[..., Any], space: Space, outputs: tuple[str, ...],

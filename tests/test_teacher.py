@@ -138,3 +138,13 @@ def test_decorator_and_pickling():
     sim = toy_simulator("nan")
     clone = pickle.loads(pickle.dumps(sim))
     assert clone.outputs == sim.outputs and clone.space == sim.space and clone.name == sim.name
+
+
+def test_a_function_whose_arguments_do_not_match_the_space_is_refused():
+    space = sg.Space([sg.Real("x", 0, 1), sg.Real("y", 0, 1)])
+    with pytest.raises(ValueError, match=r"takes \['a', 'b'\] but is called with the space's "
+                                         r"parameters \['x', 'y'\]"):
+        sg.Simulator(lambda a, b: a + b, space, ["f"])
+    sg.Simulator(lambda **params: params["x"], space, ["f"])  # **params takes any names
+    sg.Simulator(lambda x, y, scale=1.0: scale * x, space, ["f"])  # extra defaulted arguments
+    sg.Simulator(lambda X: X["x"].to_numpy(), space, ["f"], vectorized=True)  # not checked

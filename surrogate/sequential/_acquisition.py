@@ -127,7 +127,7 @@ class Acquisition:
     gave, e.g. a field's trajectories), :meth:`targets`, :meth:`anchors`, :meth:`detours`
     (boxed searches that may replace the round's point), :meth:`fidelity` (with
     ``fidelity_name`` and ``higher_is_better``; the default is the student's leave-one-out
-    Q²) and ``n_reference`` (size of the fixed Sobol' sample that ``Observations.reference``
+    Q²), :meth:`ready` (whether the runs so far let the fidelity stop the design) and ``n_reference`` (size of the fixed Sobol' sample that ``Observations.reference``
     holds).
 
     Examples
@@ -176,6 +176,10 @@ class Acquisition:
         from surrogate.sequential._accuracy import loo_q2
 
         return loo_q2(student.outputs, data.unit[data.ok], data.values[data.ok])
+
+    def ready(self, data: Observations) -> bool:
+        """Whether the runs so far let :meth:`fidelity` stop the design (default: always)."""
+        return True
 
     def function(self, student: Student, context: Any) -> Callable[[torch.Tensor], torch.Tensor]:
         """The acquisition as a torch function of unit-cube points ``(n, d) -> (n,)``."""

@@ -89,6 +89,15 @@ class _Edge(Acquisition):
         order = index[np.argsort(np.abs(data.values[index, 0] - self.value), kind="stable")]
         return data.unit[order[:N_ANCHORS]]
 
+    def ready(self, data: Observations) -> bool:
+        """At least N_ANCHORS successful runs on each side of the edge: before, the student's
+        edge is extrapolated and its misclassification estimate far too low (on Branin,
+        ``y < 10``, it claimed 0.02 after 8 runs, when 0.14 of the space was misclassified)."""
+        from surrogate.distillation._labels import is_case
+
+        case = is_case(data.values[data.ok, 0], self.threshold)
+        return min(int(case.sum()), int(len(case) - case.sum())) >= N_ANCHORS
+
     def fidelity(self, student: Student, data: Observations) -> float:
         """Expected misclassification share over the reference sample of the space."""
         if data.reference is None:

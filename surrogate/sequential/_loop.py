@@ -31,7 +31,7 @@ from surrogate.sequential._acquisition import Acquisition, Observations
 from surrogate.sequential._optimize_acqf import AcquisitionOptimizer, discrete_levels, snap
 from surrogate.sequential._propose import propose
 from surrogate.sequential._store import RoundStore
-from surrogate.sequential._student import Student, Trainer
+from surrogate.sequential._student import MIN_FIT_RUNS, Student, Trainer
 from surrogate.space import Space
 from surrogate.teacher import Simulator
 
@@ -156,6 +156,7 @@ def run_rounds(plan: Plan, acquisition: Acquisition, trainer: Trainer, *, execut
     try:
         history = _run_round(plan, 0, runner, store, lambda: initial_design(
             plan.space, plan.n_init, root))
+        _warn_if_all_failed(history)
         sizes, since, proposing = [len(history)], time.perf_counter(), 0.0
         _advance(bar, len(history))
         round_index = 1
@@ -168,11 +169,12 @@ def run_rounds(plan: Plan, acquisition: Acquisition, trainer: Trainer, *, execut
                 rows.append(_row(acquisition, cycle, data, round_index, since, proposing,
                                  recorded, store))
                 _show(bar, acquisition, rows[-1])
+            if target is not None and acquisition.ready(data) \
+                    and target.reached(rows[-1][str(acquisition.fidelity_name)]):
+                stopped = "target"
+                break
             if len(history) >= plan.budget:
                 stopped = "budget"
-                break
-            if target is not None and target.reached(rows[-1][str(acquisition.fidelity_name)]):
-                stopped = "target"
                 break
             q = min(plan.batch_size, plan.budget - len(history))
             since = time.perf_counter()
@@ -195,6 +197,17 @@ def run_rounds(plan: Plan, acquisition: Acquisition, trainer: Trainer, *, execut
                   reference)
 
 
+def _warn_if_all_failed(history: TransferSet) -> None:
+    """Warn, naming the first error, when no run of the initial design succeeded: usually a
+    teacher that cannot run at all (a misspelt parameter), which would spend the budget."""
+    if len(history) and not history.ok.any():
+        errors = [e for e in history.error if e]
+        first = f" (the first: {errors[0]})" if errors else ""
+        warnings.warn(f"all {len(history)} runs of the initial design failed{first}; the "
+                      "design goes on with random points until a run succeeds. Check the "
+                      "teacher if it should run here", RuntimeWarning, stacklevel=3)
+
+
 def _fitter(trainer: Trainer, data: Observations, sizes: list[int], rng: np.random.Generator,
             root: int) -> Callable[[], Student | None]:
     """The fit of this round's student: on every successful run, seeded from ``rng``."""
@@ -207,7 +220,7 @@ def _fitter(trainer: Trainer, data: Observations, sizes: list[int], rng: np.rand
         return data.unit[head][ok[head]], data.values[head][ok[head]]
 
     def fit() -> Student | None:
-        if ok.sum() < 2:  # nothing to model: the round proposes random points
+        if ok.sum() < MIN_FIT_RUNS:  # nothing to model: the round proposes random points
             return None
         seed = child_seed(rng)
         try:

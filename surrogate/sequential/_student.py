@@ -29,6 +29,7 @@ __all__ = ["Student", "Trainer", "UnitCubeModel", "fit_gp", "condition_gp", "SUC
 
 SUCCESS_THRESHOLD = 0.5
 SUCCESS_MIN_LENGTHSCALE = 0.1  # of the unit cube, for the success GP of a scheduled trainer
+MIN_FIT_RUNS = 2  # successful runs a student needs
 ALWAYS_REFIT_BELOW = 60  # successful runs below which every round refits the hyperparameters
 
 
@@ -210,7 +211,7 @@ class Trainer:
         U, Y = prefix(t)
         fresh = fit_gp(U, Y, seed_at(t), self.model)
         before = self._last_full_fit(counts[:t - 1]) if t > 1 else None
-        if before is not None:
+        if before is not None and counts[before - 1] >= MIN_FIT_RUNS:  # else nothing to carry
             carried = condition_gp(self._full_fit(before, counts, seed_at, prefix), U, Y)
             if carried is not None and getattr(fresh, "method_", None) == "exact" \
                     and _nll(carried) < _nll(fresh):

@@ -40,6 +40,9 @@ MODEL = textwrap.dedent("""
     def two_args(a, b):
         return a + b
 
+    def no_licence(a):
+        raise RuntimeError("no licence")
+
     def fails_high(a):
         if a > 0.6:
             raise ValueError(f"no convergence at a={a:.3f}")
@@ -158,17 +161,28 @@ def test_failed_stage_is_reported_and_the_study_goes_on(tmp_path):
 
 
 def test_all_teacher_runs_failing_is_an_error(tmp_path):
-    config = _project(tmp_path, "all_fail", 'simulator = "MODULE:two_args"\noutputs = ["y"]\n'
+    config = _project(tmp_path, "all_fail", 'simulator = "MODULE:no_licence"\noutputs = ["y"]\n'
                       + REAL_A + "[design]\nn = 10\n")
     result = surrogate("study", config, "--out", "out", "--quiet", cwd=tmp_path)
     assert result.returncode == 1
     assert result.stderr.strip().splitlines() == [
-        "surrogate study: error: all 10 teacher runs failed; first error: TypeError: "
-        "two_args() missing 1 required positional argument: 'b'"]
+        "surrogate study: error: all 10 teacher runs failed; first error: RuntimeError: "
+        "no licence"]
     summary = _strict_json(tmp_path / "out" / "report.json")
     assert summary["runs"]["failed"] == 10
     assert summary["failures"] == [{"stage": "teacher runs",
                                     "error": result.stderr.strip().split("error: ", 1)[1]}]
+
+
+def test_a_function_that_cannot_take_the_parameters_is_refused_before_any_run(tmp_path):
+    config = _project(tmp_path, "args", 'simulator = "MODULE:two_args"\noutputs = ["y"]\n'
+                      + REAL_A + "[design]\nn = 10\n")
+    result = surrogate("study", config, "--out", "out", "--quiet", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "simulator 'two_args': its function takes ['a', 'b'] but is called with the " \
+        "space's parameters ['a']" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "out" / "runs").exists()
 
 
 def test_many_failed_runs_give_a_warning(tmp_path):

@@ -360,3 +360,44 @@ def test_a_multi_output_teacher_needs_output_for_a_boundary():
         adaptive_sample(two, goal="boundary", threshold=("<", 0.5), budget=10)
     result = adaptive_sample(two, budget=7, seed=0, progress=False)  # accuracy: every output
     assert result.outputs == ["a", "b"] and result.model.predict(result.runs.X).shape == (7, 2)
+
+
+def test_a_boundary_target_waits_for_runs_on_both_sides_of_the_edge():
+    """With a few runs on one side the student's edge is extrapolated and its
+    misclassification estimate far too low: the target must not stop the design then."""
+    import simulators
+
+    branin = simulators.load("branin")
+    grid = sample(branin.space, 4000, method="random", seed=3)
+    truth = branin(grid)["y"].to_numpy() < 10.0
+    result = adaptive_sample(branin, goal="boundary", threshold=("<", 10.0), budget=60,
+                             target=0.05, seed=0, progress=False)
+    case = result.runs.Y["y"].to_numpy() < 10.0
+    assert result.stopped == "target"
+    assert min(case.sum(), (~case).sum()) >= 5
+    error = np.mean((result.model.predict(grid) < 10.0) != truth)
+    assert error < 0.08, error  # was 0.14 when it stopped after 7 runs
+
+
+def test_one_initial_run_still_gets_a_student_and_a_target_on_the_last_round_counts():
+    def teacher(p):
+        return float(_smooth(np.array([[p["x"], p["y"]]]))[0])
+
+    result = adaptive_sample(teacher, space=SQUARE, budget=12, n_init=1, seed=0,
+                             progress=False)
+    assert result.model is not None and np.isfinite(result.history["q2_loo"].iloc[-1])
+    assert result.history["q2_loo"].iloc[1:].notna().all()  # from the second round on
+    reached = adaptive_sample(teacher, space=SQUARE, budget=12, n_init=1, seed=0,
+                              target=result.history["q2_loo"].iloc[-1] - 1e-9,
+                              progress=False)
+    assert len(reached.runs) <= 12 and reached.stopped == "target"
+
+
+def test_an_initial_design_that_fails_entirely_is_reported_with_its_error():
+    def misspelt(p):
+        return p["X"] ** 2
+
+    with pytest.warns(RuntimeWarning, match=r"all 5 runs of the initial design failed "
+                                            r"\(the first: KeyError: 'X'\)"):
+        result = adaptive_sample(misspelt, space=SQUARE, budget=7, seed=0, progress=False)
+    assert not result.runs.ok.any() and len(result.runs) == 7
