@@ -181,18 +181,35 @@ class _AutoBase(SurrogateMixin, BaseEstimator):
         results = self._compare(table, X_codes, target, folds)
         results.update(self._pooled(results, target, folds))
         self.scores_ = self._scores(results, target)
-        ok = self.scores_[self.scores_["error"].isna()] if "error" in self.scores_ else \
-            self.scores_
-        self.chosen_ = str(self._best(ok))
+        while True:  # the best candidate that also fits all the rows
+            ok = self.scores_[self.scores_["error"].isna()] if "error" in self.scores_ else \
+                self.scores_
+            if ok.empty:
+                raise ValueError(f"{type(self).__name__}: every candidate failed: " + "; ".join(
+                    f"{k}: {v}" for k, v in self.scores_["error"].items()))
+            self.chosen_ = str(self._best(ok))
+            try:
+                self.best_estimator_ = self._refit(table, results, X_codes, target)
+                return target
+            except Exception as err:  # as in cross-validation: left out, with a warning
+                error = f"{type(err).__name__}: {err}"
+                warnings.warn(f"{type(self).__name__}: candidate {self.chosen_!r} failed when "
+                              f"refitted on all rows and is left out ({error})", UserWarning,
+                              stacklevel=3)
+                if "error" not in self.scores_:
+                    self.scores_["error"] = None
+                self.scores_.loc[self.chosen_, "error"] = error
+
+    def _refit(self, table: dict[str, Any], results: dict[str, dict[str, Any]],
+               X_codes: np.ndarray, target: np.ndarray) -> Any:
+        """The chosen candidate (or the ensemble's members) fitted on every row."""
         if self.chosen_ == ENSEMBLE:
             weights = results[ENSEMBLE]["weights"]
-            self.best_estimator_ = Ensemble(
+            return Ensemble(
                 {name: clone(table[name]).fit(self._inputs_for(table[name], X_codes), target)
                  for name in weights}, weights)
-        else:
-            best = table[self.chosen_]
-            self.best_estimator_ = clone(best).fit(self._inputs_for(best, X_codes), target)
-        return target
+        best = table[self.chosen_]
+        return clone(best).fit(self._inputs_for(best, X_codes), target)
 
     def _pooled(self, results: dict[str, dict[str, Any]], target: np.ndarray,
                 folds: list[tuple[np.ndarray, np.ndarray]]) -> dict[str, dict[str, Any]]:

@@ -128,8 +128,7 @@ class GPClassifier(BinaryClassifierMixin, SurrogateMixin, ClassifierMixin, BaseE
                              torch.ones(1, dtype=DTYPE, device=dev),
                              torch.zeros(1, dtype=DTYPE, device=dev))
         self.n_iter_ = self._train(model, U, T, gen)
-        self.lengthscale_ = model.covar_module.base_kernel.lengthscale.detach().cpu().numpy()[
-            0, 0] * self._x_scale
+        self.lengthscale_ = self._svgp.lengthscale().detach().cpu().numpy()[0] * self._x_scale
         return self
 
     def _train(self, model: Any, U: torch.Tensor, T: torch.Tensor, gen: torch.Generator) -> int:
@@ -228,5 +227,4 @@ class GPClassifier(BinaryClassifierMixin, SurrogateMixin, ClassifierMixin, BaseE
                           hyp.Layout.of(self._column_levels()))
         self._svgp.load_state_dict(state)
         self._svgp.model.to(self._device).eval()
-        self.lengthscale_ = self._svgp.model.covar_module.base_kernel.lengthscale.detach().cpu(
-        ).numpy()[0, 0] * self._x_scale
+        self.lengthscale_ = self._svgp.lengthscale().detach().cpu().numpy()[0] * self._x_scale

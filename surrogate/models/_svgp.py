@@ -10,6 +10,7 @@ points, so no stochastic optimization is needed. Cost O(n M^2) for n points, M i
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import gpytorch
@@ -21,6 +22,7 @@ from surrogate.models._base import DTYPE
 
 __all__ = ["SVGP", "fit_svgp"]
 
+LS_MIN = math.exp(hyp.LOG_LS_BOUNDS[0])  # unit-cube coordinates
 SVGP_NOISE_MIN = 1e-6  # relative noise: the inducing approximation is never exact to 1e-8
 
 
@@ -66,11 +68,18 @@ class SVGP:
         cov.outputscale = signal_var
         self.model.mean_module.constant.data = mean.clone()
 
+    def lengthscale(self) -> torch.Tensor:
+        """The length scales (m, d) in use: at least the exact GP's lower bound. An optimizer
+        that drives one towards 0 (a 0/1 column splitting the classes) would otherwise make
+        the distances' rounding error, not the data, decide whether ``Kmm`` is positive
+        definite."""
+        return self.model.covar_module.base_kernel.lengthscale[:, 0, :].clamp_min(LS_MIN)
+
     def _parts(self) -> tuple[torch.Tensor, ...]:
         strategy = self.model.variational_strategy
         Z = strategy.inducing_points
         cov = self.model.covar_module
-        ls = cov.base_kernel.lengthscale[:, 0, :]
+        ls = self.lengthscale()
         s2 = cov.outputscale
         Kmm = hyp.correlation(self.kernel, Z, Z, ls, self.layout)
         Lmm, _ = hyp.safe_cholesky(Kmm + 1e-8 * torch.eye(Z.shape[1], dtype=DTYPE, device=Z.device),

@@ -186,6 +186,29 @@ def test_a_failing_candidate_is_left_out_with_a_warning():
         AutoClassifier(candidates=[broken], cv=3, seed=0).fit(X, y)
 
 
+class _FailsOnAllRows(LogisticRegression):
+    """Fits the cross-validation folds (40 rows) but not all 60 rows."""
+
+    def fit(self, X, y, sample_weight=None):
+        if len(X) > 50:
+            raise RuntimeError("out of memory")
+        return super().fit(X, y, sample_weight)
+
+
+def test_a_candidate_that_fails_its_refit_is_left_out_and_the_next_best_refitted():
+    X, y = _labels(60, 30, seed=7)
+    candidates = {"fragile": _FailsOnAllRows(), "dummy": DummyClassifier()}
+    with pytest.warns(UserWarning, match="candidate 'fragile' failed when refitted on all rows "
+                                         r"and is left out \(RuntimeError: out of memory\)"):
+        auto = AutoClassifier(candidates=candidates, cv=3, seed=0).fit(X, y)
+    assert auto.chosen_ == "dummy"
+    assert auto.scores_.loc["fragile", "error"] == "RuntimeError: out of memory"
+    assert np.isfinite(auto.scores_.loc["fragile", "log_loss"])  # its comparison is kept
+    with pytest.raises(ValueError, match="every candidate failed: _FailsOnAllRows: RuntimeError"), \
+            pytest.warns(UserWarning):
+        AutoClassifier(candidates=[_FailsOnAllRows()], cv=3, seed=0).fit(X, y)
+
+
 @pytest.mark.parametrize(("params", "error", "match"), [
     ({"cv": 1}, ValueError, "cv must be an int >= 2"),
     ({"candidates": "gp"}, ValueError, "candidates must be None, a non-empty list"),

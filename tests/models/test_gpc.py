@@ -55,3 +55,14 @@ def test_one_class_is_a_clear_error():
     X = np.random.default_rng(1).random((20, 2))
     with pytest.raises(ValueError, match="binary"):
         GPClassifier().fit(X, np.ones(20, dtype=bool))
+
+
+def test_a_0_1_column_that_splits_the_classes_does_not_break_the_fit():
+    """The indicator of a level (as REDS one-hot encodes a categorical) that flips the class:
+    its length scale heads to 0, which made Kmm indefinite through rounding alone."""
+    rng = np.random.default_rng(0)
+    x, level = rng.uniform(size=100), rng.integers(0, 3, 100)
+    X = np.column_stack([x, np.eye(3)[level]])
+    y = (x > 0.5) ^ (level == 2)
+    clf = GPClassifier(seed=0).fit(X, y)
+    assert clf.score(X, y) > 0.9 and (clf.lengthscale_ >= 1e-3 - 1e-12).all()
