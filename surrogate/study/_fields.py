@@ -17,7 +17,7 @@ import numpy as np
 
 from surrogate.study._core import Study, _failed, _log
 from surrogate.study._json import _frame_records, _jsonable, _scalar
-from surrogate.study._stages import model_inputs
+from surrogate.study._stages import model_inputs, model_space
 from surrogate.teacher import describe_exception
 
 __all__ = ["fit_field_surrogates", "field_sensitivity"]
@@ -114,8 +114,8 @@ def field_sensitivity(study: Study, verbose: bool) -> None:
         record = study.summary["fields"][name]
         _log(f"Sobol indices over the grid of {name!r} on its surrogate", verbose)
         try:
-            indices = sobol_indices(model, study.simulator.space, n=study.config.sobol_n,
-                                    seed=study.config.seed)
+            indices = sobol_indices(model, model_space(study.simulator.space),
+                                    n=study.config.sobol_n, seed=study.config.seed)
         except Exception as exc:  # noqa: BLE001 - recorded; the other fields go on
             record["sensitivity"] = {"failed": describe_exception(exc)}
             _failed(study, "field sensitivity", exc, verbose, name)

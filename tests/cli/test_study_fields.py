@@ -150,7 +150,7 @@ def test_study_models_the_field_and_reports_it(sir_study):
     assert 0.0 <= accuracy["coverage95"] <= 1.0 and accuracy["q2"] <= 1.0
     assert accuracy["n_components"] >= 1 and accuracy["align"] == "peak"
     indices = record["sensitivity"]
-    names = ["beta", "gamma", "initial_infected", "population"]
+    names = ["beta", "gamma", "initial_infected", "log10_population"]  # as the GP sees it
     assert list(indices["aggregated"]) == names
     assert all(len(indices[c][p]) == len(grid) for c in ("S1", "ST") for p in names)
     # the saved field model predicts the trajectories it was fitted on closely
@@ -158,11 +158,14 @@ def test_study_models_the_field_and_reports_it(sir_study):
 
     from surrogate.data import TransferSet
     from surrogate.models import load
+    from surrogate.study import model_inputs
 
     runs = TransferSet.load(out / "runs").valid()
     model = load(out / "models" / "I")
     assert model.align == "peak"  # [surrogate] align_fields
-    fitted = model.predict(runs.X)
+    with pytest.raises(ValueError, match=r"missing the columns \['log10_population'\]"):
+        model.predict(runs.X)  # the population on its log scale, by name: no silent misuse
+    fitted = model.predict(model_inputs(runs.space, runs.X))
     truth = runs.field("I").to_numpy()
     assert isinstance(runs.field("I"), pd.DataFrame) and fitted.shape == truth.shape
     assert np.abs(fitted - truth).max() < 0.1 * np.ptp(truth)
