@@ -197,12 +197,14 @@ def _discover(args: argparse.Namespace) -> None:
         metamodel = FieldOutcomeClassifier(str(outcome), seed=args.seed)
         models.append(("REDS", REDS(metamodel=metamodel, seed=args.seed).fit(
             X, runs.field(field), space=runs.space)))
-    elif args.reds:
-        models.append(("REDS", REDS(seed=args.seed).fit(X, np.asarray(y, dtype=float))))
+    elif args.reds:  # a transfer set's fresh points come from its space, as in the study
+        space = runs.space if runs is not None else None
+        models.append(("REDS", REDS(seed=args.seed).fit(X, np.asarray(y, dtype=float),
+                                                        space=space)))
     for name, model in models:
         target = min(args.min_density, float(model.trajectory_["density"].max()))
         box = model.box(min_density=target)
-        print(f"{name}: {box.rules()}")
+        print(f"{name}: {box.rules() or '(the whole space: no box is denser)'}")
         print(f"    coverage {box.coverage:.3f}, density {box.density:.3f}, mass {box.mass:.3f}, "
               f"{box.n_restricted} restricted parameter(s)")
 

@@ -199,6 +199,24 @@ def test_discover_on_a_table():
     assert result.returncode == 2 and "no column 'stability'" in result.stderr
 
 
+def test_discover_reds_on_a_transfer_set_samples_its_space(tmp_path):
+    """Fresh points follow the saved space (here log-uniform k), not the runs' ranges: drawn
+    uniformly over [1e-3, 10], nearly every point would be a case and the box empty."""
+    import numpy as np
+
+    import surrogate as sg
+
+    space = sg.Space([sg.Real("k", 1e-3, 1e1, log=True), sg.Real("x", 0.0, 1.0)])
+    sim = sg.Simulator(lambda X: np.column_stack([X["k"], X["x"]]), space, ["k_out", "x_out"],
+                       vectorized=True, name="identity")
+    sim.run(sg.sample(space, 120, seed=0), progress=False).save(tmp_path / "runs")
+    result = surrogate("discover", tmp_path / "runs", "--outcome", "k_out > 0.01", "--reds",
+                       "--seed", "0")
+    assert result.returncode == 0, result.stderr
+    reds = [line for line in result.stdout.splitlines() if line.startswith("REDS: ")]
+    assert reds and "k >= 0.0" in reds[0], result.stdout
+
+
 def test_optimize_command(tmp_path):
     result = surrogate("optimize", "branin", "--output", "y", "--budget", "8", "--seed", "0")
     assert result.returncode == 0, result.stderr
