@@ -217,6 +217,8 @@ def adaptive_sample(
         "n_init": n_init, "batch_size": batch_size,
         "model": None if model is None else repr(model),
     }
+    if isinstance(seed, numbers.Integral):  # another seed would continue these runs as its own
+        signature["seed"] = int(seed)
     plan = Plan(simulator, tuple(outputs), budget, n_init, batch_size, signature,
                 SIGNATURE_FILE, "adaptive design")
     optimizer = AcquisitionOptimizer(simulator.space, n_restarts=ACQF_RESTARTS,

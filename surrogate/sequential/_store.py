@@ -51,10 +51,11 @@ class RoundStore:
             stored = json.loads(path.read_text())
             expected = json.loads(json.dumps(signature, default=str))
             if stored != expected:
-                changed = sorted(k for k in expected if stored.get(k) != expected.get(k))
+                changed = sorted(k for k in {*expected, *stored}
+                                 if stored.get(k) != expected.get(k))
                 raise ValueError(
                     f"checkpoint {self.root} belongs to another {kind} (differs in "
-                    f"{changed}); resume with the same settings (only budget may change) or "
+                    f"{changed}); resume with the same settings (only budget may change; the seed too must be the same) or "
                     "use a new checkpoint directory")
             return
         self.root.mkdir(parents=True, exist_ok=True)

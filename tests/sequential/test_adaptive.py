@@ -187,6 +187,10 @@ def test_resume_after_interruption_repeats_no_run_and_keeps_the_rounds(tmp_path)
     with pytest.raises(ValueError, match="belongs to another adaptive design"):
         adaptive_sample(Simulator(teacher, SQUARE, ["r2"], name="c"), checkpoint=tmp_path,
                         **{**options, "batch_size": 3})
+    for seed in (1, None):  # another seed would continue the runs of seed 0 as its own
+        with pytest.raises(ValueError, match=r"differs in \['seed'\]"):
+            adaptive_sample(Simulator(teacher, SQUARE, ["r2"], name="c"), checkpoint=tmp_path,
+                            **{**options, "seed": seed})
 
 
 def _fragile(p):
