@@ -220,7 +220,7 @@ def adaptive_sample(
     if isinstance(seed, numbers.Integral):  # another seed would continue these runs as its own
         signature["seed"] = int(seed)
     plan = Plan(simulator, tuple(outputs), budget, n_init, batch_size, signature,
-                SIGNATURE_FILE, "adaptive design")
+                SIGNATURE_FILE, "adaptive design", record_rounds=True)
     optimizer = AcquisitionOptimizer(simulator.space, n_restarts=ACQF_RESTARTS,
                                      maxiter=ACQF_MAXITER)
     rounds = run_rounds(plan, acquisition, Trainer(model, REFIT_GROWTH), executor=executor,

@@ -70,6 +70,7 @@ class Plan:
     signature: dict[str, Any]
     signature_file: str
     kind: str
+    record_rounds: bool = False  # a rounds table (and the last student), as designs return
 
     @property
     def space(self) -> Space:
@@ -146,7 +147,7 @@ def run_rounds(plan: Plan, acquisition: Acquisition, trainer: Trainer, *, execut
     root = root_seed(seed)
     store = RoundStore(checkpoint, plan.signature, file=plan.signature_file, kind=plan.kind) \
         if checkpoint is not None else None
-    assess = acquisition.fidelity_name is not None
+    assess = plan.record_rounds
     recorded = store.recorded_rounds() if store is not None and assess else {}
     optimizer = optimizer or AcquisitionOptimizer(plan.space)
     reference = _reference(plan.space, acquisition.n_reference, root)
@@ -252,18 +253,21 @@ def _assess(acquisition: Acquisition, cycle: _Round, data: Observations, round_i
     """The row of the rounds table for the runs so far (the student fitted on all of them);
     ``proposing``: seconds the proposal of this round's runs took."""
     name = acquisition.fidelity_name
-    assert name is not None
     student = cycle.student()
-    start = time.perf_counter()
-    fidelity = float("nan") if student is None else float(acquisition.fidelity(student, data))
-    cycle.seconds += time.perf_counter() - start
-    return {"round": round_index - 1, "n_runs": len(data.ok), "n_ok": int(data.ok.sum()),
-            name: fidelity, "seconds": time.perf_counter() - since,
+    row: dict[str, Any] = {"round": round_index - 1, "n_runs": len(data.ok),
+                           "n_ok": int(data.ok.sum())}
+    if name is not None:  # an acquisition may have no fidelity: the table is the runs'
+        start = time.perf_counter()
+        row[name] = float("nan") if student is None else \
+            float(acquisition.fidelity(student, data))
+        cycle.seconds += time.perf_counter() - start
+    return {**row, "seconds": time.perf_counter() - since,
             "student_seconds": proposing + cycle.seconds}
 
 
 def _columns(acquisition: Acquisition) -> list[str]:
-    return ["round", "n_runs", "n_ok", str(acquisition.fidelity_name), "seconds",
+    name = acquisition.fidelity_name
+    return ["round", "n_runs", "n_ok", *([] if name is None else [name]), "seconds",
             "student_seconds"]
 
 
@@ -309,6 +313,6 @@ def _advance(bar: Any, n: int) -> None:
 
 
 def _show(bar: Any, acquisition: Acquisition, row: dict[str, Any]) -> None:
-    if bar is not None:
-        name = str(acquisition.fidelity_name)
+    name = acquisition.fidelity_name
+    if bar is not None and name is not None:
         bar.set_postfix({name: f"{row[name]:.4g}"}, refresh=True)

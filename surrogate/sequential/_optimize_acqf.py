@@ -170,6 +170,11 @@ class AcquisitionOptimizer:
             values = acquisition(x)  # (n,)
             values = torch.where(torch.isfinite(values), values, torch.full_like(values, -1e300))
             total = values.sum()
+            if not total.requires_grad:
+                raise TypeError(
+                    "the acquisition's _score returned values without a gradient with respect "
+                    "to unit (computed outside torch, or detached); make it differentiable or "
+                    "set polish = False on the Acquisition subclass")
             (grad,) = torch.autograd.grad(total, x)
             grad = torch.nan_to_num(grad, nan=0.0, posinf=0.0, neginf=0.0)
             return -float(total.detach()), -grad.numpy().ravel()

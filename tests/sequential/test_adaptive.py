@@ -12,6 +12,7 @@ import time
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 
 from surrogate.design import sample
 from surrogate.models import GPRegressor
@@ -289,13 +290,29 @@ def test_custom_acquisitions_through_the_protocol():
     result = adaptive_sample(two_discs, space=SQUARE, goal=_TowardsCorner(), budget=9, seed=0,
                              progress=False)
     X = result.runs.X.to_numpy()[5:]
-    assert np.abs(X - 0.9).max() < 0.1 and result.history.empty
+    assert np.abs(X - 0.9).max() < 0.1
+    # no fidelity: the rounds table still counts the runs, and the last student is returned
+    assert list(result.history.columns) == ["round", "n_runs", "n_ok", "seconds",
+                                            "student_seconds"]
+    assert result.history["n_runs"].iloc[-1] == len(result.runs)
+    assert result.model is not None and result.model.predict(result.runs.X).shape == (9,)
     assert result.goal.startswith("_TowardsCorner")
     with pytest.raises(ValueError, match=r"_BadShape._score returned shape \(\d+, 2\)"):
         adaptive_sample(two_discs, space=SQUARE, goal=_BadShape(), budget=7, seed=0,
                         progress=False)
     with pytest.raises(ValueError, match="target= needs a fidelity estimate"):
         adaptive_sample(two_discs, space=SQUARE, goal=_TowardsCorner(), budget=7, target=0.5)
+
+    class _OutsideTorch(Acquisition):
+        def _score(self, unit, student, context):
+            return torch.as_tensor(-((unit.detach().numpy() - 0.9) ** 2).sum(1))
+
+    with pytest.raises(TypeError, match="without a gradient .* or set polish = False"):
+        adaptive_sample(two_discs, space=SQUARE, goal=_OutsideTorch(), budget=7, seed=0,
+                        progress=False)
+    _OutsideTorch.polish = False
+    assert len(adaptive_sample(two_discs, space=SQUARE, goal=_OutsideTorch(), budget=7, seed=0,
+                               progress=False).runs) == 7
 
 
 def test_disagreement_distils_a_better_tree_than_one_fitted_on_a_same_size_lhs():
