@@ -67,6 +67,8 @@ class CART(BaseEstimator):
     (('a', 'b'), 1.0)
     """
 
+    accepts_categories = True  # categorical columns as they come (distill checks this)
+
     def __init__(
         self, *, mass_min: float = 0.05, max_depth: int | None = None, seed: SeedLike = None
     ) -> None:

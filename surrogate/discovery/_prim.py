@@ -91,6 +91,8 @@ class PRIM(BaseEstimator):
     ['coverage', 'density', 'mass', 'n_restricted']
     """
 
+    accepts_categories = True  # categorical columns as they come (distill checks this)
+
     def __init__(
         self,
         *,

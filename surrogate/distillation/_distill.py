@@ -28,7 +28,13 @@ from surrogate.distillation._labels import (
     check_threshold,
     make_labels,
 )
-from surrogate.distillation._student import StudentView, check_student, fit_student, student_size
+from surrogate.distillation._student import (
+    StudentView,
+    check_categories,
+    check_student,
+    fit_student,
+    student_size,
+)
 from surrogate.distillation._teacher import Teacher, as_teacher, warn_hard_only
 from surrogate.space import Space, as_space, python_scalar
 
@@ -132,6 +138,7 @@ def distill(
     generator = _generator(transfer, space, X1, fit_seed)
     generated = _generate(generator, n, sample_seed)
     inputs, source = _inputs(generated, X1)
+    check_categories(student, inputs)  # before the teacher spends its runs
     clock["generate"] = time.perf_counter()
     answer = model.answer(inputs, want_std=options.labels == "soft" and options.threshold
                           is not None, executor=executor, checkpoint=checkpoint)

@@ -53,6 +53,23 @@ def check_student(student: Any) -> Any:
         return copy.deepcopy(student)
 
 
+def check_categories(student: Any, X: Any) -> None:
+    """Refuse a student that would meet categorical columns it cannot read (strings): ours
+    (``accepts_categories``) and pipelines (whose own encoder is the user's) take them."""
+    from sklearn.pipeline import Pipeline
+
+    if not isinstance(X, pd.DataFrame) or getattr(student, "accepts_categories", False) \
+            or isinstance(student, Pipeline):
+        return
+    columns = [c for c in X.columns if not pd.api.types.is_numeric_dtype(X[c])]
+    if columns:
+        raise ValueError(
+            f"student {type(student).__name__} cannot take the categorical input(s) {columns}: "
+            "use one of surrogate's models, PRIM or CART, or a scikit-learn pipeline that "
+            "encodes them, e.g. make_pipeline(make_column_transformer((OneHotEncoder(), "
+            f"{columns}), remainder='passthrough'), {type(student).__name__}())")
+
+
 def _kind(student: Any) -> str:
     if is_classifier(student):
         return "classifier"

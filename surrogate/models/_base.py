@@ -95,6 +95,8 @@ class SurrogateMixin:
     :mod:`surrogate.models._io`) so that ``save``/``load`` work.
     """
 
+    accepts_categories = True  # categorical columns as they come (distill checks this)
+
     seed: Any  # the estimator's constructor parameter
     n_features_in_: int  # set by fit (scikit-learn's validate_data) or load
 

@@ -204,3 +204,28 @@ def test_bad_input_is_named(data, classifier):
     with pytest.raises(ValueError, match="space= differs from the simulator"):
         distill(toy_simulator(), student, space=SPACE, output="f", threshold=(">", 0))
     assert TOY_SPACE != SPACE
+
+
+def test_a_student_that_cannot_read_categories_is_refused_before_the_teacher_runs():
+    from sklearn.compose import make_column_transformer
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder
+    from sklearn.tree import DecisionTreeRegressor
+
+    space = sg.Space([sg.Real("x", 0, 1), sg.Categorical("c", ["a", "b"])])
+    calls = []
+
+    def teacher(x, c):
+        calls.append(1)
+        return x + (c == "b")
+
+    simulator = sg.Simulator(teacher, space, ["y"])
+    with pytest.raises(ValueError, match=r"DecisionTreeRegressor cannot take the categorical "
+                                         r"input\(s\) \['c'\]: .*OneHotEncoder"):
+        sg.distill(simulator, DecisionTreeRegressor(), labels="value", n=50, seed=0)
+    assert calls == []
+    encoded = make_pipeline(make_column_transformer((OneHotEncoder(), ["c"]),
+                                                    remainder="passthrough"),
+                            DecisionTreeRegressor(max_depth=4, random_state=0))
+    result = sg.distill(simulator, encoded, labels="value", n=200, seed=0)  # as the error says
+    assert result.fidelity_["metric"] == "q2" and result.fidelity_["holdout"] > 0.9
