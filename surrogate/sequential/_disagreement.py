@@ -60,7 +60,14 @@ class Disagreement(Acquisition):
                  ) -> None:
         from surrogate.distillation._student import check_student
 
+        from sklearn.base import is_classifier
+
         check_student(student)  # a clear error now, not after the initial design
+        if threshold is None and is_classifier(student):
+            raise ValueError(
+                f"goal='disagreement' with a classifier student ({type(student).__name__}) "
+                "needs threshold=(op, value), the case of interest it learns; without one the "
+                "student learns the output's values and must be a regressor")
         self.student, self.space, self.threshold = student, space, threshold
 
     def fit_student(self, student: Student, data: Observations) -> Any:

@@ -15,7 +15,7 @@ import pytest
 import torch
 
 from surrogate.design import sample
-from surrogate.models import GPRegressor
+from surrogate.models import GPClassifier, GPRegressor
 from surrogate.sequential import Acquisition, AdaptiveResult, adaptive_sample, log_success
 from surrogate.space import Categorical, Integer, Real, Space
 from surrogate.teacher import Simulator
@@ -356,6 +356,8 @@ def test_same_seed_same_runs_and_the_result_reads_plainly():
         ({"goal": "accuracy", "threshold": ("<", 0)}, ValueError, "threshold= is for"),
         ({"goal": "disagreement"}, ValueError, "needs student="),
         ({"student": GPRegressor()}, ValueError, "student= is for goal='disagreement'"),
+        ({"goal": "disagreement", "student": GPClassifier()}, ValueError,
+         r"with a classifier student \(GPClassifier\) needs threshold="),
         ({"target": 1.5}, ValueError, r"Q² for this goal: a number in \(0, 1\)"),
         ({"target": float("nan")}, ValueError, "target must be a finite number"),
         ({"goal": "boundary", "threshold": ("<", 0), "target": 0.7}, ValueError,
