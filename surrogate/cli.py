@@ -134,6 +134,8 @@ def _study(args: argparse.Namespace) -> int:
     if config.method == "adaptive" and args.design is None:  # --n is the adaptive budget
         config = config.with_overrides(adaptive_budget=args.n)
         args.n = None
+    elif config.method == "adaptive" and args.n is None:  # a one-shot design of as many runs
+        args.n = config.adaptive_budget
     config = config.with_overrides(n=args.n, method=args.design, executor=args.executor,
                                    address=args.address, n_workers=args.n_workers,
                                    seed=args.seed)

@@ -125,3 +125,15 @@ def test_adaptive_boundary_takes_the_discover_outcome():
     from surrogate.study._adaptive import adaptive_case
 
     assert adaptive_case(config) == ("y", ("<", 10.0))
+
+
+def test_a_one_shot_design_flag_on_an_adaptive_config_keeps_its_budget(tmp_path):
+    (tmp_path / "adaptive_branin.py").write_text(MODEL)
+    config = tmp_path / "study.toml"
+    config.write_text(CONFIG)
+    result = surrogate("study", config, "--design", "lhs", "--out", "out", "--quiet",
+                       cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert report["config"]["method"] == "lhs" and report["runs"]["n"] == 12
+    assert len((tmp_path / "calls.txt").read_text().splitlines()) == 12
