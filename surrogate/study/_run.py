@@ -178,6 +178,20 @@ def _same_points(a: pd.DataFrame, b: pd.DataFrame) -> bool:
         for c in a.columns)
 
 
+def _probe_outcome(outcome: Any, simulator: Simulator) -> None:
+    """Evaluate an outcome expression on one made-up run, so that a name used as the wrong
+    kind (``max(y)`` of a scalar output, a bare field compared as a number) is a configuration
+    error now, not a failed discovery after the runs."""
+    from surrogate.discovery._outcome import OutcomeExpression
+
+    if not isinstance(outcome, OutcomeExpression):  # "output op value": checked above
+        return
+    probe: dict[str, Any] = {name: np.ones(1) for name in simulator.outputs}
+    probe.update({name: np.ones((1, len(grid))) for name, grid in simulator.fields.items()})
+    with np.errstate(all="ignore"):
+        outcome.evaluate(probe, grids=dict(simulator.fields))
+
+
 def _check_against(config: StudyConfig, simulator: Simulator) -> None:
     """Configuration keys that name outputs, checked before any teacher run."""
     outputs = list(simulator.outputs)
@@ -199,6 +213,7 @@ def _check_against(config: StudyConfig, simulator: Simulator) -> None:
             if name not in outputs and name not in fields:
                 raise ValueError(f"discover.outcome: {name!r} is not an output or field of "
                                  f"{simulator.name}; outputs: {outputs}, fields: {fields}")
+        _probe_outcome(config.outcome, simulator)
     if config.adaptive_output is not None:
         if config.adaptive_output in fields:  # a field takes the accuracy goal only
             if config.adaptive_goal != "accuracy":

@@ -108,6 +108,8 @@ def test_bad_field_keys_give_one_line(text, message):
                                                "of sir; outputs: ['peak_infected'"),
     ('[surrogate]\nfields = ["I"]\nalign_fields = ["S"]\n',
      "surrogate.align_fields: 'S' is not among the modelled fields (surrogate.fields = ['I'])"),
+    ('[discover]\noutcome = "max(peak_infected) > 10"\n',
+     "max() takes a field (a trajectory), but 'peak_infected' is one number per run"),
 ])
 def test_field_names_are_checked_against_the_simulator(text, message):
     with pytest.raises(ValueError) as info:
