@@ -58,9 +58,9 @@ class Disagreement(Acquisition):
 
     def __init__(self, student: Any, space: Space, threshold: tuple[str, float] | None = None
                  ) -> None:
-        from surrogate.distillation._student import check_student
-
         from sklearn.base import is_classifier
+
+        from surrogate.distillation._student import check_student
 
         check_student(student)  # a clear error now, not after the initial design
         if threshold is None and is_classifier(student):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import traceback
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +19,7 @@ __all__ = ["Study"]
 
 # more failed teacher runs than this share earns the study a warning
 FAILED_RUNS_WARNING = 0.2
+MAX_STAGE_WARNINGS = 5  # distinct warnings of one stage carried to the report
 
 
 @dataclass
@@ -61,11 +63,23 @@ FAILURE_LOG = "failures.log"
 
 def _attempt(study: Study, stage: str, step: Callable[[Study, bool], None],
              verbose: bool) -> None:
-    """Run one stage; a failure is recorded and the study goes on."""
-    try:
-        step(study, verbose)
-    except Exception as exc:  # noqa: BLE001 - recorded and reported, never swallowed
-        _failed(study, stage, exc, verbose)
+    """Run one stage; a failure is recorded and the study goes on. Its warnings (the user's
+    and runtime kinds, once per message, at most MAX_STAGE_WARNINGS) go to the report's
+    warnings instead of the terminal's raw Python form."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            step(study, verbose)
+        except Exception as exc:  # noqa: BLE001 - recorded and reported, never swallowed
+            _failed(study, stage, exc, verbose)
+    kept = [w for w in caught if issubclass(w.category, UserWarning | RuntimeWarning)]
+    messages = list(dict.fromkeys(f"{stage}: {w.message}" for w in kept))
+    for message in messages[:MAX_STAGE_WARNINGS]:
+        study.summary["warnings"].append(message)
+        _log(f"warning: {message}", verbose)
+    if len(messages) > MAX_STAGE_WARNINGS:
+        study.summary["warnings"].append(
+            f"{stage}: {len(messages) - MAX_STAGE_WARNINGS} more warning(s) not shown")
 
 
 def _failed(study: Study, stage: str, exc: Exception, verbose: bool,

@@ -260,3 +260,17 @@ def test_study_model_knows_every_category_of_the_space():
     numbers = Space([Real("a", 0.0, 1.0), Categorical("k", [3, 1, 2])])
     frame = model_inputs(numbers, pd.DataFrame({"a": [0.1, 0.2], "k": np.array([3, 1], object)}))
     assert list(frame["k"].cat.categories) == [3, 1, 2]
+
+
+def test_a_stage_warning_reaches_the_report_not_the_terminal_raw(tmp_path):
+    config = _project(tmp_path, "stage_warns", 'simulator = "MODULE:fails_high"\n'
+                      'outputs = ["y"]\n' + REAL_A + "[design]\nn = 40\n[sensitivity]\nn = 256\n")
+    result = surrogate("study", config, "--out", "out", "--quiet", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "UserWarning" not in result.stderr and "warnings.warn" not in result.stderr
+    summary = _strict_json(tmp_path / "out" / "report.json")
+    # the surrogate saw a in [0, 0.6] (the runs above fail); Sobol' samples all of [0, 1]
+    [sobol] = [w for w in summary["warnings"] if w.startswith("sensitivity: ")]
+    assert "a (trained on [" in sobol
+    assert f"surrogate study: warning: {sobol}" in result.stderr.splitlines()
+    assert sobol in (tmp_path / "out" / "report.html").read_text().replace("&#x27;", "'")
