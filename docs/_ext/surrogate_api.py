@@ -1,6 +1,7 @@
 """Generate the API reference and the simulator pages from the code, at every build.
 
-The public names are read from ``surrogate.__all__``, ``surrogate.plot.__all__`` and
+The public names are read from ``surrogate.__all__``, ``surrogate.plot.__all__``,
+``surrogate.sequential.__all__`` (the names ``surrogate`` does not export) and
 ``simulators.__all__`` (and the teachers from ``simulators.available()``), so a name added to
 an ``__all__`` gets its page without editing the docs. Pages are grouped by the pipeline stage
 of the module that defines the name; a name from a module not listed in :data:`STAGES` lands in
@@ -58,9 +59,14 @@ def public_names() -> Iterator[tuple[str, str, Any]]:
     import simulators
     import surrogate
     import surrogate.plot
+    import surrogate.sequential as sequential
 
+    # the sequential-design parts a custom acquisition is written with (those also exported by
+    # ``surrogate`` have their page there)
+    parts = [n for n in sequential.__all__ if getattr(surrogate, n, None) is not
+             getattr(sequential, n)]
     for module, names in ((surrogate, surrogate.__all__), (surrogate.plot, surrogate.plot.__all__),
-                          (simulators, simulators.__all__)):
+                          (sequential, parts), (simulators, simulators.__all__)):
         for name in names:
             yield module.__name__, name, getattr(module, name)
 
@@ -121,7 +127,8 @@ def write_api(out: Path) -> list[str]:
     pages = []
     index = ["API reference", "=============", "",
              "Every public name of ``surrogate`` (``import surrogate as sg``), of",
-             "``surrogate.plot`` and of ``simulators``, generated from their docstrings. Each",
+             "``surrogate.plot``, of ``surrogate.sequential`` (the parts of a custom",
+             "acquisition) and of ``simulators``, generated from their docstrings. Each",
              "docstring's *Examples* section is run as a doctest by the test suite.", ""]
     intros = {title: intro for title, _, intro in STAGES}
     for title in [t for t, _, _ in STAGES] + ["Other"]:
