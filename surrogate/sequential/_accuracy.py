@@ -47,15 +47,18 @@ _TINY = 1e-300
 
 def loo_q2(gp: Any, U: np.ndarray, Y: np.ndarray) -> float:
     """The smallest leave-one-out Q² over the outputs ``Y`` (n,) or (n, m) the GP was fitted on
-    (NaN where it cannot be computed; 1 for a constant output)."""
+    that vary (NaN where it cannot be computed, or when no output varies: runs that all gave
+    the same value say nothing of how faithful the student is, and must not stop a design)."""
     residual = loo_residuals(gp)
     if residual is None:
         return float("nan")
     Y = np.asarray(Y, dtype=float).reshape(len(U), -1)
     variance = Y.var(axis=0)
+    varies = variance > 0
+    if not varies.any():
+        return float("nan")
     mse = (residual**2).mean(axis=0)
-    q2 = np.where(variance > 0, 1.0 - mse / np.where(variance > 0, variance, 1.0), 1.0)
-    return float(q2.min())
+    return float((1.0 - mse[varies] / variance[varies]).min())
 
 
 @dataclass(frozen=True)

@@ -52,6 +52,8 @@ def test_loo_q2_is_the_worst_output_and_nan_without_an_exact_gp():
     first = loo_q2(GPRegressor(seed=0).fit(U, Y[:, 0]), U, Y[:, 0])
     assert both < first <= 1.0
     assert np.isnan(loo_q2(object(), U, y))
+    constant = np.full(len(U), 3.0)  # no variation: no evidence of fidelity, no stop
+    assert np.isnan(loo_q2(GPRegressor(seed=0).fit(U, constant), U, constant))
 
 
 def test_refit_schedule_depends_only_on_the_run_counts():
