@@ -61,6 +61,9 @@ def show_progress(progress: bool | None) -> bool:
     """The default: a bar only on a terminal, never under CI."""
     if progress is None:
         return sys.stderr.isatty() and not os.environ.get("CI")
+    if not isinstance(progress, bool | np.bool_):
+        raise TypeError(f"progress must be True, False or None (a bar on a terminal only), got "
+                        f"{progress!r}")
     return bool(progress)
 
 

@@ -261,7 +261,7 @@ def _resolve(teacher: Any, space: Any, goal: Any, output: Any, threshold: Any, s
     """The teacher, the modelled outputs, the acquisition and the case of interest."""
     if isinstance(teacher, Simulator) and isinstance(output, str) and output in teacher.fields:
         return _resolve_field(teacher, space, goal, output, threshold, student)
-    simulator, name = as_simulator(teacher, space, output)
+    simulator, name = as_simulator(teacher, space, output, role="teacher")
     if isinstance(goal, Acquisition):
         if threshold is not None:
             raise ValueError("threshold= is for goal='boundary'; an acquisition object carries "

@@ -57,6 +57,9 @@ class _Edge(Acquisition):
     n_reference = 4096
 
     def __init__(self, threshold: tuple[str, float], *, indicator: bool = False) -> None:
+        if not isinstance(threshold, tuple | list) or len(threshold) != 2:
+            raise TypeError(f"threshold must be a pair (op, value) such as ('<', 0.0), got "
+                            f"{threshold!r}")
         op, value = threshold
         if op not in OPERATORS:
             raise ValueError(f"threshold operator must be one of {list(OPERATORS)}, got {op!r}")

@@ -45,7 +45,12 @@ class RoundStore:
     """
 
     def __init__(self, root: Any, signature: dict[str, Any], *, file: str, kind: str) -> None:
+        if not isinstance(root, str | os.PathLike):
+            raise TypeError(f"checkpoint must be a directory path (str or pathlib.Path), got "
+                            f"{root!r}")
         self.root = Path(root)
+        if self.root.exists() and not self.root.is_dir():
+            raise ValueError(f"checkpoint {self.root} is a file; name a new or empty directory")
         path = self.root / file
         if path.exists():
             stored = json.loads(path.read_text())

@@ -55,7 +55,8 @@ def check_sizes(space: Space, budget: Any, n_init: Any, batch_size: Any) -> tupl
     return budget, n_init, check_int("batch_size", batch_size, 1)
 
 
-def as_simulator(target: Any, space: Any, output: Any) -> tuple[Simulator, str | None]:
+def as_simulator(target: Any, space: Any, output: Any, *, role: str = "target"
+                 ) -> tuple[Simulator, str | None]:
     """The teacher as a Simulator, and the output named by ``output``.
 
     For a Simulator with several outputs and ``output=None`` the name is None (the caller
@@ -72,10 +73,10 @@ def as_simulator(target: Any, space: Any, output: Any) -> tuple[Simulator, str |
                              f"allowed: {outputs}")
         return target, output
     if not callable(target):
-        raise TypeError("target must be a surrogate.Simulator or a callable taking a dict of "
+        raise TypeError(f"{role} must be a surrogate.Simulator or a callable taking a dict of "
                         f"parameters and returning a float; got {type(target).__name__}")
     if space is None:
-        raise ValueError("space= is required when the target is a plain function (a Simulator "
+        raise ValueError(f"space= is required when the {role} is a plain function (a Simulator "
                          "carries its own)")
     if output is not None and not isinstance(output, str):
         raise TypeError(f"output must be a str naming the function's value, got {output!r}")

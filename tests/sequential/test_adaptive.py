@@ -16,7 +16,13 @@ import torch
 
 from surrogate.design import sample
 from surrogate.models import GPClassifier, GPRegressor
-from surrogate.sequential import Acquisition, AdaptiveResult, adaptive_sample, log_success
+from surrogate.sequential import (
+    Acquisition,
+    AdaptiveResult,
+    UFunction,
+    adaptive_sample,
+    log_success,
+)
 from surrogate.space import Categorical, Integer, Real, Space
 from surrogate.teacher import Simulator
 
@@ -369,12 +375,24 @@ def test_same_seed_same_runs_and_the_result_reads_plainly():
         ({"budget": 3}, ValueError, r"budget=3 is smaller than n_init=5"),
         ({"batch_size": 0}, ValueError, "batch_size must be"),
         ({"executor": "threads"}, ValueError, "executor must be one of"),
+        ({"progress": "yes"}, TypeError, "progress must be True, False or None"),
+        ({"checkpoint": 5}, TypeError, r"checkpoint must be a directory path"),
     ],
 )
 def test_bad_input_is_refused_with_a_clear_message(kwargs, error, match):
     options = {"space": SQUARE, "budget": 10, **kwargs}
     with pytest.raises(error, match=match):
         adaptive_sample(two_discs, **options)
+
+
+def test_bad_objects_are_refused_by_their_own_names(tmp_path):
+    with pytest.raises(TypeError, match=r"^teacher must be a surrogate.Simulator or a callable"):
+        adaptive_sample(5, space=SQUARE, budget=10)
+    with pytest.raises(TypeError, match=r"threshold must be a pair \(op, value\)"):
+        UFunction(10.0)
+    (tmp_path / "file").write_text("")
+    with pytest.raises(ValueError, match="is a file; name a new or empty directory"):
+        adaptive_sample(two_discs, space=SQUARE, budget=10, checkpoint=tmp_path / "file")
 
 
 def test_a_multi_output_teacher_needs_output_for_a_boundary():
