@@ -64,9 +64,12 @@ def fan(model: Any, X: Any, Y: Any = None, ax: Any = None) -> Any:
     if len(mean) > MAX_FAN_RUNS:
         raise ValueError(f"fan draws at most {MAX_FAN_RUNS} points (one band each), got "
                          f"{len(mean)}; pass a few rows, e.g. X.iloc[:4]")
-    teacher = None if Y is None else np.asarray(Y, dtype=float).reshape(len(mean), -1)
-    if teacher is not None and teacher.shape[1] != len(grid):
-        raise ValueError(f"Y has {teacher.shape[1]} grid points, the model {len(grid)}")
+    teacher = None if Y is None else np.asarray(Y, dtype=float)
+    if teacher is not None:
+        teacher = teacher.reshape(1, -1) if teacher.ndim == 1 else teacher
+        if teacher.ndim != 2 or teacher.shape != (len(mean), len(grid)):
+            raise ValueError(f"Y must hold one trajectory per row of X on the model's grid, "
+                             f"shape ({len(mean)}, {len(grid)}); got {teacher.shape}")
     if ax is None:
         _, ax = plt.subplots(figsize=(6.0, 3.5))
     names = _row_names(X, len(mean))

@@ -61,6 +61,10 @@ def test_fan_refuses_what_it_cannot_draw(model, runs):
         plot.fan(model, runs.X)
     with pytest.raises(ValueError, match="fitted field surrogate"):
         plot.fan(sg.GPRegressor(), runs.X.iloc[:2])
+    n_grid = len(model.grid_)
+    with pytest.raises(ValueError, match=rf"one trajectory per row of X .* shape \(3, {n_grid}\); "
+                                         rf"got \(2, {n_grid}\)"):
+        plot.fan(model, runs.X.iloc[:3], runs.field("y").iloc[:2])
 
 
 def test_sobol_over_time_draws_each_index_on_the_grid():
