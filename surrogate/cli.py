@@ -106,6 +106,8 @@ def _simulators(args: argparse.Namespace) -> None:
     for name, registry in sorted(available().items()):
         sim = registry.load(name)
         print(f"{name}: outputs {', '.join(sim.outputs)}")
+        for field_name, grid in sim.fields.items():
+            print(f"    field {field_name}: {len(grid)} points on [{grid[0]:g}, {grid[-1]:g}]")
         for p in sim.space:
             if isinstance(p, Real):
                 scale = ", log" if p.log else ""

@@ -59,6 +59,7 @@ def test_simulators_lists_bundled_teachers():
     for name in ("dsgc", "lake", "lotka_volterra", "branin", "borehole"):
         assert f"{name}: outputs" in result.stdout
     assert "tau1         real in [0.5, 10]" in result.stdout
+    assert "    field I: 184 points on [0, 365]" in result.stdout  # what outcomes can name
 
 
 def test_study_end_to_end(tmp_path):
