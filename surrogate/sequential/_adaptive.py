@@ -153,8 +153,9 @@ def adaptive_sample(
         ``goal="accuracy"``: a faithful student of its whole trajectory (principal-component
         scores, variance reduction in the field's units,
         :class:`~surrogate.sequential.FieldVarianceReduction`); the fidelity is the
-        leave-one-out Q² over the field, and ``model`` a
-        :class:`~surrogate.models.FieldGPRegressor` predicting trajectories.
+        leave-one-out Q² over the field, and ``model`` a ``UnitCubeModel`` wrapping a
+        :class:`~surrogate.models.FieldGPRegressor` (``model.estimator_``): its ``predict``
+        gives trajectories at designs in the space's own coordinates.
     threshold : (op, value), optional
         ``output op value`` with ``op`` one of ``"<", "<=", ">", ">="``: the case of interest
         of ``goal="boundary"`` (without it the output must be a 0/1 indicator of the case) or
