@@ -275,15 +275,23 @@ class TransferSet:
     def load(cls, path: str | Path) -> TransferSet:
         """Read a transfer set written by :meth:`save` (or a checkpoint, finished or not).
 
+        The checkpoint of an adaptive design or an optimization (``init/``, ``round-0001/``,
+        ...) reads as the runs of its rounds in order, also of a design that was killed: the
+        runs that finished (a round cut short gives those of its runs that had finished).
+
         Raises
         ------
         FileNotFoundError
-            When ``path`` holds no ``meta.json``.
+            When ``path`` holds no ``meta.json`` (nor the rounds of a design).
         ValueError
             Naming the file, when a file is damaged (not JSON or Parquet, missing keys or
             columns, values the space does not allow).
         """
         path = Path(path)
+        if not (path / "meta.json").exists() and (path / "init" / "meta.json").exists():
+            rounds = [path / "init"] + sorted(p for p in path.glob("round-*")
+                                              if (p / "meta.json").exists())
+            return cls.concat([cls.load(p) for p in rounds])
         meta = read_meta(path, SCHEMA)
         space, outputs = meta_space(path, meta)
         grids = meta_fields(path, meta, outputs)

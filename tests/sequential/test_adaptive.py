@@ -180,6 +180,12 @@ def test_resume_after_interruption_repeats_no_run_and_keeps_the_rounds(tmp_path)
     with pytest.raises(_Interrupt):
         adaptive_sample(Simulator(teacher, SQUARE, ["r2"], name="c"), checkpoint=tmp_path,
                         **options)
+    # the killed design's finished runs read back from its checkpoint, in order
+    from surrogate.data import TransferSet
+
+    partial = TransferSet.load(tmp_path)
+    assert len(partial) == len(teacher.calls) == 8 and partial.ok.all()
+    pd.testing.assert_frame_equal(partial.X, reference.runs.X.iloc[:len(partial)])
     teacher.stop_after = None
     resumed = adaptive_sample(Simulator(teacher, SQUARE, ["r2"], name="c"),
                               checkpoint=tmp_path, **options)
