@@ -117,7 +117,8 @@ def minimize(
     Notes
     -----
     A failing teacher run (an exception or a NaN; the loop has no per-run timeout, so a teacher
-    that may hang should stop itself) counts against the budget and stays in the history. The GPs see only successful runs; a separate GP of the success indicator weights the
+    that may hang should stop itself) counts against the budget and stays in the history. The
+    GPs see only successful runs; a separate GP of the success indicator weights the
     acquisition by the probability that a run succeeds, so the search avoids regions that break
     the teacher.
 

@@ -127,8 +127,8 @@ class Acquisition:
     gave, e.g. a field's trajectories), :meth:`targets`, :meth:`anchors`, :meth:`detours`
     (boxed searches that may replace the round's point), :meth:`fidelity` (with
     ``fidelity_name`` and ``higher_is_better``; the default is the student's leave-one-out
-    Q²), :meth:`ready` (whether the runs so far let the fidelity stop the design) and ``n_reference`` (size of the fixed Sobol' sample that ``Observations.reference``
-    holds).
+    Q²), :meth:`ready` (whether the runs so far let the fidelity stop the design) and
+    ``n_reference`` (size of the fixed Sobol' sample that ``Observations.reference`` holds).
 
     Examples
     --------

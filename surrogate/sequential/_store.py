@@ -60,7 +60,7 @@ class RoundStore:
                                  if stored.get(k) != expected.get(k))
                 raise ValueError(
                     f"checkpoint {self.root} belongs to another {kind} (differs in "
-                    f"{changed}); resume with the same settings (only budget may change; the seed too must be the same) or "
+                    f"{changed}); resume with the same settings (only budget may change) or "
                     "use a new checkpoint directory")
             return
         self.root.mkdir(parents=True, exist_ok=True)
