@@ -130,6 +130,11 @@ def distill(
     space = model.space if model.space is not None else (
         None if space is None else as_space(space))
     X1, y1, named = _data(data, space)
+    fitted_on = getattr(model.model, "feature_names_in_", None)
+    if data is not None and not named and fitted_on is not None:
+        raise ValueError(f"the teacher was fitted on named columns {list(map(str, fitted_on))}, "
+                         "but data= has no column names (an array): pass data as a DataFrame "
+                         "with those columns, or space=")
     clock = {"start": time.perf_counter()}
     # the design's seed is the first draw: a caller threading its own Generator through
     # gets the points that ``generator.sample(n, seed=child_seed(rng))`` gives (REDS relies

@@ -204,6 +204,10 @@ def test_bad_input_is_named(data, classifier):
     with pytest.raises(ValueError, match="space= differs from the simulator"):
         distill(toy_simulator(), student, space=SPACE, output="f", threshold=(">", 0))
     assert TOY_SPACE != SPACE
+    assert list(classifier.feature_names_in_) == ["a", "b"]
+    with pytest.raises(ValueError, match=r"fitted on named columns \['a', 'b'\], but data= has "
+                                         "no column names"):
+        distill(classifier, student, transfer="munge", data=X.to_numpy(), n=20)
 
 
 def test_a_student_that_cannot_read_categories_is_refused_before_the_teacher_runs():
