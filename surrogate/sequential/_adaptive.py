@@ -26,7 +26,7 @@ from surrogate.sequential._constraint import Constraint, check_condition
 from surrogate.sequential._loop import Plan, Target, run_rounds
 from surrogate.sequential._optimize_acqf import AcquisitionOptimizer
 from surrogate.sequential._student import Trainer, UnitCubeModel
-from surrogate.sequential._teacher import as_simulator, check_sizes
+from surrogate.sequential._teacher import as_simulator, check_sizes, code_fingerprint
 from surrogate.space import Space
 from surrogate.teacher import Simulator
 
@@ -220,6 +220,9 @@ def adaptive_sample(
     }
     if isinstance(seed, numbers.Integral):  # another seed would continue these runs as its own
         signature["seed"] = int(seed)
+    code = code_fingerprint(simulator.fn)
+    if code is not None:  # a teacher's name alone does not tell two lambdas apart
+        signature["code"] = code
     plan = Plan(simulator, tuple(outputs), budget, n_init, batch_size, signature,
                 SIGNATURE_FILE, "adaptive design", record_rounds=True)
     optimizer = AcquisitionOptimizer(simulator.space, n_restarts=ACQF_RESTARTS,

@@ -448,3 +448,12 @@ def test_an_initial_design_that_fails_entirely_is_reported_with_its_error():
                                             r"\(the first: KeyError: 'X'\)"):
         result = adaptive_sample(misspelt, space=SQUARE, budget=7, seed=0, progress=False)
     assert not result.runs.ok.any() and len(result.runs) == 7
+
+
+def test_a_checkpoint_refuses_another_function_of_the_same_name(tmp_path):
+    options = {"space": SQUARE, "budget": 7, "seed": 0, "progress": False,
+               "checkpoint": tmp_path}
+    adaptive_sample(lambda p: p["x"], **options)
+    with pytest.raises(ValueError, match=r"differs in \['code'\]"):
+        adaptive_sample(lambda p: p["x"] + 100.0, **options)  # also named '<lambda>'
+    assert len(adaptive_sample(lambda p: p["x"], **options).runs) == 7  # the same code resumes

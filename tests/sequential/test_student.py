@@ -161,3 +161,30 @@ def test_a_refit_takes_the_fresh_fit_where_it_explains_the_runs_better(two_modes
                               seed_at=seeds.get, prefix=prefix)
     fresh = fit_gp(U, y, seeds[2])
     np.testing.assert_array_equal(student.outputs.lengthscale_, fresh.lengthscale_)
+
+
+def test_code_fingerprint_tells_functions_apart_and_is_stable_across_processes():
+    import os
+    import subprocess
+    import sys
+    import textwrap
+
+    from surrogate.sequential._teacher import code_fingerprint
+
+    first, second = (lambda p: p["x"]), (lambda p: p["x"] + 100.0)
+    assert code_fingerprint(first) != code_fingerprint(second)
+    assert code_fingerprint(len) is None  # a builtin: nothing to read
+    script = textwrap.dedent("""
+        from surrogate.sequential._teacher import code_fingerprint
+
+        def teacher(p):
+            def inner(v):
+                return v * 2.5
+            return inner(p["x"]) if p["mode"] in {"fast", "slow", "exact"} else 0.0
+
+        print(code_fingerprint(teacher))
+    """)
+    prints = {subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                             env={**os.environ, "PYTHONHASHSEED": str(seed)},
+                             check=True).stdout for seed in (1, 2, 3)}
+    assert len(prints) == 1 and len(prints.pop().strip()) == 16
