@@ -26,6 +26,7 @@ from surrogate._threads import fitted_size, limits_threads
 from surrogate.models._base import (
     BinaryClassifierMixin,
     MultiOutputMixin,
+    Q2ScoreMixin,
     SurrogateMixin,
     check_positive_int,
 )
@@ -452,7 +453,7 @@ class AutoClassifier(BinaryClassifierMixin, ClassifierMixin, _AutoBase):
         return meta, tensors
 
 
-class AutoRegressor(MultiOutputMixin, RegressorMixin, _AutoBase):
+class AutoRegressor(MultiOutputMixin, Q2ScoreMixin, RegressorMixin, _AutoBase):
     """Regressor that picks its student by cross-validated Q².
 
     Every candidate is fitted on the same ``cv`` folds; the one whose out-of-fold predictions

@@ -62,6 +62,24 @@ def check_input_columns(X: Any, owner: str) -> None:
     find_categories(X, owner)
 
 
+class Q2ScoreMixin:
+    """``score`` as the package's Q² (:func:`surrogate.models.q2`): NaN with a warning where
+    the targets are constant, where scikit-learn's R² gives 0 or 1 silently."""
+
+    def score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
+        """Q² of the predictions of ``X`` against ``y`` (the mean over outputs);
+        ``sample_weight`` gives scikit-learn's weighted R²."""
+        if sample_weight is not None:
+            from sklearn.metrics import r2_score
+
+            predicted = self.predict(X)  # type: ignore[attr-defined]
+            return float(r2_score(y, predicted, sample_weight=sample_weight))
+        from surrogate.models._metrics import _pair, _q2
+
+        truth, predicted = _pair(y, self.predict(X))  # type: ignore[attr-defined]
+        return _q2(truth, predicted, stacklevel=3)
+
+
 class BinaryClassifierMixin:
     """Two classes: scikit-learn's tags say so, and a saved model gets ``classes_`` back from
     its ``meta["classes_"]`` (listed before the scikit-learn mixins)."""

@@ -21,6 +21,7 @@ from surrogate.models import _gp_optim as optim
 from surrogate.models._base import (
     DTYPE,
     MultiOutputMixin,
+    Q2ScoreMixin,
     SurrogateMixin,
     check_choice,
     check_positive_float,
@@ -41,7 +42,7 @@ NOISE_AT_FLOOR = 10.0  # a fitted noise within this factor of the floor counts a
 CHUNK = 4_000_000  # elements of a (m, chunk, n) cross-covariance block at predict time
 
 
-class GPRegressor(MultiOutputMixin, SurrogateMixin, RegressorMixin, BaseEstimator):
+class GPRegressor(MultiOutputMixin, Q2ScoreMixin, SurrogateMixin, RegressorMixin, BaseEstimator):
     """Gaussian-process regressor for deterministic simulators (exact or scalable).
 
     A zero-noise-aware GP: constant mean, stationary ARD kernel, Gaussian likelihood whose

@@ -20,6 +20,7 @@ from surrogate._threads import fitted_size, limits_threads
 from surrogate.models._base import (
     BinaryClassifierMixin,
     MultiOutputMixin,
+    Q2ScoreMixin,
     SurrogateMixin,
     check_choice,
     check_positive_float,
@@ -125,7 +126,7 @@ class _NNBase(SurrogateMixin, BaseEstimator):
         self._load_extra_state(meta)
 
 
-class NNRegressor(MultiOutputMixin, RegressorMixin, _NNBase):
+class NNRegressor(MultiOutputMixin, Q2ScoreMixin, RegressorMixin, _NNBase):
     """Deep-ensemble MLP regressor with early stopping; std from the ensemble spread.
 
     Parameters

@@ -135,3 +135,14 @@ def test_cross_validate_pipeline_with_a_categorical_column_reports_coverage():
     assert np.allclose(out["y_std"], direct["y_std"], rtol=1e-6, atol=1e-12)
     assert out["coverage95"] == direct["coverage95"]
     assert out["q2"] > 0.99
+
+
+@pytest.mark.parametrize("make", [lambda: sg.GPRegressor(seed=0),
+                                  lambda: sg.NNRegressor(seed=0, max_epochs=50)])
+def test_score_is_q2_nan_with_a_warning_for_a_constant_target(make):
+    X = np.random.default_rng(0).random((30, 2))
+    model = make().fit(X, X[:, 0] + X[:, 1])
+    assert model.score(X, X[:, 0] + X[:, 1]) == pytest.approx(
+        q2(X[:, 0] + X[:, 1], model.predict(X)))
+    with pytest.warns(UserWarning, match="Q² is undefined"):
+        assert np.isnan(model.score(X, np.full(30, 2.0)))  # scikit-learn's R² said 0.0
