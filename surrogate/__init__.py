@@ -98,7 +98,14 @@ __all__ = [
 ]
 
 
+# subpackages reachable as attributes without their own import (``sg.plot.fan(...)``)
+_SUBPACKAGES = ("plot", "models", "sequential", "optimize", "discovery", "distillation",
+                "sensitivity", "study", "report")
+
+
 def __getattr__(name: str) -> Any:
+    if name in _SUBPACKAGES:
+        return importlib.import_module(f"surrogate.{name}")
     if name in _LATER_STAGES:
         value = getattr(importlib.import_module(_LATER_STAGES[name]), name)
         globals()[name] = value

@@ -20,3 +20,11 @@ def test_no_public_name_is_shadowed_by_a_subpackage():
     result = subprocess.run([sys.executable, "-c", CHECK], capture_output=True, text=True,
                             timeout=300)
     assert result.returncode == 0 and result.stdout.strip() == "ok", result.stderr
+
+
+def test_subpackages_are_attributes_without_their_own_import():
+    code = ("import surrogate as sg, sys; assert 'surrogate.plot' not in sys.modules; "
+            "print(sg.plot.fan.__name__, sg.sequential.log_success.__name__)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.split() == ["fan", "log_success"]
