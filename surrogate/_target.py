@@ -109,8 +109,10 @@ def as_batch_function(
     ----------
     target : Simulator, fitted surrogate, or callable
         A :class:`~surrogate.Simulator` (its space is used; ``output`` names the output when it
-        has several); a fitted model with ``predict`` (``space`` required; ``output`` selects a
-        column of a multi-output model, by index or by name when the model has ``outputs_``); or
+        has several); a fitted model with ``predict`` (``space`` required, its parameters all
+        inputs of the model; ``output`` selects a column of a multi-output model, by index or
+        by name when the model has ``outputs_``; a classifier gives the probability of
+        ``classes_[1]``, or of the class ``output`` names); or
         a callable taking one point as a dict of parameter values and returning a float
         (``space`` required).
     space : Space, optional
@@ -152,9 +154,41 @@ def as_batch_function(
     )
 
 
+def _is_classifier(model: Any) -> bool:
+    """scikit-learn's ``is_classifier``, False for a model without its tags."""
+    from sklearn.base import is_classifier
+
+    try:
+        return bool(is_classifier(model))
+    except AttributeError:  # not a scikit-learn estimator (no __sklearn_tags__)
+        return False
+
+
 def _model_function(model: Any, space: Space, output: Any) -> BatchFunction:
+    """A fitted model's prediction as a batch function; a classifier's is the probability of
+    its positive class (``classes_[1]``; of the class ``output`` names among more), not its
+    0/1 label."""
+    fitted_on = getattr(model, "feature_names_in_", None)
+    if fitted_on is not None:
+        unseen = [n for n in space.names if n not in {str(c) for c in fitted_on}]
+        if unseen:  # the model would ignore them: their indices would be 0, silently
+            raise ValueError(f"the space's parameter(s) {unseen} are not inputs of the "
+                             f"{type(model).__name__} (fitted on {list(map(str, fitted_on))}); "
+                             "pass the space of the model's inputs")
     names = getattr(model, "outputs_", None)
     names = list(names) if names is not None else None
+    if _is_classifier(model) and hasattr(model, "predict_proba"):
+        classes = [str(c) for c in getattr(model, "classes_", [])]
+
+        def probability(X: pd.DataFrame) -> np.ndarray:
+            p = np.asarray(model.predict_proba(X), dtype=float)
+            if p.shape[1] == 2 and output is None:
+                return p[:, 1]
+            key = str(output) if output is not None and str(output) in classes else output
+            return p[:, _output_index(classes or None, key, p.shape[1],
+                                      f"{type(model).__name__} (one output per class)")]
+
+        return probability
 
     def predict(X: pd.DataFrame) -> np.ndarray:
         y = np.asarray(model.predict(X), dtype=float)

@@ -86,3 +86,28 @@ def test_sobol_of_a_fitted_pipeline_with_a_categorical_column():
     indices = sg.sobol_indices(pipeline, space, n=1024, seed=0)
     assert indices["S1"].to_numpy() == pytest.approx([0.25, 0.75], abs=0.03)
     assert indices["ST"].to_numpy() == pytest.approx([0.25, 0.75], abs=0.03)
+
+
+def test_a_space_parameter_the_model_never_saw_is_refused():
+    space = sg.Space([sg.Real("x1", 0, 1), sg.Real("x2", 0, 1)])
+    X = sg.sample(space, 30, seed=0)
+    model = sg.GPRegressor(seed=0).fit(X, X["x1"] + X["x2"])
+    wider = sg.Space([*space, sg.Real("x4", 0, 1)])
+    with pytest.raises(ValueError, match=r"parameter\(s\) \['x4'\] are not inputs of the "
+                                         r"GPRegressor \(fitted on \['x1', 'x2'\]\)"):
+        sg.sobol_indices(model, wider, n=64, seed=0)  # its indices were silently 0
+
+
+def test_a_classifier_is_analysed_through_its_probability():
+    from sklearn.linear_model import LogisticRegression
+
+    from surrogate._target import as_batch_function
+
+    space = sg.Space([sg.Real("x1", -1, 1), sg.Real("x2", -1, 1)])
+    X = sg.sample(space, 200, seed=0)
+    clf = LogisticRegression().fit(X, X["x1"] + 0.1 * X["x2"] > 0)
+    _, f = as_batch_function(clf, space)
+    grid = sg.sample(space, 50, method="random", seed=1)
+    np.testing.assert_allclose(f(grid), clf.predict_proba(grid)[:, 1])  # not the 0/1 label
+    indices = sg.sobol_indices(clf, space, n=1024, seed=0)
+    assert indices.loc["x1", "ST"] > 0.8 > indices.loc["x2", "ST"]
