@@ -101,7 +101,8 @@ def rmse(y_true: Any, y_pred: Any) -> float:
 
 
 def coverage95(y_true: Any, y_pred: Any, y_std: Any) -> float:
-    """Share of true values inside the central 95% interval ``y_pred +- 1.96 y_std``.
+    """Share of true values inside the central 95% interval ``y_pred +- 1.96 y_std`` (NaN
+    where a standard deviation is unknown, NaN: no interval, no coverage).
 
     Examples
     --------
@@ -110,6 +111,8 @@ def coverage95(y_true: Any, y_pred: Any, y_std: Any) -> float:
     """
     t, p = _pair(y_true, y_pred)
     _, s = _pair(y_true, y_std)
+    if np.isnan(s).any():
+        return float("nan")
     return float(np.mean(np.abs(t - p) <= 1.959964 * s))
 
 

@@ -8,6 +8,7 @@ standardized; the ensemble's spread gives the predictive standard deviation. Tra
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -134,7 +135,8 @@ class NNRegressor(MultiOutputMixin, Q2ScoreMixin, RegressorMixin, _NNBase):
     hidden_layers : tuple of int, default=(64, 64)
         Widths of the hidden layers.
     n_ensemble : int, default=5
-        Members, each with its own initialization and train/validation split.
+        Members, each with its own initialization and train/validation split. The standard
+        deviation is their spread: with one member it is NaN, with a warning.
     activation : {"silu", "relu", "tanh"}, default="silu"
     learning_rate : float, default=3e-3
         Adam step size.
@@ -196,7 +198,14 @@ class NNRegressor(MultiOutputMixin, Q2ScoreMixin, RegressorMixin, _NNBase):
         X = self._validate_predict(X)
         members = self._members(X) * self._y_std + self._y_mean  # (E, n, m)
         mean = members.mean(axis=0)
-        std = members.std(axis=0, ddof=1) if len(members) > 1 else np.zeros_like(mean)
+        if len(members) > 1:
+            std = members.std(axis=0, ddof=1)
+        else:  # one network has no spread: unknown, not 0 (a 0 would claim certainty)
+            std = np.full_like(mean, np.nan)
+            if return_std:
+                warnings.warn("NNRegressor(n_ensemble=1) has no standard deviation (NaN): the "
+                              "spread of an ensemble needs n_ensemble >= 2", UserWarning,
+                              stacklevel=2)
         if self._y_1d:
             mean, std = mean[:, 0], std[:, 0]
         return (mean, std) if return_std else mean

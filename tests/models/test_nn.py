@@ -83,3 +83,17 @@ def test_classifier_needs_two_classes():
         NNClassifier().fit(X, np.zeros(30))
     with pytest.raises(ValueError, match="binary"):
         NNClassifier().fit(X, np.arange(30) % 3)
+
+
+def test_one_network_has_no_standard_deviation_rather_than_zero():
+    X = np.random.default_rng(0).random((40, 2))
+    nn = NNRegressor(n_ensemble=1, max_epochs=20, seed=0).fit(X, X.sum(axis=1))
+    with pytest.warns(UserWarning, match=r"n_ensemble=1\) has no standard deviation"):
+        mean, std = nn.predict(X, return_std=True)
+    assert np.isfinite(mean).all() and np.isnan(std).all()
+    from surrogate.models import cross_validate
+
+    with pytest.warns(UserWarning, match="no standard deviation"):
+        scores = cross_validate(NNRegressor(n_ensemble=1, max_epochs=20, seed=0), X,
+                                X.sum(axis=1), cv=3, seed=0)
+    assert np.isnan(scores["coverage95"])  # it said 0.0
