@@ -34,8 +34,8 @@ def main() -> None:
     runs = sir.run(sg.sample(sir.space, args.n, seed=0)).valid()
     test = sir.run(sg.sample(sir.space, args.test, method="random", seed=1)).valid()
     infected = runs.field("I")
-    print(f"{len(runs)} runs; field I on {infected.shape[1]} days from {infected.columns[0]:g} "
-          f"to {infected.columns[-1]:g}")
+    print(f"{len(runs)} runs; field I on {infected.shape[1]} grid points, days "
+          f"{infected.columns[0]:g} to {infected.columns[-1]:g}")
 
     model = FieldGPRegressor(seed=0).fit(runs.X, infected)
     print(f"field surrogate: {model.n_components_} components; Q² over the whole field on "

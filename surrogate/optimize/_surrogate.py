@@ -64,6 +64,14 @@ def minimize_surrogate(
         ``x``, ``y`` (the model's prediction there), ``feasible`` (True), ``history`` (the
         local optima found, with the model's predictions), ``n_evaluations`` (0), ``model``.
 
+    Notes
+    -----
+    The optimum is the model's prediction, and an optimizer seeks out where the model errs in
+    its favour: a GP between or beyond its runs can dip below what the teacher can give (a
+    negative population). Check ``x`` with the teacher (``model.predict(x, return_std=True)``
+    shows how sure the model is there), or optimize with the teacher in the loop
+    (:func:`surrogate.minimize`).
+
     Examples
     --------
     >>> import numpy as np
