@@ -62,6 +62,31 @@ def check_input_columns(X: Any, owner: str) -> None:
     find_categories(X, owner)
 
 
+def _check_columns(X: Any) -> None:
+    """Refuse, by name, DataFrame columns no model can take: repeated names, dates and times."""
+    if not isinstance(X, pd.DataFrame):
+        return
+    repeated = sorted({str(c) for c in X.columns[X.columns.duplicated()]})
+    if repeated:
+        raise ValueError(f"X has the column name(s) {repeated} more than once; name each "
+                         "input once")
+    dated = [str(c) for c in X.columns if X[c].dtype.kind in "mM"]
+    if dated:
+        raise ValueError(f"X column(s) {dated} hold dates or times; pass numbers instead (e.g. "
+                         "days since a start)")
+
+
+def _check_finite(X: np.ndarray, names: Any) -> None:
+    """Inputs must be finite: name the first column holding NaN or inf, and some rows."""
+    bad = ~np.isfinite(X)
+    if bad.any():
+        column = int(np.flatnonzero(bad.any(axis=0))[0])
+        label = repr(str(names[column])) if names is not None else f"{column}"
+        rows = np.flatnonzero(bad[:, column])[:5].tolist()
+        raise ValueError(f"X column {label} holds NaN or inf (e.g. rows {rows}); the models "
+                         "need finite inputs: drop or fill those rows")
+
+
 class Q2ScoreMixin:
     """``score`` as the package's Q² (:func:`surrogate.models.q2`): NaN with a warning where
     the targets are constant, where scikit-learn's R² gives 0 or 1 silently."""
@@ -141,10 +166,18 @@ class SurrogateMixin:
             raise ValueError(
                 f"{type(self).__name__} requires y to be passed, but the target y is None")
         owner = type(self).__name__
+        _check_columns(X)
         self._encoding = find_categories(X, owner)
         X = self._encoding.encode(X, owner)
         self.outputs_ = list(map(str, y.columns)) if isinstance(y, pd.DataFrame) else None
         y_arr = np.asarray(y)
+        if multi_output and y_arr.dtype.kind not in "fiub":  # a regressor's y: numbers
+            try:
+                y_arr = np.asarray(y_arr, dtype=float)
+            except (TypeError, ValueError):
+                odd = [v.item() if isinstance(v, np.generic) else v for v in y_arr.ravel()[:50]
+                       if not isinstance(v, numbers.Number)][:3]
+                raise ValueError(f"y must be numbers; it holds values such as {odd}") from None
         if y_arr.dtype.kind == "f" or y_arr.dtype == object:
             # a clear message for failed runs before sklearn's generic one
             try:
@@ -156,9 +189,14 @@ class SurrogateMixin:
                 raise ValueError(
                     f"y contains NaN (e.g. rows {rows}); drop failed runs first, e.g. with "
                     "TransferSet.valid()")
+        if multi_output and np.isinf(np.asarray(y_arr, dtype=float)).any():
+            bad = np.isinf(np.asarray(y_arr, dtype=float)).reshape(len(y_arr), -1).any(axis=1)
+            raise ValueError(f"y contains inf (e.g. rows {np.flatnonzero(bad)[:5].tolist()}); "
+                             "drop those runs, or transform the output")
         X_arr, y_arr = validate_data(
             self, X, y, dtype=np.float64, multi_output=multi_output,
-            y_numeric=multi_output, ensure_min_samples=2)
+            y_numeric=multi_output, ensure_min_samples=2, ensure_all_finite=False)
+        _check_finite(X_arr, getattr(self, "feature_names_in_", None))
         self.categories_ = self._encoding.as_dict()
         # the training range, so that uses of the model can tell when they extrapolate
         self.data_min_, self.data_max_ = X_arr.min(axis=0), X_arr.max(axis=0)
@@ -176,7 +214,9 @@ class SurrogateMixin:
                 raise ValueError(f"X is missing the columns {missing} seen in fit")
             X = X[list(names)]  # reorder by name: column order may differ from fit
         X = self._input_encoding.encode(X, type(self).__name__)
-        return validate_data(self, X, dtype=np.float64, reset=False)
+        X_arr = validate_data(self, X, dtype=np.float64, reset=False, ensure_all_finite=False)
+        _check_finite(X_arr, getattr(self, "feature_names_in_", None))
+        return X_arr
 
     @property
     def _input_encoding(self) -> InputEncoding:

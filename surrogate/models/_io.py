@@ -102,6 +102,9 @@ def save(model: Any, path: str | Path) -> Path:
     if name not in _classes():
         raise TypeError(f"cannot save a {name}; supported: {sorted(_classes())}")
     path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise ValueError(f"{path} is a file; a model is saved into a directory: name a new or "
+                         "existing directory")
     path.mkdir(parents=True, exist_ok=True)
     extra, tensors = model._state()
     meta = {**model_meta(model), "state": extra}
@@ -188,9 +191,15 @@ def load(path: str | Path, *, device: str = "cpu") -> Any:
         tensors = torch.load(path / TENSORS, map_location=model._device, weights_only=True)
     except Exception as err:  # torch raises UnpicklingError/RuntimeError for foreign content
         raise ValueError(
-            f"{path / TENSORS} holds more than plain tensors and is refused (loaded with "
-            f"weights_only=True, never unpickled): {type(err).__name__}") from None
-    restore(model, meta, tensors)
+            f"{path / TENSORS} cannot be read as plain tensors: damaged or truncated, or "
+            f"holding other objects, which are refused (loaded with weights_only=True, never "
+            f"unpickled): {type(err).__name__}") from None
+    try:
+        restore(model, meta, tensors)
+    except KeyError as err:  # files of two different saves, or a hand-edited meta.json
+        raise ValueError(f"{path}: {TENSORS} lacks {err} that its {META} (a "
+                         f"{meta.get('class')}) needs: the two files come from different saves "
+                         "or one was changed; save the model again") from None
     return model
 
 

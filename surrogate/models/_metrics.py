@@ -223,11 +223,16 @@ def cross_validate(model: Any, X: Any, y: Any, *, cv: Any = 5, seed: Any = None
     >>> bool(scores["q2"] > 0.99), scores["y_pred"].shape
     (True, (20,))
     """
+    if isinstance(model, type) or not (hasattr(model, "fit") and hasattr(model, "get_params")):
+        raise TypeError(f"model must be an unfitted scikit-learn estimator instance (fit, "
+                        f"get_params), e.g. GPRegressor(seed=0); got {model!r}")
     classifier = is_classifier(model)
     y_arr = np.asarray(y)
     n = len(y_arr)
     if len(X) != n:
         raise ValueError(f"X has {len(X)} rows but y has {n}")
+    if isinstance(cv, numbers.Integral) and not isinstance(cv, bool) and cv > n:
+        raise ValueError(f"cv={cv} folds need at least as many rows; X has {n}")
     if isinstance(model, SurrogateMixin):
         check_input_columns(X, type(model).__name__)
         # every fold's model knows every category of X, also one its training rows lack

@@ -229,3 +229,31 @@ def test_training_range_of_a_frame_with_awkward_values(tmp_path):
     loaded = load(tmp_path)
     assert np.array_equal(loaded.data_min_, X.min().to_numpy())
     assert np.array_equal(loaded.data_max_, X.max().to_numpy())
+
+
+@pytest.mark.parametrize(("X", "y", "match"), [
+    (pd.DataFrame({"a": [0.1, 0.5, 0.9, 0.3]}), ["a", "b", "c", "d"],
+     r"y must be numbers; it holds values such as \['a'"),
+    (pd.DataFrame({"a": [0.1, 0.5, 0.9, 0.3]}), [1.0, np.inf, 2.0, 3.0],
+     r"y contains inf \(e.g. rows \[1\]\)"),
+    (pd.DataFrame({"a": [0.1, np.nan, 0.9, 0.3]}), [1.0, 2.0, 3.0, 4.0],
+     r"X column 'a' holds NaN or inf \(e.g. rows \[1\]\)"),
+    (pd.DataFrame([[0.1, 0.2], [0.5, 0.1], [0.9, 0.3], [0.3, 0.7]], columns=["a", "a"]),
+     [1.0, 2.0, 3.0, 4.0], r"column name\(s\) \['a'\] more than once"),
+    (pd.DataFrame({"d": pd.date_range("2026-01-01", periods=4)}), [1.0, 2.0, 3.0, 4.0],
+     r"X column\(s\) \['d'\] hold dates or times"),
+])
+def test_inputs_no_model_can_take_are_named(X, y, match):
+    from surrogate.models import GPRegressor
+
+    with pytest.raises(ValueError, match=match):
+        GPRegressor(seed=0).fit(X, y)
+
+
+def test_non_finite_inputs_at_predict_are_named():
+    from surrogate.models import GPRegressor
+
+    X = pd.DataFrame({"a": [0.1, 0.5, 0.9, 0.3], "b": [0.2, 0.4, 0.6, 0.8]})
+    model = GPRegressor(seed=0).fit(X, X["a"] + X["b"])
+    with pytest.raises(ValueError, match=r"X column 'b' holds NaN or inf \(e.g. rows \[0\]\)"):
+        model.predict(X.assign(b=[np.inf, 0.1, 0.2, 0.3]))

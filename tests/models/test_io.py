@@ -133,3 +133,22 @@ def test_nearly_interpolating_gp_round_trips_bit_for_bit(tmp_path):
     assert np.array_equal(loaded_std, std)
     assert np.array_equal(loaded.sample_posterior(Xt[:50], 3, seed=1),
                           gp.sample_posterior(Xt[:50], 3, seed=1))
+
+
+def test_damaged_or_mixed_saves_and_a_file_as_target_are_named(tmp_path):
+    X, y = _data()
+    gp = GPRegressor(seed=0).fit(X, y)
+    (tmp_path / "afile").write_text("")
+    with pytest.raises(ValueError, match="afile is a file; a model is saved into a directory"):
+        gp.save(tmp_path / "afile")
+    gp.save(tmp_path / "gp")
+    NNRegressor(n_ensemble=2, max_epochs=5, seed=0).fit(X, y).save(tmp_path / "nn")
+    (tmp_path / "gp" / "tensors.pt").write_bytes((tmp_path / "nn" / "tensors.pt").read_bytes())
+    with pytest.raises(ValueError, match=r"tensors.pt lacks .* its meta.json \(a GPRegressor\) "
+                                         "needs: the two files come from different saves"):
+        load(tmp_path / "gp")
+    gp.save(tmp_path / "cut")
+    data = (tmp_path / "cut" / "tensors.pt").read_bytes()
+    (tmp_path / "cut" / "tensors.pt").write_bytes(data[: len(data) // 2])
+    with pytest.raises(ValueError, match="cannot be read as plain tensors: damaged or truncated"):
+        load(tmp_path / "cut")

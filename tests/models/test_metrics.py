@@ -146,3 +146,11 @@ def test_score_is_q2_nan_with_a_warning_for_a_constant_target(make):
         q2(X[:, 0] + X[:, 1], model.predict(X)))
     with pytest.warns(UserWarning, match="Q² is undefined"):
         assert np.isnan(model.score(X, np.full(30, 2.0)))  # scikit-learn's R² said 0.0
+
+
+def test_cross_validate_names_a_model_that_is_not_an_estimator_and_too_many_folds():
+    X = np.random.default_rng(0).random((10, 2))
+    with pytest.raises(TypeError, match="model must be an unfitted scikit-learn estimator"):
+        cross_validate(lambda Z: Z[:, 0], X, X[:, 0])
+    with pytest.raises(ValueError, match="cv=20 folds need at least as many rows; X has 10"):
+        cross_validate(sg.GPRegressor(seed=0), X, X[:, 0], cv=20)
