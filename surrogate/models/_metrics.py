@@ -231,7 +231,7 @@ def cross_validate(model: Any, X: Any, y: Any, *, cv: Any = 5, seed: Any = None
     n = len(y_arr)
     if len(X) != n:
         raise ValueError(f"X has {len(X)} rows but y has {n}")
-    if isinstance(cv, numbers.Integral) and not isinstance(cv, bool) and cv > n:
+    if isinstance(cv, numbers.Integral) and not isinstance(cv, bool) and int(cv) > n:
         raise ValueError(f"cv={cv} folds need at least as many rows; X has {n}")
     if isinstance(model, SurrogateMixin):
         check_input_columns(X, type(model).__name__)
