@@ -75,8 +75,10 @@ class Simulator:
         Scalar form (``vectorized=False``): ``fn(**params)`` for one point, returning a mapping
         (output name -> number), a sequence in ``outputs`` order, or a number when there is one
         output. Vectorized form: ``fn(X)`` with ``X`` a DataFrame of points (the space's
-        columns) returning a DataFrame with the output columns or an array of shape (n, m);
-        a row of NaN marks a failed run. For the process and Dask executors ``fn`` must be
+        columns, index ``0 .. n-1``) returning a DataFrame with the output columns or an array
+        of shape (n, m): rows by position, or by index when a DataFrame's (or Series') index
+        holds ``0 .. n-1`` in another order (a sorted result); a row of NaN marks a failed
+        run. For the process and Dask executors ``fn`` must be
         picklable (a module-level function or a ``functools.partial`` of one). With
         ``fields``, see *Field outputs* below.
     space : Space
@@ -309,10 +311,11 @@ class Simulator:
             result = self._as_mapping(result)
             parts = [_real_column(o, _column(o, result[o], n)) for o in self.outputs]
             scalars = np.column_stack(parts) if parts else np.empty((n, 0))
-            trajectories = [_field_values(f, result[f], (n, len(grid)))
+            trajectories = [_field_values(f, _by_row(result[f], n), (n, len(grid)))
                             for f, grid in self.fields.items()]
             return np.hstack([scalars, *trajectories])
         names = list(self.outputs)
+        result = _by_row(result, n)
         if isinstance(result, pd.DataFrame):
             missing = [o for o in names if o not in result.columns]
             if missing:
@@ -440,9 +443,22 @@ def _finite_number(name: str, value: Any) -> float:
     return number
 
 
+def _by_row(value: Any, n: int) -> Any:
+    """A pandas result of a vectorized function in design order: its index, when it holds the
+    design's row numbers ``0 .. n-1`` in another order (a result sorted inside the function),
+    says which row is which; otherwise rows are taken by position."""
+    if isinstance(value, pd.Series | pd.DataFrame) and len(value) == n \
+            and not value.index.equals(pd.RangeIndex(n)):
+        index = value.index
+        if index.is_unique and index.isin(range(n)).all() and pd.api.types.is_integer_dtype(
+                index.dtype):
+            return value.reindex(range(n))
+    return value
+
+
 def _column(name: str, value: Any, n: int) -> np.ndarray:
     """A scalar output of a vectorized result with fields: n values."""
-    column = np.asarray(value)
+    column = np.asarray(_by_row(value, n))
     if column.ndim == 2 and column.shape[1] == 1:
         column = column[:, 0]
     if column.shape != (n,):

@@ -148,3 +148,23 @@ def test_a_function_whose_arguments_do_not_match_the_space_is_refused():
     sg.Simulator(lambda **params: params["x"], space, ["f"])  # **params takes any names
     sg.Simulator(lambda x, y, scale=1.0: scale * x, space, ["f"])  # extra defaulted arguments
     sg.Simulator(lambda X: X["x"].to_numpy(), space, ["f"], vectorized=True)  # not checked
+
+
+def test_a_vectorized_result_in_another_row_order_is_taken_by_its_index():
+    """A function that sorts its result keeps the design's row numbers as the index: the rows
+    go back to their points (they were taken by position, so y landed on the wrong x)."""
+    space = sg.Space([sg.Real("a", 0, 1), sg.Real("b", 0, 1)])
+    design = sg.sample(space, 8, seed=2)
+
+    def sorted_result(X):
+        return pd.DataFrame({"y": X["a"], "z": X["b"]}).sort_values("y", ascending=False)
+
+    sim = sg.Simulator(sorted_result, space, ["y", "z"], vectorized=True)
+    runs = sim.run(design, progress=False)
+    np.testing.assert_array_equal(runs.Y["y"].to_numpy(), design["a"].to_numpy())
+    np.testing.assert_array_equal(sim(design)["z"].to_numpy(), design["b"].to_numpy())
+    grid = np.array([0.0, 1.0])
+    fields = sg.Simulator(lambda X: {"y": pd.Series(X["a"]).sort_values(),
+                                     "f": np.outer(X["a"], grid)},
+                          space, ["y"], fields={"f": grid}, vectorized=True)
+    np.testing.assert_array_equal(fields(design)["y"].to_numpy(), design["a"].to_numpy())
