@@ -82,14 +82,36 @@ def _exit_with_parent(driver: int | None) -> None:
     def watch() -> None:
         while os.getppid() == parent:
             time.sleep(_PARENT_POLL_SECONDS)
+        _end_group()  # the simulation's own subprocesses too (an external program)
         os._exit(1)  # mid-run included: nobody is left to receive the results
 
     threading.Thread(target=watch, daemon=True, name="surrogate-parent-watch").start()
 
 
+def _own_group() -> None:
+    """Lead a process group of this worker and the processes its runs start, so that ending the
+    worker (driver gone, run killed) can end them too; an external program a simulation
+    launches would otherwise run on, reparented, beside the resumed campaign's new runs."""
+    if hasattr(os, "setpgid"):
+        try:
+            os.setpgid(0, 0)
+        except OSError:  # already a session or group leader: keep it
+            pass
+
+
+def _end_group() -> None:
+    """SIGKILL this worker's process group when it leads one (see :func:`_own_group`)."""
+    if hasattr(os, "killpg") and os.getpgid(0) == os.getpid():
+        try:
+            os.killpg(os.getpid(), signal.SIGKILL)
+        except OSError:
+            pass
+
+
 def _worker_main(simulator: Simulator, conn: Connection, state: Any,
                  driver: int | None) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the driver's to handle
+    _own_group()
     _exit_with_parent(driver)
     limit_threads()
 
@@ -140,6 +162,12 @@ class _Worker:
 
     def kill(self) -> None:
         if self.process.is_alive():
+            pid = self.process.pid
+            try:  # the worker's group: its runs' own subprocesses too (see _own_group)
+                if pid is not None and hasattr(os, "killpg") and os.getpgid(pid) == pid:
+                    os.killpg(pid, signal.SIGKILL)
+            except OSError:  # gone meanwhile
+                pass
             self.process.kill()
         self.process.join(1.0)
         self.conn.close()

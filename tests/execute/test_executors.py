@@ -1,4 +1,5 @@
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -153,3 +154,60 @@ def test_workers_exit_when_the_driver_is_killed(tmp_path):
             os.killpg(driver.pid, signal.SIGKILL)  # whatever the old code left behind
         except ProcessLookupError:
             pass
+
+
+EXTERNAL_DRIVER = textwrap.dedent("""
+    import os
+    import subprocess
+    import sys
+    import surrogate as sg
+    from surrogate.testing import TOY_SPACE
+
+    def teacher(x, y):
+        # an external program, as slow simulators are; its pid goes to the log
+        child = subprocess.Popen(["sleep", "30"])
+        fd = os.open(sys.argv[1], os.O_WRONLY | os.O_APPEND | os.O_CREAT)
+        os.write(fd, f"{child.pid}\\n".encode())
+        os.close(fd)
+        child.wait()
+        return x + y
+
+    sim = sg.Simulator(teacher, TOY_SPACE, "f")
+    sim.run(sg.sample(TOY_SPACE, 4, seed=0), executor="processes", n_workers=2)
+""")
+
+
+@pytest.mark.skipif(shutil.which("sleep") is None or not hasattr(os, "killpg"),
+                    reason="needs POSIX process groups and sleep(1)")
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM])
+def test_a_killed_driver_ends_the_external_programs_its_runs_started(tmp_path, sig):
+    psutil = pytest.importorskip("psutil")
+    log, script = tmp_path / "children.txt", tmp_path / "driver.py"
+    script.write_text(EXTERNAL_DRIVER)
+    driver = subprocess.Popen([sys.executable, str(script), str(log)], start_new_session=True)
+
+    def alive(pid):
+        try:
+            return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+        except psutil.NoSuchProcess:
+            return False
+
+    children: list[int] = []
+    try:
+        deadline = time.monotonic() + 60
+        while len(children) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+            children = [int(p) for p in log.read_text().split()] if log.exists() else []
+        assert len(children) == 2
+        os.kill(driver.pid, sig)
+        driver.wait()
+        deadline = time.monotonic() + 5
+        while any(alive(p) for p in children) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not [p for p in children if alive(p)]  # they ran on, reparented, for 30 s
+    finally:
+        for pid in children:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
