@@ -129,6 +129,7 @@ class StudyConfig:
     address: str | None = None
     timeout: float | None = None
     retries: int = 0
+    rerun: str | None = None  # "failed": the checkpoint's failed runs again (CLI --rerun-failed)
     model: str = "gp"
     model_outputs: tuple[str, ...] = ()  # default: every output
     model_fields: tuple[str, ...] = ()  # default: none

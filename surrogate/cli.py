@@ -42,6 +42,9 @@ def _parser() -> argparse.ArgumentParser:
     study.add_argument("--out", type=Path, help="study directory (default: study-SIMULATOR)")
     study.add_argument("--seed", type=int)
     study.add_argument("--quiet", action="store_true", help="no progress messages")
+    study.add_argument("--rerun-failed", action="store_true",
+                       help="run the failed and timed-out runs of the checkpoint again (after "
+                            "fixing their cause); finished runs are kept")
 
     discover = commands.add_parser("discover", help="scenario discovery on saved runs")
     discover.add_argument("data", metavar="DATA",
@@ -140,7 +143,10 @@ def _study(args: argparse.Namespace) -> int:
         args.n = config.adaptive_budget
     config = config.with_overrides(n=args.n, method=args.design, executor=args.executor,
                                    address=args.address, n_workers=args.n_workers,
-                                   seed=args.seed)
+                                   seed=args.seed, rerun="failed" if args.rerun_failed else None)
+    if config.rerun and config.method == "adaptive":
+        raise ValueError("--rerun-failed: an adaptive design does not run failed runs again "
+                         "(it steers away from them)")
     if config.executor == "dask" and not config.address:
         raise ValueError("--executor dask needs --address tcp://HOST:PORT")
     out = args.out or Path(f"study-{Path(config.simulator.replace(':', '-')).stem}")

@@ -54,7 +54,7 @@ def run_study(config: StudyConfig, directory: str | Path, *, verbose: bool = Tru
         runs = simulator.run(
             design, executor=executor, n_workers=n_workers, timeout=config.timeout,
             retries=config.retries, checkpoint=directory / "runs", progress=progress,
-            address=config.address,
+            address=config.address, rerun=config.rerun,
         )
     study = Study(config, simulator, runs, directory, adaptive=adaptive)
     study.summary = {
@@ -124,13 +124,16 @@ def _check_runs(study: Study, verbose: bool) -> bool:
     if n_failed == 0:
         return True
     first = str(runs.error[failed].iloc[0])
+    # a rerun keeps every finished run, failed ones too, unless asked to run those again
+    hint = "" if study.config.method == "adaptive" else \
+        " (once the cause is fixed, --rerun-failed runs them again)"
     if n_failed == n:
-        _record(study, "teacher runs", f"all {n} teacher runs failed; first error: {first}",
-                verbose)
+        _record(study, "teacher runs", f"all {n} teacher runs failed; first error: "
+                f"{first}{hint}", verbose)
         return False
     if n_failed > FAILED_RUNS_WARNING * n:
         message = (f"{n_failed} of {n} teacher runs failed ({n_failed / n:.0%}); "
-                   f"first error: {first}")
+                   f"first error: {first}{hint}")
         study.summary["warnings"].append(message)
         _log(f"warning: {message}", verbose)
     return True

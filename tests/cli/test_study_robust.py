@@ -43,6 +43,12 @@ MODEL = textwrap.dedent("""
     def no_licence(a):
         raise RuntimeError("no licence")
 
+    def licensed(a):
+        import pathlib
+        if not pathlib.Path(__file__).with_name("licence.txt").exists():
+            raise RuntimeError("no licence")
+        return a * a
+
     def fails_high(a):
         if a > 0.6:
             raise ValueError(f"no convergence at a={a:.3f}")
@@ -167,7 +173,7 @@ def test_all_teacher_runs_failing_is_an_error(tmp_path):
     assert result.returncode == 1
     assert result.stderr.strip().splitlines() == [
         "surrogate study: error: all 10 teacher runs failed; first error: RuntimeError: "
-        "no licence"]
+        "no licence (once the cause is fixed, --rerun-failed runs them again)"]
     summary = _strict_json(tmp_path / "out" / "report.json")
     assert summary["runs"]["failed"] == 10
     assert summary["failures"] == [{"stage": "teacher runs",
@@ -274,3 +280,16 @@ def test_a_stage_warning_reaches_the_report_not_the_terminal_raw(tmp_path):
     assert "a (trained on [" in sobol
     assert f"surrogate study: warning: {sobol}" in result.stderr.splitlines()
     assert sobol in (tmp_path / "out" / "report.html").read_text().replace("&#x27;", "'")
+
+
+def test_rerun_failed_runs_the_failed_runs_again_once_their_cause_is_fixed(tmp_path):
+    config = _project(tmp_path, "licensed_mod", 'simulator = "MODULE:licensed"\n'
+                      'outputs = ["y"]\n' + REAL_A + "[design]\nn = 10\n[sensitivity]\nn = 0\n")
+    assert surrogate("study", config, "--out", "out", "--quiet", cwd=tmp_path).returncode == 1
+    (tmp_path / "licence.txt").write_text("ok")
+    again = surrogate("study", config, "--out", "out", "--quiet", cwd=tmp_path)
+    assert again.returncode == 1 and "--rerun-failed runs them again" in again.stderr
+    fixed = surrogate("study", config, "--out", "out", "--quiet", "--rerun-failed", cwd=tmp_path)
+    assert fixed.returncode == 0, fixed.stderr
+    summary = _strict_json(tmp_path / "out" / "report.json")
+    assert (summary["runs"]["n"], summary["runs"]["ok"]) == (10, 10)
