@@ -95,6 +95,9 @@ def main(argv: list[str] | None = None) -> int:
         message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
         print(f"surrogate {args.command}: error: {message}", file=sys.stderr)
         return 2
+    except OSError as exc:  # the system's: a directory it may not write, a cluster not there
+        print(f"surrogate {args.command}: error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print(f"surrogate {args.command}: interrupted (finished runs are checkpointed)",
               file=sys.stderr)

@@ -257,3 +257,25 @@ def test_report_renders_in_headless_chromium(tmp_path):
     # < 40); only the plots' colours (matplotlib blue, orange, red) are strongly saturated
     saturated = (rgb.max(axis=2) - rgb.min(axis=2)) > 100
     assert saturated.sum() > 2000
+
+
+def test_a_study_directory_it_may_not_write_is_one_line(tmp_path):
+    readonly = tmp_path / "readonly"
+    readonly.mkdir()
+    readonly.chmod(0o555)
+    command = [sys.executable, "-m", "surrogate.cli", "study", "branin", "--n", "8", "--out",
+               str(readonly), "--quiet"]
+    if os.geteuid() == 0:  # root writes anywhere unless it drops that capability
+        if shutil.which("setpriv") is None:
+            pytest.skip("running as root without setpriv to drop CAP_DAC_OVERRIDE")
+        command = ["setpriv", "--inh-caps=-dac_override,-dac_read_search",
+                   "--bounding-set=-dac_override,-dac_read_search", *command]
+    try:
+        result = subprocess.run(command, capture_output=True, text=True, timeout=300,
+                                env={**os.environ, "OMP_NUM_THREADS": "1"})
+    finally:
+        readonly.chmod(0o755)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        f"surrogate study: error: PermissionError: [Errno 13] Permission denied: "
+        f"'{readonly / 'design.json'}'"]
