@@ -19,7 +19,7 @@ from typing import Any
 
 from surrogate.execute._base import Executor, chunked, default_chunksize
 from surrogate.execute._evaluate import RunRecord, evaluate_chunk
-from surrogate.teacher import Simulator, describe_exception
+from surrogate.teacher import Simulator
 
 _SINGLE_TRIES = 3
 
@@ -136,8 +136,7 @@ class DaskExecutor(Executor):
                     suspects.append((chunk_rows, chunk_points, tries + 1))
                 else:
                     yield RunRecord(chunk_rows[0], "failed", None,
-                                    f"Dask task failed: {describe_exception(outcome)}",
-                                    float("nan"))
+                                    f"Dask task failed: {_whole(outcome)}", float("nan"))
                 if suspects and not chunks:  # nothing else runs: the next suspect, alone
                     pending.add(submit(*suspects.pop(0)))
         finally:
@@ -163,3 +162,18 @@ def _failure(future: Any) -> BaseException:
         return future.exception()
     except Exception as exc:  # noqa: BLE001 - the future may be gone with its worker
         return exc
+
+
+def _whole(exc: BaseException) -> str:
+    """A Dask failure on one line, all of its message and its causes: Dask's own messages run
+    over several lines (the first of a task graph the scheduler could not deserialize ends in
+    mid-sentence), and the cause, e.g. a module the scheduler or a worker cannot import, is
+    what the user must fix."""
+    parts, seen = [], set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        text = " ".join(str(exc).split())
+        parts.append(f"{type(exc).__name__}: {text}" if text else type(exc).__name__)
+        exc = exc.__cause__ or exc.__context__  # type: ignore[assignment]
+    return "; caused by ".join(parts)
+

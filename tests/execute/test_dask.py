@@ -103,3 +103,20 @@ def test_dask_carries_field_outputs(cluster):
     for field in sim.fields:
         pd.testing.assert_frame_equal(remote.field(field), serial.field(field))
     pd.testing.assert_frame_equal(remote.Y, serial.Y)
+
+
+def test_a_dask_failure_reads_whole_with_its_cause():
+    from surrogate.execute._dask import _whole
+
+    try:
+        try:
+            raise ModuleNotFoundError("No module named 'toypkg'")
+        except ModuleNotFoundError as cause:
+            raise RuntimeError("Error during deserialization of the task graph. This frequently\n"
+                               "occurs if the Scheduler and Client have different environments."
+                               ) from cause
+    except RuntimeError as exc:
+        text = _whole(exc)
+    assert text == ("RuntimeError: Error during deserialization of the task graph. This "
+                    "frequently occurs if the Scheduler and Client have different environments.; "
+                    "caused by ModuleNotFoundError: No module named 'toypkg'")
