@@ -29,6 +29,7 @@ import json
 import math
 import os
 import time
+import warnings
 import zlib
 from pathlib import Path
 from typing import Any
@@ -52,7 +53,7 @@ from surrogate.data import (
 )
 from surrogate.execute._evaluate import RunRecord
 from surrogate.space import Space
-from surrogate.teacher import Simulator
+from surrogate.teacher import Simulator, code_fingerprint
 
 JOURNAL = "journal.jsonl"
 DESIGN = "design.parquet"
@@ -179,6 +180,7 @@ class Checkpoint:
                  design: pd.DataFrame) -> None:
         self.path = Path(path)
         self.simulator = simulator
+        self.code = code_fingerprint(simulator.fn)  # of the runs' code: the first one's
         if self.path.exists() and not self.path.is_dir():
             raise ValueError(f"checkpoint {self.path} is a file; a checkpoint is a directory "
                              "(new or holding a checkpoint)")
@@ -235,6 +237,15 @@ class Checkpoint:
         if name is not None and name != self.simulator.name:
             raise ValueError(f"{where} belongs to simulator {name!r}, not "
                              f"{self.simulator.name!r}; use a new checkpoint directory")
+        code, now = meta.get("code"), self.code
+        if code is not None:
+            self.code = code
+        if code is not None and now is not None and code != now:
+            # a fixed bug is the usual reason (rerun="failed" is how its failed runs are
+            # retried), so the runs are kept, but not silently
+            warnings.warn(f"{where}: the code of simulator {self.simulator.name!r} has changed "
+                          "since its runs were made; they are kept (a new checkpoint directory "
+                          "starts afresh)", UserWarning, stacklevel=4)
         return stored_design(self.path, meta, space)
 
     def _meta(self, base: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -248,7 +259,7 @@ class Checkpoint:
         }
         if self.simulator.fields:
             meta["fields"] = grids_to_json(self.simulator.fields)
-        return {**meta, "design_rows": len(self.stored),
+        return {**meta, "code": self.code, "design_rows": len(self.stored),
                 "design_sha256": design_fingerprint(self.simulator.space, self.stored)}
 
     def _write_design(self) -> None:

@@ -26,9 +26,9 @@ from surrogate.sequential._constraint import Constraint, check_condition
 from surrogate.sequential._loop import Plan, Target, run_rounds
 from surrogate.sequential._optimize_acqf import AcquisitionOptimizer
 from surrogate.sequential._student import Trainer, UnitCubeModel
-from surrogate.sequential._teacher import as_simulator, check_sizes, code_fingerprint
+from surrogate.sequential._teacher import as_simulator, check_sizes
 from surrogate.space import Space
-from surrogate.teacher import Simulator
+from surrogate.teacher import Simulator, code_fingerprint
 
 __all__ = ["adaptive_sample", "AdaptiveResult"]
 

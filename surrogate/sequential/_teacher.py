@@ -27,43 +27,11 @@ class PointFunction:
     """
 
     def __init__(self, fn: Callable[[dict[str, Any]], float]) -> None:
-        self.fn = fn
+        self.fn = self.__wrapped__ = fn  # __wrapped__: the code behind it (code_fingerprint)
         self.__name__ = getattr(fn, "__name__", type(fn).__name__)
 
     def __call__(self, **params: Any) -> float:
         return self.fn(params)
-
-
-def code_fingerprint(fn: Any) -> str | None:
-    """A digest of the Python code behind a teacher function (its bytecode, constants and
-    names, nested functions included), or None where there is none to read (a builtin, an
-    extension). Two functions of one name (two lambdas) differ; an edit of a comment does not
-    count. Stable across processes and runs of the same Python version."""
-    import functools
-    import hashlib
-    import types
-
-    while isinstance(fn, functools.partial | PointFunction):
-        fn = fn.func if isinstance(fn, functools.partial) else fn.fn
-    method = vars(type(fn)).get("__call__")  # a callable object: its class's __call__
-    code = getattr(fn, "__code__", None) or getattr(method, "__code__", None)
-    if not isinstance(code, types.CodeType):
-        return None
-    digest = hashlib.sha256()
-
-    def add(c: types.CodeType) -> None:
-        digest.update(c.co_code)
-        digest.update(repr(c.co_names).encode())
-        for const in c.co_consts:
-            if isinstance(const, types.CodeType):
-                add(const)
-            elif isinstance(const, frozenset):  # its order follows the per-process hash seed
-                digest.update(repr(sorted(map(repr, const))).encode())
-            else:
-                digest.update(repr(const).encode())
-
-    add(code)
-    return digest.hexdigest()[:16]
 
 
 def check_int(name: str, value: Any, minimum: int) -> int:

@@ -6,6 +6,7 @@ import subprocess
 import sys
 import textwrap
 import time
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -257,3 +258,18 @@ def test_checkpoint_path_that_is_a_file(tmp_path):
     with pytest.raises(ValueError, match=f"{re.escape(str(file))} is a file"):
         sg.TransferSet.load(file)
     assert file.read_text() == "not a directory"
+
+
+def test_a_checkpoint_of_changed_simulator_code_is_kept_with_a_warning(tmp_path):
+    space = sg.Space([sg.Real("x", 0, 1)])
+    design = sg.sample(space, 4, seed=0)
+    sg.Simulator(lambda x: x, space, ["y"], name="model").run(design, checkpoint=tmp_path,
+                                                              progress=False)
+    fixed = sg.Simulator(lambda x: x + 1.0, space, ["y"], name="model")
+    with pytest.warns(UserWarning, match="the code of simulator 'model' has changed"):
+        runs = fixed.run(design, checkpoint=tmp_path, progress=False)
+    np.testing.assert_array_equal(runs.Y["y"], design["x"])  # the finished runs are kept
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the same code: no warning
+        sg.Simulator(lambda x: x, space, ["y"], name="model").run(design, checkpoint=tmp_path,
+                                                                  progress=False)
