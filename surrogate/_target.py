@@ -165,9 +165,9 @@ def _is_classifier(model: Any) -> bool:
 
 
 def _model_function(model: Any, space: Space, output: Any) -> BatchFunction:
-    """A fitted model's prediction as a batch function; a classifier's is the probability of
-    its positive class (``classes_[1]``; of the class ``output`` names among more), not its
-    0/1 label."""
+    """A fitted model's prediction as a batch function (for sensitivity analysis); a
+    classifier's is the probability of its positive class (``classes_[1]``; of the class
+    ``output`` names among more), not its 0/1 label."""
     fitted_on = getattr(model, "feature_names_in_", None)
     if fitted_on is not None:
         unseen = [n for n in space.names if n not in {str(c) for c in fitted_on}]
