@@ -180,7 +180,10 @@ def _read_table(path: Path) -> Any:
     if not path.exists():
         raise FileNotFoundError(f"{path}: no such file or directory")
     if path.suffix == ".csv":
-        return pd.read_csv(path), None
+        try:
+            return pd.read_csv(path), None
+        except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as exc:
+            raise ValueError(f"{path}: cannot be read as a CSV table ({exc})") from None
     if path.suffix == ".parquet":
         return pd.read_parquet(path), None
     raise ValueError(f"{path}: expected a transfer-set directory, a .csv or a .parquet file")

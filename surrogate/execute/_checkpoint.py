@@ -178,6 +178,9 @@ class Checkpoint:
 
     def __init__(self, path: str | os.PathLike[str], simulator: Simulator,
                  design: pd.DataFrame) -> None:
+        if not isinstance(path, str | os.PathLike) or not str(path):  # "" would be the cwd
+            raise TypeError(f"checkpoint must be a directory path (str or pathlib.Path), got "
+                            f"{path!r}")
         self.path = Path(path)
         self.simulator = simulator
         self.code = code_fingerprint(simulator.fn)  # of the runs' code: the first one's

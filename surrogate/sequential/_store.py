@@ -45,7 +45,7 @@ class RoundStore:
     """
 
     def __init__(self, root: Any, signature: dict[str, Any], *, file: str, kind: str) -> None:
-        if not isinstance(root, str | os.PathLike):
+        if not isinstance(root, str | os.PathLike) or not str(root):
             raise TypeError(f"checkpoint must be a directory path (str or pathlib.Path), got "
                             f"{root!r}")
         self.root = Path(root)

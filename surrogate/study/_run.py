@@ -36,10 +36,13 @@ def run_study(config: StudyConfig, directory: str | Path, *, verbose: bool = Tru
     With a ``timeout`` and the serial executor the runs go to one worker process, which can be
     stopped when a run hangs (a serial run can only be interrupted between Python statements).
     """
-    directory = _study_directory(directory)
+    directory = Path(directory)
+    if directory.exists() and not directory.is_dir():
+        raise ValueError(f"study directory {directory}: exists and is not a directory")
     simulator = load_simulator(config.simulator, config.parameters, config.outputs,
                                config.vectorized, config.field_grids)
     _check_against(config, simulator)
+    directory = _study_directory(directory)  # after the checks: a mistake leaves no directory
     started = time.perf_counter()
     executor, n_workers = _executor(config)
     adaptive = None

@@ -188,6 +188,9 @@ def test_unknown_simulator_and_missing_file(tmp_path):
     assert result.returncode == 2 and "no such configuration file" in result.stderr
     result = surrogate("discover", tmp_path / "none.csv", "--outcome", "stab < 0")
     assert result.returncode == 2 and "no such file" in result.stderr
+    (tmp_path / "empty.csv").write_text("")
+    result = surrogate("discover", tmp_path / "empty.csv", "--outcome", "stab < 0")
+    assert result.returncode == 2 and "empty.csv: cannot be read as a CSV table" in result.stderr
 
 
 @pytest.mark.skipif(not SHARED.exists(), reason="../shared/data/dsgc_uci_sample.csv not present")

@@ -188,7 +188,7 @@ def test_a_function_that_cannot_take_the_parameters_is_refused_before_any_run(tm
     assert "simulator 'two_args': its function takes ['a', 'b'] but is called with the " \
         "space's parameters ['a']" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
-    assert not (tmp_path / "out" / "runs").exists()
+    assert not (tmp_path / "out").exists()  # a mistake leaves no study directory behind
 
 
 def test_many_failed_runs_give_a_warning(tmp_path):

@@ -273,3 +273,8 @@ def test_a_checkpoint_of_changed_simulator_code_is_kept_with_a_warning(tmp_path)
         warnings.simplefilter("error")  # the same code: no warning
         sg.Simulator(lambda x: x, space, ["y"], name="model").run(design, checkpoint=tmp_path,
                                                                   progress=False)
+
+
+def test_an_empty_checkpoint_path_is_refused_not_taken_as_the_current_directory():
+    with pytest.raises(TypeError, match="checkpoint must be a directory path"):
+        toy_simulator().run(sg.sample(TOY_SPACE, 3, seed=0), checkpoint="", progress=False)

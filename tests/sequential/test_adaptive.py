@@ -383,6 +383,7 @@ def test_same_seed_same_runs_and_the_result_reads_plainly():
         ({"executor": "threads"}, ValueError, "executor must be one of"),
         ({"progress": "yes"}, TypeError, "progress must be True, False or None"),
         ({"checkpoint": 5}, TypeError, r"checkpoint must be a directory path"),
+        ({"checkpoint": ""}, TypeError, r"checkpoint must be a directory path"),
     ],
 )
 def test_bad_input_is_refused_with_a_clear_message(kwargs, error, match):
