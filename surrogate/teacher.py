@@ -78,9 +78,9 @@ class Simulator:
         columns, index ``0 .. n-1``) returning a DataFrame with the output columns or an array
         of shape (n, m): rows by position, or by index when a DataFrame's (or Series') index
         holds ``0 .. n-1`` in another order (a sorted result); a row of NaN marks a failed
-        run. For the process and Dask executors ``fn`` must be
-        picklable (a module-level function or a ``functools.partial`` of one). With
-        ``fields``, see *Field outputs* below.
+        run. For the process and Dask executors ``fn`` must be picklable (a module-level
+        function or a ``functools.partial`` of one). With ``fields``, see *Field outputs*
+        below.
     space : Space
         The parameters.
     outputs : str or sequence of str, default ()

@@ -176,4 +176,3 @@ def _whole(exc: BaseException) -> str:
         parts.append(f"{type(exc).__name__}: {text}" if text else type(exc).__name__)
         exc = exc.__cause__ or exc.__context__  # type: ignore[assignment]
     return "; caused by ".join(parts)
-
