@@ -14,7 +14,6 @@ PRIM the student. :meth:`REDS.fit` fits the metamodel, then hands the rest to ``
 from __future__ import annotations
 
 import numbers
-import operator
 from typing import Any, Literal
 
 import numpy as np
@@ -29,8 +28,7 @@ from surrogate.discovery._cart import design_matrix
 from surrogate.discovery._data import CATEGORICAL, INTEGER, Domain, check_labels, fit_domain
 from surrogate.discovery._prim import PRIM
 from surrogate.distillation import Distillation, SpaceGenerator, distill
-
-_COMPARE = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
+from surrogate.distillation._labels import COMPARE
 
 
 class REDS(BaseEstimator):
@@ -133,11 +131,11 @@ class REDS(BaseEstimator):
         if self.threshold is not None and (
             not isinstance(self.threshold, tuple | list)
             or len(self.threshold) != 2
-            or self.threshold[0] not in _COMPARE
+            or self.threshold[0] not in COMPARE
             or not isinstance(self.threshold[1], numbers.Real)
         ):
             raise ValueError(
-                f"threshold must be (op, value) with op in {list(_COMPARE)}, got {self.threshold!r}"
+                f"threshold must be (op, value) with op in {list(COMPARE)}, got {self.threshold!r}"
             )
         if self.cv is not None and (not isinstance(self.cv, numbers.Integral) or self.cv < 2):
             raise ValueError(f"cv must be an int >= 2 or None, got {self.cv!r}")
@@ -199,7 +197,7 @@ class REDS(BaseEstimator):
         if len(values) != n or not np.all(np.isfinite(values)):
             raise ValueError(f"y must be {n} finite numbers when threshold is given")
         op, value = self.threshold
-        return values, _COMPARE[op](values, value)
+        return values, COMPARE[op](values, value)
 
     def _metamodel(self, rng: np.random.Generator) -> Any:
         if self.metamodel is not None:
@@ -264,7 +262,7 @@ class REDS(BaseEstimator):
         splitter = KFold(self.cv, shuffle=True, random_state=child_seed(rng))
         mean = cross_val_predict(clone(self.metamodel_), features, target, cv=splitter)
         op, value = self.threshold
-        return float(np.mean(_COMPARE[op](np.asarray(mean).ravel(), value) == teacher))
+        return float(np.mean(COMPARE[op](np.asarray(mean).ravel(), value) == teacher))
 
     def box(self, i: int | None = None, *, min_density: float | None = None) -> Box:
         """A box of PRIM's trajectory on the sample (see :meth:`PRIM.box`)."""

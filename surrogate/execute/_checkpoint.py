@@ -170,6 +170,19 @@ def _usable(record: RunRecord, n_rows: int, n_values: int) -> bool:
     return record.row < n_rows and (record.values is None or len(record.values) == n_values)
 
 
+def checkpoint_path(path: Any) -> Path:
+    """A checkpoint argument as a directory path: a TypeError for anything but a non-empty
+    path (``""`` would be the current directory), a ValueError for an existing file."""
+    if not isinstance(path, str | os.PathLike) or not str(path):
+        raise TypeError(f"checkpoint must be a directory path (str or pathlib.Path), got "
+                        f"{path!r}")
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise ValueError(f"checkpoint {path} is a file; name a new or empty directory, or one "
+                         "holding a checkpoint (a checkpoint is a directory)")
+    return path
+
+
 class Checkpoint:
     """An open checkpoint directory for one simulator and design (see the module docstring).
 
@@ -178,15 +191,9 @@ class Checkpoint:
 
     def __init__(self, path: str | os.PathLike[str], simulator: Simulator,
                  design: pd.DataFrame) -> None:
-        if not isinstance(path, str | os.PathLike) or not str(path):  # "" would be the cwd
-            raise TypeError(f"checkpoint must be a directory path (str or pathlib.Path), got "
-                            f"{path!r}")
-        self.path = Path(path)
+        self.path = checkpoint_path(path)
         self.simulator = simulator
         self.code = code_fingerprint(simulator.fn)  # of the runs' code: the first one's
-        if self.path.exists() and not self.path.is_dir():
-            raise ValueError(f"checkpoint {self.path} is a file; a checkpoint is a directory "
-                             "(new or holding a checkpoint)")
         if (self.path / "meta.json").exists():
             stored = self._open()
         else:

@@ -24,6 +24,7 @@ import pandas as pd
 
 from surrogate.data import TransferSet, write_json
 from surrogate.execute import checkpoint_design
+from surrogate.execute._checkpoint import checkpoint_path
 
 __all__ = ["RoundStore"]
 
@@ -45,12 +46,7 @@ class RoundStore:
     """
 
     def __init__(self, root: Any, signature: dict[str, Any], *, file: str, kind: str) -> None:
-        if not isinstance(root, str | os.PathLike) or not str(root):
-            raise TypeError(f"checkpoint must be a directory path (str or pathlib.Path), got "
-                            f"{root!r}")
-        self.root = Path(root)
-        if self.root.exists() and not self.root.is_dir():
-            raise ValueError(f"checkpoint {self.root} is a file; name a new or empty directory")
+        self.root = checkpoint_path(root)
         path = self.root / file
         if path.exists():
             stored = json.loads(path.read_text())
