@@ -91,11 +91,9 @@ def run_study(config: StudyConfig, directory: str | Path, *, verbose: bool = Tru
 _DESIGN_RECORD = "design.json"  # how the study drew its design (method, seed, space)
 
 
-def _study_directory(directory: str | Path) -> Path:
-    """The study directory, created; a clear error when it cannot be."""
-    directory = Path(directory)
-    if directory.exists() and not directory.is_dir():
-        raise ValueError(f"study directory {directory}: exists and is not a directory")
+def _study_directory(directory: Path) -> Path:
+    """The study directory, created (run_study has refused a file there); a clear error when
+    it cannot be."""
     try:
         directory.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
