@@ -19,11 +19,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.base import is_classifier
 from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
 
-from surrogate._target import _output_index
+from surrogate._target import _is_classifier, _output_index
 from surrogate.data import TransferSet
 from surrogate.space import Space, as_space
 from surrogate.teacher import Simulator
@@ -173,14 +172,6 @@ def as_teacher(teacher: Any, *, space: Any = None, output: Any = None) -> Teache
         "teacher must be a surrogate.Simulator, a fitted estimator with predict_proba or "
         f"predict, or a callable taking a dict of parameters; got {type(teacher).__name__}"
     )
-
-
-def _is_classifier(teacher: Any) -> bool:
-    """scikit-learn's ``is_classifier``, False for a plain object (it has no tags)."""
-    try:
-        return is_classifier(teacher)
-    except AttributeError:
-        return False
 
 
 def _check_fitted(teacher: Any) -> None:
