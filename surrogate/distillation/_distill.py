@@ -100,6 +100,9 @@ def distill(
         teacher that costs a run per point), to what the student learns from.
     holdout : float, default 0.2
         Share of the generated points kept from the student to measure fidelity, in [0, 1).
+        Points are held out by distinct input: none of a held-out point's copies (a resampled
+        Data 1 row, a MUNGE point left unchanged, and that Data 1 row itself) trains the
+        student, so it never saw a held-out point.
     executor, checkpoint
         For a simulator or callable teacher, as in :meth:`Simulator.run`.
     seed : int, Generator or None
@@ -156,7 +159,7 @@ def distill(
     label_set = make_labels(answer, options.labels, temperature=options.temperature,
                             threshold=options.threshold)
     clock["label"] = time.perf_counter()
-    held, train = _split(source, options.holdout, options.include_data, rng)
+    held, train = _split(source, options.holdout, options.include_data, rng, inputs)
     features = inputs if named else inputs.to_numpy()
     route = fit_student(student, _take(features, train), label_set.take(train))
     clock["fit"] = time.perf_counter()
@@ -216,6 +219,10 @@ def _data(data: Any, space: Space | None) -> tuple[pd.DataFrame | None, np.ndarr
         X, y = data, None
     frame = as_frame(X, space, "data")
     named = space is not None or isinstance(X, pd.DataFrame)
+    if space is not None and isinstance(X, pd.DataFrame):
+        own = [str(c) for c in X.columns]
+        if sorted(own) == sorted(frame.columns):  # Data 1's order, which a teacher fitted on
+            frame = frame[own]  # arrays of it reads by position (the space's may differ)
     if y is None:
         return frame, None, named
     y = np.asarray(y)
@@ -273,11 +280,14 @@ def _generate(generator: Any, n: int, seed: int) -> pd.DataFrame:
 
 def _inputs(generated: pd.DataFrame, X1: pd.DataFrame | None) -> tuple[pd.DataFrame, np.ndarray]:
     """Generated points then Data 1's, and where each row comes from."""
-    parts = [generated] if len(generated) else []
-    if X1 is not None:
-        if len(generated) and list(generated.columns) != list(X1.columns):
+    if X1 is not None and len(generated):
+        if sorted(map(str, generated.columns)) == sorted(X1.columns):
+            generated = generated[list(X1.columns)]  # Data 1's column order
+        if list(generated.columns) != list(X1.columns):
             raise ValueError(f"the generator's columns {list(generated.columns)} differ from "
                              f"Data 1's {list(X1.columns)}")
+    parts = [generated] if len(generated) else []
+    if X1 is not None:
         parts.append(X1)
     inputs = pd.concat(parts, ignore_index=True)
     source = np.array(["generated"] * len(generated) + ["data"] * (len(inputs) - len(generated)),
@@ -295,20 +305,44 @@ def _restrict(answer: Any, ok: np.ndarray) -> Any:
                    values=part(answer.values), std=part(answer.std))
 
 
-def _split(source: np.ndarray, holdout: float, include_data: bool,
-           rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def _split(source: np.ndarray, holdout: float, include_data: bool, rng: np.random.Generator,
+           inputs: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """(held-out rows, training rows): a share of the generated rows is held out (of Data 1's
-    when nothing was generated, transfer="data"); Data 1 trains when ``include_data``."""
+    when nothing was generated, transfer="data"); Data 1 trains when ``include_data``.
+
+    Rows are held out by distinct input: no copy of a held-out point (a bootstrap's repeat of a
+    Data 1 row, a MUNGE point left unchanged, Data 1's row itself) trains the student; Data 1's
+    copies are left unused."""
     generated = source == "generated"
     pool = generated if generated.any() else ~generated
+    key = _row_keys(inputs)
     candidates = np.flatnonzero(pool)
-    held = np.zeros(len(source), dtype=bool)
-    held[rng.permutation(candidates)[: int(round(holdout * len(candidates)))]] = True
-    train = ~held & (pool | (include_data & ~generated))
+    groups = np.unique(key[candidates])
+    sizes = np.bincount(np.searchsorted(groups, key[candidates]), minlength=len(groups))
+    wanted = int(round(holdout * len(candidates)))
+    order = rng.permutation(len(groups))
+    taken = order[: int(np.searchsorted(np.cumsum(sizes[order]), wanted, side="left")) + 1] \
+        if wanted else order[:0]
+    kept_out = np.isin(key, groups[taken])
+    held = kept_out & pool
+    train = ~kept_out & (pool | (include_data & ~generated))
     if train.sum() < 2:
         raise ValueError(f"only {int(train.sum())} labelled point(s) are left to fit the "
                          "student; raise n or lower holdout")
     return held, np.flatnonzero(train)
+
+
+def _row_keys(inputs: pd.DataFrame) -> np.ndarray:
+    """One hash per row, equal for rows with equal inputs (numbers to 1e-9 of their column's
+    range, so a value that went through a round trip to the unit cube still matches)."""
+    frame = inputs.copy()
+    for column in frame.columns:
+        values = frame[column]
+        if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+            x = values.to_numpy(dtype=float)
+            low, span = float(np.min(x)), float(np.ptp(x))
+            frame[column] = np.round((x - low) / (span if span > 0 else 1.0) * 1e9)
+    return pd.util.hash_pandas_object(frame, index=False).to_numpy()
 
 
 def _take(features: Any, index: np.ndarray) -> Any:
@@ -404,7 +438,8 @@ class Distillation:
         The inputs with the teacher's labels -- ``p(<class>)`` columns and ``label`` for soft
         labels, ``label`` for hard ones, ``value`` for values -- plus ``source``
         (``"generated"`` or ``"data"``) and ``use`` (``"train"``, ``"holdout"`` or ``"unused"``:
-        Data 1 with ``include_data=False``). Failed teacher runs are left out.
+        Data 1 with ``include_data=False``, or a Data 1 row that a held-out point copies).
+        Failed teacher runs are left out.
     fidelity_ : dict
         ``metric``: the figure of ``holdout`` and ``data`` -- ``"probability_gap"`` (soft
         labels, lower is better), ``"agreement"`` (hard) or ``"q2"`` (values);
@@ -508,6 +543,7 @@ class Distillation:
             "route": self.route_, "n_generated": self._n_generated,
             "n_data": int(self.fidelity_["n_data"]), "n_failed": self.n_failed_,
             "n_train": int(counts.get("train", 0)), "n_holdout": int(counts.get("holdout", 0)),
+            "n_unused": int(counts.get("unused", 0)),
             "fidelity": {k: _plain(v) for k, v in self.fidelity_.items()},
             "seconds": {k: round(float(v), 4) for k, v in self.seconds_.items()},
         }
@@ -525,17 +561,23 @@ class Distillation:
             f"  transfer set: {source}, {kind}; {d['n_failed']} failed teacher run(s)",
             f"  student learnt by: {d['route']}",
         ]
+        table = self.transfer_set_
+        seen = bool(((table["source"] == "data") & (table["use"] == "train")).any())
+        metric = f["metric"] + (", lower is better" if f["metric"] == "probability_gap" else "")
         for part, label in (("holdout", f"{f['n_holdout']} held-out points"),
-                            ("data", f"Data 1 ({f['n_data']} points)")):
+                            ("data", f"Data 1 ({f['n_data']} points"
+                                     + (", most seen in training)" if seen else ")"))):
             if f[part] is None:
                 continue
-            line = f"  fidelity ({f['metric']}) on {label}: {f[part]:.4g}"
+            line = f"  fidelity ({metric}) on {label}: {f[part]:.4g}"
             if f[f"{part}_agreement"] is not None and f["metric"] != "agreement":
                 line += f" (agreement {f[f'{part}_agreement']:.4g})"
             lines.append(line)
         if f["accuracy"] is not None:
             lines.append(f"  accuracy on Data 1's true labels: student {f['accuracy']:.4g}, "
-                         f"teacher {f['teacher_accuracy']:.4g}")
+                         f"teacher {f['teacher_accuracy']:.4g}"
+                         + (" (in sample: the student learnt from Data 1, and a fitted teacher "
+                            "usually did too)" if seen else ""))
         return "\n".join(lines)
 
     def __repr__(self) -> str:

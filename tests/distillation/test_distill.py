@@ -155,7 +155,8 @@ def test_summary_is_readable_and_json_safe(data, classifier):
     summary = result.to_dict()
     assert json.loads(json.dumps(summary)) == summary
     assert summary["student_size"] == 8 and summary["n_generated"] == 300
-    assert summary["n_train"] + summary["n_holdout"] == len(result.transfer_set_)
+    assert summary["n_train"] + summary["n_holdout"] + summary["n_unused"] \
+        == len(result.transfer_set_)
     assert summary["classes"] == [0, 1]
     text = str(result)
     assert "RandomForestClassifier" in text and "DecisionTreeClassifier (size 8)" in text
@@ -233,3 +234,34 @@ def test_a_student_that_cannot_read_categories_is_refused_before_the_teacher_run
                             DecisionTreeRegressor(max_depth=4, random_state=0))
     result = sg.distill(simulator, encoded, labels="value", n=200, seed=0)  # as the error says
     assert result.fidelity_["metric"] == "q2" and result.fidelity_["holdout"] > 0.9
+
+
+@pytest.mark.parametrize("transfer", [sg.DataGenerator(), MUNGE(p=0.5)])
+def test_no_held_out_point_is_a_training_point(transfer, data, classifier):
+    # a bootstrap of Data 1, and MUNGE's unchanged points (a share (1 - p)^d), copy Data 1 rows
+    # that also train the student: such copies were held out and inflated the fidelity
+    X, y = data
+    result = distill(classifier, DecisionTreeClassifier(random_state=0), transfer=transfer,
+                     n=1000, data=(X, y), labels="hard", seed=0)
+    table = result.transfer_set_
+    held = table.loc[table.use == "holdout", ["a", "b"]].to_numpy()
+    train = table.loc[table.use == "train", ["a", "b"]].to_numpy()
+    gap = np.abs(held[:, None, :] - train[None, :, :]).max(axis=2).min(axis=1)
+    assert len(held) > 100 and gap.min() > 1e-9
+    assert (table.use[table.source == "data"] == "unused").any()  # copies of held-out points
+
+
+def test_data_column_order_is_kept_for_an_array_fitted_teacher():
+    from sklearn.ensemble import RandomForestRegressor
+
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"a": rng.uniform(0, 1, 200), "b": rng.uniform(0, 100, 200)})
+    y = 10 * X.a + X.b / 100
+    forest = RandomForestRegressor(20, random_state=0).fit(X.to_numpy(), y)  # no names
+    space = sg.Space([sg.Real("b", 0, 100), sg.Real("a", 0, 1)])  # another order
+    result = distill(forest, DecisionTreeRegressor(max_depth=6), transfer="munge",
+                     data=(X, y), space=space, n=500, labels="value", seed=0)
+    table = result.transfer_set_
+    assert list(table.columns[:2]) == ["a", "b"]
+    np.testing.assert_allclose(table.value, forest.predict(table[["a", "b"]].to_numpy()))
+    assert result.fidelity_["teacher_accuracy"] > 0.9
