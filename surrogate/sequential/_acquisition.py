@@ -45,6 +45,7 @@ __all__ = ["Acquisition", "Observations", "Improvement", "Detour", "log_success"
 _MIN_SUCCESS = 1e-6  # a run the success model rules out still has a finite log score
 UCB_BETA = 4.0  # sqrt(beta) = 2 standard deviations of optimism
 N_ANCHORS = 5
+MIN_RUNS_PER_INPUT = 10  # successful runs per input before a leave-one-out Q² may stop a design
 STALL_WINDOW = 10  # runs after which an incumbent that has not moved counts as stalled
 STALL_TOLERANCE = 1e-3  # of the objective's spread: smaller gains count as none
 BASIN_HALF_WIDTH = 0.25  # of the unit cube: the box around another basin's best run
@@ -178,8 +179,14 @@ class Acquisition:
         return loo_q2(student.outputs, data.unit[data.ok], data.values[data.ok])
 
     def ready(self, data: Observations) -> bool:
-        """Whether the runs so far let :meth:`fidelity` stop the design (default: always)."""
-        return True
+        """Whether the runs so far let :meth:`fidelity` stop the design: for the default
+        leave-one-out Q², at least MIN_RUNS_PER_INPUT successful runs per input (the
+        10 d of Loeppky, Sacks & Welch 2009); before, a smooth-looking handful of runs gives a
+        leave-one-out Q² far above the student's true one (0.99 after 9 runs of a 3-input
+        logistic growth model whose held-out Q² was 0.61). Otherwise always."""
+        if self.fidelity_name != "q2_loo":
+            return True
+        return int(np.count_nonzero(data.ok)) >= MIN_RUNS_PER_INPUT * data.unit.shape[1]
 
     def function(self, student: Student, context: Any) -> Callable[[torch.Tensor], torch.Tensor]:
         """The acquisition as a torch function of unit-cube points ``(n, d) -> (n,)``."""

@@ -162,7 +162,9 @@ def adaptive_sample(
         of ``goal="disagreement"`` (without it the student learns the values).
     target : float, optional
         Stop as soon as the fidelity estimate reaches it (Q² >= target for ``"accuracy"``,
-        misclassified share <= target for ``"boundary"``); checked after every round.
+        misclassified share <= target for ``"boundary"``); checked after every round once the
+        acquisition is ready (:meth:`Acquisition.ready`: for a leave-one-out Q², 10 successful
+        runs per input; for ``"boundary"``, 5 on each side of the edge).
     n_init : int, optional
         Size of the initial Latin hypercube; default ``2 * dim + 1``.
     batch_size : int, default 1

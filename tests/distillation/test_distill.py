@@ -265,3 +265,4 @@ def test_data_column_order_is_kept_for_an_array_fitted_teacher():
     assert list(table.columns[:2]) == ["a", "b"]
     np.testing.assert_allclose(table.value, forest.predict(table[["a", "b"]].to_numpy()))
     assert result.fidelity_["teacher_accuracy"] > 0.9
+
