@@ -20,7 +20,8 @@ def pr_auc(model: Any, X_test: Any, y_test: Any) -> float:
     """Area under the precision/recall curve of a trajectory on test data, minus the base rate.
 
     Each box of the trajectory gives a point (recall = coverage, precision = density) on the
-    test data; the point (0, precision of the box with the lowest recall -- the trajectory's
+    test data (for a CART, whose leaves are disjoint, the union of its densest leaves -- by
+    their density on the training data -- one more at a time); the point (0, precision of the box with the lowest recall -- the trajectory's
     last box) closes the curve on the left; the
     area is the trapezoid rule over recall. The base rate (share of cases of interest in the
     test data) is subtracted, so a method no better than the whole space scores 0 and a
@@ -60,12 +61,19 @@ def pr_auc(model: Any, X_test: Any, y_test: Any) -> float:
     boxes = _boxes_of(model)
     labels, _ = check_labels(y_test, len(X_test), what="y_test")
     encoded: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # encode once per domain
+    union = _is_partition(model)
+    if union:  # CART's leaves: the densest first, each point of the curve the union so far
+        boxes = sorted(boxes, key=lambda box: -box.density)
+    covered = np.zeros(len(labels), dtype=bool)
     points = []
     for box in boxes:
         key = id(box._domain)
         if key not in encoded:
             encoded[key] = box._domain.encode(X_test, what="X_test")
         inside = box._contains_encoded(*encoded[key])
+        if union:
+            covered |= inside
+            inside = covered.copy()
         if inside.any():
             hits = float(labels[inside].sum())
             points.append((hits / float(labels.sum()), hits / inside.sum()))
@@ -76,6 +84,13 @@ def pr_auc(model: Any, X_test: Any, y_test: Any) -> float:
     recall, precision = np.r_[0.0, recall], np.r_[precision[0], precision]
     area = float(np.trapezoid(precision, recall))
     return area - float(labels.mean())
+
+
+def _is_partition(model: Any) -> bool:
+    """Whether ``model``'s boxes are disjoint leaves that tile the space (a fitted CART)."""
+    from surrogate.discovery._cart import CART
+
+    return isinstance(model, CART)
 
 
 def _boxes_of(model: Any) -> Sequence[Box]:

@@ -40,3 +40,19 @@ def test_perfect_box_scores_one_minus_base_rate():
 def test_bad_model():
     with pytest.raises(TypeError, match="boxes_"):
         pr_auc(object(), np.zeros((3, 1)), [0, 1, 0])
+
+
+def test_a_cart_is_scored_by_the_union_of_its_densest_leaves():
+    # its leaves are disjoint: each alone as a point of the curve scored a perfect tree far
+    # below its own perfect box (0.24 against 0.74)
+    from surrogate.discovery import CART
+
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame(rng.uniform(size=(4000, 2)), columns=["a", "b"])
+    y = ((X.a > 0.5) & (X.b > 0.5)).to_numpy()
+    cart = CART(max_depth=2, seed=0).fit(X[:2000], y[:2000])
+    X_test, y_test = X[2000:], y[2000:]
+    assert cart.box().density == pytest.approx(1.0)
+    assert pr_auc(cart, X_test, y_test) == pytest.approx(pr_auc(cart.box(), X_test, y_test),
+                                                         abs=0.01)
+    assert pr_auc(cart, X_test, y_test) == pytest.approx(1 - y_test.mean(), abs=0.01)
