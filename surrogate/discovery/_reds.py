@@ -71,7 +71,8 @@ class REDS(BaseEstimator):
     ----------
     metamodel_ : estimator or None
         The metamodel fitted on all teacher runs (None after ``sg.load`` when it was not one of
-        surrogate's models: see :meth:`save`).
+        surrogate's models: see :meth:`save`). It reads the runs as REDS encodes them --
+        numbers as they are, each categorical one-hot -- not ``X``'s own columns.
     fidelity_ : float or None
         Cross-validated agreement with the teacher: share of runs whose case-of-interest
         label the metamodel, fitted without them, predicts right (NaN with too few cases). For
@@ -370,4 +371,17 @@ def _space(space: Any, domain: Domain, frame: pd.DataFrame) -> tuple[Any, dict[s
     missing = [name for name in domain.names if name not in space.names and name not in constants]
     if missing:
         raise ValueError(f"space lacks the columns {missing} of X")
+    _check_runs_in(space, frame)
     return space, constants
+
+
+def _check_runs_in(space: Any, frame: pd.DataFrame) -> None:
+    """The runs lie in the space the fresh sample is drawn from: a range or categories that
+    miss them (e.g. levels as strings where the runs hold numbers) would have the metamodel
+    label points it never saw, and the boxes come out wrong without a word."""
+    try:
+        space.validate(frame[[name for name in space.names if name in frame.columns]]
+                       if set(space.names) <= set(frame.columns) else frame)
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"X does not fit space=, from which REDS draws its fresh points: "
+                         f"{exc}") from None

@@ -104,3 +104,22 @@ def test_bad_labels():
         REDS().fit(X, X.a.to_numpy())  # continuous y without threshold
     with pytest.raises(ValueError, match="one class"):
         REDS().fit(X, np.ones(40))
+
+
+def test_runs_outside_the_given_space_are_refused_by_column():
+    # a space that misses the runs (another range; levels as numbers where the runs hold
+    # strings) gave boxes over points the metamodel never saw, without a word
+    from sklearn.ensemble import RandomForestClassifier
+
+    from surrogate.design import sample
+    from surrogate.space import Categorical, Real, Space
+
+    space = Space([Real("u", 0, 1), Categorical("pol", ["1", "2", "3"])])
+    X = sample(space, 200, seed=0)
+    y = ((X.u < 0.5) & (X.pol == "2")).to_numpy()
+    reds = REDS(metamodel=RandomForestClassifier(10, random_state=0), n_samples=500, seed=0)
+    for wrong in (Space([Real("u", 5, 6), Categorical("pol", ["1", "2", "3"])]),
+                  Space([Real("u", 0, 1), Categorical("pol", [1, 2, 3])])):
+        with pytest.raises(ValueError, match=r"X does not fit space=.*column '(u|pol)'"):
+            reds.fit(X, y, space=wrong)
+    assert reds.fit(X, y, space=space).box().n_restricted >= 1
