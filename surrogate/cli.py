@@ -218,11 +218,18 @@ def _discover(args: argparse.Namespace) -> None:
         models.append(("REDS", REDS(seed=args.seed).fit(X, np.asarray(y, dtype=float),
                                                         space=space)))
     for name, model in models:
-        target = min(args.min_density, float(model.trajectory_["density"].max()))
-        box = model.box(min_density=target)
+        densest = float(model.trajectory_["density"].max())
+        box = model.box(min_density=min(args.min_density, densest))
         print(f"{name}: {box.rules() or '(the whole space: no box is denser)'}")
         print(f"    coverage {box.coverage:.3f}, density {box.density:.3f}, mass {box.mass:.3f}, "
               f"{box.n_restricted} restricted parameter(s)")
+        if densest < args.min_density:
+            print(f"    no box reaches --min-density {args.min_density:g}: the densest is shown")
+        if name == "REDS":
+            fidelity = getattr(model, "fidelity_", None)
+            print(f"    (counted on the metamodel's labels of {len(model.sample_)} fresh points, "
+                  "not on the runs; metamodel's cross-validated agreement with the runs: "
+                  + ("n/a" if fidelity is None else f"{fidelity:.3f}") + ")")
 
 
 def _transfer_set(path: Path) -> Any:
@@ -266,6 +273,11 @@ def _table_outcome(table: Any, outcome: Any, args: argparse.Namespace) -> tuple[
             raise ValueError(f"--outcome: no column {name!r} in {args.data}; "
                              f"columns: {list(table.columns)}")
     drop = _dropped(table, args)
+    missing = table[list(outcome.names)].isna().any(axis=1)
+    if missing.any():  # failed runs: their outcome is unknown, not "not of interest"
+        print(f"{int(missing.sum())} row(s) with {', '.join(outcome.names)} missing (NaN) are "
+              "left out: their outcome is unknown")
+        table = table[~missing.to_numpy()].reset_index(drop=True)
     inputs = [c for c in table.columns if c not in outcome.names and c not in drop]
     return table[inputs], np.asarray(outcome.evaluate(table), dtype=float)
 

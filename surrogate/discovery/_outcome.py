@@ -104,12 +104,18 @@ class OutcomeExpression:
             Grids of fields given as plain arrays (default: ``0 .. T-1``; only ``time_above``
             reads a grid).
         """
-        values, field_grids = _collect(data, self._fail)
+        values, field_grids = _collect(data, self._fail, set(self.names))
         field_grids.update({k: np.asarray(v, dtype=float) for k, v in (grids or {}).items()})
         used = {name: values[name] for name in self.names if name in values}
         sizes = {len(v) for v in used.values()}
         if len(sizes) > 1:
             self._fail(f"the names hold different numbers of runs: {sorted(sizes)}")
+        for name, array in used.items():
+            missing = np.isnan(array).reshape(len(array), -1).any(axis=1)
+            if missing.any():
+                self._fail(f"{name!r} is missing (NaN) in {int(missing.sum())} of {len(array)} "
+                           "runs, whose outcome is unknown (failed runs?): drop them first, "
+                           f"e.g. runs.valid() or frame.dropna(subset=[{name!r}])")
         evaluator = _Evaluator(values, field_grids, self._fail)
         result = evaluator.condition(self._tree.body, pointwise=False)
         return np.array(result.array, dtype=bool)
@@ -363,9 +369,11 @@ def _known(values: Mapping[str, np.ndarray]) -> str:
     return f"fields: {fields}, outputs: {outputs}"
 
 
-def _collect(data: Any, fail: Callable[[str], Any]
+def _collect(data: Any, fail: Callable[[str], Any], names: set[str]
              ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
-    """``{name: (n,) or (n, T) float array}`` and the fields' grids, from any accepted data."""
+    """``{name: (n,) or (n, T) float array}`` and the fields' grids, from any accepted data;
+    only ``names`` (those the expression reads) are converted to numbers, the others are
+    listed (empty) so that an unknown name's message can name them."""
     from surrogate.data import TransferSet
 
     values: dict[str, np.ndarray] = {}
@@ -382,11 +390,15 @@ def _collect(data: Any, fail: Callable[[str], Any]
             values[name], grids[name] = data.field(name).to_numpy(dtype=float), data.grids[name]
         return values, grids
     if isinstance(data, pd.DataFrame):
-        return {str(c): _numeric(str(c), data[c], fail) for c in data.columns}, grids
+        return {str(c): _numeric(str(c), data[c], fail) if str(c) in names else np.empty(0)
+                for c in data.columns}, grids
     if not isinstance(data, Mapping):
         fail(f"expected a TransferSet, a DataFrame or a mapping of names to arrays, got "
              f"{type(data).__name__}")
     for name, given in data.items():
+        if str(name) not in names:  # its kind only: a field (2-D) or an output
+            values[str(name)] = np.empty((0, 0) if np.ndim(given) == 2 else 0)
+            continue
         array = _numeric(str(name), given, fail)
         if array.ndim == 2:
             grids[str(name)] = _frame_grid(given, array.shape[1])

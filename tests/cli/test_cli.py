@@ -282,3 +282,19 @@ def test_a_study_directory_it_may_not_write_is_one_line(tmp_path):
     assert result.stderr.strip().splitlines() == [
         f"surrogate study: error: PermissionError: [Errno 13] Permission denied: "
         f"'{readonly / 'design.json'}'"]
+
+
+def test_discover_leaves_out_rows_whose_outcome_is_missing_and_says_so(tmp_path):
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    table = pd.DataFrame(rng.uniform(size=(300, 2)), columns=["x0", "x1"])
+    table["out"] = np.where((table.x0 > 0.4) & (table.x1 < 0.6), 1.0, -1.0)
+    table.loc[:19, "out"] = np.nan  # failed runs
+    table.to_csv(tmp_path / "runs.csv", index=False)
+    result = surrogate("discover", tmp_path / "runs.csv", "--outcome", "out > 0",
+                       "--min-density", "0.999")
+    assert result.returncode == 0, result.stderr
+    assert "20 row(s) with out missing (NaN) are left out" in result.stdout
+    assert "of 280 cases satisfy" in result.stdout

@@ -19,6 +19,7 @@ from surrogate.discovery import (
     parse_outcome,
     pr_auc,
 )
+from surrogate.discovery._outcome import OutcomeError
 
 RNG = np.random.default_rng(0)
 GRID = np.linspace(0.0, 10.0, 11)
@@ -182,3 +183,12 @@ def test_reds_on_the_field_surrogate_finds_the_box():
     prim = PRIM().fit(runs.X, _truth(runs.X))
     assert pr_auc(reds, test, _truth(test)) > pr_auc(prim, test, _truth(test)) - 0.02
     assert "k" in reds.box(min_density=0.9).restricted
+
+
+def test_a_missing_value_is_refused_and_unread_columns_may_hold_anything():
+    frame = pd.DataFrame({"out": [1.0, np.nan, -1.0], "policy": ["a", "b", "c"]})
+    with pytest.raises(OutcomeError, match=r"'out' is missing \(NaN\) in 1 of 3 runs"):
+        outcome("out > 0", frame)  # NaN > 0 was False, and True under "not"
+    assert outcome("out > 0", frame.dropna()).tolist() == [True, False]  # 'policy' not read
+    with pytest.raises(OutcomeError, match="'policy' holds values that are not numbers"):
+        outcome("policy > 0", frame.dropna())
