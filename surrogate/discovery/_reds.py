@@ -14,6 +14,7 @@ PRIM the student. :meth:`REDS.fit` fits the metamodel, then hands the rest to ``
 from __future__ import annotations
 
 import numbers
+import warnings
 from typing import Any, Literal
 
 import numpy as np
@@ -164,6 +165,7 @@ class REDS(BaseEstimator):
         target, teacher_labels = self._targets(y, len(frame))
         self.metamodel_ = clone(self._metamodel(rng)).fit(features, target)
         self.fidelity_ = self._fidelity(features, target, teacher_labels, rng)
+        _warn_if_no_better_than_the_base_rate(self.fidelity_, teacher_labels)
         self.distillation_ = self._distill(space, domain, frame, rng)
         table = self.distillation_.transfer_set_
         self.sample_ = table[list(domain.names)]
@@ -287,6 +289,19 @@ class REDS(BaseEstimator):
         from surrogate.discovery._io import save
 
         save(self, path)
+
+
+def _warn_if_no_better_than_the_base_rate(fidelity: float | None, labels: np.ndarray) -> None:
+    """A metamodel that agrees with the runs no more often than always answering their commoner
+    class labels the fresh points by little more than the base rate: its boxes say little."""
+    if fidelity is None or not np.isfinite(fidelity) or not len(labels):
+        return
+    commoner = max(float(labels.mean()), 1.0 - float(labels.mean()))
+    if fidelity <= commoner + 1e-9:
+        warnings.warn(f"REDS: the metamodel's cross-validated agreement with the runs "
+                      f"({fidelity:.3f}) is no better than always answering their commoner "
+                      f"class ({commoner:.3f}); its boxes say little about the teacher. More "
+                      f"runs ({len(labels)} now), or PRIM on the runs", UserWarning, stacklevel=3)
 
 
 class _Design(SpaceGenerator):

@@ -123,3 +123,15 @@ def test_runs_outside_the_given_space_are_refused_by_column():
         with pytest.raises(ValueError, match=r"X does not fit space=.*column '(u|pol)'"):
             reds.fit(X, y, space=wrong)
     assert reds.fit(X, y, space=space).box().n_restricted >= 1
+
+
+def test_a_metamodel_no_better_than_the_base_rate_is_warned_of():
+    # 19 runs: gradient boosting (20 points per leaf) cannot split and predicts the base rate
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame(rng.uniform(size=(19, 2)), columns=["a", "b"])
+    y = (X.a > 0.2).to_numpy()
+    with pytest.warns(UserWarning, match=r"no better than always answering their commoner"):
+        REDS(metamodel=HistGradientBoostingClassifier(random_state=0), n_samples=500, cv=3,
+             seed=0).fit(X, y)
