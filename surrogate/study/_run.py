@@ -245,5 +245,16 @@ def _run_summary(runs: TransferSet) -> dict[str, Any]:
     return {"n": len(runs), "ok": int(status.get("ok", 0)), "failed": int(status.get("failed", 0)),
             "timeout": int(status.get("timeout", 0)),
             "teacher_seconds": float(np.nansum(runs.seconds.to_numpy())),
-            "errors": runs.error[~runs.ok].value_counts().head(5).to_dict()}
+            "errors": _error_counts(runs.error[~runs.ok])}
+
+
+def _error_counts(errors: pd.Series, shown: int = 5) -> dict[str, int]:
+    """Runs per error message, the commonest first; past ``shown`` messages the rest are one
+    row, so that the counts add up to every failed run."""
+    counts = errors.fillna("(no message)").value_counts()
+    if len(counts) <= shown:
+        return {str(k): int(v) for k, v in counts.items()}
+    table = {str(k): int(v) for k, v in counts.iloc[:shown - 1].items()}
+    table[f"({len(counts) - shown + 1} other messages)"] = int(counts.iloc[shown - 1:].sum())
+    return table
 

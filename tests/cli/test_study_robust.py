@@ -293,3 +293,18 @@ def test_rerun_failed_runs_the_failed_runs_again_once_their_cause_is_fixed(tmp_p
     assert fixed.returncode == 0, fixed.stderr
     summary = _strict_json(tmp_path / "out" / "report.json")
     assert (summary["runs"]["n"], summary["runs"]["ok"]) == (10, 10)
+
+
+def test_the_error_table_counts_every_failed_run():
+    import pandas as pd
+
+    from surrogate.study._run import _error_counts
+
+    errors = pd.Series(["OutputError: nan"] * 5 + [f"RuntimeError: diverged at a={i}"
+                                                   for i in range(6)])
+    table = _error_counts(errors)
+    assert sum(table.values()) == 11 and len(table) == 5  # the top 5 dropped 2 of 11 runs
+    assert table["OutputError: nan"] == 5 and table["(2 other messages)"] == 2
+    assert _error_counts(errors[:7]) == {"OutputError: nan": 5,
+                                         "RuntimeError: diverged at a=0": 1,
+                                         "RuntimeError: diverged at a=1": 1}
