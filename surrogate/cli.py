@@ -414,7 +414,7 @@ def _distill_student(args: argparse.Namespace, classes: Any) -> Any:
     from surrogate.distillation import PrunedTree
 
     if args.student == "tree":
-        return PrunedTree(args.max_leaves, random_state=args.seed)
+        return PrunedTree(args.max_leaves, seed=args.seed)
     return PRIM()
 
 

@@ -22,6 +22,8 @@ from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 from sklearn.tree._tree import Tree
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from surrogate._random import as_generator, child_seed
+
 __all__ = ["PrunedTree"]
 
 CRITERIA = ("gini", "entropy")
@@ -53,8 +55,8 @@ class PrunedTree(ClassifierMixin, BaseEstimator):
         Smallest leaf of the full tree (limits its size; the pruned tree's leaves are larger).
     max_passes : int, default 10
         Refinement passes over the tree; 0 only prunes.
-    random_state : int or None, default 0
-        Seeds scikit-learn's tie-breaking between equally good splits.
+    seed : int, numpy.random.Generator or None, default 0
+        Seeds scikit-learn's tie-breaking between equally good splits of the full tree(s).
 
     Attributes
     ----------
@@ -85,12 +87,12 @@ class PrunedTree(ClassifierMixin, BaseEstimator):
 
     def __init__(self, max_leaves: int = 16, *, criterion: str = "both",
                  min_samples_leaf: int = 5, max_passes: int = 10,
-                 random_state: int | None = 0) -> None:
+                 seed: Any = 0) -> None:
         self.max_leaves = max_leaves
         self.criterion = criterion
         self.min_samples_leaf = min_samples_leaf
         self.max_passes = max_passes
-        self.random_state = random_state
+        self.seed = seed
 
     def _check_params(self) -> None:
         for name, least in (("max_leaves", 2), ("min_samples_leaf", 1), ("max_passes", 0)):
@@ -122,13 +124,15 @@ class PrunedTree(ClassifierMixin, BaseEstimator):
         if len(weight) != len(y) or not np.all(np.isfinite(weight)) or (weight < 0).any():
             raise ValueError(f"sample_weight must be {len(y)} finite weights >= 0")
         points, reward = _unique_points(X, codes, weight, len(self.classes_))
+        state = child_seed(as_generator(self.seed))  # scikit-learn takes an int
         best: tuple[float, _Nodes, str] | None = None
         for criterion in CRITERIA if self.criterion == "both" else (self.criterion,):
-            full = _grow(points, reward, criterion, self.min_samples_leaf, self.random_state)
+            full = _grow(points, reward, criterion, self.min_samples_leaf, state)
             at_node = _node_rewards(full, points, reward)
             nodes = _Nodes.from_pruned(full.tree_, _prune(full.tree_, at_node, self.max_leaves),
                                        at_node)
             nodes.refine(points, reward, self.max_passes)
+            nodes = nodes.merged()
             right = nodes.agreement(points, reward)
             if best is None or right > best[0] * (1 + 1e-12):
                 best = (right, nodes, criterion)
@@ -194,7 +198,7 @@ def _unique_points(X: np.ndarray, codes: np.ndarray, weight: np.ndarray,
 
 
 def _grow(points: np.ndarray, reward: np.ndarray, criterion: str, min_samples_leaf: int,
-          random_state: int | None) -> Any:
+          random_state: int) -> Any:
     """The full tree. "gini": a regression tree on each point's class shares weighted by its
     total weight -- the same splits as a Gini tree on the class-weighted duplicates (the
     squared error of the shares is their Gini impurity up to a constant), at a k-th of the
@@ -300,6 +304,34 @@ class _Nodes:
 
         add(0)
         return cls(**arrays)
+
+    def merged(self) -> _Nodes:
+        """The same predictions with every split whose two sides end in leaves of one class
+        made a leaf of that class (refinement can leave such splits, which spend the leaf
+        budget on nothing), repeatedly, renumbered depth first."""
+        label = self.label.copy()
+        leaf = self.left == -1
+        for i in range(len(self.left) - 1, -1, -1):  # children after their parent
+            l, r = self.left[i], self.right[i]
+            if not leaf[i] and leaf[l] and leaf[r] and label[l] == label[r]:
+                leaf[i], label[i] = True, label[l]
+        arrays: dict[str, list[Any]] = {k: [] for k in ("feature", "threshold", "left",
+                                                         "right", "label")}
+
+        def add(i: int) -> int:
+            j = len(arrays["feature"])
+            arrays["feature"].append(-1 if leaf[i] else int(self.feature[i]))
+            arrays["threshold"].append(0.0 if leaf[i] else float(self.threshold[i]))
+            arrays["left"].append(-1)
+            arrays["right"].append(-1)
+            arrays["label"].append(int(label[i]))
+            if not leaf[i]:
+                arrays["left"][j] = add(int(self.left[i]))
+                arrays["right"][j] = add(int(self.right[i]))
+            return j
+
+        add(0)
+        return _Nodes(**arrays)
 
     def reach(self, node: int, X: np.ndarray) -> np.ndarray:
         """The leaf each row of ``X`` reaches, starting at ``node``."""

@@ -123,3 +123,23 @@ def test_scikit_learn_estimator_checks():
     results = check_estimator(PrunedTree(), on_fail=None)
     failed = [r["check_name"] for r in results if r["status"] == "failed"]
     assert not failed
+
+
+def test_no_split_ends_in_two_leaves_of_one_class():
+    # soft labels (class-weighted duplicates): refining left splits whose two leaves predict
+    # the same class, spending the leaf budget on nothing (16 leaves, 4 distinct regions)
+    rng = np.random.default_rng(0)
+    X = rng.uniform(size=(3000, 2))
+    p = 1.0 / (1.0 + np.exp(-20.0 * np.minimum(X[:, 0] - 0.3, 0.7 - X[:, 1])))
+    X2, y2 = np.vstack([X, X]), np.r_[np.ones(3000), np.zeros(3000)]
+    tree = PrunedTree(16, seed=0).fit(X2, y2, sample_weight=np.r_[p, 1.0 - p])
+    nodes = tree.estimator_.tree_
+    left, right = nodes.children_left, nodes.children_right
+    label = nodes.value[:, 0, :].argmax(axis=1)
+    for i in np.flatnonzero(left != -1):
+        if left[left[i]] == -1 and left[right[i]] == -1:
+            assert label[left[i]] != label[right[i]], i
+    assert tree.get_n_leaves() < 16
+    assert np.mean(tree.predict(X) == (p > 0.5)) > 0.97
+    again = PrunedTree(16, seed=np.random.default_rng(0)).fit(X2, y2, sample_weight=np.r_[p, 1 - p])
+    assert again.get_n_leaves() >= 2  # a Generator seeds it too
