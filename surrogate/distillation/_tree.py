@@ -312,9 +312,9 @@ class _Nodes:
         label = self.label.copy()
         leaf = self.left == -1
         for i in range(len(self.left) - 1, -1, -1):  # children after their parent
-            l, r = self.left[i], self.right[i]
-            if not leaf[i] and leaf[l] and leaf[r] and label[l] == label[r]:
-                leaf[i], label[i] = True, label[l]
+            low, high = self.left[i], self.right[i]
+            if not leaf[i] and leaf[low] and leaf[high] and label[low] == label[high]:
+                leaf[i], label[i] = True, label[low]
         arrays: dict[str, list[Any]] = {k: [] for k in ("feature", "threshold", "left",
                                                          "right", "label")}
 
