@@ -5,7 +5,7 @@ Quick start: a teacher, a design, a transfer set
 Wrap a simulation as a teacher, draw a design, run it on local processes with a checkpoint,
 and look at the transfer set.
 
-Run: ``python examples/quickstart.py [--n N] [--out DIR]`` (``make demo`` does it in the venv).
+Run: ``python examples/quickstart.py [--n N] [--out DIR]`` (with the venv's python, ``.venv/bin/python``).
 """
 
 from __future__ import annotations

@@ -446,11 +446,9 @@ class Space:
 
     # -- descriptions -------------------------------------------------------------------------
     def to_salib(self) -> dict[str, Any]:
-        """The SALib problem dict for the numeric parameters (in the unit cube for log/integer).
-
-        Real parameters keep their bounds (log-scale ones are described in log space, which is
-        where a uniform design is uniform); Integer and Categorical parameters are described as
-        ``[0, 1]`` unit intervals and decoded with :meth:`from_unit`.
+        """The SALib problem dict: linear Real parameters keep their bounds; log-scale Reals,
+        Integer and Categorical parameters are ``[0, 1]`` unit intervals (where a uniform design
+        is uniform), decoded with :meth:`from_unit`.
         """
         bounds = []
         for p in self._parameters:
