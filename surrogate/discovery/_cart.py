@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.tree import DecisionTreeClassifier
+from sklearn.utils.validation import check_is_fitted
 
 from surrogate._random import SeedLike, as_generator, child_seed
 from surrogate.discovery._box import Box
@@ -126,6 +127,7 @@ class CART(BaseEstimator):
     def box(self, *, min_density: float | None = None) -> Box:
         """The densest leaf (ties: higher coverage), or with ``min_density`` the leaf with the
         highest coverage among those at least that dense."""
+        check_is_fitted(self, "boxes_")
         if min_density is not None:
             return select_box(self.boxes_, None, min_density)
         return max(self.boxes_, key=lambda b: (b.density, b.coverage))

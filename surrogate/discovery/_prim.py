@@ -14,6 +14,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
+from sklearn.utils.validation import check_is_fitted
 
 from surrogate.discovery._box import Box, integer_columns
 from surrogate.discovery._data import Domain, check_labels, fit_domain
@@ -164,6 +165,7 @@ class PRIM(BaseEstimator):
 
         With neither, the last box of the trajectory (the final PRIM box).
         """
+        check_is_fitted(self, "boxes_")
         return select_box(self.boxes_, i, min_density)
 
     def predict(self, X: Any, *, i: int | None = None, min_density: float | None = None) -> np.ndarray:

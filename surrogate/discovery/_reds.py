@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, clone, is_classifier
 from sklearn.model_selection import KFold, StratifiedKFold, cross_val_predict
+from sklearn.utils.validation import check_is_fitted
 
 from surrogate._random import SeedLike, as_generator, child_seed
 from surrogate._threads import limits_threads
@@ -180,6 +181,11 @@ class REDS(BaseEstimator):
 
     def _targets(self, y: Any, n: int) -> tuple[np.ndarray, np.ndarray]:
         """(what the metamodel is fitted on, the teacher's case-of-interest labels)."""
+        if self.threshold is not None and self.metamodel is not None \
+                and is_classifier(self.metamodel):
+            raise ValueError("threshold= compares a regressor metamodel's predicted value with "
+                             f"the threshold; {type(self.metamodel).__name__} is a classifier: "
+                             "give it the 0/1 labels instead (y <op> value) and no threshold=")
         if self.threshold is None and hasattr(self.metamodel, "outcome_labels"):
             # trajectories (e.g. runs.field("I")): the metamodel labels them by its outcome
             teacher = np.asarray(self.metamodel.outcome_labels(y), dtype=bool)
@@ -269,6 +275,7 @@ class REDS(BaseEstimator):
 
     def box(self, i: int | None = None, *, min_density: float | None = None) -> Box:
         """A box of PRIM's trajectory on the sample (see :meth:`PRIM.box`)."""
+        check_is_fitted(self, "prim_")
         return self.prim_.box(i, min_density=min_density)
 
     def predict(self, X: Any, *, i: int | None = None, min_density: float | None = None) -> np.ndarray:

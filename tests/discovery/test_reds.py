@@ -135,3 +135,16 @@ def test_a_metamodel_no_better_than_the_base_rate_is_warned_of():
     with pytest.warns(UserWarning, match=r"no better than always answering their commoner"):
         REDS(metamodel=HistGradientBoostingClassifier(random_state=0), n_samples=500, cv=3,
              seed=0).fit(X, y)
+
+
+def test_unfitted_boxes_and_a_classifier_with_a_threshold_are_clear_errors():
+    from sklearn.exceptions import NotFittedError
+
+    from surrogate.discovery import CART
+
+    for model in (PRIM(), CART(), REDS()):
+        with pytest.raises(NotFittedError):
+            model.box()
+    X = pd.DataFrame(np.random.default_rng(0).uniform(size=(50, 2)), columns=["u", "v"])
+    with pytest.raises(ValueError, match="RandomForestClassifier is a classifier"):
+        REDS(metamodel=RandomForestClassifier(), threshold=("<", 0.5)).fit(X, X.u)
