@@ -511,6 +511,7 @@ class Distillation:
         if not self._named:
             return X.to_numpy() if isinstance(X, pd.DataFrame) else np.asarray(X)
         if isinstance(X, pd.DataFrame):
+            X = X.set_axis([str(c) for c in X.columns], axis=1)  # as Data 1's were named
             missing = [c for c in self._input_names if c not in X.columns]
             if missing:
                 raise ValueError(f"X lacks the column(s) {missing}; the student was fitted on "

@@ -266,3 +266,14 @@ def test_data_column_order_is_kept_for_an_array_fitted_teacher():
     np.testing.assert_allclose(table.value, forest.predict(table[["a", "b"]].to_numpy()))
     assert result.fidelity_["teacher_accuracy"] > 0.9
 
+
+
+def test_predict_takes_the_same_frame_with_integer_column_names(data, classifier):
+    X, y = data
+    numbered = X.set_axis([0, 1], axis=1)  # columns 0, 1: named '0', '1' in the transfer set
+    from sklearn.ensemble import RandomForestClassifier
+
+    teacher = RandomForestClassifier(n_estimators=10, random_state=0).fit(numbered, y)
+    result = distill(teacher, DecisionTreeClassifier(max_depth=3), transfer="munge", n=300,
+                     data=(numbered, y), seed=0)
+    assert result.predict(numbered).shape == (len(X),)
