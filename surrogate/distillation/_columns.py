@@ -165,7 +165,10 @@ class Columns:
                              self.low[j], self.high[j])
             columns[name] = np.round(values).astype(np.int64) if self.integer[j] else values
         for j, name in enumerate(self.categorical):
-            columns[name] = np.asarray(self.categories[j], dtype=object)[codes[:, j]]
+            values = np.asarray(self.categories[j], dtype=object)[codes[:, j]]
+            if all(isinstance(c, bool | np.bool_) for c in self.categories[j]):
+                values = values.astype(bool)  # a boolean column stays one (trees read it)
+            columns[name] = values
         return pd.DataFrame(columns, columns=self.names)
 
     def one_hot(self, codes: np.ndarray) -> np.ndarray:

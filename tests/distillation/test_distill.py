@@ -277,3 +277,18 @@ def test_predict_takes_the_same_frame_with_integer_column_names(data, classifier
     result = distill(teacher, DecisionTreeClassifier(max_depth=3), transfer="munge", n=300,
                      data=(numbered, y), seed=0)
     assert result.predict(numbered).shape == (len(X),)
+
+
+@pytest.mark.parametrize("transfer", ["munge", "kde", "gmm"])
+def test_a_boolean_input_stays_boolean_for_a_tree_student(transfer):
+    # the generators returned it as object-dtype categories, which a tree refused
+    from sklearn.ensemble import RandomForestClassifier
+
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"age": rng.integers(18, 90, 300), "flag": rng.random(300) < 0.4})
+    y = ((X.age > 50) & X.flag).astype(int)
+    teacher = RandomForestClassifier(30, random_state=0).fit(X, y)
+    result = distill(teacher, DecisionTreeClassifier(max_leaf_nodes=8), transfer=transfer,
+                     data=(X, y), n=500, seed=0)
+    assert result.transfer_set_.flag.dtype == bool
+    assert result.fidelity_["holdout_agreement"] > 0.95
