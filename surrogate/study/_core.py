@@ -72,6 +72,16 @@ def _attempt(study: Study, stage: str, step: Callable[[Study, bool], None],
             step(study, verbose)
         except Exception as exc:  # noqa: BLE001 - recorded and reported, never swallowed
             _failed(study, stage, exc, verbose)
+    _report_warnings(study, stage, caught, verbose)
+
+
+def _report_warnings(study: Study, stage: str, caught: list[warnings.WarningMessage],
+                     verbose: bool) -> None:
+    """The user's and runtime warnings of ``stage`` into the report (once per message, at most
+    MAX_STAGE_WARNINGS), logged in the study's own form; other kinds are warned again."""
+    for w in caught:
+        if not issubclass(w.category, UserWarning | RuntimeWarning):
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     kept = [w for w in caught if issubclass(w.category, UserWarning | RuntimeWarning)]
     messages = list(dict.fromkeys(f"{stage}: {w.message}" for w in kept))
     for message in messages[:MAX_STAGE_WARNINGS]:

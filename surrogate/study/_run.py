@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+import warnings
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,15 @@ from surrogate.data import TransferSet
 from surrogate.design import sample
 from surrogate.execute import checkpoint_design
 from surrogate.study._adaptive import adaptive_record, adaptive_runs
-from surrogate.study._core import FAILED_RUNS_WARNING, FAILURE_LOG, Study, _attempt, _log, _record
+from surrogate.study._core import (
+    FAILED_RUNS_WARNING,
+    FAILURE_LOG,
+    Study,
+    _attempt,
+    _log,
+    _record,
+    _report_warnings,
+)
 from surrogate.study._discover import _discover
 from surrogate.study._fields import field_sensitivity, fit_field_surrogates
 from surrogate.study._json import _jsonable, _read_json
@@ -46,19 +55,21 @@ def run_study(config: StudyConfig, directory: str | Path, *, verbose: bool = Tru
     started = time.perf_counter()
     executor, n_workers = _executor(config)
     adaptive = None
-    if config.method == "adaptive":
-        _log(f"adaptive design ({config.adaptive_goal}) of {simulator.name}: budget "
-             f"{config.adaptive_budget} runs ({executor})", verbose)
-        adaptive = adaptive_runs(config, simulator, directory, progress)
-        runs = adaptive.runs
-    else:
-        design = _study_design(config, simulator.space, directory)
-        _log(f"running {simulator.name} on {len(design)} points ({executor})", verbose)
-        runs = simulator.run(
-            design, executor=executor, n_workers=n_workers, timeout=config.timeout,
-            retries=config.retries, checkpoint=directory / "runs", progress=progress,
-            address=config.address, rerun=config.rerun,
-        )
+    with warnings.catch_warnings(record=True) as caught:  # e.g. "the code has changed"
+        warnings.simplefilter("always")
+        if config.method == "adaptive":
+            _log(f"adaptive design ({config.adaptive_goal}) of {simulator.name}: budget "
+                 f"{config.adaptive_budget} runs ({executor})", verbose)
+            adaptive = adaptive_runs(config, simulator, directory, progress)
+            runs = adaptive.runs
+        else:
+            design = _study_design(config, simulator.space, directory)
+            _log(f"running {simulator.name} on {len(design)} points ({executor})", verbose)
+            runs = simulator.run(
+                design, executor=executor, n_workers=n_workers, timeout=config.timeout,
+                retries=config.retries, checkpoint=directory / "runs", progress=progress,
+                address=config.address, rerun=config.rerun,
+            )
     study = Study(config, simulator, runs, directory, adaptive=adaptive)
     study.summary = {
         "simulator": simulator.name,
@@ -71,6 +82,7 @@ def run_study(config: StudyConfig, directory: str | Path, *, verbose: bool = Tru
         "warnings": [],
     }
     (directory / FAILURE_LOG).unlink(missing_ok=True)  # a rerun reports its own failures
+    _report_warnings(study, "runs", caught, verbose)
     if adaptive is not None:
         _attempt(study, "design", lambda s, v: adaptive_record(s, adaptive), verbose)
     if _check_runs(study, verbose):

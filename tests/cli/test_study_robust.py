@@ -308,3 +308,21 @@ def test_the_error_table_counts_every_failed_run():
     assert _error_counts(errors[:7]) == {"OutputError: nan": 5,
                                          "RuntimeError: diverged at a=0": 1,
                                          "RuntimeError: diverged at a=1": 1}
+
+
+def test_a_changed_simulator_is_a_study_warning_in_the_report(tmp_path):
+    config = _project(tmp_path, "changed_mod", 'simulator = "MODULE:licensed"\n'
+                      'outputs = ["y"]\n' + REAL_A + "[design]\nn = 10\n[sensitivity]\nn = 0\n")
+    (tmp_path / "licence.txt").write_text("ok")
+    assert surrogate("study", config, "--out", "out", "--quiet", cwd=tmp_path).returncode == 0
+    module = tmp_path / "changed_mod.py"
+    text = module.read_text()
+    module.write_text(text.replace("    return a * a\n", "    return a * a + 0.0\n", 1))
+    assert module.read_text() != text
+    again = surrogate("study", config, "--out", "out", "--quiet", cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert "UserWarning" not in again.stderr
+    [changed] = [w for w in _strict_json(tmp_path / "out" / "report.json")["warnings"]
+                 if "has changed" in w]
+    assert changed.startswith("runs: ") and f"surrogate study: warning: {changed}" in \
+        again.stderr.splitlines()
