@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import warnings
 from typing import Any
 
 import numpy as np
@@ -113,6 +114,15 @@ def parity_predictions(y: Any, y_pred: Any, y_std: Any = None, *, ax: Any = None
     truth = _column(y, len(y), output, "y")
     mean = _column(y_pred, len(truth), output, "y_pred")
     yerr = None if y_std is None else _Z95 * _column(y_std, len(truth), output, "y_std")
+    known = np.isfinite(truth) & np.isfinite(mean)
+    if not known.any():
+        raise ValueError("parity: no pair of a finite true value and a finite prediction")
+    if not known.all():  # a NaN drew no y = x line and made Q² NaN
+        warnings.warn(f"parity: {int((~known).sum())} of {len(truth)} pairs with a missing "
+                      "(NaN or infinite) true or predicted value are left out", UserWarning,
+                      stacklevel=2)
+        truth, mean = truth[known], mean[known]
+        yerr = None if yerr is None else yerr[known]
     if ax is None:
         _, ax = plt.subplots(figsize=(4.5, 4.5))
     ax.errorbar(truth, mean, yerr=yerr, fmt="o", markersize=3, alpha=0.7, elinewidth=0.8,

@@ -9,6 +9,7 @@ matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+import pytest  # noqa: E402
 
 from surrogate.models import GPRegressor, NNRegressor  # noqa: E402
 from surrogate.plot._models import parity  # noqa: E402
@@ -89,3 +90,16 @@ def test_parity_predictions_names_mismatched_arrays():
         parity_predictions([1.0, 2.0, 3.0, 4.0], [1.0, 2.0, 3.0])
     with pytest.raises(ValueError, match=r"output=1 is out of range: y has 1 column"):
         parity_predictions([1.0, 2.0], [1.0, 2.0], output=1)
+
+
+def test_parity_leaves_missing_pairs_out_with_a_warning():
+    from surrogate.plot import parity_predictions
+
+    truth = np.r_[np.linspace(0, 1, 19), np.nan]
+    with pytest.warns(UserWarning, match="1 of 20 pairs with a missing"):
+        ax = parity_predictions(truth, np.linspace(0, 1, 20))
+    assert "nan" not in ax.get_title()
+    line = [x for x in ax.get_lines() if x.get_label() == "y = x"][0]
+    assert np.isfinite(line.get_xdata()).all()
+    with pytest.raises(ValueError, match="no pair of a finite"):
+        parity_predictions(np.full(3, np.nan), np.zeros(3))
