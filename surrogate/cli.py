@@ -215,6 +215,10 @@ def _discover(args: argparse.Namespace) -> None:
             X, runs.field(field), space=runs.space)))
     elif args.reds:  # a transfer set's fresh points come from its space, as in the study
         space = runs.space if runs is not None else None
+        if space is None:
+            print("REDS draws its fresh points uniformly over each input column's range and "
+                  "categories (a table has no space; a log-scale parameter is better read from "
+                  "a transfer set directory, which keeps its space)")
         models.append(("REDS", REDS(seed=args.seed).fit(X, np.asarray(y, dtype=float),
                                                         space=space)))
     for name, model in models:

@@ -18,7 +18,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from surrogate._random import SeedLike, as_generator, child_seed
 from surrogate.discovery._box import Box
-from surrogate.discovery._data import Domain, check_labels, fit_domain
+from surrogate.discovery._data import Domain, check_labels, fit_domain, warn_if_misaligned
 from surrogate.discovery._prim import select_box
 
 
@@ -89,6 +89,7 @@ class CART(BaseEstimator):
         """Grow the tree on experiments ``X`` and labels ``y`` (as for PRIM); return self."""
         self._check_params()
         domain, frame = fit_domain(X)
+        warn_if_misaligned(X, y)
         labels, binary = check_labels(y, len(frame))
         numeric, codes = domain.encode(frame, checked=True)
         design = design_matrix(domain, numeric, codes)

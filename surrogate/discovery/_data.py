@@ -14,6 +14,7 @@ present when a method was fitted, so that boxes can be applied to new data.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -174,6 +175,16 @@ def fit_domain(X: Any, *, what: str = "X") -> tuple[Domain, pd.DataFrame]:
     return domain, frame
 
 
+def warn_if_misaligned(X: Any, y: Any) -> None:
+    """Labels are read by position: warn when ``y`` (a Series) and ``X`` (a DataFrame) carry
+    different indexes, which a pandas user may expect to be aligned."""
+    if isinstance(X, pd.DataFrame) and isinstance(y, pd.Series | pd.DataFrame) \
+            and len(X) == len(y) and not X.index.equals(y.index):
+        warnings.warn("y's index differs from X's: the labels are read by position, row for "
+                      "row, not matched by index (use y.reindex(X.index) to align them)",
+                      UserWarning, stacklevel=3)
+
+
 def check_labels(y: Any, n: int, *, what: str = "y") -> tuple[np.ndarray, bool]:
     """Validate labels: booleans, 0/1 or probabilities in [0, 1]; return (float64 array, binary)."""
     if isinstance(y, pd.DataFrame):
@@ -192,15 +203,17 @@ def check_labels(y: Any, n: int, *, what: str = "y") -> tuple[np.ndarray, bool]:
     elif np.issubdtype(array.dtype, np.number):
         values = array.astype(np.float64)
     else:
+        missing = int(pd.isna(pd.Series(array, dtype=object)).sum())
         raise TypeError(
             f"{what} must be boolean, 0/1 or probabilities in [0, 1], got dtype {array.dtype}"
+            + (f" with {missing} missing value(s); drop those rows" if missing else "")
         )
     if not np.all(np.isfinite(values)):
         raise ValueError(f"{what} has {int((~np.isfinite(values)).sum())} missing/infinite values")
     if values.min() < 0 or values.max() > 1:
         raise ValueError(
             f"{what} must be boolean, 0/1 or probabilities in [0, 1]; got values in "
-            f"[{values.min():g}, {values.max():g}] (threshold a continuous outcome first)"
+            f"[{values.min():.10g}, {values.max():.10g}] (threshold a continuous outcome first)"
         )
     if values.sum() <= 0:
         raise ValueError(f"{what} has no case of interest (all labels are 0)")

@@ -17,7 +17,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from surrogate.discovery._box import Box, integer_columns
-from surrogate.discovery._data import Domain, check_labels, fit_domain
+from surrogate.discovery._data import Domain, check_labels, fit_domain, warn_if_misaligned
 from surrogate.discovery._peel import Settings, Step, find_box
 
 Objective = Literal["lenient1", "lenient2", "original"]
@@ -133,6 +133,7 @@ class PRIM(BaseEstimator):
         """
         settings = self._settings()
         domain, frame = fit_domain(X)
+        warn_if_misaligned(X, y)
         labels, _ = check_labels(y, len(frame))
         numeric, codes = domain.encode(frame, checked=True)
         steps = find_box(domain, numeric, codes, labels, settings, n_total=len(labels))

@@ -27,7 +27,14 @@ from surrogate._random import SeedLike, as_generator, child_seed
 from surrogate._threads import limits_threads
 from surrogate.discovery._box import Box
 from surrogate.discovery._cart import design_matrix
-from surrogate.discovery._data import CATEGORICAL, INTEGER, Domain, check_labels, fit_domain
+from surrogate.discovery._data import (
+    CATEGORICAL,
+    INTEGER,
+    Domain,
+    check_labels,
+    fit_domain,
+    warn_if_misaligned,
+)
 from surrogate.discovery._prim import PRIM
 from surrogate.distillation import Distillation, SpaceGenerator, distill
 from surrogate.distillation._labels import COMPARE
@@ -163,6 +170,7 @@ class REDS(BaseEstimator):
         rng = as_generator(self.seed)
         domain, frame = fit_domain(X)
         features = design_matrix(domain, *domain.encode(frame, checked=True))
+        warn_if_misaligned(X, y)
         target, teacher_labels = self._targets(y, len(frame))
         self.metamodel_ = clone(self._metamodel(rng)).fit(features, target)
         self.fidelity_ = self._fidelity(features, target, teacher_labels, rng)

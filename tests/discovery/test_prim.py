@@ -229,3 +229,15 @@ def test_lazy_bucket_sort_gives_the_same_trajectory(monkeypatch):
     lazy = PRIM().fit(X, y)
     pd.testing.assert_frame_equal(eager.trajectory_, lazy.trajectory_)
     assert [b.rules(12) for b in eager.boxes_] == [b.rules(12) for b in lazy.boxes_]
+
+
+def test_labels_with_another_index_are_warned_of_and_read_by_position():
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame(rng.uniform(size=(200, 2)), columns=["a", "b"])
+    y = (X.a > 0.5)[::-1].reset_index(drop=True)[::-1]  # same values, reversed index
+    with pytest.warns(UserWarning, match="read by position"):
+        PRIM().fit(X, y)
+    with pytest.raises(ValueError, match=r"got values in \[0, 1.0000001\]"):
+        PRIM().fit(X, np.where(X.a > 0.5, 1.0000001, 0.0))
+    with pytest.raises(TypeError, match="1 missing value"):
+        PRIM().fit(X, pd.Series([True] * 199 + [None], dtype=object))
