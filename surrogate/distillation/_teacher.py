@@ -186,8 +186,13 @@ def _check_fitted(teacher: Any) -> None:
         ) from None
 
 
-def warn_hard_only(answer: TeacherAnswer, labels: str) -> None:
-    """Soft labels asked of a classifier that gives classes only: they are one-hot."""
+def warn_hard_only(answer: TeacherAnswer, labels: str, want_std: bool = False) -> None:
+    """Soft labels asked of a classifier that gives classes only, or of a regressor with a
+    threshold but no standard deviation: they are one-hot / 0-1."""
     if answer.hard_only and labels == "soft":
         warnings.warn("the teacher has no predict_proba (e.g. SVC without probability=True): "
                       "its soft labels are its classes, one-hot", UserWarning, stacklevel=3)
+    if want_std and answer.std is None and answer.values is not None:
+        warnings.warn("the teacher gives no standard deviation (predict has no return_std, or "
+                      "a simulator teacher): with threshold= its soft labels are 0/1, whether "
+                      "its value meets the threshold", UserWarning, stacklevel=3)
