@@ -216,11 +216,21 @@ def _check_tree(node: ast.AST, fail: Callable[[str], Any]) -> None:
                 fail(f"{ast.unparse(child.func)}() takes no keyword arguments")
 
 
+_OPERATORS = {ast.RShift: ">>", ast.LShift: "<<", ast.Pow: "**", ast.Mod: "%",
+              ast.FloorDiv: "//", ast.BitXor: "^", ast.MatMult: "@", ast.BitAnd: "&",
+              ast.BitOr: "|", ast.Invert: "~", ast.Is: "is", ast.IsNot: "is not",
+              ast.In: "in", ast.NotIn: "not in"}
+
+
 def _describe(node: ast.AST) -> str:
+    """The node as written, quoted ('' when it cannot be shown alone)."""
+    if type(node) in _OPERATORS:
+        return f"'{_OPERATORS[type(node)]}'"
     try:
-        return f"'{ast.unparse(node)}'"
+        text = ast.unparse(node)
     except Exception:  # noqa: BLE001 - operator nodes cannot be unparsed alone
         return ""
+    return f"'{text}'" if text else ""
 
 
 class _Evaluator:

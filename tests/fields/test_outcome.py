@@ -82,6 +82,8 @@ def test_time_above_integrates_over_the_grid():
     ("max(I) > 'a'", "'a' is not a number"),
     ("max(I) > True", "True is not a number"),
     ("stab < 0 & max(I) > 0.2", "use 'and', 'or', 'not'"),
+    ("max(I) >> 3", "'>>' is not allowed in an outcome"),
+    ("I ** 2 > 1", "'\\*\\*' is not allowed"),
     ("max(I)", "is not a condition; compare it with a number"),
     ("stab", "is not a condition"),
     ("1 < 2", "names no output or field"),
