@@ -39,6 +39,7 @@ from __future__ import annotations
 import numbers
 import warnings
 from collections.abc import Callable
+from contextlib import nullcontext
 from typing import Any
 
 import numpy as np
@@ -194,13 +195,23 @@ def sobol_indices(
     unit = salib_sobol_sample.sample(problem, n, calc_second_order=second_order,
                                      seed=child_seed(rng))
     y = evaluate(space.from_unit(unit), "sobol_indices")
+    constant = bool(np.ptp(y) == 0)
+    if constant:
+        warnings.warn("sobol_indices: the output does not vary over the sample: no input "
+                      "moves it, and every index is 0", UserWarning, stacklevel=2)
     # SALib treats seed=0 as "no seed": keep the bootstrap seed positive
-    analysis = salib_sobol_analyze.analyze(problem, y, calc_second_order=second_order,
-                                           conf_level=_CONF_LEVEL, seed=child_seed(rng) + 1)
+    with np.errstate(invalid="ignore", divide="ignore") if constant else nullcontext():
+        analysis = salib_sobol_analyze.analyze(problem, y, calc_second_order=second_order,
+                                               conf_level=_CONF_LEVEL, seed=child_seed(rng) + 1)
     result = pd.DataFrame(
         {key: np.asarray(analysis[key], dtype=float) for key in ("S1", "S1_conf", "ST", "ST_conf")},
         index=pd.Index(space.names, name="parameter"),
     )
+    if constant:  # no input moves the output: every index 0 (SALib's 0/0 arithmetic aside)
+        result.loc[:, :] = 0.0
+        if second_order:
+            analysis["S2"] = np.zeros_like(np.asarray(analysis["S2"], dtype=float))
+            analysis["S2_conf"] = np.zeros_like(np.asarray(analysis["S2_conf"], dtype=float))
     result.attrs.update(n=n, n_evaluations=len(unit), conf_level=_CONF_LEVEL)
     if second_order:
         result.attrs["S2"] = _pairs(space, analysis["S2"])

@@ -176,12 +176,16 @@ def test_second_order_needs_two_parameters():
         sobol_indices(lambda p: p["x"], space, second_order=True)
 
 
-def test_constant_target_gives_zero_indices():
+def test_constant_target_gives_zero_indices_and_one_warning():
     space = sg.Space([sg.Real("x", 0, 1), sg.Real("y", 0, 1)])
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # SALib warns that the output is constant
-        result = sobol_indices(lambda p: 1.0, space, n=16, seed=0)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = sobol_indices(lambda p: 1.0, space, n=16, second_order=True, seed=0)
+    assert [str(w.message) for w in caught] == [  # and no numpy 'invalid value' warning
+        "sobol_indices: the output does not vary over the sample: no input moves it, and "
+        "every index is 0"]
     assert (result[["S1", "ST"]] == 0).all().all()
+    assert result.attrs["S2"] == {("x", "y"): 0.0}
 
 
 def test_bundled_teacher():
@@ -191,3 +195,4 @@ def test_bundled_teacher():
     result = sobol_indices(simulators.load("ishigami"), n=4096, seed=2)
     np.testing.assert_allclose(result["S1"], functions.ISHIGAMI_S1, atol=0.02)
     np.testing.assert_allclose(result["ST"], functions.ISHIGAMI_ST, atol=0.02)
+
