@@ -188,3 +188,17 @@ def test_subclassing_recipe():
     assert near.max() <= 0.5 + 1e-12 and new.a.between(0, 10).all()
     with pytest.raises(ValueError, match="n must be an int >= 1"):
         Jitter().fit(X).sample(0)
+
+
+def test_kde_bandwidth_search_subsamples_a_large_data_1():
+    # the search's cost grows with the rows squared (51 s at 8,000 rows of 8 columns)
+    from surrogate.distillation._density import CV_MAX_ROWS
+
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame(rng.normal(size=(3 * CV_MAX_ROWS, 2)), columns=["a", "b"])
+    large = KDEGenerator(seed=0).fit(X)
+    assert large.bandwidth_ == KDEGenerator(seed=0).fit(X).bandwidth_  # seeded subsample
+    # Gaussian data: near the normal reference width (4 / (d + 2))^(1 / (d + 4)) n^(-1 / (d + 4))
+    # of standardized columns (Silverman 1986, eq. 4.14), within a factor 2
+    reference = (4 / (2 + 2)) ** (1 / 6) * len(X) ** (-1 / 6)
+    assert reference / 2 < large.bandwidth_ < reference * 2
