@@ -59,7 +59,8 @@ def design_pairs(design: Any, color: Any = None, *, label: str = "run order",
     columns = {name: _numeric(frame[name]) for name in frame.columns}
     if axes is None:
         size = min(MAX_INCHES, 2.2 * d + 1.0)
-        _, axes = plt.subplots(d, d, figsize=(size + 1.0, size), squeeze=False)
+        _, axes = plt.subplots(d, d, figsize=(size + 1.0, size), squeeze=False,
+                               layout="constrained")
     axes = np.asarray(axes, dtype=object).reshape(d, d)
     names = list(frame.columns)
     drawn = None

@@ -55,7 +55,7 @@ def tradeoff(prim: Any, *, ax: Any = None) -> Any:
         raise TypeError("prim must be a fitted PRIM/REDS or a trajectory DataFrame with "
                         "columns coverage, density, n_restricted")
     if ax is None:
-        _, ax = plt.subplots(figsize=(5, 4))
+        _, ax = plt.subplots(figsize=(5, 4), layout="constrained")
     top = int(trajectory["n_restricted"].max())
     norm = BoundaryNorm(np.arange(-0.5, top + 1.5), plt.get_cmap("viridis").N)
     points = ax.scatter(trajectory["coverage"], trajectory["density"],
@@ -167,7 +167,8 @@ def _pairs_axes(ax: Any, k: int) -> np.ndarray:
     import matplotlib.pyplot as plt
 
     if ax is None:
-        _, axes = plt.subplots(k, k, figsize=(2.8 * k + 1, 2.6 * k + 0.5), squeeze=False)
+        _, axes = plt.subplots(k, k, figsize=(2.8 * k + 1, 2.6 * k + 0.5), squeeze=False,
+                               layout="constrained")
         return axes
     axes = np.asarray(ax, dtype=object).reshape(-1)
     if axes.size != k * k:
@@ -207,7 +208,7 @@ def box_limits(box: Box, *, ax: Any = None) -> Any:
 
     names = list(box.restricted)
     if ax is None:
-        _, ax = plt.subplots(figsize=(6, 0.6 * len(names) + 1.5))
+        _, ax = plt.subplots(figsize=(6, 0.6 * len(names) + 1.5), layout="constrained")
     qp = box.qp
     domain = box._domain
     for row, name in enumerate(names):

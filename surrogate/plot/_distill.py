@@ -66,7 +66,7 @@ def fidelity(distillation: Any, ax: Any = None, *, x: str | None = None,
     import matplotlib.pyplot as plt
 
     if ax is None:
-        _, ax = plt.subplots(figsize=(6, 4))
+        _, ax = plt.subplots(figsize=(6, 4), layout="constrained")
     prefix = f"{label}: " if label else ""
     if not isinstance(distillation, Sequence):
         _bars(ax, distillation, prefix)

@@ -71,7 +71,7 @@ def fan(model: Any, X: Any, Y: Any = None, ax: Any = None) -> Any:
             raise ValueError(f"Y must hold one trajectory per row of X on the model's grid, "
                              f"shape ({len(mean)}, {len(grid)}); got {teacher.shape}")
     if ax is None:
-        _, ax = plt.subplots(figsize=(6.0, 3.5))
+        _, ax = plt.subplots(figsize=(6.0, 3.5), layout="constrained")
     names = _row_names(X, len(mean))
     for i, (row_mean, row_std) in enumerate(zip(mean, std, strict=True)):
         color = f"C{i % 10}"
@@ -131,7 +131,7 @@ def sobol_over_time(indices: pd.DataFrame, ax: Any = None) -> Any:
         raise ValueError("indices must be the DataFrame sobol_indices returns for a field: "
                          "indexed by (time, parameter), with columns S1, S1_conf, ST, ST_conf")
     if ax is None:
-        _, ax = plt.subplots(figsize=(6.0, 3.5))
+        _, ax = plt.subplots(figsize=(6.0, 3.5), layout="constrained")
     aggregated = indices.attrs.get("aggregated")
     parameters = list(dict.fromkeys(indices.index.get_level_values(1)))
     for j, parameter in enumerate(parameters):
@@ -239,7 +239,8 @@ def trajectories(runs: Any, field: str, outcome: Any, *, box: Any = None, ax: An
 
 def _panels(ax: Any, n: int, plt: Any) -> np.ndarray:
     if ax is None:
-        _, made = plt.subplots(1, n, figsize=(4.5 * n, 3.5), sharey=True, squeeze=False)
+        _, made = plt.subplots(1, n, figsize=(4.5 * n, 3.5), sharey=True, squeeze=False,
+                               layout="constrained")
         return made[0]
     given = np.atleast_1d(np.asarray(ax, dtype=object))
     if len(given) != n:

@@ -124,7 +124,7 @@ def parity_predictions(y: Any, y_pred: Any, y_std: Any = None, *, ax: Any = None
         truth, mean = truth[known], mean[known]
         yerr = None if yerr is None else yerr[known]
     if ax is None:
-        _, ax = plt.subplots(figsize=(4.5, 4.5))
+        _, ax = plt.subplots(figsize=(4.5, 4.5), layout="constrained")
     ax.errorbar(truth, mean, yerr=yerr, fmt="o", markersize=3, alpha=0.7, elinewidth=0.8,
                 label="95% interval" if yerr is not None else "prediction")
     low, high = float(min(truth.min(), mean.min())), float(max(truth.max(), mean.max()))

@@ -44,7 +44,7 @@ def convergence(result: Any, *, ax: Any = None) -> Any:
     if not hasattr(result, "best_so_far") or not hasattr(result, "history"):
         raise TypeError(f"expected an OptimizationResult, got {type(result).__name__}")
     if ax is None:
-        _, ax = plt.subplots(figsize=(6, 4))
+        _, ax = plt.subplots(figsize=(6, 4), layout="constrained")
     evaluations = np.arange(1, result.n_evaluations + 1) if result.n_evaluations else \
         np.arange(1, len(result.history) + 1)
     best = result.best_so_far()

@@ -49,8 +49,13 @@ def sobol(indices: pd.DataFrame, *, ax: Any = None) -> Any:
     if not isinstance(indices, pd.DataFrame) or missing:
         raise ValueError("indices must be the DataFrame returned by sobol_indices, with columns "
                          f"S1, S1_conf, ST, ST_conf; missing {missing}")
+    if isinstance(indices.index, pd.MultiIndex):
+        raise ValueError("these are a field's indices, one row per grid point and parameter: "
+                         "plot them with plot.sobol_over_time, or plot.sobol(indices.attrs"
+                         "['aggregated']) for the whole field")
     if ax is None:
-        _, ax = plt.subplots(figsize=(max(4.0, 0.8 * len(indices) + 2), 3.5))
+        _, ax = plt.subplots(figsize=(min(max(4.0, 0.8 * len(indices) + 2), 16.0), 3.5),
+                             layout="constrained")
     position = np.arange(len(indices))
     width = 0.38
     for shift, key, color in ((-width / 2, "S1", "tab:blue"), (width / 2, "ST", "tab:orange")):
@@ -65,7 +70,8 @@ def sobol(indices: pd.DataFrame, *, ax: Any = None) -> Any:
                     fmt="none", ecolor="black", capsize=3, elinewidth=1,
                     label="bootstrap 95 %" if first else None)
     ax.set_xticks(position)
-    ax.set_xticklabels([str(name) for name in indices.index])
+    ax.set_xticklabels([str(name) for name in indices.index],
+                       rotation=90 if len(indices) > 12 else 0)  # many names: upright, apart
     ax.axhline(0.0, color="0.3", linewidth=0.8)
     ax.set_ylabel("Sobol' index")
     ax.set_xlabel(indices.index.name or "parameter")

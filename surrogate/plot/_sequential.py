@@ -48,7 +48,7 @@ def learning_curve(result: Any, ax: Any = None) -> Any:
         raise ValueError("this design has no fidelity estimate to plot (its acquisition "
                          "defines none)")
     if ax is None:
-        _, ax = plt.subplots(figsize=(6, 4))
+        _, ax = plt.subplots(figsize=(6, 4), layout="constrained")
     ax.plot(history["n_runs"].to_numpy(), history[name].to_numpy(dtype=float), "o-",
             color="C0", markersize=3, label=_LABELS.get(name, name))
     if result.target is not None:

@@ -73,3 +73,14 @@ def test_public_name(indices):
     ax = surrogate.plot.sobol(indices)
     assert len(ax.patches) == 6
     plt.close("all")
+
+
+def test_a_fields_indices_are_sent_to_sobol_over_time():
+    import pandas as pd
+
+    from surrogate.plot import sobol
+
+    index = pd.MultiIndex.from_product([[0.0, 1.0], ["a", "b"]], names=["time", "parameter"])
+    frame = pd.DataFrame({"S1": 0.1, "S1_conf": 0.0, "ST": 0.2, "ST_conf": 0.0}, index=index)
+    with pytest.raises(ValueError, match="plot.sobol_over_time"):
+        sobol(frame)
