@@ -154,6 +154,9 @@ def _categories_of(column: pd.Series) -> tuple[Any, ...]:
         return tuple(present)
 
 
+ID_LEVELS = 20  # a categorical with more levels than this and than half the rows: an id?
+
+
 def fit_domain(X: Any, *, what: str = "X") -> tuple[Domain, pd.DataFrame]:
     """Build the :class:`Domain` of experiments ``X`` (validated); return it and the frame."""
     frame = as_frame(X, what=what)
@@ -165,6 +168,14 @@ def fit_domain(X: Any, *, what: str = "X") -> tuple[Domain, pd.DataFrame]:
         _categories_of(frame[c]) for c, k in zip(frame.columns, kinds, strict=True)
         if k == CATEGORICAL
     )
+    categorical = [c for c, k in zip(frame.columns, kinds, strict=True) if k == CATEGORICAL]
+    for name, levels in zip(categorical, categories, strict=True):
+        if len(levels) > max(ID_LEVELS, len(frame) // 2):
+            warnings.warn(f"{what}: column {name!r} has {len(levels)} distinct values in "
+                          f"{len(frame)} rows and is read as a categorical parameter (an "
+                          "identifier, or numbers stored as text?); drop it from X or convert "
+                          "it, or the box may restrict it value by value", UserWarning,
+                          stacklevel=3)
     domain = Domain(
         names=tuple(frame.columns),
         kinds=kinds,

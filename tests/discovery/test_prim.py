@@ -241,3 +241,11 @@ def test_labels_with_another_index_are_warned_of_and_read_by_position():
         PRIM().fit(X, np.where(X.a > 0.5, 1.0000001, 0.0))
     with pytest.raises(TypeError, match="1 missing value"):
         PRIM().fit(X, pd.Series([True] * 199 + [None], dtype=object))
+
+
+def test_an_identifier_column_is_warned_of():
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame(rng.uniform(size=(200, 2)), columns=["a", "b"])
+    X["name"] = [f"run{i}" for i in range(200)]
+    with pytest.warns(UserWarning, match=r"column 'name' has 200 distinct values in 200 rows"):
+        PRIM().fit(X, X.a > 0.5)
