@@ -154,6 +154,14 @@ def make_labels(answer: TeacherAnswer, kind: str, *, temperature: float,
         return Labels("soft", classes, proba=tempered(answer.proba, temperature), hard=hard)
     values = np.asarray(answer.values, dtype=float)
     if threshold is None:
+        if kind != "value" and len(values) and np.isin(values, (0.0, 1.0)).all():
+            # a fitted object whose predict gives 0/1 or booleans (a PRIM box, a rule set):
+            # classes, one-hot as soft labels (warn_hard_only says so)
+            hard = values.astype(np.int64)
+            if kind == "hard":
+                return Labels("hard", CASE_CLASSES, hard=hard)
+            proba = np.column_stack([1.0 - values, values])
+            return Labels("soft", CASE_CLASSES, proba=proba, hard=hard)
         if kind != "value":
             raise ValueError(f"the teacher gives values: pass labels='value' (regression), or "
                              f"threshold=(op, value) to make {kind!r} labels of a case of "

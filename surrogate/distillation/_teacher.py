@@ -192,6 +192,11 @@ def warn_hard_only(answer: TeacherAnswer, labels: str, want_std: bool = False) -
     if answer.hard_only and labels == "soft":
         warnings.warn("the teacher has no predict_proba (e.g. SVC without probability=True): "
                       "its soft labels are its classes, one-hot", UserWarning, stacklevel=3)
+    zero_one = answer.values is not None and len(answer.values) > 0 and bool(
+        np.isin(answer.values[answer.ok], (0.0, 1.0)).all())
+    if labels == "soft" and not want_std and answer.proba is None and zero_one:
+        warnings.warn("the teacher's predict gives 0/1 (classes) and no predict_proba: its "
+                      "soft labels are its classes, one-hot", UserWarning, stacklevel=3)
     if want_std and answer.std is None and answer.values is not None:
         warnings.warn("the teacher gives no standard deviation (predict has no return_std, or "
                       "a simulator teacher): with threshold= its soft labels are 0/1, whether "

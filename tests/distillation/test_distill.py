@@ -292,3 +292,15 @@ def test_a_boolean_input_stays_boolean_for_a_tree_student(transfer):
                      data=(X, y), n=500, seed=0)
     assert result.transfer_set_.flag.dtype == bool
     assert result.fidelity_["holdout_agreement"] > 0.95
+
+
+def test_a_teacher_whose_predict_gives_0_1_teaches_classes():
+    # SPEC 6.1: a fitted estimator with predict only, e.g. a PRIM box (a boolean mask)
+    X = sg.sample(SPACE, 300, seed=0)
+    box = sg.PRIM().fit(X, disc(X))
+    hard = distill(box, DecisionTreeClassifier(max_depth=4), space=SPACE, n=500,
+                   labels="hard", seed=0)
+    assert hard.fidelity_["holdout"] > 0.9
+    assert set(hard.transfer_set_.label) == {0, 1}
+    with pytest.warns(UserWarning, match="soft labels are its classes, one-hot"):
+        distill(box, DecisionTreeClassifier(max_depth=4), space=SPACE, n=200, seed=0)
