@@ -95,12 +95,13 @@ def fit_student(student: Any, X: Any, labels: Labels) -> str:
         if labels.kind == "hard":
             student.fit(X, labels.hard)
             return "classes"
-        if has_fit_parameter(student, "sample_weight"):
+        weight_key = _sample_weight_key(student)
+        if weight_key is not None:
             rows = np.tile(np.arange(len(labels)), len(classes))
             weight = labels.proba.T.ravel()  # type: ignore[union-attr]  # class by class
             keep = weight > 0
             student.fit(_rows(X, rows[keep]), np.repeat(classes, len(labels))[keep],
-                        sample_weight=weight[keep])
+                        **{weight_key: weight[keep]})
             return "class-weighted duplicates"
         warnings.warn(f"{name}.fit takes no sample_weight, so it cannot learn soft labels; it "
                       "is fitted on the teacher's hard labels", UserWarning, stacklevel=3)
@@ -115,6 +116,19 @@ def fit_student(student: Any, X: Any, labels: Labels) -> str:
     proba = labels.proba
     student.fit(X, proba[:, 1] if len(classes) == 2 else proba)  # type: ignore[index]
     return "probabilities"
+
+
+def _sample_weight_key(student: Any) -> str | None:
+    """The fit argument that takes sample weights: ``sample_weight``, or for a Pipeline its
+    last step's (``<step>__sample_weight``, a pipeline's own routing); None without one."""
+    from sklearn.pipeline import Pipeline
+
+    if isinstance(student, Pipeline):
+        name, last = student.steps[-1]
+        if last is not None and last != "passthrough" and has_fit_parameter(last, "sample_weight"):
+            return f"{name}__sample_weight"
+        return None
+    return "sample_weight" if has_fit_parameter(student, "sample_weight") else None
 
 
 class StudentView:

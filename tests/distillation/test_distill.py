@@ -1,6 +1,7 @@
 """distill() end to end: every teacher kind, every generator, bad input, determinism."""
 
 import json
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -304,3 +305,17 @@ def test_a_teacher_whose_predict_gives_0_1_teaches_classes():
     assert set(hard.transfer_set_.label) == {0, 1}
     with pytest.warns(UserWarning, match="soft labels are its classes, one-hot"):
         distill(box, DecisionTreeClassifier(max_depth=4), space=SPACE, n=200, seed=0)
+
+
+def test_a_pipeline_student_learns_soft_labels_through_its_last_step(data, classifier):
+    # the pipeline the categorical-input error recommends: its final tree gets the weights
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = data
+    student = make_pipeline(StandardScaler(), DecisionTreeClassifier(max_depth=4))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "cannot learn soft labels" fallback
+        result = distill(classifier, student, transfer="munge", n=400, data=(X, y), seed=0)
+    assert result.route_ == "class-weighted duplicates"
+    assert result.fidelity_["holdout_agreement"] > 0.85
