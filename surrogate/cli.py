@@ -11,6 +11,7 @@ status.
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -50,7 +51,8 @@ def _parser() -> argparse.ArgumentParser:
     discover.add_argument("data", metavar="DATA",
                           help="a transfer-set directory, or a .csv / .parquet table")
     discover.add_argument("--outcome", required=True, help="case of interest, e.g. 'stab < 0', "
-                          "or over a field of saved runs, e.g. 'max(I) > 0.1'")
+                          "or over a field of saved runs, e.g. 'max(I) > 0.1'; in a table "
+                          "also a True/False column's name or \"stabf == 'stable'\"")
     discover.add_argument("--reds", action="store_true", help="also run REDS (metamodel + PRIM)")
     discover.add_argument("--min-density", type=float, default=0.8)
     discover.add_argument("--drop", default="", help="comma-separated columns that are not inputs")
@@ -194,11 +196,12 @@ def _discover(args: argparse.Namespace) -> None:
 
     from surrogate.discovery import PRIM, REDS
 
-    outcome = parse_outcome(args.outcome, "--outcome")
     if not 0 < args.min_density <= 1:
         raise ValueError(f"--min-density must be in (0, 1], got {args.min_density}")
     path = Path(args.data)
     runs = _transfer_set(path)
+    label = _LabelOutcome.parse(args.outcome) if runs is None else None
+    outcome = label if label is not None else parse_outcome(args.outcome, "--outcome")
     if runs is not None:  # outputs and fields by name; the inputs are the design's columns
         X, y, field = _runs_outcome(runs, outcome, args.data)
     else:
@@ -234,6 +237,44 @@ def _discover(args: argparse.Namespace) -> None:
             print(f"    (counted on the metamodel's labels of {len(model.sample_)} fresh points, "
                   "not on the runs; metamodel's cross-validated agreement with the runs: "
                   + ("n/a" if fidelity is None else f"{fidelity:.3f}") + ")")
+
+
+class _LabelOutcome:
+    """A table's label column as the case of interest: ``"stable"`` (a True/False or 0/1
+    column) or ``"stabf == 'stable'"`` / ``"!="`` (a text column), beside the numeric
+    expressions of :func:`surrogate.discovery.parse_outcome`."""
+
+    def __init__(self, column: str, op: str | None, text: str | None) -> None:
+        self.column, self.op, self.text = column, op, text
+        self.names = (column,)
+
+    @classmethod
+    def parse(cls, expression: str) -> _LabelOutcome | None:
+        bare = re.fullmatch(r"\s*([A-Za-z_]\w*)\s*", expression)
+        if bare:
+            return cls(bare.group(1), None, None)
+        text = re.fullmatch(r"\s*([A-Za-z_]\w*)\s*(==|!=)\s*(['\"])(.*)\3\s*", expression)
+        return cls(text.group(1), text.group(2), text.group(4)) if text else None
+
+    def evaluate(self, table: Any) -> Any:
+        import numpy as np
+        import pandas as pd
+
+        values = table[self.column]
+        if self.op is not None:
+            same = values.astype(str).to_numpy() == self.text
+            return same if self.op == "==" else ~same
+        if pd.api.types.is_bool_dtype(values):
+            return values.to_numpy(dtype=bool)
+        numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
+        if not np.isin(numbers, (0.0, 1.0)).all():
+            raise ValueError(f"--outcome {self.column}: the column holds values other than "
+                             f"True/False or 0/1; compare it, e.g. '{self.column} > 0.5' or "
+                             f"\"{self.column} == 'some text'\"")
+        return numbers == 1.0
+
+    def __str__(self) -> str:
+        return self.column if self.op is None else f"{self.column} {self.op} {self.text!r}"
 
 
 def _transfer_set(path: Path) -> Any:

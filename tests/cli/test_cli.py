@@ -298,3 +298,24 @@ def test_discover_leaves_out_rows_whose_outcome_is_missing_and_says_so(tmp_path)
     assert result.returncode == 0, result.stderr
     assert "20 row(s) with out missing (NaN) are left out" in result.stdout
     assert "of 280 cases satisfy" in result.stdout
+
+
+def test_discover_takes_a_label_column_as_the_outcome(tmp_path):
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    table = pd.DataFrame(rng.uniform(size=(200, 2)), columns=["x0", "x1"])
+    table["stable"] = (table.x0 > 0.5).to_numpy()
+    table["kind"] = np.where(table.stable, "calm", "wild")
+    table["score"] = table.x0 * 3
+    table.to_csv(tmp_path / "runs.csv", index=False)
+    for outcome, drop in (("stable", "kind,score"), ("kind == 'calm'", "stable,score"),
+                          ("kind != 'wild'", "stable,score")):
+        result = surrogate("discover", tmp_path / "runs.csv", "--outcome", outcome, "--drop",
+                           drop)
+        assert result.returncode == 0, result.stderr
+        assert f"{int(table.stable.sum())} of 200 cases satisfy" in result.stdout
+        assert "x0 >= 0.4" in result.stdout or "x0 >= 0.5" in result.stdout
+    result = surrogate("discover", tmp_path / "runs.csv", "--outcome", "score")
+    assert result.returncode == 2 and "values other than True/False or 0/1" in result.stderr
