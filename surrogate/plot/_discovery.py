@@ -18,6 +18,7 @@ from surrogate.discovery._data import CATEGORICAL, as_frame
 __all__ = ["box", "box_limits", "tradeoff"]
 
 _MAX_POINTS = 5000  # scatter plots draw at most this many points (a fixed random subset)
+JITTER_SEED = 7_654_321  # categorical jitter: fixed, and not the seed 0 a user's data often has
 
 
 def tradeoff(prim: Any, *, ax: Any = None) -> Any:
@@ -77,7 +78,7 @@ def _positions(values: pd.Series, box_: Box, name: str) -> tuple[np.ndarray, lis
         categories = list(domain.categories[domain.categorical_names.index(name)])
         lookup = {c: i for i, c in enumerate(categories)}
         codes = values.map(lookup).to_numpy(dtype=float)
-        jitter = np.random.default_rng(0).uniform(-0.3, 0.3, len(codes))
+        jitter = np.random.default_rng(JITTER_SEED).uniform(-0.3, 0.3, len(codes))
         spans = [(lookup[c] - 0.4, lookup[c] + 0.4) for c in low if c in lookup]
         return codes + jitter, spans, [str(c) for c in categories]
     x = values.to_numpy(dtype=float)
@@ -127,6 +128,9 @@ def box(box: Box, X: Any, y: Any, *, ax: Any = None) -> np.ndarray:
     labels = np.asarray(y, dtype=float).ravel()
     if len(labels) != len(frame):
         raise ValueError(f"y has {len(labels)} values but X has {len(frame)} rows")
+    if not np.isfinite(labels).all():
+        raise ValueError(f"y has {int((~np.isfinite(labels)).sum())} missing (NaN) values; "
+                         "drop those rows (their outcome is unknown)")
     if len(frame) > _MAX_POINTS:
         keep = np.sort(np.random.default_rng(0).choice(len(frame), _MAX_POINTS, replace=False))
         frame, labels = frame.iloc[keep].reset_index(drop=True), labels[keep]
@@ -141,7 +145,9 @@ def box(box: Box, X: Any, y: Any, *, ax: Any = None) -> np.ndarray:
                 continue
             x, x_spans, x_ticks = coords[col_name]
             if i == j:
-                target.hist([x[labels >= 0.5], x[labels < 0.5]], bins=20, stacked=True,
+                # a categorical (jittered codes): one bar per category, not 20 bins over them
+                bins: Any = 20 if x_ticks is None else np.arange(len(x_ticks) + 1) - 0.5
+                target.hist([x[labels >= 0.5], x[labels < 0.5]], bins=bins, stacked=True,
                             color=["tab:red", "tab:blue"], label=["case of interest", "other"])
                 for low, high in x_spans:
                     target.axvspan(low, high, color="tab:red", alpha=0.15)
@@ -229,7 +235,7 @@ def box_limits(box: Box, *, ax: Any = None) -> Any:
         ax.plot([lo, hi], [row, row], color="tab:blue", linewidth=4)
         for value, x in ((low, lo), (high, hi)):
             if np.isfinite(value):
-                ax.text(x, row - 0.35, f"{value:.3g}", ha="center", va="bottom", fontsize=8)
+                ax.text(x, row - 0.35, f"{value:.4g}", ha="center", va="bottom", fontsize=8)
     labels = []
     for name in names:
         values = [v for v in qp.loc[name].to_numpy(dtype=float) if np.isfinite(v)]

@@ -71,7 +71,9 @@ def test_box_pairs_plot(fitted):
             if j > i:
                 assert not ax.axison
             elif i == j:
-                assert len(ax.patches) > 20  # histogram bars (stacked, 2 x 20) + shaded span
+                # histogram bars (stacked: 2 x 20, or 2 per category) and shaded spans
+                numeric = names[i] in chosen._domain.numeric_names
+                assert len(ax.patches) > (20 if numeric else 3)
             else:
                 assert len(ax.collections[0].get_offsets()) == len(X)
                 rectangles = [p for p in ax.patches if isinstance(p, Rectangle)]
@@ -104,3 +106,19 @@ def test_box_limits_plot(fitted):
     assert "p" in texts and "r" in texts and "q" not in texts  # allowed categories
     assert ax.get_title().startswith("coverage")
     render(ax.figure)
+
+
+
+def test_box_plot_of_a_categorical_has_one_bar_per_category_and_refuses_nan_labels():
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"a": rng.uniform(size=400), "c": rng.choice(["u", "v", "w"], 400)})
+    y = ((X.a > 0.5) & (X.c != "v")).to_numpy()
+    chosen = PRIM().fit(X, y).box()
+    assert "c" in chosen.restricted
+    axes = box(chosen, X, y)
+    k = list(chosen.restricted).index("c")
+    widths = [p.get_width() for p in axes[k, k].patches if isinstance(p, Rectangle)]
+    bars = [w for w in widths if abs(w - 1.0) < 1e-9]  # one unit-wide bin per category
+    assert len(bars) == 6 and len(widths) <= 6 + 3  # two stacked sets, and the shaded spans
+    with pytest.raises(ValueError, match="missing"):
+        box(chosen, X, np.where(y, 1.0, np.nan))
