@@ -14,7 +14,8 @@ def convergence(result: Any, *, ax: Any = None) -> Any:
 
     Evaluations before the first feasible one are left blank; every evaluation (failed and
     infeasible ones included) counts on the x axis, as it does against the budget. Feasible
-    evaluations are drawn as points, the best-so-far as a step line.
+    evaluations are drawn as points, the best-so-far as a step line, failed ones as crosses on
+    the bottom edge.
 
     Parameters
     ----------
@@ -53,6 +54,11 @@ def convergence(result: Any, *, ax: Any = None) -> Any:
     values = result.history.Y[result.output].to_numpy(dtype=float)
     ax.plot(evaluations[feasible], values[feasible], "o", color="C0", alpha=0.35, markersize=4,
             label="feasible evaluations")
+    failed = ~np.asarray(result.history.ok, dtype=bool)
+    if failed.any():  # marked on the bottom edge: they spent budget but have no value
+        ax.plot(evaluations[failed], np.zeros(int(failed.sum())), "x", color="C3",
+                transform=ax.get_xaxis_transform(), clip_on=False,
+                label=f"failed evaluations ({int(failed.sum())})")
     ax.set_xlabel("teacher evaluations")
     ax.set_ylabel(f"{result.output} ({result.sense})")
     ax.legend(loc="best")

@@ -38,3 +38,14 @@ def test_convergence_draws_best_feasible_so_far():
 def test_convergence_refuses_other_objects():
     with pytest.raises(TypeError, match="OptimizationResult"):
         convergence(object())
+
+
+def test_failed_evaluations_are_marked():
+    space = Space([Real("x1", 0, 1), Real("x2", 0, 1)])
+    result = minimize(lambda p: float("nan") if p["x1"] > 0.5 else p["x1"] + p["x2"],
+                      space=space, budget=8, seed=0)
+    failed = int((~np.asarray(result.history.ok, dtype=bool)).sum())
+    assert failed > 0
+    ax = convergence(result)
+    [line] = [x for x in ax.lines if x.get_label().startswith("failed evaluations")]
+    assert line.get_label() == f"failed evaluations ({failed})" and len(line.get_xdata()) == failed
