@@ -110,9 +110,12 @@ def _lines(ax: Any, distillations: list[Any], x: str | None, prefix: str) -> Non
     position = np.array(sizes if x == "size" else
                         [d.to_dict()["n_generated"] for d in distillations])
     order = np.argsort(position, kind="stable")
+    styles = (("o", "-", 7), ("s", "--", 5), ("^", ":", 4))  # equal series stay visible
     for j, name in enumerate(_NAMES[:3]):
         if np.isfinite(figures[:, j]).any():
-            ax.plot(position[order], figures[order, j], "o-", color=f"C{j}", label=prefix + name)
+            marker, line, size = styles[j]
+            ax.plot(position[order], figures[order, j], marker=marker, linestyle=line,
+                    markersize=size, color=f"C{j}", label=prefix + name)
     if np.isfinite(figures[:, 3]).any():
         ax.axhline(np.nanmean(figures[:, 3]), color="C3", linestyle="--",
                    label=prefix + _NAMES[3])
