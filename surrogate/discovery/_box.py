@@ -193,10 +193,13 @@ class Box:
 
     # -- text ----------------------------------------------------------------------------
     def rules(self, precision: int = 4) -> str:
-        """The box as a readable rule, also valid for ``DataFrame.query`` (up to rounding).
+        """The box as a readable rule, also valid for ``DataFrame.query``.
 
         Examples: ``"0.6 <= a and b <= 0.5"`` reads ``a >= 0.6 and b <= 0.5``; a categorical
-        restriction reads ``"c in ['x', 'y']"``. An unrestricted box gives ``""``.
+        restriction reads ``"c in ['x', 'y']"``; a range of one value ``"k == 2"``. An
+        unrestricted box gives ``""``. Limits are written to ``precision`` significant
+        digits, so a query of the rule may differ from :meth:`contains` at points within that
+        rounding of a limit (``year >= 2051`` for a limit of 2050.78); ``rules(17)`` is exact.
         """
         parts = []
         for name in self.restricted:
@@ -207,7 +210,9 @@ class Box:
                 parts.append(f"{label} in {values!r}")
                 continue
             fmt = f"{{:.{precision}g}}"
-            if np.isfinite(low) and np.isfinite(high):
+            if np.isfinite(low) and low == high:
+                parts.append(f"{label} == {fmt.format(low)}")
+            elif np.isfinite(low) and np.isfinite(high):
                 parts.append(f"{fmt.format(low)} <= {label} <= {fmt.format(high)}")
             elif np.isfinite(low):
                 parts.append(f"{label} >= {fmt.format(low)}")

@@ -249,3 +249,12 @@ def test_an_identifier_column_is_warned_of():
     X["name"] = [f"run{i}" for i in range(200)]
     with pytest.warns(UserWarning, match=r"column 'name' has 200 distinct values in 200 rows"):
         PRIM().fit(X, X.a > 0.5)
+
+
+def test_rules_of_a_one_value_range_and_an_exact_query():
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"a": rng.uniform(size=600) * 1000 + 2000, "k": rng.integers(0, 5, 600)})
+    y = (X.a > 2300.123456) & (X.k == 2)
+    chosen = PRIM().fit(X, y).box()
+    assert "k == 2" in chosen.rules()
+    assert len(X.query(chosen.rules(17))) == int(chosen.contains(X).sum())
