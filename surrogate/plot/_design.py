@@ -13,7 +13,7 @@ MAX_INCHES = 12.0  # the whole matrix; many parameters get small panels, not a h
 
 
 def design_pairs(design: Any, color: Any = None, *, label: str = "run order",
-                 axes: Any = None) -> np.ndarray:
+                 axes: Any = None, ax: Any = None) -> np.ndarray:
     """Scatter every pair of a design's parameters, each point coloured (e.g. by its round).
 
     Off the diagonal, panel ``(i, j)`` puts parameter ``j`` on x and parameter ``i`` on y; the
@@ -29,8 +29,9 @@ def design_pairs(design: Any, color: Any = None, *, label: str = "run order",
         ``0 .. n-1``.
     label : str, default "run order"
         The colour bar's label.
-    axes : array of matplotlib Axes of shape (d, d), optional
-        Where to draw; a new figure by default.
+    axes, ax : array of matplotlib Axes of shape (d, d), optional
+        Where to draw (either name; ``ax`` as the other plots call it); a new figure by
+        default.
 
     Returns
     -------
@@ -57,6 +58,10 @@ def design_pairs(design: Any, color: Any = None, *, label: str = "run order",
         raise ValueError(f"color must hold one number per point ({n}), got shape "
                          f"{values.shape}")
     columns = {name: _numeric(frame[name]) for name in frame.columns}
+    if ax is not None:
+        if axes is not None:
+            raise TypeError("design_pairs takes axes= or ax=, not both")
+        axes = ax
     if axes is None:
         size = min(MAX_INCHES, 2.2 * d + 1.0)
         _, axes = plt.subplots(d, d, figsize=(size + 1.0, size), squeeze=False,

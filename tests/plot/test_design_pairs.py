@@ -45,3 +45,16 @@ def test_design_pairs_default_colour_is_run_order_and_bad_input_is_named():
         plot.design_pairs(frame, [1, 2])
     with pytest.raises(TypeError, match="design must be a DataFrame"):
         plot.design_pairs(np.zeros((3, 2)))
+
+
+def test_ax_is_the_other_name_of_axes():
+    import matplotlib.pyplot as plt
+    import pandas as pd
+
+    from surrogate.plot import design_pairs
+
+    frame = pd.DataFrame({"x": [0.1, 0.5, 0.9], "y": [1.0, 3.0, 2.0]})
+    _, grid = plt.subplots(2, 2)
+    assert design_pairs(frame, ax=grid)[1, 0] is grid[1, 0]
+    with pytest.raises(TypeError, match="not both"):
+        design_pairs(frame, ax=grid, axes=grid)
