@@ -52,8 +52,7 @@ def main() -> None:
     print(f"    on the fresh runs: coverage {held_out['coverage']:.2f}, "
           f"density {held_out['density']:.2f}")
     # the second figure: the trajectories inside and outside the box, red where max(I) > 0.2
-    axes = plot.trajectories(test, "I", "max(I) > 0.2", box=box)
-    axes[0].figure.tight_layout()
+    plot.trajectories(test, "I", "max(I) > 0.2", box=box)  # laid out by matplotlib already
 
 
 if __name__ == "__main__":

@@ -154,7 +154,7 @@ def _categories_of(column: pd.Series) -> tuple[Any, ...]:
         return tuple(present)
 
 
-ID_LEVELS = 20  # a categorical with more levels than this and than half the rows: an id?
+ID_LEVELS = 20  # a categorical with more levels than this and than 90 % of the rows: an id?
 
 
 def fit_domain(X: Any, *, what: str = "X") -> tuple[Domain, pd.DataFrame]:
@@ -170,12 +170,12 @@ def fit_domain(X: Any, *, what: str = "X") -> tuple[Domain, pd.DataFrame]:
     )
     categorical = [c for c, k in zip(frame.columns, kinds, strict=True) if k == CATEGORICAL]
     for name, levels in zip(categorical, categories, strict=True):
-        if len(levels) > max(ID_LEVELS, len(frame) // 2):
+        if len(levels) > max(ID_LEVELS, 0.9 * len(frame)):
             warnings.warn(f"{what}: column {name!r} has {len(levels)} distinct values in "
                           f"{len(frame)} rows and is read as a categorical parameter (an "
                           "identifier, or numbers stored as text?); drop it from X or convert "
                           "it, or the box may restrict it value by value", UserWarning,
-                          stacklevel=3)
+                          stacklevel=user_stacklevel())
     domain = Domain(
         names=tuple(frame.columns),
         kinds=kinds,
@@ -186,14 +186,30 @@ def fit_domain(X: Any, *, what: str = "X") -> tuple[Domain, pd.DataFrame]:
     return domain, frame
 
 
+def user_stacklevel() -> int:
+    """The ``stacklevel`` for a ``warnings.warn`` made by the caller of this function that
+    points at the first frame outside the surrogate package (the user's line), however many
+    of the package's frames (decorators, helpers) lie between."""
+    import sys
+    from pathlib import Path
+
+    root = str(Path(__file__).resolve().parents[1])
+    frame: Any = sys._getframe(1)
+    level = 1
+    while frame is not None and frame.f_code.co_filename.startswith(root):
+        frame, level = frame.f_back, level + 1
+    return level
+
+
 def warn_if_misaligned(X: Any, y: Any) -> None:
     """Labels are read by position: warn when ``y`` (a Series) and ``X`` (a DataFrame) carry
     different indexes, which a pandas user may expect to be aligned."""
     if isinstance(X, pd.DataFrame) and isinstance(y, pd.Series | pd.DataFrame) \
             and len(X) == len(y) and not X.index.equals(y.index):
         warnings.warn("y's index differs from X's: the labels are read by position, row for "
-                      "row, not matched by index (use y.reindex(X.index) to align them)",
-                      UserWarning, stacklevel=3)
+                      "row, not matched by index (if they match row for row, pass "
+                      "y.to_numpy(); if by index label, y.loc[X.index])", UserWarning,
+                      stacklevel=user_stacklevel())
 
 
 def check_labels(y: Any, n: int, *, what: str = "y") -> tuple[np.ndarray, bool]:

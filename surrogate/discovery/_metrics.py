@@ -21,9 +21,9 @@ def pr_auc(model: Any, X_test: Any, y_test: Any) -> float:
 
     Each box of the trajectory gives a point (recall = coverage, precision = density) on the
     test data (for a CART, whose leaves are disjoint, the union of its densest leaves -- by
-    their density on the training data -- one more at a time); the point (0, precision of the box with the lowest recall -- the trajectory's
-    last box) closes the curve on the left; the
-    area is the trapezoid rule over recall. The base rate (share of cases of interest in the
+    their density on the training data -- one more at a time); the point (0, precision of the
+    point with the lowest recall: PRIM's last box, a CART's densest leaf) closes the curve on
+    the left; the area is the trapezoid rule over recall. The base rate (share of cases of interest in the
     test data) is subtracted, so a method no better than the whole space scores 0 and a
     perfect box ``1 - base rate``.
 

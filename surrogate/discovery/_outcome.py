@@ -111,6 +111,8 @@ class OutcomeExpression:
         if len(sizes) > 1:
             self._fail(f"the names hold different numbers of runs: {sorted(sizes)}")
         for name, array in used.items():
+            if not array.size:
+                continue
             missing = np.isnan(array).reshape(len(array), -1).any(axis=1)
             if missing.any():
                 self._fail(f"{name!r} is missing (NaN) in {int(missing.sum())} of {len(array)} "

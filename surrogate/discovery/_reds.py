@@ -33,6 +33,7 @@ from surrogate.discovery._data import (
     Domain,
     check_labels,
     fit_domain,
+    user_stacklevel,
     warn_if_misaligned,
 )
 from surrogate.discovery._prim import PRIM
@@ -316,7 +317,8 @@ def _warn_if_no_better_than_the_base_rate(fidelity: float | None, labels: np.nda
         warnings.warn(f"REDS: the metamodel's cross-validated agreement with the runs "
                       f"({fidelity:.3f}) is no better than always answering their commoner "
                       f"class ({commoner:.3f}); its boxes say little about the teacher. More "
-                      f"runs ({len(labels)} now), or PRIM on the runs", UserWarning, stacklevel=3)
+                      f"runs ({len(labels)} now), or PRIM on the runs", UserWarning,
+                      stacklevel=user_stacklevel())
 
 
 class _Design(SpaceGenerator):
@@ -409,9 +411,12 @@ def _check_runs_in(space: Any, frame: pd.DataFrame) -> None:
     """The runs lie in the space the fresh sample is drawn from: a range or categories that
     miss them (e.g. levels as strings where the runs hold numbers) would have the metamodel
     label points it never saw, and the boxes come out wrong without a word."""
+    from surrogate.space import Space
+
+    shared = Space([p for p in space if p.name in frame.columns])  # others: not in the runs
     try:
-        space.validate(frame[[name for name in space.names if name in frame.columns]]
-                       if set(space.names) <= set(frame.columns) else frame)
+        if shared.dim:
+            shared.validate(frame[shared.names])
     except (ValueError, TypeError) as exc:
         raise ValueError(f"X does not fit space=, from which REDS draws its fresh points: "
                          f"{exc}") from None

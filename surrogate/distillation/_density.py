@@ -55,8 +55,8 @@ class KDEGenerator(TransferGenerator):
         Kernel width in standardized units. ``"cv"``: the best of 15 widths from 0.02 to 2
         (log-spaced) by 5-fold cross-validated log-likelihood (on a random 2,000 rows of a
         larger Data 1, then narrowed by ``(2000 / n) ** (1 / (d + 4))``, the optimal rate;
-        the search's cost grows with the rows squared: 51 s at 8,000 rows, 8 columns); ``"scott"``, ``"silverman"``:
-        the rules of thumb (scikit-learn's).
+        the search's cost grows with the rows squared: 51 s at 8,000 rows, 8 columns);
+        ``"scott"``, ``"silverman"``: the rules of thumb (scikit-learn's).
     space : Space, optional
         Bounds and types of the generated points.
     seed : int, Generator or None

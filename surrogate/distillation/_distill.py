@@ -9,6 +9,7 @@ student's fidelity to the teacher on labelled points it never saw. The result is
 from __future__ import annotations
 
 import time
+import warnings
 from typing import Any
 
 import numpy as np
@@ -312,7 +313,9 @@ def _split(source: np.ndarray, holdout: float, include_data: bool, rng: np.rando
 
     Rows are held out by distinct input: no copy of a held-out point (a bootstrap's repeat of a
     Data 1 row, a MUNGE point left unchanged, Data 1's row itself) trains the student; Data 1's
-    copies are left unused."""
+    copies are left unused. The distinct inputs held out are those whose rows come closest to
+    the share; with too few distinct inputs for that (every input the same, say) rows are held
+    out one by one, with a warning that the held-out figure is then partly in sample."""
     generated = source == "generated"
     pool = generated if generated.any() else ~generated
     key = _row_keys(inputs)
@@ -321,10 +324,20 @@ def _split(source: np.ndarray, holdout: float, include_data: bool, rng: np.rando
     sizes = np.bincount(np.searchsorted(groups, key[candidates]), minlength=len(groups))
     wanted = int(round(holdout * len(candidates)))
     order = rng.permutation(len(groups))
-    taken = order[: int(np.searchsorted(np.cumsum(sizes[order]), wanted, side="left")) + 1] \
-        if wanted else order[:0]
-    kept_out = np.isin(key, groups[taken])
-    held = kept_out & pool
+    reached = np.r_[0, np.cumsum(sizes[order])]
+    count = min(int(np.argmin(np.abs(reached - wanted))), len(groups) - 1)  # never every one
+    if wanted and (count == 0 or abs(reached[count] - wanted) > max(0.5 * wanted, 1)):
+        warnings.warn(f"only {len(groups)} distinct input(s) among {len(candidates)} "
+                      f"transfer-set points: a share of {holdout:g} cannot be held out by "
+                      "distinct input, so rows are held out one by one, and held-out points "
+                      "repeat training points (the holdout fidelity is partly in sample)",
+                      UserWarning, stacklevel=3)
+        held = np.zeros(len(source), dtype=bool)
+        held[rng.permutation(candidates)[:wanted]] = True
+        kept_out = held
+    else:
+        kept_out = np.isin(key, groups[order[:count]])
+        held = kept_out & pool
     train = ~kept_out & (pool | (include_data & ~generated))
     if train.sum() < 2:
         raise ValueError(f"only {int(train.sum())} labelled point(s) are left to fit the "
@@ -340,8 +353,11 @@ def _row_keys(inputs: pd.DataFrame) -> np.ndarray:
         values = frame[column]
         if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
             x = values.to_numpy(dtype=float)
-            low, span = float(np.min(x)), float(np.ptp(x))
-            frame[column] = np.round((x - low) / (span if span > 0 else 1.0) * 1e9)
+            finite = x[np.isfinite(x)]
+            low, span = (float(finite.min()), float(np.ptp(finite))) if len(finite) else (0, 0)
+            with np.errstate(invalid="ignore"):  # inf and NaN stay as they are
+                frame[column] = np.where(np.isfinite(x), np.round(
+                    (x - low) / (span if span > 0 else 1.0) * 1e9), x)
     return pd.util.hash_pandas_object(frame, index=False).to_numpy()
 
 
@@ -493,6 +509,8 @@ class Distillation:
         self.transfer_set_ = transfer_set
         self.fidelity_ = fidelity
         self.labels = labels.kind
+        self._zero_one = labels.kind == "soft" and labels.proba is not None and bool(
+            np.isin(labels.proba, (0.0, 1.0)).all())  # soft in name only: the teacher's 0/1
         self.classes_ = labels.classes
         self.route_ = route
         self.generator_ = generator
@@ -556,7 +574,8 @@ class Distillation:
         source = (f"{d['n_generated']} points from {d['transfer']!r} + {d['n_data']} of Data 1"
                   if d["n_generated"] else f"Data 1's {d['n_data']} points")
         if self.labels == "soft":
-            kind += f" (T = {d['temperature']:g})"
+            kind += (" (all 0/1: the teacher gives no probability)" if self._zero_one
+                     else f" (T = {d['temperature']:g})")
         lines = [
             f"Distillation of {d['teacher']} ({d['teacher_kind']}) into {d['student']}{size}",
             f"  transfer set: {source}, {kind}; {d['n_failed']} failed teacher run(s)",

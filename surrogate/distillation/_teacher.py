@@ -187,8 +187,9 @@ def _check_fitted(teacher: Any) -> None:
 
 
 def warn_hard_only(answer: TeacherAnswer, labels: str, want_std: bool = False) -> None:
-    """Soft labels asked of a classifier that gives classes only, or of a regressor with a
-    threshold but no standard deviation: they are one-hot / 0-1."""
+    """Soft labels asked of a classifier that gives classes only (no predict_proba, or a
+    predict of 0/1): they are one-hot. (A value teacher with a threshold and no standard
+    deviation -- a simulator -- can only give 0/1: ``str()`` of the result says so.)"""
     if answer.hard_only and labels == "soft":
         warnings.warn("the teacher has no predict_proba (e.g. SVC without probability=True): "
                       "its soft labels are its classes, one-hot", UserWarning, stacklevel=3)
@@ -197,7 +198,3 @@ def warn_hard_only(answer: TeacherAnswer, labels: str, want_std: bool = False) -
     if labels == "soft" and not want_std and answer.proba is None and zero_one:
         warnings.warn("the teacher's predict gives 0/1 (classes) and no predict_proba: its "
                       "soft labels are its classes, one-hot", UserWarning, stacklevel=3)
-    if want_std and answer.std is None and answer.values is not None:
-        warnings.warn("the teacher gives no standard deviation (predict has no return_std, or "
-                      "a simulator teacher): with threshold= its soft labels are 0/1, whether "
-                      "its value meets the threshold", UserWarning, stacklevel=3)

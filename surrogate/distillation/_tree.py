@@ -55,6 +55,10 @@ class PrunedTree(ClassifierMixin, BaseEstimator):
         Smallest leaf of the full tree (limits its size; the pruned tree's leaves are larger).
     max_passes : int, default 10
         Refinement passes over the tree; 0 only prunes.
+    merge : bool, default True
+        Make every split whose two sides end in leaves of one class a leaf of that class: the
+        rules read shorter and :meth:`predict` is unchanged, but :meth:`predict_proba` pools
+        the merged leaves' class shares (coarser soft-label fidelity).
     seed : int, numpy.random.Generator or None, default 0
         Seeds scikit-learn's tie-breaking between equally good splits of the full tree(s).
 
@@ -86,12 +90,13 @@ class PrunedTree(ClassifierMixin, BaseEstimator):
     """
 
     def __init__(self, max_leaves: int = 16, *, criterion: str = "both",
-                 min_samples_leaf: int = 5, max_passes: int = 10,
+                 min_samples_leaf: int = 5, max_passes: int = 10, merge: bool = True,
                  seed: Any = 0) -> None:
         self.max_leaves = max_leaves
         self.criterion = criterion
         self.min_samples_leaf = min_samples_leaf
         self.max_passes = max_passes
+        self.merge = merge
         self.seed = seed
 
     def _check_params(self) -> None:
@@ -100,6 +105,8 @@ class PrunedTree(ClassifierMixin, BaseEstimator):
             if isinstance(value, bool) or not isinstance(value, numbers.Integral) \
                     or value < least:
                 raise ValueError(f"{name} must be an int >= {least}, got {value!r}")
+        if not isinstance(self.merge, bool):
+            raise TypeError(f"merge must be True or False, got {self.merge!r}")
         if self.criterion not in (*CRITERIA, "both"):
             raise ValueError(f"criterion must be one of {[*CRITERIA, 'both']}, got "
                              f"{self.criterion!r}")
@@ -132,7 +139,8 @@ class PrunedTree(ClassifierMixin, BaseEstimator):
             nodes = _Nodes.from_pruned(full.tree_, _prune(full.tree_, at_node, self.max_leaves),
                                        at_node)
             nodes.refine(points, reward, self.max_passes)
-            nodes = nodes.merged()
+            if self.merge:
+                nodes = nodes.merged()
             right = nodes.agreement(points, reward)
             if best is None or right > best[0] * (1 + 1e-12):
                 best = (right, nodes, criterion)

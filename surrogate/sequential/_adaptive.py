@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -212,6 +213,7 @@ def adaptive_sample(
         teacher, space, goal, output, threshold, student)
     budget, n_init, batch_size = check_sizes(simulator.space, budget, n_init, batch_size)
     target_rule = _check_target(target, acquisition)
+    _warn_if_target_unreachable(target_rule, acquisition, budget, simulator.space.dim)
     _check_model(model)
     goal_name = goal if isinstance(goal, str) else repr(goal)
     signature = {
@@ -324,6 +326,19 @@ def _resolve_field(simulator: Simulator, space: Any, goal: Any, field: str, thre
             "or student=; for the edge of a case over a trajectory, add a scalar output that "
             "computes it (e.g. the peak) and use goal='boundary' on that")
     return simulator, [field], FieldVarianceReduction(field), None
+
+
+def _warn_if_target_unreachable(target: Target | None, acquisition: Acquisition, budget: int,
+                                dim: int) -> None:
+    """A leave-one-out Q² stops a design only from MIN_RUNS_PER_INPUT successful runs per
+    input on (:meth:`Acquisition.ready`): a smaller budget never lets ``target`` stop it."""
+    from surrogate.sequential._acquisition import MIN_RUNS_PER_INPUT
+
+    needed = MIN_RUNS_PER_INPUT * dim
+    if target is not None and acquisition.fidelity_name == "q2_loo" and budget < needed:
+        warnings.warn(f"target= stops the design only from {needed} successful runs on "
+                      f"({MIN_RUNS_PER_INPUT} per input), more than budget={budget}: the "
+                      "design will run its whole budget", UserWarning, stacklevel=3)
 
 
 def _check_target(target: Any, acquisition: Acquisition) -> Target | None:

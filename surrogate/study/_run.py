@@ -54,22 +54,16 @@ def run_study(config: StudyConfig, directory: str | Path, *, verbose: bool = Tru
     directory = _study_directory(directory)  # after the checks: a mistake leaves no directory
     started = time.perf_counter()
     executor, n_workers = _executor(config)
-    adaptive = None
-    with warnings.catch_warnings(record=True) as caught:  # e.g. "the code has changed"
-        warnings.simplefilter("always")
-        if config.method == "adaptive":
-            _log(f"adaptive design ({config.adaptive_goal}) of {simulator.name}: budget "
-                 f"{config.adaptive_budget} runs ({executor})", verbose)
-            adaptive = adaptive_runs(config, simulator, directory, progress)
-            runs = adaptive.runs
-        else:
-            design = _study_design(config, simulator.space, directory)
-            _log(f"running {simulator.name} on {len(design)} points ({executor})", verbose)
-            runs = simulator.run(
-                design, executor=executor, n_workers=n_workers, timeout=config.timeout,
-                retries=config.retries, checkpoint=directory / "runs", progress=progress,
-                address=config.address, rerun=config.rerun,
-            )
+    caught: list[warnings.WarningMessage] = []
+    try:
+        with warnings.catch_warnings(record=True) as caught:  # e.g. "the code has changed"
+            warnings.simplefilter("always")
+            runs, adaptive = _teacher_runs(config, simulator, directory, executor, n_workers,
+                                           progress, verbose)
+    except BaseException:  # the study stops: its warnings go to the terminal, not lost
+        for w in caught:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+        raise
     study = Study(config, simulator, runs, directory, adaptive=adaptive)
     study.summary = {
         "simulator": simulator.name,
@@ -98,6 +92,24 @@ def run_study(config: StudyConfig, directory: str | Path, *, verbose: bool = Tru
     write_report(study)
     _log(f"report written to {directory / 'report.html'}", verbose)
     return study
+
+
+def _teacher_runs(config: StudyConfig, simulator: Simulator, directory: Path, executor: str,
+                  n_workers: int | None, progress: Any, verbose: bool) -> tuple[TransferSet, Any]:
+    """The study's teacher runs: an adaptive design (and its result), or the design run."""
+    if config.method == "adaptive":
+        _log(f"adaptive design ({config.adaptive_goal}) of {simulator.name}: budget "
+             f"{config.adaptive_budget} runs ({executor})", verbose)
+        adaptive = adaptive_runs(config, simulator, directory, progress)
+        return adaptive.runs, adaptive
+    design = _study_design(config, simulator.space, directory)
+    _log(f"running {simulator.name} on {len(design)} points ({executor})", verbose)
+    runs = simulator.run(
+        design, executor=executor, n_workers=n_workers, timeout=config.timeout,
+        retries=config.retries, checkpoint=directory / "runs", progress=progress,
+        address=config.address, rerun=config.rerun,
+    )
+    return runs, None
 
 
 _DESIGN_RECORD = "design.json"  # how the study drew its design (method, seed, space)

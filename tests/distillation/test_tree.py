@@ -140,6 +140,9 @@ def test_no_split_ends_in_two_leaves_of_one_class():
         if left[left[i]] == -1 and left[right[i]] == -1:
             assert label[left[i]] != label[right[i]], i
     assert tree.get_n_leaves() < 16
+    unmerged = PrunedTree(16, merge=False, seed=0).fit(X2, y2, sample_weight=np.r_[p, 1.0 - p])
+    assert unmerged.get_n_leaves() > tree.get_n_leaves()
+    np.testing.assert_array_equal(unmerged.predict(X), tree.predict(X))  # same classes
     assert np.mean(tree.predict(X) == (p > 0.5)) > 0.97
     again = PrunedTree(16, seed=np.random.default_rng(0)).fit(X2, y2, sample_weight=np.r_[p, 1 - p])
     assert again.get_n_leaves() >= 2  # a Generator seeds it too

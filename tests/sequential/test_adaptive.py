@@ -460,3 +460,10 @@ def test_a_checkpoint_refuses_another_function_of_the_same_name(tmp_path):
     with pytest.raises(ValueError, match=r"differs in \['code'\]"):
         adaptive_sample(lambda p: p["x"] + 100.0, **options)  # also named '<lambda>'
     assert len(adaptive_sample(lambda p: p["x"], **options).runs) == 7  # the same code resumes
+
+
+def test_a_budget_too_small_for_the_target_is_warned_of():
+    with pytest.warns(UserWarning, match=r"only from 20 successful runs on .* budget=12"):
+        result = adaptive_sample(lambda p: p["x"] + p["y"], space=SQUARE, budget=12,
+                                 target=0.5, seed=0, progress=False)
+    assert result.stopped == "budget"
