@@ -31,6 +31,7 @@ from surrogate.optimize._result import OptimizationResult, point_of
 from surrogate.sequential._acquisition import Improvement, Observations
 from surrogate.sequential._loop import Plan, root_seed, run_rounds
 from surrogate.sequential._loop import initial_design as sequential_initial_design
+from surrogate.sequential._store import run_identity
 from surrogate.sequential._student import Trainer, UnitCubeModel, fit_gp
 from surrogate.space import Space
 
@@ -92,7 +93,8 @@ def minimize(
     checkpoint : path, optional
         A directory; every finished run is saved as it completes, and calling again with the
         same arguments resumes: finished rounds are reloaded and finished runs are not
-        repeated. The budget may be raised to continue an optimization.
+        repeated. The budget may be raised to continue an optimization. Another teacher
+        (its code, not only its name) or another int seed is refused, naming what differs.
     seed : int, numpy.random.Generator or None
         Same seed, same history.
     space : Space, optional
@@ -178,7 +180,8 @@ def run_optimization(problem: Problem, *, executor: Any, checkpoint: Any,
     """The loop behind :func:`minimize` and :func:`maximize` (``problem`` already validated):
     the shared sequential-design loop with the improvement acquisition."""
     plan = Plan(problem.simulator, tuple(problem.modelled_outputs), problem.budget,
-                problem.n_init, problem.batch_size, {"schema": SCHEMA, **problem.signature()},
+                problem.n_init, problem.batch_size,
+                {"schema": SCHEMA, **problem.signature(), **run_identity(problem.simulator, seed)},
                 SIGNATURE_FILE, "optimization")
     acquisition = Improvement(problem.acquisition, problem.constraints, problem.sign,
                               escape=problem.escape, n_init=problem.n_init)

@@ -26,10 +26,11 @@ from surrogate.sequential._boundary import TargetedVarianceReduction, _Edge
 from surrogate.sequential._constraint import Constraint, check_condition
 from surrogate.sequential._loop import Plan, Target, run_rounds
 from surrogate.sequential._optimize_acqf import AcquisitionOptimizer
+from surrogate.sequential._store import run_identity
 from surrogate.sequential._student import Trainer, UnitCubeModel
 from surrogate.sequential._teacher import as_simulator, check_sizes
 from surrogate.space import Space
-from surrogate.teacher import Simulator, code_fingerprint
+from surrogate.teacher import Simulator
 
 __all__ = ["adaptive_sample", "AdaptiveResult"]
 
@@ -222,11 +223,7 @@ def adaptive_sample(
         "n_init": n_init, "batch_size": batch_size,
         "model": None if model is None else repr(model),
     }
-    if isinstance(seed, numbers.Integral):  # another seed would continue these runs as its own
-        signature["seed"] = int(seed)
-    code = code_fingerprint(simulator.fn)
-    if code is not None:  # a teacher's name alone does not tell two lambdas apart
-        signature["code"] = code
+    signature.update(run_identity(simulator, seed))
     plan = Plan(simulator, tuple(outputs), budget, n_init, batch_size, signature,
                 SIGNATURE_FILE, "adaptive design", record_rounds=True)
     optimizer = AcquisitionOptimizer(simulator.space, n_restarts=ACQF_RESTARTS,

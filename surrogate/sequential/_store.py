@@ -31,6 +31,27 @@ __all__ = ["RoundStore"]
 ROUNDS_FILE = "rounds.jsonl"
 
 
+LATER_KEYS = ("seed", "code")  # signature keys that older checkpoints lack
+
+
+def run_identity(simulator: Any, seed: Any) -> dict[str, Any]:
+    """The signature keys that tell one design's runs from another's on the same teacher name:
+    an int seed (another seed would continue these runs as its own) and a digest of the
+    teacher function's code (a name alone does not tell two lambdas, or an edited function,
+    apart)."""
+    import numbers
+
+    from surrogate.teacher import code_fingerprint
+
+    identity: dict[str, Any] = {}
+    if isinstance(seed, numbers.Integral) and not isinstance(seed, bool):
+        identity["seed"] = int(seed)
+    code = code_fingerprint(simulator.fn)
+    if code is not None:
+        identity["code"] = code
+    return identity
+
+
 class RoundStore:
     """The checkpoint directory of one sequential design (see the module docstring).
 
@@ -51,6 +72,9 @@ class RoundStore:
         if path.exists():
             stored = json.loads(path.read_text())
             expected = json.loads(json.dumps(signature, default=str))
+            for key in LATER_KEYS:  # a checkpoint written before the key existed resumes
+                if key not in stored:
+                    expected.pop(key, None)
             if stored != expected:
                 changed = sorted(k for k in {*expected, *stored}
                                  if stored.get(k) != expected.get(k))
