@@ -165,8 +165,9 @@ def adaptive_sample(
     target : float, optional
         Stop as soon as the fidelity estimate reaches it (Q² >= target for ``"accuracy"``,
         misclassified share <= target for ``"boundary"``); checked after every round once the
-        acquisition is ready (:meth:`Acquisition.ready`: for a leave-one-out Q², 10 successful
-        runs per input; for ``"boundary"``, 5 on each side of the edge).
+        acquisition is ready (:meth:`Acquisition.ready`: for a leave-one-out Q² and for
+        ``"disagreement"``, 10 successful runs per input; for ``"boundary"``, 5 on each side
+        of the edge).
     n_init : int, optional
         Size of the initial Latin hypercube; default ``2 * dim + 1``.
     batch_size : int, default 1
@@ -327,12 +328,14 @@ def _resolve_field(simulator: Simulator, space: Any, goal: Any, field: str, thre
 
 def _warn_if_target_unreachable(target: Target | None, acquisition: Acquisition, budget: int,
                                 dim: int) -> None:
-    """A leave-one-out Q² stops a design only from MIN_RUNS_PER_INPUT successful runs per
-    input on (:meth:`Acquisition.ready`): a smaller budget never lets ``target`` stop it."""
+    """A leave-one-out Q² or a disagreement stops a design only from MIN_RUNS_PER_INPUT
+    successful runs per input on (:meth:`Acquisition.ready`): a smaller budget never lets
+    ``target`` stop it."""
     from surrogate.sequential._acquisition import MIN_RUNS_PER_INPUT
 
     needed = MIN_RUNS_PER_INPUT * dim
-    if target is not None and acquisition.fidelity_name == "q2_loo" and budget < needed:
+    if target is not None and acquisition.fidelity_name in ("q2_loo", "disagreement") \
+            and budget < needed:
         warnings.warn(f"target= stops the design only from {needed} successful runs on "
                       f"({MIN_RUNS_PER_INPUT} per input), more than budget={budget}: the "
                       "design will run its whole budget", UserWarning, stacklevel=3)

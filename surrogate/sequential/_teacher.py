@@ -8,6 +8,7 @@ and checkpoints.
 from __future__ import annotations
 
 import numbers
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -48,11 +49,34 @@ def check_sizes(space: Space, budget: Any, n_init: Any, batch_size: Any) -> tupl
     budget = check_int("budget", budget, 1)
     default_init = n_init is None
     n_init = 2 * space.dim + 1 if default_init else check_int("n_init", n_init, 1)
+    points = _finite_size(space)
+    if points is not None and budget > points:  # past it every run would repeat one
+        warnings.warn(f"the space holds only {points} distinct points (its parameters are all "
+                      f"integer or categorical), fewer than budget={budget}: the budget is "
+                      f"{points}", UserWarning, stacklevel=3)
+        budget = points
+        n_init = min(n_init, points)
     if budget < n_init:
         why = f" (the default 2 * dim + 1 for dim={space.dim})" if default_init else ""
         raise ValueError(f"budget={budget} is smaller than n_init={n_init}{why}: the budget "
                          "counts every teacher evaluation, the initial design included")
     return budget, n_init, check_int("batch_size", batch_size, 1)
+
+
+def _finite_size(space: Space) -> int | None:
+    """How many distinct points a space of integer and categorical parameters holds (None
+    with a real parameter)."""
+    from surrogate.space import Categorical, Integer
+
+    size = 1
+    for parameter in space:
+        if isinstance(parameter, Integer):
+            size *= int(parameter.high) - int(parameter.low) + 1
+        elif isinstance(parameter, Categorical):
+            size *= len(parameter.categories)
+        else:
+            return None
+    return size
 
 
 def as_simulator(target: Any, space: Any, output: Any, *, role: str = "target"

@@ -467,3 +467,20 @@ def test_a_budget_too_small_for_the_target_is_warned_of():
         result = adaptive_sample(lambda p: p["x"] + p["y"], space=SQUARE, budget=12,
                                  target=0.5, seed=0, progress=False)
     assert result.stopped == "budget"
+
+
+def test_a_finite_space_caps_the_budget_at_its_points():
+    # 6 points: past them every run repeated one (runs 6-9 were all k=1, c=a)
+    from surrogate.optimize import minimize
+
+    space = Space([Integer("k", 0, 2), Categorical("c", ["a", "b"])])
+
+    def teacher(p):
+        return float((p["k"] - 1) ** 2 + (p["c"] == "b"))
+
+    for design in (lambda: minimize(teacher, space=space, budget=10, seed=0).history.X,
+                   lambda: adaptive_sample(teacher, space=space, budget=10, seed=0,
+                                           progress=False).runs.X):
+        with pytest.warns(UserWarning, match="holds only 6 distinct points"):
+            X = design()
+        assert len(X) == 6 and not X.duplicated().any()
