@@ -22,8 +22,8 @@ def design_pairs(design: Any, color: Any = None, *, label: str = "run order",
 
     Parameters
     ----------
-    design : DataFrame or TransferSet
-        The points (a transfer set's inputs ``X``).
+    design : DataFrame, TransferSet, AdaptiveResult or OptimizationResult
+        The points (a transfer set's inputs ``X``; a result's runs).
     color : array-like of shape (n,), optional
         A number per point (e.g. the round of an adaptive design); default the run order
         ``0 .. n-1``.
@@ -48,6 +48,12 @@ def design_pairs(design: Any, color: Any = None, *, label: str = "run order",
     """
     import matplotlib.pyplot as plt
 
+    if not isinstance(design, pd.DataFrame):  # an adaptive or optimization result: its runs
+        for name in ("runs", "history"):
+            runs = getattr(design, name, None)
+            if runs is not None and not isinstance(runs, pd.DataFrame) and hasattr(runs, "X"):
+                design = runs
+                break
     frame = getattr(design, "X", design)
     if not isinstance(frame, pd.DataFrame) or frame.shape[1] == 0 or len(frame) == 0:
         raise TypeError("design must be a DataFrame (or TransferSet) with at least one "

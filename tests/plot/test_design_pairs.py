@@ -58,3 +58,17 @@ def test_ax_is_the_other_name_of_axes():
     assert design_pairs(frame, ax=grid)[1, 0] is grid[1, 0]
     with pytest.raises(TypeError, match="not both"):
         design_pairs(frame, ax=grid, axes=grid)
+
+
+def test_a_result_object_gives_its_runs():
+    from surrogate.optimize import minimize
+    from surrogate.plot import design_pairs
+    from surrogate.sequential import adaptive_sample
+    from surrogate.space import Real, Space
+
+    space = Space([Real("x", 0, 1), Real("y", 0, 1)])
+    for result in (adaptive_sample(lambda p: p["x"], space=space, budget=6, seed=0,
+                                   progress=False),
+                   minimize(lambda p: p["x"], space=space, budget=6, seed=0)):
+        axes = design_pairs(result)
+        assert len(axes[1, 0].collections[0].get_offsets()) == 6
