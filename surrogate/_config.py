@@ -372,10 +372,17 @@ def _check_design(values: dict[str, Any], design: dict[str, Any]) -> None:
         if "output" in design and design["output"] != outcome.output:
             raise ConfigError(f"design.output: {design['output']!r} is not the output of "
                               f"discover.outcome ({outcome}); give design.threshold too")
-    if "target" in design and values.get("adaptive_goal") == "boundary" \
-            and values["adaptive_target"] >= 1:
-        raise ConfigError("design.target: a boundary design's target is a misclassified share "
-                          f"in (0, 1), got {values['adaptive_target']!r}")
+    goal = values.get("adaptive_goal", "accuracy")
+    if "threshold" in design and goal != "boundary":
+        raise ConfigError(f'design.threshold: only for goal = "boundary" (the edge of a case of '
+                          f'interest); goal = "{goal}" models the outputs themselves')
+    if "target" in design and goal == "boundary" and values["adaptive_target"] >= 0.5:
+        raise ConfigError("design.target: a boundary design's target is an expected "
+                          "misclassified share of the space, in (0, 0.5) (e.g. 0.02), got "
+                          f"{values['adaptive_target']!r}")
+    if "target" in design and goal != "boundary" and values["adaptive_target"] >= 1:
+        raise ConfigError("design.target: an accuracy design's target is a leave-one-out Q² "
+                          f"in (0, 1) (e.g. 0.99), got {values['adaptive_target']!r}")
 
 
 def read_config(path: str | Path) -> StudyConfig:

@@ -113,6 +113,12 @@ def test_adaptive_study_end_to_end_and_resume(tmp_path):
      r"design.threshold: must be \[OP, NUMBER\]"),
     ('[design]\nmethod = "adaptive"\nbudget = 10\ngoal = "boundary"\ntarget = 1.0\n'
      'threshold = ["<", 1]\n', "design.target: a boundary design's target"),
+    ('[design]\nmethod = "adaptive"\nbudget = 10\ngoal = "boundary"\ntarget = 0.7\n'
+     'threshold = ["<", 1]\n', r"design.target: .* in \(0, 0.5\)"),
+    ('[design]\nmethod = "adaptive"\nbudget = 10\ntarget = 1.0\n',
+     r"design.target: an accuracy design's target is a leave-one-out Q² in \(0, 1\)"),
+    ('[design]\nmethod = "adaptive"\nbudget = 10\ngoal = "accuracy"\nthreshold = ["<", 3]\n',
+     'design.threshold: only for goal = "boundary"'),
 ])
 def test_adaptive_design_keys_are_validated(text, message):
     with pytest.raises(ConfigError, match=message):
