@@ -101,9 +101,10 @@ def distill(
         teacher that costs a run per point), to what the student learns from.
     holdout : float, default 0.2
         Share of the generated points kept from the student to measure fidelity, in [0, 1).
-        Points are held out by distinct input: none of a held-out point's copies (a resampled
-        Data 1 row, a MUNGE point left unchanged, and that Data 1 row itself) trains the
-        student, so it never saw a held-out point.
+        Points are held out by distinct input, drawn among inputs Data 1 does not hold, so
+        that no copy of a held-out point trains the student and Data 1 still does (a
+        resampling of Data 1 has only Data 1's inputs: the rows its held-out points copy are
+        then left unused).
     executor, checkpoint
         For a simulator or callable teacher, as in :meth:`Simulator.run`.
     seed : int, Generator or None
@@ -311,22 +312,29 @@ def _split(source: np.ndarray, holdout: float, include_data: bool, rng: np.rando
     """(held-out rows, training rows): a share of the generated rows is held out (of Data 1's
     when nothing was generated, transfer="data"); Data 1 trains when ``include_data``.
 
-    Rows are held out by distinct input: no copy of a held-out point (a bootstrap's repeat of a
-    Data 1 row, a MUNGE point left unchanged, Data 1's row itself) trains the student; Data 1's
-    copies are left unused. The distinct inputs held out are those whose rows come closest to
-    the share; with too few distinct inputs for that (every input the same, say) rows are held
-    out one by one, with a warning that the held-out figure is then partly in sample."""
+    Rows are held out by distinct input, so that no copy of a held-out point (a generator's
+    repeat of a point, a MUNGE point left unchanged, a Data 1 row) trains the student: the
+    held-out inputs are drawn among those no training Data 1 row has, whose rows come closest
+    to the share; failing that (a bootstrap of Data 1 repeats only its rows) among all, the
+    Data 1 rows they copy then left unused; with too few distinct inputs for either (every
+    input the same, say) rows are held out one by one, with a warning that the held-out figure
+    is then partly in sample."""
     generated = source == "generated"
     pool = generated if generated.any() else ~generated
+    teaching = include_data & ~generated & ~pool  # Data 1 rows that train alongside the pool
     key = _row_keys(inputs)
     candidates = np.flatnonzero(pool)
-    groups = np.unique(key[candidates])
-    sizes = np.bincount(np.searchsorted(groups, key[candidates]), minlength=len(groups))
+    groups, inverse = np.unique(key[candidates], return_inverse=True)
+    sizes = np.bincount(inverse.ravel(), minlength=len(groups))
     wanted = int(round(holdout * len(candidates)))
     order = rng.permutation(len(groups))
-    reached = np.r_[0, np.cumsum(sizes[order])]
-    count = min(int(np.argmin(np.abs(reached - wanted))), len(groups) - 1)  # never every one
-    if wanted and (count == 0 or abs(reached[count] - wanted) > max(0.5 * wanted, 1)):
+    clean = order[~np.isin(groups[order], key[teaching])]  # inputs Data 1 has not
+    chosen = None
+    if wanted:
+        chosen = _closest(clean, sizes, wanted)
+        if chosen is None:
+            chosen = _closest(order, sizes, wanted)
+    if wanted and chosen is None:
         warnings.warn(f"only {len(groups)} distinct input(s) among {len(candidates)} "
                       f"transfer-set points: a share of {holdout:g} cannot be held out by "
                       "distinct input, so rows are held out one by one, and held-out points "
@@ -336,13 +344,24 @@ def _split(source: np.ndarray, holdout: float, include_data: bool, rng: np.rando
         held[rng.permutation(candidates)[:wanted]] = True
         kept_out = held
     else:
-        kept_out = np.isin(key, groups[order[:count]])
+        kept_out = np.isin(key, groups[chosen]) if chosen is not None else \
+            np.zeros(len(source), dtype=bool)
         held = kept_out & pool
     train = ~kept_out & (pool | (include_data & ~generated))
     if train.sum() < 2:
         raise ValueError(f"only {int(train.sum())} labelled point(s) are left to fit the "
                          "student; raise n or lower holdout")
     return held, np.flatnonzero(train)
+
+
+def _closest(order: np.ndarray, sizes: np.ndarray, wanted: int) -> np.ndarray | None:
+    """The first groups of ``order`` whose rows add up closest to ``wanted`` (at least one,
+    never all of ``sizes``' groups), or None when that is off by more than half of it."""
+    reached = np.r_[0, np.cumsum(sizes[order])]
+    count = min(int(np.argmin(np.abs(reached - wanted))), len(sizes) - 1, len(order))
+    if count == 0 or abs(reached[count] - wanted) > max(0.5 * wanted, 1):
+        return None
+    return order[:count]
 
 
 def _row_keys(inputs: pd.DataFrame) -> np.ndarray:
@@ -454,7 +473,8 @@ class Distillation:
         The inputs with the teacher's labels -- ``p(<class>)`` columns and ``label`` for soft
         labels, ``label`` for hard ones, ``value`` for values -- plus ``source``
         (``"generated"`` or ``"data"``) and ``use`` (``"train"``, ``"holdout"`` or ``"unused"``:
-        Data 1 with ``include_data=False``, or a Data 1 row that a held-out point copies).
+        Data 1 with ``include_data=False``, or a Data 1 row that a held-out point of a
+        resampling of Data 1 copies).
         Failed teacher runs are left out.
     fidelity_ : dict
         ``metric``: the figure of ``holdout`` and ``data`` -- ``"probability_gap"`` (soft
