@@ -284,7 +284,8 @@ class ProcessExecutor(Executor):
             if not worker.process.is_alive():
                 yield from self._replace(worker, simulator, queue, "failed",
                                          f"worker process died ({_exit_reason(worker.process)})")
-            elif timeout is not None and time.time() - worker.state[1] > _hard_limit(timeout):
+            elif timeout is not None and time.time() - worker.state[1] > _hard_limit(
+                    timeout * (len(worker.rows) if simulator.vectorized else 1)):
                 yield from self._replace(worker, simulator, queue, "timeout",
                                          f"run exceeded the timeout of {timeout} s "
                                          "(worker did not respond and was killed)")
@@ -302,8 +303,27 @@ class ProcessExecutor(Executor):
 
     def _replace(self, worker: _Worker, simulator: Simulator, queue: deque[Any], status: str,
                  message: str) -> Iterator[RunRecord]:
-        """Blame the run in flight, requeue the rest of the chunk, start a fresh worker."""
+        """Blame the run in flight, requeue the rest of the chunk, start a fresh worker.
+
+        A vectorized simulator's chunk runs as one call, so no run in it is the one in flight:
+        a timeout is the whole batch's (as in the serial executor), and after a death its runs
+        are requeued one per chunk, so that the next death names the run that causes it."""
         worker.kill()
+        if simulator.vectorized and len(worker.rows) - worker.reported > 0:
+            rows = worker.rows[worker.reported:]
+            points = worker.points[worker.reported:]
+            elapsed = (time.time() - worker.state[1]) / len(rows)
+            self._workers[self._workers.index(worker)] = _Worker(self._ctx, simulator)
+            if status == "timeout":
+                for row in rows:
+                    yield RunRecord(row, status, None, message, elapsed)
+                return
+            if len(rows) > 1:
+                for row, point in reversed(list(zip(rows, points, strict=True))):
+                    queue.appendleft(([row], [point]))
+                return
+            yield RunRecord(rows[0], status, None, message, elapsed)
+            return
         in_flight = min(max(int(worker.state[0]), worker.reported), len(worker.rows) - 1)
         elapsed = time.time() - worker.state[1]
         # runs finished but not yet sent before in_flight, and every run after it, go back

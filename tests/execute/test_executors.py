@@ -211,3 +211,32 @@ def test_a_killed_driver_ends_the_external_programs_its_runs_started(tmp_path, s
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
+
+
+LINE = sg.Space([sg.Integer("i", 0, 99)])
+
+
+def _batch_of_slow_runs(X):
+    time.sleep(0.2 * len(X))  # 0.2 s per run, under a 0.3 s per-run timeout
+    return pd.DataFrame({"y": X["i"] * 10.0})
+
+
+def _batch_that_kills_its_worker_at_5(X):
+    if (X["i"] == 5).any():
+        os.kill(os.getpid(), signal.SIGKILL)  # a crash in C code on one point
+    return pd.DataFrame({"y": X["i"] * 10.0})
+
+
+def test_a_vectorized_chunk_gets_its_runs_timeouts_and_only_the_crashing_run_fails():
+    design = pd.DataFrame({"i": range(8)})
+    slow = sg.Simulator(_batch_of_slow_runs, LINE, ["y"], vectorized=True, name="slow")
+    with sg.ProcessExecutor(1, chunksize=8) as pool:  # the batch takes 1.6 s, 8 x 0.2 s
+        runs = slow.run(design, executor=pool, timeout=0.3, progress=False)
+    assert (runs.status == "ok").all()  # it was killed after 1.5 timeouts + 1 s, as one run
+    crash = sg.Simulator(_batch_that_kills_its_worker_at_5, LINE, ["y"], vectorized=True,
+                         name="crash")
+    with sg.ProcessExecutor(1, chunksize=8) as pool:
+        runs = crash.run(design, executor=pool, progress=False)
+    assert runs.status.tolist() == ["ok"] * 5 + ["failed"] + ["ok"] * 2  # rows 0-5 failed
+    assert "worker process died" in runs.error[5]
+    np.testing.assert_allclose(runs.Y["y"][runs.ok], design.i[runs.ok] * 10.0)
