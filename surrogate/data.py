@@ -464,10 +464,11 @@ def meta_space(path: Path, meta: dict[str, Any]) -> tuple[Space, list[str]]:
         raise ValueError(f"{file} is damaged: its 'space' is not a valid space "
                          f"({type(exc).__name__}: {exc})") from None
     outputs = meta["outputs"]
-    if (not isinstance(outputs, list) or not outputs
+    fields = meta.get("fields") or {}
+    if (not isinstance(outputs, list) or (not outputs and not fields)
             or not all(isinstance(o, str) and o for o in outputs)):
-        raise ValueError(f"{file} is damaged: 'outputs' must be a list of output names, "
-                         f"got {outputs!r}")
+        raise ValueError(f"{file} is damaged: 'outputs' must be a list of output names (empty "
+                         f"only beside fields), got {outputs!r}")
     return space, outputs
 
 

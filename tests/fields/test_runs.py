@@ -233,3 +233,22 @@ def test_a_checkpoint_of_other_grids_is_refused(design, tmp_path):
     other = sg.Simulator(decay_point, SPACE, ["half"], fields={"y": TIMES * 2}, name="decay")
     with pytest.raises(ValueError, match="different fields .* or grids"):
         other.run(design.iloc[:3], checkpoint=tmp_path / "ckpt", progress=False)
+
+
+def test_a_simulator_of_fields_only_resumes_and_its_runs_load(tmp_path):
+    # outputs=() beside fields is allowed (SPEC 6.3); its checkpoint read as damaged on resume
+    space = sg.Space([sg.Real("x", 0, 1)])
+    calls = []
+
+    def rising(x):
+        calls.append(x)
+        return {"I": np.array([x, 2 * x, 3 * x])}
+
+    sim = sg.Simulator(rising, space, (), fields={"I": [0.0, 1.0, 2.0]})
+    design = sg.sample(space, 5, seed=0)
+    first = sim.run(design, checkpoint=tmp_path / "ck", progress=False)
+    again = sim.run(design, checkpoint=tmp_path / "ck", progress=False)
+    assert len(calls) == 5 and again.outputs == [] and again.field("I").shape == (5, 3)
+    first.save(tmp_path / "saved")
+    pd.testing.assert_frame_equal(sg.TransferSet.load(tmp_path / "saved").field("I"),
+                                  first.field("I"))
