@@ -215,7 +215,7 @@ class Simulator:
         for i, params in enumerate(design.to_dict("records")):
             try:
                 values[i] = self.evaluate_point(params)  # type: ignore[arg-type]
-            except Exception as exc:  # noqa: BLE001 - any failure of user code is recorded
+            except (Exception, SystemExit) as exc:  # noqa: BLE001 - sys.exit() too: recorded
                 errors[i] = describe_exception(exc)
         return values, errors
 
@@ -284,7 +284,7 @@ class Simulator:
         n = len(design)
         try:
             values = self._coerce_batch(self.fn(design.reset_index(drop=True)), n)
-        except Exception as exc:  # noqa: BLE001 - isolate the failing rows by halving
+        except (Exception, SystemExit) as exc:  # noqa: BLE001 - isolate failing rows by halving
             if n == 1:
                 return np.full((1, self.n_values), np.nan), [describe_exception(exc)]
             half = n // 2

@@ -124,7 +124,7 @@ def evaluate_chunk(
             except RunTimeout:
                 yield RunRecord(row, "timeout", None, f"run exceeded the timeout of {timeout} s",
                                 clock() - start)
-            except Exception as exc:  # noqa: BLE001 - any failure of user code is recorded
+            except (Exception, SystemExit) as exc:  # noqa: BLE001 - user code failed (sys.exit too)
                 yield RunRecord(row, "failed", None, describe_exception(exc), clock() - start)
             else:
                 yield RunRecord(row, "ok", values, "", clock() - start)

@@ -120,3 +120,21 @@ def test_a_dask_failure_reads_whole_with_its_cause():
     assert text == ("RuntimeError: Error during deserialization of the task graph. This "
                     "frequently occurs if the Scheduler and Client have different environments.; "
                     "caused by ModuleNotFoundError: No module named 'toypkg'")
+
+
+def _gives_up_at_2(i):
+    import sys
+
+    if i == 2:
+        sys.exit("legacy code gave up")
+    return float(i)
+
+
+def test_dask_records_sys_exit_in_a_run(cluster):
+    # it killed worker after worker (KilledWorker), the cause nowhere
+    sim = sg.Simulator(_gives_up_at_2, sg.Space([sg.Integer("i", 0, 9)]), ["y"], name="legacy")
+    with distributed.Client(cluster) as client:
+        runs = sim.run(pd.DataFrame({"i": range(5)}), executor=sg.DaskExecutor(client),
+                       progress=False)
+    assert runs.status.tolist() == ["ok", "ok", "failed", "ok", "ok"]
+    assert runs.error[2] == "SystemExit: legacy code gave up"

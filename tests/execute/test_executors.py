@@ -240,3 +240,18 @@ def test_a_vectorized_chunk_gets_its_runs_timeouts_and_only_the_crashing_run_fai
     assert runs.status.tolist() == ["ok"] * 5 + ["failed"] + ["ok"] * 2  # rows 0-5 failed
     assert "worker process died" in runs.error[5]
     np.testing.assert_allclose(runs.Y["y"][runs.ok], design.i[runs.ok] * 10.0)
+
+
+def _gives_up_at_2(i):
+    if i == 2:
+        sys.exit("legacy code gave up")
+    return float(i)
+
+
+@pytest.mark.parametrize("executor", ["serial", "processes"])
+def test_sys_exit_in_a_run_is_a_recorded_failure(executor):
+    # serially it ended the campaign; on worker processes its message was lost
+    sim = sg.Simulator(_gives_up_at_2, LINE, ["y"], name="legacy")
+    runs = sim.run(pd.DataFrame({"i": range(5)}), executor=executor, progress=False)
+    assert runs.status.tolist() == ["ok", "ok", "failed", "ok", "ok"]
+    assert runs.error[2] == "SystemExit: legacy code gave up"
