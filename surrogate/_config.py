@@ -21,6 +21,7 @@ process a run that hangs inside C code cannot be interrupted.
 
 from __future__ import annotations
 
+import math
 import operator
 import re
 import tomllib
@@ -171,8 +172,8 @@ def _sobol_n(key: str, value: Any) -> int:
 
 
 def _number(key: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-        raise ConfigError(f"{key}: must be a positive number, got {value!r}")
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < math.inf:
+        raise ConfigError(f"{key}: must be a positive (finite) number, got {value!r}")
     return float(value)
 
 

@@ -46,13 +46,18 @@ def _check_executor(executor: Any, address: Any) -> None:
                          '"tcp://127.0.0.1:8786" or a distributed.Client)')
 
 
+MAX_TIMEOUT = 365 * 24 * 3600.0  # longer is no limit: None (inf overflowed the alarm clock)
+
+
 def _check_options(timeout: Any, retries: Any, rerun: Any) -> None:
     if not (rerun is None or (isinstance(rerun, str) and rerun in RERUN)):
         raise ValueError(f"rerun must be None or 'failed' (run failed and timed-out runs of the "
                          f"checkpoint again), got {rerun!r}")
     if timeout is not None:
-        if not isinstance(timeout, (int, float)) or isinstance(timeout, bool) or not timeout > 0:
-            raise ValueError(f"timeout must be a positive number of seconds or None, got {timeout!r}")
+        if not isinstance(timeout, (int, float)) or isinstance(timeout, bool) \
+                or not 0 < timeout <= MAX_TIMEOUT:
+            raise ValueError(f"timeout must be a positive number of seconds up to {MAX_TIMEOUT:g} "
+                             f"(a year), or None for none, got {timeout!r}")
     if isinstance(retries, bool) or not isinstance(retries, (int, np.integer)) or retries < 0:
         raise ValueError(f"retries must be an int >= 0, got {retries!r}")
 

@@ -84,6 +84,9 @@ def test_bad_options():
         sim.run(design, executor="dask")
     with pytest.raises(ValueError, match="timeout must be a positive number"):
         sim.run(design, timeout=0)
+    for endless in (float("inf"), 1e12):  # every run failed: the alarm clock overflowed
+        with pytest.raises(ValueError, match=r"up to .* \(a year\), or None for none"):
+            sim.run(design, timeout=endless)
     with pytest.raises(ValueError, match="retries must be an int >= 0"):
         sim.run(design, retries=-1)
     with pytest.raises(ValueError, match="n_workers must be a positive int"):
