@@ -264,8 +264,23 @@ class TransferSet:
         return meta
 
     def save(self, path: str | Path) -> Path:
-        """Write ``runs.parquet`` and ``meta.json`` into directory ``path`` (created if needed)."""
+        """Write ``runs.parquet`` and ``meta.json`` into directory ``path`` (created if needed).
+
+        A campaign's checkpoint directory (one holding ``design_rows`` in its ``meta.json``)
+        is refused: its design would be overwritten by these runs, and growing the design on
+        it later would attach outputs to the wrong inputs. Save into another directory.
+        """
         path = Path(path)
+        meta_file = path / "meta.json"
+        if meta_file.exists():
+            try:
+                stored = json.loads(meta_file.read_text())
+            except (OSError, ValueError):
+                stored = {}
+            if isinstance(stored, dict) and "design_rows" in stored:
+                raise ValueError(f"{path} is a campaign's checkpoint (its design and journal); "
+                                 "saving runs over it would mix them with its design: save "
+                                 "into another directory")
         path.mkdir(parents=True, exist_ok=True)
         write_runs(path, self)
         write_json(path / "meta.json", self.meta())

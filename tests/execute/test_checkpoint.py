@@ -278,3 +278,12 @@ def test_a_checkpoint_of_changed_simulator_code_is_kept_with_a_warning(tmp_path)
 def test_an_empty_checkpoint_path_is_refused_not_taken_as_the_current_directory():
     with pytest.raises(TypeError, match="checkpoint must be a directory path"):
         toy_simulator().run(sg.sample(TOY_SPACE, 3, seed=0), checkpoint="", progress=False)
+
+
+def test_saving_runs_over_a_campaigns_checkpoint_is_refused(tmp_path):
+    # meta.json lost its design record: growing the design then put outputs on wrong inputs
+    sim = toy_simulator("flaky")
+    runs = sim.run(sg.sample(TOY_SPACE, 10, seed=0), checkpoint=tmp_path / "ck", progress=False)
+    with pytest.raises(ValueError, match="is a campaign's checkpoint"):
+        runs.valid().save(tmp_path / "ck")
+    runs.valid().save(tmp_path / "elsewhere")  # another directory is fine
