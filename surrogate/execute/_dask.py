@@ -14,6 +14,7 @@ executor where a hung run must be killed.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterator
 from typing import Any
 
@@ -93,6 +94,20 @@ class DaskExecutor(Executor):
         threads = self._client.nthreads()
         return max(1, sum(threads.values()))
 
+    def _await_a_worker(self) -> None:
+        """Say so when no worker is connected (the runs would wait in silence): after
+        WORKER_WAIT_S seconds a warning names the scheduler; the runs then go on waiting, as
+        workers of a batch queue may start late."""
+        if self._client.nthreads():
+            return
+        try:
+            self._client.wait_for_workers(1, timeout=WORKER_WAIT_S)
+        except Exception:  # noqa: BLE001 - distributed's TimeoutError differs by version
+            address = getattr(self._client.scheduler, "address", "the scheduler")
+            warnings.warn(f"no Dask worker is connected to {address} after {WORKER_WAIT_S:g} "
+                          f"s: the runs wait for one (start one with `dask worker {address}`)",
+                          UserWarning, stacklevel=4)
+
     def close(self) -> None:
         if self._owned:
             self._client.close()
@@ -103,6 +118,7 @@ class DaskExecutor(Executor):
     ) -> Iterator[RunRecord]:
         from distributed import as_completed
 
+        self._await_a_worker()
         size = self._chunksize or default_chunksize(len(rows), self.n_workers)
         # the simulator travels with each task: scattered data dies with its worker
         chunks: dict[Any, tuple[list[int], list[dict[str, Any]], int]] = {}
@@ -142,6 +158,9 @@ class DaskExecutor(Executor):
         finally:
             for future in list(chunks):
                 future.cancel()
+
+
+WORKER_WAIT_S = 10.0  # seconds without a worker before the warning
 
 
 def _outcome(future: Any) -> list[RunRecord] | BaseException:

@@ -138,3 +138,22 @@ def test_dask_records_sys_exit_in_a_run(cluster):
                        progress=False)
     assert runs.status.tolist() == ["ok", "ok", "failed", "ok", "ok"]
     assert runs.error[2] == "SystemExit: legacy code gave up"
+
+
+def test_a_scheduler_without_workers_is_warned_of_and_the_runs_wait(monkeypatch):
+    from surrogate.execute import _dask
+
+    monkeypatch.setattr(_dask, "WORKER_WAIT_S", 1.0)
+    design = sg.sample(TOY_SPACE, 6, seed=0)
+    with distributed.LocalCluster(n_workers=0, threads_per_worker=1, processes=True,
+                                  host="127.0.0.1", dashboard_address=None) as cluster, \
+            distributed.Client(cluster) as client:
+        late = threading.Timer(3.0, lambda: cluster.scale(1))  # a worker of a batch queue
+        late.start()
+        try:
+            with pytest.warns(UserWarning, match="no Dask worker is connected to tcp://"):
+                runs = toy_simulator("ok").run(design, executor=sg.DaskExecutor(client),
+                                               progress=False)
+        finally:
+            late.join()
+    assert runs.ok.all()
