@@ -131,7 +131,9 @@ class PrunedTree(ClassifierMixin, BaseEstimator):
         if len(weight) != len(y) or not np.all(np.isfinite(weight)) or (weight < 0).any():
             raise ValueError(f"sample_weight must be {len(y)} finite weights >= 0")
         points, reward = _unique_points(X, codes, weight, len(self.classes_))
-        state = child_seed(as_generator(self.seed))  # scikit-learn takes an int
+        # scikit-learn takes an int: an int seed goes as it is (the trees random_state=0 grew)
+        state = int(self.seed) if isinstance(self.seed, numbers.Integral) \
+            and not isinstance(self.seed, bool) else child_seed(as_generator(self.seed))
         best: tuple[float, _Nodes, str] | None = None
         for criterion in CRITERIA if self.criterion == "both" else (self.criterion,):
             full = _grow(points, reward, criterion, self.min_samples_leaf, state)
