@@ -21,6 +21,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from surrogate._stack import user_stacklevel
+
 REAL, INTEGER, CATEGORICAL = "real", "integer", "categorical"
 
 
@@ -184,21 +186,6 @@ def fit_domain(X: Any, *, what: str = "X") -> tuple[Domain, pd.DataFrame]:
         categories=categories,
     )
     return domain, frame
-
-
-def user_stacklevel() -> int:
-    """The ``stacklevel`` for a ``warnings.warn`` made by the caller of this function that
-    points at the first frame outside the surrogate package (the user's line), however many
-    of the package's frames (decorators, helpers) lie between."""
-    import sys
-    from pathlib import Path
-
-    root = str(Path(__file__).resolve().parents[1])
-    frame: Any = sys._getframe(1)
-    level = 1
-    while frame is not None and frame.f_code.co_filename.startswith(root):
-        frame, level = frame.f_back, level + 1
-    return level
 
 
 def warn_if_misaligned(X: Any, y: Any) -> None:

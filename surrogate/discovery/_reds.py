@@ -24,6 +24,7 @@ from sklearn.model_selection import KFold, StratifiedKFold, cross_val_predict
 from sklearn.utils.validation import check_is_fitted
 
 from surrogate._random import SeedLike, as_generator, child_seed
+from surrogate._stack import user_stacklevel
 from surrogate._threads import limits_threads
 from surrogate.discovery._box import Box
 from surrogate.discovery._cart import design_matrix
@@ -33,7 +34,6 @@ from surrogate.discovery._data import (
     Domain,
     check_labels,
     fit_domain,
-    user_stacklevel,
     warn_if_misaligned,
 )
 from surrogate.discovery._prim import PRIM

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import os
 import sys
+import warnings
 from typing import Any
 
 import numpy as np
 
 from surrogate._fields import Grids, field_slices
+from surrogate._stack import user_stacklevel
 from surrogate.data import TransferSet
 from surrogate.execute._base import Executor
 from surrogate.execute._checkpoint import Checkpoint
@@ -25,7 +27,7 @@ RERUN = (None, "failed")
 def resolve_executor(executor: Any, n_workers: int | None = None,
                      address: Any = None) -> tuple[Executor, bool]:
     """An Executor for ``executor`` and whether the caller owns (must close) it."""
-    _check_executor(executor, address)
+    _check_executor(executor, address, n_workers, warn=False)
     if isinstance(executor, Executor):
         return executor, False
     if executor == "serial":
@@ -35,7 +37,11 @@ def resolve_executor(executor: Any, n_workers: int | None = None,
     return DaskExecutor(address), True
 
 
-def _check_executor(executor: Any, address: Any) -> None:
+def _check_executor(executor: Any, address: Any, n_workers: Any = None, *,
+                    warn: bool = True) -> None:
+    if n_workers is not None and (isinstance(n_workers, bool) or not isinstance(
+            n_workers, (int, np.integer)) or n_workers < 1):
+        raise ValueError(f"n_workers must be a positive int or None, got {n_workers!r}")
     if isinstance(executor, Executor):
         return
     if not isinstance(executor, str) or executor not in EXECUTORS:
@@ -44,6 +50,13 @@ def _check_executor(executor: Any, address: Any) -> None:
     if executor == "dask" and address is None:
         raise ValueError('executor="dask" needs address= (a scheduler address such as '
                          '"tcp://127.0.0.1:8786" or a distributed.Client)')
+    unused = [name for name, value, user in (("n_workers", n_workers, "processes"),
+                                             ("address", address, "dask"))
+              if value is not None and executor != user]
+    if unused and warn:
+        warnings.warn(f"{' and '.join(unused)} {'is' if len(unused) == 1 else 'are'} not used "
+                      f"by executor={executor!r}", UserWarning,
+                      stacklevel=user_stacklevel())
 
 
 MAX_TIMEOUT = 365 * 24 * 3600.0  # longer is no limit: None (inf overflowed the alarm clock)
@@ -87,7 +100,7 @@ def run_campaign(
 ) -> TransferSet:
     """Run ``simulator`` on design ``X``; see :meth:`surrogate.Simulator.run`."""
     _check_options(timeout, retries, rerun)
-    _check_executor(executor, address)  # before a checkpoint directory is written
+    _check_executor(executor, address, n_workers)  # before a checkpoint directory is written
     design = simulator.space.validate(X)
     if len(design) == 0:
         raise ValueError("the design is empty: nothing to run")

@@ -44,7 +44,8 @@ def test_vectorized_batch_failures_are_isolated():
 @pytest.mark.parametrize("executor", ["serial", "processes"])
 def test_timeouts_are_recorded(executor):
     design = pd.DataFrame({"x": [0.2, 0.95, 0.3, 0.99], "y": [0.0, 0.0, 0.5, 0.5]})
-    ts = toy_simulator("sleepy").run(design, executor=executor, n_workers=2, timeout=0.5)
+    workers = 2 if executor == "processes" else None
+    ts = toy_simulator("sleepy").run(design, executor=executor, n_workers=workers, timeout=0.5)
     assert ts.status.tolist() == ["ok", "timeout", "ok", "timeout"]
     assert "timeout of 0.5 s" in ts.error.iloc[1]
     assert (ts.seconds.iloc[[1, 3]] < 5).all()
@@ -258,3 +259,14 @@ def test_sys_exit_in_a_run_is_a_recorded_failure(executor):
     runs = sim.run(pd.DataFrame({"i": range(5)}), executor=executor, progress=False)
     assert runs.status.tolist() == ["ok", "ok", "failed", "ok", "ok"]
     assert runs.error[2] == "SystemExit: legacy code gave up"
+
+
+def test_executor_options_that_do_not_apply_are_warned_of_and_bad_workers_refused():
+    sim = toy_simulator("ok")
+    design = sg.sample(TOY_SPACE, 3, seed=0)
+    with pytest.warns(UserWarning, match=r"^n_workers is not used by executor='serial'$"):
+        sim.run(design, n_workers=2, progress=False)
+    with pytest.warns(UserWarning, match="address is not used by executor='processes'"):
+        sim.run(design, executor="processes", address="tcp://127.0.0.1:1", progress=False)
+    with pytest.raises(ValueError, match="n_workers must be a positive int"):
+        sim.run(design, executor="processes", n_workers=0)
