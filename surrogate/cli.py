@@ -153,7 +153,8 @@ def _study(args: argparse.Namespace) -> int:
         raise ValueError("--rerun-failed: an adaptive design does not run failed runs again "
                          "(it steers away from them)")
     if config.executor == "dask" and not config.address:
-        raise ValueError("--executor dask needs --address tcp://HOST:PORT")
+        raise ValueError("the dask executor needs a scheduler address: --address "
+                         'tcp://HOST:PORT, or address = "tcp://HOST:PORT" in the [run] table')
     out = args.out or Path(f"study-{Path(config.simulator.replace(':', '-')).stem}")
     if out.exists() and not out.is_dir():
         raise ValueError(f"--out {out}: exists and is not a directory; name a new or existing "

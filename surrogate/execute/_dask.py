@@ -75,7 +75,12 @@ class DaskExecutor(Executor):
         if isinstance(address_or_client, Client):
             self._client, self._owned = address_or_client, False
         elif isinstance(address_or_client, str):
-            self._client, self._owned = Client(address_or_client), True
+            try:
+                self._client, self._owned = Client(address_or_client, timeout=CONNECT_S), True
+            except (OSError, ValueError, TypeError) as exc:  # bad form, nobody there
+                raise ValueError(f"address {address_or_client!r}: no Dask scheduler could be "
+                                 f"reached ({' '.join(str(exc).split())}); give its address "
+                                 "as tcp://HOST:PORT, as `dask scheduler` prints it") from None
         else:
             raise TypeError(
                 "DaskExecutor needs a scheduler address (str) or a distributed.Client, got "
@@ -145,6 +150,11 @@ class DaskExecutor(Executor):
                     del future
                 if isinstance(outcome, list):
                     yield from outcome
+                elif _cluster_fault(outcome):  # no run's fault: stop, record nothing for them
+                    raise RuntimeError(
+                        "the Dask cluster cannot load the simulator, so no run was made (its "
+                        "module must be importable on the scheduler and every worker, e.g. "
+                        f"installed there or on their PYTHONPATH): {_whole(outcome)}")
                 elif len(chunk_rows) > 1:  # isolate the run that brought its worker down
                     for row, point in zip(chunk_rows, chunk_points, strict=True):
                         pending.add(submit([row], [point]))
@@ -160,6 +170,7 @@ class DaskExecutor(Executor):
                 future.cancel()
 
 
+CONNECT_S = "10s"  # how long to try reaching a scheduler
 WORKER_WAIT_S = 10.0  # seconds without a worker before the warning
 
 
@@ -181,6 +192,13 @@ def _failure(future: Any) -> BaseException:
         return future.exception()
     except Exception as exc:  # noqa: BLE001 - the future may be gone with its worker
         return exc
+
+
+def _cluster_fault(exc: BaseException) -> bool:
+    """Whether a task failed before the simulator ran: the scheduler or a worker could not
+    deserialize it (typically its module cannot be imported there)."""
+    text = _whole(exc)
+    return "Error during deserialization" in text or "Could not deserialize" in text
 
 
 def _whole(exc: BaseException) -> str:

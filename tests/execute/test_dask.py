@@ -157,3 +157,43 @@ def test_a_scheduler_without_workers_is_warned_of_and_the_runs_wait(monkeypatch)
         finally:
             late.join()
     assert runs.ok.all()
+
+
+def test_a_cluster_that_cannot_load_the_simulator_stops_the_campaign(tmp_path, monkeypatch):
+    # the scheduler cannot import the simulator's module: every run was recorded as failed
+    import socket
+    import subprocess
+    import sys
+
+    (tmp_path / "drv").mkdir()
+    (tmp_path / "drv" / "only_here_sim.py").write_text("def f(x):\n    return 2 * x\n")
+    monkeypatch.syspath_prepend(str(tmp_path / "drv"))
+    from only_here_sim import f
+
+    with socket.socket() as free:
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]
+    address = f"tcp://127.0.0.1:{port}"
+    (tmp_path / "cluster").mkdir()
+    bin_dir = os.path.dirname(sys.executable)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    started = [subprocess.Popen([os.path.join(bin_dir, "dask"), "scheduler", "--host",
+                                 "127.0.0.1", "--port", str(port), "--no-dashboard"],
+                                cwd=tmp_path / "cluster", env=env, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)]
+    try:
+        time.sleep(3)
+        started.append(subprocess.Popen([os.path.join(bin_dir, "dask"), "worker", address,
+                                         "--nthreads", "1", "--no-dashboard"],
+                                        cwd=tmp_path / "cluster", env=env,
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        sim = sg.Simulator(f, sg.Space([sg.Real("x", 0, 1)]), ["y"], name="f")
+        with pytest.raises(RuntimeError, match="the Dask cluster cannot load the simulator"):
+            sim.run(sg.sample(sim.space, 4, seed=0), executor="dask", address=address,
+                    checkpoint=tmp_path / "ck", progress=False)
+        assert not (tmp_path / "ck" / "journal.jsonl").exists() or \
+            not (tmp_path / "ck" / "journal.jsonl").read_text().strip()  # nothing recorded
+    finally:
+        for process in started:
+            process.kill()
+            process.wait(10)
