@@ -54,7 +54,9 @@ class TransferSet:
     space : Space
     outputs : sequence of str
     X : DataFrame or array
-        The design (validated against ``space``).
+        The design (validated against ``space``). Runs are numbered ``0 .. n-1`` in the
+        design's row order: a DataFrame's own index is not kept, so join results to a design
+        by position (``design.assign(y=runs.Y["y"].to_numpy())``), not by index.
     Y : DataFrame or array, shape (n, m)
         Outputs; forced to NaN on rows whose status is not ``"ok"``.
     status : sequence of {"ok", "failed", "timeout"}, optional
