@@ -131,8 +131,16 @@ class DaskExecutor(Executor):
 
         def submit(chunk_rows: list[int], chunk_points: list[dict[str, Any]],
                    tries: int = 0) -> Any:
-            future = self._client.submit(_run_chunk, simulator, chunk_rows, chunk_points, timeout,
-                                         pure=False)
+            try:
+                future = self._client.submit(_run_chunk, simulator, chunk_rows, chunk_points,
+                                             timeout, pure=False)
+            except (TypeError, ValueError, AttributeError) as exc:  # not serializable
+                if "serializ" not in str(exc).lower() and "pickl" not in str(exc).lower():
+                    raise
+                raise ValueError(f"simulator {simulator.name!r} cannot be sent to Dask workers: "
+                                 f"{' '.join(str(exc).split())}; it must be picklable (a "
+                                 "function of an importable module, holding no lock, open file "
+                                 "or connection)") from None
             chunks[future] = (chunk_rows, chunk_points, tries)
             return future
 

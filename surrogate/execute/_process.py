@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
+import pickle
 import signal
 import sys
 import threading
@@ -145,7 +146,16 @@ class _Worker:
         self.process = ctx.Process(target=_worker_main,
                                    args=(simulator, child, self.state, _driver_pid(ctx)),
                                    daemon=True, name="surrogate-worker")
-        self.process.start()
+        try:
+            self.process.start()  # spawn and forkserver pickle the simulator here
+        except (pickle.PicklingError, AttributeError, TypeError) as exc:
+            child.close()
+            self.conn.close()
+            raise ValueError(f"simulator {simulator.name!r} cannot be sent to worker processes "
+                             f"({type(exc).__name__}: {' '.join(str(exc).split())}); with "
+                             "start_method='spawn' or 'forkserver' its function must be "
+                             "importable by name (defined at the top of a module, not in "
+                             "__main__ under a decorator that replaces it, nor a lambda)") from None
         child.close()
         self.rows: list[int] = []
         self.points: list[dict[str, Any]] = []

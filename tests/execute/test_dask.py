@@ -197,3 +197,18 @@ def test_a_cluster_that_cannot_load_the_simulator_stops_the_campaign(tmp_path, m
         for process in started:
             process.kill()
             process.wait(10)
+
+
+def test_a_simulator_holding_a_lock_is_one_clear_error(cluster):
+    lock = threading.Lock()
+
+    def guarded(x, y):
+        with lock:
+            return x + y
+
+    sim = sg.Simulator(guarded, TOY_SPACE, ["f"], name="guarded")
+    with distributed.Client(cluster) as client:
+        with pytest.raises(ValueError, match="simulator 'guarded' cannot be sent to Dask "
+                                             "workers"):
+            sim.run(sg.sample(TOY_SPACE, 3, seed=0), executor=sg.DaskExecutor(client),
+                    progress=False)

@@ -270,3 +270,11 @@ def test_executor_options_that_do_not_apply_are_warned_of_and_bad_workers_refuse
         sim.run(design, executor="processes", address="tcp://127.0.0.1:1", progress=False)
     with pytest.raises(ValueError, match="n_workers must be a positive int"):
         sim.run(design, executor="processes", n_workers=0)
+
+
+def test_a_simulator_spawned_workers_cannot_receive_is_one_clear_error():
+    sim = sg.Simulator(lambda x, y: x + y, TOY_SPACE, ["f"], name="lam")
+    with sg.ProcessExecutor(1, start_method="spawn") as pool:
+        with pytest.raises(ValueError, match="simulator 'lam' cannot be sent to worker "
+                                             "processes .*pickle"):
+            sim.run(sg.sample(TOY_SPACE, 3, seed=0), executor=pool, progress=False)
