@@ -181,7 +181,7 @@ def run_rounds(plan: Plan, acquisition: Acquisition, trainer: Trainer, *, execut
             since = time.perf_counter()
             before = cycle.seconds
             batch = _run_round(plan, round_index, runner, store, cycle.proposal(
-                plan, acquisition, data, q, rng, optimizer, trainer))
+                plan, acquisition, data, q, rng, optimizer, trainer), limit=q)
             proposing = cycle.seconds - before
             history = TransferSet.concat([history, batch])
             sizes.append(len(batch))
@@ -283,16 +283,24 @@ def _reference(space: Space, n: int, root: int) -> np.ndarray | None:
 
 
 def _run_round(plan: Plan, round_index: int, runner: Executor, store: RoundStore | None,
-               make_design: Callable[[], pd.DataFrame]) -> TransferSet:
+               make_design: Callable[[], pd.DataFrame], limit: int | None = None
+               ) -> TransferSet:
+    """The round's runs: made, or read from the checkpoint. A checkpointed round of more runs
+    than ``limit`` (a resumption with a smaller budget) gives its first ``limit`` runs, so a
+    design never returns more runs than its budget."""
     simulator = plan.simulator
     if store is None:
         return simulator.run(make_design(), executor=runner, progress=False)
     finished = store.finished(round_index)
     if finished is not None:
+        if limit is not None and len(finished) > limit:
+            return finished.select(np.arange(len(finished)) < limit)
         return finished
     design = store.started_design(round_index)
     if design is None:
         design = make_design()
+    elif limit is not None and len(design) > limit:
+        design = design.iloc[:limit]
     return simulator.run(design, executor=runner, checkpoint=store.path(round_index),
                          progress=False)
 

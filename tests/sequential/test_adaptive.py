@@ -484,3 +484,18 @@ def test_a_finite_space_caps_the_budget_at_its_points():
         with pytest.warns(UserWarning, match="holds only 6 distinct points"):
             X = design()
         assert len(X) == 6 and not X.duplicated().any()
+
+
+def test_resuming_with_a_smaller_budget_returns_at_most_the_budget(tmp_path):
+    from surrogate.optimize import minimize
+
+    def bowl(p):
+        return float((p["x"] - 0.3) ** 2 + (p["y"] - 0.6) ** 2)
+
+    options = {"space": SQUARE, "batch_size": 3, "seed": 0}
+    minimize(bowl, budget=14, checkpoint=tmp_path / "bo", **options)
+    assert minimize(bowl, budget=9, checkpoint=tmp_path / "bo", **options).n_evaluations == 9
+    adaptive_sample(bowl, budget=16, checkpoint=tmp_path / "ad", progress=False, **options)
+    shorter = adaptive_sample(bowl, budget=10, checkpoint=tmp_path / "ad", progress=False,
+                              **options)
+    assert len(shorter.runs) == 10 and shorter.stopped == "budget"
