@@ -131,13 +131,16 @@ class AcquisitionOptimizer:
         polish: bool = True,
         box: Box | None = None,
         accept: Callable[[np.ndarray], np.ndarray] | None = None,
+        apart: np.ndarray | None = None,
     ) -> tuple[np.ndarray, float]:
         """The best unit-cube point found and its acquisition value.
 
         ``exclude`` (unit points, e.g. the evaluated ones) are never returned: with discrete
         parameters the best snapped point can coincide with one already evaluated. ``box``
         (lower, upper unit-cube corners) confines the search to a sub-box. ``accept`` (points
-        (k, d) -> bool (k,)) rules out the local optima and candidates it fails.
+        (k, d) -> bool (k,)) rules out the local optima and candidates it fails. ``apart``
+        (unit points: a batch's points chosen so far) rules out points within APART of them,
+        in any coordinate: a batch mate there would be a run spent twice.
         """
         polished, raw = self.local_optima(acquisition, rng, anchors=anchors, polish=polish,
                                           box=box)
@@ -145,6 +148,8 @@ class AcquisitionOptimizer:
         values = evaluate(acquisition, pool)
         if exclude is not None and len(exclude):
             values[_matches(pool, exclude)] = -np.inf
+        if apart is not None and len(apart):
+            values[_matches(pool, apart, tol=APART)] = -np.inf
         if accept is not None:
             values[~np.asarray(accept(pool), dtype=bool)] = -np.inf
         best = int(np.argmax(values))
@@ -221,6 +226,9 @@ def _level_trials(point: np.ndarray, column: int, k: int) -> np.ndarray:
     trial = np.repeat(point[None, :], len(cells), axis=0)
     trial[:, column] = (cells + 0.5) / k
     return trial
+
+
+APART = 1e-3  # unit-cube distance (max norm) below which two points of a batch are one
 
 
 def _matches(points: np.ndarray, others: np.ndarray | None, tol: float = 1e-9) -> np.ndarray:

@@ -70,9 +70,11 @@ def propose(space: Space, acquisition: Acquisition, data: Observations, student:
         context = acquisition.context(student, data)
         exclude = np.vstack([data.unit, *chosen]) if chosen else data.unit
         function = acquisition.function(student, context)
+        apart = np.vstack(chosen) if chosen else None
         point, value = optimizer.maximize(function, rng, anchors=anchors, exclude=exclude,
-                                          polish=acquisition.polish)
-        detour = _detour(acquisition, student, data, context, value, rng, optimizer, exclude)
+                                          polish=acquisition.polish, apart=apart)
+        detour = _detour(acquisition, student, data, context, value, rng, optimizer, exclude,
+                         apart)
         if detour is not None:
             point = detour
         chosen.append(point[None, :])
@@ -92,13 +94,13 @@ def propose(space: Space, acquisition: Acquisition, data: Observations, student:
 
 def _detour(acquisition: Acquisition, student: Student, data: Observations, context: object,
             value: float, rng: np.random.Generator, optimizer: AcquisitionOptimizer,
-            exclude: np.ndarray) -> np.ndarray | None:
+            exclude: np.ndarray, apart: np.ndarray | None = None) -> np.ndarray | None:
     """The first of the acquisition's detours whose best point reaches its threshold."""
     for detour in acquisition.detours(student, data, context, value):
         function = acquisition.function(student, detour.context)
         point, value = optimizer.maximize(function, rng, anchors=detour.anchor,
                                           exclude=exclude, polish=acquisition.polish,
-                                          box=detour.box, accept=detour.accept)
+                                          box=detour.box, accept=detour.accept, apart=apart)
         if value >= detour.threshold:
             return point
     return None
