@@ -177,6 +177,16 @@ def _number(key: str, value: Any) -> float:
     return float(value)
 
 
+def _seconds(key: str, value: Any) -> float:
+    from surrogate.execute._campaign import MAX_TIMEOUT
+
+    seconds = _number(key, value)
+    if seconds > MAX_TIMEOUT:
+        raise ConfigError(f"{key}: at most {MAX_TIMEOUT:g} seconds (a year); leave it out for "
+                          f"no limit, got {value!r}")
+    return seconds
+
+
 def _fraction(key: str, value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 1:
         raise ConfigError(f"{key}: must be a number in (0, 1], got {value!r}")
@@ -298,7 +308,7 @@ _SCHEMA: dict[str, dict[str, tuple[str, Callable[[str, Any], Any]]]] = {
                "output": ("adaptive_output", _text), "threshold": ("adaptive_threshold", _op)},
     "run": {"executor": ("executor", _choice("serial", "processes", "dask")),
             "n_workers": ("n_workers", _int(1)), "address": ("address", _text),
-            "timeout": ("timeout", _number), "retries": ("retries", _int(0))},
+            "timeout": ("timeout", _seconds), "retries": ("retries", _int(0))},
     "surrogate": {"model": ("model", _choice("gp", "nn")), "outputs": ("model_outputs", _names),
                   "fields": ("model_fields", _names), "cv": ("cv", _int(2)),
                   "align_fields": ("align_fields", _names)},

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Any
 
 __all__ = ["user_stacklevel"]
 
-_ROOT = str(Path(__file__).resolve().parent)
+_ROOT = str(Path(__file__).resolve().parent) + os.sep
 
 
 def user_stacklevel() -> int:
@@ -17,6 +18,6 @@ def user_stacklevel() -> int:
     of the package's frames (decorators, helpers) lie between."""
     frame: Any = sys._getframe(1)
     level = 1
-    while frame is not None and frame.f_code.co_filename.startswith(_ROOT):
+    while frame is not None and os.path.realpath(frame.f_code.co_filename).startswith(_ROOT):
         frame, level = frame.f_back, level + 1
     return level

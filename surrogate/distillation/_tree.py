@@ -132,8 +132,9 @@ class PrunedTree(ClassifierMixin, BaseEstimator):
             raise ValueError(f"sample_weight must be {len(y)} finite weights >= 0")
         points, reward = _unique_points(X, codes, weight, len(self.classes_))
         # scikit-learn takes an int: an int seed goes as it is (the trees random_state=0 grew)
-        state = int(self.seed) if isinstance(self.seed, numbers.Integral) \
-            and not isinstance(self.seed, bool) else child_seed(as_generator(self.seed))
+        whole = isinstance(self.seed, numbers.Integral) and not isinstance(self.seed, bool)
+        state = int(self.seed) if whole and 0 <= int(self.seed) < 2**32 \
+            else child_seed(as_generator(self.seed))
         best: tuple[float, _Nodes, str] | None = None
         for criterion in CRITERIA if self.criterion == "both" else (self.criterion,):
             full = _grow(points, reward, criterion, self.min_samples_leaf, state)

@@ -33,7 +33,7 @@ def resolve_executor(executor: Any, n_workers: int | None = None,
     if executor == "serial":
         return SerialExecutor(), True
     if executor == "processes":
-        return ProcessExecutor(n_workers), True
+        return ProcessExecutor(None if n_workers is None else int(n_workers)), True
     return DaskExecutor(address), True
 
 
@@ -43,6 +43,12 @@ def _check_executor(executor: Any, address: Any, n_workers: Any = None, *,
             n_workers, (int, np.integer)) or n_workers < 1):
         raise ValueError(f"n_workers must be a positive int or None, got {n_workers!r}")
     if isinstance(executor, Executor):
+        unused = [name for name, value in (("n_workers", n_workers), ("address", address))
+                  if value is not None]
+        if unused and warn:
+            warnings.warn(f"{' and '.join(unused)} {'is' if len(unused) == 1 else 'are'} not "
+                          f"used with an executor instance ({type(executor).__name__}): it "
+                          "has its own", UserWarning, stacklevel=user_stacklevel())
         return
     if not isinstance(executor, str) or executor not in EXECUTORS:
         raise ValueError(f"executor must be one of {list(EXECUTORS)} or an Executor instance, "

@@ -18,6 +18,7 @@ import warnings
 from collections.abc import Iterator
 from typing import Any
 
+from surrogate._stack import user_stacklevel
 from surrogate.execute._base import Executor, chunked, default_chunksize
 from surrogate.execute._evaluate import RunRecord, evaluate_chunk
 from surrogate.teacher import Simulator
@@ -111,7 +112,7 @@ class DaskExecutor(Executor):
             address = getattr(self._client.scheduler, "address", "the scheduler")
             warnings.warn(f"no Dask worker is connected to {address} after {WORKER_WAIT_S:g} "
                           f"s: the runs wait for one (start one with `dask worker {address}`)",
-                          UserWarning, stacklevel=4)
+                          UserWarning, stacklevel=user_stacklevel())
 
     def close(self) -> None:
         if self._owned:

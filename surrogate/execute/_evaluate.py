@@ -98,11 +98,15 @@ def evaluate_chunk(
     points: Sequence[dict[str, Any]],
     timeout: float | None = None,
     on_start: Callable[[int], None] | None = None,
+    stop_on_exit: bool = False,
 ) -> Iterator[RunRecord]:
     """Evaluate ``points`` (design rows ``rows``) and yield one :class:`RunRecord` per run.
 
     ``on_start(position)`` is called before each run of a scalar simulator (the process
-    executor uses it to know which run is in flight if its worker dies).
+    executor uses it to know which run is in flight if its worker dies). A ``SystemExit`` in a
+    run is recorded as its failure; with ``stop_on_exit`` (runs in the driver's own process,
+    where it may come from a SIGTERM handler of a batch system) it is raised again after that
+    record, so the campaign stops and a resumption skips the run.
     """
     uses_alarm = timeout is not None and _alarm_usable()
     with deadline(uses_alarm):
@@ -126,6 +130,8 @@ def evaluate_chunk(
                                 clock() - start)
             except (Exception, SystemExit) as exc:  # noqa: BLE001 - user code failed (sys.exit too)
                 yield RunRecord(row, "failed", None, describe_exception(exc), clock() - start)
+                if stop_on_exit and isinstance(exc, SystemExit):
+                    raise
             else:
                 yield RunRecord(row, "ok", values, "", clock() - start)
 

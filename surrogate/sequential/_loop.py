@@ -49,8 +49,22 @@ def round_rng(root: int, round_index: int) -> np.random.Generator:
 
 
 def initial_design(space: Space, n_init: int, root: int) -> pd.DataFrame:
-    """The Latin hypercube a design with root seed ``root`` starts from."""
-    return sample(space, n_init, method="lhs", seed=round_rng(root, 0))
+    """The Latin hypercube a design with root seed ``root`` starts from. In a space of
+    integer and categorical parameters only, its repeated points are replaced by points it
+    does not hold (drawn with the same seed), so no initial run is spent twice."""
+    from surrogate.sequential._teacher import finite_size
+
+    design = sample(space, n_init, method="lhs", seed=round_rng(root, 0))
+    points = finite_size(space)
+    if points is None or not design.duplicated().any():
+        return design
+    rng = np.random.default_rng([root, 0, 1])  # the initial round's second stream
+    everything = sample(space, points, method="factorial")
+    kept = design.drop_duplicates()
+    unseen = everything.merge(kept, how="left", indicator=True)
+    unseen = unseen[unseen["_merge"] == "left_only"].drop(columns="_merge")
+    fill = unseen.iloc[rng.permutation(len(unseen))[: n_init - len(kept)]]
+    return space.validate(pd.concat([kept, fill], ignore_index=True))
 
 
 @dataclass(frozen=True)
@@ -241,11 +255,12 @@ def _row(acquisition: Acquisition, cycle: _Round, data: Observations, round_inde
          store: RoundStore | None) -> dict[str, Any]:
     """The rounds-table row for the runs so far: from the checkpoint, or assessed and stored."""
     row = recorded.get(round_index - 1)
-    if row is None:
-        row = _assess(acquisition, cycle, data, round_index, since, proposing)
-        if store is not None:
-            store.record_round(row)
-    return row
+    if row is not None and row.get("n_runs") == len(data.ok):
+        return row
+    fresh = _assess(acquisition, cycle, data, round_index, since, proposing)
+    if store is not None and row is None:  # a row of more runs (a larger budget's) is kept
+        store.record_round(fresh)
+    return fresh
 
 
 def _assess(acquisition: Acquisition, cycle: _Round, data: Observations, round_index: int,
@@ -287,7 +302,8 @@ def _run_round(plan: Plan, round_index: int, runner: Executor, store: RoundStore
                ) -> TransferSet:
     """The round's runs: made, or read from the checkpoint. A checkpointed round of more runs
     than ``limit`` (a resumption with a smaller budget) gives its first ``limit`` runs, so a
-    design never returns more runs than its budget."""
+    design never returns more runs than its budget; a round begun but not finished is
+    finished first (its checkpoint then matches an uninterrupted design's)."""
     simulator = plan.simulator
     if store is None:
         return simulator.run(make_design(), executor=runner, progress=False)
@@ -299,10 +315,11 @@ def _run_round(plan: Plan, round_index: int, runner: Executor, store: RoundStore
     design = store.started_design(round_index)
     if design is None:
         design = make_design()
-    elif limit is not None and len(design) > limit:
-        design = design.iloc[:limit]
-    return simulator.run(design, executor=runner, checkpoint=store.path(round_index),
+    runs = simulator.run(design, executor=runner, checkpoint=store.path(round_index),
                          progress=False)
+    if limit is not None and len(runs) > limit:
+        return runs.select(np.arange(len(runs)) < limit)
+    return runs
 
 
 def _progress_bar(plan: Plan, progress: bool | None) -> Any:

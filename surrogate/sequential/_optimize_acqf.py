@@ -139,8 +139,9 @@ class AcquisitionOptimizer:
         parameters the best snapped point can coincide with one already evaluated. ``box``
         (lower, upper unit-cube corners) confines the search to a sub-box. ``accept`` (points
         (k, d) -> bool (k,)) rules out the local optima and candidates it fails. ``apart``
-        (unit points: a batch's points chosen so far) rules out points within APART of them,
-        in any coordinate: a batch mate there would be a run spent twice.
+        (unit points: a batch's points chosen so far) rules out points within APART of one of
+        them in every coordinate (max-norm distance): a batch mate there would be a run spent
+        twice.
         """
         polished, raw = self.local_optima(acquisition, rng, anchors=anchors, polish=polish,
                                           box=box)
@@ -155,7 +156,7 @@ class AcquisitionOptimizer:
         best = int(np.argmax(values))
         if not np.isfinite(values[best]):
             # everything scored is excluded (a tiny discrete space) or hopeless: any new point
-            fresh = raw[~_matches(raw, exclude)]
+            fresh = raw[~_matches(raw, exclude) & ~_matches(raw, apart, tol=APART)]
             return (fresh[0] if len(fresh) else raw[0]), float("-inf")
         return pool[best], float(values[best])
 

@@ -12,6 +12,7 @@ import warnings
 from collections.abc import Callable
 from typing import Any
 
+from surrogate._stack import user_stacklevel
 from surrogate.space import Space, as_space
 from surrogate.teacher import Simulator
 
@@ -49,13 +50,14 @@ def check_sizes(space: Space, budget: Any, n_init: Any, batch_size: Any) -> tupl
     budget = check_int("budget", budget, 1)
     default_init = n_init is None
     n_init = 2 * space.dim + 1 if default_init else check_int("n_init", n_init, 1)
-    points = _finite_size(space)
+    points = finite_size(space)
     if points is not None and budget > points:  # past it every run would repeat one
         warnings.warn(f"the space holds only {points} distinct points (its parameters are all "
                       f"integer or categorical), fewer than budget={budget}: the budget is "
-                      f"{points}", UserWarning, stacklevel=3)
+                      f"{points}", UserWarning, stacklevel=user_stacklevel())
         budget = points
-        n_init = min(n_init, points)
+    if points is not None and n_init > points:
+        n_init = points
     if budget < n_init:
         why = f" (the default 2 * dim + 1 for dim={space.dim})" if default_init else ""
         raise ValueError(f"budget={budget} is smaller than n_init={n_init}{why}: the budget "
@@ -63,7 +65,7 @@ def check_sizes(space: Space, budget: Any, n_init: Any, batch_size: Any) -> tupl
     return budget, n_init, check_int("batch_size", batch_size, 1)
 
 
-def _finite_size(space: Space) -> int | None:
+def finite_size(space: Space) -> int | None:
     """How many distinct points a space of integer and categorical parameters holds (None
     with a real parameter)."""
     from surrogate.space import Categorical, Integer

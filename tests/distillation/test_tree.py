@@ -146,3 +146,8 @@ def test_no_split_ends_in_two_leaves_of_one_class():
     assert np.mean(tree.predict(X) == (p > 0.5)) > 0.97
     again = PrunedTree(16, seed=np.random.default_rng(0)).fit(X2, y2, sample_weight=np.r_[p, 1 - p])
     assert again.get_n_leaves() >= 2  # a Generator seeds it too
+
+
+def test_any_int_seed_is_taken():
+    X, y = _noisy(0)
+    assert PrunedTree(4, seed=2**32).fit(X, y).get_n_leaves() <= 4  # past scikit-learn's range

@@ -499,3 +499,31 @@ def test_resuming_with_a_smaller_budget_returns_at_most_the_budget(tmp_path):
     shorter = adaptive_sample(bowl, budget=10, checkpoint=tmp_path / "ad", progress=False,
                               **options)
     assert len(shorter.runs) == 10 and shorter.stopped == "budget"
+
+
+def test_a_finite_space_initial_design_holds_no_repeat_and_may_be_the_whole_space():
+    space = Space([Integer("a", 0, 3), Categorical("c", ["x", "y"])])  # 8 points
+
+    def teacher(p):
+        return float(p["a"] + (p["c"] == "y"))
+
+    for n_init in (None, 8):
+        with pytest.warns(UserWarning, match="holds only 8 distinct points"):
+            result = adaptive_sample(teacher, space=space, budget=20, n_init=n_init, seed=0,
+                                     progress=False)
+        assert len(result.runs) == 8 and not result.runs.X.duplicated().any()
+    small = Space([Categorical("p", ["u", "v"]), Categorical("q", ["u", "v"])])  # 4 points
+    exact = adaptive_sample(lambda p: float(p["p"] == "u"), space=small, budget=4, seed=0,
+                            progress=False)  # the default n_init (5) is cut to the space
+    assert len(exact.runs) == 4 and not exact.runs.X.duplicated().any()
+
+
+def test_a_smaller_budget_resumption_assesses_its_own_runs(tmp_path):
+    def bowl(p):
+        return float((p["x"] - 0.3) ** 2 + (p["y"] - 0.6) ** 2)
+
+    options = {"space": SQUARE, "batch_size": 4, "seed": 0, "progress": False,
+               "checkpoint": tmp_path}
+    adaptive_sample(bowl, budget=13, **options)
+    shorter = adaptive_sample(bowl, budget=11, **options)
+    assert shorter.history["n_runs"].iloc[-1] == len(shorter.runs) == 11
