@@ -33,6 +33,9 @@ CONF_LEVEL = 0.95
 _BLOCK_ELEMENTS = 4_000_000  # elements of one (N, resamples, grid points) bootstrap block
 
 
+FLAT_SHARE = 1e-9  # a grid point whose runs spread less, relative to the field, is flat
+
+
 def is_field_target(target: Any, output: Any) -> bool:
     """Whether ``sobol_indices(target, output=output)`` asks for indices over a field."""
     if isinstance(target, Simulator):
@@ -158,12 +161,14 @@ def saltelli_field_indices(trajectories: np.ndarray, d: int, *, seed: int,
     step = d + 2
     # centred per grid point, as SALib centres each output: the S1 estimator mean(B (AB - A))
     # is not invariant to a shift of the output in a finite sample
-    scale = np.abs(trajectories).max(axis=0)
+    # against the whole field's magnitude: a surrogate's roundoff (1e-15) where every
+    # trajectory is 0 (a fixed initial condition) is no variance to share out
+    scale = float(np.abs(trajectories).max()) if trajectories.size else 0.0
     trajectories = trajectories - trajectories.mean(axis=0)
     A, B = trajectories[0::step], trajectories[step - 1::step]  # (N, T)
     AB = np.stack([trajectories[j + 1::step] for j in range(d)])  # (d, N, T)
     variance = np.var(np.r_[A, B], axis=0)  # (T,)
-    flat = np.ptp(np.r_[A, B], axis=0) <= 1e-12 * scale  # every trajectory agrees here
+    flat = np.ptp(np.r_[A, B], axis=0) <= FLAT_SHARE * scale  # every trajectory agrees here
     weight = np.where(flat, 0.0, variance)
     first = np.mean(B * (AB - A), axis=1)  # (d, T) numerators
     total = 0.5 * np.mean((A - AB) ** 2, axis=1)

@@ -116,3 +116,17 @@ def test_field_refusals_are_one_clear_line():
     sim = sg.Simulator(failing, SPACE, fields={"y": TIMES}, vectorized=True, name="failing")
     with pytest.raises(sg.SimulationError, match="runs of 'failing' failed.*field 'y' not finite"):
         sobol_indices(sim, n=64, output="y", seed=0)
+
+
+def test_a_field_surrogate_where_every_run_agrees_gets_no_invented_indices():
+    # at t = 0 every trajectory is 0; the surrogate's predictions there differ by roundoff
+    # (1e-15), and its indices there came out 0.55 / 0.45 while the simulator's were NaN
+    t = np.linspace(0, 10, 41)
+    space = sg.Space([sg.Real("a", 0, 1), sg.Real("b", 0, 1)])
+    sim = sg.Simulator(lambda a, b: {"F": a * t + b * np.sin(t)}, space, [], fields={"F": t})
+    runs = sim.run(sg.sample(space, 40, seed=0), progress=False)
+    model = sg.FieldGPRegressor(seed=0).fit(runs.X, runs.field("F"))
+    indices = sg.sobol_indices(model, space, output="F", n=256, seed=0)
+    assert indices.xs(0.0, level=0)[["S1", "ST"]].isna().all().all()
+    truth = 25 / (25 + np.sin(5.0) ** 2)  # S1 of a at t = 5: var(5 a) / var(5 a + b sin 5)
+    assert abs(indices.xs(5.0, level=0).loc["a", "S1"] - truth) < 0.05
