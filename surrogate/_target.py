@@ -144,14 +144,28 @@ def as_batch_function(
     if is_fitted_model(target):
         return space, _model_function(target, space, output)
     if callable(target):
+        if output is not None:
+            raise ValueError(f"output={output!r} names an output of a Simulator or a model; a "
+                             "plain function gives one number per point: leave output out")
+
         def call(X: pd.DataFrame) -> np.ndarray:
-            return np.array([float(target(point)) for point in X.to_dict("records")])
+            return np.array([_number(target(point)) for point in X.to_dict("records")])
 
         return space, call
     raise TypeError(
         "target must be a surrogate.Simulator, a fitted model with predict(), or a callable "
         f"taking a dict of parameters; got {type(target).__name__}"
     )
+
+
+def _number(value: Any) -> float:
+    """A plain function's answer as a float, or a clear error saying what it must return."""
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise TypeError(f"the target function returned {type(value).__name__} {value!r:.60}; it "
+                        "must return one number per point (for several outputs, wrap it as "
+                        "a surrogate.Simulator and pass output=)") from None
 
 
 def _is_classifier(model: Any) -> bool:

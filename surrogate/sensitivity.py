@@ -330,6 +330,10 @@ def morris(
     [6.0, 0.0]
     """
     _check_morris_options(trajectories, levels, checkpoint, seed)
+    if is_field_target(target, output):
+        raise ValueError("morris screens scalar outputs; this target's output is a field (a "
+                         "trajectory): use sobol_indices, which gives indices per grid point "
+                         "and over the whole field, or a scalar summary of the field")
     space, evaluate, model = _target_evaluator(target, space, output, executor, checkpoint)
     if model is not None:
         warn_if_extrapolating(model, space, "morris")

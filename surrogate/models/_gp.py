@@ -491,6 +491,8 @@ class GPRegressor(MultiOutputMixin, Q2ScoreMixin, SurrogateMixin, RegressorMixin
         -------
         mean : ndarray of shape (n_samples,) or (n_samples, n_outputs)
         std : ndarray of the same shape (only with ``return_std=True``)
+            Of the latent (noise-free) function, as for a simulator's output; the interval of
+            a new noisy observation is ``sqrt(std**2 + noise_)`` wide per unit of z.
         """
         X = self._validate_predict(X)
         U = to_tensor(self._to_unit(X), self._device)

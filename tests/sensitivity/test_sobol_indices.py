@@ -196,3 +196,15 @@ def test_bundled_teacher():
     np.testing.assert_allclose(result["S1"], functions.ISHIGAMI_S1, atol=0.02)
     np.testing.assert_allclose(result["ST"], functions.ISHIGAMI_ST, atol=0.02)
 
+
+
+def test_a_plain_function_must_give_one_number_and_takes_no_output():
+    space = sg.Space([sg.Real("a", 0, 1), sg.Real("b", 0, 1)])
+    with pytest.raises(TypeError, match="target function returned dict .* one number per point"):
+        sobol_indices(lambda p: {"y": p["a"]}, space, n=64, seed=0)
+    with pytest.raises(ValueError, match="output='y' names an output of a Simulator"):
+        sobol_indices(lambda p: p["a"], space, output="y", n=64, seed=0)
+    field_sim = sg.Simulator(lambda a, b: {"F": np.array([a, a + b])}, space, [],
+                             fields={"F": [0.0, 1.0]})
+    with pytest.raises(ValueError, match="morris screens scalar outputs"):
+        sg.morris(field_sim, trajectories=4, seed=0)
