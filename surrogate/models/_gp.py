@@ -242,7 +242,8 @@ class GPRegressor(MultiOutputMixin, Q2ScoreMixin, SurrogateMixin, RegressorMixin
         # one pair of subsets for every kernel, so that their fits are comparable
         subsets = (_subset(n, N_EXPLORE, rng), _subset(n, N_HYPER, rng))
         levels = {j: n_levels for j, n_levels in enumerate(self._column_levels()) if n_levels}
-        if self.categorical == "exchangeable" or not levels:
+        if self.categorical == "exchangeable" or not any(k > 1 for k in levels.values()):
+            # (a categorical of one level is constant: no positions to place)
             U = to_tensor(self._to_unit(X), dev)
             self.kernel_, theta = self._fit_theta(U, Ys, subsets, rng)
         else:

@@ -108,3 +108,14 @@ def test_bad_categorical_option_is_named():
     with pytest.raises(ValueError, match="categorical"):
         GPRegressor(categorical="onehot").fit(np.random.default_rng(0).random((10, 2)),
                                               np.arange(10.0))
+
+
+def test_a_categorical_of_one_level_is_a_constant_input():
+    # its latent positions had nothing to place: scipy's 'not enough values to unpack'
+    y = np.arange(10.0)
+    alone = GPRegressor(seed=0).fit(pd.DataFrame({"c": ["a"] * 10}), y)
+    assert alone.categorical_ == "exchangeable"
+    np.testing.assert_allclose(alone.predict(pd.DataFrame({"c": ["a"]})), [4.5], atol=1e-6)
+    X = pd.DataFrame({"c": ["a"] * 10, "x": np.linspace(0, 1, 10)})
+    beside = GPRegressor(seed=0).fit(X, 2 * X.x)
+    np.testing.assert_allclose(beside.predict(X), 2 * X.x, atol=1e-3)
