@@ -201,11 +201,22 @@ def _optimization_html(optimization: dict[str, Any]) -> str:
     if "skipped" in optimization:
         return ("<h2>Optimization</h2><p class='note'>Skipped: "
                 f"{html.escape(str(optimization['skipped']))}</p>")
+    constraints = optimization.get("constraints") or {}
+    subject = ""
+    if constraints:
+        terms = ", ".join(f"{html.escape(str(k))} {html.escape(str(v[0]))} {_fmt(v[1])}"
+                          for k, v in constraints.items())
+        met = optimization.get("feasible", True)
+        subject = (f" subject to {terms}: "
+                   + ("met" if met else "<b>not met by any evaluation</b> (the point shown is "
+                      "the best of the infeasible ones)"))
+    predicted = " (the surrogate's prediction there, not a teacher run)" \
+        if optimization.get("mode") == "surrogate" else ""
     return ("<h2>Optimization</h2>" + _table(
         [{"parameter": k, "value": v} for k, v in optimization.get("x", {}).items()],
         "parameter") + f"<p>{html.escape(optimization['sense'])} "
-        f"<b>{html.escape(optimization['output'])}</b> = {_fmt(optimization['y'])} "
-        f"({optimization['mode']} search, {optimization['teacher_evaluations']} "
+        f"<b>{html.escape(optimization['output'])}</b> = {_fmt(optimization['y'])}{predicted}"
+        f"{subject} ({optimization['mode']} search, {optimization['teacher_evaluations']} "
         "teacher evaluations)</p>")
 
 

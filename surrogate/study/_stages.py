@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import warnings
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -151,9 +153,24 @@ def _optimize(study: Study, verbose: bool) -> None:
         _log(f"{config.sense} {config.objective!r} with the teacher in the loop "
              f"(budget {config.budget})", verbose)
         run = minimize if config.sense == "minimize" else maximize
-        result = run(study.simulator, output=config.objective, budget=config.budget,
-                     constraints=config.constraints or None, executor=config.executor,
-                     checkpoint=study.directory / "optimize", seed=config.seed)
+        options: dict[str, Any] = {
+            "output": config.objective, "budget": config.budget,
+            "constraints": config.constraints or None, "executor": config.executor,
+            "seed": config.seed}
+        checkpoint = study.directory / "optimize"
+        try:
+            result = run(study.simulator, checkpoint=checkpoint, **options)
+        except ValueError as exc:
+            if "belongs to another optimization" not in str(exc):
+                raise
+            kept = _set_aside(checkpoint)  # another sense, seed, simulator code...: afresh
+            warnings.warn(f"the optimization's settings changed since its checkpoint "
+                          f"({str(exc).split('(')[1].split(')')[0]}): it starts afresh, the "
+                          f"old one kept in {kept.name}/", UserWarning, stacklevel=2)
+            result = run(study.simulator, checkpoint=checkpoint, **options)
+        if not result.feasible:
+            warnings.warn(f"no evaluation met the constraints {config.constraints}: the point "
+                          "reported is the best infeasible one", UserWarning, stacklevel=2)
         study.figures.append((f"Optimization: {config.objective}", convergence(result).figure))
     else:
         if config.objective not in study.models:
@@ -180,6 +197,15 @@ def _optimize(study: Study, verbose: bool) -> None:
         "teacher_evaluations": int(result.n_evaluations),
         "constraints": {k: list(v) for k, v in config.constraints.items()},
     }
+
+
+def _set_aside(directory: Path) -> Path:
+    """Rename ``directory`` to the first free ``<name>-previous-<k>``; return the new path."""
+    k = 1
+    while (target := directory.with_name(f"{directory.name}-previous-{k}")).exists():
+        k += 1
+    directory.rename(target)
+    return target
 
 
 class _Negated:

@@ -326,3 +326,31 @@ def test_a_changed_simulator_is_a_study_warning_in_the_report(tmp_path):
                  if "has changed" in w]
     assert changed.startswith("runs: ") and f"surrogate study: warning: {changed}" in \
         again.stderr.splitlines()
+
+
+def test_teacher_mode_optimization_restarts_when_its_settings_change_and_says_when_infeasible(
+        tmp_path):
+    base = ('simulator = "MODULE:licensed"\noutputs = ["y"]\n' + REAL_A
+            + '[design]\nn = 8\n[sensitivity]\nn = 0\n[discover]\noutcome = "y > 0.5"\nreds = false\n'
+            '[optimize]\noutput = "y"\nmode = "teacher"\nbudget = 8\n')
+    config = _project(tmp_path, "opt_mod", base)
+    (tmp_path / "licence.txt").write_text("ok")
+    assert surrogate("study", config, "--out", "out", "--quiet", cwd=tmp_path).returncode == 0
+    # another sense: its checkpoint is another optimization's (it failed the stage before)
+    config.write_text(config.read_text().replace('mode = "teacher"',
+                                                 'mode = "teacher"\nsense = "maximize"'))
+    again = surrogate("study", config, "--out", "out", "--quiet", cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    summary = _strict_json(tmp_path / "out" / "report.json")
+    assert summary["optimization"]["sense"] == "maximize"
+    assert any("starts afresh" in w and "optimize-previous-1" in w for w in summary["warnings"])
+    assert (tmp_path / "out" / "optimize-previous-1").is_dir()
+    # constraints no run meets: said in the report, not shown as a plain optimum
+    config.write_text(config.read_text().replace('budget = 8\n', 'budget = 8\n'
+                                                 'constraints = { y = ["<=", -1.0] }\n'))
+    third = surrogate("study", config, "--out", "out", "--quiet", cwd=tmp_path)
+    assert third.returncode == 0, third.stderr
+    summary = _strict_json(tmp_path / "out" / "report.json")
+    assert summary["optimization"]["feasible"] is False
+    assert any("no evaluation met the constraints" in w for w in summary["warnings"])
+    assert "not met by any evaluation" in (tmp_path / "out" / "report.html").read_text()
