@@ -349,6 +349,11 @@ def config_from_dict(data: dict[str, Any], where: str = "config") -> StudyConfig
                           f"{values['simulator']!r} declares its own fields (choose among them "
                           "with [surrogate] fields)")
     _check_design(values, data.get("design") or {})
+    runs = values.get("adaptive_budget") if values.get("method") == "adaptive" \
+        else values.get("n", StudyConfig.n)
+    if runs is not None and values.get("cv", StudyConfig.cv) > runs:
+        raise ConfigError(f"surrogate.cv: {values['cv']} folds need at least as many runs; the "
+                          f"design has {runs}")
     return StudyConfig(**values)
 
 

@@ -1,4 +1,4 @@
-"""The command line: ``surrogate simulators | study | discover | optimize``.
+"""The command line: ``surrogate simulators | study | discover | optimize | distill``.
 
 User mistakes (unknown simulator, invalid configuration, bad option values, missing files) end
 with one line on stderr and exit status 2, never a traceback. A study that ran but where a stage
@@ -36,12 +36,15 @@ def _parser() -> argparse.ArgumentParser:
     study.add_argument("target", metavar="SIMULATOR|CONFIG.toml")
     study.add_argument("--n", type=int, help="number of teacher runs (an adaptive design's "
                        "budget)")
-    study.add_argument("--design", choices=["lhs", "sobol", "halton", "random"])
+    study.add_argument("--design", choices=["lhs", "sobol", "halton", "random"],
+                       help="overrides [design] method; on an adaptive configuration, a "
+                            "one-shot design of --n (or its budget) runs")
     study.add_argument("--executor", choices=["serial", "processes", "dask"])
     study.add_argument("--address", help="Dask scheduler address (tcp://HOST:PORT)")
-    study.add_argument("--workers", type=int, dest="n_workers", help="worker processes")
+    study.add_argument("--workers", type=int, dest="n_workers",
+                       help="worker processes (with --executor processes)")
     study.add_argument("--out", type=Path, help="study directory (default: study-SIMULATOR)")
-    study.add_argument("--seed", type=int)
+    study.add_argument("--seed", type=int, help="overrides the configuration's seed (0)")
     study.add_argument("--quiet", action="store_true", help="no progress messages")
     study.add_argument("--rerun-failed", action="store_true",
                        help="run the failed and timed-out runs of the checkpoint again (after "
@@ -54,17 +57,22 @@ def _parser() -> argparse.ArgumentParser:
                           "or over a field of saved runs, e.g. 'max(I) > 0.1'; in a table "
                           "also a True/False column's name or \"stabf == 'stable'\"")
     discover.add_argument("--reds", action="store_true", help="also run REDS (metamodel + PRIM)")
-    discover.add_argument("--min-density", type=float, default=0.8)
+    discover.add_argument("--min-density", type=float, default=0.8,
+                          help="the box shown: the widest at least this dense (default 0.8)")
     discover.add_argument("--drop", default="", help="comma-separated columns that are not inputs")
-    discover.add_argument("--seed", type=int, default=0)
+    discover.add_argument("--seed", type=int, default=0, help="seeds REDS (default 0)")
 
     optimize = commands.add_parser("optimize", help="Bayesian optimization with the teacher")
-    optimize.add_argument("simulator", metavar="SIMULATOR")
-    optimize.add_argument("--output", required=True)
-    optimize.add_argument("--budget", type=int, required=True)
-    optimize.add_argument("--maximize", action="store_true")
-    optimize.add_argument("--seed", type=int, default=0)
-    optimize.add_argument("--checkpoint", type=Path)
+    optimize.add_argument("simulator", metavar="SIMULATOR",
+                          help="a bundled simulator (`surrogate simulators`); for your own, "
+                               "a study configuration's [optimize] table")
+    optimize.add_argument("--output", required=True, help="the output to optimize")
+    optimize.add_argument("--budget", type=int, required=True,
+                          help="teacher runs in all, the initial design included")
+    optimize.add_argument("--maximize", action="store_true", help="maximize (default minimize)")
+    optimize.add_argument("--seed", type=int, default=0, help="default 0")
+    optimize.add_argument("--checkpoint", type=Path,
+                          help="directory that keeps every run; the same command resumes")
 
     distill = commands.add_parser("distill", help="distil a teacher fitted on a labelled table "
                                   "into a readable tree or boxes, with its fidelity")
@@ -93,6 +101,9 @@ def main(argv: list[str] | None = None) -> int:
         handler = {"simulators": _simulators, "study": _study, "discover": _discover,
                    "optimize": _optimize, "distill": _distill}[args.command]
         status = handler(args)
+    except BrokenPipeError:  # the reader left (e.g. `| head`): nothing more to say
+        sys.stderr.close()
+        return 0
     except _USER_ERRORS as exc:
         message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
         print(f"surrogate {args.command}: error: {message}", file=sys.stderr)
@@ -205,6 +216,8 @@ def _discover(args: argparse.Namespace) -> None:
     outcome = label if label is not None else parse_outcome(args.outcome, "--outcome")
     if runs is not None:  # outputs and fields by name; the inputs are the design's columns
         X, y, field = _runs_outcome(runs, outcome, args.data)
+        drop = _dropped(X, args)  # inputs left out, as for a table
+        X = X.drop(columns=sorted(drop))
     else:
         table, _ = _read_table(path)
         X, y = _table_outcome(table, outcome, args)
@@ -332,6 +345,11 @@ def _optimize(args: argparse.Namespace) -> None:
     from surrogate._registry import load_simulator
     from surrogate.optimize import maximize, minimize
 
+    if ":" in args.simulator or args.simulator.endswith(".toml"):
+        raise ValueError(f"{args.simulator}: surrogate optimize runs a bundled simulator "
+                         "(`surrogate simulators`); for your own, write a study configuration "
+                         "with an [optimize] table (mode = \"teacher\", budget = N) and run "
+                         "`surrogate study CONFIG.toml`")
     sim = load_simulator(args.simulator)
     run = maximize if args.maximize else minimize
     result = run(sim, output=args.output, budget=args.budget, seed=args.seed,

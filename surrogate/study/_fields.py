@@ -37,7 +37,9 @@ def fit_field_surrogates(study: Study, verbose: bool) -> None:
     for name in names:
         record = records[name] = {"grid": _jsonable(study.runs.grids[name])}
         if len(valid) < max(study.config.cv, 5):
-            record["surrogate"] = {"skipped": f"only {len(valid)} successful runs"}
+            record["surrogate"] = {"skipped": f"only {len(valid)} successful runs" + (
+                f", fewer than surrogate.cv = {study.config.cv} folds"
+                if len(valid) < study.config.cv else "")}
             continue
         trajectories = valid.field(name)
         if np.ptp(trajectories.to_numpy()) == 0:

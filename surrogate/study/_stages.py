@@ -79,7 +79,11 @@ def space_point(space: Space, x: dict[str, Any]) -> dict[str, Any]:
 def _fit_surrogates(study: Study, verbose: bool) -> None:
     valid = study.runs.valid()
     if len(valid) < max(study.config.cv, 5):
-        study.summary["surrogates"] = {"skipped": f"only {len(valid)} successful runs"}
+        why = f"only {len(valid)} successful runs" + (
+            f", fewer than surrogate.cv = {study.config.cv} folds"
+            if len(valid) < study.config.cv else "")
+        study.summary["surrogates"] = {"skipped": why}
+        warnings.warn(f"surrogates skipped: {why}", UserWarning, stacklevel=2)
         return
     results: dict[str, Any] = {}
     study.summary["surrogates"] = results

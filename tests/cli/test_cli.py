@@ -319,3 +319,19 @@ def test_discover_takes_a_label_column_as_the_outcome(tmp_path):
         assert "x0 >= 0.4" in result.stdout or "x0 >= 0.5" in result.stdout
     result = surrogate("discover", tmp_path / "runs.csv", "--outcome", "score")
     assert result.returncode == 2 and "values other than True/False or 0/1" in result.stderr
+
+
+def test_discover_drops_inputs_of_a_transfer_set_too(tmp_path):
+    import numpy as np
+
+    import surrogate as sg
+
+    space = sg.Space([sg.Real("x", 0.0, 1.0), sg.Real("k", 0.0, 1.0)])
+    sim = sg.Simulator(lambda X: np.column_stack([X["x"] + 0.01 * X["k"]]), space, ["y"],
+                       vectorized=True, name="line")
+    sim.run(sg.sample(space, 120, seed=0), progress=False).save(tmp_path / "runs")
+    result = surrogate("discover", tmp_path / "runs", "--outcome", "y > 0.5", "--drop", "k")
+    assert result.returncode == 0, result.stderr
+    assert "k " not in result.stdout.split("PRIM: ")[1].splitlines()[0]
+    result = surrogate("discover", tmp_path / "runs", "--outcome", "y > 0.5", "--drop", "zzz")
+    assert result.returncode == 2 and "--drop: no column(s) ['zzz']" in result.stderr

@@ -83,3 +83,9 @@ def test_sensitivity_n_below_the_minimum_is_a_config_error():
                                           r"16 .*got 8"):
         config_from_text('simulator = "branin"\n[sensitivity]\nn = 8\n')
     assert config_from_text('simulator = "branin"\n[sensitivity]\nn = 0\n').sobol_n == 0
+
+
+def test_more_folds_than_runs_is_a_config_error():
+    # it skipped every surrogate, and Sobol on them, with only "only 40 successful runs"
+    with pytest.raises(ConfigError, match=r"surrogate.cv: 100 folds .* the design has 40"):
+        config_from_text('simulator = "branin"\n[design]\nn = 40\n[surrogate]\ncv = 100\n')
