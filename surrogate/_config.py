@@ -236,7 +236,19 @@ def _parameters(key: str, value: Any) -> tuple[dict[str, Any], ...]:
         if item.get("type") not in ("real", "integer", "categorical"):
             raise ConfigError(f"{where}.type: must be one of ['real', 'integer', 'categorical'], "
                               f"got {item.get('type')!r}")
+        misplaced = sorted(set(item) - _PARAMETER_KEYS[item["type"]])
+        if misplaced:  # e.g. log on an integer: it was dropped without a word
+            kind = item["type"]
+            raise ConfigError(f"{where}: {misplaced} not for {'an' if kind == 'integer' else 'a'}"
+                              f" {kind} parameter; it takes {sorted(_PARAMETER_KEYS[kind])}")
+        if "log" in item and not isinstance(item["log"], bool):
+            raise ConfigError(f"{where}.log: must be true or false, got {item['log']!r}")
     return tuple(value)
+
+
+_PARAMETER_KEYS = {"real": {"name", "type", "low", "high", "log"},
+                   "integer": {"name", "type", "low", "high"},
+                   "categorical": {"name", "type", "categories"}}
 
 
 def _field_grids(key: str, value: Any) -> dict[str, tuple[float, ...]]:

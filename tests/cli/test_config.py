@@ -89,3 +89,19 @@ def test_more_folds_than_runs_is_a_config_error():
     # it skipped every surrogate, and Sobol on them, with only "only 40 successful runs"
     with pytest.raises(ConfigError, match=r"surrogate.cv: 100 folds .* the design has 40"):
         config_from_text('simulator = "branin"\n[design]\nn = 40\n[surrogate]\ncv = 100\n')
+
+
+@pytest.mark.parametrize("extra, message", [
+    ('type = "integer"\nlow = 1\nhigh = 5\nlog = true\n',
+     r": \['log'\] not for an integer parameter"),
+    ('type = "real"\nlow = 1\nhigh = 5\nlog = "yes"\n', r"\.log: must be true or false"),
+    ('type = "real"\nlow = 1\nhigh = 5\ncategories = [1]\n',
+     r": \['categories'\] not for a real parameter"),
+    ('type = "categorical"\ncategories = ["a", "b"]\nlow = 1\n',
+     r": \['low'\] not for a categorical parameter"),
+])
+def test_a_parameter_key_its_type_does_not_take_is_a_config_error(extra, message):
+    # they were dropped (log on an integer) or stored as given (log = "yes") without a word
+    text = 'simulator = "m:f"\noutputs = ["y"]\n[[space.parameters]]\nname = "k"\n' + extra
+    with pytest.raises(ConfigError, match=r"space.parameters\[0\]" + message):
+        config_from_text(text)
