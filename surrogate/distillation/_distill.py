@@ -150,9 +150,9 @@ def distill(
     inputs, source = _inputs(generated, X1)
     check_categories(student, inputs)  # before the teacher spends its runs
     clock["generate"] = time.perf_counter()
-    want_std = options.labels == "soft" and options.threshold is not None
-    answer = model.answer(inputs, want_std=want_std, executor=executor, checkpoint=checkpoint)
-    warn_hard_only(answer, options.labels, want_std)
+    answer = model.answer(inputs, want_std=options.labels == "soft" and options.threshold
+                          is not None, executor=executor, checkpoint=checkpoint)
+    warn_hard_only(answer, options.labels)
     ok = answer.ok
     if not ok.any():
         raise ValueError(f"the teacher answered none of the {len(ok)} transfer-set inputs")

@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import numbers
 import operator
+import warnings
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
 from scipy.stats import norm
 
+from surrogate._stack import user_stacklevel
 from surrogate.distillation._teacher import TeacherAnswer
 
 __all__ = ["Labels", "LABELS", "COMPARE", "make_labels", "tempered", "case_probability",
@@ -156,10 +158,13 @@ def make_labels(answer: TeacherAnswer, kind: str, *, temperature: float,
     if threshold is None:
         if kind != "value" and len(values) and np.isin(values, (0.0, 1.0)).all():
             # a fitted object whose predict gives 0/1 or booleans (a PRIM box, a rule set):
-            # classes, one-hot as soft labels (warn_hard_only says so)
+            # classes, one-hot as soft labels
             hard = values.astype(np.int64)
             if kind == "hard":
                 return Labels("hard", CASE_CLASSES, hard=hard)
+            warnings.warn("the teacher's predict gives 0/1 (classes) and no predict_proba: its "
+                          "soft labels are its classes, one-hot", UserWarning,
+                          stacklevel=user_stacklevel())
             proba = np.column_stack([1.0 - values, values])
             return Labels("soft", CASE_CLASSES, proba=proba, hard=hard)
         if kind != "value":

@@ -186,15 +186,11 @@ def _check_fitted(teacher: Any) -> None:
         ) from None
 
 
-def warn_hard_only(answer: TeacherAnswer, labels: str, want_std: bool = False) -> None:
-    """Soft labels asked of a classifier that gives classes only (no predict_proba, or a
-    predict of 0/1): they are one-hot. (A value teacher with a threshold and no standard
-    deviation -- a simulator -- can only give 0/1: ``str()`` of the result says so.)"""
+def warn_hard_only(answer: TeacherAnswer, labels: str) -> None:
+    """Soft labels asked of a classifier that gives classes only: they are one-hot. (A teacher
+    whose predict gives 0/1 is warned of where its labels are made, ``make_labels``; a value
+    teacher with a threshold and no standard deviation -- a simulator -- can only give 0/1:
+    ``str()`` of the result says so.)"""
     if answer.hard_only and labels == "soft":
         warnings.warn("the teacher has no predict_proba (e.g. SVC without probability=True): "
                       "its soft labels are its classes, one-hot", UserWarning, stacklevel=3)
-    zero_one = answer.values is not None and len(answer.values) > 0 and bool(
-        np.isin(answer.values[answer.ok], (0.0, 1.0)).all())
-    if labels == "soft" and not want_std and answer.proba is None and zero_one:
-        warnings.warn("the teacher's predict gives 0/1 (classes) and no predict_proba: its "
-                      "soft labels are its classes, one-hot", UserWarning, stacklevel=3)
