@@ -19,12 +19,13 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, clone, is_classifier
+from sklearn.base import BaseEstimator, clone
 from sklearn.model_selection import KFold, StratifiedKFold, cross_val_predict
 from sklearn.utils.validation import check_is_fitted
 
 from surrogate._random import SeedLike, as_generator, child_seed
 from surrogate._stack import user_stacklevel
+from surrogate._target import _is_classifier
 from surrogate._threads import limits_threads
 from surrogate.discovery._box import Box
 from surrogate.discovery._cart import design_matrix
@@ -191,7 +192,7 @@ class REDS(BaseEstimator):
     def _targets(self, y: Any, n: int) -> tuple[np.ndarray, np.ndarray]:
         """(what the metamodel is fitted on, the teacher's case-of-interest labels)."""
         if self.threshold is not None and self.metamodel is not None \
-                and is_classifier(self.metamodel):
+                and _is_classifier(self.metamodel):
             raise ValueError("threshold= compares a regressor metamodel's predicted value with "
                              f"the threshold; {type(self.metamodel).__name__} is a classifier: "
                              "give it the 0/1 labels instead (y <op> value) and no threshold=")
@@ -267,7 +268,7 @@ class REDS(BaseEstimator):
         if self.threshold is None and scores is not None and "fidelity" in scores:
             # an automatic student held out every run once to choose: no second round
             return float(scores.loc[self.metamodel_.chosen_, "fidelity"])
-        if self.threshold is None or is_classifier(self.metamodel_):
+        if self.threshold is None or _is_classifier(self.metamodel_):
             smallest = int(min(teacher.sum(), (~teacher).sum()))
             folds = min(self.cv, smallest)
             if folds < 2:
