@@ -128,8 +128,9 @@ class Acquisition:
     gave, e.g. a field's trajectories), :meth:`targets`, :meth:`anchors`, :meth:`detours`
     (boxed searches that may replace the round's point), :meth:`fidelity` (with
     ``fidelity_name`` and ``higher_is_better``; the default is the student's leave-one-out
-    Q²), :meth:`ready` (whether the runs so far let the fidelity stop the design) and
-    ``n_reference`` (size of the fixed Sobol' sample that ``Observations.reference`` holds).
+    Q²), :meth:`min_runs` and :meth:`ready` (whether the runs so far let the fidelity stop the
+    design) and ``n_reference`` (size of the fixed Sobol' sample that
+    ``Observations.reference`` holds).
 
     Examples
     --------
@@ -178,15 +179,18 @@ class Acquisition:
 
         return loo_q2(student.outputs, data.unit[data.ok], data.values[data.ok])
 
+    def min_runs(self, dim: int) -> int:
+        """Successful runs the fidelity needs before it may stop a design: for the default
+        leave-one-out Q², MIN_RUNS_PER_INPUT per input (the 10 d of Loeppky, Sacks & Welch
+        2009); before, a smooth-looking handful of runs gives a leave-one-out Q² far above the
+        student's true one (0.99 after 9 runs of a 3-input logistic growth model whose held-out
+        Q² was 0.61). Otherwise none."""
+        return MIN_RUNS_PER_INPUT * dim if self.fidelity_name == "q2_loo" else 0
+
     def ready(self, data: Observations) -> bool:
-        """Whether the runs so far let :meth:`fidelity` stop the design: for the default
-        leave-one-out Q², at least MIN_RUNS_PER_INPUT successful runs per input (the
-        10 d of Loeppky, Sacks & Welch 2009); before, a smooth-looking handful of runs gives a
-        leave-one-out Q² far above the student's true one (0.99 after 9 runs of a 3-input
-        logistic growth model whose held-out Q² was 0.61). Otherwise always."""
-        if self.fidelity_name != "q2_loo":
-            return True
-        return int(np.count_nonzero(data.ok)) >= MIN_RUNS_PER_INPUT * data.unit.shape[1]
+        """Whether the runs so far let :meth:`fidelity` stop the design: :meth:`min_runs`
+        successful runs."""
+        return int(np.count_nonzero(data.ok)) >= self.min_runs(data.unit.shape[1])
 
     def function(self, student: Student, context: Any) -> Callable[[torch.Tensor], torch.Tensor]:
         """The acquisition as a torch function of unit-cube points ``(n, d) -> (n,)``."""

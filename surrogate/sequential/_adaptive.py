@@ -328,17 +328,13 @@ def _resolve_field(simulator: Simulator, space: Any, goal: Any, field: str, thre
 
 def _warn_if_target_unreachable(target: Target | None, acquisition: Acquisition, budget: int,
                                 dim: int) -> None:
-    """A leave-one-out Q² or a disagreement stops a design only from MIN_RUNS_PER_INPUT
-    successful runs per input on (:meth:`Acquisition.ready`): a smaller budget never lets
-    ``target`` stop it."""
-    from surrogate.sequential._acquisition import MIN_RUNS_PER_INPUT
-
-    needed = MIN_RUNS_PER_INPUT * dim
-    if target is not None and acquisition.fidelity_name in ("q2_loo", "disagreement") \
-            and budget < needed:
+    """The fidelity stops a design only from :meth:`Acquisition.min_runs` successful runs on
+    (a leave-one-out Q², a disagreement): a smaller budget never lets ``target`` stop it."""
+    needed = acquisition.min_runs(dim)
+    if target is not None and budget < needed:
         warnings.warn(f"target= stops the design only from {needed} successful runs on "
-                      f"({MIN_RUNS_PER_INPUT} per input), more than budget={budget}: the "
-                      "design will run its whole budget", UserWarning, stacklevel=3)
+                      f"({needed // dim} per input), more than budget={budget}: the design "
+                      "will run its whole budget", UserWarning, stacklevel=3)
 
 
 def _check_target(target: Any, acquisition: Acquisition) -> Target | None:

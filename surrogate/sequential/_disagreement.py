@@ -70,14 +70,14 @@ class Disagreement(Acquisition):
                 "student learns the output's values and must be a regressor")
         self.student, self.space, self.threshold = student, space, threshold
 
-    def ready(self, data: Observations) -> bool:
-        """As a leave-one-out Q²: at least MIN_RUNS_PER_INPUT successful runs per input. The
+    def min_runs(self, dim: int) -> int:
+        """As a leave-one-out Q²: MIN_RUNS_PER_INPUT successful runs per input. The
         disagreement is the student's with the teacher's GP, which a handful of runs make
         smooth and easy to agree with (0.046 after 7 runs of a function with a bump, when the
         student's true relative squared error was 0.56)."""
         from surrogate.sequential._acquisition import MIN_RUNS_PER_INPUT
 
-        return int(np.count_nonzero(data.ok)) >= MIN_RUNS_PER_INPUT * data.unit.shape[1]
+        return MIN_RUNS_PER_INPUT * dim
 
     def fit_student(self, student: Student, data: Observations) -> Any:
         """The student distilled from the GP's labels of the first half of the reference
