@@ -43,26 +43,22 @@ def _check_executor(executor: Any, address: Any, n_workers: Any = None, *,
             n_workers, (int, np.integer)) or n_workers < 1):
         raise ValueError(f"n_workers must be a positive int or None, got {n_workers!r}")
     if isinstance(executor, Executor):
-        unused = [name for name, value in (("n_workers", n_workers), ("address", address))
-                  if value is not None]
-        if unused and warn:
-            warnings.warn(f"{' and '.join(unused)} {'is' if len(unused) == 1 else 'are'} not "
-                          f"used with an executor instance ({type(executor).__name__}): it "
-                          "has its own", UserWarning, stacklevel=user_stacklevel())
-        return
-    if not isinstance(executor, str) or executor not in EXECUTORS:
-        raise ValueError(f"executor must be one of {list(EXECUTORS)} or an Executor instance, "
-                         f"got {executor!r}")
-    if executor == "dask" and address is None:
-        raise ValueError('executor="dask" needs address= (a scheduler address such as '
-                         '"tcp://127.0.0.1:8786" or a distributed.Client)')
+        where = f"with an executor instance ({type(executor).__name__}): it has its own"
+    else:
+        if not isinstance(executor, str) or executor not in EXECUTORS:
+            raise ValueError(f"executor must be one of {list(EXECUTORS)} or an Executor "
+                             f"instance, got {executor!r}")
+        if executor == "dask" and address is None:
+            raise ValueError('executor="dask" needs address= (a scheduler address such as '
+                             '"tcp://127.0.0.1:8786" or a distributed.Client)')
+        where = f"by executor={executor!r}"
+    # each option is for one executor name; an instance takes neither
     unused = [name for name, value, user in (("n_workers", n_workers, "processes"),
                                              ("address", address, "dask"))
               if value is not None and executor != user]
     if unused and warn:
         warnings.warn(f"{' and '.join(unused)} {'is' if len(unused) == 1 else 'are'} not used "
-                      f"by executor={executor!r}", UserWarning,
-                      stacklevel=user_stacklevel())
+                      f"{where}", UserWarning, stacklevel=user_stacklevel())
 
 
 MAX_TIMEOUT = 365 * 24 * 3600.0  # longer is no limit: None (inf overflowed the alarm clock)
