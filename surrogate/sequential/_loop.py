@@ -307,16 +307,13 @@ def _run_round(plan: Plan, round_index: int, runner: Executor, store: RoundStore
     simulator = plan.simulator
     if store is None:
         return simulator.run(make_design(), executor=runner, progress=False)
-    finished = store.finished(round_index)
-    if finished is not None:
-        if limit is not None and len(finished) > limit:
-            return finished.select(np.arange(len(finished)) < limit)
-        return finished
-    design = store.started_design(round_index)
-    if design is None:
-        design = make_design()
-    runs = simulator.run(design, executor=runner, checkpoint=store.path(round_index),
-                         progress=False)
+    runs = store.finished(round_index)
+    if runs is None:
+        design = store.started_design(round_index)
+        if design is None:
+            design = make_design()
+        runs = simulator.run(design, executor=runner, checkpoint=store.path(round_index),
+                             progress=False)
     if limit is not None and len(runs) > limit:
         return runs.select(np.arange(len(runs)) < limit)
     return runs
