@@ -26,12 +26,20 @@ from surrogate.data import TransferSet, write_json
 from surrogate.execute import checkpoint_design
 from surrogate.execute._checkpoint import checkpoint_path
 
-__all__ = ["RoundStore"]
+__all__ = ["RoundStore", "OtherDesignError"]
 
 ROUNDS_FILE = "rounds.jsonl"
 
 
 LATER_KEYS = ("seed", "code")  # signature keys that older checkpoints lack
+
+
+class OtherDesignError(ValueError):
+    """A checkpoint directory holds a design of other settings; ``changed`` names them."""
+
+    def __init__(self, message: str, changed: list[str]) -> None:
+        super().__init__(message)
+        self.changed = changed
 
 
 def run_identity(simulator: Any, seed: Any) -> dict[str, Any]:
@@ -78,10 +86,10 @@ class RoundStore:
             if stored != expected:
                 changed = sorted(k for k in {*expected, *stored}
                                  if stored.get(k) != expected.get(k))
-                raise ValueError(
+                raise OtherDesignError(
                     f"checkpoint {self.root} belongs to another {kind} (differs in "
                     f"{changed}); resume with the same settings (only budget may change) or "
-                    "use a new checkpoint directory")
+                    "use a new checkpoint directory", changed)
             return
         self.root.mkdir(parents=True, exist_ok=True)
         if any(self.root.iterdir()):

@@ -152,6 +152,7 @@ def _optimize(study: Study, verbose: bool) -> None:
         return
     from surrogate.optimize import maximize, minimize, minimize_surrogate
     from surrogate.plot import convergence
+    from surrogate.sequential._store import OtherDesignError
 
     if config.mode == "teacher":
         _log(f"{config.sense} {config.objective!r} with the teacher in the loop "
@@ -164,13 +165,11 @@ def _optimize(study: Study, verbose: bool) -> None:
         checkpoint = study.directory / "optimize"
         try:
             result = run(study.simulator, checkpoint=checkpoint, **options)
-        except ValueError as exc:
-            if "belongs to another optimization" not in str(exc):
-                raise
+        except OtherDesignError as exc:
             kept = _set_aside(checkpoint)  # another sense, seed, simulator code...: afresh
             warnings.warn(f"the optimization's settings changed since its checkpoint "
-                          f"({str(exc).split('(')[1].split(')')[0]}): it starts afresh, the "
-                          f"old one kept in {kept.name}/", UserWarning, stacklevel=2)
+                          f"(differs in {exc.changed}): it starts afresh, the old one kept in "
+                          f"{kept.name}/", UserWarning, stacklevel=2)
             result = run(study.simulator, checkpoint=checkpoint, **options)
         if not result.feasible:
             warnings.warn(f"no evaluation met the constraints {config.constraints}: the point "
