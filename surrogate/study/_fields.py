@@ -17,7 +17,7 @@ import numpy as np
 
 from surrogate.study._core import Study, _failed, _log
 from surrogate.study._json import _frame_records, _jsonable, _scalar
-from surrogate.study._stages import model_inputs, model_space
+from surrogate.study._stages import model_inputs, model_space, too_few_runs
 from surrogate.teacher import describe_exception
 
 __all__ = ["fit_field_surrogates", "field_sensitivity"]
@@ -32,14 +32,13 @@ def fit_field_surrogates(study: Study, verbose: bool) -> None:
     if not names:
         return
     valid = study.runs.valid()
+    why = too_few_runs(len(valid), study.config.cv)
     records: dict[str, Any] = {}
     study.summary["fields"] = records
     for name in names:
         record = records[name] = {"grid": _jsonable(study.runs.grids[name])}
-        if len(valid) < max(study.config.cv, 5):
-            record["surrogate"] = {"skipped": f"only {len(valid)} successful runs" + (
-                f", fewer than surrogate.cv = {study.config.cv} folds"
-                if len(valid) < study.config.cv else "")}
+        if why is not None:
+            record["surrogate"] = {"skipped": why}
             continue
         trajectories = valid.field(name)
         if np.ptp(trajectories.to_numpy()) == 0:

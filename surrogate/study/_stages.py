@@ -76,12 +76,19 @@ def space_point(space: Space, x: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def too_few_runs(n_valid: int, cv: int) -> str | None:
+    """Why ``n_valid`` successful runs are too few for a surrogate and its ``cv``-fold
+    fidelity (at least 5, and at least ``cv``), or None when they are enough."""
+    if n_valid >= max(cv, 5):
+        return None
+    return f"only {n_valid} successful runs" + (
+        f", fewer than surrogate.cv = {cv} folds" if n_valid < cv else "")
+
+
 def _fit_surrogates(study: Study, verbose: bool) -> None:
     valid = study.runs.valid()
-    if len(valid) < max(study.config.cv, 5):
-        why = f"only {len(valid)} successful runs" + (
-            f", fewer than surrogate.cv = {study.config.cv} folds"
-            if len(valid) < study.config.cv else "")
+    why = too_few_runs(len(valid), study.config.cv)
+    if why is not None:
         study.summary["surrogates"] = {"skipped": why}
         warnings.warn(f"surrogates skipped: {why}", UserWarning, stacklevel=2)
         return
