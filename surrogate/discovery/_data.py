@@ -166,11 +166,8 @@ def fit_domain(X: Any, *, what: str = "X") -> tuple[Domain, pd.DataFrame]:
     kinds = tuple(_kind_of(frame[c]) for c in frame.columns)
     numeric = [c for c, k in zip(frame.columns, kinds, strict=True) if k != CATEGORICAL]
     columns = [frame[c].to_numpy(dtype=np.float64) for c in numeric]  # no copy for float64
-    categories = tuple(
-        _categories_of(frame[c]) for c, k in zip(frame.columns, kinds, strict=True)
-        if k == CATEGORICAL
-    )
     categorical = [c for c, k in zip(frame.columns, kinds, strict=True) if k == CATEGORICAL]
+    categories = tuple(_categories_of(frame[c]) for c in categorical)
     for name, levels in zip(categorical, categories, strict=True):
         if len(levels) > max(ID_LEVELS, 0.9 * len(frame)):
             warnings.warn(f"{what}: column {name!r} has {len(levels)} distinct values in "
