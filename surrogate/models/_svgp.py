@@ -23,13 +23,14 @@ from surrogate.models._base import DTYPE
 __all__ = ["SVGP", "fit_svgp"]
 
 LS_MIN = math.exp(hyp.LOG_LS_BOUNDS[0])  # unit-cube coordinates
+ADDITIVE_LS0 = 0.3  # first length scale of each input of an additive model (unit cube)
 SVGP_NOISE_MIN = 1e-6  # relative noise: the inducing approximation is never exact to 1e-8
 
 
 class _Model(gpytorch.models.ApproximateGP):
     """Batched (one GP per output) SVGP with whitened inducing values."""
 
-    def __init__(self, kernel: str, inducing: torch.Tensor) -> None:
+    def __init__(self, kernel: str, inducing: torch.Tensor, additive: bool = False) -> None:
         m, n_inducing, d = inducing.shape
         batch = torch.Size([m])
         dist = gpytorch.variational.CholeskyVariationalDistribution(n_inducing, batch_shape=batch)
@@ -43,6 +44,10 @@ class _Model(gpytorch.models.ApproximateGP):
             nu = 2.5 if kernel == "matern52" else 1.5
             base = gpytorch.kernels.MaternKernel(nu=nu, ard_num_dims=d, batch_shape=batch)
         self.covar_module = gpytorch.kernels.ScaleKernel(base, batch_shape=batch)
+        if additive:  # see SVGP.correlation: own length scales and the product's weight
+            self.additive_log_ls = torch.nn.Parameter(
+                torch.full((m, d), math.log(ADDITIVE_LS0), dtype=inducing.dtype))
+            self.additive_logit = torch.nn.Parameter(torch.zeros(m, dtype=inducing.dtype))
 
     def forward(self, x: torch.Tensor) -> gpytorch.distributions.MultivariateNormal:
         return gpytorch.distributions.MultivariateNormal(self.mean_module(x),
@@ -55,10 +60,11 @@ class SVGP:
     noise: torch.Tensor  # Gaussian noise variance per output, standardized units (set by fit)
 
     def __init__(self, kernel: str, inducing: torch.Tensor,
-                 layout: hyp.Layout | None = None) -> None:
+                 layout: hyp.Layout | None = None, additive: bool = False) -> None:
         self.kernel = kernel
         self.layout = layout  # categorical inputs (see hyp.Layout)
-        self.model = _Model(kernel, inducing).to(dtype=DTYPE, device=inducing.device)
+        self.additive = additive
+        self.model = _Model(kernel, inducing, additive).to(dtype=DTYPE, device=inducing.device)
         self.n_inducing = inducing.shape[1]
 
     def set_hyper(self, lengthscale: torch.Tensor, signal_var: torch.Tensor,
@@ -75,13 +81,42 @@ class SVGP:
         definite."""
         return self.model.covar_module.base_kernel.lengthscale[:, 0, :].clamp_min(LS_MIN)
 
+    def product_weight(self) -> torch.Tensor | None:
+        """The weight (m,) of the product correlation in an additive model, else None."""
+        return torch.sigmoid(self.model.additive_logit) if self.additive else None
+
+    def additive_lengthscale(self) -> torch.Tensor | None:
+        """The additive part's own length scales (m, d), else None."""
+        if not self.additive:
+            return None
+        return self.model.additive_log_ls.clamp(*hyp.LOG_LS_BOUNDS).exp()
+
+    def correlation(self, A: torch.Tensor, B: torch.Tensor,
+                    ls: torch.Tensor | None = None) -> torch.Tensor:
+        """The prior correlation of the latent function between ``A`` and ``B``.
+
+        The ARD correlation of all inputs at once or, for an additive model,
+        ``w k_prod + (1 - w) k_add`` with the first-order additive correlation ``k_add``
+        (:func:`~surrogate.models._gp_hyper.additive_correlation`) and a learnt weight
+        ``w`` (orders 1 and d of Duvenaud, Nickisch & Rasmussen 2011). ``ls``: the ARD length
+        scales when already at hand (one autograd path for all of a step's matrices).
+        """
+        ls = self.lengthscale() if ls is None else ls
+        C = hyp.correlation(self.kernel, A, B, ls, self.layout)
+        if not self.additive:
+            return C
+        w = self.product_weight()[..., None, None]  # type: ignore[index]
+        add = hyp.additive_correlation(self.kernel, A, B, self.additive_lengthscale(),
+                                       self.layout)
+        return w * C + (1.0 - w) * add
+
     def _parts(self) -> tuple[torch.Tensor, ...]:
         strategy = self.model.variational_strategy
         Z = strategy.inducing_points
         cov = self.model.covar_module
         ls = self.lengthscale()
         s2 = cov.outputscale
-        Kmm = hyp.correlation(self.kernel, Z, Z, ls, self.layout)
+        Kmm = self.correlation(Z, Z, ls)
         Lmm, _ = hyp.safe_cholesky(Kmm + 1e-8 * torch.eye(Z.shape[1], dtype=DTYPE, device=Z.device),
                                    s2)
         dist = strategy._variational_distribution
@@ -95,13 +130,13 @@ class SVGP:
         mean = c + A^T m_v and cov = s2 (Kkk - A^T A + A^T S_v A), S_v = C C^T.
         """
         Z, ls, s2, Lmm, m_v, chol = self._parts()
-        Kmk = hyp.correlation(self.kernel, Z, U, ls, self.layout)  # (m, M, k)
+        Kmk = self.correlation(Z, U, ls)  # (m, M, k)
         A = torch.linalg.solve_triangular(Lmm, Kmk, upper=False)
         const = self.model.mean_module.constant
         mean = const[:, None] + (A * m_v[..., None]).sum(-2) * s2.sqrt()[:, None]
         B = torch.tril(chol).transpose(-1, -2) @ A  # (m, M, k)
         if full_cov:
-            Kkk = hyp.correlation(self.kernel, U, U, ls, self.layout)
+            Kkk = self.correlation(U, U, ls)
             cov = Kkk - A.transpose(-1, -2) @ A + B.transpose(-1, -2) @ B
             return mean, s2[:, None, None] * cov
         var = 1.0 - (A * A).sum(-2) + (B * B).sum(-2)
@@ -154,7 +189,7 @@ def fit_svgp(kernel: str, U: torch.Tensor, Ys: torch.Tensor, hyper: Any, *, n_in
         step = max(1, 4_000_000 // (M * m))
         for start in range(0, n, step):
             A = torch.linalg.solve_triangular(
-                Lmm, hyp.correlation(kernel, Z, U[start:start + step], ls, layout), upper=False)
+                Lmm, svgp.correlation(Z, U[start:start + step], ls), upper=False)
             AAt += A @ A.transpose(-1, -2)
             Ar += (A * resid[:, None, start:start + step]).sum(-1)
         eye = torch.eye(M, dtype=DTYPE, device=U.device)

@@ -44,6 +44,7 @@ def test_same_seed_same_probabilities():
     ({"n_inducing": 0}, "n_inducing"),
     ({"max_iter": 0}, "max_iter"),
     ({"learning_rate": 0.0}, "learning_rate"),
+    ({"additive": "auto"}, "additive must be True or False"),
 ])
 def test_bad_parameters_name_themselves(params, match):
     X = np.random.default_rng(1).random((20, 2))
@@ -66,3 +67,48 @@ def test_a_0_1_column_that_splits_the_classes_does_not_break_the_fit():
     y = (x > 0.5) ^ (level == 2)
     clf = GPClassifier(seed=0).fit(X, y)
     assert clf.score(X, y) > 0.9 and (clf.lengthscale_ >= 1e-3 - 1e-12).all()
+
+
+def _planted_box(n, seed):
+    """A box in 3 of 6 inputs: an "and" of one-input conditions (base rate about 0.25)."""
+    X = np.random.default_rng(seed).random((n, 6))
+    return X, (X[:, 0] > 0.4) & (X[:, 1] < 0.6) & (X[:, 2] > 0.3)
+
+
+def test_the_additive_part_draws_a_planted_box_sharper_than_the_product_kernel():
+    """Held-out accuracy 0.985 against 0.971 with 400 points here; the ARD kernel alone can
+    only round the box's edges and corners off."""
+    X, y = _planted_box(400, 0)
+    Xt, yt = _planted_box(20_000, 1)
+    product = GPClassifier(seed=0).fit(X, y)
+    additive = GPClassifier(additive=True, seed=0).fit(X, y)
+    assert accuracy(yt, additive.predict(Xt)) > accuracy(yt, product.predict(Xt)) + 0.005
+    assert product.additive_weight_ == 1.0 and 0.0 <= additive.additive_weight_ < 1.0
+    assert additive.elbo_ > product.elbo_  # the larger model nests the product (w = 1)
+    # the additive part's length scales: short on the box's inputs, long on the others
+    scales = additive._svgp.additive_lengthscale().detach().numpy()[0]
+    assert scales[:3].max() < scales[3:].min()
+
+
+def test_additive_correlation_is_the_mean_of_one_input_kernels():
+    """Against gpytorch's Matern 5/2 kernel of each input alone; categorical input: 1 for one
+    level, rho for two."""
+    import gpytorch
+    import torch
+
+    from surrogate.models._gp_hyper import Layout, additive_correlation
+
+    rng = np.random.default_rng(0)
+    A = torch.as_tensor(np.column_stack([rng.random((5, 2)), rng.integers(0, 3, 5)]))
+    B = torch.as_tensor(np.column_stack([rng.random((4, 2)), rng.integers(0, 3, 4)]))
+    ls = torch.tensor([[0.3, 0.7, 1.0]], dtype=torch.float64)
+    layout = Layout.of((0, 0, 3))
+    got = additive_correlation("matern52", A, B, ls, layout)[0]
+    want = torch.zeros(5, 4, dtype=torch.float64)
+    for j in range(2):
+        kernel = gpytorch.kernels.MaternKernel(nu=2.5).to(torch.float64)
+        kernel.lengthscale = ls[0, j]
+        want += kernel(A[:, j:j + 1], B[:, j:j + 1]).to_dense().detach()
+    rho = float(layout.rho(ls)[0, 0])
+    want += torch.where(A[:, None, 2] == B[None, :, 2], 1.0, rho)
+    assert torch.allclose(got, want / 3, atol=1e-12)
