@@ -148,16 +148,16 @@ def additive_correlation(kernel: str, A: torch.Tensor, B: torch.Tensor,
     d = A.shape[-1]
     categorical = set(layout.categorical) if layout is not None else set()
     rho = layout.rho(lengthscale) if layout is not None else None
-    total = None
+    terms = []
     for j in range(d):
         diff = A[..., :, None, j] - B[..., None, :, j]
         if j in categorical:
             k = layout.categorical.index(j)  # type: ignore[union-attr]
-            term = 1.0 - (1.0 - rho[..., k, None, None]) * (diff != 0).to(A.dtype)  # type: ignore[index]
+            differ = (diff != 0).to(A.dtype)
+            terms.append(1.0 - (1.0 - rho[..., k, None, None]) * differ)  # type: ignore[index]
         else:
-            term = _stationary(kernel, diff * diff / lengthscale[..., j, None, None] ** 2)
-        total = term if total is None else total + term
-    return total / d  # type: ignore[operator]
+            terms.append(_stationary(kernel, diff * diff / lengthscale[..., j, None, None] ** 2))
+    return torch.stack(terms).sum(0) / d
 
 
 def _stationary(kernel: str, r2: torch.Tensor) -> torch.Tensor:

@@ -60,7 +60,7 @@ class GPClassifier(BinaryClassifierMixin, SurrogateMixin, ClassifierMixin, BaseE
         interacting inputs it can do worse (dsgc stability with 200 runs: 0.86 against 0.88),
         and the evidence lower bound does not tell the two apart (it favours the larger
         model), so it is a choice to make with held-out data, e.g. as a candidate of
-        :class:`AutoClassifier`. Fits take 1.5-2x longer.
+        :class:`AutoClassifier`. Fits took 2-3.5x longer there.
     n_inducing : int, default=128
         Inducing points (a spread-out subset of the training inputs).
     max_iter : int, default=200

@@ -105,9 +105,9 @@ class SVGP:
         C = hyp.correlation(self.kernel, A, B, ls, self.layout)
         if not self.additive:
             return C
-        w = self.product_weight()[..., None, None]  # type: ignore[index]
-        add = hyp.additive_correlation(self.kernel, A, B, self.additive_lengthscale(),
-                                       self.layout)
+        w = self.model.additive_logit.sigmoid()[..., None, None]
+        add_ls = self.model.additive_log_ls.clamp(*hyp.LOG_LS_BOUNDS).exp()
+        add = hyp.additive_correlation(self.kernel, A, B, add_ls, self.layout)
         return w * C + (1.0 - w) * add
 
     def _parts(self) -> tuple[torch.Tensor, ...]:
