@@ -182,22 +182,38 @@ class Simulator:
     def __call__(self, X: Any) -> pd.DataFrame:
         """Evaluate a design in this process; raise :class:`SimulationError` if any run fails.
 
-        Returns the scalar outputs, one row per point; with fields,
-        ``result.attrs["fields"]`` holds ``{name: DataFrame}`` (one column per grid point).
+        Returns the scalar outputs, one row per point (with the index of a DataFrame ``X``);
+        with fields, ``result.attrs["fields"]`` holds ``{name: DataFrame}`` (one column per grid
+        point).
         """
         design = self.space.validate(X)
-        values, errors = self.evaluate_design(design)
+        if self.vectorized:
+            values, errors = self.evaluate_design(design)
+        else:  # one run at a time: stop at the first failure, as a slow teacher deserves
+            values = np.full((len(design), self.n_values), np.nan)
+            errors = [""] * len(design)
+            for i, params in enumerate(design.to_dict("records")):
+                try:
+                    values[i] = self.evaluate_point(params)  # type: ignore[arg-type]
+                except Exception as exc:  # noqa: BLE001 - reported below with its row
+                    errors[i] = describe_exception(exc)
+                    break
         failed = [i for i, e in enumerate(errors) if e]
         if failed:
             first = failed[0]
+            point, error = design.iloc[first].to_dict(), errors[first]
             raise SimulationError(
-                f"{self.name}: {len(failed)} of {len(design)} run(s) failed; first at row {first} "
-                f"({design.iloc[first].to_dict()}): {errors[first]}"
-            )
-        result = pd.DataFrame(values[:, :len(self.outputs)], columns=list(self.outputs))
+                f"{self.name}: {len(failed)} of {len(design)} run(s) failed; first at row "
+                f"{first} ({point}): {error}" if self.vectorized else
+                f"{self.name}: the run at row {first} failed ({point}): {error}; the runs stop "
+                "at the first failure (teacher.run records every failure and goes on)")
+        # a DataFrame design keeps its index, so that X.assign(y=sim(X)["y"]) lines up
+        index = X.index if isinstance(X, pd.DataFrame) else design.index
+        result = pd.DataFrame(values[:, :len(self.outputs)], columns=list(self.outputs),
+                              index=index)
         if self.fields:
             result.attrs["fields"] = {
-                name: field_frame(name, self.fields[name], values[:, where])
+                name: field_frame(name, self.fields[name], values[:, where]).set_axis(index)
                 for name, where in field_slices(len(self.outputs), self.fields).items()}
         return result
 
@@ -284,6 +300,8 @@ class Simulator:
         n = len(design)
         try:
             values = self._coerce_batch(self.fn(design.reset_index(drop=True)), n)
+        except _Transposed as exc:  # halves could be square, and read wrongly: every row fails
+            return np.full((n, self.n_values), np.nan), [f"OutputError: {exc}"] * n
         except (Exception, SystemExit) as exc:  # noqa: BLE001 - isolate failing rows by halving
             if n == 1:
                 return np.full((1, self.n_values), np.nan), [describe_exception(exc)]
@@ -328,6 +346,7 @@ class Simulator:
                 raise OutputError("vectorized result must be numeric") from None
             if values.ndim == 1 and len(names) == 1:
                 values = values[:, None]
+            _check_not_transposed("vectorized result", values.shape, (n, len(names)))
             if values.shape != (n, len(names)):
                 raise OutputError(
                     f"vectorized result has shape {values.shape}, expected ({n}, {len(names)})"
@@ -443,6 +462,19 @@ def _finite_number(name: str, value: Any) -> float:
     return number
 
 
+class _Transposed(OutputError):
+    """A vectorized result laid out (values, runs) instead of (runs, values)."""
+
+
+def _check_not_transposed(what: str, shape: tuple[int, ...], expected: tuple[int, int]) -> None:
+    """A result of shape (m, n) where (n, m) is expected, n != m, is a transposed array: raise
+    :class:`_Transposed` (halving the batch could reach square pieces read the wrong way)."""
+    if len(shape) == 2 and shape == expected[::-1] and shape != expected:
+        raise _Transposed(
+            f"{what} has shape {shape}, expected {expected}: one row per run; it looks "
+            "transposed (e.g. np.vstack of the outputs where np.column_stack was meant)")
+
+
 def _by_row(value: Any, n: int) -> Any:
     """A pandas result of a vectorized function in design order: its index, when it holds the
     design's row numbers ``0 .. n-1`` in another order (a result sorted inside the function),
@@ -480,6 +512,8 @@ def _field_values(name: str, value: Any, shape: tuple[int, ...]) -> np.ndarray:
             raise OutputError(f"field {name!r} holds values that are not numbers") from None
     elif values.dtype.kind not in "iuf":
         raise OutputError(f"field {name!r} has {values.dtype} values, not real numbers")
+    if len(shape) == 2:
+        _check_not_transposed(f"field {name!r}", values.shape, shape)
     if values.shape != shape:
         length = shape[-1]
         raise OutputError(f"field {name!r} has shape {values.shape}, expected {shape}: one value "

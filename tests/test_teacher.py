@@ -39,9 +39,12 @@ def test_single_number_and_vectorized_forms():
 def test_call_raises_on_failure_naming_row():
     sim = toy_simulator("flaky")
     design = pd.DataFrame({"x": [0.1, 0.9], "y": [0.0, 0.0]})
-    with pytest.raises(sg.SimulationError, match=r"1 of 2 run\(s\) failed; first at row 1 .*"
-                                                 r"RuntimeError: diverged"):
+    with pytest.raises(sg.SimulationError, match=r"the run at row 1 failed .*RuntimeError: diverged"):
         sim(design)
+    vectorized = toy_simulator("flaky", vectorized=True)
+    with pytest.raises(sg.SimulationError, match=r"1 of 2 run\(s\) failed; first at row 1 .*"
+                                                 r"RuntimeError: a point with x > 0.8"):
+        vectorized(design)
 
 
 @pytest.mark.parametrize(
@@ -109,6 +112,19 @@ def test_vectorized_wrong_shape_is_failed():
     assert "shape (1, 3), expected (1, 2)" in ts.error.iloc[0]
 
 
+def test_a_transposed_vectorized_result_fails_every_run_of_its_batch():
+    """(outputs, runs) where (runs, outputs) is meant: halving the batch reached 2-run pieces
+    whose (2, 2) result passed the shape check, so 4 of 6 runs stored wrong values as ok."""
+    sim = sg.Simulator(lambda X: np.vstack([X.x, X.n]), SPACE, ["a", "b"], vectorized=True)
+    ts = sim.run(pd.DataFrame({"x": np.linspace(0.1, 0.6, 6), "n": [1, 2, 3, 1, 2, 3]}))
+    assert ts.status.tolist() == ["failed"] * 6
+    assert "shape (2, 6), expected (6, 2)" in ts.error.iloc[0] and "transposed" in ts.error.iloc[0]
+    fields = sg.Simulator(lambda X: {"a": X.x.to_numpy(), "f": np.zeros((3, len(X)))}, SPACE,
+                          ["a"], fields={"f": [0.0, 1.0, 2.0]}, vectorized=True)
+    ts = fields.run(pd.DataFrame({"x": [0.1, 0.2], "n": [1, 2]}))
+    assert ts.status.tolist() == ["failed"] * 2 and "field 'f'" in ts.error.iloc[0]
+
+
 def test_bad_parameters_rejected_by_simulator():
     sim = toy_simulator()
     with pytest.raises(ValueError, match=r"column 'x': value 2.0 at row 0 .* \[0.0, 1.0\]"):
@@ -168,3 +184,32 @@ def test_a_vectorized_result_in_another_row_order_is_taken_by_its_index():
                                      "f": np.outer(X["a"], grid)},
                           space, ["y"], fields={"f": grid}, vectorized=True)
     np.testing.assert_array_equal(fields(design)["y"].to_numpy(), design["a"].to_numpy())
+
+
+def test_calling_a_simulator_keeps_the_index_of_a_dataframe_design():
+    """A filtered design: the outputs line up with its rows, not with 0..n-1."""
+    sim = toy_simulator()
+    X = pd.DataFrame({"x": [0.1, 0.5, 0.9, 0.3], "y": [0.0, 1.0, 0.5, 0.2]})
+    part = X[X.x > 0.2]
+    out = sim(part)
+    assert list(out.index) == [1, 2, 3]
+    joined = part.assign(**{name: out[name] for name in out.columns})
+    assert not joined.isna().any().any()
+    assert np.allclose(joined[out.columns].to_numpy(), sim(part.to_numpy()).to_numpy())
+
+
+def test_calling_a_scalar_simulator_stops_at_the_first_failure():
+    """As the guide says: a slow teacher is not run on the rest of the design first."""
+    calls = []
+
+    def fn(x, y):
+        calls.append(x)
+        if x > 0.15:
+            raise RuntimeError("boom")
+        return x + y
+
+    sim = sg.Simulator(fn, TOY_SPACE, ["z"])
+    with pytest.raises(sg.SimulationError, match=r"the run at row 1 failed \(\{'x': 0.2, 'y': "
+                                                 r"0.0\}\): RuntimeError: boom; the runs stop"):
+        sim(pd.DataFrame({"x": [0.1, 0.2, 0.3, 0.4], "y": [0.0] * 4}))
+    assert calls == [0.1, 0.2]
