@@ -26,6 +26,8 @@ import pandas as pd
 
 __all__ = ["Parameter", "Real", "Integer", "Categorical", "Space", "as_space"]
 
+INT64_SAFE = (-(2**62), 2**62)  # Integer bounds: n_levels and the codes stay int64
+
 
 class Parameter:
     """Base class of the typed parameters; subclasses define the unit-cube map.
@@ -114,6 +116,10 @@ class Real(Parameter):
     def __post_init__(self) -> None:
         _check_name(self.name)
         low, high = _check_bounds(self.name, self.low, self.high)
+        if not isinstance(self.log, bool | np.bool_):
+            raise TypeError(f"parameter {self.name!r}: log must be True or False, got "
+                            f"{self.log!r}")
+        object.__setattr__(self, "log", bool(self.log))
         if self.log and low <= 0:
             raise ValueError(f"parameter {self.name!r}: log=True needs low > 0, got low={low}")
         object.__setattr__(self, "low", low)
@@ -175,6 +181,10 @@ class Integer(Parameter):
         for label, value in (("low", self.low), ("high", self.high)):
             if not isinstance(value, numbers.Integral) or isinstance(value, bool):
                 raise TypeError(f"parameter {self.name!r}: {label} must be an int, got {value!r}")
+        for label, value in (("low", self.low), ("high", self.high)):
+            if not INT64_SAFE[0] <= int(value) <= INT64_SAFE[1]:
+                raise ValueError(f"parameter {self.name!r}: {label}={value} is beyond the 64-bit "
+                                 f"integers designs are stored in (|{label}| <= 2**62)")
         if not self.low < self.high:
             raise ValueError(
                 f"parameter {self.name!r}: low must be < high, got low={self.low}, high={self.high}"
@@ -236,6 +246,10 @@ class Categorical(Parameter):
         categories = tuple(self.categories)
         if len(categories) < 2:
             raise ValueError(f"parameter {self.name!r}: needs at least 2 categories, got {categories}")
+        missing = [c for c in categories if c is None or (isinstance(c, float) and c != c)]
+        if missing:
+            raise ValueError(f"parameter {self.name!r}: a category may not be None or NaN (a "
+                             f"missing value), got {categories}")
         if len(set(categories)) != len(categories):
             raise ValueError(f"parameter {self.name!r}: categories must be distinct, got {categories}")
         object.__setattr__(self, "categories", categories)
@@ -370,12 +384,27 @@ class Space:
 
     # -- maps ---------------------------------------------------------------------------------
     def from_unit(self, unit: Any) -> pd.DataFrame:
-        """Map points of the unit cube, shape (n, dim), to a design DataFrame."""
+        """Map points of the unit cube, shape (n, dim), to a design DataFrame.
+
+        A DataFrame is read by column name (its columns must be the space's); an array by
+        position, in the space's order. Values are clipped to [0, 1].
+        """
+        if isinstance(unit, pd.DataFrame):
+            missing = [n for n in self.names if n not in unit.columns]
+            extra = [str(c) for c in unit.columns if c not in self._index]
+            if missing or extra:
+                raise ValueError(f"unit points' columns do not match the space: missing "
+                                 f"{missing}, unknown {extra}; expected columns {self.names}")
+            unit = unit.loc[:, self.names]
         unit = np.asarray(unit, dtype=float)
         if unit.ndim == 1 and self.dim == 1:
             unit = unit[:, None]
         if unit.ndim != 2 or unit.shape[1] != self.dim:
             raise ValueError(f"unit points must have shape (n, {self.dim}), got {unit.shape}")
+        if np.isnan(unit).any():
+            column = self.names[int(np.flatnonzero(np.isnan(unit).any(axis=0))[0])]
+            raise ValueError(f"unit points hold NaN (column {column!r}); each value must be a "
+                             "number in [0, 1]")
         columns = {p.name: p.from_unit(unit[:, i]) for i, p in enumerate(self._parameters)}
         return pd.DataFrame(columns, columns=self.names)
 
@@ -408,6 +437,10 @@ class Space:
         if isinstance(X, (list, tuple)) and X and all(isinstance(r, dict) for r in X):
             X = pd.DataFrame(list(X))  # records: one dict of parameter values per point
         if isinstance(X, pd.DataFrame):
+            repeated = sorted({str(c) for c in X.columns[X.columns.duplicated()]})
+            if repeated:
+                raise ValueError(f"design has repeated column(s) {repeated}; each parameter "
+                                 "takes one column")
             missing = [n for n in self.names if n not in X.columns]
             extra = [str(c) for c in X.columns if c not in self._index]
             if missing or extra:

@@ -124,3 +124,35 @@ def test_dict_round_trip_and_salib(space):
     problem = space.to_salib()
     assert problem["names"] == space.names and problem["num_vars"] == 4
     assert problem["bounds"][0] == [-2.0, 3.0]
+
+
+def test_from_unit_reads_a_dataframe_by_column_name_and_refuses_nan():
+    space = sg.Space([sg.Real("a", 0, 1), sg.Integer("k", 1, 5),
+                      sg.Categorical("c", ["x", "y", "z"])])
+    frame = pd.DataFrame({"c": [0.9], "k": [0.1], "a": [0.5]})
+    point = space.from_unit(frame).iloc[0]
+    assert (point["a"], point["k"], point["c"]) == (0.5, 1, "z")
+    with pytest.raises(ValueError, match=r"missing \['a'\]"):
+        space.from_unit(frame.drop(columns="a"))
+    with pytest.raises(ValueError, match="NaN \\(column 'c'\\)"):
+        space.from_unit([[0.5, 0.5, np.nan]])
+
+
+@pytest.mark.parametrize(("make", "error", "match"), [
+    (lambda: sg.Real("a", 1, 1000, log="false"), TypeError, "log must be True or False"),
+    (lambda: sg.Categorical("c", ["u", None]), ValueError, "may not be None or NaN"),
+    (lambda: sg.Categorical("c", ["u", float("nan")]), ValueError, "may not be None or NaN"),
+    (lambda: sg.Integer("k", 0, 10**30), ValueError, "high=10+ is beyond the 64-bit"),
+])
+def test_parameters_refuse_values_that_would_mislead_later(make, error, match):
+    """A truthy string turned the log scale on; a None category was sampled as NaN that the
+    space then refused; 10**30 sampled as -2**63 in every row."""
+    with pytest.raises(error, match=match):
+        make()
+
+
+def test_a_design_with_a_repeated_column_is_refused_by_name():
+    space = sg.Space([sg.Real("a", 0, 1), sg.Real("b", 0, 1)])
+    X = pd.DataFrame([[0.1, 0.2, 0.3]], columns=["a", "b", "a"])
+    with pytest.raises(ValueError, match=r"repeated column\(s\) \['a'\]"):
+        space.validate(X)
