@@ -225,8 +225,20 @@ class TransferSet:
     def select(self, mask: Any) -> TransferSet:
         """A new transfer set with the runs where ``mask`` is true (or at the given indices)."""
         index = np.asarray(mask)
+        n = len(self._X)
         if index.dtype == bool:
+            if index.shape != (n,):
+                raise ValueError(f"a boolean mask must hold one value per run ({n}), got shape "
+                                 f"{index.shape}")
             index = np.flatnonzero(index)
+        elif index.dtype.kind not in "iu" and index.size:
+            raise TypeError(f"mask must be booleans (one per run) or integer positions, got "
+                            f"{index.dtype} values")
+        index = index.astype(np.int64).reshape(-1)
+        outside = (index < -n) | (index >= n)
+        if outside.any():
+            raise ValueError(f"position {int(index[outside][0])} is outside the {n} runs "
+                             f"(allowed: {-n} .. {n - 1})")
         return TransferSet(
             self._space, self._outputs, self._X.iloc[index], self._Y.iloc[index],
             self._status.iloc[index].tolist(), self._error.iloc[index].tolist(),
@@ -337,9 +349,15 @@ class TransferSet:
     @classmethod
     def concat(cls, sets: Sequence[TransferSet]) -> TransferSet:
         """Stack transfer sets of the same space, outputs and fields (same grids)."""
+        if isinstance(sets, TransferSet):
+            raise TypeError("concat takes a list of transfer sets, e.g. TransferSet.concat([a, b])")
         sets = list(sets)
         if not sets:
             raise ValueError("concat needs at least one TransferSet")
+        odd = [f"{i}: {type(s).__name__}" for i, s in enumerate(sets) if not isinstance(s, cls)]
+        if odd:
+            raise TypeError(f"concat stacks transfer sets; got other items ({', '.join(odd)}); "
+                            "run a design with simulator.run(X) to make one")
         first = sets[0]
         for other in sets[1:]:
             if other.space != first.space or other.outputs != first.outputs:

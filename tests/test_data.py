@@ -31,6 +31,25 @@ def test_views_and_masks():
     assert ts.X.loc[0, "x"] != 99.0
 
 
+def test_select_refuses_a_mask_of_another_length_and_positions_outside():
+    ts = make()
+    assert len(ts.select([1, -1])) == 2 and len(ts.select(np.zeros(6, dtype=bool))) == 0
+    with pytest.raises(ValueError, match=r"one value per run \(6\), got shape \(3,\)"):
+        ts.select(np.array([True, False, True]))  # took 2 runs before
+    with pytest.raises(ValueError, match=r"position 6 is outside the 6 runs"):
+        ts.select([0, 6])
+    with pytest.raises(TypeError, match="booleans .* or integer positions"):
+        ts.select(["a"])
+
+
+def test_concat_names_an_item_that_is_not_a_transfer_set():
+    ts = make()
+    with pytest.raises(TypeError, match="got other items \\(1: DataFrame\\)"):
+        sg.TransferSet.concat([ts, ts.X])
+    with pytest.raises(TypeError, match="concat takes a list of transfer sets"):
+        sg.TransferSet.concat(ts)
+
+
 def test_save_load_round_trip(tmp_path):
     ts = make()
     ts.save(tmp_path / "set")
