@@ -18,6 +18,7 @@ from sklearn.base import clone
 from sklearn.utils._available_if import available_if
 
 from surrogate._random import SeedLike, as_generator, child_seed
+from surrogate._stack import user_stacklevel
 from surrogate.distillation._columns import as_frame
 from surrogate.distillation._density import GMMGenerator, KDEGenerator
 from surrogate.distillation._fidelity import METRICS, agreement, measure, q2, true_classes
@@ -213,6 +214,9 @@ def _data(data: Any, space: Space | None) -> tuple[pd.DataFrame | None, np.ndarr
     or a DataFrame: then teacher and student see DataFrames, else arrays)."""
     if data is None:
         return None, None, space is not None
+    if isinstance(data, list) and len(data) == 2 and isinstance(data[0], pd.DataFrame | np.ndarray) \
+            and np.ndim(data[0]) == 2:
+        data = tuple(data)  # [X, y]: a pair written as a list (rows of X are not tables)
     if isinstance(data, tuple):
         if len(data) != 2:
             raise ValueError(f"data must be X or a pair (X, y), got a tuple of {len(data)}")
@@ -403,6 +407,8 @@ def _fidelity(view: StudentView, features: Any, labels: Labels, source: np.ndarr
         truth = _answered(y1, ok)
         predicted = view.predict(_take(features, data_idx))
         result["accuracy"] = _score(truth, predicted, labels, options)
+        if result["accuracy"] is None:
+            _foreign_labels(truth, labels, options)
     return result
 
 
@@ -411,10 +417,29 @@ def _answered(y1: np.ndarray, ok: np.ndarray) -> np.ndarray:
     return y1[ok[len(ok) - len(y1):]]
 
 
-def _score(truth: np.ndarray, predicted: np.ndarray, labels: Labels, options: _Options) -> float:
+def _score(truth: np.ndarray, predicted: np.ndarray, labels: Labels,
+           options: _Options) -> float | None:
+    """Agreement with (or Q² on) Data 1's true labels; None when they are not the teacher's
+    classes (e.g. "s"/"u" where the teacher says True/False), which would read 0 agreement."""
     if labels.kind == "value":
         return q2(truth.astype(float), predicted)
-    return agreement(predicted, true_classes(truth, labels, options.threshold))
+    classes = true_classes(truth, labels, options.threshold)
+    if labels.classes is not None and not set(classes.tolist()) <= set(labels.classes.tolist()):
+        return None
+    return agreement(predicted, classes)
+
+
+def _foreign_labels(truth: np.ndarray, labels: Labels, options: _Options) -> None:
+    """Warn that Data 1's labels are not the teacher's classes (accuracy is then not given)."""
+    if labels.kind == "value" or labels.classes is None:
+        return
+    given = set(true_classes(truth, labels, options.threshold).tolist())
+    if not given <= set(labels.classes.tolist()):
+        seen = sorted(map(str, given))
+        warnings.warn(
+            f"Data 1's labels {seen[:5]} are not among the teacher's classes "
+            f"{labels.classes.tolist()}; the accuracy on Data 1's true labels is not computed "
+            "(encode them as the teacher does)", UserWarning, stacklevel=user_stacklevel())
 
 
 def _teacher_accuracy(labels: Labels, source: np.ndarray, y1: np.ndarray | None,

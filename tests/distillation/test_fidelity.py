@@ -71,3 +71,31 @@ def test_value_fidelity_and_accuracy_by_hand():
     assert f["accuracy"] == pytest.approx(1 - 5.5 / sst)
     assert f["teacher_accuracy"] == pytest.approx(1 - 1.0 / sst)
     assert not hasattr(result, "predict_proba")  # values have no class probabilities
+
+
+def test_data_1_labels_outside_the_teachers_classes_give_no_accuracy_and_a_warning():
+    """A teacher of True/False given Data 1 labelled "s"/"u": every label 'disagreed', and the
+    accuracies read 0.0 with no word."""
+    from sklearn.tree import DecisionTreeClassifier
+
+    X = pd.DataFrame({"x": np.linspace(0.0, 1.0, 40)})
+    teacher = DecisionTreeClassifier(random_state=0).fit(X, X["x"] > 0.5)
+    with pytest.warns(UserWarning, match=r"labels \['s', 'u'\] are not among the teacher's "
+                                         r"classes \[False, True\]"):
+        result = distill(teacher, DummyClassifier(strategy="prior"), transfer="data",
+                         data=(X, np.where(X["x"] > 0.5, "s", "u")), holdout=0.0, seed=0)
+    assert result.fidelity_["accuracy"] is None and result.fidelity_["teacher_accuracy"] is None
+    assert result.fidelity_["data_agreement"] is not None
+
+
+def test_data_as_a_list_of_x_and_y_is_the_pair():
+    """[X, y]: numpy's "inhomogeneous shape" error before."""
+    X = pd.DataFrame({"x": np.linspace(0.0, 1.0, 40)})
+    y = (X["x"] > 0.5).to_numpy()
+    from sklearn.tree import DecisionTreeClassifier
+
+    teacher = DecisionTreeClassifier(random_state=0).fit(X, y)
+    pair = distill(teacher, DummyClassifier(), transfer="data", data=(X, y), holdout=0.0, seed=0)
+    listed = distill(teacher, DummyClassifier(), transfer="data", data=[X, y], holdout=0.0,
+                     seed=0)
+    assert listed.fidelity_ == pair.fidelity_ and listed.fidelity_["accuracy"] is not None
