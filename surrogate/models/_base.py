@@ -102,6 +102,10 @@ class Q2ScoreMixin:
         from surrogate.models._metrics import _pair, _q2
 
         truth, predicted = _pair(y, self.predict(X))  # type: ignore[attr-defined]
+        missing = np.isnan(truth).any(axis=1)
+        if missing.any():  # as fit refuses them: a NaN score says nothing of the model
+            raise ValueError(f"y contains NaN (e.g. rows {np.flatnonzero(missing)[:5].tolist()}); "
+                             "score on runs that succeeded, e.g. runs.valid()")
         return _q2(truth, predicted, stacklevel=3)
 
 
@@ -169,6 +173,9 @@ class SurrogateMixin:
         _check_columns(X)
         self._encoding = find_categories(X, owner)
         X = self._encoding.encode(X, owner)
+        if isinstance(y, pd.DataFrame) and y.columns.duplicated().any():
+            repeated = sorted({str(c) for c in y.columns[y.columns.duplicated()]})
+            raise ValueError(f"y has repeated column(s) {repeated}; name each output once")
         self.outputs_ = list(map(str, y.columns)) if isinstance(y, pd.DataFrame) else None
         y_arr = np.asarray(y)
         if multi_output and y_arr.dtype.kind not in "fiub":  # a regressor's y: numbers

@@ -67,7 +67,8 @@ def train_ensemble(net: EnsembleMLP, X: torch.Tensor, Y: torch.Tensor,
     """
     n = len(X)
     E = len(net.weights[0])
-    n_val = max(1, int(round(validation_fraction * n))) if n >= 5 else 0
+    # at least one point to train on, whatever the share held out for early stopping
+    n_val = min(max(1, int(round(validation_fraction * n))), n - 1) if n >= 5 else 0
     splits = [rng.permutation(n) for _ in range(E)]
     val_idx = torch.as_tensor(np.stack([s[:n_val] for s in splits]), device=X.device)  # (E, n_val)
     tr_idx = torch.as_tensor(np.stack([s[n_val:] for s in splits]), device=X.device)  # (E, n_tr)

@@ -239,6 +239,7 @@ def cross_validate(model: Any, X: Any, y: Any, *, cv: Any = 5, seed: Any = None
         X = with_known_levels(X, type(model).__name__)
     splitter = _splitter(cv, classifier, seed)
     if classifier:
+        _check_class_counts(y_arr, cv)
         return _cv_classifier(model, X, y, splitter)
     has_std = _has_std(model)
     pred = np.zeros(y_arr.shape, dtype=float)
@@ -260,6 +261,21 @@ def cross_validate(model: Any, X: Any, y: Any, *, cv: Any = 5, seed: Any = None
     if has_std:
         out["y_std"] = std
     return out
+
+
+def _check_class_counts(y: np.ndarray, cv: Any) -> None:
+    """Each fold's training part must hold every class: refuse a class rarer than 2 rows, or
+    (stratified integer folds) one of fewer rows than folds, naming it."""
+    classes, counts = np.unique(y.ravel(), return_counts=True)
+    if len(classes) < 2:
+        return  # the classifier's own fit says what is wrong with one class
+    folds = int(cv) if isinstance(cv, numbers.Integral) and not isinstance(cv, bool) else 2
+    rarest = int(np.argmin(counts))
+    if counts[rarest] < folds:
+        label = classes[rarest].item() if hasattr(classes[rarest], "item") else classes[rarest]
+        raise ValueError(f"class {label!r} has {counts[rarest]} row(s); cv={cv} needs "
+                         f"at least {folds} of each class so that every fold trains on both "
+                         "(use fewer folds or more runs)")
 
 
 def _field_q2(t: np.ndarray, p: np.ndarray) -> float:

@@ -348,3 +348,21 @@ def test_wrong_number_of_features_at_predict(small):
         gp.predict(np.zeros((3, 3)))
     with pytest.raises(ValueError, match="n_samples"):
         gp.sample_posterior(X[:2], 0)
+
+
+def test_y_with_a_repeated_column_name_is_refused():
+    import pandas as pd
+
+    X = np.random.default_rng(0).random((10, 2))
+    Y = pd.DataFrame(np.column_stack([X[:, 0], X[:, 1]]), columns=["y", "y"])
+    with pytest.raises(ValueError, match=r"y has repeated column\(s\) \['y'\]"):
+        GPRegressor(seed=0).fit(X, Y)
+
+
+def test_score_refuses_nan_targets_as_fit_does():
+    X = np.random.default_rng(0).random((10, 2))
+    model = GPRegressor(seed=0).fit(X, X[:, 0])
+    y = X[:, 0].copy()
+    y[3] = np.nan
+    with pytest.raises(ValueError, match=r"y contains NaN \(e.g. rows \[3\]\)"):
+        model.score(X, y)

@@ -154,3 +154,14 @@ def test_cross_validate_names_a_model_that_is_not_an_estimator_and_too_many_fold
         cross_validate(lambda Z: Z[:, 0], X, X[:, 0])
     with pytest.raises(ValueError, match="cv=20 folds need at least as many rows; X has 10"):
         cross_validate(sg.GPRegressor(seed=0), X, X[:, 0], cv=20)
+
+
+def test_cross_validating_a_classifier_names_a_class_too_rare_for_the_folds():
+    """One positive row: "target is binary with 1 class" from a fold's fit, though y has two."""
+    from surrogate.models import GPClassifier, cross_validate
+
+    X = np.random.default_rng(0).random((30, 2))
+    y = np.zeros(30, dtype=int)
+    y[:3] = 1
+    with pytest.raises(ValueError, match=r"class 1 has 3 row\(s\); cv=5 needs at least 5 of each"):
+        cross_validate(GPClassifier(seed=0), X, y, cv=5, seed=0)

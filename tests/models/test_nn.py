@@ -97,3 +97,10 @@ def test_one_network_has_no_standard_deviation_rather_than_zero():
         scores = cross_validate(NNRegressor(n_ensemble=1, max_epochs=20, seed=0), X,
                                 X.sum(axis=1), cv=3, seed=0)
     assert np.isnan(scores["coverage95"])  # it said 0.0
+
+
+def test_a_large_validation_share_still_leaves_a_point_to_train_on():
+    """validation_fraction=0.95 of 10 points rounded to all 10: range() arg 3 must not be 0."""
+    X = np.random.default_rng(0).random((10, 2))
+    model = NNRegressor(validation_fraction=0.95, max_epochs=5, seed=0).fit(X, X[:, 0])
+    assert np.isfinite(model.predict(X)).all()
