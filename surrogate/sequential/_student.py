@@ -332,6 +332,33 @@ class UnitCubeModel:
         mean = np.asarray(mean) * (self.signs_[0] if mean.ndim == 1 else self.signs_)
         return (mean, std) if return_std else mean
 
+    def score(self, X: Any, y: Any) -> float:
+        """Q² of the predictions at the design ``X`` against ``y`` (over the whole field for a
+        field model), as the estimator's own ``score`` gives on unit-cube inputs."""
+        if np.all(self.signs_ == 1.0):
+            return float(self.estimator_.score(self.space_.to_unit(X), y))
+        from surrogate.models import q2
+        return float(q2(np.asarray(y, dtype=float), self.predict(X)))
+
+    # a field model's description, read by sobol_indices, cross_validate and plot.fan
+    @property
+    def _field_model(self) -> bool:
+        return bool(getattr(self.estimator_, "_field_model", False))
+
+    @property
+    def field_(self) -> Any:
+        return self._field_attribute("field_")
+
+    @property
+    def grid_(self) -> Any:
+        return self._field_attribute("grid_")
+
+    def _field_attribute(self, name: str) -> Any:
+        if not self._field_model:
+            raise AttributeError(f"{name} belongs to a field model; this one models "
+                                 f"{self.outputs_}")
+        return getattr(self.estimator_, name)
+
     def predict_unit_torch(self, unit: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Mean and variance (n, m) at unit-cube points, differentiable, in original sign."""
         mean, var = self.estimator_._predict_torch(unit)

@@ -141,3 +141,28 @@ def test_a_field_takes_the_accuracy_goal_only(kwargs, match):
     sim = _simulator(_decay, DECAY, T_DECAY, "decay")
     with pytest.raises(ValueError, match=match):
         adaptive_sample(sim, output="y", budget=10, progress=False, **kwargs)
+
+
+def test_the_result_model_gives_field_sobol_indices_scores_and_fan_charts():
+    """Sobol' indices of ``result.model`` were those of the trajectory's first grid point
+    (where every run of the decay starts at ``a``), with no word; ``score`` did not exist."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    sim = _simulator(_decay, DECAY, T_DECAY, "decay")
+    result = adaptive_sample(sim, output="y", goal="accuracy", budget=16, seed=0)
+    model = result.model
+    assert model._field_model and model.field_ == "y" and np.array_equal(model.grid_, T_DECAY)
+    indices = sg.sobol_indices(model, DECAY, output="y", n=128, seed=0)
+    truth = sg.sobol_indices(sim, output="y", n=128, seed=0)
+    assert indices.index.equals(truth.index)
+    np.testing.assert_allclose(indices.attrs["aggregated"]["ST"],
+                               truth.attrs["aggregated"]["ST"], atol=0.05)
+    X = sg.sample(DECAY, 100, method="random", seed=1)
+    Y = sim.run(X).field("y")
+    assert model.score(X, Y) == pytest.approx(field_q2(Y.to_numpy(), model.predict(X)))
+    assert model.score(X, Y) > 0.99
+    sg.plot.fan(model, X[:2], Y[:2])
+    scalar = adaptive_sample(sim, output="peak", goal="accuracy", budget=12, seed=0).model
+    with pytest.raises(AttributeError, match="field model"):
+        _ = scalar.grid_
