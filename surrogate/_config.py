@@ -363,7 +363,7 @@ def config_from_dict(data: dict[str, Any], where: str = "config") -> StudyConfig
     _check_design(values, data.get("design") or {})
     runs = values.get("adaptive_budget") if values.get("method") == "adaptive" \
         else values.get("n", StudyConfig.n)
-    if runs is not None and values.get("cv", StudyConfig.cv) > runs:
+    if runs is not None and "cv" in values and values["cv"] > runs:  # the default adapts
         raise ConfigError(f"surrogate.cv: {values['cv']} folds need at least as many runs; the "
                           f"design has {runs}")
     return StudyConfig(**values)

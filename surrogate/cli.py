@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import re
 import sys
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -100,7 +101,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         handler = {"simulators": _simulators, "study": _study, "discover": _discover,
                    "optimize": _optimize, "distill": _distill}[args.command]
-        status = handler(args)
+        with warnings.catch_warnings():
+            warnings.showwarning = _warning_printer(args.command)
+            status = handler(args)
     except BrokenPipeError:  # the reader left (e.g. `| head`): nothing more to say
         sys.stderr.close()
         return 0
@@ -116,6 +119,20 @@ def main(argv: list[str] | None = None) -> int:
               file=sys.stderr)
         return 130
     return status or 0
+
+
+def _warning_printer(command: str) -> Any:
+    """``warnings.showwarning`` for the command line: the user's and runtime warnings as one
+    line, ``surrogate CMD: warning: message``, not Python's file, line and source form."""
+    original = warnings.showwarning
+
+    def show(message: Any, category: type[Warning], filename: str, lineno: int,
+             file: Any = None, line: str | None = None) -> None:
+        if issubclass(category, UserWarning | RuntimeWarning):
+            print(f"surrogate {command}: warning: {message}", file=sys.stderr)
+        else:
+            original(message, category, filename, lineno, file, line)
+    return show
 
 
 def _simulators(args: argparse.Namespace) -> None:
@@ -166,13 +183,17 @@ def _study(args: argparse.Namespace) -> int:
     if config.executor == "dask" and not config.address:
         raise ValueError("the dask executor needs a scheduler address: --address "
                          'tcp://HOST:PORT, or address = "tcp://HOST:PORT" in the [run] table')
-    out = args.out or Path(f"study-{Path(config.simulator.replace(':', '-')).stem}")
+    out = args.out or Path(f"study-{study_name(config.simulator)}")
     if out.exists() and not out.is_dir():
         raise ValueError(f"--out {out}: exists and is not a directory; name a new or existing "
                          "study directory")
     study = run_study(config, out, verbose=not args.quiet)
-    for warning in study.warnings:
-        print(f"surrogate study: warning: {warning}", file=sys.stderr)
+    if args.quiet:
+        for warning in study.warnings:
+            print(f"surrogate study: warning: {warning}", file=sys.stderr)
+    elif study.warnings:  # each was logged as its stage ran: count them, do not repeat them
+        print(f"surrogate study: {len(study.warnings)} warning(s), logged above and listed in "
+              "the report", file=sys.stderr)
     for failure in study.failures:
         where = failure["stage"] + (f" ({failure['output']})" if "output" in failure else "")
         # the teacher runs' message counts the failed runs itself
@@ -183,24 +204,48 @@ def _study(args: argparse.Namespace) -> int:
     return 1 if study.failures else 0
 
 
+def study_name(simulator: str) -> str:
+    """The default study directory's name for a simulator spec: a bundled name as it is,
+    ``path/osc.py:fn`` -> ``osc-fn``, ``pkg.mod:fn`` -> ``mod-fn`` (two simulators of one file
+    or package get two directories).
+
+    Examples
+    --------
+    >>> [study_name(s) for s in ("dsgc", "models/osc.py:damped", "examples.teacher:prey")]
+    ['dsgc', 'osc-damped', 'teacher-prey']
+    """
+    module, _, attr = simulator.rpartition(":")
+    if not module:
+        return Path(simulator).stem if simulator.endswith(".py") else simulator
+    stem = Path(module).stem if module.endswith(".py") else module.rpartition(".")[2]
+    return f"{stem}-{attr}"
+
+
 def _read_table(path: Path) -> Any:
+    """(table, input columns or None) of a transfer-set directory, a .csv or a .parquet file;
+    a table without rows is an error naming the file."""
     import pandas as pd
 
     if path.is_dir():
         from surrogate.data import TransferSet
 
         runs = TransferSet.load(path).valid()
-        return pd.concat([runs.X, runs.Y], axis=1), list(runs.X.columns)
-    if not path.exists():
+        table, inputs = pd.concat([runs.X, runs.Y], axis=1), list(runs.X.columns)
+    elif not path.exists():
         raise FileNotFoundError(f"{path}: no such file or directory")
-    if path.suffix == ".csv":
+    elif path.suffix == ".csv":
         try:
-            return pd.read_csv(path), None
+            table, inputs = pd.read_csv(path), None
         except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as exc:
             raise ValueError(f"{path}: cannot be read as a CSV table ({exc})") from None
-    if path.suffix == ".parquet":
-        return pd.read_parquet(path), None
-    raise ValueError(f"{path}: expected a transfer-set directory, a .csv or a .parquet file")
+    elif path.suffix == ".parquet":
+        table, inputs = pd.read_parquet(path), None
+    else:
+        raise ValueError(f"{path}: expected a transfer-set directory, a .csv or a .parquet file")
+    if table.empty:
+        what = "successful runs" if path.is_dir() else "rows"
+        raise ValueError(f"{path}: holds no {what} (columns: {list(map(str, table.columns))})")
+    return table, inputs
 
 
 def _discover(args: argparse.Namespace) -> None:

@@ -17,7 +17,7 @@ import numpy as np
 
 from surrogate.study._core import Study, _failed, _log
 from surrogate.study._json import _frame_records, _jsonable, _scalar
-from surrogate.study._stages import model_inputs, model_space, too_few_runs
+from surrogate.study._stages import model_inputs, model_space, too_few_runs, warn_if_poor
 from surrogate.teacher import describe_exception
 
 __all__ = ["fit_field_surrogates", "field_sensitivity"]
@@ -73,6 +73,7 @@ def _fit_field(study: Study, valid: Any, name: str, trajectories: Any,
     accuracy["q2_time"] = _jsonable(np.asarray(scores["q2_time"], dtype=float))
     accuracy["cv"] = config.cv
     record["surrogate"] = accuracy
+    warn_if_poor(name, accuracy.get("q2"), "its Sobol indices over time and fan chart")
     model = clone(template).fit(X, trajectories)
     accuracy["n_components"] = int(model.n_components_)
     accuracy["align"] = model.align

@@ -122,6 +122,7 @@ def _fit_surrogate(study: Study, valid: TransferSet, output: str, y: np.ndarray,
     scores = cross_validate(_new_model(config), X, y, cv=config.cv, seed=config.seed)
     results[output] = {k: _scalar(v) for k, v in scores.items()
                        if k in ("q2", "rmse", "coverage95")}
+    warn_if_poor(output, results[output].get("q2"), "its Sobol indices and optimum")
     model = _new_model(config).fit(X, y)
     study.models[output] = model
     # the out-of-fold predictions: the accuracy the table reports, not the training fit
@@ -129,6 +130,17 @@ def _fit_surrogate(study: Study, valid: TransferSet, output: str, y: np.ndarray,
                                label=f"{config.cv}-fold cross-validated")
     study.figures.append((f"Parity: {output} ({config.cv}-fold cross-validation)", drawn.figure))
     model.save(study.directory / "models" / output)
+
+
+POOR_Q2 = 0.5  # a surrogate below this cross-validated Q² explains too little to lean on
+
+
+def warn_if_poor(name: str, q2: Any, uses: str) -> None:
+    """Warn that the surrogate of ``name`` is too poor for the ``uses`` made of it."""
+    if q2 is not None and math.isfinite(float(q2)) and float(q2) < POOR_Q2:
+        warnings.warn(f"the surrogate of {name!r} explains little (cross-validated Q² "
+                      f"{float(q2):.3g} < {POOR_Q2}): {uses} say little; more runs, or a "
+                      "summary output, may help", UserWarning, stacklevel=3)
 
 
 def _sensitivity(study: Study, verbose: bool) -> None:

@@ -335,3 +335,21 @@ def test_discover_drops_inputs_of_a_transfer_set_too(tmp_path):
     assert "k " not in result.stdout.split("PRIM: ")[1].splitlines()[0]
     result = surrogate("discover", tmp_path / "runs", "--outcome", "y > 0.5", "--drop", "zzz")
     assert result.returncode == 2 and "--drop: no column(s) ['zzz']" in result.stderr
+
+
+def test_discover_warns_in_one_line_of_its_own(tmp_path):
+    """An identifier-like column: the warning was Python's, with the file, line and
+    ``sys.exit(main())`` source."""
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    table = pd.DataFrame(rng.uniform(size=(200, 2)), columns=["x0", "x1"])
+    table["run"] = [f"r{i}" for i in range(200)]
+    table["out"] = table.x0 - 0.5
+    table.to_csv(tmp_path / "runs.csv", index=False)
+    result = surrogate("discover", tmp_path / "runs.csv", "--outcome", "out > 0")
+    assert result.returncode == 0, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert lines and all(line.startswith("surrogate discover: warning: ") for line in lines)
+    assert any("column 'run' has 200 distinct values" in line for line in lines)

@@ -105,3 +105,12 @@ def test_a_parameter_key_its_type_does_not_take_is_a_config_error(extra, message
     text = 'simulator = "m:f"\noutputs = ["y"]\n[[space.parameters]]\nname = "k"\n' + extra
     with pytest.raises(ConfigError, match=r"space.parameters\[0\]" + message):
         config_from_text(text)
+
+
+def test_a_small_design_is_refused_only_for_folds_the_config_asks_for():
+    """n = 3 with the default cv: KeyError 'cv' (shown as "error: cv") before; now the study
+    adapts as it does for --n 3. An explicit cv = 5 is a clear error."""
+    assert config_from_text('simulator = "branin"\n[design]\nn = 3\n', "small").n == 3
+    with pytest.raises(ConfigError, match="surrogate.cv: 5 folds need at least as many runs; "
+                                          "the design has 3"):
+        config_from_text('simulator = "branin"\n[design]\nn = 3\n[surrogate]\ncv = 5\n', "small")

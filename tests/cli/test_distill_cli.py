@@ -172,3 +172,15 @@ def test_boxes_student_is_scored_by_its_most_accurate_box(tmp_path, capsys):
     held_out = strict_json(out / "report.json")["held_out"]
     assert held_out["distilled_accuracy"] >= 0.8 > max(table.y.mean(), 1 - table.y.mean())
     assert "box shown and scored" in capsys.readouterr().out
+
+
+def test_a_table_without_rows_is_one_clear_error(tmp_path):
+    """A header and no rows: an IndexError traceback from the one-class check before."""
+    (tmp_path / "h.csv").write_text("a,b,y\n")
+    for command in (("distill", tmp_path / "h.csv", "--label", "y"),
+                    ("discover", tmp_path / "h.csv", "--outcome", "y > 0")):
+        result = subprocess.run([sys.executable, "-m", "surrogate.cli", *map(str, command)],
+                                capture_output=True, text=True, timeout=120)
+        assert result.returncode == 2
+        assert result.stderr.strip() == (f"surrogate {command[0]}: error: {tmp_path / 'h.csv'}: "
+                                         "holds no rows (columns: ['a', 'b', 'y'])")

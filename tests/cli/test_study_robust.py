@@ -54,6 +54,10 @@ MODEL = textwrap.dedent("""
             raise ValueError(f"no convergence at a={a:.3f}")
         return a * a
 
+    def noise(a):  # no function of a: a surrogate can only explain nothing
+        import hashlib
+        return int(hashlib.sha256(repr(a).encode()).hexdigest()[:8], 16) / 16**8
+
     def hangs_high(a):
         if a > 0.8:  # stuck inside C code: SIGALRM's handler never gets a bytecode boundary
             sum(range(10**13))
@@ -202,6 +206,31 @@ def test_many_failed_runs_give_a_warning(tmp_path):
                            "first error: ValueError: no convergence at a=0.")
     summary = _strict_json(tmp_path / "out" / "report.json")
     assert summary["warnings"] == [line.removeprefix("surrogate study: warning: ")]
+
+
+def test_without_quiet_each_warning_is_shown_once(tmp_path):
+    """The stage logged it, and the end of the run printed it again."""
+    config = _project(tmp_path, "some_fail", 'simulator = "MODULE:fails_high"\noutputs = ["y"]\n'
+                      + REAL_A + "[design]\nn = 10\n[sensitivity]\nn = 0\n")
+    result = surrogate("study", config, "--out", "out", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert (result.stdout + result.stderr).count("4 of 10 teacher runs failed") == 1
+    assert "surrogate study: 1 warning(s), logged above and listed in the report" in \
+        result.stderr
+
+
+def test_a_surrogate_that_explains_little_is_warned_of(tmp_path):
+    """Its Sobol indices and optimum were reported with no word of its Q²."""
+    config = _project(tmp_path, "noisy", 'simulator = "MODULE:noise"\noutputs = ["y"]\n'
+                      + REAL_A + "[design]\nn = 20\n[sensitivity]\nn = 0\n")
+    result = surrogate("study", config, "--out", "out", "--quiet", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    summary = _strict_json(tmp_path / "out" / "report.json")
+    q2 = summary["surrogates"]["y"]["q2"]
+    assert q2 < 0.5
+    [warning] = [w for w in summary["warnings"] if "explains little" in w]
+    assert warning.startswith(f"surrogates: the surrogate of 'y' explains little "
+                              f"(cross-validated Q² {q2:.3g} < 0.5)")
 
 
 def test_timeout_with_serial_executor_runs_in_a_worker_process(tmp_path):
