@@ -271,4 +271,10 @@ def _discovery_html(discovery: dict[str, Any]) -> str:
     parts.append("<p class='note'>Coverage, density and mass of both boxes are measured on the "
                  "teacher runs; REDS's trade-off plot shows its statistics on the metamodel's "
                  "labels of its fresh sample.</p>")
+    if discovery.get("adaptive_runs"):
+        parts.append("<p class='note'><b>The runs are an adaptive design</b>, concentrated where "
+                     "the design's goal sent them (near the edge of the case of interest for "
+                     "goal boundary): the base rate, coverage, density and mass above are those "
+                     "of these runs, not of the space. REDS (<code>reds = true</code>) labels a "
+                     "uniform fresh sample, whose statistics are the space's.</p>")
     return "".join(parts)

@@ -23,7 +23,8 @@ def _discover(study: Study, verbose: bool) -> None:
     y = np.asarray(outcome.evaluate(valid), dtype=float)
     result: dict[str, Any] = {"outcome": str(outcome), "n_runs": len(y),
                               "cases_of_interest": int(y.sum()),
-                              "base_rate": float(y.mean()) if len(y) else None}
+                              "base_rate": float(y.mean()) if len(y) else None,
+                              "adaptive_runs": study.config.method == "adaptive"}
     study.summary["discovery"] = result  # filled in as the methods finish
     if y.sum() == 0 or y.sum() == len(y):
         result["skipped"] = "the outcome holds for none or all of the runs"

@@ -88,6 +88,9 @@ def test_adaptive_study_end_to_end_and_resume(tmp_path):
     assert "<h2>Adaptive design</h2>" in page
     assert "Learning curve: adaptive design (boundary)" in page
     assert "Where the runs went: design coloured by round" in page
+    # PRIM's statistics on boundary-concentrated runs are said to be those runs', not the space's
+    assert summary["discovery"]["adaptive_runs"] is True
+    assert "The runs are an adaptive design</b>" in page
 
     # a larger budget resumes: the 12 runs are kept, only 2 new ones run
     result = surrogate("study", "study.toml", "--out", "out", "--quiet", "--n", "14",
