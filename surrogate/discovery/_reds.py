@@ -191,6 +191,16 @@ class REDS(BaseEstimator):
 
     def _targets(self, y: Any, n: int) -> tuple[np.ndarray, np.ndarray]:
         """(what the metamodel is fitted on, the teacher's case-of-interest labels)."""
+        given = self.metamodel
+        if given is not None and (isinstance(given, type) or not hasattr(given, "fit")):
+            raise TypeError(f"metamodel must be an estimator instance with fit, e.g. "
+                            f"GPClassifier(seed=0) or GPRegressor(seed=0) with threshold=; got "
+                            f"{given!r}")
+        if given is not None and self.threshold is None and not hasattr(given, "predict_proba") \
+                and not hasattr(given, "outcome_labels"):
+            raise ValueError(f"metamodel {type(given).__name__} has no predict_proba: give "
+                             "threshold=(op, value) to compare its predicted value, or use a "
+                             "classifier on the 0/1 labels")
         if self.threshold is not None and self.metamodel is not None \
                 and _is_classifier(self.metamodel):
             raise ValueError("threshold= compares a regressor metamodel's predicted value with "

@@ -121,11 +121,23 @@ def box(box: Box, X: Any, y: Any, *, ax: Any = None) -> np.ndarray:
     """
     from matplotlib.patches import Rectangle
 
+    if not isinstance(box, Box):
+        hint = (f"; take one of its boxes, e.g. {type(box).__name__.lower()}.box()"
+                if hasattr(box, "box") else "")
+        raise TypeError(f"box must be a Box, got a {type(box).__name__}{hint}")
     names = list(box.restricted)
     if not names:
         raise ValueError("the box restricts no parameter; there is nothing to draw")
     frame = as_frame(X)
-    labels = np.asarray(y, dtype=float).ravel()
+    missing = [name for name in names if name not in frame.columns]
+    if missing:
+        raise ValueError(f"X lacks the box's restricted column(s) {missing}; X has "
+                         f"{list(map(str, frame.columns))}")
+    try:
+        labels = np.asarray(y, dtype=float).ravel()
+    except (TypeError, ValueError):
+        raise TypeError("y must be booleans, 0/1 or probabilities (the case of interest), got "
+                        f"values such as {np.asarray(y).ravel()[:3].tolist()}") from None
     if len(labels) != len(frame):
         raise ValueError(f"y has {len(labels)} values but X has {len(frame)} rows")
     if not np.isfinite(labels).all():

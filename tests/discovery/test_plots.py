@@ -122,3 +122,19 @@ def test_box_plot_of_a_categorical_has_one_bar_per_category_and_refuses_nan_labe
     assert len(bars) == 6 and len(widths) <= 6 + 3  # two stacked sets, and the shaded spans
     with pytest.raises(ValueError, match="missing"):
         box(chosen, X, np.where(y, 1.0, np.nan))
+
+
+def test_box_names_the_mistake_rather_than_failing_inside():
+    """A PRIM for its box, X without a restricted column, text labels: AttributeError,
+    KeyError and a float conversion error before."""
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame(rng.uniform(size=(300, 3)), columns=["a", "b", "c"])
+    y = (X.a > 0.5) & (X.b > 0.5)
+    prim = PRIM().fit(X, y)
+    with pytest.raises(TypeError, match=r"box must be a Box, got a PRIM; take one of its boxes, "
+                                        r"e.g. prim.box\(\)"):
+        box(prim, X, y)
+    with pytest.raises(ValueError, match=r"X lacks the box's restricted column\(s\) \['b'\]"):
+        box(prim.box(), X.drop(columns="b"), y)
+    with pytest.raises(TypeError, match="y must be booleans, 0/1 or probabilities"):
+        box(prim.box(), X, np.where(y, "yes", "no"))

@@ -148,3 +148,10 @@ def test_unfitted_boxes_and_a_classifier_with_a_threshold_are_clear_errors():
     X = pd.DataFrame(np.random.default_rng(0).uniform(size=(50, 2)), columns=["u", "v"])
     with pytest.raises(ValueError, match="RandomForestClassifier is a classifier"):
         REDS(metamodel=RandomForestClassifier(), threshold=("<", 0.5)).fit(X, X.u)
+    # a regressor without threshold= failed after its fit, on a missing predict_proba
+    with pytest.raises(ValueError, match="GaussianProcessRegressor has no predict_proba: give "
+                                         "threshold="):
+        REDS(metamodel=GaussianProcessRegressor()).fit(X, X.u > 0.5)
+    for given in ("gp", RandomForestClassifier):  # scikit-learn's clone TypeError before
+        with pytest.raises(TypeError, match="metamodel must be an estimator instance"):
+            REDS(metamodel=given).fit(X, X.u > 0.5)
