@@ -48,8 +48,9 @@ def sample(
         ``optimization="random-cd"|"lloyd"|None``). ``"sobol"``: scrambled Sobol' sequence (warns
         when ``n`` is not a power of two, which breaks its balance). ``"halton"``: scrambled
         Halton. ``"random"``: independent uniform draws. ``"factorial"``: full grid (option
-        ``levels``: int or dict name -> int; real parameters get evenly spaced levels including
-        both bounds, integer and categorical parameters all their levels unless fewer are asked).
+        ``levels``: int, one int per parameter (space order) or dict name -> int; real
+        parameters get evenly spaced levels including both bounds, integer and categorical
+        parameters all their levels unless fewer are asked).
     seed : int, numpy.random.Generator or None
         Same seed, same design.
 
@@ -139,6 +140,7 @@ def _factorial_levels(space: Space, n: int | None, levels: Any) -> list[int]:
     def full(p: Any) -> int:
         return p.n_levels if isinstance(p, (Integer, Categorical)) else 0
 
+    chosen: list[Any]
     if levels is None:
         if n is None:
             raise ValueError("factorial designs need n or levels")
@@ -161,6 +163,14 @@ def _factorial_levels(space: Space, n: int | None, levels: Any) -> list[int]:
         if unknown:
             raise ValueError(f"levels names unknown parameter(s) {unknown}; parameters: {space.names}")
         chosen = [levels.get(p.name, full(p) or 2) for p in space]
+    elif isinstance(levels, list | tuple | np.ndarray):  # one per parameter, in space order
+        if len(levels) != space.dim:
+            raise ValueError(f"levels has {len(levels)} values for the {space.dim} parameters "
+                             f"{space.names}; give one per parameter, or a dict by name")
+        chosen = list(levels)
+    elif isinstance(levels, bool) or not isinstance(levels, int | np.integer):
+        raise TypeError(f"levels must be an int, one int per parameter or a dict by parameter "
+                        f"name, got {levels!r}")
     else:
         chosen = [min(levels, full(p)) if full(p) else levels for p in space]
     for p, k in zip(space, chosen, strict=True):

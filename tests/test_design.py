@@ -67,6 +67,12 @@ def test_factorial():
     assert len(grid) == 16  # 4 x 4 is the largest square grid within 20
     X = sg.sample(space, 0, method="factorial", levels={"x": 5})
     assert len(X) == 5 * 3 * 2
+    # one per parameter, in space order (a TypeError deep in the grid before)
+    assert len(sg.sample(space, 0, method="factorial", levels=(4, 2, 2))) == 4 * 2 * 2
+    with pytest.raises(ValueError, match="levels has 2 values for the 3 parameters"):
+        sg.sample(space, 0, method="factorial", levels=[4, 2])
+    with pytest.raises(TypeError, match="levels must be an int, one int per parameter"):
+        sg.sample(space, 0, method="factorial", levels="3")
 
 
 def test_bad_input():
