@@ -34,6 +34,7 @@ from surrogate.sequential._loop import initial_design as sequential_initial_desi
 from surrogate.sequential._store import run_identity
 from surrogate.sequential._student import Trainer, UnitCubeModel, fit_gp
 from surrogate.space import Space
+from surrogate.teacher import SimulationError
 
 __all__ = ["minimize", "maximize", "initial_design"]
 
@@ -210,6 +211,11 @@ def _result(problem: Problem, acquisition: Improvement, history: TransferSet,
             seed: int) -> OptimizationResult:
     data = Observations.from_history(problem.space, history, problem.modelled_outputs,
                                      acquisition)
+    if not data.ok.any():  # no optimum to report: a point no run measured would look like one
+        first = next((e for e in history.error if e), "no error recorded")
+        raise SimulationError(
+            f"all {len(history)} evaluations of the teacher failed; first: {first}. Fix the "
+            "teacher (a checkpoint keeps the failed runs; they are not retried on resume)")
     model = None
     if data.ok.sum() >= 2:
         estimator = fit_gp(data.unit[data.ok], data.values[data.ok], seed, _model(problem))

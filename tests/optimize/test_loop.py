@@ -258,3 +258,17 @@ def test_bad_targets_are_refused():
     two = Simulator(lambda x: (x, -x), space, ["a", "b"])
     with pytest.raises(ValueError, match="pass output= naming the objective"):
         minimize(two, budget=5)
+
+
+def test_a_teacher_that_fails_every_evaluation_is_an_error_not_an_optimum():
+    """The result was the first (failed) point with y = NaN, and only a RuntimeWarning."""
+    import warnings
+
+    from surrogate.teacher import SimulationError
+
+    space = Space([Real("a", 0, 1), Real("b", 0, 1)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        with pytest.raises(SimulationError, match="all 6 evaluations of the teacher failed; "
+                                                  "first: ZeroDivisionError"):
+            minimize(lambda p: 1 / 0, space=space, budget=6, seed=0)
