@@ -264,18 +264,18 @@ def cross_validate(model: Any, X: Any, y: Any, *, cv: Any = 5, seed: Any = None
 
 
 def _check_class_counts(y: np.ndarray, cv: Any) -> None:
-    """Each fold's training part must hold every class: refuse a class rarer than 2 rows, or
-    (stratified integer folds) one of fewer rows than folds, naming it."""
+    """Each fold's training part must hold every class: refuse a class of a single row (the
+    fold that tests it would train on the other class alone), naming it. Stratified folds
+    spread a class of 2 or more rows so that every training part keeps one."""
     classes, counts = np.unique(y.ravel(), return_counts=True)
     if len(classes) < 2:
         return  # the classifier's own fit says what is wrong with one class
-    folds = int(cv) if isinstance(cv, numbers.Integral) and not isinstance(cv, bool) else 2
     rarest = int(np.argmin(counts))
-    if counts[rarest] < folds:
+    if counts[rarest] < 2:
         label = classes[rarest].item() if hasattr(classes[rarest], "item") else classes[rarest]
-        raise ValueError(f"class {label!r} has {counts[rarest]} row(s); cv={cv} needs "
-                         f"at least {folds} of each class so that every fold trains on both "
-                         "(use fewer folds or more runs)")
+        raise ValueError(f"class {label!r} has a single row: the fold that holds it out would "
+                         "train on the other class alone; cross-validation needs at least 2 "
+                         "rows of each class")
 
 
 def _field_q2(t: np.ndarray, p: np.ndarray) -> float:

@@ -157,11 +157,17 @@ def test_cross_validate_names_a_model_that_is_not_an_estimator_and_too_many_fold
 
 
 def test_cross_validating_a_classifier_names_a_class_too_rare_for_the_folds():
-    """One positive row: "target is binary with 1 class" from a fold's fit, though y has two."""
+    """One positive row: "target is binary with 1 class" from a fold's fit, though y has two.
+    Three positive rows in five stratified folds train on both classes in every fold."""
+    from sklearn.linear_model import LogisticRegression
+
     from surrogate.models import GPClassifier, cross_validate
 
     X = np.random.default_rng(0).random((30, 2))
     y = np.zeros(30, dtype=int)
-    y[:3] = 1
-    with pytest.raises(ValueError, match=r"class 1 has 3 row\(s\); cv=5 needs at least 5 of each"):
+    y[0] = 1
+    with pytest.raises(ValueError, match=r"class 1 has a single row: the fold that holds it out"):
         cross_validate(GPClassifier(seed=0), X, y, cv=5, seed=0)
+    y[:3] = 1
+    scores = cross_validate(LogisticRegression(), X, y, cv=5, seed=0)
+    assert 0.0 <= scores["accuracy"] <= 1.0
