@@ -195,17 +195,20 @@ class Simulator:
             for i, params in enumerate(design.to_dict("records")):
                 try:
                     values[i] = self.evaluate_point(params)  # type: ignore[arg-type]
-                except Exception as exc:  # noqa: BLE001 - reported below with its row
+                except (Exception, SystemExit) as exc:  # noqa: BLE001 - sys.exit() too
                     errors[i] = describe_exception(exc)
                     break
         failed = [i for i, e in enumerate(errors) if e]
         if failed:
             first = failed[0]
             point, error = design.iloc[first].to_dict(), errors[first]
+            label = X.index[first] if isinstance(X, pd.DataFrame) else first
+            label = label.item() if isinstance(label, np.generic) else label
+            row = f"row {first}" + (f" (index {label!r})" if label != first else "")
             raise SimulationError(
-                f"{self.name}: {len(failed)} of {len(design)} run(s) failed; first at row "
-                f"{first} ({point}): {error}" if self.vectorized else
-                f"{self.name}: the run at row {first} failed ({point}): {error}; the runs stop "
+                f"{self.name}: {len(failed)} of {len(design)} run(s) failed; first at {row} "
+                f"({point}): {error}" if self.vectorized else
+                f"{self.name}: the run at {row} failed ({point}): {error}; the runs stop "
                 "at the first failure (teacher.run records every failure and goes on)")
         # a DataFrame design keeps its index, so that X.assign(y=sim(X)["y"]) lines up
         index = X.index if isinstance(X, pd.DataFrame) else design.index
@@ -346,6 +349,8 @@ class Simulator:
                 raise OutputError("vectorized result must be numeric") from None
             if values.ndim == 1 and len(names) == 1:
                 values = values[:, None]
+            if len(names) == 1 and values.shape == (1, n):  # one output as one row: no doubt
+                values = values.T
             _check_not_transposed("vectorized result", values.shape, (n, len(names)))
             if values.shape != (n, len(names)):
                 raise OutputError(

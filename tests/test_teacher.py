@@ -213,3 +213,24 @@ def test_calling_a_scalar_simulator_stops_at_the_first_failure():
                                                  r"0.0\}\): RuntimeError: boom; the runs stop"):
         sim(pd.DataFrame({"x": [0.1, 0.2, 0.3, 0.4], "y": [0.0] * 4}))
     assert calls == [0.1, 0.2]
+
+
+def test_one_output_as_one_row_is_read_and_sys_exit_stops_a_direct_call_with_its_index():
+    """(1, n) for one output is no transposition to refuse; sys.exit() in a run called directly
+    is a SimulationError (it ended the process), naming the design's own index."""
+    import sys
+
+    one = sg.Simulator(lambda X: np.array([X.x + X.y]), TOY_SPACE, ["z"], vectorized=True)
+    design = pd.DataFrame({"x": [0.1, 0.2, 0.3], "y": [0.0, 0.5, 1.0]})
+    ts = one.run(design)
+    assert ts.status.tolist() == ["ok"] * 3
+    np.testing.assert_allclose(ts.Y["z"], design.x + design.y)
+
+    def quits(x, y):
+        if x > 0.5:
+            sys.exit(3)
+        return x
+
+    with pytest.raises(sg.SimulationError, match=r"row 1 \(index 20\) failed .*SystemExit: 3"):
+        sg.Simulator(quits, TOY_SPACE, ["z"])(pd.DataFrame({"x": [0.1, 0.9], "y": [0.0, 0.0]},
+                                                           index=[10, 20]))
