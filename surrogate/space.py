@@ -116,9 +116,10 @@ class Real(Parameter):
     def __post_init__(self) -> None:
         _check_name(self.name)
         low, high = _check_bounds(self.name, self.low, self.high)
-        if not isinstance(self.log, bool | np.bool_):
+        if not (isinstance(self.log, bool | np.bool_) or (
+                isinstance(self.log, int | np.integer) and self.log in (0, 1))):
             raise TypeError(f"parameter {self.name!r}: log must be True or False, got "
-                            f"{self.log!r}")
+                            f"{self.log!r}")  # 0/1: as spaces saved by older versions hold
         object.__setattr__(self, "log", bool(self.log))
         if self.log and low <= 0:
             raise ValueError(f"parameter {self.name!r}: log=True needs low > 0, got low={low}")
@@ -386,10 +387,12 @@ class Space:
     def from_unit(self, unit: Any) -> pd.DataFrame:
         """Map points of the unit cube, shape (n, dim), to a design DataFrame.
 
-        A DataFrame is read by column name (its columns must be the space's); an array by
-        position, in the space's order. Values are clipped to [0, 1].
+        A DataFrame is read by column name (its columns must be the space's), unless its
+        columns are the default 0 .. dim-1; an array by position, in the space's order. Values
+        are clipped to [0, 1].
         """
-        if isinstance(unit, pd.DataFrame):
+        if isinstance(unit, pd.DataFrame) and not unit.columns.equals(pd.RangeIndex(self.dim)):
+            # named columns are read by name; default ones (0 .. dim-1) by position below
             missing = [n for n in self.names if n not in unit.columns]
             extra = [str(c) for c in unit.columns if c not in self._index]
             if missing or extra:

@@ -136,10 +136,13 @@ def test_from_unit_reads_a_dataframe_by_column_name_and_refuses_nan():
         space.from_unit(frame.drop(columns="a"))
     with pytest.raises(ValueError, match="NaN \\(column 'c'\\)"):
         space.from_unit([[0.5, 0.5, np.nan]])
+    positional = space.from_unit(pd.DataFrame([[0.5, 0.1, 0.9]]))  # default columns: by position
+    assert positional.iloc[0].tolist() == [0.5, 1, "z"]
 
 
 @pytest.mark.parametrize(("make", "error", "match"), [
     (lambda: sg.Real("a", 1, 1000, log="false"), TypeError, "log must be True or False"),
+    (lambda: sg.Real("a", 1, 1000, log=2), TypeError, "log must be True or False"),
     (lambda: sg.Categorical("c", ["u", None]), ValueError, "may not be None or NaN"),
     (lambda: sg.Categorical("c", ["u", float("nan")]), ValueError, "may not be None or NaN"),
     (lambda: sg.Integer("k", 0, 10**30), ValueError, "high=10+ is beyond the 64-bit"),
@@ -156,3 +159,10 @@ def test_a_design_with_a_repeated_column_is_refused_by_name():
     X = pd.DataFrame([[0.1, 0.2, 0.3]], columns=["a", "b", "a"])
     with pytest.raises(ValueError, match=r"repeated column\(s\) \['a'\]"):
         space.validate(X)
+
+
+def test_a_space_saved_with_log_as_0_or_1_still_loads():
+    """Older versions stored ``"log": 1``."""
+    loaded = sg.Space.from_dict({"parameters": [
+        {"type": "real", "name": "a", "low": 1.0, "high": 10.0, "log": 1}]})
+    assert loaded["a"].log is True
