@@ -226,6 +226,8 @@ class TransferSet:
         """A new transfer set with the runs where ``mask`` is true (or at the given indices)."""
         index = np.asarray(mask)
         n = len(self._X)
+        if index.ndim == 2 and index.shape[1] == 1:  # e.g. ts.Y[["y"]] > 1
+            index = index[:, 0]
         if index.dtype == bool:
             if index.shape != (n,):
                 raise ValueError(f"a boolean mask must hold one value per run ({n}), got shape "

@@ -34,6 +34,7 @@ def test_views_and_masks():
 def test_select_refuses_a_mask_of_another_length_and_positions_outside():
     ts = make()
     assert len(ts.select([1, -1])) == 2 and len(ts.select(np.zeros(6, dtype=bool))) == 0
+    assert len(ts.select(ts.Y[["b"]] > 0.5)) == int((ts.Y["b"] > 0.5).sum())  # a one-column mask
     with pytest.raises(ValueError, match=r"one value per run \(6\), got shape \(3,\)"):
         ts.select(np.array([True, False, True]))  # took 2 runs before
     with pytest.raises(ValueError, match=r"position 6 is outside the 6 runs"):
