@@ -24,6 +24,7 @@ __all__ = ["SVGP", "fit_svgp"]
 
 LS_MIN = math.exp(hyp.LOG_LS_BOUNDS[0])  # unit-cube coordinates
 ADDITIVE_LS0 = 0.3  # first length scale of each input of an additive model (unit cube)
+LOGIT_PRIOR_SD = 3.0  # N(0, sd^2) on the logit of the product's weight in an additive model
 SVGP_NOISE_MIN = 1e-6  # relative noise: the inducing approximation is never exact to 1e-8
 
 
@@ -45,8 +46,10 @@ class _Model(gpytorch.models.ApproximateGP):
             base = gpytorch.kernels.MaternKernel(nu=nu, ard_num_dims=d, batch_shape=batch)
         self.covar_module = gpytorch.kernels.ScaleKernel(base, batch_shape=batch)
         if additive:  # see SVGP.correlation: own length scales and the product's weight
-            self.additive_log_ls = torch.nn.Parameter(
-                torch.full((m, d), math.log(ADDITIVE_LS0), dtype=inducing.dtype))
+            low, high = hyp.LOG_LS_BOUNDS  # raw: the logit of log l's place in the bounds
+            start = math.log(ADDITIVE_LS0) - low
+            self.additive_raw_ls = torch.nn.Parameter(torch.full(
+                (m, d), math.log(start / (high - low - start)), dtype=inducing.dtype))
             self.additive_logit = torch.nn.Parameter(torch.zeros(m, dtype=inducing.dtype))
 
     def forward(self, x: torch.Tensor) -> gpytorch.distributions.MultivariateNormal:
@@ -89,7 +92,16 @@ class SVGP:
         """The additive part's own length scales (m, d), else None."""
         if not self.additive:
             return None
-        return self.model.additive_log_ls.clamp(*hyp.LOG_LS_BOUNDS).exp()
+        low, high = hyp.LOG_LS_BOUNDS  # a smooth map into the bounds: no clamp to stall on
+        return (low + (high - low) * torch.sigmoid(self.model.additive_raw_ls)).exp()
+
+    def prior_penalty(self) -> torch.Tensor:
+        """``-log p`` of the product weight's logit (0 without the additive part): L-BFGS
+        otherwise ran it to hundreds, where the weight is exactly 0 or 1 and its gradient
+        vanishes for good."""
+        if not self.additive:
+            return torch.zeros((), dtype=DTYPE)
+        return (self.model.additive_logit**2).sum() / (2.0 * LOGIT_PRIOR_SD**2)
 
     def correlation(self, A: torch.Tensor, B: torch.Tensor,
                     ls: torch.Tensor | None = None) -> torch.Tensor:
@@ -106,8 +118,9 @@ class SVGP:
         if not self.additive:
             return C
         w = self.model.additive_logit.sigmoid()[..., None, None]
-        add_ls = self.model.additive_log_ls.clamp(*hyp.LOG_LS_BOUNDS).exp()
-        add = hyp.additive_correlation(self.kernel, A, B, add_ls, self.layout)
+        add_ls = self.additive_lengthscale()
+        add = hyp.additive_correlation(self.kernel, A, B, add_ls,  # type: ignore[arg-type]
+                                       self.layout)
         return w * C + (1.0 - w) * add
 
     def _parts(self) -> tuple[torch.Tensor, ...]:
