@@ -213,9 +213,12 @@ def _result(problem: Problem, acquisition: Improvement, history: TransferSet,
                                      acquisition)
     if not data.ok.any():  # no optimum to report: a point no run measured would look like one
         first = next((e for e in history.error if e), "no error recorded")
-        raise SimulationError(
+        error = SimulationError(
             f"all {len(history)} evaluations of the teacher failed; first: {first}. Fix the "
-            "teacher (a checkpoint keeps the failed runs; they are not retried on resume)")
+            "teacher (a checkpoint keeps the failed runs; they are not retried on resume); "
+            "the runs are this error's .history")
+        error.history = history  # type: ignore[attr-defined]
+        raise error
     model = None
     if data.ok.sum() >= 2:
         estimator = fit_gp(data.unit[data.ok], data.values[data.ok], seed, _model(problem))
