@@ -183,7 +183,7 @@ def _study(args: argparse.Namespace) -> int:
     if config.executor == "dask" and not config.address:
         raise ValueError("the dask executor needs a scheduler address: --address "
                          'tcp://HOST:PORT, or address = "tcp://HOST:PORT" in the [run] table')
-    out = args.out or Path(f"study-{study_name(config.simulator)}")
+    out = args.out or _default_study_dir(config.simulator)
     if out.exists() and not out.is_dir():
         raise ValueError(f"--out {out}: exists and is not a directory; name a new or existing "
                          "study directory")
@@ -219,6 +219,14 @@ def study_name(simulator: str) -> str:
         return Path(simulator).stem if simulator.endswith(".py") else simulator
     stem = Path(module).stem if module.endswith(".py") else module.rpartition(".")[2]
     return f"{stem}-{attr}"
+
+
+def _default_study_dir(simulator: str) -> Path:
+    """``study-<study_name>``; an existing directory of the name older versions gave (which
+    cut a spec at its first dot) is kept, so that rerunning a study resumes it."""
+    new = Path(f"study-{study_name(simulator)}")
+    old = Path(f"study-{Path(simulator.replace(':', '-')).stem}")
+    return old if old != new and old.is_dir() and not new.exists() else new
 
 
 def _read_table(path: Path) -> Any:

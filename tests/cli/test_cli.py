@@ -353,3 +353,14 @@ def test_discover_warns_in_one_line_of_its_own(tmp_path):
     lines = result.stderr.strip().splitlines()
     assert lines and all(line.startswith("surrogate discover: warning: ") for line in lines)
     assert any("column 'run' has 200 distinct values" in line for line in lines)
+
+
+def test_the_default_study_directory_names_module_and_function_and_keeps_an_older_one(
+        tmp_path, monkeypatch):
+    from surrogate.cli import _default_study_dir
+
+    monkeypatch.chdir(tmp_path)
+    assert _default_study_dir("pkg.osc:damped") == Path("study-osc-damped")
+    assert _default_study_dir("dsgc") == Path("study-dsgc")
+    (tmp_path / "study-osc").mkdir()  # the name "models/osc.py:damped" had before
+    assert _default_study_dir("models/osc.py:damped") == Path("study-osc")
