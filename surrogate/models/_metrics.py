@@ -199,7 +199,9 @@ def cross_validate(model: Any, X: Any, y: Any, *, cv: Any = 5, seed: Any = None
         Regressors: ``q2`` (NaN, with a warning, for a constant ``y``), ``rmse``,
         ``coverage95`` (when ``predict`` has ``return_std``; for a ``Pipeline``, when its final
         step's ``predict`` has it: the other steps transform ``X`` and the final step gives the
-        std), ``y_pred`` and ``y_std`` (out-of-fold). Classifiers: ``accuracy``,
+        std), ``y_pred`` and ``y_std`` (out-of-fold). ``y_std`` is the std of a held-out
+        value: for a model with a fitted noise (``noise_``, a GP), the function's std and the
+        noise together, so that a noisy teacher's band is not judged as the function's. Classifiers: ``accuracy``,
         ``log_loss``, ``brier`` (on labels encoded 0/1 with ``classes_[1]`` positive),
         ``proba``. A :class:`CVResult`: a ``dict`` whose repr shows the arrays' shapes only.
         A field model (:class:`~surrogate.models.FieldGPRegressor`, ``y`` of shape
@@ -309,7 +311,13 @@ def _predict_std(fitted: Any, X: Any) -> tuple[np.ndarray, np.ndarray]:
     if isinstance(fitted, Pipeline):
         Xt = fitted[:-1].transform(X) if len(fitted) > 1 else X
         return _predict_std(fitted.steps[-1][1], Xt)
-    return fitted.predict(X, return_std=True)
+    mean, std = fitted.predict(X, return_std=True)
+    noise = getattr(fitted, "noise_", None)  # a GP's fitted noise variance per output
+    if noise is not None:  # a held-out value is the function plus that noise
+        std = np.asarray(std, dtype=float)
+        noise = np.asarray(noise, dtype=float).reshape(-1)
+        std = np.sqrt(std**2 + (noise[0] if std.ndim == 1 else noise[None, :]))
+    return mean, std
 
 
 def _cv_classifier(model: Any, X: Any, y: Any, splitter: Any) -> dict[str, Any]:

@@ -171,3 +171,16 @@ def test_cross_validating_a_classifier_names_a_class_too_rare_for_the_folds():
     y[:3] = 1
     scores = cross_validate(LogisticRegression(), X, y, cv=5, seed=0)
     assert 0.0 <= scores["accuracy"] <= 1.0
+
+
+def test_coverage_of_a_noisy_teacher_counts_the_fitted_noise():
+    """The latent function's band against noisy held-out values covered 0.38; the band of a
+    held-out value (function and noise, sd 0.3 here) covers about 0.95."""
+    from surrogate.models import GPRegressor, cross_validate
+
+    rng = np.random.default_rng(0)
+    X = rng.random((200, 2))
+    y = np.sin(6 * X[:, 0]) + X[:, 1] + rng.normal(0.0, 0.3, 200)
+    scores = cross_validate(GPRegressor(seed=0), X, y, cv=5, seed=0)
+    assert 0.88 < scores["coverage95"] < 1.0
+    assert np.all(scores["y_std"] > 0.25)  # at least the noise's sd, 0.3, give or take its fit
