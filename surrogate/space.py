@@ -484,15 +484,36 @@ class Space:
     def to_salib(self) -> dict[str, Any]:
         """The SALib problem dict: linear Real parameters keep their bounds; log-scale Reals,
         Integer and Categorical parameters are ``[0, 1]`` unit intervals (where a uniform design
-        is uniform), decoded with :meth:`from_unit`.
+        is uniform). Turn a sample drawn from it into a design with :meth:`from_salib`.
+
+        Examples
+        --------
+        >>> space = Space([Real("x", 10, 20), Real("a", 1, 100, log=True)])
+        >>> space.to_salib()["bounds"]
+        [[10.0, 20.0], [0.0, 1.0]]
+        >>> space.from_salib([[15.0, 0.5]]).round(6).values.tolist()
+        [[15.0, 10.0]]
         """
         bounds = []
         for p in self._parameters:
-            if isinstance(p, Real) and not p.log:
-                bounds.append([p.low, p.high])
+            if _salib_native(p):
+                bounds.append([p.low, p.high])  # type: ignore[attr-defined]
             else:
                 bounds.append([0.0, 1.0])
         return {"num_vars": self.dim, "names": self.names, "bounds": bounds}
+
+    def from_salib(self, sample: Any) -> pd.DataFrame:
+        """A design from a sample of :meth:`to_salib`'s problem (n, dim): linear Real columns
+        as they are, the others decoded from their unit interval (as :meth:`from_unit`)."""
+        values = np.asarray(sample, dtype=float)
+        if values.ndim != 2 or values.shape[1] != self.dim:
+            raise ValueError(f"a SALib sample must have shape (n, {self.dim}), got "
+                             f"{values.shape}")
+        unit = values.copy()
+        for j, p in enumerate(self._parameters):
+            if _salib_native(p):
+                unit[:, j] = p.to_unit(values[:, j])
+        return self.from_unit(unit)
 
     def to_dict(self) -> dict[str, Any]:
         return {"parameters": [p.to_dict() for p in self._parameters]}
@@ -500,6 +521,11 @@ class Space:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Space:
         return cls([parameter_from_dict(p) for p in data["parameters"]])
+
+
+def _salib_native(parameter: Parameter) -> bool:
+    """A parameter :meth:`Space.to_salib` gives its own bounds (a linear Real)."""
+    return isinstance(parameter, Real) and not parameter.log
 
 
 def as_space(space: Any) -> Space:

@@ -126,6 +126,21 @@ def test_dict_round_trip_and_salib(space):
     assert problem["bounds"][0] == [-2.0, 3.0]
 
 
+def test_a_salib_sample_decodes_into_the_space_with_from_salib():
+    """Linear reals keep their bounds in SALib's problem, the others are unit intervals:
+    decoding all with from_unit clipped x to 20 and gave S1 = [0, 1] for x + 5 log10(a)."""
+    from SALib.analyze import sobol as analyze
+    from SALib.sample import sobol as sobol_sample
+
+    space = sg.Space([sg.Real("x", 10, 20), sg.Real("a", 1, 100, log=True)])
+    problem = space.to_salib()
+    X = space.from_salib(sobol_sample.sample(problem, 1024, calc_second_order=False, seed=1))
+    assert X["x"].between(10, 20).all() and X["x"].std() > 2 and X["a"].between(1, 100).all()
+    y = (X["x"] + 5 * np.log10(X["a"])).to_numpy()
+    indices = analyze.analyze(problem, y, calc_second_order=False)
+    np.testing.assert_allclose(indices["S1"], [0.5, 0.5], atol=0.05)  # equal variances
+
+
 def test_from_unit_reads_a_dataframe_by_column_name_and_refuses_nan():
     space = sg.Space([sg.Real("a", 0, 1), sg.Integer("k", 1, 5),
                       sg.Categorical("c", ["x", "y", "z"])])
