@@ -45,7 +45,8 @@ def sample(
         is not given).
     method : {"lhs", "sobol", "halton", "random", "factorial"}
         ``"lhs"``: Latin hypercube, one point per stratum in every dimension (option
-        ``optimization="random-cd"|"lloyd"|None``). ``"sobol"``: scrambled Sobol' sequence (warns
+        ``optimization="random-cd"|"lloyd"|None``; ``"lloyd"`` spreads the points but gives up
+        the one point per stratum). ``"sobol"``: scrambled Sobol' sequence (warns
         when ``n`` is not a power of two, which breaks its balance). ``"halton"``: scrambled
         Halton. ``"random"``: independent uniform draws. ``"factorial"``: full grid (option
         ``levels``: int, one int per parameter (space order) or dict name -> int; real
