@@ -56,7 +56,7 @@ class GPClassifier(BinaryClassifierMixin, SurrogateMixin, ClassifierMixin, BaseE
         Rasmussen 2011); ``w`` is learnt. A region bounded by one-input conditions (a box:
         "x0 > 0.4 and x1 < 0.6") is then a threshold of a sum, which the ARD kernel alone can
         only round off: on a box planted in 6 inputs, held-out accuracy rose from 0.969 /
-        0.973 / 0.982 to 0.976 / 0.985 / 0.990 with 200 / 400 / 800 runs. On a region of
+        0.973 / 0.982 to 0.975 / 0.986 / 0.991 with 200 / 400 / 800 runs. On a region of
         interacting inputs it can do worse (dsgc stability with 200 runs: 0.86 against 0.88),
         and the evidence lower bound is no guide between the two (on dsgc it favoured the
         additive model that predicted worse), so it is a choice to make with held-out data,
