@@ -224,15 +224,13 @@ class GPClassifier(BinaryClassifierMixin, SurrogateMixin, ClassifierMixin, BaseE
     def _latent(self, X: Any) -> tuple[np.ndarray, np.ndarray]:
         X = self._validate_predict(X)
         U = to_tensor((X - self._x_low) / self._x_scale, self._device)
-        means, variances = [], []
+        means, variances = np.empty(len(U)), np.empty(len(U))  # sized once (see GPRegressor)
         with torch.no_grad():
             for start in range(0, len(U), PREDICT_CHUNK):
                 mean, var = self._svgp.posterior(U[start:start + PREDICT_CHUNK])
-                means.append(mean[0].cpu().numpy())
-                variances.append(var[0].cpu().numpy())
-        if not means:
-            return np.zeros(0), np.zeros(0)
-        return np.concatenate(means), np.concatenate(variances)
+                means[start:start + PREDICT_CHUNK] = mean[0].cpu().numpy()
+                variances[start:start + PREDICT_CHUNK] = var[0].cpu().numpy()
+        return means, variances
 
     @limits_threads(fitted_size)
     def predict_proba(self, X: Any) -> np.ndarray:

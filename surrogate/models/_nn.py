@@ -99,13 +99,12 @@ class _NNBase(SurrogateMixin, BaseEstimator):
         X = one_hot(X, self._column_levels())
         Xs = torch.as_tensor((X - self._x_mean) / self._x_std, dtype=NN_DTYPE,
                              device=self._device)
-        parts = []
+        out = np.empty((self.n_ensemble, len(Xs), self._n_out))  # sized once (see GPRegressor)
         with torch.no_grad():
             for start in range(0, len(Xs), PREDICT_CHUNK):
-                parts.append(self._net(Xs[start:start + PREDICT_CHUNK]).double().cpu().numpy())
-        if not parts:
-            return np.zeros((self.n_ensemble, 0, self._n_out))
-        return np.concatenate(parts, axis=1)
+                out[:, start:start + PREDICT_CHUNK] = \
+                    self._net(Xs[start:start + PREDICT_CHUNK]).double().cpu().numpy()
+        return out
 
     # persistence hooks
     def _state(self) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
