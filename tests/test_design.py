@@ -90,3 +90,9 @@ def test_bad_input():
         sg.sample(REALS, 10, method="factorial")
     with pytest.raises(TypeError, match="seed must be"):
         sg.sample(REALS, 10, seed="zero")
+
+
+def test_lloyd_past_five_dimensions_warns_of_its_cost():
+    space = sg.Space([sg.Real(f"x{i}", 0, 1) for i in range(6)])
+    with pytest.warns(UserWarning, match="optimization='lloyd' in 6 dimensions"):
+        sg.sample(space, 10, optimization="lloyd", seed=0)
