@@ -10,6 +10,7 @@ import pandas as pd
 __all__ = ["design_pairs"]
 
 MAX_INCHES = 12.0  # the whole matrix; many parameters get small panels, not a huge figure
+MAX_POINTS = 5_000  # scattered per panel at most (a fixed random subset), as plot.box
 
 
 def design_pairs(design: Any, color: Any = None, *, label: str = "run order",
@@ -18,7 +19,8 @@ def design_pairs(design: Any, color: Any = None, *, label: str = "run order",
 
     Off the diagonal, panel ``(i, j)`` puts parameter ``j`` on x and parameter ``i`` on y; the
     diagonal holds each parameter's histogram. A categorical column is drawn by its codes in
-    order of first appearance, labelled with its categories.
+    order of first appearance, labelled with its categories. At most 5,000 points (a fixed
+    random subset) are scattered; the histograms and the colour scale use every point.
 
     Parameters
     ----------
@@ -64,6 +66,13 @@ def design_pairs(design: Any, color: Any = None, *, label: str = "run order",
         raise ValueError(f"color must hold one number per point ({n}), got shape "
                          f"{values.shape}")
     columns = {name: _numeric(frame[name]) for name in frame.columns}
+    low, high = float(values.min()), float(values.max())
+    if n > MAX_POINTS:  # a fixed random subset is drawn (10^5 points took 24 s to save);
+        keep = np.sort(np.random.default_rng(0).choice(n, MAX_POINTS, replace=False))
+        values = values[keep]  # the histograms and the colour scale still see every point
+        scatter = {name: (column[0][keep], column[1]) for name, column in columns.items()}
+    else:
+        scatter = columns
     if ax is not None:
         if axes is not None:
             raise TypeError("design_pairs takes axes= or ax=, not both")
@@ -81,8 +90,8 @@ def design_pairs(design: Any, color: Any = None, *, label: str = "run order",
             if i == j:
                 ax.hist(columns[col][0], bins=min(20, max(5, n // 4)), color="C0")
             else:
-                drawn = ax.scatter(columns[col][0], columns[row][0], c=values, s=12,
-                                   cmap="viridis", vmin=values.min(), vmax=values.max())
+                drawn = ax.scatter(scatter[col][0], scatter[row][0], c=values, s=12,
+                                   cmap="viridis", vmin=low, vmax=high)
             _ticks(ax, columns[col][1], "x")
             if i != j:
                 _ticks(ax, columns[row][1], "y")

@@ -72,3 +72,17 @@ def test_a_result_object_gives_its_runs():
                    minimize(lambda p: p["x"], space=space, budget=6, seed=0)):
         axes = design_pairs(result)
         assert len(axes[1, 0].collections[0].get_offsets()) == 6
+
+
+def test_many_points_are_scattered_as_a_fixed_subset_with_every_point_in_the_histograms():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from surrogate.plot._design import MAX_POINTS, design_pairs
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(rng.random((MAX_POINTS * 3, 2)), columns=["a", "b"])
+    axes = design_pairs(frame)
+    assert len(axes[1, 0].collections[0].get_offsets()) == MAX_POINTS
+    assert sum(patch.get_height() for patch in axes[0, 0].patches) == MAX_POINTS * 3
+    assert axes[1, 0].collections[0].get_clim() == (0.0, MAX_POINTS * 3 - 1.0)
