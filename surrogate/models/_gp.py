@@ -440,7 +440,7 @@ class GPRegressor(MultiOutputMixin, Q2ScoreMixin, SurrogateMixin, RegressorMixin
                            mean_only: bool = False) -> tuple[torch.Tensor, torch.Tensor | None]:
         """Posterior mean (m, k) and variance (m, k) or covariance (m, k, k), standardized."""
         if self.method_ == "svgp":
-            return self._svgp.posterior(U, full_cov=full_cov)
+            return self._svgp.posterior(U, full_cov=full_cov, mean_only=mean_only)
         h = self._hyper
         Ks = hyp.correlation(self.kernel_, U, self._U, h.lengthscale, self._layout)  # (m, k, n)
         mean = h.mean[:, None] + (Ks @ self._alpha[..., None])[..., 0]

@@ -135,17 +135,23 @@ class SVGP:
         dist = strategy._variational_distribution
         return Z, ls, s2, Lmm, dist.variational_mean, dist.chol_variational_covar
 
-    def posterior(self, U: torch.Tensor, *, full_cov: bool = False
-                  ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Predictive mean (m, k) and variance (m, k) or covariance (m, k, k), standardized.
+    def posterior(self, U: torch.Tensor, *, full_cov: bool = False, mean_only: bool = False
+                  ) -> tuple[torch.Tensor, Any]:
+        """Predictive mean (m, k) and variance (m, k) or covariance (m, k, k), standardized
+        (None for the variance with ``mean_only``).
 
         Whitened SVGP (Hensman et al. 2015, eq. 7): with A = Lmm^-1 Kmk,
-        mean = c + A^T m_v and cov = s2 (Kkk - A^T A + A^T S_v A), S_v = C C^T.
+        mean = c + A^T m_v and cov = s2 (Kkk - A^T A + A^T S_v A), S_v = C C^T. The mean
+        alone is c + Kmk^T (Lmm^-T m_v): a product with one vector rather than a triangular
+        solve per point (2x10^5 points: 5.5 s rather than 29 s).
         """
         Z, ls, s2, Lmm, m_v, chol = self._parts()
         Kmk = self.correlation(Z, U, ls)  # (m, M, k)
-        A = torch.linalg.solve_triangular(Lmm, Kmk, upper=False)
         const = self.model.mean_module.constant
+        if mean_only:
+            w = torch.linalg.solve_triangular(Lmm.transpose(-1, -2), m_v[..., None], upper=True)
+            return const[:, None] + (Kmk * w).sum(-2) * s2.sqrt()[:, None], None
+        A = torch.linalg.solve_triangular(Lmm, Kmk, upper=False)
         mean = const[:, None] + (A * m_v[..., None]).sum(-2) * s2.sqrt()[:, None]
         B = torch.tril(chol).transpose(-1, -2) @ A  # (m, M, k)
         if full_cov:

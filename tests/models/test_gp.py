@@ -366,3 +366,15 @@ def test_score_refuses_nan_targets_as_fit_does():
     y[3] = np.nan
     with pytest.raises(ValueError, match=r"y contains NaN \(e.g. rows \[3\]\)"):
         model.score(X, y)
+
+
+def test_svgp_mean_alone_equals_the_mean_given_with_the_std():
+    """predict(X) takes the SVGP's mean by one vector product (c + Kmk^T Lmm^-T m_v), not the
+    triangular solve per point that the std needs; the two means agree."""
+    rng = np.random.default_rng(0)
+    X = rng.random((300, 2))
+    Y = np.column_stack([np.sin(3 * X.sum(1)), X[:, 0] ** 2])
+    model = GPRegressor(method="svgp", n_inducing=64, seed=0).fit(X, Y)
+    Xt = rng.random((500, 2))
+    mean, _ = model.predict(Xt, return_std=True)
+    np.testing.assert_allclose(model.predict(Xt), mean, rtol=0, atol=1e-8)
