@@ -89,6 +89,12 @@ def python_scalar(value: Any) -> Any:
     return value.item() if isinstance(value, np.generic) else value
 
 
+def repeated_names(columns: Any) -> list[str]:
+    """The column names that appear more than once, each once, sorted (as text)."""
+    index = pd.Index(columns)
+    return sorted({str(c) for c in index[index.duplicated()]})
+
+
 def _describe_bad(name: str, values: np.ndarray, bad: np.ndarray, allowed: str) -> str:
     first = int(np.flatnonzero(bad)[0])
     value = python_scalar(values[first])
@@ -182,7 +188,6 @@ class Integer(Parameter):
         for label, value in (("low", self.low), ("high", self.high)):
             if not isinstance(value, numbers.Integral) or isinstance(value, bool):
                 raise TypeError(f"parameter {self.name!r}: {label} must be an int, got {value!r}")
-        for label, value in (("low", self.low), ("high", self.high)):
             if not INT64_SAFE[0] <= int(value) <= INT64_SAFE[1]:
                 raise ValueError(f"parameter {self.name!r}: {label}={value} is beyond the 64-bit "
                                  f"integers designs are stored in (|{label}| <= 2**62)")
@@ -393,8 +398,7 @@ class Space:
         """
         if isinstance(unit, pd.DataFrame) and not unit.columns.equals(pd.RangeIndex(self.dim)):
             # named columns are read by name; default ones (0 .. dim-1) by position below
-            missing = [n for n in self.names if n not in unit.columns]
-            extra = [str(c) for c in unit.columns if c not in self._index]
+            missing, extra = self._unmatched(unit.columns)
             if missing or extra:
                 raise ValueError(f"unit points' columns do not match the space: missing "
                                  f"{missing}, unknown {extra}; expected columns {self.names}")
@@ -440,12 +444,11 @@ class Space:
         if isinstance(X, (list, tuple)) and X and all(isinstance(r, dict) for r in X):
             X = pd.DataFrame(list(X))  # records: one dict of parameter values per point
         if isinstance(X, pd.DataFrame):
-            repeated = sorted({str(c) for c in X.columns[X.columns.duplicated()]})
+            repeated = repeated_names(X.columns)
             if repeated:
                 raise ValueError(f"design has repeated column(s) {repeated}; each parameter "
                                  "takes one column")
-            missing = [n for n in self.names if n not in X.columns]
-            extra = [str(c) for c in X.columns if c not in self._index]
+            missing, extra = self._unmatched(X.columns)
             if missing or extra:
                 detail = []
                 if missing:
@@ -467,6 +470,11 @@ class Space:
                 f"got shape {array.shape}"
             )
         return pd.DataFrame({n: array[:, i] for i, n in enumerate(self.names)}, columns=self.names)
+
+    def _unmatched(self, columns: Any) -> tuple[list[str], list[str]]:
+        """The space's names missing from ``columns``, and the columns it does not know."""
+        return ([n for n in self.names if n not in columns],
+                [str(c) for c in columns if c not in self._index])
 
     def _cast(self, frame: pd.DataFrame) -> pd.DataFrame:
         columns: dict[str, Any] = {}

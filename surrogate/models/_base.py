@@ -18,6 +18,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from surrogate._random import as_generator, child_seed
 from surrogate.models._inputs import InputEncoding, find_categories
+from surrogate.space import repeated_names
 
 __all__ = ["SurrogateMixin", "check_positive_int", "check_choice", "check_positive_float",
            "check_input_columns"]
@@ -66,7 +67,7 @@ def _check_columns(X: Any) -> None:
     """Refuse, by name, DataFrame columns no model can take: repeated names, dates and times."""
     if not isinstance(X, pd.DataFrame):
         return
-    repeated = sorted({str(c) for c in X.columns[X.columns.duplicated()]})
+    repeated = repeated_names(X.columns)
     if repeated:
         raise ValueError(f"X has the column name(s) {repeated} more than once; name each "
                          "input once")
@@ -173,8 +174,7 @@ class SurrogateMixin:
         _check_columns(X)
         self._encoding = find_categories(X, owner)
         X = self._encoding.encode(X, owner)
-        if isinstance(y, pd.DataFrame) and y.columns.duplicated().any():
-            repeated = sorted({str(c) for c in y.columns[y.columns.duplicated()]})
+        if isinstance(y, pd.DataFrame) and (repeated := repeated_names(y.columns)):
             raise ValueError(f"y has repeated column(s) {repeated}; name each output once")
         self.outputs_ = list(map(str, y.columns)) if isinstance(y, pd.DataFrame) else None
         y_arr = np.asarray(y)
