@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from surrogate._fields import Grids, check_fields, field_frame, field_slices
-from surrogate.space import Space, as_space
+from surrogate.space import Space, as_space, python_scalar
 
 if TYPE_CHECKING:  # pragma: no cover
     from surrogate.data import TransferSet
@@ -187,23 +187,13 @@ class Simulator:
         point).
         """
         design = self.space.validate(X)
-        if self.vectorized:
-            values, errors = self.evaluate_design(design)
-        else:  # one run at a time: stop at the first failure, as a slow teacher deserves
-            values = np.full((len(design), self.n_values), np.nan)
-            errors = [""] * len(design)
-            for i, params in enumerate(design.to_dict("records")):
-                try:
-                    values[i] = self.evaluate_point(params)  # type: ignore[arg-type]
-                except (Exception, SystemExit) as exc:  # noqa: BLE001 - sys.exit() too
-                    errors[i] = describe_exception(exc)
-                    break
+        # one run at a time stops at the first failure, as a slow teacher deserves
+        values, errors = self.evaluate_design(design, stop_at_failure=True)
         failed = [i for i, e in enumerate(errors) if e]
         if failed:
             first = failed[0]
             point, error = design.iloc[first].to_dict(), errors[first]
-            label = X.index[first] if isinstance(X, pd.DataFrame) else first
-            label = label.item() if isinstance(label, np.generic) else label
+            label = python_scalar(X.index[first]) if isinstance(X, pd.DataFrame) else first
             row = f"row {first}" + (f" (index {label!r})" if label != first else "")
             raise SimulationError(
                 f"{self.name}: {len(failed)} of {len(design)} run(s) failed; first at {row} "
@@ -220,11 +210,14 @@ class Simulator:
                 for name, where in field_slices(len(self.outputs), self.fields).items()}
         return result
 
-    def evaluate_design(self, design: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
+    def evaluate_design(self, design: pd.DataFrame, *, stop_at_failure: bool = False
+                        ) -> tuple[np.ndarray, list[str]]:
         """Evaluate a validated design; return values (n, n_values) and one message per row.
 
         A row holds the scalar outputs, then each field's trajectory (see :attr:`n_values`).
         Rows that fail hold NaN and a non-empty message; nothing is raised for a failing run.
+        ``stop_at_failure``: a scalar function runs no point after the first that fails (their
+        rows stay NaN with no message); a vectorized one runs the whole design as one call.
         """
         n = len(design)
         if self.vectorized:
@@ -236,6 +229,8 @@ class Simulator:
                 values[i] = self.evaluate_point(params)  # type: ignore[arg-type]
             except (Exception, SystemExit) as exc:  # noqa: BLE001 - sys.exit() too: recorded
                 errors[i] = describe_exception(exc)
+                if stop_at_failure:
+                    break
         return values, errors
 
     def evaluate_point(self, params: Mapping[str, Any]) -> tuple[float, ...]:

@@ -20,6 +20,7 @@ from sklearn.pipeline import Pipeline
 from surrogate._random import as_generator, child_seed
 from surrogate.models._base import SurrogateMixin, check_input_columns
 from surrogate.models._inputs import with_known_levels
+from surrogate.space import python_scalar
 
 __all__ = ["q2", "rmse", "coverage95", "accuracy", "log_loss", "brier", "cross_validate",
            "CVResult"]
@@ -274,7 +275,7 @@ def _check_class_counts(y: np.ndarray, cv: Any) -> None:
         return  # the classifier's own fit says what is wrong with one class
     rarest = int(np.argmin(counts))
     if counts[rarest] < 2:
-        label = classes[rarest].item() if hasattr(classes[rarest], "item") else classes[rarest]
+        label = python_scalar(classes[rarest])
         raise ValueError(f"class {label!r} has a single row: the fold that holds it out would "
                          "train on the other class alone; cross-validation needs at least 2 "
                          "rows of each class")
