@@ -430,16 +430,13 @@ def _score(truth: np.ndarray, predicted: np.ndarray, labels: Labels,
 
 
 def _foreign_labels(truth: np.ndarray, labels: Labels, options: _Options) -> None:
-    """Warn that Data 1's labels are not the teacher's classes (accuracy is then not given)."""
-    if labels.kind == "value" or labels.classes is None:
-        return
-    given = set(true_classes(truth, labels, options.threshold).tolist())
-    if not given <= set(labels.classes.tolist()):
-        seen = sorted(map(str, given))
-        warnings.warn(
-            f"Data 1's labels {seen[:5]} are not among the teacher's classes "
-            f"{labels.classes.tolist()}; the accuracy on Data 1's true labels is not computed "
-            "(encode them as the teacher does)", UserWarning, stacklevel=user_stacklevel())
+    """Warn that Data 1's labels are not the teacher's classes (the reason :func:`_score`
+    gave no accuracy)."""
+    seen = sorted(map(str, set(true_classes(truth, labels, options.threshold).tolist())))
+    warnings.warn(
+        f"Data 1's labels {seen[:5]} are not among the teacher's classes "
+        f"{np.asarray(labels.classes).tolist()}; the accuracy on Data 1's true labels is not "
+        "computed (encode them as the teacher does)", UserWarning, stacklevel=user_stacklevel())
 
 
 def _teacher_accuracy(labels: Labels, source: np.ndarray, y1: np.ndarray | None,

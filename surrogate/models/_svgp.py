@@ -117,9 +117,9 @@ class SVGP:
         C = hyp.correlation(self.kernel, A, B, ls, self.layout)
         if not self.additive:
             return C
-        w = self.model.additive_logit.sigmoid()[..., None, None]
-        add_ls = self.additive_lengthscale()
-        add = hyp.additive_correlation(self.kernel, A, B, add_ls,  # type: ignore[arg-type]
+        w = self.product_weight()[..., None, None]  # type: ignore[index]
+        add = hyp.additive_correlation(self.kernel, A, B,
+                                       self.additive_lengthscale(),  # type: ignore[arg-type]
                                        self.layout)
         return w * C + (1.0 - w) * add
 
