@@ -453,11 +453,16 @@ def write_runs(path: Path, transfer_set: TransferSet) -> None:
 
 
 def write_json(path: Path, data: dict[str, Any]) -> None:
-    """Write JSON atomically (temporary file synced to disk, then rename): a crash leaves the
-    old file or the new one, never an empty or truncated one."""
+    """Write JSON atomically (see :func:`write_text_atomic`)."""
+    write_text_atomic(path, json.dumps(data, indent=2, default=str) + "\n")
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file synced to disk and renamed: a crash
+    leaves the old file or the new one, never an empty or truncated one."""
     tmp = path.with_name(path.name + ".tmp")
     with open(tmp, "w", encoding="utf-8") as handle:
-        handle.write(json.dumps(data, indent=2, default=str) + "\n")
+        handle.write(text)
         handle.flush()
         os.fsync(handle.fileno())
     tmp.replace(path)

@@ -37,6 +37,7 @@ from surrogate.discovery._cart import CART
 from surrogate.discovery._data import CATEGORICAL, INTEGER, REAL, Domain
 from surrogate.discovery._prim import PRIM, trajectory_frame
 from surrogate.discovery._reds import REDS
+from surrogate.data import write_text_atomic
 
 __all__ = ["save", "load", "SCHEMA", "SCHEMA_VERSION"]
 
@@ -69,6 +70,9 @@ def save(result: Box | PRIM | CART | REDS, path: str | Path) -> Path:
         raise ValueError(f"this {type(result).__name__} is not fitted yet: call fit first")
     path = Path(path)
     path.mkdir(parents=True, exist_ok=True)
+    # an earlier save's meta.json goes first, the new one comes last: a save that fails
+    # half-way leaves no file that claims to be complete (nor an old one over new arrays)
+    (path / META).unlink(missing_ok=True)
     writer = _Writer()
     state: dict[str, Any] = {}
     if isinstance(result, Box):
@@ -96,9 +100,8 @@ def save(result: Box | PRIM | CART | REDS, path: str | Path) -> Path:
         for k, (numeric, codes, labels) in enumerate(writer.data):
             arrays |= {f"numeric_{k}": numeric, f"codes_{k}": codes, f"labels_{k}": labels}
         np.savez(path / ARRAYS, **arrays)
-    # meta.json last: a save that fails half-way leaves no file that claims to be complete
     text = json.dumps(meta, indent=2, allow_nan=False, default=_plain_or_fail)
-    (path / META).write_text(text + "\n")
+    write_text_atomic(path / META, text + "\n")
     return path
 
 

@@ -8,6 +8,7 @@ classes are looked up in a fixed table, never imported by name from the file.
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import importlib.metadata as md
 import json
@@ -16,6 +17,8 @@ from typing import Any
 
 import numpy as np
 import torch
+
+from surrogate.data import write_text_atomic
 
 __all__ = ["save", "load", "model_meta", "new_model", "restore", "SCHEMA", "SCHEMA_VERSION"]
 
@@ -108,9 +111,24 @@ def save(model: Any, path: str | Path) -> Path:
     path.mkdir(parents=True, exist_ok=True)
     extra, tensors = model._state()
     meta = {**model_meta(model), "state": extra}
-    (path / META).write_text(json.dumps(meta, indent=2) + "\n")
-    torch.save({k: v.detach().cpu() for k, v in tensors.items()}, path / TENSORS)
+    # an earlier save's meta.json goes first and the new one comes last, with the digest of
+    # the tensors it belongs to: a save that fails half-way leaves no model that loads
+    (path / META).unlink(missing_ok=True)
+    tmp = path / (TENSORS + ".tmp")
+    torch.save({k: v.detach().cpu() for k, v in tensors.items()}, tmp)
+    meta["tensors_sha256"] = file_digest(tmp)
+    tmp.replace(path / TENSORS)
+    write_text_atomic(path / META, json.dumps(meta, indent=2) + "\n")
     return path
+
+
+def file_digest(path: Path) -> str:
+    """SHA-256 of a file's bytes (hex)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def model_meta(model: Any) -> dict[str, Any]:
@@ -186,7 +204,12 @@ def load(path: str | Path, *, device: str = "cpu") -> Any:
             f"surrogate reads version {SCHEMA_VERSION} only: refit and save the model again")
     if meta.get("class") not in _classes():
         raise ValueError(f"{path} holds an unknown model class {meta.get('class')!r}")
-    model = new_model(meta, device)
+    expected = meta.get("tensors_sha256")  # absent from files written before it was recorded
+    if expected is not None and file_digest(path / TENSORS) != expected:
+        raise ValueError(f"{path}: {TENSORS} is not the file its {META} was saved with (an "
+                         "interrupted save, or files of two different saves): save the model "
+                         "again")
+    model = new_model(meta, device, path)
     try:
         tensors = torch.load(path / TENSORS, map_location=model._device, weights_only=True)
     except Exception as err:  # torch raises UnpicklingError/RuntimeError for foreign content
@@ -194,29 +217,46 @@ def load(path: str | Path, *, device: str = "cpu") -> Any:
             f"{path / TENSORS} cannot be read as plain tensors: damaged or truncated, or "
             f"holding other objects, which are refused (loaded with weights_only=True, never "
             f"unpickled): {type(err).__name__}") from None
+    if not isinstance(tensors, dict) \
+            or not all(isinstance(v, torch.Tensor) for v in tensors.values()):
+        raise ValueError(f"{path / TENSORS} does not hold a dict of named tensors")
     try:
         restore(model, meta, tensors)
     except KeyError as err:  # files of two different saves, or a hand-edited meta.json
         raise ValueError(f"{path}: {TENSORS} lacks {err} that its {META} (a "
                          f"{meta.get('class')}) needs: the two files come from different saves "
                          "or one was changed; save the model again") from None
+    except (TypeError, ValueError, IndexError, AttributeError, RuntimeError) as err:
+        raise ValueError(f"{path}: {META} and {TENSORS} do not describe a valid "
+                         f"{meta.get('class')} ({type(err).__name__}: {err}); save the model "
+                         "again") from None
     return model
 
 
-def new_model(meta: dict[str, Any], device: str) -> Any:
+def new_model(meta: dict[str, Any], device: str, path: Path | str = "the file") -> Any:
     """An unfitted model of the class and parameters ``meta`` records (a fixed table of
-    classes, never a name imported from the file)."""
+    classes, never a name imported from the file). A parameter this version does not know
+    (a file from a newer version) or a value it refuses is a ValueError naming ``path``."""
     classes = _classes()
     if meta.get("class") not in classes:
         raise ValueError(f"unknown model class {meta.get('class')!r}")
     cls = classes[meta["class"]]
-    params = dict(meta["params"])
-    for key, value in params.items():
-        if isinstance(value, list):
-            params[key] = tuple(value)
+    params = meta.get("params")
+    if not isinstance(params, dict):
+        raise ValueError(f"{path}: {META} has no 'params' table; save the model again")
+    params = {key: tuple(value) if isinstance(value, list) else value
+              for key, value in params.items()}
     params["device"] = device
-    model = cls(**params)
-    model._check_common()
+    writer = (meta.get("versions") or {}).get("surrogate-discovery", "an unknown version")
+    try:
+        model = cls(**params)
+        model._check_common()
+        model._check_params()
+    except (TypeError, ValueError) as err:
+        raise ValueError(
+            f"{path} holds a {meta['class']} with options this version of surrogate "
+            f"({_versions()['surrogate-discovery']}) cannot build (written by {writer}): "
+            f"{err}") from None
     return model
 
 
@@ -225,6 +265,9 @@ def restore(model: Any, meta: dict[str, Any], tensors: dict[str, torch.Tensor]) 
     model.n_features_in_ = int(meta["n_features_in"])
     if meta.get("feature_names") is not None:
         model.feature_names_in_ = np.asarray(meta["feature_names"], dtype=object)
+        if len(model.feature_names_in_) != model.n_features_in_:
+            raise ValueError(f"{len(model.feature_names_in_)} feature names for "
+                             f"n_features_in = {model.n_features_in_}")
     model.outputs_ = meta.get("outputs")
     training = meta.get("training_range")
     if training is not None:  # absent from files written before it was recorded

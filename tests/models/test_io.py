@@ -105,8 +105,16 @@ def test_pickled_objects_are_never_loaded(tmp_path):
     X, y = _data()
     GPRegressor(seed=0).fit(X, y).save(tmp_path)
     torch.save({"U": _Payload()}, tmp_path / "tensors.pt")
+    _forget_digest(tmp_path)  # as a crafted file would: the digest alone is no defence
     with pytest.raises(ValueError, match="weights_only"):
         load(tmp_path)
+
+
+def _forget_digest(path):
+    """Remove the tensors' digest from ``meta.json``, as files saved before it was recorded."""
+    meta = json.loads((path / "meta.json").read_text())
+    meta.pop("tensors_sha256")
+    (path / "meta.json").write_text(json.dumps(meta))
 
 
 def test_unfitted_model_cannot_be_saved(tmp_path):
@@ -145,11 +153,52 @@ def test_damaged_or_mixed_saves_and_a_file_as_target_are_named(tmp_path):
     gp.save(tmp_path / "gp")
     NNRegressor(n_ensemble=2, max_epochs=5, seed=0).fit(X, y).save(tmp_path / "nn")
     (tmp_path / "gp" / "tensors.pt").write_bytes((tmp_path / "nn" / "tensors.pt").read_bytes())
+    with pytest.raises(ValueError, match="tensors.pt is not the file its meta.json was saved "
+                                         "with"):
+        load(tmp_path / "gp")
+    _forget_digest(tmp_path / "gp")  # a file saved before digests: the keys still tell
     with pytest.raises(ValueError, match=r"tensors.pt lacks .* its meta.json \(a GPRegressor\) "
                                          "needs: the two files come from different saves"):
         load(tmp_path / "gp")
     gp.save(tmp_path / "cut")
     data = (tmp_path / "cut" / "tensors.pt").read_bytes()
     (tmp_path / "cut" / "tensors.pt").write_bytes(data[: len(data) // 2])
+    _forget_digest(tmp_path / "cut")
     with pytest.raises(ValueError, match="cannot be read as plain tensors: damaged or truncated"):
         load(tmp_path / "cut")
+
+
+def test_a_save_that_fails_half_way_leaves_nothing_that_loads(tmp_path, monkeypatch):
+    X, y = _data()
+    first = GPRegressor(seed=0).fit(X, y)
+    first.save(tmp_path / "m")
+    second = GPRegressor(seed=1).fit(X[::2], 3 * y[::2])
+
+    def full_disk(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(torch, "save", full_disk)
+    with pytest.raises(OSError):
+        second.save(tmp_path / "m")
+    monkeypatch.undo()
+    with pytest.raises(ValueError, match="no meta.json"):  # neither the old model nor a mix
+        load(tmp_path / "m")
+    second.save(tmp_path / "m")  # saving again over the remains works
+    assert np.array_equal(load(tmp_path / "m").predict(X), second.predict(X))
+
+
+def test_files_from_a_newer_version_or_with_bad_options_are_named(tmp_path):
+    X, y = _data()
+    GPRegressor(seed=0).fit(X, y).save(tmp_path / "m")
+    meta_file = tmp_path / "m" / "meta.json"
+    meta = json.loads(meta_file.read_text())
+    for params, message in [({**meta["params"], "new_option": 1}, "unexpected keyword"),
+                            ({**meta["params"], "kernel": "foo"}, "kernel must be one of"),
+                            ("not a table", "has no 'params' table")]:
+        meta_file.write_text(json.dumps({**meta, "params": params}))
+        with pytest.raises(ValueError, match="m") as err:
+            load(tmp_path / "m")
+        assert message in str(err.value) and str(tmp_path / "m") in str(err.value)
+    meta_file.write_text(json.dumps({**meta, "n_features_in": 3}))
+    with pytest.raises(ValueError, match="do not describe a valid GPRegressor"):
+        load(tmp_path / "m")
