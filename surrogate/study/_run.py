@@ -14,7 +14,7 @@ import pandas as pd
 
 from surrogate._config import StudyConfig
 from surrogate._registry import load_simulator
-from surrogate.data import TransferSet
+from surrogate.data import TransferSet, write_text_atomic
 from surrogate.design import sample
 from surrogate.execute import checkpoint_design
 from surrogate.study._adaptive import adaptive_record, adaptive_runs
@@ -113,6 +113,7 @@ def _teacher_runs(config: StudyConfig, simulator: Simulator, directory: Path, ex
 
 
 _DESIGN_RECORD = "design.json"  # how the study drew its design (method, seed, space)
+_DESIGN_POINTS = "design-points.parquet"  # the largest design drawn that way, in order
 
 
 def _study_directory(directory: Path) -> Path:
@@ -169,10 +170,11 @@ def _study_design(config: StudyConfig, space: Any, directory: Path) -> pd.DataFr
     """The study's design, reusing the runs of an earlier, smaller or larger ``--n``.
 
     A first run draws ``config.n`` points and records how (``design.json``: method, seed,
-    space). A rerun with the same method, seed and space keeps the checkpoint's points in the
-    order they were first asked for: the first ``config.n`` of them when shrinking; all of them
-    plus fresh ones (the same method, a seed derived from the study's) when growing, so finished
-    runs are never repeated. Sobol', Halton and random designs of a larger ``n`` already start
+    space) and which (``design-points.parquet``). A rerun with the same method, seed and space
+    keeps those points in their order: the first ``config.n`` of them when shrinking; all of
+    them plus fresh ones (the same method, a seed derived from the study's) when growing, so
+    finished runs are never repeated. (Not the checkpoint's points: after a switch of seed or
+    method it also holds the other design's.) Sobol', Halton and random designs of a larger ``n`` already start
     with the smaller one and are used as drawn; a grown Latin hypercube is the old one plus a new
     one. Another method, seed or space draws a new design (points that coincide still reuse
     their runs).
@@ -180,10 +182,12 @@ def _study_design(config: StudyConfig, space: Any, directory: Path) -> pd.DataFr
     fresh = sample(space, config.n, method=config.method, seed=config.seed)  # type: ignore[arg-type]
     how = json.loads(json.dumps(
         {"method": config.method, "seed": config.seed, "space": space.to_dict()}))
-    record = directory / _DESIGN_RECORD
-    old = checkpoint_design(directory / "runs")
+    record, points = directory / _DESIGN_RECORD, directory / _DESIGN_POINTS
+    same = record.exists() and _read_json(record) == how
+    old = _design_points(points, space) if same and points.exists() else \
+        checkpoint_design(directory / "runs") if same else None  # studies before the points
     design = fresh
-    if old is not None and record.exists() and _read_json(record) == how:
+    if old is not None:
         if config.n <= len(old):
             design = old.iloc[: config.n].reset_index(drop=True)
         elif not _same_points(old, fresh.iloc[: len(old)]):
@@ -191,8 +195,25 @@ def _study_design(config: StudyConfig, space: Any, directory: Path) -> pd.DataFr
             extra = sample(space, config.n - len(old), method=config.method,  # type: ignore[arg-type]
                            seed=seed)
             design = pd.concat([old, extra], ignore_index=True)
-    record.write_text(json.dumps(how, indent=1) + "\n")
+    if old is None or len(design) > len(old):  # a shrunk design keeps the larger one's points
+        tmp = points.with_name(points.name + ".tmp")
+        design.to_parquet(tmp, index=False)
+        tmp.replace(points)
+    write_text_atomic(record, json.dumps(how, indent=1) + "\n")
     return design
+
+
+def _design_points(path: Path, space: Any) -> pd.DataFrame:
+    """The design recorded in ``path``, or a ValueError naming the file."""
+    try:
+        points = pd.read_parquet(path)
+    except Exception as err:  # pyarrow's errors for a damaged file vary
+        raise ValueError(f"{path} cannot be read ({type(err).__name__}): delete it to draw "
+                         "the design again (finished runs are reused)") from None
+    if list(points.columns) != list(space.names):
+        raise ValueError(f"{path} holds columns {list(points.columns)}, not the space's "
+                         f"{list(space.names)}: delete it to draw the design again")
+    return points
 
 
 

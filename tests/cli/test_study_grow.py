@@ -74,3 +74,22 @@ def test_another_seed_is_a_new_design(tmp_path):
     other = config_from_text(base.replace("SEED", "1").replace("n = 8", "n = 12"))
     pd.testing.assert_frame_equal(_study_design(other, branin.space, tmp_path),
                                   sample(branin.space, 12, seed=1))
+
+
+def test_a_seed_switched_back_and_rerun_keeps_its_own_design(tmp_path):
+    # the checkpoint holds both designs' runs; a rerun of seed 1 must not take seed 0's points
+    from simulators import load
+
+    branin = load("branin")
+    base = 'simulator = "branin"\n[design]\nn = 8\nseed = SEED\n[sensitivity]\nn = 0\n'
+    for seed in (0, 1, 1):
+        config = config_from_text(base.replace("SEED", str(seed)))
+        design = _study_design(config, branin.space, tmp_path)
+        pd.testing.assert_frame_equal(design, sample(branin.space, 8, seed=seed))
+        branin.run(design, checkpoint=tmp_path / "runs")
+    grown = _study_design(config_from_text(base.replace("SEED", "1").replace("n = 8", "n = 10")),
+                          branin.space, tmp_path)
+    pd.testing.assert_frame_equal(grown.iloc[:8], sample(branin.space, 8, seed=1))
+    (tmp_path / "design-points.parquet").write_text("damaged")
+    with pytest.raises(ValueError, match="design-points.parquet cannot be read"):
+        _study_design(config, branin.space, tmp_path)
