@@ -58,7 +58,7 @@ from surrogate.teacher import Simulator, code_fingerprint
 JOURNAL = "journal.jsonl"
 DESIGN = "design.parquet"
 _SYNC_SECONDS = 1.0
-_MATCH_TOLERANCE = 1e-10
+_MATCH_TOLERANCE = 1e-12  # of the unit cube: float noise of a round trip, not a neighbour
 # what a creation cut short by a crash leaves behind: safe to overwrite
 _CREATION_LEFTOVERS = {DESIGN, DESIGN + ".tmp", "meta.json.tmp"}
 
@@ -81,11 +81,14 @@ def match_rows(space: Space, stored: pd.DataFrame, design: pd.DataFrame) -> np.n
         return found
     from scipy.spatial import cKDTree
 
-    tree = cKDTree(space.to_unit(stored))
-    near = tree.query_ball_point(space.to_unit(design), r=_MATCH_TOLERANCE, p=np.inf,
-                                 return_sorted=True)
+    unit_stored, unit_design = space.to_unit(stored), space.to_unit(design)
+    tree = cKDTree(unit_stored)
+    near = tree.query_ball_point(unit_design, r=_MATCH_TOLERANCE, p=np.inf)
     taken = np.zeros(len(stored), dtype=bool)
     for i, candidates in enumerate(near):
+        if len(candidates) > 1:  # the nearest first (an exact copy before a close neighbour)
+            gap = np.abs(unit_stored[candidates] - unit_design[i]).max(axis=1)
+            candidates = np.asarray(candidates)[np.lexsort((candidates, gap))]
         for j in candidates:
             if not taken[j]:
                 taken[j], found[i] = True, j

@@ -97,6 +97,17 @@ def test_replicated_points_are_separate_runs(tmp_path):
     assert ts.ok.all() and len(ts) == 3
 
 
+def test_close_points_take_their_own_runs(tmp_path):
+    # 50 apart on a range of 1e12 (5e-11 of the unit cube): distinct points, each with its own
+    # run, in whatever order they are asked for again
+    space = sg.Space([sg.Real("n", 0.0, 1e12)])
+    sim = sg.Simulator(lambda n: n, space, ["y"], name="identity")
+    sim.run(pd.DataFrame({"n": [1000.0, 1050.0]}), checkpoint=tmp_path / "c", progress=False)
+    again = sim.run(pd.DataFrame({"n": [1050.0, 1000.0, 1050.0]}), checkpoint=tmp_path / "c",
+                    progress=False)
+    assert again.Y["y"].tolist() == [1050.0, 1000.0, 1050.0]
+
+
 def test_rerun_failed_runs(tmp_path):
     log, ckpt = tmp_path / "calls.txt", tmp_path / "ckpt"
     design = sg.sample(TOY_SPACE, 20, seed=0)
