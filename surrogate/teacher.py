@@ -91,7 +91,9 @@ class Simulator:
     vectorized : bool, default False
         Whether ``fn`` takes a whole design at once.
     name : str, optional
-        Defaults to ``fn.__name__``.
+        Defaults to ``fn.__name__``; for a ``functools.partial``, the function's name with its
+        bound arguments (``model(scenario='high')``). A checkpoint belongs to one name: give
+        teachers that compute different things different names.
 
     Attributes
     ----------
@@ -148,7 +150,7 @@ class Simulator:
             outputs, has_fields=isinstance(fields, Mapping) and len(fields) > 0)
         self.fields: Grids = check_fields(fields, self.outputs)
         self.vectorized = bool(vectorized)
-        self.name = name or getattr(fn, "__name__", None) or type(fn).__name__
+        self.name = name or _default_name(fn)
         if not self.vectorized:
             _check_arguments(fn, self.space.names, self.name)
 
@@ -539,6 +541,21 @@ def _resolve(module: str, qualname: str) -> Any:
     for part in qualname.split("."):
         obj = getattr(obj, part)
     return obj
+
+
+def _default_name(fn: Any) -> str:
+    """A teacher's name when none is given: the function's name; a ``functools.partial``'s
+    with its bound arguments (``model(scenario='high')``), so that two partials of one function
+    are two teachers, whose checkpoints are not mixed up."""
+    import functools
+    import hashlib
+
+    if isinstance(fn, functools.partial):
+        bound = ", ".join([*map(repr, fn.args), *(f"{k}={v!r}" for k, v in fn.keywords.items())])
+        if len(bound) > 60:  # e.g. an array: a digest of what repr shows
+            bound = "#" + hashlib.sha256(bound.encode()).hexdigest()[:12]
+        return f"{_default_name(fn.func)}({bound})"
+    return getattr(fn, "__name__", None) or type(fn).__name__
 
 
 def code_fingerprint(fn: Any) -> str | None:

@@ -60,6 +60,24 @@ def test_refuses_other_space_outputs_or_simulator(tmp_path):
     assert sorted(p.name for p in (tmp_path / "junk").iterdir()) == ["file.txt"]
 
 
+def model(a, scenario):
+    return a * {"low": 1.0, "high": 10.0}[scenario]
+
+
+def test_partials_of_one_function_are_different_teachers(tmp_path):
+    import functools
+
+    space = sg.Space([sg.Real("a", 0, 1)])
+    low = sg.Simulator(functools.partial(model, scenario="low"), space, ["y"])
+    high = sg.Simulator(functools.partial(model, scenario="high"), space, ["y"])
+    assert (low.name, high.name) == ("model(scenario='low')", "model(scenario='high')")
+    low.run([[0.5]], checkpoint=tmp_path / "c", progress=False)
+    with pytest.raises(ValueError, match="belongs to simulator \"model\\(scenario='low'\\)\""):
+        high.run([[0.5]], checkpoint=tmp_path / "c", progress=False)
+    long = sg.Simulator(functools.partial(model, scenario="x" * 100), space, ["y"])
+    assert re.fullmatch(r"model\(#[0-9a-f]{12}\)", long.name)
+
+
 def test_larger_design_extends_the_checkpoint(tmp_path):
     log, ckpt = tmp_path / "calls.txt", tmp_path / "ckpt"
     sim = toy_simulator(log=str(log))
