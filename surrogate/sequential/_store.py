@@ -44,20 +44,33 @@ class OtherDesignError(ValueError):
 
 def run_identity(simulator: Any, seed: Any) -> dict[str, Any]:
     """The signature keys that tell one design's runs from another's on the same teacher name:
-    an int seed (another seed would continue these runs as its own) and a digest of the
+    an int seed (another seed would continue these runs as its own; None for an unseeded
+    design, or one seeded by a Generator, which no int seed continues) and a digest of the
     teacher function's code (a name alone does not tell two lambdas, or an edited function,
     apart)."""
     import numbers
 
     from surrogate.teacher import code_fingerprint
 
-    identity: dict[str, Any] = {}
+    identity: dict[str, Any] = {"seed": None}
     if isinstance(seed, numbers.Integral) and not isinstance(seed, bool):
         identity["seed"] = int(seed)
     code = code_fingerprint(simulator.fn)
     if code is not None:
         identity["code"] = code
     return identity
+
+
+def _read_signature(path: Path) -> dict[str, Any]:
+    """The signature file of a checkpoint, or a ValueError naming it."""
+    try:
+        stored = json.loads(path.read_bytes())
+    except ValueError:  # JSONDecodeError, UnicodeDecodeError
+        stored = None
+    if not isinstance(stored, dict):
+        raise ValueError(f"{path} is damaged (not a JSON table): delete the checkpoint "
+                         "directory to start the design again")
+    return stored
 
 
 class RoundStore:
@@ -78,7 +91,7 @@ class RoundStore:
         self.root = checkpoint_path(root)
         path = self.root / file
         if path.exists():
-            stored = json.loads(path.read_text())
+            stored = _read_signature(path)
             expected = json.loads(json.dumps(signature, default=str))
             for key in LATER_KEYS:  # a checkpoint written before the key existed resumes
                 if key not in stored:
@@ -105,7 +118,11 @@ class RoundStore:
         """The round's transfer set if all its runs finished, else None."""
         path = self.path(round_index)
         if (path / "runs.parquet").exists():
-            return TransferSet.load(path)
+            try:
+                return TransferSet.load(path)
+            except FileNotFoundError as err:  # runs.parquet without its meta.json
+                raise ValueError(f"{err}: the checkpoint is damaged; delete {path} to run that "
+                                 "round again") from None
         return None
 
     def started_design(self, round_index: int) -> pd.DataFrame | None:
@@ -119,12 +136,12 @@ class RoundStore:
         rows: dict[int, dict[str, Any]] = {}
         if not path.exists():
             return rows
-        for line in path.read_text().splitlines():
+        for line in path.read_bytes().splitlines():
             try:
                 row = json.loads(line)
-            except json.JSONDecodeError:
+                rows[int(row["round"])] = row
+            except (ValueError, KeyError, TypeError):  # torn or damaged: assessed again
                 continue
-            rows[int(row["round"])] = row
         return rows
 
     def record_round(self, row: dict[str, Any]) -> None:

@@ -54,3 +54,30 @@ def test_a_batch_does_not_spend_two_runs_on_one_point():
         gaps = np.abs(members[:, None, :] - members[None, :, :]).max(axis=2)
         assert gaps[np.triu_indices(len(members), 1)].min() > 1e-3
     assert result.y < 0.397887 + 0.05
+
+
+def test_an_unseeded_checkpoint_is_not_continued_by_a_seed(tmp_path):
+    # its runs are not those seed 0 would choose: resuming would pass them off as seed 0's
+    options = {"space": SPACE, "checkpoint": tmp_path / "ck"}
+    minimize(near_low, budget=7, n_init=5, seed=None, **options)
+    with pytest.raises(ValueError, match=r"differs in \['seed'\]"):
+        minimize(near_low, budget=9, n_init=5, seed=0, **options)
+    minimize(near_low, budget=8, n_init=5, seed=None, **options)  # unseeded again: resumes
+
+
+@pytest.mark.parametrize("damage", ["truncated", "list", "empty", "no meta"])
+def test_a_damaged_checkpoint_names_its_file(tmp_path, damage):
+    options = {"space": SPACE, "seed": 0, "checkpoint": tmp_path / "ck"}
+    minimize(near_low, budget=7, n_init=5, **options)
+    signature = tmp_path / "ck" / "optimization.json"
+    if damage == "truncated":
+        signature.write_text(signature.read_text()[:20])
+    elif damage == "list":
+        signature.write_text("[1, 2]")
+    elif damage == "empty":
+        signature.write_text("")
+    else:
+        (tmp_path / "ck" / "init" / "meta.json").unlink()
+    where = "init" if damage == "no meta" else "optimization.json"
+    with pytest.raises(ValueError, match=f"{where}.*damaged|damaged.*{where}"):
+        minimize(near_low, budget=8, n_init=5, **options)
