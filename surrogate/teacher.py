@@ -245,6 +245,7 @@ class Simulator:
         if self.fields:
             return self._coerce_with_fields(result)
         outputs = self.outputs
+        result = unmasked(result)
         if type(result) is float and len(outputs) == 1:  # the common fast path
             if math.isfinite(result):
                 return (result,)
@@ -341,7 +342,7 @@ class Simulator:
             columns = [result[o].to_numpy() for o in names]
         else:
             try:
-                values = np.asarray(result)
+                values = np.asarray(unmasked(result))
             except (TypeError, ValueError):  # ragged nesting
                 raise OutputError("vectorized result must be numeric") from None
             if values.ndim == 1 and len(names) == 1:
@@ -424,12 +425,26 @@ class Simulator:
         )
 
 
+def unmasked(value: Any) -> Any:
+    """A numpy masked array (or ``np.ma.masked``) as floats with NaN where masked, so that a
+    masked value fails its run: ``float()`` and ``np.asarray`` read what the mask hides (0.0
+    for ``np.ma.masked``). Anything else unchanged."""
+    if isinstance(value, np.ma.MaskedArray):
+        try:
+            return np.ma.asarray(value, dtype=float).filled(np.nan)
+        except (TypeError, ValueError):
+            raise OutputError(f"a masked array of {value.dtype} values, not real numbers") \
+                from None
+    return value
+
+
 def real_number(name: str, value: Any) -> float:
     """``value`` as a float if it is a real number (int, float, numpy number), else OutputError.
 
     Strings and booleans are refused although ``float()`` takes them: a teacher returning
-    ``"1.5"`` or ``True`` has a bug that a silent conversion would hide.
+    ``"1.5"`` or ``True`` has a bug that a silent conversion would hide. A masked value is NaN.
     """
+    value = unmasked(value)
     if isinstance(value, (bool, np.bool_)) or (
             isinstance(value, np.ndarray) and value.dtype.kind not in "iuf"):
         raise OutputError(f"output {name!r} is {value!r} ({type(value).__name__}), "
@@ -492,7 +507,7 @@ def _by_row(value: Any, n: int) -> Any:
 
 def _column(name: str, value: Any, n: int) -> np.ndarray:
     """A scalar output of a vectorized result with fields: n values."""
-    column = np.asarray(_by_row(value, n))
+    column = np.asarray(unmasked(_by_row(value, n)))
     if column.ndim == 2 and column.shape[1] == 1:
         column = column[:, 0]
     if column.shape != (n,):
@@ -504,7 +519,7 @@ def _field_values(name: str, value: Any, shape: tuple[int, ...]) -> np.ndarray:
     """A trajectory (shape (T,)) or a batch of them ((n, T)) as floats (NaN kept), else one
     clear OutputError naming the field and the shape its grid asks for."""
     try:
-        values = np.asarray(value)
+        values = np.asarray(unmasked(value))
     except (TypeError, ValueError):  # ragged nesting
         raise OutputError(f"field {name!r} is not an array of numbers") from None
     if values.dtype.kind == "O":

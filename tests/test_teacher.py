@@ -234,3 +234,20 @@ def test_one_output_as_one_row_is_read_and_sys_exit_stops_a_direct_call_with_its
     with pytest.raises(sg.SimulationError, match=r"row 1 \(index 20\) failed .*SystemExit: 3"):
         sg.Simulator(quits, TOY_SPACE, ["z"])(pd.DataFrame({"x": [0.1, 0.9], "y": [0.0, 0.0]},
                                                            index=[10, 20]))
+
+
+@pytest.mark.parametrize("value", [
+    np.ma.masked,  # np.ma.masked_invalid(all NaN).max(): a diverged solver
+    np.ma.masked_invalid([np.nan, 1.0])[:1],
+    [np.ma.masked],
+])
+def test_a_masked_value_fails_its_run_instead_of_reading_as_zero(value):
+    space = sg.Space([sg.Real("x", 0, 1)])
+    ts = sg.Simulator(lambda x: value, space, ["y"]).run([[0.5]], progress=False)
+    assert ts.status.tolist() == ["failed"]
+    vectorized = sg.Simulator(lambda X: np.ma.masked_invalid([[np.nan], [2.0]]), space, ["y"],
+                              vectorized=True).run([[0.1], [0.2]], progress=False)
+    assert vectorized.status.tolist() == ["failed", "ok"]
+    fields = sg.Simulator(lambda x: {"y": 1.0, "I": np.ma.masked_invalid([1.0, np.nan])},
+                          space, ["y"], fields={"I": [0.0, 1.0]}).run([[0.5]], progress=False)
+    assert fields.status.tolist() == ["failed"]
