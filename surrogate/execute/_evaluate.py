@@ -151,10 +151,12 @@ def _evaluate_batch(
             lambda: simulator.evaluate_design(frame), limit, uses_alarm
         )
     except RunTimeout:
-        each = (time.perf_counter() - start) / len(rows)
-        for row in rows:
-            yield RunRecord(row, "timeout", None,
-                            f"batch exceeded the timeout of {timeout} s per run", each)
+        if len(rows) > 1:  # one hanging run must not time out the others: each on its own
+            for row, point in zip(rows, points, strict=True):
+                yield from _evaluate_batch(simulator, [row], [point], timeout, uses_alarm)
+            return
+        yield RunRecord(rows[0], "timeout", None, f"run exceeded the timeout of {timeout} s",
+                        time.perf_counter() - start)
         return
     each = (time.perf_counter() - start) / len(rows)
     for row, vals, err in zip(rows, values, errors, strict=True):

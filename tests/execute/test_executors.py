@@ -246,6 +246,20 @@ def test_a_vectorized_chunk_gets_its_runs_timeouts_and_only_the_crashing_run_fai
     np.testing.assert_allclose(runs.Y["y"][runs.ok], design.i[runs.ok] * 10.0)
 
 
+def _batch_that_hangs_at_3(X):
+    if (X["i"] == 3).any():
+        time.sleep(30)
+    return pd.DataFrame({"y": X["i"] * 10.0})
+
+
+def test_one_hanging_run_of_a_serial_vectorized_batch_times_out_alone():
+    # the serial executor sends every pending run as one batch; its timeout took them all
+    sim = sg.Simulator(_batch_that_hangs_at_3, LINE, ["y"], vectorized=True, name="hangs")
+    runs = sim.run(pd.DataFrame({"i": range(6)}), timeout=0.2, progress=False)
+    assert runs.status.tolist() == ["ok"] * 3 + ["timeout"] + ["ok"] * 2
+    assert runs.Y["y"][runs.ok].tolist() == [0.0, 10.0, 20.0, 40.0, 50.0]
+
+
 def _gives_up_at_2(i):
     if i == 2:
         sys.exit("legacy code gave up")
