@@ -35,6 +35,7 @@ from surrogate.distillation._student import (
     check_categories,
     check_student,
     fit_student,
+    seed_student,
     student_size,
 )
 from surrogate.distillation._teacher import Teacher, as_teacher, warn_hard_only
@@ -109,8 +110,9 @@ def distill(
     executor, checkpoint
         For a simulator or callable teacher, as in :meth:`Simulator.run`.
     seed : int, Generator or None
-        Seeds the generator, the holdout split and the generators' own fitting. The first
-        draw from it seeds the generator's ``sample``, so a Generator threaded through
+        Seeds the generator, the holdout split, the generators' own fitting and the student
+        (each of its ``seed`` / ``random_state`` parameters left None, a pipeline's steps'
+        too; set ones stay). The first draw from it seeds the generator's ``sample``, so a Generator threaded through
         several steps gives the design ``sample(n, seed=child_seed(rng))`` would.
     output : str or int, optional
         The teacher's output, for a simulator or a regressor with several.
@@ -163,6 +165,7 @@ def distill(
                             threshold=options.threshold)
     clock["label"] = time.perf_counter()
     held, train = _split(source, options.holdout, options.include_data, rng, inputs)
+    seed_student(student, rng)  # the last draws: the split and all before stay as they were
     features = inputs if named else inputs.to_numpy()
     route = fit_student(student, _take(features, train), label_set.take(train))
     clock["fit"] = time.perf_counter()

@@ -137,6 +137,28 @@ def test_same_seed_same_distillation(data, classifier):
     assert not first.transfer_set_.equals(other.transfer_set_)
 
 
+def test_the_seed_fixes_an_unseeded_student_whatever_the_global_state(data, classifier):
+    from sklearn.ensemble import RandomForestClassifier
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = data
+    students = [RandomForestClassifier(n_estimators=5),
+                make_pipeline(StandardScaler(), RandomForestClassifier(n_estimators=5)),
+                sg.NNClassifier(n_ensemble=1, max_epochs=20)]
+    for student in students:
+        runs = []
+        for global_seed in (1, 2):
+            np.random.seed(global_seed)
+            result = distill(classifier, student, n=300, data=(X, y), transfer="munge", seed=0)
+            runs.append(result.predict_proba(X))
+        np.testing.assert_array_equal(runs[0], runs[1])
+    assert students[0].random_state is None  # the user's estimator is left as it was
+    seeded = distill(classifier, RandomForestClassifier(n_estimators=5, random_state=3), n=300,
+                     data=(X, y), transfer="munge", seed=0)
+    assert seeded.student_.random_state == 3  # a set seed is the user's and stays
+
+
 def test_include_data_and_generator_objects(data, classifier):
     X, y = data
     munge = MUNGE(p=0.3)
