@@ -131,15 +131,23 @@ class FieldOutcomeClassifier(ClassifierMixin, BaseEstimator):
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """``[1 - p, p]`` per point, ``p`` the share of posterior trajectories meeting the
-        outcome; the same draws for the same ``seed``."""
-        rng = np.random.default_rng(self._draw_seed)
+        outcome; the same draws for the same ``seed``, and a point's probability does not
+        depend on the other points predicted with it (the field GP's draws use the same
+        standard normals at every point)."""
         frame = X if isinstance(X, pd.DataFrame) else np.asarray(X)
         step = max(1, _BLOCK_ELEMENTS // (self.n_draws * len(self.grid_)))
         share = np.empty(len(frame))
+        common = hasattr(self.model_, "_draws")  # a FieldGPRegressor; else its own draws
+        rng = np.random.default_rng(self._draw_seed)
         for start in range(0, len(frame), step):
             block = (frame.iloc[start:start + step] if isinstance(frame, pd.DataFrame)
                      else frame[start:start + step])
-            draws = self.model_.sample_posterior(block, self.n_draws, seed=rng, joint=False)
+            if common:
+                draws = self.model_._draws(block, self.n_draws,
+                                           np.random.default_rng(self._draw_seed),
+                                           joint=False, common=True)
+            else:
+                draws = self.model_.sample_posterior(block, self.n_draws, seed=rng, joint=False)
             meets = self._parsed.evaluate({self.field_: draws.reshape(-1, draws.shape[-1])},
                                           grids={self.field_: self.grid_})
             share[start:start + step] = meets.reshape(self.n_draws, -1).mean(axis=0)

@@ -468,17 +468,24 @@ class FieldGPRegressor(MultiOutputMixin, SurrogateMixin, RegressorMixin, BaseEst
         ndarray of shape (n_samples, n_points, n_times)
         """
         n_samples = check_positive_int("n_samples", n_samples)
+        return self._draws(X, n_samples, as_generator(seed), joint=joint)
+
+    def _draws(self, X: Any, n_samples: int, rng: np.random.Generator, *, joint: bool,
+               common: bool = False) -> np.ndarray:
+        """:meth:`sample_posterior`'s draws; with ``common`` (and not ``joint``) every point
+        takes the same standard normals, so that a point's draws do not depend on the other
+        points drawn with it (their number and order)."""
         self._validate_predict(X)
-        rng = as_generator(seed)
         if self.align is not None:  # aligned draws, each shifted by a draw of its peak time
-            draws = self.aligned_.sample_posterior(X, n_samples, seed=child_seed(rng),
-                                                   joint=joint)
+            draws = self.aligned_._draws(X, n_samples, as_generator(child_seed(rng)),
+                                         joint=joint, common=common)
             if joint:
                 timing = np.asarray(self.timing_.sample_posterior(
                     X, n_samples, seed=child_seed(rng))).reshape(n_samples, -1)
             else:
                 t_mean, t_std = self._timing(X)
-                timing = t_mean + t_std * rng.standard_normal((n_samples, len(t_mean)))
+                timing = t_mean + t_std * rng.standard_normal(
+                    (n_samples, 1 if common else len(t_mean)))
             logs = self._peaks.log_offset(self.timing_target_, timing)[0]
             return self._peaks.unalign(draws, self._peaks.peak(logs))
         if joint:
@@ -487,8 +494,10 @@ class FieldGPRegressor(MultiOutputMixin, SurrogateMixin, RegressorMixin, BaseEst
         else:
             mean, std = (np.asarray(a).reshape(-1, self.n_components_)
                          for a in self.gp_.predict(X, return_std=True))
-            scores = mean + std * rng.standard_normal((n_samples, *mean.shape))
-        noise = rng.standard_normal((*scores.shape[:2], len(self._residual_basis)))
+            scores = mean + std * rng.standard_normal(
+                (n_samples, 1 if common else len(mean), self.n_components_))
+        noise = rng.standard_normal(
+            (n_samples, 1 if common else scores.shape[1], len(self._residual_basis)))
         return self._inverse(self.mean_ + scores @ self.components_ + noise @ self._residual_basis)
 
     def score(self, X: Any, y: Any, sample_weight: Any = None) -> float:

@@ -166,6 +166,10 @@ def test_the_classifier_probability_follows_the_truth():
     proba = clf.predict_proba(fresh)[:, 1]
     assert np.mean((proba >= 0.5) == _truth(fresh)) > 0.97
     np.testing.assert_array_equal(proba, clf.predict_proba(fresh)[:, 1])  # seeded draws
+    # a point's probability is its own, whatever is predicted with it
+    order = np.random.default_rng(3).permutation(len(fresh))
+    np.testing.assert_array_equal(clf.predict_proba(fresh.iloc[order])[:, 1], proba[order])
+    np.testing.assert_array_equal(clf.predict_proba(fresh.iloc[[7]])[:, 1], proba[[7]])
     # far from the boundary the probability is sure; near it, it is not
     margin = np.abs(np.log(fresh["a"] * np.exp(-5 * fresh["k"]) / 0.3)).to_numpy()
     assert np.all((proba[margin > 0.5] < 0.02) | (proba[margin > 0.5] > 0.98))
