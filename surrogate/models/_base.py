@@ -77,6 +77,18 @@ def _check_columns(X: Any) -> None:
                          "days since a start)")
 
 
+def _column_labels(X: Any) -> list[Any] | None:
+    """A DataFrame's column labels when they are not all strings (scikit-learn records only
+    string names, as ``feature_names_in_``) and are ints or strings (saved as JSON); else None.
+    Predictions put a DataFrame's columns back in this order."""
+    if not isinstance(X, pd.DataFrame) or all(isinstance(c, str) for c in X.columns):
+        return None
+    if not all(isinstance(c, str | numbers.Integral) and not isinstance(c, bool)
+               for c in X.columns):
+        return None
+    return [c if isinstance(c, str) else int(c) for c in X.columns]
+
+
 def _check_finite(X: np.ndarray, names: Any) -> None:
     """Inputs must be finite: name the first column holding NaN or inf, and some rows."""
     bad = ~np.isfinite(X)
@@ -172,6 +184,7 @@ class SurrogateMixin:
                 f"{type(self).__name__} requires y to be passed, but the target y is None")
         owner = type(self).__name__
         _check_columns(X)
+        self._column_labels = _column_labels(X)
         self._encoding = find_categories(X, owner)
         X = self._encoding.encode(X, owner)
         if isinstance(y, pd.DataFrame) and (repeated := repeated_names(y.columns)):
@@ -220,6 +233,15 @@ class SurrogateMixin:
             if missing:
                 raise ValueError(f"X is missing the columns {missing} seen in fit")
             X = X[list(names)]  # reorder by name: column order may differ from fit
+        elif isinstance(X, pd.DataFrame):  # fitted on an array, or on labels such as 0, 1, 2
+            labels = getattr(self, "_column_labels", None)
+            if labels is not None:
+                missing = [c for c in labels if c not in X.columns]
+                if missing:
+                    raise ValueError(f"X is missing the columns {missing} seen in fit")
+                X = X[labels]
+            if self._input_encoding.positions:  # categories by position, as they were found
+                X = X.to_numpy(dtype=object)
         X = self._input_encoding.encode(X, type(self).__name__)
         X_arr = validate_data(self, X, dtype=np.float64, reset=False, ensure_all_finite=False)
         _check_finite(X_arr, getattr(self, "feature_names_in_", None))

@@ -142,6 +142,7 @@ def model_meta(model: Any) -> dict[str, Any]:
         "params": _jsonable_params(model),
         "versions": _versions(),
         "feature_names": None if names is None else [str(c) for c in names],
+        "column_labels": getattr(model, "_column_labels", None),
         "n_features_in": int(model.n_features_in_),
         "outputs": getattr(model, "outputs_", None),
         "training_range": _training_range(model),
@@ -269,6 +270,7 @@ def restore(model: Any, meta: dict[str, Any], tensors: dict[str, torch.Tensor]) 
             raise ValueError(f"{len(model.feature_names_in_)} feature names for "
                              f"n_features_in = {model.n_features_in_}")
     model.outputs_ = meta.get("outputs")
+    model._column_labels = meta.get("column_labels")
     training = meta.get("training_range")
     if training is not None:  # absent from files written before it was recorded
         model.data_min_ = np.asarray([np.nan if v is None else v for v in training["min"]],

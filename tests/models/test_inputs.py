@@ -120,6 +120,23 @@ def test_an_object_array_is_read_by_position(model):
     model.fit(X.to_numpy(), _target(model, y))
     assert model.categories_ == {1: ["high", "low"]}
     assert np.isfinite(_outputs(model, X.to_numpy()[:4])).all()
+    # a DataFrame for a model fitted on an array: read by position too (was KeyError: 1)
+    np.testing.assert_array_equal(_outputs(model, X.iloc[:4]), _outputs(model, X.to_numpy()[:4]))
+
+
+def test_columns_labelled_by_numbers_are_put_back_in_order(tmp_path):
+    # scikit-learn records only string names: with labels 0, 1, 2 the numeric columns were
+    # read by position and the categorical one by label, silently mixing a reordered frame
+    X, y = _design()
+    X.columns = [0, 1, 2]
+    gp = GPRegressor(seed=0).fit(X, y)
+    expected = gp.predict(X.iloc[:6])
+    np.testing.assert_array_equal(gp.predict(X.iloc[:6][[2, 0, 1]]), expected)
+    gp.save(tmp_path / "gp")
+    np.testing.assert_array_equal(load(tmp_path / "gp").predict(X.iloc[:6][[1, 2, 0]]),
+                                  expected)
+    with pytest.raises(ValueError, match=r"missing the columns \[2\]"):
+        gp.predict(X.iloc[:6][[0, 1]])
 
 
 def test_bool_category_and_declared_levels():
