@@ -32,12 +32,12 @@ import numpy as np
 import pandas as pd
 from sklearn.base import clone
 
+from surrogate.data import write_text_atomic
 from surrogate.discovery._box import Box
 from surrogate.discovery._cart import CART
 from surrogate.discovery._data import CATEGORICAL, INTEGER, REAL, Domain
 from surrogate.discovery._prim import PRIM, trajectory_frame
 from surrogate.discovery._reds import REDS
-from surrogate.data import write_text_atomic
 
 __all__ = ["save", "load", "SCHEMA", "SCHEMA_VERSION"]
 

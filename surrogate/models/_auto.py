@@ -442,14 +442,9 @@ class AutoClassifier(BinaryClassifierMixin, ClassifierMixin, _AutoBase):
         p = np.asarray(p, dtype=float)
         return np.column_stack([1.0 - p, p])
 
-    def predict(self, X: Any) -> np.ndarray:
-        """The more probable class for each row of ``X``."""
-        check_is_fitted(self)
-        return self.classes_[(self.predict_proba(X)[:, 1] > 0.5).astype(int)]
-
     def _state(self) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
         meta, tensors = super()._state()
-        meta["classes_"] = [python_scalar(c) for c in self.classes_]
+        meta.update(self._classes_state())
         return meta, tensors
 
 

@@ -18,7 +18,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from surrogate._random import as_generator, child_seed
 from surrogate.models._inputs import InputEncoding, find_categories
-from surrogate.space import repeated_names
+from surrogate.space import python_scalar, repeated_names
 
 __all__ = ["SurrogateMixin", "check_positive_int", "check_choice", "check_positive_float",
            "check_input_columns"]
@@ -126,8 +126,23 @@ class BinaryClassifierMixin:
     """Two classes: scikit-learn's tags say so, and a saved model gets ``classes_`` back from
     its ``meta["classes_"]`` (listed before the scikit-learn mixins)."""
 
+    classes_: np.ndarray
+    predict_proba: Any
+
+    def predict(self, X: Any) -> np.ndarray:
+        """The more probable class for each row of ``X``."""
+        check_is_fitted(self)
+        return self.classes_[(self.predict_proba(X)[:, 1] > 0.5).astype(int)]
+
+    def _classes_state(self) -> dict[str, Any]:
+        """``classes_`` for ``meta.json``, with its dtype (text labels stay objects)."""
+        return {"classes_": [python_scalar(c) for c in self.classes_],
+                "classes_dtype": str(self.classes_.dtype)}
+
     def _load_extra_state(self, meta: dict[str, Any]) -> None:
-        self.classes_ = np.asarray(meta["classes_"])
+        dtype = meta.get("classes_dtype")  # absent from files saved before it was kept
+        self.classes_ = np.asarray(meta["classes_"], dtype=None if dtype is None else
+                                   np.dtype(dtype))
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()  # type: ignore[misc]

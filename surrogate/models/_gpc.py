@@ -13,7 +13,6 @@ from typing import Any
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.utils.validation import check_is_fitted
 
 from surrogate._threads import fitted_size, limits_threads
 from surrogate.models import _gp_hyper as hyp
@@ -241,21 +240,16 @@ class GPClassifier(BinaryClassifierMixin, SurrogateMixin, ClassifierMixin, BaseE
         p = ndtr(mean / np.sqrt(1.0 + var))
         return np.column_stack([1.0 - p, p])
 
-    def predict(self, X: Any) -> np.ndarray:
-        """The more probable class for each row of ``X``."""
-        check_is_fitted(self)
-        return self.classes_[(self.predict_proba(X)[:, 1] > 0.5).astype(int)]
-
     # persistence hooks
     def _state(self) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
         meta = {"x_low": self._x_low.tolist(), "x_scale": self._x_scale.tolist(),
-                "classes_": self.classes_.tolist(), "elbo_": float(self.elbo_)}
+                **self._classes_state(), "elbo_": float(self.elbo_)}
         return meta, {f"svgp.{k}": v for k, v in self._svgp.state_dict().items()}
 
     def _from_state(self, meta: dict[str, Any], tensors: dict[str, torch.Tensor]) -> None:
         self._x_low = np.asarray(meta["x_low"], dtype=np.float64)
         self._x_scale = np.asarray(meta["x_scale"], dtype=np.float64)
-        self.classes_ = np.asarray(meta["classes_"])
+        self._load_extra_state(meta)
         state = {k[5:]: v for k, v in tensors.items() if k.startswith("svgp.")}
         self.elbo_ = float(meta.get("elbo_", math.nan))  # NaN: saved before it was kept
         self._svgp = SVGP(self.kernel, state["variational_strategy.inducing_points"],

@@ -15,7 +15,6 @@ import numpy as np
 import torch
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.utils.multiclass import type_of_target
-from sklearn.utils.validation import check_is_fitted
 
 from surrogate._threads import fitted_size, limits_threads
 from surrogate.models._base import (
@@ -255,13 +254,8 @@ class NNClassifier(BinaryClassifierMixin, ClassifierMixin, _NNBase):
         return np.column_stack([1.0 - p, p])
 
     @limits_threads(fitted_size)
-    def predict(self, X: Any) -> np.ndarray:
-        """The more probable class for each row of ``X``."""
-        check_is_fitted(self)
-        return self.classes_[(self.predict_proba(X)[:, 1] > 0.5).astype(int)]
-
     def _extra_state(self) -> dict[str, Any]:
-        return {"classes_": self.classes_.tolist()}
+        return self._classes_state()
 
 
 def _binary_labels(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

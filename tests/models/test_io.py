@@ -202,3 +202,17 @@ def test_files_from_a_newer_version_or_with_bad_options_are_named(tmp_path):
     meta_file.write_text(json.dumps({**meta, "n_features_in": 3}))
     with pytest.raises(ValueError, match="do not describe a valid GPRegressor"):
         load(tmp_path / "m")
+
+
+@pytest.mark.parametrize("labels", [np.array(["no", "yes"], dtype=object), np.array(["no", "yes"]),
+                                    np.array([False, True]), np.array([3, 7])],
+                         ids=["object", "unicode", "bool", "int"])
+def test_class_labels_keep_their_dtype(tmp_path, labels):
+    X, y = _data()
+    target = labels[(y > y.median()).astype(int)]
+    model = GPClassifier(n_inducing=8, max_iter=5, seed=0).fit(X, target)
+    model.save(tmp_path / "m")
+    loaded = load(tmp_path / "m")
+    assert loaded.classes_.dtype == model.classes_.dtype
+    assert loaded.predict(X).dtype == model.predict(X).dtype
+    assert np.array_equal(loaded.predict(X), model.predict(X))
