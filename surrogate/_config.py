@@ -67,6 +67,16 @@ class Outcome:
         """The outputs it reads (as :attr:`surrogate.discovery.OutcomeExpression.names`)."""
         return (self.output,)
 
+    def check_scalar(self, fields: Any, key: str) -> None:
+        """A ConfigError naming ``key`` when the output is one of ``fields`` (a trajectory is
+        not a number: its summary is)."""
+        if self.output in fields:
+            raise ConfigError(
+                f"{key}: {self.output!r} is a field (a trajectory), not a number: compare a "
+                f"summary of it, e.g. max({self.output}) {self.op} {self.value:g}, "
+                f"final({self.output}) {self.op} {self.value:g} or "
+                f"time_above({self.output}, {self.value:g}) > 1")
+
     def evaluate(self, data: Any) -> np.ndarray:
         """Labels of the runs of a TransferSet (its scalar outputs) or a table of outputs."""
         values = data.Y[self.output] if hasattr(data, "Y") else data[self.output]

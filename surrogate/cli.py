@@ -361,6 +361,8 @@ def _runs_outcome(runs: Any, outcome: Any, data: str) -> tuple[Any, Any, str | N
         if name not in runs.outputs and name not in runs.fields:
             raise ValueError(f"--outcome: no output or field {name!r} in {data}; outputs: "
                              f"{runs.outputs}, fields: {runs.fields}")
+    if hasattr(outcome, "check_scalar"):
+        outcome.check_scalar(runs.fields, "--outcome")
     y = np.asarray(outcome.evaluate(runs), dtype=float)
     names = list(outcome.names)
     field = names[0] if len(names) == 1 and names[0] in runs.fields else None

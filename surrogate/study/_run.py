@@ -233,7 +233,8 @@ def _probe_outcome(outcome: Any, simulator: Simulator) -> None:
     error now, not a failed discovery after the runs."""
     from surrogate.discovery._outcome import OutcomeExpression
 
-    if not isinstance(outcome, OutcomeExpression):  # "output op value": checked above
+    if not isinstance(outcome, OutcomeExpression):  # "output op value": of an output
+        outcome.check_scalar(simulator.fields, "discover.outcome")
         return
     probe: dict[str, Any] = {name: np.ones(1) for name in simulator.outputs}
     probe.update({name: np.ones((1, len(grid))) for name, grid in simulator.fields.items()})

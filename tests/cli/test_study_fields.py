@@ -110,6 +110,9 @@ def test_bad_field_keys_give_one_line(text, message):
      "surrogate.align_fields: 'S' is not among the modelled fields (surrogate.fields = ['I'])"),
     ('[discover]\noutcome = "max(peak_infected) > 10"\n',
      "max() takes a field (a trajectory), but 'peak_infected' is one number per run"),
+    ('[discover]\noutcome = "I > 0.2"\n',  # ran every run, then failed with KeyError: 'I'
+     "discover.outcome: 'I' is a field (a trajectory), not a number: compare a summary of it, "
+     "e.g. max(I) > 0.2"),
 ])
 def test_field_names_are_checked_against_the_simulator(text, message):
     with pytest.raises(ValueError) as info:
@@ -205,6 +208,9 @@ def test_discover_cli_takes_a_field_expression(sir_study):
     assert len(result.stderr.strip().splitlines()) == 1
     assert "--outcome: no output or field 'Q'" in result.stderr and "fields: ['S', 'I', 'R']" \
         in result.stderr
+    result = surrogate("discover", out / "runs", "--outcome", "I > 0.1")  # was "error: I"
+    assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1
+    assert "--outcome: 'I' is a field (a trajectory), not a number" in result.stderr
 
 
 def test_study_with_a_bad_field_name_gives_one_line(tmp_path):
