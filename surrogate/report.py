@@ -254,8 +254,9 @@ def _surrogates_html(surrogates: dict[str, Any]) -> str:
 
 def _discovery_html(discovery: dict[str, Any]) -> str:
     parts = [f"<h2>Scenario discovery: {html.escape(discovery['outcome'])}</h2>",
-             f"<p>{discovery['cases_of_interest']} of {discovery['n_runs']} runs are cases of "
-             f"interest (base rate {_fmt(discovery.get('base_rate'))}).</p>"]
+             f"<p>{discovery['cases_of_interest']} of the {discovery['n_runs']} runs that "
+             f"succeeded are cases of interest (base rate "
+             f"{_fmt(discovery.get('base_rate'))}).</p>"]
     if "skipped" in discovery:
         return "".join(parts) + f"<p class='note'>{html.escape(discovery['skipped'])}</p>"
     rows = []
@@ -267,6 +268,11 @@ def _discovery_html(discovery: dict[str, Any]) -> str:
                          "mass": found["mass"], "restricted": found["n_restricted"]})
             parts.append(f"<p><b>{method.upper()}</b>: <code class='rule'>"
                          f"{html.escape(found['rules'])}</code></p>")
+            if found.get("reaches_min_density") is False:
+                parts.append(f"<p class='note'>No box of {method.upper()}'s trajectory reaches "
+                             f"the density asked for (min_density = "
+                             f"{_fmt(discovery.get('min_density'))}) on the runs: the densest "
+                             "is shown.</p>")
     parts.append(_table(rows, "method"))
     parts.append("<p class='note'>Coverage, density and mass of both boxes are measured on the "
                  "teacher runs; REDS's trade-off plot shows its statistics on the metamodel's "
@@ -275,6 +281,7 @@ def _discovery_html(discovery: dict[str, Any]) -> str:
         parts.append("<p class='note'><b>The runs are an adaptive design</b>, concentrated where "
                      "the design's goal sent them (near the edge of the case of interest for "
                      "goal boundary): the base rate, coverage, density and mass above are those "
-                     "of these runs, not of the space. REDS (<code>reds = true</code>) labels a "
-                     "uniform fresh sample, whose statistics are the space's.</p>")
+                     "of these runs, not of the space. The statistics in REDS's trade-off plot "
+                     "(<code>reds = true</code>) are measured on a uniform fresh sample: the "
+                     "space's.</p>")
     return "".join(parts)

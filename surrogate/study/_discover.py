@@ -24,7 +24,8 @@ def _discover(study: Study, verbose: bool) -> None:
     result: dict[str, Any] = {"outcome": str(outcome), "n_runs": len(y),
                               "cases_of_interest": int(y.sum()),
                               "base_rate": float(y.mean()) if len(y) else None,
-                              "adaptive_runs": study.config.method == "adaptive"}
+                              "adaptive_runs": study.config.method == "adaptive",
+                              "min_density": study.config.min_density}
     study.summary["discovery"] = result  # filled in as the methods finish
     if y.sum() == 0 or y.sum() == len(y):
         result["skipped"] = "the outcome holds for none or all of the runs"
@@ -32,7 +33,7 @@ def _discover(study: Study, verbose: bool) -> None:
     _log(f"PRIM boxes for {outcome}", verbose)
     study.prim = PRIM().fit(X, y)
     chosen = _choose_box(study.prim, X, y, study.config.min_density)
-    result["prim"] = _box_summary(study.prim, chosen, X, y)
+    result["prim"] = _box_summary(study.prim, chosen, X, y, study.config.min_density)
     _box_figures(study, "PRIM", study.prim, chosen, X, y)
     _trajectory_figure(study, valid, y, chosen)
     if study.config.reds:
@@ -44,7 +45,7 @@ def _discover(study: Study, verbose: bool) -> None:
             return
         study.reds = reds
         chosen = _choose_box(reds, X, y, study.config.min_density)
-        result["reds"] = _box_summary(reds, chosen, X, y)
+        result["reds"] = _box_summary(reds, chosen, X, y, study.config.min_density)
         result["reds"]["fidelity"] = _jsonable(reds.fidelity_)
         result["reds"]["metamodel"] = type(reds.metamodel_).__name__
         _box_figures(study, "REDS", reds, chosen, X, y)
@@ -112,11 +113,15 @@ def _choose_box(model: Any, X: pd.DataFrame, y: np.ndarray, min_density: float) 
     return model.boxes_[int(np.argmax(np.where(eligible, coverage, -1.0)))]
 
 
-def _box_summary(model: Any, chosen: Any, X: pd.DataFrame, y: np.ndarray) -> dict[str, Any]:
+def _box_summary(model: Any, chosen: Any, X: pd.DataFrame, y: np.ndarray,
+                 min_density: float) -> dict[str, Any]:
     on_runs = chosen.evaluate(X, y)
+    density = float(on_runs["density"])
     return {
         "rules": chosen.rules(),
-        "coverage": float(on_runs["coverage"]), "density": float(on_runs["density"]),
+        "coverage": float(on_runs["coverage"]), "density": density,
+        # False: no box of the trajectory reaches min_density on the runs (the densest shown)
+        "reaches_min_density": bool(np.nan_to_num(density) >= min_density),
         "mass": float(on_runs["mass"]), "n_restricted": int(chosen.n_restricted),
         "box_statistics": {"coverage": float(chosen.coverage), "density": float(chosen.density),
                            "mass": float(chosen.mass)},

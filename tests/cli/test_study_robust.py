@@ -384,3 +384,27 @@ def test_teacher_mode_optimization_restarts_when_its_settings_change_and_says_wh
     assert summary["optimization"]["feasible"] is False
     assert any("no evaluation met the constraints" in w for w in summary["warnings"])
     assert "not met by any evaluation" in (tmp_path / "out" / "report.html").read_text()
+
+
+def test_a_box_below_min_density_is_said_to_be_so():
+    # the report showed a box of density 0.5 under min_density = 0.8 without a word
+    from surrogate.discovery import PRIM
+    from surrogate.report import _discovery_html
+    from surrogate.study._discover import _box_summary, _choose_box
+
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame(rng.random((300, 2)), columns=["a", "b"])
+    y = rng.random(300) < 0.3  # no structure: no box gets dense
+    prim = PRIM().fit(X, y)
+    summaries = {}
+    for min_density in (0.99, 0.1):
+        chosen = _choose_box(prim, X, y, min_density)
+        summaries[min_density] = _box_summary(prim, chosen, X, y, min_density)
+    assert summaries[0.99]["reaches_min_density"] is False
+    assert summaries[0.1]["reaches_min_density"] is True
+    page = _discovery_html({"outcome": "y", "n_runs": 300, "cases_of_interest": int(y.sum()),
+                            "base_rate": float(y.mean()), "min_density": 0.99,
+                            "prim": summaries[0.99]})
+    assert "No box of PRIM's trajectory reaches the density asked for (min_density = 0.99)" \
+        in page
+    assert "of the 300 runs that succeeded are cases of interest" in page
