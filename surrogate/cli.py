@@ -452,9 +452,7 @@ def _distill(args: argparse.Namespace) -> None:
     _write_distill_report(out, args, result, scores, list(X.columns), len(X_test))
     print(str(result))
     if args.student == "boxes":
-        chosen, last = _accurate_box(result.student_), len(result.student_.boxes_) - 1
-        print(f"  box shown and scored: {chosen} of PRIM's trajectory 0..{last}, the one that "
-              "classifies the transfer set best (the fidelity lines read the last, densest)")
+        print(f"  {_box_note(result)}")
     if scores:
         print("  on the held-out rows: " + ", ".join(f"{k} {v:.4g}" for k, v in scores.items()))
     print(f"report: {(out / 'report.md').resolve()}")
@@ -590,6 +588,13 @@ def _student_text(result: Any, names: list[str]) -> str:
             f"coverage {box.coverage:.3f}, density {box.density:.3f}, mass {box.mass:.3f}")
 
 
+def _box_note(result: Any) -> str:
+    """Which of PRIM's boxes a distillation to boxes shows and scores, and why."""
+    chosen, last = _accurate_box(result.student_), len(result.student_.boxes_) - 1
+    return (f"box shown and scored: {chosen} of PRIM's trajectory 0..{last}, the one that "
+            "classifies the transfer set best (the fidelity lines read the last, densest)")
+
+
 def _write_distill_report(out: Path, args: argparse.Namespace, result: Any,
                           scores: dict[str, float], names: list[str], n_test: int) -> None:
     """report.json (strict JSON), report.md and fidelity.png in ``out``."""
@@ -608,11 +613,16 @@ def _write_distill_report(out: Path, args: argparse.Namespace, result: Any,
                "student": args.student, "transfer": args.transfer, "seed": args.seed,
                "inputs": names, "rows_held_out": n_test, "held_out": scores,
                "distillation": result.to_dict(), "rules": rules}
+    note = _box_note(result) if args.student == "boxes" else None
+    if note is not None:
+        summary["box_shown"] = note
     (out / "report.json").write_text(json.dumps(summary, indent=2, allow_nan=False))
     ax = fidelity(result)
     ax.figure.savefig(out / "fidelity.png", dpi=120, bbox_inches="tight")
     plt.close(ax.figure)
     lines = [f"# Distillation of {args.data} (label {args.label})", "", "```", str(result), "```"]
+    if note is not None:
+        lines += ["", note[0].upper() + note[1:] + "."]
     if scores:
         lines += ["", f"On the {n_test} held-out rows (never seen by teacher or students):", "",
                   "| model | accuracy |", "|---|---|"]

@@ -172,6 +172,9 @@ def test_boxes_student_is_scored_by_its_most_accurate_box(tmp_path, capsys):
     held_out = strict_json(out / "report.json")["held_out"]
     assert held_out["distilled_accuracy"] >= 0.8 > max(table.y.mean(), 1 - table.y.mean())
     assert "box shown and scored" in capsys.readouterr().out
+    # the report says it too: its fidelity lines read another box than the one it shows
+    assert strict_json(out / "report.json")["box_shown"].startswith("box shown and scored")
+    assert "Box shown and scored: " in (out / "report.md").read_text()
 
 
 def test_a_table_without_rows_is_one_clear_error(tmp_path):
