@@ -12,12 +12,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from surrogate._config import StudyConfig
+from surrogate._config import ConfigError, StudyConfig
 from surrogate._registry import load_simulator
 from surrogate.data import TransferSet, write_text_atomic
 from surrogate.design import sample
 from surrogate.execute import checkpoint_design
-from surrogate.study._adaptive import adaptive_record, adaptive_runs
+from surrogate.study._adaptive import adaptive_case, adaptive_record, adaptive_runs
 from surrogate.study._core import (
     FAILED_RUNS_WARNING,
     FAILURE_LOG,
@@ -102,6 +102,12 @@ def _teacher_runs(config: StudyConfig, simulator: Simulator, directory: Path, ex
              f"{config.adaptive_budget} runs ({executor})", verbose)
         adaptive = adaptive_runs(config, simulator, directory, progress)
         return adaptive.runs, adaptive
+    from surrogate.sequential._adaptive import SIGNATURE_FILE
+
+    if (directory / "runs" / SIGNATURE_FILE).exists():  # its rounds are not a design's runs
+        raise ConfigError(f"design.method: {directory / 'runs'} holds the runs of an adaptive "
+                          f"design; a {config.method} design goes in another directory "
+                          "(--out), or keep method = \"adaptive\"")
     design = _study_design(config, simulator.space, directory)
     _log(f"running {simulator.name} on {len(design)} points ({executor})", verbose)
     runs = simulator.run(
@@ -264,6 +270,10 @@ def _check_against(config: StudyConfig, simulator: Simulator) -> None:
                 raise ValueError(f"discover.outcome: {name!r} is not an output or field of "
                                  f"{simulator.name}; outputs: {outputs}, fields: {fields}")
         _probe_outcome(config.outcome, simulator)
+    if config.method == "adaptive" and config.adaptive_goal != "accuracy" \
+            and adaptive_case(config)[0] is None and len(outputs) > 1:
+        raise ConfigError(f"design.output: goal = \"{config.adaptive_goal}\" is about one output "
+                          f"of {simulator.name}: name it; outputs: {outputs}")
     if config.adaptive_output is not None:
         if config.adaptive_output in fields:  # a field takes the accuracy goal only
             if config.adaptive_goal != "accuracy":

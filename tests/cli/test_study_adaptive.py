@@ -13,6 +13,7 @@ import textwrap
 import numpy as np
 import pytest
 
+import simulators
 from surrogate._config import ConfigError, config_from_text
 from surrogate.data import TransferSet
 
@@ -126,6 +127,28 @@ def test_adaptive_study_end_to_end_and_resume(tmp_path):
 def test_adaptive_design_keys_are_validated(text, message):
     with pytest.raises(ConfigError, match=message):
         config_from_text('simulator = "branin"\n' + text)
+
+
+def test_a_boundary_design_of_a_simulator_with_several_outputs_names_its_output(tmp_path):
+    from surrogate.study._run import _check_against
+
+    lake = simulators.load("lake")
+    config = config_from_text('simulator = "lake"\n[design]\nmethod = "adaptive"\nbudget = 20\n'
+                              'goal = "boundary"\nthreshold = [">=", 0.9]\n')
+    with pytest.raises(ConfigError, match=r'design.output: goal = "boundary" is about one '
+                                          r"output of lake: name it; outputs: \['max_P'"):
+        _check_against(config, lake)
+
+
+def test_a_one_shot_design_in_an_adaptive_designs_directory_is_one_clear_error(tmp_path):
+    (tmp_path / "runs").mkdir()
+    (tmp_path / "runs" / "adaptive.json").write_text("{}")
+    config = config_from_text('simulator = "branin"\n[design]\nn = 8\n')
+    from surrogate.study._run import _teacher_runs
+
+    with pytest.raises(ConfigError, match="holds the runs of an adaptive design; a lhs design "
+                                          "goes in another directory"):
+        _teacher_runs(config, simulators.load("branin"), tmp_path, "serial", None, False, False)
 
 
 def test_adaptive_boundary_takes_the_discover_outcome():
