@@ -32,7 +32,7 @@ import time
 import warnings
 import zlib
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -197,11 +197,20 @@ class Checkpoint:
         self.path = checkpoint_path(path)
         self.simulator = simulator
         self.code = code_fingerprint(simulator.fn)  # of the runs' code: the first one's
-        if (self.path / "meta.json").exists():
-            stored = self._open()
-        else:
+        exists = (self.path / "meta.json").exists()
+        if not exists:
             self._check_empty()
-            stored = design.iloc[:0]
+        self._journal = _Journal(self.path)
+        self._handle = self._journal.handle
+        try:
+            self._load(design, self._open() if exists else design.iloc[:0])
+        except BaseException:
+            self._journal.close()  # releases the lock
+            raise
+
+    def _load(self, design: pd.DataFrame, stored: pd.DataFrame) -> None:
+        """Match ``design`` to the ``stored`` points, add the new ones, read the journal."""
+        simulator = self.simulator
         rows = match_rows(simulator.space, stored, design)
         new = np.flatnonzero(rows < 0)
         rows[new] = len(stored) + np.arange(len(new))
@@ -214,7 +223,6 @@ class Checkpoint:
             i: journal[s]._replace(row=i) for i, s in enumerate(rows.tolist())
             if s in journal and _usable(journal[s], len(self.stored), simulator.n_values)
         }
-        self._handle = open(self.path / JOURNAL, "a", encoding="utf-8", newline="\n")
         if self._handle.tell() > 0 and not _ends_with_newline(self.path / JOURNAL):
             self._handle.write("\n")  # a crash cut the last line: start the next one afresh
         self._last_sync = time.monotonic()
@@ -298,16 +306,58 @@ class Checkpoint:
             self._last_sync = now
 
     def close(self) -> None:
-        if not self._handle.closed:
-            self._handle.flush()
-            os.fsync(self._handle.fileno())
-            self._handle.close()
+        self._journal.close()
 
     def finish(self, transfer_set: TransferSet) -> None:
         """Write the campaign's transfer set (``runs.parquet``); meta.json keeps the design."""
         self.close()
         write_runs(self.path, transfer_set)
         write_json(self.path / "meta.json", self._meta(transfer_set.meta()))
+
+
+class _Journal:
+    """The journal of an open checkpoint, appended to and locked (``flock``) against a second
+    campaign on the same checkpoint, which would run every pending run twice. The lock goes
+    with :meth:`close` or the process; no lock where the OS has no ``flock`` (Windows).
+
+    Forked worker processes inherit the open file and with it the lock, which would outlive a
+    killed driver by as long as a worker takes to notice: workers call :func:`forget_locks`.
+    """
+
+    open_fds: ClassVar[set[int]] = set()
+
+    def __init__(self, path: Path) -> None:
+        self.handle = open(path / JOURNAL, "a", encoding="utf-8", newline="\n")
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - Windows
+            return
+        try:
+            fcntl.flock(self.handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self.handle.close()
+            raise ValueError(f"checkpoint {path} is in use by another run (a campaign still "
+                             "running on it, or started twice): wait for it to finish, or use "
+                             "another checkpoint directory") from None
+        self.open_fds.add(self.handle.fileno())
+
+    def close(self) -> None:
+        if not self.handle.closed:
+            self.open_fds.discard(self.handle.fileno())
+            self.handle.flush()
+            os.fsync(self.handle.fileno())
+            self.handle.close()
+
+
+def forget_locks() -> None:
+    """In a forked worker: close the copies of the driver's locked journals (the driver's
+    locks stay; they end with the driver)."""
+    for fd in list(_Journal.open_fds):
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+    _Journal.open_fds.clear()
 
 
 def _ends_with_newline(file: Path) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import time
 import warnings
@@ -202,8 +203,9 @@ def _study_design(config: StudyConfig, space: Any, directory: Path) -> pd.DataFr
                            seed=seed)
             design = pd.concat([old, extra], ignore_index=True)
     if old is None or len(design) > len(old):  # a shrunk design keeps the larger one's points
-        tmp = points.with_name(points.name + ".tmp")
-        design.to_parquet(tmp, index=False)
+        tmp, data = points.with_name(points.name + ".tmp"), io.BytesIO()
+        design.to_parquet(data, index=False)
+        tmp.write_bytes(data.getvalue())  # Python's own error for a directory it may not write
         tmp.replace(points)
     write_text_atomic(record, json.dumps(how, indent=1) + "\n")
     return design

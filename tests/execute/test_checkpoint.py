@@ -211,6 +211,27 @@ def test_resume_after_driver_killed(tmp_path, executor):
     np.testing.assert_allclose(result.Y["f"], design.x ** 2 + design.y)
 
 
+def test_a_second_campaign_on_a_checkpoint_in_use_is_refused(tmp_path):
+    # two drivers on one checkpoint ran 19 teacher calls for 10 points
+    log, ckpt = tmp_path / "calls.txt", tmp_path / "ckpt"
+    script = tmp_path / "driver.py"
+    script.write_text(DRIVER)
+    proc = subprocess.Popen([sys.executable, str(script), str(log), str(ckpt), "processes"],
+                            start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and len(read_journal(ckpt)) < 2:
+            time.sleep(0.05)
+        with pytest.raises(ValueError, match="is in use by another run"):
+            toy_simulator(log=str(log)).run(sg.sample(TOY_SPACE, 40, seed=7), checkpoint=ckpt)
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    # the lock went with the driver (its forked workers closed their copies at once)
+    result = toy_simulator(log=str(log)).run(sg.sample(TOY_SPACE, 40, seed=7), checkpoint=ckpt)
+    assert result.ok.all()
+
+
 def damage_meta_empty(ckpt):
     (ckpt / "meta.json").write_text("")
     return "meta.json", r"is damaged \(empty, cut short or edited\): not valid JSON"
