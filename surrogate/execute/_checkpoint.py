@@ -130,16 +130,25 @@ def _decode(raw: bytes) -> RunRecord | None:
 
 def read_journal(path: Path) -> dict[int, RunRecord]:
     """Finished runs by row of ``design.parquet`` (the last record of a row wins)."""
+    return _read_journal(path)[0]
+
+
+def _read_journal(path: Path) -> tuple[dict[int, RunRecord], int]:
+    """:func:`read_journal`, and the number of whole lines that could not be read (a last
+    line cut short by a crash is not counted: it is what a killed driver leaves)."""
     records: dict[int, RunRecord] = {}
+    damaged = 0
     file = Path(path) / JOURNAL
     if not file.exists():
-        return records
+        return records, damaged
     with open(file, "rb") as handle:
         for raw in handle:
             record = _decode(raw)
             if record is not None:
                 records[record.row] = record
-    return records
+            elif raw.endswith(b"\n") and raw.strip():
+                damaged += 1
+    return records, damaged
 
 
 def stored_design(path: Path, meta: dict[str, Any], space: Space) -> pd.DataFrame:
@@ -218,7 +227,11 @@ class Checkpoint:
         self.stored = pd.concat([stored, design.iloc[new]], ignore_index=True)
         if len(new) or len(stored) == 0:
             self._write_design()
-        journal = read_journal(self.path)
+        journal, damaged = _read_journal(self.path)
+        if damaged:
+            warnings.warn(f"checkpoint {self.path}: {damaged} line(s) of {JOURNAL} cannot be "
+                          "read (damaged); their runs, if not recorded again later in it, run "
+                          "again", UserWarning, stacklevel=4)
         self.records = {
             i: journal[s]._replace(row=i) for i, s in enumerate(rows.tolist())
             if s in journal and _usable(journal[s], len(self.stored), simulator.n_values)
