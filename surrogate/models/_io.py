@@ -194,6 +194,11 @@ def load(path: str | Path, *, device: str = "cpu") -> Any:
         raise ValueError(f"{meta_file} is not valid JSON (truncated?): {err}") from None
     if isinstance(meta, dict) and meta.get("schema") in LATER_STAGES:
         return importlib.import_module(LATER_STAGES[meta["schema"]]).load(path, device=device)
+    from surrogate.data import SCHEMA as RUNS_SCHEMA
+
+    if isinstance(meta, dict) and meta.get("schema") == RUNS_SCHEMA:
+        raise ValueError(f"{path} holds teacher runs (a transfer set or a campaign's "
+                         "checkpoint), not a model: read it with surrogate.TransferSet.load")
     if not (path / TENSORS).is_file():
         raise ValueError(f"{path} is not a saved surrogate (expected {META} and {TENSORS})")
     if not isinstance(meta, dict) or meta.get("schema") != SCHEMA:

@@ -216,3 +216,12 @@ def test_class_labels_keep_their_dtype(tmp_path, labels):
     assert loaded.classes_.dtype == model.classes_.dtype
     assert loaded.predict(X).dtype == model.predict(X).dtype
     assert np.array_equal(loaded.predict(X), model.predict(X))
+
+
+def test_loading_teacher_runs_as_a_model_points_to_transfer_set_load(tmp_path):
+    import surrogate as sg
+
+    space = sg.Space([sg.Real("x", 0, 1)])
+    sg.Simulator(lambda x: x, space, ["y"]).run([[0.5]], progress=False).save(tmp_path / "runs")
+    with pytest.raises(ValueError, match="holds teacher runs .* surrogate.TransferSet.load"):
+        load(tmp_path / "runs")
