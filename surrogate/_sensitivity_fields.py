@@ -33,7 +33,8 @@ CONF_LEVEL = 0.95
 _BLOCK_ELEMENTS = 4_000_000  # elements of one (N, resamples, grid points) bootstrap block
 
 
-FLAT_SHARE = 1e-9  # a grid point whose runs spread less, relative to the field, is flat
+FLAT_SHARE = 1e-9  # a grid point whose runs spread less, relative to the widest, is flat
+ROUNDOFF = 1e-12  # ... or less than this share of the field's largest magnitude
 
 
 def is_field_target(target: Any, output: Any) -> bool:
@@ -161,14 +162,19 @@ def saltelli_field_indices(trajectories: np.ndarray, d: int, *, seed: int,
     step = d + 2
     # centred per grid point, as SALib centres each output: the S1 estimator mean(B (AB - A))
     # is not invariant to a shift of the output in a finite sample
-    # against the whole field's magnitude: a surrogate's roundoff (1e-15) where every
-    # trajectory is 0 (a fixed initial condition) is no variance to share out
-    scale = float(np.abs(trajectories).max()) if trajectories.size else 0.0
+    # a grid point is flat when its runs spread less than FLAT_SHARE of the field's widest
+    # spread (a surrogate's roundoff, 1e-15, where every trajectory is 0: a fixed initial
+    # condition), or less than ROUNDOFF of the field's magnitude (the roundoff of values near
+    # 1e10); not FLAT_SHARE of the magnitude: under an offset of 1e10 it took spreads of 1 for
+    # flat and gave NaN indices where the output varies
+    magnitude = float(np.abs(trajectories).max()) if trajectories.size else 0.0
     trajectories = trajectories - trajectories.mean(axis=0)
     A, B = trajectories[0::step], trajectories[step - 1::step]  # (N, T)
     AB = np.stack([trajectories[j + 1::step] for j in range(d)])  # (d, N, T)
     variance = np.var(np.r_[A, B], axis=0)  # (T,)
-    flat = np.ptp(np.r_[A, B], axis=0) <= FLAT_SHARE * scale  # every trajectory agrees here
+    spread = np.ptp(np.r_[A, B], axis=0)
+    widest = float(spread.max()) if spread.size else 0.0
+    flat = spread <= max(FLAT_SHARE * widest, ROUNDOFF * magnitude)
     weight = np.where(flat, 0.0, variance)
     first = np.mean(B * (AB - A), axis=1)  # (d, T) numerators
     total = 0.5 * np.mean((A - AB) ** 2, axis=1)
@@ -176,6 +182,14 @@ def saltelli_field_indices(trajectories: np.ndarray, d: int, *, seed: int,
     with np.errstate(divide="ignore", invalid="ignore"):
         out["S1"] = np.where(flat, np.nan, first / variance)
         out["ST"] = np.where(flat, np.nan, total / variance)
+    if flat.all():  # as for a constant scalar output: nothing to share out, all zeros
+        warnings.warn("the field is the same in every run at every grid point: no variance "
+                      "to attribute; its indices are 0", UserWarning, stacklevel=4)
+        zeros = np.zeros(d)
+        return {**out, "S1_aggregated": zeros, "ST_aggregated": zeros,
+                "S1_conf": np.full((d, A.shape[1]), np.nan), "ST_conf":
+                np.full((d, A.shape[1]), np.nan), "S1_conf_aggregated": zeros,
+                "ST_conf_aggregated": zeros}
     out["S1_aggregated"] = first[:, ~flat].sum(axis=1) / weight.sum()
     out["ST_aggregated"] = total[:, ~flat].sum(axis=1) / weight.sum()
     out.update(_bootstrap(A, B, AB, flat, seed, num_resamples))

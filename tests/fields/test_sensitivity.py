@@ -130,3 +130,24 @@ def test_a_field_surrogate_where_every_run_agrees_gets_no_invented_indices():
     assert indices.xs(0.0, level=0)[["S1", "ST"]].isna().all().all()
     truth = 25 / (25 + np.sin(5.0) ** 2)  # S1 of a at t = 5: var(5 a) / var(5 a + b sin 5)
     assert abs(indices.xs(5.0, level=0).loc["a", "S1"] - truth) < 0.05
+
+
+@pytest.mark.parametrize("offset", [0.0, 1e10])
+def test_an_offset_field_keeps_its_indices(offset):
+    # a grid point counted as flat when its spread was under 1e-9 of the field's magnitude:
+    # under an offset of 1e10 every index came out NaN although every point varies
+    t = np.linspace(0.5, 3.0, 6)
+    space = sg.Space([sg.Real("a", 0, 1), sg.Real("b", 0, 1)])
+    sim = sg.Simulator(lambda a, b: {"y": offset + a * t + b}, space, [], fields={"y": t})
+    indices = sobol_indices(sim, output="y", n=256, seed=0)
+    s1 = indices.xs("a", level="parameter")["S1"].to_numpy()
+    np.testing.assert_allclose(s1, t**2 / (t**2 + 1), atol=0.1)
+
+
+def test_a_field_that_never_varies_gets_zero_indices_and_a_warning():
+    t = np.linspace(0.0, 1.0, 4)
+    space = sg.Space([sg.Real("a", 0, 1), sg.Real("b", 0, 1)])
+    sim = sg.Simulator(lambda a, b: {"y": 2.0 + 0 * t}, space, [], fields={"y": t})
+    with pytest.warns(UserWarning, match="the field is the same in every run"):
+        indices = sobol_indices(sim, output="y", n=64, seed=0)
+    assert (indices.attrs["aggregated"][["S1", "ST"]] == 0).all().all()
