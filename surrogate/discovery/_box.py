@@ -7,6 +7,7 @@ on other data, and :attr:`Box.qp` gives Bryant & Lempert's quasi-p-values for it
 
 from __future__ import annotations
 
+import math
 from functools import cached_property
 from typing import Any
 
@@ -198,8 +199,10 @@ class Box:
         Examples: ``"0.6 <= a and b <= 0.5"`` reads ``a >= 0.6 and b <= 0.5``; a categorical
         restriction reads ``"c in ['x', 'y']"``; a range of one value ``"k == 2"``. An
         unrestricted box gives ``""``. Limits are written to ``precision`` significant
-        digits, so a query of the rule may differ from :meth:`contains` at points within that
-        rounding of a limit (``year >= 2051`` for a limit of 2050.78); ``rules(17)`` is exact.
+        digits of the parameter's range in the data (more digits where the values are large
+        next to their range: a time stamp of 1.7e9 spanning an hour), so a query of the rule
+        may differ from :meth:`contains` only at points within that rounding of a limit
+        (``year >= 2051`` for a limit of 2050.78); ``rules(17)`` is exact.
         """
         parts = []
         for name in self.restricted:
@@ -209,7 +212,7 @@ class Box:
                 values = [v.item() if isinstance(v, np.generic) else v for v in _ordered(low)]
                 parts.append(f"{label} in {values!r}")
                 continue
-            fmt = f"{{:.{precision}g}}"
+            fmt = f"{{:.{self._digits(name, precision)}g}}"
             if np.isfinite(low) and low == high:
                 parts.append(f"{label} == {fmt.format(low)}")
             elif np.isfinite(low) and np.isfinite(high):
@@ -219,6 +222,15 @@ class Box:
             else:
                 parts.append(f"{label} <= {fmt.format(high)}")
         return " and ".join(parts)
+
+    def _digits(self, name: str, precision: int) -> int:
+        """Significant digits that give ``precision`` digits of the parameter's data range."""
+        j = self._domain.numeric_names.index(name)
+        low, high = float(self._domain.low[j]), float(self._domain.high[j])
+        span, size = high - low, max(abs(low), abs(high))
+        if not (np.isfinite(span) and span > 0 and size > span):
+            return precision
+        return min(17, precision + math.floor(math.log10(size / span)))
 
     def __str__(self) -> str:
         return self.rules() or "(unrestricted)"

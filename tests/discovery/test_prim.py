@@ -258,3 +258,16 @@ def test_rules_of_a_one_value_range_and_an_exact_query():
     chosen = PRIM().fit(X, y).box()
     assert "k == 2" in chosen.rules()
     assert len(X.query(chosen.rules(17))) == int(chosen.contains(X).sum())
+
+
+def test_rules_of_large_values_on_a_small_range_still_restrict():
+    # a time stamp of 1.7e9 spanning an hour: 4 significant digits wrote "t >= 1.7e+09", a
+    # rule that restricts nothing beside a box of density 1
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"t": 1.7e9 + 3600 * rng.random(1000), "b": rng.random(1000)})
+    y = ((X.t > 1.7e9 + 1800) & (X.b < 0.5)).to_numpy()
+    box = PRIM().fit(X, y).box()
+    assert box.density == 1.0
+    queried = X.query(box.rules())  # differs only at points within rounding of a limit
+    assert abs(len(queried) - box.n_points) <= 3 and y[queried.index].all()
+    assert "b <= 0.4967" in box.rules()  # a unit-range parameter keeps its 4 digits
