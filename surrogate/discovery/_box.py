@@ -202,7 +202,7 @@ class Box:
         digits of the parameter's range in the data (more digits where the values are large
         next to their range: a time stamp of 1.7e9 spanning an hour), so a query of the rule
         may differ from :meth:`contains` only at points within that rounding of a limit
-        (``year >= 2051`` for a limit of 2050.78); ``rules(17)`` is exact.
+        (``year >= 2050.8`` for a limit of 2050.78 over a century); ``rules(17)`` is exact.
         """
         parts = []
         for name in self.restricted:
