@@ -30,6 +30,17 @@ def design_matrix(domain: Domain, numeric: np.ndarray, codes: np.ndarray) -> np.
     return np.hstack(blocks)
 
 
+def ranked_design(domain: Domain, numeric: np.ndarray, codes: np.ndarray
+                  ) -> tuple[np.ndarray, list[np.ndarray]]:
+    """:func:`design_matrix` with each numeric column replaced by its values' ranks among its
+    distinct values (exact in the float32 scikit-learn's trees split in), and those values."""
+    design = design_matrix(domain, numeric, codes)
+    values = [np.unique(column) for column in numeric.T]
+    for j, distinct in enumerate(values):
+        design[:, j] = np.searchsorted(distinct, numeric[:, j])
+    return design, values
+
+
 class CART(BaseEstimator):
     """Classification tree whose leaves are boxes (Breiman et al. 1984; Lempert et al. 2008).
 
@@ -47,8 +58,11 @@ class CART(BaseEstimator):
     boxes_ : list of Box
         One box per leaf (left to right), with coverage, density and mass counted on the data.
     tree_ : sklearn.tree.DecisionTreeClassifier or None
-        The fitted tree (categorical parameters one-hot encoded, numeric ones first); None
-        after :meth:`save` and ``sg.load`` (the boxes are saved, the tree is not).
+        The fitted tree (numeric parameters first, as their ranks among the data's distinct
+        values, then categorical ones one-hot encoded); None after :meth:`save` and
+        ``sg.load`` (the boxes are saved, the tree is not). Ranks because scikit-learn's trees
+        split in float32: a parameter of 1 + 1e-7 u had two distinct values and was never
+        split on. Splits fall halfway between neighbouring values, as scikit-learn's do.
 
     Notes
     -----
@@ -92,7 +106,7 @@ class CART(BaseEstimator):
         warn_if_misaligned(X, y)
         labels, binary = check_labels(y, len(frame))
         numeric, codes = domain.encode(frame, checked=True)
-        design = design_matrix(domain, numeric, codes)
+        design, values = ranked_design(domain, numeric, codes)
         seed = child_seed(as_generator(self.seed))
         if binary:
             tree = DecisionTreeClassifier(
@@ -112,7 +126,7 @@ class CART(BaseEstimator):
         leaves = tree.apply(design)
         data = (numeric, codes, labels)
         self.boxes_ = []
-        for leaf, (low, high, allowed) in _leaf_limits(tree, domain).items():
+        for leaf, (low, high, allowed) in _leaf_limits(tree, domain, values).items():
             inside = leaves == leaf
             self.boxes_.append(
                 Box._from_limits(
@@ -145,8 +159,10 @@ class CART(BaseEstimator):
         save(self, path)
 
 
-def _leaf_limits(tree: DecisionTreeClassifier, domain: Domain) -> dict[int, tuple]:
-    """Leaf id -> (low, high, allowed masks) from the splits on the path to the leaf."""
+def _leaf_limits(tree: DecisionTreeClassifier, domain: Domain, values: list[np.ndarray]
+                 ) -> dict[int, tuple]:
+    """Leaf id -> (low, high, allowed masks) from the splits on the path to the leaf, the
+    tree's numeric splits (on ranks, ``k + 0.5``) read as halfway between the ``values``."""
     structure = tree.tree_
     p = len(domain.low)
     offsets = np.cumsum([p] + [len(c) for c in domain.categories])  # one-hot blocks start here
@@ -159,6 +175,9 @@ def _leaf_limits(tree: DecisionTreeClassifier, domain: Domain) -> dict[int, tupl
             result[int(node)] = (low, high, allowed)
             continue
         feature, threshold = int(structure.feature[node]), float(structure.threshold[node])
+        if feature < p:
+            k = int(math.floor(threshold))  # between the k-th and the next distinct value
+            threshold = 0.5 * (values[feature][k] + values[feature][k + 1])
         low_l, high_l, allowed_l = low.copy(), high.copy(), [a.copy() for a in allowed]
         low_r, high_r, allowed_r = low.copy(), high.copy(), [a.copy() for a in allowed]
         if feature < p:  # left: x <= threshold; right: x > threshold

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from surrogate.discovery import CART
-from surrogate.discovery._cart import design_matrix
+from surrogate.discovery._cart import ranked_design
 
 
 def data(n=2000, seed=0):
@@ -20,7 +20,7 @@ def test_leaf_statistics_match_direct_counts():
     X, y = data()
     cart = CART(seed=0).fit(X, y)
     domain = cart.boxes_[0]._domain
-    leaves = cart.tree_.apply(design_matrix(domain, *domain.encode(X)))
+    leaves = cart.tree_.apply(ranked_design(domain, *domain.encode(X))[0])
     assert len(cart.boxes_) == len(np.unique(leaves))
     membership = np.zeros(len(X), dtype=int)
     for box, leaf in zip(cart.boxes_, np.unique(leaves), strict=True):
@@ -60,3 +60,14 @@ def test_bad_params(params):
     X, y = data(200)
     with pytest.raises(ValueError, match=next(iter(params))):
         CART(**params).fit(X, y)
+
+
+def test_a_parameter_of_tiny_range_next_to_its_size_is_split_on():
+    # scikit-learn's float32 saw two values of 1 + 1e-7 u: CART found a box of density 0.6
+    # where PRIM found the planted one
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"a": 1.0 + 1e-7 * rng.random(1000), "b": rng.random(1000)})
+    y = ((X.a > 1.0 + 0.5e-7) & (X.b < 0.5)).to_numpy()
+    best = CART(max_depth=2, seed=0).fit(X, y).box()
+    assert best.density == 1.0 and best.coverage == 1.0
+    assert abs(best.limits.loc["a", "lower"] - (1.0 + 0.5e-7)) < 2e-9
