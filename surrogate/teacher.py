@@ -627,8 +627,8 @@ def _rebuild(fn: Callable[..., Any], space: Space, outputs: tuple[str, ...],
 
 
 def simulator(
-    space: Space, outputs: str | Sequence[str] = (), *, fields: Mapping[str, Any] | None = None,
-    vectorized: bool = False, name: str | None = None,
+    space: Space, outputs: str | Sequence[str] = (), vectorized: bool = False, *,
+    fields: Mapping[str, Any] | None = None, name: str | None = None,
 ) -> Callable[[Callable[..., Any]], Simulator]:
     """Decorator form of :class:`Simulator`.
 

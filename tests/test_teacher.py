@@ -251,3 +251,14 @@ def test_a_masked_value_fails_its_run_instead_of_reading_as_zero(value):
     fields = sg.Simulator(lambda x: {"y": 1.0, "I": np.ma.masked_invalid([1.0, np.nan])},
                           space, ["y"], fields={"I": [0.0, 1.0]}).run([[0.5]], progress=False)
     assert fields.status.tolist() == ["failed"]
+
+
+def test_the_decorator_takes_vectorized_as_its_third_argument():
+    # SPEC.md: @sg.simulator(space, outputs, vectorized=False)
+    space = sg.Space([sg.Real("x", 0, 1)])
+
+    @sg.simulator(space, ["y"], True)
+    def double(X):
+        return 2 * X[["x"]].to_numpy()
+
+    assert double.vectorized and double([[0.25]])["y"].tolist() == [0.5]

@@ -58,11 +58,12 @@ class CART(BaseEstimator):
     boxes_ : list of Box
         One box per leaf (left to right), with coverage, density and mass counted on the data.
     tree_ : sklearn.tree.DecisionTreeClassifier or None
-        The fitted tree (numeric parameters first, as their ranks among the data's distinct
-        values, then categorical ones one-hot encoded); None after :meth:`save` and
-        ``sg.load`` (the boxes are saved, the tree is not). Ranks because scikit-learn's trees
-        split in float32: a parameter of 1 + 1e-7 u had two distinct values and was never
-        split on. Splits fall halfway between neighbouring values, as scikit-learn's do.
+        The fitted tree (numeric parameters first, then categorical ones one-hot encoded);
+        None after :meth:`save` and ``sg.load`` (the boxes are saved, the tree is not). It is
+        grown on the ranks of the numeric values, whose splits are then moved halfway between
+        neighbouring values: scikit-learn's trees split in float32, where a parameter of
+        1 + 1e-7 u had two distinct values and was never split on. (Its ``predict`` still
+        reads inputs in float32; the boxes are exact.)
 
     Notes
     -----
@@ -122,11 +123,11 @@ class CART(BaseEstimator):
                 np.r_[np.ones(len(labels), int), np.zeros(len(labels), int)],
                 sample_weight=np.r_[labels, 1 - labels],
             )
-        self.tree_ = tree
         leaves = tree.apply(design)
+        self.tree_ = _on_values(tree, values)
         data = (numeric, codes, labels)
         self.boxes_ = []
-        for leaf, (low, high, allowed) in _leaf_limits(tree, domain, values).items():
+        for leaf, (low, high, allowed) in _leaf_limits(tree, domain).items():
             inside = leaves == leaf
             self.boxes_.append(
                 Box._from_limits(
@@ -159,10 +160,25 @@ class CART(BaseEstimator):
         save(self, path)
 
 
-def _leaf_limits(tree: DecisionTreeClassifier, domain: Domain, values: list[np.ndarray]
-                 ) -> dict[int, tuple]:
-    """Leaf id -> (low, high, allowed masks) from the splits on the path to the leaf, the
-    tree's numeric splits (on ranks, ``k + 0.5``) read as halfway between the ``values``."""
+def _on_values(tree: DecisionTreeClassifier, values: list[np.ndarray]
+               ) -> DecisionTreeClassifier:
+    """``tree``, fitted on ranks (:func:`ranked_design`), with each numeric split (``k + 0.5``)
+    moved halfway between the k-th distinct value and the next (float64 thresholds, as
+    scikit-learn stores them): it then reads the data's own values, as a tree fitted on them
+    would."""
+    state = tree.tree_.__getstate__()
+    nodes = state["nodes"]
+    for node in np.flatnonzero(nodes["left_child"] != nodes["right_child"]):
+        feature = int(nodes["feature"][node])
+        if feature < len(values):
+            k = int(math.floor(nodes["threshold"][node]))
+            nodes["threshold"][node] = 0.5 * (values[feature][k] + values[feature][k + 1])
+    tree.tree_.__setstate__(state)
+    return tree
+
+
+def _leaf_limits(tree: DecisionTreeClassifier, domain: Domain) -> dict[int, tuple]:
+    """Leaf id -> (low, high, allowed masks) from the splits on the path to the leaf."""
     structure = tree.tree_
     p = len(domain.low)
     offsets = np.cumsum([p] + [len(c) for c in domain.categories])  # one-hot blocks start here
@@ -175,9 +191,6 @@ def _leaf_limits(tree: DecisionTreeClassifier, domain: Domain, values: list[np.n
             result[int(node)] = (low, high, allowed)
             continue
         feature, threshold = int(structure.feature[node]), float(structure.threshold[node])
-        if feature < p:
-            k = int(math.floor(threshold))  # between the k-th and the next distinct value
-            threshold = 0.5 * (values[feature][k] + values[feature][k + 1])
         low_l, high_l, allowed_l = low.copy(), high.copy(), [a.copy() for a in allowed]
         low_r, high_r, allowed_r = low.copy(), high.copy(), [a.copy() for a in allowed]
         if feature < p:  # left: x <= threshold; right: x > threshold

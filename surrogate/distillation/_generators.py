@@ -175,6 +175,13 @@ class SpaceGenerator(TransferGenerator):
         self.n_data_ = 0 if X is None else len(self.columns_.frame(X, "X"))
         return self
 
+    def sample(self, n: int, seed: SeedLike = None) -> pd.DataFrame:
+        """Draw ``n`` points of the design (see :meth:`TransferGenerator.sample`); a design
+        needs no data, so an unfitted generator fits itself first."""
+        if not hasattr(self, "columns_"):
+            self.fit()
+        return super().sample(n, seed)
+
     def _sample(self, n: int, rng: np.random.Generator) -> pd.DataFrame:
         method: Any = self.method  # checked against METHODS in fit
         return design_sample(as_space(self.space), n, method=method, seed=rng)

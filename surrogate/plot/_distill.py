@@ -24,7 +24,7 @@ def _figures(distillation: Any) -> tuple[Any, Any, Any, Any]:
     return f["holdout_agreement"], f["data_agreement"], f["accuracy"], f["teacher_accuracy"]
 
 
-def fidelity(distillation: Any, ax: Any = None, *, x: str | None = None,
+def fidelity(distillation_or_list: Any, ax: Any = None, *, x: str | None = None,
              label: str | None = None) -> Any:
     """Fidelity to the teacher and accuracy, of one distillation or several.
 
@@ -35,7 +35,7 @@ def fidelity(distillation: Any, ax: Any = None, *, x: str | None = None,
 
     Parameters
     ----------
-    distillation : Distillation or sequence of Distillation
+    distillation_or_list : Distillation or sequence of Distillation
         E.g. the same teacher and student at several ``n``, or students of several sizes.
     ax : matplotlib Axes, optional
         Where to draw; a new figure by default.
@@ -68,11 +68,11 @@ def fidelity(distillation: Any, ax: Any = None, *, x: str | None = None,
     if ax is None:
         _, ax = plt.subplots(figsize=(6, 4), layout="constrained")
     prefix = f"{label}: " if label else ""
-    if not isinstance(distillation, Sequence):
-        _bars(ax, distillation, prefix)
+    if not isinstance(distillation_or_list, Sequence):
+        _bars(ax, distillation_or_list, prefix)
     else:
-        _lines(ax, list(distillation), x, prefix)
-    value = "Q²" if distillation_metric(distillation) == "q2" else "agreement / accuracy"
+        _lines(ax, list(distillation_or_list), x, prefix)
+    value = "Q²" if distillation_metric(distillation_or_list) == "q2" else "agreement / accuracy"
     ax.set_ylabel(value)
     ax.legend(loc="best")
     return ax

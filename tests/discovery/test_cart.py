@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from surrogate.discovery import CART
-from surrogate.discovery._cart import ranked_design
+from surrogate.discovery._cart import design_matrix
 
 
 def data(n=2000, seed=0):
@@ -20,7 +20,7 @@ def test_leaf_statistics_match_direct_counts():
     X, y = data()
     cart = CART(seed=0).fit(X, y)
     domain = cart.boxes_[0]._domain
-    leaves = cart.tree_.apply(ranked_design(domain, *domain.encode(X))[0])
+    leaves = cart.tree_.apply(design_matrix(domain, *domain.encode(X)))
     assert len(cart.boxes_) == len(np.unique(leaves))
     membership = np.zeros(len(X), dtype=int)
     for box, leaf in zip(cart.boxes_, np.unique(leaves), strict=True):

@@ -113,8 +113,13 @@ def test_space_generator_is_the_design():
     space = sg.Space([sg.Real("x", 0, 1), sg.Integer("n", 0, 3)])
     new = SpaceGenerator(space, method="sobol").fit().sample(16, seed=9)
     pd.testing.assert_frame_equal(new, sg.sample(space, 16, method="sobol", seed=9))
+    # a design needs no data: sampling an unfitted one works as SPEC.md writes it
+    unfitted = SpaceGenerator(space, method="sobol").sample(16, seed=9)
+    pd.testing.assert_frame_equal(unfitted, new)
     with pytest.raises(ValueError, match="method must be one of"):
         SpaceGenerator(space, method="grid").fit()
+    with pytest.raises(ValueError, match="method must be one of"):
+        SpaceGenerator(space, method="grid").sample(4)
 
 
 def test_data_generator_draws_each_point_once_per_pass():
