@@ -77,6 +77,20 @@ def _check_columns(X: Any) -> None:
                          "days since a start)")
 
 
+def column_std(values: np.ndarray) -> np.ndarray:
+    """Per-column standard deviation of a 2-D array, also for values past 1e154 (whose squares
+    overflow to inf: the GP then predicted NaN): those columns are scaled by their largest
+    magnitude first. Other columns get numpy's own result, bit for bit."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        std = values.std(axis=0)
+    huge = ~np.isfinite(std)
+    if huge.any():
+        part = values[:, huge]
+        size = np.abs(part).max(axis=0)
+        std[huge] = (part / size).std(axis=0) * size
+    return std
+
+
 def _column_labels(X: Any) -> list[Any] | None:
     """A DataFrame's column labels when they are not all strings (scikit-learn records only
     string names, as ``feature_names_in_``) and are ints or strings (saved as JSON); else None.

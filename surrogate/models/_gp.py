@@ -26,6 +26,7 @@ from surrogate.models._base import (
     check_choice,
     check_positive_float,
     check_positive_int,
+    column_std,
     to_tensor,
 )
 from surrogate.models._gp_latent import encode_latent, fit_positions
@@ -325,7 +326,7 @@ class GPRegressor(MultiOutputMixin, Q2ScoreMixin, SurrogateMixin, RegressorMixin
         # a constant column stays at 0
         self._x_scale = np.where((span > 0) & ~categorical, span, 1.0)
         self._y_mean = Y.mean(axis=0)
-        std = Y.std(axis=0)
+        std = column_std(Y)
         self._y_std = np.where(std > 0, std, 1.0)  # constant output: a flat GP at its value
 
     def _to_unit(self, X: np.ndarray) -> np.ndarray:

@@ -378,3 +378,16 @@ def test_svgp_mean_alone_equals_the_mean_given_with_the_std():
     Xt = rng.random((500, 2))
     mean, _ = model.predict(Xt, return_std=True)
     np.testing.assert_allclose(model.predict(Xt), mean, rtol=0, atol=1e-8)
+
+
+def test_outputs_whose_squares_overflow_are_still_predicted():
+    # np.std of values of 1e160 overflows: the output scale was inf and predictions NaN
+    from surrogate.models import NNRegressor
+
+    X = np.random.default_rng(0).random((30, 2))
+    y = (1.0 + X[:, 0] + X[:, 1] ** 2) * 1e160
+    with np.errstate(over="ignore"):
+        mean = GPRegressor(seed=0).fit(X, y).predict(X[:5])
+        nn = NNRegressor(n_ensemble=1, max_epochs=5, seed=0).fit(X, y).predict(X[:5])
+    np.testing.assert_allclose(mean, y[:5], rtol=1e-4)
+    assert np.isfinite(nn).all()
