@@ -7,6 +7,7 @@ classification: accuracy, log-loss and Brier score of the probability of the pos
 from __future__ import annotations
 
 import inspect
+import math
 import numbers
 import warnings
 from typing import Any
@@ -236,6 +237,10 @@ def cross_validate(model: Any, X: Any, y: Any, *, cv: Any = 5, seed: Any = None
         raise ValueError(f"X has {len(X)} rows but y has {n}")
     if isinstance(cv, numbers.Integral) and not isinstance(cv, bool) and int(cv) > n:
         raise ValueError(f"cv={cv} folds need at least as many rows; X has {n}")
+    if isinstance(cv, numbers.Integral) and not isinstance(cv, bool) and int(cv) >= 2 \
+            and n - math.ceil(n / int(cv)) < 2:
+        raise ValueError(f"cv={cv} on {n} rows leaves fewer than 2 rows to fit on in a fold: "
+                         "give more rows or fewer folds")
     if isinstance(model, SurrogateMixin):
         check_input_columns(X, type(model).__name__)
         # every fold's model knows every category of X, also one its training rows lack

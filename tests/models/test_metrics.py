@@ -154,6 +154,8 @@ def test_cross_validate_names_a_model_that_is_not_an_estimator_and_too_many_fold
         cross_validate(lambda Z: Z[:, 0], X, X[:, 0])
     with pytest.raises(ValueError, match="cv=20 folds need at least as many rows; X has 10"):
         cross_validate(sg.GPRegressor(seed=0), X, X[:, 0], cv=20)
+    with pytest.raises(ValueError, match="cv=2 on 3 rows leaves fewer than 2 rows to fit on"):
+        cross_validate(sg.GPRegressor(seed=0), X[:3], X[:3, 0], cv=2)  # was scikit-learn's
 
 
 def test_cross_validating_a_classifier_names_a_class_too_rare_for_the_folds():
