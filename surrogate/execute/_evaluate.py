@@ -92,6 +92,34 @@ def call_with_timeout(func: Callable[[], Any], timeout: float | None, uses_alarm
     return box["value"]
 
 
+@contextmanager
+def _terminations(watch: bool) -> Iterator[Callable[[], bool]]:
+    """Whether a SIGTERM has arrived (``watch``, in the main thread only). The handler in
+    force is still obeyed: a user's handler is called, the default action becomes
+    ``SystemExit(143)`` (the exit status the signal gives, after Python's cleanup: the journal
+    is flushed), an ignored signal stays ignored."""
+    previous = signal.getsignal(signal.SIGTERM) if watch else None
+    if previous is None or threading.current_thread() is not threading.main_thread():
+        yield lambda: False  # not watched, or a handler installed outside Python: left alone
+        return
+    hit = [False]
+
+    def handler(signum: int, frame: Any) -> None:
+        if previous == signal.SIG_IGN:
+            return
+        hit[0] = True
+        if callable(previous):
+            previous(signum, frame)
+        else:
+            raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, handler)
+    try:
+        yield lambda: hit[0]
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def evaluate_chunk(
     simulator: Simulator,
     rows: Sequence[int],
@@ -104,12 +132,14 @@ def evaluate_chunk(
 
     ``on_start(position)`` is called before each run of a scalar simulator (the process
     executor uses it to know which run is in flight if its worker dies). A ``SystemExit`` in a
-    run is recorded as its failure; with ``stop_on_exit`` (runs in the driver's own process,
-    where it may come from a SIGTERM handler of a batch system) it is raised again after that
-    record, so the campaign stops and a resumption skips the run.
+    run is recorded as its failure (legacy code calling ``sys.exit``); with ``stop_on_exit``
+    (runs in the driver's own process) it is raised again after that record, so the campaign
+    stops and a resumption skips the run -- unless a SIGTERM caused it (a batch system ending
+    the job, through its handler or the default action): then the run is not recorded, and a
+    resumption runs it again.
     """
     uses_alarm = timeout is not None and _alarm_usable()
-    with deadline(uses_alarm):
+    with deadline(uses_alarm), _terminations(stop_on_exit) as terminated:
         if simulator.vectorized:
             yield from _evaluate_batch(simulator, rows, points, timeout, uses_alarm)
             return
@@ -129,6 +159,8 @@ def evaluate_chunk(
                 yield RunRecord(row, "timeout", None, f"run exceeded the timeout of {timeout} s",
                                 clock() - start)
             except (Exception, SystemExit) as exc:  # noqa: BLE001 - user code failed (sys.exit too)
+                if isinstance(exc, SystemExit) and terminated():
+                    raise  # the job was ended, the run did not fail: not recorded
                 yield RunRecord(row, "failed", None, describe_exception(exc), clock() - start)
                 if stop_on_exit and isinstance(exc, SystemExit):
                     raise

@@ -234,6 +234,45 @@ def test_a_second_campaign_on_a_checkpoint_in_use_is_refused(tmp_path):
     assert result.ok.all()
 
 
+TERMINATED = textwrap.dedent("""
+    import signal, sys, time
+    import surrogate as sg
+    from pathlib import Path
+    if sys.argv[2] == "handler":
+        signal.signal(signal.SIGTERM, lambda *a: sys.exit(143))  # as batch jobs often do
+    space = sg.Space([sg.Real("x", 0, 1)])
+    def slow(x):
+        with open(Path(sys.argv[1]).with_name("calls.txt"), "a") as calls:
+            calls.write(f"{x}\\n")
+        time.sleep(0.3)
+        return x
+    sg.Simulator(slow, space, ["y"]).run([[0.1], [0.2], [0.3], [0.4], [0.5], [0.6]],
+                                         checkpoint=sys.argv[1], progress=False)
+""")
+
+
+@pytest.mark.parametrize("how", ["handler", "default"])
+def test_a_run_ended_by_sigterm_runs_again_on_resumption(tmp_path, how):
+    # a SIGTERM handler's SystemExit recorded the run in flight as failed, which a
+    # resumption skips: the run was lost
+    ckpt = tmp_path / "ckpt"
+    script = tmp_path / "driver.py"
+    script.write_text(TERMINATED)
+    proc = subprocess.Popen([sys.executable, str(script), str(ckpt), how])
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and len(read_journal(ckpt)) < 2:
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=60) == 143
+    journal = read_journal(ckpt)
+    assert all(record.status == "ok" for record in journal.values())  # none recorded failed
+    calls = (tmp_path / "calls.txt").read_text().splitlines()
+    space = sg.Space([sg.Real("x", 0, 1)])
+    result = sg.Simulator(lambda x: x, space, ["y"], name="slow").run(
+        [[0.1], [0.2], [0.3], [0.4], [0.5], [0.6]], checkpoint=ckpt, progress=False)
+    assert result.ok.all() and len(calls) == len(journal) + 1  # the one in flight was cut
+
+
 def damage_meta_empty(ckpt):
     (ckpt / "meta.json").write_text("")
     return "meta.json", r"is damaged \(empty, cut short or edited\): not valid JSON"
