@@ -243,6 +243,8 @@ class Checkpoint:
     def _check_empty(self) -> None:
         self.path.mkdir(parents=True, exist_ok=True)
         names = {p.name for p in self.path.iterdir()} - _CREATION_LEFTOVERS
+        if JOURNAL in names and (self.path / JOURNAL).stat().st_size == 0:
+            names.discard(JOURNAL)  # opened (and locked) before a crash wrote meta.json
         if JOURNAL in names:
             raise ValueError(f"checkpoint {self.path} holds {JOURNAL} but no meta.json: it is "
                              "damaged; restore meta.json or use a new checkpoint directory")

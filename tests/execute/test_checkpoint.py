@@ -379,3 +379,11 @@ def test_saving_runs_over_a_campaigns_checkpoint_is_refused(tmp_path):
     with pytest.raises(ValueError, match="is a campaign's checkpoint"):
         runs.valid().save(tmp_path / "ck")
     runs.valid().save(tmp_path / "elsewhere")  # another directory is fine
+
+
+def test_a_creation_cut_short_after_the_journal_was_opened_is_started_again(tmp_path):
+    ckpt = tmp_path / "ckpt"
+    ckpt.mkdir()
+    (ckpt / JOURNAL).write_text("")  # the journal is opened (and locked) before meta.json
+    result = toy_simulator().run(sg.sample(TOY_SPACE, 3, seed=0), checkpoint=ckpt)
+    assert result.ok.all() and len(read_journal(ckpt)) == 3
