@@ -272,6 +272,15 @@ def _check_against(config: StudyConfig, simulator: Simulator) -> None:
                 raise ValueError(f"discover.outcome: {name!r} is not an output or field of "
                                  f"{simulator.name}; outputs: {outputs}, fields: {fields}")
         _probe_outcome(config.outcome, simulator)
+    if config.method == "adaptive":  # before the study's directory exists
+        from surrogate.sequential._teacher import check_sizes
+
+        try:
+            with warnings.catch_warnings():  # said again when the design runs
+                warnings.simplefilter("ignore")
+                check_sizes(simulator.space, config.adaptive_budget, None, 1)
+        except ValueError as exc:
+            raise ConfigError(f"design.budget (--n): {exc}") from None
     if config.method == "adaptive" and config.adaptive_goal != "accuracy" \
             and adaptive_case(config)[0] is None and len(outputs) > 1:
         raise ConfigError(f"design.output: goal = \"{config.adaptive_goal}\" is about one output "

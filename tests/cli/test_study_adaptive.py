@@ -151,6 +151,17 @@ def test_a_one_shot_design_in_an_adaptive_designs_directory_is_one_clear_error(t
         _teacher_runs(config, simulators.load("branin"), tmp_path, "serial", None, False, False)
 
 
+def test_a_budget_below_the_initial_design_is_refused_before_any_directory(tmp_path):
+    from surrogate.study import run_study
+
+    config = config_from_text('simulator = "branin"\n[design]\nmethod = "adaptive"\n'
+                              'budget = 3\n[sensitivity]\nn = 0\n')
+    with pytest.raises(ConfigError, match=r"design.budget \(--n\): budget=3 is smaller than "
+                                          r"n_init=5"):
+        run_study(config, tmp_path / "out", verbose=False, progress=False)
+    assert not (tmp_path / "out").exists()  # an empty directory was left behind
+
+
 def test_adaptive_boundary_takes_the_discover_outcome():
     config = config_from_text('simulator = "branin"\n[design]\nmethod = "adaptive"\n'
                               'budget = 9\ngoal = "boundary"\n[discover]\noutcome = "y < 10"\n')
