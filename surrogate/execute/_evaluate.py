@@ -92,30 +92,46 @@ def call_with_timeout(func: Callable[[], Any], timeout: float | None, uses_alarm
     return box["value"]
 
 
+class _Terminated(BaseException):
+    """A SIGTERM during runs in the driver's process: neither an ``Exception`` nor a
+    ``SystemExit``, so that no failure handler (the runs' own, the halving of a vectorized
+    batch) takes it for a failed run; :func:`_terminations` turns it into ``SystemExit``."""
+
+    def __init__(self, code: Any) -> None:
+        super().__init__(code)
+        self.code = code
+
+
 @contextmanager
-def _terminations(watch: bool) -> Iterator[Callable[[], bool]]:
-    """Whether a SIGTERM has arrived (``watch``, in the main thread only). The handler in
-    force is still obeyed: a user's handler is called, the default action becomes
-    ``SystemExit(143)`` (the exit status the signal gives, after Python's cleanup: the journal
-    is flushed), an ignored signal stays ignored."""
+def _terminations(watch: bool) -> Iterator[None]:
+    """While runs go on in the driver's process (``watch``, main thread only): a SIGTERM ends
+    them as :class:`_Terminated`, raised out of the runs as ``SystemExit`` with the code the
+    handler in force gives -- a user's handler's ``sys.exit`` code (a handler that returns
+    lets the runs go on), 143 for the default action (after Python's cleanup: the journal is
+    flushed). An ignored signal stays ignored. The run in flight is not recorded."""
     previous = signal.getsignal(signal.SIGTERM) if watch else None
     if previous is None or threading.current_thread() is not threading.main_thread():
-        yield lambda: False  # not watched, or a handler installed outside Python: left alone
+        yield  # not watched, or a handler installed outside Python: left alone
         return
-    hit = [False]
 
     def handler(signum: int, frame: Any) -> None:
         if previous == signal.SIG_IGN:
             return
-        hit[0] = True
+        code: Any = 128 + signum
         if callable(previous):
-            previous(signum, frame)
-        else:
-            raise SystemExit(128 + signum)
+            try:
+                previous(signum, frame)
+            except SystemExit as exc:
+                code = exc.code
+            else:
+                return
+        raise _Terminated(code)
 
     signal.signal(signal.SIGTERM, handler)
     try:
-        yield lambda: hit[0]
+        yield
+    except _Terminated as exc:
+        raise SystemExit(exc.code) from None
     finally:
         signal.signal(signal.SIGTERM, previous)
 
@@ -139,7 +155,7 @@ def evaluate_chunk(
     resumption runs it again.
     """
     uses_alarm = timeout is not None and _alarm_usable()
-    with deadline(uses_alarm), _terminations(stop_on_exit) as terminated:
+    with deadline(uses_alarm), _terminations(stop_on_exit):
         if simulator.vectorized:
             yield from _evaluate_batch(simulator, rows, points, timeout, uses_alarm)
             return
@@ -159,8 +175,6 @@ def evaluate_chunk(
                 yield RunRecord(row, "timeout", None, f"run exceeded the timeout of {timeout} s",
                                 clock() - start)
             except (Exception, SystemExit) as exc:  # noqa: BLE001 - user code failed (sys.exit too)
-                if isinstance(exc, SystemExit) and terminated():
-                    raise  # the job was ended, the run did not fail: not recorded
                 yield RunRecord(row, "failed", None, describe_exception(exc), clock() - start)
                 if stop_on_exit and isinstance(exc, SystemExit):
                     raise

@@ -273,6 +273,37 @@ def test_a_run_ended_by_sigterm_runs_again_on_resumption(tmp_path, how):
     assert result.ok.all() and len(calls) == len(journal) + 1  # the one in flight was cut
 
 
+VECTORIZED_TERMINATED = textwrap.dedent("""
+    import signal, sys, time
+    import surrogate as sg
+    from pathlib import Path
+    if sys.argv[2] == "handler":
+        signal.signal(signal.SIGTERM, lambda *a: sys.exit(143))
+    def batch(X):
+        Path(sys.argv[1]).with_name("started").write_text("")
+        time.sleep(30)
+        return X[["x"]].to_numpy()
+    space = sg.Space([sg.Real("x", 0, 1)])
+    sg.Simulator(batch, space, ["y"], vectorized=True).run(
+        [[0.1], [0.2], [0.3], [0.4]], checkpoint=sys.argv[1], progress=False)
+""")
+
+
+@pytest.mark.parametrize("how", ["handler", "default"])
+def test_a_sigterm_ends_a_vectorized_batch_without_failing_its_runs(tmp_path, how):
+    # the batch's halving took the SystemExit for failing rows: the job ran on, twice over
+    ckpt = tmp_path / "ckpt"
+    script = tmp_path / "driver.py"
+    script.write_text(VECTORIZED_TERMINATED)
+    proc = subprocess.Popen([sys.executable, str(script), str(ckpt), how])
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not (tmp_path / "started").exists():
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=20) == 143
+    assert read_journal(ckpt) == {}  # nothing recorded: a resumption runs all four
+
+
 def damage_meta_empty(ckpt):
     (ckpt / "meta.json").write_text("")
     return "meta.json", r"is damaged \(empty, cut short or edited\): not valid JSON"
