@@ -93,9 +93,10 @@ def call_with_timeout(func: Callable[[], Any], timeout: float | None, uses_alarm
 
 
 class _Terminated(BaseException):
-    """A SIGTERM during runs in the driver's process: neither an ``Exception`` nor a
-    ``SystemExit``, so that no failure handler (the runs' own, the halving of a vectorized
-    batch) takes it for a failed run; :func:`_terminations` turns it into ``SystemExit``."""
+    """A SIGTERM that a user's handler turned into ``SystemExit`` while a run was in flight:
+    neither an ``Exception`` nor a ``SystemExit`` inside the run, so that no failure handler
+    (the run's own, the halving of a vectorized batch) takes it for a failed run;
+    :func:`_terminations` raises it again as the ``SystemExit`` it was."""
 
     def __init__(self, code: Any) -> None:
         super().__init__(code)
@@ -103,33 +104,31 @@ class _Terminated(BaseException):
 
 
 @contextmanager
-def _terminations(watch: bool) -> Iterator[None]:
-    """While runs go on in the driver's process (``watch``, main thread only): a SIGTERM ends
-    them as :class:`_Terminated`, raised out of the runs as ``SystemExit`` with the code the
-    handler in force gives -- a user's handler's ``sys.exit`` code (a handler that returns
-    lets the runs go on), 143 for the default action (after Python's cleanup: the journal is
-    flushed). An ignored signal stays ignored. The run in flight is not recorded."""
+def _terminations(watch: bool) -> Iterator[list[bool]]:
+    """While runs go on in the driver's process (``watch``, main thread only) and the SIGTERM
+    handler is a Python function (a batch job's ``sys.exit``): its ``SystemExit`` during a
+    run (while the yielded flag is set) comes out of the run as :class:`_Terminated`, so the
+    run is not recorded, and leaves as ``SystemExit``. The default action (the process ends
+    at once, also inside C code) and an ignored signal are left alone: the journal holds
+    every finished run either way."""
+    in_run = [False]
     previous = signal.getsignal(signal.SIGTERM) if watch else None
-    if previous is None or threading.current_thread() is not threading.main_thread():
-        yield  # not watched, or a handler installed outside Python: left alone
+    if not callable(previous) or threading.current_thread() is not threading.main_thread():
+        yield in_run
         return
+    handler_of_user = previous
 
     def handler(signum: int, frame: Any) -> None:
-        if previous == signal.SIG_IGN:
-            return
-        code: Any = 128 + signum
-        if callable(previous):
-            try:
-                previous(signum, frame)
-            except SystemExit as exc:
-                code = exc.code
-            else:
-                return
-        raise _Terminated(code)
+        try:
+            handler_of_user(signum, frame)
+        except SystemExit as exc:
+            if in_run[0]:
+                raise _Terminated(exc.code) from None
+            raise
 
     signal.signal(signal.SIGTERM, handler)
     try:
-        yield
+        yield in_run
     except _Terminated as exc:
         raise SystemExit(exc.code) from None
     finally:
@@ -155,9 +154,9 @@ def evaluate_chunk(
     resumption runs it again.
     """
     uses_alarm = timeout is not None and _alarm_usable()
-    with deadline(uses_alarm), _terminations(stop_on_exit):
+    with deadline(uses_alarm), _terminations(stop_on_exit) as in_run:
         if simulator.vectorized:
-            yield from _evaluate_batch(simulator, rows, points, timeout, uses_alarm)
+            yield from _evaluate_batch(simulator, rows, points, timeout, uses_alarm, in_run)
             return
         clock = time.perf_counter
         evaluate = simulator.evaluate_point
@@ -166,11 +165,15 @@ def evaluate_chunk(
                 on_start(position)
             start = clock()
             try:
-                if timeout is None:
-                    values = evaluate(point)
-                else:
-                    values = call_with_timeout(functools.partial(evaluate, point), timeout,
-                                               uses_alarm)
+                in_run[0] = True
+                try:
+                    if timeout is None:
+                        values = evaluate(point)
+                    else:
+                        values = call_with_timeout(functools.partial(evaluate, point), timeout,
+                                                   uses_alarm)
+                finally:
+                    in_run[0] = False
             except RunTimeout:
                 yield RunRecord(row, "timeout", None, f"run exceeded the timeout of {timeout} s",
                                 clock() - start)
@@ -188,18 +191,32 @@ def _evaluate_batch(
     points: Sequence[dict[str, Any]],
     timeout: float | None,
     uses_alarm: bool,
+    in_run: list[bool],
 ) -> Iterator[RunRecord]:
     frame = pd.DataFrame(list(points), columns=simulator.space.names)
     start = time.perf_counter()
     limit = None if timeout is None else timeout * len(rows)
     try:
-        values, errors = call_with_timeout(
-            lambda: simulator.evaluate_design(frame), limit, uses_alarm
-        )
+        in_run[0] = True
+        try:
+            values, errors = call_with_timeout(
+                lambda: simulator.evaluate_design(frame), limit, uses_alarm
+            )
+        finally:
+            in_run[0] = False
     except RunTimeout:
-        if len(rows) > 1:  # one hanging run must not time out the others: each on its own
+        # one hanging run must not time out the others: each on its own, where SIGALRM stops
+        # the overrunning one (a watcher thread would leave every retry running behind it)
+        if len(rows) > 1 and uses_alarm:
             for row, point in zip(rows, points, strict=True):
-                yield from _evaluate_batch(simulator, [row], [point], timeout, uses_alarm)
+                yield from _evaluate_batch(simulator, [row], [point], timeout, uses_alarm,
+                                           in_run)
+            return
+        if len(rows) > 1:
+            each = (time.perf_counter() - start) / len(rows)
+            for row in rows:
+                yield RunRecord(row, "timeout", None,
+                                f"batch exceeded the timeout of {timeout} s per run", each)
             return
         yield RunRecord(rows[0], "timeout", None, f"run exceeded the timeout of {timeout} s",
                         time.perf_counter() - start)

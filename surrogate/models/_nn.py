@@ -254,7 +254,6 @@ class NNClassifier(BinaryClassifierMixin, ClassifierMixin, _NNBase):
         p = (1.0 / (1.0 + np.exp(-self._members(X)[..., 0]))).mean(axis=0)
         return np.column_stack([1.0 - p, p])
 
-    @limits_threads(fitted_size)
     def _extra_state(self) -> dict[str, Any]:
         return self._classes_state()
 
