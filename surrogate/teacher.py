@@ -561,16 +561,41 @@ def _resolve(module: str, qualname: str) -> Any:
 def _default_name(fn: Any) -> str:
     """A teacher's name when none is given: the function's name; a ``functools.partial``'s
     with its bound arguments (``model(scenario='high')``), so that two partials of one function
-    are two teachers, whose checkpoints are not mixed up."""
+    are two teachers, whose checkpoints are not mixed up. The arguments are described the same
+    way in every process (:func:`_stable_description`); a long description is digested."""
     import functools
     import hashlib
 
     if isinstance(fn, functools.partial):
-        bound = ", ".join([*map(repr, fn.args), *(f"{k}={v!r}" for k, v in fn.keywords.items())])
-        if len(bound) > 60:  # e.g. an array: a digest of what repr shows
+        bound = ", ".join([*map(_stable_description, fn.args),
+                           *(f"{k}={_stable_description(v)}" for k, v in fn.keywords.items())])
+        if len(bound) > 60:
             bound = "#" + hashlib.sha256(bound.encode()).hexdigest()[:12]
         return f"{_default_name(fn.func)}({bound})"
     return getattr(fn, "__name__", None) or type(fn).__name__
+
+
+def _stable_description(value: Any) -> str:
+    """``value`` as text that is the same in every process: ``repr`` for plain values and
+    containers of them, an array's dtype, shape and the digest of its bytes (its repr elides
+    big arrays), else the type's name with ``repr`` unless that holds a memory address."""
+    import hashlib
+
+    if value is None or isinstance(value, bool | int | float | complex | str | bytes):
+        return repr(value)
+    if isinstance(value, list | tuple):
+        inner = ", ".join(map(_stable_description, value))
+        return f"[{inner}]" if isinstance(value, list) else f"({inner})"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{_stable_description(k)}: {_stable_description(v)}"
+                               for k, v in value.items()) + "}"
+    if isinstance(value, np.ndarray) and value.dtype != object:
+        digest = hashlib.sha256(np.ascontiguousarray(value).tobytes()).hexdigest()[:12]
+        return f"array({value.dtype}, {value.shape}, #{digest})"
+    if isinstance(value, np.generic):
+        return repr(value.item())
+    text = repr(value)
+    return type(value).__qualname__ if " at 0x" in text else text
 
 
 def code_fingerprint(fn: Any) -> str | None:

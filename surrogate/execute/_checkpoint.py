@@ -24,6 +24,7 @@ stay separate runs.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import math
@@ -56,6 +57,7 @@ from surrogate.space import Space
 from surrogate.teacher import Simulator, code_fingerprint
 
 JOURNAL = "journal.jsonl"
+LEGACY_PARTIAL_NAME = "partial"  # every functools.partial teacher's name before 2026-11-30
 DESIGN = "design.parquet"
 _SYNC_SECONDS = 1.0
 _MATCH_TOLERANCE = 1e-12  # of the unit cube: float noise of a round trip, not a neighbour
@@ -270,7 +272,11 @@ class Checkpoint:
                              f"{list(self.simulator.fields)} on the simulator's grids; use a new "
                              "checkpoint directory")
         name = meta.get("simulator")
-        if name is not None and name != self.simulator.name:
+        if name == LEGACY_PARTIAL_NAME and isinstance(self.simulator.fn, functools.partial):
+            warnings.warn(f"{where} was written before partial teachers were named with their "
+                          f"bound arguments ('partial'): its runs are taken as those of "
+                          f"{self.simulator.name!r}", UserWarning, stacklevel=4)
+        elif name is not None and name != self.simulator.name:
             raise ValueError(f"{where} belongs to simulator {name!r}, not "
                              f"{self.simulator.name!r}; use a new checkpoint directory")
         code, now = meta.get("code"), self.code

@@ -24,7 +24,7 @@ import pandas as pd
 
 from surrogate.data import TransferSet, write_json
 from surrogate.execute import checkpoint_design
-from surrogate.execute._checkpoint import checkpoint_path
+from surrogate.execute._checkpoint import LEGACY_PARTIAL_NAME, checkpoint_path
 
 __all__ = ["RoundStore", "OtherDesignError"]
 
@@ -96,6 +96,9 @@ class RoundStore:
             for key in LATER_KEYS:  # a checkpoint written before the key existed resumes
                 if key not in stored:
                     expected.pop(key, None)
+            if stored.get("simulator") == LEGACY_PARTIAL_NAME \
+                    and str(expected.get("simulator", "")).endswith(")"):
+                stored["simulator"] = expected["simulator"]  # a partial, named before its args
             if stored != expected:
                 changed = sorted(k for k in {*expected, *stored}
                                  if stored.get(k) != expected.get(k))

@@ -78,6 +78,36 @@ def test_partials_of_one_function_are_different_teachers(tmp_path):
     assert re.fullmatch(r"model\(#[0-9a-f]{12}\)", long.name)
 
 
+class Settings:  # its repr holds a memory address: not a name another process would give
+    pass
+
+
+def test_partial_names_are_the_same_in_every_process_and_tell_arrays_apart(tmp_path):
+    import functools
+
+    space = sg.Space([sg.Real("a", 0, 1)])
+    named = sg.Simulator(functools.partial(model, scenario=Settings()), space, ["y"])
+    assert named.name == "model(scenario=Settings)"
+    a, b = np.zeros(2000), np.zeros(2000)
+    b[1000] = 1.0  # the same repr (numpy elides the middle), other values
+    names = {sg.Simulator(functools.partial(model, scenario=x), space, ["y"]).name for x in (a, b)}
+    assert len(names) == 2
+
+
+def test_a_checkpoint_of_a_partial_from_before_partials_were_named_resumes(tmp_path):
+    import functools
+
+    space = sg.Space([sg.Real("a", 0, 1)])
+    sg.Simulator(functools.partial(model, scenario="low"), space, ["y"]).run(
+        [[0.5]], checkpoint=tmp_path / "c", progress=False)
+    meta = json.loads((tmp_path / "c" / "meta.json").read_text())
+    (tmp_path / "c" / "meta.json").write_text(json.dumps({**meta, "simulator": "partial"}))
+    with pytest.warns(UserWarning, match="before partial teachers were named"):
+        again = sg.Simulator(functools.partial(model, scenario="low"), space, ["y"]).run(
+            [[0.5]], checkpoint=tmp_path / "c", progress=False)
+    assert again.Y["y"].tolist() == [0.5]
+
+
 def test_larger_design_extends_the_checkpoint(tmp_path):
     log, ckpt = tmp_path / "calls.txt", tmp_path / "ckpt"
     sim = toy_simulator(log=str(log))
