@@ -239,7 +239,7 @@ class Checkpoint:
             if s in journal and _usable(journal[s], len(self.stored), simulator.n_values)
         }
         if self._handle.tell() > 0 and not _ends_with_newline(self.path / JOURNAL):
-            self._handle.write("\n")  # a crash cut the last line: start the next one afresh
+            _drop_torn_line(self._handle)  # a crash cut the last line: it is no record
         self._last_sync = time.monotonic()
 
     def _check_empty(self) -> None:
@@ -339,10 +339,12 @@ class Checkpoint:
 class _Journal:
     """The journal of an open checkpoint, appended to and locked (``flock``) against a second
     campaign on the same checkpoint, which would run every pending run twice. The lock goes
-    with :meth:`close` or the process; no lock where the OS has no ``flock`` (Windows).
+    with :meth:`close` or the process. No lock where the OS has no ``flock`` (Windows), nor
+    on a file system that refuses it (NFS without a lock daemon, some FUSE mounts: a warning).
 
-    Forked worker processes inherit the open file and with it the lock, which would outlive a
-    killed driver by as long as a worker takes to notice: workers call :func:`forget_locks`.
+    A forked process (a worker, a teacher's own pool) inherits the open file and with it the
+    lock, which would outlive the driver: in a fork's child, :func:`forget_locks` points the
+    inherited descriptors at ``/dev/null`` (registered with ``os.register_at_fork``).
     """
 
     open_fds: ClassVar[set[int]] = set()
@@ -360,6 +362,11 @@ class _Journal:
             raise ValueError(f"checkpoint {path} is in use by another run (a campaign still "
                              "running on it, or started twice): wait for it to finish, or use "
                              "another checkpoint directory") from None
+        except OSError as exc:  # ENOLCK, ENOSYS, EOPNOTSUPP: no locks on this file system
+            warnings.warn(f"checkpoint {path}: the file system does not lock files "
+                          f"({exc.strerror}); make sure no other campaign runs on it at the "
+                          "same time", UserWarning, stacklevel=5)
+            return
         self.open_fds.add(self.handle.fileno())
 
     def close(self) -> None:
@@ -371,14 +378,35 @@ class _Journal:
 
 
 def forget_locks() -> None:
-    """In a forked worker: close the copies of the driver's locked journals (the driver's
-    locks stay; they end with the driver)."""
-    for fd in list(_Journal.open_fds):
-        try:
-            os.close(fd)
-        except OSError:
-            pass
+    """In a forked child: point the copies of the parent's locked journals at ``/dev/null``
+    (not closed: the child's copy of the file object may still close its descriptor, which
+    must not be another file by then). The parent's locks stay; they end with it."""
+    if not _Journal.open_fds:
+        return
+    null = os.open(os.devnull, os.O_WRONLY)
+    try:
+        for fd in _Journal.open_fds:
+            try:
+                os.dup2(null, fd)
+            except OSError:
+                pass
+    finally:
+        os.close(null)
     _Journal.open_fds.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=forget_locks)
+
+
+def _drop_torn_line(handle: Any) -> None:
+    """Truncate the journal open in ``handle`` (locked) after its last newline: a line a
+    crash cut short, which a later resumption would otherwise count as damaged."""
+    handle.flush()
+    with open(handle.name, "rb") as file:
+        data = file.read()
+    os.truncate(handle.fileno(), data.rfind(b"\n") + 1)
+    handle.seek(0, os.SEEK_END)
 
 
 def _ends_with_newline(file: Path) -> bool:

@@ -24,7 +24,6 @@ from multiprocessing.connection import Connection, wait
 from typing import Any
 
 from surrogate.execute._base import Executor, chunked, default_chunksize
-from surrogate.execute._checkpoint import forget_locks
 from surrogate.execute._evaluate import RunRecord, evaluate_chunk
 from surrogate.teacher import Simulator
 
@@ -113,7 +112,6 @@ def _end_group() -> None:
 def _worker_main(simulator: Simulator, conn: Connection, state: Any,
                  driver: int | None) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the driver's to handle
-    forget_locks()  # a forked copy of the driver's checkpoint lock must not outlive it
     _own_group()
     _exit_with_parent(driver)
     limit_threads()

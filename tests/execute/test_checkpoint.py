@@ -449,3 +449,56 @@ def test_a_creation_cut_short_after_the_journal_was_opened_is_started_again(tmp_
     (ckpt / JOURNAL).write_text("")  # the journal is opened (and locked) before meta.json
     result = toy_simulator().run(sg.sample(TOY_SPACE, 3, seed=0), checkpoint=ckpt)
     assert result.ok.all() and len(read_journal(ckpt)) == 3
+
+
+_POOL = []
+
+
+def _uses_a_forked_pool(x, y):
+    import multiprocessing
+
+    if not _POOL:  # a teacher's own helper processes, forked while the journal is locked
+        _POOL.append(multiprocessing.get_context("fork").Pool(1))
+    return {"f": _POOL[0].apply(abs, (x,)), "g": y}
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="fork")
+def test_a_teachers_forked_helpers_do_not_keep_the_checkpoint_locked(tmp_path):
+    sim = sg.Simulator(_uses_a_forked_pool, TOY_SPACE, ["f", "g"], name="pooled")
+    design = sg.sample(TOY_SPACE, 4, seed=0)
+    try:
+        sim.run(design.iloc[:2], checkpoint=tmp_path / "c", progress=False)
+        grown = sim.run(design, checkpoint=tmp_path / "c", progress=False)  # was "in use"
+    finally:
+        for pool in _POOL:
+            pool.terminate()
+        _POOL.clear()
+    assert grown.ok.all()
+
+
+def test_a_file_system_without_locks_runs_unlocked_with_a_warning(tmp_path, monkeypatch):
+    import errno
+    import fcntl
+
+    def no_locks(fd, operation):
+        raise OSError(errno.ENOLCK, "No locks available")
+
+    monkeypatch.setattr(fcntl, "flock", no_locks)
+    with pytest.warns(UserWarning, match="the file system does not lock files"):
+        result = toy_simulator().run(sg.sample(TOY_SPACE, 3, seed=0), checkpoint=tmp_path / "c")
+    assert result.ok.all()
+
+
+def test_a_torn_last_line_is_dropped_not_left_to_look_damaged_later(tmp_path):
+    design = sg.sample(TOY_SPACE, 4, seed=0)
+    sim = toy_simulator()
+    sim.run(design, checkpoint=tmp_path / "c")
+    (tmp_path / "c" / "runs.parquet").unlink()
+    journal = tmp_path / "c" / JOURNAL
+    journal.write_bytes(journal.read_bytes()[:-10])  # the last record cut by a crash
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # neither resumption calls anything damaged
+        for _ in range(2):
+            assert sim.run(design, checkpoint=tmp_path / "c").ok.all()
+            (tmp_path / "c" / "runs.parquet").unlink()
+    assert journal.read_bytes().endswith(b"\n") and len(read_journal(tmp_path / "c")) == 4
