@@ -102,8 +102,8 @@ def minimize(
         Required for a plain function target.
     escape : bool, default True
         Leave a basin the search has stalled in: once the best value has not improved for
-        ten runs after the initial design (or the acquisition expects no more improvement
-        than 1e-3 of the objective's spread), a round improves the best run of another
+        ten runs after the initial design by more than 0.5 % of the objective's spread (or
+        the acquisition expects no more improvement than that), a round improves the best run of another
         basin of the GP's mean instead, in a box around it, so that a second-best local
         minimum does not hold the rest of the budget (see :meth:`surrogate.sequential.Improvement.detours`). With
         ``batch_size=1`` the GPs then also fit their length scales under a ``Gamma(3, 6)``

@@ -92,14 +92,25 @@ class _Edge(Acquisition):
         order = index[np.argsort(np.abs(data.values[index, 0] - self.value), kind="stable")]
         return data.unit[order[:N_ANCHORS]]
 
+    def min_runs(self, dim: int) -> int:
+        """As a leave-one-out Q²: MIN_RUNS_PER_INPUT successful runs per input. A GP on a
+        dozen runs can be sure of a wrong edge: on a 0/1 output of a 2-input ellipse it
+        claimed 0.014-0.019 misclassified after 12-18 runs, when 0.18-0.22 was (it had taken
+        one input for irrelevant, length scale 793)."""
+        from surrogate.sequential._acquisition import MIN_RUNS_PER_INPUT
+
+        return MIN_RUNS_PER_INPUT * dim
+
     def ready(self, data: Observations) -> bool:
-        """At least N_ANCHORS successful runs on each side of the edge: before, the student's
-        edge is extrapolated and its misclassification estimate far too low (on Branin,
-        ``y < 10``, it claimed 0.02 after 8 runs, when 0.14 of the space was misclassified)."""
+        """:meth:`min_runs` successful runs, N_ANCHORS of them on each side of the edge:
+        before, the student's edge is extrapolated and its misclassification estimate far too
+        low (on Branin, ``y < 10``, it claimed 0.02 after 8 runs, when 0.14 of the space was
+        misclassified)."""
         from surrogate.distillation._labels import is_case
 
         case = is_case(data.values[data.ok, 0], self.threshold)
-        return min(int(case.sum()), int(len(case) - case.sum())) >= N_ANCHORS
+        return super().ready(data) \
+            and min(int(case.sum()), int(len(case) - case.sum())) >= N_ANCHORS
 
     def fidelity(self, student: Student, data: Observations) -> float:
         """Expected misclassification share over the reference sample of the space."""

@@ -79,6 +79,19 @@ class Disagreement(Acquisition):
 
         return MIN_RUNS_PER_INPUT * dim
 
+    def ready(self, data: Observations) -> bool:
+        """:meth:`min_runs` successful runs, and with a case of interest runs on both sides
+        of it: while every run is on one side there is no student (nothing to distil), and
+        the teacher's GP alone, sure of one class everywhere, reads as no disagreement."""
+        if not super().ready(data):
+            return False
+        if self.threshold is None:
+            return True
+        from surrogate.distillation._labels import is_case
+
+        case = is_case(data.values[data.ok, 0], self.threshold)
+        return bool(case.any() and not case.all())
+
     def fit_student(self, student: Student, data: Observations) -> Any:
         """The student distilled from the GP's labels of the first half of the reference
         sample and the teacher's successful runs (in the space's coordinates)."""

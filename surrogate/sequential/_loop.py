@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from surrogate._random import SeedLike, as_generator, child_seed
+from surrogate._stack import user_stacklevel
 from surrogate.data import TransferSet
 from surrogate.design import sample
 from surrogate.execute import Executor, resolve_executor
@@ -220,7 +221,8 @@ def _warn_if_all_failed(history: TransferSet) -> None:
         first = f" (the first: {errors[0]})" if errors else ""
         warnings.warn(f"all {len(history)} runs of the initial design failed{first}; the "
                       "design goes on with random points until a run succeeds. Check the "
-                      "teacher if it should run here", RuntimeWarning, stacklevel=3)
+                      "teacher if it should run here", RuntimeWarning,
+                      stacklevel=user_stacklevel())
 
 
 def _fitter(trainer: Trainer, data: Observations, sizes: list[int], rng: np.random.Generator,

@@ -429,6 +429,30 @@ def test_a_boundary_target_waits_for_runs_on_both_sides_of_the_edge():
     assert error < 0.08, error  # was 0.14 when it stopped after 7 runs
 
 
+def test_a_boundary_target_on_a_0_1_output_waits_for_ten_runs_per_input():
+    # a GP on a dozen 0/1 runs was sure of a wrong edge (one input taken for irrelevant) and
+    # stopped by target at 0.014-0.019 misclassified when 0.18-0.22 of the space was
+    def inside(p):
+        return float(p["a"] ** 2 + 2 * p["b"] ** 2 < 0.5)
+
+    space = Space([Real("a", -1, 1), Real("b", -1, 1)])
+    for seed in (1, 4):  # seeds that stopped after 18 and 12 runs
+        result = adaptive_sample(inside, space=space, goal="boundary", budget=40, target=0.02,
+                                 seed=seed, progress=False)
+        assert result.stopped == "budget" or len(result.runs) >= 20
+
+
+def test_a_disagreement_target_does_not_stop_while_every_run_is_on_one_side():
+    from sklearn.tree import DecisionTreeClassifier
+
+    space = Space([Real("a", -1, 1), Real("b", -1, 1)])
+    result = adaptive_sample(lambda p: p["a"] ** 2 + p["b"] ** 2, space=space,
+                             goal="disagreement", threshold=("<", -1.0),
+                             student=DecisionTreeClassifier(max_leaf_nodes=8, random_state=0),
+                             budget=30, target=0.05, seed=0, progress=False)
+    assert result.stopped == "budget"  # it stopped "by target" with no student at all
+
+
 def test_one_initial_run_still_gets_a_student_and_a_target_on_the_last_round_counts():
     def teacher(p):
         return float(_smooth(np.array([[p["x"], p["y"]]]))[0])
