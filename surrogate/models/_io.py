@@ -111,6 +111,7 @@ def save(model: Any, path: str | Path) -> Path:
     path.mkdir(parents=True, exist_ok=True)
     extra, tensors = model._state()
     meta = {**model_meta(model), "state": extra}
+    json.dumps(meta)  # a value JSON cannot hold fails here, before an earlier save is touched
     # an earlier save's meta.json goes first and the new one comes last, with the digest of
     # the tensors it belongs to: a save that fails half-way leaves no model that loads
     (path / META).unlink(missing_ok=True)

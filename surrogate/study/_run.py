@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 import time
 import warnings
@@ -18,6 +17,7 @@ from surrogate._registry import load_simulator
 from surrogate.data import TransferSet, write_text_atomic
 from surrogate.design import sample
 from surrogate.execute import checkpoint_design
+from surrogate.space import python_scalar
 from surrogate.study._adaptive import adaptive_case, adaptive_record, adaptive_runs
 from surrogate.study._core import (
     FAILED_RUNS_WARNING,
@@ -119,8 +119,7 @@ def _teacher_runs(config: StudyConfig, simulator: Simulator, directory: Path, ex
     return runs, None
 
 
-_DESIGN_RECORD = "design.json"  # how the study drew its design (method, seed, space)
-_DESIGN_POINTS = "design-points.parquet"  # the largest design drawn that way, in order
+_DESIGN_RECORD = "design.json"  # how the study drew its design (method, seed, space) and which
 
 
 def _study_directory(directory: Path) -> Path:
@@ -176,23 +175,26 @@ def _check_runs(study: Study, verbose: bool) -> bool:
 def _study_design(config: StudyConfig, space: Any, directory: Path) -> pd.DataFrame:
     """The study's design, reusing the runs of an earlier, smaller or larger ``--n``.
 
-    A first run draws ``config.n`` points and records how (``design.json``: method, seed,
-    space) and which (``design-points.parquet``). A rerun with the same method, seed and space
-    keeps those points in their order: the first ``config.n`` of them when shrinking; all of
-    them plus fresh ones (the same method, a seed derived from the study's) when growing, so
-    finished runs are never repeated. (Not the checkpoint's points: after a switch of seed or
-    method it also holds the other design's.) Sobol', Halton and random designs of a larger ``n`` already start
-    with the smaller one and are used as drawn; a grown Latin hypercube is the old one plus a new
-    one. Another method, seed or space draws a new design (points that coincide still reuse
-    their runs).
+    A first run draws ``config.n`` points and records how and which in one file
+    (``design.json``: method, seed, space and the points). A rerun with the same method, seed
+    and space keeps those points in their order: the first ``config.n`` of them when
+    shrinking; all of them plus fresh ones (the same method, a seed derived from the study's)
+    when growing, so finished runs are never repeated. (Not the checkpoint's points: after a
+    switch of seed or method it also holds the other design's; only a record written before
+    the points were kept falls back on them.) Sobol', Halton and random designs of a larger
+    ``n`` already start with the smaller one and are used as drawn; a grown Latin hypercube is
+    the old one plus a new one. Another method, seed or space, or an unreadable record, draws
+    a new design (points that coincide still reuse their runs).
     """
     fresh = sample(space, config.n, method=config.method, seed=config.seed)  # type: ignore[arg-type]
     how = json.loads(json.dumps(
         {"method": config.method, "seed": config.seed, "space": space.to_dict()}))
-    record, points = directory / _DESIGN_RECORD, directory / _DESIGN_POINTS
-    same = record.exists() and _read_json(record) == how
-    old = _design_points(points, space) if same and points.exists() else \
-        checkpoint_design(directory / "runs") if same else None  # studies before the points
+    record = directory / _DESIGN_RECORD
+    stored = _read_json(record) if record.exists() else None
+    old = None
+    if isinstance(stored, dict) and {k: stored.get(k) for k in how} == how:
+        old = _recorded_points(stored.get("points"), space) if "points" in stored else \
+            checkpoint_design(directory / "runs")  # a record from before the points
     design = fresh
     if old is not None:
         if config.n <= len(old):
@@ -202,27 +204,22 @@ def _study_design(config: StudyConfig, space: Any, directory: Path) -> pd.DataFr
             extra = sample(space, config.n - len(old), method=config.method,  # type: ignore[arg-type]
                            seed=seed)
             design = pd.concat([old, extra], ignore_index=True)
-    if old is None or len(design) > len(old):  # a shrunk design keeps the larger one's points
-        tmp, data = points.with_name(points.name + ".tmp"), io.BytesIO()
-        design.to_parquet(data, index=False)
-        tmp.write_bytes(data.getvalue())  # Python's own error for a directory it may not write
-        tmp.replace(points)
-    write_text_atomic(record, json.dumps(how, indent=1) + "\n")
+    keep = design if old is None or len(design) > len(old) else old  # the larger one's points
+    rows = [[python_scalar(v) for v in row] for row in keep.itertuples(index=False)]
+    write_text_atomic(record, json.dumps(
+        {**how, "points": {"columns": list(keep.columns), "rows": rows}}) + "\n")
     return design
 
 
-def _design_points(path: Path, space: Any) -> pd.DataFrame:
-    """The design recorded in ``path``, or a ValueError naming the file."""
+def _recorded_points(points: Any, space: Any) -> pd.DataFrame | None:
+    """The design ``design.json`` records, or None (a new design is drawn) when it does not
+    hold the space's columns."""
     try:
-        points = pd.read_parquet(path)
-    except Exception as err:  # pyarrow's errors for a damaged file vary
-        raise ValueError(f"{path} cannot be read ({type(err).__name__}): delete it to draw "
-                         "the design again (finished runs are reused)") from None
-    if list(points.columns) != list(space.names):
-        raise ValueError(f"{path} holds columns {list(points.columns)}, not the space's "
-                         f"{list(space.names)}: delete it to draw the design again")
-    return points
-
+        if list(points["columns"]) != list(space.names):
+            return None
+        return space.validate(pd.DataFrame(points["rows"], columns=space.names))
+    except (KeyError, TypeError, ValueError):
+        return None
 
 
 def _same_points(a: pd.DataFrame, b: pd.DataFrame) -> bool:

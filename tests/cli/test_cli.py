@@ -281,7 +281,7 @@ def test_a_study_directory_it_may_not_write_is_one_line(tmp_path):
     assert result.returncode == 1
     assert result.stderr.strip().splitlines() == [
         f"surrogate study: error: PermissionError: [Errno 13] Permission denied: "
-        f"'{readonly / 'design-points.parquet.tmp'}'"]
+        f"'{readonly / 'design.json.tmp'}'"]
 
 
 def test_discover_leaves_out_rows_whose_outcome_is_missing_and_says_so(tmp_path):

@@ -90,6 +90,24 @@ def test_a_seed_switched_back_and_rerun_keeps_its_own_design(tmp_path):
     grown = _study_design(config_from_text(base.replace("SEED", "1").replace("n = 8", "n = 10")),
                           branin.space, tmp_path)
     pd.testing.assert_frame_equal(grown.iloc[:8], sample(branin.space, 8, seed=1))
-    (tmp_path / "design-points.parquet").write_text("damaged")
-    with pytest.raises(ValueError, match="design-points.parquet cannot be read"):
-        _study_design(config, branin.space, tmp_path)
+    # the record holds the points: a record cut short draws the design afresh (never the
+    # other seed's points from the checkpoint)
+    (tmp_path / "design.json").write_text((tmp_path / "design.json").read_text()[:50])
+    pd.testing.assert_frame_equal(_study_design(config, branin.space, tmp_path),
+                                  sample(branin.space, 8, seed=1))
+
+
+def test_a_record_from_before_the_points_were_kept_is_completed(tmp_path):
+    import json
+
+    from simulators import load
+
+    branin = load("branin")
+    config = config_from_text('simulator = "branin"\n[design]\nn = 8\n[sensitivity]\nn = 0\n')
+    branin.run(_study_design(config, branin.space, tmp_path), checkpoint=tmp_path / "runs")
+    record = json.loads((tmp_path / "design.json").read_text())
+    del record["points"]  # as written by earlier versions
+    (tmp_path / "design.json").write_text(json.dumps(record))
+    design = _study_design(config, branin.space, tmp_path)  # from the checkpoint, as before
+    assert "points" in json.loads((tmp_path / "design.json").read_text())
+    pd.testing.assert_frame_equal(design, sample(branin.space, 8, seed=0))
