@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from surrogate._fields import Grids, check_fields, field_frame, field_slices
+from surrogate._identity import default_name
 from surrogate.space import Space, as_space, python_scalar
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -150,7 +151,7 @@ class Simulator:
             outputs, has_fields=isinstance(fields, Mapping) and len(fields) > 0)
         self.fields: Grids = check_fields(fields, self.outputs)
         self.vectorized = bool(vectorized)
-        self.name = name or _default_name(fn)
+        self.name = name or default_name(fn)
         if not self.vectorized:
             _check_arguments(fn, self.space.names, self.name)
 
@@ -556,78 +557,6 @@ def _resolve(module: str, qualname: str) -> Any:
     for part in qualname.split("."):
         obj = getattr(obj, part)
     return obj
-
-
-def _default_name(fn: Any) -> str:
-    """A teacher's name when none is given: the function's name; a ``functools.partial``'s
-    with its bound arguments (``model(scenario='high')``), so that two partials of one function
-    are two teachers, whose checkpoints are not mixed up. The arguments are described the same
-    way in every process (:func:`_stable_description`); a long description is digested."""
-    import functools
-    import hashlib
-
-    if isinstance(fn, functools.partial):
-        bound = ", ".join([*map(_stable_description, fn.args),
-                           *(f"{k}={_stable_description(v)}" for k, v in fn.keywords.items())])
-        if len(bound) > 60:
-            bound = "#" + hashlib.sha256(bound.encode()).hexdigest()[:12]
-        return f"{_default_name(fn.func)}({bound})"
-    return getattr(fn, "__name__", None) or type(fn).__name__
-
-
-def _stable_description(value: Any) -> str:
-    """``value`` as text that is the same in every process: ``repr`` for plain values and
-    containers of them, an array's dtype, shape and the digest of its bytes (its repr elides
-    big arrays), else the type's name with ``repr`` unless that holds a memory address."""
-    import hashlib
-
-    if value is None or isinstance(value, bool | int | float | complex | str | bytes):
-        return repr(value)
-    if isinstance(value, list | tuple):
-        inner = ", ".join(map(_stable_description, value))
-        return f"[{inner}]" if isinstance(value, list) else f"({inner})"
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{_stable_description(k)}: {_stable_description(v)}"
-                               for k, v in value.items()) + "}"
-    if isinstance(value, np.ndarray) and value.dtype != object:
-        digest = hashlib.sha256(np.ascontiguousarray(value).tobytes()).hexdigest()[:12]
-        return f"array({value.dtype}, {value.shape}, #{digest})"
-    if isinstance(value, np.generic):
-        return repr(value.item())
-    text = repr(value)
-    return type(value).__qualname__ if " at 0x" in text else text
-
-
-def code_fingerprint(fn: Any) -> str | None:
-    """A digest of the Python code behind a teacher function (its bytecode, constants and
-    names, nested functions included), or None where there is none to read (a builtin, an
-    extension). Two functions of one name (two lambdas) differ; an edit of a comment does not
-    count. Stable across processes and runs of the same Python version."""
-    import functools
-    import hashlib
-    import types
-
-    while isinstance(fn, functools.partial) or hasattr(fn, "__wrapped__"):
-        fn = fn.func if isinstance(fn, functools.partial) else fn.__wrapped__
-    method = vars(type(fn)).get("__call__")  # a callable object: its class's __call__
-    code = getattr(fn, "__code__", None) or getattr(method, "__code__", None)
-    if not isinstance(code, types.CodeType):
-        return None
-    digest = hashlib.sha256()
-
-    def add(c: types.CodeType) -> None:
-        digest.update(c.co_code)
-        digest.update(repr(c.co_names).encode())
-        for const in c.co_consts:
-            if isinstance(const, types.CodeType):
-                add(const)
-            elif isinstance(const, frozenset):  # its order follows the per-process hash seed
-                digest.update(repr(sorted(map(repr, const))).encode())
-            else:
-                digest.update(repr(const).encode())
-
-    add(code)
-    return digest.hexdigest()[:16]
 
 
 def _check_arguments(fn: Callable[..., Any], names: Sequence[str], label: str) -> None:

@@ -38,6 +38,7 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
+from surrogate._identity import code_fingerprint
 from surrogate.data import (
     SCHEMA,
     STATUSES,
@@ -54,7 +55,7 @@ from surrogate.data import (
 )
 from surrogate.execute._evaluate import RunRecord
 from surrogate.space import Space
-from surrogate.teacher import Simulator, code_fingerprint
+from surrogate.teacher import Simulator
 
 JOURNAL = "journal.jsonl"
 LEGACY_PARTIAL_NAME = "partial"  # every functools.partial teacher's name before 2026-11-30

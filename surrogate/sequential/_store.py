@@ -50,7 +50,7 @@ def run_identity(simulator: Any, seed: Any) -> dict[str, Any]:
     apart)."""
     import numbers
 
-    from surrogate.teacher import code_fingerprint
+    from surrogate._identity import code_fingerprint
 
     identity: dict[str, Any] = {"seed": None}
     if isinstance(seed, numbers.Integral) and not isinstance(seed, bool):

@@ -169,13 +169,13 @@ def test_code_fingerprint_tells_functions_apart_and_is_stable_across_processes()
     import sys
     import textwrap
 
-    from surrogate.teacher import code_fingerprint
+    from surrogate._identity import code_fingerprint
 
     first, second = (lambda p: p["x"]), (lambda p: p["x"] + 100.0)
     assert code_fingerprint(first) != code_fingerprint(second)
     assert code_fingerprint(len) is None  # a builtin: nothing to read
     script = textwrap.dedent("""
-        from surrogate.teacher import code_fingerprint
+        from surrogate._identity import code_fingerprint
 
         def teacher(p):
             def inner(v):
