@@ -154,7 +154,14 @@ def model_meta(model: Any) -> dict[str, Any]:
 
 def _categories(model: Any) -> list[dict[str, Any]]:
     encoding = getattr(model, "_input_encoding", None)
-    return encoding.to_json() if encoding is not None else []
+    if encoding is None:
+        return []
+    odd = [name for name in encoding.names if not isinstance(name, str | int | np.integer)]
+    if odd:  # JSON would turn a tuple label into a list that no column matches after loading
+        raise ValueError(f"cannot save a {type(model).__name__} whose categorical column(s) "
+                         f"are labelled {odd}: name the columns with strings (or ints) and fit "
+                         "it again to save it")
+    return encoding.to_json()
 
 
 def load(path: str | Path, *, device: str = "cpu") -> Any:

@@ -225,3 +225,13 @@ def test_loading_teacher_runs_as_a_model_points_to_transfer_set_load(tmp_path):
     sg.Simulator(lambda x: x, space, ["y"]).run([[0.5]], progress=False).save(tmp_path / "runs")
     with pytest.raises(ValueError, match="holds teacher runs .* surrogate.TransferSet.load"):
         load(tmp_path / "runs")
+
+
+def test_a_model_whose_categories_have_tuple_labels_is_refused_at_save(tmp_path):
+    # it saved, and never loaded: JSON turns ("y", 0) into a list no column matches
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({("x", 0): rng.random(30), ("y", 0): rng.choice(["u", "v"], 30)})
+    gp = GPRegressor(seed=0, n_restarts=1).fit(X, 3 * X[("x", 0)])
+    with pytest.raises(ValueError, match=r"categorical column\(s\) are labelled \[\('y', 0\)\]"):
+        gp.save(tmp_path / "m")
+    assert not (tmp_path / "m" / "meta.json").exists()
