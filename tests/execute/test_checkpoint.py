@@ -281,20 +281,27 @@ TERMINATED = textwrap.dedent("""
 """)
 
 
+def _terminated(tmp_path, script_text, how, ready):
+    """Run ``script_text`` as a driver on checkpoint ``tmp_path / "ckpt"``, send it SIGTERM
+    once ``ready()``; its exit status."""
+    script = tmp_path / "driver.py"
+    script.write_text(script_text)
+    proc = subprocess.Popen([sys.executable, str(script), str(tmp_path / "ckpt"), how])
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not ready():
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGTERM)
+    return proc.wait(timeout=60)
+
+
 @pytest.mark.parametrize("how", ["handler", "default"])
 def test_a_run_ended_by_sigterm_runs_again_on_resumption(tmp_path, how):
     # a SIGTERM handler's SystemExit recorded the run in flight as failed, which a
     # resumption skips: the run was lost
     ckpt = tmp_path / "ckpt"
-    script = tmp_path / "driver.py"
-    script.write_text(TERMINATED)
-    proc = subprocess.Popen([sys.executable, str(script), str(ckpt), how])
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and len(read_journal(ckpt)) < 2:
-        time.sleep(0.02)
-    proc.send_signal(signal.SIGTERM)
+    status = _terminated(tmp_path, TERMINATED, how, lambda: len(read_journal(ckpt)) >= 2)
     # the handler's exit status; the default action ends the process at once, as before
-    assert proc.wait(timeout=60) == (143 if how == "handler" else -signal.SIGTERM)
+    assert status == (143 if how == "handler" else -signal.SIGTERM)
     journal = read_journal(ckpt)
     assert all(record.status == "ok" for record in journal.values())  # none recorded failed
     calls = (tmp_path / "calls.txt").read_text().splitlines()
@@ -324,14 +331,9 @@ VECTORIZED_TERMINATED = textwrap.dedent("""
 def test_a_sigterm_ends_a_vectorized_batch_without_failing_its_runs(tmp_path, how):
     # the batch's halving took the SystemExit for failing rows: the job ran on, twice over
     ckpt = tmp_path / "ckpt"
-    script = tmp_path / "driver.py"
-    script.write_text(VECTORIZED_TERMINATED)
-    proc = subprocess.Popen([sys.executable, str(script), str(ckpt), how])
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and not (tmp_path / "started").exists():
-        time.sleep(0.02)
-    proc.send_signal(signal.SIGTERM)
-    assert proc.wait(timeout=20) == (143 if how == "handler" else -signal.SIGTERM)
+    status = _terminated(tmp_path, VECTORIZED_TERMINATED, how,
+                         lambda: (tmp_path / "started").exists())
+    assert status == (143 if how == "handler" else -signal.SIGTERM)
     assert read_journal(ckpt) == {}  # nothing recorded: a resumption runs all four
 
 
