@@ -9,6 +9,7 @@ batched L-BFGS-B restarts); large data sets go to :mod:`surrogate.models._svgp`.
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any, Literal
 
 import numpy as np
@@ -233,6 +234,8 @@ class GPRegressor(MultiOutputMixin, Q2ScoreMixin, SurrogateMixin, RegressorMixin
         self._y_1d = y.ndim == 1
         self.n_outputs_ = Y.shape[1]
         self._set_scalers(X, Y)
+        if not self.fit_noise:
+            _warn_if_repeats_disagree(X, Y)
         dev = self._device
         rng = self._rng()
         n = len(X)
@@ -590,3 +593,17 @@ def _subset(n: int, size: int, rng: np.random.Generator) -> torch.Tensor:
     if n <= size:
         return torch.arange(n)
     return torch.as_tensor(np.sort(rng.choice(n, size=size, replace=False)))
+
+
+def _warn_if_repeats_disagree(X: np.ndarray, Y: np.ndarray) -> None:
+    """With ``fit_noise=False``, warn when a point is repeated with other outputs: only noise
+    explains them, and without it the fit degenerates (length scales at their bound, a huge
+    signal variance; held-out error three times the default's on a test case)."""
+    _, first, inverse = np.unique(X, axis=0, return_index=True, return_inverse=True)
+    if len(first) == len(X):
+        return
+    differ = np.any(np.abs(Y - Y[first[inverse.reshape(-1)]]) > 0, axis=1)
+    if differ.any():
+        warnings.warn(f"{int(differ.sum())} run(s) repeat a point of X with other outputs: "
+                      "fit_noise=False cannot explain them; use the default fit_noise=True",
+                      UserWarning, stacklevel=4)

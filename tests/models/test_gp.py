@@ -4,6 +4,7 @@ gpytorch's own likelihood and posterior, and every bad input."""
 from __future__ import annotations
 
 import math
+import warnings
 
 import gpytorch
 import numpy as np
@@ -391,3 +392,19 @@ def test_outputs_whose_squares_overflow_are_still_predicted():
         nn = NNRegressor(n_ensemble=1, max_epochs=5, seed=0).fit(X, y).predict(X[:5])
     np.testing.assert_allclose(mean, y[:5], rtol=1e-4)
     assert np.isfinite(nn).all()
+
+
+def test_repeated_points_with_other_outputs_warn_without_a_fitted_noise():
+    # fit_noise=False cannot explain them: length scales ran to ~970, held-out error tripled
+    rng = np.random.default_rng(0)
+    X = rng.random((20, 2))
+    y = np.sin(6 * X[:, 0]) + X[:, 1] ** 2
+    X2, y2 = np.r_[X, X[:5]], np.r_[y, y[:5] + 0.5]
+    with pytest.warns(UserWarning, match="5 run\\(s\\) repeat a point of X with other outputs") \
+            as caught:
+        GPRegressor(seed=0, fit_noise=False).fit(X2, y2)
+    assert caught[0].filename == __file__  # the user's line
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        GPRegressor(seed=0, fit_noise=False).fit(np.r_[X, X[:5]], np.r_[y, y[:5]])  # agree
+        GPRegressor(seed=0).fit(X2, y2)  # a fitted noise explains them
