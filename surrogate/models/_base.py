@@ -257,20 +257,17 @@ class SurrogateMixin:
     def _validate_predict(self, X: Any) -> np.ndarray:
         check_is_fitted(self)
         names = getattr(self, "feature_names_in_", None)
-        if isinstance(X, pd.DataFrame) and names is not None:
-            missing = [c for c in names if c not in X.columns]
-            if missing:
-                raise ValueError(f"X is missing the columns {missing} seen in fit")
-            X = X[list(names)]  # reorder by name: column order may differ from fit
-        elif isinstance(X, pd.DataFrame):  # fitted on an array, or on labels such as 0, 1, 2
-            labels = getattr(self, "_column_labels", None)
+        if isinstance(X, pd.DataFrame):
+            # the columns seen in fit: string names, else labels such as 0, 1, 2 (None: fitted
+            # on an array); a frame's columns are put in their order
+            labels = list(names) if names is not None else getattr(self, "_column_labels", None)
             if labels is not None:
                 missing = [c for c in labels if c not in X.columns]
                 if missing:
                     raise ValueError(f"X is missing the columns {missing} seen in fit")
                 X = X[labels]
-            if self._input_encoding.positions:  # categories by position, as they were found
-                X = X.to_numpy(dtype=object)
+            if names is None and self._input_encoding.positions:
+                X = X.to_numpy(dtype=object)  # categories by position, as they were found
         X = self._input_encoding.encode(X, type(self).__name__)
         X_arr = validate_data(self, X, dtype=np.float64, reset=False, ensure_all_finite=False)
         _check_finite(X_arr, getattr(self, "feature_names_in_", None))
