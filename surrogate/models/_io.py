@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import importlib
 import importlib.metadata as md
+import io
 import json
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from surrogate.data import SCHEMA as RUNS_SCHEMA
 from surrogate.data import write_text_atomic
 
 __all__ = ["save", "load", "model_meta", "new_model", "restore", "SCHEMA", "SCHEMA_VERSION"]
@@ -115,21 +117,15 @@ def save(model: Any, path: str | Path) -> Path:
     # an earlier save's meta.json goes first and the new one comes last, with the digest of
     # the tensors it belongs to: a save that fails half-way leaves no model that loads
     (path / META).unlink(missing_ok=True)
+    buffer = io.BytesIO()
+    torch.save({k: v.detach().cpu() for k, v in tensors.items()}, buffer)
+    data = buffer.getvalue()
+    meta["tensors_sha256"] = hashlib.sha256(data).hexdigest()
     tmp = path / (TENSORS + ".tmp")
-    torch.save({k: v.detach().cpu() for k, v in tensors.items()}, tmp)
-    meta["tensors_sha256"] = file_digest(tmp)
+    tmp.write_bytes(data)
     tmp.replace(path / TENSORS)
     write_text_atomic(path / META, json.dumps(meta, indent=2) + "\n")
     return path
-
-
-def file_digest(path: Path) -> str:
-    """SHA-256 of a file's bytes (hex)."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def model_meta(model: Any) -> dict[str, Any]:
@@ -202,8 +198,6 @@ def load(path: str | Path, *, device: str = "cpu") -> Any:
         raise ValueError(f"{meta_file} is not valid JSON (truncated?): {err}") from None
     if isinstance(meta, dict) and meta.get("schema") in LATER_STAGES:
         return importlib.import_module(LATER_STAGES[meta["schema"]]).load(path, device=device)
-    from surrogate.data import SCHEMA as RUNS_SCHEMA
-
     if isinstance(meta, dict) and meta.get("schema") == RUNS_SCHEMA:
         raise ValueError(f"{path} holds teacher runs (a transfer set or a campaign's "
                          "checkpoint), not a model: read it with surrogate.TransferSet.load")
@@ -218,14 +212,15 @@ def load(path: str | Path, *, device: str = "cpu") -> Any:
             f"surrogate reads version {SCHEMA_VERSION} only: refit and save the model again")
     if meta.get("class") not in _classes():
         raise ValueError(f"{path} holds an unknown model class {meta.get('class')!r}")
+    data = (path / TENSORS).read_bytes()  # read once: checked, then loaded
     expected = meta.get("tensors_sha256")  # absent from files written before it was recorded
-    if expected is not None and file_digest(path / TENSORS) != expected:
+    if expected is not None and hashlib.sha256(data).hexdigest() != expected:
         raise ValueError(f"{path}: {TENSORS} is not the file its {META} was saved with (an "
                          "interrupted save, or files of two different saves): save the model "
                          "again")
     model = new_model(meta, device, path)
     try:
-        tensors = torch.load(path / TENSORS, map_location=model._device, weights_only=True)
+        tensors = torch.load(io.BytesIO(data), map_location=model._device, weights_only=True)
     except Exception as err:  # torch raises UnpicklingError/RuntimeError for foreign content
         raise ValueError(
             f"{path / TENSORS} cannot be read as plain tensors: damaged or truncated, or "
