@@ -106,11 +106,7 @@ class _Edge(Acquisition):
         before, the student's edge is extrapolated and its misclassification estimate far too
         low (on Branin, ``y < 10``, it claimed 0.02 after 8 runs, when 0.14 of the space was
         misclassified)."""
-        from surrogate.distillation._labels import is_case
-
-        case = is_case(data.values[data.ok, 0], self.threshold)
-        return super().ready(data) \
-            and min(int(case.sum()), int(len(case) - case.sum())) >= N_ANCHORS
+        return super().ready(data) and runs_each_side(data, self.threshold) >= N_ANCHORS
 
     def fidelity(self, student: Student, data: Observations) -> float:
         """Expected misclassification share over the reference sample of the space."""
@@ -124,6 +120,14 @@ class _Edge(Acquisition):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(({self.op!r}, {self.value:g}))"
+
+
+def runs_each_side(data: Observations, threshold: tuple[str, float]) -> int:
+    """The fewer of the successful runs inside and outside the case ``threshold``."""
+    from surrogate.distillation._labels import is_case
+
+    case = is_case(data.values[data.ok, 0], threshold)
+    return min(int(case.sum()), int(len(case) - case.sum()))
 
 
 class Straddle(_Edge):

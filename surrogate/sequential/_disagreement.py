@@ -29,7 +29,7 @@ import numpy as np
 import torch
 
 from surrogate.sequential._acquisition import Acquisition, Observations, log_success
-from surrogate.sequential._boundary import case_probability
+from surrogate.sequential._boundary import case_probability, runs_each_side
 from surrogate.sequential._student import Student
 from surrogate.space import Space
 
@@ -83,14 +83,8 @@ class Disagreement(Acquisition):
         """:meth:`min_runs` successful runs, and with a case of interest runs on both sides
         of it: while every run is on one side there is no student (nothing to distil), and
         the teacher's GP alone, sure of one class everywhere, reads as no disagreement."""
-        if not super().ready(data):
-            return False
-        if self.threshold is None:
-            return True
-        from surrogate.distillation._labels import is_case
-
-        case = is_case(data.values[data.ok, 0], self.threshold)
-        return bool(case.any() and not case.all())
+        return super().ready(data) and (
+            self.threshold is None or runs_each_side(data, self.threshold) > 0)
 
     def fit_student(self, student: Student, data: Observations) -> Any:
         """The student distilled from the GP's labels of the first half of the reference
