@@ -247,6 +247,24 @@ def _probe_outcome(outcome: Any, simulator: Simulator) -> None:
         outcome.evaluate(probe, grids=dict(simulator.fields))
 
 
+def _check_adaptive(config: StudyConfig, simulator: Simulator) -> None:
+    """An adaptive design's budget against its initial design, and the output a boundary or
+    disagreement goal is about."""
+    from surrogate.sequential._teacher import check_sizes
+
+    try:
+        with warnings.catch_warnings():  # said again when the design runs
+            warnings.simplefilter("ignore")
+            check_sizes(simulator.space, config.adaptive_budget, None, 1)
+    except ValueError as exc:
+        raise ConfigError(f"design.budget (--n): {exc}") from None
+    outputs = list(simulator.outputs)
+    if config.adaptive_goal != "accuracy" and adaptive_case(config)[0] is None \
+            and len(outputs) > 1:
+        raise ConfigError(f"design.output: goal = \"{config.adaptive_goal}\" is about one output "
+                          f"of {simulator.name}: name it; outputs: {outputs}")
+
+
 def _check_against(config: StudyConfig, simulator: Simulator) -> None:
     """Configuration keys that name outputs, checked before any teacher run."""
     outputs = list(simulator.outputs)
@@ -270,18 +288,7 @@ def _check_against(config: StudyConfig, simulator: Simulator) -> None:
                                  f"{simulator.name}; outputs: {outputs}, fields: {fields}")
         _probe_outcome(config.outcome, simulator)
     if config.method == "adaptive":  # before the study's directory exists
-        from surrogate.sequential._teacher import check_sizes
-
-        try:
-            with warnings.catch_warnings():  # said again when the design runs
-                warnings.simplefilter("ignore")
-                check_sizes(simulator.space, config.adaptive_budget, None, 1)
-        except ValueError as exc:
-            raise ConfigError(f"design.budget (--n): {exc}") from None
-    if config.method == "adaptive" and config.adaptive_goal != "accuracy" \
-            and adaptive_case(config)[0] is None and len(outputs) > 1:
-        raise ConfigError(f"design.output: goal = \"{config.adaptive_goal}\" is about one output "
-                          f"of {simulator.name}: name it; outputs: {outputs}")
+        _check_adaptive(config, simulator)
     if config.adaptive_output is not None:
         if config.adaptive_output in fields:  # a field takes the accuracy goal only
             if config.adaptive_goal != "accuracy":
