@@ -138,11 +138,11 @@ class FieldOutcomeClassifier(ClassifierMixin, BaseEstimator):
         step = max(1, _BLOCK_ELEMENTS // (self.n_draws * len(self.grid_)))
         share = np.empty(len(frame))
         common = hasattr(self.model_, "_draws")  # a FieldGPRegressor; else its own draws
-        rng = np.random.default_rng(self._draw_seed)
+        rng = np.random.default_rng(self._draw_seed)  # one stream over the blocks (not common)
         for start in range(0, len(frame), step):
             block = (frame.iloc[start:start + step] if isinstance(frame, pd.DataFrame)
                      else frame[start:start + step])
-            if common:
+            if common:  # every block starts from the seed: the same normals at every point
                 draws = self.model_._draws(block, self.n_draws,
                                            np.random.default_rng(self._draw_seed),
                                            joint=False, common=True)

@@ -112,8 +112,9 @@ def distill(
     seed : int, Generator or None
         Seeds the generator, the holdout split, the generators' own fitting and the student
         (each of its ``seed`` / ``random_state`` parameters left None, a pipeline's steps'
-        too; set ones stay). The first draw from it seeds the generator's ``sample``, so a Generator threaded through
-        several steps gives the design ``sample(n, seed=child_seed(rng))`` would.
+        too; set ones stay). The first draw from it seeds the generator's ``sample``, so a
+        Generator threaded through several steps gives the design
+        ``sample(n, seed=child_seed(rng))`` would.
     output : str or int, optional
         The teacher's output, for a simulator or a regressor with several.
 

@@ -103,8 +103,8 @@ def minimize(
     escape : bool, default True
         Leave a basin the search has stalled in: once the best value has not improved for
         ten runs after the initial design by more than 0.5 % of the objective's spread (or
-        the acquisition expects no more improvement than that), a round improves the best run of another
-        basin of the GP's mean instead, in a box around it, so that a second-best local
+        the acquisition expects no more improvement than that), a round improves the best run
+        of another basin of the GP's mean instead, in a box around it, so that a second-best local
         minimum does not hold the rest of the budget (see :meth:`surrogate.sequential.Improvement.detours`). With
         ``batch_size=1`` the GPs then also fit their length scales under a ``Gamma(3, 6)``
         prior (``GPRegressor(lengthscale_prior="gamma")``) rather than by maximum likelihood.
