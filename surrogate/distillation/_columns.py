@@ -51,6 +51,11 @@ def as_frame(X: Any, space: Space | None, what: str = "X") -> pd.DataFrame:
     if missing.any():
         column = str(missing.index[np.flatnonzero(missing.to_numpy())[0]])
         raise ValueError(f"{what}: column {column!r} has missing values (NaN); drop those rows")
+    for column in frame.columns:
+        values = frame[column]
+        if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values) \
+                and np.isinf(values.to_numpy(dtype=float)).any():
+            raise ValueError(f"{what}: column {column!r} has infinite values; drop those rows")
     return frame
 
 

@@ -31,18 +31,20 @@ CV_MAX_ROWS = 2000  # the bandwidth search's cost grows with the rows squared: a
 
 
 class _Standardized:
-    """Zero mean, unit variance per column (a constant column is only centred)."""
+    """Zero mean, unit variance per column. A constant column is only centred, and comes back
+    as its constant: the generators do not spread points along a direction Data 1 never
+    varies (a KDE's noise there would make the teacher extrapolate)."""
 
     def __init__(self, unit: np.ndarray) -> None:
         self.mean = unit.mean(axis=0)
-        std = unit.std(axis=0)
-        self.std = np.where(std > 0, std, 1.0)
+        self.spread = unit.std(axis=0)
+        self.std = np.where(self.spread > 0, self.spread, 1.0)
 
     def forward(self, unit: np.ndarray) -> np.ndarray:
         return (unit - self.mean) / self.std
 
     def back(self, z: np.ndarray) -> np.ndarray:
-        return z * self.std + self.mean
+        return z * self.spread + self.mean
 
 
 class KDEGenerator(TransferGenerator):

@@ -22,7 +22,7 @@ from surrogate._stack import user_stacklevel
 from surrogate.distillation._columns import as_frame
 from surrogate.distillation._density import GMMGenerator, KDEGenerator
 from surrogate.distillation._fidelity import METRICS, agreement, measure, q2, true_classes
-from surrogate.distillation._generators import MUNGE, SpaceGenerator, check_n
+from surrogate.distillation._generators import MUNGE, SpaceGenerator, TransferGenerator, check_n
 from surrogate.distillation._labels import (
     LABELS,
     Labels,
@@ -88,7 +88,9 @@ def distill(
         New inputs drawn by the generator.
     data : DataFrame, 2-D array or (X, y), optional
         Data 1: the points the generators learn from, and with ``y`` their true labels (for
-        :attr:`Distillation.fidelity_` ``["accuracy"]``).
+        :attr:`Distillation.fidelity_` ``["accuracy"]``). With ``threshold``, a boolean ``y``
+        or one of 0 and 1 is the case of interest itself, other numbers the teacher's output
+        (compared with the threshold).
     labels : {"soft", "hard", "value"}, default "soft"
         Class probabilities, classes, or the teacher's values (regression).
     temperature : float, default 1.0
@@ -150,7 +152,7 @@ def distill(
     # on it); the generator's fitting seed comes second
     sample_seed, fit_seed = child_seed(rng), child_seed(rng)
     generator = _generator(transfer, space, X1, fit_seed)
-    generated = _generate(generator, n, sample_seed)
+    generated = _generate(generator, n, sample_seed, space)
     inputs, source = _inputs(generated, X1)
     check_categories(student, inputs)  # before the teacher spends its runs
     clock["generate"] = time.perf_counter()
@@ -241,6 +243,10 @@ def _data(data: Any, space: Space | None) -> tuple[pd.DataFrame | None, np.ndarr
     y = y.ravel()
     if len(y) != len(frame):
         raise ValueError(f"data: y has {len(y)} labels but X has {len(frame)} rows")
+    missing = pd.isna(y)
+    if missing.any():
+        raise ValueError(f"data: y has {int(missing.sum())} missing labels (NaN or None), the "
+                         f"first at row {int(np.argmax(missing))}; drop those rows")
     return frame, y, named
 
 
@@ -267,6 +273,10 @@ def _generator(transfer: Any, space: Space | None, X1: pd.DataFrame | None, seed
             generator = GMMGenerator(space=space, seed=seed)
     else:
         generator = _own_generator(transfer, space)
+        if X1 is None and isinstance(generator, TransferGenerator) \
+                and not isinstance(generator, SpaceGenerator):
+            raise ValueError(f"transfer={type(generator).__name__}(...) learns from Data 1: pass "
+                             "data=")
     return generator.fit(X1)
 
 
@@ -281,11 +291,21 @@ def _own_generator(transfer: Any, space: Space | None) -> Any:
     return generator
 
 
-def _generate(generator: Any, n: int, seed: int) -> pd.DataFrame:
+def _generate(generator: Any, n: int, seed: int, space: Space | None) -> pd.DataFrame:
+    """The generator's ``n`` points, checked: a DataFrame, inside ``space`` when given."""
     n = check_n(n)
     if generator is None:
         return pd.DataFrame()
-    return generator.sample(n, seed=seed)
+    sample = generator.sample(n, seed=seed)
+    name = type(generator).__name__
+    if not isinstance(sample, pd.DataFrame):
+        raise TypeError(f"transfer={name}: its sample(n, seed) must return a DataFrame with a "
+                        f"column per input, got {type(sample).__name__}")
+    if space is not None:  # ours draw inside the space; a user's generator may not
+        ours = [c for c in space.names if c in sample.columns]  # beside others (constants)
+        as_frame(sample[ours] if len(ours) == len(space.names) else sample, space,
+                 f"the points of transfer={name}")
+    return sample
 
 
 def _inputs(generated: pd.DataFrame, X1: pd.DataFrame | None) -> tuple[pd.DataFrame, np.ndarray]:
@@ -581,8 +601,8 @@ class Distillation:
                 raise ValueError(f"X lacks the column(s) {missing}; the student was fitted on "
                                  f"{self._input_names}")
             return X[self._input_names]
-        if self._space is not None:
-            return as_frame(X, self._space, "X")
+        if self._space is not None:  # an array's columns in the space's order
+            return as_frame(X, self._space, "X")[self._input_names]
         return pd.DataFrame(np.asarray(X), columns=self._input_names)
 
     def predict(self, X: Any) -> np.ndarray:

@@ -9,10 +9,12 @@ difference of the case-of-interest probability) for soft labels.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
 
+from surrogate._stack import user_stacklevel
 from surrogate.distillation._labels import COMPARE, Labels
 from surrogate.distillation._student import StudentView
 
@@ -76,12 +78,24 @@ def measure(view: StudentView, X: Any, labels: Labels) -> dict[str, float | None
 
 
 def true_classes(y: Any, labels: Labels, threshold: tuple[str, float] | None) -> np.ndarray:
-    """Data 1's true labels in the teacher's classes: a continuous ``y`` meets the threshold."""
+    """Data 1's true labels in the teacher's classes. With a threshold, a boolean ``y``, or a
+    numeric one of only 0 and 1, is the case of interest itself (1: the case); other numbers
+    are the teacher's output, compared with the threshold. A 0/1 ``y`` that the threshold
+    would read otherwise (``("<", 0.5)`` makes 0 the case) may be either: it is read as the
+    case, with a warning saying how to give it as an output."""
     y = np.asarray(y).ravel()
     if threshold is None or y.dtype == bool:
         return y
     values = y.astype(float)
-    if np.isin(values, (0.0, 1.0)).all():
-        return values.astype(np.int64)  # already the case of interest as 0/1
     op, value = threshold
-    return COMPARE[op](values, value).astype(np.int64)
+    if not np.isin(values, (0.0, 1.0)).all():
+        return COMPARE[op](values, value).astype(np.int64)
+    met = [v for v in (0, 1) if COMPARE[op](float(v), value)]
+    if met != [1]:
+        warnings.warn(
+            f"Data 1's y holds only 0 and 1, read as the case of interest (1) or not (0); as "
+            f"the teacher's output, the threshold {op} {value:g} would make "
+            f"{' and '.join(f'y = {v}' for v in met) or 'neither'} the case: if y is that "
+            f"output, pass the booleans y {op} {value:g} instead", UserWarning,
+            stacklevel=user_stacklevel())
+    return values.astype(np.int64)

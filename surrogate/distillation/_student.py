@@ -179,6 +179,11 @@ class StudentView:
             for j, c in enumerate(own):  # a class the student never saw keeps probability 0
                 proba[:, list(classes).index(c)] = given[:, j]
             return proba
+        if self.kind == "classifier":  # no probabilities (LinearSVC): its class, one-hot
+            said = np.asarray(student.predict(X))
+            return (said[:, None] == classes[None, :]).astype(float)
+        if len(classes) == 1:  # a teacher that labels every point alike
+            return np.ones((X.shape[0] if hasattr(X, "shape") else len(X), 1))
         if self.kind == "other" and hasattr(student, "boxes_"):
             positive = _box_probability(student, X)
         else:

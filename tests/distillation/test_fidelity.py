@@ -26,9 +26,11 @@ def test_soft_and_hard_fidelity_of_a_prior_student_by_hand():
     # teacher: the case x < 0.5, no predictive distribution, so soft labels are 0/1
     X = pd.DataFrame({"x": [0.1, 0.2, 0.3, 0.6, 0.8]})
     truth = [1, 1, 0, 0, 0]  # 0.3 is truly not a case: the teacher is wrong there
-    result = distill(lambda p: p["x"], DummyClassifier(strategy="prior"), space=SPACE,
-                     transfer="data", data=(X, truth), threshold=("<", 0.5), holdout=0.0,
-                     seed=0)
+    # 0/1 labels are the case itself; "<" 0.5 would read outputs 0/1 the other way: a warning
+    with pytest.warns(UserWarning, match="read as the case of interest"):
+        result = distill(lambda p: p["x"], DummyClassifier(strategy="prior"), space=SPACE,
+                         transfer="data", data=(X, truth), threshold=("<", 0.5), holdout=0.0,
+                         seed=0)
     f = result.fidelity_
     # teacher labels 1, 1, 1, 0, 0: the prior student says p(1) = 3/5 everywhere, class 1
     assert f["metric"] == "probability_gap"
@@ -38,8 +40,8 @@ def test_soft_and_hard_fidelity_of_a_prior_student_by_hand():
     assert f["accuracy"] == pytest.approx(2 / 5)
     assert f["teacher_accuracy"] == pytest.approx(4 / 5)
     hard = distill(lambda p: p["x"], DummyClassifier(strategy="prior"), space=SPACE,
-                   transfer="data", data=(X, truth), threshold=("<", 0.5), labels="hard",
-                   holdout=0.0, seed=0).fidelity_
+                   transfer="data", data=(X, np.array(truth, dtype=bool)),
+                   threshold=("<", 0.5), labels="hard", holdout=0.0, seed=0).fidelity_
     assert hard["metric"] == "agreement"
     assert hard["data"] == hard["data_agreement"] == pytest.approx(3 / 5)
     assert hard["accuracy"] == pytest.approx(2 / 5)

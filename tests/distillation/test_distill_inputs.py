@@ -1,0 +1,144 @@
+"""distill() on unusual but legal students, data and generators: figures checked by hand."""
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.dummy import DummyClassifier
+from sklearn.linear_model import LogisticRegression
+from sklearn.svm import LinearSVC
+from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
+
+import surrogate as sg
+from surrogate.distillation import GMMGenerator, KDEGenerator, TransferGenerator, distill
+
+SPACE = sg.Space([sg.Real("a", 0, 1), sg.Real("b", 0, 1)])
+
+
+def _frame(n, seed=0):
+    return pd.DataFrame(np.random.default_rng(seed).random((n, 2)), columns=["a", "b"])
+
+
+@pytest.mark.parametrize("classes", [[0, 1], [1, 2], ["no", "yes"], [0, 1, 2]])
+def test_a_student_without_probabilities_is_measured_by_its_class(classes):
+    """LinearSVC has no predict_proba: its probability of a class is 1 for the class it says,
+    so the soft-label gap is the mean total variation to that one-hot vector."""
+    X = _frame(300)
+    cut = np.digitize(X.a + X.b, np.linspace(0, 2, len(classes) + 1)[1:-1])
+    teacher = LogisticRegression().fit(X, np.asarray(classes, dtype=object)[cut].astype(
+        type(classes[0])))
+    result = distill(teacher, LinearSVC(), space=SPACE, n=400, holdout=0.5, seed=0)
+    held = result.transfer_set_[result.transfer_set_.use == "holdout"]
+    said = result.student_.predict(held[["a", "b"]])
+    one_hot = (said[:, None] == teacher.classes_[None, :]).astype(float)
+    gap = 0.5 * np.abs(teacher.predict_proba(held[["a", "b"]]) - one_hot).sum(axis=1).mean()
+    assert result.fidelity_["holdout"] == pytest.approx(gap, rel=1e-9)
+    assert result.fidelity_["holdout_agreement"] == pytest.approx(
+        np.mean(said == teacher.predict(held[["a", "b"]])))
+
+
+def test_zero_one_labels_that_the_threshold_reads_otherwise_warn():
+    """A teacher whose output is 0 or 1 (failures) with threshold '<' 0.5 (the case: no
+    failure). A 0/1 y is read as the case itself, as documented; here it is the output, so
+    the warning says so and how to pass it (the booleans y < 0.5), which then scores right."""
+    def failures(p):
+        return float(p["a"] > 0.5)
+
+    X = sg.sample(SPACE, 60, seed=1)
+    y = (X.a > 0.5).to_numpy(dtype=float)
+    options = dict(space=SPACE, threshold=("<", 0.5), labels="hard", n=200, seed=0)
+    with pytest.warns(UserWarning, match=r"y holds only 0 and 1.*would make y = 0 the case.*"
+                                         r"pass the booleans y < 0.5"):
+        result = distill(failures, DecisionTreeClassifier(max_depth=3), data=(X, y), **options)
+    assert result.fidelity_["teacher_accuracy"] == 0.0  # y = 1 read as the case
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        result = distill(failures, DecisionTreeClassifier(max_depth=3), data=(X, y < 0.5),
+                         **options)
+        assert result.fidelity_["teacher_accuracy"] == 1.0
+        # '>' 0.5 reads 0/1 as itself: nothing to warn of
+        result = distill(failures, DecisionTreeClassifier(max_depth=3), data=(X, y),
+                         **{**options, "threshold": (">", 0.5)})
+    assert result.fidelity_["teacher_accuracy"] == 1.0
+
+
+@pytest.mark.parametrize("generator", [KDEGenerator(bandwidth=0.5), GMMGenerator()])
+def test_a_column_constant_in_data_stays_constant(generator):
+    space = sg.Space([sg.Real("a", 0, 10), sg.Real("b", 0, 1)])
+    X = pd.DataFrame({"a": np.full(80, 5.0), "b": np.random.default_rng(0).random(80)})
+    sample = generator.set_params(space=space).fit(X).sample(500, seed=0)
+    assert (sample.a == 5.0).all()
+    assert sample.b.std() > 0.1
+
+
+@pytest.mark.parametrize("transfer", ["munge", "kde", "gmm", "data"])
+def test_infinite_data_is_refused_by_column(transfer):
+    X = _frame(40)
+    X.loc[3, "a"] = np.inf
+    teacher = LogisticRegression().fit(_frame(40, 1), np.arange(40) % 2)
+    with pytest.raises(ValueError, match="column 'a' has infinite values"):
+        distill(teacher, DecisionTreeClassifier(), transfer=transfer, data=X, n=50, seed=0)
+
+
+def test_missing_labels_are_refused():
+    X = _frame(40)
+    y = (X.a > 0.5).to_numpy(dtype=float, copy=True)
+    y[3] = np.nan
+    teacher = LogisticRegression().fit(X, X.a > 0.5)
+    with pytest.raises(ValueError, match="y has 1 missing labels .* row 3"):
+        distill(teacher, DecisionTreeClassifier(), transfer="munge", data=(X, y), n=50, seed=0)
+
+
+def test_predict_on_an_array_reads_the_space_order():
+    """Data 1's columns (b, a) differ from the space's (a, b): an array is in the space's
+    order, a DataFrame by name; both give the same predictions."""
+    X = _frame(200)[["b", "a"]]
+    teacher = LogisticRegression().fit(X, (X.a > 0.6).astype(int))
+    result = distill(teacher, DecisionTreeClassifier(max_depth=2), space=SPACE, data=X,
+                     n=300, seed=0)
+    points = pd.DataFrame({"a": [0.9, 0.1], "b": [0.5, 0.5]})
+    assert result.predict(points).tolist() == [1, 0]
+    assert result.predict(points.to_numpy()).tolist() == [1, 0]
+
+
+def test_a_one_class_teacher_with_a_regressor_student():
+    X = _frame(20)
+    teacher = DummyClassifier().fit(X, np.zeros(20, int))
+    result = distill(teacher, DecisionTreeRegressor(), transfer="munge", data=X, n=100, seed=0)
+    assert result.fidelity_["holdout"] == 0.0  # both say class 0 with probability 1
+    assert result.predict(X).tolist() == [0] * 20
+
+
+class _Wide(TransferGenerator):
+    """Draws a up to 5, outside a space of [0, 1]."""
+
+    def __init__(self, space=None):
+        self.space = space
+
+    def _fit(self, unit, codes):
+        pass
+
+    def _sample(self, n, rng):
+        return pd.DataFrame({"a": rng.random(n) * 5, "b": rng.random(n)})
+
+
+class _ArrayGenerator:
+    def fit(self, X):
+        return self
+
+    def sample(self, n, seed=None):
+        return np.random.default_rng(seed).random((n, 2))
+
+
+def test_a_users_generator_is_checked():
+    X = _frame(50)
+    teacher = LogisticRegression().fit(X, (X.a > X.b).astype(int))
+    with pytest.raises(ValueError, match=r"points of transfer=_Wide: column 'a'.*\[0.0, 1.0\]"):
+        distill(teacher, DecisionTreeClassifier(), space=SPACE, transfer=_Wide(), data=X,
+                n=100, seed=0)
+    with pytest.raises(TypeError, match="_ArrayGenerator: its sample.*DataFrame.*got ndarray"):
+        distill(teacher, DecisionTreeClassifier(), space=SPACE, transfer=_ArrayGenerator(),
+                n=100, seed=0)
+    with pytest.raises(ValueError, match=r"transfer=_Wide\(...\) learns from Data 1: pass data="):
+        distill(teacher, DecisionTreeClassifier(), space=SPACE, transfer=_Wide(), n=100, seed=0)
