@@ -91,6 +91,14 @@ def column_std(values: np.ndarray) -> np.ndarray:
     return std
 
 
+def column_scale(values: np.ndarray) -> np.ndarray:
+    """Per-column scale for standardizing a 2-D array: :func:`column_std`, and 1 for a
+    constant column. Constant by its values, not by a zero std: the std of a column that is
+    0.3 throughout is 5.6e-17 (rounding), and dividing by it put any other value of that
+    input 1e14 standard deviations out (a network then predicted -6e13)."""
+    return np.where(np.ptp(values, axis=0) > 0, column_std(values), 1.0)
+
+
 def _column_labels(X: Any) -> list[Any] | None:
     """A DataFrame's column labels when they are not all strings (scikit-learn records only
     string names, as ``feature_names_in_``) and are ints or strings (saved as JSON); else None.
@@ -112,6 +120,33 @@ def _check_finite(X: np.ndarray, names: Any) -> None:
         rows = np.flatnonzero(bad[:, column])[:5].tolist()
         raise ValueError(f"X column {label} holds NaN or inf (e.g. rows {rows}); the models "
                          "need finite inputs: drop or fill those rows")
+
+
+def missing_y(y: Any) -> None:
+    """Refuse targets with NaN (failed runs) or None (missing labels), naming some rows."""
+    y = np.asarray(y)
+    if y.dtype.kind != "f" and y.dtype != object:
+        return
+    bad = np.asarray(pd.isna(y), dtype=bool)
+    if bad.any():
+        rows = np.flatnonzero(bad.reshape(len(bad), -1).any(axis=1))[:5].tolist()
+        what = "NaN" if y.dtype.kind == "f" else "missing values (NaN or None)"
+        raise ValueError(f"y contains {what} (e.g. rows {rows}); drop failed runs first, e.g. "
+                         "with TransferSet.valid()")
+
+
+def missing_x(X: Any) -> None:
+    """Refuse numeric inputs with NaN or inf, naming the first such column and some rows."""
+    if isinstance(X, pd.DataFrame):
+        for name in X.columns:
+            column = X[name]
+            if pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column):
+                values = column.to_numpy(dtype=float, na_value=np.nan)
+                _check_finite(values[:, None], [name])
+        return
+    array = np.asarray(X)
+    if array.dtype.kind in "fiu":
+        _check_finite(array.reshape(len(array), -1).astype(float), None)
 
 
 class Q2ScoreMixin:
@@ -227,17 +262,7 @@ class SurrogateMixin:
                 odd = [v.item() if isinstance(v, np.generic) else v for v in y_arr.ravel()[:50]
                        if not isinstance(v, numbers.Number)][:3]
                 raise ValueError(f"y must be numbers; it holds values such as {odd}") from None
-        if y_arr.dtype.kind == "f" or y_arr.dtype == object:
-            # a clear message for failed runs before sklearn's generic one
-            try:
-                bad = np.isnan(np.asarray(y_arr, dtype=float))
-            except (TypeError, ValueError):
-                bad = None
-            if bad is not None and bad.any():
-                rows = np.flatnonzero(bad.reshape(len(bad), -1).any(axis=1))[:5].tolist()
-                raise ValueError(
-                    f"y contains NaN (e.g. rows {rows}); drop failed runs first, e.g. with "
-                    "TransferSet.valid()")
+        missing_y(y_arr)  # a clear message for failed runs before sklearn's generic one
         if multi_output and np.isinf(np.asarray(y_arr, dtype=float)).any():
             bad = np.isinf(np.asarray(y_arr, dtype=float)).reshape(len(y_arr), -1).any(axis=1)
             raise ValueError(f"y contains inf (e.g. rows {np.flatnonzero(bad)[:5].tolist()}); "

@@ -27,7 +27,7 @@ from surrogate.models._base import (
     check_choice,
     check_positive_float,
     check_positive_int,
-    column_std,
+    column_scale,
     to_tensor,
 )
 from surrogate.models._gp_latent import encode_latent, fit_positions
@@ -329,8 +329,7 @@ class GPRegressor(MultiOutputMixin, Q2ScoreMixin, SurrogateMixin, RegressorMixin
         # a constant column stays at 0
         self._x_scale = np.where((span > 0) & ~categorical, span, 1.0)
         self._y_mean = Y.mean(axis=0)
-        std = column_std(Y)
-        self._y_std = np.where(std > 0, std, 1.0)  # constant output: a flat GP at its value
+        self._y_std = column_scale(Y)  # constant output: a flat GP at its value
 
     def _to_unit(self, X: np.ndarray) -> np.ndarray:
         """The GP's coordinates: numeric inputs scaled to the unit cube, categories as codes

@@ -208,7 +208,7 @@ def find_categories(X: Any, owner: str) -> InputEncoding:
                 found = _sorted_levels(values)
             positions.append(position)
             names.append(name)
-            levels.append(found)
+            levels.append(_plain_levels(found, name, owner))
         return InputEncoding(tuple(positions), tuple(names), tuple(levels))
     try:
         arr = np.asarray(X)
@@ -223,6 +223,17 @@ def find_categories(X: Any, owner: str) -> InputEncoding:
             names.append(position)
             levels.append(_sorted_levels(values))
     return InputEncoding(tuple(positions), tuple(names), tuple(levels))
+
+
+def _plain_levels(levels: tuple[Any, ...], name: Any, owner: str) -> tuple[Any, ...]:
+    """Levels a model can save (JSON): text, numbers, booleans; else one error naming the
+    column (intervals of ``pd.cut``, dates as categories)."""
+    odd = [v for v in levels if not isinstance(v, str | bool | int | float)]
+    if odd:
+        raise ValueError(f"{owner}: categorical column {str(name)!r} has levels of type "
+                         f"{type(odd[0]).__name__} (e.g. {odd[0]!s}); categories must be text, "
+                         "numbers or booleans: convert them, e.g. with .astype(str)")
+    return levels
 
 
 def _check_numeric_stay_numeric(X: Any, categorical: tuple[int, ...], owner: str) -> None:

@@ -21,6 +21,7 @@ import torch
 
 from surrogate.data import SCHEMA as RUNS_SCHEMA
 from surrogate.data import write_text_atomic
+from surrogate.models._base import resolve_device
 
 __all__ = ["save", "load", "model_meta", "new_model", "restore", "SCHEMA", "SCHEMA_VERSION"]
 
@@ -255,6 +256,7 @@ def new_model(meta: dict[str, Any], device: str, path: Path | str = "the file") 
         raise ValueError(f"{path}: {META} has no 'params' table; save the model again")
     params = {key: tuple(value) if isinstance(value, list) else value
               for key, value in params.items()}
+    resolve_device(device)  # the caller's option, not the file's: its own error
     params["device"] = device
     writer = (meta.get("versions") or {}).get("surrogate-discovery", "an unknown version")
     try:

@@ -19,7 +19,7 @@ from sklearn.model_selection import KFold, StratifiedKFold
 from sklearn.pipeline import Pipeline
 
 from surrogate._random import as_generator, child_seed
-from surrogate.models._base import SurrogateMixin, check_input_columns
+from surrogate.models._base import SurrogateMixin, check_input_columns, missing_x, missing_y
 from surrogate.models._inputs import with_known_levels
 from surrogate.space import python_scalar
 
@@ -241,6 +241,8 @@ def cross_validate(model: Any, X: Any, y: Any, *, cv: Any = 5, seed: Any = None
             and n - math.ceil(n / int(cv)) < 2:
         raise ValueError(f"cv={cv} on {n} rows leaves fewer than 2 rows to fit on in a fold: "
                          "give more rows or fewer folds")
+    missing_x(X)  # rows named in the whole of X and y, not in a fold's part
+    missing_y(y_arr)
     if isinstance(model, SurrogateMixin):
         check_input_columns(X, type(model).__name__)
         # every fold's model knows every category of X, also one its training rows lack
@@ -254,6 +256,11 @@ def cross_validate(model: Any, X: Any, y: Any, *, cv: Any = 5, seed: Any = None
     std = np.zeros(y_arr.shape, dtype=float)
     for train, test in splitter.split(np.zeros((n, 1)), y_arr):
         fitted = clone(model).fit(_take(X, train), _take(y, train))
+        if has_std and not _gives_std(fitted):
+            has_std = False
+            warnings.warn(f"cross_validate: no coverage95: in a fold the automatic student "
+                          f"chose {fitted.chosen_!r}, which gives no standard deviation",
+                          UserWarning, stacklevel=2)
         if has_std:
             pred[test], std[test] = _predict_std(fitted, _take(X, test))
         else:
@@ -306,6 +313,15 @@ def _has_std(model: Any) -> bool:
         model = model.steps[-1][1]
     predict = getattr(model, "predict", None)
     return predict is not None and "return_std" in inspect.signature(predict).parameters
+
+
+def _gives_std(fitted: Any) -> bool:
+    """Whether a fitted model predicts a std: an automatic student only when it chose one of
+    ours (its ``predict`` takes ``return_std`` whatever it chose)."""
+    while isinstance(fitted, Pipeline):
+        fitted = fitted.steps[-1][1]
+    best = getattr(fitted, "best_estimator_", None)
+    return best is None or not hasattr(fitted, "chosen_") or isinstance(best, SurrogateMixin)
 
 
 def _predict_std(fitted: Any, X: Any) -> tuple[np.ndarray, np.ndarray]:

@@ -25,7 +25,7 @@ from surrogate.models._base import (
     check_choice,
     check_positive_float,
     check_positive_int,
-    column_std,
+    column_scale,
     torch_generator,
 )
 from surrogate.models._ensemble import ACTIVATIONS, EnsembleMLP, train_ensemble
@@ -80,8 +80,7 @@ class _NNBase(SurrogateMixin, BaseEstimator):
         rng = self._rng()
         gen = torch_generator(rng)
         self._x_mean = X.mean(axis=0)
-        std = column_std(X)
-        self._x_std = np.where(std > 0, std, 1.0)
+        self._x_std = column_scale(X)
         Xs = torch.as_tensor((X - self._x_mean) / self._x_std, dtype=NN_DTYPE)
         Ts = torch.as_tensor(T, dtype=NN_DTYPE)
         sizes = [X.shape[1], *map(int, self.hidden_layers), T.shape[1]]
@@ -185,8 +184,7 @@ class NNRegressor(MultiOutputMixin, Q2ScoreMixin, RegressorMixin, _NNBase):
         self._y_1d = y.ndim == 1
         self.n_outputs_ = self._n_out = Y.shape[1]
         self._y_mean = Y.mean(axis=0)
-        std = column_std(Y)
-        self._y_std = np.where(std > 0, std, 1.0)
+        self._y_std = column_scale(Y)
         self._train(X, (Y - self._y_mean) / self._y_std,
                     lambda pred, target: (pred - target) ** 2)
         return self

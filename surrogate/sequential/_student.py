@@ -67,15 +67,14 @@ def condition_gp(gp: Any, U: np.ndarray, Y: np.ndarray, *,
     try:
         if gp.method_ != "exact":
             return None
-        from surrogate.models._base import to_tensor
+        from surrogate.models._base import column_scale, to_tensor
 
         Y2 = np.asarray(Y, dtype=float).reshape(len(U), -1)
         if Y2.shape[1] != gp._hyper.lengthscale.shape[0]:  # other outputs (a field's basis
             return None  # grew a component): only a fit can model them
         new = copy.copy(gp)
         new._y_mean = Y2.mean(axis=0)
-        std = Y2.std(axis=0)
-        new._y_std = np.where(std > 0, std, 1.0)
+        new._y_std = column_scale(Y2)
         device = gp._U.device
         units = to_tensor(gp._to_unit(np.asarray(U, dtype=float)), device)
         scaled = to_tensor(((Y2 - new._y_mean) / new._y_std).T, device)  # (m, n)

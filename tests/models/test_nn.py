@@ -104,3 +104,18 @@ def test_a_large_validation_share_still_leaves_a_point_to_train_on():
     X = np.random.default_rng(0).random((10, 2))
     model = NNRegressor(validation_fraction=0.95, max_epochs=5, seed=0).fit(X, X[:, 0])
     assert np.isfinite(model.predict(X)).all()
+
+
+@pytest.mark.parametrize("value", [0.3, 0.1, 0.7])
+def test_a_constant_input_column_does_not_blow_up_other_values(value):
+    """A column held at 0.3 in every training row has a std of ~5e-17 (rounding), not 0:
+    it must count as constant, so that another value of it stays near the training ones
+    (it put predictions at -6e13 and probabilities at 0.5 everywhere)."""
+    rng = np.random.default_rng(0)
+    X = np.column_stack([rng.random(200), np.full(200, value)])
+    y = np.sin(3 * X[:, 0])
+    at = np.array([[0.2, value + 0.01], [0.8, value + 0.01]])
+    mean = NNRegressor(seed=0, max_epochs=300).fit(X, y).predict(at)
+    np.testing.assert_allclose(mean, np.sin(3 * at[:, 0]), atol=0.15)
+    proba = NNClassifier(seed=0, max_epochs=300).fit(X, X[:, 0] > 0.5).predict_proba(at)[:, 1]
+    assert proba[0] < 0.2 and proba[1] > 0.8

@@ -1,0 +1,75 @@
+"""Models on inputs a user meets: folds choosing a tree, bad rows named in the whole data,
+missing labels, levels that cannot be saved, a device this machine lacks."""
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+import surrogate as sg
+
+
+def test_cross_validate_an_automatic_student_that_picks_a_tree_in_a_fold():
+    """On a step, a fold's comparison picks the random forest, which gives no std: the
+    scores come without coverage (it raised inside the fold)."""
+    rng = np.random.default_rng(0)
+    X = rng.uniform(size=(80, 2))
+    y = np.where(X[:, 0] > 0.5, 1.0, 0.0) + 0.1 * X[:, 1]
+    auto = sg.AutoRegressor(candidates=["gp", "rf"], cv=3, seed=0)
+    with pytest.warns(UserWarning, match="no coverage95: in a fold the automatic student "
+                                         "chose 'rf'"):
+        scores = sg.cross_validate(auto, X, y, cv=3, seed=0)
+    assert "coverage95" not in scores and "y_std" not in scores
+    assert scores["q2"] > 0.8
+    with warnings.catch_warnings():  # a GP in every fold: coverage as usual
+        warnings.simplefilter("error", UserWarning)
+        scores = sg.cross_validate(sg.AutoRegressor(candidates=["gp"], cv=3, seed=0), X,
+                                   X.sum(axis=1), cv=3, seed=0)
+    assert 0.0 <= scores["coverage95"] <= 1.0
+
+
+def test_cross_validate_names_bad_rows_of_the_whole_data():
+    rng = np.random.default_rng(0)
+    X = rng.uniform(size=(30, 2))
+    y = X.sum(axis=1)
+    y[[5, 17]] = np.nan
+    with pytest.raises(ValueError, match=r"y contains NaN \(e.g. rows \[5, 17\]\)"):
+        sg.cross_validate(sg.GPRegressor(seed=0), X, y, cv=3, seed=0)
+    X[[4, 21], 1] = np.inf
+    frame = pd.DataFrame(X, columns=["a", "b"])
+    with pytest.raises(ValueError, match=r"X column 'b' holds NaN or inf \(e.g. rows \[4, 21\]"):
+        sg.cross_validate(sg.GPRegressor(seed=0), frame, X.sum(axis=1), cv=3, seed=0)
+
+
+@pytest.mark.parametrize("model", [sg.GPClassifier, sg.NNClassifier])
+def test_missing_class_labels_are_named(model):
+    X = np.random.default_rng(0).uniform(size=(20, 2))
+    y = np.array(["a", "b"] * 10, dtype=object)
+    y[4] = None
+    with pytest.raises(ValueError, match=r"y contains missing values \(NaN or None\) "
+                                         r"\(e.g. rows \[4\]\)"):
+        model(seed=0).fit(X, y)
+
+
+@pytest.mark.parametrize("levels", [
+    pd.cut(np.random.default_rng(1).uniform(size=30), 3),
+    pd.Categorical(pd.to_datetime(["2020-01-01", "2021-01-01"] * 15))])
+def test_levels_that_cannot_be_saved_are_refused_at_fit(levels):
+    a = np.random.default_rng(0).uniform(size=30)
+    X = pd.DataFrame({"a": a, "z": levels})
+    with pytest.raises(ValueError, match=r"GPRegressor: categorical column 'z' has levels of "
+                                         r"type (Interval|Timestamp).*astype\(str\)"):
+        sg.GPRegressor(seed=0).fit(X, np.sin(3 * a))
+    X["z"] = X["z"].astype(str)
+    assert sg.GPRegressor(seed=0).fit(X, np.sin(3 * a)).categories_["z"]
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a GPU")
+def test_loading_onto_a_missing_gpu_blames_the_device_not_the_file(tmp_path):
+    X = np.random.default_rng(0).uniform(size=(10, 1))
+    sg.GPRegressor(seed=0).fit(X, X[:, 0]).save(tmp_path / "gp")
+    with pytest.raises(ValueError) as info:
+        sg.load(tmp_path / "gp", device="cuda")
+    assert str(info.value).startswith("device='cuda' was requested but")
