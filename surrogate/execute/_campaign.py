@@ -68,6 +68,11 @@ def _check_options(timeout: Any, retries: Any, rerun: Any) -> None:
     if not (rerun is None or (isinstance(rerun, str) and rerun in RERUN)):
         raise ValueError(f"rerun must be None or 'failed' (run failed and timed-out runs of the "
                          f"checkpoint again), got {rerun!r}")
+    check_run_options(timeout, retries)
+
+
+def check_run_options(timeout: Any, retries: Any) -> None:
+    """``timeout`` (seconds per run, or None) and ``retries`` (an int >= 0), or a clear error."""
     if timeout is not None:
         if not isinstance(timeout, (int, float)) or isinstance(timeout, bool) \
                 or not 0 < timeout <= MAX_TIMEOUT:

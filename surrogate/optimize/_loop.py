@@ -25,6 +25,7 @@ import pandas as pd
 
 from surrogate._random import SeedLike
 from surrogate.data import TransferSet
+from surrogate.execute._campaign import check_run_options
 from surrogate.models import GPRegressor
 from surrogate.optimize._problem import Problem, build_problem
 from surrogate.optimize._result import OptimizationResult, point_of
@@ -58,6 +59,8 @@ def minimize(
     seed: SeedLike = None,
     space: Space | None = None,
     escape: bool = True,
+    timeout: float | None = None,
+    retries: int = 0,
 ) -> OptimizationResult:
     """Find the inputs that minimize a teacher's output with as few runs as possible.
 
@@ -110,6 +113,11 @@ def minimize(
         prior (``GPRegressor(lengthscale_prior="gamma")``) rather than by maximum likelihood.
         ``False`` is the plain loop (as before the option existed). The escape itself is not
         used with ``acquisition="ucb"``.
+    timeout : float, optional
+        Seconds a teacher run may take; one over it is stopped and recorded as ``"timeout"``
+        (a failed run), as in :meth:`~surrogate.Simulator.run`.
+    retries : int, default 0
+        Reruns of a run that raised, before it is recorded as failed.
 
     Returns
     -------
@@ -119,8 +127,8 @@ def minimize(
 
     Notes
     -----
-    A failing teacher run (an exception or a NaN; the loop has no per-run timeout, so a teacher
-    that may hang should stop itself) counts against the budget and stays in the history. The
+    A failing teacher run (an exception, a NaN or a timeout) counts against the budget and
+    stays in the history. The
     GPs see only successful runs; a separate GP of the success indicator weights the
     acquisition by the probability that a run succeeds, so the search avoids regions that break
     the teacher.
@@ -137,7 +145,9 @@ def minimize(
     problem = build_problem(target, sense="minimize", output=output, budget=budget,
                             n_init=n_init, batch_size=batch_size, acquisition=acquisition,
                             constraints=constraints, space=space, escape=escape)
-    return run_optimization(problem, executor=executor, checkpoint=checkpoint, seed=seed)
+    check_run_options(timeout, retries)
+    return run_optimization(problem, executor=executor, checkpoint=checkpoint, seed=seed,
+                            timeout=timeout, retries=retries)
 
 
 def maximize(
@@ -154,6 +164,8 @@ def maximize(
     seed: SeedLike = None,
     space: Space | None = None,
     escape: bool = True,
+    timeout: float | None = None,
+    retries: int = 0,
 ) -> OptimizationResult:
     """Find the inputs that maximize a teacher's output; see :func:`minimize` for the options.
 
@@ -168,7 +180,9 @@ def maximize(
     problem = build_problem(target, sense="maximize", output=output, budget=budget,
                             n_init=n_init, batch_size=batch_size, acquisition=acquisition,
                             constraints=constraints, space=space, escape=escape)
-    return run_optimization(problem, executor=executor, checkpoint=checkpoint, seed=seed)
+    check_run_options(timeout, retries)
+    return run_optimization(problem, executor=executor, checkpoint=checkpoint, seed=seed,
+                            timeout=timeout, retries=retries)
 
 
 def initial_design(space: Space, n_init: int, seed: SeedLike) -> pd.DataFrame:
@@ -176,14 +190,14 @@ def initial_design(space: Space, n_init: int, seed: SeedLike) -> pd.DataFrame:
     return sequential_initial_design(space, n_init, root_seed(seed))
 
 
-def run_optimization(problem: Problem, *, executor: Any, checkpoint: Any,
-                     seed: SeedLike) -> OptimizationResult:
+def run_optimization(problem: Problem, *, executor: Any, checkpoint: Any, seed: SeedLike,
+                     timeout: float | None = None, retries: int = 0) -> OptimizationResult:
     """The loop behind :func:`minimize` and :func:`maximize` (``problem`` already validated):
     the shared sequential-design loop with the improvement acquisition."""
     plan = Plan(problem.simulator, tuple(problem.modelled_outputs), problem.budget,
                 problem.n_init, problem.batch_size,
                 {"schema": SCHEMA, **problem.signature(), **run_identity(problem.simulator, seed)},
-                SIGNATURE_FILE, "optimization")
+                SIGNATURE_FILE, "optimization", timeout=timeout, retries=retries)
     acquisition = Improvement(problem.acquisition, problem.constraints, problem.sign,
                               escape=problem.escape, n_init=problem.n_init)
     rounds = run_rounds(plan, acquisition, Trainer(_model(problem)), executor=executor,

@@ -20,6 +20,7 @@ import pandas as pd
 
 from surrogate._random import SeedLike
 from surrogate.data import TransferSet
+from surrogate.execute._campaign import check_run_options
 from surrogate.sequential._accuracy import VarianceReduction
 from surrogate.sequential._acquisition import Acquisition, Observations
 from surrogate.sequential._boundary import TargetedVarianceReduction, _Edge
@@ -124,6 +125,8 @@ def adaptive_sample(
     space: Space | None = None,
     student: Any = None,
     progress: bool | None = None,
+    timeout: float | None = None,
+    retries: int = 0,
 ) -> AdaptiveResult:
     """Build a transfer set one round at a time, each run where the student needs it most.
 
@@ -188,6 +191,11 @@ def adaptive_sample(
         The student whose disagreement with the teacher ``goal="disagreement"`` seeks.
     progress : bool, optional
         A progress bar per round (default: when stderr is a terminal).
+    timeout : float, optional
+        Seconds a teacher run may take; one over it is stopped and recorded as ``"timeout"``
+        (a failed run), as in :meth:`~surrogate.Simulator.run`.
+    retries : int, default 0
+        Reruns of a run that raised, before it is recorded as failed.
 
     Returns
     -------
@@ -217,6 +225,7 @@ def adaptive_sample(
     target_rule = _check_target(target, acquisition)
     _warn_if_target_unreachable(target_rule, acquisition, budget, simulator.space.dim)
     _check_model(model)
+    check_run_options(timeout, retries)
     goal_name = goal if isinstance(goal, str) else repr(goal)
     signature = {
         "schema": SCHEMA, "simulator": simulator.name, "space": simulator.space.to_dict(),
@@ -226,7 +235,8 @@ def adaptive_sample(
     }
     signature.update(run_identity(simulator, seed))
     plan = Plan(simulator, tuple(outputs), budget, n_init, batch_size, signature,
-                SIGNATURE_FILE, "adaptive design", record_rounds=True)
+                SIGNATURE_FILE, "adaptive design", record_rounds=True, timeout=timeout,
+                retries=retries)
     optimizer = AcquisitionOptimizer(simulator.space, n_restarts=ACQF_RESTARTS,
                                      maxiter=ACQF_MAXITER)
     rounds = run_rounds(plan, acquisition, Trainer(model, REFIT_GROWTH), executor=executor,

@@ -86,6 +86,8 @@ class Plan:
     signature_file: str
     kind: str
     record_rounds: bool = False  # a rounds table (and the last student), as designs return
+    timeout: float | None = None  # seconds per teacher run (a run over it is recorded)
+    retries: int = 0  # reruns of a failed run
 
     @property
     def space(self) -> Space:
@@ -307,15 +309,16 @@ def _run_round(plan: Plan, round_index: int, runner: Executor, store: RoundStore
     design never returns more runs than its budget; a round begun but not finished is
     finished first (its checkpoint then matches an uninterrupted design's)."""
     simulator = plan.simulator
+    options = {"executor": runner, "timeout": plan.timeout, "retries": plan.retries,
+               "progress": False}
     if store is None:
-        return simulator.run(make_design(), executor=runner, progress=False)
+        return simulator.run(make_design(), **options)
     runs = store.finished(round_index)
     if runs is None:
         design = store.started_design(round_index)
         if design is None:
             design = make_design()
-        runs = simulator.run(design, executor=runner, checkpoint=store.path(round_index),
-                             progress=False)
+        runs = simulator.run(design, checkpoint=store.path(round_index), **options)
     if limit is not None and len(runs) > limit:
         return runs.select(np.arange(len(runs)) < limit)
     return runs

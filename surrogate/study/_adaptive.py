@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from surrogate._config import StudyConfig
-from surrogate.study._core import Study
+from surrogate.study._core import Study, stage_runner
 from surrogate.study._json import _frame_records, _jsonable
 from surrogate.teacher import Simulator
 
@@ -20,17 +20,17 @@ __all__ = ["adaptive_runs", "adaptive_record"]
 def adaptive_runs(config: StudyConfig, simulator: Simulator, directory: Path,
                   progress: bool | None) -> Any:
     """Run the adaptive design; the :class:`~surrogate.sequential.AdaptiveResult`."""
-    from surrogate.execute import resolve_executor
     from surrogate.sequential import adaptive_sample
 
     output, threshold = adaptive_case(config)
     assert config.adaptive_budget is not None  # the config requires it for method = "adaptive"
-    runner, owned = resolve_executor(config.executor, config.n_workers, config.address)
+    runner, owned = stage_runner(config)
     try:
         result = adaptive_sample(
             simulator, budget=config.adaptive_budget, goal=config.adaptive_goal, output=output,
             threshold=threshold, target=config.adaptive_target, executor=runner,
-            checkpoint=directory / "runs", seed=config.seed, progress=progress)
+            checkpoint=directory / "runs", seed=config.seed, progress=progress,
+            timeout=config.timeout, retries=config.retries)
     finally:
         if owned:
             runner.close()

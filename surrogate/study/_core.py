@@ -111,3 +111,23 @@ def _record(study: Study, stage: str, error: str, verbose: bool, output: str | N
     study.summary["failures"].append(entry)
     _log(f"{stage}{'' if output is None else f' ({output})'} failed: {error}", verbose)
 
+
+def study_executor(config: StudyConfig) -> tuple[str, int | None]:
+    """The executor every stage's teacher runs use: with a timeout, never in this process.
+
+    The serial executor enforces a timeout with SIGALRM, which Python handles only between
+    bytecodes: a run stuck inside C code (a solver, a foreign library) would hang the study. A
+    worker process can be killed.
+    """
+    if config.timeout is not None and config.executor == "serial":
+        return "processes", 1
+    return config.executor, config.n_workers
+
+
+def stage_runner(config: StudyConfig) -> tuple[Any, bool]:
+    """The executor of a stage's teacher runs (:func:`study_executor`, at ``[run] address``),
+    and whether the stage must close it."""
+    from surrogate.execute import resolve_executor
+
+    executor, n_workers = study_executor(config)
+    return resolve_executor(executor, n_workers, config.address)

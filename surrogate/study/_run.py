@@ -27,6 +27,7 @@ from surrogate.study._core import (
     _log,
     _record,
     _report_warnings,
+    study_executor,
 )
 from surrogate.study._discover import _discover
 from surrogate.study._fields import field_sensitivity, fit_field_surrogates
@@ -54,7 +55,7 @@ def run_study(config: StudyConfig, directory: str | Path, *, verbose: bool = Tru
     _check_against(config, simulator)
     directory = _study_directory(directory)  # after the checks: a mistake leaves no directory
     started = time.perf_counter()
-    executor, n_workers = _executor(config)
+    executor, n_workers = study_executor(config)
     caught: list[warnings.WarningMessage] = []
     try:
         with warnings.catch_warnings(record=True) as caught:  # e.g. "the code has changed"
@@ -131,18 +132,6 @@ def _study_directory(directory: Path) -> Path:
         raise ValueError(f"study directory {directory}: cannot be created "
                          f"({exc.strerror or exc})") from None
     return directory
-
-
-def _executor(config: StudyConfig) -> tuple[str, int | None]:
-    """The executor the runs use: with a timeout, never in this process.
-
-    The serial executor enforces a timeout with SIGALRM, which Python handles only between
-    bytecodes: a run stuck inside C code (a solver, a foreign library) would hang the study. A
-    worker process can be killed.
-    """
-    if config.timeout is not None and config.executor == "serial":
-        return "processes", 1
-    return config.executor, config.n_workers
 
 
 def _check_runs(study: Study, verbose: bool) -> bool:

@@ -13,7 +13,7 @@ import pandas as pd
 from surrogate._config import StudyConfig
 from surrogate.data import TransferSet
 from surrogate.space import Categorical, Real, Space
-from surrogate.study._core import Study, _failed, _log
+from surrogate.study._core import Study, _failed, _log, stage_runner
 from surrogate.study._json import _frame_records, _jsonable, _scalar
 from surrogate.teacher import describe_exception
 
@@ -177,19 +177,24 @@ def _optimize(study: Study, verbose: bool) -> None:
         _log(f"{config.sense} {config.objective!r} with the teacher in the loop "
              f"(budget {config.budget})", verbose)
         run = minimize if config.sense == "minimize" else maximize
+        runner, owned = stage_runner(config)
         options: dict[str, Any] = {
             "output": config.objective, "budget": config.budget,
-            "constraints": config.constraints or None, "executor": config.executor,
-            "seed": config.seed}
+            "constraints": config.constraints or None, "executor": runner,
+            "seed": config.seed, "timeout": config.timeout, "retries": config.retries}
         checkpoint = study.directory / "optimize"
         try:
-            result = run(study.simulator, checkpoint=checkpoint, **options)
-        except OtherDesignError as exc:
-            kept = _set_aside(checkpoint)  # another sense, seed, simulator code...: afresh
-            warnings.warn(f"the optimization's settings changed since its checkpoint "
-                          f"(differs in {exc.changed}): it starts afresh, the old one kept in "
-                          f"{kept.name}/", UserWarning, stacklevel=2)
-            result = run(study.simulator, checkpoint=checkpoint, **options)
+            try:
+                result = run(study.simulator, checkpoint=checkpoint, **options)
+            except OtherDesignError as exc:
+                kept = _set_aside(checkpoint)  # another sense, seed, simulator code...: afresh
+                warnings.warn(f"the optimization's settings changed since its checkpoint "
+                              f"(differs in {exc.changed}): it starts afresh, the old one kept "
+                              f"in {kept.name}/", UserWarning, stacklevel=2)
+                result = run(study.simulator, checkpoint=checkpoint, **options)
+        finally:
+            if owned:
+                runner.close()
         if not result.feasible:
             warnings.warn(f"no evaluation met the constraints {config.constraints}: the point "
                           "reported is the best infeasible one", UserWarning, stacklevel=2)

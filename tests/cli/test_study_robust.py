@@ -49,6 +49,12 @@ MODEL = textwrap.dedent("""
             raise RuntimeError("no licence")
         return a * a
 
+    def slow_high(a):  # hangs where a > 0.7 (each run there outlasts a 1 s timeout)
+        import time
+        if a > 0.7:
+            time.sleep(60)
+        return a * a
+
     def fails_high(a):
         if a > 0.6:
             raise ValueError(f"no convergence at a={a:.3f}")
@@ -408,3 +414,38 @@ def test_a_box_below_min_density_is_said_to_be_so():
     assert "No box of PRIM's trajectory reaches the density asked for (min_density = 0.99)" \
         in page
     assert "of the 300 runs that succeeded are cases of interest" in page
+
+
+def test_the_teacher_mode_optimization_keeps_the_run_settings(tmp_path):
+    """[run] timeout reaches the optimization's runs: one hanging run is recorded as a
+    timeout and the stage goes on (it ran 60 s and was recorded "ok")."""
+    config = _project(tmp_path, "slow_mod", (
+        'simulator = "MODULE:slow_high"\noutputs = ["y"]\n' + REAL_A
+        + '[design]\nn = 6\n[run]\ntimeout = 1\n[sensitivity]\nn = 0\n'
+        '[discover]\noutcome = "y > 0.25"\nreds = false\n'
+        '[optimize]\noutput = "y"\nmode = "teacher"\nbudget = 6\n'))
+    done = surrogate("study", config, "--out", "out", "--quiet", cwd=tmp_path, timeout=200)
+    assert done.returncode == 0, done.stderr
+    statuses = pd.concat([pd.read_parquet(path) for path in
+                          sorted((tmp_path / "out" / "optimize").rglob("runs.parquet"))])
+    assert len(statuses) == 6
+    high = statuses["x.a"] > 0.7
+    assert high.any() and (statuses.loc[high, "status"] == "timeout").all()
+    assert (statuses.loc[~high, "status"] == "ok").all()
+
+
+@pytest.mark.dask
+@pytest.mark.slow  # a cluster takes seconds to start
+def test_a_dask_study_optimizes_on_the_scheduler_it_names(tmp_path):
+    """`surrogate study lake --executor dask --address ...` failed its optimization stage:
+    the teacher-mode optimization got the bare "dask" without the address."""
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
+                                  host="127.0.0.1", dashboard_address=None) as cluster:
+        config = config_from_text(
+            'simulator = "branin"\n[run]\nexecutor = "dask"\naddress = "'
+            + cluster.scheduler_address + '"\n[design]\nn = 10\n[sensitivity]\nn = 0\n'
+            '[optimize]\noutput = "y"\nmode = "teacher"\nbudget = 7\n')
+        study = run_study(config, tmp_path / "out", verbose=False, progress=False)
+    assert not study.failures, study.failures
+    assert study.summary["optimization"]["teacher_evaluations"] == 7

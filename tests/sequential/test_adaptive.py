@@ -551,3 +551,33 @@ def test_a_smaller_budget_resumption_assesses_its_own_runs(tmp_path):
     adaptive_sample(bowl, budget=13, **options)
     shorter = adaptive_sample(bowl, budget=11, **options)
     assert shorter.history["n_runs"].iloc[-1] == len(shorter.runs) == 11
+
+
+def _hangs_high(p):
+    """x^2, but a run with x > 0.8 hangs (outlasts any timeout the test sets)."""
+    if p["x"] > 0.8:
+        time.sleep(60)
+    return p["x"] ** 2
+
+
+@pytest.mark.parametrize("loop", ["adaptive_sample", "minimize"])
+def test_a_hanging_run_times_out_and_the_loop_goes_on(loop):
+    """timeout= stops an overrunning run, records it as "timeout", and the design goes on
+    (the loop had no per-run timeout: a hanging teacher hung it)."""
+    from surrogate.optimize import minimize
+
+    space = Space([Real("x", 0.0, 1.0)])
+    run = adaptive_sample if loop == "adaptive_sample" else minimize
+    extra = {"progress": False} if loop == "adaptive_sample" else {}
+    start = time.perf_counter()
+    result = run(_hangs_high, space=space, budget=6, n_init=5, seed=0, timeout=0.5,
+                 **extra)
+    runs = result.runs if loop == "adaptive_sample" else result.history
+    assert time.perf_counter() - start < 30
+    high = runs.X["x"].to_numpy() > 0.8
+    assert high.any() and len(runs) == 6
+    assert (runs.status[high] == "timeout").all() and (runs.status[~high] == "ok").all()
+    with pytest.raises(ValueError, match="timeout must be a positive number"):
+        run(_hangs_high, space=space, budget=6, timeout=-1, **extra)
+    with pytest.raises(ValueError, match="retries must be an int >= 0"):
+        run(_hangs_high, space=space, budget=6, retries=1.5, **extra)
