@@ -309,8 +309,8 @@ def _run_round(plan: Plan, round_index: int, runner: Executor, store: RoundStore
     design never returns more runs than its budget; a round begun but not finished is
     finished first (its checkpoint then matches an uninterrupted design's)."""
     simulator = plan.simulator
-    options = {"executor": runner, "timeout": plan.timeout, "retries": plan.retries,
-               "progress": False}
+    options: dict[str, Any] = {"executor": runner, "timeout": plan.timeout,
+                               "retries": plan.retries, "progress": False}
     if store is None:
         return simulator.run(make_design(), **options)
     runs = store.finished(round_index)
