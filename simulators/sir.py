@@ -32,7 +32,8 @@ final_size     share of the population infected by ``t_end``: 1 - S(t_end) / N
 Fields (trajectories, as shares of the population)
 --------------------------------------------------
 ``S``, ``I`` and ``R`` (``S(t) / N`` ...) on the field grid: every ``field_dt`` days (default 2,
-a whole multiple of ``dt``) from day 0, and ``t_end``; 184 points by default. For example
+a whole multiple of ``dt``) from day 0, and ``t_end``; 184 points by default. They are clipped to
+[0, 1] (the integration error leaves values of about -1e-13 near zero). For example
 ``max(I) > 0.2`` is an epidemic whose peak infects more than a fifth of the population at once.
 
 Analytic checks: with ``R0 = beta / gamma`` and ``s0 = S(0) / N``, the peak is
@@ -170,6 +171,9 @@ def simulate_runs(X: pd.DataFrame, *, field_points: np.ndarray, t_end: float = 3
     solution = dopri5(_rhs, y0, params, t_eval, rtol=rtol, atol=atol, max_steps=max_steps)
     outputs = _outputs(solution, params)
     shares = solution.y[:, field_points, :] / params[:, 2, None, None]  # (n, k, 3)
+    # shares lie in [0, 1]; the integrator's error leaves values of -1e-13 near 0, which a
+    # log or logit transform of the field would refuse
+    np.clip(shares, 0.0, 1.0, out=shares)
     shares[~solution.ok] = np.nan
     return {**dict(zip(OUTPUTS, outputs.T, strict=True)),
             **{name: shares[:, :, j] for j, name in enumerate(FIELDS)}}

@@ -161,7 +161,8 @@ def distill(
     warn_hard_only(answer, options.labels)
     ok = answer.ok
     if not ok.any():
-        raise ValueError(f"the teacher answered none of the {len(ok)} transfer-set inputs")
+        raise ValueError(f"the teacher answered none of the {len(ok)} transfer-set inputs"
+                         + _first_error(answer))
     answer = _restrict(answer, ok)
     inputs, source = inputs[ok].reset_index(drop=True), source[ok]
     label_set = make_labels(answer, options.labels, temperature=options.temperature,
@@ -434,6 +435,16 @@ def _fidelity(view: StudentView, features: Any, labels: Labels, source: np.ndarr
         if result["accuracy"] is None:
             _foreign_labels(truth, labels, options)
     return result
+
+
+def _first_error(answer: Any) -> str:
+    """The first failed run's status and message, for the error of a teacher that answered
+    nothing (a simulator or function teacher's own exception, e.g. a KeyError)."""
+    runs = answer.runs
+    if runs is None or not len(runs):
+        return ""
+    status, error = runs.status.iloc[0], runs.error.iloc[0]
+    return f"; the first run: {status}" + (f" ({error})" if error else "")
 
 
 def _answered(y1: np.ndarray, ok: np.ndarray) -> np.ndarray:

@@ -142,3 +142,10 @@ def test_a_users_generator_is_checked():
                 n=100, seed=0)
     with pytest.raises(ValueError, match=r"transfer=_Wide\(...\) learns from Data 1: pass data="):
         distill(teacher, DecisionTreeClassifier(), space=SPACE, transfer=_Wide(), n=100, seed=0)
+
+
+def test_a_teacher_that_answers_nothing_says_why():
+    with pytest.raises(ValueError, match=r"answered none of the 50 .*first run: failed "
+                                         r"\(KeyError: 'z'\)"):
+        distill(lambda p: p["z"] + 1, DecisionTreeRegressor(), space=SPACE, labels="value",
+                n=50, seed=0)
