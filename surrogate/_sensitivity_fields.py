@@ -45,6 +45,31 @@ def is_field_target(target: Any, output: Any) -> bool:
     return bool(getattr(target, "_field_model", False))
 
 
+def check_scalar_output(target: Any, output: Any, caller: str) -> None:
+    """For a Simulator with fields, when ``output`` names none of its scalar outputs: one
+    error that names the outputs and the fields (the generic one offered outputs only, and
+    "one of []" where the simulator has fields only)."""
+    if not isinstance(target, Simulator) or not target.fields:
+        return
+    outputs = list(target.outputs)
+    if (output is None and len(outputs) == 1) or output in outputs \
+            or (isinstance(output, int | np.integer) and not isinstance(output, bool)
+                and 0 <= output < len(outputs)):
+        return
+    fields = list(target.fields)
+    wanted = "" if output is None else f"output={output!r} is none of them; "
+    if not outputs:
+        where = ("pass output= one of them for indices over time" if caller == "sobol_indices"
+                 else "morris screens scalar outputs: use sobol_indices(output=...), which "
+                 "gives indices over time")
+        raise ValueError(f"{caller}: simulator {target.name!r} has no scalar outputs, only the "
+                         f"fields {fields}; {wanted}{where}")
+    over = (f"or, for indices over time, a field: one of {fields}" if caller == "sobol_indices"
+            else f"its fields {fields} get indices over time from sobol_indices")
+    raise ValueError(f"{caller}: simulator {target.name!r} has scalar outputs {outputs} and "
+                     f"fields {fields}; {wanted}pass output= one of {outputs} ({over})")
+
+
 def field_sobol_indices(target: Any, space: Space | None = None, *, n: int, output: Any = None,
                         seed: SeedLike = None, second_order: bool = False,
                         executor: Any = "serial", checkpoint: Any = None) -> pd.DataFrame:

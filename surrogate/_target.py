@@ -54,7 +54,8 @@ def warn_if_extrapolating(model: Any, space: Space, caller: str) -> None:
     as the models of :mod:`surrogate.models` do; models without them are not checked).
     Columns are matched by ``feature_names_in_``, else by position; categorical parameters are
     skipped. A parameter counts when either end lies outside the training range by more than
-    ``max(RANGE_TOLERANCE, RANGE_GAPS / n_samples_fit_)`` of that range.
+    ``max(RANGE_TOLERANCE, RANGE_GAPS / n_samples_fit_)`` of that range (in the logarithm for
+    a log-scale parameter).
     """
     low, high = getattr(model, "data_min_", None), getattr(model, "data_max_", None)
     if low is None or high is None:
@@ -72,9 +73,13 @@ def warn_if_extrapolating(model: Any, space: Space, caller: str) -> None:
         if names is not None and parameter.name not in names:
             continue
         j = names.index(parameter.name) if names is not None else position
-        span = high[j] - low[j]
-        tolerance = share * (span if span > 0 else parameter.high - parameter.low)
-        if parameter.low < low[j] - tolerance or parameter.high > high[j] + tolerance:
+        # a log-scale parameter is compared on its scale, where designs are uniform
+        scale = np.log10 if getattr(parameter, "log", False) and low[j] > 0 else float
+        trained, wanted = (scale(low[j]), scale(high[j])), (scale(parameter.low),
+                                                               scale(parameter.high))
+        span = trained[1] - trained[0]
+        tolerance = share * (span if span > 0 else wanted[1] - wanted[0])
+        if wanted[0] < trained[0] - tolerance or wanted[1] > trained[1] + tolerance:
             outside.append(f"{parameter.name} (trained on [{low[j]:.6g}, {high[j]:.6g}], "
                            f"space [{parameter.low:.6g}, {parameter.high:.6g}])")
     if outside:
@@ -189,6 +194,11 @@ def _model_function(model: Any, space: Space, output: Any) -> BatchFunction:
             raise ValueError(f"the space's parameter(s) {unseen} are not inputs of the "
                              f"{type(model).__name__} (fitted on {list(map(str, fitted_on))}); "
                              "pass the space of the model's inputs")
+        lacking = [str(c) for c in fitted_on if str(c) not in space.names]
+        if lacking:
+            raise ValueError(f"the {type(model).__name__} was fitted on input(s) {lacking} that "
+                             f"the space lacks (its parameters: {space.names}); pass the space "
+                             "of the model's inputs")
     names = getattr(model, "outputs_", None)
     names = list(names) if names is not None else None
     if _is_classifier(model) and hasattr(model, "predict_proba"):

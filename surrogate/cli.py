@@ -276,6 +276,12 @@ def _discover(args: argparse.Namespace) -> None:
         X, y = _table_outcome(table, outcome, args)
         field = None
     print(f"{int(y.sum())} of {len(y)} cases satisfy {outcome} (base rate {y.mean():.3f})")
+    if not y.any():
+        raise ValueError(f"no run meets --outcome {outcome}: there is no case to find a box "
+                         "around")
+    if args.reds and y.all():
+        raise ValueError(f"every run meets --outcome {outcome}: REDS's metamodel needs runs "
+                         "on both sides of it")
     models = [("PRIM", PRIM().fit(X, y))]
     if args.reds and field is not None:  # a field surrogate labels fresh points by the outcome
         from surrogate.discovery import FieldOutcomeClassifier

@@ -50,7 +50,11 @@ from SALib.sample import morris as salib_morris_sample
 from SALib.sample import sobol as salib_sobol_sample
 
 from surrogate._random import SeedLike, as_generator, child_seed
-from surrogate._sensitivity_fields import field_sobol_indices, is_field_target
+from surrogate._sensitivity_fields import (
+    check_scalar_output,
+    field_sobol_indices,
+    is_field_target,
+)
 from surrogate._target import (
     _output_index,
     as_batch_function,
@@ -183,6 +187,7 @@ def sobol_indices(
         return field_sobol_indices(target, space, n=options["n"], output=output, seed=seed,
                                    second_order=second_order, executor=executor,
                                    checkpoint=checkpoint)
+    check_scalar_output(target, output, "sobol_indices")
     space, evaluate, model = _target_evaluator(target, space, output, executor, checkpoint)
     if model is not None:
         warn_if_extrapolating(model, space, "sobol_indices")
@@ -334,6 +339,7 @@ def morris(
         raise ValueError("morris screens scalar outputs; this target's output is a field (a "
                          "trajectory): use sobol_indices, which gives indices per grid point "
                          "and over the whole field, or a scalar summary of the field")
+    check_scalar_output(target, output, "morris")
     space, evaluate, model = _target_evaluator(target, space, output, executor, checkpoint)
     if model is not None:
         warn_if_extrapolating(model, space, "morris")

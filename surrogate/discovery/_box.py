@@ -7,6 +7,7 @@ on other data, and :attr:`Box.qp` gives Bryant & Lempert's quasi-p-values for it
 
 from __future__ import annotations
 
+import keyword
 import math
 from functools import cached_property
 from typing import Any
@@ -206,7 +207,7 @@ class Box:
         """
         parts = []
         for name in self.restricted:
-            label = name if name.isidentifier() else f"`{name}`"
+            label = name if name.isidentifier() and not keyword.iskeyword(name) else f"`{name}`"
             low, high = self._limit(name)
             if isinstance(low, frozenset):
                 values = [v.item() if isinstance(v, np.generic) else v for v in _ordered(low)]

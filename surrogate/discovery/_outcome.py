@@ -247,7 +247,7 @@ class _Evaluator:
         if isinstance(node, ast.BoolOp):
             parts = [self.condition(v, pointwise=pointwise) for v in node.values]
             combine = np.logical_and if isinstance(node.op, ast.And) else np.logical_or
-            return _fold(combine, parts)
+            return _fold(combine, parts, self.fail)
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
             return _map(np.logical_not, self.condition(node.operand, pointwise=pointwise))
         if isinstance(node, ast.Compare):
@@ -259,9 +259,9 @@ class _Evaluator:
 
     def _compare(self, node: ast.Compare, pointwise: bool) -> Any:
         sides = [self.value(side, pointwise=pointwise) for side in (node.left, *node.comparators)]
-        results = [_map2(_COMPARE[type(op)], left, right)
+        results = [_map2(_COMPARE[type(op)], left, right, self.fail)
                    for op, left, right in zip(node.ops, sides[:-1], sides[1:], strict=True)]
-        return _fold(np.logical_and, results)
+        return _fold(np.logical_and, results, self.fail)
 
     def _any_all(self, node: ast.Call, pointwise: bool) -> Any:
         name = node.func.id  # type: ignore[attr-defined]
@@ -347,12 +347,13 @@ class _Evaluator:
         return _Values(array.mean(axis=1), None)  # mean
 
 
-def _fold(combine: Callable[[Any, Any], Any], parts: list[Any]) -> Any:
+def _fold(combine: Callable[[Any, Any], Any], parts: list[Any],
+          fail: Callable[[str], Any]) -> Any:
     if any(p is None for p in parts):
         return None
     result = parts[0]
     for part in parts[1:]:
-        result = _map2(combine, result, part)
+        result = _map2(combine, result, part, fail)
     return result
 
 
@@ -361,17 +362,14 @@ def _map(function: Callable[[Any], Any], values: Any) -> Any:
 
 
 def _map2(function: Callable[[Any, Any], Any], left: Any, right: Any,
-          fail: Callable[[str], Any] | None = None) -> Any:
+          fail: Callable[[str], Any]) -> Any:
     """Apply ``function`` elementwise; fields must share their grid."""
     if left is None or right is None:
         return None
     grids = [v.grid for v in (left, right) if v.grid is not None]
     if len(grids) == 2 and (len(grids[0]) != len(grids[1])
                             or not np.array_equal(grids[0], grids[1])):
-        message = "fields on different grids cannot be combined point by point"
-        if fail is None:
-            raise OutcomeError(message)
-        fail(message)
+        fail("fields on different grids cannot be combined point by point")
     return _Values(function(left.array, right.array), grids[0] if grids else None)
 
 

@@ -355,6 +355,23 @@ def test_discover_warns_in_one_line_of_its_own(tmp_path):
     assert any("column 'run' has 200 distinct values" in line for line in lines)
 
 
+def test_discover_with_no_case_or_only_cases_names_the_outcome(tmp_path):
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    table = pd.DataFrame(rng.uniform(size=(50, 2)), columns=["a", "b"])
+    table["stab"] = table.a - table.b
+    table.to_csv(tmp_path / "stab.csv", index=False)
+    none = surrogate("discover", tmp_path / "stab.csv", "--outcome", "stab > 5")
+    assert none.returncode == 2
+    assert none.stderr.strip() == ("surrogate discover: error: no run meets --outcome stab > 5: "
+                                   "there is no case to find a box around")
+    every = surrogate("discover", tmp_path / "stab.csv", "--outcome", "stab > -5", "--reds")
+    assert every.returncode == 2
+    assert "every run meets --outcome stab > -5" in every.stderr
+
+
 def test_the_default_study_directory_names_module_and_function_and_keeps_an_older_one(
         tmp_path, monkeypatch):
     from surrogate.cli import _default_study_dir

@@ -271,3 +271,11 @@ def test_rules_of_large_values_on_a_small_range_still_restrict():
     queried = X.query(box.rules())  # differs only at points within rounding of a limit
     assert abs(len(queried) - box.n_points) <= 3 and y[queried.index].all()
     assert "b <= 0.4967" in box.rules()  # a unit-range parameter keeps its 4 digits
+
+
+def test_rules_quote_a_column_named_by_a_keyword():
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"lambda": rng.uniform(size=1000), "b": rng.uniform(size=1000)})
+    chosen = PRIM().fit(X, (X["lambda"] > 0.6) & (X.b < 0.5)).box()
+    assert chosen.rules().startswith("`lambda` >= ")
+    assert len(X.query(chosen.rules(17))) == int(chosen.contains(X).sum())

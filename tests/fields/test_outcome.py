@@ -6,6 +6,8 @@ whole trajectories, that their trajectory meets the outcome.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -116,8 +118,10 @@ def test_names_are_checked_against_the_data(text, problem):
 def test_fields_on_different_grids_are_not_combined_point_by_point():
     data = {"I": pd.DataFrame(DATA["I"], columns=GRID),
             "R": pd.DataFrame(DATA["R"], columns=GRID + 0.5)}
-    with pytest.raises(ValueError, match="different grids"):
-        outcome("any(I > R)", data)
+    for text in ("any(I > R)", "max(I + R) > 0"):  # both say which expression
+        with pytest.raises(ValueError, match=rf"^outcome: '{re.escape(text)}': fields on "
+                                             "different grids"):
+            outcome(text, data)
     assert outcome("max(I) > final(R)", data).dtype == bool  # reduced first: fine
 
 

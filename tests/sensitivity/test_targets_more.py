@@ -1,0 +1,66 @@
+"""Sensitivity targets a user meets: log-scale parameters in the extrapolation warning, fields
+in output errors, a space lacking a model input."""
+
+import warnings
+
+import numpy as np
+import pytest
+
+import surrogate as sg
+from surrogate.space import Real, Space
+
+LOG_SPACE = Space([Real("k", 1e-3, 10.0, log=True), Real("z", 0.0, 1.0)])
+
+
+def _gp(X):
+    return sg.GPRegressor(seed=0).fit(X, np.log10(X.k.to_numpy()) + X.z.to_numpy())
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_a_design_of_the_space_itself_does_not_warn_on_a_log_parameter(seed):
+    """In linear units the gap below the smallest run of k (1e-3 ... 1e-3 * 1.2) looked like
+    extrapolation: 47 % of the space's own designs warned."""
+    gp = _gp(sg.sample(LOG_SPACE, 100, seed=seed))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        sg.sobol_indices(gp, LOG_SPACE, n=64, seed=0, posterior_samples=0)
+
+
+def test_decades_below_the_training_data_of_a_log_parameter_warn():
+    trained = Space([Real("k", 0.05, 10.0, log=True), Real("z", 0.0, 1.0)])
+    gp = _gp(sg.sample(trained, 100, seed=0))
+    with pytest.warns(UserWarning, match=r"beyond the data .* for k \(trained on \[0.05"):
+        sg.sobol_indices(gp, LOG_SPACE, n=64, seed=0, posterior_samples=0)
+
+
+def test_a_space_lacking_a_model_input_is_named():
+    space = Space([Real("a", 0, 1), Real("b", 0, 1), Real("c", 0, 1)])
+    X = sg.sample(space, 40, seed=0)
+    gp = sg.GPRegressor(seed=0).fit(X, X.a + X.b)
+    with pytest.raises(ValueError, match=r"fitted on input\(s\) \['c'\] that the space lacks"):
+        sg.sobol_indices(gp, Space([Real("a", 0, 1), Real("b", 0, 1)]), n=64, seed=0)
+
+
+T = np.linspace(0.0, 1.0, 5)
+SQUARE = Space([Real("a", 0, 1), Real("b", 0, 1)])
+
+
+@pytest.mark.parametrize("output", [None, "w"])
+def test_a_simulator_of_fields_only_names_its_fields(output):
+    sim = sg.Simulator(lambda X: {"u": np.outer(X.a, T), "v": np.outer(X.b, T)}, SQUARE,
+                       fields={"u": T, "v": T}, vectorized=True)
+    with pytest.raises(ValueError, match=r"no scalar outputs, only the fields \['u', 'v'\].*"
+                                         r"pass output= one of them"):
+        sg.sobol_indices(sim, n=16, seed=0, output=output)
+    with pytest.raises(ValueError, match=r"morris screens scalar outputs: use sobol_indices"):
+        sg.morris(sim, seed=0, output=output)
+
+
+def test_outputs_and_fields_are_both_offered():
+    sim = sg.Simulator(lambda X: {"s": X.a.to_numpy(), "u": np.outer(X.a, T)}, SQUARE, ["s"],
+                       fields={"u": T}, vectorized=True)
+    with pytest.raises(ValueError, match=r"output='U' is none of them; pass output= one of "
+                                         r"\['s'\] \(or, for indices over time, a field: one of "
+                                         r"\['u'\]\)"):
+        sg.sobol_indices(sim, n=16, seed=0, output="U")
+    assert sg.sobol_indices(sim, n=16, seed=0, output="s").shape[0] == 2
