@@ -241,9 +241,9 @@ def cross_validate(model: Any, X: Any, y: Any, *, cv: Any = 5, seed: Any = None
             and n - math.ceil(n / int(cv)) < 2:
         raise ValueError(f"cv={cv} on {n} rows leaves fewer than 2 rows to fit on in a fold: "
                          "give more rows or fewer folds")
-    missing_x(X)  # rows named in the whole of X and y, not in a fold's part
-    missing_y(y_arr)
-    if isinstance(model, SurrogateMixin):
+    missing_y(y_arr)  # rows named in the whole of y and X, not in a fold's part
+    if isinstance(model, SurrogateMixin):  # (a pipeline may impute missing inputs)
+        missing_x(X)
         check_input_columns(X, type(model).__name__)
         # every fold's model knows every category of X, also one its training rows lack
         X = with_known_levels(X, type(model).__name__)

@@ -73,3 +73,16 @@ def test_loading_onto_a_missing_gpu_blames_the_device_not_the_file(tmp_path):
     with pytest.raises(ValueError) as info:
         sg.load(tmp_path / "gp", device="cuda")
     assert str(info.value).startswith("device='cuda' was requested but")
+
+
+def test_cross_validate_leaves_missing_inputs_to_a_pipeline_that_imputes_them():
+    from sklearn.impute import SimpleImputer
+    from sklearn.linear_model import LinearRegression
+    from sklearn.pipeline import make_pipeline
+
+    X = np.random.default_rng(0).uniform(size=(40, 2))
+    y = X.sum(axis=1)
+    X[3, 0] = np.nan
+    scores = sg.cross_validate(make_pipeline(SimpleImputer(), LinearRegression()), X, y, cv=4,
+                               seed=0)
+    assert scores["q2"] > 0.9
