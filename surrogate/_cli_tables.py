@@ -1,0 +1,46 @@
+"""Tables for the command line: a CSV, a parquet file or a transfer-set directory read as
+one table, and the columns ``--drop`` leaves out (shared by ``discover`` and ``distill``)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+__all__ = ["read_table", "dropped"]
+
+
+def read_table(path: Path) -> Any:
+    """(table, input columns or None) of a transfer-set directory, a .csv or a .parquet file;
+    a table without rows is an error naming the file."""
+    import pandas as pd
+
+    if path.is_dir():
+        from surrogate.data import TransferSet
+
+        runs = TransferSet.load(path).valid()
+        table, inputs = pd.concat([runs.X, runs.Y], axis=1), list(runs.X.columns)
+    elif not path.exists():
+        raise FileNotFoundError(f"{path}: no such file or directory")
+    elif path.suffix == ".csv":
+        try:
+            table, inputs = pd.read_csv(path), None
+        except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as exc:
+            raise ValueError(f"{path}: cannot be read as a CSV table ({exc})") from None
+    elif path.suffix == ".parquet":
+        table, inputs = pd.read_parquet(path), None
+    else:
+        raise ValueError(f"{path}: expected a transfer-set directory, a .csv or a .parquet file")
+    if table.empty:
+        what = "successful runs" if path.is_dir() else "rows"
+        raise ValueError(f"{path}: holds no {what} (columns: {list(map(str, table.columns))})")
+    return table, inputs
+
+
+def dropped(table: Any, args: argparse.Namespace) -> set[str]:
+    """The columns named by --drop, or one clear error naming those the table lacks."""
+    drop = {c for c in args.drop.split(",") if c}
+    unknown = sorted(drop - set(table.columns))
+    if unknown:
+        raise ValueError(f"--drop: no column(s) {unknown} in {args.data}")
+    return drop
