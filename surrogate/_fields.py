@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["check_grid", "check_fields", "field_slices", "field_frame", "Grids"]
+__all__ = ["check_grid", "check_fields", "check_outputs", "field_slices", "field_frame", "Grids"]
 
 #: ``{field name: grid}`` with each grid a read-only, strictly increasing float array.
 Grids = dict[str, np.ndarray]
@@ -105,3 +105,20 @@ def field_frame(name: str, grid: np.ndarray, values: np.ndarray) -> pd.DataFrame
     """
     return pd.DataFrame(np.array(values, dtype=float),
                         columns=pd.Index(np.asarray(grid, dtype=float), name=name))
+
+
+def check_outputs(outputs: Any, has_fields: bool = False) -> tuple[str, ...]:
+    """Output names: non-empty strings, each once (none only beside fields); a single str is
+    one name."""
+    if isinstance(outputs, str):
+        outputs = (outputs,)
+    if not isinstance(outputs, Sequence) or (not outputs and not has_fields):
+        raise ValueError(f"outputs must be a non-empty sequence of names (or declare fields=), "
+                         f"got {outputs!r}")
+    for name in outputs:
+        if not isinstance(name, str) or not name:
+            raise TypeError(f"output names must be non-empty str, got {name!r}")
+    dupes = sorted({o for o in outputs if list(outputs).count(o) > 1})
+    if dupes:
+        raise ValueError(f"duplicate output names: {dupes}")
+    return tuple(outputs)

@@ -24,8 +24,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from surrogate._fields import Grids, check_fields, check_grid, field_frame
-from surrogate.space import Space, as_space
+from surrogate._fields import Grids, check_fields, check_grid, check_outputs, field_frame
+from surrogate.space import Space, as_space, in_run_order
 
 __all__ = ["TransferSet", "STATUSES", "SCHEMA"]
 
@@ -105,7 +105,7 @@ class TransferSet:
         fields: Any = None,
     ) -> None:
         self._space = as_space(space)
-        self._outputs = tuple(outputs)
+        self._outputs = check_outputs(outputs, has_fields=True)  # none: runs of a design
         X = self._space.validate(X) if len(X) else self._space.from_unit(np.empty((0, len(space))))
         Y = self._as_outputs(Y, len(X))
         n = len(X)
@@ -223,9 +223,13 @@ class TransferSet:
                 f"outputs {list(self._outputs)}{fields})")
 
     def select(self, mask: Any) -> TransferSet:
-        """A new transfer set with the runs where ``mask`` is true (or at the given indices)."""
-        index = np.asarray(mask)
+        """A new transfer set with the runs where ``mask`` is true (or at the given indices).
+
+        A boolean Series or one-column DataFrame is read by its index when that holds the run
+        numbers ``0 .. n-1`` in another order (``ts.Y["y"].sort_values() > 1``), as pandas
+        aligns it; other masks by position."""
         n = len(self._X)
+        index = np.asarray(in_run_order(mask, n))
         if index.ndim == 2 and index.shape[1] == 1:  # e.g. ts.Y[["y"]] > 1
             index = index[:, 0]
         if index.dtype == bool:

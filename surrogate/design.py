@@ -75,6 +75,10 @@ def sample(
     if method != "factorial":
         n = _check_n(n)
     if method == "factorial":
+        unknown = sorted(set(options) - {"levels"})
+        if unknown:
+            raise TypeError(f"method 'factorial' takes no option(s) {unknown}; allowed: "
+                            "['levels']")
         return _factorial(space, n, **options)
     allowed = {"lhs": {"optimization"}}.get(method, set())
     unknown = sorted(set(options) - allowed)
@@ -105,6 +109,10 @@ def _unit_points(
             )
         if optimization is not None and dim < 2:
             optimization = None  # scipy's optimizers need at least 2 dimensions
+        if optimization == "lloyd" and n < dim + 1:
+            raise ValueError(f"optimization='lloyd' needs at least dim + 1 = {dim + 1} points "
+                             f"(its Voronoi cells), got n={n}; use optimization='random-cd' or "
+                             "None")
         if optimization == "lloyd" and dim > LLOYD_MAX_DIM:
             warnings.warn(f"optimization='lloyd' in {dim} dimensions: SciPy's Lloyd iterations "
                           f"take minutes past {LLOYD_MAX_DIM} (8 dimensions, 200 points: 104 s "
@@ -154,7 +162,10 @@ def _factorial_levels(space: Space, n: int | None, levels: Any) -> list[int]:
         n = _check_n(n)
         # the largest common number of levels L >= 2 with prod(min(L, full levels)) <= n
         best = None
-        for L in range(2, n + 1):
+        # past the most levels of a discrete parameter, a space of no real parameter gains
+        # nothing: stop there (n = 10**9 looped for half an hour on a 6-point grid)
+        most = None if any(not full(p) for p in space) else max(full(p) for p in space)
+        for L in range(2, n + 1 if most is None else min(n, most) + 1):
             size = math.prod(min(L, full(p)) if full(p) else L for p in space)
             if size > n:
                 break

@@ -26,7 +26,9 @@ import pandas as pd
 
 __all__ = ["Parameter", "Real", "Integer", "Categorical", "Space", "as_space"]
 
-INT64_SAFE = (-(2**62), 2**62)  # Integer bounds: n_levels and the codes stay int64
+# Integer bounds: designs pass through float64, exact for integers up to 2**53 (past it
+# 2**53 + 1 became 2**53, and a range of 11 levels there sampled one)
+INT_EXACT = (-(2**53), 2**53)
 
 
 class Parameter:
@@ -89,6 +91,20 @@ def python_scalar(value: Any) -> Any:
     return value.item() if isinstance(value, np.generic) else value
 
 
+def in_run_order(value: Any, n: int) -> Any:
+    """A pandas object of ``n`` rows in run order: by its index, when that holds the run
+    numbers ``0 .. n-1`` in another order (a result sorted inside a vectorized teacher, a
+    mask made from a sorted column), as pandas aligns it; anything else unchanged (rows by
+    position)."""
+    if isinstance(value, pd.Series | pd.DataFrame) and len(value) == n \
+            and not value.index.equals(pd.RangeIndex(n)):
+        index = value.index
+        if index.is_unique and pd.api.types.is_integer_dtype(index.dtype) \
+                and index.isin(range(n)).all():
+            return value.reindex(range(n))
+    return value
+
+
 def repeated_names(columns: Any) -> list[str]:
     """The column names that appear more than once, each once, sorted (as text)."""
     index = pd.Index(columns)
@@ -129,6 +145,10 @@ class Real(Parameter):
         object.__setattr__(self, "log", bool(self.log))
         if self.log and low <= 0:
             raise ValueError(f"parameter {self.name!r}: log=True needs low > 0, got low={low}")
+        if not math.isfinite(high - low):
+            raise ValueError(f"parameter {self.name!r}: the range [{low}, {high}] is wider than "
+                             "floating point holds (high - low overflows); use log=True or "
+                             "rescale the parameter")
         object.__setattr__(self, "low", low)
         object.__setattr__(self, "high", high)
 
@@ -157,9 +177,15 @@ class Real(Parameter):
             numeric = values.astype(float)
         except (TypeError, ValueError):
             return f"column {self.name!r}: values must be numbers, got {values[:3].tolist()!r}..."
-        span = self.high - self.low
-        tol = 1e-12 * span
-        bad = ~np.isfinite(numeric) | (numeric < self.low - tol) | (numeric > self.high + tol)
+        a, b = self._edges()
+        if self.log:  # on the log scale, where the range's rounding lives
+            with np.errstate(divide="ignore", invalid="ignore"):
+                numeric_scaled = np.log(numeric)  # 0 and negatives: not finite, refused
+        else:
+            numeric_scaled = numeric
+        tol = 1e-12 * (b - a)
+        bad = ~np.isfinite(numeric_scaled) | (numeric_scaled < a - tol) \
+            | (numeric_scaled > b + tol)
         if bad.any():
             return _describe_bad(self.name, numeric, bad, f"real numbers in [{self.low}, {self.high}]")
         return None
@@ -188,9 +214,10 @@ class Integer(Parameter):
         for label, value in (("low", self.low), ("high", self.high)):
             if not isinstance(value, numbers.Integral) or isinstance(value, bool):
                 raise TypeError(f"parameter {self.name!r}: {label} must be an int, got {value!r}")
-            if not INT64_SAFE[0] <= int(value) <= INT64_SAFE[1]:
-                raise ValueError(f"parameter {self.name!r}: {label}={value} is beyond the 64-bit "
-                                 f"integers designs are stored in (|{label}| <= 2**62)")
+            if not INT_EXACT[0] <= int(value) <= INT_EXACT[1]:
+                raise ValueError(f"parameter {self.name!r}: {label}={value} is beyond the "
+                                 f"integers designs hold exactly (|{label}| <= 2**53); use a "
+                                 "Real or a Categorical for larger values")
         if not self.low < self.high:
             raise ValueError(
                 f"parameter {self.name!r}: low must be < high, got low={self.low}, high={self.high}"
@@ -228,6 +255,17 @@ class Integer(Parameter):
         return {"type": "integer", "name": self.name, "low": self.low, "high": self.high}
 
 
+def _category_kind(value: Any) -> str | None:
+    """The kind of a category value: "text", "bool" or "number"; None for anything else."""
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, bool | np.bool_):
+        return "bool"
+    if isinstance(value, numbers.Real):
+        return "number"
+    return None
+
+
 @dataclass(frozen=True)
 class Categorical(Parameter):
     """A categorical parameter with a fixed, ordered tuple of categories.
@@ -258,6 +296,11 @@ class Categorical(Parameter):
                              f"missing value), got {categories}")
         if len(set(categories)) != len(categories):
             raise ValueError(f"parameter {self.name!r}: categories must be distinct, got {categories}")
+        kinds = {_category_kind(c) for c in categories}
+        if None in kinds or len(kinds) > 1:
+            raise TypeError(f"parameter {self.name!r}: categories must be all text, all numbers "
+                            f"or all booleans (so that runs save and load as they were), got "
+                            f"{categories}")
         object.__setattr__(self, "categories", categories)
 
     @property

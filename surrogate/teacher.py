@@ -18,9 +18,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from surrogate._fields import Grids, check_fields, field_frame, field_slices
+from surrogate._fields import Grids, check_fields, check_outputs, field_frame, field_slices
 from surrogate._identity import default_name
-from surrogate.space import Space, as_space, python_scalar
+from surrogate.space import Space, as_space, in_run_order, python_scalar
 
 if TYPE_CHECKING:  # pragma: no cover
     from surrogate.data import TransferSet
@@ -50,21 +50,6 @@ class SimulationError(RuntimeError):
 
 class OutputError(ValueError):
     """A simulation returned something that does not match the declared outputs."""
-
-
-def _check_outputs(outputs: Any, has_fields: bool = False) -> tuple[str, ...]:
-    if isinstance(outputs, str):
-        outputs = (outputs,)
-    if not isinstance(outputs, Sequence) or (not outputs and not has_fields):
-        raise ValueError(f"outputs must be a non-empty sequence of names (or declare fields=), "
-                         f"got {outputs!r}")
-    for name in outputs:
-        if not isinstance(name, str) or not name:
-            raise TypeError(f"output names must be non-empty str, got {name!r}")
-    dupes = sorted({o for o in outputs if list(outputs).count(o) > 1})
-    if dupes:
-        raise ValueError(f"duplicate output names: {dupes}")
-    return tuple(outputs)
 
 
 class Simulator:
@@ -147,7 +132,7 @@ class Simulator:
             raise TypeError(f"fn must be callable, got {type(fn).__name__}")
         self.fn = fn
         self.space = as_space(space)
-        self.outputs = _check_outputs(
+        self.outputs = check_outputs(
             outputs, has_fields=isinstance(fields, Mapping) and len(fields) > 0)
         self.fields: Grids = check_fields(fields, self.outputs)
         self.vectorized = bool(vectorized)
@@ -331,11 +316,11 @@ class Simulator:
             result = self._as_mapping(result)
             parts = [_real_column(o, _column(o, result[o], n)) for o in self.outputs]
             scalars = np.column_stack(parts) if parts else np.empty((n, 0))
-            trajectories = [_field_values(f, _by_row(result[f], n), (n, len(grid)))
+            trajectories = [_field_values(f, in_run_order(result[f], n), (n, len(grid)))
                             for f, grid in self.fields.items()]
             return np.hstack([scalars, *trajectories])
         names = list(self.outputs)
-        result = _by_row(result, n)
+        result = in_run_order(result, n)
         if isinstance(result, pd.DataFrame):
             missing = [o for o in names if o not in result.columns]
             if missing:
@@ -493,22 +478,9 @@ def _check_not_transposed(what: str, shape: tuple[int, ...], expected: tuple[int
             "transposed (e.g. np.vstack of the outputs where np.column_stack was meant)")
 
 
-def _by_row(value: Any, n: int) -> Any:
-    """A pandas result of a vectorized function in design order: its index, when it holds the
-    design's row numbers ``0 .. n-1`` in another order (a result sorted inside the function),
-    says which row is which; otherwise rows are taken by position."""
-    if isinstance(value, pd.Series | pd.DataFrame) and len(value) == n \
-            and not value.index.equals(pd.RangeIndex(n)):
-        index = value.index
-        if index.is_unique and index.isin(range(n)).all() and pd.api.types.is_integer_dtype(
-                index.dtype):
-            return value.reindex(range(n))
-    return value
-
-
 def _column(name: str, value: Any, n: int) -> np.ndarray:
     """A scalar output of a vectorized result with fields: n values."""
-    column = np.asarray(unmasked(_by_row(value, n)))
+    column = np.asarray(unmasked(in_run_order(value, n)))
     if column.ndim == 2 and column.shape[1] == 1:
         column = column[:, 0]
     if column.shape != (n,):

@@ -117,3 +117,23 @@ def test_damaged_files_name_the_file(tmp_path, damage, name, problem):
     damage(path)
     with pytest.raises(ValueError, match=f"{re.escape(str(path / name))}.*{problem}"):
         sg.TransferSet.load(path)
+
+
+def test_output_names_are_checked_as_a_simulator_checks_them():
+    """A set it accepted could not be loaded (outputs [0, 1]); a str was split into letters."""
+    space = sg.Space([sg.Real("a", 0, 1)])
+    X = pd.DataFrame({"a": [0.1, 0.2]})
+    with pytest.raises(TypeError, match="output names must be non-empty str, got 0"):
+        sg.TransferSet(space, [0, 1], X, np.zeros((2, 2)))
+    with pytest.raises(ValueError, match=r"duplicate output names: \['y'\]"):
+        sg.TransferSet(space, ["y", "y"], X, np.zeros((2, 2)))
+    assert sg.TransferSet(space, "out", X, np.array([1.0, 2.0])).outputs == ["out"]
+
+
+def test_select_reads_a_reordered_boolean_series_by_its_index():
+    space = sg.Space([sg.Real("a", 0, 1)])
+    ts = sg.TransferSet(space, ["y"], pd.DataFrame({"a": [0.1, 0.2, 0.3]}),
+                     np.array([[3.0], [1.0], [2.0]]))
+    mask = ts.Y["y"].sort_values() >= 2  # index [1, 2, 0]
+    assert ts.select(mask).Y["y"].tolist() == [3.0, 2.0]
+    assert ts.select(mask.to_numpy()).Y["y"].tolist() == [1.0, 2.0]  # an array: by position

@@ -160,7 +160,14 @@ def test_from_unit_reads_a_dataframe_by_column_name_and_refuses_nan():
     (lambda: sg.Real("a", 1, 1000, log=2), TypeError, "log must be True or False"),
     (lambda: sg.Categorical("c", ["u", None]), ValueError, "may not be None or NaN"),
     (lambda: sg.Categorical("c", ["u", float("nan")]), ValueError, "may not be None or NaN"),
-    (lambda: sg.Integer("k", 0, 10**30), ValueError, "high=10+ is beyond the 64-bit"),
+    (lambda: sg.Integer("k", 0, 10**30), ValueError, "high=10+ is beyond the integers"),
+    # past 2**53 designs (computed in floats) changed values and collapsed levels
+    (lambda: sg.Integer("k", 0, 2**53 + 1), ValueError, r"beyond the integers designs hold "
+                                                          r"exactly \(\|high\| <= 2\*\*53\)"),
+    (lambda: sg.Real("x", -1e308, 1e308), ValueError, "wider than floating point holds"),
+    (lambda: sg.Categorical("c", ["auto", 1, 2]), TypeError, "all text, all numbers or all "
+                                                             "booleans"),
+    (lambda: sg.Categorical("c", [(1, 2), (3, 4)]), TypeError, "all text, all numbers"),
 ])
 def test_parameters_refuse_values_that_would_mislead_later(make, error, match):
     """A truthy string turned the log scale on; a None category was sampled as NaN that the
@@ -181,3 +188,28 @@ def test_a_space_saved_with_log_as_0_or_1_still_loads():
     loaded = sg.Space.from_dict({"parameters": [
         {"type": "real", "name": "a", "low": 1.0, "high": 10.0, "log": 1}]})
     assert loaded["a"].log is True
+
+
+def test_a_log_parameter_refuses_zero_negative_and_far_below_low():
+    """A linear tolerance of 1e-12 of the range (1e-6 here: 1000 times low) let 1e-12, 0
+    and -1e-7 through; to_unit then gave -0.2, -inf and NaN."""
+    space = sg.Space([sg.Real("conc", 1e-9, 1e6, log=True)])
+    for value in (1e-12, 0.0, -1e-7, 2e6):
+        with pytest.raises(ValueError, match=r"column 'conc': value .* \[1e-09, 1000000.0\]"):
+            space.validate([[value]])
+    edge = space.validate([[1e-9 * (1 + 1e-13)], [1e6]])  # rounding at the ends is kept
+    assert len(edge) == 2
+
+
+def test_lloyd_needs_a_point_more_than_dimensions():
+    space = sg.Space([sg.Real(f"x{i}", 0, 1) for i in range(5)])
+    with pytest.raises(ValueError, match=r"lloyd' needs at least dim \+ 1 = 6 points"):
+        sg.sample(space, 5, optimization="lloyd", seed=0)
+    assert len(sg.sample(space, 6, optimization="lloyd", seed=0)) == 6
+
+
+def test_a_factorial_design_of_discrete_parameters_stops_at_their_levels():
+    space = sg.Space([sg.Integer("k", 0, 2), sg.Categorical("c", ["a", "b"])])
+    assert len(sg.sample(space, 10**9, method="factorial")) == 6  # looped up to n
+    with pytest.raises(TypeError, match=r"'factorial' takes no option\(s\) \['optimization'\]"):
+        sg.sample(space, 6, method="factorial", optimization="lloyd")
