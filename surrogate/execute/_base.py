@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Sequence, Set
 from typing import Any
 
 import pandas as pd
@@ -83,9 +83,30 @@ def design_records(design: pd.DataFrame, rows: Sequence[int]) -> list[dict[str, 
     return [dict(zip(names, values, strict=True)) for values in zip(*columns, strict=True)]
 
 
-def chunked(items: Sequence[Any], size: int) -> list[Sequence[Any]]:
-    """Split ``items`` into consecutive chunks of at most ``size``."""
-    return [items[i:i + size] for i in range(0, len(items), size)]
+def chunked(items: Sequence[Any], size: int, avoid: Set[int] = frozenset()
+            ) -> list[Sequence[Any]]:
+    """Split ``items`` into consecutive chunks of about ``size`` (the nearest size not in
+    ``avoid`` that fits, larger first; 1 always fits)."""
+    chunks, start = [], 0
+    while start < len(items):
+        left = len(items) - start
+        wanted = min(size, left)
+        nearby = (wanted + step * sign for step in range(left + 1) for sign in (1, -1))
+        take = next(k for k in nearby if 1 <= k <= left and (k == 1 or k not in avoid))
+        chunks.append(items[start:start + take])
+        start += take
+    return chunks
+
+
+def square_sizes(simulator: Simulator) -> frozenset[int]:
+    """Batch sizes at which a vectorized simulator's result could be read either way: as many
+    runs as outputs, or as a field's grid points. A transposed result of such a batch passes
+    every shape check, so chunks avoid these sizes (a whole batch of another size is caught
+    as transposed; chunks of 2 runs for 2 outputs were read with runs and outputs swapped)."""
+    if not simulator.vectorized:
+        return frozenset()
+    sizes = {len(simulator.outputs)} | {len(grid) for grid in simulator.fields.values()}
+    return frozenset(sizes - {0, 1})
 
 
 def default_chunksize(n_runs: int, n_workers: int, cap: int = 256) -> int:

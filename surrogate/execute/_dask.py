@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from surrogate._stack import user_stacklevel
-from surrogate.execute._base import Executor, chunked, default_chunksize
+from surrogate.execute._base import Executor, chunked, default_chunksize, square_sizes
 from surrogate.execute._evaluate import RunRecord, evaluate_chunk
 from surrogate.teacher import Simulator
 
@@ -147,8 +147,9 @@ class DaskExecutor(Executor):
 
         # no list of all futures: a future still referenced keeps its result wanted, and Dask
         # recomputes every wanted result that a dying worker held (finished runs ran again)
-        pending = as_completed([submit(list(r), list(p)) for r, p in
-                                zip(chunked(rows, size), chunked(points, size), strict=True)])
+        avoid = square_sizes(simulator)
+        pending = as_completed([submit(list(r), list(p)) for r, p in zip(
+            chunked(rows, size, avoid), chunked(points, size, avoid), strict=True)])
         try:
             for future in pending:
                 chunk_rows, chunk_points, tries = chunks.pop(future)

@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
-from surrogate.execute._base import Executor, chunked, default_chunksize
+from surrogate.execute._base import Executor, chunked, default_chunksize, square_sizes
 from surrogate.execute._evaluate import RunRecord, evaluate_chunk
 from surrogate.teacher import Simulator
 
@@ -264,7 +264,8 @@ class ProcessExecutor(Executor):
         timeout: float | None,
     ) -> Iterator[RunRecord]:
         size = self._chunksize or default_chunksize(len(rows), self._n_workers)
-        queue = deque(zip(chunked(rows, size), chunked(points, size), strict=True))
+        avoid = square_sizes(simulator)
+        queue = deque(zip(chunked(rows, size, avoid), chunked(points, size, avoid), strict=True))
         self._start_workers(simulator)
         finished = False
         try:

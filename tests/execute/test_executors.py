@@ -299,3 +299,30 @@ def test_a_simulator_spawned_workers_cannot_receive_is_one_clear_error():
         with pytest.raises(ValueError, match="simulator 'lam' cannot be sent to worker "
                                              "processes .*pickle"):
             sim.run(sg.sample(TOY_SPACE, 3, seed=0), executor=pool, progress=False)
+
+
+def _outputs_as_rows(X):
+    """A vectorized teacher that returns its two outputs as rows: shape (2, n), transposed."""
+    return np.vstack([X["x"].to_numpy(), X["y"].to_numpy()])
+
+
+def test_a_transposed_vectorized_result_fails_in_chunks_as_in_one_batch():
+    """Chunks of 2 runs for 2 outputs are square: their transposed results passed every shape
+    check and the process executor stored outputs and runs swapped."""
+    space = sg.Space([sg.Real("x", 0, 1), sg.Real("y", 0, 1)])
+    sim = sg.Simulator(_outputs_as_rows, space, ["a", "b"], vectorized=True)
+    X = sg.sample(space, 32, seed=0)
+    for executor in ("serial", "processes"):
+        runs = sim.run(X, executor=executor, n_workers=2, progress=False)
+        assert (runs.status == "failed").all(), executor
+        assert "looks transposed" in runs.error.iloc[0]
+
+
+def test_chunks_avoid_square_sizes():
+    from surrogate.execute._base import chunked
+
+    sizes = [len(c) for c in chunked(list(range(32)), 2, frozenset({2}))]
+    assert sum(sizes) == 32 and 2 not in sizes
+    sizes = [len(c) for c in chunked(list(range(10)), 4, frozenset({4, 2}))]
+    assert sum(sizes) == 10 and not {2, 4} & set(sizes)
+    assert [len(c) for c in chunked(list(range(7)), 3)] == [3, 3, 1]
