@@ -59,10 +59,11 @@ class Simulator:
     ----------
     fn : callable
         Scalar form (``vectorized=False``): ``fn(**params)`` for one point, returning a mapping
-        (output name -> number), a sequence in ``outputs`` order, or a number when there is one
-        output. Vectorized form: ``fn(X)`` with ``X`` a DataFrame of points (the space's
-        columns, index ``0 .. n-1``) returning a DataFrame with the output columns or an array
-        of shape (n, m): rows by position, or by index when a DataFrame's (or Series') index
+        (output name -> number; a Series labelled by output names too), a sequence in
+        ``outputs`` order, or a number when there is one output. Vectorized form: ``fn(X)``
+        with ``X`` a DataFrame of points (the space's columns, index ``0 .. n-1``) returning a
+        DataFrame with the output columns, a mapping (output name -> n values) or an array of
+        shape (n, m): rows by position, or by index when a DataFrame's (or Series') index
         holds ``0 .. n-1`` in another order (a sorted result); a row of NaN marks a failed
         run. For the process and Dask executors ``fn`` must be picklable (a module-level
         function or a ``functools.partial`` of one). With ``fields``, see *Field outputs*
@@ -236,6 +237,8 @@ class Simulator:
             if math.isfinite(result):
                 return (result,)
             raise OutputError(f"output {outputs[0]!r} is {result}")
+        if isinstance(result, pd.Series) and not isinstance(result.index, pd.RangeIndex):
+            result = result.to_dict()  # labelled by output name: a mapping
         if isinstance(result, (dict, Mapping)):
             missing = [o for o in outputs if o not in result]
             if missing:
@@ -326,6 +329,11 @@ class Simulator:
             if missing:
                 raise OutputError(f"result has no output column(s) {missing}; expected {names}")
             columns = [result[o].to_numpy() for o in names]
+        elif isinstance(result, Mapping):  # {output: n values}, as with fields
+            missing = [o for o in names if o not in result]
+            if missing:
+                raise OutputError(f"result has no output(s) {missing}; expected {names}")
+            columns = [_column(o, result[o], n) for o in names]
         else:
             try:
                 values = np.asarray(unmasked(result))
@@ -479,7 +487,7 @@ def _check_not_transposed(what: str, shape: tuple[int, ...], expected: tuple[int
 
 
 def _column(name: str, value: Any, n: int) -> np.ndarray:
-    """A scalar output of a vectorized result with fields: n values."""
+    """One scalar output of a vectorized result given as a mapping: n values."""
     column = np.asarray(unmasked(in_run_order(value, n)))
     if column.ndim == 2 and column.shape[1] == 1:
         column = column[:, 0]

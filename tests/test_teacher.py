@@ -262,3 +262,17 @@ def test_the_decorator_takes_vectorized_as_its_third_argument():
         return 2 * X[["x"]].to_numpy()
 
     assert double.vectorized and double([[0.25]])["y"].tolist() == [0.5]
+
+
+def test_a_labelled_series_and_a_mapping_of_columns_are_results():
+    """A scalar teacher's Series (labelled by outputs) failed every run; a vectorized
+    teacher's {output: values} failed with "shape ()"."""
+    space = sg.Space([sg.Real("x", 0, 1)])
+    two = sg.Simulator(lambda x: pd.Series({"b": 2 * x, "a": x}), space, ["a", "b"])
+    assert two.run([[0.5]], progress=False).Y.iloc[0].tolist() == [0.5, 1.0]
+    columns = sg.Simulator(lambda D: {"b": 2 * D["x"].to_numpy(), "a": D["x"]}, space,
+                           ["a", "b"], vectorized=True)
+    runs = columns.run([[0.5], [0.25]], progress=False)
+    assert runs.Y.to_numpy().tolist() == [[0.5, 1.0], [0.25, 0.5]]
+    missing = sg.Simulator(lambda D: {"a": D["x"]}, space, ["a", "b"], vectorized=True)
+    assert "result has no output(s) ['b']" in missing.run([[0.5]], progress=False).error.iloc[0]
