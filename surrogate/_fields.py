@@ -16,7 +16,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["check_grid", "check_fields", "check_outputs", "field_slices", "field_frame", "Grids"]
+__all__ = ["check_grid", "check_fields", "check_outputs", "field_slices", "field_frame", "Grids",
+           "flat_points"]
 
 #: ``{field name: grid}`` with each grid a read-only, strictly increasing float array.
 Grids = dict[str, np.ndarray]
@@ -122,3 +123,18 @@ def check_outputs(outputs: Any, has_fields: bool = False) -> tuple[str, ...]:
     if dupes:
         raise ValueError(f"duplicate output names: {dupes}")
     return tuple(outputs)
+
+
+FLAT_SHARE = 1e-9  # a grid point whose runs spread less, relative to the widest, is flat
+ROUNDOFF = 1e-12  # ... or less than this share of the field's largest magnitude
+
+
+def flat_points(spread: np.ndarray, magnitude: float) -> np.ndarray:
+    """Which grid points of a field are flat (T,), from the runs' spread at each (T,) and the
+    field's largest magnitude: a spread below FLAT_SHARE of the widest (a surrogate's roundoff,
+    1e-15, where every trajectory is 0: a fixed initial condition; SIR's 4e-10 after the
+    epidemics, where Q² read -1.6e13) or below ROUNDOFF of the magnitude (the roundoff of
+    values near 1e10); not FLAT_SHARE of the magnitude: under an offset of 1e10 that took
+    spreads of 1 for flat. Nothing there to explain: Sobol' indices and Q² are NaN."""
+    widest = float(spread.max()) if spread.size else 0.0
+    return spread <= max(FLAT_SHARE * widest, ROUNDOFF * magnitude)

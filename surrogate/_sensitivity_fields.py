@@ -21,6 +21,7 @@ import pandas as pd
 from SALib.sample import sobol as salib_sobol_sample
 from scipy.stats import norm
 
+from surrogate._fields import flat_points
 from surrogate._random import SeedLike, as_generator, child_seed
 from surrogate._target import complete_runs, is_fitted_model, warn_if_extrapolating
 from surrogate.space import Space, as_space
@@ -33,8 +34,6 @@ CONF_LEVEL = 0.95
 _BLOCK_ELEMENTS = 4_000_000  # elements of one (N, resamples, grid points) bootstrap block
 
 
-FLAT_SHARE = 1e-9  # a grid point whose runs spread less, relative to the widest, is flat
-ROUNDOFF = 1e-12  # ... or less than this share of the field's largest magnitude
 
 
 def is_field_target(target: Any, output: Any) -> bool:
@@ -187,19 +186,12 @@ def saltelli_field_indices(trajectories: np.ndarray, d: int, *, seed: int,
     step = d + 2
     # centred per grid point, as SALib centres each output: the S1 estimator mean(B (AB - A))
     # is not invariant to a shift of the output in a finite sample
-    # a grid point is flat when its runs spread less than FLAT_SHARE of the field's widest
-    # spread (a surrogate's roundoff, 1e-15, where every trajectory is 0: a fixed initial
-    # condition), or less than ROUNDOFF of the field's magnitude (the roundoff of values near
-    # 1e10); not FLAT_SHARE of the magnitude: under an offset of 1e10 it took spreads of 1 for
-    # flat and gave NaN indices where the output varies
     magnitude = float(np.abs(trajectories).max()) if trajectories.size else 0.0
     trajectories = trajectories - trajectories.mean(axis=0)
     A, B = trajectories[0::step], trajectories[step - 1::step]  # (N, T)
     AB = np.stack([trajectories[j + 1::step] for j in range(d)])  # (d, N, T)
     variance = np.var(np.r_[A, B], axis=0)  # (T,)
-    spread = np.ptp(np.r_[A, B], axis=0)
-    widest = float(spread.max()) if spread.size else 0.0
-    flat = spread <= max(FLAT_SHARE * widest, ROUNDOFF * magnitude)
+    flat = flat_points(np.ptp(np.r_[A, B], axis=0), magnitude)
     weight = np.where(flat, 0.0, variance)
     first = np.mean(B * (AB - A), axis=1)  # (d, T) numerators
     total = 0.5 * np.mean((A - AB) ** 2, axis=1)

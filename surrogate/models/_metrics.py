@@ -18,6 +18,7 @@ from sklearn.base import clone, is_classifier
 from sklearn.model_selection import KFold, StratifiedKFold
 from sklearn.pipeline import Pipeline
 
+from surrogate._fields import flat_points
 from surrogate._random import as_generator, child_seed
 from surrogate.models._base import SurrogateMixin, check_input_columns, missing_x, missing_y
 from surrogate.models._inputs import with_known_levels
@@ -300,11 +301,12 @@ def _field_q2(t: np.ndarray, p: np.ndarray) -> float:
 
 
 def _q2_each(t: np.ndarray, p: np.ndarray) -> np.ndarray:
-    """Q² per column (grid point); NaN where every true value is the same."""
+    """Q² per column (grid point); NaN where the field is flat (:func:`flat_points`: the
+    runs' spread is rounding, and a ratio of roundoffs is no measure of the model)."""
     sst = ((t - t.mean(axis=0)) ** 2).sum(axis=0)
     sse = ((t - p) ** 2).sum(axis=0)
-    constant = np.ptp(t, axis=0) == 0
-    return np.where(constant, np.nan, 1.0 - sse / np.where(constant, 1.0, sst))
+    flat = flat_points(np.ptp(t, axis=0), float(np.abs(t).max()) if t.size else 0.0)
+    return np.where(flat, np.nan, 1.0 - sse / np.where(flat, 1.0, sst))
 
 
 def _has_std(model: Any) -> bool:

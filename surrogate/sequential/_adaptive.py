@@ -275,6 +275,12 @@ def _final_model(acquisition: Acquisition, rounds: Any, space: Space, outputs: l
 def _resolve(teacher: Any, space: Any, goal: Any, output: Any, threshold: Any, student: Any
              ) -> tuple[Simulator, list[str], Acquisition, Constraint | None]:
     """The teacher, the modelled outputs, the acquisition and the case of interest."""
+    if isinstance(teacher, Simulator) and not teacher.outputs and output is None:
+        fields = list(teacher.fields)  # fields only: the one field, as sobol_indices does
+        if len(fields) != 1:
+            raise ValueError(f"simulator {teacher.name!r} has no scalar outputs, only the fields "
+                             f"{fields}: pass output= naming the field to model")
+        output = fields[0]
     if isinstance(teacher, Simulator) and isinstance(output, str) and output in teacher.fields:
         return _resolve_field(teacher, space, goal, output, threshold, student)
     simulator, name = as_simulator(teacher, space, output, role="teacher")

@@ -95,8 +95,15 @@ def as_simulator(target: Any, space: Any, output: Any, *, role: str = "target"
         if output is None:
             return target, outputs[0] if len(outputs) == 1 else None
         if output not in outputs:
+            fields = list(target.fields)
+            if output in fields:
+                raise ValueError(f"output={output!r} is a field (a trajectory) of simulator "
+                                 f"{target.name!r}; the {role}'s output must be one of its "
+                                 f"scalar outputs {outputs}: add one that summarizes the field "
+                                 "(e.g. its peak)")
+            also = f" (its fields: {fields})" if fields else ""
             raise ValueError(f"output={output!r} is not an output of simulator {target.name!r}; "
-                             f"allowed: {outputs}")
+                             f"allowed: {outputs}{also}")
         return target, output
     if not callable(target):
         raise TypeError(f"{role} must be a surrogate.Simulator or a callable taking a dict of "

@@ -166,3 +166,21 @@ def test_the_result_model_gives_field_sobol_indices_scores_and_fan_charts():
     scalar = adaptive_sample(sim, output="peak", goal="accuracy", budget=12, seed=0).model
     with pytest.raises(AttributeError, match="field model"):
         _ = scalar.grid_
+
+
+def _decays(X):
+    t = np.linspace(0.0, 1.0, 6)
+    return {"y": X["a"].to_numpy()[:, None] * np.exp(-X["b"].to_numpy()[:, None] * t)}
+
+
+def test_a_simulator_of_one_field_only_is_modelled_over_it_by_default():
+    """Without output= every round failed to fit a student of no outputs ("0 feature(s)") and
+    the whole budget went to random points."""
+    space = Space([Real("a", 0.5, 1.5), Real("b", 0.0, 2.0)])
+    only = sg.Simulator(_decays, space, fields={"y": np.linspace(0.0, 1.0, 6)},
+                        vectorized=True)
+    result = adaptive_sample(only, budget=12, seed=0, progress=False)
+    assert result.model is not None and result.outputs == ["y"]
+    assert np.isfinite(result.history["q2_loo"].iloc[-1])
+    with pytest.raises(ValueError, match=r"'Y' is not an output .* \(its fields: \['y'\]\)"):
+        adaptive_sample(only, budget=12, output="Y", seed=0, progress=False)
