@@ -405,7 +405,7 @@ class FieldGPRegressor(MultiOutputMixin, SurrogateMixin, RegressorMixin, BaseEst
 
         The Gaussian band of the modelled space, mapped back through ``y_transform`` (exact for a
         monotone map; without a transform it is ``mean -/+ z * std``; with ``align="peak"``
-        ``mean -/+ z * std`` of the mixture over peak times).
+        ``mean -/+ z * std`` of the mixture over peak times, cut to the transform's domain).
 
         Parameters
         ----------
@@ -432,9 +432,11 @@ class FieldGPRegressor(MultiOutputMixin, SurrogateMixin, RegressorMixin, BaseEst
                 or not 0.0 < float(level) < 1.0:
             raise ValueError(f"level must be a float in (0, 1), got {level!r}")
         z = float(norm.ppf(0.5 + 0.5 * float(level)))
-        if self.align is not None:  # the mixture over peak times: its mean -/+ z std
-            mean, std = self._predict_aligned(X)
-            return mean - z * std, mean + z * std
+        if self.align is not None:  # the mixture over peak times: its mean -/+ z std, kept
+            mean, std = self._predict_aligned(X)  # in the transform's domain (log: above 0)
+            with np.errstate(over="ignore"):
+                low, high = self._inverse(np.array([-np.inf, np.inf]))
+            return np.maximum(mean - z * std, low), np.minimum(mean + z * std, high)
         mean_z, std_z = self._predict_z(X, return_std=True)
         half = z * std_z
         return (self._shape(self._inverse(mean_z - half)),
