@@ -110,13 +110,14 @@ def _teacher_runs(config: StudyConfig, simulator: Simulator, directory: Path, ex
         raise ConfigError(f"design.method: {directory / 'runs'} holds the runs of an adaptive "
                           f"design; a {config.method} design goes in another directory "
                           "(--out), or keep method = \"adaptive\"")
-    design = _study_design(config, simulator.space, directory)
+    design = _study_design(config, simulator.space, directory, record=False)
     _log(f"running {simulator.name} on {len(design)} points ({executor})", verbose)
     runs = simulator.run(
         design, executor=executor, n_workers=n_workers, timeout=config.timeout,
         retries=config.retries, checkpoint=directory / "runs", progress=progress,
         address=config.address, rerun=config.rerun,
     )
+    _study_design(config, simulator.space, directory)  # the checkpoint took it: record it
     return runs, None
 
 
@@ -161,7 +162,8 @@ def _check_runs(study: Study, verbose: bool) -> bool:
 
 
 
-def _study_design(config: StudyConfig, space: Any, directory: Path) -> pd.DataFrame:
+def _study_design(config: StudyConfig, space: Any, directory: Path, *,
+                  record: bool = True) -> pd.DataFrame:
     """The study's design, reusing the runs of an earlier, smaller or larger ``--n``.
 
     A first run draws ``config.n`` points and records how and which in one file
@@ -173,13 +175,16 @@ def _study_design(config: StudyConfig, space: Any, directory: Path) -> pd.DataFr
     the points were kept falls back on them.) Sobol', Halton and random designs of a larger
     ``n`` already start with the smaller one and are used as drawn; a grown Latin hypercube is
     the old one plus a new one. Another method, seed or space, or an unreadable record, draws
-    a new design (points that coincide still reuse their runs).
+    a new design (points that coincide still reuse their runs). ``record=False`` leaves the
+    record as it is: the study writes it only once the checkpoint has taken the runs (a
+    command refused for another space had rewritten it, and the next correct rerun repeated
+    every finished run).
     """
     fresh = sample(space, config.n, method=config.method, seed=config.seed)  # type: ignore[arg-type]
     how = json.loads(json.dumps(
         {"method": config.method, "seed": config.seed, "space": space.to_dict()}))
-    record = directory / _DESIGN_RECORD
-    stored = _read_json(record) if record.exists() else None
+    path = directory / _DESIGN_RECORD
+    stored = _read_json(path) if path.exists() else None
     old = None
     if isinstance(stored, dict) and {k: stored.get(k) for k in how} == how:
         old = _recorded_points(stored.get("points"), space) if "points" in stored else \
@@ -193,9 +198,11 @@ def _study_design(config: StudyConfig, space: Any, directory: Path) -> pd.DataFr
             extra = sample(space, config.n - len(old), method=config.method,  # type: ignore[arg-type]
                            seed=seed)
             design = pd.concat([old, extra], ignore_index=True)
+    if not record:
+        return design
     keep = design if old is None or len(design) > len(old) else old  # the larger one's points
     rows = [[python_scalar(v) for v in row] for row in keep.itertuples(index=False)]
-    write_text_atomic(record, json.dumps(
+    write_text_atomic(path, json.dumps(
         {**how, "points": {"columns": list(keep.columns), "rows": rows}}) + "\n")
     return design
 

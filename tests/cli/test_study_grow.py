@@ -111,3 +111,23 @@ def test_a_record_from_before_the_points_were_kept_is_completed(tmp_path):
     design = _study_design(config, branin.space, tmp_path)  # from the checkpoint, as before
     assert "points" in json.loads((tmp_path / "design.json").read_text())
     pd.testing.assert_frame_equal(design, sample(branin.space, 8, seed=0))
+
+
+def test_a_refused_study_leaves_the_design_record_alone(tmp_path, monkeypatch):
+    """A config of another space pointed at the directory is refused by the checkpoint, but
+    had rewritten design.json first: the next correct rerun drew a new design and repeated
+    every finished run."""
+    (tmp_path / "refused_grow.py").write_text(COUNTING)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    text = CONFIG.replace("MODULE", "refused_grow").replace("METHOD", "lhs")
+    calls = tmp_path / "calls.txt"
+    for config in (text, text.replace("n = 10", "n = 12")):  # a grown design: 10 + 2 points
+        run_study(config_from_text(config), tmp_path / "out", verbose=False, progress=False)
+    other = text.replace("high = 1.0", "high = 2.0", 1)  # another range of a
+    with pytest.raises(ValueError, match="belongs to a different space"):
+        run_study(config_from_text(other), tmp_path / "out", verbose=False, progress=False)
+    before = len(calls.read_text().splitlines())
+    again = run_study(config_from_text(text.replace("n = 10", "n = 12")), tmp_path / "out",
+                      verbose=False, progress=False)
+    assert len(calls.read_text().splitlines()) == before == 12  # nothing repeated
+    assert len(again.runs) == 12
