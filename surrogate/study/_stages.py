@@ -215,6 +215,7 @@ def _optimize(study: Study, verbose: bool) -> None:
             "mode": "surrogate", "sense": config.sense, "output": config.objective,
             "x": _jsonable(space_point(space, result.x)), "y": result_y,
             "teacher_evaluations": 0,
+            "beyond_the_runs": _beyond_the_runs(study, config.objective, config.sense, result_y),
         }
         return
     study.optimization = result
@@ -224,6 +225,29 @@ def _optimize(study: Study, verbose: bool) -> None:
         "teacher_evaluations": int(result.n_evaluations),
         "constraints": {k: list(v) for k, v in config.constraints.items()},
     }
+
+
+BEYOND_SHARE = 0.05  # of the runs' range: a surrogate optimum further out is extrapolated
+
+
+def _beyond_the_runs(study: Study, output: str, sense: str, value: float) -> bool:
+    """Whether the surrogate's optimum ``value`` lies past every run's value by more than
+    BEYOND_SHARE of their range, with a warning: SIR's surrogate put the smallest
+    ``peak_infected`` at -76,947 people, below every run (lowest 3.3) and below zero."""
+    observed = study.runs.valid().Y[output].to_numpy(dtype=float)
+    if not len(observed):
+        return False
+    low, high = float(observed.min()), float(observed.max())
+    best = low if sense == "minimize" else high
+    past = best - value if sense == "minimize" else value - best
+    if past <= BEYOND_SHARE * (high - low):
+        return False
+    word = "below" if sense == "minimize" else "above"
+    warnings.warn(f"the surrogate's {sense[:3]}imum of {output!r}, {value:.6g}, lies {word} "
+                  f"every run's value (the runs span {low:.6g} to {high:.6g}): the surrogate "
+                  "extrapolates there; check the point with the teacher (optimize mode = "
+                  "\"teacher\") before trusting it", UserWarning, stacklevel=2)
+    return True
 
 
 def _set_aside(directory: Path) -> Path:

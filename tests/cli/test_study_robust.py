@@ -449,3 +449,20 @@ def test_a_dask_study_optimizes_on_the_scheduler_it_names(tmp_path):
         study = run_study(config, tmp_path / "out", verbose=False, progress=False)
     assert not study.failures, study.failures
     assert study.summary["optimization"]["teacher_evaluations"] == 7
+
+
+def test_a_surrogate_optimum_beyond_every_run_is_said_to_extrapolate(tmp_path):
+    """SIR's surrogate put the smallest peak_infected below zero (-77,000 people), far below
+    every run, and the report showed it as the optimum without a word."""
+    config = config_from_text('simulator = "sir"\n[design]\nn = 50\n[sensitivity]\nn = 0\n'
+                              '[optimize]\noutput = "peak_infected"\nmode = "surrogate"\n')
+    study = run_study(config, tmp_path / "out", verbose=False, progress=False)
+    optimum = study.summary["optimization"]
+    lowest = float(study.runs.valid().Y["peak_infected"].min())
+    assert optimum["y"] < lowest and optimum["beyond_the_runs"] is True
+    assert any("lies below every run's value" in w and "mode = \"teacher\"" in w
+               for w in study.warnings)
+    config = config_from_text('simulator = "branin"\n[design]\nn = 40\n[sensitivity]\nn = 0\n'
+                              '[optimize]\noutput = "y"\nmode = "surrogate"\n')
+    study = run_study(config, tmp_path / "branin", verbose=False, progress=False)
+    assert study.summary["optimization"]["beyond_the_runs"] is False  # 0.398, runs from ~1
