@@ -60,7 +60,8 @@ def _parser() -> argparse.ArgumentParser:
                           "also a True/False column's name or \"stabf == 'stable'\"")
     discover.add_argument("--reds", action="store_true", help="also run REDS (metamodel + PRIM)")
     discover.add_argument("--min-density", type=float, default=0.8,
-                          help="the box shown: the widest at least this dense (default 0.8)")
+                          help="the box shown: the one covering most cases among those at least "
+                               "this dense (default 0.8)")
     discover.add_argument("--drop", default="", help="comma-separated columns that are not inputs")
     discover.add_argument("--seed", type=int, default=0, help="seeds REDS (default 0)")
 

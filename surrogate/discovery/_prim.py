@@ -254,6 +254,17 @@ def _n_restricted(box: Box) -> int:
     return int(numeric.sum()) + sum(a is not None for a in box._allowed)
 
 
+def best_covering(coverage: Any, density: Any, min_density: float) -> int | None:
+    """Position of the box with the highest coverage among those whose density reaches
+    ``min_density``, the denser one on a tie of coverage (peeling keeps the coverage while
+    it sheds non-cases: the later, denser box says the same more sharply); None when none
+    reaches it. NaN densities (empty boxes) reach nothing."""
+    eligible = [k for k, d in enumerate(density) if d == d and d >= min_density]
+    if not eligible:
+        return None
+    return max(eligible, key=lambda k: (coverage[k], density[k]))
+
+
 def select_box(boxes: list[Box], i: int | None, min_density: float | None) -> Box:
     """The box at position ``i``, or the best-covering one reaching ``min_density``, or the last."""
     if i is not None and min_density is not None:
@@ -261,13 +272,14 @@ def select_box(boxes: list[Box], i: int | None, min_density: float | None) -> Bo
     if min_density is not None:
         if not isinstance(min_density, numbers.Real) or not 0 <= min_density <= 1:
             raise ValueError(f"min_density must be a number in [0, 1], got {min_density!r}")
-        eligible = [b for b in boxes if b.density >= min_density]
-        if not eligible:
+        chosen = best_covering([b.coverage for b in boxes], [b.density for b in boxes],
+                               min_density)
+        if chosen is None:
             best = max(b.density for b in boxes)
             raise ValueError(
                 f"no box reaches density {min_density}; the densest has {best:.4g}"
             )
-        return max(eligible, key=lambda b: (b.coverage, b.density))
+        return boxes[chosen]
     if i is None:
         return boxes[-1]
     if not isinstance(i, numbers.Integral) or isinstance(i, bool):

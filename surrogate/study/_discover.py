@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from surrogate.discovery._prim import best_covering
 from surrogate.study._core import Study, _failed, _log
 from surrogate.study._json import _frame_records, _jsonable
 
@@ -99,7 +100,8 @@ def _box_figures(study: Study, method: str, model: Any, chosen: Any, X: pd.DataF
 
 def _choose_box(model: Any, X: pd.DataFrame, y: np.ndarray, min_density: float) -> Any:
     """The box of the trajectory with the highest coverage of the teacher's cases of interest
-    among those whose density on the teacher runs reaches ``min_density`` (else the densest).
+    among those whose density on the teacher runs reaches ``min_density`` (the denser on a
+    tie, as :meth:`PRIM.box` chooses; else the densest).
 
     Judging every box on the teacher runs puts PRIM and REDS on the same footing: REDS's own
     statistics are measured on its metamodel's (soft) labels.
@@ -107,10 +109,8 @@ def _choose_box(model: Any, X: pd.DataFrame, y: np.ndarray, min_density: float) 
     scores = [box.evaluate(X, y) for box in model.boxes_]
     density = np.nan_to_num([s["density"] for s in scores], nan=0.0)
     coverage = np.array([s["coverage"] for s in scores])
-    eligible = density >= min_density
-    if not eligible.any():
-        return model.boxes_[int(np.argmax(density))]
-    return model.boxes_[int(np.argmax(np.where(eligible, coverage, -1.0)))]
+    chosen = best_covering(coverage, density, min_density)
+    return model.boxes_[int(np.argmax(density)) if chosen is None else chosen]
 
 
 def _box_summary(model: Any, chosen: Any, X: pd.DataFrame, y: np.ndarray,

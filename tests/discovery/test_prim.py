@@ -279,3 +279,24 @@ def test_rules_quote_a_column_named_by_a_keyword():
     chosen = PRIM().fit(X, (X["lambda"] > 0.6) & (X.b < 0.5)).box()
     assert chosen.rules().startswith("`lambda` >= ")
     assert len(X.query(chosen.rules(17))) == int(chosen.contains(X).sum())
+
+
+def test_the_study_and_prim_choose_the_same_box_on_a_tie_of_coverage():
+    """Peeling keeps the coverage while it sheds non-cases: the study took the first (widest)
+    box of a tie, PRIM.box(min_density=) the denser one, so report and `discover` differed."""
+    from surrogate.discovery._prim import best_covering
+    from surrogate.study._discover import _choose_box
+
+    assert best_covering([0.9, 0.9, 0.8], [0.7, 0.8, 0.95], 0.6) == 1
+    assert best_covering([0.9, 0.8], [float("nan"), 0.5], 0.6) is None
+    rng = np.random.default_rng(3)
+    X = pd.DataFrame(rng.uniform(size=(60, 3)), columns=["a", "b", "c"])
+    y = ((X.a > 0.3) & (X.b < 0.7)).to_numpy() | (rng.uniform(size=60) < 0.1)
+    prim = PRIM().fit(X, y)
+    trajectory = prim.trajectory_
+    ties = trajectory.groupby("coverage")["density"].nunique()
+    assert (ties > 1).any()  # the data holds a tie of coverage
+    for min_density in (0.5, 0.7, 0.8):
+        if (trajectory["density"] >= min_density).any():
+            assert _choose_box(prim, X, y.astype(float), min_density).rules() \
+                == prim.box(min_density=min_density).rules()
