@@ -78,10 +78,14 @@ class DaskExecutor(Executor):
         elif isinstance(address_or_client, str):
             try:
                 self._client, self._owned = Client(address_or_client, timeout=CONNECT_S), True
-            except (OSError, ValueError, TypeError) as exc:  # bad form, nobody there
+            except (OSError, ValueError, TypeError, MemoryError) as exc:
+                # bad form, nobody there, or another service there (an HTTP dashboard's reply
+                # read as a message length: MemoryError for an array of 3 EiB)
+                why = ("what answers there does not speak Dask's protocol: the dashboard's "
+                       "port?" if isinstance(exc, MemoryError) else " ".join(str(exc).split()))
                 raise ValueError(f"address {address_or_client!r}: no Dask scheduler could be "
-                                 f"reached ({' '.join(str(exc).split())}); give its address "
-                                 "as tcp://HOST:PORT, as `dask scheduler` prints it") from None
+                                 f"reached ({why}); give its address as tcp://HOST:PORT, as "
+                                 "`dask scheduler` prints it") from None
         else:
             raise TypeError(
                 "DaskExecutor needs a scheduler address (str) or a distributed.Client, got "

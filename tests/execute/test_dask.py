@@ -212,3 +212,42 @@ def test_a_simulator_holding_a_lock_is_one_clear_error(cluster):
                                              "workers"):
             sim.run(sg.sample(TOY_SPACE, 3, seed=0), executor=sg.DaskExecutor(client),
                     progress=False)
+
+
+def test_an_address_where_a_web_server_answers_is_one_clear_error():
+    """The dashboard's port given for the scheduler's: its HTTP reply was read as a message
+    length and the study ended in a MemoryError traceback (3 EiB)."""
+    import socket
+
+    from surrogate.execute import DaskExecutor
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(5)
+    stop = threading.Event()
+
+    def answer():
+        server.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                connection, _ = server.accept()
+            except OSError:
+                continue
+            try:
+                connection.settimeout(2)
+                connection.recv(65536)
+                connection.sendall(b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\n\r\n")
+            except OSError:
+                pass
+            finally:
+                connection.close()
+
+    thread = threading.Thread(target=answer, daemon=True)
+    thread.start()
+    try:
+        with pytest.raises(ValueError, match="no Dask scheduler could be reached"):
+            DaskExecutor(f"tcp://127.0.0.1:{server.getsockname()[1]}")
+    finally:
+        stop.set()
+        thread.join()
+        server.close()
