@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pickle
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -102,3 +103,21 @@ def test_bad_factory_options_raise_a_clear_error(factory, options, message):
     module = getattr(simulators, factory)
     with pytest.raises(ValueError, match=message):
         module.simulator(**options)
+
+
+@pytest.mark.parametrize("path", sorted((Path(__file__).parents[2] / "simulators" / "configs")
+                                        .glob("*.toml")), ids=lambda p: p.stem)
+def test_a_bundled_study_has_cases_on_both_sides_of_its_outcome(path):
+    """borehole's "y < 1000" held for every run (its flow lies in [11, 262]): discovery was
+    always skipped."""
+    import surrogate as sg
+    from surrogate._config import read_config
+    from surrogate._registry import load_simulator
+
+    config = read_config(path)
+    if config.outcome is None:
+        pytest.skip("no outcome")
+    sim = load_simulator(config.simulator, config.parameters, config.outputs,
+                         config.vectorized, config.field_grids)
+    runs = sim.run(sg.sample(sim.space, 200, seed=1), progress=False).valid()
+    assert 0.1 < float(sg.outcome(str(config.outcome), runs).mean()) < 0.9
