@@ -15,7 +15,7 @@ import re
 import sys
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from surrogate._cli_distill import DISTILL_TEACHERS, run_distill
 from surrogate._cli_tables import dropped, read_table
@@ -26,8 +26,27 @@ __all__ = ["main"]
 _USER_ERRORS = (ConfigError, ValueError, TypeError, FileNotFoundError, KeyError)
 
 
+class _OneLineParser(argparse.ArgumentParser):
+    """Mistakes in the arguments as one line, as every other user error (argparse printed its
+    usage block first); ``--help`` shows the usage."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _seed(text: str) -> int:
+    """A --seed value: an int >= 0 (checked before any work, as the parser's other errors)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be an int >= 0, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be an int >= 0, got {value}")
+    return value
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _OneLineParser(
         prog="surrogate", description="Fast, trustworthy surrogates and readable rules from "
         "slow simulations.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -46,7 +65,7 @@ def _parser() -> argparse.ArgumentParser:
     study.add_argument("--workers", type=int, dest="n_workers",
                        help="worker processes (with --executor processes)")
     study.add_argument("--out", type=Path, help="study directory (default: study-SIMULATOR)")
-    study.add_argument("--seed", type=int, help="overrides the configuration's seed (0)")
+    study.add_argument("--seed", type=_seed, help="overrides the configuration's seed (0)")
     study.add_argument("--quiet", action="store_true", help="no progress messages")
     study.add_argument("--rerun-failed", action="store_true",
                        help="run the failed and timed-out runs of the checkpoint again (after "
@@ -63,17 +82,18 @@ def _parser() -> argparse.ArgumentParser:
                           help="the box shown: the one covering most cases among those at least "
                                "this dense (default 0.8)")
     discover.add_argument("--drop", default="", help="comma-separated columns that are not inputs")
-    discover.add_argument("--seed", type=int, default=0, help="seeds REDS (default 0)")
+    discover.add_argument("--seed", type=_seed, default=0, help="seeds REDS (default 0)")
 
     optimize = commands.add_parser("optimize", help="Bayesian optimization with the teacher")
     optimize.add_argument("simulator", metavar="SIMULATOR",
-                          help="a bundled simulator (`surrogate simulators`); for your own, "
-                               "a study configuration's [optimize] table")
+                          help="a bundled simulator (`surrogate simulators`); to optimize "
+                               "your own, give its study configuration an [optimize] table "
+                               "and run `surrogate study`")
     optimize.add_argument("--output", required=True, help="the output to optimize")
     optimize.add_argument("--budget", type=int, required=True,
                           help="teacher runs in all, the initial design included")
     optimize.add_argument("--maximize", action="store_true", help="maximize (default minimize)")
-    optimize.add_argument("--seed", type=int, default=0, help="default 0")
+    optimize.add_argument("--seed", type=_seed, default=0, help="default 0")
     optimize.add_argument("--checkpoint", type=Path,
                           help="directory that keeps every run; the same command resumes")
 
@@ -93,7 +113,7 @@ def _parser() -> argparse.ArgumentParser:
                          help="share of the rows held out to score teacher and students")
     distill.add_argument("--drop", default="", help="comma-separated columns that are not inputs")
     distill.add_argument("--out", type=Path, help="report directory (default: distill-DATA)")
-    distill.add_argument("--seed", type=int, default=0)
+    distill.add_argument("--seed", type=_seed, default=0)
     return parser
 
 
@@ -378,6 +398,12 @@ def _optimize(args: argparse.Namespace) -> None:
                          "with an [optimize] table (mode = \"teacher\", budget = N) and run "
                          "`surrogate study CONFIG.toml`")
     sim = load_simulator(args.simulator)
+    if args.checkpoint is not None:
+        try:
+            Path(args.checkpoint).mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ValueError(f"--checkpoint {args.checkpoint}: cannot be created "
+                             f"({exc.strerror or exc})") from None
     run = maximize if args.maximize else minimize
     result = run(sim, output=args.output, budget=args.budget, seed=args.seed,
                  checkpoint=args.checkpoint)

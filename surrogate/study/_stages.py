@@ -244,9 +244,10 @@ def _beyond_the_runs(study: Study, output: str, sense: str, value: float) -> boo
         return False
     word = "below" if sense == "minimize" else "above"
     warnings.warn(f"the surrogate's {sense[:3]}imum of {output!r}, {value:.6g}, lies {word} "
-                  f"every run's value (the runs span {low:.6g} to {high:.6g}): the surrogate "
-                  "extrapolates there; check the point with the teacher (optimize mode = "
-                  "\"teacher\") before trusting it", UserWarning, stacklevel=2)
+                  f"every run's value (the runs span {low:.6g} to {high:.6g}): it is the "
+                  "surrogate's extrapolation, which no run checks; check the point with the "
+                  "teacher (optimize mode = \"teacher\") before trusting it", UserWarning,
+                  stacklevel=2)
     return True
 
 

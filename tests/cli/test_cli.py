@@ -71,7 +71,12 @@ def test_study_end_to_end(tmp_path):
     assert f"report: {report.resolve()}" in result.stdout
     summary = strict_json(tmp_path / "out" / "report.json")
     assert summary["runs"]["n"] == 40 and summary["runs"]["ok"] == 40
-    assert summary["failures"] == [] and summary["warnings"] == []
+    assert summary["failures"] == []
+    # Branin's maximum (308 at a corner no run reached; the runs go to 171): the surrogate's
+    # optimum is said to be extrapolated, the only warning
+    assert [w.split(",")[0] for w in summary["warnings"]] == [
+        "optimization: the surrogate's maximum of 'y'"]
+    assert summary["optimization"]["beyond_the_runs"] is True
     assert 0.9 < summary["surrogates"]["y"]["q2"] <= 1.0
     assert set(summary["sensitivity"]["y"]) == {"x1", "x2"}
     assert summary["optimization"]["sense"] == "maximize"
@@ -193,6 +198,25 @@ def test_unknown_simulator_and_missing_file(tmp_path):
     assert result.returncode == 2 and "empty.csv: cannot be read as a CSV table" in result.stderr
 
 
+@pytest.mark.parametrize("args, message", [
+    (["study", "ishigami", "--n", "abc"], "surrogate study: error: argument --n: invalid int "
+                                          "value: 'abc' (see surrogate study --help)"),
+    (["discover"], "surrogate discover: error: the following arguments are required: DATA, "
+                   "--outcome"),
+    (["discover", "x.csv", "--outcome", "y < 1", "--seed", "-3"],
+     "surrogate discover: error: argument --seed: must be an int >= 0, got -3"),
+    (["bogus"], "surrogate: error: argument COMMAND: invalid choice: 'bogus'"),
+    (["optimize", "branin", "--output", "y", "--budget", "15", "--checkpoint", "/proc/nope/x"],
+     "surrogate optimize: error: --checkpoint /proc/nope/x: cannot be created"),
+])
+def test_argument_mistakes_are_one_line(args, message):
+    """argparse printed its usage block first; a bad --checkpoint gave a bare [Errno 2]."""
+    result = surrogate(*args)
+    assert result.returncode == 2
+    assert result.stderr.strip().startswith(message), result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
 @pytest.mark.skipif(not SHARED.exists(), reason="../shared/data/dsgc_uci_sample.csv not present")
 def test_discover_on_a_table():
     result = surrogate("discover", SHARED, "--outcome", "stab < 0", "--drop", "stabf")
@@ -281,7 +305,7 @@ def test_a_study_directory_it_may_not_write_is_one_line(tmp_path):
     assert result.returncode == 1
     assert result.stderr.strip().splitlines() == [
         f"surrogate study: error: PermissionError: [Errno 13] Permission denied: "
-        f"'{readonly / 'design.json.tmp'}'"]
+        f"'{readonly / 'runs'}'"]
 
 
 def test_discover_leaves_out_rows_whose_outcome_is_missing_and_says_so(tmp_path):
