@@ -52,9 +52,10 @@ def _stable_description(value: Any) -> str:
 
 def code_fingerprint(fn: Any) -> str | None:
     """A digest of the Python code behind a teacher function (its bytecode, constants and
-    names, nested functions included), or None where there is none to read (a builtin, an
-    extension). Two functions of one name (two lambdas) differ; an edit of a comment does not
+    names, nested functions included, and the numbers and text a closure captured), or None
+    where there is none to read (a builtin, an extension). Two functions of one name (two lambdas) differ; an edit of a comment does not
     count. Stable across processes and runs of the same Python version."""
+    import dis
     import functools
     import hashlib
     import types
@@ -79,4 +80,25 @@ def code_fingerprint(fn: Any) -> str | None:
                 digest.update(repr(const).encode())
 
     add(code)
+    # the plain values a closure captured: make(0.5) and make(-1.5) are two teachers; not a
+    # list, dict or object, nor a variable the function sets (nonlocal): a teacher may count
+    # its calls in one, and its resumption is the same teacher
+    written = {i.argval for i in dis.get_instructions(code)
+               if i.opname in ("STORE_DEREF", "DELETE_DEREF")}
+    cells = getattr(fn, "__closure__", None) or ()
+    for name, cell in zip(code.co_freevars, cells, strict=False):
+        try:
+            value = cell.cell_contents
+        except ValueError:  # a cell not yet filled
+            continue
+        if name not in written and _plain(value):
+            digest.update(_stable_description(value).encode())
     return digest.hexdigest()[:16]
+
+
+def _plain(value: Any) -> bool:
+    """Numbers, text, None and tuples of them: values that stay as they are."""
+    if isinstance(value, tuple):
+        return all(map(_plain, value))
+    return value is None or isinstance(value, bool | int | float | complex | str | bytes
+                                       | np.generic)

@@ -12,6 +12,7 @@ import warnings
 from collections.abc import Callable
 from typing import Any
 
+from surrogate._identity import default_name
 from surrogate._stack import user_stacklevel
 from surrogate.space import Space, as_space
 from surrogate.teacher import Simulator
@@ -30,7 +31,7 @@ class PointFunction:
 
     def __init__(self, fn: Callable[[dict[str, Any]], float]) -> None:
         self.fn = self.__wrapped__ = fn  # __wrapped__: the code behind it (code_fingerprint)
-        self.__name__ = getattr(fn, "__name__", type(fn).__name__)
+        self.__name__ = default_name(fn)  # a partial's with its bound arguments
 
     def __call__(self, **params: Any) -> float:
         return self.fn(params)

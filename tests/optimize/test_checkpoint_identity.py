@@ -81,3 +81,42 @@ def test_a_damaged_checkpoint_names_its_file(tmp_path, damage):
     where = "init" if damage == "no meta" else "optimization.json"
     with pytest.raises(ValueError, match=f"{where}.*damaged|damaged.*{where}"):
         minimize(near_low, budget=8, n_init=5, **options)
+
+
+def _shifted(p, c):
+    return float((p["x"] - c) ** 2 + p["y"] ** 2)
+
+
+def _make(c):
+    return lambda p: float((p["x"] - c) ** 2 + p["y"] ** 2)
+
+
+def test_teachers_that_differ_in_bound_or_captured_values_are_refused(tmp_path):
+    """A plain-callable partial was named "partial" whatever its arguments, and a closure's
+    fingerprint ignored what it captured: the other teacher resumed the first's runs and
+    reported them as its optimum."""
+    import functools
+
+    options = {"space": SPACE, "seed": 0, "budget": 8}
+    minimize(functools.partial(_shifted, c=0.5), checkpoint=tmp_path / "p", **options)
+    with pytest.raises(ValueError, match=r"differs in \['simulator'\]"):
+        minimize(functools.partial(_shifted, c=-1.5), checkpoint=tmp_path / "p", **options)
+    minimize(_make(0.5), checkpoint=tmp_path / "c", **options)
+    with pytest.raises(ValueError, match=r"differs in \['code'\]"):
+        minimize(_make(-1.5), checkpoint=tmp_path / "c", **options)
+
+
+def test_a_teacher_counting_its_calls_in_a_closure_resumes(tmp_path):
+    """What a teacher changes as it runs (a nonlocal counter, a list) is not its identity."""
+    count, seen = 0, []
+
+    def counted(p):
+        nonlocal count
+        count += 1
+        seen.append(p["x"])
+        return near_low(p)
+
+    options = {"space": SPACE, "seed": 0, "checkpoint": tmp_path / "ck"}
+    minimize(counted, budget=8, **options)
+    minimize(counted, budget=10, **options)
+    assert count == 10 == len(seen)  # the 8 finished runs reloaded, 2 new
