@@ -81,7 +81,11 @@ def design_pairs(design: Any, color: Any = None, *, label: str = "run order",
         size = min(MAX_INCHES, 2.2 * d + 1.0)
         _, axes = plt.subplots(d, d, figsize=(size + 1.0, size), squeeze=False,
                                layout="constrained")
-    axes = np.asarray(axes, dtype=object).reshape(d, d)
+    axes = np.asarray(axes, dtype=object)
+    if axes.size != d * d:
+        raise ValueError(f"axes must be a {d} x {d} grid (one panel per pair of the {d} "
+                         f"columns), got {axes.size} Axes")
+    axes = axes.reshape(d, d)
     names = list(frame.columns)
     drawn = None
     for i, row in enumerate(names):

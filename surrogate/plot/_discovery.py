@@ -121,10 +121,7 @@ def box(box: Box, X: Any, y: Any, *, ax: Any = None) -> np.ndarray:
     """
     from matplotlib.patches import Rectangle
 
-    if not isinstance(box, Box):
-        hint = (f"; take one of its boxes, e.g. {type(box).__name__.lower()}.box()"
-                if hasattr(box, "box") else "")
-        raise TypeError(f"box must be a Box, got a {type(box).__name__}{hint}")
+    check_box(box)
     names = list(box.restricted)
     if not names:
         raise ValueError("the box restricts no parameter; there is nothing to draw")
@@ -224,6 +221,7 @@ def box_limits(box: Box, *, ax: Any = None) -> Any:
     """
     import matplotlib.pyplot as plt
 
+    check_box(box)
     names = list(box.restricted)
     if ax is None:
         _, ax = plt.subplots(figsize=(6, 0.6 * len(names) + 1.5), layout="constrained")
@@ -258,3 +256,11 @@ def box_limits(box: Box, *, ax: Any = None) -> Any:
     ax.set_xticks([0, 1], ["data min", "data max"])
     ax.set_title(f"coverage {box.coverage:.3g}, density {box.density:.3g}")
     return ax
+
+
+def check_box(box: Any) -> None:
+    """``box`` must be a :class:`Box`; a PRIM, CART or REDS is named with how to take one."""
+    if not isinstance(box, Box):
+        hint = (f"; take one of its boxes, e.g. {type(box).__name__.lower()}.box()"
+                if hasattr(box, "box") else "")
+        raise TypeError(f"box must be a Box, got a {type(box).__name__}{hint}")

@@ -12,6 +12,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from surrogate.data import TransferSet
+from surrogate.plot._discovery import check_box
+
 __all__ = ["fan", "sobol_over_time", "trajectories"]
 
 _Z95 = 1.959963984540054  # two-sided 95 % normal quantile
@@ -202,13 +205,21 @@ def trajectories(runs: Any, field: str, outcome: Any, *, box: Any = None, ax: An
 
     from surrogate.discovery._outcome import outcome as evaluate_outcome
 
+    if isinstance(max_lines, bool) or not isinstance(max_lines, int | np.integer) \
+            or max_lines < 1:
+        raise ValueError(f"max_lines must be an int >= 1, got {max_lines!r}")
+    if not isinstance(runs, TransferSet):
+        raise TypeError(f"runs must be a TransferSet (with the field's trajectories), got a "
+                        f"{type(runs).__name__}")
+    if box is not None:
+        check_box(box)
     valid = runs.valid()
     Y = valid.field(field)
     if isinstance(outcome, str):
         labels = evaluate_outcome(outcome, valid).to_numpy()
         title = outcome
     else:
-        labels = np.asarray(outcome, dtype=bool).reshape(-1)
+        labels = _labels(outcome)
         title = "outcome"
         if len(labels) != len(Y):
             raise ValueError(f"outcome has {len(labels)} labels for {len(Y)} successful runs")
@@ -247,3 +258,19 @@ def _panels(ax: Any, n: int, plt: Any) -> np.ndarray:
         wanted = "inside and outside the box" if n == 2 else "one panel"
         raise ValueError(f"ax must be {n} Axes here ({wanted}), got {len(given)}")
     return given
+
+
+def _labels(outcome: Any) -> np.ndarray:
+    """Booleans, or 0/1 and probabilities read as ``>= 0.5`` (as :func:`box` reads them: a
+    probability of 0.2 counted as meeting the outcome); anything else refused."""
+    values = np.asarray(outcome).reshape(-1)
+    if values.dtype == bool:
+        return values
+    try:
+        numbers = values.astype(float)
+    except (TypeError, ValueError):
+        numbers = None
+    if numbers is None or not ((numbers >= 0) & (numbers <= 1)).all():
+        raise ValueError("outcome must be an expression, booleans, 0/1 or probabilities of "
+                         f"meeting it; got values such as {values[:3].tolist()}")
+    return numbers >= 0.5

@@ -13,7 +13,7 @@ __all__ = ["parity", "parity_predictions"]
 _Z95 = 1.959964  # two-sided 95% quantile of the standard normal
 
 
-def parity(model: Any, X: Any, y: Any, *, ax: Any = None, output: int = 0, cv: Any = None,
+def parity(model: Any, X: Any, y: Any, *, ax: Any = None, output: int | str = 0, cv: Any = None,
            seed: Any = None) -> Any:
     """Predicted against true values, with 95% error bars when the model has a std.
 
@@ -29,8 +29,8 @@ def parity(model: Any, X: Any, y: Any, *, ax: Any = None, output: int = 0, cv: A
         The teacher's values at ``X``.
     ax : matplotlib Axes, optional
         Drawn on a new figure when None.
-    output : int, default=0
-        Column of a multi-output model to show.
+    output : int or str, default=0
+        Column of a multi-output model to show (or its name, for a model with ``outputs_``).
     cv : int or scikit-learn splitter, optional
         Plot the out-of-fold predictions of a ``cv``-fold cross-validation
         (:func:`surrogate.models.cross_validate`) instead of the fitted model's, titled with
@@ -59,6 +59,12 @@ def parity(model: Any, X: Any, y: Any, *, ax: Any = None, output: int = 0, cv: A
     >>> ax.get_title().startswith("GPRegressor, 5-fold cross-validated Q² = ")
     True
     """
+    if not hasattr(model, "predict") or isinstance(model, type):
+        raise TypeError(f"model must be a fitted model with predict() (or an unfitted one with "
+                        f"cv=), got {model!r:.60}")
+    output = _output_position(model, output)
+    if len(X) != len(y):
+        raise ValueError(f"X has {len(X)} rows but y has {len(y)}")
     if cv is not None:
         from surrogate.models import cross_validate
 
@@ -137,6 +143,19 @@ def parity_predictions(y: Any, y_pred: Any, y_std: Any = None, *, ax: Any = None
     ax.set_title(f"{label} Q² = {q2:.4f}".strip())
     ax.legend(loc="upper left")
     return ax
+
+
+def _output_position(model: Any, output: Any) -> int:
+    """``output`` as a column position: an int, or a name of the model's ``outputs_``."""
+    if isinstance(output, str):
+        names = list(getattr(model, "outputs_", None) or [])
+        if output not in names:
+            raise ValueError(f"output={output!r} is not an output of the "
+                             f"{type(model).__name__}; its outputs: {names or 'unnamed'}")
+        return names.index(output)
+    if isinstance(output, bool) or not isinstance(output, int | np.integer):
+        raise TypeError(f"output must be an int position or an output name, got {output!r}")
+    return int(output)
 
 
 def _column(values: Any, n: int, output: int, name: str) -> np.ndarray:

@@ -44,10 +44,13 @@ def convergence(result: Any, *, ax: Any = None) -> Any:
 
     if not hasattr(result, "best_so_far") or not hasattr(result, "history"):
         raise TypeError(f"expected an OptimizationResult, got {type(result).__name__}")
+    if not result.n_evaluations:  # minimize_surrogate: its local optima, no teacher run
+        raise ValueError("convergence plots teacher evaluations; this result made none (a "
+                         "minimize_surrogate result: its history holds the surrogate's local "
+                         "optima)")
     if ax is None:
         _, ax = plt.subplots(figsize=(6, 4), layout="constrained")
-    evaluations = np.arange(1, result.n_evaluations + 1) if result.n_evaluations else \
-        np.arange(1, len(result.history) + 1)
+    evaluations = np.arange(1, result.n_evaluations + 1)
     best = result.best_so_far()
     ax.step(evaluations, best, where="post", color="C0", label="best feasible so far")
     feasible = result.feasible_mask()

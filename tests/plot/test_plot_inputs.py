@@ -1,0 +1,74 @@
+"""Plots on the inputs a user gets wrong: soft labels, objects where a box or runs belong,
+outputs by name, axes of the wrong shape, a result with no teacher evaluation."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+
+import surrogate as sg  # noqa: E402
+from surrogate import plot  # noqa: E402
+
+T = np.linspace(0.0, 1.0, 5)
+SPACE = sg.Space([sg.Real("a", 0, 1), sg.Real("b", 0, 1)])
+
+
+def _field(X):
+    return {"f": np.outer(X["a"].to_numpy(), T)}
+
+
+@pytest.fixture(scope="module")
+def runs():
+    sim = sg.Simulator(_field, SPACE, fields={"f": T}, vectorized=True)
+    return sim.run(sg.sample(SPACE, 30, seed=0), progress=False)
+
+
+def test_trajectories_read_probabilities_at_one_half(runs):
+    """np.asarray(p, dtype=bool) counted every nonzero probability as meeting the outcome."""
+    p = runs.X["a"].to_numpy()
+    axes = plot.trajectories(runs, "f", p)
+    red = [line for line in axes[0].lines if line.get_color() in ("tab:red", "red", "C3")]
+    assert len(red) == int((p >= 0.5).sum())
+    with pytest.raises(ValueError, match="booleans, 0/1 or probabilities"):
+        plot.trajectories(runs, "f", p * 3)
+    with pytest.raises(TypeError, match="runs must be a TransferSet"):
+        plot.trajectories(runs.X, "f", p)
+    prim = sg.PRIM().fit(runs.X, p > 0.5)
+    with pytest.raises(TypeError, match=r"box must be a Box, got a PRIM; .* prim.box\(\)"):
+        plot.trajectories(runs, "f", p, box=prim)
+    with pytest.raises(TypeError, match=r"box must be a Box, got a PRIM"):
+        plot.box_limits(prim)
+    with pytest.raises(ValueError, match="max_lines must be an int >= 1"):
+        plot.trajectories(runs, "f", p, max_lines=-1)
+
+
+def test_parity_takes_an_output_by_name_and_refuses_what_is_no_model():
+    X = sg.sample(SPACE, 20, seed=0)
+    Y = pd.DataFrame({"u": X.a + X.b, "v": X.a - X.b})
+    gp = sg.GPRegressor(seed=0).fit(X, Y)
+    ax = plot.parity(gp, X, Y, output="v")
+    np.testing.assert_allclose(ax.lines[0].get_xdata()[:3] if ax.lines else
+                               ax.collections[0].get_offsets()[:3, 0], Y["v"].to_numpy()[:3])
+    with pytest.raises(ValueError, match=r"output='w' is not an output .* \['u', 'v'\]"):
+        plot.parity(gp, X, Y, output="w")
+    with pytest.raises(TypeError, match="model must be a fitted model with predict"):
+        plot.parity("gp", X, Y)
+
+
+def test_design_pairs_needs_a_square_grid_and_convergence_teacher_runs():
+    import matplotlib.pyplot as plt
+
+    space = sg.Space([sg.Real(n, 0, 1) for n in "abc"])
+    X = sg.sample(space, 10, seed=0)
+    _, axes = plt.subplots(2, 2)
+    with pytest.raises(ValueError, match="axes must be a 3 x 3 grid .* got 4 Axes"):
+        plot.design_pairs(X, axes=axes)
+    gp = sg.GPRegressor(seed=0).fit(X, X.a)
+    result = sg.minimize_surrogate(gp, space, seed=0)
+    with pytest.raises(ValueError, match="convergence plots teacher evaluations; this result "
+                                         "made none"):
+        plot.convergence(result)
+    plt.close("all")
