@@ -53,8 +53,9 @@ def _stable_description(value: Any) -> str:
 def code_fingerprint(fn: Any) -> str | None:
     """A digest of the Python code behind a teacher function (its bytecode, constants and
     names, nested functions included, and the numbers and text a closure captured), or None
-    where there is none to read (a builtin, an extension). Two functions of one name (two lambdas) differ; an edit of a comment does not
-    count. Stable across processes and runs of the same Python version."""
+    where there is none to read (a builtin, an extension). Two functions of one name (two
+    lambdas) differ; an edit of a comment does not count. Stable across processes and runs of
+    the same Python version."""
     import dis
     import functools
     import hashlib

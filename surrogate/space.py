@@ -270,7 +270,7 @@ def _category_kind(value: Any) -> str | None:
 class Categorical(Parameter):
     """A categorical parameter with a fixed, ordered tuple of categories.
 
-    Categories may be strings, numbers or booleans; they must be distinct.
+    Categories may be strings, numbers or booleans, all of one kind; they must be distinct.
 
     Examples
     --------
