@@ -65,13 +65,19 @@ def fidelity(distillation_or_list: Any, ax: Any = None, *, x: str | None = None,
     """
     import matplotlib.pyplot as plt
 
+    figure = None
     if ax is None:
-        _, ax = plt.subplots(figsize=(6, 4), layout="constrained")
+        figure, ax = plt.subplots(figsize=(6, 4), layout="constrained")
     prefix = f"{label}: " if label else ""
-    if not isinstance(distillation_or_list, Sequence):
-        _bars(ax, distillation_or_list, prefix)
-    else:
-        _lines(ax, list(distillation_or_list), x, prefix)
+    try:
+        if not isinstance(distillation_or_list, Sequence):
+            _bars(ax, distillation_or_list, prefix)
+        else:
+            _lines(ax, list(distillation_or_list), x, prefix)
+    except (TypeError, ValueError):
+        if figure is not None:  # refused input: no empty figure left open
+            plt.close(figure)
+        raise
     value = "Q²" if distillation_metric(distillation_or_list) == "q2" else "agreement / accuracy"
     ax.set_ylabel(value)
     ax.legend(loc="best")

@@ -82,3 +82,10 @@ def test_values_plot_q2_against_n_on_given_axes():
         fidelity(object())
     with pytest.raises(ValueError, match="x must be 'n' or 'size'"):
         fidelity(runs, x="time")
+
+
+def test_a_refused_input_leaves_no_empty_figure_open():
+    plt.close("all")
+    with pytest.raises((TypeError, ValueError)):
+        fidelity("not a distillation")
+    assert plt.get_fignums() == []
