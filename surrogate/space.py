@@ -173,6 +173,8 @@ class Real(Parameter):
         return (values - a) / (b - a)
 
     def _check(self, values: np.ndarray) -> str | None:
+        if values.dtype.kind == "c":  # astype(float) would drop the imaginary part
+            return f"column {self.name!r}: values must be real numbers, got complex ones"
         try:
             numeric = values.astype(float)
         except (TypeError, ValueError):
@@ -237,6 +239,8 @@ class Integer(Parameter):
         return (values.astype(float) - self.low + 0.5) / self.n_levels
 
     def _check(self, values: np.ndarray) -> str | None:
+        if values.dtype.kind == "c":  # astype(float) would drop the imaginary part
+            return f"column {self.name!r}: values must be integers, got complex ones"
         try:
             numeric = values.astype(float)
         except (TypeError, ValueError):
@@ -527,8 +531,8 @@ class Space:
                 columns[p.name] = values.astype(float)
             elif isinstance(p, Integer):
                 columns[p.name] = np.round(values.astype(float)).astype(np.int64)
-            else:
-                columns[p.name] = values.astype(object)
+            else:  # the declared categories themselves: 1 for True reaches a teacher as True
+                columns[p.name] = np.asarray(p.categories, dtype=object)[p.codes(values)]
         return pd.DataFrame(columns, columns=self.names)
 
     # -- descriptions -------------------------------------------------------------------------

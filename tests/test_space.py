@@ -213,3 +213,17 @@ def test_a_factorial_design_of_discrete_parameters_stops_at_their_levels():
     assert len(sg.sample(space, 10**9, method="factorial")) == 6  # looped up to n
     with pytest.raises(TypeError, match=r"'factorial' takes no option\(s\) \['optimization'\]"):
         sg.sample(space, 6, method="factorial", optimization="lloyd")
+
+
+def test_complex_values_are_refused_and_categories_reach_the_teacher_as_declared():
+    """Complex values lost their imaginary part; 1/0 for a [False, True] categorical reached
+    the simulator as ints."""
+    space = sg.Space([sg.Real("x", 0, 1), sg.Integer("k", 0, 3),
+                      sg.Categorical("flag", [False, True])])
+    with pytest.raises(ValueError, match="column 'x': values must be real numbers, got complex"):
+        space.validate(pd.DataFrame({"x": [0.2 + 0.9j], "k": [1], "flag": [True]}))
+    with pytest.raises(ValueError, match="column 'k': values must be integers, got complex"):
+        space.validate(pd.DataFrame({"x": [0.2], "k": [1 + 1j], "flag": [True]}))
+    design = space.validate(pd.DataFrame({"x": [0.2, 0.5], "k": [1, 2], "flag": [1, 0]}))
+    assert [type(v) for v in design["flag"]] == [bool, bool]
+    assert design["flag"].tolist() == [True, False]
