@@ -531,8 +531,12 @@ class Space:
                 columns[p.name] = values.astype(float)
             elif isinstance(p, Integer):
                 columns[p.name] = np.round(values.astype(float)).astype(np.int64)
-            else:  # the declared categories themselves: 1 for True reaches a teacher as True
-                columns[p.name] = np.asarray(p.categories, dtype=object)[p.codes(values)]
+            elif isinstance(p, Categorical):  # the declared categories: 1 for True gives True
+                levels = np.empty(p.n_levels, dtype=object)
+                levels[:] = list(p.categories)
+                columns[p.name] = levels[p.codes(values)]
+            else:  # pragma: no cover - the three kinds above are all there are
+                columns[p.name] = values.astype(object)
         return pd.DataFrame(columns, columns=self.names)
 
     # -- descriptions -------------------------------------------------------------------------
