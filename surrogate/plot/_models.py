@@ -8,6 +8,8 @@ from typing import Any
 
 import numpy as np
 
+from surrogate._target import _output_index
+
 __all__ = ["parity", "parity_predictions"]
 
 _Z95 = 1.959964  # two-sided 95% quantile of the standard normal
@@ -62,9 +64,11 @@ def parity(model: Any, X: Any, y: Any, *, ax: Any = None, output: int | str = 0,
     if not hasattr(model, "predict") or isinstance(model, type):
         raise TypeError(f"model must be a fitted model with predict() (or an unfitted one with "
                         f"cv=), got {model!r:.60}")
-    output = _output_position(model, output)
     if len(X) != len(y):
         raise ValueError(f"X has {len(X)} rows but y has {len(y)}")
+    names = list(getattr(model, "outputs_", None) or []) or None  # by name, as sobol_indices
+    output = _output_index(names, output, np.asarray(y).reshape(len(y), -1).shape[1],
+                           type(model).__name__)
     if cv is not None:
         from surrogate.models import cross_validate
 
@@ -143,19 +147,6 @@ def parity_predictions(y: Any, y_pred: Any, y_std: Any = None, *, ax: Any = None
     ax.set_title(f"{label} Q² = {q2:.4f}".strip())
     ax.legend(loc="upper left")
     return ax
-
-
-def _output_position(model: Any, output: Any) -> int:
-    """``output`` as a column position: an int, or a name of the model's ``outputs_``."""
-    if isinstance(output, str):
-        names = list(getattr(model, "outputs_", None) or [])
-        if output not in names:
-            raise ValueError(f"output={output!r} is not an output of the "
-                             f"{type(model).__name__}; its outputs: {names or 'unnamed'}")
-        return names.index(output)
-    if isinstance(output, bool) or not isinstance(output, int | np.integer):
-        raise TypeError(f"output must be an int position or an output name, got {output!r}")
-    return int(output)
 
 
 def _column(values: Any, n: int, output: int, name: str) -> np.ndarray:
