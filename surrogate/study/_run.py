@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 import warnings
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -110,14 +110,14 @@ def _teacher_runs(config: StudyConfig, simulator: Simulator, directory: Path, ex
         raise ConfigError(f"design.method: {directory / 'runs'} holds the runs of an adaptive "
                           f"design; a {config.method} design goes in another directory "
                           "(--out), or keep method = \"adaptive\"")
-    design = _study_design(config, simulator.space, directory, record=False)
-    _log(f"running {simulator.name} on {len(design)} points ({executor})", verbose)
+    plan = _plan_design(config, simulator.space, directory)
+    _log(f"running {simulator.name} on {len(plan.design)} points ({executor})", verbose)
     runs = simulator.run(
-        design, executor=executor, n_workers=n_workers, timeout=config.timeout,
+        plan.design, executor=executor, n_workers=n_workers, timeout=config.timeout,
         retries=config.retries, checkpoint=directory / "runs", progress=progress,
         address=config.address, rerun=config.rerun,
     )
-    _study_design(config, simulator.space, directory)  # the checkpoint took it: record it
+    plan.write()  # the checkpoint took the design: record it
     return runs, None
 
 
@@ -162,8 +162,26 @@ def _check_runs(study: Study, verbose: bool) -> bool:
 
 
 
-def _study_design(config: StudyConfig, space: Any, directory: Path, *,
-                  record: bool = True) -> pd.DataFrame:
+@dataclass(frozen=True)
+class _DesignPlan:
+    """A study's design and the record (``design.json``) that says how and which points."""
+
+    design: pd.DataFrame
+    path: Path
+    record: dict[str, Any]
+
+    def write(self) -> None:
+        write_text_atomic(self.path, json.dumps(self.record) + "\n")
+
+
+def _study_design(config: StudyConfig, space: Any, directory: Path) -> pd.DataFrame:
+    """The study's design (see :func:`_plan_design`), its record written at once."""
+    plan = _plan_design(config, space, directory)
+    plan.write()
+    return plan.design
+
+
+def _plan_design(config: StudyConfig, space: Any, directory: Path) -> _DesignPlan:
     """The study's design, reusing the runs of an earlier, smaller or larger ``--n``.
 
     A first run draws ``config.n`` points and records how and which in one file
@@ -175,10 +193,10 @@ def _study_design(config: StudyConfig, space: Any, directory: Path, *,
     the points were kept falls back on them.) Sobol', Halton and random designs of a larger
     ``n`` already start with the smaller one and are used as drawn; a grown Latin hypercube is
     the old one plus a new one. Another method, seed or space, or an unreadable record, draws
-    a new design (points that coincide still reuse their runs). ``record=False`` leaves the
-    record as it is: the study writes it only once the checkpoint has taken the runs (a
-    command refused for another space had rewritten it, and the next correct rerun repeated
-    every finished run).
+    a new design (points that coincide still reuse their runs). The record is written by
+    :meth:`_DesignPlan.write`, which the study calls only once the checkpoint has taken the
+    runs (a command refused for another space had rewritten it, and the next correct rerun
+    repeated every finished run).
     """
     fresh = sample(space, config.n, method=config.method, seed=config.seed)  # type: ignore[arg-type]
     how = json.loads(json.dumps(
@@ -198,13 +216,10 @@ def _study_design(config: StudyConfig, space: Any, directory: Path, *,
             extra = sample(space, config.n - len(old), method=config.method,  # type: ignore[arg-type]
                            seed=seed)
             design = pd.concat([old, extra], ignore_index=True)
-    if not record:
-        return design
     keep = design if old is None or len(design) > len(old) else old  # the larger one's points
     rows = [[python_scalar(v) for v in row] for row in keep.itertuples(index=False)]
-    write_text_atomic(path, json.dumps(
-        {**how, "points": {"columns": list(keep.columns), "rows": rows}}) + "\n")
-    return design
+    return _DesignPlan(design, path,
+                       {**how, "points": {"columns": list(keep.columns), "rows": rows}})
 
 
 def _recorded_points(points: Any, space: Any) -> pd.DataFrame | None:
