@@ -140,6 +140,8 @@ def _kind(value: Any) -> str:
         return "missing"
     if isinstance(value, bool | np.bool_):
         return "bool"
+    if isinstance(value, complex | np.complexfloating):
+        return "other"
     if isinstance(value, numbers.Number):
         return "missing" if isinstance(value, numbers.Real) and value != value else "number"
     if isinstance(value, str):
@@ -150,8 +152,10 @@ def _kind(value: Any) -> str:
 def _column_kind(values: np.ndarray, name: Any, owner: str, *, from_array: bool) -> bool:
     """Whether a column of ``object``/string values is categorical (raise on mixed kinds)."""
     kinds = {_kind(v) for v in values}
-    if "other" in kinds or kinds <= {"number", "missing"}:
-        return False  # numbers (NaN among them is y's/sklearn's affair) or junk sklearn reports
+    if "other" in kinds:
+        _refuse_kind(next(v for v in values if _kind(v) == "other"), name, owner)
+    if kinds <= {"number", "missing"}:
+        return False  # numbers (NaN among them is y's affair, or missing_x's)
     if from_array and kinds == {"str"} and _all_numbers(values):
         return False  # a string array made by numpy from numbers
     if "missing" in kinds:
@@ -167,6 +171,17 @@ def _column_kind(values: np.ndarray, name: Any, owner: str, *, from_array: bool)
             "or categories of one kind (strings or booleans): convert it, e.g. with "
             "X[col].astype(str) for categories or pd.to_numeric(X[col]) for numbers")
     return True
+
+
+def _refuse_kind(value: Any, name: Any, owner: str) -> None:
+    """One error naming a column that holds values a model cannot take (tuples, bytes,
+    complex numbers, periods, intervals): scikit-learn's own was "setting an array element
+    with a sequence" or a dump of the whole frame."""
+    kind = type(value).__name__
+    raise ValueError(
+        f"{owner}: column {name!r} holds values of type {kind} (e.g. {python_scalar(value)!r}); "
+        "a column holds real numbers or categories (text or booleans): convert it, e.g. "
+        "with pd.to_numeric(X[col]) for numbers or X[col].astype(str) for categories")
 
 
 def _all_numbers(values: np.ndarray) -> bool:
@@ -199,6 +214,8 @@ def find_categories(X: Any, owner: str) -> InputEncoding:
                 if column.isna().any():
                     _column_kind(column.to_numpy(dtype=object), name, owner, from_array=False)
                 found = tuple(python_scalar(v) for v in dtype.categories)
+            elif pd.api.types.is_complex_dtype(dtype):
+                _refuse_kind(column.iloc[0], name, owner)
             elif pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype):
                 continue
             else:  # bool, object or string: booleans and strings are categories
@@ -214,6 +231,10 @@ def find_categories(X: Any, owner: str) -> InputEncoding:
         arr = np.asarray(X)
     except (TypeError, ValueError):  # ragged input: scikit-learn reports it
         return InputEncoding()
+    if arr.dtype.kind == "c" and arr.size:
+        flat = arr.reshape(len(arr), -1)
+        column = int(np.argmax((flat.imag != 0).any(axis=0)))
+        _refuse_kind(flat[0, column], column, owner)
     if arr.dtype.kind not in "OUS" or arr.ndim != 2:
         return InputEncoding()
     for position in range(arr.shape[1]):
@@ -242,16 +263,20 @@ def _check_numeric_stay_numeric(X: Any, categorical: tuple[int, ...], owner: str
     if isinstance(X, pd.DataFrame):
         pairs = [(name, X[name].to_numpy(dtype=object)) for position, name in enumerate(X.columns)
                  if position not in categorical
-                 and not pd.api.types.is_numeric_dtype(X[name].dtype)]
+                 and (not pd.api.types.is_numeric_dtype(X[name].dtype)
+                      or pd.api.types.is_complex_dtype(X[name].dtype))]
     else:
         try:
             arr = np.asarray(X)
         except (TypeError, ValueError):
             return
-        if arr.dtype.kind not in "OUS" or arr.ndim != 2:
+        if arr.dtype.kind not in "OUSc" or arr.ndim != 2:
             return
         pairs = [(j, arr[:, j]) for j in range(arr.shape[1]) if j not in categorical]
     for name, values in pairs:
+        other = next((v for v in values if _kind(v) == "other"), None)
+        if other is not None:
+            _refuse_kind(other, name, owner)
         if any(_kind(v) in ("str", "bool") for v in values) and not _all_numbers(values):
             example = next(v for v in values if _kind(v) in ("str", "bool"))
             raise ValueError(

@@ -166,6 +166,13 @@ JUNK = [
     ([True, "yes", "no"] * 10, r"column 'bad' mixes kinds of values \(bool True, str 'yes'\)"),
     (["a", None, "b"] * 10, r"column 'bad' holds categories with missing values \(None/NaN\) "
                             r"at rows \[1, 4, 7, 10, 13\]"),
+    # values no model takes: named with their type, not numpy's "setting an array element
+    # with a sequence" or a dump of the whole frame
+    ([(1, 2)] * 30, r"column 'bad' holds values of type tuple \(e\.g\. \(1, 2\)\)"),
+    ([b"x", b"y"] * 15, r"column 'bad' holds values of type bytes \(e\.g\. b'x'\)"),
+    (np.arange(30) + 1j, r"column 'bad' holds values of type complex128"),
+    (pd.period_range("2020-01", periods=30, freq="M"), r"column 'bad' holds values of type Period"),
+    (pd.interval_range(0, 30), r"column 'bad' holds values of type Interval"),
 ]
 
 
@@ -197,6 +204,16 @@ def test_text_in_a_column_numeric_at_fit_is_refused_by_name():
     with pytest.raises(ValueError, match=r"column 'policy' was numeric at fit but now holds "
                                          r"'(low|high)'"):
         gp.predict(X)
+
+
+@pytest.mark.parametrize("values", [[(1, 2)] * 30, np.arange(30) + 1j])
+def test_values_no_model_takes_are_refused_at_predict_by_name(values):
+    X, y = _design()
+    gp = GPRegressor(seed=0).fit(X, y)
+    with pytest.raises(ValueError, match=r"GPRegressor: column 'x' holds values of type "):
+        gp.predict(X.assign(x=values[:len(X)]))
+    with pytest.raises(ValueError, match=r"column 1 holds values of type complex"):
+        GPRegressor(seed=0).fit(np.column_stack([np.ones(len(X)), np.arange(len(X)) + 1j]), y)
 
 
 def test_numbers_held_as_objects_are_still_numbers():
