@@ -233,8 +233,8 @@ def find_categories(X: Any, owner: str) -> InputEncoding:
         return InputEncoding()
     if arr.dtype.kind == "c" and arr.size:
         flat = arr.reshape(len(arr), -1)
-        column = int(np.argmax((flat.imag != 0).any(axis=0)))
-        _refuse_kind(flat[0, column], column, owner)
+        first = int(np.argmax((flat.imag != 0).any(axis=0)))
+        _refuse_kind(flat[0, first], first, owner)
     if arr.dtype.kind not in "OUS" or arr.ndim != 2:
         return InputEncoding()
     for position in range(arr.shape[1]):
