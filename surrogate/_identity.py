@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["default_name", "code_fingerprint"]
+__all__ = ["default_name", "code_fingerprint", "settings_of"]
 
 
 def default_name(fn: Any) -> str:
@@ -46,8 +46,40 @@ def _stable_description(value: Any) -> str:
         return f"array({value.dtype}, {value.shape}, #{digest})"
     if isinstance(value, np.generic):
         return repr(value.item())
+    if hasattr(value, "get_params") and not isinstance(value, type):
+        return settings_of(value)
     text = repr(value)
     return type(value).__qualname__ if " at 0x" in text else text
+
+
+def settings_of(obj: Any) -> str:
+    """An object's settings as text that is the same in every process, for a checkpoint's
+    signature: its class and its parameters (an estimator's ``get_params``, else its public
+    attributes), each described exactly (:func:`_stable_description`: every digit of a float,
+    an estimator inside by its own parameters), where a display ``repr`` rounds or leaves
+    settings out. An estimator lists only the parameters set away from their defaults, so a
+    parameter that a later version adds (at a default that keeps the old behaviour) does not
+    make its checkpoints another design's."""
+    if hasattr(obj, "get_params"):
+        params = _changed_params(obj, dict(obj.get_params(deep=False)))
+    else:
+        params = {k: v for k, v in sorted(getattr(obj, "__dict__", {}).items())
+                  if not k.startswith("_")}
+    return f"{type(obj).__qualname__}{_stable_description(params)}"
+
+
+def _changed_params(obj: Any, params: dict[str, Any]) -> dict[str, Any]:
+    """The parameters whose value differs from the constructor's default."""
+    import inspect
+
+    try:
+        signature = inspect.signature(type(obj))
+    except (TypeError, ValueError):
+        return params
+    defaults = {name: p.default for name, p in signature.parameters.items()
+                if p.default is not inspect.Parameter.empty}
+    return {k: v for k, v in params.items() if k not in defaults
+            or _stable_description(v) != _stable_description(defaults[k])}
 
 
 def code_fingerprint(fn: Any) -> str | None:

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from surrogate._identity import settings_of
 from surrogate._random import SeedLike
 from surrogate.data import TransferSet
 from surrogate.execute._campaign import check_run_options
@@ -232,6 +233,8 @@ def adaptive_sample(
         "outputs": list(simulator.outputs), "modelled": outputs, "goal": repr(acquisition),
         "n_init": n_init, "batch_size": batch_size,
         "model": None if model is None else repr(model),
+        # every setting, exactly (the reprs above round numbers and leave settings out)
+        "settings": [settings_of(acquisition), None if model is None else settings_of(model)],
     }
     signature.update(run_identity(simulator, seed))
     plan = Plan(simulator, tuple(outputs), budget, n_init, batch_size, signature,

@@ -31,7 +31,7 @@ __all__ = ["RoundStore", "OtherDesignError"]
 ROUNDS_FILE = "rounds.jsonl"
 
 
-LATER_KEYS = ("seed", "code")  # signature keys that older checkpoints lack
+LATER_KEYS = ("seed", "code", "settings")  # signature keys that older checkpoints lack
 
 
 class OtherDesignError(ValueError):

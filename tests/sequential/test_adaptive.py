@@ -13,12 +13,14 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from sklearn.tree import DecisionTreeClassifier
 
 from surrogate.design import sample
 from surrogate.models import GPClassifier, GPRegressor
 from surrogate.sequential import (
     Acquisition,
     AdaptiveResult,
+    Straddle,
     UFunction,
     adaptive_sample,
     log_success,
@@ -206,6 +208,34 @@ def test_resume_after_interruption_repeats_no_run_and_keeps_the_rounds(tmp_path)
         with pytest.raises(ValueError, match=r"differs in \['seed'\]"):
             adaptive_sample(Simulator(teacher, SQUARE, ["r2"], name="c"), checkpoint=tmp_path,
                             **{**options, "seed": seed})
+
+
+def _wave(x, y):
+    return {"v": 1e6 + 5 * np.sin(3 * x) + y * y}
+
+
+@pytest.mark.parametrize(("first", "second"), [
+    # thresholds past 6 significant digits, which the goal's repr rounds to one value
+    ({"goal": "boundary", "threshold": ("<", 1000001.0)},
+     {"goal": "boundary", "threshold": ("<", 1000004.0)}),
+    # an acquisition's options its repr leaves out
+    ({"goal": Straddle(("<", 1000001.0), kappa=0.5)},
+     {"goal": Straddle(("<", 1000001.0), kappa=5.0)}),
+    # the disagreement student's own parameters
+    ({"goal": "disagreement", "threshold": ("<", 1000001.0),
+      "student": DecisionTreeClassifier(max_depth=1, random_state=0)},
+     {"goal": "disagreement", "threshold": ("<", 1000001.0),
+      "student": DecisionTreeClassifier(max_depth=6, random_state=0)}),
+    ({"model": GPRegressor(kernel="rbf", n_restarts=2)},
+     {"model": GPRegressor(kernel="rbf", n_restarts=3)}),
+])
+def test_a_checkpoint_refuses_a_resume_with_other_settings(tmp_path, first, second):
+    sim = Simulator(_wave, SQUARE, ["v"], name="wave")
+    adaptive_sample(sim, budget=6, seed=0, checkpoint=tmp_path, **first)
+    with pytest.raises(ValueError, match=r"differs in \[.*'settings'\]"):
+        adaptive_sample(sim, budget=8, seed=0, checkpoint=tmp_path, **second)
+    again = adaptive_sample(sim, budget=7, seed=0, checkpoint=tmp_path, **first)  # same: resumes
+    assert len(again.runs) == 7
 
 
 def _fragile(p):
