@@ -1,7 +1,8 @@
 """Optimizations whose points were recorded from ``minimize``/``maximize`` as they were before
 they became clients of the shared sequential-design loop (``bo_reference.json``, the optimize
 package of commit b68c83d over the GP arithmetic of this tree); ``test_bo_unchanged.py`` replays
-them and asserts the same points, bit for bit. The cases run with ``escape=False``, the loop
+them and asserts the same points (the initial design bit for bit, later points to the last
+digits that differ between CPUs). The cases run with ``escape=False``, the loop
 as it was (the default later gained the escape from stalled basins, which the reference
 predates); the old loop, which has no such option, runs them as they are.
 
