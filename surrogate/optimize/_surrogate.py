@@ -113,13 +113,21 @@ def _mean_function(model: Any, space: Space, output: Any) -> tuple[MeanFunction,
     """The model's mean as a function of unit-cube points (n, d) -> (n,), and its name."""
     if not isinstance(model, UnitCubeModel):
         _check_features(model, space)
-    names = getattr(model, "outputs_", None)
+    field = bool(getattr(model, "_field_model", False))  # one column per grid point
+    names = None if field else getattr(model, "outputs_", None)
     names = [str(n) for n in names] if names is not None else None
     probe = np.asarray(model.predict(_design(model, space, np.full((1, space.dim), 0.5))))
     n_outputs = 1 if probe.ndim == 1 else probe.shape[1]
+    if field and not (isinstance(output, numbers.Integral) and not isinstance(output, bool)
+                      and 0 <= int(output) < n_outputs):
+        raise ValueError(f"{type(model).__name__} predicts a field on {n_outputs} grid points, "
+                         "not one output: pass output= the index of a grid point (0 to "
+                         f"{n_outputs - 1}) to minimize the field there; got output={output!r}")
     column = _output_index(names, output, n_outputs, type(model).__name__)
     name = names[column] if names else (str(output) if output is not None else "y")
-    if isinstance(model, UnitCubeModel):
+    if field:  # the field at one grid point: F[2]
+        name = f"{getattr(model, 'field_', None) or 'field'}[{column}]"
+    if isinstance(model, UnitCubeModel) and not field:
         if model.space_ != space:
             raise ValueError("space differs from the space the model was fitted on")
         return (lambda unit: model.predict_unit_torch(unit)[0][:, column]), name

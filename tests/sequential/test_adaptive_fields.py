@@ -184,3 +184,31 @@ def test_a_simulator_of_one_field_only_is_modelled_over_it_by_default():
     assert np.isfinite(result.history["q2_loo"].iloc[-1])
     with pytest.raises(ValueError, match=r"'Y' is not an output .* \(its fields: \['y'\]\)"):
         adaptive_sample(only, budget=12, output="Y", seed=0, progress=False)
+
+
+def test_minimize_surrogate_takes_a_grid_point_of_the_result_model():
+    """The field model named one output, ['y'], but predicted 40 columns: minimize_surrogate
+    asked for output= 'y' and then crashed inside (no _predict_torch)."""
+    sim = _simulator(_decay, DECAY, T_DECAY, "decay")
+    model = adaptive_sample(sim, output="y", goal="accuracy", budget=16, seed=0).model
+    for output in (None, "y", 40):
+        with pytest.raises(ValueError, match=r"predicts a field on 40 grid points, not one "
+                                             r"output: pass output= the index of a grid point "
+                                             r"\(0 to 39\)"):
+            sg.minimize_surrogate(model, DECAY, output=output, seed=0)
+    j = 8  # a exp(-k t) at t_j is least at the corner k = 3, a = 0.5
+    result = sg.minimize_surrogate(model, DECAY, output=j, seed=0)
+    assert result.output == "y[8]"
+    assert result.x["k"] == pytest.approx(3.0, abs=0.05)
+    assert result.x["a"] == pytest.approx(0.5, abs=0.05)
+    assert result.y == pytest.approx(0.5 * np.exp(-3.0 * T_DECAY[j]), abs=0.05)  # of 0..1.8
+
+
+def test_the_result_field_model_keeps_the_gp_settings_of_model():
+    """The rounds used model=GPRegressor(kernel="rbf"), the returned field model the default
+    kernel: its Q² was not the one the design's history reports."""
+    sim = _simulator(_decay, DECAY, T_DECAY, "decay")
+    template = sg.GPRegressor(kernel="rbf", n_restarts=2)
+    model = adaptive_sample(sim, output="y", budget=10, seed=0, model=template).model
+    assert model.estimator_.kernel == "rbf" and model.estimator_.n_restarts == 2
+    assert model.estimator_.explained_variance == 0.999
