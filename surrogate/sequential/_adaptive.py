@@ -170,8 +170,8 @@ def adaptive_sample(
         Stop as soon as the fidelity estimate reaches it (Q² >= target for ``"accuracy"``,
         misclassified share <= target for ``"boundary"``); checked after every round once the
         acquisition is ready (:meth:`Acquisition.ready`: for a leave-one-out Q² and for
-        ``"disagreement"``, 10 successful runs per input; for ``"boundary"``, 5 on each side
-        of the edge).
+        ``"disagreement"``, 10 successful runs per input; for ``"boundary"``, 10 per input
+        too, 5 of them on each side of the edge).
     n_init : int, optional
         Size of the initial Latin hypercube; default ``2 * dim + 1``.
     batch_size : int, default 1
@@ -245,15 +245,17 @@ def adaptive_sample(
     rounds = run_rounds(plan, acquisition, Trainer(model, REFIT_GROWTH), executor=executor,
                         checkpoint=checkpoint, seed=seed, target=target_rule,
                         progress=progress, optimizer=optimizer)
-    fitted = _final_model(acquisition, rounds, simulator.space, outputs)
+    fitted = _final_model(acquisition, rounds, simulator.space, outputs, model)
     return AdaptiveResult(rounds.history, fitted, rounds.rounds, rounds.stopped, goal_name,
                           outputs, condition, acquisition.fidelity_name,
                           None if target is None else float(target))
 
 
-def _final_model(acquisition: Acquisition, rounds: Any, space: Space, outputs: list[str]
-                 ) -> Any:
-    """The last student: the GP in the space's coordinates, or the distilled student."""
+def _final_model(acquisition: Acquisition, rounds: Any, space: Space, outputs: list[str],
+                 template: Any = None) -> Any:
+    """The last student: the GP in the space's coordinates, or the distilled student (a
+    field's: a FieldGPRegressor with the design's basis rule and the GP settings of
+    ``template``, the ``model=`` the rounds used)."""
     if rounds.student is None:
         return None
     from surrogate.sequential._disagreement import Disagreement
@@ -269,7 +271,11 @@ def _final_model(acquisition: Acquisition, rounds: Any, space: Space, outputs: l
 
         runs = rounds.history
         trajectories = runs.field(acquisition.field)[runs.ok]
-        model = FieldGPRegressor(seed=rounds.final_seed).fit(
+        shared = FieldGPRegressor().get_params()
+        settings = {k: v for k, v in (template.get_params() if template is not None else {}
+                                      ).items() if k in shared and k != "seed"}
+        model = FieldGPRegressor(**settings, explained_variance=acquisition.explained_variance,
+                                 seed=rounds.final_seed).fit(
             space.to_unit(runs.X[runs.ok]), trajectories)
         return UnitCubeModel(model, space, outputs, np.ones(1))
     return UnitCubeModel(rounds.student.outputs, space, outputs, np.ones(len(outputs)))
