@@ -52,6 +52,9 @@ def check_sizes(space: Space, budget: Any, n_init: Any, batch_size: Any) -> tupl
     default_init = n_init is None
     n_init = 2 * space.dim + 1 if default_init else check_int("n_init", n_init, 1)
     points = finite_size(space)
+    if not default_init and budget < n_init:  # the user's n_init, before any cap below
+        raise ValueError(f"budget={budget} is smaller than n_init={n_init}: the budget counts "
+                         "every teacher evaluation, the initial design included")
     if points is not None and budget > points:  # past it every run would repeat one
         warnings.warn(f"the space holds only {points} distinct points (its parameters are all "
                       f"integer or categorical), fewer than budget={budget}: the budget is "
@@ -60,9 +63,9 @@ def check_sizes(space: Space, budget: Any, n_init: Any, batch_size: Any) -> tupl
     if points is not None and n_init > points:
         n_init = points
     if budget < n_init:
-        why = f" (the default 2 * dim + 1 for dim={space.dim})" if default_init else ""
-        raise ValueError(f"budget={budget} is smaller than n_init={n_init}{why}: the budget "
-                         "counts every teacher evaluation, the initial design included")
+        raise ValueError(f"budget={budget} is smaller than n_init={n_init} (the default 2 * dim "
+                         f"+ 1 for dim={space.dim}): the budget counts every teacher "
+                         "evaluation, the initial design included")
     return budget, n_init, check_int("batch_size", batch_size, 1)
 
 

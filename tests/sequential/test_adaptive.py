@@ -570,6 +570,9 @@ def test_a_finite_space_initial_design_holds_no_repeat_and_may_be_the_whole_spac
     exact = adaptive_sample(lambda p: float(p["p"] == "u"), space=small, budget=4, seed=0,
                             progress=False)  # the default n_init (5) is cut to the space
     assert len(exact.runs) == 4 and not exact.runs.X.duplicated().any()
+    # the n_init the user gave is the one named, not the space's 8 it would be cut to
+    with pytest.raises(ValueError, match=r"budget=6 is smaller than n_init=10: "):
+        adaptive_sample(teacher, space=space, budget=6, n_init=10, seed=0, progress=False)
 
 
 def test_a_smaller_budget_resumption_assesses_its_own_runs(tmp_path):
