@@ -291,16 +291,7 @@ class TransferSet:
         it later would attach outputs to the wrong inputs. Save into another directory.
         """
         path = Path(path)
-        meta_file = path / "meta.json"
-        if meta_file.exists():
-            try:
-                stored = json.loads(meta_file.read_text())
-            except (OSError, ValueError):
-                stored = {}
-            if isinstance(stored, dict) and "design_rows" in stored:
-                raise ValueError(f"{path} is a campaign's checkpoint (its design and journal); "
-                                 "saving runs over it would mix them with its design: save "
-                                 "into another directory")
+        refuse_other_save(path, SCHEMA, "runs")
         path.mkdir(parents=True, exist_ok=True)
         write_runs(path, self)
         write_json(path / "meta.json", self.meta())
@@ -454,6 +445,36 @@ def write_runs(path: Path, transfer_set: TransferSet) -> None:
     tmp = path / "runs.parquet.tmp"
     transfer_set.to_frame().to_parquet(tmp, index=False)
     tmp.replace(path / "runs.parquet")
+
+
+_SAVED_KINDS = {"surrogate.transferset": "a transfer set", "surrogate.models": "a saved model",
+                "surrogate.discovery": "a saved discovery result"}
+
+
+def refuse_other_save(path: Path, schema: str, what: str) -> None:
+    """Refuse, before anything in ``path`` is touched, to save ``what`` (schema ``schema``) into
+    a directory whose ``meta.json`` belongs to something else: a campaign's checkpoint, or
+    another kind of save (a model saved over a transfer set replaced its ``meta.json``, and
+    neither loaded again). The same kind (a save replacing an earlier one) and a damaged
+    ``meta.json`` pass."""
+    meta_file = path / "meta.json"
+    if not meta_file.is_file():
+        return
+    try:
+        stored = json.loads(meta_file.read_bytes())
+    except (OSError, ValueError):  # damaged: the new save replaces it
+        return
+    if not isinstance(stored, dict):
+        return
+    found = str(stored.get("schema", "")).split("/")[0]
+    if "design_rows" in stored:
+        kind = "a campaign's checkpoint (its design and journal)"
+    elif found == schema.split("/")[0]:
+        return
+    else:
+        kind = _SAVED_KINDS.get(found, "a meta.json of another program")
+    raise ValueError(f"{path} holds {kind}; saving {what} there would replace its meta.json "
+                     "and lose it: save into another directory")
 
 
 def write_json(path: Path, data: dict[str, Any]) -> None:

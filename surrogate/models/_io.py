@@ -20,7 +20,7 @@ import numpy as np
 import torch
 
 from surrogate.data import SCHEMA as RUNS_SCHEMA
-from surrogate.data import write_text_atomic
+from surrogate.data import refuse_other_save, write_text_atomic
 from surrogate.models._base import resolve_device
 
 __all__ = ["save", "load", "model_meta", "new_model", "restore", "SCHEMA", "SCHEMA_VERSION"]
@@ -111,6 +111,7 @@ def save(model: Any, path: str | Path) -> Path:
     if path.exists() and not path.is_dir():
         raise ValueError(f"{path} is a file; a model is saved into a directory: name a new or "
                          "existing directory")
+    refuse_other_save(path, SCHEMA, f"a {name}")
     path.mkdir(parents=True, exist_ok=True)
     extra, tensors = model._state()
     meta = {**model_meta(model), "state": extra}

@@ -440,9 +440,41 @@ def test_saving_runs_over_a_campaigns_checkpoint_is_refused(tmp_path):
     # meta.json lost its design record: growing the design then put outputs on wrong inputs
     sim = toy_simulator("flaky")
     runs = sim.run(sg.sample(TOY_SPACE, 10, seed=0), checkpoint=tmp_path / "ck", progress=False)
-    with pytest.raises(ValueError, match="is a campaign's checkpoint"):
+    with pytest.raises(ValueError, match="holds a campaign's checkpoint"):
         runs.valid().save(tmp_path / "ck")
     runs.valid().save(tmp_path / "elsewhere")  # another directory is fine
+
+
+def test_a_save_over_another_kind_of_save_or_a_checkpoint_is_refused(tmp_path):
+    """A model saved into a checkpoint or a transfer set's directory replaced its meta.json:
+    neither the runs nor the model loaded again, and the campaign no longer resumed."""
+    from surrogate.discovery import PRIM
+    from surrogate.models import GPRegressor
+
+    sim = toy_simulator()
+    runs = sim.run(sg.sample(TOY_SPACE, 12, seed=0), checkpoint=tmp_path / "ck", progress=False)
+    gp = GPRegressor(seed=0).fit(runs.X, runs.Y)
+    prim = PRIM().fit(runs.X, runs.Y.iloc[:, 0] > runs.Y.iloc[:, 0].median())
+    runs.save(tmp_path / "runs")
+    gp.save(tmp_path / "model")
+    prim.save(tmp_path / "prim")
+    for kind, target in (("a campaign's checkpoint", "ck"), ("a transfer set", "runs"),
+                         ("a saved model", "model"), ("a saved discovery result", "prim")):
+        before = (tmp_path / target / "meta.json").read_bytes()
+        for saved in (runs, gp, prim):
+            if (target, saved) in (("runs", runs), ("model", gp), ("prim", prim)):
+                continue  # a save replaces an earlier one of its own kind
+            with pytest.raises(ValueError, match=f"holds {kind}.*; saving .* there would replace"):
+                saved.save(tmp_path / target)
+        assert (tmp_path / target / "meta.json").read_bytes() == before
+    assert sg.TransferSet.load(tmp_path / "runs").X.equals(runs.X)
+    assert sg.load(tmp_path / "model").predict(runs.X) == pytest.approx(gp.predict(runs.X))
+    gp.save(tmp_path / "model")  # its own kind: replaced
+    prim.save(tmp_path / "prim")
+    runs.save(tmp_path / "runs")
+    again = sim.run(sg.sample(TOY_SPACE, 12, seed=0), checkpoint=tmp_path / "ck",
+                    progress=False)  # the campaign still resumes
+    assert again.X.equals(runs.X)
 
 
 def test_a_creation_cut_short_after_the_journal_was_opened_is_started_again(tmp_path):
