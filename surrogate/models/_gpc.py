@@ -243,7 +243,8 @@ class GPClassifier(BinaryClassifierMixin, SurrogateMixin, ClassifierMixin, BaseE
     # persistence hooks
     def _state(self) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
         meta = {"x_low": self._x_low.tolist(), "x_scale": self._x_scale.tolist(),
-                **self._classes_state(), "elbo_": float(self.elbo_)}
+                **self._classes_state(), "elbo_": float(self.elbo_),
+                "n_iter_": int(self.n_iter_)}
         return meta, {f"svgp.{k}": v for k, v in self._svgp.state_dict().items()}
 
     def _from_state(self, meta: dict[str, Any], tensors: dict[str, torch.Tensor]) -> None:
@@ -252,6 +253,8 @@ class GPClassifier(BinaryClassifierMixin, SurrogateMixin, ClassifierMixin, BaseE
         self._load_extra_state(meta)
         state = {k[5:]: v for k, v in tensors.items() if k.startswith("svgp.")}
         self.elbo_ = float(meta.get("elbo_", math.nan))  # NaN: saved before it was kept
+        if "n_iter_" in meta:  # absent from files saved before it was kept
+            self.n_iter_ = int(meta["n_iter_"])
         self._svgp = SVGP(self.kernel, state["variational_strategy.inducing_points"],
                           hyp.Layout.of(self._column_levels()), bool(self.additive))
         self._svgp.load_state_dict(state)

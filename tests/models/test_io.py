@@ -38,6 +38,12 @@ def test_round_trip_predicts_identically(tmp_path, model):
     assert type(loaded) is type(model)
     assert loaded.get_params() == model.get_params()
     assert list(loaded.feature_names_in_) == ["tau", "g"]
+    # every learned attribute comes back (GPClassifier's documented n_iter_ did not)
+    learned = {k for k in vars(model) if k.endswith("_") and not k.startswith("_")}
+    assert learned <= set(vars(loaded)), learned - set(vars(loaded))
+    for name in learned:
+        if isinstance(getattr(model, name), int | float | str):
+            assert getattr(loaded, name) == getattr(model, name), name
     Xt = X.sample(frac=1.0, random_state=1)[["g", "tau"]]  # columns matched by name
     if hasattr(model, "predict_proba"):
         assert np.array_equal(loaded.predict_proba(Xt), model.predict_proba(Xt))
