@@ -14,6 +14,9 @@ __all__ = ["run_distill", "DISTILL_TEACHERS"]
 DISTILL_TEACHERS = ("rf", "hgb", "svm", "gp", "auto")
 
 
+SVM_FOLDS = 5  # the svm teacher's calibration folds
+
+
 def run_distill(args: argparse.Namespace) -> None:
     """Data 1 (a table) -> teacher -> MUNGE/KDE/GMM transfer set -> tree or PRIM student."""
     import numpy as np
@@ -40,6 +43,11 @@ def run_distill(args: argparse.Namespace) -> None:
                              f"({exc}); lower --test or pass --test 0") from None
     else:
         X_fit, X_test, y_fit, y_test = X, X.iloc[:0], y, y[:0]
+    smallest = int(np.unique(y_fit, return_counts=True)[1].min())
+    if args.teacher == "svm" and smallest < SVM_FOLDS:
+        raise ValueError(f"--teacher svm calibrates its probabilities by {SVM_FOLDS}-fold "
+                         f"cross-validation: every class needs {SVM_FOLDS} rows to fit on, the "
+                         f"smallest has {smallest}; use rf, hgb, gp or auto, or more rows")
     teacher = _distill_teacher(args.teacher, args.seed).fit(X_fit, y_fit)
     student = _distill_student(args, classes)
     result = distill(teacher, student, transfer=args.transfer, n=args.n, data=(X_fit, y_fit),
@@ -126,7 +134,8 @@ def _distill_teacher(name: str, seed: int) -> Any:
     if name == "hgb":
         return HistGradientBoostingClassifier(random_state=seed)
     if name == "svm":  # calibrated probabilities (soft labels)
-        return make_pipeline(StandardScaler(), CalibratedClassifierCV(SVC(), ensemble=False))
+        return make_pipeline(StandardScaler(), CalibratedClassifierCV(SVC(), cv=SVM_FOLDS,
+                                                                      ensemble=False))
     if name == "gp":
         return GPClassifier(seed=seed)
     return AutoClassifier(seed=seed)

@@ -10,15 +10,24 @@ from typing import Any
 __all__ = ["read_table", "dropped"]
 
 
+def successful_runs(path: Path) -> Any:
+    """The successful runs of a transfer-set directory; none is an error naming it."""
+    from surrogate.data import TransferSet
+
+    runs = TransferSet.load(path).valid()
+    if not len(runs):
+        raise ValueError(f"{path}: holds no successful runs (columns: "
+                         f"{[*map(str, runs.X.columns), *map(str, runs.Y.columns)]})")
+    return runs
+
+
 def read_table(path: Path) -> Any:
     """(table, input columns or None) of a transfer-set directory, a .csv or a .parquet file;
     a table without rows is an error naming the file."""
     import pandas as pd
 
     if path.is_dir():
-        from surrogate.data import TransferSet
-
-        runs = TransferSet.load(path).valid()
+        runs = successful_runs(path)
         table, inputs = pd.concat([runs.X, runs.Y], axis=1), list(runs.X.columns)
     elif not path.exists():
         raise FileNotFoundError(f"{path}: no such file or directory")
@@ -26,7 +35,8 @@ def read_table(path: Path) -> Any:
         try:
             table, inputs = pd.read_csv(path), None
         except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as exc:
-            raise ValueError(f"{path}: cannot be read as a CSV table ({exc})") from None
+            why = " ".join(str(exc).split())  # pandas' text may hold line breaks
+            raise ValueError(f"{path}: cannot be read as a CSV table ({why})") from None
     elif path.suffix == ".parquet":
         table, inputs = pd.read_parquet(path), None
     else:

@@ -59,8 +59,18 @@ class Outcome:
         return f"{self.output} {self.op} {self.value:g}"
 
     def label(self, values: Any) -> np.ndarray:
-        """Boolean labels (True where the case of interest holds)."""
-        return np.asarray(_OPERATORS[self.op](np.asarray(values, dtype=float), self.value))
+        """Boolean labels (True where the case of interest holds); values that are not
+        numbers are an error naming the output."""
+        try:
+            numbers = np.asarray(values, dtype=float)
+        except (TypeError, ValueError):
+            text = next((v for v in np.asarray(values, dtype=object).ravel()
+                         if not isinstance(v, int | float | np.number)), None)
+            raise ValueError(f"outcome {self}: {self.output!r} holds values that are not numbers "
+                             f"(e.g. {text!r}); compare a numeric column, or name the rows "
+                             f"of one text value as cases, e.g. \"{self.output} == "
+                             f"{str(text)!r}\"") from None
+        return np.asarray(_OPERATORS[self.op](numbers, self.value))
 
     @property
     def names(self) -> tuple[str, ...]:

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from surrogate._cli_distill import DISTILL_TEACHERS, run_distill
-from surrogate._cli_tables import dropped, read_table
+from surrogate._cli_tables import dropped, read_table, successful_runs
 from surrogate._config import ConfigError, config_from_text, parse_outcome, read_config
 
 __all__ = ["main"]
@@ -347,11 +347,7 @@ class _LabelOutcome:
 
 def _transfer_set(path: Path) -> Any:
     """The successful runs of a transfer-set directory, else None (a table or nothing)."""
-    if not path.is_dir():
-        return None
-    from surrogate.data import TransferSet
-
-    return TransferSet.load(path).valid()
+    return successful_runs(path) if path.is_dir() else None
 
 
 def _runs_outcome(runs: Any, outcome: Any, data: str) -> tuple[Any, Any, str | None]:

@@ -187,3 +187,35 @@ def test_a_table_without_rows_is_one_clear_error(tmp_path):
         assert result.returncode == 2
         assert result.stderr.strip() == (f"surrogate {command[0]}: error: {tmp_path / 'h.csv'}: "
                                          "holds no rows (columns: ['a', 'b', 'y'])")
+
+
+def test_more_table_mistakes_are_one_line_naming_what_to_change(tmp_path, capsys):
+    import surrogate as sg
+
+    space = sg.Space([sg.Real("a", 0.0, 1.0), sg.Real("b", 0.0, 1.0)])
+    failing = sg.Simulator(lambda a, b: {"out": float("nan")}, space, ["out"], name="nan")
+    failing.run(sg.sample(space, 4, seed=0), progress=False).save(tmp_path / "allfail")
+    rng = np.random.default_rng(0)
+    table = pd.DataFrame(rng.uniform(size=(40, 2)), columns=["a", "b"])
+    table["lab"] = np.where(table.a > 0.5, "hi", "lo")
+    table.to_csv(tmp_path / "t.csv", index=False)
+    table.head(6).to_csv(tmp_path / "tiny.csv", index=False)
+    (tmp_path / "ragged.csv").write_text("a,b,out\n1,2,3\n4,5\n6,7,8,9\n")
+    cases = [
+        # discover read its runs without the check distill had: numpy warnings, "base rate nan"
+        (["discover", tmp_path / "allfail", "--outcome", "out > 0.5"],
+         f"{tmp_path / 'allfail'}: holds no successful runs (columns: ['a', 'b', 'out'])"),
+        (["discover", tmp_path / "t.csv", "--outcome", "lab > 0"],  # float('hi')
+         "outcome lab > 0: 'lab' holds values that are not numbers (e.g. 'hi'); compare a "
+         "numeric column, or name the rows of one text value as cases, e.g. \"lab == 'hi'\""),
+        (["discover", tmp_path / "ragged.csv", "--outcome", "out > 0"],  # pandas' two lines
+         "cannot be read as a CSV table (Error tokenizing data. C error: Expected 3 fields in "
+         "line 4, saw 4)"),
+        (["distill", tmp_path / "tiny.csv", "--label", "lab", "--test", "0", "--teacher", "svm"],
+         "--teacher svm calibrates its probabilities by 5-fold cross-validation: every class "
+         "needs 5 rows to fit on, the smallest has"),
+    ]
+    for args, message in cases:
+        assert main([str(a) for a in args]) == 2
+        err = capsys.readouterr().err
+        assert message in err and err.count("\n") == 1, err
