@@ -34,9 +34,15 @@ def read_table(path: Path) -> Any:
     elif path.suffix == ".csv":
         try:
             table, inputs = pd.read_csv(path), None
+            header = [name for name in pd.read_csv(path, header=None, nrows=1, dtype=str
+                                                   ).iloc[0] if isinstance(name, str)]
         except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as exc:
             why = " ".join(str(exc).split())  # pandas' text may hold line breaks
             raise ValueError(f"{path}: cannot be read as a CSV table ({why})") from None
+        repeated = sorted({name for name in header if header.count(name) > 1})
+        if repeated:  # pandas renames the second 'a' to 'a.1', a name the file does not hold
+            raise ValueError(f"{path}: the column name(s) {repeated} head more than one "
+                             "column; name each column once")
     elif path.suffix == ".parquet":
         table, inputs = pd.read_parquet(path), None
     else:

@@ -201,6 +201,7 @@ def test_more_table_mistakes_are_one_line_naming_what_to_change(tmp_path, capsys
     table.to_csv(tmp_path / "t.csv", index=False)
     table.head(6).to_csv(tmp_path / "tiny.csv", index=False)
     (tmp_path / "ragged.csv").write_text("a,b,out\n1,2,3\n4,5\n6,7,8,9\n")
+    (tmp_path / "twice.csv").write_text("a,a,out\n1,2,3\n4,5,6\n")
     cases = [
         # discover read its runs without the check distill had: numpy warnings, "base rate nan"
         (["discover", tmp_path / "allfail", "--outcome", "out > 0.5"],
@@ -211,6 +212,8 @@ def test_more_table_mistakes_are_one_line_naming_what_to_change(tmp_path, capsys
         (["discover", tmp_path / "ragged.csv", "--outcome", "out > 0"],  # pandas' two lines
          "cannot be read as a CSV table (Error tokenizing data. C error: Expected 3 fields in "
          "line 4, saw 4)"),
+        (["discover", tmp_path / "twice.csv", "--outcome", "out > 3"],  # a box on 'a.1'
+         "the column name(s) ['a'] head more than one column; name each column once"),
         (["distill", tmp_path / "tiny.csv", "--label", "lab", "--test", "0", "--teacher", "svm"],
          "--teacher svm calibrates its probabilities by 5-fold cross-validation: every class "
          "needs 5 rows to fit on, the smallest has"),
