@@ -176,12 +176,17 @@ def _column_kind(values: np.ndarray, name: Any, owner: str, *, from_array: bool)
 def _refuse_kind(value: Any, name: Any, owner: str) -> None:
     """One error naming a column that holds values a model cannot take (tuples, bytes,
     complex numbers, periods, intervals): scikit-learn's own was "setting an array element
-    with a sequence" or a dump of the whole frame."""
-    kind = type(value).__name__
-    raise ValueError(
-        f"{owner}: column {name!r} holds values of type {kind} (e.g. {python_scalar(value)!r}); "
-        "a column holds real numbers or categories (text or booleans): convert it, e.g. "
-        "with pd.to_numeric(X[col]) for numbers or X[col].astype(str) for categories")
+    with a sequence" or a dump of the whole frame. Complex numbers are a ValueError, other
+    values a TypeError, with scikit-learn's wording for each (its estimator checks)."""
+    shown = f"{type(value).__name__} (e.g. {python_scalar(value)!r})"
+    if isinstance(value, complex | np.complexfloating):
+        raise ValueError(f"{owner}: column {name!r} holds complex numbers, {shown}: Complex "
+                         "data not supported; pass the real part, or the real and imaginary "
+                         "parts as two columns")
+    raise TypeError(
+        f"{owner}: column {name!r} holds values of type {shown}; an input argument must be a "
+        "string or a real number (a category or a number): convert it, e.g. with "
+        "pd.to_numeric(X[col]) for numbers or X[col].astype(str) for categories")
 
 
 def _all_numbers(values: np.ndarray) -> bool:

@@ -170,7 +170,8 @@ JUNK = [
     # with a sequence" or a dump of the whole frame
     ([(1, 2)] * 30, r"column 'bad' holds values of type tuple \(e\.g\. \(1, 2\)\)"),
     ([b"x", b"y"] * 15, r"column 'bad' holds values of type bytes \(e\.g\. b'x'\)"),
-    (np.arange(30) + 1j, r"column 'bad' holds values of type complex128"),
+    (np.arange(30) + 1j, r"column 'bad' holds complex numbers, complex128 .*Complex data not "
+                         r"supported"),
     (pd.period_range("2020-01", periods=30, freq="M"), r"column 'bad' holds values of type Period"),
     (pd.interval_range(0, 30), r"column 'bad' holds values of type Interval"),
 ]
@@ -181,7 +182,7 @@ JUNK = [
 def test_a_column_of_junk_is_refused_by_name(model, values, match):
     X, y = _design()
     X["bad"] = values
-    with pytest.raises(ValueError, match=match) as info:
+    with pytest.raises((ValueError, TypeError), match=match) as info:
         model.fit(X, _target(model, y))
     assert "\n" not in str(info.value)
     assert str(info.value).startswith(type(model).__name__)
@@ -210,9 +211,10 @@ def test_text_in_a_column_numeric_at_fit_is_refused_by_name():
 def test_values_no_model_takes_are_refused_at_predict_by_name(values):
     X, y = _design()
     gp = GPRegressor(seed=0).fit(X, y)
-    with pytest.raises(ValueError, match=r"GPRegressor: column 'x' holds values of type "):
+    with pytest.raises((ValueError, TypeError),
+                       match=r"GPRegressor: column 'x' holds (values of type|complex)"):
         gp.predict(X.assign(x=values[:len(X)]))
-    with pytest.raises(ValueError, match=r"column 1 holds values of type complex"):
+    with pytest.raises(ValueError, match=r"column 1 holds complex numbers"):
         GPRegressor(seed=0).fit(np.column_stack([np.ones(len(X)), np.arange(len(X)) + 1j]), y)
 
 
