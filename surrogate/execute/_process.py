@@ -6,7 +6,9 @@ of runs over a pipe and publishes, in shared memory, which run of its chunk is i
 when. When a worker dies, only that run is marked failed; the rest of its chunk goes back in the
 queue and a fresh worker takes its place. A run that outlives its timeout is interrupted inside the
 worker (SIGALRM); if the worker does not answer, it is killed and replaced. Workers watch their
-driver and exit within a fraction of a second when it dies, even when it was SIGKILLed.
+driver and exit within a fraction of a second when it dies, even when it was SIGKILLed; a small
+watchdog process (POSIX) ends those whose run holds the GIL in C code, where their own watcher
+thread cannot run.
 """
 
 from __future__ import annotations
@@ -87,6 +89,70 @@ def _exit_with_parent(driver: int | None) -> None:
         os._exit(1)  # mid-run included: nobody is left to receive the results
 
     threading.Thread(target=watch, daemon=True, name="surrogate-parent-watch").start()
+
+
+# The watchdog: a separate small process (the standard library only, no user code) that
+# SIGKILLs every worker's process group once the driver is gone. A worker's own watcher
+# thread needs the GIL, which a run inside C code can hold for its whole length (a compiled
+# solver, a regular expression backtracking): that worker then ran on, reparented, after a
+# SIGKILLed driver. It reads the workers' pids, one line per change, on its stdin.
+_WATCHDOG = """
+import os, select, signal, sys
+driver, poll, pids = int(sys.argv[1]), float(sys.argv[2]), []
+while os.getppid() == driver:
+    if select.select([sys.stdin], [], [], poll)[0]:
+        line = sys.stdin.readline()
+        if line.strip() == "exit":  # the driver closed its pool
+            sys.exit(0)
+        if not line:  # the pipe's end: the driver died (a closing driver says exit first)
+            break
+        pids = [int(p) for p in line.split()]
+for pid in pids:
+    try:
+        if os.getpgid(pid) == pid:
+            os.killpg(pid, signal.SIGKILL)
+        os.kill(pid, signal.SIGKILL)
+    except OSError:
+        pass
+"""
+
+
+class _Watchdog:
+    """The driver's end of the watchdog process (POSIX only; elsewhere it does nothing)."""
+
+    def __init__(self) -> None:
+        import subprocess
+
+        self.process: Any = None
+        if os.name != "posix":
+            return
+        try:  # its own session: a Ctrl-C at the terminal is the driver's to handle
+            self.process = subprocess.Popen(
+                [sys.executable, "-I", "-S", "-c", _WATCHDOG, str(os.getpid()),
+                 str(_PARENT_POLL_SECONDS)],
+                stdin=subprocess.PIPE, text=True, start_new_session=True)
+        except OSError:  # best effort: the workers' own watchers remain
+            self.process = None
+
+    def announce(self, pids: list[int]) -> None:
+        """The workers to kill should the driver die."""
+        if self.process is not None and self.process.poll() is None:
+            try:
+                self.process.stdin.write(" ".join(map(str, pids)) + "\n")
+                self.process.stdin.flush()
+            except OSError:
+                pass
+
+    def stop(self) -> None:
+        if self.process is None:
+            return
+        try:
+            self.process.stdin.write("exit\n")
+            self.process.stdin.close()
+            self.process.wait(1.0)
+        except Exception:  # noqa: BLE001 - closing anyway (a pipe gone, a slow exit)
+            self.process.kill()
+        self.process = None
 
 
 def _own_group() -> None:
@@ -225,6 +291,7 @@ class ProcessExecutor(Executor):
         self._chunksize = chunksize
         self._workers: list[_Worker] = []
         self._simulator: Simulator | None = None
+        self._watchdog: _Watchdog | None = None
 
     @property
     def n_workers(self) -> int:
@@ -242,6 +309,9 @@ class ProcessExecutor(Executor):
             worker.kill()
         self._workers = []
         self._simulator = None
+        if self._watchdog is not None:
+            self._watchdog.stop()
+            self._watchdog = None
 
     def __del__(self) -> None:  # pragma: no cover - best effort at interpreter exit
         try:
@@ -258,6 +328,19 @@ class ProcessExecutor(Executor):
         self._workers = [w for w in self._workers if w.process.is_alive()]
         while len(self._workers) < self._n_workers:
             self._workers.append(_Worker(self._ctx, simulator))
+        self._announce()
+
+    def _announce(self) -> None:
+        """Tell the watchdog (started with the first workers) which workers are alive."""
+        if self._watchdog is None:
+            self._watchdog = _Watchdog()
+        self._watchdog.announce([w.process.pid for w in self._workers
+                                 if w.process.pid is not None])
+
+    def _swap(self, worker: _Worker, simulator: Simulator) -> None:
+        """A fresh worker in the place of ``worker`` (killed)."""
+        self._workers[self._workers.index(worker)] = _Worker(self._ctx, simulator)
+        self._announce()
 
     def _evaluate(
         self, simulator: Simulator, rows: list[int], points: list[dict[str, Any]],
@@ -324,7 +407,7 @@ class ProcessExecutor(Executor):
             rows = worker.rows[worker.reported:]
             points = worker.points[worker.reported:]
             elapsed = (time.time() - worker.state[1]) / len(rows)
-            self._workers[self._workers.index(worker)] = _Worker(self._ctx, simulator)
+            self._swap(worker, simulator)
             if status == "timeout":
                 for row in rows:
                     yield RunRecord(row, status, None, message, elapsed)
@@ -342,7 +425,7 @@ class ProcessExecutor(Executor):
         if rest:
             queue.appendleft(([worker.rows[i] for i in rest], [worker.points[i] for i in rest]))
         blamed = worker.rows[in_flight]
-        self._workers[self._workers.index(worker)] = _Worker(self._ctx, simulator)
+        self._swap(worker, simulator)
         yield RunRecord(blamed, status, None, message, elapsed)
 
 

@@ -114,7 +114,7 @@ ORPHAN_DRIVER = textwrap.dedent("""
         fd = os.open(sys.argv[1], os.O_WRONLY | os.O_APPEND | os.O_CREAT)
         os.write(fd, f"{os.getpid()}\\n".encode())
         os.close(fd)
-        time.sleep(0.05)
+        BUSY
         return x * x + y
 
     sim = sg.Simulator(teacher, TOY_SPACE, "f")
@@ -123,10 +123,17 @@ ORPHAN_DRIVER = textwrap.dedent("""
 """)
 
 
-def test_workers_exit_when_the_driver_is_killed(tmp_path):
+@pytest.mark.parametrize("busy", [
+    "time.sleep(0.05)",
+    # C code that holds the GIL for hours (a regular expression backtracking, as a compiled
+    # solver may): the worker's own watcher thread never ran, and the worker ran on
+    pytest.param('import re; re.match(r"(a+)+$", "a" * 40 + "b")',
+                 marks=pytest.mark.skipif(os.name != "posix", reason="the watchdog is POSIX")),
+], ids=["python", "holding-the-gil"])
+def test_workers_exit_when_the_driver_is_killed(tmp_path, busy):
     psutil = pytest.importorskip("psutil")
     log, script = tmp_path / "calls.txt", tmp_path / "driver.py"
-    script.write_text(ORPHAN_DRIVER)
+    script.write_text(ORPHAN_DRIVER.replace("BUSY", busy))
     driver = subprocess.Popen([sys.executable, str(script), str(log)], start_new_session=True)
 
     def workers():
