@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 import os
 import sys
 import warnings
@@ -74,8 +75,8 @@ def _check_options(timeout: Any, retries: Any, rerun: Any) -> None:
 def check_run_options(timeout: Any, retries: Any) -> None:
     """``timeout`` (seconds per run, or None) and ``retries`` (an int >= 0), or a clear error."""
     if timeout is not None:
-        if not isinstance(timeout, (int, float)) or isinstance(timeout, bool) \
-                or not 0 < timeout <= MAX_TIMEOUT:
+        if not isinstance(timeout, numbers.Real) or isinstance(timeout, bool | np.bool_) \
+                or not 0 < float(timeout) <= MAX_TIMEOUT:
             raise ValueError(f"timeout must be a positive number of seconds up to {MAX_TIMEOUT:g} "
                              f"(a year), or None for none, got {timeout!r}")
     if isinstance(retries, bool) or not isinstance(retries, (int, np.integer)) or retries < 0:
@@ -107,6 +108,8 @@ def run_campaign(
 ) -> TransferSet:
     """Run ``simulator`` on design ``X``; see :meth:`surrogate.Simulator.run`."""
     _check_options(timeout, retries, rerun)
+    timeout = None if timeout is None else float(timeout)  # numpy numbers as Python's
+    retries = int(retries)
     _check_executor(executor, address, n_workers)  # before a checkpoint directory is written
     design = simulator.space.validate(X)
     if len(design) == 0:

@@ -90,6 +90,11 @@ def test_bad_options():
             sim.run(design, timeout=endless)
     with pytest.raises(ValueError, match="retries must be an int >= 0"):
         sim.run(design, retries=-1)
+    for bad in (np.bool_(True), np.float64("nan"), "5"):
+        with pytest.raises(ValueError, match="timeout must be a positive number"):
+            sim.run(design, timeout=bad)
+    for numpy_number in (np.int64(5), np.float32(5.0)):  # were refused as not numbers
+        assert sim.run(design, timeout=numpy_number, retries=np.int64(1)).ok.all()
     with pytest.raises(ValueError, match="n_workers must be a positive int"):
         sg.ProcessExecutor(0)
 
