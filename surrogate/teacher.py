@@ -370,7 +370,9 @@ class Simulator:
 
         Never raises for a failing run: exceptions, non-finite or malformed outputs (strings and
         booleans included: outputs must be ints or floats) and timeouts are recorded per run
-        (``status`` and ``error``) and the campaign goes on.
+        (``status`` and ``error``) and the campaign goes on. A run that calls ``sys.exit`` is
+        recorded as failed too; in the driver's own process (``executor="serial"``) the
+        ``SystemExit`` then goes on, as the run asked (a checkpoint keeps the runs before it).
 
         Parameters
         ----------
