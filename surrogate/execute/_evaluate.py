@@ -156,7 +156,8 @@ def evaluate_chunk(
     uses_alarm = timeout is not None and _alarm_usable()
     with deadline(uses_alarm), _terminations(stop_on_exit) as in_run:
         if simulator.vectorized:
-            yield from _evaluate_batch(simulator, rows, points, timeout, uses_alarm, in_run)
+            yield from _evaluate_batch(simulator, rows, points, timeout, uses_alarm, in_run,
+                                       on_start)
             return
         clock = time.perf_counter
         evaluate = simulator.evaluate_point
@@ -192,6 +193,7 @@ def _evaluate_batch(
     timeout: float | None,
     uses_alarm: bool,
     in_run: list[bool],
+    on_start: Callable[[int], None] | None = None,
 ) -> Iterator[RunRecord]:
     frame = pd.DataFrame(list(points), columns=simulator.space.names)
     start = time.perf_counter()
@@ -205,18 +207,16 @@ def _evaluate_batch(
         finally:
             in_run[0] = False
     except RunTimeout:
-        # one hanging run must not time out the others: each on its own, where SIGALRM stops
-        # the overrunning one (a watcher thread would leave every retry running behind it)
-        if len(rows) > 1 and uses_alarm:
-            for row, point in zip(rows, points, strict=True):
+        # one hanging run must not time out the others: each on its own, with its own limit
+        # (SIGALRM stops an overrunning one; in a thread, only the calls that hang are left
+        # running behind). on_start tells the process executor's driver that a retry began,
+        # so that it does not kill the worker for the batch's time.
+        if len(rows) > 1:
+            for position, (row, point) in enumerate(zip(rows, points, strict=True)):
+                if on_start is not None:
+                    on_start(position)
                 yield from _evaluate_batch(simulator, [row], [point], timeout, uses_alarm,
                                            in_run)
-            return
-        if len(rows) > 1:
-            each = (time.perf_counter() - start) / len(rows)
-            for row in rows:
-                yield RunRecord(row, "timeout", None,
-                                f"batch exceeded the timeout of {timeout} s per run", each)
             return
         yield RunRecord(rows[0], "timeout", None, f"run exceeded the timeout of {timeout} s",
                         time.perf_counter() - start)

@@ -62,6 +62,23 @@ def test_dask_timeout(cluster):
     assert ts.status.tolist() == ["ok", "timeout"]
 
 
+def _batch_that_hangs_at_2(X):
+    if (X["x"] == 0.5).any():
+        time.sleep(3.0)
+    return pd.DataFrame({"f": X["x"] * 10.0})
+
+
+def test_one_hanging_run_of_a_dask_vectorized_chunk_times_out_alone(cluster):
+    """In Dask's worker threads (no SIGALRM) the whole chunk was recorded as timed out."""
+    design = pd.DataFrame({"x": [0.1, 0.3, 0.5, 0.7], "y": 0.0})
+    sim = sg.Simulator(_batch_that_hangs_at_2, TOY_SPACE, ["f"], vectorized=True, name="hang")
+    with distributed.Client(cluster) as client:
+        runs = sim.run(design, executor=sg.DaskExecutor(client, chunksize=4), timeout=0.2,
+                       progress=False)
+    assert runs.status.tolist() == ["ok", "ok", "timeout", "ok"]
+    assert runs.Y["f"][runs.ok].tolist() == pytest.approx([1.0, 3.0, 7.0])
+
+
 @pytest.mark.slow  # a cluster of its own, and a worker restarted by its nanny
 def test_dask_worker_killed_recomputes_no_finished_run(tmp_path):
     log = tmp_path / "calls.txt"

@@ -264,6 +264,25 @@ def _batch_that_hangs_at_3(X):
     return pd.DataFrame({"y": X["i"] * 10.0})
 
 
+def _slow_calls_hanging_at_6(X):
+    time.sleep(0.25)  # each call, however many rows
+    if (X["i"] == 6).any():
+        time.sleep(30)
+    return pd.DataFrame({"y": X["i"] * 10.0})
+
+
+def test_retrying_the_runs_of_a_timed_out_batch_one_by_one_is_not_killed_as_a_hang():
+    """The driver measured the batch's limit from the chunk's start: the one-by-one retries
+    after the batch timed out ran past it, and the worker was killed with 4 innocent runs
+    marked timed out (serial: only the hanging one)."""
+    sim = sg.Simulator(_slow_calls_hanging_at_6, LINE, ["y"], vectorized=True, name="slow6")
+    design = pd.DataFrame({"i": range(13)})
+    with sg.ProcessExecutor(1, chunksize=13) as pool:
+        runs = sim.run(design, executor=pool, timeout=0.3, progress=False)
+    assert runs.status.tolist() == ["ok"] * 6 + ["timeout"] + ["ok"] * 6
+    assert runs.error[6] == "run exceeded the timeout of 0.3 s"
+
+
 def test_one_hanging_run_of_a_serial_vectorized_batch_times_out_alone():
     # the serial executor sends every pending run as one batch; its timeout took them all
     sim = sg.Simulator(_batch_that_hangs_at_3, LINE, ["y"], vectorized=True, name="hangs")
