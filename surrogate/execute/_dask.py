@@ -7,13 +7,17 @@ is running), so that a worker that dies then died of it, and only the run that k
 is marked failed (a run that shared a dying worker with another is failed by Dask too, though
 innocent; retried beside the culprit, it could be hit every time). Each task is released as
 soon as its results reach the driver, so a dying worker costs only its unfinished work: Dask
-recomputes the lost results that a client still holds futures for. Timeouts inside Dask's
+recomputes the lost results that a client still holds futures for. Chunks hold about a second
+of work (timed on one run per worker thread), since a chunk's finished runs reach the
+checkpoint only with the whole chunk; a cluster left without workers mid-campaign is warned
+of, as at the start, and the runs wait for one. Timeouts inside Dask's
 worker threads abandon an overrunning run (Python cannot stop a thread); use the process
 executor where a hung run must be killed.
 """
 
 from __future__ import annotations
 
+import time
 import warnings
 from collections.abc import Iterator
 from typing import Any
@@ -43,7 +47,10 @@ class DaskExecutor(Executor):
         A scheduler address such as ``"tcp://127.0.0.1:8786"`` (a client is opened and closed
         with the executor) or an existing client (left open).
     chunksize : int, optional
-        Runs per Dask task (default: about 8 tasks per worker thread, at most 256).
+        Runs per Dask task. Default: one run per worker thread first, then chunks of about
+        one second of work at the time those runs took (at most about 8 tasks per thread and
+        256 runs): a chunk's finished runs reach the driver (and its checkpoint) when the
+        whole chunk is done, so an interruption costs at most about a second per thread.
 
     Notes
     -----
@@ -152,16 +159,41 @@ class DaskExecutor(Executor):
         # no list of all futures: a future still referenced keeps its result wanted, and Dask
         # recomputes every wanted result that a dying worker held (finished runs ran again)
         avoid = square_sizes(simulator)
-        pending = as_completed([submit(list(r), list(p)) for r, p in zip(
-            chunked(rows, size, avoid), chunked(points, size, avoid), strict=True)])
+
+        def submit_chunks(some_rows: list[int], some_points: list[dict[str, Any]],
+                          chunk: int) -> list[Any]:
+            return [submit(list(r), list(p)) for r, p in zip(
+                chunked(some_rows, chunk, avoid), chunked(some_points, chunk, avoid),
+                strict=True)]
+
+        # A chunk's results come back when the whole chunk is done, so an interruption loses
+        # its finished runs: unless chunksize= is given, one run per worker thread goes first,
+        # and the rest go in chunks of about CHUNK_SECONDS of work at the time they took.
+        probes = 0 if self._chunksize is not None or size == 1 else min(self.n_workers,
+                                                                          len(rows))
+        rest: tuple[list[int], list[dict[str, Any]]] | None = None
+        if probes:
+            rest = (list(rows[probes:]), list(points[probes:]))
+            pending = as_completed(submit_chunks(list(rows[:probes]), list(points[:probes]), 1))
+        else:
+            pending = as_completed(submit_chunks(list(rows), list(points), size))
+        lost = _LostWorkers(self._client)
         try:
-            for future in pending:
+            while not pending.is_empty():
+                if not pending.has_ready():
+                    lost.check()  # a cluster left without workers: say so, then wait
+                    time.sleep(_POLL_S)
+                    continue
+                future = next(pending)
                 chunk_rows, chunk_points, tries = chunks.pop(future)
                 try:
                     outcome = _outcome(future)
                 finally:
                     future.release()  # its results are ours now (or lost): Dask may forget it
                     del future
+                if rest is not None:  # the first probe is back: the others' chunk size
+                    pending.update(submit_chunks(*rest, _timed_size(outcome, size)))
+                    rest = None
                 if isinstance(outcome, list):
                     yield from outcome
                 elif _cluster_fault(outcome):  # no run's fault: stop, record nothing for them
@@ -186,6 +218,47 @@ class DaskExecutor(Executor):
 
 CONNECT_S = "10s"  # how long to try reaching a scheduler
 WORKER_WAIT_S = 10.0  # seconds without a worker before the warning
+CHUNK_SECONDS = 1.0  # work per chunk: what an interruption may cost per worker thread
+_POLL_S = 0.05
+
+
+def _timed_size(outcome: list[RunRecord] | BaseException, size: int) -> int:
+    """Runs per chunk for about CHUNK_SECONDS of work, at most ``size``, from a probe's runs
+    (``size`` when it timed none)."""
+    if not isinstance(outcome, list):
+        return size
+    seconds = [r.seconds for r in outcome if r.seconds == r.seconds and r.seconds >= 0]
+    if not seconds:
+        return size
+    per_run = max(float(sum(seconds)) / len(seconds), 1e-9)
+    return max(1, min(size, int(CHUNK_SECONDS / per_run)))
+
+
+class _LostWorkers:
+    """Warns once when a cluster has had no worker for WORKER_WAIT_S seconds mid-campaign (the
+    runs would wait in silence: a nanny that gave up restarting a worker, a scaled-down
+    cluster); the runs go on waiting, as at the start, for workers that may come back."""
+
+    def __init__(self, client: Any) -> None:
+        self.client, self.warned = client, False
+        self.since: float | None = None
+
+    def check(self) -> None:
+        if self.warned:
+            return
+        if self.client.nthreads():
+            self.since = None
+            return
+        now = time.monotonic()
+        if self.since is None:
+            self.since = now
+        elif now - self.since >= WORKER_WAIT_S:
+            self.warned = True
+            address = getattr(self.client.scheduler, "address", "the scheduler")
+            warnings.warn(f"the Dask cluster at {address} has had no worker for "
+                          f"{WORKER_WAIT_S:g} s: the runs left wait for one (start one with "
+                          f"`dask worker {address}`, or stop and resume from the checkpoint)",
+                          UserWarning, stacklevel=user_stacklevel())
 
 
 def _outcome(future: Any) -> list[RunRecord] | BaseException:

@@ -268,3 +268,51 @@ def test_an_address_where_a_web_server_answers_is_one_clear_error():
         stop.set()
         thread.join()
         server.close()
+
+
+def test_chunks_hold_about_a_second_of_work_after_one_run_per_thread():
+    """Chunks of up to n / (8 threads) runs, 256 at most, came back whole: an interruption
+    lost every finished run of the unfinished chunks (32 one-minute runs per chunk for 1,000
+    runs on 4 threads), and a resumption ran them again."""
+    from surrogate.execute._dask import CHUNK_SECONDS, _timed_size
+    from surrogate.execute._evaluate import RunRecord
+
+    def probe(seconds):
+        return [RunRecord(0, "ok", (1.0,), "", seconds)]
+
+    assert _timed_size(probe(60.0), 32) == 1  # one-minute runs: one per task
+    assert _timed_size(probe(CHUNK_SECONDS / 10), 32) == 10
+    assert _timed_size(probe(1e-4), 32) == 32  # cheap runs: the load-balancing size
+    assert _timed_size(probe(float("nan")), 32) == 32  # nothing timed: unchanged
+    assert _timed_size(RuntimeError("worker died"), 32) == 32
+
+
+def test_a_cluster_left_without_workers_says_so_and_goes_on_when_one_returns(monkeypatch):
+    """The runs waited in silence, for ever, once the last worker was gone mid-campaign."""
+    from surrogate.execute import _dask
+
+    monkeypatch.setattr(_dask, "WORKER_WAIT_S", 0.5)
+    space = sg.Space([sg.Real("x", 0.0, 1.0)])
+    sim = sg.Simulator(_slow_double, space, "y", name="slow")
+    design = sg.sample(space, 12, seed=0)
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
+                                  dashboard_address=None) as own, distributed.Client(own) as client:
+        def lose_then_return():
+            time.sleep(0.3)
+            own.scale(0)
+            time.sleep(2.0)
+            own.scale(1)
+
+        mover = threading.Thread(target=lose_then_return, daemon=True)
+        mover.start()
+        with pytest.warns(UserWarning, match=r"has had no worker for 0.5 s: the runs left wait"):
+            runs = sim.run(design, executor=sg.DaskExecutor(client, chunksize=1),
+                           progress=False)
+        mover.join()
+    assert runs.ok.all()
+    np.testing.assert_allclose(runs.Y["y"], 2 * design["x"])
+
+
+def _slow_double(x):
+    time.sleep(0.1)
+    return 2 * x
