@@ -168,9 +168,11 @@ class DaskExecutor(Executor):
 
         # A chunk's results come back when the whole chunk is done, so an interruption loses
         # its finished runs: unless chunksize= is given, one run per worker thread goes first,
-        # and the rest go in chunks of about CHUNK_SECONDS of work at the time they took.
-        probes = 0 if self._chunksize is not None or size == 1 else min(self.n_workers,
-                                                                          len(rows))
+        # and the rest go in chunks of about CHUNK_SECONDS of work at the time the first of
+        # them to succeed took (the load-balancing size if none does). Not for a vectorized
+        # simulator: a batch of one would time its cost per call as the cost per run.
+        probes = 0 if (self._chunksize is not None or size == 1 or simulator.vectorized) \
+            else min(self.n_workers, len(rows))
         rest: tuple[list[int], list[dict[str, Any]]] | None = None
         if probes:
             rest = (list(rows[probes:]), list(points[probes:]))
@@ -191,8 +193,10 @@ class DaskExecutor(Executor):
                 finally:
                     future.release()  # its results are ours now (or lost): Dask may forget it
                     del future
-                if rest is not None:  # the first probe is back: the others' chunk size
-                    pending.update(submit_chunks(*rest, _timed_size(outcome, size)))
+                probes -= 1
+                timed = _timed_size(outcome, size) if rest is not None else None
+                if rest is not None and (timed is not None or probes <= 0):
+                    pending.update(submit_chunks(*rest, size if timed is None else timed))
                     rest = None
                 if isinstance(outcome, list):
                     yield from outcome
@@ -222,14 +226,15 @@ CHUNK_SECONDS = 1.0  # work per chunk: what an interruption may cost per worker 
 _POLL_S = 0.05
 
 
-def _timed_size(outcome: list[RunRecord] | BaseException, size: int) -> int:
-    """Runs per chunk for about CHUNK_SECONDS of work, at most ``size``, from a probe's runs
-    (``size`` when it timed none)."""
+def _timed_size(outcome: list[RunRecord] | BaseException, size: int) -> int | None:
+    """Runs per chunk for about CHUNK_SECONDS of work, at most ``size``, from a probe's
+    successful runs (None without one: a run that fails at once says nothing of the others)."""
     if not isinstance(outcome, list):
-        return size
-    seconds = [r.seconds for r in outcome if r.seconds == r.seconds and r.seconds >= 0]
+        return None
+    seconds = [r.seconds for r in outcome
+               if r.status == "ok" and r.seconds == r.seconds and r.seconds >= 0]
     if not seconds:
-        return size
+        return None
     per_run = max(float(sum(seconds)) / len(seconds), 1e-9)
     return max(1, min(size, int(CHUNK_SECONDS / per_run)))
 

@@ -283,8 +283,10 @@ def test_chunks_hold_about_a_second_of_work_after_one_run_per_thread():
     assert _timed_size(probe(60.0), 32) == 1  # one-minute runs: one per task
     assert _timed_size(probe(CHUNK_SECONDS / 10), 32) == 10
     assert _timed_size(probe(1e-4), 32) == 32  # cheap runs: the load-balancing size
-    assert _timed_size(probe(float("nan")), 32) == 32  # nothing timed: unchanged
-    assert _timed_size(RuntimeError("worker died"), 32) == 32
+    # nothing timed: None, the next probe decides (a run that fails at once set the size)
+    assert _timed_size(probe(float("nan")), 32) is None
+    assert _timed_size([RunRecord(0, "failed", None, "boom", 1e-4)], 32) is None
+    assert _timed_size(RuntimeError("worker died"), 32) is None
 
 
 def test_a_cluster_left_without_workers_says_so_and_goes_on_when_one_returns(monkeypatch):
@@ -316,3 +318,26 @@ def test_a_cluster_left_without_workers_says_so_and_goes_on_when_one_returns(mon
 def _slow_double(x):
     time.sleep(0.1)
     return 2 * x
+
+
+def _slow_calls(X, log):
+    with open(log, "a") as handle:
+        handle.write(f"{len(X)}\n")
+    time.sleep(0.3)  # per call, however many rows: the cost of starting a model
+    return pd.DataFrame({"f": X["x"] + X["y"]})
+
+
+def test_a_vectorized_simulator_keeps_the_load_balancing_chunks(cluster, tmp_path):
+    """A batch of one timed the cost per call as the cost per run: chunks of 3 runs, about
+    80 times as many calls for 10,000 runs."""
+    import functools
+
+    log = tmp_path / "calls.txt"
+    sim = sg.Simulator(functools.partial(_slow_calls, log=str(log)), TOY_SPACE, ["f"],
+                       vectorized=True, name="calls")
+    design = sg.sample(TOY_SPACE, 64, seed=0)
+    with distributed.Client(cluster) as client:
+        runs = sim.run(design, executor=sg.DaskExecutor(client), progress=False)
+    assert runs.ok.all()
+    sizes = [int(n) for n in log.read_text().split()]
+    assert sum(sizes) == 64 and max(sizes) == 4 and len(sizes) <= 17  # 64 / (8 x 2 threads)
