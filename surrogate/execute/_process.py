@@ -13,6 +13,7 @@ thread cannot run.
 
 from __future__ import annotations
 
+import atexit
 import multiprocessing as mp
 import os
 import pickle
@@ -20,6 +21,7 @@ import signal
 import sys
 import threading
 import time
+import weakref
 from collections import deque
 from collections.abc import Iterator
 from multiprocessing.connection import Connection, wait
@@ -39,6 +41,20 @@ _PARENT_POLL_SECONDS = 0.2
 
 
 _CONTROLLER: Any = None  # threadpoolctl's view of the loaded BLAS/OpenMP libraries
+
+# Pools still open when the interpreter exits are closed first: multiprocessing's own exit
+# handler (registered before this one, so run after it) only terminates the workers, which left
+# an external program a run had started running on. Weak: a pool is not kept alive for this.
+_OPEN_POOLS: weakref.WeakSet[Any] = weakref.WeakSet()
+
+
+@atexit.register
+def _close_open_pools() -> None:
+    for pool in list(_OPEN_POOLS):
+        try:
+            pool.close()
+        except Exception:  # noqa: BLE001 - exiting anyway
+            pass
 
 
 def _thread_controller() -> Any:
@@ -124,14 +140,14 @@ class _Watchdog:
         import subprocess
 
         self.process: Any = None
-        if os.name != "posix":
-            return
+        if os.name != "posix" or not sys.executable or getattr(sys, "frozen", False):
+            return  # no interpreter to start (embedded), or one that is the application
         try:  # its own session: a Ctrl-C at the terminal is the driver's to handle
             self.process = subprocess.Popen(
                 [sys.executable, "-I", "-S", "-c", _WATCHDOG, str(os.getpid()),
                  str(_PARENT_POLL_SECONDS)],
                 stdin=subprocess.PIPE, text=True, start_new_session=True)
-        except OSError:  # best effort: the workers' own watchers remain
+        except (OSError, TypeError, ValueError):  # best effort: the workers' own watchers
             self.process = None
 
     def announce(self, pids: list[int]) -> None:
@@ -292,6 +308,7 @@ class ProcessExecutor(Executor):
         self._workers: list[_Worker] = []
         self._simulator: Simulator | None = None
         self._watchdog: _Watchdog | None = None
+        _OPEN_POOLS.add(self)
 
     @property
     def n_workers(self) -> int:
@@ -310,6 +327,7 @@ class ProcessExecutor(Executor):
         self._workers = []
         self._simulator = None
         if self._watchdog is not None:
+            self._watchdog.announce([])
             self._watchdog.stop()
             self._watchdog = None
 
@@ -364,6 +382,7 @@ class ProcessExecutor(Executor):
                 for worker in self._workers:
                     worker.kill()
                 self._workers = []
+                self._announce()  # none: their pids may go to other processes
 
     def _collect(self, simulator: Simulator, queue: deque[Any],
                  timeout: float | None) -> Iterator[RunRecord]:

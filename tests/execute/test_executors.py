@@ -357,3 +357,34 @@ def test_chunks_avoid_square_sizes():
     sizes = [len(c) for c in chunked(list(range(10)), 4, frozenset({4, 2}))]
     assert sum(sizes) == 10 and not {2, 4} & set(sizes)
     assert [len(c) for c in chunked(list(range(7)), 3)] == [3, 3, 1]
+
+
+def test_the_watchdog_forgets_workers_that_are_gone_and_is_optional(monkeypatch):
+    """After a campaign stopped early, the watchdog kept the killed workers' pids, and would
+    have SIGKILLed whatever process reused them once the driver died; without an interpreter
+    to start it (sys.executable None, embedded Python) the executor failed."""
+    from surrogate.execute import _process
+
+    announced = []
+    real = _process._Watchdog.announce
+
+    def spy(self, pids):
+        announced.append(list(pids))
+        real(self, pids)
+
+    monkeypatch.setattr(_process._Watchdog, "announce", spy)
+    sim = sg.Simulator(_slow_double, sg.Space([sg.Real("x", 0.0, 1.0)]), ["y"], name="slow")
+    with sg.ProcessExecutor(1) as pool:
+        runs = pool.evaluate(sim, sim.space.validate([[0.1], [0.2], [0.3]]))
+        next(runs)
+        runs.close()  # stopped early: the workers are killed
+        assert announced[0] and announced[-1] == []
+    monkeypatch.setattr(sys, "executable", None)
+    with sg.ProcessExecutor(1) as pool:
+        assert sim.run([[0.5]], executor=pool, progress=False).Y["y"].tolist() == [1.0]
+        assert pool._watchdog.process is None
+
+
+def _slow_double(x):
+    time.sleep(0.05)
+    return 2 * x
