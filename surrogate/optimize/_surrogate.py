@@ -113,6 +113,8 @@ def _mean_function(model: Any, space: Space, output: Any) -> tuple[MeanFunction,
     """The model's mean as a function of unit-cube points (n, d) -> (n,), and its name."""
     if not isinstance(model, UnitCubeModel):
         _check_features(model, space)
+    elif model.space_ != space:
+        raise ValueError("space differs from the space the model was fitted on")
     field = bool(getattr(model, "_field_model", False))  # one column per grid point
     names = None if field else getattr(model, "outputs_", None)
     names = [str(n) for n in names] if names is not None else None
@@ -128,8 +130,6 @@ def _mean_function(model: Any, space: Space, output: Any) -> tuple[MeanFunction,
     if field:  # the field at one grid point: F[2]
         name = f"{getattr(model, 'field_', None) or 'field'}[{column}]"
     if isinstance(model, UnitCubeModel) and not field:
-        if model.space_ != space:
-            raise ValueError("space differs from the space the model was fitted on")
         return (lambda unit: model.predict_unit_torch(unit)[0][:, column]), name
     if hasattr(model, "_predict_torch") and all(isinstance(p, (Real, Integer)) for p in space):
         to_values = _unit_to_values(space)

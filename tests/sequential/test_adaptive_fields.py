@@ -202,6 +202,9 @@ def test_minimize_surrogate_takes_a_grid_point_of_the_result_model():
     assert result.x["k"] == pytest.approx(3.0, abs=0.05)
     assert result.x["a"] == pytest.approx(0.5, abs=0.05)
     assert result.y == pytest.approx(0.5 * np.exp(-3.0 * T_DECAY[j]), abs=0.05)  # of 0..1.8
+    other = Space([Real("k", 0.1, 30.0), Real("a", 0.5, 2.0)])
+    with pytest.raises(ValueError, match="space differs from the space the model was fitted"):
+        sg.minimize_surrogate(model, other, output=j, seed=0)
 
 
 def test_the_result_field_model_keeps_the_gp_settings_of_model():
