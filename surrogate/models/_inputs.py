@@ -146,7 +146,11 @@ def _kind(value: Any) -> str:
         return "missing" if isinstance(value, numbers.Real) and value != value else "number"
     if isinstance(value, str):
         return "str"
-    return "other"
+    try:  # a number of another kind: a 0-d array or tensor, numeric bytes, a Decimal
+        number = float(value)
+    except (TypeError, ValueError, OverflowError):
+        return "other"
+    return "missing" if number != number else "number"
 
 
 def _column_kind(values: np.ndarray, name: Any, owner: str, *, from_array: bool) -> bool:

@@ -218,6 +218,21 @@ def test_values_no_model_takes_are_refused_at_predict_by_name(values):
         GPRegressor(seed=0).fit(np.column_stack([np.ones(len(X)), np.arange(len(X)) + 1j]), y)
 
 
+def test_numbers_of_other_kinds_held_as_objects_are_numbers():
+    """0-d arrays and torch scalars in an object column fitted before values of other types
+    were named, and must still (they are numbers to float())."""
+    import torch
+
+    X, y = _design()
+    x = X["x"].to_numpy()
+    gp = GPRegressor(seed=0).fit(pd.DataFrame({"x": x}), y)
+    for wrap in (np.asarray, lambda v: torch.tensor(v, dtype=torch.float64)):
+        column = pd.Series([wrap(v) for v in x], dtype=object)
+        other = GPRegressor(seed=0).fit(pd.DataFrame({"x": column}), y)
+        np.testing.assert_allclose(other.predict(pd.DataFrame({"x": x})),
+                                   gp.predict(pd.DataFrame({"x": x})))
+
+
 def test_numbers_held_as_objects_are_still_numbers():
     X, y = _design()
     numeric = X[["x", "k"]].to_numpy().astype(object)  # numbers, object dtype
