@@ -38,6 +38,9 @@ def _stable_description(value: Any) -> str:
     if isinstance(value, list | tuple):
         inner = ", ".join(map(_stable_description, value))
         return f"[{inner}]" if isinstance(value, list) else f"({inner})"
+    if isinstance(value, set | frozenset):  # in no hash-seed's order
+        inner = ", ".join(sorted(map(_stable_description, value)))
+        return f"{type(value).__name__}({{{inner}}})"
     if isinstance(value, dict):
         return "{" + ", ".join(f"{_stable_description(k)}: {_stable_description(v)}"
                                for k, v in value.items()) + "}"

@@ -614,3 +614,18 @@ def test_a_hanging_run_times_out_and_the_loop_goes_on(loop):
         run(_hangs_high, space=space, budget=6, timeout=-1, **extra)
     with pytest.raises(ValueError, match="retries must be an int >= 0"):
         run(_hangs_high, space=space, budget=6, retries=1.5, **extra)
+
+
+def test_settings_are_described_alike_in_every_process():
+    """A set's repr follows the hash seed: a goal holding one was refused its own resume in a
+    new process ('differs in settings')."""
+    code = ("from surrogate._identity import settings_of\n"
+            "from sklearn.ensemble import HistGradientBoostingRegressor as H\n"
+            "print(settings_of(H(categorical_features=frozenset('cdefgh'))))\n"
+            "class Goal:\n    def __init__(self):\n        self.tags = {'alpha', 'beta', 'gamma'}\n"
+            "print(settings_of(Goal()))")
+    texts = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            env={**os.environ, "PYTHONHASHSEED": str(seed)}, check=True).stdout
+             for seed in (1, 2, 3)}
+    assert len(texts) == 1, texts
+    assert "frozenset({'c', 'd', 'e', 'f', 'g', 'h'})" in texts.pop()
