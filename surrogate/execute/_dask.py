@@ -133,91 +133,117 @@ class DaskExecutor(Executor):
         self, simulator: Simulator, rows: list[int], points: list[dict[str, Any]],
         timeout: float | None,
     ) -> Iterator[RunRecord]:
-        from distributed import as_completed
-
         self._await_a_worker()
         size = self._chunksize or default_chunksize(len(rows), self.n_workers)
-        # the simulator travels with each task: scattered data dies with its worker
-        chunks: dict[Any, tuple[list[int], list[dict[str, Any]], int]] = {}
-        suspects: list[tuple[list[int], list[dict[str, Any]], int]] = []  # retried alone
-
-        def submit(chunk_rows: list[int], chunk_points: list[dict[str, Any]],
-                   tries: int = 0) -> Any:
-            try:
-                future = self._client.submit(_run_chunk, simulator, chunk_rows, chunk_points,
-                                             timeout, pure=False)
-            except (TypeError, ValueError, AttributeError) as exc:  # not serializable
-                if "serializ" not in str(exc).lower() and "pickl" not in str(exc).lower():
-                    raise
-                raise ValueError(f"simulator {simulator.name!r} cannot be sent to Dask workers: "
-                                 f"{' '.join(str(exc).split())}; it must be picklable (a "
-                                 "function of an importable module, holding no lock, open file "
-                                 "or connection)") from None
-            chunks[future] = (chunk_rows, chunk_points, tries)
-            return future
-
-        # no list of all futures: a future still referenced keeps its result wanted, and Dask
-        # recomputes every wanted result that a dying worker held (finished runs ran again)
-        avoid = square_sizes(simulator)
-
-        def submit_chunks(some_rows: list[int], some_points: list[dict[str, Any]],
-                          chunk: int) -> list[Any]:
-            return [submit(list(r), list(p)) for r, p in zip(
-                chunked(some_rows, chunk, avoid), chunked(some_points, chunk, avoid),
-                strict=True)]
-
+        tasks = _Tasks(self._client, simulator, timeout)
         # A chunk's results come back when the whole chunk is done, so an interruption loses
         # its finished runs: unless chunksize= is given, one run per worker thread goes first,
         # and the rest go in chunks of about CHUNK_SECONDS of work at the time the first of
         # them to succeed took (the load-balancing size if none does). Not for a vectorized
         # simulator: a batch of one would time its cost per call as the cost per run.
-        probes = 0 if (self._chunksize is not None or size == 1 or simulator.vectorized) \
-            else min(self.n_workers, len(rows))
-        rest: tuple[list[int], list[dict[str, Any]]] | None = None
-        if probes:
-            rest = (list(rows[probes:]), list(points[probes:]))
-            pending = as_completed(submit_chunks(list(rows[:probes]), list(points[:probes]), 1))
-        else:
-            pending = as_completed(submit_chunks(list(rows), list(points), size))
+        probe = self._chunksize is None and size > 1 and not simulator.vectorized
+        tasks.start(list(rows), list(points), size, self.n_workers if probe else 0)
         lost = _LostWorkers(self._client)
         try:
-            while not pending.is_empty():
-                if not pending.has_ready():
+            while not tasks.pending.is_empty():
+                if not tasks.pending.has_ready():
                     lost.check()  # a cluster left without workers: say so, then wait
                     time.sleep(_POLL_S)
                     continue
-                future = next(pending)
-                chunk_rows, chunk_points, tries = chunks.pop(future)
-                try:
-                    outcome = _outcome(future)
-                finally:
-                    future.release()  # its results are ours now (or lost): Dask may forget it
-                    del future
-                probes -= 1
-                timed = _timed_size(outcome, size) if rest is not None else None
-                if rest is not None and (timed is not None or probes <= 0):
-                    pending.update(submit_chunks(*rest, size if timed is None else timed))
-                    rest = None
-                if isinstance(outcome, list):
-                    yield from outcome
-                elif _cluster_fault(outcome):  # no run's fault: stop, record nothing for them
-                    raise RuntimeError(
-                        "the Dask cluster cannot load the simulator, so no run was made (its "
-                        "module must be importable on the scheduler and every worker, e.g. "
-                        f"installed there or on their PYTHONPATH): {_whole(outcome)}")
-                elif len(chunk_rows) > 1:  # isolate the run that brought its worker down
-                    for row, point in zip(chunk_rows, chunk_points, strict=True):
-                        pending.add(submit([row], [point]))
-                elif tries + 1 < _SINGLE_TRIES:
-                    suspects.append((chunk_rows, chunk_points, tries + 1))
-                else:
-                    yield RunRecord(chunk_rows[0], "failed", None,
-                                    f"Dask task failed: {_whole(outcome)}", float("nan"))
-                if suspects and not chunks:  # nothing else runs: the next suspect, alone
-                    pending.add(submit(*suspects.pop(0)))
+                yield from tasks.take(next(tasks.pending))
         finally:
-            for future in list(chunks):
-                future.cancel()
+            tasks.cancel()
+
+
+class _Tasks:
+    """The Dask tasks of one campaign: the chunks in flight (future -> rows, points, tries),
+    the single runs to retry alone, and the runs not yet sent until a probe has timed them.
+
+    No list of all futures is kept: a future still referenced keeps its result wanted, and
+    Dask recomputes every wanted result that a dying worker held (finished runs ran again).
+    """
+
+    def __init__(self, client: Any, simulator: Simulator, timeout: float | None) -> None:
+        from distributed import as_completed
+
+        self.client, self.simulator, self.timeout = client, simulator, timeout
+        self.chunks: dict[Any, tuple[list[int], list[dict[str, Any]], int]] = {}
+        self.suspects: list[tuple[list[int], list[dict[str, Any]], int]] = []
+        self.avoid = square_sizes(simulator)
+        self.pending = as_completed()
+        self.rest: tuple[list[int], list[dict[str, Any]]] | None = None
+        self.probes, self.size = 0, 1
+
+    def start(self, rows: list[int], points: list[dict[str, Any]], size: int,
+              probes: int) -> None:
+        """Send the runs in chunks of ``size``, or ``probes`` single runs first (the rest once
+        one of them has been timed)."""
+        self.size, self.probes = size, min(probes, len(rows))
+        if self.probes:
+            self.rest = (rows[self.probes:], points[self.probes:])
+            self._send(rows[:self.probes], points[:self.probes], 1)
+        else:
+            self._send(rows, points, size)
+
+    def take(self, future: Any) -> Iterator[RunRecord]:
+        """The records of a finished task; a task its worker took down is split or retried."""
+        chunk_rows, chunk_points, tries = self.chunks.pop(future)
+        try:
+            outcome = _outcome(future)
+        finally:
+            future.release()  # its results are ours now (or lost): Dask may forget it
+            del future
+        self._after_probe(outcome)
+        if isinstance(outcome, list):
+            yield from outcome
+        elif _cluster_fault(outcome):  # no run's fault: stop, record nothing for them
+            raise RuntimeError(
+                "the Dask cluster cannot load the simulator, so no run was made (its module "
+                "must be importable on the scheduler and every worker, e.g. installed there or "
+                f"on their PYTHONPATH): {_whole(outcome)}")
+        elif len(chunk_rows) > 1:  # isolate the run that brought its worker down
+            self._send(chunk_rows, chunk_points, 1)
+        elif tries + 1 < _SINGLE_TRIES:
+            self.suspects.append((chunk_rows, chunk_points, tries + 1))
+        else:
+            yield RunRecord(chunk_rows[0], "failed", None,
+                            f"Dask task failed: {_whole(outcome)}", float("nan"))
+        if self.suspects and not self.chunks:  # nothing else runs: the next suspect, alone
+            self._submit(*self.suspects.pop(0))
+
+    def cancel(self) -> None:
+        for future in list(self.chunks):
+            future.cancel()
+
+    def _after_probe(self, outcome: list[RunRecord] | BaseException) -> None:
+        """Once a probe succeeds (or none is left), send the rest in chunks of its timing."""
+        if self.rest is None:
+            return
+        self.probes -= 1
+        timed = _timed_size(outcome, self.size)
+        if timed is not None or self.probes <= 0:
+            rest, self.rest = self.rest, None
+            self._send(*rest, self.size if timed is None else timed)
+
+    def _send(self, rows: list[int], points: list[dict[str, Any]], size: int) -> None:
+        for r, p in zip(chunked(rows, size, self.avoid), chunked(points, size, self.avoid),
+                        strict=True):
+            self._submit(list(r), list(p))
+
+    def _submit(self, rows: list[int], points: list[dict[str, Any]], tries: int = 0) -> None:
+        # the simulator travels with each task: scattered data dies with its worker
+        try:
+            future = self.client.submit(_run_chunk, self.simulator, rows, points, self.timeout,
+                                        pure=False)
+        except (TypeError, ValueError, AttributeError) as exc:  # not serializable
+            if "serializ" not in str(exc).lower() and "pickl" not in str(exc).lower():
+                raise
+            raise ValueError(f"simulator {self.simulator.name!r} cannot be sent to Dask workers: "
+                             f"{' '.join(str(exc).split())}; it must be picklable (a function "
+                             "of an importable module, holding no lock, open file or "
+                             "connection)") from None
+        self.chunks[future] = (rows, points, tries)
+        self.pending.add(future)
 
 
 CONNECT_S = "10s"  # how long to try reaching a scheduler
