@@ -299,7 +299,13 @@ def test_a_run_ended_by_sigterm_runs_again_on_resumption(tmp_path, how):
     # a SIGTERM handler's SystemExit recorded the run in flight as failed, which a
     # resumption skips: the run was lost
     ckpt = tmp_path / "ckpt"
-    status = _terminated(tmp_path, TERMINATED, how, lambda: len(read_journal(ckpt)) >= 2)
+    calls_file = tmp_path / "calls.txt"
+
+    def third_run_started():  # the signal then lands inside a run of 0.3 s, not between two
+        started = calls_file.read_text().count("\n") if calls_file.exists() else 0
+        return started >= 3 and len(read_journal(ckpt)) >= 2
+
+    status = _terminated(tmp_path, TERMINATED, how, third_run_started)
     # the handler's exit status; the default action ends the process at once, as before
     assert status == (143 if how == "handler" else -signal.SIGTERM)
     journal = read_journal(ckpt)
