@@ -302,6 +302,14 @@ def check_positive(**values: float) -> dict[str, float]:
     return checked
 
 
+def check_count(name: str, value: Any, minimum: int) -> int:
+    """An int (numpy's too, not a bool) of at least ``minimum``, or one error naming it."""
+    if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < minimum:
+        what = "a positive int" if minimum == 1 else f"an int >= {minimum}"
+        raise ValueError(f"{name} must be {what}, got {value!r}")
+    return int(value)
+
+
 def check_settings(rtol: float, atol: float, max_steps: int) -> dict[str, Any]:
     """Validate the integrator settings a teacher's factory accepts (one place for all)."""
     check_positive(rtol=rtol, atol=atol)
@@ -310,6 +318,31 @@ def check_settings(rtol: float, atol: float, max_steps: int) -> dict[str, Any]:
     if not isinstance(max_steps, (int, np.integer)) or isinstance(max_steps, bool) or max_steps < 1:
         raise ValueError(f"max_steps must be a positive int, got {max_steps!r}")
     return {"rtol": float(rtol), "atol": float(atol), "max_steps": int(max_steps)}
+
+
+MAX_GRID_POINTS = 10_000_000  # an output grid longer than this is a mistake (80 MB per run)
+
+
+def grid_points(name: str, span: float, dt: float) -> int:
+    """Points of an output grid of spacing ``dt`` over ``span`` (both ends included): ``span``
+    must be a whole multiple of ``dt`` (else the grid's spacing would not be ``dt``, nor a
+    field's ``field_dt``), and the grid at most MAX_GRID_POINTS long. ``name`` is the option
+    that sets ``span``, for the message.
+
+    Examples
+    --------
+    >>> grid_points("t_end", 10.0, 0.1)
+    101
+    """
+    steps = span / dt
+    if not np.isfinite(steps) or steps + 1 > MAX_GRID_POINTS:
+        raise ValueError(f"{name}={span!r} and dt={dt!r} make {steps:.3g} grid steps; at most "
+                         f"{MAX_GRID_POINTS - 1:,}: raise dt or shorten {name}")
+    n = int(round(steps))
+    if n < 1 or abs(n * dt - span) > 1e-9 * span:
+        raise ValueError(f"{name} must be a whole multiple of dt={dt!r}, got {name}={span!r} "
+                         f"({steps:.6g} steps): the grid's spacing would not be dt")
+    return n + 1
 
 
 def field_points(n_points: int, dt: float, field_dt: float) -> np.ndarray:

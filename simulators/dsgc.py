@@ -79,6 +79,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import qmc
 
+from simulators._integrate import check_count, check_positive
 from surrogate.space import Real, Space
 from surrogate.teacher import Simulator
 
@@ -136,15 +137,11 @@ def simulator(
     >>> simulator(coupling=6.0).outputs
     ('stab', 'stable')
     """
-    for name, value in (("damping", damping), ("coupling", coupling),
-                        ("averaging_time", averaging_time)):
-        if not isinstance(value, (int, float)) or not np.isfinite(value) or value <= 0:
-            raise ValueError(f"{name} must be a positive finite number, got {value!r}")
-    for name, value in (("n_starts", n_starts), ("max_iterations", max_iterations)):
-        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-            raise ValueError(f"{name} must be a positive int, got {value!r}")
-    fn = functools.partial(simulate, damping=float(damping), coupling=float(coupling),
-                           averaging_time=float(averaging_time), n_starts=n_starts,
+    rates = check_positive(damping=damping, coupling=coupling, averaging_time=averaging_time)
+    n_starts = check_count("n_starts", n_starts, 1)
+    max_iterations = check_count("max_iterations", max_iterations, 1)
+    fn = functools.partial(simulate, damping=rates["damping"], coupling=rates["coupling"],
+                           averaging_time=rates["averaging_time"], n_starts=n_starts,
                            max_iterations=max_iterations)
     return Simulator(fn, SPACE, OUTPUTS, vectorized=True, name="dsgc")
 

@@ -316,7 +316,10 @@ SOBOL_G_A = (0.0, 1.0, 4.5, 9.0, 99.0, 99.0, 99.0, 99.0)
 
 
 def _check_sobol_a(a: Sequence[float]) -> tuple[float, ...]:
-    values = tuple(float(v) for v in a)
+    try:
+        values = tuple(float(v) for v in a) if not isinstance(a, str | bytes) else ()
+    except (TypeError, ValueError):  # not a sequence, or not of numbers
+        values = ()
     if not values or not all(math.isfinite(v) and v >= 0 for v in values):
         raise ValueError(f"a must be a non-empty sequence of non-negative numbers, got {a!r}")
     return values

@@ -75,6 +75,7 @@ import numbers
 import numpy as np
 import pandas as pd
 
+from simulators._integrate import check_count, check_positive
 from surrogate._random import SeedLike, as_generator
 from surrogate.space import Real, Space
 from surrogate.teacher import Simulator
@@ -120,11 +121,8 @@ def simulator(*, n_samples: int = 100, seed: SeedLike = 0,
     >>> sim.outputs
     ('max_P', 'utility', 'inertia', 'reliability')
     """
-    if not isinstance(n_samples, int) or isinstance(n_samples, bool) or n_samples < 1:
-        raise ValueError(f"n_samples must be a positive int, got {n_samples!r}")
-    if (not isinstance(inertia_threshold, (int, float)) or not np.isfinite(inertia_threshold)
-            or inertia_threshold <= 0):
-        raise ValueError(f"inertia_threshold must be a positive number, got {inertia_threshold!r}")
+    n_samples = check_count("n_samples", n_samples, 1)
+    inertia_threshold = check_positive(inertia_threshold=inertia_threshold)["inertia_threshold"]
     if isinstance(seed, numbers.Integral) and not isinstance(seed, bool):
         as_generator(seed)  # rejects negative ints with the package's message
         seed = int(seed)

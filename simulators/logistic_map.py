@@ -52,6 +52,7 @@ import functools
 import numpy as np
 import pandas as pd
 
+from simulators._integrate import check_count
 from surrogate.space import Real, Space
 from surrogate.teacher import Simulator
 
@@ -83,12 +84,10 @@ def simulator(*, n_transient: int = 1000, n_average: int = 1000,
     >>> simulator(n_transient=100, n_average=100).outputs
     ('mean', 'converges', 'lyapunov')
     """
-    for name, value in (("n_transient", n_transient), ("n_average", n_average)):
-        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-            raise ValueError(f"{name} must be a non-negative int, got {value!r}")
-    if n_average < 1:
-        raise ValueError(f"n_average must be at least 1, got {n_average!r}")
-    if not isinstance(tolerance, (int, float)) or not 0 < tolerance < 1:
+    n_transient = check_count("n_transient", n_transient, 0)
+    n_average = check_count("n_average", n_average, 1)
+    if not isinstance(tolerance, (int, float, np.integer, np.floating)) \
+            or isinstance(tolerance, bool) or not 0 < tolerance < 1:
         raise ValueError(f"tolerance must be a number in (0, 1), got {tolerance!r}")
     fn = functools.partial(simulate, n_transient=n_transient, n_average=n_average,
                            tolerance=float(tolerance))

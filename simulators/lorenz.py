@@ -74,6 +74,7 @@ from simulators._integrate import (
     check_settings,
     dopri5,
     field_points,
+    grid_points,
     solve_ivp_each,
 )
 from surrogate.space import Real, Space
@@ -226,7 +227,7 @@ def _setup(X: pd.DataFrame, t_end: float, window: float,
     frame = pd.DataFrame(X)
     params = frame[["sigma", "rho", "beta"]].to_numpy(dtype=float)
     y0 = np.ones((len(frame), 3))
-    n_points = int(round(window / dt)) + 1
+    n_points = grid_points("window", window, dt)
     return y0, params, np.linspace(t_end - window, t_end, n_points)
 
 

@@ -73,6 +73,7 @@ from simulators._integrate import (
     check_settings,
     dopri5,
     field_points,
+    grid_points,
     solve_ivp_each,
 )
 from surrogate.space import Real, Space
@@ -207,7 +208,7 @@ def _setup(X: pd.DataFrame, t_end: float, dt: float) -> tuple[np.ndarray, ...]:
     frame = pd.DataFrame(X)
     params = frame[["alpha", "beta", "gamma", "delta"]].to_numpy(dtype=float)
     y0 = frame[["prey0", "predator0"]].to_numpy(dtype=float)
-    t_eval = np.linspace(0.0, t_end, int(round(t_end / dt)) + 1)
+    t_eval = np.linspace(0.0, t_end, grid_points("t_end", t_end, dt))
     return y0, params, t_eval
 
 

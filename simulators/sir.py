@@ -73,6 +73,7 @@ from simulators._integrate import (
     check_settings,
     dopri5,
     field_points,
+    grid_points,
     solve_ivp_each,
 )
 from surrogate.space import Real, Space
@@ -208,7 +209,7 @@ def _setup(X: pd.DataFrame, t_end: float, dt: float) -> tuple[np.ndarray, ...]:
     infected = frame["initial_infected"].to_numpy(dtype=float)
     population = params[:, 2]
     y0 = np.column_stack([population - infected, infected, np.zeros_like(infected)])
-    t_eval = np.linspace(0.0, t_end, int(round(t_end / dt)) + 1)
+    t_eval = np.linspace(0.0, t_end, grid_points("t_end", t_end, dt))
     return y0, params, t_eval
 
 

@@ -86,8 +86,9 @@ def test_sobol_g_with_custom_coefficients():
     assert _value(sim, [0.0, 1.0, 0.5]) == pytest.approx(2 * 2 * 50 / 51)
     indices = functions.sobol_g_indices([0.0, 0.0, 50.0])
     assert indices.loc["x1", "S1"] == pytest.approx(indices.loc["x2", "S1"])
-    with pytest.raises(ValueError, match="non-negative numbers"):
-        functions.sobol_g(a=[-1.0])
+    for bad in ([-1.0], 5, "ab", [[1, 2]], None):  # raw TypeErrors named no option before
+        with pytest.raises(ValueError, match="a must be a non-empty sequence of non-negative"):
+            functions.sobol_g(a=bad)
 
 
 def _borehole(rw, r, tu, hu, tl, hl, length, kw):

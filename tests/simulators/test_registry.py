@@ -97,12 +97,34 @@ def test_a_failed_integration_is_recorded_not_raised():
         ("logistic_map", {"tolerance": 2.0}, "tolerance must be a number in"),
         ("dsgc", {"coupling": -1.0}, "coupling must be a positive"),
         ("dsgc", {"n_starts": 0}, "n_starts must be a positive int"),
+        # grids whose spacing would not have been dt: [0, 0.667, 1] for dt=0.3, field_dt=0.6
+        ("lotka_volterra", {"t_end": 1.0, "dt": 0.3, "field_dt": 0.6},
+         r"t_end must be a whole multiple of dt=0.3, got t_end=1.0"),
+        ("sir", {"t_end": 10.0, "dt": 4.0, "field_dt": 4.0}, "t_end must be a whole multiple"),
+        ("lorenz", {"t_end": 10.0, "window": 1.0, "dt": 0.4, "field_dt": 0.4},
+         "window must be a whole multiple of dt=0.4"),
+        ("lotka_volterra", {"t_end": 1e308, "dt": 1e-10}, r"make inf grid steps; at most"),
+        ("dsgc", {"damping": True}, "damping must be a positive finite number, got True"),
+        ("logistic_map", {"n_average": 0}, "n_average must be a positive int"),
+        ("logistic_map", {"n_transient": -1}, "n_transient must be an int >= 0"),
     ],
 )
 def test_bad_factory_options_raise_a_clear_error(factory, options, message):
     module = getattr(simulators, factory)
     with pytest.raises(ValueError, match=message):
         module.simulator(**options)
+
+
+@pytest.mark.parametrize(("factory", "options"), [
+    ("logistic_map", {"n_transient": np.int64(10), "tolerance": np.float32(1e-3)}),
+    ("lake", {"n_samples": np.int64(10), "inertia_threshold": np.float64(0.02)}),
+    ("dsgc", {"coupling": np.float32(8.0), "n_starts": np.int64(10)}),
+    ("lotka_volterra", {"dt": np.float32(0.5), "max_steps": np.int64(100_000)}),
+])
+def test_numpy_numbers_are_options_like_python_ones(factory, options):
+    """Refused by some factories ("must be a non-negative int, got np.int64(10)") and taken
+    by others, e.g. from a parsed config."""
+    getattr(simulators, factory).simulator(**options)
 
 
 @pytest.mark.parametrize("path", sorted((Path(__file__).parents[2] / "simulators" / "configs")
