@@ -57,16 +57,33 @@ def default_config(name: str) -> str | None:
     return getter(name) if getter else None
 
 
+def _module_of_file(spec: str, path_text: str) -> str:
+    """``path/file.py`` (relative to the working directory) as an importable module name: its
+    directory goes on ``sys.path`` (worker processes then import it by the same name)."""
+    from pathlib import Path
+
+    path = Path(path_text).expanduser()
+    if path.suffix != ".py" or not path.is_file():
+        raise ValueError(f"simulator {spec!r}: {path_text!r} is not a Python file (name your "
+                         "own as 'path/file.py:function' or 'package.module:function')")
+    folder = str(path.resolve().parent)
+    if folder not in sys.path:
+        sys.path.insert(0, folder)
+    return path.stem
+
+
 def _from_function(spec: str, parameters: Any, outputs: Any, vectorized: bool,
                    fields: Any) -> Simulator:
-    module_name, _, attr = spec.partition(":")
+    module_name, _, attr = spec.rpartition(":")  # rpartition: a Windows path holds C:
     if os.getcwd() not in sys.path:  # as `python -m` would: the user's own modules are found
         sys.path.insert(0, os.getcwd())
+    if module_name.endswith(".py") or "/" in module_name or os.sep in module_name:
+        module_name = _module_of_file(spec, module_name)
     try:
         obj: Any = importlib.import_module(module_name)
         for part in attr.split("."):
             obj = getattr(obj, part)
-    except (ImportError, AttributeError) as exc:
+    except (ImportError, AttributeError, TypeError, ValueError) as exc:
         raise ValueError(f"simulator {spec!r} cannot be imported: {exc}") from None
     if isinstance(obj, Simulator):
         return obj

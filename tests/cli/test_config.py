@@ -114,3 +114,24 @@ def test_a_small_design_is_refused_only_for_folds_the_config_asks_for():
     with pytest.raises(ConfigError, match="surrogate.cv: 5 folds need at least as many runs; "
                                           "the design has 3"):
         config_from_text('simulator = "branin"\n[design]\nn = 3\n[surrogate]\ncv = 5\n', "small")
+
+
+def test_a_simulator_named_by_its_file_path_loads(tmp_path, monkeypatch):
+    """The guide's 'path/file.py:function' went to import_module: "No module named
+    'mysim.py'", or a raw TypeError for './mysim.py'."""
+    from surrogate._registry import load_simulator
+
+    folder = tmp_path / "models"
+    folder.mkdir()
+    (folder / "pathsim_model.py").write_text("def f(a):\n    return {'y': 2 * a}\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr("sys.path", list(__import__("sys").path))  # the file's folder is added
+    parameters = [{"name": "a", "type": "real", "low": 0.0, "high": 1.0}]
+    for spec in ("models/pathsim_model.py:f", "./models/pathsim_model.py:f",
+                 f"{folder / 'pathsim_model.py'}:f"):
+        sim = load_simulator(spec, parameters, ["y"])
+        assert sim.run([[0.25]], progress=False).Y["y"].tolist() == [0.5]
+    for spec, message in (("models/none.py:f", r"'models/none.py' is not a Python file"),
+                          ("models/pathsim_model.py:g", "has no attribute 'g'")):
+        with pytest.raises(ValueError, match=message):
+            load_simulator(spec, parameters, ["y"])
