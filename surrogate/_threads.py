@@ -27,6 +27,7 @@ import functools
 import numbers
 import os
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, Literal, TypeVar
@@ -113,6 +114,8 @@ def threads(n: Setting) -> Iterator[None]:
 def _from_environment() -> int | None:
     for variable in _ENVIRONMENT:
         value = os.environ.get(variable, "").strip()
+        if variable == "OMP_NUM_THREADS":  # OpenMP allows a list, per nesting level: "4,2"
+            value = value.split(",")[0].strip()
         if value:
             try:
                 return max(1, int(value))
@@ -154,14 +157,41 @@ def limited(size: int) -> Iterator[None]:
         return
     torch = sys.modules.get("torch")
     torch_before = torch.get_num_threads() if torch is not None else None
-    with _blas_controller().limit(limits=n):
+    _enter_blas(n)
+    try:
         if torch is not None:
             torch.set_num_threads(n)
-        try:
-            yield
-        finally:
-            if torch is not None:
-                torch.set_num_threads(torch_before)
+        yield
+    finally:
+        if torch is not None:
+            torch.set_num_threads(torch_before)
+        _leave_blas()
+
+
+# The BLAS/OpenMP thread counts are the process's, not a thread's: calls that overlap in time
+# (models fitted in a thread pool) must not each save and restore them, or the last to leave
+# puts back the limit of another (the user's own NumPy stayed at 1 thread). The first call in
+# sets the limit, the last one out restores the user's settings.
+_blas_lock = threading.Lock()
+_blas_depth = 0
+_blas_limiter: Any = None
+
+
+def _enter_blas(n: int) -> None:
+    global _blas_depth, _blas_limiter
+    with _blas_lock:
+        if _blas_depth == 0:
+            _blas_limiter = _blas_controller().limit(limits=n)
+        _blas_depth += 1
+
+
+def _leave_blas() -> None:
+    global _blas_depth, _blas_limiter
+    with _blas_lock:
+        _blas_depth -= 1
+        if _blas_depth == 0 and _blas_limiter is not None:
+            _blas_limiter.restore_original_limits()
+            _blas_limiter = None
 
 
 def _size_of(value: Any) -> int:

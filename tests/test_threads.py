@@ -44,6 +44,50 @@ def test_environment_is_honoured_in_auto(monkeypatch, no_environment):
         _threads.resolve(10)
 
 
+def test_an_openmp_list_is_read_by_its_first_level(monkeypatch, no_environment):
+    """OMP_NUM_THREADS="2,1" (a thread count per nesting level, valid OpenMP) failed every
+    fit and predict: "must be a whole number of threads"."""
+    monkeypatch.setenv("OMP_NUM_THREADS", "2,1")
+    assert _threads.resolve(200) == 2
+
+
+OVERLAPPING = """
+import threading, time
+import numpy
+from threadpoolctl import threadpool_info, threadpool_limits
+from surrogate._threads import limits_threads
+threadpool_limits(2)  # the user's own BLAS setting
+
+class M:
+    @limits_threads()
+    def fit(self, X, hold):
+        time.sleep(hold)
+        return self
+
+def blas():
+    return sorted((i["internal_api"], i["num_threads"]) for i in threadpool_info()
+                  if i["user_api"] == "blas")
+
+M().fit([0] * 10, 0)
+before = blas()
+a = threading.Thread(target=lambda: M().fit([0] * 10, 0.3))
+b = threading.Thread(target=lambda: M().fit([0] * 10, 0.6))
+a.start(); time.sleep(0.1); b.start(); a.join(); b.join()  # A in, B in, A out, B out
+print(before == blas(), before, blas())
+"""
+
+
+def test_overlapping_calls_from_threads_restore_the_users_blas_setting(no_environment):
+    """Each call saved and restored the process's BLAS setting: the last to leave put back
+    the limit another had set, and the user's own NumPy stayed on one thread."""
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-c", OVERLAPPING], capture_output=True, text=True,
+                         timeout=120, check=True).stdout
+    assert out.startswith("True"), out
+
+
 def test_explicit_setting_wins_over_environment(monkeypatch):
     monkeypatch.setenv("OMP_NUM_THREADS", "1")
     sg.set_threads(2)
