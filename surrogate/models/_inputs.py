@@ -283,11 +283,12 @@ def _check_numeric_stay_numeric(X: Any, categorical: tuple[int, ...], owner: str
             return
         pairs = [(j, arr[:, j]) for j in range(arr.shape[1]) if j not in categorical]
     for name, values in pairs:
-        other = next((v for v in values if _kind(v) == "other"), None)
-        if other is not None:
-            _refuse_kind(other, name, owner)
-        if any(_kind(v) in ("str", "bool") for v in values) and not _all_numbers(values):
-            example = next(v for v in values if _kind(v) in ("str", "bool"))
+        kinds = [_kind(v) for v in values]  # once per value: a float() try for some
+        if "other" in kinds:
+            _refuse_kind(values[kinds.index("other")], name, owner)
+        text = [i for i, kind in enumerate(kinds) if kind in ("str", "bool")]
+        if text and not _all_numbers(values):
+            example = values[text[0]]
             raise ValueError(
                 f"{owner}: column {name!r} was numeric at fit but now holds {python_scalar(example)!r}; "
                 "give it numbers, as at fit")
