@@ -98,6 +98,13 @@ def chunked(items: Sequence[Any], size: int, avoid: Set[int] = frozenset()
     return chunks
 
 
+def paired_chunks(rows: Sequence[int], points: Sequence[dict[str, Any]], size: int,
+                  avoid: Set[int] = frozenset()
+                  ) -> list[tuple[Sequence[int], Sequence[dict[str, Any]]]]:
+    """Design rows and their points in the same chunks (:func:`chunked`)."""
+    return list(zip(chunked(rows, size, avoid), chunked(points, size, avoid), strict=True))
+
+
 def square_sizes(simulator: Simulator) -> frozenset[int]:
     """Batch sizes at which a vectorized simulator's result could be read either way: as many
     runs as outputs, or as a field's grid points. A transposed result of such a batch passes

@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from surrogate._stack import user_stacklevel
-from surrogate.execute._base import Executor, chunked, default_chunksize, square_sizes
+from surrogate.execute._base import Executor, default_chunksize, paired_chunks, square_sizes
 from surrogate.execute._evaluate import RunRecord, evaluate_chunk
 from surrogate.teacher import Simulator
 
@@ -120,7 +120,7 @@ class DaskExecutor(Executor):
         try:
             self._client.wait_for_workers(1, timeout=WORKER_WAIT_S)
         except Exception:  # noqa: BLE001 - distributed's TimeoutError differs by version
-            address = getattr(self._client.scheduler, "address", "the scheduler")
+            address = _address(self._client)
             warnings.warn(f"no Dask worker is connected to {address} after {WORKER_WAIT_S:g} "
                           f"s: the runs wait for one (start one with `dask worker {address}`)",
                           UserWarning, stacklevel=user_stacklevel())
@@ -226,9 +226,8 @@ class _Tasks:
             self._send(*rest, self.size if timed is None else timed)
 
     def _send(self, rows: list[int], points: list[dict[str, Any]], size: int) -> None:
-        for r, p in zip(chunked(rows, size, self.avoid), chunked(points, size, self.avoid),
-                        strict=True):
-            self._submit(list(r), list(p))
+        for chunk_rows, chunk_points in paired_chunks(rows, points, size, self.avoid):
+            self._submit(list(chunk_rows), list(chunk_points))
 
     def _submit(self, rows: list[int], points: list[dict[str, Any]], tries: int = 0) -> None:
         # the simulator travels with each task: scattered data dies with its worker
@@ -250,6 +249,11 @@ CONNECT_S = "10s"  # how long to try reaching a scheduler
 WORKER_WAIT_S = 10.0  # seconds without a worker before the warning
 CHUNK_SECONDS = 1.0  # work per chunk: what an interruption may cost per worker thread
 _POLL_S = 0.05
+
+
+def _address(client: Any) -> str:
+    """The scheduler's address, for messages."""
+    return str(getattr(client.scheduler, "address", "the scheduler"))
 
 
 def _timed_size(outcome: list[RunRecord] | BaseException, size: int) -> int | None:
@@ -285,7 +289,7 @@ class _LostWorkers:
             self.since = now
         elif now - self.since >= WORKER_WAIT_S:
             self.warned = True
-            address = getattr(self.client.scheduler, "address", "the scheduler")
+            address = _address(self.client)
             warnings.warn(f"the Dask cluster at {address} has had no worker for "
                           f"{WORKER_WAIT_S:g} s: the runs left wait for one (start one with "
                           f"`dask worker {address}`, or stop and resume from the checkpoint)",

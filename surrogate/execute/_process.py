@@ -27,7 +27,7 @@ from collections.abc import Iterator
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
-from surrogate.execute._base import Executor, chunked, default_chunksize, square_sizes
+from surrogate.execute._base import Executor, default_chunksize, paired_chunks, square_sizes
 from surrogate.execute._evaluate import RunRecord, evaluate_chunk
 from surrogate.teacher import Simulator
 
@@ -326,8 +326,7 @@ class ProcessExecutor(Executor):
             worker.kill()
         self._workers = []
         self._simulator = None
-        if self._watchdog is not None:
-            self._watchdog.announce([])
+        if self._watchdog is not None:  # told "exit": it kills nobody
             self._watchdog.stop()
             self._watchdog = None
 
@@ -365,8 +364,7 @@ class ProcessExecutor(Executor):
         timeout: float | None,
     ) -> Iterator[RunRecord]:
         size = self._chunksize or default_chunksize(len(rows), self._n_workers)
-        avoid = square_sizes(simulator)
-        queue = deque(zip(chunked(rows, size, avoid), chunked(points, size, avoid), strict=True))
+        queue = deque(paired_chunks(rows, points, size, square_sizes(simulator)))
         self._start_workers(simulator)
         finished = False
         try:
