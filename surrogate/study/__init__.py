@@ -21,9 +21,9 @@ the space's points ``X``.
 
 
 from surrogate.study._core import Study
-from surrogate.study._run import _check_against, _study_design, run_study
+from surrogate.study._run import _check_against, _plan_design, run_study
 from surrogate.study._stages import model_inputs, model_space
 
 __all__ = ["Study", "run_study", "model_inputs", "model_space"]
 # private names the tests reach for
-_ = (_check_against, _study_design)
+_ = (_check_against, _plan_design)

@@ -174,13 +174,6 @@ class _DesignPlan:
         write_text_atomic(self.path, json.dumps(self.record) + "\n")
 
 
-def _study_design(config: StudyConfig, space: Any, directory: Path) -> pd.DataFrame:
-    """The study's design (see :func:`_plan_design`), its record written at once."""
-    plan = _plan_design(config, space, directory)
-    plan.write()
-    return plan.design
-
-
 def _plan_design(config: StudyConfig, space: Any, directory: Path) -> _DesignPlan:
     """The study's design, reusing the runs of an earlier, smaller or larger ``--n``.
 

@@ -8,7 +8,7 @@ import pytest
 from surrogate._config import config_from_text
 from surrogate.data import TransferSet
 from surrogate.design import sample
-from surrogate.study import _study_design, run_study
+from surrogate.study import _plan_design, run_study
 
 COUNTING = textwrap.dedent("""
     from pathlib import Path
@@ -40,6 +40,14 @@ CONFIG = textwrap.dedent("""
     [sensitivity]
     n = 0
 """)
+
+
+def _study_design(config, space, directory):
+    """The study's design with its record written at once, as a study writes it after its
+    runs."""
+    plan = _plan_design(config, space, directory)
+    plan.write()
+    return plan.design
 
 
 @pytest.mark.parametrize("method", ["lhs", "sobol"])
