@@ -40,6 +40,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
     out = args.out or Path(tempfile.mkdtemp(prefix="surrogate-quickstart-"))
+    out.mkdir(parents=True, exist_ok=True)
 
     teacher = sg.Simulator(logistic_growth, SPACE, ["final", "share_of_capacity"])
     design = sg.sample(SPACE, args.n, method="lhs", seed=0)

@@ -49,6 +49,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
     out = args.out or Path(tempfile.mkdtemp(prefix="surrogate-teacher-"))
+    out.mkdir(parents=True, exist_ok=True)
 
     teacher = sg.Simulator(predator_prey, SPACE, ["peak_predators", "mean_predators"])
     design = sg.sample(SPACE, args.n, method="lhs", seed=0)

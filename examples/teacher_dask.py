@@ -6,7 +6,7 @@ Pass the address of a running scheduler (``dask scheduler`` + ``dask worker ...`
 machines, with this package installed there), or let the example start a local cluster of worker
 processes on 127.0.0.1. Failures are recorded per run and the checkpoint keeps every finished run.
 
-Run: ``python examples/teacher_dask.py [--address tcp://HOST:8786] [--n 200]``.
+Run: ``python examples/teacher_dask.py [--address tcp://HOST:8786] [--n 200] [--out DIR]``.
 """
 
 from __future__ import annotations
@@ -30,8 +30,10 @@ def main() -> None:
     parser.add_argument("--address", default=None, help="scheduler address (default: local)")
     parser.add_argument("--n", type=int, default=200)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
-    out = Path(tempfile.mkdtemp(prefix="surrogate-dask-"))
+    out = args.out or Path(tempfile.mkdtemp(prefix="surrogate-dask-"))
+    out.mkdir(parents=True, exist_ok=True)
 
     from distributed import Client, LocalCluster
 
