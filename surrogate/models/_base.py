@@ -329,7 +329,12 @@ def resolve_device(device: Any) -> torch.device:
     if dev is None or dev.type not in ("cpu", "cuda"):
         raise ValueError(f"device must be 'cpu' or 'cuda', got {device!r}")
     if dev.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError("device='cuda' was requested but torch.cuda.is_available() is False")
+        raise ValueError(f"device={str(device)!r} was requested but torch.cuda.is_available() "
+                         "is False")
+    if dev.type == "cuda" and dev.index is not None and dev.index >= torch.cuda.device_count():
+        raise ValueError(f"device={str(device)!r} was requested but torch sees "
+                         f"{torch.cuda.device_count()} GPU(s): use cuda:0 .. "
+                         f"cuda:{torch.cuda.device_count() - 1}")
     return dev
 
 

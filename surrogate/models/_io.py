@@ -13,6 +13,7 @@ import importlib
 import importlib.metadata as md
 import io
 import json
+import numbers
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +67,18 @@ def _jsonable_params(model: Any) -> dict[str, Any]:
             value = list(value)
         elif isinstance(value, np.generic):
             value = value.item()
+        elif isinstance(value, torch.device):
+            value = str(value)  # device=torch.device("cuda") is allowed as "cuda" is
+        elif isinstance(value, numbers.Integral) and not isinstance(value, bool | int):
+            value = int(value)
+        elif isinstance(value, numbers.Real) and not isinstance(value, int | float):
+            value = float(value)  # a Fraction: the fit read it as a float too
+        try:
+            json.dumps(value)
+        except (TypeError, ValueError):
+            raise TypeError(f"cannot save this {type(model).__name__}: its option {key}="
+                            f"{value!r} cannot be written as JSON; give it as a number, a string, "
+                            "a list or None") from None
         params[key] = value
     return params
 
@@ -112,10 +125,10 @@ def save(model: Any, path: str | Path) -> Path:
         raise ValueError(f"{path} is a file; a model is saved into a directory: name a new or "
                          "existing directory")
     refuse_other_save(path, SCHEMA, f"a {name}")
-    path.mkdir(parents=True, exist_ok=True)
     extra, tensors = model._state()
     meta = {**model_meta(model), "state": extra}
-    json.dumps(meta)  # a value JSON cannot hold fails here, before an earlier save is touched
+    json.dumps(meta)  # a value JSON cannot hold fails here, before anything is written
+    path.mkdir(parents=True, exist_ok=True)
     # an earlier save's meta.json goes first and the new one comes last, with the digest of
     # the tensors it belongs to: a save that fails half-way leaves no model that loads
     (path / META).unlink(missing_ok=True)

@@ -385,6 +385,8 @@ def _check_target(target: Any, acquisition: Acquisition) -> Target | None:
 
 
 def _check_model(model: Any) -> None:
+    from sklearn.base import clone
+
     if model is None:
         return
     if isinstance(model, type) or not (hasattr(model, "fit") and hasattr(model, "get_params")
@@ -392,3 +394,6 @@ def _check_model(model: Any) -> None:
         raise TypeError("model must be an unfitted GP regressor instance with a differentiable "
                         "posterior, such as surrogate.GPRegressor(kernel='auto'); got "
                         f"{model!r}")
+    check = getattr(clone(model), "_check_params", None)
+    if check is not None:  # bad options (a device without a GPU) fail before any teacher run,
+        check()  # not as a student that could not be fitted, round after round

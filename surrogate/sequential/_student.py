@@ -147,7 +147,16 @@ def fit_student(U_ok: np.ndarray, Y_ok: np.ndarray, U_all: np.ndarray, success: 
     outputs = fit_gp(U_ok, Y_ok, seed, model)
     if (success >= 1.0).all():
         return Student(outputs)
-    return Student(outputs, fit_gp(U_all, success, seed + 1))
+    return Student(outputs, fit_gp(U_all, success, seed + 1, success_template(model)))
+
+
+def success_template(model: Any) -> Any:
+    """The success GP's template: a default GPRegressor, on the output model's device (None:
+    the default one, on the CPU)."""
+    from surrogate.models import GPRegressor
+
+    device = getattr(model, "device", "cpu")
+    return None if str(device) == "cpu" else GPRegressor(device=device)
 
 
 @dataclass
@@ -190,7 +199,7 @@ class Trainer:
             outputs = condition_gp(self._full_fit(last, counts, seed_at, prefix), U_ok, Y_ok)
             if outputs is None:
                 outputs = fit_gp(U_ok, Y_ok, seed, self.model)
-        return Student(outputs, self._success(U_all, success, seed), True)
+        return Student(outputs, self._success(U_all, success, seed, self.model), True)
 
     def _full_fit(self, t: int, counts: Sequence[int], seed_at: Callable[[int], int],
                   prefix: Callable[[int], tuple[np.ndarray, np.ndarray]]) -> Any:
@@ -226,7 +235,7 @@ class Trainer:
         outputs = condition_gp(student.outputs, U_ok, Y_ok)
         if outputs is None:
             return fit_student(U_ok, Y_ok, U_all, success, seed, self.model)
-        return Student(outputs, self._success(U_all, success, seed), True)
+        return Student(outputs, self._success(U_all, success, seed, self.model), True)
 
     def impute_failures(self, student: Student, U_all: np.ndarray, ok: np.ndarray,
                         U_ok: np.ndarray, Y_ok: np.ndarray
@@ -248,7 +257,7 @@ class Trainer:
         return Student(outputs, student.success, student.success_is_probability), U, Y
 
     @staticmethod
-    def _success(U_all: np.ndarray, success: np.ndarray, seed: int) -> Any:
+    def _success(U_all: np.ndarray, success: np.ndarray, seed: int, model: Any) -> Any:
         """The success GP of a scheduled trainer (None while every run succeeded), read as a
         smoother of the 0/1 indicator, its length scales at least SUCCESS_MIN_LENGTHSCALE.
 
@@ -259,7 +268,7 @@ class Trainer:
         region rarely offers) would keep probing a region the teacher cannot run."""
         if (success >= 1.0).all():
             return None
-        gp = fit_gp(U_all, success, seed + 1)
+        gp = fit_gp(U_all, success, seed + 1, success_template(model))
         return condition_gp(gp, U_all, success, min_lengthscale=SUCCESS_MIN_LENGTHSCALE) or gp
 
     def _last_full_fit(self, counts: Sequence[int]) -> int:

@@ -86,3 +86,57 @@ def test_cross_validate_leaves_missing_inputs_to_a_pipeline_that_imputes_them():
     scores = sg.cross_validate(make_pipeline(SimpleImputer(), LinearRegression()), X, y, cv=4,
                                seed=0)
     assert scores["q2"] > 0.9
+
+
+def test_a_model_fitted_with_a_torch_device_or_a_fraction_saves_and_loads(tmp_path):
+    from fractions import Fraction
+
+    X = np.random.default_rng(0).uniform(size=(10, 1))
+    model = sg.GPRegressor(seed=0, device=torch.device("cpu"),
+                           noise_floor=Fraction(1, 1000)).fit(X, X[:, 0])
+    model.save(tmp_path / "gp")
+    loaded = sg.load(tmp_path / "gp")
+    assert loaded.device == "cpu" and loaded.noise_floor == 0.001
+    np.testing.assert_allclose(loaded.predict(X), model.predict(X), rtol=1e-12)
+
+
+def test_an_option_json_cannot_hold_is_named_and_nothing_is_written(tmp_path):
+    X = np.random.default_rng(0).uniform(size=(10, 1))
+    model = sg.GPRegressor(seed=0).fit(X, X[:, 0])
+    model.kernel = object()  # an option set after the fit, as set_params would
+    with pytest.raises(TypeError, match=r"cannot save this GPRegressor: its option kernel="):
+        model.save(tmp_path / "gp")
+    assert not (tmp_path / "gp").exists()
+
+
+def test_a_gpu_index_past_the_gpus_torch_sees_is_refused(monkeypatch):
+    from surrogate.models._base import resolve_device
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    assert resolve_device("cuda:0") == torch.device("cuda:0")
+    with pytest.raises(ValueError, match=r"device='cuda:7' was requested but torch sees 1 GPU"):
+        resolve_device("cuda:7")
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a GPU")
+def test_an_adaptive_design_with_a_student_on_a_missing_gpu_stops_before_any_run():
+    calls = []
+
+    def teacher(p):
+        calls.append(p)
+        return p["x"] ** 2
+
+    space = sg.Space([sg.Real("x", 0.0, 1.0)])
+    with pytest.raises(ValueError, match=r"device='cuda' was requested"):
+        sg.adaptive_sample(teacher, space=space, budget=8, seed=0,
+                           model=sg.GPRegressor(device="cuda"), progress=False)
+    assert calls == []
+
+
+def test_the_success_gp_of_a_sequential_design_follows_the_students_device():
+    from surrogate.sequential._student import success_template
+
+    assert success_template(None) is None
+    assert success_template(sg.GPRegressor(device="cpu")) is None
+    assert success_template(sg.GPRegressor(device="cuda:0")).device == "cuda:0"
