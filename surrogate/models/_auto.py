@@ -110,6 +110,8 @@ class _AutoBase(SurrogateMixin, BaseEstimator):
             if not (hasattr(candidate, "fit") and hasattr(candidate, method)):
                 raise TypeError(f"candidate {candidate!r} is not an estimator with fit and "
                                 f"{method}")
+            if isinstance(candidate, SurrogateMixin):  # its options are the user's to mend,
+                clone(candidate)._check_params()  # not a failure to leave out with a warning
             name = str(name or type(candidate).__name__)
             while name in table:  # two unnamed estimators of one class
                 name += "'"
@@ -327,7 +329,9 @@ class AutoClassifier(BinaryClassifierMixin, ClassifierMixin, _AutoBase):
         ``"ensemble"``: their probabilities pooled with weights fitted to the out-of-fold
         predictions (see :class:`Ensemble`; scored by cross-validation like the others). A
         list may mix these names and unfitted estimators with ``fit`` and ``predict_proba``; a
-        dict names its estimators (and may hold the name ``"ensemble"``).
+        dict names its estimators (and may hold the name ``"ensemble"``). Our own estimators'
+        options are checked before any fit (an invalid one is an error); a candidate whose fit
+        fails is left out of the choice, with a warning.
     cv : int, default=5
         Folds (fewer when the rarer class has fewer points; at least 2).
     seed : int, numpy.random.Generator or None
@@ -460,7 +464,9 @@ class AutoRegressor(MultiOutputMixin, Q2ScoreMixin, RegressorMixin, _AutoBase):
         ``None``: ``["gp", "nn", "hgb", "rf"]``, i.e. :class:`GPRegressor`,
         :class:`NNRegressor`, scikit-learn's ``HistGradientBoostingRegressor`` (one per output
         for several outputs) and ``RandomForestRegressor(n_estimators=500)``. A list may mix
-        these names and unfitted estimators; a dict names its estimators.
+        these names and unfitted estimators; a dict names its estimators. Our own
+        estimators' options are checked before any fit; a candidate whose fit fails is left
+        out, with a warning.
     cv : int, default=5
     seed : int, numpy.random.Generator or None
         Seeds the folds and the default candidates.

@@ -172,18 +172,30 @@ def test_regressor_round_trip_with_named_candidates(tmp_path):
         assert np.array_equal(a, b)
 
 
+class _AlwaysFails(LogisticRegression):
+    def fit(self, X, y, sample_weight=None):
+        raise RuntimeError("the solver diverged")
+
+
 def test_a_failing_candidate_is_left_out_with_a_warning():
     X, y = _labels(60, 30, seed=7)
-    broken = GPClassifier(kernel="linear")  # invalid: fails at fit
+    broken = _AlwaysFails()
     with pytest.warns(UserWarning, match="candidate 'broken' failed in cross-validation"):
         auto = AutoClassifier(candidates={"broken": broken, "hgb": "hgb"}, cv=3,
                               seed=0).fit(X, y)
     assert auto.chosen_ == "hgb"
-    assert "kernel must be one of" in auto.scores_.loc["broken", "error"]
+    assert "the solver diverged" in auto.scores_.loc["broken", "error"]
     assert np.isnan(auto.scores_.loc["broken", "log_loss"])
     with pytest.raises(ValueError, match="every candidate failed"), \
             pytest.warns(UserWarning):
         AutoClassifier(candidates=[broken], cv=3, seed=0).fit(X, y)
+
+
+def test_a_candidate_of_ours_with_an_invalid_option_is_an_error_before_any_fit():
+    X, y = _labels(60, 30, seed=7)
+    with pytest.raises(ValueError, match="kernel must be one of"):
+        AutoClassifier(candidates={"broken": GPClassifier(kernel="linear"), "hgb": "hgb"},
+                       cv=3, seed=0).fit(X, y)
 
 
 class _FailsOnAllRows(LogisticRegression):

@@ -140,3 +140,4 @@ def test_the_success_gp_of_a_sequential_design_follows_the_students_device():
     assert success_template(None) is None
     assert success_template(sg.GPRegressor(device="cpu")) is None
     assert success_template(sg.GPRegressor(device="cuda:0")).device == "cuda:0"
+
