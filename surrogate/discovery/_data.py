@@ -99,7 +99,9 @@ def as_frame(X: Any, *, what: str = "X", names: tuple[str, ...] | None = None) -
         columns = list(names) if names is not None and len(names) == array.shape[1] else [
             f"x{i}" for i in range(array.shape[1])
         ]
-        frame = pd.DataFrame(array, columns=columns)
+        # an object array (a DataFrame with a categorical column, as an array) keeps its
+        # number columns numbers
+        frame = pd.DataFrame(array, columns=columns).infer_objects()
     if len(frame) == 0 or frame.shape[1] == 0:
         raise ValueError(f"{what} is empty (shape {frame.shape})")
     frame.columns = [str(c) for c in frame.columns]
@@ -159,9 +161,11 @@ def _categories_of(column: pd.Series) -> tuple[Any, ...]:
 ID_LEVELS = 20  # a categorical with more levels than this and than 90 % of the rows: an id?
 
 
-def fit_domain(X: Any, *, what: str = "X") -> tuple[Domain, pd.DataFrame]:
-    """Build the :class:`Domain` of experiments ``X`` (validated); return it and the frame."""
-    frame = as_frame(X, what=what)
+def fit_domain(X: Any, *, what: str = "X", names: tuple[str, ...] | None = None
+               ) -> tuple[Domain, pd.DataFrame]:
+    """Build the :class:`Domain` of experiments ``X`` (validated); return it and the frame.
+    ``names``: the columns of a 2-D array (default ``x0, x1, ...``)."""
+    frame = as_frame(X, what=what, names=names)
     _check_missing(frame, what)
     kinds = tuple(_kind_of(frame[c]) for c in frame.columns)
     numeric = [c for c, k in zip(frame.columns, kinds, strict=True) if k != CATEGORICAL]

@@ -23,7 +23,7 @@ from sklearn.base import BaseEstimator, clone
 from sklearn.model_selection import KFold, StratifiedKFold, cross_val_predict
 from sklearn.utils.validation import check_is_fitted
 
-from surrogate._random import SeedLike, as_generator, child_seed
+from surrogate._random import SeedLike, as_generator, child_seed, spawned
 from surrogate._stack import user_stacklevel
 from surrogate._target import _is_classifier
 from surrogate._threads import limits_threads
@@ -40,6 +40,7 @@ from surrogate.discovery._data import (
 from surrogate.discovery._prim import PRIM
 from surrogate.distillation import Distillation, SpaceGenerator, distill
 from surrogate.distillation._labels import COMPARE
+from surrogate.distillation._student import seed_student
 
 
 class REDS(BaseEstimator):
@@ -63,7 +64,9 @@ class REDS(BaseEstimator):
         trajectory, a :class:`~surrogate.discovery.FieldOutcomeClassifier` (e.g.
         ``FieldOutcomeClassifier("max(I) > 0.2")``) with ``y`` the trajectories
         (``runs.field("I")``): fresh points are labelled by the probability that their
-        trajectory meets the outcome, from the field surrogate's posterior draws.
+        trajectory meets the outcome, from the field surrogate's posterior draws. A given
+        metamodel is cloned; its ``seed`` / ``random_state`` parameters left None are drawn
+        from ``seed`` (as :func:`~surrogate.distill` does a student's).
     n_samples : int, default 100_000
         Fresh points labelled by the metamodel.
     labels : {"soft", "hard"}, default "soft"
@@ -170,7 +173,10 @@ class REDS(BaseEstimator):
         """
         self._check_params()
         rng = as_generator(self.seed)
-        domain, frame = fit_domain(X)
+        from surrogate.space import as_space
+
+        names = None if space is None else tuple(as_space(space).names)  # an array's columns
+        domain, frame = fit_domain(X, names=names)
         features = design_matrix(domain, *domain.encode(frame, checked=True))
         warn_if_misaligned(X, y)
         target, teacher_labels = self._targets(y, len(frame))
@@ -229,8 +235,10 @@ class REDS(BaseEstimator):
         return values, COMPARE[op](values, value)
 
     def _metamodel(self, rng: np.random.Generator) -> Any:
-        if self.metamodel is not None:
-            return self.metamodel
+        if self.metamodel is not None:  # its unset seeds drawn from ``seed``, as distill does,
+            model = clone(self.metamodel)  # from a child stream: the sample REDS draws from
+            seed_student(model, spawned(rng))  # ``rng`` stays what it was
+            return model
         if self.threshold is not None:
             from surrogate.models import GPRegressor
 

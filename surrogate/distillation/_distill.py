@@ -416,16 +416,19 @@ def _take(features: Any, index: np.ndarray) -> Any:
 def _fidelity(view: StudentView, features: Any, labels: Labels, source: np.ndarray,
               held: np.ndarray, y1: np.ndarray | None, ok: np.ndarray,
               options: _Options) -> dict[str, Any]:
-    """holdout / data fidelity in the labels' own figure, agreement, and accuracy on Data 1."""
+    """holdout / data fidelity (agreement or Q²), the soft labels' probability gap, and
+    accuracy on Data 1."""
     result: dict[str, Any] = {"metric": METRICS[labels.kind], "n_holdout": int(held.sum())}
     held_idx = np.flatnonzero(held)
+    nothing = {"value": None, "agreement": None, "gap": None}
     on_holdout = measure(view, _take(features, held_idx), labels.take(held_idx)) \
-        if len(held_idx) else {"value": None, "agreement": None}
+        if len(held_idx) else nothing
     data_idx = np.flatnonzero(source == "data")
     on_data = measure(view, _take(features, data_idx), labels.take(data_idx)) \
-        if len(data_idx) else {"value": None, "agreement": None}
+        if len(data_idx) else nothing
     result.update(holdout=on_holdout["value"], data=on_data["value"],
                   holdout_agreement=on_holdout["agreement"], data_agreement=on_data["agreement"],
+                  holdout_gap=on_holdout["gap"], data_gap=on_data["gap"],
                   n_data=len(data_idx), accuracy=None)
     if y1 is not None and len(data_idx):
         truth = _answered(y1, ok)

@@ -21,7 +21,7 @@ from surrogate.distillation._student import StudentView
 __all__ = ["agreement", "q2", "probability_gap", "measure", "true_classes", "METRICS"]
 
 # the figure reported as ``holdout`` / ``data`` for each kind of label
-METRICS = {"soft": "probability_gap", "hard": "agreement", "value": "q2"}
+METRICS = {"soft": "agreement", "hard": "agreement", "value": "q2"}  # higher is better
 
 
 def agreement(a: Any, b: Any) -> float:
@@ -65,16 +65,16 @@ def probability_gap(teacher: Any, student: Any) -> float:
 
 
 def measure(view: StudentView, X: Any, labels: Labels) -> dict[str, float | None]:
-    """The student's fidelity to the teacher's ``labels`` at ``X``: the figure of their kind
-    (``"value"``) and, for classes, the agreement."""
+    """The student's fidelity to the teacher's ``labels`` at ``X``: ``"value"``, the figure of
+    their kind (Q² for values, the agreement for classes), ``"agreement"`` (classes) and, for
+    soft labels, ``"gap"`` (the probability gap, lower is better)."""
     if len(labels) == 0:
-        return {"value": None, "agreement": None}
+        return {"value": None, "agreement": None, "gap": None}
     if labels.kind == "value":
-        return {"value": q2(labels.values, view.values(X)), "agreement": None}
+        return {"value": q2(labels.values, view.values(X)), "agreement": None, "gap": None}
     agree = agreement(view.predict(X), labels.hard)
-    if labels.kind == "hard":
-        return {"value": agree, "agreement": agree}
-    return {"value": probability_gap(labels.proba, view.proba(X)), "agreement": agree}
+    gap = probability_gap(labels.proba, view.proba(X)) if labels.kind == "soft" else None
+    return {"value": agree, "agreement": agree, "gap": gap}
 
 
 def true_classes(y: Any, labels: Labels, threshold: tuple[str, float] | None) -> np.ndarray:

@@ -42,14 +42,16 @@ class Distillation:
         resampling of Data 1 copies).
         Failed teacher runs are left out.
     fidelity_ : dict
-        ``metric``: the figure of ``holdout`` and ``data`` -- ``"probability_gap"`` (soft
-        labels, lower is better), ``"agreement"`` (hard) or ``"q2"`` (values);
+        ``metric``: the figure of ``holdout`` and ``data``, higher is better --
+        ``"agreement"`` (classes, soft or hard labels: the share of points where the student
+        predicts the teacher's class) or ``"q2"`` (values);
         ``holdout``: on the held-out points (``n_holdout``), which the student never saw;
         ``data``: on Data 1 (``n_data``; seen in training when ``include_data``);
-        ``holdout_agreement``, ``data_agreement``: the share of points where the student
-        predicts the teacher's class (soft and hard labels); ``accuracy``: the student against
-        Data 1's true labels (Q² for values), ``teacher_accuracy`` the teacher's; None where
-        it does not apply.
+        ``holdout_agreement``, ``data_agreement``: the agreement again (classes);
+        ``holdout_gap``, ``data_gap``: for soft labels, the probability gap (half the summed
+        absolute difference of the two probability vectors, averaged; lower is better);
+        ``accuracy``: the student against Data 1's true labels (Q² for values),
+        ``teacher_accuracy`` the teacher's; None where it does not apply.
     labels : str
         ``"soft"``, ``"hard"`` or ``"value"``.
     classes_ : ndarray or None
@@ -168,15 +170,14 @@ class Distillation:
         ]
         table = self.transfer_set_
         seen = bool(((table["source"] == "data") & (table["use"] == "train")).any())
-        metric = f["metric"] + (", lower is better" if f["metric"] == "probability_gap" else "")
         for part, label in (("holdout", f"{f['n_holdout']} held-out points"),
                             ("data", f"Data 1 ({f['n_data']} points"
                                      + (", most seen in training)" if seen else ")"))):
             if f[part] is None:
                 continue
-            line = f"  fidelity ({metric}) on {label}: {f[part]:.4g}"
-            if f[f"{part}_agreement"] is not None and f["metric"] != "agreement":
-                line += f" (agreement {f[f'{part}_agreement']:.4g})"
+            line = f"  fidelity ({f['metric']}) on {label}: {f[part]:.4g}"
+            if f.get(f"{part}_gap") is not None:
+                line += f" (probability gap {f[f'{part}_gap']:.4g}, lower is better)"
             lines.append(line)
         if f["accuracy"] is not None:
             lines.append(f"  accuracy on Data 1's true labels: student {f['accuracy']:.4g}, "

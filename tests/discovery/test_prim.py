@@ -300,3 +300,21 @@ def test_the_study_and_prim_choose_the_same_box_on_a_tie_of_coverage():
         if (trajectory["density"] >= min_density).any():
             assert _choose_box(prim, X, y.astype(float), min_density).rules() \
                 == prim.box(min_density=min_density).rules()
+
+
+def test_an_array_of_a_space_with_a_categorical_gives_the_dataframes_boxes():
+    import surrogate as sg
+
+    space = sg.Space([sg.Real("a", 0, 1), sg.Real("b", 0, 1), sg.Categorical("c", ["u", "v"])])
+    X = sg.sample(space, 400, method="random", seed=0)
+    y = ((X["a"] < 0.3) & (X["b"] > 0.5)).to_numpy()
+    A = X.to_numpy()  # dtype object: numbers and strings
+    frame_box, array_box = PRIM().fit(X, y).box(min_density=0.9), \
+        PRIM().fit(A, y).box(min_density=0.9)
+    assert frame_box.rules() == "a <= 0.3167 and b >= 0.4973"
+    assert array_box.rules() == "x0 <= 0.3167 and x1 >= 0.4973"
+    cart = sg.CART(seed=0).fit(A, y).box()
+    assert cart.density == sg.CART(seed=0).fit(X, y).box().density == 1.0
+    fitted = PRIM().fit(X, y)
+    assert fitted.box().contains(A).sum() == fitted.box().contains(X).sum()
+    assert sg.pr_auc(fitted, A, y) == sg.pr_auc(fitted, X, y)

@@ -155,3 +155,25 @@ def test_unfitted_boxes_and_a_classifier_with_a_threshold_are_clear_errors():
     for given in ("gp", RandomForestClassifier):  # scikit-learn's clone TypeError before
         with pytest.raises(TypeError, match="metamodel must be an estimator instance"):
             REDS(metamodel=given).fit(X, X.u > 0.5)
+
+
+def test_a_given_metamodel_left_unseeded_is_seeded_from_reds_seed():
+    from surrogate import GPClassifier, Real, Space, sample
+
+    space = Space([Real("x1", 0.0, 1.0), Real("x2", 0.0, 1.0)])
+    X = sample(space, 30, seed=0)
+    y = ((X["x1"] + X["x2"]) > 1).astype(int)
+    rules = [REDS(metamodel=GPClassifier(max_iter=10), n_samples=500, seed=0)
+             .fit(X, y, space=space).box().rules() for _ in range(2)]
+    assert rules[0] == rules[1]
+
+
+def test_reds_takes_an_array_in_the_spaces_order():
+    from surrogate import Real, Space, sample
+
+    space = Space([Real("a", 0.0, 1.0), Real("b", 0.0, 1.0)])
+    X = sample(space, 120, seed=0)
+    y = ((X["a"] < 0.5) & (X["b"] > 0.3)).to_numpy()
+    frame = REDS(n_samples=500, seed=0).fit(X, y, space=space)
+    array = REDS(n_samples=500, seed=0).fit(X.to_numpy(), y, space=space)
+    assert array.box().rules() == frame.box().rules()

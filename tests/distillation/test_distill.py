@@ -183,7 +183,9 @@ def test_summary_is_readable_and_json_safe(data, classifier):
     assert summary["classes"] == [0, 1]
     text = str(result)
     assert "RandomForestClassifier" in text and "DecisionTreeClassifier (size 8)" in text
-    assert f"{result.fidelity_['holdout']:.4g}" in text
+    f = result.fidelity_
+    assert f"fidelity (agreement) on {f['n_holdout']} held-out points: {f['holdout']:.4g} " \
+        f"(probability gap {f['holdout_gap']:.4g}, lower is better)" in text
     assert isinstance(result, Distillation) and "Distillation" in repr(result)
     baseline = distill(classifier, DecisionTreeClassifier(max_depth=2), transfer="data",
                        data=(X, y), seed=0)

@@ -33,8 +33,8 @@ def test_a_student_without_probabilities_is_measured_by_its_class(classes):
     said = result.student_.predict(held[["a", "b"]])
     one_hot = (said[:, None] == teacher.classes_[None, :]).astype(float)
     gap = 0.5 * np.abs(teacher.predict_proba(held[["a", "b"]]) - one_hot).sum(axis=1).mean()
-    assert result.fidelity_["holdout"] == pytest.approx(gap, rel=1e-9)
-    assert result.fidelity_["holdout_agreement"] == pytest.approx(
+    assert result.fidelity_["holdout_gap"] == pytest.approx(gap, rel=1e-9)
+    assert result.fidelity_["holdout"] == result.fidelity_["holdout_agreement"] == pytest.approx(
         np.mean(said == teacher.predict(held[["a", "b"]])))
 
 
@@ -106,7 +106,8 @@ def test_a_one_class_teacher_with_a_regressor_student():
     X = _frame(20)
     teacher = DummyClassifier().fit(X, np.zeros(20, int))
     result = distill(teacher, DecisionTreeRegressor(), transfer="munge", data=X, n=100, seed=0)
-    assert result.fidelity_["holdout"] == 0.0  # both say class 0 with probability 1
+    assert result.fidelity_["holdout_gap"] == 0.0  # both say class 0 with probability 1
+    assert result.fidelity_["holdout"] == 1.0
     assert result.predict(X).tolist() == [0] * 20
 
 

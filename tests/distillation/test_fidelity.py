@@ -33,10 +33,10 @@ def test_soft_and_hard_fidelity_of_a_prior_student_by_hand():
                          seed=0)
     f = result.fidelity_
     # teacher labels 1, 1, 1, 0, 0: the prior student says p(1) = 3/5 everywhere, class 1
-    assert f["metric"] == "probability_gap"
-    assert f["holdout"] is None and f["n_holdout"] == 0
-    assert f["data"] == pytest.approx((3 * 0.4 + 2 * 0.6) / 5)  # 0.48
-    assert f["data_agreement"] == pytest.approx(3 / 5)
+    assert f["metric"] == "agreement"  # the glossary's fidelity, for soft labels too
+    assert f["holdout"] is None and f["holdout_gap"] is None and f["n_holdout"] == 0
+    assert f["data_gap"] == pytest.approx((3 * 0.4 + 2 * 0.6) / 5)  # 0.48
+    assert f["data"] == f["data_agreement"] == pytest.approx(3 / 5)
     assert f["accuracy"] == pytest.approx(2 / 5)
     assert f["teacher_accuracy"] == pytest.approx(4 / 5)
     hard = distill(lambda p: p["x"], DummyClassifier(strategy="prior"), space=SPACE,
@@ -44,6 +44,7 @@ def test_soft_and_hard_fidelity_of_a_prior_student_by_hand():
                    threshold=("<", 0.5), labels="hard", holdout=0.0, seed=0).fidelity_
     assert hard["metric"] == "agreement"
     assert hard["data"] == hard["data_agreement"] == pytest.approx(3 / 5)
+    assert hard["data_gap"] is None
     assert hard["accuracy"] == pytest.approx(2 / 5)
 
 
@@ -55,9 +56,11 @@ def test_holdout_fidelity_is_on_the_points_the_student_never_saw():
     train, held = table[table.use == "train"], table[table.use == "holdout"]
     assert (len(train), len(held)) == (3, 2)
     p_student = train["p(1)"].mean()
-    assert result.fidelity_["holdout"] == pytest.approx(np.mean(np.abs(held["p(1)"] - p_student)))
+    assert result.fidelity_["holdout_gap"] == pytest.approx(
+        np.mean(np.abs(held["p(1)"] - p_student)))
     predicted = int(p_student >= 0.5)
-    assert result.fidelity_["holdout_agreement"] == pytest.approx(np.mean(held.label == predicted))
+    assert result.fidelity_["holdout"] == result.fidelity_["holdout_agreement"] \
+        == pytest.approx(np.mean(held.label == predicted))
 
 
 def test_value_fidelity_and_accuracy_by_hand():
