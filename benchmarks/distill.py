@@ -169,7 +169,7 @@ def _digits_row(method: str, pruned: bool, n: int | None, leaves: int | None, si
         "test_accuracy": float(np.mean(said == truth["y"])),
         "test_fidelity": float(np.mean(said == truth["teacher"])),
         "fidelity_holdout": f.get("holdout_agreement"),
-        "probability_gap": f.get("holdout") if f.get("metric") == "probability_gap" else None,
+        "probability_gap": f.get("holdout_gap"),
         "teacher_accuracy": float(np.mean(truth["teacher"] == truth["y"])),
     }
 

@@ -62,7 +62,9 @@ class KDEGenerator(TransferGenerator):
     space : Space, optional
         Bounds and types of the generated points.
     seed : int, Generator or None
-        Shuffles the cross-validation folds.
+        Shuffles the cross-validation folds of the bandwidth, so fixes the fit (None: they
+        differ from fit to fit, and so may the bandwidth and the points ``sample(n, seed)``
+        draws).
 
     Attributes
     ----------
@@ -143,7 +145,8 @@ class GMMGenerator(TransferGenerator):
     space : Space, optional
         Bounds and types of the generated points.
     seed : int, Generator or None
-        Seeds the mixture's initialization.
+        Seeds the mixture's initialization, so fixes the fit (None: it may differ from fit to
+        fit, and so may the points ``sample(n, seed)`` draws).
 
     Attributes
     ----------

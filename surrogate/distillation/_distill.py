@@ -272,7 +272,7 @@ def _generator(transfer: Any, space: Space | None, X1: pd.DataFrame | None, seed
         else:
             generator = GMMGenerator(space=space, seed=seed)
     else:
-        generator = _own_generator(transfer, space)
+        generator = _own_generator(transfer, space, seed)
         if X1 is None and isinstance(generator, TransferGenerator) \
                 and not isinstance(generator, SpaceGenerator):
             raise ValueError(f"transfer={type(generator).__name__}(...) learns from Data 1: pass "
@@ -280,14 +280,19 @@ def _generator(transfer: Any, space: Space | None, X1: pd.DataFrame | None, seed
     return generator.fit(X1)
 
 
-def _own_generator(transfer: Any, space: Space | None) -> Any:
+def _own_generator(transfer: Any, space: Space | None, seed: int) -> Any:
+    """A clone of the user's generator, given ``space`` and (for its fitting) ``seed`` where
+    those options are left None, as the named ones get them."""
     try:
         generator = clone(transfer)
     except TypeError:  # not a scikit-learn style object: use it as it is
         return transfer
-    if space is not None and "space" in generator.get_params() \
-            and generator.get_params()["space"] is None:
+    params = generator.get_params()
+    if space is not None and "space" in params and params["space"] is None:
         generator.set_params(space=space)
+    for key in ("seed", "random_state"):
+        if key in params and params[key] is None:
+            generator.set_params(**{key: seed})
     return generator
 
 

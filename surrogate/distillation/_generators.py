@@ -112,7 +112,8 @@ class TransferGenerator(BaseEstimator):
         n : int
             Number of points, >= 1.
         seed : int, numpy.random.Generator or None
-            Same seed, same points.
+            Same seed, same points from the same fit (a generator that learns from Data 1
+            with randomness, KDE's and GMM's, fixes its fit with its own ``seed``).
 
         Returns
         -------

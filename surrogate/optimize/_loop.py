@@ -97,7 +97,9 @@ def minimize(
     checkpoint : path, optional
         A directory; every finished run is saved as it completes, and calling again with the
         same arguments resumes: finished rounds are reloaded and finished runs are not
-        repeated. The budget may be raised to continue an optimization. Another teacher
+        repeated. The budget may be raised to continue an optimization (from a budget that
+        ended a round, it continues as one run with the larger budget would have; a last
+        round cut short by the budget is kept as it is). Another teacher
         (its code, not only its name) or another int seed is refused, naming what differs.
     seed : int, numpy.random.Generator or None
         Same seed, same history.

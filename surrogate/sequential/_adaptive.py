@@ -183,13 +183,16 @@ def adaptive_sample(
     checkpoint : path, optional
         A directory; every finished run is saved as it completes and a rerun with the same
         arguments resumes without repeating a finished run (``budget`` and ``target`` may
-        change).
+        change; a larger budget continues as one uninterrupted design would have when the
+        first ended a round, whereas a last batch cut short by the budget is kept as it is).
     seed : int, numpy.random.Generator or None
         Same seed, same runs.
     space : Space, optional
         Required for a plain function teacher.
     student : estimator, optional
-        The student whose disagreement with the teacher ``goal="disagreement"`` seeks.
+        The student whose disagreement with the teacher ``goal="disagreement"`` seeks
+        (cloned each round; its ``seed`` / ``random_state`` left None are set from the
+        design's reference sample and runs, so the same seed gives the same runs).
     progress : bool, optional
         A progress bar per round (default: when stderr is a terminal).
     timeout : float, optional

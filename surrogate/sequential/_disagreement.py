@@ -23,6 +23,7 @@ References
 
 from __future__ import annotations
 
+import zlib
 from typing import Any
 
 import numpy as np
@@ -90,10 +91,16 @@ class Disagreement(Acquisition):
         """The student distilled from the GP's labels of the first half of the reference
         sample and the teacher's successful runs (in the space's coordinates)."""
         from surrogate.distillation._labels import Labels, is_case
-        from surrogate.distillation._student import StudentView, check_student, fit_student
+        from surrogate.distillation._student import (
+            StudentView,
+            check_student,
+            fit_student,
+            seed_student,
+        )
 
         assert data.reference is not None
         learner = check_student(self.student)
+        seed_student(learner, np.random.default_rng(_runs_seed(data)))
         sample = data.reference[: len(data.reference) // 2]
         X = self.space.from_unit(np.vstack([sample, data.unit[data.ok]]))
         runs = data.values[data.ok, 0]
@@ -150,3 +157,12 @@ class Disagreement(Acquisition):
 
     def __repr__(self) -> str:
         return f"Disagreement({type(self.student).__name__}, threshold={self.threshold})"
+
+
+def _runs_seed(data: Observations) -> int:
+    """A seed for the student's unset ``seed`` / ``random_state``, from what it learns from:
+    the design's reference sample (drawn from the design's seed) and the runs so far. The
+    same seed gives the same runs, and a resumed design refits the student it had."""
+    assert data.reference is not None
+    digest = zlib.crc32(np.ascontiguousarray(data.reference).tobytes())
+    return zlib.crc32(np.ascontiguousarray(data.unit).tobytes(), digest)

@@ -347,3 +347,17 @@ def test_a_pipeline_student_learns_soft_labels_through_its_last_step(data, class
         result = distill(classifier, student, transfer="munge", n=400, data=(X, y), seed=0)
     assert result.route_ == "class-weighted duplicates"
     assert result.fidelity_["holdout_agreement"] > 0.85
+
+
+def test_a_generator_object_left_unseeded_is_seeded_from_distills_seed():
+    from surrogate.distillation import GMMGenerator, KDEGenerator
+
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame(np.vstack([rng.normal(0, 0.1, (30, 2)), rng.normal(1, 0.1, (30, 2))]),
+                     columns=["a", "b"])
+    teacher = DecisionTreeClassifier(max_depth=2, random_state=0).fit(X, X.a + X.b > 1)
+    for make in (GMMGenerator, KDEGenerator):
+        sets = [distill(teacher, DecisionTreeClassifier(max_depth=2), transfer=make(), data=X,
+                        n=100, seed=0).transfer_set_ for _ in range(3)]
+        for other in sets[1:]:
+            pd.testing.assert_frame_equal(sets[0], other)

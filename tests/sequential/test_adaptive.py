@@ -629,3 +629,19 @@ def test_settings_are_described_alike_in_every_process():
              for seed in (1, 2, 3)}
     assert len(texts) == 1, texts
     assert "frozenset({'c', 'd', 'e', 'f', 'g', 'h'})" in texts.pop()
+
+
+def test_a_disagreement_student_left_unseeded_is_seeded_from_the_design():
+    from sklearn.ensemble import RandomForestClassifier
+
+    space = Space([Real("x1", -5.0, 10.0), Real("x2", 0.0, 15.0)])
+
+    def branin(p):
+        return (p["x2"] - 0.129 * p["x1"] ** 2 + 1.59 * p["x1"] - 6) ** 2 \
+            + 9.6 * np.cos(p["x1"]) + 10
+
+    designs = [adaptive_sample(branin, space=space, goal="disagreement",
+                               threshold=("<", 30), budget=10, n_init=5, seed=0,
+                               student=RandomForestClassifier(n_estimators=5),
+                               progress=False).runs.X for _ in range(2)]
+    pd.testing.assert_frame_equal(designs[0], designs[1])
