@@ -77,26 +77,42 @@ def design_fingerprint(space: Space, design: pd.DataFrame) -> str:
 def match_rows(space: Space, stored: pd.DataFrame, design: pd.DataFrame) -> np.ndarray:
     """For each row of ``design``, the row of ``stored`` holding the same point, else -1.
 
-    The k-th copy of a point in ``design`` takes the k-th copy in ``stored``.
+    The k-th copy of a point in ``design`` takes the k-th copy in ``stored``; where several
+    stored points lie within the tolerance, the nearest first. Copies are grouped before the
+    tree is asked, so a design of many repeated points (a space of switches, replicates)
+    matches in O(n log n), not in time and memory that grow with the copies squared.
     """
     found = np.full(len(design), -1, dtype=np.int64)
     if len(stored) == 0 or len(design) == 0:
         return found
     from scipy.spatial import cKDTree
 
-    unit_stored, unit_design = space.to_unit(stored), space.to_unit(design)
-    tree = cKDTree(unit_stored)
-    near = tree.query_ball_point(unit_design, r=_MATCH_TOLERANCE, p=np.inf)
-    taken = np.zeros(len(stored), dtype=bool)
-    for i, candidates in enumerate(near):
-        if len(candidates) > 1:  # the nearest first (an exact copy before a close neighbour)
-            gap = np.abs(unit_stored[candidates] - unit_design[i]).max(axis=1)
-            candidates = np.asarray(candidates)[np.lexsort((candidates, gap))]
-        for j in candidates:
-            if not taken[j]:
-                taken[j], found[i] = True, j
+    points, group_of = np.unique(space.to_unit(stored), axis=0, return_inverse=True)
+    members = np.argsort(group_of.ravel(), kind="stable")  # each group's rows, in row order
+    starts = np.searchsorted(group_of.ravel()[members], np.arange(len(points)))
+    ends = np.append(starts[1:], len(members))
+    asked, asked_of = np.unique(space.to_unit(design), axis=0, return_inverse=True)
+    near = cKDTree(points).query_ball_point(asked, r=_MATCH_TOLERANCE, p=np.inf)
+    ordered = [_nearest_first(points, asked[k], groups, members[starts[groups]])
+               for k, groups in enumerate(near)]
+    following = starts.copy()  # the next untaken row of each group
+    for i, k in enumerate(asked_of.ravel()):
+        for g in ordered[k]:
+            if following[g] < ends[g]:
+                found[i] = members[following[g]]
+                following[g] += 1
                 break
     return found
+
+
+def _nearest_first(points: np.ndarray, point: np.ndarray, groups: list[int],
+                   first_rows: np.ndarray) -> list[int]:
+    """``groups`` of stored points within the tolerance of ``point``, the nearest first (an
+    exact copy before a close neighbour), then by their first row."""
+    if len(groups) < 2:
+        return groups
+    gap = np.abs(points[groups] - point).max(axis=1)
+    return [groups[j] for j in np.lexsort((first_rows, gap))]
 
 
 def _encode(record: RunRecord) -> str:

@@ -542,3 +542,36 @@ def test_a_torn_last_line_is_dropped_not_left_to_look_damaged_later(tmp_path):
             assert sim.run(design, checkpoint=tmp_path / "c").ok.all()
             (tmp_path / "c" / "runs.parquet").unlink()
     assert journal.read_bytes().endswith(b"\n") and len(read_journal(tmp_path / "c")) == 4
+
+
+def test_repeated_points_match_copy_by_copy_and_the_nearest_first():
+    from surrogate.execute._checkpoint import match_rows
+
+    space = sg.Space([sg.Integer("a", 0, 3), sg.Real("b", 0.0, 1.0)])
+    points = pd.DataFrame({"a": [0, 1, 2], "b": [0.25, 0.5, 0.75]})
+    stored = points.iloc[[0, 1, 0, 2, 0, 1]].reset_index(drop=True)
+    design = points.iloc[[1, 0, 0, 2, 0, 0, 1, 1]].reset_index(drop=True)
+    # the k-th copy in the design takes the k-th copy stored; a fourth 0 and third 1: none
+    np.testing.assert_array_equal(match_rows(space, stored, design),
+                                  [1, 0, 2, 3, 4, -1, 5, -1])
+    near = stored.copy()
+    near.loc[2, "b"] = 0.25 + 2e-13  # float noise: a copy, but after the exact ones
+    near.loc[4, "b"] = 0.25 + 1e-9  # another point
+    design = points.iloc[[0, 0, 0]].reset_index(drop=True)
+    np.testing.assert_array_equal(match_rows(space, near, design), [0, 2, -1])
+
+
+def test_a_checkpoint_of_a_space_of_switches_resumes_every_repeated_run(tmp_path):
+    space = sg.Space([sg.Categorical(f"c{i}", ["x", "y", "z"]) for i in range(2)])
+    design = sg.sample(space, 200, method="random", seed=0)  # 9 points, each about 22 times
+    calls = []
+
+    def teacher(**p):
+        calls.append(p)
+        return float(p["c0"] == "x")
+
+    sim = sg.Simulator(teacher, space, ["y"])
+    first = sim.run(design, checkpoint=tmp_path / "runs", progress=False)
+    again = sim.run(design, checkpoint=tmp_path / "runs", progress=False)
+    assert len(calls) == 200
+    pd.testing.assert_frame_equal(again.Y, first.Y)
