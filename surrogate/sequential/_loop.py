@@ -49,10 +49,15 @@ def round_rng(root: int, round_index: int) -> np.random.Generator:
     return np.random.default_rng([root, round_index])
 
 
+ENUMERATE_UP_TO = 100_000  # points of a finite space listed to replace repeated initial ones
+
+
 def initial_design(space: Space, n_init: int, root: int) -> pd.DataFrame:
     """The Latin hypercube a design with root seed ``root`` starts from. In a space of
     integer and categorical parameters only, its repeated points are replaced by points it
-    does not hold (drawn with the same seed), so no initial run is spent twice."""
+    does not hold (drawn with the same seed), so no initial run is spent twice: from the
+    list of every point the space holds, or, for a space past ENUMERATE_UP_TO points (and
+    100 per initial run), from random draws that skip held points."""
     from surrogate.sequential._teacher import finite_size
 
     design = sample(space, n_init, method="lhs", seed=round_rng(root, 0))
@@ -60,8 +65,14 @@ def initial_design(space: Space, n_init: int, root: int) -> pd.DataFrame:
     if points is None or not design.duplicated().any():
         return design
     rng = np.random.default_rng([root, 0, 1])  # the initial round's second stream
-    everything = sample(space, points, method="factorial")
     kept = design.drop_duplicates()
+    if points > max(ENUMERATE_UP_TO, 100 * n_init):  # sparse: draw, keeping unseen points
+        held = kept
+        while len(held) < n_init:
+            draw = sample(space, 2 * (n_init - len(held)), method="random", seed=rng)
+            held = pd.concat([held, draw], ignore_index=True).drop_duplicates()
+        return space.validate(held.iloc[:n_init].reset_index(drop=True))
+    everything = sample(space, points, method="factorial")
     unseen = everything.merge(kept, how="left", indicator=True)
     unseen = unseen[unseen["_merge"] == "left_only"].drop(columns="_merge")
     fill = unseen.iloc[rng.permutation(len(unseen))[: n_init - len(kept)]]

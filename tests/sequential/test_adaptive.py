@@ -575,6 +575,17 @@ def test_a_finite_space_initial_design_holds_no_repeat_and_may_be_the_whole_spac
         adaptive_sample(teacher, space=space, budget=6, n_init=10, seed=0, progress=False)
 
 
+def test_a_large_space_of_switches_replaces_repeats_without_listing_the_space():
+    from surrogate.sequential._loop import ENUMERATE_UP_TO, initial_design
+
+    space = Space([Integer(f"b{i}", 0, 1) for i in range(18)])  # 262,144 points
+    assert 2 ** 18 > ENUMERATE_UP_TO
+    for root in range(6):
+        design = initial_design(space, 1600, root)
+        assert len(design) == 1600 and not design.duplicated().any()
+        assert design.equals(initial_design(space, 1600, root))  # same seed, same design
+
+
 def test_a_smaller_budget_resumption_assesses_its_own_runs(tmp_path):
     def bowl(p):
         return float((p["x"] - 0.3) ** 2 + (p["y"] - 0.6) ** 2)
