@@ -61,6 +61,7 @@ JOURNAL = "journal.jsonl"
 LEGACY_PARTIAL_NAME = "partial"  # every functools.partial teacher's name before 2026-11-30
 DESIGN = "design.parquet"
 _SYNC_SECONDS = 1.0
+_TAIL_BLOCK = 1 << 16  # bytes read at a time, from the end, to find a torn last line
 _MATCH_TOLERANCE = 1e-12  # of the unit cube: float noise of a round trip, not a neighbour
 # what a creation cut short by a crash leaves behind: safe to overwrite
 _CREATION_LEFTOVERS = {DESIGN, DESIGN + ".tmp", "meta.json.tmp"}
@@ -420,9 +421,18 @@ def _drop_torn_line(handle: Any) -> None:
     """Truncate the journal open in ``handle`` (locked) after its last newline: a line a
     crash cut short, which a later resumption would otherwise count as damaged."""
     handle.flush()
-    with open(handle.name, "rb") as file:
-        data = file.read()
-    os.truncate(handle.fileno(), data.rfind(b"\n") + 1)
+    with open(handle.name, "rb") as file:  # read back from the end, a block at a time
+        end = file.seek(0, os.SEEK_END)
+        keep = 0
+        while end > 0:
+            start = max(0, end - _TAIL_BLOCK)
+            file.seek(start)
+            newline = file.read(end - start).rfind(b"\n")
+            if newline >= 0:
+                keep = start + newline + 1
+                break
+            end = start
+    os.truncate(handle.fileno(), keep)
     handle.seek(0, os.SEEK_END)
 
 

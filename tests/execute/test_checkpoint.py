@@ -575,3 +575,21 @@ def test_a_checkpoint_of_a_space_of_switches_resumes_every_repeated_run(tmp_path
     again = sim.run(design, checkpoint=tmp_path / "runs", progress=False)
     assert len(calls) == 200
     pd.testing.assert_frame_equal(again.Y, first.Y)
+
+
+@pytest.mark.parametrize("content, kept", [
+    (b"first line\nsecond line\na torn line longer than a block", b"first line\nsecond line\n"),
+    (b"first line\nsecond line\n", b"first line\nsecond line\n"),
+    (b"no newline at all, longer than a block", b""),
+    (b"", b""),
+])
+def test_a_torn_line_is_found_from_the_end_block_by_block(tmp_path, monkeypatch, content, kept):
+    from surrogate.execute import _checkpoint
+
+    monkeypatch.setattr(_checkpoint, "_TAIL_BLOCK", 7)
+    path = tmp_path / "journal"
+    path.write_bytes(content)
+    with open(path, "a+b") as handle:
+        _checkpoint._drop_torn_line(handle)
+        assert handle.tell() == len(kept)
+    assert path.read_bytes() == kept
