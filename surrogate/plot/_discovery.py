@@ -87,7 +87,7 @@ def _positions(values: pd.Series, box_: Box, name: str) -> tuple[np.ndarray, lis
     return x, [(low, high)], None
 
 
-def box(box: Box, X: Any, y: Any, *, ax: Any = None) -> np.ndarray:
+def box(box: Box, X: Any, y: Any, *, ax: Any = None) -> Any:
     """Pairs plot of a box's restricted parameters with the box drawn over the data.
 
     The diagonal holds histograms of each restricted parameter (cases of interest and the
@@ -100,12 +100,16 @@ def box(box: Box, X: Any, y: Any, *, ax: Any = None) -> np.ndarray:
     ----------
     box : Box
     X, y : experiments and labels (booleans, 0/1 or soft labels)
-    ax : array of matplotlib Axes of shape (k, k), optional
-        ``k`` = number of restricted parameters; a single Axes is accepted when k = 1.
+    ax : matplotlib Axes, Figure or array of Axes of shape (k, k), optional
+        Where to draw (``k`` = number of restricted parameters): a single Axes gives its
+        place to a k x k grid (it is used as it is when k = 1); a Figure gets the grid over
+        its whole area; an array of k x k Axes is drawn into. Default: a new figure.
 
     Returns
     -------
-    ndarray of matplotlib Axes, shape (k, k)
+    matplotlib.figure.Figure
+        The figure drawn on. When the grid was made here, it is the figure's last ``k * k``
+        Axes, row by row: ``np.reshape(figure.axes[-k * k:], (k, k))``.
 
     Examples
     --------
@@ -115,9 +119,9 @@ def box(box: Box, X: Any, y: Any, *, ax: Any = None) -> np.ndarray:
     >>> rng = np.random.default_rng(0)
     >>> X = pd.DataFrame(rng.uniform(size=(500, 3)), columns=["a", "b", "c"])
     >>> y = (X.a > 0.5) & (X.b > 0.5)
-    >>> axes = box(PRIM().fit(X, y).box(), X, y)
-    >>> axes.shape
-    (2, 2)
+    >>> figure = box(PRIM().fit(X, y).box(), X, y)
+    >>> len(figure.axes)
+    4
     """
     from matplotlib.patches import Rectangle
 
@@ -175,19 +179,35 @@ def box(box: Box, X: Any, y: Any, *, ax: Any = None) -> np.ndarray:
                 target.set_xlabel(col_name)
             if j == 0:
                 target.set_ylabel(row_name if i else "count")
-    return axes
+    return axes[0, 0].figure
 
 
 def _pairs_axes(ax: Any, k: int) -> np.ndarray:
+    """The k x k Axes to draw on: new, over a Figure, in a single Axes' place, or given."""
     import matplotlib.pyplot as plt
+    from matplotlib.axes import Axes
+    from matplotlib.figure import FigureBase
 
     if ax is None:
         _, axes = plt.subplots(k, k, figsize=(2.8 * k + 1, 2.6 * k + 0.5), squeeze=False,
                                layout="constrained")
         return axes
+    if isinstance(ax, FigureBase):
+        return ax.subplots(k, k, squeeze=False)
+    if isinstance(ax, Axes) and k > 1:
+        spec = ax.get_subplotspec()
+        if spec is None:
+            raise ValueError(f"ax: a single Axes gives its place to the {k}x{k} grid of the box's "
+                             f"{k} restricted parameters, which needs an Axes of a subplot grid "
+                             f"(plt.subplots); pass a Figure or {k}x{k} Axes instead")
+        figure, grid = ax.figure, spec.subgridspec(k, k)
+        ax.remove()
+        return np.array([[figure.add_subplot(grid[i, j]) for j in range(k)] for i in range(k)],
+                        dtype=object)
     axes = np.asarray(ax, dtype=object).reshape(-1)
     if axes.size != k * k:
-        raise ValueError(f"ax must hold {k}x{k} Axes for {k} restricted parameters, got {axes.size}")
+        raise ValueError(f"ax must be an Axes, a Figure or {k}x{k} Axes for {k} restricted "
+                         f"parameters, got {axes.size} Axes")
     return axes.reshape(k, k)
 
 

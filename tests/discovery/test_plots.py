@@ -62,9 +62,10 @@ def test_box_pairs_plot(fitted):
     X, y, prim = fitted
     chosen = prim.box()
     names = list(chosen.restricted)
-    axes = box(chosen, X, y)
+    figure = box(chosen, X, y)
     k = len(names)
-    assert axes.shape == (k, k)
+    assert len(figure.axes) == k * k
+    axes = np.reshape(figure.axes, (k, k))
     for i in range(k):
         for j in range(k):
             ax = axes[i, j]
@@ -83,11 +84,21 @@ def test_box_pairs_plot(fitted):
     render(axes[0, 0].figure)
 
 
-def test_box_pairs_plot_checks_axes(fitted):
+def test_box_pairs_plot_takes_an_axes_a_figure_or_a_grid(fitted):
     X, y, prim = fitted
-    with pytest.raises(ValueError, match="Axes"):
-        _, ax = plt.subplots()
-        box(prim.box(), X, y, ax=ax)
+    k = len(prim.box().restricted)
+    assert k > 1
+    figure, (left, right) = plt.subplots(1, 2)
+    assert box(prim.box(), X, y, ax=right) is figure  # the grid takes the right one's place
+    assert len(figure.axes) == 1 + k * k and left in figure.axes and right not in figure.axes
+    other = plt.figure()
+    assert box(prim.box(), X, y, ax=other) is other and len(other.axes) == k * k
+    grid_figure, grid = plt.subplots(k, k)
+    assert box(prim.box(), X, y, ax=grid) is grid_figure
+    with pytest.raises(ValueError, match=f"ax must be an Axes, a Figure or {k}x{k} Axes"):
+        box(prim.box(), X, y, ax=grid[0])
+    with pytest.raises(ValueError, match="needs an Axes of a subplot grid"):
+        box(prim.box(), X, y, ax=plt.figure().add_axes((0.1, 0.1, 0.8, 0.8)))
     with pytest.raises(ValueError, match="restricts no parameter"):
         box(prim.box(0), X, y)
 
@@ -115,7 +126,7 @@ def test_box_plot_of_a_categorical_has_one_bar_per_category_and_refuses_nan_labe
     y = ((X.a > 0.5) & (X.c != "v")).to_numpy()
     chosen = PRIM().fit(X, y).box()
     assert "c" in chosen.restricted
-    axes = box(chosen, X, y)
+    axes = np.reshape(box(chosen, X, y).axes, (len(chosen.restricted),) * 2)
     k = list(chosen.restricted).index("c")
     widths = [p.get_width() for p in axes[k, k].patches if isinstance(p, Rectangle)]
     bars = [w for w in widths if abs(w - 1.0) < 1e-9]  # one unit-wide bin per category
