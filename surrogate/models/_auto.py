@@ -476,7 +476,8 @@ class AutoRegressor(MultiOutputMixin, Q2ScoreMixin, RegressorMixin, _AutoBase):
     ----------
     chosen_ : str
     scores_ : DataFrame
-        One row per candidate: ``fidelity`` (held-out Q², the criterion), ``rmse``, ``fit_s``
+        One row per candidate: ``q2`` (held-out Q², the criterion), ``fidelity`` (the same
+        figure, under the name the classifier's held-out agreement has), ``rmse``, ``fit_s``
         (and ``error`` for a candidate that failed).
     best_estimator_ : estimator
     n_outputs_ : int
@@ -530,15 +531,16 @@ class AutoRegressor(MultiOutputMixin, Q2ScoreMixin, RegressorMixin, _AutoBase):
             p = result["prediction"].reshape(t.shape)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", UserWarning)  # a constant output: NaN
-                rows[name] = {"fidelity": _q2(t, p, stacklevel=2), "rmse": rmse(t, p),
+                q2 = _q2(t, p, stacklevel=2)
+                rows[name] = {"q2": q2, "fidelity": q2, "rmse": rmse(t, p),
                               "fit_s": result["fit_s"]}
         frame = pd.DataFrame.from_dict(rows, orient="index")
         frame.index.name = "candidate"
         return frame
 
     def _best(self, scores: pd.DataFrame) -> Any:
-        if scores["fidelity"].notna().any():
-            return scores["fidelity"].idxmax()
+        if scores["q2"].notna().any():
+            return scores["q2"].idxmax()
         return scores["rmse"].idxmin()  # every output constant: Q² is undefined
 
     @limits_threads(fitted_size)

@@ -96,9 +96,10 @@ def test_regressor_choice_std_and_a_constant_competitor():
     X, y = _design(60, seed=3)
     auto = AutoRegressor(candidates=["gp", DummyRegressor()], cv=4, seed=0).fit(X, y)
     assert list(auto.scores_.index) == ["gp", "DummyRegressor"]
-    assert list(auto.scores_.columns) == ["fidelity", "rmse", "fit_s"]
-    assert auto.chosen_ == "gp" and auto.scores_.loc["gp", "fidelity"] > 0.99
-    assert auto.scores_.loc["DummyRegressor", "fidelity"] < 0  # the fold means miss
+    assert list(auto.scores_.columns) == ["q2", "fidelity", "rmse", "fit_s"]
+    assert auto.chosen_ == "gp" and auto.scores_.loc["gp", "q2"] > 0.99
+    assert auto.scores_.loc["DummyRegressor", "q2"] < 0  # the fold means miss
+    assert auto.scores_["fidelity"].equals(auto.scores_["q2"])
     mean, std = auto.predict(X, return_std=True)
     np.testing.assert_allclose(mean, y, atol=1e-3)
     assert std.shape == y.shape
