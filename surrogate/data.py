@@ -448,7 +448,8 @@ def write_runs(path: Path, transfer_set: TransferSet) -> None:
 
 
 _SAVED_KINDS = {"surrogate.transferset": "a transfer set", "surrogate.models": "a saved model",
-                "surrogate.discovery": "a saved discovery result"}
+                "surrogate.discovery": "a saved discovery result",
+                "surrogate.sequential": "a saved model of a sequential design"}
 
 
 def refuse_other_save(path: Path, schema: str, what: str) -> None:

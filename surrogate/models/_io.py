@@ -32,7 +32,8 @@ META, TENSORS = "meta.json", "tensors.pt"
 # Later stages' results saved in the same layout, by schema: the module that reads them is
 # imported only when such a file is loaded (models never import a later stage at module level),
 # and only from this fixed table, never by a name taken from the file.
-LATER_STAGES = {"surrogate.discovery": "surrogate.discovery._io"}
+LATER_STAGES = {"surrogate.discovery": "surrogate.discovery._io",
+                "surrogate.sequential": "surrogate.sequential._model_io"}
 
 
 def _classes() -> dict[str, type]:

@@ -45,7 +45,8 @@ class OptimizationResult:
     model : object or None
         The surrogate of the objective fitted to every successful run (a
         :class:`~surrogate.optimize.UnitCubeModel`: ``model.predict(X)`` takes designs in the
-        space's own coordinates), or the model that was optimized.
+        space's own coordinates; ``model.save(path)`` and :func:`surrogate.load` keep it), or
+        the model that was optimized.
     output : str
         The objective's output name in ``history``.
     sense : {"minimize", "maximize"}

@@ -56,8 +56,9 @@ class AdaptiveResult:
         Every teacher run in order (initial design first), failed runs included.
     model : UnitCubeModel, estimator or None
         The last student, fitted on every successful run: the GP
-        (``model.predict(X, return_std=True)`` takes designs in the space's own coordinates),
-        or for ``goal="disagreement"`` the distilled ``student``. None with fewer than two
+        (``model.predict(X, return_std=True)`` takes designs in the space's own coordinates;
+        ``model.save(path)`` and :func:`surrogate.load` keep it), or for
+        ``goal="disagreement"`` the distilled ``student``. None with fewer than two
         successful runs (or, distilling a case of interest, while the runs show one class).
     history : DataFrame
         One row per round: ``round``, ``n_runs``, ``n_ok``, the fidelity estimate (column

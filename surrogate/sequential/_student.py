@@ -367,6 +367,13 @@ class UnitCubeModel:
                                  f"{self.outputs_}")
         return getattr(self.estimator_, name)
 
+    def save(self, path: Any) -> None:
+        """Write the model to the directory ``path`` (the GP by its own ``save``, the space
+        and outputs as JSON); read it back with :func:`surrogate.load`. Nothing is pickled."""
+        from surrogate.sequential._model_io import save
+
+        save(self, path)
+
     def predict_unit_torch(self, unit: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Mean and variance (n, m) at unit-cube points, differentiable, in original sign."""
         mean, var = self.estimator_._predict_torch(unit)

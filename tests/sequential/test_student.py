@@ -188,3 +188,24 @@ def test_code_fingerprint_tells_functions_apart_and_is_stable_across_processes()
                              env={**os.environ, "PYTHONHASHSEED": str(seed)},
                              check=True).stdout for seed in (1, 2, 3)}
     assert len(prints) == 1 and len(prints.pop().strip()) == 16
+
+
+def test_the_model_of_a_design_or_an_optimization_saves_and_loads(tmp_path):
+    import surrogate as sg
+
+    space = sg.Space([sg.Real("x", -2.0, 3.0), sg.Integer("k", 0, 4)])
+
+    def bowl(p):
+        return float((p["x"] - 1.0) ** 2 + 0.1 * p["k"])
+
+    probe = sg.sample(space, 7, seed=3)
+    for result in (sg.minimize(bowl, space=space, budget=9, seed=0),
+                   sg.adaptive_sample(bowl, space=space, budget=9, seed=0, progress=False)):
+        result.model.save(tmp_path / "model")
+        again = sg.load(tmp_path / "model")
+        assert again.outputs_ == result.model.outputs_ and again.space_ == space
+        for a, b in zip(again.predict(probe, return_std=True),
+                        result.model.predict(probe, return_std=True), strict=True):
+            np.testing.assert_array_equal(a, b)
+    with pytest.raises(ValueError, match="holds a saved model of a sequential design"):
+        sg.GPRegressor(seed=0).fit(probe[["x"]], probe["x"]).save(tmp_path / "model")
