@@ -208,3 +208,21 @@ def test_a_plain_function_must_give_one_number_and_takes_no_output():
                              fields={"F": [0.0, 1.0]})
     with pytest.raises(ValueError, match="morris screens scalar outputs"):
         sg.morris(field_sim, trajectories=4, seed=0)
+
+
+
+@pytest.mark.parametrize("offset", [0.0, 1e3])
+def test_the_vectorized_first_and_total_analysis_gives_salibs_numbers(offset):
+    from SALib.analyze import sobol as salib_analyze
+    from SALib.sample import sobol as salib_sample
+
+    from surrogate.sensitivity import _analyze
+
+    problem = {"num_vars": 4, "names": list("abcd"), "bounds": [[0.0, 1.0]] * 4}
+    U = salib_sample.sample(problem, 256, calc_second_order=False, seed=3)
+    y = np.sin(6 * U[:, 0]) + 3 * U[:, 1] ** 2 + U[:, 2] * U[:, 3] + offset
+    ours = _analyze(problem, y, False, 11)
+    reference = salib_analyze.analyze(problem, y, calc_second_order=False, conf_level=0.95,
+                                      seed=11)
+    for key in ("S1", "S1_conf", "ST", "ST_conf"):
+        np.testing.assert_allclose(ours[key], reference[key], rtol=1e-9, atol=1e-12)
