@@ -9,7 +9,7 @@ LOCK ?= constraints.txt
 LATEST_VENV ?= .venv-latest
 THREADS := OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
 
-.PHONY: demo test test-all test-latest lock bench lint docs docs-clean clean
+.PHONY: demo test test-all test-latest lock lint docs docs-clean clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)

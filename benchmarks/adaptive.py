@@ -1,20 +1,20 @@
 """Adaptive transfer sets (``surrogate.sequential.adaptive_sample``) against one-shot designs.
 
-Five parts, one run (``python -m benchmarks adaptive``; one part alone:
+Four parts, one run (``python -m benchmarks adaptive``; one part alone:
 ``python -m benchmarks adaptive --part accuracy``, written to ``results/adaptive-accuracy.*``):
 
 1. **Discovery**: PR AUC (above the base rate, :func:`surrogate.pr_auc`) on 20,000 held-out
    uniform runs of the boxes found from N teacher runs, for REDS on ``goal="boundary"`` runs
    against REDS and PRIM on one-shot Latin hypercubes. REDS labels 20,000 fresh points (as in
-   ``benchmarks/reds.py``) with one of two metamodels: the default classifier
-   (HistGradientBoosting on the 0/1 case) or a GP regression of the output with the threshold
+   ``benchmarks/reds.py``) with one of two metamodels: HistGradientBoosting on the 0/1 case
+   (REDS's default before AutoClassifier, kept so the figures compare over time) or a GP regression of the output with the threshold
    (``REDS(threshold=...)``, the same student the adaptive design uses). Cases of interest
    from ``benchmarks/reds.py``: dsgc stable (stab < 0), borehole y > 100, otl_circuit y < 4.5,
    piston y < 0.4, wing_weight y < 250; and the lake problem's reliable policies,
    reliability >= 0.9 (the case of interest of ``simulators/configs/lake.toml``). The
    adaptive runs of N = 100 are the first 100 of the N = 200 design (a design's first runs do
    not depend on its budget). "Runs to reach" is the
-   smallest N whose mean PR AUC reaches the target: one-shot REDS (default metamodel) at
+   smallest N whose mean PR AUC reaches the target: one-shot REDS (HistGradientBoosting) at
    N = 800. The ceiling is PRIM on the true labels of the 20,000 test runs (scored on them).
 2. **Accuracy**: teacher runs until the GP's held-out Q² (5,000 uniform points) reaches 0.99
    and 0.999, ``goal="accuracy"`` (an initial Latin hypercube of ``2 d + 1`` runs, then batches

@@ -26,7 +26,7 @@ band, fit and predict time. Inputs reach every surrogate as the space's unit-cub
   their mean fit time times the grid size is the extrapolated fit time, and their Q² (over those
   grid points) is compared with the FieldGPRegressor's Q² over the same grid points.
 * SMT's PODI (global POD at the same 99.9 % tolerance, KRG Matérn 5/2 per mode, SMT's other
-  defaults), when ``smt`` is installed. Its fit time grew about 2.5-5x per doubling of N here, so
+  defaults), when ``smt`` is installed. Its fit time grew about 2-4.5x per doubling of N here, so
   it is skipped where the previous N's fit times 5 exceeds ``PODI_BUDGET_S`` (the benchmark must
   stay under ~15 minutes on 2 shared cores).
 

@@ -3,8 +3,9 @@
 Worker processes always run single-threaded (see :mod:`surrogate.execute`). The driver runs the
 students: GP and NN fits, predictions on large samples, REDS, Sobol indices. On a small machine that
 is also running workers or other jobs, multi-threaded BLAS/OpenMP/torch threads fight for the cores
-and spin: measured on 2 shared cores, a 200 x 7 GP fit took 15-30 s with the libraries' default
-threads against 0.2-0.4 s with one, and REDS 83 s against 1.4 s (``benchmarks/threads.py``). A
+and spin: measured on 2 shared cores under load, a 200 x 7 GP fit took 26 s with the libraries'
+default threads against 0.5 s with one, and REDS 43 s against 2.7 s
+(``python -m benchmarks threads --quick``, results/threads-quick.md). A
 problem the size of an exact GP gains at most the number of cores from threads, and loses far
 more when the cores are busy, so the default is one thread for such problems.
 

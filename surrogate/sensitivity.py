@@ -25,7 +25,7 @@ fitted to 200 runs: about 2x the spread on a 4x larger design at 256 base sample
 The spread is only as honest as the GP's posterior, whose hyperparameters are plugged in: in
 ``benchmarks/sensitivity.py`` the truth lay within two combined standard deviations
 (``sqrt(gp_std^2 + (conf / 1.96)^2)``) for 60-87 % of Ishigami's indices with 50-100 teacher runs
-(over-confident), for all of them from 200 runs on, and for 90-98 % of borehole's.
+(over-confident), for all of them from 200 runs on, and for 87-99 % of borehole's.
 
 Alternatives tried: random-Fourier-feature (pathwise, Matheron's rule) samples reach any design
 size, but with features shared by the samples they biased the small posterior variance of a

@@ -91,8 +91,9 @@ class FieldGPRegressor(MultiOutputMixin, SurrogateMixin, RegressorMixin, BaseEst
         Components whose share of the variance is below this share one kernel (length scales
         and noise ratio, fitted jointly; each keeps its own mean and variance), so that one
         Cholesky factor per likelihood evaluation serves them all; the others (at least the
-        first) get their own. On SIR and Lotka-Volterra trajectories this fits 1.3-1.7x faster
-        with the same held-out Q² (``python -m benchmarks fields``). ``0`` gives every
+        first) get their own. On SIR and Lotka-Volterra trajectories this fitted 1.3-1.7x
+        faster with the same held-out Q² when it was introduced (a one-off comparison against
+        ``0``; ``python -m benchmarks fields`` runs the default only). ``0`` gives every
         component its own kernel.
     y_transform : {None, "log", "logit"}, default=None
         Fit the basis and the GP to ``log(Y)`` (a positive field, e.g. a population) or

@@ -60,7 +60,7 @@ class GPClassifier(BinaryClassifierMixin, SurrogateMixin, ClassifierMixin, BaseE
         and the evidence lower bound is no guide between the two (on dsgc it favoured the
         additive model that predicted worse), so it is a choice to make with held-out data,
         e.g. as a candidate of
-        :class:`AutoClassifier`. Fits took 2-3.5x longer there.
+        :class:`AutoClassifier`. Fits took 1.6-3.6x longer there.
     n_inducing : int, default=128
         Inducing points (a spread-out subset of the training inputs).
     max_iter : int, default=200
