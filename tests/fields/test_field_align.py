@@ -174,3 +174,17 @@ def test_an_aligned_band_of_a_log_field_stays_positive():
     lower, upper = model.predict_band(U_test)
     assert (lower >= 0).all() and (upper >= lower).all()
     assert ((bumps(U_test) >= lower) & (bumps(U_test) <= upper)).mean() > 0.9
+
+
+def test_the_aligned_band_does_not_depend_on_a_baseline_added_to_every_trajectory():
+    rng = np.random.default_rng(0)
+    t = np.linspace(0, 10, 40)
+
+    def bump(X):
+        return (0.5 + X[:, [1]]) * np.exp(-0.5 * ((t - (2 + 6 * X[:, [0]])) / 1.0) ** 2) + 1e-3
+
+    X, X_test = rng.uniform(0, 1, (30, 2)), rng.uniform(0, 1, (20, 2))
+    stds = [FieldGPRegressor(align="peak", seed=0).fit(X, offset + bump(X)).predict(
+        X_test, return_std=True)[1] for offset in (0.0, 1e6)]
+    assert (stds[0] > 0).all()
+    np.testing.assert_allclose(stds[1], stds[0], rtol=1e-3)
