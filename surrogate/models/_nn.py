@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from scipy.special import expit
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.utils.multiclass import type_of_target
 
@@ -34,6 +35,7 @@ from surrogate.models._inputs import one_hot
 __all__ = ["NNRegressor", "NNClassifier"]
 
 NN_DTYPE = torch.float32
+FAR_INPUT = 1e6  # standardized inputs are clipped to +-FAR_INPUT at prediction
 PREDICT_CHUNK = 65_536
 
 
@@ -96,8 +98,10 @@ class _NNBase(SurrogateMixin, BaseEstimator):
     def _members(self, X: np.ndarray) -> np.ndarray:
         """Raw member outputs (E, n, n_out) on inputs in original units."""
         X = one_hot(X, self._column_levels())
-        Xs = torch.as_tensor((X - self._x_mean) / self._x_std, dtype=NN_DTYPE,
-                             device=self._device)
+        # a point a million standard deviations out predicts as one there: in float32 a
+        # standardized input past 3e38 is inf, and the network's output NaN
+        Z = np.clip((X - self._x_mean) / self._x_std, -FAR_INPUT, FAR_INPUT)
+        Xs = torch.as_tensor(Z, dtype=NN_DTYPE, device=self._device)
         out = np.empty((self.n_ensemble, len(Xs), self._n_out))  # sized once (see GPRegressor)
         with torch.no_grad():
             for start in range(0, len(Xs), PREDICT_CHUNK):
@@ -249,7 +253,7 @@ class NNClassifier(BinaryClassifierMixin, ClassifierMixin, _NNBase):
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities (n, 2), columns in ``classes_`` order."""
         X = self._validate_predict(X)
-        p = (1.0 / (1.0 + np.exp(-self._members(X)[..., 0]))).mean(axis=0)
+        p = expit(self._members(X)[..., 0].astype(np.float64)).mean(axis=0)  # no overflow
         return np.column_stack([1.0 - p, p])
 
     def _extra_state(self) -> dict[str, Any]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -119,3 +121,15 @@ def test_a_constant_input_column_does_not_blow_up_other_values(value):
     np.testing.assert_allclose(mean, np.sin(3 * at[:, 0]), atol=0.15)
     proba = NNClassifier(seed=0, max_epochs=300).fit(X, X[:, 0] > 0.5).predict_proba(at)[:, 1]
     assert proba[0] < 0.2 and proba[1] > 0.8
+
+
+def test_points_far_outside_the_data_predict_finite_values_without_warnings():
+    rng = np.random.default_rng(0)
+    X = rng.uniform(0, 1, (60, 2))
+    y = X[:, 0] + X[:, 1] > 1.0
+    far = np.array([[-50.0, -50.0], [1e40, 0.0], [-1e300, 5.0]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # numpy's overflow in exp was one
+        p = NNClassifier(seed=0, n_ensemble=2, max_epochs=30).fit(X, y).predict_proba(far)
+        mean = NNRegressor(seed=0, n_ensemble=2, max_epochs=30).fit(X, X.sum(1)).predict(far)
+    assert np.isfinite(p).all() and np.isfinite(mean).all()
