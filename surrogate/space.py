@@ -291,7 +291,17 @@ class Categorical(Parameter):
             raise TypeError(
                 f"parameter {self.name!r}: categories must be a sequence, got {self.categories!r}"
             )
+        if isinstance(self.categories, set | frozenset):  # its order changes between runs
+            raise TypeError(f"parameter {self.name!r}: categories must be an ordered sequence "
+                            f"(a list or tuple), got a {type(self.categories).__name__}: its "
+                            "order, and so the designs drawn, would differ from run to run; "
+                            "give sorted(...) for the sorted order")
         categories = tuple(self.categories)
+        try:
+            hash(categories)
+        except TypeError:
+            raise TypeError(f"parameter {self.name!r}: categories must be numbers or text, got "
+                            f"{categories!r}") from None
         if len(categories) < 2:
             raise ValueError(f"parameter {self.name!r}: needs at least 2 categories, got {categories}")
         missing = [c for c in categories if c is None or (isinstance(c, float) and c != c)]
@@ -377,6 +387,9 @@ class Space:
     def __init__(self, parameters: Sequence[Parameter]) -> None:
         if isinstance(parameters, Parameter):
             parameters = [parameters]
+        if isinstance(parameters, str | bytes) or not isinstance(parameters, Iterable):
+            raise TypeError("parameters must be a sequence of Real, Integer or Categorical, got "
+                            f"{parameters!r}")
         parameters = tuple(parameters)
         if not parameters:
             raise ValueError("a Space needs at least one parameter")
@@ -450,7 +463,11 @@ class Space:
                 raise ValueError(f"unit points' columns do not match the space: missing "
                                  f"{missing}, unknown {extra}; expected columns {self.names}")
             unit = unit.loc[:, self.names]
-        unit = np.asarray(unit, dtype=float)
+        try:
+            unit = np.asarray(unit, dtype=float)
+        except (TypeError, ValueError):
+            raise TypeError(f"unit points must be numbers in [0, 1], shape (n, {self.dim}); got "
+                            f"{type(unit).__name__} {str(unit)[:60]!r}") from None
         if unit.ndim == 1 and self.dim == 1:
             unit = unit[:, None]
         if unit.ndim != 2 or unit.shape[1] != self.dim:

@@ -227,3 +227,18 @@ def test_complex_values_are_refused_and_categories_reach_the_teacher_as_declared
     design = space.validate(pd.DataFrame({"x": [0.2, 0.5], "k": [1, 2], "flag": [1, 0]}))
     assert [type(v) for v in design["flag"]] == [bool, bool]
     assert design["flag"].tolist() == [True, False]
+
+
+@pytest.mark.parametrize("call, error, match", [
+    (lambda: sg.Categorical("p", {"low", "mid", "high"}), TypeError,
+     r"parameter 'p': categories must be an ordered sequence \(a list or tuple\), got a set"),
+    (lambda: sg.Categorical("p", [[1], [2]]), TypeError,
+     r"parameter 'p': categories must be numbers or text"),
+    (lambda: sg.Space(None), TypeError, r"parameters must be a sequence of Real, Integer or"),
+    (lambda: sg.Space([sg.Real("x", 0, 1)]).from_unit("abc"), TypeError,
+     r"unit points must be numbers in \[0, 1\], shape \(n, 1\)"),
+])
+def test_unordered_or_malformed_parameters_are_refused_by_name(call, error, match):
+    with pytest.raises(error, match=match):
+        call()
+    assert sg.Categorical("p", {"b": 1, "a": 2}.keys()).categories == ("b", "a")  # ordered
