@@ -133,16 +133,16 @@ def run_campaign(
 
                 bar = tqdm(total=n, initial=n - len(pending), desc=simulator.name, unit="run")
             _execute(simulator, design, pending, runner, timeout, retries, records, journal, bar)
-    finally:
+        result = _transfer_set(simulator, design, records)
+        if journal is not None:  # while the journal is still locked: a campaign that took
+            journal.finish(result)  # the lock in between grew the design, and this stale
+    finally:  # runs.parquet and meta.json then gave its new runs another point's outputs
         if owned and runner is not None:
             runner.close()
         if bar is not None:
             bar.close()
         if journal is not None:
             journal.close()
-    result = _transfer_set(simulator, design, records)
-    if journal is not None:
-        journal.finish(result)
     return result
 
 

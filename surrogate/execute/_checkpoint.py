@@ -348,8 +348,10 @@ class Checkpoint:
         self._journal.close()
 
     def finish(self, transfer_set: TransferSet) -> None:
-        """Write the campaign's transfer set (``runs.parquet``); meta.json keeps the design."""
-        self.close()
+        """Write the campaign's transfer set (``runs.parquet``); meta.json keeps the design.
+        Called with the journal still open, so still locked against another campaign; the
+        caller closes it."""
+        self._journal.flush()
         write_runs(self.path, transfer_set)
         write_json(self.path / "meta.json", self._meta(transfer_set.meta()))
 
@@ -367,8 +369,9 @@ class _Journal:
 
     open_fds: ClassVar[set[int]] = set()
 
-    def __init__(self, path: Path) -> None:
-        self.handle = open(path / JOURNAL, "a", encoding="utf-8", newline="\n")
+    def __init__(self, path: Path, name: str = JOURNAL, what: str = "another run (a campaign "
+                 "still running on it, or started twice)") -> None:
+        self.handle = open(path / name, "a", encoding="utf-8", newline="\n")
         try:
             import fcntl
         except ImportError:  # pragma: no cover - Windows
@@ -377,9 +380,8 @@ class _Journal:
             fcntl.flock(self.handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             self.handle.close()
-            raise ValueError(f"checkpoint {path} is in use by another run (a campaign still "
-                             "running on it, or started twice): wait for it to finish, or use "
-                             "another checkpoint directory") from None
+            raise ValueError(f"checkpoint {path} is in use by {what}: wait for it to finish, "
+                             "or use another checkpoint directory") from None
         except OSError as exc:  # ENOLCK, ENOSYS, EOPNOTSUPP: no locks on this file system
             warnings.warn(f"checkpoint {path}: the file system does not lock files "
                           f"({exc.strerror}); make sure no other campaign runs on it at the "
@@ -387,12 +389,24 @@ class _Journal:
             return
         self.open_fds.add(self.handle.fileno())
 
+    def flush(self) -> None:
+        """Every record written so far on disk (the lock stays)."""
+        if not self.handle.closed:
+            self.handle.flush()
+            os.fsync(self.handle.fileno())
+
     def close(self) -> None:
         if not self.handle.closed:
             self.open_fds.discard(self.handle.fileno())
-            self.handle.flush()
-            os.fsync(self.handle.fileno())
+            self.flush()
             self.handle.close()
+
+
+def lock_directory(path: Path, name: str, what: str) -> Any:
+    """Hold ``path / name`` locked against a second driver (as a campaign's journal is), until
+    the returned lock's ``close()`` or the process's end; a ValueError names ``what`` holds
+    it."""
+    return _Journal(path, name, what)
 
 
 def forget_locks() -> None:

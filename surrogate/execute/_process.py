@@ -200,7 +200,7 @@ def _worker_main(simulator: Simulator, conn: Connection, state: Any,
 
     def on_start(position: int) -> None:
         state[0] = position
-        state[1] = time.time()
+        state[1] = time.monotonic()
 
     while True:
         try:
@@ -223,7 +223,9 @@ def _worker_main(simulator: Simulator, conn: Connection, state: Any,
 
 class _Worker:
     def __init__(self, ctx: Any, simulator: Simulator) -> None:
-        self.state = ctx.Array("d", 2, lock=False)  # [position in chunk, start time]
+        # [position in chunk, start time]: time.monotonic(), one clock for every process on
+        # the machine, so that a step of the wall clock times nothing out
+        self.state = ctx.Array("d", 2, lock=False)
         self.conn, child = ctx.Pipe(duplex=True)
         self.process = ctx.Process(target=_worker_main,
                                    args=(simulator, child, self.state, _driver_pid(ctx)),
@@ -249,7 +251,7 @@ class _Worker:
 
     def assign(self, rows: list[int], points: list[dict[str, Any]], timeout: float | None) -> None:
         self.rows, self.points, self.reported = list(rows), list(points), 0
-        self.state[0], self.state[1] = 0.0, time.time()
+        self.state[0], self.state[1] = 0.0, time.monotonic()
         self.conn.send((self.rows, self.points, timeout))
 
     def kill(self) -> None:
@@ -395,7 +397,7 @@ class ProcessExecutor(Executor):
             if not worker.process.is_alive():
                 yield from self._replace(worker, simulator, queue, "failed",
                                          f"worker process died ({_exit_reason(worker.process)})")
-            elif timeout is not None and time.time() - worker.state[1] > _hard_limit(
+            elif timeout is not None and time.monotonic() - worker.state[1] > _hard_limit(
                     timeout * (len(worker.rows) if simulator.vectorized else 1)):
                 yield from self._replace(worker, simulator, queue, "timeout",
                                          f"run exceeded the timeout of {timeout} s "
@@ -423,7 +425,7 @@ class ProcessExecutor(Executor):
         if simulator.vectorized and len(worker.rows) - worker.reported > 0:
             rows = worker.rows[worker.reported:]
             points = worker.points[worker.reported:]
-            elapsed = (time.time() - worker.state[1]) / len(rows)
+            elapsed = (time.monotonic() - worker.state[1]) / len(rows)
             self._swap(worker, simulator)
             if status == "timeout":
                 for row in rows:
@@ -436,7 +438,7 @@ class ProcessExecutor(Executor):
             yield RunRecord(rows[0], status, None, message, elapsed)
             return
         in_flight = min(max(int(worker.state[0]), worker.reported), len(worker.rows) - 1)
-        elapsed = time.time() - worker.state[1]
+        elapsed = time.monotonic() - worker.state[1]
         # runs finished but not yet sent before in_flight, and every run after it, go back
         rest = list(range(worker.reported, in_flight)) + list(range(in_flight + 1, len(worker.rows)))
         if rest:

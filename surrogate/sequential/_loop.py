@@ -220,6 +220,8 @@ def run_rounds(plan: Plan, acquisition: Acquisition, trainer: Trainer, *, execut
             runner.close()
         if bar is not None:
             bar.close()
+        if store is not None:
+            store.close()
     student = cycle.student() if assess else None
     frame = pd.DataFrame(rows, columns=_columns(acquisition)) if assess else pd.DataFrame()
     return Rounds(history, frame, stopped, student, child_seed(round_rng(root, round_index)),

@@ -24,13 +24,14 @@ import pandas as pd
 
 from surrogate.data import TransferSet, write_json
 from surrogate.execute import checkpoint_design
-from surrogate.execute._checkpoint import LEGACY_PARTIAL_NAME, checkpoint_path
+from surrogate.execute._checkpoint import LEGACY_PARTIAL_NAME, checkpoint_path, lock_directory
 
 __all__ = ["RoundStore", "OtherDesignError"]
 
 ROUNDS_FILE = "rounds.jsonl"
 
 
+LOCK = "design.lock"  # held by the driver of the design while it runs
 LATER_KEYS = ("seed", "code", "settings")  # signature keys that older checkpoints lack
 
 
@@ -89,7 +90,21 @@ class RoundStore:
 
     def __init__(self, root: Any, signature: dict[str, Any], *, file: str, kind: str) -> None:
         self.root = checkpoint_path(root)
-        path = self.root / file
+        self.root.mkdir(parents=True, exist_ok=True)
+        made = not (self.root / LOCK).exists()
+        # held for the design's whole life: a second driver on the directory is refused at
+        # once, not let in to fit every model twice and fail one of the two at a round's lock
+        self._lock: Any = lock_directory(self.root, LOCK, f"another {kind}")
+        try:
+            self._open(signature, self.root / file, kind)
+        except BaseException:
+            self.close()
+            if made:  # a directory refused keeps nothing of ours
+                (self.root / LOCK).unlink(missing_ok=True)
+            raise
+
+    def _open(self, signature: dict[str, Any], path: Path, kind: str) -> None:
+        """Check the signature of an existing design, or write that of a new one."""
         if path.exists():
             stored = _read_signature(path)
             expected = json.loads(json.dumps(signature, default=str))
@@ -107,11 +122,16 @@ class RoundStore:
                     f"{changed}); resume with the same settings (only budget may change) or "
                     "use a new checkpoint directory", changed)
             return
-        self.root.mkdir(parents=True, exist_ok=True)
-        if any(self.root.iterdir()):
+        if any(p.name != LOCK for p in self.root.iterdir()):
             raise ValueError(f"checkpoint directory {self.root} is not empty and holds no "
-                             f"{file}; choose a new or empty directory")
+                             f"{path.name}; choose a new or empty directory")
         write_json(path, signature)
+
+    def close(self) -> None:
+        """Let another driver use the directory."""
+        if self._lock is not None:
+            self._lock.close()
+            self._lock = None
 
     def path(self, round_index: int) -> Path:
         """Directory of round ``round_index`` (0 is the initial design)."""

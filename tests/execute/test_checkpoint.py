@@ -593,3 +593,36 @@ def test_a_torn_line_is_found_from_the_end_block_by_block(tmp_path, monkeypatch,
         _checkpoint._drop_torn_line(handle)
         assert handle.tell() == len(kept)
     assert path.read_bytes() == kept
+
+
+def test_a_campaign_keeps_its_checkpoint_locked_until_its_last_file_is_written(tmp_path):
+    # the first campaign is slow to write runs.parquet; one started meanwhile on a larger
+    # design must be refused, not let in to have its runs overwritten by the first's files
+    first = textwrap.dedent(f"""
+        import time
+        import surrogate as sg
+        import surrogate.execute._checkpoint as checkpoint
+        from surrogate.testing import TOY_SPACE, toy_simulator
+        write_runs = checkpoint.write_runs
+        def slow(path, runs):
+            print("writing", flush=True)
+            time.sleep(3)
+            write_runs(path, runs)
+        checkpoint.write_runs = slow
+        toy_simulator().run(sg.sample(TOY_SPACE, 5, seed=0), checkpoint={str(tmp_path)!r})
+        print("done", flush=True)
+    """)
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    process = subprocess.Popen([sys.executable, "-c", first], stdout=subprocess.PIPE, text=True,
+                               env=env)
+    try:
+        assert process.stdout.readline().strip() == "writing"
+        larger = pd.concat([sg.sample(TOY_SPACE, 5, seed=0), sg.sample(TOY_SPACE, 5, seed=1)],
+                           ignore_index=True)
+        with pytest.raises(ValueError, match="is in use by another run"):
+            toy_simulator().run(larger, checkpoint=tmp_path)
+    finally:
+        out, _ = process.communicate(timeout=60)
+    assert "done" in out
+    again = toy_simulator().run(larger, checkpoint=tmp_path)  # now it runs: 5 new points
+    np.testing.assert_allclose(again.Y.to_numpy(), expected_toy(larger), rtol=1e-12)

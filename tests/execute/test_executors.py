@@ -388,3 +388,24 @@ def test_the_watchdog_forgets_workers_that_are_gone_and_is_optional(monkeypatch)
 def _slow_double(x):
     time.sleep(0.05)
     return 2 * x
+
+
+def test_a_step_of_the_wall_clock_times_no_run_out(monkeypatch):
+    import threading
+
+    def slow(x, y):
+        time.sleep(1.5)
+        return {"f": x, "g": y}
+
+    sim = sg.Simulator(slow, TOY_SPACE, ["f", "g"], name="slow")
+    real = time.time
+
+    def step():  # the driver's wall clock jumps two minutes ahead while the runs are going
+        time.sleep(0.7)
+        monkeypatch.setattr(time, "time", lambda: real() + 120.0)
+
+    threading.Thread(target=step, daemon=True).start()
+    with sg.ProcessExecutor(2) as executor:
+        runs = sim.run(sg.sample(TOY_SPACE, 2, seed=0), executor=executor, timeout=10,
+                       progress=False)
+    assert runs.status.tolist() == ["ok", "ok"]

@@ -201,7 +201,7 @@ def test_resume_after_interruption_repeats_no_run(tmp_path):
     assert teacher.finished == 14  # every run exactly once across both calls
     pd.testing.assert_frame_equal(resumed.history.X, reference.history.X)
     assert sorted(p.name for p in tmp_path.iterdir()) == [
-        "init", "optimization.json", "round-0001", "round-0002", "round-0003"]
+        "design.lock", "init", "optimization.json", "round-0001", "round-0002", "round-0003"]
     # a finished optimization reloads without any teacher call; more budget continues it
     again = minimize(Simulator(teacher, space, ["y"], name="b"), budget=16, n_init=5,
                      batch_size=3, seed=0, checkpoint=tmp_path)

@@ -91,7 +91,8 @@ if __name__ == "__main__":
             out[name] = record(result)
             signature = Path(tmp) / "ckpt" / "optimization.json"
             out[name]["signature"] = json.loads(signature.read_text())
-            out[name]["layout"] = sorted(p.name for p in (Path(tmp) / "ckpt").iterdir())
+            out[name]["layout"] = sorted(p.name for p in (Path(tmp) / "ckpt").iterdir()
+                                         if p.name != "design.lock")
         print(name, file=sys.stderr)
     json.dump(out, sys.stdout, indent=1)
     print()

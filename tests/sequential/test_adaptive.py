@@ -656,3 +656,50 @@ def test_a_disagreement_student_left_unseeded_is_seeded_from_the_design():
                                student=RandomForestClassifier(n_estimators=5),
                                progress=False).runs.X for _ in range(2)]
     pd.testing.assert_frame_equal(designs[0], designs[1])
+
+
+def test_a_second_driver_on_a_running_designs_checkpoint_is_refused_at_once(tmp_path,
+                                                                             monkeypatch):
+    # one teacher for both drivers (the same code): it logs each call; only the first sleeps
+    (tmp_path / "teacher_module.py").write_text(textwrap.dedent("""
+        import os
+        import time
+
+        def slow(p):
+            with open(os.environ["TEACHER_LOG"], "a") as log:
+                log.write("call\\n")
+            time.sleep(float(os.environ.get("TEACHER_SLEEP", "0")))
+            return p["x"] ** 2
+    """))
+    log, checkpoint = tmp_path / "calls.log", tmp_path / "design"
+    run = textwrap.dedent(f"""
+        from teacher_module import slow
+        from surrogate.sequential import adaptive_sample
+        from surrogate.space import Real, Space
+        print("started", flush=True)
+        adaptive_sample(slow, space=Space([Real("x", 0.0, 1.0)]), budget=7, seed=0,
+                        checkpoint={str(checkpoint)!r}, progress=False)
+        print("done", flush=True)
+    """)
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "TEACHER_LOG": str(log), "TEACHER_SLEEP": "0.4",
+           "PYTHONPATH": os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")])}
+    process = subprocess.Popen([sys.executable, "-c", run], stdout=subprocess.PIPE, text=True,
+                               env=env)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setenv("TEACHER_LOG", str(log))
+    from teacher_module import slow
+
+    try:
+        assert process.stdout.readline().strip() == "started"
+        deadline = time.monotonic() + 60
+        while not (checkpoint / "init").exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        with pytest.raises(ValueError, match="is in use by another adaptive design"):
+            adaptive_sample(slow, space=Space([Real("x", 0.0, 1.0)]), budget=7, seed=0,
+                            checkpoint=checkpoint, progress=False)
+    finally:
+        out, _ = process.communicate(timeout=120)
+    assert "done" in out and log.read_text().count("call") == 7
+    again = adaptive_sample(slow, space=Space([Real("x", 0.0, 1.0)]), budget=7, seed=0,
+                            checkpoint=checkpoint, progress=False)  # the lock went with it
+    assert len(again.runs) == 7 and log.read_text().count("call") == 7

@@ -54,8 +54,11 @@ def test_same_seed_same_points_as_before_the_shared_loop(name, tmp_path):
         assert got["feasible"] == expected["feasible"]
         assert got["y"] == pytest.approx(expected["y"], rel=1e-4, abs=1e-6)
     # the checkpoint keeps its layout and signature, so old checkpoints still resume: only the
-    # seed and the teacher's code digest were added, which a signature without them skips
-    assert sorted(p.name for p in checkpoint.iterdir()) == expected["layout"]
+    # seed and the teacher's code digest were added, which a signature without them skips,
+    # and the lock file its driver holds (an older checkpoint gets one when it resumes)
+    names = sorted(p.name for p in checkpoint.iterdir())
+    assert "design.lock" in names
+    assert [n for n in names if n != "design.lock"] == expected["layout"]
     stored = json.loads((checkpoint / "optimization.json").read_text())
     assert {k: v for k, v in stored.items() if k not in LATER_KEYS} == expected["signature"]
     assert set(stored) - set(expected["signature"]) <= set(LATER_KEYS)

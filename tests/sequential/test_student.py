@@ -99,6 +99,9 @@ def test_rounds_log_survives_a_torn_line(tmp_path):
     assert list(store.recorded_rounds()) == [0]
     store.record_round({"round": 1, "n_runs": 6, "q2_loo": 0.6})
     assert store.recorded_rounds()[1]["q2_loo"] == 0.6
+    with pytest.raises(ValueError, match="is in use by another adaptive design"):
+        RoundStore(tmp_path / "c", {"schema": "x"}, file="adaptive.json", kind="adaptive design")
+    store.close()
     with pytest.raises(ValueError, match="belongs to another adaptive design"):
         RoundStore(tmp_path / "c", {"schema": "y"}, file="adaptive.json", kind="adaptive design")
 
