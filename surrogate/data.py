@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import os
 import platform
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -124,8 +124,13 @@ class TransferSet:
             raise ValueError(f"unknown status value(s) {unknown}; allowed: {list(STATUSES)}")
         error_s = pd.Series([""] * n if error is None else [str(e) for e in error],
                             name="error", dtype=object)
-        seconds_s = pd.Series(np.full(n, np.nan) if seconds is None
-                              else np.asarray(seconds, float), name="seconds")
+        try:
+            seconds_s = pd.Series(np.full(n, np.nan) if seconds is None
+                                  else np.asarray(seconds, float), name="seconds")
+        except (TypeError, ValueError):
+            some = np.ravel(np.asarray(seconds, dtype=object))[:3].tolist()
+            raise TypeError("seconds must be numbers (each run's duration), got values such as "
+                            f"{some!r}") from None
         if len(error_s) != n or len(seconds_s) != n:
             raise ValueError(f"error and seconds need {n} entries")
         ok = (status_s == "ok").to_numpy()
@@ -290,9 +295,15 @@ class TransferSet:
         is refused: its design would be overwritten by these runs, and growing the design on
         it later would attach outputs to the wrong inputs. Save into another directory.
         """
-        path = Path(path)
+        path = as_path(path)
+        if path.exists() and not path.is_dir():
+            raise ValueError(f"{path} is a file; a transfer set is saved into a directory: name "
+                             "a new or existing directory")
         refuse_other_save(path, SCHEMA, "runs")
         path.mkdir(parents=True, exist_ok=True)
+        # an earlier save's meta.json goes first and the new one comes last: a save cut short
+        # leaves no meta.json over the runs of another save
+        (path / "meta.json").unlink(missing_ok=True)
         write_runs(path, self)
         write_json(path / "meta.json", self.meta())
         return path
@@ -313,7 +324,7 @@ class TransferSet:
             Naming the file, when a file is damaged (not JSON or Parquet, missing keys or
             columns, values the space does not allow).
         """
-        path = Path(path)
+        path = as_path(path)
         if not (path / "meta.json").exists() and (path / "init" / "meta.json").exists():
             rounds = [path / "init"] + sorted(p for p in path.glob("round-*")
                                               if (p / "meta.json").exists())
@@ -323,8 +334,11 @@ class TransferSet:
         grids = meta_fields(path, meta, outputs)
         file = path / "runs.parquet"
         if not file.exists():
-            from surrogate.execute._checkpoint import load_partial
+            from surrogate.execute._checkpoint import JOURNAL, load_partial
 
+            if not (path / JOURNAL).exists():  # neither a saved set nor a campaign's journal
+                raise ValueError(f"{file} is missing: {path} holds no runs (a saved transfer set "
+                                 "has runs.parquet, a campaign's checkpoint its journal)")
             return load_partial(path)
         frame = read_parquet(file)
         columns = [f"x.{n}" for n in space.names] + [f"y.{o}" for o in outputs]
@@ -334,6 +348,11 @@ class TransferSet:
         if missing:
             raise ValueError(f"{file} is damaged: it lacks column(s) {missing} that the space and "
                              f"outputs in meta.json need")
+        stated = meta.get("n_runs")
+        if isinstance(stated, int) and stated != len(frame):
+            raise ValueError(f"{file} holds {len(frame)} runs but {path / 'meta.json'} says "
+                             f"{stated}: the files of two different saves (a save or a campaign "
+                             "cut short); save the runs again, or run the campaign again")
         X = frame[columns[:len(space.names)]].set_axis(space.names, axis=1)
         Y = frame[columns[len(space.names):]].set_axis(outputs, axis=1)
         fields = {f: (grids[f], frame[cs].to_numpy(dtype=float)) for f, cs in field_cols.items()}
@@ -346,7 +365,7 @@ class TransferSet:
     @classmethod
     def concat(cls, sets: Sequence[TransferSet]) -> TransferSet:
         """Stack transfer sets of the same space, outputs and fields (same grids)."""
-        if isinstance(sets, TransferSet):
+        if isinstance(sets, TransferSet) or not isinstance(sets, Iterable):
             raise TypeError("concat takes a list of transfer sets, e.g. TransferSet.concat([a, b])")
         sets = list(sets)
         if not sets:
@@ -450,6 +469,13 @@ def write_runs(path: Path, transfer_set: TransferSet) -> None:
 _SAVED_KINDS = {"surrogate.transferset": "a transfer set", "surrogate.models": "a saved model",
                 "surrogate.discovery": "a saved discovery result",
                 "surrogate.sequential": "a saved model of a sequential design"}
+
+
+def as_path(path: Any) -> Path:
+    """``path`` as a Path, refusing what is not a file system path (None, a number) by name."""
+    if not isinstance(path, str | os.PathLike):
+        raise TypeError(f"path must be a file system path (a str or pathlib.Path), got {path!r}")
+    return Path(path)
 
 
 def refuse_other_save(path: Path, schema: str, what: str) -> None:

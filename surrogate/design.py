@@ -24,6 +24,7 @@ __all__ = ["sample", "METHODS"]
 Method = Literal["lhs", "sobol", "halton", "random", "factorial"]
 METHODS: tuple[str, ...] = ("lhs", "sobol", "halton", "random", "factorial")
 _LHS_OPTIMIZATIONS = (None, "random-cd", "lloyd")
+MAX_FACTORIAL_POINTS = 10_000_000  # a full grid past this is refused (memory: GBs of rows)
 LLOYD_MAX_DIM = 5  # Lloyd's step beyond: 6 dimensions x 1,000 points 19 s, 8 x 200 104 s
 
 
@@ -52,7 +53,8 @@ def sample(
         Halton. ``"random"``: independent uniform draws. ``"factorial"``: full grid (option
         ``levels``: int, one int per parameter (space order) or dict name -> int; real
         parameters get evenly spaced levels including both bounds, integer and categorical
-        parameters all their levels unless fewer are asked).
+        parameters all their levels unless fewer are asked; at most MAX_FACTORIAL_POINTS,
+        10 million, points).
     seed : int, numpy.random.Generator or None
         Same seed, same design.
 
@@ -194,4 +196,9 @@ def _factorial_levels(space: Space, n: int | None, levels: Any) -> list[int]:
     for p, k in zip(space, chosen, strict=True):
         if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 2:
             raise ValueError(f"levels for parameter {p.name!r} must be an int >= 2, got {k!r}")
+    size = math.prod(int(k) for k in chosen)
+    if size > MAX_FACTORIAL_POINTS:
+        raise ValueError(f"a factorial design of levels {[int(k) for k in chosen]} has {size:,} "
+                         f"points, more than {MAX_FACTORIAL_POINTS:,}: ask for fewer levels (or "
+                         "a smaller n)")
     return [int(k) for k in chosen]

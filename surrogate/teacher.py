@@ -136,6 +136,8 @@ class Simulator:
         self.outputs = check_outputs(
             outputs, has_fields=isinstance(fields, Mapping) and len(fields) > 0)
         self.fields: Grids = check_fields(fields, self.outputs)
+        if not isinstance(vectorized, bool | np.bool_):
+            raise TypeError(f"vectorized must be True or False, got {vectorized!r}")
         self.vectorized = bool(vectorized)
         self.name = name or default_name(fn)
         if not self.vectorized:

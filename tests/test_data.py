@@ -137,3 +137,22 @@ def test_select_reads_a_reordered_boolean_series_by_its_index():
     mask = ts.Y["y"].sort_values() >= 2  # index [1, 2, 0]
     assert ts.select(mask).Y["y"].tolist() == [3.0, 2.0]
     assert ts.select(mask.to_numpy()).Y["y"].tolist() == [1.0, 2.0]  # an array: by position
+
+
+def test_runs_and_meta_of_two_saves_are_refused_not_mixed(tmp_path):
+    import shutil
+
+    space = sg.Space([sg.Real("a", 0.0, 1.0)])
+    sim = sg.Simulator(lambda X: X["a"].to_numpy(), space, ["y"], vectorized=True)
+    small = sim.run(sg.sample(space, 3, seed=0), progress=False)
+    large = sim.run(sg.sample(space, 5, seed=1), progress=False)
+    small.save(tmp_path / "small")
+    large.save(tmp_path / "large")
+    shutil.copy(tmp_path / "large" / "runs.parquet", tmp_path / "small" / "runs.parquet")
+    with pytest.raises(ValueError, match=r"holds 5 runs but .*meta.json says 3: the files of "
+                                         r"two different saves"):
+        sg.TransferSet.load(tmp_path / "small")
+    (tmp_path / "file").write_text("")
+    with pytest.raises(ValueError, match=r"file is a file; a transfer set is saved into a "
+                                         r"directory"):
+        small.save(tmp_path / "file")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import keyword
 import math
+import numbers
 from functools import cached_property
 from typing import Any
 
@@ -205,6 +206,11 @@ class Box:
         may differ from :meth:`contains` only at points within that rounding of a limit
         (``year >= 2050.8`` for a limit of 2050.78 over a century); ``rules(17)`` is exact.
         """
+        if isinstance(precision, bool) or not isinstance(precision, numbers.Integral) \
+                or not 1 <= precision <= 17:
+            raise ValueError(f"precision must be an int from 1 to 17 (significant digits), got "
+                             f"{precision!r}")
+        precision = int(precision)
         parts = []
         for name in self.restricted:
             label = name if name.isidentifier() and not keyword.iskeyword(name) else f"`{name}`"

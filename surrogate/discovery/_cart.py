@@ -96,7 +96,8 @@ class CART(BaseEstimator):
         if not isinstance(self.mass_min, numbers.Real) or not 0 < self.mass_min < 0.5:
             raise ValueError(f"mass_min must be a number in (0, 0.5), got {self.mass_min!r}")
         if self.max_depth is not None and (
-            not isinstance(self.max_depth, numbers.Integral) or self.max_depth < 1
+            isinstance(self.max_depth, bool)
+            or not isinstance(self.max_depth, numbers.Integral) or self.max_depth < 1
         ):
             raise ValueError(f"max_depth must be a positive int or None, got {self.max_depth!r}")
 

@@ -129,12 +129,20 @@ def resample(
     >>> resample(prim, X, y, iterations=4, seed=0).loc[["a", "b"], "reproduce_coverage"].tolist()
     [1.0, 1.0]
     """
-    if not isinstance(iterations, numbers.Integral) or iterations < 1:
+    if not hasattr(prim, "boxes_") or not hasattr(prim, "box"):
+        raise TypeError(f"prim must be a fitted PRIM or REDS, got {type(prim).__name__}")
+    if isinstance(iterations, bool) or not isinstance(iterations, numbers.Integral) \
+            or iterations < 1:
         raise ValueError(f"iterations must be a positive int, got {iterations!r}")
     if not isinstance(fraction, numbers.Real) or not 0 < fraction < 1:
         raise ValueError(f"fraction must be a number in (0, 1), got {fraction!r}")
     target = prim.box(i)
     frame = as_frame(X)
+    fitted = getattr(prim, "feature_names_in_", None)
+    if fitted is not None and list(map(str, fitted)) != list(frame.columns):
+        raise ValueError(f"X has the columns {list(frame.columns)}, but the {type(prim).__name__} "
+                         f"was fitted on {list(map(str, fitted))}: resample re-fits it on "
+                         "subsets of the data it was fitted on")
     labels, _ = check_labels(y, len(frame))
     rng = as_generator(seed)
     size = int(len(frame) * fraction)

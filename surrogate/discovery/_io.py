@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import clone
 
-from surrogate.data import refuse_other_save, write_text_atomic
+from surrogate.data import as_path, refuse_other_save, write_text_atomic
 from surrogate.discovery._box import Box
 from surrogate.discovery._cart import CART
 from surrogate.discovery._data import CATEGORICAL, INTEGER, REAL, Domain
@@ -68,7 +68,7 @@ def save(result: Box | PRIM | CART | REDS, path: str | Path) -> Path:
         raise TypeError(f"cannot save a {type(result).__name__}; supported: Box, CART, PRIM, REDS")
     if not isinstance(result, Box) and not hasattr(result, "boxes_"):
         raise ValueError(f"this {type(result).__name__} is not fitted yet: call fit first")
-    path = Path(path)
+    path = as_path(path)
     if path.exists() and not path.is_dir():
         raise ValueError(f"{path} is a file; a {type(result).__name__} is saved into a "
                          "directory: name a new or existing directory")
@@ -125,7 +125,7 @@ def load(path: str | Path, *, device: str = "cpu") -> Box | PRIM | CART | REDS:
         Naming the file, if a file is missing, truncated, from another schema version or does
         not describe a valid result.
     """
-    path = Path(path)
+    path = as_path(path)
     meta_file = path / META
     meta = _read_meta(meta_file)
     name = meta["class"]

@@ -137,6 +137,10 @@ def distill(
     rng = as_generator(seed)
     student = check_student(student)
     model = as_teacher(teacher, space=space, output=output)
+    if model.kind != "simulator" and (executor != "serial" or checkpoint is not None):
+        raise ValueError("executor= and checkpoint= apply to a simulator or callable teacher "
+                         f"only; the teacher is a fitted {type(teacher).__name__}, which labels "
+                         "the transfer set in this process")
     space = model.space if model.space is not None else (
         None if space is None else as_space(space))
     X1, y1, named = _data(data, space)

@@ -28,6 +28,7 @@ from surrogate.models._base import (
     MultiOutputMixin,
     Q2ScoreMixin,
     SurrogateMixin,
+    check_flag,
     check_positive_int,
 )
 from surrogate.models._inputs import one_hot
@@ -546,6 +547,7 @@ class AutoRegressor(MultiOutputMixin, Q2ScoreMixin, RegressorMixin, _AutoBase):
     @limits_threads(fitted_size)
     def predict(self, X: Any, return_std: bool = False) -> Any:
         """Predictions of the chosen student (and its standard deviation, when it has one)."""
+        check_flag("return_std", return_std)
         inputs = self._model_inputs(X)
         best, predict = self.best_estimator_, self.best_estimator_.predict
         if not return_std:

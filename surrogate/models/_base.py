@@ -26,6 +26,12 @@ __all__ = ["SurrogateMixin", "check_positive_int", "check_choice", "check_positi
 DTYPE = torch.float64
 
 
+def check_flag(name: str, value: Any) -> None:
+    """Refuse anything but True or False for a yes/no option (``"no"`` is truthy)."""
+    if not isinstance(value, bool | np.bool_):
+        raise TypeError(f"{name} must be True or False, got {value!r}")
+
+
 def check_positive_int(name: str, value: Any, minimum: int = 1) -> int:
     """Return ``value`` as an int ``>= minimum`` or raise naming the parameter."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
@@ -61,6 +67,35 @@ def check_input_columns(X: Any, owner: str) -> None:
     before any fitting work (e.g. by ``cross_validate`` before its first fold).
     """
     find_categories(X, owner)
+
+
+def _shape(values: Any) -> tuple[int, ...] | None:
+    """The shape of array-like ``values`` (None where numpy cannot tell: ragged lists)."""
+    shape = getattr(values, "shape", None)
+    if shape is not None:
+        return tuple(shape)
+    try:
+        return np.asarray(values, dtype=object).shape
+    except (TypeError, ValueError):
+        return None
+
+
+def _check_shape(owner: str, X: Any, y: Any = None) -> None:
+    """Refuse, in our words before scikit-learn's, an ``X`` that is not a table of rows and
+    columns and a ``y`` of another length (an empty ``X``, and one of another width at
+    predict, get scikit-learn's messages, which name them)."""
+    shape = _shape(X)
+    if shape is None:
+        return
+    if len(shape) != 2:
+        raise ValueError(f"{owner}: X must be 2-D, one row per point and one column per input "
+                         f"(a DataFrame or an array of shape (n, d)), got shape {shape}. "
+                         "Reshape your data: X.reshape(-1, 1) for a single input, "
+                         "X.reshape(1, -1) for a single point")
+    y_shape = None if y is None else _shape(y)
+    if y_shape and y_shape[0] != shape[0]:
+        raise ValueError(f"{owner}: X has {shape[0]} rows but y has {y_shape[0]}; give one "
+                         "target per row of X")
 
 
 def _check_columns(X: Any) -> None:
@@ -247,6 +282,7 @@ class SurrogateMixin:
             raise ValueError(
                 f"{type(self).__name__} requires y to be passed, but the target y is None")
         owner = type(self).__name__
+        _check_shape(owner, X, y)
         _check_columns(X)
         self._column_labels = _column_labels(X)
         self._encoding = find_categories(X, owner)
@@ -281,6 +317,8 @@ class SurrogateMixin:
 
     def _validate_predict(self, X: Any) -> np.ndarray:
         check_is_fitted(self)
+        _check_shape(type(self).__name__, X)
+        _check_columns(X)
         names = getattr(self, "feature_names_in_", None)
         if isinstance(X, pd.DataFrame):
             # the columns seen in fit: string names, else labels such as 0, 1, 2 (None: fitted

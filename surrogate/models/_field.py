@@ -21,7 +21,13 @@ import torch
 from sklearn.base import BaseEstimator, RegressorMixin
 
 from surrogate._random import as_generator, child_seed
-from surrogate.models._base import MultiOutputMixin, SurrogateMixin, check_positive_int
+from surrogate.models._base import (
+    MultiOutputMixin,
+    SurrogateMixin,
+    check_flag,
+    check_positive_int,
+    missing_y,
+)
 from surrogate.models._field_align import MIN_PEAKED, TIMING_TARGETS, PeakGrid, peak_times
 from surrogate.models._gp_shared import SharedTailGP
 
@@ -365,6 +371,7 @@ class FieldGPRegressor(MultiOutputMixin, SurrogateMixin, RegressorMixin, BaseEst
         mean : ndarray of shape (n_points, n_times)
         std : ndarray of shape (n_points, n_times) (only with ``return_std=True``)
         """
+        check_flag("return_std", return_std)
         if self.align is not None:
             mean, std = self._predict_aligned(X)
             return (mean, std) if return_std else mean
@@ -507,6 +514,7 @@ class FieldGPRegressor(MultiOutputMixin, SurrogateMixin, RegressorMixin, BaseEst
         """Q² over the whole field (see :func:`field_q2`); ``sample_weight`` is not supported."""
         if sample_weight is not None:
             raise ValueError("FieldGPRegressor.score does not take sample_weight")
+        missing_y(y)  # a failed run's NaN row (TransferSet.field keeps them) is no trajectory
         return field_q2(np.asarray(y, dtype=float), self.predict(X))
 
     # -- persistence hooks --------------------------------------------------------------------

@@ -25,6 +25,7 @@ from surrogate.models._base import (
     Q2ScoreMixin,
     SurrogateMixin,
     check_choice,
+    check_flag,
     check_positive_float,
     check_positive_int,
     column_scale,
@@ -498,6 +499,7 @@ class GPRegressor(MultiOutputMixin, Q2ScoreMixin, SurrogateMixin, RegressorMixin
             Of the latent (noise-free) function, as for a simulator's output; the interval of
             a new noisy observation is ``sqrt(std**2 + noise_)`` wide per unit of z.
         """
+        check_flag("return_std", return_std)
         X = self._validate_predict(X)
         U = to_tensor(self._to_unit(X), self._device)
         n_train = self._U.shape[0] if self.method_ == "exact" else self._svgp.n_inducing

@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 from surrogate.data import SCHEMA as RUNS_SCHEMA
-from surrogate.data import refuse_other_save, write_text_atomic
+from surrogate.data import as_path, refuse_other_save, write_text_atomic
 from surrogate.models._base import resolve_device
 
 __all__ = ["save", "load", "model_meta", "new_model", "restore", "SCHEMA", "SCHEMA_VERSION"]
@@ -121,7 +121,7 @@ def save(model: Any, path: str | Path) -> Path:
     name = type(model).__name__
     if name not in _classes():
         raise TypeError(f"cannot save a {name}; supported: {sorted(_classes())}")
-    path = Path(path)
+    path = as_path(path)
     if path.exists() and not path.is_dir():
         raise ValueError(f"{path} is a file; a model is saved into a directory: name a new or "
                          "existing directory")
@@ -204,7 +204,7 @@ def load(path: str | Path, *, device: str = "cpu") -> Any:
     >>> bool(np.array_equal(again.predict(X), model.predict(X)))
     True
     """
-    path = Path(path)
+    path = as_path(path)
     meta_file = path / META
     if not meta_file.is_file():
         raise ValueError(f"{path} is not a saved surrogate or discovery result (no {META})")

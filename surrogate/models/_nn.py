@@ -24,6 +24,7 @@ from surrogate.models._base import (
     Q2ScoreMixin,
     SurrogateMixin,
     check_choice,
+    check_flag,
     check_positive_float,
     check_positive_int,
     column_scale,
@@ -70,7 +71,7 @@ class _NNBase(SurrogateMixin, BaseEstimator):
         check_choice("activation", self.activation, ACTIVATIONS)
         check_positive_float("learning_rate", self.learning_rate)
         if isinstance(self.weight_decay, bool) or not isinstance(self.weight_decay, int | float) \
-                or self.weight_decay < 0:
+                or not 0 <= self.weight_decay < float("inf"):
             raise ValueError(f"weight_decay must be a float >= 0, got {self.weight_decay!r}")
         check_positive_int("batch_size", self.batch_size)
         check_positive_int("max_epochs", self.max_epochs)
@@ -196,6 +197,7 @@ class NNRegressor(MultiOutputMixin, Q2ScoreMixin, RegressorMixin, _NNBase):
     @limits_threads(fitted_size)
     def predict(self, X: Any, return_std: bool = False) -> Any:
         """Ensemble mean (and spread) at ``X``: arrays of shape (n,) or (n, m)."""
+        check_flag("return_std", return_std)
         X = self._validate_predict(X)
         members = self._members(X) * self._y_std + self._y_mean  # (E, n, m)
         mean = members.mean(axis=0)

@@ -21,7 +21,12 @@ import numpy as np
 import torch
 
 from surrogate._random import SeedLike, as_generator
-from surrogate._target import _output_index, is_fitted_model, warn_if_extrapolating
+from surrogate._target import (
+    _is_classifier,
+    _output_index,
+    is_fitted_model,
+    warn_if_extrapolating,
+)
 from surrogate.data import TransferSet
 from surrogate.optimize._result import OptimizationResult, point_of
 from surrogate.sequential._optimize_acqf import AcquisitionOptimizer, evaluate
@@ -111,6 +116,12 @@ MeanFunction = Callable[[torch.Tensor], torch.Tensor]
 
 def _mean_function(model: Any, space: Space, output: Any) -> tuple[MeanFunction, str]:
     """The model's mean as a function of unit-cube points (n, d) -> (n,), and its name."""
+    if _is_classifier(model):  # its predict gives labels: a 0/1 step, not a surface
+        raise TypeError(f"minimize_surrogate needs a regressor; the {type(model).__name__} is a "
+                        "classifier, whose predict gives class labels. To find the inputs "
+                        "least (or most) likely to be a case, minimize its probability: "
+                        "sg.minimize(lambda p: model.predict_proba(pd.DataFrame([p]))[0, 1], "
+                        "space=space, budget=...)")
     if not isinstance(model, UnitCubeModel):
         _check_features(model, space)
     elif model.space_ != space:

@@ -14,6 +14,7 @@ import pandas as pd
 
 from surrogate.discovery._box import Box
 from surrogate.discovery._data import CATEGORICAL, as_frame
+from surrogate.plot._axes import single_axes
 
 __all__ = ["box", "box_limits", "tradeoff"]
 
@@ -55,8 +56,7 @@ def tradeoff(prim: Any, *, ax: Any = None) -> Any:
     if not isinstance(trajectory, pd.DataFrame) or not needed <= set(trajectory.columns):
         raise TypeError("prim must be a fitted PRIM/REDS or a trajectory DataFrame with "
                         "columns coverage, density, n_restricted")
-    if ax is None:
-        _, ax = plt.subplots(figsize=(5, 4), layout="constrained")
+    ax = single_axes(ax, figsize=(5, 4), layout="constrained")
     top = int(trajectory["n_restricted"].max())
     norm = BoundaryNorm(np.arange(-0.5, top + 1.5), plt.get_cmap("viridis").N)
     points = ax.scatter(trajectory["coverage"], trajectory["density"],
@@ -239,12 +239,10 @@ def box_limits(box: Box, *, ax: Any = None) -> Any:
     >>> [t.get_text().split(" ")[0] for t in ax.get_yticklabels()]
     ['a', 'b']
     """
-    import matplotlib.pyplot as plt
 
     check_box(box)
     names = list(box.restricted)
-    if ax is None:
-        _, ax = plt.subplots(figsize=(6, 0.6 * len(names) + 1.5), layout="constrained")
+    ax = single_axes(ax, figsize=(6, 0.6 * len(names) + 1.5), layout="constrained")
     qp = box.qp
     domain = box._domain
     for row, name in enumerate(names):

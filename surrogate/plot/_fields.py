@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from surrogate.data import TransferSet
+from surrogate.plot._axes import single_axes
 from surrogate.plot._discovery import check_box
 
 __all__ = ["fan", "sobol_over_time", "trajectories"]
@@ -56,7 +57,6 @@ def fan(model: Any, X: Any, Y: Any = None, ax: Any = None) -> Any:
     >>> len(ax.lines), len(ax.collections)  # 2 means, 2 teacher dot lines; 2 bands
     (4, 2)
     """
-    import matplotlib.pyplot as plt
 
     grid = getattr(model, "grid_", None)
     if grid is None or not hasattr(model, "predict"):
@@ -73,8 +73,7 @@ def fan(model: Any, X: Any, Y: Any = None, ax: Any = None) -> Any:
         if teacher.ndim != 2 or teacher.shape != (len(mean), len(grid)):
             raise ValueError(f"Y must hold one trajectory per row of X on the model's grid, "
                              f"shape ({len(mean)}, {len(grid)}); got {teacher.shape}")
-    if ax is None:
-        _, ax = plt.subplots(figsize=(6.0, 3.5), layout="constrained")
+    ax = single_axes(ax, figsize=(6.0, 3.5), layout="constrained")
     names = _row_names(X, len(mean))
     for i, (row_mean, row_std) in enumerate(zip(mean, std, strict=True)):
         color = f"C{i % 10}"
@@ -126,15 +125,13 @@ def sobol_over_time(indices: pd.DataFrame, ax: Any = None) -> Any:
     >>> [line.get_label() for line in ax.lines]
     ['a: S1', 'a: ST', 'b: S1', 'b: ST']
     """
-    import matplotlib.pyplot as plt
 
     needed = ("S1", "S1_conf", "ST", "ST_conf")
     if (not isinstance(indices, pd.DataFrame) or indices.index.nlevels != 2
             or any(c not in indices.columns for c in needed)):
         raise ValueError("indices must be the DataFrame sobol_indices returns for a field: "
                          "indexed by (time, parameter), with columns S1, S1_conf, ST, ST_conf")
-    if ax is None:
-        _, ax = plt.subplots(figsize=(6.0, 3.5), layout="constrained")
+    ax = single_axes(ax, figsize=(6.0, 3.5), layout="constrained")
     aggregated = indices.attrs.get("aggregated")
     parameters = list(dict.fromkeys(indices.index.get_level_values(1)))
     for j, parameter in enumerate(parameters):

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from surrogate._target import _output_index
+from surrogate.plot._axes import single_axes
 
 __all__ = ["parity", "parity_predictions"]
 
@@ -119,7 +120,6 @@ def parity_predictions(y: Any, y_pred: Any, y_std: Any = None, *, ax: Any = None
     >>> ax.get_title() == f"4-fold cross-validated Q² = {scores['q2']:.4f}"
     True
     """
-    import matplotlib.pyplot as plt
 
     truth = _column(y, len(y), output, "y")
     mean = _column(y_pred, len(truth), output, "y_pred")
@@ -133,8 +133,7 @@ def parity_predictions(y: Any, y_pred: Any, y_std: Any = None, *, ax: Any = None
                       stacklevel=2)
         truth, mean = truth[known], mean[known]
         yerr = None if yerr is None else yerr[known]
-    if ax is None:
-        _, ax = plt.subplots(figsize=(4.5, 4.5), layout="constrained")
+    ax = single_axes(ax, figsize=(4.5, 4.5), layout="constrained")
     ax.errorbar(truth, mean, yerr=yerr, fmt="o", markersize=3, alpha=0.7, elinewidth=0.8,
                 label="95% interval" if yerr is not None else "prediction")
     low, high = float(min(truth.min(), mean.min())), float(max(truth.max(), mean.max()))

@@ -6,6 +6,8 @@ from typing import Any
 
 import numpy as np
 
+from surrogate.plot._axes import single_axes
+
 __all__ = ["convergence"]
 
 
@@ -40,7 +42,6 @@ def convergence(result: Any, *, ax: Any = None) -> Any:
     >>> len(ax.lines[0].get_xdata())
     6
     """
-    import matplotlib.pyplot as plt
 
     if not hasattr(result, "best_so_far") or not hasattr(result, "history"):
         raise TypeError(f"expected an OptimizationResult, got {type(result).__name__}")
@@ -48,8 +49,7 @@ def convergence(result: Any, *, ax: Any = None) -> Any:
         raise ValueError("convergence plots teacher evaluations; this result made none (a "
                          "minimize_surrogate result: its history holds the surrogate's local "
                          "optima)")
-    if ax is None:
-        _, ax = plt.subplots(figsize=(6, 4), layout="constrained")
+    ax = single_axes(ax, figsize=(6, 4), layout="constrained")
     evaluations = np.arange(1, result.n_evaluations + 1)
     best = result.best_so_far()
     ax.step(evaluations, best, where="post", color="C0", label="best feasible so far")

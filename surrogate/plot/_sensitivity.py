@@ -7,6 +7,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from surrogate.plot._axes import single_axes
+
 __all__ = ["sobol"]
 
 _Z95 = 1.959963984540054  # two-sided 95 % normal quantile
@@ -42,7 +44,6 @@ def sobol(indices: pd.DataFrame, *, ax: Any = None) -> Any:
     >>> [t.get_text() for t in ax.get_xticklabels()]
     ['a', 'b']
     """
-    import matplotlib.pyplot as plt
 
     columns = getattr(indices, "columns", [])
     missing = [c for c in ("S1", "S1_conf", "ST", "ST_conf") if c not in columns]
@@ -53,9 +54,8 @@ def sobol(indices: pd.DataFrame, *, ax: Any = None) -> Any:
         raise ValueError("these are a field's indices, one row per grid point and parameter: "
                          "plot them with plot.sobol_over_time, or plot.sobol(indices.attrs"
                          "['aggregated']) for the whole field")
-    if ax is None:
-        _, ax = plt.subplots(figsize=(min(max(4.0, 0.8 * len(indices) + 2), 16.0), 3.5),
-                             layout="constrained")
+    ax = single_axes(ax, figsize=(min(max(4.0, 0.8 * len(indices) + 2), 16.0), 3.5),
+                     layout="constrained")
     position = np.arange(len(indices))
     width = 0.38
     for shift, key, color in ((-width / 2, "S1", "tab:blue"), (width / 2, "ST", "tab:orange")):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from surrogate.plot._axes import single_axes
+
 __all__ = ["learning_curve"]
 
 _LABELS = {"q2_loo": "leave-one-out Q²", "misclassified": "expected misclassified share"}
@@ -38,7 +40,6 @@ def learning_curve(result: Any, ax: Any = None) -> Any:
     >>> ax.lines[0].get_xdata().tolist()
     [3, 4, 5, 6]
     """
-    import matplotlib.pyplot as plt
 
     history = getattr(result, "history", None)
     name = getattr(result, "fidelity", None)
@@ -47,8 +48,7 @@ def learning_curve(result: Any, ax: Any = None) -> Any:
     if name is None or name not in history:
         raise ValueError("this design has no fidelity estimate to plot (its acquisition "
                          "defines none)")
-    if ax is None:
-        _, ax = plt.subplots(figsize=(6, 4), layout="constrained")
+    ax = single_axes(ax, figsize=(6, 4), layout="constrained")
     ax.plot(history["n_runs"].to_numpy(), history[name].to_numpy(dtype=float), "o-",
             color="C0", markersize=3, label=_LABELS.get(name, name))
     if result.target is not None:

@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from surrogate.data import refuse_other_save, write_text_atomic
+from surrogate.data import as_path, refuse_other_save, write_text_atomic
 from surrogate.space import Space
 
 __all__ = ["save", "load", "SCHEMA", "SCHEMA_VERSION"]
@@ -26,7 +26,7 @@ ESTIMATOR = "estimator"
 
 def save(model: Any, path: str | Path) -> Path:
     """Write ``model`` (a UnitCubeModel) to the directory ``path``; return the path."""
-    path = Path(path)
+    path = as_path(path)
     if path.exists() and not path.is_dir():
         raise ValueError(f"{path} is a file; a model is saved into a directory: name a new or "
                          "existing directory")
@@ -47,7 +47,7 @@ def load(path: str | Path, *, device: str = "cpu") -> Any:
     from surrogate.models import load as load_model
     from surrogate.sequential._student import UnitCubeModel
 
-    path = Path(path)
+    path = as_path(path)
     meta = json.loads((path / META).read_text())
     if meta.get("schema_version") != SCHEMA_VERSION or meta.get("class") != "UnitCubeModel":
         raise ValueError(f"{path} was written with {SCHEMA} schema version "

@@ -336,6 +336,9 @@ class UnitCubeModel:
 
     def predict(self, X: Any, return_std: bool = False) -> Any:
         """Predicted outputs (n,) for one output or (n, m), and their std with ``return_std``."""
+        from surrogate.models._base import check_flag
+
+        check_flag("return_std", return_std)
         mean, std = self.estimator_.predict(self.space_.to_unit(X), return_std=True)
         mean = np.asarray(mean) * (self.signs_[0] if mean.ndim == 1 else self.signs_)
         return (mean, std) if return_std else mean

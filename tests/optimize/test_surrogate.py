@@ -114,3 +114,14 @@ def test_warns_when_the_space_is_wider_than_the_training_data():
         warnings.simplefilter("error")
         assert minimize_surrogate(gp, narrow, n_starts=2, seed=0).x["x"] == pytest.approx(
             0.3, abs=0.01)
+
+
+def test_a_classifier_is_refused_with_the_way_to_minimize_its_probability():
+    from sklearn.linear_model import LogisticRegression
+
+    space = Space([Real("a", 0.0, 1.0), Real("b", 0.0, 1.0)])
+    X = sample(space, 30, seed=0)
+    classifier = LogisticRegression().fit(X, (X.a + X.b > 1).astype(int))
+    with pytest.raises(TypeError, match=r"minimize_surrogate needs a regressor; the "
+                                        r"LogisticRegression is a classifier.*predict_proba"):
+        minimize_surrogate(classifier, space, seed=0)
