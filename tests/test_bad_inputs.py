@@ -115,3 +115,24 @@ def test_transfer_sets_refuse_text_durations_none_and_a_folder_without_runs(tmp_
     (tmp_path / "set" / "runs.parquet").unlink()
     with pytest.raises(ValueError, match=r"runs.parquet is missing: .* holds no runs"):
         sg.TransferSet.load(tmp_path / "set")
+
+
+def test_every_plot_takes_a_figure_as_ax_and_refuses_what_is_no_axes(data, prim):
+    from matplotlib.figure import Figure
+
+    X, y = data
+    figure = Figure()
+    assert plot.design_pairs(X, ax=figure).shape == (2, 2) and len(figure.axes) == 4 + 1  # bar
+    with pytest.raises(ValueError, match=r"axes must be a 2 x 2 grid .* or a Figure"):
+        plot.design_pairs(X, ax="left")
+    one = sg.PRIM().fit(X, X.a > 0.5).box()  # restricts a alone
+    with pytest.raises(ValueError, match=r"ax must be an Axes, a Figure or 1x1 Axes"):
+        plot.box(one, X, y, ax="left")
+    root = Figure()
+    assert plot.box(prim.box(), X, y, ax=root.subfigures(1, 2)[1]) is root  # the root Figure
+    runs = sg.Simulator(lambda X: np.outer(X["a"], np.ones(3)), SPACE, fields={"f": [0, 1, 2]},
+                        vectorized=True).run(X, progress=False)
+    drawn = Figure()
+    assert plot.trajectories(runs, "f", "final(f) > 0.5", ax=drawn)[0].figure is drawn
+    with pytest.raises(TypeError, match="ax must be a matplotlib Axes"):
+        plot.trajectories(runs, "f", "final(f) > 0.5", ax="left")

@@ -137,8 +137,12 @@ def resample(
     if not isinstance(fraction, numbers.Real) or not 0 < fraction < 1:
         raise ValueError(f"fraction must be a number in (0, 1), got {fraction!r}")
     target = prim.box(i)
-    frame = as_frame(X)
     fitted = getattr(prim, "feature_names_in_", None)
+    frame = as_frame(X, names=None if fitted is None else tuple(map(str, fitted)))
+    if not isinstance(X, pd.DataFrame):  # an array: categories as the fitted data had them
+        for name in target._domain.categorical_names:
+            if name in frame.columns:
+                frame[name] = frame[name].astype(object)
     if fitted is not None and list(map(str, fitted)) != list(frame.columns):
         raise ValueError(f"X has the columns {list(frame.columns)}, but the {type(prim).__name__} "
                          f"was fitted on {list(map(str, fitted))}: resample re-fits it on "

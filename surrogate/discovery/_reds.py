@@ -175,8 +175,10 @@ class REDS(BaseEstimator):
         rng = as_generator(self.seed)
         from surrogate.space import as_space
 
-        names = None if space is None else tuple(as_space(space).names)  # an array's columns
-        domain, frame = fit_domain(X, names=names)
+        if space is not None and not isinstance(X, pd.DataFrame) and np.ndim(X) == 2 \
+                and np.shape(X)[1] == as_space(space).dim:  # an array in the space's order:
+            X = as_space(space).validate(X)  # its columns typed as the space types them
+        domain, frame = fit_domain(X)
         features = design_matrix(domain, *domain.encode(frame, checked=True))
         warn_if_misaligned(X, y)
         target, teacher_labels = self._targets(y, len(frame))

@@ -7,6 +7,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from surrogate.plot._axes import given_axes
+
 __all__ = ["design_pairs"]
 
 MAX_INCHES = 12.0  # the whole matrix; many parameters get small panels, not a huge figure
@@ -49,6 +51,7 @@ def design_pairs(design: Any, color: Any = None, *, label: str = "run order",
     [[0.1, 1.0], [0.5, 3.0], [0.9, 2.0]]
     """
     import matplotlib.pyplot as plt
+    from matplotlib.figure import FigureBase
 
     if not isinstance(design, pd.DataFrame):  # an adaptive or optimization result: its runs
         for name in ("runs", "history"):
@@ -81,11 +84,10 @@ def design_pairs(design: Any, color: Any = None, *, label: str = "run order",
         size = min(MAX_INCHES, 2.2 * d + 1.0)
         _, axes = plt.subplots(d, d, figsize=(size + 1.0, size), squeeze=False,
                                layout="constrained")
-    axes = np.asarray(axes, dtype=object)
-    if axes.size != d * d:
-        raise ValueError(f"axes must be a {d} x {d} grid (one panel per pair of the {d} "
-                         f"columns), got {axes.size} Axes")
-    axes = axes.reshape(d, d)
+    if isinstance(axes, FigureBase):  # a Figure to draw the grid in
+        axes = axes.subplots(d, d, squeeze=False)
+    axes = given_axes(axes, d * d, f"a {d} x {d} grid (one panel per pair of the {d} "
+                      "columns) or a Figure", name="axes").reshape(d, d)
     names = list(frame.columns)
     drawn = None
     for i, row in enumerate(names):

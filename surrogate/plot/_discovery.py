@@ -14,7 +14,7 @@ import pandas as pd
 
 from surrogate.discovery._box import Box
 from surrogate.discovery._data import CATEGORICAL, as_frame
-from surrogate.plot._axes import single_axes
+from surrogate.plot._axes import given_axes, root_figure, single_axes
 
 __all__ = ["box", "box_limits", "tradeoff"]
 
@@ -129,7 +129,7 @@ def box(box: Box, X: Any, y: Any, *, ax: Any = None) -> Any:
     names = list(box.restricted)
     if not names:
         raise ValueError("the box restricts no parameter; there is nothing to draw")
-    frame = as_frame(X)
+    frame = as_frame(X, names=box._domain.names)  # an array: in the columns of the box's data
     missing = [name for name in names if name not in frame.columns]
     if missing:
         raise ValueError(f"X lacks the box's restricted column(s) {missing}; X has "
@@ -179,7 +179,7 @@ def box(box: Box, X: Any, y: Any, *, ax: Any = None) -> Any:
                 target.set_xlabel(col_name)
             if j == 0:
                 target.set_ylabel(row_name if i else "count")
-    return axes[0, 0].figure
+    return root_figure(axes[0, 0])
 
 
 def _pairs_axes(ax: Any, k: int) -> np.ndarray:
@@ -204,11 +204,8 @@ def _pairs_axes(ax: Any, k: int) -> np.ndarray:
         ax.remove()
         return np.array([[figure.add_subplot(grid[i, j]) for j in range(k)] for i in range(k)],
                         dtype=object)
-    axes = np.asarray(ax, dtype=object).reshape(-1)
-    if axes.size != k * k:
-        raise ValueError(f"ax must be an Axes, a Figure or {k}x{k} Axes for {k} restricted "
-                         f"parameters, got {axes.size} Axes")
-    return axes.reshape(k, k)
+    return given_axes(ax, k * k, f"an Axes, a Figure or {k}x{k} Axes for {k} restricted "
+                      "parameters").reshape(k, k)
 
 
 def box_limits(box: Box, *, ax: Any = None) -> Any:

@@ -8,6 +8,8 @@ from typing import Any
 
 import numpy as np
 
+from surrogate.plot._axes import single_axes
+
 __all__ = ["fidelity"]
 
 _NAMES = ("fidelity (held out)", "fidelity (Data 1)", "student accuracy", "teacher accuracy")
@@ -37,8 +39,8 @@ def fidelity(distillation_or_list: Any, ax: Any = None, *, x: str | None = None,
     ----------
     distillation_or_list : Distillation or sequence of Distillation
         E.g. the same teacher and student at several ``n``, or students of several sizes.
-    ax : matplotlib Axes, optional
-        Where to draw; a new figure by default.
+    ax : matplotlib Axes or Figure, optional
+        Where to draw (a Figure: an Axes added to it); a new figure by default.
     x : {"n", "size"}, optional
         For several: the number of generated points, or the student's size (leaves of a tree,
         restricted parameters of a box). Default: ``"size"`` when the sizes differ, else ``"n"``.
@@ -65,9 +67,9 @@ def fidelity(distillation_or_list: Any, ax: Any = None, *, x: str | None = None,
     """
     import matplotlib.pyplot as plt
 
-    figure = None
-    if ax is None:
-        figure, ax = plt.subplots(figsize=(6, 4), layout="constrained")
+    made = ax is None
+    ax = single_axes(ax, figsize=(6, 4), layout="constrained")
+    figure = ax.figure if made else None
     prefix = f"{label}: " if label else ""
     try:
         if not isinstance(distillation_or_list, Sequence):

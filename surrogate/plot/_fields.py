@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from surrogate.data import TransferSet
-from surrogate.plot._axes import single_axes
+from surrogate.plot._axes import given_axes, single_axes
 from surrogate.plot._discovery import check_box
 
 __all__ = ["fan", "sobol_over_time", "trajectories"]
@@ -172,8 +172,8 @@ def trajectories(runs: Any, field: str, outcome: Any, *, box: Any = None, ax: An
         successful run.
     box : Box, optional
         Splits the runs by :meth:`Box.contains` on their inputs.
-    ax : matplotlib Axes or sequence of two Axes, optional
-        One Axes without a box, two (inside, outside) with one.
+    ax : matplotlib Axes, Figure or sequence of two Axes, optional
+        One Axes (or a Figure to draw it in) without a box, two (inside, outside) with one.
     max_lines : int, default 300
         At most this many trajectories per panel (evenly spaced runs), so the plot stays
         readable and fast.
@@ -250,11 +250,10 @@ def _panels(ax: Any, n: int, plt: Any) -> np.ndarray:
         _, made = plt.subplots(1, n, figsize=(4.5 * n, 3.5), sharey=True, squeeze=False,
                                layout="constrained")
         return made[0]
-    given = np.atleast_1d(np.asarray(ax, dtype=object))
-    if len(given) != n:
-        wanted = "inside and outside the box" if n == 2 else "one panel"
-        raise ValueError(f"ax must be {n} Axes here ({wanted}), got {len(given)}")
-    return given
+    if n == 1 and not isinstance(ax, list | tuple | np.ndarray):
+        return np.array([single_axes(ax)], dtype=object)  # an Axes, or a Figure to draw in
+    wanted = "inside and outside the box" if n == 2 else "one panel"
+    return given_axes(ax, n, f"{n} Axes here ({wanted})")
 
 
 def _labels(outcome: Any) -> np.ndarray:

@@ -173,16 +173,20 @@ def run_rounds(plan: Plan, acquisition: Acquisition, trainer: Trainer, *, execut
                ) -> Rounds:
     """Run the loop (see the module docstring); ``plan`` and ``target`` already validated."""
     root = root_seed(seed)
-    store = RoundStore(checkpoint, plan.signature, file=plan.signature_file, kind=plan.kind) \
-        if checkpoint is not None else None
     assess = plan.record_rounds
-    recorded = store.recorded_rounds() if store is not None and assess else {}
     optimizer = optimizer or AcquisitionOptimizer(plan.space)
     reference = _reference(plan.space, acquisition.n_reference, root)
-    runner, owned = resolve_executor(executor)
-    bar = _progress_bar(plan, progress)
+    store: RoundStore | None = None
+    runner: Any = None
+    owned, bar = False, None
     rows: list[dict[str, Any]] = []
-    try:
+    try:  # from here on, whatever is refused or fails lets go of the checkpoint and the pool
+        runner, owned = resolve_executor(executor)
+        bar = _progress_bar(plan, progress)
+        if checkpoint is not None:
+            store = RoundStore(checkpoint, plan.signature, file=plan.signature_file,
+                               kind=plan.kind)
+        recorded = store.recorded_rounds() if store is not None and assess else {}
         history = _run_round(plan, 0, runner, store, lambda: initial_design(
             plan.space, plan.n_init, root))
         _warn_if_all_failed(history)
@@ -216,7 +220,7 @@ def run_rounds(plan: Plan, acquisition: Acquisition, trainer: Trainer, *, execut
             _advance(bar, len(batch))
             round_index += 1
     finally:
-        if owned:
+        if owned and runner is not None:
             runner.close()
         if bar is not None:
             bar.close()

@@ -6,6 +6,8 @@ Part of the sequential-design stage. Layout of ``checkpoint=DIR``::
     DIR/init/               the initial design's campaign checkpoint
     DIR/round-0001/ ...     one per round of proposals
     DIR/rounds.jsonl        the student's fidelity after each round (adaptive designs only)
+    DIR/design.lock         locked (flock) by the driver while the design runs: a second
+                            driver on DIR is refused at once
 
 A round whose directory holds a finished transfer set is reloaded without refitting anything.
 The first unfinished round is rerun from the design stored in its directory (not recomputed, so

@@ -177,3 +177,20 @@ def test_reds_takes_an_array_in_the_spaces_order():
     frame = REDS(n_samples=500, seed=0).fit(X, y, space=space)
     array = REDS(n_samples=500, seed=0).fit(X.to_numpy(), y, space=space)
     assert array.box().rules() == frame.box().rules()
+
+
+def test_an_array_of_a_mixed_space_gives_reds_the_dataframes_box_and_resamples():
+    import matplotlib
+
+    from surrogate import Categorical, Real, Space, plot, resample, sample
+
+    matplotlib.use("Agg")
+    space = Space([Real("a", 0.0, 1.0), Categorical("k", [1, 2, 4]), Categorical("s", ["u", "v"])])
+    X = sample(space, 300, seed=0)
+    y = (X.a > 0.5).to_numpy() & (X.k.astype(int) != 2).to_numpy()
+    frame = REDS(n_samples=3000, seed=0, cv=None).fit(X, y, space=space)
+    array = REDS(n_samples=3000, seed=0, cv=None).fit(X.to_numpy(), y, space=space)
+    assert array.box().rules() == frame.box().rules()
+    assert resample(array, X.to_numpy(), y, iterations=2, seed=0).equals(
+        resample(frame, X, y, iterations=2, seed=0))
+    assert len(plot.box(array.box(), X.to_numpy(), y).axes) == len(array.box().restricted) ** 2

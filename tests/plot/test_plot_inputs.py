@@ -64,7 +64,7 @@ def test_design_pairs_needs_a_square_grid_and_convergence_teacher_runs():
     space = sg.Space([sg.Real(n, 0, 1) for n in "abc"])
     X = sg.sample(space, 10, seed=0)
     _, axes = plt.subplots(2, 2)
-    with pytest.raises(ValueError, match="axes must be a 3 x 3 grid .* got 4 Axes"):
+    with pytest.raises(ValueError, match="axes must be a 3 x 3 grid .* got 4 object"):
         plot.design_pairs(X, axes=axes)
     gp = sg.GPRegressor(seed=0).fit(X, X.a)
     result = sg.minimize_surrogate(gp, space, seed=0)

@@ -703,3 +703,17 @@ def test_a_second_driver_on_a_running_designs_checkpoint_is_refused_at_once(tmp_
     again = adaptive_sample(slow, space=Space([Real("x", 0.0, 1.0)]), budget=7, seed=0,
                             checkpoint=checkpoint, progress=False)  # the lock went with it
     assert len(again.runs) == 7 and log.read_text().count("call") == 7
+
+
+def test_a_design_refused_at_start_lets_go_of_its_checkpoint(tmp_path):
+    from surrogate.execute._checkpoint import _Journal
+
+    def bowl(p):
+        return float((p["x"] - 0.3) ** 2)
+
+    options = {"space": Space([Real("x", 0.0, 1.0)]), "budget": 6, "seed": 0,
+               "checkpoint": tmp_path, "progress": False}
+    with pytest.raises(ValueError, match="executor must be one of") as refused:
+        adaptive_sample(bowl, executor="bogus", **options)
+    assert refused.value is not None and not _Journal.open_fds  # kept alive, as a notebook does
+    assert len(adaptive_sample(bowl, **options).runs) == 6
