@@ -174,8 +174,9 @@ def test_reds_takes_an_array_in_the_spaces_order():
     space = Space([Real("a", 0.0, 1.0), Real("b", 0.0, 1.0)])
     X = sample(space, 120, seed=0)
     y = ((X["a"] < 0.5) & (X["b"] > 0.3)).to_numpy()
-    frame = REDS(n_samples=500, seed=0).fit(X, y, space=space)
-    array = REDS(n_samples=500, seed=0).fit(X.to_numpy(), y, space=space)
+    forest = RandomForestClassifier(n_estimators=30, random_state=0)
+    frame = REDS(metamodel=forest, n_samples=500, seed=0).fit(X, y, space=space)
+    array = REDS(metamodel=forest, n_samples=500, seed=0).fit(X.to_numpy(), y, space=space)
     assert array.box().rules() == frame.box().rules()
 
 
@@ -188,8 +189,10 @@ def test_an_array_of_a_mixed_space_gives_reds_the_dataframes_box_and_resamples()
     space = Space([Real("a", 0.0, 1.0), Categorical("k", [1, 2, 4]), Categorical("s", ["u", "v"])])
     X = sample(space, 300, seed=0)
     y = (X.a > 0.5).to_numpy() & (X.k.astype(int) != 2).to_numpy()
-    frame = REDS(n_samples=3000, seed=0, cv=None).fit(X, y, space=space)
-    array = REDS(n_samples=3000, seed=0, cv=None).fit(X.to_numpy(), y, space=space)
+    forest = RandomForestClassifier(n_estimators=30, random_state=0)  # fast: the inputs count
+    frame = REDS(metamodel=forest, n_samples=3000, seed=0, cv=None).fit(X, y, space=space)
+    array = REDS(metamodel=forest, n_samples=3000, seed=0, cv=None).fit(X.to_numpy(), y,
+                                                                        space=space)
     assert array.box().rules() == frame.box().rules()
     assert resample(array, X.to_numpy(), y, iterations=2, seed=0).equals(
         resample(frame, X, y, iterations=2, seed=0))

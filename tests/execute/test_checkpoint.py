@@ -606,7 +606,7 @@ def test_a_campaign_keeps_its_checkpoint_locked_until_its_last_file_is_written(t
         write_runs = checkpoint.write_runs
         def slow(path, runs):
             print("writing", flush=True)
-            time.sleep(3)
+            time.sleep(2)
             write_runs(path, runs)
         checkpoint.write_runs = slow
         toy_simulator().run(sg.sample(TOY_SPACE, 5, seed=0), checkpoint={str(tmp_path)!r})

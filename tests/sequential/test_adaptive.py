@@ -681,7 +681,7 @@ def test_a_second_driver_on_a_running_designs_checkpoint_is_refused_at_once(tmp_
                         checkpoint={str(checkpoint)!r}, progress=False)
         print("done", flush=True)
     """)
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "TEACHER_LOG": str(log), "TEACHER_SLEEP": "0.4",
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "TEACHER_LOG": str(log), "TEACHER_SLEEP": "0.25",
            "PYTHONPATH": os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")])}
     process = subprocess.Popen([sys.executable, "-c", run], stdout=subprocess.PIPE, text=True,
                                env=env)
