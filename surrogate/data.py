@@ -295,11 +295,7 @@ class TransferSet:
         is refused: its design would be overwritten by these runs, and growing the design on
         it later would attach outputs to the wrong inputs. Save into another directory.
         """
-        path = as_path(path)
-        if path.exists() and not path.is_dir():
-            raise ValueError(f"{path} is a file; a transfer set is saved into a directory: name "
-                             "a new or existing directory")
-        refuse_other_save(path, SCHEMA, "runs")
+        path = save_path(path, SCHEMA, "runs", "a transfer set")
         path.mkdir(parents=True, exist_ok=True)
         # an earlier save's meta.json goes first and the new one comes last: a save cut short
         # leaves no meta.json over the runs of another save
@@ -476,6 +472,18 @@ def as_path(path: Any) -> Path:
     if not isinstance(path, str | os.PathLike):
         raise TypeError(f"path must be a file system path (a str or pathlib.Path), got {path!r}")
     return Path(path)
+
+
+def save_path(path: Any, schema: str, what: str, kind: str) -> Path:
+    """The directory a save of ``kind`` (e.g. "a model") writes ``what`` into, checked before
+    anything is touched: a file path, and a directory holding another kind of save
+    (:func:`refuse_other_save`), are refused."""
+    path = as_path(path)
+    if path.exists() and not path.is_dir():
+        raise ValueError(f"{path} is a file; {kind} is saved into a directory: name a new or "
+                         "existing directory")
+    refuse_other_save(path, schema, what)
+    return path
 
 
 def refuse_other_save(path: Path, schema: str, what: str) -> None:

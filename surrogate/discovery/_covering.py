@@ -138,15 +138,16 @@ def resample(
         raise ValueError(f"fraction must be a number in (0, 1), got {fraction!r}")
     target = prim.box(i)
     fitted = getattr(prim, "feature_names_in_", None)
-    frame = as_frame(X, names=None if fitted is None else tuple(map(str, fitted)))
+    fitted = None if fitted is None else [str(name) for name in fitted]
+    frame = as_frame(X, names=None if fitted is None else tuple(fitted))
     if not isinstance(X, pd.DataFrame):  # an array: categories as the fitted data had them
         for name in target._domain.categorical_names:
             if name in frame.columns:
                 frame[name] = frame[name].astype(object)
-    if fitted is not None and list(map(str, fitted)) != list(frame.columns):
+    if fitted is not None and fitted != list(frame.columns):
         raise ValueError(f"X has the columns {list(frame.columns)}, but the {type(prim).__name__} "
-                         f"was fitted on {list(map(str, fitted))}: resample re-fits it on "
-                         "subsets of the data it was fitted on")
+                         f"was fitted on {fitted}: resample re-fits it on subsets of the data "
+                         "it was fitted on")
     labels, _ = check_labels(y, len(frame))
     rng = as_generator(seed)
     size = int(len(frame) * fraction)

@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import clone
 
-from surrogate.data import as_path, refuse_other_save, write_text_atomic
+from surrogate.data import as_path, save_path, write_text_atomic
 from surrogate.discovery._box import Box
 from surrogate.discovery._cart import CART
 from surrogate.discovery._data import CATEGORICAL, INTEGER, REAL, Domain
@@ -68,11 +68,7 @@ def save(result: Box | PRIM | CART | REDS, path: str | Path) -> Path:
         raise TypeError(f"cannot save a {type(result).__name__}; supported: Box, CART, PRIM, REDS")
     if not isinstance(result, Box) and not hasattr(result, "boxes_"):
         raise ValueError(f"this {type(result).__name__} is not fitted yet: call fit first")
-    path = as_path(path)
-    if path.exists() and not path.is_dir():
-        raise ValueError(f"{path} is a file; a {type(result).__name__} is saved into a "
-                         "directory: name a new or existing directory")
-    refuse_other_save(path, SCHEMA, f"a {type(result).__name__}")
+    path = save_path(path, SCHEMA, f"a {type(result).__name__}", f"a {type(result).__name__}")
     path.mkdir(parents=True, exist_ok=True)
     # an earlier save's meta.json goes first, the new one comes last: a save that fails
     # half-way leaves no file that claims to be complete (nor an old one over new arrays)

@@ -175,9 +175,10 @@ class REDS(BaseEstimator):
         rng = as_generator(self.seed)
         from surrogate.space import as_space
 
-        if space is not None and not isinstance(X, pd.DataFrame) and np.ndim(X) == 2 \
-                and np.shape(X)[1] == as_space(space).dim:  # an array in the space's order:
-            X = as_space(space).validate(X)  # its columns typed as the space types them
+        if space is not None and not isinstance(X, pd.DataFrame):
+            space = as_space(space)
+            if np.ndim(X) == 2 and np.shape(X)[1] == space.dim:  # an array in the space's
+                X = space.validate(X)  # order: its columns typed as the space types them
         domain, frame = fit_domain(X)
         features = design_matrix(domain, *domain.encode(frame, checked=True))
         warn_if_misaligned(X, y)

@@ -89,8 +89,9 @@ def match_rows(space: Space, stored: pd.DataFrame, design: pd.DataFrame) -> np.n
     from scipy.spatial import cKDTree
 
     points, group_of = np.unique(space.to_unit(stored), axis=0, return_inverse=True)
-    members = np.argsort(group_of.ravel(), kind="stable")  # each group's rows, in row order
-    starts = np.searchsorted(group_of.ravel()[members], np.arange(len(points)))
+    group_of = group_of.ravel()
+    members = np.argsort(group_of, kind="stable")  # each group's rows, in row order
+    starts = np.searchsorted(group_of[members], np.arange(len(points)))
     ends = np.append(starts[1:], len(members))
     asked, asked_of = np.unique(space.to_unit(design), axis=0, return_inverse=True)
     near = cKDTree(points).query_ball_point(asked, r=_MATCH_TOLERANCE, p=np.inf)

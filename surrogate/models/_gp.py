@@ -205,8 +205,7 @@ class GPRegressor(MultiOutputMixin, Q2ScoreMixin, SurrogateMixin, RegressorMixin
         check_choice("kernel", self.kernel, (*hyp.KERNELS, "auto"))
         if self.noise_floor is not None:
             check_positive_float("noise_floor", self.noise_floor, upper=1.0)
-        if not isinstance(self.fit_noise, bool | np.bool_):
-            raise TypeError(f"fit_noise must be True or False, got {self.fit_noise!r}")
+        check_flag("fit_noise", self.fit_noise)
         check_positive_int("n_restarts", self.n_restarts)
         check_choice("method", self.method, ("auto", "exact", "svgp"))
         check_positive_int("max_exact", self.max_exact, 2)

@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 from surrogate.data import SCHEMA as RUNS_SCHEMA
-from surrogate.data import as_path, refuse_other_save, write_text_atomic
+from surrogate.data import as_path, save_path, write_text_atomic
 from surrogate.models._base import resolve_device
 
 __all__ = ["save", "load", "model_meta", "new_model", "restore", "SCHEMA", "SCHEMA_VERSION"]
@@ -121,11 +121,7 @@ def save(model: Any, path: str | Path) -> Path:
     name = type(model).__name__
     if name not in _classes():
         raise TypeError(f"cannot save a {name}; supported: {sorted(_classes())}")
-    path = as_path(path)
-    if path.exists() and not path.is_dir():
-        raise ValueError(f"{path} is a file; a model is saved into a directory: name a new or "
-                         "existing directory")
-    refuse_other_save(path, SCHEMA, f"a {name}")
+    path = save_path(path, SCHEMA, f"a {name}", "a model")
     extra, tensors = model._state()
     meta = {**model_meta(model), "state": extra}
     json.dumps(meta)  # a value JSON cannot hold fails here, before anything is written

@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from surrogate.data import as_path, refuse_other_save, write_text_atomic
+from surrogate.data import as_path, save_path, write_text_atomic
 from surrogate.space import Space
 
 __all__ = ["save", "load", "SCHEMA", "SCHEMA_VERSION"]
@@ -26,11 +26,7 @@ ESTIMATOR = "estimator"
 
 def save(model: Any, path: str | Path) -> Path:
     """Write ``model`` (a UnitCubeModel) to the directory ``path``; return the path."""
-    path = as_path(path)
-    if path.exists() and not path.is_dir():
-        raise ValueError(f"{path} is a file; a model is saved into a directory: name a new or "
-                         "existing directory")
-    refuse_other_save(path, SCHEMA, "a sequential design's model")
+    path = save_path(path, SCHEMA, "a sequential design's model", "a model")
     meta = {"schema": SCHEMA, "schema_version": SCHEMA_VERSION, "class": "UnitCubeModel",
             "space": model.space_.to_dict(), "outputs": list(model.outputs_),
             "signs": [float(s) for s in model.signs_]}
