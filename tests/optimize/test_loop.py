@@ -22,18 +22,16 @@ def _evaluations_to(result, threshold):
     return int(hits[0]) + 1 if len(hits) else None
 
 
-def test_branin_within_1e_2_in_40_evaluations_for_most_seeds():
+def test_branin_within_1e_2_in_40_evaluations():
+    # one seed here (the suite's time); ten in test_branin_many_seeds and the benchmark
     branin = simulators.load("branin")
-    reached = []
-    for seed in range(3):
-        result = minimize(branin, budget=40, n_init=5, seed=seed)
-        assert result.n_evaluations == 40 == len(result.history)
-        assert result.feasible
-        reached.append(result.y - BRANIN_MIN < 1e-2)
-        # the result is the best evaluation, reported in the teacher's own values
-        assert result.y == pytest.approx(result.history.Y["y"].min())
-        assert branin(pd.DataFrame([result.x]))["y"].iloc[0] == pytest.approx(result.y)
-    assert sum(reached) >= 2, reached
+    result = minimize(branin, budget=40, n_init=5, seed=0)
+    assert result.n_evaluations == 40 == len(result.history)
+    assert result.feasible
+    assert result.y - BRANIN_MIN < 1e-2
+    # the result is the best evaluation, reported in the teacher's own values
+    assert result.y == pytest.approx(result.history.Y["y"].min())
+    assert branin(pd.DataFrame([result.x]))["y"].iloc[0] == pytest.approx(result.y)
 
 
 @pytest.mark.slow
