@@ -49,6 +49,7 @@ from SALib.analyze import sobol as salib_sobol_analyze
 from SALib.sample import morris as salib_morris_sample
 from SALib.sample import sobol as salib_sobol_sample
 
+from surrogate._checks import check_flag
 from surrogate._fields import flat_points
 from surrogate._random import SeedLike, as_generator, child_seed
 from surrogate._sensitivity_fields import (
@@ -262,8 +263,7 @@ def _check_sobol_options(n: Any, second_order: Any, posterior_samples: Any, chec
     if power != n:
         warnings.warn(f"n={n} is not a power of two, which breaks the balance of the Sobol' "
                       f"sequence; using n={power}", UserWarning, stacklevel=3)
-    if not isinstance(second_order, bool):
-        raise TypeError(f"second_order must be True or False, got {second_order!r}")
+    check_flag("second_order", second_order)
     if posterior_samples is not None and (not _is_int(posterior_samples)
                                           or posterior_samples < 0
                                           or posterior_samples == 1):

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from surrogate._checks import check_flag
 from surrogate._fields import Grids, check_fields, check_outputs, field_frame, field_slices
 from surrogate._identity import default_name
 from surrogate.space import Space, as_space, in_run_order, python_scalar
@@ -136,8 +137,7 @@ class Simulator:
         self.outputs = check_outputs(
             outputs, has_fields=isinstance(fields, Mapping) and len(fields) > 0)
         self.fields: Grids = check_fields(fields, self.outputs)
-        if not isinstance(vectorized, bool | np.bool_):
-            raise TypeError(f"vectorized must be True or False, got {vectorized!r}")
+        check_flag("vectorized", vectorized)
         self.vectorized = bool(vectorized)
         self.name = name or default_name(fn)
         if not self.vectorized:

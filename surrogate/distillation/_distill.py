@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import clone
 
+from surrogate._checks import check_flag
 from surrogate._random import SeedLike, as_generator, child_seed
 from surrogate._stack import user_stacklevel
 from surrogate.distillation._columns import as_frame
@@ -213,8 +214,7 @@ class _Options:
         if isinstance(holdout, bool) or not isinstance(holdout, int | float) \
                 or not 0 <= holdout < 1:
             raise ValueError(f"holdout must be a share in [0, 1), got {holdout!r}")
-        if not isinstance(include_data, bool):
-            raise TypeError(f"include_data must be True or False, got {include_data!r}")
+        check_flag("include_data", include_data)
         return cls(labels, check_temperature(temperature), check_threshold(threshold),
                    float(holdout), include_data)
 

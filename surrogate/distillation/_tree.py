@@ -22,6 +22,7 @@ from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 from sklearn.tree._tree import Tree
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from surrogate._checks import check_flag, check_positive_int
 from surrogate._random import as_generator, child_seed
 
 __all__ = ["PrunedTree"]
@@ -101,12 +102,8 @@ class PrunedTree(ClassifierMixin, BaseEstimator):
 
     def _check_params(self) -> None:
         for name, least in (("max_leaves", 2), ("min_samples_leaf", 1), ("max_passes", 0)):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, numbers.Integral) \
-                    or value < least:
-                raise ValueError(f"{name} must be an int >= {least}, got {value!r}")
-        if not isinstance(self.merge, bool):
-            raise TypeError(f"merge must be True or False, got {self.merge!r}")
+            check_positive_int(name, getattr(self, name), least)
+        check_flag("merge", self.merge)
         if self.criterion not in (*CRITERIA, "both"):
             raise ValueError(f"criterion must be one of {[*CRITERIA, 'both']}, got "
                              f"{self.criterion!r}")

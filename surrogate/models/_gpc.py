@@ -21,6 +21,7 @@ from surrogate.models._base import (
     BinaryClassifierMixin,
     SurrogateMixin,
     check_choice,
+    check_flag,
     check_positive_float,
     check_positive_int,
     to_tensor,
@@ -120,8 +121,7 @@ class GPClassifier(BinaryClassifierMixin, SurrogateMixin, ClassifierMixin, BaseE
     def _check_params(self) -> None:
         self._check_common()
         check_choice("kernel", self.kernel, KERNELS)
-        if not isinstance(self.additive, bool | np.bool_):
-            raise ValueError(f"additive must be True or False, got {self.additive!r}")
+        check_flag("additive", self.additive)
         check_positive_int("n_inducing", self.n_inducing, 2)
         check_positive_int("max_iter", self.max_iter)
         check_positive_float("learning_rate", self.learning_rate)

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from surrogate._checks import check_flag
 from surrogate.sequential._constraint import Constraint, check_condition
 from surrogate.sequential._functions import ACQUISITIONS
 from surrogate.sequential._teacher import as_simulator, check_sizes
@@ -97,8 +98,7 @@ def build_problem(
     budget, n_init, batch_size = check_sizes(simulator.space, budget, n_init, batch_size)
     if acquisition not in ACQUISITIONS:
         raise ValueError(f"acquisition must be one of {list(ACQUISITIONS)}, got {acquisition!r}")
-    if not isinstance(escape, bool):
-        raise TypeError(f"escape must be True or False, got {escape!r}")
+    check_flag("escape", escape)
     if constraints and not isinstance(target, Simulator):
         raise ValueError("constraints name outputs of a Simulator; a plain function target has "
                          "only its return value")

@@ -7,17 +7,17 @@ and checkpoints.
 
 from __future__ import annotations
 
-import numbers
 import warnings
 from collections.abc import Callable
 from typing import Any
 
+from surrogate._checks import check_positive_int
 from surrogate._identity import default_name
 from surrogate._stack import user_stacklevel
 from surrogate.space import Space, as_space
 from surrogate.teacher import Simulator
 
-__all__ = ["PointFunction", "as_simulator", "check_int", "check_sizes"]
+__all__ = ["PointFunction", "as_simulator", "check_sizes"]
 
 DEFAULT_OUTPUT = "y"
 
@@ -37,20 +37,11 @@ class PointFunction:
         return self.fn(params)
 
 
-def check_int(name: str, value: Any, minimum: int) -> int:
-    """``value`` as an int ``>= minimum``, or an error naming ``name``."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an int >= {minimum}, got {value!r}")
-    if value < minimum:
-        raise ValueError(f"{name} must be an int >= {minimum}, got {value}")
-    return int(value)
-
-
 def check_sizes(space: Space, budget: Any, n_init: Any, batch_size: Any) -> tuple[int, int, int]:
     """Validated ``budget``, ``n_init`` (default ``2 * dim + 1``) and ``batch_size``."""
-    budget = check_int("budget", budget, 1)
+    budget = check_positive_int("budget", budget, 1)
     default_init = n_init is None
-    n_init = 2 * space.dim + 1 if default_init else check_int("n_init", n_init, 1)
+    n_init = 2 * space.dim + 1 if default_init else check_positive_int("n_init", n_init, 1)
     points = finite_size(space)
     if not default_init and budget < n_init:  # the user's n_init, before any cap below
         raise ValueError(f"budget={budget} is smaller than n_init={n_init}: the budget counts "
@@ -66,7 +57,7 @@ def check_sizes(space: Space, budget: Any, n_init: Any, batch_size: Any) -> tupl
         raise ValueError(f"budget={budget} is smaller than n_init={n_init} (the default 2 * dim "
                          f"+ 1 for dim={space.dim}): the budget counts every teacher "
                          "evaluation, the initial design included")
-    return budget, n_init, check_int("batch_size", batch_size, 1)
+    return budget, n_init, check_positive_int("batch_size", batch_size, 1)
 
 
 def finite_size(space: Space) -> int | None:

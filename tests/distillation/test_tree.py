@@ -151,3 +151,16 @@ def test_no_split_ends_in_two_leaves_of_one_class():
 def test_any_int_seed_is_taken():
     X, y = _noisy(0)
     assert PrunedTree(4, seed=2**32).fit(X, y).get_n_leaves() <= 4  # past scikit-learn's range
+
+
+@pytest.mark.parametrize(("params", "error", "match"), [
+    ({"max_leaves": 1}, ValueError, "max_leaves must be an int >= 2, got 1"),
+    ({"max_leaves": 2.5}, TypeError, "max_leaves must be an int >= 2, got 2.5"),
+    ({"min_samples_leaf": 0}, ValueError, "min_samples_leaf must be an int >= 1"),
+    ({"max_passes": -1}, ValueError, "max_passes must be an int >= 0"),
+    ({"merge": "no"}, TypeError, "merge must be True or False, got 'no'"),
+])
+def test_bad_options_name_themselves(params, error, match):
+    X = np.random.default_rng(0).random((40, 2))
+    with pytest.raises(error, match=match):
+        PrunedTree(**params).fit(X, X[:, 0] > 0.5)

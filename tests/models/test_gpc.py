@@ -39,16 +39,17 @@ def test_same_seed_same_probabilities():
     assert np.array_equal(p1, p2)
 
 
-@pytest.mark.parametrize(("params", "match"), [
-    ({"kernel": "linear"}, "kernel"),
-    ({"n_inducing": 0}, "n_inducing"),
-    ({"max_iter": 0}, "max_iter"),
-    ({"learning_rate": 0.0}, "learning_rate"),
-    ({"additive": "auto"}, "additive must be True or False"),
+@pytest.mark.parametrize(("params", "error", "match"), [
+    ({"kernel": "linear"}, ValueError, "kernel"),
+    ({"n_inducing": 0}, ValueError, "n_inducing"),
+    ({"max_iter": 0}, ValueError, "max_iter"),
+    ({"learning_rate": 0.0}, ValueError, "learning_rate"),
+    # a wrong type is a TypeError, as for every other yes/no option
+    ({"additive": "auto"}, TypeError, "additive must be True or False"),
 ])
-def test_bad_parameters_name_themselves(params, match):
+def test_bad_parameters_name_themselves(params, error, match):
     X = np.random.default_rng(1).random((20, 2))
-    with pytest.raises(ValueError, match=match):
+    with pytest.raises(error, match=match):
         GPClassifier(**params).fit(X, X[:, 0] > 0.5)
 
 

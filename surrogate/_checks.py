@@ -1,0 +1,44 @@
+"""Checks of options shared by every layer: each refuses a bad value with one error naming the
+option and what is allowed (the layers above import them; this module imports nothing of ours)."""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any
+
+import numpy as np
+
+__all__ = ["check_flag", "check_positive_int", "check_positive_float", "check_choice"]
+
+
+def check_flag(name: str, value: Any) -> None:
+    """Refuse anything but True or False for a yes/no option (``"no"`` is truthy)."""
+    if not isinstance(value, bool | np.bool_):
+        raise TypeError(f"{name} must be True or False, got {value!r}")
+
+
+def check_positive_int(name: str, value: Any, minimum: int = 1) -> int:
+    """Return ``value`` as an int ``>= minimum`` or raise naming the parameter."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an int >= {minimum}, got {value!r}")
+    if value < minimum:
+        raise ValueError(f"{name} must be an int >= {minimum}, got {value}")
+    return int(value)
+
+
+def check_positive_float(name: str, value: Any, *, upper: float | None = None) -> float:
+    """Return ``value`` as a float in (0, upper) or raise naming the parameter."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a positive float, got {value!r}")
+    value = float(value)
+    if not np.isfinite(value) or value <= 0 or (upper is not None and value >= upper):
+        bound = f" and < {upper}" if upper is not None else ""
+        raise ValueError(f"{name} must be a finite float > 0{bound}, got {value}")
+    return value
+
+
+def check_choice(name: str, value: Any, choices: tuple[str, ...]) -> str:
+    """Return ``value`` if it is one of ``choices`` or raise naming the parameter."""
+    if not isinstance(value, str) or value not in choices:
+        raise ValueError(f"{name} must be one of {list(choices)}, got {value!r}")
+    return value
