@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import qmc
 
+from surrogate._checks import check_positive_int
 from surrogate._random import SeedLike, as_generator
 from surrogate.space import Categorical, Integer, Real, Space, as_space
 
@@ -75,7 +76,7 @@ def sample(
     if method not in METHODS:
         raise ValueError(f"method must be one of {list(METHODS)}, got {method!r}")
     if method != "factorial":
-        n = _check_n(n)
+        n = check_positive_int("n", n)
     if method == "factorial":
         unknown = sorted(set(options) - {"levels"})
         if unknown:
@@ -89,14 +90,6 @@ def sample(
     rng = as_generator(seed)
     unit = _unit_points(space.dim, n, method, rng, options.get("optimization"))
     return space.from_unit(unit)
-
-
-def _check_n(n: Any) -> int:
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
-        raise TypeError(f"n must be an int, got {n!r}")
-    if n < 1:
-        raise ValueError(f"n must be >= 1, got {n}")
-    return int(n)
 
 
 def _unit_points(
@@ -161,7 +154,7 @@ def _factorial_levels(space: Space, n: int | None, levels: Any) -> list[int]:
     if levels is None:
         if n is None:
             raise ValueError("factorial designs need n or levels")
-        n = _check_n(n)
+        n = check_positive_int("n", n)
         # the largest common number of levels L >= 2 with prod(min(L, full levels)) <= n
         best = None
         # past the most levels of a discrete parameter, a space of no real parameter gains

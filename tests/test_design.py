@@ -78,7 +78,7 @@ def test_factorial():
 def test_bad_input():
     with pytest.raises(ValueError, match="method must be one of"):
         sg.sample(REALS, 10, method="grid")
-    with pytest.raises(ValueError, match="n must be >= 1"):
+    with pytest.raises(ValueError, match="n must be an int >= 1"):
         sg.sample(REALS, 0)
     with pytest.raises(TypeError, match="n must be an int"):
         sg.sample(REALS, 2.5)

@@ -16,13 +16,13 @@ import numpy as np
 import pandas as pd
 from sklearn.base import clone
 
-from surrogate._checks import check_flag
+from surrogate._checks import check_flag, check_positive_int
 from surrogate._random import SeedLike, as_generator, child_seed
 from surrogate._stack import user_stacklevel
 from surrogate.distillation._columns import as_frame
 from surrogate.distillation._density import GMMGenerator, KDEGenerator
 from surrogate.distillation._fidelity import METRICS, agreement, measure, q2, true_classes
-from surrogate.distillation._generators import MUNGE, SpaceGenerator, TransferGenerator, check_n
+from surrogate.distillation._generators import MUNGE, SpaceGenerator, TransferGenerator
 from surrogate.distillation._labels import (
     LABELS,
     Labels,
@@ -302,7 +302,7 @@ def _own_generator(transfer: Any, space: Space | None, seed: int) -> Any:
 
 def _generate(generator: Any, n: int, seed: int, space: Space | None) -> pd.DataFrame:
     """The generator's ``n`` points, checked: a DataFrame, inside ``space`` when given."""
-    n = check_n(n)
+    n = check_positive_int("n", n)
     if generator is None:
         return pd.DataFrame()
     sample = generator.sample(n, seed=seed)

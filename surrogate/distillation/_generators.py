@@ -18,22 +18,14 @@ from sklearn.base import BaseEstimator
 from sklearn.neighbors import NearestNeighbors
 from sklearn.utils.validation import check_is_fitted
 
+from surrogate._checks import check_positive_int
 from surrogate._random import SeedLike, as_generator
 from surrogate.design import METHODS
 from surrogate.design import sample as design_sample
 from surrogate.distillation._columns import Columns
 from surrogate.space import Space, as_space
 
-__all__ = ["TransferGenerator", "SpaceGenerator", "DataGenerator", "MUNGE", "check_n"]
-
-
-def check_n(n: Any, what: str = "n") -> int:
-    """``n`` as an int >= 1, or a ValueError/TypeError naming it."""
-    if isinstance(n, bool) or not isinstance(n, numbers.Integral):
-        raise TypeError(f"{what} must be an int >= 1, got {n!r}")
-    if n < 1:
-        raise ValueError(f"{what} must be an int >= 1, got {n}")
-    return int(n)
+__all__ = ["TransferGenerator", "SpaceGenerator", "DataGenerator", "MUNGE"]
 
 
 class TransferGenerator(BaseEstimator):
@@ -121,7 +113,7 @@ class TransferGenerator(BaseEstimator):
             ``n`` rows with Data 1's columns, inside the space's bounds and types when a space
             is known.
         """
-        n = check_n(n)
+        n = check_positive_int("n", n)
         rng = as_generator(seed)
         check_is_fitted(self, "columns_")
         frame = self._sample(n, rng)
