@@ -69,7 +69,8 @@ class Domain:
         frame = X if checked else as_frame(X, what=what, names=self.names)
         missing = [n for n in self.names if n not in frame.columns]
         if missing:
-            raise ValueError(f"{what} lacks the columns {missing}; expected {list(self.names)}")
+            raise ValueError(f"{what} lacks the columns {missing}; expected {list(self.names)}, "
+                             f"got {[str(c) for c in frame.columns]}")
         if not checked:
             _check_missing(frame[list(self.names)], what)
         # column-major: the algorithms read whole columns
@@ -95,10 +96,14 @@ def as_frame(X: Any, *, what: str = "X", names: tuple[str, ...] | None = None) -
     else:
         array = np.asarray(X)
         if array.ndim != 2:
-            raise ValueError(f"{what} must be a DataFrame or a 2-D array, got shape {array.shape}")
-        columns = list(names) if names is not None and len(names) == array.shape[1] else [
-            f"x{i}" for i in range(array.shape[1])
-        ]
+            sparse = " (a sparse matrix: pass X.toarray())" if hasattr(X, "toarray") else ""
+            raise ValueError(f"{what} must be a DataFrame or a 2-D array, got "
+                             f"{type(X).__name__} of shape {array.shape}{sparse}")
+        if names is not None and len(names) != array.shape[1]:  # read by position: no guess
+            raise ValueError(f"{what} has {array.shape[1]} columns, but {len(names)} were "
+                             f"fitted ({list(names)}): pass those columns in that order, or a "
+                             "DataFrame that names them")
+        columns = list(names) if names is not None else [f"x{i}" for i in range(array.shape[1])]
         # an object array (a DataFrame with a categorical column, as an array) keeps its
         # number columns numbers
         frame = pd.DataFrame(array, columns=columns).infer_objects()

@@ -318,3 +318,26 @@ def test_an_array_of_a_space_with_a_categorical_gives_the_dataframes_boxes():
     fitted = PRIM().fit(X, y)
     assert fitted.box().contains(A).sum() == fitted.box().contains(X).sum()
     assert sg.pr_auc(fitted, A, y) == sg.pr_auc(fitted, X, y)
+
+
+def test_an_array_of_another_width_than_at_fit_is_refused_not_read_by_position():
+    # an extra leading column (a run id) was read as the first input: 70 % of rows agreed
+    import scipy.sparse
+
+    from surrogate.discovery import CART, PRIM
+
+    rng = np.random.default_rng(0)
+    X = rng.uniform(size=(300, 2))
+    y = (X[:, 0] > 0.7) & (X[:, 1] < 0.5)
+    prim = PRIM().fit(X, y)
+    wide = np.hstack([np.arange(300)[:, None] / 300, X])
+    with pytest.raises(ValueError, match=r"X has 3 columns, but 2 were fitted"):
+        prim.predict(wide)
+    # a DataFrame with other names says which columns it has
+    with pytest.raises(ValueError, match=r"got \['a', 'b'\]"):
+        prim.predict(pd.DataFrame(X, columns=["a", "b"]))
+    for model in (prim, CART().fit(X, y)):
+        with pytest.raises(ValueError, match=r"X has 3 columns, but 2 were fitted"):
+            model.box().contains(wide)
+        with pytest.raises(ValueError, match=r"a sparse matrix: pass X.toarray\(\)"):
+            type(model)().fit(scipy.sparse.csr_matrix(X), y)
