@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.utils.validation import check_is_fitted
 
 from surrogate._random import SeedLike, as_generator, child_seed
 from surrogate.discovery._outcome import OutcomeExpression, parse_outcome
@@ -114,7 +115,13 @@ class FieldOutcomeClassifier(ClassifierMixin, BaseEstimator):
             model: Any = FieldGPRegressor(seed=child_seed(rng))
         else:
             model = clone(self.model)
+        if not hasattr(model, "sample_posterior"):
+            raise TypeError(f"model must be a field surrogate with sample_posterior (e.g. "
+                            f"FieldGPRegressor()), got {type(model).__name__}")
         self.model_ = model.fit(X, Y)
+        if getattr(self.model_, "grid_", None) is None:
+            raise TypeError(f"model must be a field surrogate, which records the grid it was "
+                            f"fitted on (grid_); {type(model).__name__} did not")
         self.grid_ = np.asarray(self.model_.grid_, dtype=float)
         self.classes_ = np.array([0, 1])
         self._draw_seed = child_seed(rng)
@@ -134,6 +141,7 @@ class FieldOutcomeClassifier(ClassifierMixin, BaseEstimator):
         outcome; the same draws for the same ``seed``, and a point's probability does not
         depend on the other points predicted with it (the field GP's draws use the same
         standard normals at every point)."""
+        check_is_fitted(self, "model_")
         frame = X if isinstance(X, pd.DataFrame) else np.asarray(X)
         step = max(1, _BLOCK_ELEMENTS // (self.n_draws * len(self.grid_)))
         share = np.empty(len(frame))
@@ -156,6 +164,17 @@ class FieldOutcomeClassifier(ClassifierMixin, BaseEstimator):
     def predict(self, X: Any) -> np.ndarray:
         """1 where the outcome is more likely than not."""
         return (self.predict_proba(X)[:, 1] >= 0.5).astype(int)
+
+    def score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
+        """Accuracy on ``y``: trajectories (n, n_times), labelled by the outcome as at fit
+        (what ``cross_val_score`` and ``GridSearchCV`` pass), or 0/1 labels (n,)."""
+        from sklearn.metrics import accuracy_score
+
+        values = np.asarray(y)
+        labels = self.outcome_labels(y) if values.ndim == 2 and values.shape[1] > 1 else \
+            values.reshape(-1)
+        return float(accuracy_score(labels.astype(int), self.predict(X),
+                                    sample_weight=sample_weight))
 
 
 def _columns_grid(Y: Any, length: int) -> np.ndarray:

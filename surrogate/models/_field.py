@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 import torch
 from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.utils.validation import check_is_fitted
 
 from surrogate._random import as_generator, child_seed
 from surrogate.models._base import (
@@ -32,6 +33,10 @@ from surrogate.models._field_align import MIN_PEAKED, TIMING_TARGETS, PeakGrid, 
 from surrogate.models._gp_shared import SharedTailGP
 
 __all__ = ["FieldGPRegressor", "field_q2", "components_explaining"]
+
+# the fitted parts of one mode or the other (align=None: a basis and its GP; "peak": two models)
+_FITTED = ("gp_", "mean_", "components_", "residual_std_", "_residual_basis", "timing_",
+           "timing_target_", "aligned_", "_peaks")
 
 BASIS_FOLDS = 5  # folds of the out-of-sample estimate of the truncation error
 TRANSFORMS = (None, "log", "logit")
@@ -250,6 +255,10 @@ class FieldGPRegressor(MultiOutputMixin, SurrogateMixin, RegressorMixin, BaseEst
         """
         self._check_params()
         rng = self._rng()
+        for name in _FITTED:  # a refit in the other mode leaves none of the last fit's parts
+            self.__dict__.pop(name, None)
+        # what predict reads: the settings fitted with, not those set_params put in since
+        self._fitted_transform, self._fitted_align = self.y_transform, self.align
         if self.align is not None:
             return self._fit_aligned(X, Y, rng)
         gp = self._new_gp(rng)
@@ -349,9 +358,9 @@ class FieldGPRegressor(MultiOutputMixin, SurrogateMixin, RegressorMixin, BaseEst
 
     def _inverse(self, Z: np.ndarray) -> np.ndarray:
         """Back from the modelled space (monotone: quantiles map to quantiles)."""
-        if self.y_transform is None:
+        if self._fitted_transform is None:
             return Z
-        if self.y_transform == "log":
+        if self._fitted_transform == "log":
             return np.exp(Z)
         return 0.5 * (1.0 + np.tanh(0.5 * Z))  # the logistic, without overflow
 
@@ -372,16 +381,17 @@ class FieldGPRegressor(MultiOutputMixin, SurrogateMixin, RegressorMixin, BaseEst
         std : ndarray of shape (n_points, n_times) (only with ``return_std=True``)
         """
         check_flag("return_std", return_std)
-        if self.align is not None:
+        check_is_fitted(self, "grid_")
+        if self._fitted_align is not None:
             mean, std = self._predict_aligned(X)
             return (mean, std) if return_std else mean
         if not return_std:
             return self._shape(self._inverse(self._predict_z(X)[0]))
         mean_z, std_z = self._predict_z(X, return_std=True)
         mean = self._inverse(mean_z)
-        if self.y_transform == "log":  # delta method: dY/dZ = Y
+        if self._fitted_transform == "log":  # delta method: dY/dZ = Y
             std_z = mean * std_z
-        elif self.y_transform == "logit":  # dY/dZ = Y (1 - Y)
+        elif self._fitted_transform == "logit":  # dY/dZ = Y (1 - Y)
             std_z = mean * (1.0 - mean) * std_z
         return self._shape(mean), self._shape(std_z)
 
@@ -440,7 +450,8 @@ class FieldGPRegressor(MultiOutputMixin, SurrogateMixin, RegressorMixin, BaseEst
                 or not 0.0 < float(level) < 1.0:
             raise ValueError(f"level must be a float in (0, 1), got {level!r}")
         z = float(norm.ppf(0.5 + 0.5 * float(level)))
-        if self.align is not None:  # the mixture over peak times: its mean -/+ z std, kept
+        check_is_fitted(self, "grid_")
+        if self._fitted_align is not None:  # the mixture over peak times: its mean -/+ z std, kept
             mean, std = self._predict_aligned(X)  # in the transform's domain (log: above 0)
             with np.errstate(over="ignore"):
                 low, high = self._inverse(np.array([-np.inf, np.inf]))
@@ -486,7 +497,7 @@ class FieldGPRegressor(MultiOutputMixin, SurrogateMixin, RegressorMixin, BaseEst
         takes the same standard normals, so that a point's draws do not depend on the other
         points drawn with it (their number and order)."""
         self._validate_predict(X)
-        if self.align is not None:  # aligned draws, each shifted by a draw of its peak time
+        if self._fitted_align is not None:  # aligned draws, each shifted by a draw of its peak time
             draws = self.aligned_._draws(X, n_samples, as_generator(child_seed(rng)),
                                          joint=joint, common=common)
             if joint:
@@ -528,7 +539,7 @@ class FieldGPRegressor(MultiOutputMixin, SurrogateMixin, RegressorMixin, BaseEst
             "explained_variance_ratio": [float(v) for v in self.explained_variance_ratio_],
             "y_1d": bool(self._y_1d),
         }
-        if self.align is not None:  # the two inner models, each recorded as a model is
+        if self._fitted_align is not None:  # the two inner models, each recorded as a model is
             meta["timing_target"] = self.timing_target_
             tensors = {}
             for name in ("timing", "aligned"):
@@ -555,6 +566,7 @@ class FieldGPRegressor(MultiOutputMixin, SurrogateMixin, RegressorMixin, BaseEst
         self.explained_variance_ratio_ = np.asarray(meta["explained_variance_ratio"],
                                                     dtype=np.float64)
         self._y_1d = bool(meta["y_1d"])
+        self._fitted_transform, self._fitted_align = self.y_transform, self.align
         if "timing" in meta:  # align="peak"
             for name in ("timing", "aligned"):
                 inner = new_model(meta[name], self.device)

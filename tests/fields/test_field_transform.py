@@ -124,3 +124,24 @@ def test_candidates_are_scored_for_all_outputs_at_once(train):
     shared = hyp.score_outputs("matern52", cand, U, Ys)
     pairs = hyp.score("matern52", cand.repeat(3, 1), U, Ys.repeat_interleave(8, 0)).reshape(3, 8)
     np.testing.assert_allclose(shared.numpy(), pairs.numpy(), rtol=1e-10)
+
+
+def test_predictions_follow_the_settings_fitted_with_not_later_set_params():
+    # set_params(y_transform=None) without a refit moved a prediction from 0.10 to -2.28, and a
+    # refit with align="peak" after align=None kept the first fit's basis and GP
+    X = np.random.default_rng(0).uniform(0.5, 2.0, size=(25, 1))
+    t = np.linspace(0.0, 4.0, 21)
+    model = FieldGPRegressor(y_transform="log", seed=0).fit(X, np.exp(-X * t))
+    before = model.predict([[1.0]])
+    model.set_params(y_transform=None)
+    np.testing.assert_array_equal(model.predict([[1.0]]), before)
+    np.testing.assert_array_equal(model.predict_band([[1.0]])[0],
+                                  model.set_params(y_transform="log").predict_band([[1.0]])[0])
+    # a refit in the other mode keeps none of the last fit's parts
+    s = np.linspace(0.0, 8.0, 41)
+    bumps = np.exp(-((s - 2.0 * X) ** 2))
+    model = FieldGPRegressor(seed=0).fit(X, bumps)
+    assert hasattr(model, "gp_") and hasattr(model, "components_")
+    model.set_params(align="peak").fit(X, bumps)
+    assert not hasattr(model, "gp_") and not hasattr(model, "components_")
+    assert hasattr(model, "aligned_")

@@ -202,3 +202,25 @@ def test_a_missing_value_is_refused_and_unread_columns_may_hold_anything():
     assert outcome("out > 0", frame.dropna()).tolist() == [True, False]  # 'policy' not read
     with pytest.raises(OutcomeError, match="'policy' holds values that are not numbers"):
         outcome("policy > 0", frame.dropna())
+
+
+def test_the_classifier_scores_on_trajectories_and_works_in_model_selection():
+    # score took the trajectories fit takes as 0/1 labels: a raw scikit-learn error, and
+    # cross_val_score gave NaN for every fold
+    from sklearn.exceptions import NotFittedError
+    from sklearn.model_selection import cross_val_score
+
+    from surrogate.models import GPRegressor
+
+    runs = TEACHER.run(sg.sample(SPACE, 40, seed=1), progress=False)
+    X, Y = runs.X, runs.field("y")
+    clf = FieldOutcomeClassifier(OUTCOME, n_draws=16, seed=0)
+    with pytest.raises(NotFittedError):
+        clf.predict_proba(X)
+    clf.fit(X, Y)
+    labels = clf.outcome_labels(Y)
+    assert clf.score(X, Y) == clf.score(X, labels) == np.mean(clf.predict(X) == labels)
+    scores = cross_val_score(clf, X, Y, cv=2)
+    assert np.isfinite(scores).all() and (scores > 0.8).all()
+    with pytest.raises(TypeError, match="model must be a field surrogate.*GPRegressor"):
+        FieldOutcomeClassifier(OUTCOME, model=GPRegressor()).fit(X, Y)
