@@ -62,6 +62,24 @@ class GPClassifier(BinaryClassifierMixin, SurrogateMixin, ClassifierMixin, BaseE
         additive model that predicted worse), so it is a choice to make with held-out data,
         e.g. as a candidate of
         :class:`AutoClassifier`. Fits took 1.6-3.6x longer there.
+    warp : bool, default=False
+        ``True``: each numeric input passes through its own Kumaraswamy CDF,
+        ``1 - (1 - u^a)^b`` of its place ``u`` in the training range, before the kernel
+        (input warping, Snoek et al. 2014), with ``a`` and ``b`` learnt (in [0.05, 20],
+        under the log-normal prior of BoTorch's input warping, log-variance 0.75; both 1,
+        the identity, to start). Where the warping is steep the kernel sees a long way, so a
+        boundary along one input (a box's face) can be sharp there while the function stays
+        smooth elsewhere. On the classification benchmark (``python -m benchmarks classify``)
+        held-out accuracy on a box planted in 6 inputs rose from 0.969 / 0.973 / 0.982 to
+        0.983 / 0.994 / 0.997 with 200 / 400 / 800 runs (the best tree: 0.990 / 0.994 /
+        0.999; log loss 0.041 / 0.018 / 0.012, the best tree's 0.111 / 0.067 / 0.009); on a
+        ball, whose boundary
+        follows no input, it fell from 0.969 / 0.983 / 0.988 to 0.963 / 0.981 / 0.982, and on
+        dsgc stability from 0.885 to 0.874 with 200 runs (about equal with 400 and 800). The
+        evidence lower bound rose in all three, so, as for ``additive``, held-out data
+        decides (e.g. ``AutoClassifier(candidates=["gp", GPClassifier(warp=True), ...])``).
+        Inputs beyond the training range are held at
+        its edge. Fits took 0.6-2.4x as long.
     n_inducing : int, default=128
         Inducing points (a spread-out subset of the training inputs).
     max_iter : int, default=200
@@ -82,6 +100,9 @@ class GPClassifier(BinaryClassifierMixin, SurrogateMixin, ClassifierMixin, BaseE
         the kept model.
     additive_weight_ : float
         The weight ``w`` of the ARD product in an additive model (1.0 when not additive).
+    warp_ : ndarray of shape (n_features, 2) or None
+        The warping's ``a`` and ``b`` per input (NaN for a categorical one, which is not
+        warped); None without ``warp``.
     elbo_ : float
         The evidence lower bound per training point reached (with ``additive=True``, less the
         log prior of the product weight's logit, N(0, 3^2), divided by the points).
@@ -107,11 +128,12 @@ class GPClassifier(BinaryClassifierMixin, SurrogateMixin, ClassifierMixin, BaseE
     True
     """
 
-    def __init__(self, *, kernel: str = "matern52", additive: bool = False, n_inducing: int = 128,
-                 max_iter: int = 200, learning_rate: float = 0.05, seed: Any = None,
-                 device: str = "cpu") -> None:
+    def __init__(self, *, kernel: str = "matern52", additive: bool = False, warp: bool = False,
+                 n_inducing: int = 128, max_iter: int = 200, learning_rate: float = 0.05,
+                 seed: Any = None, device: str = "cpu") -> None:
         self.kernel = kernel
         self.additive = additive
+        self.warp = warp
         self.n_inducing = n_inducing
         self.max_iter = max_iter
         self.learning_rate = learning_rate
@@ -122,6 +144,7 @@ class GPClassifier(BinaryClassifierMixin, SurrogateMixin, ClassifierMixin, BaseE
         self._check_common()
         check_choice("kernel", self.kernel, KERNELS)
         check_flag("additive", self.additive)
+        check_flag("warp", self.warp)
         check_positive_int("n_inducing", self.n_inducing, 2)
         check_positive_int("max_iter", self.max_iter)
         check_positive_float("learning_rate", self.learning_rate)
@@ -143,7 +166,7 @@ class GPClassifier(BinaryClassifierMixin, SurrogateMixin, ClassifierMixin, BaseE
         M = min(self.n_inducing, len(U))
         inducing = U[_spread_subset(U, M, rng)].unsqueeze(0).contiguous()
         self._svgp = SVGP(self.kernel, inducing, hyp.Layout.of(self._column_levels()),
-                          bool(self.additive))
+                          bool(self.additive), bool(self.warp))
         model = self._svgp.model.to(self._device)
         d = U.shape[1]
         dev = self._device
@@ -160,6 +183,12 @@ class GPClassifier(BinaryClassifierMixin, SurrogateMixin, ClassifierMixin, BaseE
         self.lengthscale_ = self._svgp.lengthscale().detach().cpu().numpy()[0] * self._x_scale
         weight = self._svgp.product_weight()
         self.additive_weight_ = 1.0 if weight is None else float(weight.detach().cpu()[0])
+        logs = self._svgp.warp_concentrations()
+        if logs is None:
+            self.warp_ = None
+        else:
+            self.warp_ = np.exp(logs.detach().cpu().numpy()[0].T)  # (d, 2): a, b
+            self.warp_[np.asarray(self._column_levels()) > 0] = np.nan  # categories: not warped
 
     def _train(self, svgp: SVGP, model: Any, U: torch.Tensor, T: torch.Tensor,
                gen: torch.Generator) -> tuple[int, float]:
@@ -256,7 +285,8 @@ class GPClassifier(BinaryClassifierMixin, SurrogateMixin, ClassifierMixin, BaseE
         if "n_iter_" in meta:  # absent from files saved before it was kept
             self.n_iter_ = int(meta["n_iter_"])
         self._svgp = SVGP(self.kernel, state["variational_strategy.inducing_points"],
-                          hyp.Layout.of(self._column_levels()), bool(self.additive))
+                          hyp.Layout.of(self._column_levels()), bool(self.additive),
+                          bool(self.warp))
         self._svgp.load_state_dict(state)
         self._svgp.model.to(self._device).eval()
         self._fitted_summary()

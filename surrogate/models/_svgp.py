@@ -26,12 +26,19 @@ LS_MIN = math.exp(hyp.LOG_LS_BOUNDS[0])  # unit-cube coordinates
 ADDITIVE_LS0 = 0.3  # first length scale of each input of an additive model (unit cube)
 LOGIT_PRIOR_SD = 3.0  # N(0, sd^2) on the logit of the product's weight in an additive model
 SVGP_NOISE_MIN = 1e-6  # relative noise: the inducing approximation is never exact to 1e-8
+# Input warping (Snoek et al. 2014) by the Kumaraswamy CDF w(u) = 1 - (1 - u^a)^b per numeric
+# input: log a and log b stay within +-WARP_LOG_BOUND (a, b in [0.05, 20]) and carry the prior
+# of BoTorch's input-warping tutorial on each concentration, log-normal of log-variance 0.75
+WARP_LOG_BOUND = 3.0
+WARP_PRIOR_VAR = 0.75
+WARP_EDGE = 1e-6  # inputs are held inside (0, 1) before warping: finite gradients at 0 and 1
 
 
 class _Model(gpytorch.models.ApproximateGP):
     """Batched (one GP per output) SVGP with whitened inducing values."""
 
-    def __init__(self, kernel: str, inducing: torch.Tensor, additive: bool = False) -> None:
+    def __init__(self, kernel: str, inducing: torch.Tensor, additive: bool = False,
+                 warp: bool = False) -> None:
         m, n_inducing, d = inducing.shape
         batch = torch.Size([m])
         dist = gpytorch.variational.CholeskyVariationalDistribution(n_inducing, batch_shape=batch)
@@ -51,6 +58,8 @@ class _Model(gpytorch.models.ApproximateGP):
             self.additive_raw_ls = torch.nn.Parameter(torch.full(
                 (m, d), math.log(start / (high - low - start)), dtype=inducing.dtype))
             self.additive_logit = torch.nn.Parameter(torch.zeros(m, dtype=inducing.dtype))
+        if warp:  # see SVGP.warp: raw 0 is the identity (a = b = 1)
+            self.warp_raw = torch.nn.Parameter(torch.zeros(m, 2, d, dtype=inducing.dtype))
 
     def forward(self, x: torch.Tensor) -> gpytorch.distributions.MultivariateNormal:
         return gpytorch.distributions.MultivariateNormal(self.mean_module(x),
@@ -63,11 +72,17 @@ class SVGP:
     noise: torch.Tensor  # Gaussian noise variance per output, standardized units (set by fit)
 
     def __init__(self, kernel: str, inducing: torch.Tensor,
-                 layout: hyp.Layout | None = None, additive: bool = False) -> None:
+                 layout: hyp.Layout | None = None, additive: bool = False,
+                 warp: bool = False) -> None:
         self.kernel = kernel
         self.layout = layout  # categorical inputs (see hyp.Layout)
         self.additive = additive
-        self.model = _Model(kernel, inducing, additive).to(dtype=DTYPE, device=inducing.device)
+        self.warped = warp
+        d = inducing.shape[-1]
+        self._numeric = torch.as_tensor(
+            [True] * d if layout is None else [not n for n in layout.levels])
+        self.model = _Model(kernel, inducing, additive, warp).to(dtype=DTYPE,
+                                                                 device=inducing.device)
         self.n_inducing = inducing.shape[1]
 
     def set_hyper(self, lengthscale: torch.Tensor, signal_var: torch.Tensor,
@@ -95,13 +110,37 @@ class SVGP:
         low, high = hyp.LOG_LS_BOUNDS  # a smooth map into the bounds: no clamp to stall on
         return (low + (high - low) * torch.sigmoid(self.model.additive_raw_ls)).exp()
 
+    def warp_concentrations(self) -> torch.Tensor | None:
+        """The warping's log concentrations (m, 2, d): log a, then log b, per input; None
+        without warping. A smooth map into +-WARP_LOG_BOUND: no clamp for L-BFGS to stall on."""
+        if not self.warped:
+            return None
+        return WARP_LOG_BOUND * torch.tanh(self.model.warp_raw / WARP_LOG_BOUND)
+
+    def warp(self, U: torch.Tensor) -> torch.Tensor:
+        """``U`` (unit-cube numeric inputs) through each input's Kumaraswamy CDF; categorical
+        codes, and everything without warping, pass unchanged. Inputs outside the training
+        range are held at its edge (the CDF is defined on [0, 1] only)."""
+        logs = self.warp_concentrations()
+        if logs is None:
+            return U
+        a, b = logs[..., 0, None, :].exp(), logs[..., 1, None, :].exp()  # (m, 1, d)
+        inside = U.clamp(WARP_EDGE, 1.0 - WARP_EDGE)
+        warped = 1.0 - (1.0 - inside**a).clamp_min(0.0) ** b
+        return torch.where(self._numeric.to(U.device), warped, U)
+
     def prior_penalty(self) -> torch.Tensor:
         """``-log p`` of the product weight's logit (0 without the additive part): L-BFGS
         otherwise ran it to hundreds, where the weight is exactly 0 or 1 and its gradient
-        vanishes for good."""
-        if not self.additive:
-            return torch.zeros((), dtype=DTYPE)
-        return (self.model.additive_logit**2).sum() / (2.0 * LOGIT_PRIOR_SD**2)
+        vanishes for good; plus that of the warping's log concentrations, if any."""
+        penalty = torch.zeros((), dtype=DTYPE, device=self.model.mean_module.constant.device)
+        if self.additive:
+            penalty = penalty + (self.model.additive_logit**2).sum() / (2.0 * LOGIT_PRIOR_SD**2)
+        logs = self.warp_concentrations()
+        if logs is not None:
+            numeric = self._numeric.to(logs.device)
+            penalty = penalty + (logs[..., numeric] ** 2).sum() / (2.0 * WARP_PRIOR_VAR)
+        return penalty
 
     def correlation(self, A: torch.Tensor, B: torch.Tensor,
                     ls: torch.Tensor | None = None) -> torch.Tensor:
@@ -114,6 +153,7 @@ class SVGP:
         scales when already at hand (one autograd path for all of a step's matrices).
         """
         ls = self.lengthscale() if ls is None else ls
+        A, B = self.warp(A), self.warp(B)
         C = hyp.correlation(self.kernel, A, B, ls, self.layout)
         if not self.additive:
             return C

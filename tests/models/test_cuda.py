@@ -125,6 +125,7 @@ def test_classifiers_and_networks_on_the_gpu():
     X, Xt = rng.random((400, 2)), rng.random((2000, 2))
     inside = lambda A: ((A - 0.5) ** 2).sum(1) < 0.09  # noqa: E731 - a planted disc
     for model in (GPClassifier(seed=0, device="cuda"),
+                  GPClassifier(additive=True, warp=True, seed=0, device="cuda"),
                   NNClassifier(n_ensemble=3, max_epochs=200, seed=0, device="cuda")):
         model.fit(X, inside(X))
         proba = model.predict_proba(Xt)

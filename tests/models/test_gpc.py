@@ -46,6 +46,7 @@ def test_same_seed_same_probabilities():
     ({"learning_rate": 0.0}, ValueError, "learning_rate"),
     # a wrong type is a TypeError, as for every other yes/no option
     ({"additive": "auto"}, TypeError, "additive must be True or False"),
+    ({"warp": "yes"}, TypeError, "warp must be True or False"),
 ])
 def test_bad_parameters_name_themselves(params, error, match):
     X = np.random.default_rng(1).random((20, 2))
@@ -92,6 +93,58 @@ def test_the_additive_part_draws_a_planted_box_sharper_than_the_product_kernel()
     # within the bounds
     scales = additive._svgp.additive_lengthscale().detach().numpy()[0]
     assert scales[:3].max() < scales[3:].min() and scales.max() <= 1e3
+
+
+def test_warping_draws_a_planted_box_sharper_than_the_plain_kernel():
+    """Held-out accuracy 0.970 against 0.959 with 200 points here: each input's warping puts
+    the box's face on a steep part of its CDF, where the stationary kernel sees a long way."""
+    X, y = _planted_box(200, 0)
+    Xt, yt = _planted_box(20_000, 1)
+    plain = GPClassifier(seed=0).fit(X, y)
+    warped = GPClassifier(warp=True, seed=0).fit(X, y)
+    assert accuracy(yt, warped.predict(Xt)) > accuracy(yt, plain.predict(Xt)) + 0.005
+    assert plain.warp_ is None
+    assert warped.warp_.shape == (6, 2)  # a, b per input, within the bounds
+    assert (warped.warp_ >= np.exp(-3.0) - 1e-12).all() and (warped.warp_ <= np.exp(3.0)).all()
+    # a better bound too: the warping is a likelier model of these labels
+    assert warped.elbo_ > plain.elbo_
+
+
+def test_warping_starts_at_the_identity_and_leaves_categories_alone():
+    import torch
+
+    from surrogate.models._gp_hyper import Layout
+    from surrogate.models._svgp import SVGP
+
+    rng = np.random.default_rng(0)
+    Z = torch.as_tensor(np.column_stack([rng.random((8, 2)), rng.integers(0, 3, 8)]))[None]
+    U = torch.as_tensor(np.column_stack([rng.random((5, 2)), rng.integers(0, 3, 5)]))
+    layout = Layout.of((0, 0, 3))
+    plain, warped = SVGP("matern52", Z, layout), SVGP("matern52", Z, layout, warp=True)
+    # a = b = 1 at the start: the same correlation as without warping
+    assert torch.allclose(warped.correlation(Z, U), plain.correlation(Z, U), atol=1e-12)
+    with torch.no_grad():
+        warped.model.warp_raw.fill_(1.0)  # a = b = e: a real warping
+    moved = warped.warp(U)
+    assert torch.equal(moved[0, :, 2], U[:, 2])  # the codes of the categorical input
+    assert not torch.allclose(moved[0, :, :2], U[:, :2])
+    assert ((moved[..., :2] >= 0) & (moved[..., :2] <= 1)).all()
+    # and a categorical input's warping parameters carry no prior (they do nothing)
+    with torch.no_grad():
+        warped.model.warp_raw.zero_()
+        warped.model.warp_raw[..., 2] = 5.0
+    assert float(warped.prior_penalty()) == 0.0
+
+
+def test_a_warped_classifier_with_a_categorical_input_reports_no_warping_for_it():
+    import surrogate as sg
+
+    space = sg.Space([sg.Real("x", 0.0, 1.0), sg.Categorical("mode", ["a", "b"])])
+    X = sg.sample(space, 80, seed=0)
+    y = (X["x"] > 0.5) ^ (X["mode"] == "b")
+    clf = GPClassifier(warp=True, max_iter=50, seed=0).fit(X, y)
+    assert np.isnan(clf.warp_[1]).all() and np.isfinite(clf.warp_[0]).all()
+    assert clf.score(X, y) > 0.9
 
 
 def test_additive_correlation_is_the_mean_of_one_input_kernels():

@@ -24,6 +24,7 @@ MODELS = [
     NNRegressor(n_ensemble=2, max_epochs=30, hidden_layers=(8, 8), seed=0),
     GPClassifier(n_inducing=16, max_iter=30, seed=0),
     GPClassifier(additive=True, n_inducing=16, max_iter=30, seed=0),
+    GPClassifier(warp=True, n_inducing=16, max_iter=30, seed=0),
     NNClassifier(n_ensemble=2, max_epochs=30, seed=0),
 ]
 
