@@ -189,7 +189,8 @@ class TransferSet:
         """
         if name not in self._grids:
             raise KeyError(f"no field {name!r}; fields: {self.fields}, scalar outputs: "
-                           f"{self.outputs}")
+                           f"{self.outputs} (a simulator keeps only the fields it declares: "
+                           "Simulator(..., fields={name: grid}))")
         return field_frame(name, self._grids[name], self._trajectories[name])
 
     @property

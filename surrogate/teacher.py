@@ -67,7 +67,8 @@ class Simulator:
         shape (n, m): rows by position, or by index when a DataFrame's (or Series') index
         holds ``0 .. n-1`` in another order (a sorted result); a row of NaN marks a failed
         run. For the process and Dask executors ``fn`` must be picklable (a module-level
-        function or a ``functools.partial`` of one). With ``fields``, see *Field outputs*
+        function or a ``functools.partial`` of one). A mapping's other keys (or a
+        DataFrame's other columns) are ignored. With ``fields``, see *Field outputs*
         below.
     space : Space
         The parameters.

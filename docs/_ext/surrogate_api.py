@@ -1,8 +1,8 @@
 """Generate the API reference and the simulator pages from the code, at every build.
 
-The public names are read from ``surrogate.__all__``, ``surrogate.plot.__all__``,
-``surrogate.sequential.__all__`` (the names ``surrogate`` does not export) and
-``simulators.__all__`` (and the teachers from ``simulators.available()``), so a name added to
+The public names are read from ``surrogate.__all__``, ``surrogate.plot.__all__``, the
+``__all__`` of ``surrogate.models``, ``.sequential``, ``.discovery`` and ``.study`` (the names
+``surrogate`` does not export) and ``simulators.__all__`` (and the teachers from ``simulators.available()``), so a name added to
 an ``__all__`` gets its page without editing the docs. Pages are grouped by the pipeline stage
 of the module that defines the name; a name from a module not listed in :data:`STAGES` lands in
 "Other" rather than being left out. The generated files (``api/``, ``simulators/``) are not
@@ -41,6 +41,8 @@ STAGES: list[tuple[str, tuple[str, ...], str]] = [
      "PRIM, CART and REDS boxes: readable rules with coverage and density."),
     ("Thread policy", ("surrogate._threads",),
      "How many threads the package's numerics use in the driver."),
+    ("Studies", ("surrogate.study",),
+     "A whole study from a config: the stages, and the inputs its surrogates take."),
     ("Plots", ("surrogate.plot",),
      "Each takes a result and ``ax=``, and returns what it drew."),
     ("Bundled simulators registry", ("simulators",),
@@ -58,15 +60,24 @@ def public_names() -> Iterator[tuple[str, str, Any]]:
     """
     import simulators
     import surrogate
+    import surrogate.discovery
+    import surrogate.models
     import surrogate.plot
-    import surrogate.sequential as sequential
+    import surrogate.sequential
+    import surrogate.study
 
-    # the sequential-design parts a custom acquisition is written with (those also exported by
-    # ``surrogate`` have their page there)
-    parts = [n for n in sequential.__all__ if getattr(surrogate, n, None) is not
-             getattr(sequential, n)]
+    def parts(module: Any) -> list[str]:
+        """The public names of a subpackage that ``surrogate`` does not export (those it does
+        have their page there): the metrics, a custom acquisition's parts, ..."""
+        return [n for n in module.__all__
+                if getattr(surrogate, n, None) is not getattr(module, n)]
+
     for module, names in ((surrogate, surrogate.__all__), (surrogate.plot, surrogate.plot.__all__),
-                          (sequential, parts), (simulators, simulators.__all__)):
+                          (surrogate.models, parts(surrogate.models)),
+                          (surrogate.sequential, parts(surrogate.sequential)),
+                          (surrogate.discovery, parts(surrogate.discovery)),
+                          (surrogate.study, parts(surrogate.study)),
+                          (simulators, simulators.__all__)):
         for name in names:
             yield module.__name__, name, getattr(module, name)
 

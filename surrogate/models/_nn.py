@@ -8,6 +8,7 @@ standardized; the ensemble's spread gives the predictive standard deviation. Tra
 
 from __future__ import annotations
 
+import numbers
 import warnings
 from typing import Any
 
@@ -70,8 +71,9 @@ class _NNBase(SurrogateMixin, BaseEstimator):
         check_positive_int("n_ensemble", self.n_ensemble)
         check_choice("activation", self.activation, ACTIVATIONS)
         check_positive_float("learning_rate", self.learning_rate)
-        if isinstance(self.weight_decay, bool) or not isinstance(self.weight_decay, int | float) \
-                or not 0 <= self.weight_decay < float("inf"):
+        if isinstance(self.weight_decay, bool) \
+                or not isinstance(self.weight_decay, numbers.Real) \
+                or not 0 <= float(self.weight_decay) < float("inf"):  # numpy numbers too
             raise ValueError(f"weight_decay must be a float >= 0, got {self.weight_decay!r}")
         check_positive_int("batch_size", self.batch_size)
         check_positive_int("max_epochs", self.max_epochs)
@@ -266,6 +268,12 @@ def _binary_labels(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``classes_`` and 0/1 labels for a binary target; clear errors otherwise."""
     kind = type_of_target(y, input_name="y", raise_unknown=True)
     classes, labels = np.unique(y, return_inverse=True)
+    if kind == "continuous":  # probabilities, e.g. a teacher's soft labels
+        raise ValueError(
+            f"y holds {len(classes)} distinct values, not all whole numbers "
+            f"({classes.tolist()[:3]}{' ...' if len(classes) > 3 else ''}): "
+            "a classifier needs class labels (two classes), not probabilities or values; "
+            "threshold them (y > 0.5), fit a regressor, or distil with labels='hard'")
     if kind != "binary" or len(classes) != 2:
         raise ValueError(
             f"Only binary classification is supported. The type of the target is {kind} "

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import torch
 
 from surrogate.space import Space
@@ -345,7 +346,12 @@ class UnitCubeModel:
 
     def score(self, X: Any, y: Any) -> float:
         """Q² of the predictions at the design ``X`` against ``y`` (over the whole field for a
-        field model), as the estimator's own ``score`` gives on unit-cube inputs."""
+        field model), as the estimator's own ``score`` gives on unit-cube inputs. ``y`` may be
+        a DataFrame of more outputs, such as a teacher's ``runs.Y``: the modelled ones
+        (``outputs_``) are read from it."""
+        if isinstance(y, pd.DataFrame) and not self._field_model \
+                and set(self.outputs_) <= set(y.columns):
+            y = y[self.outputs_[0]] if len(self.outputs_) == 1 else y[self.outputs_]
         if np.all(self.signs_ == 1.0):
             return float(self.estimator_.score(self.space_.to_unit(X), y))
         from surrogate.models import q2

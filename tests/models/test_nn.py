@@ -85,6 +85,16 @@ def test_classifier_needs_two_classes():
         NNClassifier().fit(X, np.zeros(30))
     with pytest.raises(ValueError, match="binary"):
         NNClassifier().fit(X, np.arange(30) % 3)
+    # probabilities (a teacher's soft labels) are said to be so, not "2 classes: need 2"
+    with pytest.raises(ValueError, match=r"not probabilities.*threshold them"):
+        NNClassifier().fit(X, np.where(np.arange(30) % 2, 0.8, 0.2))
+
+
+def test_numpy_numbers_are_options_like_python_ones():
+    # GridSearchCV hands np.int64 / np.float64 grid values; weight_decay refused them
+    X, y = _data(30)
+    for value in (np.int64(0), np.float32(1e-4)):
+        NNRegressor(weight_decay=value, max_epochs=5, n_ensemble=1, seed=0).fit(X, y)
 
 
 def test_one_network_has_no_standard_deviation_rather_than_zero():

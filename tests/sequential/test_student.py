@@ -212,3 +212,20 @@ def test_the_model_of_a_design_or_an_optimization_saves_and_loads(tmp_path):
             np.testing.assert_array_equal(a, b)
     with pytest.raises(ValueError, match="holds a saved model of a sequential design"):
         sg.GPRegressor(seed=0).fit(probe[["x"]], probe["x"]).save(tmp_path / "model")
+
+
+def test_the_model_scores_against_a_teachers_whole_outputs_table():
+    # the guide's check, model.score(X, runs.Y), failed for a teacher of several outputs:
+    # "y_true (50, 5) and y_pred (50, 1) must have the same shape"
+    import pandas as pd
+
+    from surrogate.sequential._student import UnitCubeModel
+    from surrogate.space import Real, Space
+
+    space = Space([Real("x", 0.0, 10.0)])
+    U = np.linspace(0, 1, 9)[:, None]
+    model = UnitCubeModel(GPRegressor(seed=0).fit(U, U[:, 0] ** 2), space, ["y"], [1.0])
+    X = pd.DataFrame({"x": np.linspace(0.5, 9.5, 7)})
+    truth = (X["x"].to_numpy() / 10) ** 2
+    table = pd.DataFrame({"other": -truth, "y": truth})
+    assert model.score(X, table) == model.score(X, truth) > 0.99
