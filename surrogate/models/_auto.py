@@ -469,6 +469,7 @@ class AutoRegressor(MultiOutputMixin, Q2ScoreMixin, RegressorMixin, _AutoBase):
         estimators' options are checked before any fit; a candidate whose fit fails is left
         out, with a warning.
     cv : int, default=5
+        Folds (at most one per point; at least 2).
     seed : int, numpy.random.Generator or None
         Seeds the folds and the default candidates.
     device : str, default="cpu"
