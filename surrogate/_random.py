@@ -7,6 +7,7 @@ One helper, one convention (STYLE 11): ``seed`` is ``None``, an ``int`` or a
 from __future__ import annotations
 
 import numbers
+from typing import Any
 
 import numpy as np
 
@@ -63,3 +64,17 @@ def spawned(rng: np.random.Generator) -> np.random.Generator:
         return rng.spawn(1)[0]
     except TypeError:
         return np.random.default_rng(child_seed(rng))
+
+
+def seed_unset(student: Any, rng: np.random.Generator) -> None:
+    """Give each unset ``seed`` / ``random_state`` of an estimator (a pipeline's steps too) a
+    seed drawn from ``rng`` (in the order of the parameters' names), so that the seed of what
+    uses it (distillation, REDS, an automatic student) fixes it too. Set ones are the user's
+    and stay; nothing is drawn for an estimator that has none (PRIM)."""
+    get_params = getattr(student, "get_params", None)
+    if get_params is None:
+        return
+    unset = sorted(key for key, value in get_params(deep=True).items()
+                   if value is None and key.rsplit("__", 1)[-1] in ("seed", "random_state"))
+    if unset:
+        student.set_params(**{key: child_seed(rng) for key in unset})

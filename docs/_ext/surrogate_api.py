@@ -138,9 +138,12 @@ def write_api(out: Path) -> list[str]:
     pages = []
     index = ["API reference", "=============", "",
              "Every public name of ``surrogate`` (``import surrogate as sg``), of",
-             "``surrogate.plot``, of ``surrogate.sequential`` (the parts of a custom",
-             "acquisition) and of ``simulators``, generated from their docstrings. Each",
-             "docstring's *Examples* section is run as a doctest by the test suite.", ""]
+             "``surrogate.plot``, the names ``surrogate`` does not export of",
+             "``surrogate.models`` (the metrics), ``surrogate.sequential`` (the parts of a",
+             "custom acquisition), ``surrogate.discovery`` (outcomes over fields) and",
+             "``surrogate.study`` (a study's stages and model inputs), and of",
+             "``simulators``, generated from their docstrings. Each docstring's",
+             "*Examples* section is run as a doctest by the test suite.", ""]
     intros = {title: intro for title, _, intro in STAGES}
     for title in [t for t, _, _ in STAGES] + ["Other"]:
         if title not in groups:

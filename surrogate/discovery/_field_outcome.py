@@ -115,7 +115,8 @@ class FieldOutcomeClassifier(ClassifierMixin, BaseEstimator):
             model: Any = FieldGPRegressor(seed=child_seed(rng))
         else:
             model = clone(self.model)
-        if not hasattr(model, "sample_posterior"):
+        if not hasattr(model, "sample_posterior") or not getattr(model, "_field_model", True):
+            # (a GPRegressor has draws too, but of one output per grid point, and no grid)
             raise TypeError(f"model must be a field surrogate with sample_posterior (e.g. "
                             f"FieldGPRegressor()), got {type(model).__name__}")
         self.model_ = model.fit(X, Y)
@@ -134,7 +135,14 @@ class FieldOutcomeClassifier(ClassifierMixin, BaseEstimator):
         values = np.asarray(Y, dtype=float).reshape(len(Y), -1)
         name = Y.columns.name if isinstance(Y, pd.DataFrame) else None
         expression, field = self._expression(name if isinstance(name, str) else None)
-        return expression.evaluate({field: values}, grids={field: _columns_grid(Y, len(values[0]))})
+        grid = getattr(self, "grid_", None)
+        if grid is not None and not isinstance(Y, pd.DataFrame):  # an array: the fitted grid
+            if values.shape[1] != len(grid):
+                raise ValueError(f"Y has {values.shape[1]} columns, but the trajectories were "
+                                 f"fitted on a grid of {len(grid)} points")
+        else:
+            grid = _columns_grid(Y, len(values[0]))
+        return expression.evaluate({field: values}, grids={field: grid})
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """``[1 - p, p]`` per point, ``p`` the share of posterior trajectories meeting the

@@ -23,7 +23,7 @@ from sklearn.base import BaseEstimator, clone
 from sklearn.model_selection import KFold, StratifiedKFold, cross_val_predict
 from sklearn.utils.validation import check_is_fitted
 
-from surrogate._random import SeedLike, as_generator, child_seed, spawned
+from surrogate._random import SeedLike, as_generator, child_seed, seed_unset, spawned
 from surrogate._stack import user_stacklevel
 from surrogate._target import _is_classifier
 from surrogate._threads import limits_threads
@@ -40,7 +40,6 @@ from surrogate.discovery._data import (
 from surrogate.discovery._prim import PRIM
 from surrogate.distillation import Distillation, SpaceGenerator, distill
 from surrogate.distillation._labels import COMPARE
-from surrogate.distillation._student import seed_student
 
 
 class REDS(BaseEstimator):
@@ -240,7 +239,7 @@ class REDS(BaseEstimator):
     def _metamodel(self, rng: np.random.Generator) -> Any:
         if self.metamodel is not None:  # its unset seeds drawn from ``seed``, as distill does,
             model = clone(self.metamodel)  # from a child stream: the sample REDS draws from
-            seed_student(model, spawned(rng))  # ``rng`` stays what it was
+            seed_unset(model, spawned(rng))  # ``rng`` stays what it was
             return model
         if self.threshold is not None:
             from surrogate.models import GPRegressor

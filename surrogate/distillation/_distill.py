@@ -17,7 +17,7 @@ import pandas as pd
 from sklearn.base import clone
 
 from surrogate._checks import check_flag, check_positive_int
-from surrogate._random import SeedLike, as_generator, child_seed
+from surrogate._random import SeedLike, as_generator, child_seed, seed_unset
 from surrogate._stack import user_stacklevel
 from surrogate.distillation._columns import as_frame
 from surrogate.distillation._density import GMMGenerator, KDEGenerator
@@ -36,7 +36,6 @@ from surrogate.distillation._student import (
     check_categories,
     check_student,
     fit_student,
-    seed_student,
 )
 from surrogate.distillation._teacher import as_teacher, warn_hard_only
 from surrogate.space import Space, as_space
@@ -173,7 +172,7 @@ def distill(
                             threshold=options.threshold)
     clock["label"] = time.perf_counter()
     held, train = _split(source, options.holdout, options.include_data, rng, inputs)
-    seed_student(student, rng)  # the last draws: the split and all before stay as they were
+    seed_unset(student, rng)  # the last draws: the split and all before stay as they were
     features = inputs if named else inputs.to_numpy()
     route = fit_student(student, _take(features, train), label_set.take(train))
     clock["fit"] = time.perf_counter()

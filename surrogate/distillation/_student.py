@@ -34,10 +34,9 @@ import pandas as pd
 from sklearn.base import clone, is_classifier, is_regressor
 from sklearn.utils.validation import has_fit_parameter
 
-from surrogate._random import child_seed
 from surrogate.distillation._labels import Labels, most_probable
 
-__all__ = ["check_student", "seed_student", "fit_student", "StudentView", "student_size"]
+__all__ = ["check_student", "fit_student", "StudentView", "student_size"]
 
 
 def check_student(student: Any) -> Any:
@@ -52,20 +51,6 @@ def check_student(student: Any) -> Any:
         return clone(student)
     except TypeError:  # not a scikit-learn estimator (no get_params): copy it as it is
         return copy.deepcopy(student)
-
-
-def seed_student(student: Any, rng: np.random.Generator) -> None:
-    """Give each unset ``seed`` / ``random_state`` of ``student`` (a pipeline's steps too) a
-    seed drawn from ``rng`` (in the order of the parameters' names), so that distillation's
-    seed fixes the student too. Set ones are the user's and stay; nothing is drawn for a
-    student that has none (PRIM)."""
-    get_params = getattr(student, "get_params", None)
-    if get_params is None:
-        return
-    unset = sorted(key for key, value in get_params(deep=True).items()
-                   if value is None and key.rsplit("__", 1)[-1] in ("seed", "random_state"))
-    if unset:
-        student.set_params(**{key: child_seed(rng) for key in unset})
 
 
 def check_categories(student: Any, X: Any) -> None:

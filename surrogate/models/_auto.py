@@ -21,7 +21,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, clone
 from sklearn.model_selection import KFold, StratifiedKFold
 from sklearn.utils.validation import check_is_fitted
 
-from surrogate._random import child_seed
+from surrogate._random import child_seed, seed_unset, spawned
 from surrogate._threads import fitted_size, limits_threads
 from surrogate.models._base import (
     BinaryClassifierMixin,
@@ -86,9 +86,12 @@ class _AutoBase(SurrogateMixin, BaseEstimator):
 
     def _candidate_table(self) -> dict[str, Any]:
         """``{name: unfitted estimator}`` from ``candidates`` (names of the defaults and/or
-        estimators, or a dict name -> estimator), each default seeded from ``seed``."""
-        seed = child_seed(self._rng())
+        estimators, or a dict name -> estimator), each default seeded from ``seed``, and each
+        given estimator cloned, its unset ``seed`` / ``random_state`` drawn from ``seed`` too."""
+        rng = self._rng()
+        seed = child_seed(rng)
         defaults = self._defaults(seed)
+        given_seeds = spawned(rng)  # beside the defaults' seed: theirs stay what they were
         given = NAMES if self.candidates is None else self.candidates
         if isinstance(given, str) or not isinstance(given, dict | list | tuple) or not given:
             raise ValueError(
@@ -102,7 +105,8 @@ class _AutoBase(SurrogateMixin, BaseEstimator):
         for name, candidate in items:
             if candidate == ENSEMBLE and self._kind == "classifier":
                 continue  # pooled from the others' out-of-fold predictions, see _ensemble
-            if isinstance(candidate, str):
+            named = isinstance(candidate, str)
+            if named:
                 if candidate not in defaults:
                     raise ValueError(f"unknown candidate {candidate!r}; the named candidates are "
                                      f"{list(NAMES)}")
@@ -111,6 +115,8 @@ class _AutoBase(SurrogateMixin, BaseEstimator):
             if not (hasattr(candidate, "fit") and hasattr(candidate, method)):
                 raise TypeError(f"candidate {candidate!r} is not an estimator with fit and "
                                 f"{method}")
+            if not named:
+                candidate = _seeded_clone(candidate, given_seeds)  # same seed, same choice
             if isinstance(candidate, SurrogateMixin):  # its options are the user's to mend,
                 clone(candidate)._check_params()  # not a failure to leave out with a warning
             name = str(name or type(candidate).__name__)
@@ -330,13 +336,15 @@ class AutoClassifier(BinaryClassifierMixin, ClassifierMixin, _AutoBase):
         ``"ensemble"``: their probabilities pooled with weights fitted to the out-of-fold
         predictions (see :class:`Ensemble`; scored by cross-validation like the others). A
         list may mix these names and unfitted estimators with ``fit`` and ``predict_proba``; a
-        dict names its estimators (and may hold the name ``"ensemble"``). Our own estimators'
-        options are checked before any fit (an invalid one is an error); a candidate whose fit
-        fails is left out of the choice, with a warning.
+        dict names its estimators (and may hold the name ``"ensemble"``); a given estimator is
+        cloned and a ``seed`` / ``random_state`` it leaves None is drawn from ``seed``. Our own
+        estimators' options are checked before any fit (an invalid one is an error); a
+        candidate whose fit fails is left out of the choice, with a warning.
     cv : int, default=5
         Folds (fewer when the rarer class has fewer points; at least 2).
     seed : int, numpy.random.Generator or None
-        Seeds the folds and the default candidates: the same seed gives the same choice.
+        Seeds the folds and the candidates (the unseeded ones given too): the same seed gives
+        the same choice.
     device : str, default="cpu"
         Passed to our default candidates.
 
@@ -465,13 +473,14 @@ class AutoRegressor(MultiOutputMixin, Q2ScoreMixin, RegressorMixin, _AutoBase):
         ``None``: ``["gp", "nn", "hgb", "rf"]``, i.e. :class:`GPRegressor`,
         :class:`NNRegressor`, scikit-learn's ``HistGradientBoostingRegressor`` (one per output
         for several outputs) and ``RandomForestRegressor(n_estimators=500)``. A list may mix
-        these names and unfitted estimators; a dict names its estimators. Our own
-        estimators' options are checked before any fit; a candidate whose fit fails is left
-        out, with a warning.
+        these names and unfitted estimators; a dict names its estimators. A given estimator is
+        cloned, and a ``seed`` / ``random_state`` it leaves None is drawn from ``seed``. Our
+        own estimators' options are checked before any fit; a candidate whose fit fails is
+        left out, with a warning.
     cv : int, default=5
         Folds (at most one per point; at least 2).
     seed : int, numpy.random.Generator or None
-        Seeds the folds and the default candidates.
+        Seeds the folds and the candidates (the unseeded ones given too).
     device : str, default="cpu"
 
     Attributes
@@ -570,3 +579,12 @@ class AutoRegressor(MultiOutputMixin, Q2ScoreMixin, RegressorMixin, _AutoBase):
         self._y_1d = bool(meta["y_1d"])
 
 
+def _seeded_clone(candidate: Any, rng: np.random.Generator) -> Any:
+    """A clone of a given candidate whose unset ``seed`` / ``random_state`` is drawn from
+    ``rng``; one that cannot be cloned goes as it is (cross-validation then says why)."""
+    try:
+        candidate = clone(candidate)
+    except TypeError:
+        return candidate
+    seed_unset(candidate, rng)
+    return candidate

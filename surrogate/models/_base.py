@@ -228,6 +228,7 @@ class SurrogateMixin:
     """
 
     accepts_categories = True  # categorical columns as they come (distill checks this)
+    _field_model = False  # a surrogate of whole trajectories (FieldGPRegressor) says True
 
     seed: Any  # the estimator's constructor parameter
     n_features_in_: int  # set by fit (scikit-learn's validate_data) or load

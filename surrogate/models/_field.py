@@ -37,6 +37,9 @@ __all__ = ["FieldGPRegressor", "field_q2", "components_explaining"]
 # the fitted parts of one mode or the other (align=None: a basis and its GP; "peak": two models)
 _FITTED = ("gp_", "mean_", "components_", "residual_std_", "_residual_basis", "timing_",
            "timing_target_", "aligned_", "_peaks")
+# what both modes describe the fit with (kept by a refit, dropped by a refused one)
+_DESCRIBED = ("grid_", "field_", "n_components_", "explained_variance_ratio_", "_y_1d",
+              "_fitted_transform", "_fitted_align", "n_features_in_", "feature_names_in_")
 
 BASIS_FOLDS = 5  # folds of the out-of-sample estimate of the truncation error
 TRANSFORMS = (None, "log", "logit")
@@ -259,8 +262,16 @@ class FieldGPRegressor(MultiOutputMixin, SurrogateMixin, RegressorMixin, BaseEst
             self.__dict__.pop(name, None)
         # what predict reads: the settings fitted with, not those set_params put in since
         self._fitted_transform, self._fitted_align = self.y_transform, self.align
-        if self.align is not None:
-            return self._fit_aligned(X, Y, rng)
+        try:
+            return self._fit_aligned(X, Y, rng) if self.align is not None else \
+                self._fit_basis(X, Y, rng)
+        except BaseException:  # a refused refit leaves no half of a model: NotFittedError
+            for name in (*_FITTED, *_DESCRIBED):
+                self.__dict__.pop(name, None)
+            raise
+
+    def _fit_basis(self, X: Any, Y: Any, rng: np.random.Generator) -> FieldGPRegressor:
+        """``align=None``: the basis of the trajectories and the GP of their scores."""
         gp = self._new_gp(rng)
         _, values = self._validate_fit(X, Y, multi_output=True)
         self._y_1d = values.ndim == 1
@@ -538,6 +549,8 @@ class FieldGPRegressor(MultiOutputMixin, SurrogateMixin, RegressorMixin, BaseEst
             "n_components_": int(self.n_components_),
             "explained_variance_ratio": [float(v) for v in self.explained_variance_ratio_],
             "y_1d": bool(self._y_1d),
+            # the settings it was fitted with (set_params may have changed the parameters)
+            "fitted_transform": self._fitted_transform, "fitted_align": self._fitted_align,
         }
         if self._fitted_align is not None:  # the two inner models, each recorded as a model is
             meta["timing_target"] = self.timing_target_
@@ -566,7 +579,9 @@ class FieldGPRegressor(MultiOutputMixin, SurrogateMixin, RegressorMixin, BaseEst
         self.explained_variance_ratio_ = np.asarray(meta["explained_variance_ratio"],
                                                     dtype=np.float64)
         self._y_1d = bool(meta["y_1d"])
-        self._fitted_transform, self._fitted_align = self.y_transform, self.align
+        # files saved before the fitted settings were recorded: the parameters saved with them
+        self._fitted_transform = meta.get("fitted_transform", self.y_transform)
+        self._fitted_align = meta.get("fitted_align", self.align)
         if "timing" in meta:  # align="peak"
             for name in ("timing", "aligned"):
                 inner = new_model(meta[name], self.device)

@@ -94,7 +94,7 @@ class GPClassifier(BinaryClassifierMixin, SurrogateMixin, ClassifierMixin, BaseE
     ----------
     classes_ : ndarray of shape (2,)
     lengthscale_ : ndarray of shape (n_features,)
-        In original input units.
+        In original input units (with ``warp``: in warped units, times the input's range).
     n_iter_ : int
         Evaluations (L-BFGS, which stops earlier once converged) or steps (Adam) taken, by
         the kept model.
@@ -104,8 +104,9 @@ class GPClassifier(BinaryClassifierMixin, SurrogateMixin, ClassifierMixin, BaseE
         The warping's ``a`` and ``b`` per input (NaN for a categorical one, which is not
         warped); None without ``warp``.
     elbo_ : float
-        The evidence lower bound per training point reached (with ``additive=True``, less the
-        log prior of the product weight's logit, N(0, 3^2), divided by the points).
+        The evidence lower bound per training point reached, less the log priors divided by
+        the points: with ``additive=True`` that of the product weight's logit, N(0, 3^2);
+        with ``warp=True`` those of the warping's log concentrations.
     n_features_in_, feature_names_in_
     categories_ : dict
         The categorical inputs and their levels.

@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from surrogate._random import seed_unset
 from surrogate.sequential._acquisition import Acquisition, Observations, log_success
 from surrogate.sequential._boundary import case_probability, runs_each_side
 from surrogate.sequential._student import Student
@@ -95,12 +96,11 @@ class Disagreement(Acquisition):
             StudentView,
             check_student,
             fit_student,
-            seed_student,
         )
 
         assert data.reference is not None
         learner = check_student(self.student)
-        seed_student(learner, np.random.default_rng(_runs_seed(data)))
+        seed_unset(learner, np.random.default_rng(_runs_seed(data)))
         sample = data.reference[: len(data.reference) // 2]
         X = self.space.from_unit(np.vstack([sample, data.unit[data.ok]]))
         runs = data.values[data.ok, 0]

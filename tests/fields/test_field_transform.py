@@ -126,7 +126,7 @@ def test_candidates_are_scored_for_all_outputs_at_once(train):
     np.testing.assert_allclose(shared.numpy(), pairs.numpy(), rtol=1e-10)
 
 
-def test_predictions_follow_the_settings_fitted_with_not_later_set_params():
+def test_predictions_follow_the_settings_fitted_with_not_later_set_params(tmp_path):
     # set_params(y_transform=None) without a refit moved a prediction from 0.10 to -2.28, and a
     # refit with align="peak" after align=None kept the first fit's basis and GP
     X = np.random.default_rng(0).uniform(0.5, 2.0, size=(25, 1))
@@ -135,6 +135,9 @@ def test_predictions_follow_the_settings_fitted_with_not_later_set_params():
     before = model.predict([[1.0]])
     model.set_params(y_transform=None)
     np.testing.assert_array_equal(model.predict([[1.0]]), before)
+    # and so does the model saved after set_params, once loaded
+    model.save(tmp_path / "m")
+    np.testing.assert_array_equal(load(tmp_path / "m").predict([[1.0]]), before)
     np.testing.assert_array_equal(model.predict_band([[1.0]])[0],
                                   model.set_params(y_transform="log").predict_band([[1.0]])[0])
     # a refit in the other mode keeps none of the last fit's parts
@@ -145,3 +148,12 @@ def test_predictions_follow_the_settings_fitted_with_not_later_set_params():
     model.set_params(align="peak").fit(X, bumps)
     assert not hasattr(model, "gp_") and not hasattr(model, "components_")
     assert hasattr(model, "aligned_")
+    model.set_params(align=None).save(tmp_path / "peak")
+    np.testing.assert_array_equal(load(tmp_path / "peak").predict(X[:3]), model.predict(X[:3]))
+    # a refused refit leaves no half of a model: predict says it is not fitted
+    from sklearn.exceptions import NotFittedError
+
+    with pytest.raises(ValueError, match="needs every value of Y > 0"):
+        model.set_params(y_transform="log").fit(X, bumps - 0.5)
+    with pytest.raises(NotFittedError):
+        model.predict(X[:3])

@@ -224,3 +224,9 @@ def test_the_classifier_scores_on_trajectories_and_works_in_model_selection():
     assert np.isfinite(scores).all() and (scores > 0.8).all()
     with pytest.raises(TypeError, match="model must be a field surrogate.*GPRegressor"):
         FieldOutcomeClassifier(OUTCOME, model=GPRegressor()).fit(X, Y)
+    # trajectories as an array are labelled on the fitted grid, not on 0, 1, 2 ...
+    timed = FieldOutcomeClassifier("time_above(y, 0.5) > 1.0", n_draws=16, seed=0).fit(X, Y)
+    np.testing.assert_array_equal(timed.outcome_labels(Y.to_numpy()), timed.outcome_labels(Y))
+    assert timed.score(X, Y.to_numpy()) == timed.score(X, Y)
+    with pytest.raises(ValueError, match="Y has 3 columns, but the trajectories were fitted"):
+        timed.outcome_labels(Y.to_numpy()[:, :3])

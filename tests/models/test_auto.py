@@ -77,6 +77,16 @@ def test_the_choice_is_reproducible_with_a_seed():
     forests = [AutoClassifier(seed=seed)._candidate_table()["rf"].random_state
                for seed in (7, 7, 8)]
     assert forests[0] == forests[1] != forests[2]
+    # and a given candidate left unseeded (it drew a fresh seed each fit: probabilities
+    # differed by up to 0.04); one the user seeded keeps its seed, and the user's is untouched
+    given, seeded = RandomForestClassifier(20), RandomForestClassifier(20, random_state=3)
+    tables = [AutoClassifier(candidates=["rf", given, seeded], seed=seed)._candidate_table()
+              for seed in (7, 7, 8)]
+    drawn = [table["RandomForestClassifier"].random_state for table in tables]
+    assert drawn[0] == drawn[1] != drawn[2] and drawn[0] is not None
+    assert tables[0]["rf"].random_state != drawn[0]  # beside the defaults' seeds
+    assert all(table["RandomForestClassifier'"].random_state == 3 for table in tables)
+    assert given.random_state is None
 
 
 def test_categories_reach_our_models_as_categories_and_others_one_hot():
