@@ -293,9 +293,7 @@ def _own_generator(transfer: Any, space: Space | None, seed: int) -> Any:
     params = generator.get_params()
     if space is not None and "space" in params and params["space"] is None:
         generator.set_params(space=space)
-    for key in ("seed", "random_state"):
-        if key in params and params[key] is None:
-            generator.set_params(**{key: seed})
+    seed_unset(generator, np.random.default_rng(seed))
     return generator
 
 
