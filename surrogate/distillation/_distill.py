@@ -284,8 +284,8 @@ def _generator(transfer: Any, space: Space | None, X1: pd.DataFrame | None, seed
 
 
 def _own_generator(transfer: Any, space: Space | None, seed: int) -> Any:
-    """A clone of the user's generator, given ``space`` and (for its fitting) ``seed`` where
-    those options are left None, as the named ones get them."""
+    """A clone of the user's generator, given ``space`` and a seed drawn from ``seed`` (for
+    its fitting) where those options are left None, as the named ones get theirs."""
     try:
         generator = clone(transfer)
     except TypeError:  # not a scikit-learn style object: use it as it is
