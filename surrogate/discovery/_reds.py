@@ -168,17 +168,27 @@ class REDS(BaseEstimator):
             (n, n_times), labelled by its outcome.
         space : surrogate.Space, optional
             Where to draw the sample. Default: each column's range (real, integer) or
-            categories in ``X``.
+            categories in ``X``. Parameters of the space that ``X`` leaves out (inputs dropped
+            from the discovery) are left out of the sample too: the metamodel does not read
+            them.
         """
         self._check_params()
         rng = as_generator(self.seed)
-        from surrogate.space import as_space
+        from surrogate.space import Space, as_space
 
         if space is not None and not isinstance(X, pd.DataFrame):
             space = as_space(space)
             if np.ndim(X) == 2 and np.shape(X)[1] == space.dim:  # an array in the space's
                 X = space.validate(X)  # order: its columns typed as the space types them
         domain, frame = fit_domain(X)
+        if space is not None:
+            space = as_space(space)
+            kept = [p for p in space if p.name in domain.names]
+            if not kept:
+                raise ValueError(f"X's columns {list(domain.names)} are none of the space's "
+                                 f"parameters {space.names}")
+            if len(kept) < space.dim:  # inputs X leaves out
+                space = Space(kept)
         features = design_matrix(domain, *domain.encode(frame, checked=True))
         warn_if_misaligned(X, y)
         target, teacher_labels = self._targets(y, len(frame))

@@ -8,6 +8,7 @@ from sklearn.ensemble import RandomForestClassifier
 from sklearn.gaussian_process import GaussianProcessRegressor
 from sklearn.gaussian_process.kernels import RBF, ConstantKernel
 
+import surrogate as sg
 from surrogate.discovery import PRIM, REDS, pr_auc
 from surrogate.models import AutoClassifier
 
@@ -197,3 +198,14 @@ def test_an_array_of_a_mixed_space_gives_reds_the_dataframes_box_and_resamples()
     assert resample(array, X.to_numpy(), y, iterations=2, seed=0).equals(
         resample(frame, X, y, iterations=2, seed=0))
     assert len(plot.box(array.box(), X.to_numpy(), y).axes) == len(array.box().restricted) ** 2
+
+
+def test_the_fresh_sample_leaves_out_the_space_parameters_x_leaves_out():
+    space = sg.Space([sg.Real("a", 0, 1), sg.Real("b", 0, 1), sg.Real("c", 0, 1)])
+    X = sg.sample(space, 200, seed=0)
+    y = (X["a"] > 0.5) & (X["b"] < 0.5)
+    reds = REDS(n_samples=2000, seed=0, cv=None).fit(X[["a", "b"]], y, space=space)
+    assert list(reds.sample_.columns) == ["a", "b"]
+    with pytest.raises(ValueError, match=r"X's columns \['u'\] are none of the space's"):
+        REDS(n_samples=2000, seed=0, cv=None).fit(X[["a"]].rename(columns={"a": "u"}), y,
+                                                  space=space)
