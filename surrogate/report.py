@@ -274,9 +274,13 @@ def _discovery_html(discovery: dict[str, Any]) -> str:
                              f"{_fmt(discovery.get('min_density'))}) on the runs: the densest "
                              "is shown.</p>")
     parts.append(_table(rows, "method"))
-    parts.append("<p class='note'>Coverage, density and mass of both boxes are measured on the "
-                 "teacher runs; REDS's trade-off plot shows its statistics on the metamodel's "
-                 "labels of its fresh sample.</p>")
+    if "reds" in discovery:
+        parts.append("<p class='note'>Coverage, density and mass of both boxes are measured on "
+                     "the teacher runs; REDS's trade-off plot shows its statistics on the "
+                     "metamodel's labels of its fresh sample.</p>")
+    else:
+        parts.append("<p class='note'>Coverage, density and mass of the box are measured on the "
+                     "teacher runs.</p>")
     if discovery.get("adaptive_runs"):
         parts.append("<p class='note'><b>The runs are an adaptive design</b>, concentrated where "
                      "the design's goal sent them (near the edge of the case of interest for "

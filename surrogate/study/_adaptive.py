@@ -76,7 +76,11 @@ def adaptive_record(study: Study, result: Any) -> None:
         "round_of_run": rounds.tolist(),
     })
     if result.fidelity is not None and result.fidelity in result.history:
-        study.figures.append((f"Learning curve: adaptive design ({result.goal})",
+        caveat = ("; for a field, leave-one-out with the basis and hyperparameters of all "
+                  "the runs: it reads high with few runs, see the cross-validated Q²"
+                  if result.goal == "accuracy" and set(result.outputs) & set(result.runs.fields)
+                  else "")
+        study.figures.append((f"Learning curve: adaptive design ({result.goal}{caveat})",
                               learning_curve(result).figure))
     axes = design_pairs(result.runs.X, rounds, label="round")
     study.figures.append(("Where the runs went: design coloured by round",

@@ -7,9 +7,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from surrogate.discovery._box import _ordered
 from surrogate.discovery._prim import best_covering
 from surrogate.study._core import Study, _failed, _log
-from surrogate.study._json import _frame_records, _jsonable
+from surrogate.study._json import _jsonable
 
 
 def _discover(study: Study, verbose: bool) -> None:
@@ -125,9 +126,23 @@ def _box_summary(model: Any, chosen: Any, X: pd.DataFrame, y: np.ndarray,
         "mass": float(on_runs["mass"]), "n_restricted": int(chosen.n_restricted),
         "box_statistics": {"coverage": float(chosen.coverage), "density": float(chosen.density),
                            "mass": float(chosen.mass)},
-        "limits": _frame_records(chosen.limits.astype(object)),
+        "limits": _limits(chosen),
         "trajectory": _jsonable(model.trajectory_.to_dict("records")),
     }
+
+
+def _limits(box: Any) -> dict[str, Any]:
+    """Each parameter's limits: ``lower`` and ``upper`` (None where open), or, for a
+    categorical one, its ``categories`` in sorted order (a set's own order changes with the
+    hash seed: a rerun wrote another report.json)."""
+    out: dict[str, Any] = {}
+    for name, row in box.limits.astype(object).iterrows():
+        low = row["lower"]
+        if isinstance(low, frozenset):
+            out[str(name)] = {"categories": _jsonable(_ordered(low))}
+        else:
+            out[str(name)] = {"lower": _jsonable(low), "upper": _jsonable(row["upper"])}
+    return out
 
 
 def _figure_of(drawn: Any) -> Any:

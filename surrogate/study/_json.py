@@ -9,6 +9,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from surrogate.discovery._box import _ordered
+
 
 def _read_json(path: Path) -> Any:
     try:
@@ -40,7 +42,9 @@ def _default(value: Any) -> Any:
         return value.item()
     if isinstance(value, (np.ndarray, pd.Series)):
         return value.tolist()
-    if isinstance(value, (set, frozenset, tuple)):
+    if isinstance(value, (set, frozenset)):  # sorted: a set's own order follows the hash seed
+        return _ordered(value)
+    if isinstance(value, tuple):
         return list(value)
     if isinstance(value, Path):
         return str(value)

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from surrogate._config import StudyConfig
+from surrogate._target import warn_if_extrapolating
 from surrogate.data import TransferSet
 from surrogate.space import Categorical, Real, Space
 from surrogate.study._core import Study, _failed, _log, stage_runner
@@ -122,7 +123,7 @@ def _fit_surrogate(study: Study, valid: TransferSet, output: str, y: np.ndarray,
     scores = cross_validate(_new_model(config), X, y, cv=config.cv, seed=config.seed)
     results[output] = {k: _scalar(v) for k, v in scores.items()
                        if k in ("q2", "rmse", "coverage95")}
-    warn_if_poor(output, results[output].get("q2"), "its Sobol indices and optimum")
+    warn_if_poor(output, results[output].get("q2"), _uses(config, output))
     model = _new_model(config).fit(X, y)
     study.models[output] = model
     # the out-of-fold predictions: the accuracy the table reports, not the training fit
@@ -135,11 +136,20 @@ def _fit_surrogate(study: Study, valid: TransferSet, output: str, y: np.ndarray,
 POOR_Q2 = 0.5  # a surrogate below this cross-validated Q² explains too little to lean on
 
 
+def _uses(config: StudyConfig, output: str) -> str:
+    """What the study makes of the surrogate of ``output``: its Sobol indices, its optimum."""
+    uses = ["its Sobol indices"] if config.sobol_n > 0 else []
+    if config.objective == output and config.mode == "surrogate":
+        uses.append("its optimum")
+    return " and ".join(uses) or "its predictions"
+
+
 def warn_if_poor(name: str, q2: Any, uses: str) -> None:
     """Warn that the surrogate of ``name`` is too poor for the ``uses`` made of it."""
     if q2 is not None and math.isfinite(float(q2)) and float(q2) < POOR_Q2:
+        verb = "says" if uses == "its optimum" else "say"
         warnings.warn(f"the surrogate of {name!r} explains little (cross-validated Q² "
-                      f"{float(q2):.3g} < {POOR_Q2}): {uses} say little; more runs, or a "
+                      f"{float(q2):.3g} < {POOR_Q2}): {uses} {verb} little; more runs, or a "
                       "summary output, may help", UserWarning, stacklevel=3)
 
 
@@ -205,7 +215,9 @@ def _optimize(study: Study, verbose: bool) -> None:
             return
         _log(f"{config.sense} {config.objective!r} on its surrogate", verbose)
         model = study.models[config.objective]
-        if config.sense == "maximize":
+        if config.sense == "maximize":  # (the negated model has no training range to warn of)
+            warn_if_extrapolating(model, model_space(study.simulator.space),
+                                  "the surrogate's maximum")
             model = _Negated(model)
         space = study.simulator.space
         result = minimize_surrogate(model, model_space(space), seed=config.seed)

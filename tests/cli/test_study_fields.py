@@ -265,6 +265,9 @@ def test_adaptive_design_for_a_field_through_the_study(tmp_path, monkeypatch):
     last = design["history"][str(len(design["history"]) - 1)]
     assert last["n_runs"] == 12 and last["q2_loo"] > 0.99  # a * exp(-k t): smooth in (a, k)
     assert report["fields"]["y"]["surrogate"]["q2"] > 0.99
+    # the learning curve of a field says what its estimate holds fixed
+    page = (tmp_path / "study" / "report.html").read_text()
+    assert "for a field, leave-one-out with the basis and hyperparameters of all" in page
 
 
 def test_a_field_as_the_adaptive_output_takes_the_accuracy_goal():

@@ -414,6 +414,19 @@ def test_a_box_below_min_density_is_said_to_be_so():
     assert "No box of PRIM's trajectory reaches the density asked for (min_density = 0.99)" \
         in page
     assert "of the 300 runs that succeeded are cases of interest" in page
+    # without REDS there is one box and no REDS plot to speak of
+    assert "of the box are measured" in page and "both boxes" not in page
+
+
+def test_a_poor_surrogate_warning_names_what_the_study_makes_of_it():
+    # it always said "its Sobol indices and optimum", with no optimization and no Sobol stage
+    from surrogate.study._stages import _uses
+
+    config = config_from_text('simulator = "branin"\n[optimize]\noutput = "y"\n')
+    assert _uses(config, "y") == "its Sobol indices and its optimum"
+    assert _uses(config, "other") == "its Sobol indices"
+    assert _uses(config.with_overrides(sobol_n=0), "y") == "its optimum"
+    assert _uses(config.with_overrides(sobol_n=0, mode="teacher"), "y") == "its predictions"
 
 
 def test_the_teacher_mode_optimization_keeps_the_run_settings(tmp_path):
@@ -466,3 +479,41 @@ def test_a_surrogate_optimum_beyond_every_run_is_said_to_extrapolate(tmp_path):
                               '[optimize]\noutput = "y"\nmode = "surrogate"\n')
     study = run_study(config, tmp_path / "branin", verbose=False, progress=False)
     assert study.summary["optimization"]["beyond_the_runs"] is False  # 0.398, runs from ~1
+
+
+def test_report_json_writes_a_categorical_box_side_as_sorted_categories():
+    # a frozenset was written in set order, which the hash seed decides: an identical rerun
+    # wrote another report.json
+    from surrogate.discovery import PRIM
+    from surrogate.study._discover import _limits
+
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"x": rng.random(300), "kind": rng.choice(["c", "a", "b"], 300)})
+    y = ((X["x"] < 0.7) & X["kind"].isin(["c", "a"])).to_numpy()
+    box = PRIM().fit(X, y).box(min_density=0.95)
+    limits = _limits(box)
+    assert limits["kind"] == {"categories": ["a", "c"]}
+    assert limits["x"]["lower"] == float("-inf") and limits["x"]["upper"] < 0.75
+    assert set(limits) == {"x", "kind"}
+
+
+def test_a_surrogate_maximum_warns_when_the_space_reaches_beyond_the_runs(tmp_path,
+                                                                         monkeypatch):
+    # the minimum warned, the maximum (of the negated model, which had no training range) not
+    (tmp_path / "edge_teach.py").write_text(
+        "import math\n"
+        "def f(x, z):\n"
+        "    if x > 0.8:\n        raise RuntimeError('x too large')\n"
+        "    return {'y': math.sin(3 * x) + z}\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    config = config_from_text(
+        'simulator = "edge_teach:f"\noutputs = ["y"]\n'
+        '[[space.parameters]]\nname = "x"\ntype = "real"\nlow = 0.0\nhigh = 1.0\n'
+        '[[space.parameters]]\nname = "z"\ntype = "real"\nlow = 0.0\nhigh = 1.0\n'
+        '[design]\nn = 30\n[sensitivity]\nn = 0\n[optimize]\noutput = "y"\n'
+        'sense = "maximize"\n')
+    study = run_study(config, tmp_path / "out", verbose=False)
+    beyond = [w for w in study.warnings if w.startswith("optimization:")
+              and "reaches beyond the data the GPRegressor was trained on for x" in w]
+    assert len(beyond) == 1, study.warnings
