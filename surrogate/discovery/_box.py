@@ -309,7 +309,7 @@ def _readonly(array: np.ndarray) -> np.ndarray:
     return array
 
 
-def _ordered(values: frozenset[Any]) -> list[Any]:
+def _ordered(values: set[Any] | frozenset[Any]) -> list[Any]:
     try:
         return sorted(values)
     except TypeError:
