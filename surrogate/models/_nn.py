@@ -270,7 +270,7 @@ def _binary_labels(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     classes, labels = np.unique(y, return_inverse=True)
     if kind == "continuous":  # probabilities, e.g. a teacher's soft labels
         raise ValueError(
-            f"y holds {len(classes)} distinct values, not all whole numbers "
+            f"y is continuous: {len(classes)} distinct values, not all whole numbers "
             f"({classes.tolist()[:3]}{' ...' if len(classes) > 3 else ''}): "
             "a classifier needs class labels (two classes), not probabilities or values; "
             "threshold them (y > 0.5), fit a regressor, or distil with labels='hard'")
