@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from surrogate.plot._axes import given_axes
+from surrogate.space import Categorical, Real, Space
 
 __all__ = ["design_pairs"]
 
@@ -20,8 +21,9 @@ def design_pairs(design: Any, color: Any = None, *, label: str = "run order",
     """Scatter every pair of a design's parameters, each point coloured (e.g. by its round).
 
     Off the diagonal, panel ``(i, j)`` puts parameter ``j`` on x and parameter ``i`` on y; the
-    diagonal holds each parameter's histogram. A categorical column is drawn by its codes in
-    order of first appearance, labelled with its categories. At most 5,000 points (a fixed
+    diagonal holds each parameter's histogram. A categorical column is drawn by its codes,
+    labelled with its categories (in the space's order for a transfer set or a result, else in
+    order of first appearance); a log-scale parameter of a transfer set's space on a log axis. At most 5,000 points (a fixed
     random subset) are scattered; the histograms and the colour scale use every point.
 
     Parameters
@@ -60,6 +62,8 @@ def design_pairs(design: Any, color: Any = None, *, label: str = "run order",
                 design = runs
                 break
     frame = getattr(design, "X", design)
+    space = getattr(design, "space", None)  # a transfer set's: categories' order, log scales
+    parameters = {p.name: p for p in space} if isinstance(space, Space) else {}
     if not isinstance(frame, pd.DataFrame) or frame.shape[1] == 0 or len(frame) == 0:
         raise TypeError("design must be a DataFrame (or TransferSet) with at least one "
                         f"column and one row, got {type(design).__name__}")
@@ -68,7 +72,9 @@ def design_pairs(design: Any, color: Any = None, *, label: str = "run order",
     if values.shape != (n,):
         raise ValueError(f"color must hold one number per point ({n}), got shape "
                          f"{values.shape}")
-    columns = {name: _numeric(frame[name]) for name in frame.columns}
+    columns = {name: _numeric(frame[name], parameters.get(name)) for name in frame.columns}
+    log = {name: (p.low, p.high) for name, p in parameters.items()
+           if isinstance(p, Real) and p.log}  # name -> its range
     low, high = float(values.min()), float(values.max())
     if n > MAX_POINTS:  # a fixed random subset is drawn (10^5 points took 24 s to save);
         keep = np.sort(np.random.default_rng(0).choice(n, MAX_POINTS, replace=False))
@@ -93,14 +99,21 @@ def design_pairs(design: Any, color: Any = None, *, label: str = "run order",
     for i, row in enumerate(names):
         for j, col in enumerate(names):
             ax = axes[i, j]
-            if i == j:
-                ax.hist(columns[col][0], bins=min(20, max(5, n // 4)), color="C0")
+            bins = min(20, max(5, n // 4))
+            if i == j and col in log:  # even bins on the log axis
+                ax.hist(columns[col][0], bins=np.geomspace(*log[col], bins + 1), color="C0")
+            elif i == j:
+                ax.hist(columns[col][0], bins=bins, color="C0")
             else:
                 drawn = ax.scatter(scatter[col][0], scatter[row][0], c=values, s=12,
                                    cmap="viridis", vmin=low, vmax=high)
             _ticks(ax, columns[col][1], "x")
+            if col in log:
+                ax.set_xscale("log")
             if i != j:
                 _ticks(ax, columns[row][1], "y")
+                if row in log:
+                    ax.set_yscale("log")
             ax.set_xlabel(str(col) if i == d - 1 else "")
             ax.set_ylabel(str(row) if j == 0 else "")
     if drawn is not None:
@@ -108,8 +121,14 @@ def design_pairs(design: Any, color: Any = None, *, label: str = "run order",
     return axes
 
 
-def _numeric(column: pd.Series) -> tuple[np.ndarray, list[Any] | None]:
-    """A column as numbers, and the categories behind the codes of a categorical one."""
+def _numeric(column: pd.Series, parameter: Any = None) -> tuple[np.ndarray, list[Any] | None]:
+    """A column as numbers, and the categories behind the codes of a categorical one (in the
+    order of its ``parameter``'s categories when given, else of first appearance)."""
+    if isinstance(parameter, Categorical):
+        levels = list(parameter.categories)
+        codes = pd.Index(pd.Series(levels, dtype=object)).get_indexer(
+            pd.Index(column.astype(object)))
+        return codes.astype(float), levels
     if pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column):
         return column.to_numpy(dtype=float), None
     codes, categories = pd.factorize(column.astype(object))

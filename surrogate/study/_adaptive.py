@@ -82,6 +82,6 @@ def adaptive_record(study: Study, result: Any) -> None:
                   else "")
         study.figures.append((f"Learning curve: adaptive design ({result.goal}{caveat})",
                               learning_curve(result).figure))
-    axes = design_pairs(result.runs.X, rounds, label="round")
+    axes = design_pairs(result.runs, rounds, label="round")  # its space: log axes, levels
     study.figures.append(("Where the runs went: design coloured by round",
                           axes[0, 0].figure))

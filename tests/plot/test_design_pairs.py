@@ -86,3 +86,24 @@ def test_many_points_are_scattered_as_a_fixed_subset_with_every_point_in_the_his
     assert len(axes[1, 0].collections[0].get_offsets()) == MAX_POINTS
     assert sum(patch.get_height() for patch in axes[0, 0].patches) == MAX_POINTS * 3
     assert axes[1, 0].collections[0].get_clim() == (0.0, MAX_POINTS * 3 - 1.0)
+
+
+def test_a_transfer_sets_space_orders_the_levels_and_scales_the_log_axes():
+    # from a study's adaptive design: levels in order of appearance, a log-scale rate on a
+    # linear axis
+    import surrogate as sg
+
+    space = sg.Space([sg.Real("rate", 1e-3, 1e1, log=True),
+                      sg.Categorical("kind", ["a", "b", "c"])])
+    X = pd.DataFrame({"rate": [1e-2, 1.0, 5.0, 1e-3], "kind": ["c", "a", "b", "c"]})
+    runs = sg.TransferSet(space, ["y"], X, np.zeros((4, 1)))
+    axes = plot.design_pairs(runs)
+    assert axes[1, 0].get_xscale() == "log" and axes[0, 1].get_yscale() == "log"
+    assert axes[0, 0].get_xscale() == "log"  # the histogram's axis too
+    assert [t.get_text() for t in axes[1, 1].get_xticklabels()] == ["a", "b", "c"]
+    # kind c is code 2 (the space's order), not 0 (first seen)
+    assert axes[0, 1].collections[0].get_offsets()[0].tolist() == [2.0, 1e-2]
+    # a plain DataFrame keeps the order of appearance and linear axes
+    plain = plot.design_pairs(X)
+    assert plain[1, 0].get_xscale() == "linear"
+    assert [t.get_text() for t in plain[1, 1].get_xticklabels()] == ["c", "a", "b"]
