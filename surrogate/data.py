@@ -375,9 +375,10 @@ class TransferSet:
         for other in sets[1:]:
             if other.space != first.space or other.outputs != first.outputs:
                 raise ValueError("can only concat transfer sets with the same space and outputs")
-            if not same_grids(other._grids, first._grids):
-                raise ValueError(f"can only concat transfer sets with the same fields on the same "
-                                 f"grids; got fields {first.fields} and {other.fields}")
+            differ = grid_difference(first._grids, other._grids)
+            if differ:
+                raise ValueError("can only concat transfer sets with the same fields on the same "
+                                 f"grids; got {differ}")
         names = {s.simulator for s in sets}
         return cls(
             first.space, first.outputs,
@@ -433,11 +434,20 @@ def grids_to_json(grids: Grids) -> dict[str, list[float]]:
     return {name: [float(t) for t in grid] for name, grid in grids.items()}
 
 
-def same_grids(first: Grids, second: Grids) -> bool:
-    """The same field names, in order, on exactly the same grids."""
-    return list(first) == list(second) and all(
-        len(first[f]) == len(second[f]) and bool(np.array_equal(first[f], second[f]))
-        for f in first)
+def grid_difference(first: Grids, second: Grids) -> str:
+    """What differs between two sets of field grids, in words ("" when nothing does): the
+    fields, or the first field whose grid differs, each grid by its size and ends."""
+    if list(first) != list(second):
+        return f"fields {list(first)} and {list(second)}"
+    for name in first:
+        a, b = first[name], second[name]
+        if len(a) != len(b) or not np.array_equal(a, b):
+            def brief(grid: np.ndarray) -> str:
+                return f"{len(grid)} points from {grid[0]:g} to {grid[-1]:g}" if len(grid) \
+                    else "no points"
+            same = " (the same size and ends, other points)" if brief(a) == brief(b) else ""
+            return f"field {name!r} on grids of {brief(a)} and {brief(b)}{same}"
+    return ""
 
 
 def meta_fields(path: Path, meta: dict[str, Any], outputs: Sequence[str]) -> Grids:

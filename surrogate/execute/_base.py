@@ -8,7 +8,7 @@ from typing import Any
 import pandas as pd
 
 from surrogate.execute._evaluate import RunRecord
-from surrogate.teacher import Simulator
+from surrogate.teacher import Simulator, square_sizes  # noqa: F401  (re-exported: the executors avoid them)
 
 
 class Executor:
@@ -103,17 +103,6 @@ def paired_chunks(rows: Sequence[int], points: Sequence[dict[str, Any]], size: i
                   ) -> list[tuple[Sequence[int], Sequence[dict[str, Any]]]]:
     """Design rows and their points in the same chunks (:func:`chunked`)."""
     return list(zip(chunked(rows, size, avoid), chunked(points, size, avoid), strict=True))
-
-
-def square_sizes(simulator: Simulator) -> frozenset[int]:
-    """Batch sizes at which a vectorized simulator's result could be read either way: as many
-    runs as outputs, or as a field's grid points. A transposed result of such a batch passes
-    every shape check, so chunks avoid these sizes (a whole batch of another size is caught
-    as transposed; chunks of 2 runs for 2 outputs were read with runs and outputs swapped)."""
-    if not simulator.vectorized:
-        return frozenset()
-    sizes = {len(simulator.outputs)} | {len(grid) for grid in simulator.fields.values()}
-    return frozenset(sizes - {0, 1})
 
 
 def default_chunksize(n_runs: int, n_workers: int, cap: int = 256) -> int:

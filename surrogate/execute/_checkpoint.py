@@ -43,13 +43,13 @@ from surrogate.data import (
     SCHEMA,
     STATUSES,
     TransferSet,
+    grid_difference,
     grids_to_json,
     meta_fields,
     meta_space,
     package_versions,
     read_meta,
     read_parquet,
-    same_grids,
     write_json,
     write_runs,
 )
@@ -286,10 +286,11 @@ class Checkpoint:
             raise ValueError(f"{where} belongs to different outputs {outputs}, "
                              f"not {list(self.simulator.outputs)}; use a new checkpoint directory")
         grids = meta_fields(self.path, meta, outputs)
-        if not same_grids(grids, self.simulator.fields):
-            raise ValueError(f"{where} belongs to different fields {list(grids)} or grids, not "
-                             f"{list(self.simulator.fields)} on the simulator's grids; use a new "
-                             "checkpoint directory")
+        differ = grid_difference(grids, self.simulator.fields)
+        if differ:
+            raise ValueError(f"{where} belongs to other fields or grids than the simulator's: "
+                             f"{differ} (the checkpoint's first); use a new checkpoint "
+                             "directory")
         name = meta.get("simulator")
         if name == LEGACY_PARTIAL_NAME and isinstance(self.simulator.fn, functools.partial):
             warnings.warn(f"{where} was written before partial teachers were named with their "

@@ -182,7 +182,9 @@ def test_concat_refuses_other_grids(design):
     runs = decay().run(design.iloc[:3], progress=False)
     other = sg.TransferSet(SPACE, ["half"], runs.X, runs.Y,
                            fields={"y": (TIMES + 1.0, runs.field("y").to_numpy())})
-    with pytest.raises(ValueError, match="same fields on the same grids"):
+    # the message says which field and how its grids differ (it listed ['y'] and ['y'])
+    with pytest.raises(ValueError, match=r"same fields on the same grids; got field 'y' on grids "
+                                         r"of 21 points from 0 to 5 and 21 points from 1 to 6"):
         sg.TransferSet.concat([runs, other])
 
 
@@ -231,7 +233,9 @@ def test_checkpoint_and_resume_with_fields(design, tmp_path, executor):
 def test_a_checkpoint_of_other_grids_is_refused(design, tmp_path):
     decay().run(design.iloc[:3], checkpoint=tmp_path / "ckpt", progress=False)
     other = sg.Simulator(decay_point, SPACE, ["half"], fields={"y": TIMES * 2}, name="decay")
-    with pytest.raises(ValueError, match="different fields .* or grids"):
+    with pytest.raises(ValueError, match=r"other fields or grids than the simulator's: field "
+                                         r"'y' on grids of 21 points from 0 to 5 and 21 points "
+                                         r"from 0 to 10"):
         other.run(design.iloc[:3], checkpoint=tmp_path / "ckpt", progress=False)
 
 
@@ -252,3 +256,27 @@ def test_a_simulator_of_fields_only_resumes_and_its_runs_load(tmp_path):
     first.save(tmp_path / "saved")
     pd.testing.assert_frame_equal(sg.TransferSet.load(tmp_path / "saved").field("I"),
                                   first.field("I"))
+
+
+def test_a_sideways_field_is_caught_when_the_design_has_as_many_runs_as_grid_points():
+    # 11 runs on an 11-point grid: the transposed trajectories passed every shape check in the
+    # serial executor and teacher(X), and were stored as the runs' fields
+    grid = np.linspace(0.0, 1.0, 11)
+    space = sg.Space([sg.Real("a", 0.5, 2.0)])
+
+    def right(X):
+        return {"I": np.exp(-np.outer(X["a"], grid))}
+
+    def sideways(X):
+        return {"I": right(X)["I"].T}
+
+    design = sg.sample(space, 11, seed=0)
+    good = sg.Simulator(right, space, fields={"I": grid}, vectorized=True)
+    runs = good.run(design, progress=False)
+    assert runs.ok.all()
+    np.testing.assert_allclose(runs.field("I").to_numpy(), right(design)["I"])
+    bad = sg.Simulator(sideways, space, fields={"I": grid}, vectorized=True)
+    runs = bad.run(design, progress=False)
+    assert not runs.ok.any() and all("expected" in e for e in runs.error)
+    with pytest.raises(SimulationError):
+        bad(design)
