@@ -442,12 +442,14 @@ def grid_difference(first: Grids, second: Grids) -> str:
     for name in first:
         a, b = first[name], second[name]
         if len(a) != len(b) or not np.array_equal(a, b):
-            def brief(grid: np.ndarray) -> str:
-                return f"{len(grid)} points from {grid[0]:g} to {grid[-1]:g}" if len(grid) \
-                    else "no points"
-            same = " (the same size and ends, other points)" if brief(a) == brief(b) else ""
-            return f"field {name!r} on grids of {brief(a)} and {brief(b)}{same}"
+            same = " (the same size and ends, other points)" if _brief(a) == _brief(b) else ""
+            return f"field {name!r} on grids of {_brief(a)} and {_brief(b)}{same}"
     return ""
+
+
+def _brief(grid: np.ndarray) -> str:
+    """A grid in a few words: its size and ends."""
+    return f"{len(grid)} points from {grid[0]:g} to {grid[-1]:g}" if len(grid) else "no points"
 
 
 def meta_fields(path: Path, meta: dict[str, Any], outputs: Sequence[str]) -> Grids:
