@@ -78,3 +78,16 @@ def seed_unset(student: Any, rng: np.random.Generator) -> None:
                    if value is None and key.rsplit("__", 1)[-1] in ("seed", "random_state"))
     if unset:
         student.set_params(**{key: child_seed(rng) for key in unset})
+
+
+def seeded_clone(estimator: Any, rng: np.random.Generator) -> Any:
+    """A clone of a user's estimator whose unset ``seed`` / ``random_state`` is drawn from
+    ``rng`` (:func:`seed_unset`); one that cannot be cloned goes as it is."""
+    from sklearn.base import clone
+
+    try:
+        estimator = clone(estimator)
+    except TypeError:
+        return estimator
+    seed_unset(estimator, rng)
+    return estimator

@@ -14,10 +14,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.base import clone
 
 from surrogate._checks import check_flag, check_positive_int
-from surrogate._random import SeedLike, as_generator, child_seed, seed_unset
+from surrogate._random import SeedLike, as_generator, child_seed, seed_unset, seeded_clone
 from surrogate._stack import user_stacklevel
 from surrogate.distillation._columns import as_frame
 from surrogate.distillation._density import GMMGenerator, KDEGenerator
@@ -286,14 +285,11 @@ def _generator(transfer: Any, space: Space | None, X1: pd.DataFrame | None, seed
 def _own_generator(transfer: Any, space: Space | None, seed: int) -> Any:
     """A clone of the user's generator, given ``space`` and a seed drawn from ``seed`` (for
     its fitting) where those options are left None, as the named ones get theirs."""
-    try:
-        generator = clone(transfer)
-    except TypeError:  # not a scikit-learn style object: use it as it is
+    generator = seeded_clone(transfer, np.random.default_rng(seed))
+    if generator is transfer:  # not a scikit-learn style object (no clone): as it is
         return transfer
-    params = generator.get_params()
-    if space is not None and "space" in params and params["space"] is None:
+    if space is not None and generator.get_params().get("space", False) is None:
         generator.set_params(space=space)
-    seed_unset(generator, np.random.default_rng(seed))
     return generator
 
 

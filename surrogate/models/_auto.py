@@ -21,7 +21,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, clone
 from sklearn.model_selection import KFold, StratifiedKFold
 from sklearn.utils.validation import check_is_fitted
 
-from surrogate._random import child_seed, seed_unset, spawned
+from surrogate._random import child_seed, seeded_clone, spawned
 from surrogate._threads import fitted_size, limits_threads
 from surrogate.models._base import (
     BinaryClassifierMixin,
@@ -116,7 +116,7 @@ class _AutoBase(SurrogateMixin, BaseEstimator):
                 raise TypeError(f"candidate {candidate!r} is not an estimator with fit and "
                                 f"{method}")
             if not named:
-                candidate = _seeded_clone(candidate, given_seeds)  # same seed, same choice
+                candidate = seeded_clone(candidate, given_seeds)  # same seed, same choice
             if isinstance(candidate, SurrogateMixin):  # its options are the user's to mend,
                 clone(candidate)._check_params()  # not a failure to leave out with a warning
             name = str(name or type(candidate).__name__)
@@ -577,14 +577,3 @@ class AutoRegressor(MultiOutputMixin, Q2ScoreMixin, RegressorMixin, _AutoBase):
     def _load_extra_state(self, meta: dict[str, Any]) -> None:
         self.n_outputs_ = int(meta["n_outputs_"])
         self._y_1d = bool(meta["y_1d"])
-
-
-def _seeded_clone(candidate: Any, rng: np.random.Generator) -> Any:
-    """A clone of a given candidate whose unset ``seed`` / ``random_state`` is drawn from
-    ``rng``; one that cannot be cloned goes as it is (cross-validation then says why)."""
-    try:
-        candidate = clone(candidate)
-    except TypeError:
-        return candidate
-    seed_unset(candidate, rng)
-    return candidate
