@@ -8,7 +8,7 @@ from typing import Any
 import pandas as pd
 
 from surrogate.execute._evaluate import RunRecord
-from surrogate.teacher import Simulator, square_sizes  # noqa: F401  (re-exported: the executors avoid them)
+from surrogate.teacher import Simulator
 
 
 class Executor:

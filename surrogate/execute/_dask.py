@@ -23,9 +23,9 @@ from collections.abc import Iterator
 from typing import Any
 
 from surrogate._stack import user_stacklevel
-from surrogate.execute._base import Executor, default_chunksize, paired_chunks, square_sizes
+from surrogate.execute._base import Executor, default_chunksize, paired_chunks
 from surrogate.execute._evaluate import RunRecord, evaluate_chunk
-from surrogate.teacher import Simulator
+from surrogate.teacher import Simulator, square_sizes
 
 _SINGLE_TRIES = 3
 

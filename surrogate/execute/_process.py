@@ -27,9 +27,9 @@ from collections.abc import Iterator
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
-from surrogate.execute._base import Executor, default_chunksize, paired_chunks, square_sizes
+from surrogate.execute._base import Executor, default_chunksize, paired_chunks
 from surrogate.execute._evaluate import RunRecord, evaluate_chunk
-from surrogate.teacher import Simulator
+from surrogate.teacher import Simulator, square_sizes
 
 # Workers send finished runs at least every _FLUSH_SECONDS, and at once after any run that took
 # _SLOW_RUN_SECONDS or more: a worker that dies loses at most a few milliseconds of cheap runs

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from surrogate._checks import check_flag
 from surrogate.space import Space
 
 __all__ = ["Student", "Trainer", "UnitCubeModel", "fit_gp", "condition_gp", "SUCCESS_THRESHOLD"]
@@ -337,8 +338,6 @@ class UnitCubeModel:
 
     def predict(self, X: Any, return_std: bool = False) -> Any:
         """Predicted outputs (n,) for one output or (n, m), and their std with ``return_std``."""
-        from surrogate.models._base import check_flag
-
         check_flag("return_std", return_std)
         mean, std = self.estimator_.predict(self.space_.to_unit(X), return_std=True)
         mean = np.asarray(mean) * (self.signs_[0] if mean.ndim == 1 else self.signs_)
