@@ -176,13 +176,12 @@ class REDS(BaseEstimator):
         rng = as_generator(self.seed)
         from surrogate.space import Space, as_space
 
-        if space is not None and not isinstance(X, pd.DataFrame):
-            space = as_space(space)
-            if np.ndim(X) == 2 and np.shape(X)[1] == space.dim:  # an array in the space's
-                X = space.validate(X)  # order: its columns typed as the space types them
+        space = None if space is None else as_space(space)
+        if space is not None and not isinstance(X, pd.DataFrame) and np.ndim(X) == 2 \
+                and np.shape(X)[1] == space.dim:  # an array in the space's order: its
+            X = space.validate(X)  # columns typed as the space types them
         domain, frame = fit_domain(X)
         if space is not None:
-            space = as_space(space)
             kept = [p for p in space if p.name in domain.names]
             if not kept:
                 raise ValueError(f"X's columns {list(domain.names)} are none of the space's "

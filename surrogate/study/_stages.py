@@ -215,12 +215,12 @@ def _optimize(study: Study, verbose: bool) -> None:
             return
         _log(f"{config.sense} {config.objective!r} on its surrogate", verbose)
         model = study.models[config.objective]
-        if config.sense == "maximize":  # (the negated model has no training range to warn of)
-            warn_if_extrapolating(model, model_space(study.simulator.space),
-                                  "the surrogate's maximum")
-            model = _Negated(model)
         space = study.simulator.space
-        result = minimize_surrogate(model, model_space(space), seed=config.seed)
+        bounds = model_space(space)  # the space the models take (log-scale inputs as logs)
+        if config.sense == "maximize":  # (the negated model has no training range to warn of)
+            warn_if_extrapolating(model, bounds, "the surrogate's maximum")
+            model = _Negated(model)
+        result = minimize_surrogate(model, bounds, seed=config.seed)
         result_y = -float(result.y) if config.sense == "maximize" else float(result.y)
         study.optimization = result
         study.summary["optimization"] = {
