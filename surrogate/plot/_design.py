@@ -125,10 +125,8 @@ def _numeric(column: pd.Series, parameter: Any = None) -> tuple[np.ndarray, list
     """A column as numbers, and the categories behind the codes of a categorical one (in the
     order of its ``parameter``'s categories when given, else of first appearance)."""
     if isinstance(parameter, Categorical):
-        levels = list(parameter.categories)
-        codes = pd.Index(pd.Series(levels, dtype=object)).get_indexer(
-            pd.Index(column.astype(object)))
-        return codes.astype(float), levels
+        return parameter.codes(column.to_numpy(dtype=object)).astype(float), \
+            list(parameter.categories)
     if pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column):
         return column.to_numpy(dtype=float), None
     codes, categories = pd.factorize(column.astype(object))
