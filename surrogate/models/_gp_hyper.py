@@ -35,8 +35,8 @@ import numpy as np
 import torch
 
 __all__ = ["KERNELS", "LENGTHSCALE_PRIORS", "Layout", "correlation", "additive_correlation",
-           "profile_nll",
-           "profile_nll_np", "loo_mse", "Hyper", "score_outputs", "lengthscale_log_prior"]
+           "profile_nll", "profile_nll_np", "np_input_gradient", "concentrated_outputs",
+           "loo_mse", "Hyper", "score_outputs", "lengthscale_log_prior"]
 
 KERNELS = ("matern52", "matern32", "rbf")
 SQRT5, SQRT3 = math.sqrt(5.0), math.sqrt(3.0)
@@ -432,6 +432,32 @@ def _np_ls_gradient(S: np.ndarray, M: np.ndarray, n: int) -> np.ndarray:
     t1 = (S * S * M.sum(-1)[:, :, None]).sum(-2)
     t2 = (S * (M @ S)).sum(-2)
     return (t1 - t2) / n
+
+
+def np_input_gradient(S: np.ndarray, M: np.ndarray, n: int) -> np.ndarray:
+    """``d nll / d S`` (n, p) of an NLL whose ``d nll / dR`` is ``W / (2 n)``, for the scaled
+    inputs ``S`` (n, p) of a stationary correlation and ``M = W * H`` (n, n; ``H`` from
+    :func:`_np_corr_and_dlog`): ``dR_ij / dS_ik = -H_ij (S_ik - S_jk)``, so the derivative is
+    ``-(S_ik (M 1)_i - (M S)_ik) / n``. (:func:`_np_ls_gradient` is minus its sum against
+    ``S``.)"""
+    return -(S * M.sum(-1)[:, None] - M @ S) / n
+
+
+def concentrated_outputs(R_inv: np.ndarray, logdet_half: float, Y: np.ndarray
+                         ) -> tuple[np.ndarray, np.ndarray]:
+    """Concentrated NLL per point of each output ``Y`` (m, n) under one correlation matrix
+    (given by its inverse ``R_inv`` and half log-determinant), each output with its own GLS
+    constant and profiled signal variance, and ``W``, the mean over the outputs of
+    ``R^-1 - beta beta^T / s2`` (``d mean nll / dR = W / (2 n)``; see :func:`profile_nll`):
+    ``(nll (m,), W (n, n))``."""
+    n, m = R_inv.shape[0], len(Y)
+    a = R_inv.sum(-1)  # R^-1 1
+    B = R_inv @ Y.T  # R^-1 y_j  (n, m)
+    mean = B.sum(0) / a.sum()  # GLS constants (m,)
+    beta = B - a[:, None] * mean[None, :]  # R^-1 (y_j - mean_j)
+    s2 = np.maximum(((Y.T - mean[None, :]) * beta).sum(0), 1e-300) / n
+    nll = 0.5 * np.log(s2) + logdet_half / n
+    return nll, R_inv - (beta / (m * s2)[None, :]) @ beta.T
 
 
 def profile_nll_np(kernel: str, theta: np.ndarray, U: np.ndarray, Y: np.ndarray,

@@ -9,7 +9,7 @@ a level whose effect is intermediate lies in between (e.g. a policy that scales 
 0.6 or 0.35), which the exchangeable kernel (one correlation for every pair of levels) cannot
 express. The positions maximize the GP's concentrated likelihood jointly with the numeric
 inputs' length scales (the latent length scale is 1: the positions carry the scale), by
-L-BFGS-B with torch gradients from each level's mean response; the GP is then fitted as usual
+L-BFGS-B with analytic gradients from each level's mean response; the GP is then fitted as usual
 on the encoded inputs.
 """
 
@@ -46,30 +46,36 @@ def encode_latent(U: Any, positions: dict[int, Any]) -> Any:
     return out
 
 
-def _nll(kernel: str, U: torch.Tensor, Y: torch.Tensor, numeric: list[int],
-         levels: dict[int, int], x: torch.Tensor) -> torch.Tensor:
-    """Summed concentrated NLL per point of the outputs ``Y`` (m, n) for the parameter vector
-    ``x``: the free positions of every latent column, then the numeric log length scales."""
+def _split(x: np.ndarray, levels: dict[int, int]) -> tuple[dict[int, np.ndarray], np.ndarray]:
+    """The parameter vector ``x`` as position tables per latent column (the first level at 0)
+    and the numeric inputs' log length scales."""
     tables, k = {}, 0
     for j, n_levels in levels.items():
-        tables[j] = torch.cat([x.new_zeros(1), x[k:k + n_levels - 1]])
+        tables[j] = np.concatenate([[0.0], x[k:k + n_levels - 1]])
         k += n_levels - 1
-    encoded, log_ls = encode_latent(U, tables), x[k:]
+    return tables, x[k:]
+
+
+def _nll(kernel: str, U: np.ndarray, Y: np.ndarray, numeric: list[int],
+         levels: dict[int, int], x: np.ndarray) -> tuple[float, np.ndarray]:
+    """Summed concentrated NLL per point of the outputs ``Y`` (m, n) for the parameter vector
+    ``x`` (the free positions of every latent column, then the numeric log length scales), and
+    its gradient (analytic: the chain rule through :func:`~._gp_hyper.np_input_gradient`)."""
+    tables, log_ls = _split(x, levels)
+    n, m = len(U), len(Y)
     # the positions carry their own scale; the numeric inputs are divided by theirs
-    S = torch.stack([encoded[:, j] if j in tables
-                     else encoded[:, j] / log_ls[numeric.index(j)].exp()
-                     for j in range(U.shape[1])], dim=1)
-    n = len(S)
-    C = hyp.correlation(kernel, S, S, torch.ones(1, S.shape[1], dtype=S.dtype))[0]
-    L = torch.linalg.cholesky(C + SEARCH_NUGGET * torch.eye(n, dtype=S.dtype))
-    ones = torch.ones(n, 1, dtype=S.dtype)
-    sol = torch.cholesky_solve(torch.cat([ones, Y.T], dim=1), L)  # R^-1 [1, y_1..y_m]
-    a11 = sol[:, 0].sum()
-    mean = (sol[:, 1:].sum(0)) / a11  # GLS constants (m,)
-    resid = Y.T - mean[None, :]
-    beta = torch.cholesky_solve(resid, L)
-    s2 = (resid * beta).sum(0).clamp_min(1e-300) / n
-    return 0.5 * s2.log().sum() + Y.shape[0] * torch.log(torch.diagonal(L)).sum() / n
+    S = encode_latent(U, tables)
+    S[:, numeric] /= np.exp(log_ls)
+    C, H = hyp._np_corr_and_dlog(kernel, S[None])
+    C[0][np.diag_indices(n)] += SEARCH_NUGGET
+    logdet_half, F = hyp._np_factor(C, inverse=True)
+    nll, W = hyp.concentrated_outputs(F[0], float(logdet_half[0]), Y)
+    dS = hyp.np_input_gradient(S, m * W * H[0], n)  # of the sum over the outputs
+    codes = {j: np.rint(U[:, j]).astype(int) for j in levels}
+    grad = [np.bincount(codes[j], weights=dS[:, j], minlength=n_levels)[1:]
+            for j, n_levels in levels.items()]
+    grad.append(-(dS[:, numeric] * S[:, numeric]).sum(0))  # d S / d log l = -S
+    return float(nll.sum()), np.concatenate(grad)
 
 
 def _mean_positions(U: np.ndarray, Ys: np.ndarray, levels: dict[int, int]) -> np.ndarray:
@@ -92,27 +98,19 @@ def fit_positions(kernel: str, U: np.ndarray, Ys: np.ndarray, levels: dict[int, 
     in the latent columns), from the levels' mean responses."""
     numeric = [j for j in range(U.shape[1]) if j not in levels]
     n_free = sum(n_levels - 1 for n_levels in levels.values())
-    U_t = torch.as_tensor(U, dtype=torch.float64)
-    Y_t = torch.as_tensor(Ys, dtype=torch.float64)
     bounds = [(-POSITION_BOUND, POSITION_BOUND)] * n_free + [hyp.LOG_LS_BOUNDS] * len(numeric)
+    U = np.asarray(U, dtype=float)
+    Ys = np.asarray(Ys, dtype=float)
 
     def objective(x: np.ndarray) -> tuple[float, np.ndarray]:
-        x_t = torch.as_tensor(x, dtype=torch.float64).requires_grad_()
         try:
-            value = _nll(kernel, U_t, Y_t, numeric, levels, x_t)
-            (grad,) = torch.autograd.grad(value, x_t)
-        except torch.linalg.LinAlgError:  # positions on top of one another: steer back
+            return _nll(kernel, U, Ys, numeric, levels, x)
+        except ValueError:  # positions on top of one another: steer back
             return math.inf, np.zeros_like(x)
-        return float(value.detach()), grad.numpy()
 
     # start each level at its mean response: levels that act alike on average start close
     # together (on the mixed-input benchmark this start beat four random ones on every cell)
     x0 = np.concatenate([_mean_positions(U, Ys, levels),
                          np.log(rng.uniform(0.2, 1.0, len(numeric)))])
     result = optim.lbfgsb(objective, x0, bounds, optim.lbfgs_options(200))
-    x = result.x
-    positions, k = {}, 0
-    for j, n_levels in levels.items():
-        positions[j] = np.concatenate([[0.0], x[k:k + n_levels - 1]])
-        k += n_levels - 1
-    return positions
+    return _split(result.x, levels)[0]

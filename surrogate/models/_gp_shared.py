@@ -33,20 +33,13 @@ def shared_nll(kernel: str, theta: np.ndarray, U: np.ndarray, Y: np.ndarray,
     correlation, each with its own GLS constant and profiled signal variance (see
     :func:`surrogate.models._gp_hyper.profile_nll`, of which this is the sum over outputs).
     """
-    n, m = len(U), len(Y)
+    n = len(U)
     gradient, R, g = hyp._np_correlation(kernel, theta[None, :], U, layout)
     logdet_half, F = hyp._np_factor(R, inverse=True)  # F = R^-1
-    R_inv = F[0]
-    a = R_inv.sum(-1)  # R^-1 1
-    B = R_inv @ Y.T  # R^-1 y_j  (n, m)
-    mean = B.sum(0) / a.sum()  # GLS constants (m,)
-    beta = B - a[:, None] * mean[None, :]  # R^-1 (y_j - mean_j)
-    s2 = np.maximum(((Y.T - mean[None, :]) * beta).sum(0), 1e-300) / n
-    nll = 0.5 * float(np.log(s2).mean()) + float(logdet_half[0]) / n
+    nlls, W = hyp.concentrated_outputs(F[0], float(logdet_half[0]), Y)
+    nll = float(nlls.mean())
     if not grad:
         return nll, None
-    # the mean over outputs of each output's W = R^-1 - beta beta^T / s2 (profile_nll)
-    W = R_inv - (beta / (m * s2)[None, :]) @ beta.T
     idx = np.arange(n)
     g_g = g[0] * W[idx, idx].sum() / (2 * n)
     return nll, np.concatenate([gradient(W[None])[0], [g_g]])

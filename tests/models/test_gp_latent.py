@@ -119,3 +119,25 @@ def test_a_categorical_of_one_level_is_a_constant_input():
     X = pd.DataFrame({"c": ["a"] * 10, "x": np.linspace(0, 1, 10)})
     beside = GPRegressor(seed=0).fit(X, 2 * X.x)
     np.testing.assert_allclose(beside.predict(X), 2 * X.x, atol=1e-3)
+
+
+@pytest.mark.parametrize("kernel", ["matern52", "matern32", "rbf"])
+def test_the_position_search_gradient_is_the_derivative_of_its_likelihood(kernel):
+    # two latent columns (4 and 3 levels) between numeric ones, two outputs: the analytic
+    # gradient of positions and length scales against central differences
+    from surrogate.models._gp_latent import _nll
+
+    rng = np.random.default_rng(0)
+    n = 60
+    U = np.column_stack([rng.integers(0, 4, n), rng.random(n), rng.integers(0, 3, n),
+                         rng.random(n)]).astype(float)
+    Y = np.vstack([np.sin(3 * U[:, 1]) + U[:, 0] * U[:, 3], U[:, 2] ** 2 + U[:, 1]])
+    levels, numeric = {0: 4, 2: 3}, [1, 3]
+    x = rng.normal(size=3 + 2 + 2) * 0.5
+    value, grad = _nll(kernel, U, Y, numeric, levels, x)
+    step = 1e-5
+    numeric_grad = [(_nll(kernel, U, Y, numeric, levels, x + step * e)[0]
+                     - _nll(kernel, U, Y, numeric, levels, x - step * e)[0]) / (2 * step)
+                    for e in np.eye(len(x))]
+    assert np.isfinite(value)
+    np.testing.assert_allclose(grad, numeric_grad, rtol=1e-4, atol=1e-5)
