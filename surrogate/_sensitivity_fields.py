@@ -23,7 +23,13 @@ from scipy.stats import norm
 
 from surrogate._fields import flat_points
 from surrogate._random import SeedLike, as_generator, child_seed
-from surrogate._target import complete_runs, is_fitted_model, warn_if_extrapolating
+from surrogate._target import (
+    check_model_inputs,
+    complete_runs,
+    in_fitted_order,
+    is_fitted_model,
+    warn_if_extrapolating,
+)
 from surrogate.space import Space, as_space
 from surrogate.teacher import Simulator
 
@@ -155,10 +161,12 @@ def _field_evaluator(target: Any, space: Space | None, output: Any, executor: An
         raise ValueError(f"output={output!r} is not the field of this {type(target).__name__} "
                          f"(it models {field!r}); leave output out or pass {field!r}")
     space = as_space(space)
+    check_model_inputs(target, space)
     warn_if_extrapolating(target, space, "sobol_indices")
 
     def predict(design: pd.DataFrame) -> np.ndarray:
-        return np.asarray(target.predict(design), dtype=float).reshape(len(design), -1)
+        return np.asarray(target.predict(in_fitted_order(target, design)),
+                          dtype=float).reshape(len(design), -1)
 
     return space, np.asarray(target.grid_, dtype=float), field, predict
 

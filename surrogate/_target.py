@@ -15,6 +15,7 @@ import pandas as pd
 from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
 
+from surrogate._stack import user_stacklevel
 from surrogate.space import Integer, Real, Space, as_space
 from surrogate.teacher import SimulationError, Simulator
 
@@ -87,7 +88,7 @@ def warn_if_extrapolating(model: Any, space: Space, caller: str) -> None:
             f"{caller}: the space reaches beyond the data the {type(model).__name__} was "
             f"trained on for {', '.join(outside)}; the surrogate extrapolates there and the "
             "results may be meaningless: use the space the training design covers, or add "
-            "runs that cover this space", UserWarning, stacklevel=3)
+            "runs that cover this space", UserWarning, stacklevel=user_stacklevel())
 
 
 def _output_index(names: list[str] | None, output: Any, n_outputs: int, what: str) -> int:
@@ -183,29 +184,46 @@ def _is_classifier(model: Any) -> bool:
         return False
 
 
+def check_model_inputs(model: Any, space: Space) -> None:
+    """Refuse a space whose parameters are not the inputs ``model`` was fitted on (by
+    ``feature_names_in_``; a model without names is not checked): one the model never saw would
+    be ignored, and its sensitivity index read 0, silently."""
+    fitted_on = getattr(model, "feature_names_in_", None)
+    if fitted_on is None:
+        return
+    unseen = [n for n in space.names if n not in {str(c) for c in fitted_on}]
+    if unseen:
+        raise ValueError(f"the space's parameter(s) {unseen} are not inputs of the "
+                         f"{type(model).__name__} (fitted on {list(map(str, fitted_on))}); "
+                         "pass the space of the model's inputs")
+    lacking = [str(c) for c in fitted_on if str(c) not in space.names]
+    if lacking:
+        raise ValueError(f"the {type(model).__name__} was fitted on input(s) {lacking} that "
+                         f"the space lacks (its parameters: {space.names}); pass the space "
+                         "of the model's inputs")
+
+
+def in_fitted_order(model: Any, X: pd.DataFrame) -> pd.DataFrame:
+    """``X`` with its columns in the order ``model`` was fitted on (by ``feature_names_in_``;
+    scikit-learn refuses the same columns in another order)."""
+    fitted_on = getattr(model, "feature_names_in_", None)
+    if fitted_on is None or list(X.columns) == [str(c) for c in fitted_on]:
+        return X
+    return X[[str(c) for c in fitted_on]]
+
+
 def _model_function(model: Any, space: Space, output: Any) -> BatchFunction:
     """A fitted model's prediction as a batch function (for sensitivity analysis); a
     classifier's is the probability of its positive class (``classes_[1]``; of the class
     ``output`` names among more), not its 0/1 label."""
-    fitted_on = getattr(model, "feature_names_in_", None)
-    if fitted_on is not None:
-        unseen = [n for n in space.names if n not in {str(c) for c in fitted_on}]
-        if unseen:  # the model would ignore them: their indices would be 0, silently
-            raise ValueError(f"the space's parameter(s) {unseen} are not inputs of the "
-                             f"{type(model).__name__} (fitted on {list(map(str, fitted_on))}); "
-                             "pass the space of the model's inputs")
-        lacking = [str(c) for c in fitted_on if str(c) not in space.names]
-        if lacking:
-            raise ValueError(f"the {type(model).__name__} was fitted on input(s) {lacking} that "
-                             f"the space lacks (its parameters: {space.names}); pass the space "
-                             "of the model's inputs")
+    check_model_inputs(model, space)
     names = getattr(model, "outputs_", None)
     names = list(names) if names is not None else None
     if _is_classifier(model) and hasattr(model, "predict_proba"):
         classes = [str(c) for c in getattr(model, "classes_", [])]
 
         def probability(X: pd.DataFrame) -> np.ndarray:
-            p = np.asarray(model.predict_proba(X), dtype=float)
+            p = np.asarray(model.predict_proba(in_fitted_order(model, X)), dtype=float)
             if p.shape[1] == 2 and output is None:
                 return p[:, 1]
             key = str(output) if output is not None and str(output) in classes else output
@@ -215,7 +233,7 @@ def _model_function(model: Any, space: Space, output: Any) -> BatchFunction:
         return probability
 
     def predict(X: pd.DataFrame) -> np.ndarray:
-        y = np.asarray(model.predict(X), dtype=float)
+        y = np.asarray(model.predict(in_fitted_order(model, X)), dtype=float)
         if y.ndim == 1:
             _output_index(names, output, 1, type(model).__name__)
             return y

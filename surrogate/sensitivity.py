@@ -86,6 +86,14 @@ Evaluate = Callable[[pd.DataFrame, str], np.ndarray]
 
 
 # -- public functions ----------------------------------------------------------------------------
+def _flat(y: np.ndarray) -> bool:
+    """Whether a scalar output's spread over a sample is nil or roundoff of its magnitude (the
+    test :func:`~surrogate._fields.flat_points` makes of each grid point of a field)."""
+    y = np.asarray(y, dtype=float)
+    magnitude = float(np.abs(y).max()) if y.size else 0.0
+    return bool(flat_points(np.atleast_1d(np.ptp(y) if y.size else 0.0), magnitude)[0])
+
+
 def _analyze(problem: dict[str, Any], y: np.ndarray, second_order: bool, seed: int
              ) -> dict[str, Any]:
     """SALib's Sobol' analysis of ``y`` on its Saltelli design: its own ``analyze`` with second
@@ -94,8 +102,7 @@ def _analyze(problem: dict[str, Any], y: np.ndarray, second_order: bool, seed: i
     points, where SALib's loop over 100 resamples took most of a surrogate's analysis)."""
     d = problem["num_vars"]
     y = np.asarray(y, dtype=float)
-    magnitude = float(np.abs(y).max()) if y.size else 0.0
-    if second_order or bool(flat_points(np.atleast_1d(np.ptp(y)), magnitude)[0]):
+    if second_order or _flat(y):
         return salib_sobol_analyze.analyze(problem, y, calc_second_order=second_order,
                                            conf_level=_CONF_LEVEL, seed=seed)
     out = saltelli_field_indices(y[:, None], d, seed=seed)
@@ -157,7 +164,7 @@ def sobol_indices(
         (``pd.Series(result.attrs["S2"]).unstack()`` gives the matrix).
     posterior_samples : int, optional
         Posterior functions to draw from a surrogate that has ``sample_posterior`` (default 64;
-        0 turns the draw off). Ignored for other targets.
+        0 turns the draw off). Ignored for other targets; refused for a field output.
     executor : {"serial", "processes", "dask"} or Executor, default "serial"
         Where a Simulator's runs execute (see :meth:`Simulator.run`).
     checkpoint : path, optional
@@ -204,6 +211,10 @@ def sobol_indices(
     """
     options = _check_sobol_options(n, second_order, posterior_samples, checkpoint, seed)
     if is_field_target(target, output):  # a trajectory: indices per grid point and aggregated
+        if posterior_samples:
+            raise ValueError("posterior_samples is not available for a field output: its "
+                             "indices per grid point are those of the posterior mean; leave "
+                             "posterior_samples out")
         return field_sobol_indices(target, space, n=options["n"], output=output, seed=seed,
                                    second_order=second_order, executor=executor,
                                    checkpoint=checkpoint)
@@ -220,10 +231,11 @@ def sobol_indices(
     unit = salib_sobol_sample.sample(problem, n, calc_second_order=second_order,
                                      seed=child_seed(rng))
     y = evaluate(space.from_unit(unit), "sobol_indices")
-    constant = bool(np.ptp(y) == 0)
+    constant = _flat(y)
     if constant:
-        warnings.warn("sobol_indices: the output does not vary over the sample: no input "
-                      "moves it, and every index is 0", UserWarning, stacklevel=2)
+        warnings.warn("sobol_indices: the output does not vary over the sample (beyond "
+                      "roundoff): no input moves it, and every index is 0", UserWarning,
+                      stacklevel=2)
     # SALib treats seed=0 as "no seed": keep the bootstrap seed positive
     with np.errstate(invalid="ignore", divide="ignore") if constant else nullcontext():
         analysis = _analyze(problem, y, second_order, child_seed(rng) + 1)

@@ -182,10 +182,30 @@ def test_constant_target_gives_zero_indices_and_one_warning():
         warnings.simplefilter("always")
         result = sobol_indices(lambda p: 1.0, space, n=16, second_order=True, seed=0)
     assert [str(w.message) for w in caught] == [  # and no numpy 'invalid value' warning
-        "sobol_indices: the output does not vary over the sample: no input moves it, and "
-        "every index is 0"]
+        "sobol_indices: the output does not vary over the sample (beyond roundoff): no input "
+        "moves it, and every index is 0"]
     assert (result[["S1", "ST"]] == 0).all().all()
     assert result.attrs["S2"] == {("x", "y"): 0.0}
+
+
+def test_an_output_constant_up_to_roundoff_is_constant():
+    # S + I + R of one SIR step: 1 analytically, 1 +- 1e-16 in floats. Its "indices" would be
+    # the roundoff's, as confident as real ones; a field flat to roundoff already gave NaN
+    space = sg.Space([sg.Real("beta", 0.1, 1.0), sg.Real("gamma", 0.1, 1.0)])
+
+    def total(p):
+        s, i = 0.99, 0.01
+        new, recovered = p["beta"] * s * i, p["gamma"] * i
+        return (s - new) + (i + new - recovered) + recovered
+
+    with pytest.warns(UserWarning, match="does not vary over the sample"):
+        result = sobol_indices(total, space, n=64, seed=0)
+    assert (result[["S1", "ST"]] == 0).all().all()
+    # a real, small spread on a large offset is not roundoff
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        small = sobol_indices(lambda p: 1e6 + 1e-3 * p["beta"], space, n=64, seed=0)
+    assert small.loc["beta", "S1"] > 0.9
 
 
 def test_bundled_teacher():

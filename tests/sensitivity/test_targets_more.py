@@ -64,3 +64,47 @@ def test_outputs_and_fields_are_both_offered():
                                          r"\['u'\]\)"):
         sg.sobol_indices(sim, n=16, seed=0, output="U")
     assert sg.sobol_indices(sim, n=16, seed=0, output="s").shape[0] == 2
+
+
+def _field_model():
+    times = np.linspace(0.5, 6.0, 6)
+    space = Space([Real("a", 0, 1), Real("b", 0, 1)])
+    X = sg.sample(space, 30, seed=0)
+    Y = np.outer(X["a"], times) + np.outer(X["b"], np.sin(times))
+    return space, X, sg.FieldGPRegressor(seed=0).fit(X, Y)
+
+
+def test_a_field_model_refuses_a_space_with_a_parameter_it_never_saw():
+    # it reported index 0 for "c", which the model ignores, where a scalar GP refuses
+    _, _, model = _field_model()
+    wider = Space([Real("a", 0, 1), Real("b", 0, 1), Real("c", 0, 1)])
+    with pytest.raises(ValueError, match=r"parameter\(s\) \['c'\] are not inputs of the "
+                                         "FieldGPRegressor"):
+        sg.sobol_indices(model, wider, n=64, seed=0)
+
+
+def test_a_field_model_refuses_posterior_samples_rather_than_ignoring_them():
+    space, _, model = _field_model()
+    with pytest.raises(ValueError, match="posterior_samples is not available for a field"):
+        sg.sobol_indices(model, space, n=64, seed=0, posterior_samples=16)
+
+
+def test_the_extrapolation_warning_of_a_field_model_points_at_the_callers_line():
+    space, _, model = _field_model()
+    big = Space([Real("a", 0, 5), Real("b", 0, 1)])
+    with pytest.warns(UserWarning, match="beyond") as caught:
+        sg.sobol_indices(model, big, n=16, seed=0)
+    assert {w.filename for w in caught if "beyond" in str(w.message)} == {__file__}
+
+
+def test_a_scikit_learn_model_fitted_on_the_columns_in_another_order():
+    # the names match the space's, the order does not: scikit-learn refused the space's order
+    from sklearn.linear_model import LinearRegression
+
+    space = Space([Real("a", 0, 1), Real("b", 0, 1)])
+    X = sg.sample(space, 50, seed=0)
+    model = LinearRegression().fit(X[["b", "a"]], 2 * X.a + X.b)
+    indices = sg.sobol_indices(model, space, n=256, seed=0)
+    np.testing.assert_allclose(indices["S1"], [0.8, 0.2], atol=0.02)
+    effects = sg.morris(model, space, seed=0)
+    np.testing.assert_allclose(effects["mu_star"], [2.0, 1.0], rtol=1e-6)
