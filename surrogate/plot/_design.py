@@ -68,14 +68,11 @@ def design_pairs(design: Any, color: Any = None, *, label: str = "run order",
         raise TypeError("design must be a DataFrame (or TransferSet) with at least one "
                         f"column and one row, got {type(design).__name__}")
     n, d = frame.shape
-    values = np.arange(n, dtype=float) if color is None else np.asarray(color, dtype=float)
-    if values.shape != (n,):
-        raise ValueError(f"color must hold one number per point ({n}), got shape "
-                         f"{values.shape}")
+    values = np.arange(n, dtype=float) if color is None else _color_values(color, n)
     columns = {name: _numeric(frame[name], parameters.get(name)) for name in frame.columns}
     log = {name: (p.low, p.high) for name, p in parameters.items()
            if isinstance(p, Real) and p.log}  # name -> its range
-    low, high = float(values.min()), float(values.max())
+    low, high = float(np.nanmin(values)), float(np.nanmax(values))  # NaN: not drawn
     if n > MAX_POINTS:  # a fixed random subset is drawn (10^5 points took 24 s to save);
         keep = np.sort(np.random.default_rng(0).choice(n, MAX_POINTS, replace=False))
         values = values[keep]  # the histograms and the colour scale still see every point
@@ -142,3 +139,19 @@ def _ticks(ax: Any, categories: list[Any] | None, axis: str) -> None:
         ax.set_xticks(positions, labels)
     else:
         ax.set_yticks(positions, labels)
+
+
+def _color_values(color: Any, n: int) -> np.ndarray:
+    """``color`` as one float per point; refused by name when it is not numbers, has another
+    length or holds no finite value (a failed run's NaN is left undrawn by the colour map)."""
+    try:
+        values = np.asarray(color, dtype=float)
+    except (TypeError, ValueError):
+        raise ValueError(f"color must hold one number per point ({n}), got values such as "
+                         f"{np.asarray(color).ravel()[:1].tolist()}") from None
+    if values.shape != (n,):
+        raise ValueError(f"color must hold one number per point ({n}), got shape "
+                         f"{values.shape}")
+    if not np.isfinite(values).any():
+        raise ValueError("color holds no finite value (every point NaN or infinite)")
+    return values

@@ -56,6 +56,8 @@ def tradeoff(prim: Any, *, ax: Any = None) -> Any:
     if not isinstance(trajectory, pd.DataFrame) or not needed <= set(trajectory.columns):
         raise TypeError("prim must be a fitted PRIM/REDS or a trajectory DataFrame with "
                         "columns coverage, density, n_restricted")
+    if trajectory.empty:
+        raise ValueError("the trajectory is empty: no box to draw")
     ax = single_axes(ax, figsize=(5, 4), layout="constrained")
     top = int(trajectory["n_restricted"].max())
     norm = BoundaryNorm(np.arange(-0.5, top + 1.5), plt.get_cmap("viridis").N)
@@ -125,10 +127,7 @@ def box(box: Box, X: Any, y: Any, *, ax: Any = None) -> Any:
     """
     from matplotlib.patches import Rectangle
 
-    check_box(box)
-    names = list(box.restricted)
-    if not names:
-        raise ValueError("the box restricts no parameter; there is nothing to draw")
+    names = _restricted(box)
     frame = as_frame(X, names=box._domain.names)  # an array: in the columns of the box's data
     missing = [name for name in names if name not in frame.columns]
     if missing:
@@ -237,8 +236,7 @@ def box_limits(box: Box, *, ax: Any = None) -> Any:
     ['a', 'b']
     """
 
-    check_box(box)
-    names = list(box.restricted)
+    names = _restricted(box)
     ax = single_axes(ax, figsize=(6, 0.6 * len(names) + 1.5), layout="constrained")
     qp = box.qp
     domain = box._domain
@@ -279,3 +277,12 @@ def check_box(box: Any) -> None:
         hint = (f"; take one of its boxes, e.g. {type(box).__name__.lower()}.box()"
                 if hasattr(box, "box") else "")
         raise TypeError(f"box must be a Box, got a {type(box).__name__}{hint}")
+
+
+def _restricted(box: Any) -> list[str]:
+    """The names of the parameters ``box`` restricts, refusing a box that restricts none."""
+    check_box(box)
+    names = list(box.restricted)
+    if not names:
+        raise ValueError("the box restricts no parameter; there is nothing to draw")
+    return names

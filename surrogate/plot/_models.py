@@ -7,6 +7,7 @@ import warnings
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from surrogate._target import _output_index
 from surrogate.plot._axes import single_axes
@@ -67,6 +68,8 @@ def parity(model: Any, X: Any, y: Any, *, ax: Any = None, output: int | str = 0,
                         f"cv=), got {model!r:.60}")
     if len(X) != len(y):
         raise ValueError(f"X has {len(X)} rows but y has {len(y)}")
+    if len(X) == 0:
+        raise ValueError("X and y are empty: parity needs at least one point")
     names = list(getattr(model, "outputs_", None) or []) or None  # by name, as sobol_indices
     output = _output_index(names, output, np.asarray(y).reshape(len(y), -1).shape[1],
                            type(model).__name__)
@@ -99,8 +102,9 @@ def parity_predictions(y: Any, y_pred: Any, y_std: Any = None, *, ax: Any = None
         ``y_pred`` and ``y_std`` of :func:`surrogate.models.cross_validate`.
     ax : matplotlib Axes, optional
         Drawn on a new figure when None.
-    output : int, default=0
-        Column to show when ``y`` has several.
+    output : int or str, default=0
+        Column to show when ``y`` has several: its index, or its name when ``y`` is a
+        DataFrame.
     label : str, default ""
         What the predictions are, put before the Q² in the title (e.g. ``"5-fold
         cross-validated"``).
@@ -121,6 +125,11 @@ def parity_predictions(y: Any, y_pred: Any, y_std: Any = None, *, ax: Any = None
     True
     """
 
+    if isinstance(output, str):  # a column of y by name
+        if not isinstance(y, pd.DataFrame) or output not in y.columns:
+            raise ValueError(f"output={output!r} names no column of y; pass a column index "
+                             "(int), or a name of y's columns when y is a DataFrame")
+        output = list(y.columns).index(output)
     truth = _column(y, len(y), output, "y")
     mean = _column(y_pred, len(truth), output, "y_pred")
     yerr = None if y_std is None else _Z95 * _column(y_std, len(truth), output, "y_std")

@@ -72,3 +72,42 @@ def test_design_pairs_needs_a_square_grid_and_convergence_teacher_runs():
                                          "made none"):
         plot.convergence(result)
     plt.close("all")
+
+
+def test_design_pairs_colours_by_the_finite_values_and_names_bad_colours():
+    # one failed run's NaN set the colour scale to matplotlib's -0.1..0.1: two colours in all
+    X = sg.sample(SPACE, 40, seed=0)
+    values = 1.0 + 9.0 * X["a"].to_numpy()
+    values[[3, 7]] = np.nan
+    axes = plot.design_pairs(X, color=values)
+    norm = next(c for a in axes.ravel() for c in a.collections if c.get_array() is not None).norm
+    assert (norm.vmin, norm.vmax) == (np.nanmin(values), np.nanmax(values))
+    with pytest.raises(ValueError, match="color must hold one number per point"):
+        plot.design_pairs(X, color=["a"] * 40)
+    with pytest.raises(ValueError, match="color holds no finite value"):
+        plot.design_pairs(X, color=np.full(40, np.nan))
+
+
+def test_parity_inputs_named_rather_than_numpy_errors():
+    Y = pd.DataFrame({"u": np.arange(5.0), "v": -np.arange(5.0)})
+    ax = plot.parity_predictions(Y, Y * 1.01, output="v")  # a column of y by name
+    assert ax.get_title().startswith("Q² = ")
+    assert ax.lines[-1].get_xdata()[0] < -4.0  # the y = x line spans v, not u (0 .. 4)
+    with pytest.raises(ValueError, match="output='w' names no column of y"):
+        plot.parity_predictions(Y, Y, output="w")
+    X = sg.sample(sg.Space([sg.Real("x", 0, 1)]), 10, seed=0)
+    gp = sg.GPRegressor(seed=0).fit(X, X.x)
+    with pytest.raises(ValueError, match="X and y are empty"):
+        plot.parity(gp, X.iloc[:0], X.x.iloc[:0])
+
+
+def test_box_plots_refuse_what_there_is_nothing_to_draw_of():
+    from surrogate.discovery import PRIM
+
+    rng = np.random.default_rng(0)
+    D = pd.DataFrame(rng.uniform(size=(200, 2)), columns=["a", "b"])
+    prim = PRIM().fit(D, D.a > 0.5)
+    with pytest.raises(ValueError, match="the trajectory is empty"):
+        plot.tradeoff(prim.trajectory_.iloc[:0])
+    with pytest.raises(ValueError, match="the box restricts no parameter"):
+        plot.box_limits(prim.box(0))
