@@ -200,9 +200,10 @@ class Box:
 
         Examples: ``"0.6 <= a and b <= 0.5"`` reads ``a >= 0.6 and b <= 0.5``; a categorical
         restriction reads ``"c in ['x', 'y']"``; a range of one value ``"k == 2"``. An
-        unrestricted box gives ``""``. Limits are written to ``precision`` significant
-        digits of the parameter's range in the data (more digits where the values are large
-        next to their range: a time stamp of 1.7e9 spanning an hour), so a query of the rule
+        unrestricted box gives ``""``. An integer column's limits are written exactly; a real
+        column's to ``precision`` significant digits of its range in the data (more digits
+        where the values are large next to their range: a time stamp of 1.7e9 spanning an
+        hour), so a query of the rule
         may differ from :meth:`contains` only at points within that rounding of a limit
         (``year >= 2050.8`` for a limit of 2050.78 over a century); ``rules(17)`` is exact.
         """
@@ -219,16 +220,25 @@ class Box:
                 values = [v.item() if isinstance(v, np.generic) else v for v in _ordered(low)]
                 parts.append(f"{label} in {values!r}")
                 continue
-            fmt = f"{{:.{self._digits(name, precision)}g}}"
+            text = self._number_format(name, precision)
             if np.isfinite(low) and low == high:
-                parts.append(f"{label} == {fmt.format(low)}")
+                parts.append(f"{label} == {text(low)}")
             elif np.isfinite(low) and np.isfinite(high):
-                parts.append(f"{fmt.format(low)} <= {label} <= {fmt.format(high)}")
+                parts.append(f"{text(low)} <= {label} <= {text(high)}")
             elif np.isfinite(low):
-                parts.append(f"{label} >= {fmt.format(low)}")
+                parts.append(f"{label} >= {text(low)}")
             else:
-                parts.append(f"{label} <= {fmt.format(high)}")
+                parts.append(f"{label} <= {text(high)}")
         return " and ".join(parts)
+
+    def _number_format(self, name: str, precision: int) -> Any:
+        """How a limit of numeric column ``name`` is written: an integer column's limits (whole
+        numbers) exactly, as integers (``k <= 11872``, not ``1.187e+04``); a real column's to
+        :meth:`_digits` significant digits."""
+        if self._domain.kind(name) == INTEGER:
+            return lambda value: str(int(value)) if float(value).is_integer() else f"{value!r}"
+        fmt = f"{{:.{self._digits(name, precision)}g}}"
+        return fmt.format
 
     def _digits(self, name: str, precision: int) -> int:
         """Significant digits that give ``precision`` digits of the parameter's data range."""

@@ -62,7 +62,8 @@ class Domain:
     def encode(
         self, X: Any, *, what: str = "X", checked: bool = False
     ) -> tuple[np.ndarray, np.ndarray]:
-        """``(numeric, codes)`` for new data with the same columns (unknown categories -> -1).
+        """``(numeric, codes)`` for new data with the same columns (unknown categories -> -1;
+        a column none of whose values is a fitted level is refused: another type).
 
         ``checked=True`` skips the missing-value check (for a frame :func:`fit_domain` made).
         """
@@ -86,6 +87,13 @@ class Domain:
         for j, name in enumerate(self.categorical_names):
             lookup = pd.Index(pd.Series(self.categories[j], dtype=object))
             codes[:, j] = lookup.get_indexer(pd.Index(frame[name].astype(object)))
+            if len(frame) and (codes[:, j] < 0).all():  # another type, not new levels
+                value = frame[name].iloc[0]
+                raise ValueError(
+                    f"{what}[{name!r}] holds none of the levels fitted "
+                    f"on ({list(self.categories[j])[:10]}), e.g. {value} "
+                    f"({type(value).__name__}): pass the column with the fitted levels' type "
+                    "(a column read back from a file may hold numbers for text)")
         return numeric, codes
 
 
@@ -218,6 +226,11 @@ def check_labels(y: Any, n: int, *, what: str = "y") -> tuple[np.ndarray, bool]:
         raise ValueError(f"{what} must be 1-D, got shape {array.shape}")
     if len(array) != n:
         raise ValueError(f"{what} has {len(array)} values but X has {n} rows")
+    if array.dtype == object:  # e.g. booleans left in an object column by read_csv + dropna
+        inferred = pd.Series(array, dtype=object).infer_objects()
+        if pd.api.types.is_bool_dtype(inferred.dtype) or \
+                pd.api.types.is_numeric_dtype(inferred.dtype):
+            array = inferred.to_numpy()
     if array.dtype == bool:
         values = array.astype(np.float64)
     elif np.issubdtype(array.dtype, np.number):

@@ -13,6 +13,7 @@ PRIM the student. :meth:`REDS.fit` fits the metamodel, then hands the rest to ``
 
 from __future__ import annotations
 
+import inspect
 import numbers
 import warnings
 from typing import Any, Literal
@@ -53,8 +54,8 @@ class REDS(BaseEstimator):
     metamodel : estimator, optional
         A classifier with ``predict_proba`` (scikit-learn's, or one of ``surrogate.models``);
         with ``threshold``, a regressor whose ``predict(X, return_std=True)`` gives a mean and
-        a standard deviation (without ``return_std`` only hard labels work). Default, seeded
-        with ``seed``: for classification an :class:`surrogate.AutoClassifier` choosing by
+        a standard deviation (without ``return_std``, soft labels are the hard ones).
+        Default, seeded with ``seed``: for classification an :class:`surrogate.AutoClassifier` choosing by
         3-fold cross-validated log loss among :class:`surrogate.GPClassifier` (100
         evaluations), scikit-learn's ``HistGradientBoostingClassifier`` and their pooled
         ensemble (better boxes than boosting alone in ``benchmarks/reds.py``, seconds rather
@@ -177,9 +178,8 @@ class REDS(BaseEstimator):
         from surrogate.space import Space, as_space
 
         space = None if space is None else as_space(space)
-        if space is not None and not isinstance(X, pd.DataFrame) and np.ndim(X) == 2 \
-                and np.shape(X)[1] == space.dim:  # an array in the space's order: its
-            X = space.validate(X)  # columns typed as the space types them
+        if space is not None:
+            X = _typed_by(space, X)
         domain, frame = fit_domain(X)
         if space is not None:
             kept = [p for p in space if p.name in domain.names]
@@ -396,10 +396,14 @@ class _Regressor(_Encoded):
     """The continuous outcome: mean and, for soft labels, standard deviation."""
 
     def predict(self, X: pd.DataFrame, return_std: bool = False) -> Any:
-        if return_std:
-            mean, std = self.metamodel.predict(self._features(X), return_std=True)
+        """The mean, and with ``return_std`` the standard deviation: None for a metamodel
+        without one (its soft labels are then the case itself, as distill's)."""
+        features = self._features(X)
+        if return_std and "return_std" in inspect.signature(self.metamodel.predict).parameters:
+            mean, std = self.metamodel.predict(features, return_std=True)
             return np.asarray(mean).ravel(), np.asarray(std).ravel()
-        return np.asarray(self.metamodel.predict(self._features(X))).ravel()
+        mean = np.asarray(self.metamodel.predict(features)).ravel()
+        return (mean, None) if return_std else mean
 
 
 def _space(space: Any, domain: Domain, frame: pd.DataFrame) -> tuple[Any, dict[str, Any]]:
@@ -437,16 +441,29 @@ def _space(space: Any, domain: Domain, frame: pd.DataFrame) -> tuple[Any, dict[s
     return space, constants
 
 
-def _check_runs_in(space: Any, frame: pd.DataFrame) -> None:
+def _typed_by(space: Any, X: Any) -> Any:
+    """``X`` with the columns it shares with ``space`` typed as the space types them (an array
+    in the space's order too): a categorical of numbers read back from a CSV as ints is the
+    space's levels, as the fresh sample holds them, not a numeric column."""
+    if not isinstance(X, pd.DataFrame):
+        return space.validate(X) if np.ndim(X) == 2 and np.shape(X)[1] == space.dim else X
+    typed = _check_runs_in(space, X)
+    return X.assign(**{name: typed[name] for name in typed.columns})
+
+
+def _check_runs_in(space: Any, frame: pd.DataFrame) -> pd.DataFrame:
     """The runs lie in the space the fresh sample is drawn from: a range or categories that
     miss them (e.g. levels as strings where the runs hold numbers) would have the metamodel
-    label points it never saw, and the boxes come out wrong without a word."""
+    label points it never saw, and the boxes come out wrong without a word. Returns the
+    columns ``frame`` shares with the space, typed by it."""
     from surrogate.space import Space
 
-    shared = Space([p for p in space if p.name in frame.columns])  # others: not in the runs
+    kept = [p for p in space if p.name in frame.columns]  # others: not in the runs
+    if not kept:
+        return frame[[]]
+    shared = Space(kept)
     try:
-        if shared.dim:
-            shared.validate(frame[shared.names])
+        return shared.validate(frame[shared.names])
     except (ValueError, TypeError) as exc:
         raise ValueError(f"X does not fit space=, from which REDS draws its fresh points: "
                          f"{exc}") from None

@@ -34,6 +34,7 @@ from surrogate.distillation._student import (
     StudentView,
     check_categories,
     check_student,
+    check_value_student,
     fit_student,
 )
 from surrogate.distillation._teacher import as_teacher, warn_hard_only
@@ -99,8 +100,10 @@ def distill(
     space : Space, optional
         Bounds and types of the inputs (a Simulator teacher carries its own).
     include_data : bool, default True
-        Add Data 1's points, with the teacher's labels (the paper's practice; for a simulator
-        teacher that costs a run per point), to what the student learns from.
+        Add Data 1's points, with the teacher's labels (the paper's practice), to what the
+        student learns from. The teacher labels Data 1 either way (for a simulator teacher, a
+        run per point): those labels also measure the student's fidelity on Data 1
+        (``fidelity_["data"]``).
     holdout : float, default 0.2
         Share of the generated points kept from the student to measure fidelity, in [0, 1).
         Points are held out by distinct input, drawn among inputs Data 1 does not hold, so
@@ -157,6 +160,8 @@ def distill(
     generated = _generate(generator, n, sample_seed, space)
     inputs, source = _inputs(generated, X1)
     check_categories(student, inputs)  # before the teacher spends its runs
+    if options.labels == "value":
+        check_value_student(student)
     clock["generate"] = time.perf_counter()
     answer = model.answer(inputs, want_std=options.labels == "soft" and options.threshold
                           is not None, executor=executor, checkpoint=checkpoint)

@@ -53,6 +53,22 @@ def check_student(student: Any) -> Any:
         return copy.deepcopy(student)
 
 
+def learns_a_case(student: Any) -> bool:
+    """Whether ``student`` learns a case of interest rather than values: a classifier, or a
+    box finder (PRIM, CART: it has ``box()``)."""
+    return is_classifier(student) or callable(getattr(student, "box", None))
+
+
+def check_value_student(student: Any) -> None:
+    """Refuse, before the teacher runs, to fit values (``labels='value'``) to a student that
+    learns a case of interest."""
+    if learns_a_case(student):
+        raise ValueError(f"labels='value' fits the teacher's values, and student "
+                         f"{type(student).__name__} learns a case of interest (classes or "
+                         "boxes): pass labels='soft' or 'hard' with threshold=(op, value), or "
+                         "a regressor student")
+
+
 def check_categories(student: Any, X: Any) -> None:
     """Refuse a student that would meet categorical columns it cannot read (strings): ours
     (``accepts_categories``) and pipelines (whose own encoder is the user's) take them."""

@@ -60,16 +60,15 @@ class Disagreement(Acquisition):
 
     def __init__(self, student: Any, space: Space, threshold: tuple[str, float] | None = None
                  ) -> None:
-        from sklearn.base import is_classifier
-
-        from surrogate.distillation._student import check_student
+        from surrogate.distillation._student import check_student, learns_a_case
 
         check_student(student)  # a clear error now, not after the initial design
-        if threshold is None and is_classifier(student):
+        if threshold is None and learns_a_case(student):
             raise ValueError(
-                f"goal='disagreement' with a classifier student ({type(student).__name__}) "
-                "needs threshold=(op, value), the case of interest it learns; without one the "
-                "student learns the output's values and must be a regressor")
+                f"goal='disagreement' with a student that learns a case of interest "
+                f"({type(student).__name__}: classes or boxes) needs threshold=(op, value), "
+                "the case; without one the student learns the output's values and must be a "
+                "regressor")
         self.student, self.space, self.threshold = student, space, threshold
 
     def min_runs(self, dim: int) -> int:

@@ -97,7 +97,7 @@ def test_label_choices_that_do_not_fit_the_teacher_are_refused(three_classes):
     X, y, teacher = three_classes
     student = DecisionTreeClassifier()
     with pytest.raises(ValueError, match="labels='value' is for a teacher that gives values"):
-        distill(teacher, student, transfer="data", data=X, labels="value")
+        distill(teacher, DecisionTreeRegressor(), transfer="data", data=X, labels="value")
     with pytest.raises(ValueError, match="a classifier teacher already gives classes"):
         distill(teacher, student, transfer="data", data=X, threshold=("<", 0))
     space = sg.Space([sg.Real("x", -1, 1)])

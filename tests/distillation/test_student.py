@@ -114,5 +114,15 @@ def test_students_that_cannot_take_the_labels_are_refused(data):
     teacher = LogisticRegression().fit(X, three)
     with pytest.raises(ValueError, match="two classes.*the teacher has 3 classes"):
         distill(teacher, PRIM(), space=SPACE, n=200)
-    with pytest.raises(ValueError, match="needs a regressor student"):
-        distill(lambda p: p["a"], DecisionTreeClassifier(), space=SPACE, n=50, labels="value")
+    # refused before the teacher runs: a student learning a case of interest, value labels
+    calls = []
+
+    def teacher_fn(p):
+        calls.append(1)
+        return p["a"]
+
+    for student in (DecisionTreeClassifier(), PRIM()):
+        with pytest.raises(ValueError, match=rf"student {type(student).__name__} learns a case "
+                                             r"of interest \(classes or boxes\)"):
+            distill(teacher_fn, student, space=SPACE, n=50, labels="value")
+    assert calls == []

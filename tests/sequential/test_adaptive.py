@@ -16,6 +16,7 @@ import torch
 from sklearn.tree import DecisionTreeClassifier
 
 from surrogate.design import sample
+from surrogate.discovery import PRIM
 from surrogate.models import GPClassifier, GPRegressor
 from surrogate.sequential import (
     Acquisition,
@@ -401,7 +402,9 @@ def test_same_seed_same_runs_and_the_result_reads_plainly():
         ({"goal": "disagreement"}, ValueError, "needs student="),
         ({"student": GPRegressor()}, ValueError, "student= is for goal='disagreement'"),
         ({"goal": "disagreement", "student": GPClassifier()}, ValueError,
-         r"with a classifier student \(GPClassifier\) needs threshold="),
+         r"learns a case of interest \(GPClassifier: classes or boxes\) needs threshold="),
+        ({"goal": "disagreement", "student": PRIM()}, ValueError,
+         r"learns a case of interest \(PRIM: classes or boxes\) needs threshold="),
         ({"target": 1.5}, ValueError, r"Q² for this goal: a number in \(0, 1\)"),
         ({"target": float("nan")}, ValueError, "target must be a finite number"),
         ({"goal": "boundary", "threshold": ("<", 0), "target": 0.7}, ValueError,

@@ -1,0 +1,67 @@
+"""Discovery on data as users get it back from files and other estimators: categorical levels
+with another type, booleans in an object column, integer limits, a regressor metamodel
+without a predictive spread, a box student with no case of interest."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
+
+import surrogate as sg
+from surrogate.discovery import CART, PRIM, REDS
+
+
+def test_a_box_refuses_a_categorical_column_none_of_whose_values_it_knows():
+    # fitted on text levels, given the same rows as numbers (a CSV read back): every row read
+    # "outside", coverage 0, without a word
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"a": rng.uniform(size=1000), "c": rng.choice(["1", "2", "3"], 1000)})
+    y = (X.a > 0.5) & (X.c == "2")
+    box = PRIM().fit(X, y).box()
+    assert "c in ['2']" in box.rules()
+    with pytest.raises(ValueError, match=r"X\['c'\] holds none of the levels fitted on "
+                                         r"\(\['1', '2', '3'\]\), e.g. 3 \(int64\)"):
+        box.contains(X.assign(c=X.c.astype(int)))
+    # a level the fit never met, among known ones, is simply outside a box restricting it
+    new = X.assign(c=X.c.where(X.index % 2 == 0, "4"))
+    assert box.contains(new).sum() == box.contains(X)[X.index % 2 == 0].sum()
+
+
+def test_booleans_in_an_object_column_are_labels():
+    rng = np.random.default_rng(1)
+    X = pd.DataFrame({"a": rng.uniform(size=400), "b": rng.uniform(size=400)})
+    y = pd.Series((X.a > 0.5).to_numpy(), dtype=object)  # as read_csv + dropna leaves them
+    for method in (PRIM(), CART()):
+        assert list(method.fit(X, y).box().restricted) == ["a"]
+
+
+def test_integer_limits_are_written_exactly():
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"k": rng.integers(0, 100_000, 5000), "a": rng.uniform(size=5000)})
+    box = PRIM().fit(X, (X.k <= 12345) & (X.a > 0.5)).box()
+    upper = int(box.limits.loc["k", "upper"])
+    assert f"k <= {upper}" in box.rules()  # was "k <= 1.187e+04": the query moved the limit
+    assert len(X.query(box.rules())) == box.contains(X).sum()
+
+
+def test_reds_with_a_regressor_metamodel_without_a_spread_takes_soft_labels():
+    # the default labels='soft' failed after the fit with RandomForestRegressor's TypeError
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame(rng.uniform(size=(200, 2)), columns=["a", "b"])
+    reds = REDS(metamodel=RandomForestRegressor(n_estimators=20, random_state=0),
+                n_samples=2000, threshold=(">", 0.3), seed=0).fit(X, X.a - X.b)
+    hard = REDS(metamodel=RandomForestRegressor(n_estimators=20, random_state=0),
+                n_samples=2000, threshold=(">", 0.3), labels="hard", seed=0).fit(X, X.a - X.b)
+    assert reds.box().rules() == hard.box().rules()  # no spread: the soft labels are 0/1
+
+
+def test_reds_types_a_numbered_categorical_by_the_space():
+    # Categorical("c", [1, 2, 3]) read back as ints: "X['c'] must be numeric, got dtype object"
+    space = sg.Space([sg.Real("a", 0, 1), sg.Categorical("c", [1, 2, 3])])
+    X = sg.sample(space, 300, seed=0)
+    y = (X.a > 0.5) & (X.c == 2)
+    as_ints = X.assign(c=X.c.astype(int))
+    boxes = [REDS(metamodel=RandomForestClassifier(20, random_state=0), n_samples=2000,
+                  seed=0).fit(data, y, space=space).box() for data in (X, as_ints)]
+    assert boxes[0].rules() == boxes[1].rules()
+    assert "c in [2]" in boxes[1].rules()
