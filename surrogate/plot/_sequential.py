@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from surrogate.plot._axes import single_axes
 
 __all__ = ["learning_curve"]
@@ -54,8 +56,10 @@ def learning_curve(result: Any, ax: Any = None) -> Any:
     if result.target is not None:
         ax.axhline(result.target, color="C3", linestyle="--", linewidth=1,
                    label=f"target {result.target:g}")
-    if name == "misclassified":
-        ax.set_yscale("log")
+    if name == "misclassified":  # shares fall by decades; an exact 0 stays on the axis
+        values = history[name].to_numpy(dtype=float)
+        positive = values[np.isfinite(values) & (values > 0)]
+        ax.set_yscale("symlog", linthresh=float(positive.min()) if len(positive) else 1e-3)
     ax.set_xlabel("teacher runs")
     ax.set_ylabel(_LABELS.get(name, name))
     ax.set_title(f"{result.goal}: stopped by {result.stopped}")

@@ -201,6 +201,10 @@ class Acquisition:
 
         def acquisition(unit: torch.Tensor) -> torch.Tensor:
             value = self._score(unit, student, context)
+            if not isinstance(value, torch.Tensor):
+                raise TypeError(f"{type(self).__name__}._score must return a torch Tensor of "
+                                f"shape ({unit.shape[0]},), differentiable in unit; got "
+                                f"{type(value).__name__}")
             if value.shape != (unit.shape[0],):
                 raise ValueError(f"{type(self).__name__}._score returned shape "
                                  f"{tuple(value.shape)} for {unit.shape[0]} points; expected "
@@ -212,6 +216,14 @@ class Acquisition:
     def _score(self, unit: torch.Tensor, student: Student, context: Any) -> torch.Tensor:
         raise NotImplementedError(f"{type(self).__name__} must implement _score(unit, student, "
                                   "context)")
+
+    def _check_protocol(self) -> None:
+        """Refuse, before any teacher run, an acquisition that scores nothing: one that
+        overrides neither ``_score`` nor ``function``."""
+        kind = type(self)
+        if kind._score is Acquisition._score and kind.function is Acquisition.function:
+            raise TypeError(f"{kind.__name__} must implement _score(unit, student, context), "
+                            "returning a torch Tensor of shape (n,)")
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"

@@ -298,6 +298,7 @@ def _resolve(teacher: Any, space: Any, goal: Any, output: Any, threshold: Any, s
         return _resolve_field(teacher, space, goal, output, threshold, student)
     simulator, name = as_simulator(teacher, space, output, role="teacher")
     if isinstance(goal, Acquisition):
+        goal._check_protocol()
         if threshold is not None:
             raise ValueError("threshold= is for goal='boundary'; an acquisition object carries "
                              "its own")

@@ -29,15 +29,35 @@ from surrogate.space import Space
 
 __all__ = ["propose", "random_design"]
 
+_REDRAWS = 100  # rounds of fresh draws for points not yet run in a finite space
+
 
 def random_design(space: Space, q: int, rng: np.random.Generator) -> pd.DataFrame:
     """``q`` uniform points (discrete parameters at their cell centres)."""
     return space.from_unit(_random_points(q, space.dim, discrete_levels(space), rng))
 
 
-def _random_points(q: int, d: int, levels: dict[int, int], rng: np.random.Generator
-                   ) -> np.ndarray:
-    return snap(rng.random((q, d)), levels)
+def _random_points(q: int, d: int, levels: dict[int, int], rng: np.random.Generator,
+                   taken: np.ndarray | None = None) -> np.ndarray:
+    """``q`` uniform points (unit coordinates). In a finite space (every parameter discrete)
+    they avoid the points ``taken`` and one another while others remain: the budget of such a
+    space is capped at its size, and a repeat is a point that never runs (a continuous
+    parameter makes a repeat improbable)."""
+    points = snap(rng.random((q, d)), levels)
+    if taken is None or len(levels) < d:
+        return points
+    seen = {tuple(row) for row in np.round(taken, 9)}
+    fresh: list[np.ndarray] = []
+    for _ in range(_REDRAWS):
+        for row in points:
+            key = tuple(np.round(row, 9))
+            if key not in seen:
+                seen.add(key)
+                fresh.append(row)
+                if len(fresh) == q:
+                    return np.array(fresh)
+        points = snap(rng.random((q, d)), levels)
+    return np.vstack([*fresh, points[:q - len(fresh)]])  # (nearly) every point taken
 
 
 def propose(space: Space, acquisition: Acquisition, data: Observations, student: Student | None,
@@ -50,7 +70,7 @@ def propose(space: Space, acquisition: Acquisition, data: Observations, student:
     """
     levels = discrete_levels(space)
     if student is None:
-        return space.from_unit(_random_points(q, space.dim, levels, rng))
+        return space.from_unit(_random_points(q, space.dim, levels, rng, data.unit))
     anchors = acquisition.anchors(data)
     unit_ok, values_ok = data.unit[data.ok], data.values[data.ok]
     student, unit_ok, values_ok = trainer.impute_failures(student, data.unit, data.ok, unit_ok,
@@ -65,7 +85,8 @@ def propose(space: Space, acquisition: Acquisition, data: Observations, student:
             except (ValueError, RuntimeError) as exc:  # a GP that cannot be fitted must not end
                 warnings.warn(f"the surrogate could not be fitted ({exc}); proposing random "
                               "points this round", RuntimeWarning, stacklevel=2)
-                rest = _random_points(q - len(chosen), space.dim, levels, rng)
+                rest = _random_points(q - len(chosen), space.dim, levels, rng,
+                                      np.vstack([data.unit, *chosen]))
                 return space.from_unit(np.vstack([*chosen, rest]))
         context = acquisition.context(student, data)
         exclude = np.vstack([data.unit, *chosen]) if chosen else data.unit

@@ -106,7 +106,8 @@ def as_simulator(target: Any, space: Any, output: Any, *, role: str = "target"
     if space is None:
         raise ValueError(f"space= is required when the {role} is a plain function (a Simulator "
                          "carries its own)")
-    if output is not None and not isinstance(output, str):
-        raise TypeError(f"output must be a str naming the function's value, got {output!r}")
-    name = output or DEFAULT_OUTPUT
+    if output is not None and (not isinstance(output, str) or not output):
+        raise TypeError(f"output must be a non-empty str naming the function's value, got "
+                        f"{output!r}")
+    name = DEFAULT_OUTPUT if output is None else output
     return Simulator(PointFunction(target), as_space(space), [name]), name

@@ -543,6 +543,33 @@ def test_a_finite_space_caps_the_budget_at_its_points():
         assert len(X) == 6 and not X.duplicated().any()
 
 
+def test_random_rounds_of_a_finite_space_do_not_repeat_runs():
+    # before two runs succeed the rounds are random draws, which repeated points already run:
+    # with a teacher that works at one point of 12, seeds 1 and 3 never ran it
+    from surrogate.optimize import minimize
+
+    space = Space([Integer("n", 0, 3), Categorical("c", ["a", "b", "c"])])
+
+    def teacher(p):
+        if not (p["n"] == 3 and p["c"] == "c"):
+            raise RuntimeError("diverged")
+        return 1.0
+
+    for seed in (1, 3):
+        runs = adaptive_sample(teacher, space=space, budget=12, seed=seed, progress=False).runs
+        assert not runs.X.duplicated().any() and int(runs.ok.sum()) == 1
+        assert minimize(teacher, space=space, budget=12, seed=seed).y == 1.0
+    six = Space([Integer("n", 0, 2), Categorical("c", ["a", "b"])])
+    batch = adaptive_sample(lambda p: float(p["n"]), space=six, budget=6, n_init=1,
+                            batch_size=5, seed=0, progress=False).runs.X
+    assert len(batch) == 6 and not batch.duplicated().any()
+
+
+def test_a_plain_function_output_name_must_be_a_name():
+    with pytest.raises(TypeError, match="output must be a non-empty str"):
+        adaptive_sample(lambda p: p["x"], space=SQUARE, output="", budget=8, progress=False)
+
+
 def test_resuming_with_a_smaller_budget_returns_at_most_the_budget(tmp_path):
     from surrogate.optimize import minimize
 
