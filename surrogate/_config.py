@@ -309,23 +309,17 @@ def _real(key: str, value: Any) -> float:
 
 def _op(key: str, value: Any) -> tuple[str, float]:
     if (not isinstance(value, list) or len(value) != 2 or value[0] not in _OPERATORS
-            or isinstance(value[1], bool) or not isinstance(value[1], (int, float))):
-        raise ConfigError(f"{key}: must be [OP, NUMBER] with OP one of {list(_OPERATORS)}, "
-                          f"got {value!r}")
+            or isinstance(value[1], bool) or not isinstance(value[1], (int, float))
+            or not np.isfinite(value[1])):
+        raise ConfigError(f"{key}: must be [OP, NUMBER] with OP one of {list(_OPERATORS)} and "
+                          f"a finite NUMBER, got {value!r}")
     return (value[0], float(value[1]))
 
 
 def _constraints(key: str, value: Any) -> dict[str, tuple[str, float]]:
     if not isinstance(value, dict):
         raise ConfigError(f"{key}: must be a table such as {{ stab = [\"<=\", 0.0] }}")
-    out = {}
-    for name, spec in value.items():
-        if (not isinstance(spec, list) or len(spec) != 2 or spec[0] not in _OPERATORS
-                or isinstance(spec[1], bool) or not isinstance(spec[1], (int, float))):
-            raise ConfigError(f"{key}.{name}: must be [OP, NUMBER] with OP one of "
-                              f"{list(_OPERATORS)}, got {spec!r}")
-        out[name] = (spec[0], float(spec[1]))
-    return out
+    return {name: _op(f"{key}.{name}", spec) for name, spec in value.items()}
 
 
 _SCHEMA: dict[str, dict[str, tuple[str, Callable[[str, Any], Any]]]] = {
@@ -376,10 +370,8 @@ def config_from_dict(data: dict[str, Any], where: str = "config") -> StudyConfig
     if "simulator" not in values:
         raise ConfigError(f"simulator: missing in {where}; name a bundled simulator or "
                           "'package.module:function'")
-    if values.get("field_grids") and ":" not in values["simulator"]:
-        raise ConfigError(f"fields: only for your own 'package.module:function' simulator; "
-                          f"{values['simulator']!r} declares its own fields (choose among them "
-                          "with [surrogate] fields)")
+    if ":" not in values["simulator"]:  # bundled: its own space, outputs and fields
+        _refuse_own_keys(values, f"{values['simulator']!r} declares its own")
     _check_design(values, data.get("design") or {})
     runs = values.get("adaptive_budget") if values.get("method") == "adaptive" \
         else values.get("n", StudyConfig.n)
@@ -390,6 +382,21 @@ def config_from_dict(data: dict[str, Any], where: str = "config") -> StudyConfig
 
 
 _ADAPTIVE_KEYS = ("goal", "budget", "target", "output", "threshold")
+# the keys that define a plain function's teacher, and what a simulator declares instead
+_TEACHER_KEYS = (("fields", "field_grids", "fields (choose among them with [surrogate] fields)"),
+                 ("space.parameters", "parameters", "space"),
+                 ("outputs", "outputs", "outputs (choose among them with [surrogate] outputs)"),
+                 ("vectorized", "vectorized", "form"))
+
+
+def _refuse_own_keys(values: dict[str, Any], whose: str) -> None:
+    """Refuse the keys that define a plain function's teacher for a simulator that declares
+    its own (a bundled one, or a ``surrogate.Simulator`` object): they would be ignored, and
+    a study of a zoomed-in space would run on the whole one."""
+    for key, name, what in _TEACHER_KEYS:
+        if name in values:
+            raise ConfigError(f"{key}: only for your own 'package.module:function' simulator; "
+                              f"{whose} {what}")
 
 
 def _check_design(values: dict[str, Any], design: dict[str, Any]) -> None:
@@ -438,11 +445,15 @@ def read_config(path: str | Path) -> StudyConfig:
     path = Path(path)
     if not path.exists():
         raise ConfigError(f"{path}: no such configuration file")
+    if not path.is_file():
+        raise ConfigError(f"{path}: is a directory, not a configuration file")
     try:
-        data = tomllib.loads(path.read_text())
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML ({exc})") from None
-    return config_from_dict(data, str(path))
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not UTF-8 text (TOML files are UTF-8)") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    return config_from_text(text, str(path))
 
 
 def config_from_text(text: str, where: str = "config") -> StudyConfig:

@@ -86,6 +86,13 @@ def _from_function(spec: str, parameters: Any, outputs: Any, vectorized: bool,
     except (ImportError, AttributeError, TypeError, ValueError) as exc:
         raise ValueError(f"simulator {spec!r} cannot be imported: {exc}") from None
     if isinstance(obj, Simulator):
+        given = [key for key, value in (("space.parameters", parameters), ("outputs", outputs),
+                                        ("fields", fields), ("vectorized", vectorized))
+                 if value]
+        if given:  # they would be ignored: the object carries its own
+            raise ValueError(f"{given[0]}: only for a plain function; {spec!r} is a "
+                             "surrogate.Simulator, which declares its own space, outputs, "
+                             "fields and form")
         return obj
     if not callable(obj):
         raise ValueError(f"simulator {spec!r} is not callable")

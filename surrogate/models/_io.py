@@ -62,8 +62,8 @@ def _jsonable_params(model: Any) -> dict[str, Any]:
     for key, value in model.get_params(deep=False).items():
         if isinstance(value, np.random.Generator):
             value = None  # a generator's state is not part of the model; the fit is stored
-        elif _holds_estimators(value):
-            value = None  # estimators given as options (candidates) are not stored; the fit is
+        elif _holds_estimators(value):  # candidates: each as its class and options
+            value = _encode_estimators(model, key, value)
         elif isinstance(value, tuple):
             value = list(value)
         elif isinstance(value, np.generic):
@@ -82,6 +82,46 @@ def _jsonable_params(model: Any) -> dict[str, Any]:
                             "a list or None") from None
         params[key] = value
     return params
+
+
+def _encode_estimators(model: Any, key: str, value: Any) -> Any:
+    """A list or dict of estimators and names (``candidates``) as JSON: a name as it is, one of
+    our models as ``{"class", "params"}`` (rebuilt by :func:`_decode_estimators`); another
+    estimator cannot be written without pickling, and is refused: a loaded model whose refit
+    compared other candidates would not be the model saved."""
+    classes = _classes()
+
+    def encode(item: Any) -> Any:
+        if not hasattr(item, "fit"):
+            return item
+        if classes.get(type(item).__name__) is not type(item):
+            raise TypeError(f"cannot save this {type(model).__name__}: its {key} holds a "
+                            f"{type(item).__name__}, which surrogate cannot write without "
+                            "pickling (it never pickles); give it by name (e.g. 'rf', 'hgb') "
+                            "or as one of surrogate's models")
+        return {"class": type(item).__name__, "params": _jsonable_params(item)}
+
+    if isinstance(value, dict):
+        return {str(name): encode(item) for name, item in value.items()}
+    return [encode(item) for item in value]
+
+
+def _decode_estimators(value: Any) -> Any:
+    """The inverse of :func:`_encode_estimators`: our models rebuilt, unfitted, from their
+    class (in the fixed table of :func:`_classes`) and options."""
+    classes = _classes()
+
+    def decode(item: Any) -> Any:
+        if not (isinstance(item, dict) and set(item) == {"class", "params"}):
+            return item
+        if item["class"] not in classes or not isinstance(item["params"], dict):
+            raise ValueError(f"unknown candidate class {item.get('class')!r}")
+        params = {k: tuple(v) if isinstance(v, list) else v for k, v in item["params"].items()}
+        return classes[item["class"]](**params)
+
+    if isinstance(value, dict):
+        return {name: decode(item) for name, item in value.items()}
+    return tuple(decode(item) for item in value) if isinstance(value, list) else value
 
 
 def _holds_estimators(value: Any) -> bool:
@@ -265,12 +305,13 @@ def new_model(meta: dict[str, Any], device: str, path: Path | str = "the file") 
     params = meta.get("params")
     if not isinstance(params, dict):
         raise ValueError(f"{path}: {META} has no 'params' table; save the model again")
-    params = {key: tuple(value) if isinstance(value, list) else value
-              for key, value in params.items()}
     resolve_device(device)  # the caller's option, not the file's: its own error
-    params["device"] = device
     writer = (meta.get("versions") or {}).get("surrogate-discovery", "an unknown version")
     try:
+        params = {key: _decode_estimators(value) if key == "candidates" else
+                  tuple(value) if isinstance(value, list) else value
+                  for key, value in params.items()}
+        params["device"] = device
         model = cls(**params)
         model._check_common()
         model._check_params()

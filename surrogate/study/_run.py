@@ -272,6 +272,11 @@ def _check_adaptive(config: StudyConfig, simulator: Simulator) -> None:
 def _check_against(config: StudyConfig, simulator: Simulator) -> None:
     """Configuration keys that name outputs, checked before any teacher run."""
     outputs = list(simulator.outputs)
+    for name in [*(config.model_outputs or outputs), *config.model_fields]:
+        if name in ("", ".", "..") or any(c in name for c in "/\\\0"):
+            raise ValueError(f"output {name!r} of {simulator.name} cannot name the folder its "
+                             f"surrogate is saved in (models/{name}): rename it without "
+                             "path separators")
     named = [("surrogate.outputs", o) for o in config.model_outputs]
     if config.objective is not None:
         named.append(("optimize.output", config.objective))

@@ -135,3 +135,69 @@ def test_a_simulator_named_by_its_file_path_loads(tmp_path, monkeypatch):
                           ("models/pathsim_model.py:g", "has no attribute 'g'")):
         with pytest.raises(ValueError, match=message):
             load_simulator(spec, parameters, ["y"])
+
+
+@pytest.mark.parametrize("text, key", [
+    ('outputs = ["q"]\n', "outputs"),
+    ('vectorized = true\n', "vectorized"),
+    ('[space]\nparameters = [{name = "x1", type = "real", low = 0, high = 1}]\n',
+     "space.parameters"),
+    ('[fields]\nf = [0.0, 1.0]\n', "fields"),
+])
+def test_keys_of_a_plain_function_teacher_are_refused_for_a_bundled_simulator(text, key):
+    # branin's space and outputs were used instead, silently: a zoomed-in study ran on all
+    with pytest.raises(ConfigError, match=rf"^{key}: only for your own 'package.module:function' "
+                                          r"simulator; 'branin' declares its own"):
+        config_from_text('simulator = "branin"\n' + text)
+
+
+def test_keys_of_a_plain_function_teacher_are_refused_for_a_simulator_object(tmp_path,
+                                                                               monkeypatch):
+    from surrogate._registry import load_simulator
+
+    (tmp_path / "objsim_model.py").write_text(
+        "import surrogate as sg\n"
+        "sim = sg.Simulator(lambda a: {'y': a}, sg.Space([sg.Real('a', 0, 10)]), ['y'])\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr("sys.path", [str(tmp_path), *__import__("sys").path])
+    parameters = [{"name": "a", "type": "real", "low": 0.0, "high": 1.0}]
+    with pytest.raises(ValueError, match=r"space.parameters: only for a plain function; "
+                                         r"'objsim_model:sim' is a surrogate.Simulator"):
+        load_simulator("objsim_model:sim", parameters, ["z"])
+    assert load_simulator("objsim_model:sim").space["a"].high == 10
+
+
+@pytest.mark.parametrize("text, key", [
+    ('[optimize]\noutput = "y"\nconstraints = { y = ["<=", nan] }\n', "optimize.constraints.y"),
+    ('[optimize]\noutput = "y"\nconstraints = { y = ["<=", inf] }\n', "optimize.constraints.y"),
+    ('[design]\nmethod = "adaptive"\ngoal = "boundary"\nbudget = 20\nthreshold = ["<", nan]\n',
+     "design.threshold"),
+])
+def test_a_comparison_with_a_number_that_is_not_finite_is_a_config_error(text, key):
+    # TOML reads nan and inf: the study ran every teacher run before the optimization failed
+    with pytest.raises(ConfigError, match=rf"^{key}: must be \[OP, NUMBER\] .* a finite NUMBER"):
+        config_from_text('simulator = "branin"\n' + text)
+
+
+def test_a_config_file_that_cannot_be_read_is_named(tmp_path):
+    latin = tmp_path / "latin1.toml"
+    latin.write_bytes('simulator = "branin"  # caf\xe9\n'.encode("latin-1"))
+    with pytest.raises(ConfigError, match=r"latin1.toml: not UTF-8 text"):
+        read_config(latin)
+    (tmp_path / "dir.toml").mkdir()
+    with pytest.raises(ConfigError, match=r"dir.toml: is a directory, not a configuration file"):
+        read_config(tmp_path / "dir.toml")
+
+
+@pytest.mark.parametrize("name", ["..", "a/b", "/tmp/elsewhere", "."])
+def test_an_output_that_cannot_name_its_models_folder_is_refused_before_any_run(name):
+    # the model of an output named ".." was saved into the study directory itself
+    import surrogate as sg
+
+    sim = sg.Simulator(lambda a: {name: a, "ok": a}, sg.Space([sg.Real("a", 0, 1)]),
+                       [name, "ok"])
+    config = config_from_text('simulator = "m:f"\noutputs = ["ok"]\n'
+                              '[[space.parameters]]\nname = "a"\ntype = "real"\nlow = 0\n'
+                              'high = 1\n')
+    with pytest.raises(ValueError, match=r"cannot name the folder its surrogate is saved in"):
+        _check_against(config, sim)

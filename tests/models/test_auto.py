@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from sklearn.dummy import DummyClassifier, DummyRegressor
-from sklearn.ensemble import RandomForestClassifier
+from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
 from sklearn.linear_model import LinearRegression, LogisticRegression
 
 import surrogate as sg
@@ -158,7 +158,14 @@ def test_an_ensemble_of_our_models_is_chosen_and_round_trips(tmp_path):
     assert np.array_equal(loaded.predict_proba(Xt), auto.predict_proba(Xt))
     assert np.array_equal(loaded.classes_, auto.classes_)
     meta = json.loads((tmp_path / "meta.json").read_text())
-    assert meta["class"] == "AutoClassifier" and meta["params"]["candidates"] is None
+    assert meta["class"] == "AutoClassifier"
+    assert meta["params"]["candidates"]["gp"]["class"] == "GPClassifier"
+    # the candidates come back (they were None: a refit compared the defaults instead)
+    given = loaded.get_params()["candidates"]
+    assert given["pooled"] == "ensemble" and set(given) == set(candidates)
+    for name in ("gp", "nn"):
+        assert type(given[name]) is type(candidates[name])
+        assert given[name].get_params() == candidates[name].get_params()
 
 
 def test_a_chosen_scikit_learn_model_is_not_saved(tmp_path):
@@ -169,6 +176,17 @@ def test_a_chosen_scikit_learn_model_is_not_saved(tmp_path):
                                         r"not one of surrogate's models.*never pickles"):
         auto.save(tmp_path / "auto")
     assert not (tmp_path / "auto").exists()
+
+
+def test_a_scikit_learn_candidate_that_was_not_chosen_is_not_saved_either(tmp_path):
+    # it was dropped at save (candidates None): the loaded model's refit compared others
+    X, y = _design(40, seed=6)
+    auto = AutoRegressor(candidates={"gp": "gp", "rf": RandomForestRegressor(10, random_state=0)},
+                         cv=2, seed=0).fit(X, y)
+    assert auto.chosen_ == "gp"  # a smooth function: the saveable model was chosen
+    with pytest.raises(TypeError, match=r"its candidates holds a RandomForestRegressor, "
+                                        r"which surrogate cannot write without pickling"):
+        auto.save(tmp_path / "auto")
 
 
 def test_regressor_round_trip_with_named_candidates(tmp_path):
