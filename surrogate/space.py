@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 import numbers
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -133,7 +133,7 @@ class Real(Parameter):
     name: str
     low: float
     high: float
-    log: bool = False
+    log: bool = field(default=False, kw_only=True)  # SPEC: Real(name, low, high, *, log=False)
 
     def __post_init__(self) -> None:
         _check_name(self.name)

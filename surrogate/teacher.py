@@ -378,11 +378,11 @@ class Simulator:
     ) -> TransferSet:
         """Run the teacher on a design and return the :class:`~surrogate.TransferSet`.
 
-        Never raises for a failing run: exceptions, non-finite or malformed outputs (strings and
-        booleans included: outputs must be ints or floats) and timeouts are recorded per run
-        (``status`` and ``error``) and the campaign goes on. A run that calls ``sys.exit`` is
-        recorded as failed too; in the driver's own process (``executor="serial"``) the
-        ``SystemExit`` then goes on, as the run asked (a checkpoint keeps the runs before it).
+        Never raises for a failing run: exceptions, non-finite or malformed outputs (strings
+        included: outputs must be numbers; booleans count as 1.0 and 0.0) and timeouts are
+        recorded per run (``status`` and ``error``) and the campaign goes on; so is a run that
+        calls ``sys.exit``, in every executor. (A SIGTERM ends the campaign: the run in flight
+        is not recorded, and a resumption from a checkpoint runs it again.)
 
         Parameters
         ----------
@@ -447,12 +447,15 @@ def unmasked(value: Any) -> Any:
 def real_number(name: str, value: Any) -> float:
     """``value`` as a float if it is a real number (int, float, numpy number), else OutputError.
 
-    Strings and booleans are refused although ``float()`` takes them: a teacher returning
-    ``"1.5"`` or ``True`` has a bug that a silent conversion would hide. A masked value is NaN.
+    A boolean is 1.0 or 0.0 (an output such as ``stable = stab < 0``). Strings are refused
+    although ``float()`` takes them: a teacher returning ``"1.5"`` has a bug that a silent
+    conversion would hide. A masked value is NaN.
     """
     value = unmasked(value)
     if isinstance(value, (bool, np.bool_)) or (
-            isinstance(value, np.ndarray) and value.dtype.kind not in "iuf"):
+            isinstance(value, np.ndarray) and value.dtype.kind == "b" and value.ndim == 0):
+        return float(value)
+    if isinstance(value, np.ndarray) and value.dtype.kind not in "iuf":
         raise OutputError(f"output {name!r} is {value!r} ({type(value).__name__}), "
                           "not a real number (int or float)")
     if isinstance(value, numbers.Real) or (
@@ -469,7 +472,7 @@ def real_number(name: str, value: Any) -> float:
 def _real_column(name: str, column: np.ndarray) -> np.ndarray:
     """One output column of a vectorized result as floats (NaN kept: it marks a failed run)."""
     kind = column.dtype.kind
-    if kind in "iuf":
+    if kind in "iufb":  # booleans as 1.0 / 0.0
         return column.astype(float)
     if kind == "O":  # mixed Python objects: each value must be a real number or missing
         return np.array([np.nan if v is None or v is pd.NA else real_number(name, v)

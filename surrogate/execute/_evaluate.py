@@ -141,20 +141,19 @@ def evaluate_chunk(
     points: Sequence[dict[str, Any]],
     timeout: float | None = None,
     on_start: Callable[[int], None] | None = None,
-    stop_on_exit: bool = False,
+    in_driver: bool = False,
 ) -> Iterator[RunRecord]:
     """Evaluate ``points`` (design rows ``rows``) and yield one :class:`RunRecord` per run.
 
     ``on_start(position)`` is called before each run of a scalar simulator (the process
     executor uses it to know which run is in flight if its worker dies). A ``SystemExit`` in a
-    run is recorded as its failure (legacy code calling ``sys.exit``); with ``stop_on_exit``
-    (runs in the driver's own process) it is raised again after that record, so the campaign
-    stops and a resumption skips the run -- unless a SIGTERM caused it (a batch system ending
-    the job, through its handler or the default action): then the run is not recorded, and a
-    resumption runs it again.
+    run is recorded as its failure (legacy code calling ``sys.exit``) and the campaign goes
+    on -- unless a SIGTERM caused it in the driver's own process (``in_driver``: a batch
+    system ending the job, through its handler or the default action): then the run is not
+    recorded, the campaign stops, and a resumption runs it again.
     """
     uses_alarm = timeout is not None and _alarm_usable()
-    with deadline(uses_alarm), _terminations(stop_on_exit) as in_run:
+    with deadline(uses_alarm), _terminations(in_driver) as in_run:
         if simulator.vectorized:
             yield from _evaluate_batch(simulator, rows, points, timeout, uses_alarm, in_run,
                                        on_start)
@@ -180,8 +179,6 @@ def evaluate_chunk(
                                 clock() - start)
             except (Exception, SystemExit) as exc:  # noqa: BLE001 - user code failed (sys.exit too)
                 yield RunRecord(row, "failed", None, describe_exception(exc), clock() - start)
-                if stop_on_exit and isinstance(exc, SystemExit):
-                    raise
             else:
                 yield RunRecord(row, "ok", values, "", clock() - start)
 

@@ -33,4 +33,4 @@ class SerialExecutor(Executor):
         self, simulator: Simulator, rows: list[int], points: list[dict[str, Any]],
         timeout: float | None,
     ) -> Iterator[RunRecord]:
-        return evaluate_chunk(simulator, rows, points, timeout, stop_on_exit=True)
+        return evaluate_chunk(simulator, rows, points, timeout, in_driver=True)
