@@ -145,7 +145,10 @@ class TransferSet:
         self._X: pd.DataFrame = X
         self._Y: pd.DataFrame = Y
         self._status: pd.Series = status_s
-        self._error: pd.Series = error_s
+        # as text that parquet can hold: a lone surrogate (an undecodable byte of a file name
+        # in a message) made every save, and so a checkpointed campaign, fail at its end
+        self._error: pd.Series = error_s.map(
+            lambda e: e.encode("utf-8", "backslashreplace").decode("utf-8"))
         self._seconds: pd.Series = seconds_s
         self.simulator = simulator
 

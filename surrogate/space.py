@@ -315,6 +315,11 @@ class Categorical(Parameter):
             raise TypeError(f"parameter {self.name!r}: categories must be all text, all numbers "
                             f"or all booleans (so that runs save and load as they were), got "
                             f"{categories}")
+        huge = [c for c in categories if isinstance(c, numbers.Integral)
+                and not isinstance(c, bool) and not -2**63 <= int(c) < 2**63]
+        if huge:  # saved runs store integers as int64
+            raise ValueError(f"parameter {self.name!r}: integer categories must fit in 64 bits "
+                             f"(-2**63 .. 2**63 - 1), got {huge[0]}; give them as text")
         object.__setattr__(self, "categories", categories)
 
     @property

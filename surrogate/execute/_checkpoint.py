@@ -54,7 +54,7 @@ from surrogate.data import (
     write_runs,
 )
 from surrogate.execute._evaluate import RunRecord
-from surrogate.space import Space
+from surrogate.space import Categorical, Integer, Space
 from surrogate.teacher import Simulator
 
 JOURNAL = "journal.jsonl"
@@ -88,12 +88,13 @@ def match_rows(space: Space, stored: pd.DataFrame, design: pd.DataFrame) -> np.n
         return found
     from scipy.spatial import cKDTree
 
-    points, group_of = np.unique(space.to_unit(stored), axis=0, return_inverse=True)
+    points, group_of = np.unique(_match_coordinates(space, stored), axis=0,
+                                 return_inverse=True)
     group_of = group_of.ravel()
     members = np.argsort(group_of, kind="stable")  # each group's rows, in row order
     starts = np.searchsorted(group_of[members], np.arange(len(points)))
     ends = np.append(starts[1:], len(members))
-    asked, asked_of = np.unique(space.to_unit(design), axis=0, return_inverse=True)
+    asked, asked_of = np.unique(_match_coordinates(space, design), axis=0, return_inverse=True)
     near = cKDTree(points).query_ball_point(asked, r=_MATCH_TOLERANCE, p=np.inf)
     ordered = [_nearest_first(points, asked[k], groups, members[starts[groups]])
                for k, groups in enumerate(near)]
@@ -105,6 +106,20 @@ def match_rows(space: Space, stored: pd.DataFrame, design: pd.DataFrame) -> np.n
                 following[g] += 1
                 break
     return found
+
+
+def _match_coordinates(space: Space, frame: pd.DataFrame) -> np.ndarray:
+    """Unit-cube coordinates in which the tolerance tells float noise from another point: a
+    discrete column scaled by its number of levels, so that two levels lie a whole unit apart
+    (on the unit cube, seeds 1000 and 1001 of ``Integer("seed", 0, 2**50)`` lay 1e-15 apart,
+    and one took the other's outputs)."""
+    unit = space.to_unit(frame)
+    for j, parameter in enumerate(space):
+        if isinstance(parameter, Integer):
+            unit[:, j] *= parameter.high - parameter.low + 1
+        elif isinstance(parameter, Categorical):
+            unit[:, j] *= len(parameter.categories)
+    return unit
 
 
 def _nearest_first(points: np.ndarray, point: np.ndarray, groups: list[int],

@@ -273,7 +273,7 @@ class ProcessExecutor(Executor):
     Parameters
     ----------
     n_workers : int, optional
-        Number of worker processes (default: the number of CPUs).
+        Number of worker processes (default: the CPUs this process may run on, its affinity).
     start_method : {"fork", "spawn", "forkserver"}, optional
         Default ``"fork"`` where available (no pickling of the simulator; fast start), else
         ``"spawn"``. With ``"spawn"``/``"forkserver"`` the simulator must be picklable.
@@ -294,7 +294,7 @@ class ProcessExecutor(Executor):
     def __init__(self, n_workers: int | None = None, *, start_method: str | None = None,
                  chunksize: int | None = None) -> None:
         if n_workers is None:
-            n_workers = os.cpu_count() or 1
+            n_workers = _usable_cpus()
         if isinstance(n_workers, bool) or not isinstance(n_workers, int) or n_workers < 1:
             raise ValueError(f"n_workers must be a positive int, got {n_workers!r}")
         methods = mp.get_all_start_methods()
@@ -461,3 +461,12 @@ def _exit_reason(process: Any) -> str:
         except ValueError:
             return f"killed by signal {-code}"
     return f"exit code {code}"
+
+
+def _usable_cpus() -> int:
+    """The CPUs this process may run on (its affinity: a batch job's allocation, taskset, a
+    container), not the machine's: a worker per machine CPU oversubscribed a small share."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # no affinity on this platform
+        return os.cpu_count() or 1

@@ -1,0 +1,88 @@
+"""Runs at the edges of what the executors record: messages with undecodable bytes, runs that
+raise BaseExceptions, integer parameters of huge ranges on resume, the default worker count."""
+
+import asyncio
+import os
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import surrogate as sg
+from surrogate import Categorical, Integer, Real, Space
+
+
+def _writes_a_file_with_an_odd_name(x):
+    name = b"out\xff.dat".decode("utf-8", "surrogateescape")  # a file name read from disk
+    if x > 0.5:
+        raise RuntimeError(f"solver failed writing {name}")
+    return x
+
+
+def test_a_failure_message_with_an_undecodable_byte_is_saved(tmp_path):
+    # parquet refused the lone surrogate: every save, so every checkpointed campaign, failed
+    # at its end, and again on every resumption
+    sim = sg.Simulator(_writes_a_file_with_an_odd_name, Space([Real("x", 0, 1)]), ["y"])
+    X = pd.DataFrame({"x": [0.2, 0.9]})
+    runs = sim.run(X, checkpoint=tmp_path / "ck", progress=False)
+    assert runs.status.tolist() == ["ok", "failed"]
+    assert runs.error[1] == "RuntimeError: solver failed writing out\\udcff.dat"
+    again = sim.run(X, checkpoint=tmp_path / "ck", progress=False)
+    assert again.error.tolist() == runs.error.tolist()
+    runs.save(tmp_path / "saved")
+    assert sg.TransferSet.load(tmp_path / "saved").error.tolist() == runs.error.tolist()
+
+
+def _cancelled_at_1(i):
+    if i == 1:
+        raise asyncio.CancelledError()  # a BaseException, not an Exception
+    return float(i)
+
+
+@pytest.mark.parametrize("executor", ["serial", "processes"])
+def test_a_run_raising_a_base_exception_is_a_recorded_failure(executor):
+    sim = sg.Simulator(_cancelled_at_1, Space([Integer("i", 0, 5)]), ["y"])
+    runs = sim.run(pd.DataFrame({"i": [0, 1, 2]}), executor=executor, progress=False)
+    assert runs.status.tolist() == ["ok", "failed", "ok"]
+    assert runs.error[1] == "CancelledError"
+
+
+def _by_seed(seed, c):
+    return float(seed % 7)
+
+
+def test_resume_tells_apart_neighbouring_levels_of_a_huge_integer_range(tmp_path):
+    # seeds 1000 and 1001 of 2**50 lay 1e-15 apart on the unit cube, within the match
+    # tolerance: the second took the first's outputs from the checkpoint
+    sim = sg.Simulator(_by_seed, Space([Integer("seed", 0, 2**50),
+                                         Categorical("c", list("ab"))]), ["y"])
+    first = sim.run(pd.DataFrame({"seed": [1000], "c": ["a"]}), checkpoint=tmp_path / "ck",
+                    progress=False)
+    second = sim.run(pd.DataFrame({"seed": [1001], "c": ["a"]}), checkpoint=tmp_path / "ck",
+                     progress=False)
+    assert first.Y["y"].tolist() == [6.0]
+    assert second.Y["y"].tolist() == [0.0]
+
+
+def test_the_default_worker_count_is_the_cpus_this_process_may_use():
+    if not hasattr(os, "sched_getaffinity"):
+        pytest.skip("no CPU affinity on this platform")
+    with sg.ProcessExecutor() as pool:
+        assert pool.n_workers == len(os.sched_getaffinity(0))
+
+
+def test_integer_categories_past_64_bits_are_refused_where_they_are_made():
+    with pytest.raises(ValueError, match=r"'c': integer categories must fit in 64 bits"):
+        Categorical("c", [2**64, 1])
+    assert Categorical("c", [2**62, 1]).categories == (2**62, 1)
+
+
+def test_a_factorial_n_far_beyond_the_largest_grid_is_refused_at_once():
+    space = Space([Real("x", 0, 1)])
+    assert len(sg.sample(space, 10_000, method="factorial")) == 10_000
+    with pytest.raises(ValueError, match="more than 10,000,000"):
+        sg.sample(space, 10**12, method="factorial")  # counted levels up to n: hours
+    mixed = Space([Real("x", 0, 1), Integer("k", 0, 2)])
+    design = sg.sample(mixed, 100, method="factorial")
+    assert len(design) <= 100 and design["k"].nunique() == 3
+    np.testing.assert_allclose(sorted(design["x"].unique())[:2], [0.0, 1 / 32])
