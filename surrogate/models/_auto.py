@@ -514,7 +514,15 @@ class AutoRegressor(MultiOutputMixin, Q2ScoreMixin, RegressorMixin, _AutoBase):
     def _target(self, y: np.ndarray) -> np.ndarray:
         self._y_1d = y.ndim == 1
         self.n_outputs_ = 1 if y.ndim == 1 else y.shape[1]
-        return y
+        # one output is one column for every candidate (scikit-learn's warn of (n, 1)); the
+        # predictions take y's shape back (_shaped)
+        return y.ravel() if self.n_outputs_ == 1 else y
+
+    def _shaped(self, values: Any) -> np.ndarray:
+        """Predictions (n,) or (n, m) in the shape of the fitted y: (n, 1) from (n, 1), whichever
+        candidate was chosen (a tree gave (n,), a GP (n, 1))."""
+        array = np.asarray(values)
+        return array.reshape(len(array)) if self._y_1d else array.reshape(len(array), -1)
 
     def _defaults(self, seed: int) -> dict[str, Any]:
         table = _regressors(seed, self.device)
@@ -561,13 +569,14 @@ class AutoRegressor(MultiOutputMixin, Q2ScoreMixin, RegressorMixin, _AutoBase):
         inputs = self._model_inputs(X)
         best, predict = self.best_estimator_, self.best_estimator_.predict
         if not return_std:
-            return np.asarray(predict(inputs))
+            return self._shaped(predict(inputs))
         if not isinstance(best, SurrogateMixin):
             raise ValueError(
                 f"return_std=True: the chosen candidate {self.chosen_!r} "
                 f"({type(best).__name__}) gives no standard deviation; use "
                 "candidates=['gp', 'nn'] for a student that does")
-        return predict(inputs, return_std=True)
+        mean, std = predict(inputs, return_std=True)
+        return self._shaped(mean), self._shaped(std)
 
     def _state(self) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
         meta, tensors = super()._state()

@@ -86,12 +86,15 @@ def _check_columns(X: Any) -> None:
 
 
 def column_std(values: np.ndarray) -> np.ndarray:
-    """Per-column standard deviation of a 2-D array, also for values past 1e154 (whose squares
-    overflow to inf: the GP then predicted NaN): those columns are scaled by their largest
-    magnitude first. Other columns get numpy's own result, bit for bit."""
-    with np.errstate(over="ignore", invalid="ignore"):
+    """Per-column standard deviation of a 2-D array, also for values past 1e154 or below
+    1e-154 (whose squares overflow to inf or underflow to 0: the GP then predicted NaN): those
+    columns are scaled by their largest magnitude first. Other columns get numpy's own
+    result, bit for bit."""
+    with np.errstate(over="ignore", invalid="ignore", under="ignore"):
         std = values.std(axis=0)
-    huge = ~np.isfinite(std)
+    # squares past 1e308 overflow; squares below 1e-308 underflow to 0 (values of 1e-170
+    # got a std of 0 and predictions of NaN): both scaled by their largest magnitude first
+    huge = ~np.isfinite(std) | ((std == 0) & (np.ptp(values, axis=0) > 0))
     if huge.any():
         part = values[:, huge]
         size = np.abs(part).max(axis=0)
@@ -265,6 +268,9 @@ class SurrogateMixin:
             raise ValueError(f"y has repeated column(s) {repeated}; name each output once")
         self.outputs_ = list(map(str, y.columns)) if isinstance(y, pd.DataFrame) else None
         y_arr = np.asarray(y)
+        if multi_output and y_arr.dtype.kind == "b":  # a regressor's 0/1 output
+            y_arr = y_arr.astype(np.float64)
+            y = y_arr
         if multi_output and y_arr.dtype.kind not in "fiub":  # a regressor's y: numbers
             try:
                 y_arr = np.asarray(y_arr, dtype=float)
@@ -305,6 +311,10 @@ class SurrogateMixin:
                 X = X[labels]
             if names is None and self._input_encoding.positions:
                 X = X.to_numpy(dtype=object)  # categories by position, as they were found
+        if isinstance(X, pd.DataFrame | np.ndarray) and X.ndim == 2 \
+                and X.shape[1] != self.n_features_in_:  # before reading any column
+            raise ValueError(f"X has {X.shape[1]} features, but {type(self).__name__} is "
+                             f"expecting {self.n_features_in_} features as input")
         X = self._input_encoding.encode(X, type(self).__name__)
         X_arr = validate_data(self, X, dtype=np.float64, reset=False, ensure_all_finite=False)
         _check_finite(X_arr, getattr(self, "feature_names_in_", None))

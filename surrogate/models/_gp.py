@@ -31,7 +31,7 @@ from surrogate.models._base import (
     column_scale,
     to_tensor,
 )
-from surrogate.models._gp_latent import encode_latent, fit_positions
+from surrogate.models._gp_latent import encode_latent, fit_positions, place_unseen
 from surrogate.models._gp_stages import BatchedSteps, fit_stages
 
 __all__ = ["GPRegressor"]
@@ -290,8 +290,9 @@ class GPRegressor(MultiOutputMixin, Q2ScoreMixin, SurrogateMixin, RegressorMixin
             U = to_tensor(codes, dev)
             candidates.append(({}, U, *self._fit_theta(U, Ys, subsets, rng)))
         search = subsets[0].numpy()
-        positions = fit_positions("matern52" if self.kernel == "auto" else self.kernel,
-                                  codes[search], Ys[:, search].cpu().numpy(), levels, rng)
+        positions = place_unseen(
+            fit_positions("matern52" if self.kernel == "auto" else self.kernel, codes[search],
+                          Ys[:, search].cpu().numpy(), levels, rng), codes)
         self._latent = positions  # the fit below sees the positions (and no layout)
         U = to_tensor(encode_latent(codes, positions), dev)
         candidates.append((positions, U, *self._fit_theta(U, Ys, subsets, rng)))

@@ -24,10 +24,11 @@ import torch
 from surrogate.models import _gp_hyper as hyp
 from surrogate.models import _gp_optim as optim
 
-__all__ = ["fit_positions", "encode_latent"]
+__all__ = ["fit_positions", "encode_latent", "place_unseen"]
 
 POSITION_BOUND = 5.0  # positions within +-5 (in units of the latent length scale, 1)
 SEARCH_NUGGET = 1e-6  # the noise ratio held during the search (the fit after fits its own)
+UNSEEN_DISTANCE = 100.0  # a level no run holds lies this far past the others' positions
 
 
 def encode_latent(U: Any, positions: dict[int, Any]) -> Any:
@@ -114,3 +115,20 @@ def fit_positions(kernel: str, U: np.ndarray, Ys: np.ndarray, levels: dict[int, 
                          np.log(rng.uniform(0.2, 1.0, len(numeric)))])
     result = optim.lbfgsb(objective, x0, bounds, optim.lbfgs_options(200))
     return _split(result.x, levels)[0]
+
+
+def place_unseen(positions: dict[int, np.ndarray], U: np.ndarray) -> dict[int, np.ndarray]:
+    """``positions`` with each level that no row of ``U`` (n, d; codes in the latent columns)
+    holds moved :data:`UNSEEN_DISTANCE` past the others: it correlates with none of them, and
+    its predictions fall back to the GP's prior (a level declared but never run kept the start
+    of the search, an arbitrary point between the others: a prediction there with the
+    confidence of a level with runs)."""
+    placed = {}
+    for j, table in positions.items():
+        seen = np.zeros(len(table), dtype=bool)
+        seen[np.unique(np.clip(np.rint(U[:, j]).astype(int), 0, len(table) - 1))] = True
+        table = np.array(table, dtype=float)
+        if not seen.all() and seen.any():
+            table[~seen] = table[seen].max() + UNSEEN_DISTANCE
+        placed[j] = table
+    return placed

@@ -248,14 +248,14 @@ def cross_validate(model: Any, X: Any, y: Any, *, cv: Any = 5, seed: Any = None
         check_input_columns(X, type(model).__name__)
         # every fold's model knows every category of X, also one its training rows lack
         X = with_known_levels(X, type(model).__name__)
-    splitter = _splitter(cv, classifier, seed)
+    folds = _partition(_splitter(cv, classifier, seed), cv, y_arr)
     if classifier:
         _check_class_counts(y_arr, cv)
-        return _cv_classifier(model, X, y, splitter)
+        return _cv_classifier(model, X, y, folds)
     has_std = _has_std(model)
     pred = np.zeros(y_arr.shape, dtype=float)
     std = np.zeros(y_arr.shape, dtype=float)
-    for train, test in splitter.split(np.zeros((n, 1)), y_arr):
+    for train, test in folds:
         fitted = clone(model).fit(_take(X, train), _take(y, train))
         if has_std and not _gives_std(fitted):
             has_std = False
@@ -277,6 +277,22 @@ def cross_validate(model: Any, X: Any, y: Any, *, cv: Any = 5, seed: Any = None
     if has_std:
         out["y_std"] = std
     return out
+
+
+def _partition(splitter: Any, cv: Any, y: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The folds of ``splitter``, refusing one that does not test every row exactly once
+    (``TimeSeriesSplit``, ``ShuffleSplit``): a row never tested kept a prediction of 0, and
+    was scored as one."""
+    n = len(y)
+    folds = list(splitter.split(np.zeros((n, 1)), y))
+    tested = np.bincount(np.concatenate([test for _, test in folds]).astype(np.int64),
+                         minlength=n) if folds else np.zeros(n, dtype=np.int64)
+    if not (tested == 1).all():
+        never, twice = int((tested == 0).sum()), int((tested > 1).sum())
+        raise ValueError(f"cv={cv!r} does not test every row exactly once ({never} row(s) "
+                         f"never, {twice} more than once): cross_validate needs a partition "
+                         "of the rows, e.g. an int, KFold or StratifiedKFold")
+    return folds
 
 
 def _check_class_counts(y: np.ndarray, cv: Any) -> None:
@@ -336,7 +352,8 @@ def _predict_std(fitted: Any, X: Any) -> tuple[np.ndarray, np.ndarray]:
         Xt = fitted[:-1].transform(X) if len(fitted) > 1 else X
         return _predict_std(fitted.steps[-1][1], Xt)
     mean, std = fitted.predict(X, return_std=True)
-    noise = getattr(fitted, "noise_", None)  # a GP's fitted noise variance per output
+    # a GP's fitted noise variance per output (also the GP an automatic student chose)
+    noise = getattr(getattr(fitted, "best_estimator_", fitted), "noise_", None)
     if noise is not None:  # a held-out value is the function plus that noise
         std = np.asarray(std, dtype=float)
         noise = np.asarray(noise, dtype=float).reshape(-1)
@@ -344,13 +361,14 @@ def _predict_std(fitted: Any, X: Any) -> tuple[np.ndarray, np.ndarray]:
     return mean, std
 
 
-def _cv_classifier(model: Any, X: Any, y: Any, splitter: Any) -> dict[str, Any]:
+def _cv_classifier(model: Any, X: Any, y: Any, folds: list[tuple[np.ndarray, np.ndarray]]
+                   ) -> dict[str, Any]:
     y_arr = np.asarray(y)
     classes = np.unique(y_arr)
     n = len(y_arr)
     proba = np.zeros(n)
     labels = np.empty(n, dtype=y_arr.dtype)
-    for train, test in splitter.split(np.zeros((n, 1)), y_arr):
+    for train, test in folds:
         fitted = clone(model).fit(_take(X, train), _take(y, train))
         p = fitted.predict_proba(_take(X, test))
         proba[test] = p[:, list(fitted.classes_).index(classes[-1])] if \
