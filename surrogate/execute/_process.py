@@ -419,18 +419,15 @@ class ProcessExecutor(Executor):
         """Blame the run in flight, requeue the rest of the chunk, start a fresh worker.
 
         A vectorized simulator's chunk runs as one call, so no run in it is the one in flight:
-        a timeout is the whole batch's (as in the serial executor), and after a death its runs
-        are requeued one per chunk, so that the next death names the run that causes it."""
+        after a death or a timeout its runs are requeued one per chunk, so that the next death
+        or timeout names the run that causes it (the serial executor, too, runs a batch that
+        timed out one run at a time: one run hung in C code timed out its whole chunk)."""
         worker.kill()
         if simulator.vectorized and len(worker.rows) - worker.reported > 0:
             rows = worker.rows[worker.reported:]
             points = worker.points[worker.reported:]
             elapsed = (time.monotonic() - worker.state[1]) / len(rows)
             self._swap(worker, simulator)
-            if status == "timeout":
-                for row in rows:
-                    yield RunRecord(row, status, None, message, elapsed)
-                return
             if len(rows) > 1:
                 for row, point in reversed(list(zip(rows, points, strict=True))):
                     queue.appendleft(([row], [point]))

@@ -258,6 +258,23 @@ def test_a_vectorized_chunk_gets_its_runs_timeouts_and_only_the_crashing_run_fai
     np.testing.assert_allclose(runs.Y["y"][runs.ok], design.i[runs.ok] * 10.0)
 
 
+def _batch_that_hangs_in_c_code_past_half(X):
+    if (X["x"] > 0.5).any():
+        sum(range(10**11))  # holds the GIL: no alarm stops it, only killing the worker
+    return pd.DataFrame({"y": X["x"] * 10.0})
+
+
+def test_a_vectorized_chunk_killed_for_its_time_is_retried_run_by_run():
+    # every run of the chunk was recorded as timed out, the quick one too
+    sim = sg.Simulator(_batch_that_hangs_in_c_code_past_half, sg.Space([sg.Real("x", 0, 1)]),
+                       ["y"], vectorized=True, name="hang_c")
+    with sg.ProcessExecutor(1, chunksize=2) as pool:
+        runs = sim.run(pd.DataFrame({"x": [0.1, 0.9]}), executor=pool, timeout=0.3,
+                       progress=False)
+    assert runs.status.tolist() == ["ok", "timeout"]
+    assert runs.Y["y"][0] == pytest.approx(1.0)
+
+
 def _batch_that_hangs_at_3(X):
     if (X["i"] == 3).any():
         time.sleep(30)
