@@ -177,10 +177,8 @@ def evaluate_chunk(
             except RunTimeout:
                 yield RunRecord(row, "timeout", None, f"run exceeded the timeout of {timeout} s",
                                 clock() - start)
-            except (KeyboardInterrupt, GeneratorExit, _Terminated):
-                raise  # the user, the interpreter or a batch system ends the campaign
-            except BaseException as exc:  # noqa: BLE001 - user code failed (sys.exit,
-                # asyncio's CancelledError too)
+            except (Exception, SystemExit) as exc:  # noqa: BLE001 - user code failed (sys.exit too)
+                # (other BaseExceptions, as KeyboardInterrupt, end the campaign: not a failure)
                 yield RunRecord(row, "failed", None, describe_exception(exc), clock() - start)
             else:
                 yield RunRecord(row, "ok", values, "", clock() - start)

@@ -1,7 +1,6 @@
-"""Runs at the edges of what the executors record: messages with undecodable bytes, runs that
-raise BaseExceptions, integer parameters of huge ranges on resume, the default worker count."""
+"""Runs at the edges of what the executors record: messages with undecodable bytes, integer
+parameters of huge ranges on resume, the default worker count."""
 
-import asyncio
 import os
 
 import numpy as np
@@ -31,20 +30,6 @@ def test_a_failure_message_with_an_undecodable_byte_is_saved(tmp_path):
     assert again.error.tolist() == runs.error.tolist()
     runs.save(tmp_path / "saved")
     assert sg.TransferSet.load(tmp_path / "saved").error.tolist() == runs.error.tolist()
-
-
-def _cancelled_at_1(i):
-    if i == 1:
-        raise asyncio.CancelledError()  # a BaseException, not an Exception
-    return float(i)
-
-
-@pytest.mark.parametrize("executor", ["serial", "processes"])
-def test_a_run_raising_a_base_exception_is_a_recorded_failure(executor):
-    sim = sg.Simulator(_cancelled_at_1, Space([Integer("i", 0, 5)]), ["y"])
-    runs = sim.run(pd.DataFrame({"i": [0, 1, 2]}), executor=executor, progress=False)
-    assert runs.status.tolist() == ["ok", "failed", "ok"]
-    assert runs.error[1] == "CancelledError"
 
 
 def _by_seed(seed, c):
