@@ -257,9 +257,11 @@ class _AutoBase(SurrogateMixin, BaseEstimator):
         ------
         TypeError
             When the chosen candidate is, or pools, another library's estimator (e.g.
-            scikit-learn's gradient boosting): nothing is pickled, so it cannot be saved.
-            Nothing is written. (A REDS whose metamodel this is saves without it, with a
-            warning.)
+            scikit-learn's gradient boosting), or ``candidates`` holds one (the candidates are
+            saved, names as names and surrogate's models by class and options, so that a
+            refit of the loaded student compares the same ones): nothing is pickled, so it
+            cannot be saved. Nothing is written. (A REDS whose metamodel this is saves without
+            it, with a warning.)
         """
         check_is_fitted(self)
         foreign = [f"{name!r} ({type(model).__name__})"
