@@ -445,7 +445,7 @@ def read_config(path: str | Path) -> StudyConfig:
     path = Path(path)
     if not path.exists():
         raise ConfigError(f"{path}: no such configuration file")
-    if not path.is_file():
+    if path.is_dir():
         raise ConfigError(f"{path}: is a directory, not a configuration file")
     try:
         text = path.read_bytes().decode("utf-8")

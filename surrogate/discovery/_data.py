@@ -14,6 +14,7 @@ present when a method was fitted, so that boxes can be applied to new data.
 
 from __future__ import annotations
 
+import numbers
 import warnings
 from dataclasses import dataclass
 from typing import Any
@@ -63,7 +64,8 @@ class Domain:
         self, X: Any, *, what: str = "X", checked: bool = False
     ) -> tuple[np.ndarray, np.ndarray]:
         """``(numeric, codes)`` for new data with the same columns (unknown categories -> -1;
-        a column none of whose values is a fitted level is refused: another type).
+        a column whose values are all of another type than the fitted levels, numbers for
+        text, is refused).
 
         ``checked=True`` skips the missing-value check (for a frame :func:`fit_domain` made).
         """
@@ -87,14 +89,24 @@ class Domain:
         for j, name in enumerate(self.categorical_names):
             lookup = pd.Index(pd.Series(self.categories[j], dtype=object))
             codes[:, j] = lookup.get_indexer(pd.Index(frame[name].astype(object)))
-            if len(frame) and (codes[:, j] < 0).all():  # another type, not new levels
-                value = frame[name].iloc[0]
+            if len(frame) and (codes[:, j] < 0).all() and not (
+                    {_category_kind(v) for v in frame[name]} & {_category_kind(v) for v in lookup}):
+                value = frame[name].iloc[0]  # another type, not new levels of this one
                 raise ValueError(
                     f"{what}[{name!r}] holds none of the levels fitted "
                     f"on ({list(self.categories[j])[:10]}), e.g. {value} "
                     f"({type(value).__name__}): pass the column with the fitted levels' type "
                     "(a column read back from a file may hold numbers for text)")
         return numeric, codes
+
+
+def _category_kind(value: Any) -> str:
+    """A category's kind: ``"bool"``, ``"number"`` or ``"text"`` (others by their type)."""
+    if isinstance(value, bool | np.bool_):
+        return "bool"
+    if isinstance(value, numbers.Number):
+        return "number"
+    return "text" if isinstance(value, str) else type(value).__name__
 
 
 def as_frame(X: Any, *, what: str = "X", names: tuple[str, ...] | None = None) -> pd.DataFrame:

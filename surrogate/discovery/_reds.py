@@ -13,7 +13,6 @@ PRIM the student. :meth:`REDS.fit` fits the metamodel, then hands the rest to ``
 
 from __future__ import annotations
 
-import inspect
 import numbers
 import warnings
 from typing import Any, Literal
@@ -399,11 +398,13 @@ class _Regressor(_Encoded):
         """The mean, and with ``return_std`` the standard deviation: None for a metamodel
         without one (its soft labels are then the case itself, as distill's)."""
         features = self._features(X)
-        if return_std and "return_std" in inspect.signature(self.metamodel.predict).parameters:
-            mean, std = self.metamodel.predict(features, return_std=True)
-            return np.asarray(mean).ravel(), np.asarray(std).ravel()
-        mean = np.asarray(self.metamodel.predict(features)).ravel()
-        return (mean, None) if return_std else mean
+        if return_std:
+            try:  # a Pipeline's predict takes it through **params: no signature to read
+                mean, std = self.metamodel.predict(features, return_std=True)
+                return np.asarray(mean).ravel(), np.asarray(std).ravel()
+            except TypeError:  # e.g. a random forest: no spread
+                return np.asarray(self.metamodel.predict(features)).ravel(), None
+        return np.asarray(self.metamodel.predict(features)).ravel()
 
 
 def _space(space: Any, domain: Domain, frame: pd.DataFrame) -> tuple[Any, dict[str, Any]]:
@@ -447,8 +448,8 @@ def _typed_by(space: Any, X: Any) -> Any:
     space's levels, as the fresh sample holds them, not a numeric column."""
     if not isinstance(X, pd.DataFrame):
         return space.validate(X) if np.ndim(X) == 2 and np.shape(X)[1] == space.dim else X
-    typed = _check_runs_in(space, X)
-    return X.assign(**{name: typed[name] for name in typed.columns})
+    typed = _check_runs_in(space, X)  # (a fresh index: assigned by position)
+    return X.assign(**{name: typed[name].to_numpy() for name in typed.columns})
 
 
 def _check_runs_in(space: Any, frame: pd.DataFrame) -> pd.DataFrame:

@@ -72,7 +72,9 @@ def design_pairs(design: Any, color: Any = None, *, label: str = "run order",
     columns = {name: _numeric(frame[name], parameters.get(name)) for name in frame.columns}
     log = {name: (p.low, p.high) for name, p in parameters.items()
            if isinstance(p, Real) and p.log}  # name -> its range
-    low, high = float(np.nanmin(values)), float(np.nanmax(values))  # NaN: not drawn
+    finite = values[np.isfinite(values)]  # NaN and inf: not drawn
+    low, high = float(finite.min()), float(finite.max())
+    values = np.where(np.isfinite(values), values, np.nan)
     if n > MAX_POINTS:  # a fixed random subset is drawn (10^5 points took 24 s to save);
         keep = np.sort(np.random.default_rng(0).choice(n, MAX_POINTS, replace=False))
         values = values[keep]  # the histograms and the colour scale still see every point

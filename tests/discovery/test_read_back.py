@@ -65,3 +65,38 @@ def test_reds_types_a_numbered_categorical_by_the_space():
                   seed=0).fit(data, y, space=space).box() for data in (X, as_ints)]
     assert boxes[0].rules() == boxes[1].rules()
     assert "c in [2]" in boxes[1].rules()
+
+
+def test_a_new_level_of_the_fitted_type_is_outside_the_box_not_refused():
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"x": rng.uniform(size=300), "c": rng.choice(list("abc"), 300)})
+    box = PRIM().fit(X, (X.x > 0.5) & (X.c == "a")).box()
+    assert box.contains(pd.DataFrame({"x": [0.9], "c": ["d"]})).tolist() == [False]
+
+
+def test_reds_reads_x_by_position_whatever_its_index():
+    # the space's typing came back with a fresh index and was assigned by label: a shuffled
+    # or filtered X was scrambled against y
+    space = sg.Space([sg.Real("a", 0, 1), sg.Real("b", 0, 1)])
+    X = sg.sample(space, 300, seed=0)
+    y = (X.a > 0.7) & (X.b > 0.5)
+    order = np.random.default_rng(1).permutation(300)
+    boxes = [REDS(metamodel=RandomForestClassifier(30, random_state=0), n_samples=2000, seed=0)
+             .fit(data, labels, space=space).box()
+             for data, labels in ((X, y), (X.iloc[order], y.iloc[order].to_numpy()))]
+    for box in boxes:
+        assert 0.6 < box.limits.loc["a", "lower"] < 0.9 and box.limits.loc["b", "lower"] > 0.4
+
+
+def test_reds_asks_a_pipeline_metamodel_for_its_spread():
+    # a Pipeline's predict takes return_std through **params: its signature hid it
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame(rng.uniform(size=(60, 2)), columns=["a", "b"])
+    y = X.a + 0.3 * rng.normal(size=60)
+    reds = REDS(metamodel=make_pipeline(StandardScaler(), sg.GPRegressor(seed=0)),
+                n_samples=500, threshold=(">", 0.8), seed=0).fit(X, y)
+    soft = reds.sample_labels_
+    assert ((soft > 0) & (soft < 1)).sum() > 100

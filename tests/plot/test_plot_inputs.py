@@ -111,3 +111,13 @@ def test_box_plots_refuse_what_there_is_nothing_to_draw_of():
         plot.tradeoff(prim.trajectory_.iloc[:0])
     with pytest.raises(ValueError, match="the box restricts no parameter"):
         plot.box_limits(prim.box(0))
+
+
+def test_design_pairs_leaves_infinite_colours_out_of_the_scale():
+    X = sg.sample(SPACE, 40, seed=0)
+    values = 1.0 + 9.0 * X["a"].to_numpy()
+    values[5] = np.inf
+    axes = plot.design_pairs(X, color=values)
+    norm = next(c for a in axes.ravel() for c in a.collections if c.get_array() is not None).norm
+    finite = values[np.isfinite(values)]
+    assert (norm.vmin, norm.vmax) == (finite.min(), finite.max())
