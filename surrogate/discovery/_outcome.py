@@ -81,8 +81,10 @@ class OutcomeExpression:
         self.text = text
         self._tree = tree
         self._key = key
+        # every name but a called function's: an output may be called "final" or "max"
+        called = {id(node.func) for node in ast.walk(tree) if isinstance(node, ast.Call)}
         self.names = tuple(sorted({node.id for node in ast.walk(tree)
-                                   if isinstance(node, ast.Name)} - set(FUNCTIONS)))
+                                   if isinstance(node, ast.Name) and id(node) not in called}))
 
     def __str__(self) -> str:
         return self.text
@@ -111,6 +113,15 @@ class OutcomeExpression:
         if len(sizes) > 1:
             self._fail(f"the names hold different numbers of runs: {sorted(sizes)}")
         for name, array in used.items():
+            if array.ndim == 2 and array.shape[1] == 0 and len(array):
+                self._fail(f"field {name!r} has no grid point")
+            grid = field_grids.get(name)
+            if array.ndim == 2 and grid is not None:
+                grid = np.asarray(grid, dtype=float)
+                if grid.shape != (array.shape[1],) or not np.isfinite(grid).all() \
+                        or (np.diff(grid) <= 0).any():
+                    self._fail(f"the grid of field {name!r} must be {array.shape[1]} increasing "
+                               f"finite times, one per column; got {grid.tolist()[:6]}")
             if not array.size:
                 continue
             missing = np.isnan(array).reshape(len(array), -1).any(axis=1)
@@ -150,15 +161,19 @@ def parse_outcome(text: str, *, key: str = "outcome") -> OutcomeExpression:
         raise OutcomeError(f"{key}: the outcome must be a non-empty expression, {_EXAMPLE}; "
                            f"got {text!r}")
     try:
-        tree = ast.parse(text.strip(), mode="eval")
-    except SyntaxError as exc:
-        raise OutcomeError(f"{key}: {text!r}: not a valid expression ({exc.msg}); write "
-                           f"{_EXAMPLE}") from None
-    expression = OutcomeExpression(text.strip(), tree, key)
-    _check_tree(tree.body, expression._fail)
-    if not expression.names:
-        expression._fail(f"names no output or field; write {_EXAMPLE}")
-    _Evaluator({}, {}, expression._fail, dry=True).condition(tree.body, pointwise=False)
+        try:
+            tree = ast.parse(text.strip(), mode="eval")
+        except SyntaxError as exc:
+            raise OutcomeError(f"{key}: {text!r}: not a valid expression ({exc.msg}); write "
+                               f"{_EXAMPLE}") from None
+        expression = OutcomeExpression(text.strip(), tree, key)
+        _check_tree(tree.body, expression._fail)
+        if not expression.names:
+            expression._fail(f"names no output or field; write {_EXAMPLE}")
+        _Evaluator({}, {}, expression._fail, dry=True).condition(tree.body, pointwise=False)
+    except (RecursionError, MemoryError):
+        raise OutcomeError(f"{key}: the expression ({len(text)} characters) is nested too "
+                           f"deeply to read; write {_EXAMPLE}") from None
     return expression
 
 

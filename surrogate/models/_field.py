@@ -131,7 +131,8 @@ class FieldGPRegressor(MultiOutputMixin, SurrogateMixin, RegressorMixin, BaseEst
         cycles, it does worse than ``None``. Needs at least three such runs, numeric increasing
         grid values (or the column index) and a two-dimensional ``Y``.
     seed : int, numpy.random.Generator or None
-        Seeds the GP, the folds of the truncation-error estimate and the posterior draws.
+        Seeds the fit: the GP and the folds of the truncation-error estimate. Posterior draws
+        take their own: ``sample_posterior(X, n, seed=...)``.
     device : str, default="cpu"
 
     Attributes

@@ -64,6 +64,11 @@ def fan(model: Any, X: Any, Y: Any = None, ax: Any = None) -> Any:
                          f"got {type(model).__name__}")
     mean, std = (np.asarray(a, dtype=float).reshape(-1, len(grid))
                  for a in model.predict(X, return_std=True))
+    if hasattr(model, "predict_band"):  # mapped back through a y_transform exactly
+        low, high = (np.asarray(a, dtype=float).reshape(-1, len(grid))
+                     for a in model.predict_band(X, 0.95))
+    else:
+        low, high = mean - _Z95 * std, mean + _Z95 * std
     if len(mean) > MAX_FAN_RUNS:
         raise ValueError(f"fan draws at most {MAX_FAN_RUNS} points (one band each), got "
                          f"{len(mean)}; pass a few rows, e.g. X.iloc[:4]")
@@ -75,10 +80,9 @@ def fan(model: Any, X: Any, Y: Any = None, ax: Any = None) -> Any:
                              f"shape ({len(mean)}, {len(grid)}); got {teacher.shape}")
     ax = single_axes(ax, figsize=(6.0, 3.5), layout="constrained")
     names = _row_names(X, len(mean))
-    for i, (row_mean, row_std) in enumerate(zip(mean, std, strict=True)):
+    for i, row_mean in enumerate(mean):
         color = f"C{i % 10}"
-        ax.fill_between(grid, row_mean - _Z95 * row_std, row_mean + _Z95 * row_std,
-                        color=color, alpha=0.2, linewidth=0)
+        ax.fill_between(grid, low[i], high[i], color=color, alpha=0.2, linewidth=0)
         ax.plot(grid, row_mean, color=color, linewidth=1.5, label=f"{names[i]}: surrogate")
         if teacher is not None:
             ax.plot(grid, teacher[i], linestyle="none", marker="o", markersize=3, color=color,

@@ -230,3 +230,26 @@ def test_the_classifier_scores_on_trajectories_and_works_in_model_selection():
     assert timed.score(X, Y.to_numpy()) == timed.score(X, Y)
     with pytest.raises(ValueError, match="Y has 3 columns, but the trajectories were fitted"):
         timed.outcome_labels(Y.to_numpy()[:, :3])
+
+
+def test_an_output_named_like_a_function_is_a_name():
+    # "final" was dropped from the names: numpy's broadcast error, or "names no output"
+    data = pd.DataFrame({"stab": [-1.0, -1.0, 1.0], "final": [2.0, 0.0, 2.0]})
+    expr = parse_outcome("stab < 0 and final > 1")
+    assert expr.names == ("final", "stab")
+    assert outcome(expr, data).tolist() == [True, False, False]
+    field = {"max": np.array([[0.1, 0.3], [0.1, 0.1]])}
+    assert parse_outcome("max(max) > 0.2").evaluate(field).tolist() == [True, False]
+
+
+def test_grids_that_do_not_fit_the_field_and_deep_nesting_are_named():
+    F = np.array([[0.0, 2.0, 2.0, 0.0, 0.0], [5.0] * 5])
+    expr = parse_outcome("time_above(F, 1) > 3")
+    assert expr.evaluate({"F": F}, grids={"F": [0, 1, 2, 3, 4]}).tolist() == [False, True]
+    for grid in ([0, 10], [0, 1, 2, 3, np.nan], [4, 3, 2, 1, 0]):
+        with pytest.raises(OutcomeError, match=r"the grid of field 'F' must be 5 increasing"):
+            expr.evaluate({"F": F}, grids={"F": grid})
+    with pytest.raises(OutcomeError, match="field 'F' has no grid point"):
+        parse_outcome("max(F) > 0").evaluate({"F": np.zeros((2, 0))})
+    with pytest.raises(OutcomeError, match="nested too deeply"):
+        parse_outcome("not " * 3000 + "x > 0")

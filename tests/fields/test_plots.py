@@ -107,3 +107,21 @@ def test_trajectories_split_by_a_box_and_coloured_by_the_outcome(runs):
         import matplotlib.pyplot as plt
 
         plot.trajectories(runs, "y", meets, box=box, ax=plt.subplots()[1])
+
+
+def test_fan_draws_the_band_of_a_transformed_field_mapped_back():
+    # mean -/+ 1.96 std of the delta method: below 0 for a log field, its top far too low
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    t = np.linspace(0, 5, 20)
+    X = rng.uniform(0.2, 3, size=(8, 1))
+    Y = pd.DataFrame(np.exp(-X * t + 0.8 * np.sin(7 * X) * np.sin(t)), columns=t)
+    model = FieldGPRegressor(y_transform="log", seed=0).fit(X, Y)
+    ask = np.array([[1.0], [8.0]])
+    low, high = model.predict_band(ask, 0.95)
+    ax = plot.fan(model, ask)
+    for i, band in enumerate(ax.collections):
+        edges = band.get_paths()[0].vertices[:, 1]
+        assert edges.min() > 0.0
+        np.testing.assert_allclose([edges.min(), edges.max()], [low[i].min(), high[i].max()])
