@@ -116,12 +116,14 @@ class OutcomeExpression:
             if array.ndim == 2 and array.shape[1] == 0 and len(array):
                 self._fail(f"field {name!r} has no grid point")
             grid = field_grids.get(name)
+            if grid is not None and array.ndim != 2:
+                self._fail(f"a grid is given for {name!r}, which is a scalar output, not a field")
             if array.ndim == 2 and grid is not None:
                 grid = np.asarray(grid, dtype=float)
                 if grid.shape != (array.shape[1],) or not np.isfinite(grid).all() \
                         or (np.diff(grid) <= 0).any():
                     self._fail(f"the grid of field {name!r} must be {array.shape[1]} increasing "
-                               f"finite times, one per column; got {grid.tolist()[:6]}")
+                               f"finite times, one per column; got {np.ravel(grid).tolist()[:6]}")
             if not array.size:
                 continue
             missing = np.isnan(array).reshape(len(array), -1).any(axis=1)
@@ -130,7 +132,10 @@ class OutcomeExpression:
                            "runs, whose outcome is unknown (failed runs?): drop them first, "
                            f"e.g. runs.valid() or frame.dropna(subset=[{name!r}])")
         evaluator = _Evaluator(values, field_grids, self._fail)
-        result = evaluator.condition(self._tree.body, pointwise=False)
+        try:
+            result = evaluator.condition(self._tree.body, pointwise=False)
+        except RecursionError:
+            self._fail("the expression is nested too deeply to evaluate; write it shorter")
         return np.array(result.array, dtype=bool)
 
     def _fail(self, problem: str) -> Any:

@@ -13,6 +13,7 @@ PRIM the student. :meth:`REDS.fit` fits the metamodel, then hands the rest to ``
 
 from __future__ import annotations
 
+import inspect
 import numbers
 import warnings
 from typing import Any, Literal
@@ -398,13 +399,15 @@ class _Regressor(_Encoded):
         """The mean, and with ``return_std`` the standard deviation: None for a metamodel
         without one (its soft labels are then the case itself, as distill's)."""
         features = self._features(X)
-        if return_std:
-            try:  # a Pipeline's predict takes it through **params: no signature to read
-                mean, std = self.metamodel.predict(features, return_std=True)
-                return np.asarray(mean).ravel(), np.asarray(std).ravel()
-            except TypeError:  # e.g. a random forest: no spread
-                return np.asarray(self.metamodel.predict(features)).ravel(), None
-        return np.asarray(self.metamodel.predict(features)).ravel()
+        if not return_std:
+            return np.asarray(self.metamodel.predict(features)).ravel()
+        # the estimator that answers: a Pipeline's last step (its predict passes return_std on
+        # through **params, which hides it from the Pipeline's own signature)
+        final = getattr(self.metamodel, "_final_estimator", self.metamodel)
+        if "return_std" not in inspect.signature(final.predict).parameters:
+            return np.asarray(self.metamodel.predict(features)).ravel(), None  # no spread
+        mean, std = self.metamodel.predict(features, return_std=True)
+        return np.asarray(mean).ravel(), np.asarray(std).ravel()
 
 
 def _space(space: Any, domain: Domain, frame: pd.DataFrame) -> tuple[Any, dict[str, Any]]:

@@ -27,8 +27,9 @@ def fan(model: Any, X: Any, Y: Any = None, ax: Any = None) -> Any:
     trajectories when given.
 
     One colour per point: the predicted mean trajectory (line), the pointwise 95 % band
-    (``mean +- 1.96 std``, shaded; it includes the truncation error) and the teacher's
-    trajectory (dots).
+    (shaded: the model's ``predict_band``, mapped back through a ``y_transform``; else
+    ``mean +- 1.96 std``; it includes the truncation error) and the teacher's trajectory
+    (dots).
 
     Parameters
     ----------

@@ -100,3 +100,15 @@ def test_reds_asks_a_pipeline_metamodel_for_its_spread():
                 n_samples=500, threshold=(">", 0.8), seed=0).fit(X, y)
     soft = reds.sample_labels_
     assert ((soft > 0) & (soft < 1)).sum() > 100
+
+
+def test_reds_takes_regressors_whose_predict_passes_keywords_on_without_a_spread():
+    # asking every metamodel for return_std failed for BaggingRegressor (metadata routing) and
+    # TransformedTargetRegressor; a TypeError inside a metamodel was taken for "no spread"
+    from sklearn.ensemble import BaggingRegressor
+
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame(rng.uniform(size=(80, 2)), columns=["a", "b"])
+    reds = REDS(metamodel=BaggingRegressor(n_estimators=5, random_state=0), n_samples=500,
+                threshold=(">", 0.5), seed=0).fit(X, X.a)
+    assert set(np.unique(reds.sample_labels_)) <= {0.0, 1.0}  # no spread: the hard labels

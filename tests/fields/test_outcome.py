@@ -253,3 +253,28 @@ def test_grids_that_do_not_fit_the_field_and_deep_nesting_are_named():
         parse_outcome("max(F) > 0").evaluate({"F": np.zeros((2, 0))})
     with pytest.raises(OutcomeError, match="nested too deeply"):
         parse_outcome("not " * 3000 + "x > 0")
+
+
+def test_a_grid_for_a_scalar_and_an_expression_too_deep_to_evaluate_are_named():
+    s = np.array([-1.0, 1.0])
+    with pytest.raises(OutcomeError, match="a grid is given for 's', which is a scalar"):
+        parse_outcome("s < 0").evaluate({"s": s}, grids={"s": [1.0, np.nan]})
+    with pytest.raises(OutcomeError, match=r"must be 2 increasing finite times.*got \[5.0\]"):
+        parse_outcome("max(I) > 0").evaluate({"I": np.ones((2, 2))}, grids={"I": 5.0})
+    deep = "+".join(["s"] * 900) + " > 0"
+    try:
+        expr = parse_outcome(deep)
+    except OutcomeError:
+        return  # refused at parse on this interpreter's stack: the same one line
+    import sys
+
+    def deeper(k):  # evaluate from deeper in the stack than the parse ran
+        return deeper(k - 1) if k else expr.evaluate({"s": s})
+
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(1000)
+    try:
+        with pytest.raises(OutcomeError, match="nested too deeply"):
+            deeper(150)
+    finally:
+        sys.setrecursionlimit(limit)
