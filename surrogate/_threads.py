@@ -25,6 +25,7 @@ and torch code keeps its settings.
 from __future__ import annotations
 
 import functools
+import inspect
 import numbers
 import os
 import sys
@@ -207,6 +208,12 @@ def fitted_size(model: Any, *args: Any, **kwargs: Any) -> int:
     return int(getattr(model, "n_samples_fit_", SMALL))
 
 
+def _first_argument(method: Callable[..., Any], kwargs: dict[str, Any]) -> Any:
+    """The first argument after ``self`` given by keyword (``fit(X=X, y=y)``), else None."""
+    names = list(inspect.signature(method).parameters)[1:2]
+    return kwargs.get(names[0]) if names else None
+
+
 def limits_threads(size: Callable[..., int] | None = None) -> Callable[[F], F]:
     """Decorate a method so that it runs under the policy.
 
@@ -218,7 +225,7 @@ def limits_threads(size: Callable[..., int] | None = None) -> Callable[[F], F]:
         @functools.wraps(method)
         def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
             n = size(self, *args, **kwargs) if size is not None else (
-                _size_of(args[0]) if args else SMALL)
+                _size_of(args[0]) if args else _size_of(_first_argument(method, kwargs)))
             with limited(n):
                 return method(self, *args, **kwargs)
 

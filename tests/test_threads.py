@@ -133,3 +133,63 @@ def test_decorated_method_runs_under_the_policy(no_environment):
     assert Model().fit(np.zeros((50, 2))) == 1
     assert Model().fit(np.zeros((_threads.SMALL, 1))) == 2
     assert torch.get_num_threads() == 2
+
+
+def test_every_numerical_step_of_a_design_round_and_a_field_fit_runs_under_the_policy(
+        monkeypatch):
+    # the acquisition search, the re-conditioning of the student, the field GP's SVDs, a
+    # fit given by keyword and minimize_surrogate ran with the caller's threads
+    from surrogate.models import FieldGPRegressor, GPRegressor
+    from surrogate.sequential import _optimize_acqf
+
+    seen = []
+
+    def spy(owner, name):
+        original = getattr(owner, name)
+
+        def wrapper(*args, **kwargs):
+            seen.append((name, torch.get_num_threads()))
+            return original(*args, **kwargs)
+
+        monkeypatch.setattr(owner, name, wrapper)
+
+    spy(GPRegressor, "_condition")
+    spy(_optimize_acqf.AcquisitionOptimizer, "maximize")
+    spy(_optimize_acqf.AcquisitionOptimizer, "local_optima")
+    spy(np.linalg, "svd")
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        sg.set_threads(1)
+        space = sg.Space([sg.Real("x", 0, 1), sg.Real("y", 0, 1)])
+        sg.adaptive_sample(lambda p: p["x"] ** 2 + p["y"], space=space, budget=9, n_init=5,
+                           seed=0, progress=False)
+        X = sg.sample(space, 20, seed=0)
+        gp = GPRegressor(seed=0).fit(X=X, y=X.x ** 2)
+        sg.minimize_surrogate(gp, space, seed=0)
+        FieldGPRegressor(seed=0).fit(X, np.outer(X.x, np.linspace(0, 1, 5)))
+        assert torch.get_num_threads() == 2  # the caller's, restored
+    finally:
+        torch.set_num_threads(before)
+    assert {name for name, _ in seen} == {"_condition", "maximize", "local_optima", "svd"}
+    assert {threads for _, threads in seen} == {1}, seen
+
+
+def test_a_cluster_of_threads_in_this_process_leaves_its_thread_settings_alone(monkeypatch):
+    # LocalCluster(processes=False) ran the worker's limit_threads in the caller's process:
+    # OMP_NUM_THREADS and the others set to 1 for good
+    pytest.importorskip("distributed")
+    from distributed import Client, LocalCluster
+
+    monkeypatch.setenv("OMP_NUM_THREADS", "2")
+    monkeypatch.delenv("MKL_NUM_THREADS", raising=False)
+    space = sg.Space([sg.Real("x", 0, 1)])
+    sim = sg.Simulator(lambda x: x, space, ["y"])
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
+                      dashboard_address=None) as cluster, Client(cluster) as client:
+        runs = sim.run(sg.sample(space, 4, seed=0), executor=sg.DaskExecutor(client),
+                       progress=False)
+    assert runs.ok.all()
+    import os
+
+    assert os.environ["OMP_NUM_THREADS"] == "2" and "MKL_NUM_THREADS" not in os.environ

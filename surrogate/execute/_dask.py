@@ -17,6 +17,7 @@ executor where a hung run must be killed.
 
 from __future__ import annotations
 
+import os
 import time
 import warnings
 from collections.abc import Iterator
@@ -31,10 +32,14 @@ _SINGLE_TRIES = 3
 
 
 def _run_chunk(simulator: Simulator, rows: list[int], points: list[dict[str, Any]],
-               timeout: float | None) -> list[RunRecord]:
+               timeout: float | None, driver: int = -1) -> list[RunRecord]:
+    """Run a chunk on a worker: single-threaded numerics in a worker process of its own; in
+    the driver's process (a cluster of threads, ``LocalCluster(processes=False)``) the limits
+    would stay on the user's own process for good (they set its environment), so none."""
     from surrogate.execute._process import limit_threads
 
-    limit_threads()
+    if os.getpid() != driver:
+        limit_threads()
     return list(evaluate_chunk(simulator, rows, points, timeout))
 
 
@@ -233,7 +238,7 @@ class _Tasks:
         # the simulator travels with each task: scattered data dies with its worker
         try:
             future = self.client.submit(_run_chunk, self.simulator, rows, points, self.timeout,
-                                        pure=False)
+                                        os.getpid(), pure=False)
         except (TypeError, ValueError, AttributeError) as exc:  # not serializable
             if "serializ" not in str(exc).lower() and "pickl" not in str(exc).lower():
                 raise

@@ -22,6 +22,7 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
 from surrogate._random import as_generator, child_seed
+from surrogate._threads import fitted_size, limits_threads
 from surrogate.models._base import (
     MultiOutputMixin,
     SurrogateMixin,
@@ -244,6 +245,7 @@ class FieldGPRegressor(MultiOutputMixin, SurrogateMixin, RegressorMixin, BaseEst
         gp._check_params()  # a bad GP option fails before any work
         return gp
 
+    @limits_threads()
     def fit(self, X: Any, Y: Any) -> FieldGPRegressor:
         """Fit the basis and the GP of the component scores.
 
@@ -377,6 +379,7 @@ class FieldGPRegressor(MultiOutputMixin, SurrogateMixin, RegressorMixin, BaseEst
         return 0.5 * (1.0 + np.tanh(0.5 * Z))  # the logistic, without overflow
 
     # -- predict ------------------------------------------------------------------------------
+    @limits_threads(fitted_size)
     def predict(self, X: Any, return_std: bool = False) -> Any:
         """Predicted trajectories (and pointwise standard deviations) at ``X``.
 
@@ -430,6 +433,7 @@ class FieldGPRegressor(MultiOutputMixin, SurrogateMixin, RegressorMixin, BaseEst
         variance = score_std**2 @ self.components_**2 + self.residual_std_**2
         return self.mean_ + scores @ self.components_, np.sqrt(variance)
 
+    @limits_threads(fitted_size)
     def predict_band(self, X: Any, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
         """Pointwise central predictive band of probability ``level``: ``(lower, upper)``.
 
@@ -476,6 +480,7 @@ class FieldGPRegressor(MultiOutputMixin, SurrogateMixin, RegressorMixin, BaseEst
     def _shape(self, values: np.ndarray) -> np.ndarray:
         return values[:, 0] if self._y_1d else values
 
+    @limits_threads(fitted_size)
     def sample_posterior(self, X: Any, n_samples: int, *, seed: Any = None,
                          joint: bool = True) -> np.ndarray:
         """Posterior draws of whole trajectories at ``X``.

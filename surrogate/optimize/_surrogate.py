@@ -27,6 +27,7 @@ from surrogate._target import (
     is_fitted_model,
     warn_if_extrapolating,
 )
+from surrogate._threads import fitted_size, limited
 from surrogate.data import TransferSet
 from surrogate.optimize._result import OptimizationResult, point_of
 from surrogate.sequential._optimize_acqf import AcquisitionOptimizer, evaluate
@@ -100,8 +101,9 @@ def minimize_surrogate(
     warn_if_extrapolating(model, space, "minimize_surrogate")
     optimizer = AcquisitionOptimizer(space, n_raw=max(1024, 64 * space.dim),
                                      n_restarts=int(n_starts))
-    polished, _ = optimizer.local_optima(lambda unit: -mean(unit), rng)
-    predicted = -evaluate(lambda unit: -mean(unit), polished)
+    with limited(fitted_size(model)):  # the thread policy of the model's own predictions
+        polished, _ = optimizer.local_optima(lambda unit: -mean(unit), rng)
+        predicted = -evaluate(lambda unit: -mean(unit), polished)
     order = np.argsort(predicted, kind="stable")
     polished, predicted = polished[order], predicted[order]
     design = space.from_unit(polished)

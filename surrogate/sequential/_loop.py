@@ -25,6 +25,7 @@ import pandas as pd
 
 from surrogate._random import SeedLike, as_generator, child_seed
 from surrogate._stack import user_stacklevel
+from surrogate._threads import limited
 from surrogate.data import TransferSet
 from surrogate.design import sample
 from surrogate.execute import Executor, resolve_executor
@@ -158,9 +159,11 @@ class _Round:
         """The round's design, made only if the checkpoint does not already hold it."""
 
         def design() -> pd.DataFrame:
-            student = self.student()
-            start = time.perf_counter()
-            points = propose(plan.space, acquisition, data, student, q, rng, optimizer, trainer)
+            with limited(len(data.unit)):  # the thread policy of the student's own fit
+                student = self.student()  # (conditioning on new runs, too)
+                start = time.perf_counter()
+                points = propose(plan.space, acquisition, data, student, q, rng, optimizer,
+                                 trainer)
             self.seconds += time.perf_counter() - start
             return points
 
@@ -289,14 +292,15 @@ def _assess(acquisition: Acquisition, cycle: _Round, data: Observations, round_i
     """The row of the rounds table for the runs so far (the student fitted on all of them);
     ``proposing``: seconds the proposal of this round's runs took."""
     name = acquisition.fidelity_name
-    student = cycle.student()
-    row: dict[str, Any] = {"round": round_index - 1, "n_runs": len(data.ok),
-                           "n_ok": int(data.ok.sum())}
-    if name is not None:  # an acquisition may have no fidelity: the table is the runs'
-        start = time.perf_counter()
-        row[name] = float("nan") if student is None else \
-            float(acquisition.fidelity(student, data))
-        cycle.seconds += time.perf_counter() - start
+    with limited(len(data.unit)):  # the thread policy of the student's own fit
+        student = cycle.student()
+        row: dict[str, Any] = {"round": round_index - 1, "n_runs": len(data.ok),
+                               "n_ok": int(data.ok.sum())}
+        if name is not None:  # an acquisition may have no fidelity: the table is the runs'
+            start = time.perf_counter()
+            row[name] = float("nan") if student is None else \
+                float(acquisition.fidelity(student, data))
+            cycle.seconds += time.perf_counter() - start
     return {**row, "seconds": time.perf_counter() - since,
             "student_seconds": proposing + cycle.seconds}
 
