@@ -346,6 +346,7 @@ def test_the_error_table_counts_every_failed_run():
                                          "RuntimeError: diverged at a=1": 1}
 
 
+@pytest.mark.slow  # three studies in subprocesses: the default suite's 10 minutes
 def test_a_changed_simulator_is_a_study_warning_in_the_report(tmp_path):
     config = _project(tmp_path, "changed_mod", 'simulator = "MODULE:licensed"\n'
                       'outputs = ["y"]\n' + REAL_A + "[design]\nn = 10\n[sensitivity]\nn = 0\n")
@@ -364,6 +365,7 @@ def test_a_changed_simulator_is_a_study_warning_in_the_report(tmp_path):
         again.stderr.splitlines()
 
 
+@pytest.mark.slow  # three studies in subprocesses: the default suite's 10 minutes
 def test_teacher_mode_optimization_restarts_when_its_settings_change_and_says_when_infeasible(
         tmp_path):
     base = ('simulator = "MODULE:licensed"\noutputs = ["y"]\n' + REAL_A

@@ -22,6 +22,7 @@ def _evaluations_to(result, threshold):
     return int(hits[0]) + 1 if len(hits) else None
 
 
+@pytest.mark.slow  # the default suite's 10 minutes; the many-seeds test covers it
 def test_branin_within_1e_2_in_40_evaluations():
     # one seed here (the suite's time); ten in test_branin_many_seeds and the benchmark
     branin = simulators.load("branin")
@@ -42,6 +43,7 @@ def test_branin_many_seeds():
     assert sum(reached) >= 8, reached
 
 
+@pytest.mark.slow  # the default suite's 10 minutes; the many-seeds test covers it
 def test_hartmann6_reaches_the_global_basin_within_0_1_in_80_evaluations():
     result = minimize(simulators.load("hartmann6"), budget=80, n_init=10, seed=1)
     assert result.y - HARTMANN6_MIN < 0.1
