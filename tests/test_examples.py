@@ -20,8 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
         ("teacher.py", ["--n", "30", "--test", "20"], "peak_predators: cross-validated Q2"),
         ("teacher_dask.py", ["--n", "16"], "peak_predators: cross-validated Q2"),
         ("optimize.py", ["--budget", "15", "--n", "20"], "the teacher confirms"),
-        pytest.param("discover.py", ["--n", "120", "--test", "300", "--samples", "2000"],
-                     "REDS: stable when", marks=pytest.mark.slow),  # (the docs' gallery runs it)
+        ("discover.py", ["--n", "120", "--test", "300", "--samples", "2000"], "REDS: stable when"),
         ("distill.py", ["--n", "120", "--transfer", "2000", "--test", "300"], "taught by the GP"),
         ("trajectories.py", ["--n", "24", "--test", "30"], "PRIM: max(I) > 0.2 when"),
         ("adaptive.py", ["--budget", "20"], "adaptive: "),
