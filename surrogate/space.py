@@ -259,7 +259,7 @@ class Integer(Parameter):
         return {"type": "integer", "name": self.name, "low": self.low, "high": self.high}
 
 
-def _category_kind(value: Any) -> str | None:
+def category_kind(value: Any) -> str | None:
     """The kind of a category value: "text", "bool" or "number"; None for anything else."""
     if isinstance(value, str):
         return "text"
@@ -310,7 +310,7 @@ class Categorical(Parameter):
                              f"missing value), got {categories}")
         if len(set(categories)) != len(categories):
             raise ValueError(f"parameter {self.name!r}: categories must be distinct, got {categories}")
-        kinds = {_category_kind(c) for c in categories}
+        kinds = {category_kind(c) for c in categories}
         if None in kinds or len(kinds) > 1:
             raise TypeError(f"parameter {self.name!r}: categories must be all text, all numbers "
                             f"or all booleans (so that runs save and load as they were), got "

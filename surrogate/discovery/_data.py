@@ -14,7 +14,6 @@ present when a method was fitted, so that boxes can be applied to new data.
 
 from __future__ import annotations
 
-import numbers
 import warnings
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from surrogate._stack import user_stacklevel
+from surrogate.space import category_kind
 
 REAL, INTEGER, CATEGORICAL = "real", "integer", "categorical"
 
@@ -101,12 +101,8 @@ class Domain:
 
 
 def _category_kind(value: Any) -> str:
-    """A category's kind: ``"bool"``, ``"number"`` or ``"text"`` (others by their type)."""
-    if isinstance(value, bool | np.bool_):
-        return "bool"
-    if isinstance(value, numbers.Number):
-        return "number"
-    return "text" if isinstance(value, str) else type(value).__name__
+    """A category's kind (:func:`surrogate.space.category_kind`; others by their type)."""
+    return category_kind(value) or type(value).__name__
 
 
 def as_frame(X: Any, *, what: str = "X", names: tuple[str, ...] | None = None) -> pd.DataFrame:
