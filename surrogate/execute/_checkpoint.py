@@ -115,10 +115,8 @@ def _match_coordinates(space: Space, frame: pd.DataFrame) -> np.ndarray:
     and one took the other's outputs)."""
     unit = space.to_unit(frame)
     for j, parameter in enumerate(space):
-        if isinstance(parameter, Integer):
-            unit[:, j] *= parameter.high - parameter.low + 1
-        elif isinstance(parameter, Categorical):
-            unit[:, j] *= len(parameter.categories)
+        if isinstance(parameter, Integer | Categorical):
+            unit[:, j] *= parameter.n_levels
     return unit
 
 
