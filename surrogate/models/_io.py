@@ -116,12 +116,19 @@ def _decode_estimators(value: Any) -> Any:
             return item
         if item["class"] not in classes or not isinstance(item["params"], dict):
             raise ValueError(f"unknown candidate class {item.get('class')!r}")
-        params = {k: tuple(v) if isinstance(v, list) else v for k, v in item["params"].items()}
-        return classes[item["class"]](**params)
+        return classes[item["class"]](**_params_from_json(item["params"]))
 
     if isinstance(value, dict):
         return {name: decode(item) for name, item in value.items()}
     return tuple(decode(item) for item in value) if isinstance(value, list) else value
+
+
+def _params_from_json(params: dict[str, Any]) -> dict[str, Any]:
+    """A model's options as :func:`_jsonable_params` wrote them, back as the constructor takes
+    them: lists as tuples, ``candidates`` rebuilt (:func:`_decode_estimators`)."""
+    return {key: _decode_estimators(value) if key == "candidates" else
+            tuple(value) if isinstance(value, list) else value
+            for key, value in params.items()}
 
 
 def _holds_estimators(value: Any) -> bool:
@@ -308,10 +315,7 @@ def new_model(meta: dict[str, Any], device: str, path: Path | str = "the file") 
     resolve_device(device)  # the caller's option, not the file's: its own error
     writer = (meta.get("versions") or {}).get("surrogate-discovery", "an unknown version")
     try:
-        params = {key: _decode_estimators(value) if key == "candidates" else
-                  tuple(value) if isinstance(value, list) else value
-                  for key, value in params.items()}
-        params["device"] = device
+        params = {**_params_from_json(params), "device": device}
         model = cls(**params)
         model._check_common()
         model._check_params()
