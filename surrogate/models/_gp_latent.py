@@ -43,8 +43,13 @@ def encode_latent(U: Any, positions: dict[int, Any]) -> Any:
         return torch.stack(columns, dim=1)
     out = np.array(U, dtype=float, copy=True)
     for j, table in positions.items():
-        out[:, j] = np.asarray(table)[np.clip(np.rint(out[:, j]).astype(int), 0, len(table) - 1)]
+        out[:, j] = np.asarray(table)[_level_codes(out[:, j], len(table))]
     return out
+
+
+def _level_codes(column: np.ndarray, n_levels: int) -> np.ndarray:
+    """A latent column's codes (floats) as level indices ``0 .. n_levels - 1``."""
+    return np.clip(np.rint(column).astype(int), 0, n_levels - 1)
 
 
 def _split(x: np.ndarray, levels: dict[int, int]) -> tuple[dict[int, np.ndarray], np.ndarray]:
@@ -72,9 +77,8 @@ def _nll(kernel: str, U: np.ndarray, Y: np.ndarray, numeric: list[int],
     logdet_half, F = hyp._np_factor(C, inverse=True)
     nll, W = hyp.concentrated_outputs(F[0], float(logdet_half[0]), Y)
     dS = hyp.np_input_gradient(S, m * W * H[0], n)  # of the sum over the outputs
-    codes = {j: np.rint(U[:, j]).astype(int) for j in levels}
-    grad = [np.bincount(codes[j], weights=dS[:, j], minlength=n_levels)[1:]
-            for j, n_levels in levels.items()]
+    grad = [np.bincount(_level_codes(U[:, j], n_levels), weights=dS[:, j],
+                        minlength=n_levels)[1:] for j, n_levels in levels.items()]
     grad.append(-(dS[:, numeric] * S[:, numeric]).sum(0))  # d S / d log l = -S
     return float(nll.sum()), np.concatenate(grad)
 
@@ -85,7 +89,7 @@ def _mean_positions(U: np.ndarray, Ys: np.ndarray, levels: dict[int, int]) -> np
     y = Ys.mean(axis=0)
     parts = []
     for j, n_levels in levels.items():
-        codes = np.rint(U[:, j]).astype(int)
+        codes = _level_codes(U[:, j], n_levels)
         means = np.array([y[codes == level].mean() if (codes == level).any() else 0.0
                           for level in range(n_levels)])
         parts.append(means[1:] - means[0])
@@ -126,7 +130,7 @@ def place_unseen(positions: dict[int, np.ndarray], U: np.ndarray) -> dict[int, n
     placed = {}
     for j, table in positions.items():
         seen = np.zeros(len(table), dtype=bool)
-        seen[np.unique(np.clip(np.rint(U[:, j]).astype(int), 0, len(table) - 1))] = True
+        seen[_level_codes(U[:, j], len(table))] = True
         table = np.array(table, dtype=float)
         if not seen.all() and seen.any():
             table[~seen] = table[seen].max() + UNSEEN_DISTANCE
