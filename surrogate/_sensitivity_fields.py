@@ -90,8 +90,9 @@ def field_sobol_indices(target: Any, space: Space | None = None, *, n: int, outp
         ``S1, S1_conf, ST, ST_conf``; NaN at grid points where the trajectories spread less
         than 1e-9 of the field's widest spread, or than roundoff of its largest value (no
         variance to share that is not rounding or negligible: a field that grows by twelve
-        orders of magnitude is NaN at its early points). ``attrs["aggregated"]`` is a DataFrame indexed by parameter with
-        the same columns: the generalized (variance-weighted) indices over the whole field.
+        orders of magnitude is NaN at its early points). ``attrs["aggregated"]`` is a
+        DataFrame indexed by parameter with the same columns: the generalized
+        (variance-weighted) indices over the whole field.
         ``attrs["variance"]`` holds the field's variance at each grid point (the weights);
         ``attrs`` also holds ``field``, ``n``, ``n_evaluations`` and ``conf_level``.
 

@@ -203,9 +203,9 @@ class Box:
         unrestricted box gives ``""``. An integer column's limits are written exactly; a real
         column's to ``precision`` significant digits of its range in the data (more digits
         where the values are large next to their range: a time stamp of 1.7e9 spanning an
-        hour), so a query of the rule
-        may differ from :meth:`contains` only at points within that rounding of a limit
-        (``year >= 2050.8`` for a limit of 2050.78 over a century); ``rules(17)`` is exact.
+        hour), so a query of the rule may differ from :meth:`contains` only at points within
+        that rounding of a limit (``year >= 2050.8`` for a limit of 2050.78 over a century);
+        ``rules(17)`` is exact.
         """
         if isinstance(precision, bool) or not isinstance(precision, numbers.Integral) \
                 or not 1 <= precision <= 17:

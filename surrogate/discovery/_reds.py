@@ -55,9 +55,9 @@ class REDS(BaseEstimator):
         A classifier with ``predict_proba`` (scikit-learn's, or one of ``surrogate.models``);
         with ``threshold``, a regressor whose ``predict(X, return_std=True)`` gives a mean and
         a standard deviation (without ``return_std``, soft labels are the hard ones).
-        Default, seeded with ``seed``: for classification an :class:`surrogate.AutoClassifier` choosing by
-        3-fold cross-validated log loss among :class:`surrogate.GPClassifier` (100
-        evaluations), scikit-learn's ``HistGradientBoostingClassifier`` and their pooled
+        Default, seeded with ``seed``: for classification an
+        :class:`surrogate.AutoClassifier` choosing by 3-fold cross-validated log loss among
+        :class:`surrogate.GPClassifier` (100 evaluations), scikit-learn's ``HistGradientBoostingClassifier`` and their pooled
         ensemble (better boxes than boosting alone in ``benchmarks/reds.py``, seconds rather
         than a fraction of one); for a threshold :class:`surrogate.GPRegressor`. Categorical
         parameters reach it one-hot encoded. For an outcome over a

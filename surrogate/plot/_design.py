@@ -23,8 +23,9 @@ def design_pairs(design: Any, color: Any = None, *, label: str = "run order",
     Off the diagonal, panel ``(i, j)`` puts parameter ``j`` on x and parameter ``i`` on y; the
     diagonal holds each parameter's histogram. A categorical column is drawn by its codes,
     labelled with its categories (in the space's order for a transfer set or a result, else in
-    order of first appearance); a log-scale parameter of a transfer set's space on a log axis. At most 5,000 points (a fixed
-    random subset) are scattered; the histograms and the colour scale use every point.
+    order of first appearance); a log-scale parameter of a transfer set's space on a log
+    axis. At most 5,000 points (a fixed random subset) are scattered; the histograms and the
+    colour scale use every point.
 
     Parameters
     ----------
