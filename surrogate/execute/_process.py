@@ -111,18 +111,29 @@ def _exit_with_parent(driver: int | None) -> None:
 # SIGKILLs every worker's process group once the driver is gone. A worker's own watcher
 # thread needs the GIL, which a run inside C code can hold for its whole length (a compiled
 # solver, a regular expression backtracking): that worker then ran on, reparented, after a
-# SIGKILLed driver. It reads the workers' pids, one line per change, on its stdin.
+# SIGKILLed driver. It reads the workers' pids, one line per change, on its stdin, as raw
+# bytes (a buffered readline would keep a second line unseen until a third arrived), and
+# reads what is left in the pipe once the driver is gone: a driver killed while this
+# interpreter was still starting had written its workers' pids, and nobody had read them.
 _WATCHDOG = """
 import os, select, signal, sys
-driver, poll, pids = int(sys.argv[1]), float(sys.argv[2]), []
-while os.getppid() == driver:
-    if select.select([sys.stdin], [], [], poll)[0]:
-        line = sys.stdin.readline()
-        if line.strip() == "exit":  # the driver closed its pool
-            sys.exit(0)
-        if not line:  # the pipe's end: the driver died (a closing driver says exit first)
-            break
-        pids = [int(p) for p in line.split()]
+driver, poll, pids, pending = int(sys.argv[1]), float(sys.argv[2]), [], b""
+def read(timeout):
+    global pids, pending
+    while select.select([0], [], [], timeout)[0]:
+        data = os.read(0, 65536)
+        if not data:  # the pipe's end: the driver died (a closing driver says exit first)
+            return False
+        *lines, pending = (pending + data).split(b"\\n")
+        for line in lines:
+            if line.strip() == b"exit":  # the driver closed its pool
+                sys.exit(0)
+            pids = [int(p) for p in line.split()]
+        timeout = 0
+    return True
+while os.getppid() == driver and read(poll):
+    pass
+read(0)
 for pid in pids:
     try:
         if os.getpgid(pid) == pid:

@@ -172,6 +172,91 @@ def test_workers_exit_when_the_driver_is_killed(tmp_path, busy):
             pass
 
 
+def _alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    with open(f"/proc/{pid}/stat") as stat:  # a zombie (reaped later) counts as ended
+        return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def _wait_for_exit(process, seconds=5.0):
+    deadline = time.monotonic() + seconds
+    while _alive(process.pid) and time.monotonic() < deadline:
+        process.poll()
+        time.sleep(0.05)
+    return not _alive(process.pid)
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/stat"), reason="reads /proc")
+def test_the_watchdog_kills_the_workers_of_a_driver_dead_before_it_started():
+    # the driver was SIGKILLed while the watchdog's interpreter was still starting: the pids it
+    # had written were never read, and the workers ran on
+    from surrogate.execute._process import _WATCHDOG
+
+    victim = subprocess.Popen(["sleep", "30"], start_new_session=True)
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()  # a pid that is nobody's parent: the driver is already gone
+    read_end, write_end = os.pipe()  # the write end stays open, as in a forked worker
+    os.write(write_end, f"{victim.pid}\n".encode())
+    try:
+        watchdog = subprocess.Popen(
+            [sys.executable, "-I", "-S", "-c", _WATCHDOG, str(gone.pid), "0.05"],
+            stdin=read_end)
+        watchdog.wait(10)
+        assert _wait_for_exit(victim)
+    finally:
+        victim.kill()
+        os.close(read_end)
+        os.close(write_end)
+
+
+ANNOUNCING_DRIVER = textwrap.dedent("""
+    import os, subprocess, sys, time
+    from surrogate.execute._process import _WATCHDOG
+    watchdog = subprocess.Popen(
+        [sys.executable, "-I", "-S", "-c", _WATCHDOG, str(os.getpid()), "0.05"],
+        stdin=subprocess.PIPE)
+    worker = os.fork()  # forked after the watchdog, as a replacement worker is: it holds the
+    if worker == 0:     # pipe's write end, so the driver's death is no end-of-file there
+        time.sleep(60)
+        os._exit(0)
+    time.sleep(1.0)  # the watchdog now waits on its pipe
+    watchdog.stdin.write(f"{sys.argv[1]}\\n{worker}\\n".encode())  # two lines, one write
+    watchdog.stdin.flush()
+    print(watchdog.pid, worker, flush=True)
+    time.sleep(60)
+""")
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/stat"), reason="reads /proc")
+def test_the_watchdog_reads_every_line_of_one_write(tmp_path):
+    # a buffered readline returned the first line and the select on the pipe then saw nothing
+    # more: the watchdog kept the stale pids and, the driver gone, left the worker running
+    stale = subprocess.Popen([sys.executable, "-c", "pass"])
+    stale.wait()
+    script = tmp_path / "driver.py"
+    script.write_text(ANNOUNCING_DRIVER)
+    driver = subprocess.Popen([sys.executable, str(script), str(stale.pid)],
+                              stdout=subprocess.PIPE, text=True)
+    pids = []
+    try:
+        pids = [int(p) for p in driver.stdout.readline().split()]
+        time.sleep(0.3)  # both lines reach the watchdog
+        driver.kill()
+        driver.wait()
+        deadline = time.monotonic() + 5
+        while _alive(pids[1]) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not _alive(pids[1])
+    finally:
+        driver.kill()
+        for pid in pids:
+            if _alive(pid):
+                os.kill(pid, signal.SIGKILL)
+
+
 EXTERNAL_DRIVER = textwrap.dedent("""
     import os
     import subprocess
