@@ -318,6 +318,7 @@ def test_a_stage_warning_reaches_the_report_not_the_terminal_raw(tmp_path):
     assert sobol in (tmp_path / "out" / "report.html").read_text().replace("&#x27;", "'")
 
 
+@pytest.mark.slow  # a study run twice (about 11 s): the default suite keeps under 10 minutes
 def test_rerun_failed_runs_the_failed_runs_again_once_their_cause_is_fixed(tmp_path):
     config = _project(tmp_path, "licensed_mod", 'simulator = "MODULE:licensed"\n'
                       'outputs = ["y"]\n' + REAL_A + "[design]\nn = 10\n[sensitivity]\nn = 0\n")
@@ -431,6 +432,7 @@ def test_a_poor_surrogate_warning_names_what_the_study_makes_of_it():
     assert _uses(config.with_overrides(sobol_n=0, mode="teacher"), "y") == "its predictions"
 
 
+@pytest.mark.slow  # a study with runs that time out (about 8 s): the default suite keeps under 10 min
 def test_the_teacher_mode_optimization_keeps_the_run_settings(tmp_path):
     """[run] timeout reaches the optimization's runs: one hanging run is recorded as a
     timeout and the stage goes on (it ran 60 s and was recorded "ok")."""
