@@ -36,9 +36,11 @@ class _Standardized:
     varies (a KDE's noise there would make the teacher extrapolate)."""
 
     def __init__(self, unit: np.ndarray) -> None:
-        self.mean = unit.mean(axis=0)
-        self.spread = unit.std(axis=0)
-        self.std = np.where(self.spread > 0, self.spread, 1.0)
+        self.varies = np.ptp(unit, axis=0) > 0
+        # a constant column's own value, not its mean (which can be off by a rounding)
+        self.mean = np.where(self.varies, unit.mean(axis=0), unit[0])
+        self.spread = np.where(self.varies, unit.std(axis=0), 0.0)
+        self.std = np.where(self.varies, self.spread, 1.0)
 
     def forward(self, unit: np.ndarray) -> np.ndarray:
         return (unit - self.mean) / self.std
@@ -111,8 +113,11 @@ class KDEGenerator(TransferGenerator):
         self.bandwidth_ = self._bandwidth(self.z_)
 
     def _bandwidth(self, z: np.ndarray) -> float:
+        # chosen on the columns Data 1 varies along: a constant column (all zeros here) would
+        # reward ever narrower kernels and count in the narrowing exponent
+        z = z[:, self.scale_.varies]
         if z.shape[1] == 0:
-            return 0.0  # only categorical columns: nothing to smooth
+            return 0.0  # only categorical or constant columns: nothing to smooth
         if self.bandwidth == "cv":
             rng = as_generator(self.seed)
             folds = KFold(min(5, len(z)), shuffle=True, random_state=child_seed(rng))
@@ -196,7 +201,9 @@ class GMMGenerator(TransferGenerator):
         self.scale_ = _Standardized(unit)
         z = self.scale_.forward(unit) if unit.shape[1] else np.zeros((len(unit), 1))
         rng = as_generator(self.seed)
-        if self.n_components is not None:
+        if not self.scale_.varies.any():  # nothing to cluster: one component
+            tried = [1]
+        elif self.n_components is not None:
             tried = [min(int(self.n_components), len(z))]
         else:
             tried = list(range(1, min(int(self.max_components), len(z)) + 1))
