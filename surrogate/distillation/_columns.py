@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from surrogate.space import Categorical, Integer, Space, as_space
+from surrogate.space import Categorical, Integer, Space, as_space, repeated_names
 
 __all__ = ["Columns", "as_frame"]
 
@@ -39,12 +39,19 @@ def as_frame(X: Any, space: Space | None, what: str = "X") -> pd.DataFrame:
     elif isinstance(X, pd.DataFrame):
         frame = X.reset_index(drop=True)
         frame.columns = [str(c) for c in frame.columns]
+        repeated = repeated_names(frame.columns)
+        if repeated:
+            raise ValueError(f"{what}: column names must differ (as text), got {repeated} "
+                             f"more than once")
     else:
         array = np.asarray(X)
         if array.ndim != 2:
             raise ValueError(f"{what} must be a DataFrame or a 2-D array (n, d), got shape "
                              f"{array.shape}")
         frame = pd.DataFrame(array, columns=[f"x{i}" for i in range(array.shape[1])])
+        # an object array (a mixed frame's to_numpy()) holds its numeric columns as objects:
+        # numeric they are, as in the frame, not categories
+        frame = frame.infer_objects()
     if len(frame) == 0 or frame.shape[1] == 0:
         raise ValueError(f"{what} is empty (shape {frame.shape})")
     missing = frame.isna().any()

@@ -235,3 +235,23 @@ def test_kde_bandwidth_search_subsamples_a_large_data_1():
     # of standardized columns (Silverman 1986, eq. 4.14), within a factor 2
     reference = (4 / (2 + 2)) ** (1 / 6) * len(X) ** (-1 / 6)
     assert reference / 2 < large.bandwidth_ < reference * 2
+
+
+@pytest.mark.parametrize("generator", [MUNGE(p=1.0, s=1.0), KDEGenerator(bandwidth=0.5),
+                                       GMMGenerator(seed=0)], ids=["munge", "kde", "gmm"])
+def test_an_object_array_of_a_mixed_frame_keeps_its_numbers_numeric(generator):
+    # df.to_numpy() of a mixed frame is an object array: its number columns were taken for
+    # categories, so the generators only ever copied Data 1's values
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"x": rng.uniform(size=60), "c": rng.choice(["u", "v"], 60)})
+    new = generator.fit(frame.to_numpy()).sample(300, seed=1)
+    assert new.x0.dtype.kind == "f"
+    assert (~new.x0.isin(frame.x)).mean() > 0.3
+    assert set(new.x1) <= {"u", "v"}
+
+
+def test_repeated_column_names_are_named():
+    frame = pd.DataFrame([[0.1, 0.2], [0.3, 0.4], [0.5, 0.1]], columns=[1, "1"])
+    for generator in (MUNGE(), KDEGenerator(), GMMGenerator()):
+        with pytest.raises(ValueError, match=r"column names must differ.*\['1'\]"):
+            generator.fit(frame)
