@@ -320,6 +320,13 @@ class Categorical(Parameter):
         if huge:  # saved runs store integers as int64
             raise ValueError(f"parameter {self.name!r}: integer categories must fit in 64 bits "
                              f"(-2**63 .. 2**63 - 1), got {huge[0]}; give them as text")
+        integers = [c for c in categories if isinstance(c, numbers.Integral)]
+        if integers and len(integers) < len(categories):  # with floats: saved as float64
+            inexact = [c for c in integers if int(float(c)) != int(c)]
+            if inexact:
+                raise ValueError(f"parameter {self.name!r}: with float categories, integer ones "
+                                 f"are saved as floats, which cannot hold {inexact[0]} exactly "
+                                 f"(|value| <= 2**53 can); give them as text")
         object.__setattr__(self, "categories", categories)
 
     @property
