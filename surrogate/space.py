@@ -45,6 +45,9 @@ class Parameter:
     def from_unit(self, u: np.ndarray) -> np.ndarray:
         """Map unit-interval values ``u`` (any shape) to parameter values."""
         u = np.asarray(u, dtype=float)
+        if np.isnan(u).any():  # an integer level of NaN was -2**63, a category an IndexError
+            raise ValueError(f"parameter {self.name!r}: unit values hold NaN; each must be a "
+                             f"number in [0, 1]")
         return self._from_unit(np.clip(u, 0.0, 1.0))
 
     def to_unit(self, values: Any) -> np.ndarray:

@@ -252,3 +252,11 @@ def test_unordered_or_malformed_parameters_are_refused_by_name(call, error, matc
     with pytest.raises(error, match=match):
         call()
     assert sg.Categorical("p", {"b": 1, "a": 2}.keys()).categories == ("b", "a")  # ordered
+
+
+@pytest.mark.parametrize("parameter", [sg.Real("p", 0, 1), sg.Integer("p", 0, 5),
+                                       sg.Categorical("p", ["u", "v"])])
+def test_a_parameter_refuses_nan_unit_values_by_name(parameter):
+    # Integer gave -2**63 without a word, Categorical a raw IndexError
+    with pytest.raises(ValueError, match="parameter 'p': unit values hold NaN"):
+        parameter.from_unit(np.array([0.5, np.nan]))
