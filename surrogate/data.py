@@ -106,7 +106,11 @@ class TransferSet:
     ) -> None:
         self._space = as_space(space)
         self._outputs = check_outputs(outputs, has_fields=True)  # none: runs of a design
-        X = self._space.validate(X) if len(X) else self._space.from_unit(np.empty((0, len(space))))
+        if X is None or isinstance(X, str | bytes):
+            raise TypeError(f"X must be the runs' inputs (a DataFrame with columns "
+                            f"{self._space.names}, or an array in that order), got {X!r:.60}")
+        X = self._space.validate(X) if isinstance(X, pd.DataFrame) or len(X) \
+            else self._space.from_unit(np.empty((0, len(space))))
         Y = self._as_outputs(Y, len(X))
         n = len(X)
         self._grids, trajectories = _as_fields(fields, self._outputs, n)
@@ -158,11 +162,13 @@ class TransferSet:
             missing = [o for o in names if o not in Y.columns]
             if missing:
                 raise ValueError(f"Y has no column(s) {missing}; outputs are {names}")
-            values = Y.loc[:, names].to_numpy(dtype=float)
-        else:
-            values = np.asarray(Y, dtype=float)
-            if values.ndim == 1 and len(names) == 1:
-                values = values[:, None]
+        try:
+            values = np.asarray(Y.loc[:, names] if isinstance(Y, pd.DataFrame) else Y,
+                                dtype=float)
+        except (TypeError, ValueError) as exc:
+            raise TypeError(f"Y must hold numbers (outputs {names}); {exc}") from None
+        if not isinstance(Y, pd.DataFrame) and values.ndim == 1 and len(names) == 1:
+            values = values[:, None]
         if values.shape != (n, len(names)):
             raise ValueError(f"Y must have shape ({n}, {len(names)}), got {values.shape}")
         return pd.DataFrame(values.copy(), columns=names)

@@ -156,3 +156,18 @@ def test_runs_and_meta_of_two_saves_are_refused_not_mixed(tmp_path):
     with pytest.raises(ValueError, match=r"file is a file; a transfer set is saved into a "
                                          r"directory"):
         small.save(tmp_path / "file")
+
+
+def test_the_constructor_names_bad_inputs_and_outputs():
+    # text in Y and X=None gave numpy's and Python's own words; an empty X of other columns
+    # was taken
+    space = sg.Space([sg.Real("a", 0, 1), sg.Integer("k", 0, 3)])
+    X = pd.DataFrame({"a": [0.1], "k": [1]})
+    with pytest.raises(TypeError, match=r"Y must hold numbers \(outputs \['y'\]\)"):
+        sg.TransferSet(space, ["y"], X, [["a"]])
+    with pytest.raises(TypeError, match=r"X must be the runs' inputs .*\['a', 'k'\]"):
+        sg.TransferSet(space, ["y"], None, [[1.0]])
+    with pytest.raises(ValueError, match=r"missing column\(s\) \['a', 'k'\]"):
+        sg.TransferSet(space, ["y"], pd.DataFrame(columns=["zz"]), np.empty((0, 1)))
+    empty = sg.TransferSet(space, ["y"], [], np.empty((0, 1)))
+    assert len(empty) == 0 and list(empty.X.columns) == ["a", "k"]
