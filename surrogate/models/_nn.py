@@ -150,6 +150,8 @@ class NNRegressor(MultiOutputMixin, Q2ScoreMixin, RegressorMixin, _NNBase):
     max_epochs : int, default=500
     patience : int, default=30
         Epochs without improvement of a member's validation loss before it stops improving.
+        Training stops once every member has stopped, and not before 1,000 optimizer steps
+        (or ``max_epochs``): with few rows an epoch is one or two steps.
     validation_fraction : float, default=0.15
         Share of the points each member holds out for early stopping.
     seed : int, numpy.random.Generator or None
