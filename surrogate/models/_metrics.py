@@ -119,13 +119,31 @@ def coverage95(y_true: Any, y_pred: Any, y_std: Any) -> float:
     return float(np.mean(np.abs(t - p) <= 1.959964 * s))
 
 
+def _label_column(values: Any, name: str) -> np.ndarray:
+    """Labels as one column: (n,) or (n, 1) (a one-column frame), else refused by ``name``.
+    An (n, 1) array beside (n,) predictions compared as an (n, n) table."""
+    array = np.asarray(values)
+    if array.ndim == 2 and array.shape[1] == 1:
+        array = array[:, 0]
+    if array.ndim != 1:
+        raise ValueError(f"{name} must be one column of labels, shape (n,) or (n, 1), got "
+                         f"shape {array.shape}")
+    return array
+
+
 def _proba(y_true: Any, proba: Any) -> tuple[np.ndarray, np.ndarray]:
-    t = np.asarray(y_true)
+    t = _label_column(y_true, "y_true")
     p = np.asarray(proba, dtype=float)
     if p.ndim == 2:
         p = p[:, -1]
-    if t.dtype.kind not in "biu" and t.dtype != bool or not np.isin(t, [0, 1]).all():
-        raise ValueError("y_true must be 0/1 labels (the positive class is 1)")
+    if p.shape != t.shape:
+        raise ValueError(f"y_true {t.shape} and the probabilities {p.shape} must have one "
+                         f"value per row")
+    # 0/1 as numbers of any kind (the bundled teachers' yes/no outputs are 0.0 and 1.0)
+    if t.dtype.kind not in "biuf" or not np.isin(t, [0, 1]).all():
+        found = pd.unique(t.astype(object))[:4].tolist()
+        raise ValueError(f"y_true must be 0/1 labels (the positive class is 1), got values "
+                         f"such as {found}")
     return t.astype(float), np.clip(p, 1e-15, 1 - 1e-15)
 
 
@@ -137,7 +155,10 @@ def accuracy(y_true: Any, y_pred: Any) -> float:
     >>> accuracy([0, 1, 1], [0, 1, 0])
     0.6666666666666666
     """
-    return float(np.mean(np.asarray(y_true) == np.asarray(y_pred)))
+    t, p = _label_column(y_true, "y_true"), _label_column(y_pred, "y_pred")
+    if t.shape != p.shape:
+        raise ValueError(f"y_true {t.shape} and y_pred {p.shape} must have the same shape")
+    return float(np.mean(t == p))
 
 
 def log_loss(y_true: Any, proba: Any) -> float:
@@ -363,7 +384,8 @@ def _predict_std(fitted: Any, X: Any) -> tuple[np.ndarray, np.ndarray]:
 
 def _cv_classifier(model: Any, X: Any, y: Any, folds: list[tuple[np.ndarray, np.ndarray]]
                    ) -> dict[str, Any]:
-    y_arr = np.asarray(y)
+    y_arr = _label_column(y, "y")
+    y = y if isinstance(y, pd.Series) else y_arr  # a one-column frame or array: the labels
     classes = np.unique(y_arr)
     n = len(y_arr)
     proba = np.zeros(n)

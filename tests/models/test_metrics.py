@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 from sklearn.compose import make_column_transformer
 from sklearn.pipeline import make_pipeline
@@ -186,3 +187,33 @@ def test_coverage_of_a_noisy_teacher_counts_the_fitted_noise():
     scores = cross_validate(GPRegressor(seed=0), X, y, cv=5, seed=0)
     assert 0.88 < scores["coverage95"] < 1.0
     assert np.all(scores["y_std"] > 0.25)  # at least the noise's sd, 0.3, give or take its fit
+
+
+def test_classifier_labels_as_one_column_score_as_labels():
+    # (n, 1) labels beside (n,) predictions compared as an (n, n) table: accuracy 0.51, log
+    # loss 6.5 for a forest that is right everywhere
+    from sklearn.ensemble import RandomForestClassifier
+
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame(rng.random((60, 2)), columns=["a", "b"])
+    y = pd.DataFrame({"stable": X.a > 0.5})
+    forest = RandomForestClassifier(n_estimators=20, random_state=0)
+    as_series = cross_validate(forest, X, y["stable"], cv=3, seed=0)
+    for labels in (y, y.to_numpy()):
+        result = cross_validate(forest, X, labels, cv=3, seed=0)
+        for name in ("accuracy", "log_loss", "brier"):
+            assert result[name] == as_series[name]
+    t, p = np.array([1, 0, 1]), np.array([0.9, 0.2, 0.7])
+    assert accuracy(t[:, None], t) == 1.0
+    assert log_loss(t[:, None], p) == log_loss(t, p)
+    with pytest.raises(ValueError, match=r"y_pred must be one column of labels.*\(3, 2\)"):
+        accuracy(t, np.ones((3, 2)))
+
+
+def test_float_0_1_labels_are_labels():
+    # every bundled teacher's yes/no output is 0.0/1.0: refused as "must be 0/1 labels"
+    t = np.array([0.0, 1.0, 1.0, 0.0])
+    assert log_loss(t, [0.5] * 4) == pytest.approx(np.log(2))
+    assert brier(t, [0.5] * 4) == 0.25
+    with pytest.raises(ValueError, match=r"0/1 labels .*such as \[0.0, 2.0\]"):
+        log_loss([0.0, 2.0], [0.5, 0.5])
