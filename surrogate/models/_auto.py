@@ -120,6 +120,9 @@ class _AutoBase(SurrogateMixin, BaseEstimator):
             if isinstance(candidate, SurrogateMixin):  # its options are the user's to mend,
                 clone(candidate)._check_params()  # not a failure to leave out with a warning
             name = str(name or type(candidate).__name__)
+            if name == ENSEMBLE:  # taken for the pooled candidate when it won, then refitted
+                raise ValueError(f"candidate name {ENSEMBLE!r} is kept for the pooled "
+                                 f"candidate; give {type(candidate).__name__} another name")
             while name in table:  # two unnamed estimators of one class
                 name += "'"
             table[name] = candidate

@@ -227,6 +227,16 @@ def test_a_candidate_of_ours_with_an_invalid_option_is_an_error_before_any_fit()
                        cv=3, seed=0).fit(X, y)
 
 
+@pytest.mark.parametrize("auto", [AutoClassifier, AutoRegressor])
+def test_the_pooled_candidates_name_is_refused_for_an_estimator(auto):
+    # a forest named "ensemble" won and was taken for the pooled candidate at the refit: it
+    # failed with a KeyError, and the next best was used with only a warning
+    X, y = _labels(60, 30, seed=7)
+    forest = (RandomForestClassifier if auto is AutoClassifier else RandomForestRegressor)()
+    with pytest.raises(ValueError, match="candidate name 'ensemble' is kept for the pooled"):
+        auto(candidates={"ensemble": forest, "hgb": "hgb"}, cv=3, seed=0).fit(X, y)
+
+
 class _FailsOnAllRows(LogisticRegression):
     """Fits the cross-validation folds (40 rows) but not all 60 rows."""
 
