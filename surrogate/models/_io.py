@@ -57,6 +57,17 @@ def _versions() -> dict[str, str]:
     return out
 
 
+def _plain_number(value: Any) -> Any:
+    """A numpy or other numeric scalar as the Python number JSON writes; others unchanged."""
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool | int):
+        return int(value)
+    if isinstance(value, numbers.Real) and not isinstance(value, int | float):
+        return float(value)  # a Fraction: the fit read it as a float too
+    return value
+
+
 def _jsonable_params(model: Any) -> dict[str, Any]:
     params = {}
     for key, value in model.get_params(deep=False).items():
@@ -64,16 +75,12 @@ def _jsonable_params(model: Any) -> dict[str, Any]:
             value = None  # a generator's state is not part of the model; the fit is stored
         elif _holds_estimators(value):  # candidates: each as its class and options
             value = _encode_estimators(model, key, value)
-        elif isinstance(value, tuple):
-            value = list(value)
-        elif isinstance(value, np.generic):
-            value = value.item()
+        elif isinstance(value, tuple | list):  # hidden_layers=(np.int64(16), 16) included
+            value = [_plain_number(v) for v in value]
         elif isinstance(value, torch.device):
             value = str(value)  # device=torch.device("cuda") is allowed as "cuda" is
-        elif isinstance(value, numbers.Integral) and not isinstance(value, bool | int):
-            value = int(value)
-        elif isinstance(value, numbers.Real) and not isinstance(value, int | float):
-            value = float(value)  # a Fraction: the fit read it as a float too
+        else:
+            value = _plain_number(value)
         try:
             json.dumps(value)
         except (TypeError, ValueError):

@@ -242,3 +242,14 @@ def test_a_model_whose_categories_have_tuple_labels_is_refused_at_save(tmp_path)
     with pytest.raises(ValueError, match=r"categorical column\(s\) are labelled \[\('y', 0\)\]"):
         gp.save(tmp_path / "m")
     assert not (tmp_path / "m" / "meta.json").exists()
+
+
+def test_options_holding_numpy_integers_save(tmp_path):
+    # fit took hidden_layers=(np.int64(8), np.int64(8)); save refused it "give it as a list"
+    X = np.random.default_rng(0).random((30, 2))
+    model = NNRegressor(hidden_layers=(np.int64(8), np.int64(8)), n_ensemble=2, max_epochs=5,
+                        seed=0).fit(X, X.sum(axis=1))
+    model.save(tmp_path / "nn")
+    loaded = load(tmp_path / "nn")
+    assert loaded.hidden_layers == (8, 8)
+    np.testing.assert_array_equal(loaded.predict(X), model.predict(X))
