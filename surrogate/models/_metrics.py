@@ -19,7 +19,7 @@ from sklearn.model_selection import KFold, StratifiedKFold
 from sklearn.pipeline import Pipeline
 
 from surrogate._fields import flat_points
-from surrogate._random import as_generator, child_seed
+from surrogate._random import as_generator, child_seed, seeded_clone
 from surrogate.models._base import SurrogateMixin, check_input_columns, missing_x, missing_y
 from surrogate.models._inputs import with_known_levels
 from surrogate.space import python_scalar
@@ -215,7 +215,8 @@ def cross_validate(model: Any, X: Any, y: Any, *, cv: Any = 5, seed: Any = None
     y : array-like of shape (n_samples,) or (n_samples, n_outputs)
     cv : int or scikit-learn splitter, default=5
     seed : int, numpy.random.Generator or None
-        Shuffles the folds.
+        Shuffles the folds, and seeds a model whose ``seed`` / ``random_state`` is unset (the
+        same seed in every fold), so that the same seed gives the same scores.
 
     Returns
     -------
@@ -270,6 +271,8 @@ def cross_validate(model: Any, X: Any, y: Any, *, cv: Any = 5, seed: Any = None
         # every fold's model knows every category of X, also one its training rows lack
         X = with_known_levels(X, type(model).__name__)
     folds = _partition(_splitter(cv, classifier, seed), cv, y_arr)
+    if seed is not None:  # a model without a seed of its own: one from ``seed``, in every fold
+        model = seeded_clone(model, as_generator(seed))
     if classifier:
         _check_class_counts(y_arr, cv)
         return _cv_classifier(model, X, y, folds)
