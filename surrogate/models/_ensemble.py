@@ -64,8 +64,10 @@ def train_ensemble(net: EnsembleMLP, X: torch.Tensor, Y: torch.Tensor,
                    loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], *,
                    rng: np.random.Generator, generator: torch.Generator,
                    validation_fraction: float, batch_size: int, max_epochs: int, patience: int,
-                   learning_rate: float, weight_decay: float) -> list[int]:
-    """Adam with early stopping per member; returns each member's best epoch.
+                   learning_rate: float, weight_decay: float
+                   ) -> tuple[list[int], np.ndarray]:
+    """Adam with early stopping per member; returns each member's best epoch and the rows it
+    held out, (E, n_val) (none when fewer than 5 rows).
 
     ``loss_fn(pred, target)`` returns per-element losses; ``Y`` is (n, n_out).
     """
@@ -108,9 +110,10 @@ def train_ensemble(net: EnsembleMLP, X: torch.Tensor, Y: torch.Tensor,
         stale = torch.where(improved, torch.zeros_like(stale), stale + 1)
         if bool((stale >= patience).all()) and (epoch + 1) * steps >= MIN_STEPS:
             break
+    held_out = np.stack([s[:n_val] for s in splits])
     if not n_val:  # nothing held out: every member keeps its last epoch
-        return [max_epochs - 1] * E
+        return [max_epochs - 1] * E, held_out
     with torch.no_grad():
         for saved, p in zip(best_state, net.parameters(), strict=True):
             p.copy_(saved)
-    return best_epoch
+    return best_epoch, held_out
