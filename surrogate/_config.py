@@ -413,8 +413,6 @@ def _check_design(values: dict[str, Any], design: dict[str, Any]) -> None:
     if "budget" not in design:
         raise ConfigError('design.budget: missing; method = "adaptive" needs budget = RUNS '
                           "(an integer >= 2)")
-    if values.get("timeout") is not None or values.get("retries"):
-        raise ConfigError('run.timeout/run.retries: not supported with method = "adaptive"')
     if values.get("adaptive_goal") == "boundary" and "threshold" not in design:
         outcome = values.get("outcome")
         if outcome is None:

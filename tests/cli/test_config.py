@@ -85,6 +85,13 @@ def test_sensitivity_n_below_the_minimum_is_a_config_error():
     assert config_from_text('simulator = "branin"\n[sensitivity]\nn = 0\n').sobol_n == 0
 
 
+def test_an_adaptive_design_takes_the_run_timeout_and_retries():
+    # refused as "not supported" after adaptive_sample had come to take both
+    config = config_from_text('simulator = "branin"\n[design]\nmethod = "adaptive"\n'
+                              'budget = 20\n[run]\ntimeout = 60\nretries = 1\n')
+    assert (config.timeout, config.retries) == (60.0, 1)
+
+
 def test_more_folds_than_runs_is_a_config_error():
     # it skipped every surrogate, and Sobol on them, with only "only 40 successful runs"
     with pytest.raises(ConfigError, match=r"surrogate.cv: 100 folds .* the design has 40"):
