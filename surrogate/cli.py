@@ -251,6 +251,15 @@ def _default_study_dir(simulator: str) -> Path:
     return old if old != new and old.is_dir() and not new.exists() else new
 
 
+def _whole_space(density: float, densest: float, min_density: float) -> str:
+    """What a box that restricts nothing says: no box is denser, or the space is dense enough."""
+    if densest > density:
+        return (f"(the whole space: its density {density:.3f} already reaches --min-density "
+                f"{min_density:g}; the densest box's is {densest:.3f}, a higher --min-density "
+                f"shows it)")
+    return "(the whole space: no box is denser)"
+
+
 def _discover(args: argparse.Namespace) -> None:
     import numpy as np
 
@@ -295,7 +304,7 @@ def _discover(args: argparse.Namespace) -> None:
     for name, model in models:
         densest = float(model.trajectory_["density"].max())
         box = model.box(min_density=min(args.min_density, densest))
-        print(f"{name}: {box.rules() or '(the whole space: no box is denser)'}")
+        print(f"{name}: {box.rules() or _whole_space(box.density, densest, args.min_density)}")
         print(f"    coverage {box.coverage:.3f}, density {box.density:.3f}, mass {box.mass:.3f}, "
               f"{box.n_restricted} restricted parameter(s)")
         if densest < args.min_density:

@@ -227,6 +227,17 @@ def test_discover_on_a_table():
     assert result.returncode == 2 and "no column 'stability'" in result.stderr
 
 
+def test_discover_says_why_it_shows_the_whole_space():
+    # REDS on a table where 90 % of the rows satisfy the outcome: the whole space meets
+    # --min-density 0.8 and is shown, while boxes of density 1 exist; it said "no box is denser"
+    from surrogate.cli import _whole_space
+
+    assert _whole_space(0.885, 1.0, 0.8) == (
+        "(the whole space: its density 0.885 already reaches --min-density 0.8; the densest "
+        "box's is 1.000, a higher --min-density shows it)")
+    assert _whole_space(0.3, 0.3, 0.8) == "(the whole space: no box is denser)"
+
+
 def test_discover_reds_on_a_transfer_set_samples_its_space(tmp_path):
     """Fresh points follow the saved space (here log-uniform k), not the runs' ranges: drawn
     uniformly over [1e-3, 10], nearly every point would be a case and the box empty."""
