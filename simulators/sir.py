@@ -172,8 +172,9 @@ def simulate_runs(X: pd.DataFrame, *, field_points: np.ndarray, t_end: float = 3
     solution = dopri5(_rhs, y0, params, t_eval, rtol=rtol, atol=atol, max_steps=max_steps)
     outputs = _outputs(solution, params)
     shares = solution.y[:, field_points, :] / params[:, 2, None, None]  # (n, k, 3)
-    # shares lie in [0, 1]; the integrator's error leaves values of -1e-13 near 0, which a
-    # log or logit transform of the field would refuse
+    # shares lie in [0, 1]; the integrator's error leaves values of -1e-13 near 0. Exact zeros
+    # remain (no one infected yet or any more): a log transform of the field needs an offset,
+    # log(I + c), not y_transform="log"
     np.clip(shares, 0.0, 1.0, out=shares)
     shares[~solution.ok] = np.nan
     return {**dict(zip(OUTPUTS, outputs.T, strict=True)),

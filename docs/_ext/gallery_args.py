@@ -1,7 +1,7 @@
 """Command-line arguments of the gallery's examples: their defaults, or a small size.
 
 Sphinx-Gallery runs each script in ``examples/`` with ``sys.argv`` from :func:`reset_argv`.
-With ``SURROGATE_GALLERY=small`` in the environment (CI, ``make docs-quick``) the examples run
+With ``SURROGATE_GALLERY=small`` in the environment (CI: ``SURROGATE_GALLERY=small make docs``) the examples run
 at the tiny sizes ``tests/test_examples.py`` uses, so the whole build stays within a few minutes
 on two cores; otherwise they run at their own defaults. ``tests/test_docs.py`` checks that every
 example has an entry here.
