@@ -48,16 +48,26 @@ def _alarm_usable() -> bool:
 
 @contextmanager
 def deadline(uses_alarm: bool) -> Iterator[None]:
-    """Install the SIGALRM handler for the duration of a chunk (main thread only)."""
+    """Install the SIGALRM handler for the duration of a chunk (main thread only).
+
+    A timer the caller had set (its own alarm, pytest-timeout's) is held for the chunk and set
+    again afterwards, less the time the chunk took (at once when that is past): the runs' own
+    timers cancelled it, and with it the caller's protection from a hang."""
     if not uses_alarm:
         yield
         return
+    held, interval = signal.getitimer(signal.ITIMER_REAL)
+    start = time.monotonic()
+    signal.setitimer(signal.ITIMER_REAL, 0)
     previous = signal.signal(signal.SIGALRM, _on_alarm)
     try:
         yield
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+        if held > 0:
+            signal.setitimer(signal.ITIMER_REAL,
+                             max(held - (time.monotonic() - start), 1e-6), interval)
 
 
 def call_with_timeout(func: Callable[[], Any], timeout: float | None, uses_alarm: bool) -> Any:

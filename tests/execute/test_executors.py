@@ -51,6 +51,30 @@ def test_timeouts_are_recorded(executor):
     assert (ts.seconds.iloc[[1, 3]] < 5).all()
 
 
+@pytest.mark.skipif(not hasattr(signal, "setitimer"), reason="interval timers are POSIX")
+def test_a_serial_campaign_with_a_timeout_keeps_the_callers_own_timer():
+    # the runs' timers cancelled the caller's (pytest-timeout's: a hang after such a campaign
+    # was no longer stopped); it is set again, less the campaign's time, or fired at once
+    fired = []
+    previous = signal.signal(signal.SIGALRM, lambda *_: fired.append(time.monotonic()))
+    design = pd.DataFrame({"x": [0.2, 0.3, 0.4], "y": [0.0, 0.0, 0.0]})
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 30.0)
+        toy_simulator("ok").run(design, timeout=5.0)
+        left = signal.getitimer(signal.ITIMER_REAL)[0]
+        assert 20.0 < left <= 30.0 and not fired
+        signal.setitimer(signal.ITIMER_REAL, 0.05)  # due while the runs go on
+        toy_simulator("ok", delay=0.05).run(design, timeout=5.0)  # 0.15 s of runs
+        ended = time.monotonic()
+        deadline = ended + 5
+        while not fired and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert fired and fired[0] - ended < 1.0
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
 def test_worker_killed_costs_only_its_run(tmp_path):
     log = tmp_path / "calls.txt"
     design = sg.sample(TOY_SPACE, 60, seed=5)
