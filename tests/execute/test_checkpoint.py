@@ -209,7 +209,7 @@ DRIVER = textwrap.dedent("""
     import surrogate as sg
     from surrogate.testing import TOY_SPACE, expected_toy, toy_simulator
     design = sg.sample(TOY_SPACE, 40, seed=7)
-    sim = toy_simulator(log=sys.argv[1], delay=0.1)
+    sim = toy_simulator(log=sys.argv[1], delay=float(sys.argv[4]))
     sim.run(design, checkpoint=sys.argv[2], executor=sys.argv[3], n_workers=2)
 """)
 
@@ -219,7 +219,8 @@ def test_resume_after_driver_killed(tmp_path, executor):
     log, ckpt = tmp_path / "calls.txt", tmp_path / "ckpt"
     script = tmp_path / "driver.py"
     script.write_text(DRIVER)
-    proc = subprocess.Popen([sys.executable, str(script), str(log), str(ckpt), executor],
+    # runs of 0.3 s: the kill lands long before the last of them, even on a loaded machine
+    proc = subprocess.Popen([sys.executable, str(script), str(log), str(ckpt), executor, "0.3"],
                             start_new_session=True)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -248,8 +249,9 @@ def test_a_second_campaign_on_a_checkpoint_in_use_is_refused(tmp_path):
     log, ckpt = tmp_path / "calls.txt", tmp_path / "ckpt"
     script = tmp_path / "driver.py"
     script.write_text(DRIVER)
-    proc = subprocess.Popen([sys.executable, str(script), str(log), str(ckpt), "processes"],
-                            start_new_session=True)
+    # runs of 0.5 s: the campaign is still going when the second one tries the checkpoint
+    proc = subprocess.Popen([sys.executable, str(script), str(log), str(ckpt), "processes",
+                             "0.5"], start_new_session=True)
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and len(read_journal(ckpt)) < 2:
@@ -274,7 +276,7 @@ TERMINATED = textwrap.dedent("""
     def slow(x):
         with open(Path(sys.argv[1]).with_name("calls.txt"), "a") as calls:
             calls.write(f"{x}\\n")
-        time.sleep(0.3)
+        time.sleep(30 if x == 0.3 else 0.3)  # the signal lands in the third run, however late
         return x
     sg.Simulator(slow, space, ["y"]).run([[0.1], [0.2], [0.3], [0.4], [0.5], [0.6]],
                                          checkpoint=sys.argv[1], progress=False)
@@ -301,7 +303,7 @@ def test_a_run_ended_by_sigterm_runs_again_on_resumption(tmp_path, how):
     ckpt = tmp_path / "ckpt"
     calls_file = tmp_path / "calls.txt"
 
-    def third_run_started():  # the signal then lands inside a run of 0.3 s, not between two
+    def third_run_started():  # the signal then lands inside it, not between two runs
         started = calls_file.read_text().count("\n") if calls_file.exists() else 0
         return started >= 3 and len(read_journal(ckpt)) >= 2
 
@@ -599,22 +601,22 @@ def test_a_campaign_keeps_its_checkpoint_locked_until_its_last_file_is_written(t
     # the first campaign is slow to write runs.parquet; one started meanwhile on a larger
     # design must be refused, not let in to have its runs overwritten by the first's files
     first = textwrap.dedent(f"""
-        import time
+        import sys
         import surrogate as sg
         import surrogate.execute._checkpoint as checkpoint
         from surrogate.testing import TOY_SPACE, toy_simulator
         write_runs = checkpoint.write_runs
         def slow(path, runs):
             print("writing", flush=True)
-            time.sleep(2)
+            sys.stdin.readline()  # until the test has tried the checkpoint
             write_runs(path, runs)
         checkpoint.write_runs = slow
         toy_simulator().run(sg.sample(TOY_SPACE, 5, seed=0), checkpoint={str(tmp_path)!r})
         print("done", flush=True)
     """)
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    process = subprocess.Popen([sys.executable, "-c", first], stdout=subprocess.PIPE, text=True,
-                               env=env)
+    process = subprocess.Popen([sys.executable, "-c", first], stdin=subprocess.PIPE,
+                               stdout=subprocess.PIPE, text=True, env=env)
     try:
         assert process.stdout.readline().strip() == "writing"
         larger = pd.concat([sg.sample(TOY_SPACE, 5, seed=0), sg.sample(TOY_SPACE, 5, seed=1)],
@@ -622,7 +624,7 @@ def test_a_campaign_keeps_its_checkpoint_locked_until_its_last_file_is_written(t
         with pytest.raises(ValueError, match="is in use by another run"):
             toy_simulator().run(larger, checkpoint=tmp_path)
     finally:
-        out, _ = process.communicate(timeout=60)
+        out, _ = process.communicate("go\n", timeout=60)
     assert "done" in out
     again = toy_simulator().run(larger, checkpoint=tmp_path)  # now it runs: 5 new points
     np.testing.assert_allclose(again.Y.to_numpy(), expected_toy(larger), rtol=1e-12)

@@ -199,7 +199,12 @@ def test_a_cluster_that_cannot_load_the_simulator_stops_the_campaign(tmp_path, m
                                 cwd=tmp_path / "cluster", env=env, stdout=subprocess.DEVNULL,
                                 stderr=subprocess.DEVNULL)]
     try:
-        time.sleep(3)
+        deadline = time.monotonic() + 60  # until the scheduler listens (seconds when loaded)
+        while time.monotonic() < deadline:
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            time.sleep(0.1)
         started.append(subprocess.Popen([os.path.join(bin_dir, "dask"), "worker", address,
                                          "--nthreads", "1", "--no-dashboard"],
                                         cwd=tmp_path / "cluster", env=env,

@@ -551,8 +551,10 @@ def test_a_step_of_the_wall_clock_times_no_run_out(monkeypatch):
         time.sleep(0.7)
         monkeypatch.setattr(time, "time", lambda: real() + 120.0)
 
-    threading.Thread(target=step, daemon=True).start()
+    stepper = threading.Thread(target=step, daemon=True)
+    stepper.start()
     with sg.ProcessExecutor(2) as executor:
         runs = sim.run(sg.sample(TOY_SPACE, 2, seed=0), executor=executor, timeout=10,
                        progress=False)
+    stepper.join()  # its patch is undone with the test's, not left for the next test
     assert runs.status.tolist() == ["ok", "ok"]
