@@ -14,6 +14,7 @@ thread cannot run.
 from __future__ import annotations
 
 import atexit
+import math
 import multiprocessing as mp
 import os
 import pickle
@@ -38,6 +39,7 @@ _FLUSH_SECONDS = 0.02
 _SLOW_RUN_SECONDS = 0.001
 _POLL_SECONDS = 0.05
 _PARENT_POLL_SECONDS = 0.2
+_STARTUP_SECONDS = 120.0  # a worker that has not taken its chunk by then is taken for hung
 
 
 _CONTROLLER: Any = None  # threadpoolctl's view of the loaded BLAS/OpenMP libraries
@@ -221,6 +223,7 @@ def _worker_main(simulator: Simulator, conn: Connection, state: Any,
         if task is None:
             return
         rows, points, timeout = task
+        on_start(0)  # the chunk's clock starts here, after this worker's own start-up
         buffer: list[RunRecord] = []
         last_flush = time.monotonic()
         for record in evaluate_chunk(simulator, rows, points, timeout, on_start):
@@ -234,9 +237,10 @@ def _worker_main(simulator: Simulator, conn: Connection, state: Any,
 
 class _Worker:
     def __init__(self, ctx: Any, simulator: Simulator) -> None:
-        # [position in chunk, start time]: time.monotonic(), one clock for every process on
+        # [position in chunk, start of the run in flight (NaN until the worker has taken the
+        # chunk), time the chunk was sent]: time.monotonic(), one clock for every process on
         # the machine, so that a step of the wall clock times nothing out
-        self.state = ctx.Array("d", 2, lock=False)
+        self.state = ctx.Array("d", 3, lock=False)
         self.conn, child = ctx.Pipe(duplex=True)
         self.process = ctx.Process(target=_worker_main,
                                    args=(simulator, child, self.state, _driver_pid(ctx)),
@@ -262,8 +266,23 @@ class _Worker:
 
     def assign(self, rows: list[int], points: list[dict[str, Any]], timeout: float | None) -> None:
         self.rows, self.points, self.reported = list(rows), list(points), 0
-        self.state[0], self.state[1] = 0.0, time.monotonic()
+        self.state[0], self.state[1], self.state[2] = 0.0, math.nan, time.monotonic()
         self.conn.send((self.rows, self.points, timeout))
+
+    def overdue(self, limit: float) -> bool:
+        """Whether the run in flight has taken more than ``limit`` seconds, or the worker has
+        not taken its chunk within a generous start-up time: a fresh worker's start (spawn
+        imports the package and the simulator's module, seconds on a loaded machine) is no
+        run's time."""
+        now = time.monotonic()
+        if math.isnan(self.state[1]):
+            return now - self.state[2] > max(limit, _STARTUP_SECONDS)
+        return now - self.state[1] > limit
+
+    def elapsed(self) -> float:
+        """Seconds since the run in flight started (since the chunk was sent, if not yet)."""
+        start = self.state[2] if math.isnan(self.state[1]) else self.state[1]
+        return time.monotonic() - start
 
     def kill(self) -> None:
         if self.process.is_alive():
@@ -408,8 +427,8 @@ class ProcessExecutor(Executor):
             if not worker.process.is_alive():
                 yield from self._replace(worker, simulator, queue, "failed",
                                          f"worker process died ({_exit_reason(worker.process)})")
-            elif timeout is not None and time.monotonic() - worker.state[1] > _hard_limit(
-                    timeout * (len(worker.rows) if simulator.vectorized else 1)):
+            elif timeout is not None and worker.overdue(_hard_limit(
+                    timeout * (len(worker.rows) if simulator.vectorized else 1))):
                 yield from self._replace(worker, simulator, queue, "timeout",
                                          f"run exceeded the timeout of {timeout} s "
                                          "(worker did not respond and was killed)")
@@ -437,7 +456,7 @@ class ProcessExecutor(Executor):
         if simulator.vectorized and len(worker.rows) - worker.reported > 0:
             rows = worker.rows[worker.reported:]
             points = worker.points[worker.reported:]
-            elapsed = (time.monotonic() - worker.state[1]) / len(rows)
+            elapsed = worker.elapsed() / len(rows)
             self._swap(worker, simulator)
             if len(rows) > 1:
                 for row, point in reversed(list(zip(rows, points, strict=True))):
@@ -446,7 +465,7 @@ class ProcessExecutor(Executor):
             yield RunRecord(rows[0], status, None, message, elapsed)
             return
         in_flight = min(max(int(worker.state[0]), worker.reported), len(worker.rows) - 1)
-        elapsed = time.monotonic() - worker.state[1]
+        elapsed = worker.elapsed()
         # runs finished but not yet sent before in_flight, and every run after it, go back
         rest = list(range(worker.reported, in_flight)) + list(range(in_flight + 1, len(worker.rows)))
         if rest:

@@ -76,6 +76,21 @@ def test_a_serial_campaign_with_a_timeout_keeps_the_callers_own_timer():
         signal.signal(signal.SIGALRM, previous)
 
 
+def test_a_fresh_workers_start_up_is_no_runs_time(tmp_path, monkeypatch):
+    # the driver started the chunk's clock when it sent it: a spawned worker importing a
+    # module that takes 1.5 s was killed as hung, and its quick runs recorded as timeouts
+    (tmp_path / "heavy_teacher.py").write_text(
+        "import time\ntime.sleep(1.5)\n\ndef double(x):\n    return 2 * x\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    from heavy_teacher import double
+
+    sim = sg.Simulator(double, sg.Space([sg.Real("x", 0, 1)]), ["y"], name="double")
+    with sg.ProcessExecutor(1, start_method="spawn") as pool:
+        runs = sim.run(pd.DataFrame({"x": [0.1, 0.2]}), executor=pool, timeout=0.2,
+                       progress=False)
+    assert runs.status.tolist() == ["ok", "ok"], runs.error.tolist()
+
+
 def test_worker_killed_costs_only_its_run(tmp_path):
     log = tmp_path / "calls.txt"
     design = sg.sample(TOY_SPACE, 60, seed=5)
