@@ -49,8 +49,9 @@ def as_frame(X: Any, space: Space | None, what: str = "X") -> pd.DataFrame:
             raise ValueError(f"{what} must be a DataFrame or a 2-D array (n, d), got shape "
                              f"{array.shape}")
         frame = pd.DataFrame(array, columns=[f"x{i}" for i in range(array.shape[1])])
-        # an object array (a mixed frame's to_numpy()) holds its numeric columns as objects:
-        # numeric they are, as in the frame, not categories
+    if space is None:
+        # an object array (a mixed frame's to_numpy()), or a frame made of one, holds its
+        # numeric columns as objects: numeric they are, not categories
         frame = frame.infer_objects()
     if len(frame) == 0 or frame.shape[1] == 0:
         raise ValueError(f"{what} is empty (shape {frame.shape})")

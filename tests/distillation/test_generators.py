@@ -248,6 +248,9 @@ def test_an_object_array_of_a_mixed_frame_keeps_its_numbers_numeric(generator):
     assert new.x0.dtype.kind == "f"
     assert (~new.x0.isin(frame.x)).mean() > 0.3
     assert set(new.x1) <= {"u", "v"}
+    objects = pd.DataFrame(frame.to_numpy(), columns=["x", "c"])  # a frame of object columns
+    new = generator.fit(objects).sample(300, seed=1)
+    assert new.x.dtype.kind == "f" and (~new.x.isin(frame.x)).mean() > 0.3
 
 
 def test_repeated_column_names_are_named():
