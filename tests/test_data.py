@@ -165,8 +165,9 @@ def test_the_constructor_names_bad_inputs_and_outputs():
     X = pd.DataFrame({"a": [0.1], "k": [1]})
     with pytest.raises(TypeError, match=r"Y must hold numbers \(outputs \['y'\]\)"):
         sg.TransferSet(space, ["y"], X, [["a"]])
-    with pytest.raises(TypeError, match=r"X must be the runs' inputs .*\['a', 'k'\]"):
-        sg.TransferSet(space, ["y"], None, [[1.0]])
+    for bad in (None, 5, iter([[0.1, 1]])):
+        with pytest.raises(TypeError, match=r"X must be the runs' inputs .*\['a', 'k'\]"):
+            sg.TransferSet(space, ["y"], bad, [[1.0]])
     with pytest.raises(ValueError, match=r"missing column\(s\) \['a', 'k'\]"):
         sg.TransferSet(space, ["y"], pd.DataFrame(columns=["zz"]), np.empty((0, 1)))
     empty = sg.TransferSet(space, ["y"], [], np.empty((0, 1)))
