@@ -14,7 +14,8 @@ THREADS := OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -c $(LOCK) --upgrade pip
-	# torch first, pinned to the local CPU build, so no CUDA build is ever downloaded
+	# torch first, pinned to 2.13.0: the CPU build where pip finds it (this project's wheelhouse,
+	# or a venv prepared as README.md says); else PyPI's default, a CUDA build
 	$(BIN)/python -m pip install -c $(LOCK) torch==2.13.0
 	$(BIN)/python -m pip install -c $(LOCK) -e ".[dask,test,dev,docs]"
 	touch $(STAMP)

@@ -341,7 +341,8 @@ class AutoClassifier(BinaryClassifierMixin, ClassifierMixin, _AutoBase):
         ``"ensemble"``: their probabilities pooled with weights fitted to the out-of-fold
         predictions (see :class:`Ensemble`; scored by cross-validation like the others). A
         list may mix these names and unfitted estimators with ``fit`` and ``predict_proba``; a
-        dict names its estimators (and may hold the name ``"ensemble"``); a given estimator is
+        dict names its estimators (and may hold the value ``"ensemble"``; that name is kept
+        for the pooled candidate, not an estimator's); a given estimator is
         cloned and a ``seed`` / ``random_state`` it leaves None is drawn from ``seed``. Our own
         estimators' options are checked before any fit (an invalid one is an error); a
         candidate whose fit fails is left out of the choice, with a warning.
@@ -478,10 +479,11 @@ class AutoRegressor(MultiOutputMixin, Q2ScoreMixin, RegressorMixin, _AutoBase):
         ``None``: ``["gp", "nn", "hgb", "rf"]``, i.e. :class:`GPRegressor`,
         :class:`NNRegressor`, scikit-learn's ``HistGradientBoostingRegressor`` (one per output
         for several outputs) and ``RandomForestRegressor(n_estimators=500)``. A list may mix
-        these names and unfitted estimators; a dict names its estimators. A given estimator is
-        cloned, and a ``seed`` / ``random_state`` it leaves None is drawn from ``seed``. Our
-        own estimators' options are checked before any fit; a candidate whose fit fails is
-        left out, with a warning.
+        these names and unfitted estimators; a dict names its estimators (not
+        ``"ensemble"``, a name kept for the classifiers' pooled candidate). A given estimator
+        is cloned, and a ``seed`` / ``random_state`` it leaves None is drawn from ``seed``.
+        Our own estimators' options are checked before any fit; a candidate whose fit fails
+        is left out, with a warning.
     cv : int, default=5
         Folds (at most one per point; at least 2).
     seed : int, numpy.random.Generator or None
