@@ -42,3 +42,12 @@ def check_choice(name: str, value: Any, choices: tuple[str, ...]) -> str:
     if not isinstance(value, str) or value not in choices:
         raise ValueError(f"{name} must be one of {list(choices)}, got {value!r}")
     return value
+
+
+def check_checkpoint_seed(checkpoint: Any, seed: Any) -> None:
+    """A checkpoint resumes only the same design, and only an int seed draws it again: with
+    another seed a rerun ran every point afresh beside the checkpoint's."""
+    if checkpoint is not None and not (isinstance(seed, numbers.Integral)
+                                       and not isinstance(seed, bool)):
+        raise ValueError("checkpoint= needs seed= to be an int, so that a rerun draws the same "
+                         f"design and resumes; got seed={seed!r}")

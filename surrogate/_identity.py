@@ -3,11 +3,12 @@ its bound arguments) and a fingerprint of its code. Checkpoints compare both."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-__all__ = ["default_name", "code_fingerprint", "settings_of"]
+__all__ = ["default_name", "code_fingerprint", "settings_of", "PointFunction"]
 
 
 def default_name(fn: Any) -> str:
@@ -138,3 +139,20 @@ def _plain(value: Any) -> bool:
         return all(map(_plain, value))
     return value is None or isinstance(value, bool | int | float | complex | str | bytes
                                        | np.generic)
+
+
+class PointFunction:
+    """``fn(dict) -> float`` seen as a scalar simulation function ``fn(**params)``: the plain
+    function teachers of the sequential designs and of ``distill``.
+
+    A class rather than a closure so that it pickles (process and Dask executors) whenever
+    ``fn`` does; it carries ``fn``'s name and code, so that a checkpoint tells two such
+    teachers apart (a shared wrapper's code made every function look alike).
+    """
+
+    def __init__(self, fn: Callable[[dict[str, Any]], float]) -> None:
+        self.fn = self.__wrapped__ = fn  # __wrapped__: the code behind it (code_fingerprint)
+        self.__name__ = default_name(fn)  # a partial's with its bound arguments
+
+    def __call__(self, **params: Any) -> float:
+        return self.fn(params)

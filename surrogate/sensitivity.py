@@ -49,7 +49,7 @@ from SALib.analyze import sobol as salib_sobol_analyze
 from SALib.sample import morris as salib_morris_sample
 from SALib.sample import sobol as salib_sobol_sample
 
-from surrogate._checks import check_flag
+from surrogate._checks import check_checkpoint_seed, check_flag
 from surrogate._fields import flat_points
 from surrogate._random import SeedLike, as_generator, child_seed
 from surrogate._sensitivity_fields import (
@@ -281,7 +281,7 @@ def _check_sobol_options(n: Any, second_order: Any, posterior_samples: Any, chec
                                           or posterior_samples == 1):
         raise ValueError("posterior_samples must be None, 0 (off) or an int >= 2, got "
                          f"{posterior_samples!r}")
-    _check_checkpoint_seed(checkpoint, seed)
+    check_checkpoint_seed(checkpoint, seed)
     return {"n": power, "posterior_samples": posterior_samples}
 
 
@@ -398,19 +398,12 @@ def _check_morris_options(trajectories: Any, levels: Any, checkpoint: Any, seed:
         raise ValueError(f"trajectories must be an int >= 2, got {trajectories!r}")
     if not _is_int(levels) or levels < 2 or levels % 2:
         raise ValueError(f"levels must be an even int >= 2 (grid levels per input), got {levels!r}")
-    _check_checkpoint_seed(checkpoint, seed)
+    check_checkpoint_seed(checkpoint, seed)
 
 
 # -- evaluation and shared checks ---------------------------------------------------------------
 def _is_int(value: Any) -> bool:
     return isinstance(value, numbers.Integral) and not isinstance(value, bool)
-
-
-def _check_checkpoint_seed(checkpoint: Any, seed: Any) -> None:
-    # a checkpoint resumes only the same design, and only an int seed redraws it
-    if checkpoint is not None and not _is_int(seed):
-        raise ValueError("checkpoint= needs seed= to be an int, so that a rerun draws the same "
-                         f"design and resumes; got seed={seed!r}")
 
 
 def _unit_problem(space: Space) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from surrogate._checks import check_flag, check_positive_int
+from surrogate._checks import check_checkpoint_seed, check_flag, check_positive_int
 from surrogate._random import SeedLike, as_generator, child_seed, seed_unset, seeded_clone
 from surrogate._stack import user_stacklevel
 from surrogate.distillation._columns import as_frame
@@ -111,7 +111,8 @@ def distill(
         resampling of Data 1 has only Data 1's inputs: the rows its held-out points copy are
         then left unused).
     executor, checkpoint
-        For a simulator or callable teacher, as in :meth:`Simulator.run`.
+        For a simulator or callable teacher, as in :meth:`Simulator.run`; a checkpoint needs
+        an int ``seed`` (a rerun then draws the same transfer set and resumes).
     seed : int, Generator or None
         Seeds the generator, the holdout split, the generators' own fitting and the student
         (each of its ``seed`` / ``random_state`` parameters left None, a pipeline's steps'
@@ -143,6 +144,7 @@ def distill(
         raise ValueError("executor= and checkpoint= apply to a simulator or callable teacher "
                          f"only; the teacher is a fitted {type(teacher).__name__}, which labels "
                          "the transfer set in this process")
+    check_checkpoint_seed(checkpoint, seed)  # else a rerun labels a fresh design in full
     space = model.space if model.space is not None else (
         None if space is None else as_space(space))
     X1, y1, named = _data(data, space)

@@ -10,10 +10,8 @@ recorded, not raised.
 
 from __future__ import annotations
 
-import functools
 import inspect
 import warnings
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +20,7 @@ import pandas as pd
 from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
 
+from surrogate._identity import PointFunction
 from surrogate._target import _is_classifier, _output_index
 from surrogate.data import TransferSet
 from surrogate.space import Space, as_space
@@ -41,11 +40,6 @@ class TeacherAnswer:
     std: np.ndarray | None = None  # (n,) predictive standard deviations, where known
     runs: TransferSet | None = None  # every run, failed ones included (simulator teachers)
     hard_only: bool = False  # a classifier without predict_proba: proba is one-hot
-
-
-def _call_point(fn: Callable[[dict[str, Any]], float], **params: Any) -> float:
-    """A plain teacher function, called with one point as a dict (SPEC 2: one callable shape)."""
-    return fn(params)
 
 
 def model_input(model: Any, frame: pd.DataFrame) -> Any:
@@ -164,9 +158,9 @@ def as_teacher(teacher: Any, *, space: Any = None, output: Any = None) -> Teache
         if space is None:
             raise ValueError("space= is required when the teacher is a plain function (it is "
                              "called with one point as a dict of parameter values)")
-        name = getattr(teacher, "__name__", None) or type(teacher).__name__
-        wrapped = Simulator(functools.partial(_call_point, teacher), as_space(space), "y",
-                            name=name)
+        # its own name and code (a partial of one shared wrapper made every function look
+        # alike to a checkpoint: another teacher's labels came back)
+        wrapped = Simulator(PointFunction(teacher), as_space(space), "y")
         return Teacher(wrapped, "simulator", wrapped.space, "y")
     raise TypeError(
         "teacher must be a surrogate.Simulator, a fitted estimator with predict_proba or "

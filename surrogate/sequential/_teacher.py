@@ -8,33 +8,17 @@ and checkpoints.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable
 from typing import Any
 
 from surrogate._checks import check_positive_int
-from surrogate._identity import default_name
+from surrogate._identity import PointFunction
 from surrogate._stack import user_stacklevel
 from surrogate.space import Space, as_space
 from surrogate.teacher import Simulator
 
-__all__ = ["PointFunction", "as_simulator", "check_sizes"]
+__all__ = ["as_simulator", "check_sizes"]
 
 DEFAULT_OUTPUT = "y"
-
-
-class PointFunction:
-    """``fn(dict) -> float`` seen as a scalar simulation function ``fn(**params)``.
-
-    A class rather than a closure so that it pickles (process and Dask executors) whenever
-    ``fn`` does.
-    """
-
-    def __init__(self, fn: Callable[[dict[str, Any]], float]) -> None:
-        self.fn = self.__wrapped__ = fn  # __wrapped__: the code behind it (code_fingerprint)
-        self.__name__ = default_name(fn)  # a partial's with its bound arguments
-
-    def __call__(self, **params: Any) -> float:
-        return self.fn(params)
 
 
 def check_sizes(space: Space, budget: Any, n_init: Any, batch_size: Any) -> tuple[int, int, int]:

@@ -150,3 +150,34 @@ def test_a_teacher_that_answers_nothing_says_why():
                                          r"\(KeyError: 'z'\)"):
         distill(lambda p: p["z"] + 1, DecisionTreeRegressor(), space=SPACE, labels="value",
                 n=50, seed=0)
+
+
+def _scale(point, k):
+    return k * point["a"]
+
+
+def test_a_checkpoint_tells_plain_function_teachers_apart(tmp_path):
+    # every plain function was wrapped in one shared partial: a second teacher on the same
+    # checkpoint got the first one's labels, without a word
+    import functools
+
+    def labels(teacher, name):
+        result = distill(teacher, DecisionTreeRegressor(max_depth=2), space=SPACE,
+                         labels="value", n=10, seed=0, checkpoint=tmp_path / name)
+        return result.transfer_set_
+
+    labels(lambda p: p["a"], "lambdas")
+    with pytest.warns(UserWarning, match="the code of simulator '<lambda>' has changed"):
+        labels(lambda p: 100.0 * p["b"], "lambdas")
+    labels(functools.partial(_scale, k=1.0), "partials")
+    with pytest.raises(ValueError, match=r"belongs to simulator '_scale\(k=1.0\)', not "
+                                         r"'_scale\(k=-5.0\)'"):
+        labels(functools.partial(_scale, k=-5.0), "partials")
+
+
+@pytest.mark.parametrize("seed", [None, np.random.default_rng(0)])
+def test_a_checkpoint_needs_an_int_seed(tmp_path, seed):
+    # without one each call drew a fresh design: a rerun ran the teacher on every point again
+    with pytest.raises(ValueError, match="checkpoint= needs seed= to be an int"):
+        distill(lambda p: p["a"], DecisionTreeRegressor(), space=SPACE, labels="value", n=10,
+                seed=seed, checkpoint=tmp_path / "ck")
