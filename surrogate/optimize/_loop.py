@@ -100,7 +100,9 @@ def minimize(
         repeated. The budget may be raised to continue an optimization (from a budget that
         ended a round, it continues as one run with the larger budget would have; a last
         round cut short by the budget is kept as it is). Another teacher
-        (its code, not only its name) or another int seed is refused, naming what differs.
+        (its code, not only its name) or another int seed is refused, naming what differs;
+        with a seed that is not an int (None, a Generator) the design goes on as it was first
+        seeded.
     seed : int, numpy.random.Generator or None
         Same seed, same history.
     space : Space, optional

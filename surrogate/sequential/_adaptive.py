@@ -186,6 +186,8 @@ def adaptive_sample(
         arguments resumes without repeating a finished run (``budget`` and ``target`` may
         change; a larger budget continues as one uninterrupted design would have when the
         first ended a round, whereas a last batch cut short by the budget is kept as it is).
+        Another int seed is refused; with a seed that is not an int (None, a Generator) the
+        design goes on as it was first seeded.
     seed : int, numpy.random.Generator or None
         Same seed, same runs.
     space : Space, optional

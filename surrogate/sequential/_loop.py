@@ -14,6 +14,7 @@ would have drawn.
 
 from __future__ import annotations
 
+import numbers
 import time
 import warnings
 from collections.abc import Callable
@@ -178,7 +179,6 @@ def run_rounds(plan: Plan, acquisition: Acquisition, trainer: Trainer, *, execut
     root = root_seed(seed)
     assess = plan.record_rounds
     optimizer = optimizer or AcquisitionOptimizer(plan.space)
-    reference = _reference(plan.space, acquisition.n_reference, root)
     store: RoundStore | None = None
     runner: Any = None
     owned, bar = False, None
@@ -189,6 +189,9 @@ def run_rounds(plan: Plan, acquisition: Acquisition, trainer: Trainer, *, execut
         if checkpoint is not None:
             store = RoundStore(checkpoint, plan.signature, file=plan.signature_file,
                                kind=plan.kind)
+            if not isinstance(seed, numbers.Integral) or isinstance(seed, bool):
+                root = store.kept_root(root)  # a resumption goes on as the design it resumes
+        reference = _reference(plan.space, acquisition.n_reference, root)
         recorded = store.recorded_rounds() if store is not None and assess else {}
         history = _run_round(plan, 0, runner, store, lambda: initial_design(
             plan.space, plan.n_init, root))

@@ -6,6 +6,9 @@ Part of the sequential-design stage. Layout of ``checkpoint=DIR``::
     DIR/init/               the initial design's campaign checkpoint
     DIR/round-0001/ ...     one per round of proposals
     DIR/rounds.jsonl        the student's fidelity after each round (adaptive designs only)
+    DIR/root.json           with a seed that is not an int (None, a Generator): the root seed
+                            its streams derive from, so that a resumption goes on as the
+                            design it resumes, not on streams of its own
     DIR/design.lock         locked (flock) by the driver while the design runs: a second
                             driver on DIR is refused at once
 
@@ -31,6 +34,7 @@ from surrogate.execute._checkpoint import LEGACY_PARTIAL_NAME, checkpoint_path, 
 __all__ = ["RoundStore", "OtherDesignError"]
 
 ROUNDS_FILE = "rounds.jsonl"
+ROOT_FILE = "root.json"
 
 
 LOCK = "design.lock"  # held by the driver of the design while it runs
@@ -128,6 +132,20 @@ class RoundStore:
             raise ValueError(f"checkpoint directory {self.root} is not empty and holds no "
                              f"{path.name}; choose a new or empty directory")
         write_json(path, signature)
+
+    def kept_root(self, root: int) -> int:
+        """The root seed of the design in the directory: the one written there, else ``root``
+        (written there now). For a seed that is not an int (a Generator's or None's root
+        differs from call to call; an int seed gives its own, which the signature matches)."""
+        path = self.root / ROOT_FILE
+        if path.exists():
+            try:
+                return int(json.loads(path.read_bytes())["root"])
+            except (ValueError, KeyError, TypeError):
+                raise ValueError(f"{path} is damaged: delete the checkpoint directory to start "
+                                 "the design again") from None
+        write_json(path, {"root": int(root)})
+        return root
 
     def close(self) -> None:
         """Let another driver use the directory."""

@@ -519,6 +519,23 @@ def test_a_checkpoint_refuses_another_function_of_the_same_name(tmp_path):
     assert len(adaptive_sample(lambda p: p["x"], **options).runs) == 7  # the same code resumes
 
 
+def test_a_resumption_seeded_by_a_generator_goes_on_as_the_design_it_resumes(tmp_path):
+    # each call drew a new root seed from its generator: the resumed design's initial rows came
+    # from the first generator and its later rounds from the second, so it was neither design
+    from surrogate.optimize import minimize
+
+    def f(p):
+        return (p["x"] - 0.3) ** 2 + (p["y"] - 0.6) ** 2
+
+    for design, runs_of in ((adaptive_sample, lambda r: r.runs),
+                            (minimize, lambda r: r.history)):
+        whole = runs_of(design(f, space=SQUARE, budget=10, seed=np.random.default_rng(0)))
+        options = {"space": SQUARE, "checkpoint": tmp_path / design.__name__}
+        design(f, budget=7, seed=np.random.default_rng(0), **options)
+        resumed = runs_of(design(f, budget=10, seed=np.random.default_rng(1), **options))
+        pd.testing.assert_frame_equal(resumed.X, whole.X)
+
+
 def test_a_budget_too_small_for_the_target_is_warned_of():
     with pytest.warns(UserWarning, match=r"only from 20 successful runs on .* budget=12"):
         result = adaptive_sample(lambda p: p["x"] + p["y"], space=SQUARE, budget=12,
