@@ -191,7 +191,8 @@ def _optimize(study: Study, verbose: bool) -> None:
         options: dict[str, Any] = {
             "output": config.objective, "budget": config.budget,
             "constraints": config.constraints or None, "executor": runner,
-            "seed": config.seed, "timeout": config.timeout, "retries": config.retries}
+            "seed": _optimization_seed(config), "timeout": config.timeout,
+            "retries": config.retries}
         checkpoint = study.directory / "optimize"
         try:
             try:
@@ -261,6 +262,15 @@ def _beyond_the_runs(study: Study, output: str, sense: str, value: float) -> boo
                   "teacher (optimize mode = \"teacher\") before trusting it", UserWarning,
                   stacklevel=2)
     return True
+
+
+def _optimization_seed(config: StudyConfig) -> int:
+    """The teacher-mode optimization's seed: the study's, or, after an adaptive design (whose
+    loop starts from the same Latin hypercube for the same seed), one derived from it: the
+    optimization ran its first 2 * dim + 1 points again."""
+    if config.method != "adaptive":
+        return config.seed
+    return int(np.random.SeedSequence([config.seed, 1]).generate_state(1)[0])
 
 
 def _set_aside(directory: Path) -> Path:

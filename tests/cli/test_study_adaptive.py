@@ -180,3 +180,27 @@ def test_a_one_shot_design_flag_on_an_adaptive_config_keeps_its_budget(tmp_path)
     report = json.loads((tmp_path / "out" / "report.json").read_text())
     assert report["config"]["method"] == "lhs" and report["runs"]["n"] == 12
     assert len((tmp_path / "calls.txt").read_text().splitlines()) == 12
+
+
+def test_a_teacher_mode_optimization_after_an_adaptive_design_runs_other_points():
+    # both loops started from the Latin hypercube of the study's seed: the optimization ran
+    # the design's 2 * dim + 1 first points again
+    from surrogate.optimize import minimize
+    from surrogate.sequential import adaptive_sample
+    from surrogate.space import Real, Space
+    from surrogate.study._stages import _optimization_seed
+
+    config = config_from_text(CONFIG.replace('"adaptive_branin:branin"', '"branin"')
+                              .split("outputs")[0] + '[design]\nmethod = "adaptive"\n'
+                              'budget = 12\n[optimize]\noutput = "y"\nmode = "teacher"\n')
+    space = Space([Real("x1", -5.0, 10.0), Real("x2", 0.0, 15.0)])
+
+    def f(p):
+        return branin(p["x1"], p["x2"])
+
+    design = adaptive_sample(f, space=space, budget=5, seed=config.seed).runs.X
+    optimization = minimize(f, space=space, budget=5, seed=_optimization_seed(config)).history.X
+    assert not design.merge(optimization).shape[0]  # no point in common
+    one_shot = config_from_text('simulator = "branin"\n[optimize]\noutput = "y"\n'
+                                'mode = "teacher"\n')
+    assert _optimization_seed(one_shot) == one_shot.seed  # unchanged where no loop ran before
