@@ -117,6 +117,7 @@ def code_fingerprint(fn: Any) -> str | None:
                 digest.update(repr(const).encode())
 
     add(code)
+    _add_instance_state(digest, fn, code)
     # the plain values a closure captured: make(0.5) and make(-1.5) are two teachers; not a
     # list, dict or object, nor a variable the function sets (nonlocal): a teacher may count
     # its calls in one, and its resumption is the same teacher
@@ -131,6 +132,43 @@ def code_fingerprint(fn: Any) -> str | None:
         if name not in written and _plain(value):
             digest.update(_stable_description(value).encode())
     return digest.hexdigest()[:16]
+
+
+# methods that set an object's settings rather than its running state
+_CONSTRUCTORS = ("__init__", "__new__", "__post_init__", "__setstate__")
+
+
+def _add_instance_state(digest: Any, fn: Any, code: Any) -> None:
+    """The settings of the object behind a callable object or a bound method: its public plain
+    attributes (numbers, text, tuples of them) that no method of its class sets outside its
+    constructor. ``Model(1.0)`` and ``Model(100.0)`` are two teachers, whose checkpoints were
+    taken for one; a counter of calls that ``__call__`` keeps is running state, and its
+    resumption is the same teacher."""
+    import dis
+    import inspect
+    import types
+
+    owner = getattr(fn, "__self__", None)  # a bound method's object
+    if owner is None and getattr(vars(type(fn)).get("__call__"), "__code__", None) is code:
+        owner = fn  # a callable object
+    if owner is None or isinstance(owner, type | types.ModuleType) \
+            or not hasattr(owner, "__dict__"):
+        return
+    written: set[str] = set()
+    for cls in type(owner).__mro__:
+        for name, member in vars(cls).items():
+            if isinstance(member, classmethod | staticmethod):
+                member = member.__func__
+            elif isinstance(member, property):
+                member = member.fset
+            method_code = getattr(inspect.unwrap(member), "__code__", None) \
+                if callable(member) else None
+            if name not in _CONSTRUCTORS and isinstance(method_code, types.CodeType):
+                written |= {i.argval for i in dis.get_instructions(method_code)
+                            if i.opname in ("STORE_ATTR", "DELETE_ATTR")}
+    for name, value in sorted(vars(owner).items()):
+        if not name.startswith("_") and name not in written and _plain(value):
+            digest.update(f"{name}={_stable_description(value)}".encode())
 
 
 def _plain(value: Any) -> bool:

@@ -193,6 +193,39 @@ def test_code_fingerprint_tells_functions_apart_and_is_stable_across_processes()
     assert len(prints) == 1 and len(prints.pop().strip()) == 16
 
 
+class _Model:
+    """A teacher object: ``k`` is a setting, ``calls`` running state its runs keep."""
+
+    def __init__(self, k):
+        self.k = k
+        self.calls = 0
+        self.label = "growth"
+
+    def __call__(self, x):
+        self._count()
+        return self.k * x
+
+    def simulate(self, x):
+        return self.k * x
+
+    def _count(self):
+        self.calls += 1  # set outside the constructor: state, not a setting
+
+
+def test_code_fingerprint_reads_the_settings_of_a_teacher_object():
+    # Model(1.0) and Model(100.0) had one fingerprint: a checkpoint of one was resumed by the
+    # other (minimize reported the other teacher's optimum)
+    from surrogate._identity import code_fingerprint
+
+    one, hundred = _Model(1.0), _Model(100.0)
+    assert code_fingerprint(one) != code_fingerprint(hundred)
+    assert code_fingerprint(one.simulate) != code_fingerprint(hundred.simulate)
+    before = code_fingerprint(one)
+    one(2.0)
+    assert one.calls == 1 and code_fingerprint(one) == before  # a resumption is the same
+    assert code_fingerprint(one) == code_fingerprint(_Model(1.0))
+
+
 def test_the_model_of_a_design_or_an_optimization_saves_and_loads(tmp_path):
     import surrogate as sg
 
