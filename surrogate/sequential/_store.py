@@ -123,10 +123,12 @@ class RoundStore:
             if stored != expected:
                 changed = sorted(k for k in {*expected, *stored}
                                  if stored.get(k) != expected.get(k))
+                what = " (the teacher's code, or a teacher object's settings)" \
+                    if "code" in changed else ""
                 raise OtherDesignError(
                     f"checkpoint {self.root} belongs to another {kind} (differs in "
-                    f"{changed}); resume with the same settings (only budget may change) or "
-                    "use a new checkpoint directory", changed)
+                    f"{changed}{what}); resume with the same settings (only budget may change) "
+                    "or use a new checkpoint directory", changed)
             return
         if any(p.name != LOCK for p in self.root.iterdir()):
             raise ValueError(f"checkpoint directory {self.root} is not empty and holds no "

@@ -176,11 +176,11 @@ class _Interrupt(BaseException):
 class _CountingBranin:
     def __init__(self, stop_after=None):
         self.finished = 0
-        self.stop_after = stop_after
+        self._stop_after = stop_after
         self.branin = simulators.load("branin")
 
     def __call__(self, x1, x2):
-        if self.stop_after is not None and self.finished == self.stop_after:
+        if self._stop_after is not None and self.finished == self._stop_after:
             raise _Interrupt
         self.finished += 1
         return float(self.branin(pd.DataFrame({"x1": [x1], "x2": [x2]}))["y"].iloc[0])
@@ -195,7 +195,7 @@ def test_resume_after_interruption_repeats_no_run(tmp_path):
         minimize(Simulator(teacher, space, ["y"], name="b"), budget=14, n_init=5,
                  batch_size=3, seed=0, checkpoint=tmp_path)
     assert teacher.finished == 9
-    teacher.stop_after = None
+    teacher._stop_after = None
     resumed = minimize(Simulator(teacher, space, ["y"], name="b"), budget=14, n_init=5,
                        batch_size=3, seed=0, checkpoint=tmp_path)
     assert teacher.finished == 14  # every run exactly once across both calls

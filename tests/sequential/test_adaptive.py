@@ -167,10 +167,10 @@ class _Interrupt(BaseException):
 
 class _CountingCircle:
     def __init__(self, stop_after=None):
-        self.calls, self.stop_after = [], stop_after
+        self.calls, self._stop_after = [], stop_after
 
     def __call__(self, x, y):
-        if self.stop_after is not None and len(self.calls) == self.stop_after:
+        if self._stop_after is not None and len(self.calls) == self._stop_after:
             raise _Interrupt
         self.calls.append((x, y))
         return (x - 0.5) ** 2 + (y - 0.5) ** 2
@@ -191,7 +191,7 @@ def test_resume_after_interruption_repeats_no_run_and_keeps_the_rounds(tmp_path)
     partial = TransferSet.load(tmp_path)
     assert len(partial) == len(teacher.calls) == 8 and partial.ok.all()
     pd.testing.assert_frame_equal(partial.X, reference.runs.X.iloc[:len(partial)])
-    teacher.stop_after = None
+    teacher._stop_after = None
     resumed = adaptive_sample(Simulator(teacher, SQUARE, ["r2"], name="c"),
                               checkpoint=tmp_path, **options)
     assert len(teacher.calls) == 13 == len(set(teacher.calls))  # every run exactly once
