@@ -181,7 +181,6 @@ def _optimize(study: Study, verbose: bool) -> None:
         return
     from surrogate.optimize import maximize, minimize, minimize_surrogate
     from surrogate.plot import convergence
-    from surrogate.sequential._store import OtherDesignError
 
     if config.mode == "teacher":
         _log(f"{config.sense} {config.objective!r} with the teacher in the loop "
@@ -193,16 +192,9 @@ def _optimize(study: Study, verbose: bool) -> None:
             "constraints": config.constraints or None, "executor": runner,
             "seed": _optimization_seed(config), "timeout": config.timeout,
             "retries": config.retries}
-        checkpoint = study.directory / "optimize"
         try:
-            try:
-                result = run(study.simulator, checkpoint=checkpoint, **options)
-            except OtherDesignError as exc:
-                kept = _set_aside(checkpoint)  # another sense, seed, simulator code...: afresh
-                warnings.warn(f"the optimization's settings changed since its checkpoint "
-                              f"(differs in {exc.changed}): it starts afresh, the old one kept "
-                              f"in {kept.name}/", UserWarning, stacklevel=2)
-                result = run(study.simulator, checkpoint=checkpoint, **options)
+            result = _optimize_resuming(run, study.simulator, study.directory / "optimize",
+                                        options)
         finally:
             if owned:
                 runner.close()
@@ -271,6 +263,36 @@ def _optimization_seed(config: StudyConfig) -> int:
     if config.method != "adaptive":
         return config.seed
     return int(np.random.SeedSequence([config.seed, 1]).generate_state(1)[0])
+
+
+def _optimize_resuming(run: Any, simulator: Any, checkpoint: Path,
+                       options: dict[str, Any]) -> Any:
+    """``run`` (minimize or maximize) on its checkpoint. A checkpoint of other settings
+    (another sense, seed, simulator code...) is set aside, and one set aside earlier with
+    these settings resumes in its place: going back to settings used before repeated every
+    one of their runs."""
+    from surrogate.sequential._store import OtherDesignError
+
+    try:
+        return run(simulator, checkpoint=checkpoint, **options)
+    except OtherDesignError as exc:
+        changed = exc.changed
+    kept = _set_aside(checkpoint)
+    said = (f"the optimization's settings changed since its checkpoint (differs in "
+            f"{changed}): the old one kept in {kept.name}/")
+    for earlier in sorted(checkpoint.parent.glob(f"{checkpoint.name}-previous-*")):
+        if earlier == kept:
+            continue
+        try:
+            result = run(simulator, checkpoint=earlier, **options)
+        except OtherDesignError:
+            continue
+        earlier.rename(checkpoint)
+        warnings.warn(f"{said}; the earlier one of these settings, {earlier.name}/, resumed",
+                      UserWarning, stacklevel=3)
+        return result
+    warnings.warn(f"{said}; it starts afresh", UserWarning, stacklevel=3)
+    return run(simulator, checkpoint=checkpoint, **options)
 
 
 def _set_aside(directory: Path) -> Path:

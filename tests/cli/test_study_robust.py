@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import surrogate as sg
 from surrogate._config import config_from_text
 from surrogate.data import TransferSet
 from surrogate.models import GPRegressor, cross_validate
@@ -521,3 +522,29 @@ def test_a_surrogate_maximum_warns_when_the_space_reaches_beyond_the_runs(tmp_pa
     beyond = [w for w in study.warnings if w.startswith("optimization:")
               and "reaches beyond the data the GPRegressor was trained on for x" in w]
     assert len(beyond) == 1, study.warnings
+
+
+def test_going_back_to_earlier_optimization_settings_resumes_their_runs(tmp_path):
+    # minimize, maximize, minimize again: the third ran all of the first's runs again, which
+    # lay set aside in optimize-previous-1/
+    from surrogate.optimize import maximize, minimize
+    from surrogate.study._stages import _optimize_resuming
+
+    space = sg.Space([sg.Real("a", 0.0, 1.0)])
+    calls = []
+
+    def f(p):
+        calls.append(p["a"])
+        return (p["a"] - 0.3) ** 2
+
+    options = {"space": space, "budget": 5, "seed": 0}
+    checkpoint = tmp_path / "optimize"
+    first = _optimize_resuming(minimize, f, checkpoint, options)
+    with pytest.warns(UserWarning, match="starts afresh"):
+        _optimize_resuming(maximize, f, checkpoint, options)
+    assert len(calls) == 10
+    with pytest.warns(UserWarning, match=r"optimize-previous-1/, resumed"):
+        again = _optimize_resuming(minimize, f, checkpoint, options)
+    assert len(calls) == 10  # nothing ran again
+    pd.testing.assert_frame_equal(again.history.X, first.history.X)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["optimize", "optimize-previous-2"]
