@@ -77,6 +77,7 @@ def _planted_box(n, seed):
     return X, (X[:, 0] > 0.4) & (X[:, 1] < 0.6) & (X[:, 2] > 0.3)
 
 
+@pytest.mark.slow  # two classifier fits on 600 points (7 s): the default suite keeps under 10 min
 def test_the_additive_part_draws_a_planted_box_sharper_than_the_product_kernel():
     """Held-out accuracy 0.985 against 0.971 with 400 points here; the ARD kernel alone can
     only round the box's edges and corners off."""
