@@ -11,6 +11,11 @@ import numpy as np
 __all__ = ["check_flag", "check_positive_int", "check_positive_float", "check_choice"]
 
 
+def is_int(value: Any) -> bool:
+    """An integer (Python's or numpy's), not a bool."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
 def check_flag(name: str, value: Any) -> None:
     """Refuse anything but True or False for a yes/no option (``"no"`` is truthy)."""
     if not isinstance(value, bool | np.bool_):
@@ -47,7 +52,6 @@ def check_choice(name: str, value: Any, choices: tuple[str, ...]) -> str:
 def check_checkpoint_seed(checkpoint: Any, seed: Any) -> None:
     """A checkpoint resumes only the same design, and only an int seed draws it again: with
     another seed a rerun ran every point afresh beside the checkpoint's."""
-    if checkpoint is not None and not (isinstance(seed, numbers.Integral)
-                                       and not isinstance(seed, bool)):
+    if checkpoint is not None and not is_int(seed):
         raise ValueError("checkpoint= needs seed= to be an int, so that a rerun draws the same "
                          f"design and resumes; got seed={seed!r}")

@@ -6,10 +6,11 @@ One helper, one convention (STYLE 11): ``seed`` is ``None``, an ``int`` or a
 
 from __future__ import annotations
 
-import numbers
 from typing import Any
 
 import numpy as np
+
+from surrogate._checks import is_int
 
 SeedLike = int | np.random.Generator | None
 
@@ -33,7 +34,7 @@ def as_generator(seed: SeedLike) -> np.random.Generator:
         return seed
     if seed is None:
         return np.random.default_rng()
-    if isinstance(seed, numbers.Integral) and not isinstance(seed, bool):
+    if is_int(seed):
         if seed < 0:
             raise ValueError(f"seed must be a non-negative int, got {seed}")
         return np.random.default_rng(int(seed))

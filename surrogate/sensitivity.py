@@ -36,7 +36,6 @@ Drawing in independent batches breaks the joint structure the pick-freeze estima
 
 from __future__ import annotations
 
-import numbers
 import warnings
 from collections.abc import Callable
 from contextlib import nullcontext
@@ -49,7 +48,7 @@ from SALib.analyze import sobol as salib_sobol_analyze
 from SALib.sample import morris as salib_morris_sample
 from SALib.sample import sobol as salib_sobol_sample
 
-from surrogate._checks import check_checkpoint_seed, check_flag
+from surrogate._checks import check_checkpoint_seed, check_flag, is_int
 from surrogate._fields import flat_points
 from surrogate._random import SeedLike, as_generator, child_seed
 from surrogate._sensitivity_fields import (
@@ -266,7 +265,7 @@ def sobol_indices(
 
 def _check_sobol_options(n: Any, second_order: Any, posterior_samples: Any, checkpoint: Any,
                          seed: Any) -> dict[str, Any]:
-    if not _is_int(n):
+    if not is_int(n):
         raise TypeError(f"n must be an int (base samples), got {n!r}")
     if n < MIN_SOBOL_N:
         raise ValueError(f"n must be >= {MIN_SOBOL_N} base samples (a power of two such as 1024), "
@@ -276,7 +275,7 @@ def _check_sobol_options(n: Any, second_order: Any, posterior_samples: Any, chec
         warnings.warn(f"n={n} is not a power of two, which breaks the balance of the Sobol' "
                       f"sequence; using n={power}", UserWarning, stacklevel=3)
     check_flag("second_order", second_order)
-    if posterior_samples is not None and (not _is_int(posterior_samples)
+    if posterior_samples is not None and (not is_int(posterior_samples)
                                           or posterior_samples < 0
                                           or posterior_samples == 1):
         raise ValueError("posterior_samples must be None, 0 (off) or an int >= 2, got "
@@ -394,18 +393,14 @@ def morris(
 
 
 def _check_morris_options(trajectories: Any, levels: Any, checkpoint: Any, seed: Any) -> None:
-    if not _is_int(trajectories) or trajectories < 2:
+    if not is_int(trajectories) or trajectories < 2:
         raise ValueError(f"trajectories must be an int >= 2, got {trajectories!r}")
-    if not _is_int(levels) or levels < 2 or levels % 2:
+    if not is_int(levels) or levels < 2 or levels % 2:
         raise ValueError(f"levels must be an even int >= 2 (grid levels per input), got {levels!r}")
     check_checkpoint_seed(checkpoint, seed)
 
 
 # -- evaluation and shared checks ---------------------------------------------------------------
-def _is_int(value: Any) -> bool:
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
-
-
 def _unit_problem(space: Space) -> dict[str, Any]:
     """SALib's problem in the unit cube; ``from_unit`` decodes (log, integer, categorical)."""
     return {"num_vars": space.dim, "names": space.names, "bounds": [[0.0, 1.0]] * space.dim}

@@ -13,7 +13,6 @@ decision tree (:attr:`PrunedTree.estimator_`), so ``export_text`` and ``plot_tre
 
 from __future__ import annotations
 
-import numbers
 from typing import Any
 
 import numpy as np
@@ -22,7 +21,7 @@ from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 from sklearn.tree._tree import Tree
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from surrogate._checks import check_flag, check_positive_int
+from surrogate._checks import check_flag, check_positive_int, is_int
 from surrogate._random import as_generator, child_seed
 
 __all__ = ["PrunedTree"]
@@ -129,7 +128,7 @@ class PrunedTree(ClassifierMixin, BaseEstimator):
             raise ValueError(f"sample_weight must be {len(y)} finite weights >= 0")
         points, reward = _unique_points(X, codes, weight, len(self.classes_))
         # scikit-learn takes an int: an int seed goes as it is (the trees random_state=0 grew)
-        whole = isinstance(self.seed, numbers.Integral) and not isinstance(self.seed, bool)
+        whole = is_int(self.seed)
         state = int(self.seed) if whole and 0 <= int(self.seed) < 2**32 \
             else child_seed(as_generator(self.seed))
         best: tuple[float, _Nodes, str] | None = None

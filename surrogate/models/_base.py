@@ -21,6 +21,7 @@ from surrogate._checks import (  # noqa: F401  (re-exported: the models' checks)
     check_flag,
     check_positive_float,
     check_positive_int,
+    is_int,
 )
 from surrogate._random import as_generator, child_seed
 from surrogate.models._inputs import InputEncoding, find_categories
@@ -239,8 +240,7 @@ class SurrogateMixin:
     def _check_common(self) -> None:
         """Validate ``seed`` and ``device`` (the options every model has)."""
         seed = getattr(self, "seed", None)
-        if not (seed is None or isinstance(seed, np.random.Generator)
-                or (isinstance(seed, numbers.Integral) and not isinstance(seed, bool))):
+        if not (seed is None or isinstance(seed, np.random.Generator) or is_int(seed)):
             raise TypeError(
                 f"seed must be an int, a numpy.random.Generator or None, got {seed!r}")
         self._device = resolve_device(getattr(self, "device", "cpu"))

@@ -18,6 +18,7 @@ from sklearn.base import clone, is_classifier
 from sklearn.model_selection import KFold, StratifiedKFold
 from sklearn.pipeline import Pipeline
 
+from surrogate._checks import is_int
 from surrogate._fields import flat_points
 from surrogate._random import as_generator, child_seed, seeded_clone
 from surrogate.models._base import SurrogateMixin, check_input_columns, missing_x, missing_y
@@ -258,9 +259,9 @@ def cross_validate(model: Any, X: Any, y: Any, *, cv: Any = 5, seed: Any = None
     n = len(y_arr)
     if len(X) != n:
         raise ValueError(f"X has {len(X)} rows but y has {n}")
-    if isinstance(cv, numbers.Integral) and not isinstance(cv, bool) and int(cv) > n:
+    if is_int(cv) and int(cv) > n:
         raise ValueError(f"cv={cv} folds need at least as many rows; X has {n}")
-    if isinstance(cv, numbers.Integral) and not isinstance(cv, bool) and int(cv) >= 2 \
+    if is_int(cv) and int(cv) >= 2 \
             and n - math.ceil(n / int(cv)) < 2:
         raise ValueError(f"cv={cv} on {n} rows leaves fewer than 2 rows to fit on in a fold: "
                          "give more rows or fewer folds")

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from surrogate._checks import is_int
 from surrogate._random import SeedLike, as_generator
 from surrogate._target import (
     _is_classifier,
@@ -133,8 +134,7 @@ def _mean_function(model: Any, space: Space, output: Any) -> tuple[MeanFunction,
     names = [str(n) for n in names] if names is not None else None
     probe = np.asarray(model.predict(_design(model, space, np.full((1, space.dim), 0.5))))
     n_outputs = 1 if probe.ndim == 1 else probe.shape[1]
-    if field and not (isinstance(output, numbers.Integral) and not isinstance(output, bool)
-                      and 0 <= int(output) < n_outputs):
+    if field and not (is_int(output) and 0 <= int(output) < n_outputs):
         raise ValueError(f"{type(model).__name__} predicts a field on {n_outputs} grid points, "
                          "not one output: pass output= the index of a grid point (0 to "
                          f"{n_outputs - 1}) to minimize the field there; got output={output!r}")

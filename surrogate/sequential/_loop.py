@@ -14,7 +14,6 @@ would have drawn.
 
 from __future__ import annotations
 
-import numbers
 import time
 import warnings
 from collections.abc import Callable
@@ -24,6 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from surrogate._checks import is_int
 from surrogate._random import SeedLike, as_generator, child_seed
 from surrogate._stack import user_stacklevel
 from surrogate._threads import limited
@@ -189,7 +189,7 @@ def run_rounds(plan: Plan, acquisition: Acquisition, trainer: Trainer, *, execut
         if checkpoint is not None:
             store = RoundStore(checkpoint, plan.signature, file=plan.signature_file,
                                kind=plan.kind)
-            if not isinstance(seed, numbers.Integral) or isinstance(seed, bool):
+            if not is_int(seed):
                 root = store.kept_root(root)  # a resumption goes on as the design it resumes
         reference = _reference(plan.space, acquisition.n_reference, root)
         recorded = store.recorded_rounds() if store is not None and assess else {}

@@ -27,6 +27,7 @@ from typing import Any
 
 import pandas as pd
 
+from surrogate._checks import is_int
 from surrogate.data import TransferSet, write_json
 from surrogate.execute import checkpoint_design
 from surrogate.execute._checkpoint import LEGACY_PARTIAL_NAME, checkpoint_path, lock_directory
@@ -55,13 +56,9 @@ def run_identity(simulator: Any, seed: Any) -> dict[str, Any]:
     design, or one seeded by a Generator, which no int seed continues) and a digest of the
     teacher function's code (a name alone does not tell two lambdas, or an edited function,
     apart)."""
-    import numbers
-
     from surrogate._identity import code_fingerprint
 
-    identity: dict[str, Any] = {"seed": None}
-    if isinstance(seed, numbers.Integral) and not isinstance(seed, bool):
-        identity["seed"] = int(seed)
+    identity: dict[str, Any] = {"seed": int(seed) if is_int(seed) else None}
     code = code_fingerprint(simulator.fn)
     if code is not None:
         identity["code"] = code
