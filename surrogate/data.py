@@ -106,8 +106,7 @@ class TransferSet:
     ) -> None:
         self._space = as_space(space)
         self._outputs = check_outputs(outputs, has_fields=True)  # none: runs of a design
-        if not (isinstance(X, pd.DataFrame) or hasattr(X, "__len__")) \
-                or isinstance(X, str | bytes):
+        if not hasattr(X, "__len__") or isinstance(X, str | bytes):
             raise TypeError(f"X must be the runs' inputs (a DataFrame with columns "
                             f"{self._space.names}, or an array in that order), got {X!r:.60}")
         X = self._space.validate(X) if isinstance(X, pd.DataFrame) or len(X) \

@@ -76,7 +76,8 @@ def train_ensemble(net: EnsembleMLP, X: torch.Tensor, Y: torch.Tensor,
     # at least one point to train on, whatever the share held out for early stopping
     n_val = min(max(1, int(round(validation_fraction * n))), n - 1) if n >= 5 else 0
     splits = [rng.permutation(n) for _ in range(E)]
-    val_idx = torch.as_tensor(np.stack([s[:n_val] for s in splits]), device=X.device)  # (E, n_val)
+    held_out = np.stack([s[:n_val] for s in splits])  # (E, n_val)
+    val_idx = torch.as_tensor(held_out, device=X.device)
     tr_idx = torch.as_tensor(np.stack([s[n_val:] for s in splits]), device=X.device)  # (E, n_tr)
     n_tr = tr_idx.shape[1]
     opt = torch.optim.Adam(net.parameters(), lr=learning_rate, weight_decay=weight_decay,
@@ -110,7 +111,6 @@ def train_ensemble(net: EnsembleMLP, X: torch.Tensor, Y: torch.Tensor,
         stale = torch.where(improved, torch.zeros_like(stale), stale + 1)
         if bool((stale >= patience).all()) and (epoch + 1) * steps >= MIN_STEPS:
             break
-    held_out = np.stack([s[:n_val] for s in splits])
     if not n_val:  # nothing held out: every member keeps its last epoch
         return [max_epochs - 1] * E, held_out
     with torch.no_grad():
