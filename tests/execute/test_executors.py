@@ -168,6 +168,24 @@ ORPHAN_DRIVER = textwrap.dedent("""
 """)
 
 
+def _alive(pid):
+    """Whether process ``pid`` runs (a zombie, ended but not yet reaped, does not)."""
+    import psutil
+
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+def _exited(pids, seconds=5.0):
+    """Wait until none of ``pids`` runs, at most ``seconds``; whether none does."""
+    deadline = time.monotonic() + seconds
+    while any(_alive(p) for p in pids) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return not any(_alive(p) for p in pids)
+
+
 @pytest.mark.parametrize("busy", [
     "time.sleep(0.05)",
     # C code that holds the GIL for hours (a regular expression backtracking, as a compiled
@@ -176,19 +194,13 @@ ORPHAN_DRIVER = textwrap.dedent("""
                  marks=pytest.mark.skipif(os.name != "posix", reason="the watchdog is POSIX")),
 ], ids=["python", "holding-the-gil"])
 def test_workers_exit_when_the_driver_is_killed(tmp_path, busy):
-    psutil = pytest.importorskip("psutil")
+    pytest.importorskip("psutil")
     log, script = tmp_path / "calls.txt", tmp_path / "driver.py"
     script.write_text(ORPHAN_DRIVER.replace("BUSY", busy))
     driver = subprocess.Popen([sys.executable, str(script), str(log)], start_new_session=True)
 
     def workers():
         return set(log.read_text().split()) if log.exists() else set()
-
-    def alive(pid):
-        try:
-            return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
-        except psutil.NoSuchProcess:
-            return False
 
     pids = []
     try:
@@ -199,44 +211,26 @@ def test_workers_exit_when_the_driver_is_killed(tmp_path, busy):
         assert len(pids) == 2
         os.kill(driver.pid, signal.SIGKILL)  # the driver alone: no cleanup runs
         driver.wait()
-        deadline = time.monotonic() + 5
-        while any(alive(p) for p in pids) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert not [p for p in pids if alive(p)]
+        _exited(pids)
+        assert not [p for p in pids if _alive(p)]
         calls = len(log.read_text().split())
         time.sleep(0.3)
         assert len(log.read_text().split()) == calls < 400  # no run after the workers exited
     finally:
         # whatever a failure left behind: the driver's group, and the workers, which lead
         # groups of their own (spinning in C code they would load the machine for hours)
-        for pid, kill in [(driver.pid, os.killpg), *((p, os.kill) for p in pids if alive(p))]:
+        for pid, kill in [(driver.pid, os.killpg), *((p, os.kill) for p in pids if _alive(p))]:
             try:
                 kill(pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
 
 
-def _alive(pid):
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    with open(f"/proc/{pid}/stat") as stat:  # a zombie (reaped later) counts as ended
-        return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
-
-
-def _wait_for_exit(process, seconds=5.0):
-    deadline = time.monotonic() + seconds
-    while _alive(process.pid) and time.monotonic() < deadline:
-        process.poll()
-        time.sleep(0.05)
-    return not _alive(process.pid)
-
-
-@pytest.mark.skipif(not os.path.exists("/proc/self/stat"), reason="reads /proc")
+@pytest.mark.skipif(os.name != "posix", reason="the watchdog is POSIX")
 def test_the_watchdog_kills_the_workers_of_a_driver_dead_before_it_started():
     # the driver was SIGKILLed while the watchdog's interpreter was still starting: the pids it
     # had written were never read, and the workers ran on
+    pytest.importorskip("psutil")
     from surrogate.execute._process import _WATCHDOG
 
     victim = subprocess.Popen(["sleep", "30"], start_new_session=True)
@@ -249,7 +243,7 @@ def test_the_watchdog_kills_the_workers_of_a_driver_dead_before_it_started():
             [sys.executable, "-I", "-S", "-c", _WATCHDOG, str(gone.pid), "0.05"],
             stdin=read_end)
         watchdog.wait(10)
-        assert _wait_for_exit(victim)
+        assert _exited([victim.pid])
     finally:
         victim.kill()
         os.close(read_end)
@@ -274,10 +268,11 @@ ANNOUNCING_DRIVER = textwrap.dedent("""
 """)
 
 
-@pytest.mark.skipif(not os.path.exists("/proc/self/stat"), reason="reads /proc")
+@pytest.mark.skipif(os.name != "posix", reason="the watchdog is POSIX")
 def test_the_watchdog_reads_every_line_of_one_write(tmp_path):
     # a buffered readline returned the first line and the select on the pipe then saw nothing
     # more: the watchdog kept the stale pids and, the driver gone, left the worker running
+    pytest.importorskip("psutil")
     stale = subprocess.Popen([sys.executable, "-c", "pass"])
     stale.wait()
     script = tmp_path / "driver.py"
@@ -290,9 +285,7 @@ def test_the_watchdog_reads_every_line_of_one_write(tmp_path):
         time.sleep(0.3)  # both lines reach the watchdog
         driver.kill()
         driver.wait()
-        deadline = time.monotonic() + 5
-        while _alive(pids[1]) and time.monotonic() < deadline:
-            time.sleep(0.05)
+        _exited(pids[1:])
         assert not _alive(pids[1])
     finally:
         driver.kill()
@@ -326,16 +319,10 @@ EXTERNAL_DRIVER = textwrap.dedent("""
                     reason="needs POSIX process groups and sleep(1)")
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM])
 def test_a_killed_driver_ends_the_external_programs_its_runs_started(tmp_path, sig):
-    psutil = pytest.importorskip("psutil")
+    pytest.importorskip("psutil")
     log, script = tmp_path / "children.txt", tmp_path / "driver.py"
     script.write_text(EXTERNAL_DRIVER)
     driver = subprocess.Popen([sys.executable, str(script), str(log)], start_new_session=True)
-
-    def alive(pid):
-        try:
-            return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
-        except psutil.NoSuchProcess:
-            return False
 
     children: list[int] = []
     try:
@@ -346,10 +333,8 @@ def test_a_killed_driver_ends_the_external_programs_its_runs_started(tmp_path, s
         assert len(children) == 2
         os.kill(driver.pid, sig)
         driver.wait()
-        deadline = time.monotonic() + 5
-        while any(alive(p) for p in children) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert not [p for p in children if alive(p)]  # they ran on, reparented, for 30 s
+        _exited(children)
+        assert not [p for p in children if _alive(p)]  # they ran on, reparented, for 30 s
     finally:
         for pid in children:
             try:
