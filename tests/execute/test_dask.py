@@ -301,7 +301,10 @@ def test_a_cluster_left_without_workers_says_so_and_goes_on_when_one_returns(mon
     monkeypatch.setattr(_dask, "WORKER_WAIT_S", 0.5)
     space = sg.Space([sg.Real("x", 0.0, 1.0)])
     sim = sg.Simulator(_slow_double, space, "y", name="slow")
-    design = sg.sample(space, 12, seed=0)
+    # 4 s of runs: the worker is gone long before they are done, however slowly it retires
+    # on a loaded machine (12 runs, 1.2 s, were all done before it had left: no wait, no
+    # warning)
+    design = sg.sample(space, 40, seed=0)
     with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
                                   dashboard_address=None) as own, distributed.Client(own) as client:
         def lose_then_return():
