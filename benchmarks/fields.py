@@ -271,7 +271,7 @@ def _adaptive(budget: int, seeds: range) -> list[dict[str, Any]]:
     runs, per teacher, seed and N."""
     from surrogate.design import sample
     from surrogate.models import FieldGPRegressor
-    from surrogate.models._field import field_q2
+    from surrogate.models._field_basis import field_q2
     from surrogate.sequential import adaptive_sample
 
     rows = []

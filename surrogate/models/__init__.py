@@ -8,7 +8,8 @@ directory of JSON metadata and torch tensors, never a pickle.
 """
 
 from surrogate.models._auto import AutoClassifier, AutoRegressor
-from surrogate.models._field import FieldGPRegressor, field_q2
+from surrogate.models._field import FieldGPRegressor
+from surrogate.models._field_basis import field_q2
 from surrogate.models._gp import GPRegressor
 from surrogate.models._gpc import GPClassifier
 from surrogate.models._io import load

@@ -31,9 +31,10 @@ from surrogate.models._base import (
     missing_y,
 )
 from surrogate.models._field_align import MIN_PEAKED, TIMING_TARGETS, PeakGrid, peak_times
+from surrogate.models._field_basis import components_explaining, field_q2, grid_of, residual_basis
 from surrogate.models._gp_shared import SharedTailGP
 
-__all__ = ["FieldGPRegressor", "field_q2", "components_explaining"]
+__all__ = ["FieldGPRegressor"]
 
 # the fitted parts of one mode or the other (align=None: a basis and its GP; "peak": two models)
 _FITTED = ("gp_", "mean_", "components_", "residual_std_", "_residual_basis", "timing_",
@@ -42,45 +43,8 @@ _FITTED = ("gp_", "mean_", "components_", "residual_std_", "_residual_basis", "t
 _DESCRIBED = ("grid_", "field_", "n_components_", "explained_variance_ratio_", "_y_1d",
               "_fitted_transform", "_fitted_align", "n_features_in_", "feature_names_in_")
 
-BASIS_FOLDS = 5  # folds of the out-of-sample estimate of the truncation error
 TRANSFORMS = (None, "log", "logit")
 ALIGNMENTS = (None, "peak")
-
-
-def field_q2(y_true: Any, y_pred: Any) -> float:
-    """Q² over a whole field: ``1 - SSE / SST`` summed over every run and grid point.
-
-    ``SST`` is the spread of the true trajectories around their mean trajectory (per grid point),
-    so Q² is the share of the field's variance the predictions explain; grid points where every
-    trajectory agrees add nothing to either sum (no per-point ratio is undefined).
-
-    Examples
-    --------
-    >>> field_q2([[0.0, 1.0], [2.0, 3.0]], [[0.0, 1.0], [2.0, 2.0]])
-    0.75
-    """
-    t = np.asarray(y_true, dtype=float)
-    p = np.asarray(y_pred, dtype=float)
-    t, p = t.reshape(len(t), -1), p.reshape(len(p), -1)
-    if t.shape != p.shape:
-        raise ValueError(f"y_true {t.shape} and y_pred {p.shape} must have the same shape")
-    sst = float(((t - t.mean(axis=0)) ** 2).sum())
-    if sst == 0.0:
-        return float("nan")
-    return 1.0 - float(((t - p) ** 2).sum()) / sst
-
-
-def components_explaining(energy: np.ndarray, share: float) -> int:
-    """The fewest leading principal components whose part of the summed ``energy`` (squared
-    singular values, decreasing, sum > 0) reaches ``share``.
-
-    Examples
-    --------
-    >>> components_explaining(np.array([8.0, 1.5, 0.5]), 0.9)
-    2
-    """
-    cumulative = np.cumsum(energy) / energy.sum()
-    return min(int(np.searchsorted(cumulative, share - 1e-12)) + 1, len(energy))
 
 
 class FieldGPRegressor(MultiOutputMixin, SurrogateMixin, RegressorMixin, BaseEstimator):
@@ -279,7 +243,7 @@ class FieldGPRegressor(MultiOutputMixin, SurrogateMixin, RegressorMixin, BaseEst
         _, values = self._validate_fit(X, Y, multi_output=True)
         self._y_1d = values.ndim == 1
         trajectories = self._forward(values.reshape(len(values), -1))
-        self.grid_, self.field_ = _grid_of(Y, trajectories.shape[1])
+        self.grid_, self.field_ = grid_of(Y, trajectories.shape[1])
         self.mean_ = trajectories.mean(axis=0)
         _, singular, directions = np.linalg.svd(trajectories - self.mean_, full_matrices=False)
         k = self._n_kept(singular)
@@ -289,7 +253,7 @@ class FieldGPRegressor(MultiOutputMixin, SurrogateMixin, RegressorMixin, BaseEst
         self.components_ = directions[:k]
         self.n_components_ = k
         scores = (trajectories - self.mean_) @ self.components_.T  # (n, k)
-        self._residual_basis = _residual_basis(trajectories, k, rng)  # (q, T)
+        self._residual_basis = residual_basis(trajectories, k, rng)  # (q, T)
         self.residual_std_ = np.sqrt((self._residual_basis**2).sum(axis=0))
         # components are in decreasing order of variance: the first n_own get their own kernel
         gp.n_own = max(1, int((self.explained_variance_ratio_
@@ -303,7 +267,7 @@ class FieldGPRegressor(MultiOutputMixin, SurrogateMixin, RegressorMixin, BaseEst
         if values.ndim == 1:
             raise ValueError("align='peak' needs Y of shape (n_runs, n_times), got one column")
         self._y_1d = False
-        self.grid_, self.field_ = _grid_of(Y, values.shape[1])
+        self.grid_, self.field_ = grid_of(Y, values.shape[1])
         tau, peaked = peak_times(values, self.grid_)
         if peaked.sum() < MIN_PEAKED:
             raise ValueError(f"align='peak' needs at least {MIN_PEAKED} runs whose trajectory "
@@ -539,7 +503,7 @@ class FieldGPRegressor(MultiOutputMixin, SurrogateMixin, RegressorMixin, BaseEst
         return self._inverse(self.mean_ + scores @ self.components_ + noise @ self._residual_basis)
 
     def score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
-        """Q² over the whole field (see :func:`field_q2`); ``sample_weight`` is not supported."""
+        """Q² over the whole field (see :func:`~surrogate.models.field_q2`); ``sample_weight`` is not supported."""
         if sample_weight is not None:
             raise ValueError("FieldGPRegressor.score does not take sample_weight")
         missing_y(y)  # a failed run's NaN row (TransferSet.field keeps them) is no trajectory
@@ -604,38 +568,3 @@ class FieldGPRegressor(MultiOutputMixin, SurrogateMixin, RegressorMixin, BaseEst
         gp = new_model(meta["gp"], self.device)
         restore(gp, meta["gp"], {k[3:]: v for k, v in tensors.items() if k.startswith("gp.")})
         self.gp_ = gp
-
-
-def _grid_of(Y: Any, n_times: int) -> tuple[np.ndarray, str | None]:
-    """The grid (numeric, strictly increasing DataFrame columns, else 0 .. T-1) and the name."""
-    if isinstance(Y, pd.DataFrame):
-        name = Y.columns.name if isinstance(Y.columns.name, str) else None
-        try:
-            grid = np.asarray(Y.columns, dtype=np.float64)
-        except (TypeError, ValueError):
-            return np.arange(n_times, dtype=np.float64), name
-        if len(grid) == n_times and (np.diff(grid) > 0).all():
-            return grid, name
-        return np.arange(n_times, dtype=np.float64), name
-    return np.arange(n_times, dtype=np.float64), None
-
-
-def _residual_basis(trajectories: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
-    """A factor ``W`` (q, T) with ``W^T W`` the covariance of out-of-sample truncation errors.
-
-    k-fold: the mean and the first ``k`` components are refitted without each fold, and the
-    fold's trajectories are projected on them; the residuals of all folds, divided by sqrt(n),
-    are factored by an SVD (``sum(W**2, axis=0)`` is the residual variance per grid point).
-    """
-    n = len(trajectories)
-    folds = np.array_split(rng.permutation(n), min(BASIS_FOLDS, n))
-    residuals = np.empty_like(trajectories)
-    for held_out in folds:
-        train = np.setdiff1d(np.arange(n), held_out)
-        mean = trajectories[train].mean(axis=0)
-        _, _, directions = np.linalg.svd(trajectories[train] - mean, full_matrices=False)
-        basis = directions[:k]  # (k', T), k' <= k when the fold has few runs
-        centred = trajectories[held_out] - mean
-        residuals[held_out] = centred - (centred @ basis.T) @ basis
-    _, singular, directions = np.linalg.svd(residuals / np.sqrt(n), full_matrices=False)
-    return singular[:, None] * directions

@@ -336,7 +336,7 @@ def _check_class_counts(y: np.ndarray, cv: Any) -> None:
 
 
 def _field_q2(t: np.ndarray, p: np.ndarray) -> float:
-    from surrogate.models._field import field_q2
+    from surrogate.models._field_basis import field_q2
 
     return field_q2(t, p)
 

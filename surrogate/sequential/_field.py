@@ -60,7 +60,7 @@ class FieldVarianceReduction(VarianceReduction):
 
     def targets(self, values: np.ndarray) -> np.ndarray:
         """Component scores (n_runs, k) of the trajectories; NaN rows stay NaN."""
-        from surrogate.models._field import components_explaining  # models load on first use
+        from surrogate.models._field_basis import components_explaining  # models load on first use
 
         ok = np.isfinite(values).all(axis=1)
         scores = np.full((len(values), 1), np.nan)

@@ -7,7 +7,7 @@ import pytest
 
 import surrogate as sg
 from surrogate.models import FieldGPRegressor
-from surrogate.models._field import field_q2
+from surrogate.models._field_basis import field_q2
 from surrogate.sequential import FieldVarianceReduction, adaptive_sample
 from surrogate.space import Real, Space
 

@@ -1,0 +1,87 @@
+"""The reduced basis of a field surrogate: how many principal components to keep, the
+out-of-sample truncation error of a kept basis, the grid a field's columns give, and the Q² of a
+whole field. Used by :class:`~surrogate.models.FieldGPRegressor` (:mod:`._field`), the metrics and
+the field acquisition of the adaptive designs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["field_q2", "components_explaining", "grid_of", "residual_basis", "BASIS_FOLDS"]
+
+BASIS_FOLDS = 5  # folds of the out-of-sample estimate of the truncation error
+
+
+def field_q2(y_true: Any, y_pred: Any) -> float:
+    """Q² over a whole field: ``1 - SSE / SST`` summed over every run and grid point.
+
+    ``SST`` is the spread of the true trajectories around their mean trajectory (per grid point),
+    so Q² is the share of the field's variance the predictions explain; grid points where every
+    trajectory agrees add nothing to either sum (no per-point ratio is undefined).
+
+    Examples
+    --------
+    >>> field_q2([[0.0, 1.0], [2.0, 3.0]], [[0.0, 1.0], [2.0, 2.0]])
+    0.75
+    """
+    t = np.asarray(y_true, dtype=float)
+    p = np.asarray(y_pred, dtype=float)
+    t, p = t.reshape(len(t), -1), p.reshape(len(p), -1)
+    if t.shape != p.shape:
+        raise ValueError(f"y_true {t.shape} and y_pred {p.shape} must have the same shape")
+    sst = float(((t - t.mean(axis=0)) ** 2).sum())
+    if sst == 0.0:
+        return float("nan")
+    return 1.0 - float(((t - p) ** 2).sum()) / sst
+
+
+def components_explaining(energy: np.ndarray, share: float) -> int:
+    """The fewest leading principal components whose part of the summed ``energy`` (squared
+    singular values, decreasing, sum > 0) reaches ``share``.
+
+    Examples
+    --------
+    >>> components_explaining(np.array([8.0, 1.5, 0.5]), 0.9)
+    2
+    """
+    cumulative = np.cumsum(energy) / energy.sum()
+    return min(int(np.searchsorted(cumulative, share - 1e-12)) + 1, len(energy))
+
+
+def grid_of(Y: Any, n_times: int) -> tuple[np.ndarray, str | None]:
+    """The grid (numeric, strictly increasing DataFrame columns, else 0 .. T-1) and the name."""
+    if isinstance(Y, pd.DataFrame):
+        name = Y.columns.name if isinstance(Y.columns.name, str) else None
+        try:
+            grid = np.asarray(Y.columns, dtype=np.float64)
+        except (TypeError, ValueError):
+            return np.arange(n_times, dtype=np.float64), name
+        if len(grid) == n_times and (np.diff(grid) > 0).all():
+            return grid, name
+        return np.arange(n_times, dtype=np.float64), name
+    return np.arange(n_times, dtype=np.float64), None
+
+
+def residual_basis(trajectories: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
+    """A factor ``W`` (q, T) with ``W^T W`` the covariance of out-of-sample truncation errors.
+
+    k-fold: the mean and the first ``k`` components are refitted without each fold, and the
+    fold's trajectories are projected on them; the residuals of all folds, divided by sqrt(n),
+    are factored by an SVD (``sum(W**2, axis=0)`` is the residual variance per grid point).
+    """
+    n = len(trajectories)
+    folds = np.array_split(rng.permutation(n), min(BASIS_FOLDS, n))
+    residuals = np.empty_like(trajectories)
+    for held_out in folds:
+        train = np.setdiff1d(np.arange(n), held_out)
+        mean = trajectories[train].mean(axis=0)
+        _, _, directions = np.linalg.svd(trajectories[train] - mean, full_matrices=False)
+        basis = directions[:k]  # (k', T), k' <= k when the fold has few runs
+        centred = trajectories[held_out] - mean
+        residuals[held_out] = centred - (centred @ basis.T) @ basis
+    _, singular, directions = np.linalg.svd(residuals / np.sqrt(n), full_matrices=False)
+    return singular[:, None] * directions
