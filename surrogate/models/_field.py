@@ -31,7 +31,13 @@ from surrogate.models._base import (
     missing_y,
 )
 from surrogate.models._field_align import MIN_PEAKED, TIMING_TARGETS, PeakGrid, peak_times
-from surrogate.models._field_basis import components_explaining, field_q2, grid_of, residual_basis
+from surrogate.models._field_basis import (
+    check_grid,
+    components_explaining,
+    field_q2,
+    grid_of,
+    residual_basis,
+)
 from surrogate.models._gp_shared import SharedTailGP
 
 __all__ = ["FieldGPRegressor"]
@@ -503,10 +509,14 @@ class FieldGPRegressor(MultiOutputMixin, SurrogateMixin, RegressorMixin, BaseEst
         return self._inverse(self.mean_ + scores @ self.components_ + noise @ self._residual_basis)
 
     def score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
-        """Q² over the whole field (see :func:`~surrogate.models.field_q2`); ``sample_weight`` is not supported."""
+        """Q² over the whole field (see :func:`~surrogate.models.field_q2`); ``sample_weight`` is
+        not supported. A DataFrame ``y`` whose columns name another grid than the fitted one
+        (other times, or another order) is refused rather than compared point by point."""
         if sample_weight is not None:
             raise ValueError("FieldGPRegressor.score does not take sample_weight")
         missing_y(y)  # a failed run's NaN row (TransferSet.field keeps them) is no trajectory
+        check_is_fitted(self, "grid_")
+        check_grid(y, self.grid_, "y")
         return field_q2(np.asarray(y, dtype=float), self.predict(X))
 
     # -- persistence hooks --------------------------------------------------------------------

@@ -11,7 +11,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["field_q2", "components_explaining", "grid_of", "residual_basis", "BASIS_FOLDS"]
+__all__ = ["field_q2", "components_explaining", "grid_of", "residual_basis", "check_grid",
+           "BASIS_FOLDS"]
 
 BASIS_FOLDS = 5  # folds of the out-of-sample estimate of the truncation error
 
@@ -85,3 +86,27 @@ def residual_basis(trajectories: np.ndarray, k: int, rng: np.random.Generator) -
         residuals[held_out] = centred - (centred @ basis.T) @ basis
     _, singular, directions = np.linalg.svd(residuals / np.sqrt(n), full_matrices=False)
     return singular[:, None] * directions
+
+
+def check_grid(Y: Any, grid: np.ndarray, name: str = "Y") -> None:
+    """Refuse trajectories ``Y`` whose DataFrame columns name another grid than ``grid``, the one
+    a field model was fitted on: read by position, they would be compared point by point with
+    the wrong times. Nothing to check for an array, for columns that are not a numeric
+    increasing grid of the same length, or for a model fitted without a grid (0 .. T-1)."""
+    if not isinstance(Y, pd.DataFrame) or np.array_equal(grid, np.arange(len(grid))):
+        return
+    try:
+        columns = np.asarray(Y.columns, dtype=np.float64)
+    except (TypeError, ValueError):
+        return
+    if len(columns) != len(grid):
+        return  # the caller's shape check names the mismatch
+    if not np.allclose(columns, grid, rtol=1e-9, atol=0.0):
+        raise ValueError(f"{name}'s columns are not the grid the model was fitted on "
+                         f"({_describe(grid)}); got {_describe(columns)}: pass the field on the "
+                         "fitted grid, in its order")
+
+
+def _describe(grid: np.ndarray) -> str:
+    shown = ", ".join(f"{v:g}" for v in grid[:3])
+    return f"{len(grid)} points: {shown}{', ...' if len(grid) > 3 else ''}"

@@ -144,6 +144,19 @@ def test_bad_input_is_named(runs):
         FieldGPRegressor().fit(runs.X, bad)
 
 
+def test_a_field_on_another_grid_is_refused_not_misread(model, runs):
+    """score compares trajectories point by point: columns naming other times (here the same
+    grid reversed, or shifted) must be refused, not read by position."""
+    Y = runs.field("y")
+    assert model.score(runs.X, Y) == pytest.approx(model.score(runs.X, Y.to_numpy()))
+    with pytest.raises(ValueError, match="y's columns are not the grid the model was fitted on"
+                                         r" \(21 points: 0, 0.25, 0.5, ...\); got 21 points: 5,"):
+        model.score(runs.X, Y[Y.columns[::-1]])
+    shifted = Y.set_axis(Y.columns + 1.0, axis=1)
+    with pytest.raises(ValueError, match="not the grid the model was fitted on"):
+        model.score(runs.X, shifted)
+
+
 def test_clone_keeps_the_parameters():
     model = FieldGPRegressor(n_components=3, kernel="rbf", seed=4)
     assert clone(model).get_params() == model.get_params()

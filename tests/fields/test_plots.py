@@ -56,6 +56,15 @@ def test_fan_draws_mean_band_and_teacher(model):
     assert ax.get_ylabel() == "y"
 
 
+def test_fan_refuses_teacher_trajectories_on_another_grid(model):
+    import pandas as pd
+
+    X = sg.sample(SPACE, 2, method="random", seed=5)
+    reversed_grid = pd.DataFrame(decay(X)[:, ::-1], columns=TIMES[::-1])
+    with pytest.raises(ValueError, match="Y's columns are not the grid the model was fitted on"):
+        plot.fan(model, X, reversed_grid)
+
+
 def test_fan_refuses_what_it_cannot_draw(model, runs):
     with pytest.raises(ValueError, match="at most 12 points"):
         plot.fan(model, runs.X)
