@@ -278,6 +278,7 @@ class SurrogateMixin:
                 odd = [v.item() if isinstance(v, np.generic) else v for v in y_arr.ravel()[:50]
                        if not isinstance(v, numbers.Number)][:3]
                 raise ValueError(f"y must be numbers; it holds values such as {odd}") from None
+            y = y_arr  # numeric text (e.g. read from a file) goes on as the numbers it holds
         missing_y(y_arr)  # a clear message for failed runs before sklearn's generic one
         if multi_output and np.isinf(np.asarray(y_arr, dtype=float)).any():
             bad = np.isinf(np.asarray(y_arr, dtype=float)).reshape(len(y_arr), -1).any(axis=1)

@@ -141,3 +141,18 @@ def test_the_success_gp_of_a_sequential_design_follows_the_students_device():
     assert success_template(sg.GPRegressor(device="cpu")) is None
     assert success_template(sg.GPRegressor(device="cuda:0")).device == "cuda:0"
 
+
+
+def test_numeric_text_outputs_fit_as_the_numbers_they_hold():
+    """y read from a text file as strings ('<U' dtype): fitted as its numbers, as the same
+    strings in an object array were (they reached numpy's mean as text and crashed)."""
+    X = np.random.default_rng(0).random((20, 2))
+    y = X.sum(axis=1).round(6)
+    as_text = np.array([f"{v:.6f}" for v in y])
+    assert as_text.dtype.kind == "U"
+    expected = sg.GPRegressor(seed=0).fit(X, y).predict(X[:5])
+    np.testing.assert_array_equal(sg.GPRegressor(seed=0).fit(X, as_text).predict(X[:5]),
+                                  expected)
+    np.testing.assert_array_equal(sg.NNRegressor(seed=0, max_epochs=5).fit(X, as_text)
+                                  .predict(X[:5]),
+                                  sg.NNRegressor(seed=0, max_epochs=5).fit(X, y).predict(X[:5]))
