@@ -264,6 +264,9 @@ class FieldGPRegressor(MultiOutputMixin, SurrogateMixin, RegressorMixin, BaseEst
         # components are in decreasing order of variance: the first n_own get their own kernel
         gp.n_own = max(1, int((self.explained_variance_ratio_
                                >= float(self.shared_kernel_below)).sum()))
+        # components past the numerical rank (numpy's matrix_rank tolerance) hold rounding only
+        gp.n_fitted = int((singular[:k] > singular[0] * max(trajectories.shape)
+                           * np.finfo(float).eps).sum())
         self.gp_ = gp.fit(X, scores)
         return self
 

@@ -89,21 +89,32 @@ class SharedSteps(HyperSteps):
 
 class SharedTailGP(GPRegressor):
     """:class:`~surrogate.models.GPRegressor` whose outputs after the first ``n_own`` share one
-    kernel (see the module). ``n_own`` is set on the instance before ``fit`` (``None``: every
-    output its own kernel, as the parent). Used by :class:`~surrogate.models.FieldGPRegressor`.
+    kernel (see the module). ``n_own`` and ``n_fitted`` are set on the instance before ``fit``
+    (``None``: every output its own kernel, as the parent; see :meth:`_fit_hyper`). Used by
+    :class:`~surrogate.models.FieldGPRegressor`.
     """
 
     n_own: int | None = None
+    n_fitted: int | None = None
 
     def _fit_hyper(self, kernel: str, U: torch.Tensor, Ys: torch.Tensor,
                    subsets: tuple[torch.Tensor, torch.Tensor], rng: np.random.Generator,
                    *, tight: bool = True) -> torch.Tensor:
+        """The first ``n_own`` outputs each their own kernel, the rest one shared kernel, fitted
+        to the tail outputs before ``n_fitted`` (None: all): those after it carry nothing but
+        rounding (components past the numerical rank), and standardized like the others they
+        would look like unit-variance noise and pull the shared kernel to a noise fit."""
         m = Ys.shape[0]
         own = m if self.n_own is None else min(max(int(self.n_own), 0), m)
-        if m - own < 2:  # nothing to share
+        fitted = m if self.n_fitted is None else min(max(int(self.n_fitted), own, 1), m)
+        if m - own < 2 and fitted == m:  # nothing to share
             return super()._fit_hyper(kernel, U, Ys, subsets, rng, tight=tight)
         parts = [super()._fit_hyper(kernel, U, Ys[:own], subsets, rng, tight=tight)] \
             if own else []
-        theta = fit_stages(SharedSteps(self, kernel), U, Ys[own:], subsets, rng, tight=tight)
+        if fitted > own:
+            theta = fit_stages(SharedSteps(self, kernel), U, Ys[own:fitted], subsets, rng,
+                               tight=tight)
+        else:  # no tail output above rounding: the last own kernel serves them
+            theta = parts[-1][-1:]
         parts.append(theta.expand(m - own, -1))
         return torch.cat(parts).contiguous()

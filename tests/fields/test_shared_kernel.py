@@ -78,6 +78,23 @@ def test_a_shared_tail_still_reproduces_the_closed_form_field(data):
     assert np.mean(np.abs(Y_test - mean) <= 1.96 * std) > 0.9
 
 
+def test_components_past_the_numerical_rank_do_not_steer_the_shared_kernel():
+    """25 decays on 25 times have a numerical rank near 12: asked for 20 components, the 8
+    past it hold rounding (variance shares ~1e-32), which standardized look like unit noise.
+    Fitted into the shared kernel they made it a noise fit that smoothed away the real second
+    component (test RMSE 1e-2 against 1e-5, most errors beyond 3 std)."""
+    rng = np.random.default_rng(0)
+    t = np.linspace(0, 2, 25)
+    X, X_test = rng.uniform(0.5, 2, (25, 1)), rng.uniform(0.5, 2, (200, 1))
+    Y, Y_test = np.exp(-X * t), np.exp(-X_test * t)
+    model = FieldGPRegressor(seed=0, n_components=20).fit(X, Y)
+    assert model.explained_variance_ratio_[-1] < 1e-25  # the request reaches past the rank
+    mean, std = model.predict(X_test, return_std=True)
+    assert np.sqrt(np.mean((mean - Y_test) ** 2)) < 1e-4
+    assert np.mean(np.abs(mean - Y_test) > 3 * std) < 0.05
+    assert model.gp_.n_fitted < 20
+
+
 def test_a_shared_tail_saves_and_loads_as_a_plain_gp(data, tmp_path):
     X, Y, X_test, _ = data
     model = FieldGPRegressor(shared_kernel_below=0.5, seed=0).fit(X, Y)
