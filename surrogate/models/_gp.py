@@ -42,6 +42,8 @@ AUTO_KERNELS = ("matern52", "rbf")  # the candidates of kernel="auto"
 DEFAULT_FLOOR = 1e-10  # the noise floor when noise_floor=None
 AUTO_NUGGETS = (1e-10, 1e-12, 1e-14)  # interpolating nuggets of kernel="auto", noise_floor=None
 NOISE_AT_FLOOR = 10.0  # a fitted noise within this factor of the floor counts as at the floor
+FAR_UNIT = 1e6  # unit coordinates are clipped here: no length scale sees this far
+NEAR_DUPLICATE = 1e-6  # unit-cube distance below which two runs are (nearly) the same point
 CHUNK = 4_000_000  # elements of a (m, chunk, n) cross-covariance block at predict time
 
 
@@ -75,7 +77,9 @@ class GPRegressor(MultiOutputMixin, Q2ScoreMixin, SurrogateMixin, RegressorMixin
         Lower bound of the noise variance relative to the signal variance (the nugget).
         ``None``: 1e-10; with ``kernel="auto"`` the interpolating models may also take a
         nugget of 1e-12 or 1e-14 (numerically riskier, so kept only where it lowers the
-        leave-one-out error, which is computed with the same arithmetic).
+        leave-one-out error, which is computed with the same arithmetic; not tried when two
+        runs are closer than 1e-6 in the unit cube, where the predictive variance would lose
+        its digits).
     fit_noise : bool, default=True
         Fit the noise by maximum likelihood (above the floor); ``False`` keeps it at the floor,
         an interpolating GP as in Kriging for deterministic simulators. With ``kernel="auto"``
@@ -335,7 +339,10 @@ class GPRegressor(MultiOutputMixin, Q2ScoreMixin, SurrogateMixin, RegressorMixin
     def _to_unit(self, X: np.ndarray) -> np.ndarray:
         """The GP's coordinates: numeric inputs scaled to the unit cube, categories as codes
         or, with ``categorical="latent"``, as their levels' positions."""
-        return encode_latent((X - self._x_low) / self._x_scale, getattr(self, "_latent", {}))
+        unit = encode_latent((X - self._x_low) / self._x_scale, getattr(self, "_latent", {}))
+        # far beyond the data every correlation is 0 already; past ~1e154 the squared
+        # distances would overflow to inf - inf = NaN
+        return np.clip(unit, -FAR_UNIT, FAR_UNIT)
 
     def _fit_hyper(self, kernel: str, U: torch.Tensor, Ys: torch.Tensor,
                    subsets: tuple[torch.Tensor, torch.Tensor], rng: np.random.Generator,
@@ -371,7 +378,9 @@ class GPRegressor(MultiOutputMixin, Q2ScoreMixin, SurrogateMixin, RegressorMixin
         # outputs that interpolate at the floor (not those that kept a fitted noise); smaller
         # nuggets keep them so
         at_floor = theta[:, -1] <= math.log(self._floor * NOISE_AT_FLOOR)
-        for nugget in (AUTO_NUGGETS[1:] if self.noise_floor is None else ()):
+        smaller = AUTO_NUGGETS[1:] if self.noise_floor is None and \
+            not _near_duplicates(U_r) else ()
+        for nugget in smaller:
             self._try_nugget(kernel, nugget, theta, loo, U_r, Y_r, maxiter=10, only=at_floor)
         if len(refine) <= N_EXPLORE:  # as _fit_hyper(tight=True) would: interpolating outputs
             # keep their nugget, the others their fitted noise above the floor
@@ -608,3 +617,17 @@ def _warn_if_repeats_disagree(X: np.ndarray, Y: np.ndarray) -> None:
         warnings.warn(f"{int(differ.sum())} run(s) repeat a point of X with other outputs: "
                       "fit_noise=False cannot explain them; use the default fit_noise=True",
                       UserWarning, stacklevel=4)
+
+
+def _near_duplicates(U: torch.Tensor) -> bool:
+    """Whether two of the points ``U`` (n, d; the GP's unit coordinates) are closer than
+    NEAR_DUPLICATE. There kernel="auto" keeps to its first nugget: with a smaller one the
+    correlation matrix of such a pair is so nearly singular that the predictive variance
+    (1 minus nearly 1) loses its digits in float64 -- exact zeros, a quarter of held-out
+    errors beyond 3 std -- while the leave-one-out comparison, which scores the mean only,
+    preferred it."""
+    if len(U) < 2:
+        return False
+    distance = torch.cdist(U, U)
+    distance.fill_diagonal_(math.inf)
+    return bool(distance.min() < NEAR_DUPLICATE)

@@ -120,6 +120,22 @@ def test_auto_takes_a_smaller_nugget_only_where_it_predicts_better(ishigami_samp
     assert q2(yt, floored.predict(Xt)) < q2(yt, auto.predict(Xt))
 
 
+def test_auto_keeps_the_first_nugget_when_runs_nearly_repeat(ishigami_sample):
+    """Ishigami at n = 500 takes the 1e-14 nugget (above); with ten runs repeated 1e-9 away
+    (outputs 1e-3 apart) it took it too, and the predictive variance, 1 minus nearly 1, lost
+    its digits: exact zero stds at training points, held-out errors far beyond 3 std."""
+    X, y, Xt, yt = ishigami_sample(500)
+    X, y = np.asarray(X, dtype=float), np.asarray(y, dtype=float)
+    X_dup = np.vstack([X, X[:10] + 1e-9])
+    y_dup = np.concatenate([y, y[:10] + 1e-3])
+    auto = GPRegressor(kernel="auto", seed=0).fit(X_dup, y_dup)
+    assert float(auto._hyper.g[0]) >= 1e-10 * (1 - 1e-12)
+    _, std_train = auto.predict(X_dup, return_std=True)
+    assert (std_train > 0).all()
+    mean, std = auto.predict(Xt, return_std=True)
+    assert np.mean(np.abs(mean - np.asarray(yt)) > 3 * std) < 0.05
+
+
 # -- categorical inputs: the exchangeable kernel on codes ---------------------------------------
 LAYOUT = hyp.Layout.of((0, 3, 0, 2))  # x0 numeric, x1 three levels, x2 numeric, x3 two levels
 

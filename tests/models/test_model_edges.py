@@ -100,3 +100,16 @@ def test_a_declared_level_no_run_holds_gets_the_prior_not_a_confident_guess():
     assert std[0] > 0.5 * y.std()  # as unsure as the prior, not as a level with runs
     positions = gp.level_positions_["c"]
     assert positions[3] - positions[:3].max() >= 100.0
+
+
+def test_predictions_far_beyond_the_data_are_the_prior_not_nan():
+    """A column in tiny units (1e-150 wide): a point at 1e10 lies ~1e160 unit-cube widths
+    away, where the squared distance overflowed to inf - inf = NaN (mean and std). Far away a
+    GP reverts to its prior: the same prediction as at a merely distant point."""
+    rng = np.random.default_rng(0)
+    X = rng.random((20, 2)) * 1e-150
+    gp = sg.GPRegressor(seed=0).fit(X, X.sum(axis=1) * 1e150)
+    mean, std = gp.predict(np.array([[1e-140, 1e-150], [1e10, 1e-150]]), return_std=True)
+    assert np.isfinite(mean).all() and np.isfinite(std).all()
+    np.testing.assert_allclose(mean[1], mean[0], rtol=1e-12)
+    np.testing.assert_allclose(std[1], std[0], rtol=1e-12)
