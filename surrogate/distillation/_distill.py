@@ -153,6 +153,12 @@ def distill(
         raise ValueError(f"the teacher was fitted on named columns {list(map(str, fitted_on))}, "
                          "but data= has no column names (an array): pass data as a DataFrame "
                          "with those columns, or space=")
+    if named and fitted_on is not None and X1 is not None:
+        extra = [str(c) for c in X1.columns if str(c) not in set(map(str, fitted_on))]
+        if extra:  # the teacher would drop them, while the generator and student learnt them
+            raise ValueError(f"data= has column(s) {extra} the teacher was not fitted on "
+                             f"(its inputs: {list(map(str, fitted_on))}); drop them, e.g. "
+                             "data[teacher.feature_names_in_]")
     clock = {"start": time.perf_counter()}
     # the design's seed is the first draw: a caller threading its own Generator through
     # gets the points that ``generator.sample(n, seed=child_seed(rng))`` gives (REDS relies
@@ -208,6 +214,9 @@ class _Options:
               include_data: Any, transfer: Any) -> _Options:
         if not isinstance(labels, str) or labels not in LABELS:
             raise ValueError(f"labels must be one of {list(LABELS)}, got {labels!r}")
+        if isinstance(transfer, type):
+            raise TypeError(f"transfer must be a generator instance, e.g. {transfer.__name__}(),"
+                            f" not the class {transfer.__name__}")
         if isinstance(transfer, str):
             if transfer not in TRANSFERS:
                 raise ValueError(f"transfer must be one of {list(TRANSFERS)} or a generator with "
@@ -286,7 +295,9 @@ def _generator(transfer: Any, space: Space | None, X1: pd.DataFrame | None, seed
                 and not isinstance(generator, SpaceGenerator):
             raise ValueError(f"transfer={type(generator).__name__}(...) learns from Data 1: pass "
                              "data=")
-    return generator.fit(X1)
+    fitted = generator.fit(X1)
+    # scikit-learn's fit returns self; one that returns None has fitted in place
+    return generator if fitted is None else fitted
 
 
 def _own_generator(transfer: Any, space: Space | None, seed: int) -> Any:

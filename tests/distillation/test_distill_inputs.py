@@ -145,6 +145,41 @@ def test_a_users_generator_is_checked():
         distill(teacher, DecisionTreeClassifier(), space=SPACE, transfer=_Wide(), n=100, seed=0)
 
 
+class _InPlace:
+    """A generator whose fit fits in place and returns None (not self)."""
+
+    def fit(self, X):
+        self.low_, self.high_ = X.min(), X.max()
+
+    def sample(self, n, seed=None):
+        rng = np.random.default_rng(seed)
+        return pd.DataFrame({c: rng.uniform(self.low_[c], self.high_[c], n)
+                             for c in self.low_.index})
+
+
+def test_a_generator_fitted_in_place_still_generates():
+    # its None was taken for transfer="data": 20 runs of Data 1 and none of the 500 asked for
+    X = _frame(20)
+    teacher = LogisticRegression().fit(X, (X.a > X.b).astype(int))
+    result = distill(teacher, DecisionTreeClassifier(), transfer=_InPlace(), data=X, n=500,
+                     seed=0)
+    assert result.transfer_set_["source"].value_counts().to_dict() == \
+        {"generated": 500, "data": 20}
+    with pytest.raises(TypeError, match=r"a generator instance, e.g. MUNGE\(\), not the class"):
+        distill(teacher, DecisionTreeClassifier(), transfer=sg.MUNGE, data=X, n=50)
+
+
+def test_data_columns_the_teacher_never_saw_are_refused():
+    # the teacher dropped them, but the generator and the student learnt them: here the label
+    # itself, which the student split on (fidelity 0.83, and predict then wanted a 'y')
+    X = _frame(50)
+    y = (X.a > X.b).astype(int)
+    teacher = LogisticRegression().fit(X, y)
+    with pytest.raises(ValueError, match=r"data= has column\(s\) \['y'\] the teacher was not "
+                                         r"fitted on \(its inputs: \['a', 'b'\]\)"):
+        distill(teacher, DecisionTreeClassifier(), transfer="munge", data=X.assign(y=y), n=50)
+
+
 def test_a_teacher_that_answers_nothing_says_why():
     with pytest.raises(ValueError, match=r"answered none of the 50 .*first run: failed "
                                          r"\(KeyError: 'z'\)"):
