@@ -60,9 +60,11 @@ class Disagreement(Acquisition):
 
     def __init__(self, student: Any, space: Space, threshold: tuple[str, float] | None = None
                  ) -> None:
-        from surrogate.distillation._student import check_student, learns_a_case
+        from surrogate.design import sample
+        from surrogate.distillation._student import check_categories, check_student, learns_a_case
 
         check_student(student)  # a clear error now, not after the initial design
+        check_categories(student, sample(space, 2, method="random", seed=0))
         if threshold is None and learns_a_case(student):
             raise ValueError(
                 f"goal='disagreement' with a student that learns a case of interest "

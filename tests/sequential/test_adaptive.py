@@ -437,6 +437,23 @@ def test_bad_objects_are_refused_by_their_own_names(tmp_path):
         adaptive_sample(two_discs, space=SQUARE, budget=10, checkpoint=tmp_path / "file")
 
 
+def test_a_disagreement_student_that_cannot_read_categories_is_refused_before_any_run():
+    from sklearn.tree import DecisionTreeRegressor
+
+    space = Space([Real("x", 0, 1), Categorical("c", ["a", "b", "c"])])
+    calls = []
+
+    def teacher(p):
+        calls.append(1)
+        return p["x"] + {"a": 0, "b": 1, "c": 2}[p["c"]]
+
+    with pytest.raises(ValueError, match=r"student DecisionTreeRegressor cannot take the "
+                                         r"categorical input\(s\) \['c'\]"):
+        adaptive_sample(teacher, space=space, budget=10, seed=0, goal="disagreement",
+                        student=DecisionTreeRegressor())
+    assert calls == []  # the initial design ran in full, then pandas failed
+
+
 def test_a_multi_output_teacher_needs_output_for_a_boundary():
     two = Simulator(lambda x, y: (x, y), SQUARE, ["a", "b"], name="two")
     with pytest.raises(ValueError, match="pass output= naming the one goal='boundary'"):
