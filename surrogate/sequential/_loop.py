@@ -14,6 +14,7 @@ would have drawn.
 
 from __future__ import annotations
 
+import numbers
 import time
 import warnings
 from collections.abc import Callable
@@ -22,6 +23,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import torch
 
 from surrogate._checks import is_int
 from surrogate._random import SeedLike, as_generator, child_seed
@@ -302,10 +304,22 @@ def _assess(acquisition: Acquisition, cycle: _Round, data: Observations, round_i
         if name is not None:  # an acquisition may have no fidelity: the table is the runs'
             start = time.perf_counter()
             row[name] = float("nan") if student is None else \
-                float(acquisition.fidelity(student, data))
+                _fidelity_value(acquisition, acquisition.fidelity(student, data))
             cycle.seconds += time.perf_counter() - start
     return {**row, "seconds": time.perf_counter() - since,
             "student_seconds": proposing + cycle.seconds}
+
+
+def _fidelity_value(acquisition: Acquisition, value: Any) -> float:
+    """The fidelity an acquisition returned, as a float; anything else named."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real | np.ndarray | torch.Tensor):
+        raise TypeError(f"{type(acquisition).__name__}.fidelity must return a number, got "
+                        f"{value!r}")
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise TypeError(f"{type(acquisition).__name__}.fidelity must return a number, got "
+                        f"{value!r}") from None
 
 
 def _columns(acquisition: Acquisition) -> list[str]:

@@ -360,6 +360,43 @@ def test_custom_acquisitions_through_the_protocol():
                                progress=False).runs) == 7
 
 
+def test_custom_acquisitions_slips_are_named_or_taken():
+    """float32 scores overflowed the optimizer's -1e300 filler (a raw torch RuntimeError);
+    a fidelity that is no number failed in float(); NaN everywhere went on without a word."""
+
+    class _Float32(_TowardsCorner):
+        def _score(self, unit, student, context):
+            return super()._score(unit, student, context).float()
+
+    float32 = adaptive_sample(two_discs, space=SQUARE, goal=_Float32(), budget=8, seed=0,
+                              progress=False)
+    as_float64 = adaptive_sample(two_discs, space=SQUARE, goal=_TowardsCorner(), budget=8,
+                                 seed=0, progress=False)
+    np.testing.assert_allclose(float32.runs.X.to_numpy(), as_float64.runs.X.to_numpy(),
+                               atol=1e-3)
+
+    class _Judged(_TowardsCorner):
+        fidelity_name = "judged"
+
+        def fidelity(self, student, data):
+            return "good"
+
+    with pytest.raises(TypeError, match="_Judged.fidelity must return a number, got 'good'"):
+        adaptive_sample(two_discs, space=SQUARE, goal=_Judged(), budget=7, seed=0,
+                        progress=False)
+
+    class _AllNaN(Acquisition):
+        fidelity_name = None
+
+        def _score(self, unit, student, context):
+            return unit[:, 0] * float("nan")
+
+    with pytest.warns(UserWarning, match=r"_AllNaN._score returned NaN at every one of \d+ "
+                                         "points"):
+        adaptive_sample(two_discs, space=SQUARE, goal=_AllNaN(), budget=7, seed=0,
+                        progress=False)
+
+
 def test_disagreement_distils_a_better_tree_than_one_fitted_on_a_same_size_lhs():
     from sklearn.tree import DecisionTreeClassifier
 
