@@ -124,7 +124,11 @@ class Distillation:
             return X[self._input_names]
         if self._space is not None:  # an array's columns in the space's order
             return as_frame(X, self._space, "X")[self._input_names]
-        return pd.DataFrame(np.asarray(X), columns=self._input_names)
+        values = np.asarray(X)
+        if values.ndim != 2 or values.shape[1] != len(self._input_names):
+            raise ValueError(f"X must have shape (n, {len(self._input_names)}), columns "
+                             f"{self._input_names}; got shape {values.shape}")
+        return pd.DataFrame(values, columns=self._input_names)
 
     def predict(self, X: Any) -> np.ndarray:
         """The student's prediction: the teacher's class (soft, hard labels) or value."""

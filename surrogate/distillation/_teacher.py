@@ -122,10 +122,12 @@ class Teacher:
         return TeacherAnswer(ok=ok, values=mean, std=std)
 
     def _column(self, array: np.ndarray) -> np.ndarray:
-        if array.ndim == 1:
-            return array
         names = getattr(self.model, "outputs_", None)
         names = list(names) if names is not None else None
+        if array.ndim == 1:  # one output: an output= must still name it
+            if self.output is not None:
+                _output_index(names, self.output, 1, type(self.model).__name__)
+            return array
         return array[:, _output_index(names, self.output, array.shape[1],
                                       type(self.model).__name__)]
 

@@ -216,3 +216,31 @@ def test_a_checkpoint_needs_an_int_seed(tmp_path, seed):
     with pytest.raises(ValueError, match="checkpoint= needs seed= to be an int"):
         distill(lambda p: p["a"], DecisionTreeRegressor(), space=SPACE, labels="value", n=10,
                 seed=seed, checkpoint=tmp_path / "ck")
+
+
+def test_output_must_name_a_single_output_teachers_one_output():
+    # a 2-output teacher refused output=7, a 1-output one took any output= without a word
+    from sklearn.ensemble import RandomForestRegressor
+
+    X = _frame(80)
+    teacher = RandomForestRegressor(10, random_state=0).fit(X, 2 * X["a"])
+    for output in ("no_such_output", 7):
+        with pytest.raises(ValueError, match=rf"output={output!r} is not an output of "
+                                             r"RandomForestRegressor; allowed: \[0\]"):
+            distill(teacher, DecisionTreeRegressor(), data=X, transfer="munge",
+                    labels="value", n=50, seed=0, output=output)
+    result = distill(teacher, DecisionTreeRegressor(), data=X, transfer="munge",
+                     labels="value", n=50, seed=0, output=0)
+    assert result.fidelity_["holdout"] > 0.9
+
+
+def test_predict_names_the_shape_an_array_must_have():
+    X = _frame(80)
+    teacher = LogisticRegression().fit(X, (X.a + X.b > 1).astype(int))
+    result = distill(teacher, DecisionTreeClassifier(max_depth=3), data=X, transfer="munge",
+                     n=50, seed=0)
+    for bad, shape in ((np.ones((2, 3)), r"\(2, 3\)"), (np.ones(2), r"\(2,\)")):
+        with pytest.raises(ValueError, match=r"X must have shape \(n, 2\), columns \['a', 'b'\];"
+                                             rf" got shape {shape}"):
+            result.predict(bad)
+    assert result.predict(X.to_numpy()[:3]).shape == (3,)
