@@ -203,11 +203,15 @@ def check_model_inputs(model: Any, space: Space) -> None:
                          "of the model's inputs")
 
 
-def in_fitted_order(model: Any, X: pd.DataFrame) -> pd.DataFrame:
+def in_fitted_order(model: Any, X: pd.DataFrame) -> Any:
     """``X`` with its columns in the order ``model`` was fitted on (by ``feature_names_in_``;
-    scikit-learn refuses the same columns in another order)."""
+    scikit-learn refuses the same columns in another order); for a model fitted on an array
+    (``n_features_in_`` but no names), its values, in the space's order, which scikit-learn
+    would otherwise warn about at every call."""
     fitted_on = getattr(model, "feature_names_in_", None)
-    if fitted_on is None or list(X.columns) == [str(c) for c in fitted_on]:
+    if fitted_on is None:
+        return X.to_numpy() if hasattr(model, "n_features_in_") else X
+    if list(X.columns) == [str(c) for c in fitted_on]:
         return X
     return X[[str(c) for c in fitted_on]]
 

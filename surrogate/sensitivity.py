@@ -62,6 +62,7 @@ from surrogate._target import (
     _output_index,
     as_batch_function,
     complete_runs,
+    in_fitted_order,
     is_fitted_model,
     warn_if_extrapolating,
 )
@@ -463,8 +464,8 @@ def _posterior_spread(model: Any, space: Space, output: Any, n: int, second_orde
     problem = _unit_problem(space)
     unit = salib_sobol_sample.sample(problem, n_post, calc_second_order=second_order,
                                      seed=child_seed(rng))
-    draws = np.asarray(model.sample_posterior(space.from_unit(unit), n_samples,
-                                              seed=child_seed(rng)), dtype=float)
+    draws = np.asarray(model.sample_posterior(in_fitted_order(model, space.from_unit(unit)),
+                                              n_samples, seed=child_seed(rng)), dtype=float)
     draws = draws[..., None] if draws.ndim == 2 else draws  # (S, k, m)
     draws = draws[..., _output_column(model, output, draws.shape[-1])]
     keys = ("S1", "ST", "S2") if second_order else ("S1", "ST")

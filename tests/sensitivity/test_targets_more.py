@@ -108,3 +108,19 @@ def test_a_scikit_learn_model_fitted_on_the_columns_in_another_order():
     np.testing.assert_allclose(indices["S1"], [0.8, 0.2], atol=0.02)
     effects = sg.morris(model, space, seed=0)
     np.testing.assert_allclose(effects["mu_star"], [2.0, 1.0], rtol=1e-6)
+
+
+def test_a_model_fitted_on_an_array_is_read_without_feature_name_warnings():
+    """A model fitted on a plain array was given the design as a DataFrame: scikit-learn
+    warned "X has feature names, but ... was fitted without feature names" 2-4 times a call."""
+    rng = np.random.default_rng(0)
+    t = np.linspace(0, 1, 6)
+    X = rng.uniform(0, 1, (20, 2))
+    Y = X[:, :1] * t + X[:, 1:] * (1 - t)
+    space = sg.Space([sg.Real("a", 0, 1), sg.Real("b", 0, 1)])
+    for model, y in ((sg.FieldGPRegressor(seed=0), Y), (sg.GPRegressor(seed=0), Y[:, 2])):
+        model.fit(X, y)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            indices = sg.sobol_indices(model, space, n=16, seed=0)
+        assert len(indices) > 0
