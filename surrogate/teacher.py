@@ -176,7 +176,10 @@ class Simulator:
 
         Returns the scalar outputs, one row per point (with the index of a DataFrame ``X``);
         with fields, ``result.attrs["fields"]`` holds ``{name: DataFrame}`` (one column per grid
-        point).
+        point, one row per point, on the same index). pandas carries ``attrs`` unchanged through
+        filtering and concatenation, so the fields of a filtered result are still every
+        point's: select them by the kept index (``fields["I"].loc[kept.index]``), or use
+        :meth:`run`, whose :class:`~surrogate.TransferSet` keeps fields and outputs together.
         """
         design = self.space.validate(X)
         # one run at a time stops at the first failure, as a slow teacher deserves
