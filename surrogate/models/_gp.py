@@ -31,6 +31,7 @@ from surrogate.models._base import (
     column_scale,
     to_tensor,
 )
+from surrogate.models._gp_coords import clip_far, near_duplicates
 from surrogate.models._gp_latent import encode_latent, fit_positions, place_unseen
 from surrogate.models._gp_stages import BatchedSteps, fit_stages
 
@@ -42,8 +43,6 @@ AUTO_KERNELS = ("matern52", "rbf")  # the candidates of kernel="auto"
 DEFAULT_FLOOR = 1e-10  # the noise floor when noise_floor=None
 AUTO_NUGGETS = (1e-10, 1e-12, 1e-14)  # interpolating nuggets of kernel="auto", noise_floor=None
 NOISE_AT_FLOOR = 10.0  # a fitted noise within this factor of the floor counts as at the floor
-FAR_UNIT = 1e6  # unit coordinates are clipped here: no length scale sees this far
-NEAR_DUPLICATE = 1e-6  # unit-cube distance below which two runs are (nearly) the same point
 CHUNK = 4_000_000  # elements of a (m, chunk, n) cross-covariance block at predict time
 
 
@@ -339,10 +338,8 @@ class GPRegressor(MultiOutputMixin, Q2ScoreMixin, SurrogateMixin, RegressorMixin
     def _to_unit(self, X: np.ndarray) -> np.ndarray:
         """The GP's coordinates: numeric inputs scaled to the unit cube, categories as codes
         or, with ``categorical="latent"``, as their levels' positions."""
-        unit = encode_latent((X - self._x_low) / self._x_scale, getattr(self, "_latent", {}))
-        # far beyond the data every correlation is 0 already; past ~1e154 the squared
-        # distances would overflow to inf - inf = NaN
-        return np.clip(unit, -FAR_UNIT, FAR_UNIT)
+        return clip_far(encode_latent((X - self._x_low) / self._x_scale,
+                                      getattr(self, "_latent", {})))
 
     def _fit_hyper(self, kernel: str, U: torch.Tensor, Ys: torch.Tensor,
                    subsets: tuple[torch.Tensor, torch.Tensor], rng: np.random.Generator,
@@ -379,7 +376,7 @@ class GPRegressor(MultiOutputMixin, Q2ScoreMixin, SurrogateMixin, RegressorMixin
         # nuggets keep them so
         at_floor = theta[:, -1] <= math.log(self._floor * NOISE_AT_FLOOR)
         smaller = AUTO_NUGGETS[1:] if self.noise_floor is None and \
-            not _near_duplicates(U_r) else ()
+            not near_duplicates(U.cpu().numpy()) else ()
         for nugget in smaller:
             self._try_nugget(kernel, nugget, theta, loo, U_r, Y_r, maxiter=10, only=at_floor)
         if len(refine) <= N_EXPLORE:  # as _fit_hyper(tight=True) would: interpolating outputs
@@ -476,7 +473,7 @@ class GPRegressor(MultiOutputMixin, Q2ScoreMixin, SurrogateMixin, RegressorMixin
         dev = self._hyper.lengthscale.device  # exact and SVGP alike
         low = torch.as_tensor(self._x_low, dtype=DTYPE, device=dev)
         scale = torch.as_tensor(self._x_scale, dtype=DTYPE, device=dev)
-        return encode_latent((X.to(dev) - low) / scale, getattr(self, "_latent", {}))
+        return clip_far(encode_latent((X.to(dev) - low) / scale, getattr(self, "_latent", {})))
 
     def _predict_torch(self, X: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Posterior mean and variance at ``X`` (n, d) in original units, each (n, m).
@@ -617,17 +614,3 @@ def _warn_if_repeats_disagree(X: np.ndarray, Y: np.ndarray) -> None:
         warnings.warn(f"{int(differ.sum())} run(s) repeat a point of X with other outputs: "
                       "fit_noise=False cannot explain them; use the default fit_noise=True",
                       UserWarning, stacklevel=4)
-
-
-def _near_duplicates(U: torch.Tensor) -> bool:
-    """Whether two of the points ``U`` (n, d; the GP's unit coordinates) are closer than
-    NEAR_DUPLICATE. There kernel="auto" keeps to its first nugget: with a smaller one the
-    correlation matrix of such a pair is so nearly singular that the predictive variance
-    (1 minus nearly 1) loses its digits in float64 -- exact zeros, a quarter of held-out
-    errors beyond 3 std -- while the leave-one-out comparison, which scores the mean only,
-    preferred it."""
-    if len(U) < 2:
-        return False
-    distance = torch.cdist(U, U)
-    distance.fill_diagonal_(math.inf)
-    return bool(distance.min() < NEAR_DUPLICATE)

@@ -136,6 +136,24 @@ def test_auto_keeps_the_first_nugget_when_runs_nearly_repeat(ishigami_sample):
     assert np.mean(np.abs(mean - np.asarray(yt)) > 3 * std) < 0.05
 
 
+def test_the_near_duplicate_guard_sees_every_run_not_only_the_refinement_subset(
+        ishigami_sample):
+    """1,100 runs and one pair 1e-9 apart: the refinement subset (1,000 runs) of seed 0 leaves
+    one of the pair out, and a guard that looked only there let the 1e-12 nugget in."""
+    from surrogate._random import as_generator
+    from surrogate.models._gp import N_EXPLORE, N_HYPER, _subset
+
+    X, y, _, _ = ishigami_sample(1100)
+    X, y = np.asarray(X, dtype=float), np.asarray(y, dtype=float)
+    X_dup, y_dup = np.vstack([X, X[:1] + 1e-9]), np.concatenate([y, y[:1] + 1e-3])
+    rng = as_generator(0)
+    _subset(len(X_dup), N_EXPLORE, rng)
+    refine = set(_subset(len(X_dup), N_HYPER, rng).tolist())
+    assert not {0, 1100} <= refine  # the case this test is about
+    auto = GPRegressor(kernel="auto", seed=0).fit(X_dup, y_dup)
+    assert float(auto._hyper.g[0]) >= 1e-10 * (1 - 1e-12)
+
+
 # -- categorical inputs: the exchangeable kernel on codes ---------------------------------------
 LAYOUT = hyp.Layout.of((0, 3, 0, 2))  # x0 numeric, x1 three levels, x2 numeric, x3 two levels
 

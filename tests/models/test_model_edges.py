@@ -7,6 +7,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 from sklearn.model_selection import ShuffleSplit, TimeSeriesSplit
 
 import surrogate as sg
@@ -113,3 +114,12 @@ def test_predictions_far_beyond_the_data_are_the_prior_not_nan():
     assert np.isfinite(mean).all() and np.isfinite(std).all()
     np.testing.assert_allclose(mean[1], mean[0], rtol=1e-12)
     np.testing.assert_allclose(std[1], std[0], rtol=1e-12)
+    # the torch path (the sequential designs' and minimize_surrogate's) likewise
+    torch_mean, torch_var = gp._predict_torch(torch.tensor([[1e10, 1e-150]], dtype=torch.float64))
+    assert torch.isfinite(torch_mean).all() and torch.isfinite(torch_var).all()
+    # far points are not merged into one: beyond the data, draws at two far points are only
+    # as correlated as the prior makes them (a clip at 1e6 widths made them one point)
+    X2 = rng.random((20, 1))
+    wide = sg.GPRegressor(seed=0).fit(X2, np.sin(3 * X2[:, 0]))
+    draws = wide.sample_posterior(np.array([[2e6], [5e7]]), 200, seed=0)
+    assert abs(np.corrcoef(draws[:, 0, 0], draws[:, 1, 0])[0, 1]) < 0.5
