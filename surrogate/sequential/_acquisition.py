@@ -210,13 +210,15 @@ class Acquisition:
                 raise ValueError(f"{type(self).__name__}._score returned shape "
                                  f"{tuple(value.shape)} for {unit.shape[0]} points; expected "
                                  f"({unit.shape[0]},)")
-            if value.dtype != unit.dtype and value.is_floating_point():
-                value = value.to(unit.dtype)  # e.g. float32: the optimizer works in float64
-            if len(value) > 1 and bool(torch.isnan(value).all()) \
+            if value.dtype != unit.dtype:
+                value = value.to(unit.dtype)  # float32, ints: the optimizer works in float64
+            if len(value) > 1 and not getattr(self, "_warned_nan", False) \
+                    and bool(torch.isnan(value).all()) \
                     and not type(self).__module__.startswith("surrogate."):
-                warnings.warn(f"{type(self).__name__}._score returned NaN at every one of "
-                              f"{len(value)} points: the design's next runs are then "
-                              "arbitrary points", UserWarning, stacklevel=2)
+                object.__setattr__(self, "_warned_nan", True)  # once a design
+                warnings.warn(f"{type(self).__name__}._score returned NaN at every point it "
+                              "scored: the design's next runs are then arbitrary points",
+                              UserWarning, stacklevel=2)
             return value
 
         return acquisition

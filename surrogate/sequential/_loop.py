@@ -14,7 +14,6 @@ would have drawn.
 
 from __future__ import annotations
 
-import numbers
 import time
 import warnings
 from collections.abc import Callable
@@ -312,12 +311,15 @@ def _assess(acquisition: Acquisition, cycle: _Round, data: Observations, round_i
 
 def _fidelity_value(acquisition: Acquisition, value: Any) -> float:
     """The fidelity an acquisition returned, as a float; anything else named."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real | np.ndarray | torch.Tensor):
-        raise TypeError(f"{type(acquisition).__name__}.fidelity must return a number, got "
-                        f"{value!r}")
+    refused = isinstance(value, bool | np.bool_ | str | bytes | complex) or (
+        isinstance(value, np.ndarray | torch.Tensor) and (value.ndim or value.is_complex()
+                                                          if isinstance(value, torch.Tensor)
+                                                          else value.ndim))
     try:
-        return float(value)
-    except (TypeError, ValueError):
+        if refused:
+            raise TypeError
+        return float(value)  # any real number: float, int, numpy scalar, Decimal, 0-d tensor
+    except (TypeError, ValueError, RuntimeError):
         raise TypeError(f"{type(acquisition).__name__}.fidelity must return a number, got "
                         f"{value!r}") from None
 

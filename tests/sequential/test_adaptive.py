@@ -391,10 +391,29 @@ def test_custom_acquisitions_slips_are_named_or_taken():
         def _score(self, unit, student, context):
             return unit[:, 0] * float("nan")
 
-    with pytest.warns(UserWarning, match=r"_AllNaN._score returned NaN at every one of \d+ "
-                                         "points"):
+    with pytest.warns(UserWarning, match="_AllNaN._score returned NaN at every point") as seen:
         adaptive_sample(two_discs, space=SQUARE, goal=_AllNaN(), budget=7, seed=0,
                         progress=False)
+    assert sum("returned NaN" in str(w.message) for w in seen) == 1  # once a design
+
+    class _Ranks(_TowardsCorner):  # integer scores: no gradient, so no polish
+        polish = False
+
+        def _score(self, unit, student, context):
+            return torch.argsort(torch.argsort(super()._score(unit, student, context)))
+
+    assert len(adaptive_sample(two_discs, space=SQUARE, goal=_Ranks(), budget=7, seed=0,
+                               progress=False).runs) == 7
+    from decimal import Decimal
+
+    from surrogate.sequential._loop import _fidelity_value
+
+    for number in (0.5, 1, np.float32(0.5), Decimal("0.5"), torch.tensor(0.5)):
+        assert _fidelity_value(_Judged(), number) == 0.5 or number == 1
+    for wrong in (True, np.bool_(True), "0.5", None, np.array([0.5]), torch.tensor([0.5, 0.6]),
+                  torch.tensor(1 + 1j)):
+        with pytest.raises(TypeError, match="_Judged.fidelity must return a number"):
+            _fidelity_value(_Judged(), wrong)
 
 
 def test_disagreement_distils_a_better_tree_than_one_fitted_on_a_same_size_lhs():
