@@ -32,7 +32,8 @@ from surrogate.models._base import (
 )
 from surrogate.models._field_align import MIN_PEAKED, TIMING_TARGETS, PeakGrid, peak_times
 from surrogate.models._field_basis import (
-    check_grid,
+    check_field_columns,
+    column_labels,
     components_explaining,
     field_q2,
     grid_of,
@@ -46,7 +47,7 @@ __all__ = ["FieldGPRegressor"]
 _FITTED = ("gp_", "mean_", "components_", "residual_std_", "_residual_basis", "timing_",
            "timing_target_", "aligned_", "_peaks")
 # what both modes describe the fit with (kept by a refit, dropped by a refused one)
-_DESCRIBED = ("grid_", "field_", "n_components_", "explained_variance_ratio_", "_y_1d",
+_DESCRIBED = ("grid_", "columns_", "field_", "n_components_", "explained_variance_ratio_", "_y_1d",
               "_fitted_transform", "_fitted_align", "n_features_in_", "feature_names_in_")
 
 TRANSFORMS = (None, "log", "logit")
@@ -111,6 +112,9 @@ class FieldGPRegressor(MultiOutputMixin, SurrogateMixin, RegressorMixin, BaseEst
     grid_ : ndarray of shape (n_times,)
         The grid: ``Y``'s columns when ``Y`` was a DataFrame with numeric columns (as
         ``TransferSet.field`` gives it), else ``0 .. n_times - 1``.
+    columns_ : list or None
+        ``Y``'s column labels (None for an array): ``score`` and :func:`surrogate.plot.fan`
+        refuse trajectories whose columns differ (another grid, or another order).
     field_ : str or None
         The field's name (the name of ``Y``'s columns axis, as ``TransferSet.field`` sets it).
     mean_ : ndarray of shape (n_times,)
@@ -250,6 +254,7 @@ class FieldGPRegressor(MultiOutputMixin, SurrogateMixin, RegressorMixin, BaseEst
         self._y_1d = values.ndim == 1
         trajectories = self._forward(values.reshape(len(values), -1))
         self.grid_, self.field_ = grid_of(Y, trajectories.shape[1])
+        self.columns_ = column_labels(Y)
         self.mean_ = trajectories.mean(axis=0)
         _, singular, directions = np.linalg.svd(trajectories - self.mean_, full_matrices=False)
         k = self._n_kept(singular)
@@ -277,6 +282,7 @@ class FieldGPRegressor(MultiOutputMixin, SurrogateMixin, RegressorMixin, BaseEst
             raise ValueError("align='peak' needs Y of shape (n_runs, n_times), got one column")
         self._y_1d = False
         self.grid_, self.field_ = grid_of(Y, values.shape[1])
+        self.columns_ = column_labels(Y)
         tau, peaked = peak_times(values, self.grid_)
         if peaked.sum() < MIN_PEAKED:
             raise ValueError(f"align='peak' needs at least {MIN_PEAKED} runs whose trajectory "
@@ -519,7 +525,7 @@ class FieldGPRegressor(MultiOutputMixin, SurrogateMixin, RegressorMixin, BaseEst
             raise ValueError("FieldGPRegressor.score does not take sample_weight")
         missing_y(y)  # a failed run's NaN row (TransferSet.field keeps them) is no trajectory
         check_is_fitted(self, "grid_")
-        check_grid(y, self.grid_, "y")
+        check_field_columns(y, getattr(self, "columns_", None), "y")
         return field_q2(np.asarray(y, dtype=float), self.predict(X))
 
     # -- persistence hooks --------------------------------------------------------------------
@@ -528,6 +534,7 @@ class FieldGPRegressor(MultiOutputMixin, SurrogateMixin, RegressorMixin, BaseEst
 
         meta: dict[str, Any] = {
             "grid": [float(t) for t in self.grid_],
+            "columns": self.columns_,
             "field": self.field_,
             "n_components_": int(self.n_components_),
             "explained_variance_ratio": [float(v) for v in self.explained_variance_ratio_],
@@ -557,6 +564,7 @@ class FieldGPRegressor(MultiOutputMixin, SurrogateMixin, RegressorMixin, BaseEst
         from surrogate.models._io import new_model, restore
 
         self.grid_ = np.asarray(meta["grid"], dtype=np.float64)
+        self.columns_ = meta.get("columns")  # None in a save from before it was recorded
         self.field_ = meta["field"]
         self.n_components_ = int(meta["n_components_"])
         self.explained_variance_ratio_ = np.asarray(meta["explained_variance_ratio"],

@@ -11,7 +11,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["field_q2", "components_explaining", "grid_of", "residual_basis", "check_grid",
+__all__ = ["field_q2", "components_explaining", "grid_of", "residual_basis", "column_labels",
+           "check_field_columns",
            "BASIS_FOLDS"]
 
 BASIS_FOLDS = 5  # folds of the out-of-sample estimate of the truncation error
@@ -88,25 +89,37 @@ def residual_basis(trajectories: np.ndarray, k: int, rng: np.random.Generator) -
     return singular[:, None] * directions
 
 
-def check_grid(Y: Any, grid: np.ndarray, name: str = "Y") -> None:
-    """Refuse trajectories ``Y`` whose DataFrame columns name another grid than ``grid``, the one
-    a field model was fitted on: read by position, they would be compared point by point with
-    the wrong times. Nothing to check for an array, for columns that are not a numeric
-    increasing grid of the same length, or for a model fitted without a grid (0 .. T-1)."""
-    if not isinstance(Y, pd.DataFrame) or np.array_equal(grid, np.arange(len(grid))):
+def column_labels(Y: Any) -> list[Any] | None:
+    """The column labels of a DataFrame ``Y`` as plain JSON values (numbers or text), to check
+    later trajectories against (:func:`check_field_columns`); None for an array."""
+    if not isinstance(Y, pd.DataFrame):
+        return None
+    return [c if isinstance(c, int | float | str) and not isinstance(c, bool) else str(c)
+            for c in pd.Index(Y.columns).tolist()]
+
+
+def check_field_columns(Y: Any, labels: list[Any] | None, name: str = "Y") -> None:
+    """Refuse trajectories ``Y`` whose DataFrame columns are not ``labels``, those of the field
+    a model was fitted on (another grid, or the same in another order): read by position,
+    they would be compared point by point with the wrong times. Numeric labels are compared
+    as numbers (to 1e-9), others as text. Nothing to check for an array or a model fitted on
+    one (``labels`` None), or for another number of columns (the caller's shape check names
+    it)."""
+    if not isinstance(Y, pd.DataFrame) or labels is None or len(Y.columns) != len(labels):
         return
+    given = column_labels(Y)
+    assert given is not None
     try:
-        columns = np.asarray(Y.columns, dtype=np.float64)
+        same = bool(np.allclose(np.asarray(given, dtype=np.float64),
+                                np.asarray(labels, dtype=np.float64), rtol=1e-9, atol=0.0))
     except (TypeError, ValueError):
-        return
-    if len(columns) != len(grid):
-        return  # the caller's shape check names the mismatch
-    if not np.allclose(columns, grid, rtol=1e-9, atol=0.0):
-        raise ValueError(f"{name}'s columns are not the grid the model was fitted on "
-                         f"({_describe(grid)}); got {_describe(columns)}: pass the field on the "
-                         "fitted grid, in its order")
+        same = [str(c) for c in given] == [str(c) for c in labels]
+    if not same:
+        raise ValueError(f"{name}'s columns are not those of the field the model was fitted on "
+                         f"({_describe(labels)}); got {_describe(given)}: pass the field on "
+                         "the fitted grid, in its order")
 
 
-def _describe(grid: np.ndarray) -> str:
-    shown = ", ".join(f"{v:g}" for v in grid[:3])
-    return f"{len(grid)} points: {shown}{', ...' if len(grid) > 3 else ''}"
+def _describe(labels: list[Any]) -> str:
+    shown = ", ".join(f"{v:g}" if isinstance(v, int | float) else str(v) for v in labels[:3])
+    return f"{len(labels)} points: {shown}{', ...' if len(labels) > 3 else ''}"

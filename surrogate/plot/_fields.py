@@ -74,9 +74,9 @@ def fan(model: Any, X: Any, Y: Any = None, ax: Any = None) -> Any:
         raise ValueError(f"fan draws at most {MAX_FAN_RUNS} points (one band each), got "
                          f"{len(mean)}; pass a few rows, e.g. X.iloc[:4]")
     if Y is not None:
-        from surrogate.models._field_basis import check_grid  # models load on first use
+        from surrogate.models._field_basis import check_field_columns  # loaded on first use
 
-        check_grid(Y, np.asarray(grid, dtype=float))
+        check_field_columns(Y, getattr(model, "columns_", None))
     teacher = None if Y is None else np.asarray(Y, dtype=float)
     if teacher is not None:
         teacher = teacher.reshape(1, -1) if teacher.ndim == 1 else teacher

@@ -149,11 +149,12 @@ def test_a_field_on_another_grid_is_refused_not_misread(model, runs):
     grid reversed, or shifted) must be refused, not read by position."""
     Y = runs.field("y")
     assert model.score(runs.X, Y) == pytest.approx(model.score(runs.X, Y.to_numpy()))
-    with pytest.raises(ValueError, match="y's columns are not the grid the model was fitted on"
-                                         r" \(21 points: 0, 0.25, 0.5, ...\); got 21 points: 5,"):
+    with pytest.raises(ValueError, match="y's columns are not those of the field the model "
+                                         r"was fitted on \(21 points: 0, 0.25, 0.5, ...\); got "
+                                         "21 points: 5,"):
         model.score(runs.X, Y[Y.columns[::-1]])
     shifted = Y.set_axis(Y.columns + 1.0, axis=1)
-    with pytest.raises(ValueError, match="not the grid the model was fitted on"):
+    with pytest.raises(ValueError, match="not those of the field the model was fitted on"):
         model.score(runs.X, shifted)
 
 
@@ -186,3 +187,26 @@ def test_q2_per_grid_point_is_nan_where_the_runs_only_differ_by_rounding():
     scores = cross_validate(FieldGPRegressor(seed=0), X, Y, cv=4, seed=0)
     assert np.isnan(scores["q2_time"][25:]).all()
     assert np.isfinite(scores["q2_time"][:10]).all() and scores["q2_time"][1] > 0.99
+
+
+def test_a_field_on_integer_or_text_columns_is_checked_too(runs):
+    """Columns 0..T-1 (days, or pandas' default labels) and text labels: a reversed field was
+    scored by position (Q² -18) because such a grid looked like no grid at all."""
+    values = runs.field("y").to_numpy()
+    for labels in (list(range(21)), [f"d{j}" for j in range(21)]):
+        Y = pd.DataFrame(values, columns=labels)
+        model = FieldGPRegressor(seed=0).fit(runs.X, Y)
+        assert model.columns_ == labels
+        assert model.score(runs.X, Y) > 0.99
+        with pytest.raises(ValueError, match="not those of the field the model was fitted on"):
+            model.score(runs.X, Y[Y.columns[::-1]])
+    assert FieldGPRegressor(seed=0).fit(runs.X, values).columns_ is None
+
+
+def test_the_fitted_columns_are_saved(model, runs, tmp_path):
+    model.save(tmp_path / "m")
+    loaded = load(tmp_path / "m")
+    assert loaded.columns_ == model.columns_
+    Y = runs.field("y")
+    with pytest.raises(ValueError, match="not those of the field"):
+        loaded.score(runs.X, Y[Y.columns[::-1]])

@@ -61,7 +61,7 @@ def test_fan_refuses_teacher_trajectories_on_another_grid(model):
 
     X = sg.sample(SPACE, 2, method="random", seed=5)
     reversed_grid = pd.DataFrame(decay(X)[:, ::-1], columns=TIMES[::-1])
-    with pytest.raises(ValueError, match="Y's columns are not the grid the model was fitted on"):
+    with pytest.raises(ValueError, match="Y's columns are not those of the field the model"):
         plot.fan(model, X, reversed_grid)
 
 
