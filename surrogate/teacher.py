@@ -21,7 +21,7 @@ import pandas as pd
 from surrogate._checks import check_flag
 from surrogate._fields import Grids, check_fields, check_outputs, field_frame, field_slices
 from surrogate._identity import default_name
-from surrogate.space import Space, as_space, in_run_order, python_scalar
+from surrogate.space import Space, as_space, in_run_order, python_scalar, repeated_names
 
 if TYPE_CHECKING:  # pragma: no cover
     from surrogate.data import TransferSet
@@ -328,6 +328,12 @@ class Simulator:
         return values, errors
 
     def _coerce_batch(self, result: Any, n: int) -> np.ndarray:
+        if isinstance(result, pd.DataFrame):
+            wanted = {*map(str, self.outputs), *map(str, self.fields)}
+            repeated = [c for c in repeated_names(result.columns) if c in wanted]
+            if repeated:  # which of the two is the output?
+                raise OutputError(f"result has repeated column(s) {repeated}; return each "
+                                  "output once")
         if self.fields:
             result = self._as_mapping(result)
             parts = [_real_column(o, _column(o, result[o], n)) for o in self.outputs]

@@ -114,6 +114,15 @@ def test_vectorized_outputs_must_be_real_numbers(fn, message):
     assert pytest.importorskip("re").search(message, ts.error.iloc[0]), ts.error.iloc[0]
 
 
+def test_a_repeated_output_column_fails_the_runs_by_name():
+    # result["a"] of a frame with two 'a' columns is two columns: run() crashed in a reshape
+    sim = sg.Simulator(lambda X: pd.DataFrame(np.ones((len(X), 3)), columns=["a", "a", "b"]),
+                       SPACE, ["a", "b"], vectorized=True)
+    ts = sim.run([[0.5, 1], [0.2, 2]], progress=False)
+    assert ts.status.tolist() == ["failed", "failed"]
+    assert "result has repeated column(s) ['a']; return each output once" in ts.error.iloc[0]
+
+
 def test_vectorized_wrong_shape_is_failed():
     sim = sg.Simulator(lambda X: np.zeros((len(X), 3)), SPACE, ["a", "b"], vectorized=True)
     ts = sim.run([[0.5, 1], [0.2, 2]])
