@@ -1,14 +1,20 @@
 """Checks of options shared by every layer: each refuses a bad value with one error naming the
-option and what is allowed (the layers above import them; this module imports nothing of ours)."""
+option and what is allowed (the layers above import them; of ours this module imports only
+:mod:`surrogate._stack`)."""
 
 from __future__ import annotations
 
 import numbers
+import warnings
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
-__all__ = ["check_flag", "check_positive_int", "check_positive_float", "check_choice"]
+from surrogate._stack import user_stacklevel
+
+__all__ = ["check_flag", "check_positive_int", "check_positive_float", "check_choice",
+           "warn_if_misaligned"]
 
 
 def is_int(value: Any) -> bool:
@@ -55,3 +61,14 @@ def check_checkpoint_seed(checkpoint: Any, seed: Any) -> None:
     if checkpoint is not None and not is_int(seed):
         raise ValueError("checkpoint= needs seed= to be an int, so that a rerun draws the same "
                          f"design and resumes; got seed={seed!r}")
+
+
+def warn_if_misaligned(X: Any, y: Any) -> None:
+    """Labels are read by position: warn when ``y`` (a Series) and ``X`` (a DataFrame) carry
+    different indexes, which a pandas user may expect to be aligned."""
+    if isinstance(X, pd.DataFrame) and isinstance(y, pd.Series | pd.DataFrame) \
+            and len(X) == len(y) and not X.index.equals(y.index):
+        warnings.warn("y's index differs from X's: the labels are read by position, row for "
+                      "row, not matched by index (if they match row for row, pass "
+                      "y.to_numpy(); if by index label, y.loc[X.index])", UserWarning,
+                      stacklevel=user_stacklevel())

@@ -16,9 +16,10 @@ from sklearn.base import BaseEstimator
 from sklearn.tree import DecisionTreeClassifier
 from sklearn.utils.validation import check_is_fitted
 
+from surrogate._checks import warn_if_misaligned
 from surrogate._random import SeedLike, as_generator, child_seed
 from surrogate.discovery._box import Box
-from surrogate.discovery._data import Domain, check_labels, fit_domain, warn_if_misaligned
+from surrogate.discovery._data import Domain, check_labels, fit_domain
 from surrogate.discovery._prim import select_box
 
 

@@ -210,17 +210,6 @@ def fit_domain(X: Any, *, what: str = "X", names: tuple[str, ...] | None = None
     return domain, frame
 
 
-def warn_if_misaligned(X: Any, y: Any) -> None:
-    """Labels are read by position: warn when ``y`` (a Series) and ``X`` (a DataFrame) carry
-    different indexes, which a pandas user may expect to be aligned."""
-    if isinstance(X, pd.DataFrame) and isinstance(y, pd.Series | pd.DataFrame) \
-            and len(X) == len(y) and not X.index.equals(y.index):
-        warnings.warn("y's index differs from X's: the labels are read by position, row for "
-                      "row, not matched by index (if they match row for row, pass "
-                      "y.to_numpy(); if by index label, y.loc[X.index])", UserWarning,
-                      stacklevel=user_stacklevel())
-
-
 def check_labels(y: Any, n: int, *, what: str = "y") -> tuple[np.ndarray, bool]:
     """Validate labels: booleans, 0/1 or probabilities in [0, 1]; return (float64 array, binary)."""
     if isinstance(y, pd.DataFrame):

@@ -16,8 +16,9 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
+from surrogate._checks import warn_if_misaligned
 from surrogate.discovery._box import Box, integer_columns
-from surrogate.discovery._data import Domain, check_labels, fit_domain, warn_if_misaligned
+from surrogate.discovery._data import Domain, check_labels, fit_domain
 from surrogate.discovery._peel import Settings, Step, find_box
 
 Objective = Literal["lenient1", "lenient2", "original"]

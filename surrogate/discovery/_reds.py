@@ -24,6 +24,7 @@ from sklearn.base import BaseEstimator, clone
 from sklearn.model_selection import KFold, StratifiedKFold, cross_val_predict
 from sklearn.utils.validation import check_is_fitted
 
+from surrogate._checks import warn_if_misaligned
 from surrogate._random import SeedLike, as_generator, child_seed, seed_unset, spawned
 from surrogate._stack import user_stacklevel
 from surrogate._target import _is_classifier
@@ -36,7 +37,6 @@ from surrogate.discovery._data import (
     Domain,
     check_labels,
     fit_domain,
-    warn_if_misaligned,
 )
 from surrogate.discovery._prim import PRIM
 from surrogate.distillation import Distillation, SpaceGenerator, distill

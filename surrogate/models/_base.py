@@ -22,6 +22,7 @@ from surrogate._checks import (  # noqa: F401  (re-exported: the models' checks)
     check_positive_float,
     check_positive_int,
     is_int,
+    warn_if_misaligned,
 )
 from surrogate._random import as_generator, child_seed
 from surrogate.models._inputs import InputEncoding, find_categories
@@ -168,6 +169,7 @@ class Q2ScoreMixin:
     def score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
         """Q² of the predictions of ``X`` against ``y`` (the mean over outputs);
         ``sample_weight`` gives scikit-learn's weighted R²."""
+        warn_if_misaligned(X, y)
         if sample_weight is not None:
             from sklearn.metrics import r2_score
 
@@ -259,6 +261,7 @@ class SurrogateMixin:
             raise ValueError(
                 f"{type(self).__name__} requires y to be passed, but the target y is None")
         owner = type(self).__name__
+        warn_if_misaligned(X, y)
         _check_shape(owner, X, y)
         _check_columns(X)
         self._column_labels = _column_labels(X)

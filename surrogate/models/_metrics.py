@@ -18,7 +18,7 @@ from sklearn.base import clone, is_classifier
 from sklearn.model_selection import KFold, StratifiedKFold
 from sklearn.pipeline import Pipeline
 
-from surrogate._checks import is_int
+from surrogate._checks import is_int, warn_if_misaligned
 from surrogate._fields import flat_points
 from surrogate._random import as_generator, child_seed, seeded_clone
 from surrogate.models._base import SurrogateMixin, check_input_columns, missing_x, missing_y
@@ -257,6 +257,10 @@ def cross_validate(model: Any, X: Any, y: Any, *, cv: Any = 5, seed: Any = None
     classifier = is_classifier(model)
     y_arr = np.asarray(y)
     n = len(y_arr)
+    warn_if_misaligned(X, y)
+    if isinstance(X, pd.DataFrame) and isinstance(y, pd.Series | pd.DataFrame) \
+            and len(X) == n:
+        y = y.set_axis(X.index)  # read by position (warned above), once, not in every fold
     if len(X) != n:
         raise ValueError(f"X has {len(X)} rows but y has {n}")
     if is_int(cv) and int(cv) > n:

@@ -156,3 +156,24 @@ def test_numeric_text_outputs_fit_as_the_numbers_they_hold():
     np.testing.assert_array_equal(sg.NNRegressor(seed=0, max_epochs=5).fit(X, as_text)
                                   .predict(X[:5]),
                                   sg.NNRegressor(seed=0, max_epochs=5).fit(X, y).predict(X[:5]))
+
+
+def test_a_y_whose_index_differs_from_xs_is_read_by_position_with_a_warning():
+    """As PRIM, CART and REDS warn: a shuffled y (e.g. sorted) is no longer X's row for row,
+    which fit, score and cross_validate read in silence (Q² ~0)."""
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame(rng.random((30, 2)), columns=["a", "b"])
+    y = X["a"] + X["b"]
+    shuffled = y.sort_values()
+    match = "y's index differs from X's: the labels are read by position"
+    with pytest.warns(UserWarning, match=match):
+        model = sg.GPRegressor(seed=0).fit(X, shuffled)
+    with pytest.warns(UserWarning, match=match):
+        model.score(X, shuffled)
+    with pytest.warns(UserWarning, match=match) as seen:
+        sg.cross_validate(sg.GPRegressor(seed=0), X, shuffled, cv=3, seed=0)
+    assert sum(match in str(w.message) for w in seen) == 1  # once, not in every fold
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        sg.GPRegressor(seed=0).fit(X, y).score(X, y)
+        sg.cross_validate(sg.GPRegressor(seed=0), X, y, cv=3, seed=0)
