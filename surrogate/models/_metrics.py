@@ -87,6 +87,10 @@ def _q2(t: np.ndarray, p: np.ndarray, *, stacklevel: int) -> float:
             "values the same, no variance to explain); averaged over the other outputs only",
             UserWarning, stacklevel=stacklevel)
     t, p = t[:, ~constant], p[:, ~constant]
+    # in units of each output's largest |value|: squares of values near 1e+-170 overflow or
+    # underflow, which the fit itself survives (column_std); the ratio is unchanged
+    unit = np.abs(t).max(axis=0)
+    t, p = t / unit, p / unit
     sst = ((t - t.mean(axis=0)) ** 2).sum(axis=0)
     sse = ((t - p) ** 2).sum(axis=0)
     return float((1.0 - sse / sst).mean())
@@ -101,7 +105,9 @@ def rmse(y_true: Any, y_pred: Any) -> float:
     1.0
     """
     t, p = _pair(y_true, y_pred)
-    return float(np.sqrt(((t - p) ** 2).mean(axis=0)).mean())
+    unit = np.abs(np.concatenate([t, p])).max(axis=0)  # no overflow in the squares (_q2)
+    unit = np.where((unit > 0) & np.isfinite(unit), unit, 1.0)
+    return float((unit * np.sqrt((((t - p) / unit) ** 2).mean(axis=0))).mean())
 
 
 def coverage95(y_true: Any, y_pred: Any, y_std: Any) -> float:

@@ -66,6 +66,12 @@ def parity(model: Any, X: Any, y: Any, *, ax: Any = None, output: int | str = 0,
     if not hasattr(model, "predict") or isinstance(model, type):
         raise TypeError(f"model must be a fitted model with predict() (or an unfitted one with "
                         f"cv=), got {model!r:.60}")
+    from sklearn.base import is_classifier
+
+    if is_classifier(model):
+        raise TypeError(f"parity plots a regressor's predictions against the truth; "
+                        f"{type(model).__name__} is a classifier: measure it with "
+                        "surrogate.cross_validate (accuracy, log loss)")
     if len(X) != len(y):
         raise ValueError(f"X has {len(X)} rows but y has {len(y)}")
     if len(X) == 0:

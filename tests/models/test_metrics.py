@@ -229,3 +229,15 @@ def test_the_seed_fixes_the_scores_of_a_model_without_one():
     first = cross_validate(model, X, y, cv=3, seed=0)
     assert cross_validate(model, X, y, cv=3, seed=0)["q2"] == first["q2"]
     assert model.seed is None  # the user's model is not changed
+
+
+@pytest.mark.parametrize("scale", [1e-170, 1.0, 1e170])
+def test_q2_and_rmse_do_not_overflow_at_extreme_scales(scale):
+    """The squares of values near 1e+-170 under- or overflowed (Q² NaN, RMSE 0 or inf) though
+    the GP fits such outputs; the scores are scale-free, RMSE in the output's units."""
+    t = np.array([1.0, 2.0, 3.0, 4.0])
+    p = np.array([1.1, 1.9, 3.2, 3.9])
+    expected_q2 = 1 - np.sum((t - p) ** 2) / np.sum((t - t.mean()) ** 2)
+    assert q2(t * scale, p * scale) == pytest.approx(expected_q2, rel=1e-12)
+    assert rmse(t * scale, p * scale) == pytest.approx(np.sqrt(np.mean((t - p) ** 2)) * scale,
+                                                       rel=1e-12)

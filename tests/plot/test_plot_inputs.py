@@ -121,3 +121,17 @@ def test_design_pairs_leaves_infinite_colours_out_of_the_scale():
     norm = next(c for a in axes.ravel() for c in a.collections if c.get_array() is not None).norm
     finite = values[np.isfinite(values)]
     assert (norm.vmin, norm.vmax) == (finite.min(), finite.max())
+
+
+def test_parity_refuses_a_classifier_by_name():
+    # it failed with KeyError 'y_pred' (cv=), numpy's text conversion, or drew a "Q²" of 0/1
+    # labels
+    rng = np.random.default_rng(0)
+    X = rng.random((30, 2))
+    y = X[:, 0] > 0.5
+    model = sg.GPClassifier(seed=0, max_iter=20)
+    with pytest.raises(TypeError, match="GPClassifier is a classifier: measure it with "
+                                        "surrogate.cross_validate"):
+        plot.parity(model, X, y, cv=3)
+    with pytest.raises(TypeError, match="is a classifier"):
+        plot.parity(model.fit(X, y), X, y)
