@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from surrogate.discovery._box import Box
-from surrogate.discovery._data import CATEGORICAL, as_frame
+from surrogate.discovery._data import CATEGORICAL, _check_missing, as_frame
 from surrogate.plot._axes import given_axes, root_figure, single_axes
 
 __all__ = ["box", "box_limits", "tradeoff"]
@@ -133,6 +133,7 @@ def box(box: Box, X: Any, y: Any, *, ax: Any = None) -> Any:
     if missing:
         raise ValueError(f"X lacks the box's restricted column(s) {missing}; X has "
                          f"{list(map(str, frame.columns))}")
+    _check_missing(frame[names], "X")  # as box.contains: not a histogram's raw error
     try:
         labels = np.asarray(y, dtype=float).ravel()
     except (TypeError, ValueError):
