@@ -269,7 +269,9 @@ class SurrogateMixin:
         X = self._encoding.encode(X, owner)
         if isinstance(y, pd.DataFrame) and (repeated := repeated_names(y.columns)):
             raise ValueError(f"y has repeated column(s) {repeated}; name each output once")
-        self.outputs_ = list(map(str, y.columns)) if isinstance(y, pd.DataFrame) else None
+        # the output names: a DataFrame's columns, a named Series' name (e.g. ts.Y["f"])
+        self.outputs_ = list(map(str, y.columns)) if isinstance(y, pd.DataFrame) else (
+            [str(y.name)] if isinstance(y, pd.Series) and y.name is not None else None)
         y_arr = np.asarray(y)
         if multi_output and y_arr.dtype.kind == "b":  # a regressor's 0/1 output
             y_arr = y_arr.astype(np.float64)

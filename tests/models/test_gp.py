@@ -236,6 +236,8 @@ def test_dataframe_columns_are_matched_by_name(small):
     df = pd.DataFrame(X, columns=["a", "b"])
     gp = GPRegressor(seed=0).fit(df, pd.DataFrame({"out": y}))
     assert gp.outputs_ == ["out"]
+    assert GPRegressor(seed=0).fit(df, pd.Series(y, name="out")).outputs_ == ["out"]
+    assert GPRegressor(seed=0).fit(df, pd.Series(y)).outputs_ is None
     assert list(gp.feature_names_in_) == ["a", "b"]
     assert np.array_equal(gp.predict(df[["b", "a"]]), gp.predict(df))
     with pytest.raises(ValueError, match="missing the columns"):
