@@ -126,7 +126,8 @@ class TransferSet:
         unknown = sorted(set(pd.unique(status_array)) - set(STATUSES))
         if unknown:
             raise ValueError(f"unknown status value(s) {unknown}; allowed: {list(STATUSES)}")
-        error_s = pd.Series([""] * n if error is None else [str(e) for e in error],
+        error_s = pd.Series([""] * n if error is None else
+                            ["" if e is None else str(e) for e in error],  # None: no error
                             name="error", dtype=object)
         try:
             seconds_s = pd.Series(np.full(n, np.nan) if seconds is None

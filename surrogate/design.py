@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import qmc
 
-from surrogate._checks import check_positive_int
+from surrogate._checks import check_positive_int, is_int
 from surrogate._random import SeedLike, as_generator
 from surrogate.space import Categorical, Integer, Real, Space, as_space
 
@@ -78,6 +78,10 @@ def sample(
     if method != "factorial":
         n = check_positive_int("n", n)
     if method == "factorial":
+        if not is_int(n) or n < 0:  # n = 0: the size comes from levels=
+            raise ValueError(f"n must be an int >= 0 for a factorial design (0 with levels=), "
+                             f"got {n!r}")
+        as_generator(seed)  # unused (a grid has no randomness), but a bad seed is named
         unknown = sorted(set(options) - {"levels"})
         if unknown:
             raise TypeError(f"method 'factorial' takes no option(s) {unknown}; allowed: "

@@ -172,3 +172,10 @@ def test_the_constructor_names_bad_inputs_and_outputs():
         sg.TransferSet(space, ["y"], pd.DataFrame(columns=["zz"]), np.empty((0, 1)))
     empty = sg.TransferSet(space, ["y"], [], np.empty((0, 1)))
     assert len(empty) == 0 and list(empty.X.columns) == ["a", "k"]
+
+
+def test_none_in_error_means_no_error():
+    space = sg.Space([sg.Real("x", 0, 1)])
+    ts = sg.TransferSet(space, ["y"], pd.DataFrame({"x": [0.1, 0.2]}),
+                        pd.DataFrame({"y": [1.0, np.nan]}), error=[None, "boom"])
+    assert ts.error.tolist() == ["", "boom"]
