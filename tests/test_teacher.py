@@ -123,6 +123,21 @@ def test_a_repeated_output_column_fails_the_runs_by_name():
     assert "result has repeated column(s) ['a']; return each output once" in ts.error.iloc[0]
 
 
+def test_a_wrong_column_count_fails_the_batch_in_one_call():
+    # it was halved down to single rows: 1,535 calls and 10x the rows for 1,024 runs
+    calls = []
+
+    def three_columns(X):
+        calls.append(len(X))
+        return np.zeros((len(X), 3))
+
+    sim = sg.Simulator(three_columns, SPACE, ["a", "b"], vectorized=True)
+    ts = sim.run(sg.sample(SPACE, 256, seed=0), progress=False)
+    assert calls == [256]
+    assert set(ts.status) == {"failed"}
+    assert "vectorized result has shape (256, 3), expected (256, 2)" in ts.error.iloc[0]
+
+
 def test_vectorized_wrong_shape_is_failed():
     sim = sg.Simulator(lambda X: np.zeros((len(X), 3)), SPACE, ["a", "b"], vectorized=True)
     ts = sim.run([[0.5, 1], [0.2, 2]])
