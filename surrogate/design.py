@@ -78,9 +78,9 @@ def sample(
     if method != "factorial":
         n = check_positive_int("n", n)
     if method == "factorial":
-        if not is_int(n) or n < 0:  # n = 0: the size comes from levels=
-            raise ValueError(f"n must be an int >= 0 for a factorial design (0 with levels=), "
-                             f"got {n!r}")
+        if n is not None and (not is_int(n) or n < 0):  # 0 or None: the size from levels=
+            raise ValueError(f"n must be an int >= 0 or None for a factorial design (0 or None "
+                             f"with levels=), got {n!r}")
         as_generator(seed)  # unused (a grid has no randomness), but a bad seed is named
         unknown = sorted(set(options) - {"levels"})
         if unknown:

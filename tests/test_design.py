@@ -102,7 +102,7 @@ def test_a_factorial_design_names_a_bad_n_or_seed():
     # with levels= both were accepted unchecked ('ten', -5, 'not a seed')
     space = sg.Space([sg.Real("x", 0, 1), sg.Real("y", 0, 1)])
     for bad in ("ten", -5, 2.5):
-        with pytest.raises(ValueError, match=r"n must be an int >= 0 for a factorial design"):
+        with pytest.raises(ValueError, match=r"n must be an int >= 0 or None for a factorial design"):
             sg.sample(space, bad, method="factorial", levels=3)
     with pytest.raises(TypeError, match="seed must be an int"):
         sg.sample(space, 0, method="factorial", levels=3, seed="not a seed")

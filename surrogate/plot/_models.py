@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from surrogate._target import _output_index
+from surrogate._target import _is_classifier, _output_index
 from surrogate.plot._axes import single_axes
 
 __all__ = ["parity", "parity_predictions"]
@@ -66,9 +66,7 @@ def parity(model: Any, X: Any, y: Any, *, ax: Any = None, output: int | str = 0,
     if not hasattr(model, "predict") or isinstance(model, type):
         raise TypeError(f"model must be a fitted model with predict() (or an unfitted one with "
                         f"cv=), got {model!r:.60}")
-    from sklearn.base import is_classifier
-
-    if is_classifier(model):
+    if _is_classifier(model):
         raise TypeError(f"parity plots a regressor's predictions against the truth; "
                         f"{type(model).__name__} is a classifier: measure it with "
                         "surrogate.cross_validate (accuracy, log loss)")
