@@ -393,8 +393,8 @@ class Improvement(Acquisition):
 
     def _negligible(self, context: _Incumbent) -> float:
         """The acquisition value of an improvement of STALL_TOLERANCE of the spread."""
-        gain = STALL_TOLERANCE * context.scale
-        return float(np.log(gain)) if self.kind == "logei" else gain
+        # (the improvement is scored in units of the spread: see _score)
+        return float(np.log(STALL_TOLERANCE)) if self.kind == "logei" else STALL_TOLERANCE
 
     def _score(self, unit: torch.Tensor, student: Student, context: _Incumbent) -> torch.Tensor:
         posterior = student.posterior(unit)
@@ -408,10 +408,15 @@ class Improvement(Acquisition):
                 posterior.success_mean, posterior.success_var, ">=", SUCCESS_THRESHOLD)
         if context.best is None:
             return log_pof
+        # the improvement in units of the objective's spread: the standard deviation's floor
+        # (_MIN_STD) is then relative, and an objective of 1e-30 is searched as one of 1
+        scale = context.scale
         if self.kind == "logei":
-            return log_expected_improvement(mean[:, 0], var[:, 0], context.best) + log_pof
+            return log_expected_improvement(mean[:, 0] / scale, var[:, 0] / scale**2,
+                                            context.best / scale) + log_pof
         if self.kind == "ei":
-            return expected_improvement(mean[:, 0], var[:, 0], context.best) * log_pof.exp()
+            return expected_improvement(mean[:, 0] / scale, var[:, 0] / scale**2,
+                                        context.best / scale) * log_pof.exp()
         return upper_confidence_bound(mean[:, 0], var[:, 0], UCB_BETA) / context.scale + log_pof
 
     def __repr__(self) -> str:
