@@ -136,6 +136,7 @@ def test_auto_keeps_the_first_nugget_when_runs_nearly_repeat(ishigami_sample):
     assert np.mean(np.abs(mean - np.asarray(yt)) > 3 * std) < 0.05
 
 
+@pytest.mark.slow  # 1,100 runs: past the refinement subset
 def test_the_near_duplicate_guard_sees_every_run_not_only_the_refinement_subset(
         ishigami_sample):
     """1,100 runs and one pair 1e-9 apart: the refinement subset (1,000 runs) of seed 0 leaves
