@@ -21,6 +21,7 @@ References
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
@@ -239,10 +240,17 @@ class Acquisition:
         return f"{type(self).__name__}()"
 
 
+def _spread(values: np.ndarray) -> float:
+    """The standard deviation of ``values``, 1 where it is 0 or undefined (no runs)."""
+    spread = float(np.std(values)) if len(values) else 0.0
+    return spread if math.isfinite(spread) and spread > 0 else 1.0
+
+
 @dataclass(frozen=True)
 class _Incumbent:
     best: float | None  # smallest signed objective among the feasible runs
-    scale: float  # spread of the objective, the unit of UCB
+    scale: float  # spread of the objective, the unit of UCB and of the improvement
+    constraint_scales: tuple[float, ...] = ()  # spread of each constrained output
 
 
 def _own_basin(student: Student, unit: np.ndarray, values: np.ndarray, points: np.ndarray,
@@ -316,7 +324,9 @@ class Improvement(Acquisition):
     def context(self, student: Student, data: Observations) -> _Incumbent:
         feasible = self.feasible(data)
         best = float(data.values[feasible, 0].min()) if feasible.any() else None
-        return _Incumbent(best, float(np.std(data.values[data.ok][:, 0])) or 1.0)
+        ok = data.values[data.ok]
+        spreads = tuple(_spread(ok[:, j]) for j in range(ok.shape[1]))
+        return _Incumbent(best, spreads[0] if spreads else 1.0, spreads[1:])
 
     def anchors(self, data: Observations) -> np.ndarray:
         """Unit-cube points of the best feasible runs, where local candidates are drawn."""
@@ -401,8 +411,10 @@ class Improvement(Acquisition):
         mean, var = posterior.mean, posterior.var
         log_pof = torch.zeros_like(mean[:, 0])
         for j, constraint in enumerate(self.constraints, start=1):
+            # in units of the output's spread, as the improvement: the std floor is relative
+            c = context.constraint_scales[j - 1] if len(context.constraint_scales) >= j else 1.0
             log_pof = log_pof + log_probability_of_feasibility(
-                mean[:, j], var[:, j], constraint.op, constraint.bound)
+                mean[:, j] / c, var[:, j] / c**2, constraint.op, constraint.bound / c)
         if posterior.success_mean is not None and posterior.success_var is not None:
             log_pof = log_pof + log_probability_of_feasibility(
                 posterior.success_mean, posterior.success_var, ">=", SUCCESS_THRESHOLD)
