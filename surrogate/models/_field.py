@@ -525,7 +525,7 @@ class FieldGPRegressor(MultiOutputMixin, SurrogateMixin, RegressorMixin, BaseEst
             raise ValueError("FieldGPRegressor.score does not take sample_weight")
         missing_y(y)  # a failed run's NaN row (TransferSet.field keeps them) is no trajectory
         check_is_fitted(self, "grid_")
-        check_field_columns(y, getattr(self, "columns_", None), "y")
+        check_field_columns(y, self.columns_, "y")
         return field_q2(np.asarray(y, dtype=float), self.predict(X))
 
     # -- persistence hooks --------------------------------------------------------------------

@@ -250,7 +250,7 @@ def _spread(values: np.ndarray) -> float:
 class _Incumbent:
     best: float | None  # smallest signed objective among the feasible runs
     scale: float  # spread of the objective, the unit of UCB and of the improvement
-    constraint_scales: tuple[float, ...] = ()  # spread of each constrained output
+    constraint_scales: tuple[float, ...]  # spread of each constrained output, their unit
 
 
 def _own_basin(student: Student, unit: np.ndarray, values: np.ndarray, points: np.ndarray,
@@ -326,7 +326,7 @@ class Improvement(Acquisition):
         best = float(data.values[feasible, 0].min()) if feasible.any() else None
         ok = data.values[data.ok]
         spreads = tuple(_spread(ok[:, j]) for j in range(ok.shape[1]))
-        return _Incumbent(best, spreads[0] if spreads else 1.0, spreads[1:])
+        return _Incumbent(best, spreads[0], spreads[1:])  # column 0: the objective
 
     def anchors(self, data: Observations) -> np.ndarray:
         """Unit-cube points of the best feasible runs, where local candidates are drawn."""
@@ -339,7 +339,7 @@ class Improvement(Acquisition):
         STALL_TOLERANCE of the objective's spread over the last STALL_WINDOW runs (all of them
         after the ``n_init`` runs of the initial design), or the acquisition's maximum
         ``value`` expects no more than that."""
-        if value < self._negligible(context):
+        if value < self._negligible():
             return True
         feasible = self.feasible(data)
         n = len(feasible)
@@ -399,11 +399,11 @@ class Improvement(Acquisition):
             box = (np.clip(unit[i] - BASIN_HALF_WIDTH, 0.0, 1.0),
                    np.clip(unit[i] + BASIN_HALF_WIDTH, 0.0, 1.0))
             yield Detour(replace(context, best=float(values[i])), box, unit[i][None, :],
-                         self._negligible(context), off_slopes(float(values[i])))
+                         self._negligible(), off_slopes(float(values[i])))
 
-    def _negligible(self, context: _Incumbent) -> float:
-        """The acquisition value of an improvement of STALL_TOLERANCE of the spread."""
-        # (the improvement is scored in units of the spread: see _score)
+    def _negligible(self) -> float:
+        """The acquisition value of an improvement of STALL_TOLERANCE of the spread (in whose
+        units :meth:`_score` scores the improvement)."""
         return float(np.log(STALL_TOLERANCE)) if self.kind == "logei" else STALL_TOLERANCE
 
     def _score(self, unit: torch.Tensor, student: Student, context: _Incumbent) -> torch.Tensor:
@@ -412,7 +412,7 @@ class Improvement(Acquisition):
         log_pof = torch.zeros_like(mean[:, 0])
         for j, constraint in enumerate(self.constraints, start=1):
             # in units of the output's spread, as the improvement: the std floor is relative
-            c = context.constraint_scales[j - 1] if len(context.constraint_scales) >= j else 1.0
+            c = context.constraint_scales[j - 1]
             log_pof = log_pof + log_probability_of_feasibility(
                 mean[:, j] / c, var[:, j] / c**2, constraint.op, constraint.bound / c)
         if posterior.success_mean is not None and posterior.success_var is not None:
