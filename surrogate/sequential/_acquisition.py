@@ -21,7 +21,6 @@ References
 
 from __future__ import annotations
 
-import math
 import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
@@ -31,6 +30,7 @@ import numpy as np
 import torch
 
 from surrogate.data import TransferSet
+from surrogate.models._base import column_scale
 from surrogate.sequential._constraint import Constraint
 from surrogate.sequential._functions import (
     ACQUISITIONS,
@@ -240,12 +240,6 @@ class Acquisition:
         return f"{type(self).__name__}()"
 
 
-def _spread(values: np.ndarray) -> float:
-    """The standard deviation of ``values``, 1 where it is 0 or undefined (no runs)."""
-    spread = float(np.std(values)) if len(values) else 0.0
-    return spread if math.isfinite(spread) and spread > 0 else 1.0
-
-
 @dataclass(frozen=True)
 class _Incumbent:
     best: float | None  # smallest signed objective among the feasible runs
@@ -324,8 +318,8 @@ class Improvement(Acquisition):
     def context(self, student: Student, data: Observations) -> _Incumbent:
         feasible = self.feasible(data)
         best = float(data.values[feasible, 0].min()) if feasible.any() else None
-        ok = data.values[data.ok]
-        spreads = tuple(_spread(ok[:, j]) for j in range(ok.shape[1]))
+        ok = data.values[data.ok]  # each output's spread (1 if constant or no run succeeded)
+        spreads = tuple(map(float, column_scale(ok) if len(ok) else np.ones(ok.shape[1])))
         return _Incumbent(best, spreads[0], spreads[1:])  # column 0: the objective
 
     def anchors(self, data: Observations) -> np.ndarray:
