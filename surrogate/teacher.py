@@ -563,7 +563,17 @@ def describe_exception(exc: BaseException) -> str:
     """A one-line description of a failure: type and message."""
     message = str(exc).strip().splitlines()
     text = message[0] if message else ""
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+    name = _public_name(type(exc))
+    return f"{name}: {text}" if text else name
+
+
+def _public_name(kind: type) -> str:
+    """The name of an exception class, or of this package's private ones (``_WholeBatch``) the
+    public class they refine (``OutputError``): a user never meets the private name."""
+    for cls in kind.__mro__:
+        if not (cls.__name__.startswith("_") and cls.__module__.startswith("surrogate")):
+            return cls.__name__
+    return kind.__name__  # pragma: no cover - every exception has a public base
 
 
 def _resolve(module: str, qualname: str) -> Any:

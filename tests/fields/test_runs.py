@@ -122,6 +122,10 @@ def test_missing_fields_and_wrong_types_are_named():
     sim = sg.Simulator(lambda a, k: {"half": 1.0}, SPACE, ["half"], fields={"y": TIMES})
     runs = sim.run([[1.0, 0.5]], progress=False)
     assert "no output(s)/field(s) ['y']" in runs.error[0]
+    assert runs.error[0].startswith("OutputError: ")  # the public class, not a private one
+    vectorized = sg.Simulator(lambda X: {"half": X["a"].to_numpy()}, SPACE, ["half"],
+                              fields={"y": TIMES}, vectorized=True)
+    assert vectorized.run([[1.0, 0.5]], progress=False).error[0].startswith("OutputError: ")
     sim = sg.Simulator(lambda a, k: 1.0, SPACE, ["half"], fields={"y": TIMES})
     assert "returns a mapping" in sim.run([[1.0, 0.5]], progress=False).error[0]
     sim = sg.Simulator(lambda a, k: {"half": 1.0, "y": ["a"] * 21}, SPACE, ["half"],
