@@ -245,7 +245,7 @@ def adaptive_sample(
     signature.update(run_identity(simulator, seed))
     plan = Plan(simulator, tuple(outputs), budget, n_init, batch_size, signature,
                 SIGNATURE_FILE, "adaptive design", record_rounds=True, timeout=timeout,
-                retries=retries)
+                retries=retries, may_change="the budget, target, timeout and retries")
     optimizer = AcquisitionOptimizer(simulator.space, n_restarts=ACQF_RESTARTS,
                                      maxiter=ACQF_MAXITER)
     rounds = run_rounds(plan, acquisition, Trainer(model, REFIT_GROWTH), executor=executor,

@@ -102,6 +102,7 @@ class Plan:
     record_rounds: bool = False  # a rounds table (and the last student), as designs return
     timeout: float | None = None  # seconds per teacher run (a run over it is recorded)
     retries: int = 0  # reruns of a failed run
+    may_change: str = "the budget, timeout and retries"  # settings a resumption may change
 
     @property
     def space(self) -> Space:
@@ -189,7 +190,7 @@ def run_rounds(plan: Plan, acquisition: Acquisition, trainer: Trainer, *, execut
         bar = _progress_bar(plan, progress)
         if checkpoint is not None:
             store = RoundStore(checkpoint, plan.signature, file=plan.signature_file,
-                               kind=plan.kind)
+                               kind=plan.kind, may_change=plan.may_change)
             if not is_int(seed):
                 root = store.kept_root(root)  # a resumption goes on as the design it resumes
         reference = _reference(plan.space, acquisition.n_reference, root)

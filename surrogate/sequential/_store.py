@@ -89,9 +89,13 @@ class RoundStore:
         Name of the signature file, e.g. ``"optimization.json"``.
     kind : str
         What the design is, for messages (``"optimization"``, ``"adaptive design"``).
+    may_change : str
+        The settings outside ``signature`` (which a resumption may change), for messages.
     """
 
-    def __init__(self, root: Any, signature: dict[str, Any], *, file: str, kind: str) -> None:
+    def __init__(self, root: Any, signature: dict[str, Any], *, file: str, kind: str,
+                 may_change: str = "the budget") -> None:
+        self._may_change = may_change
         self.root = checkpoint_path(root)
         self.root.mkdir(parents=True, exist_ok=True)
         made = not (self.root / LOCK).exists()
@@ -124,8 +128,8 @@ class RoundStore:
                     if "code" in changed else ""
                 raise OtherDesignError(
                     f"checkpoint {self.root} belongs to another {kind} (differs in "
-                    f"{changed}{what}); resume with the same settings (only budget may change) "
-                    "or use a new checkpoint directory", changed)
+                    f"{changed}{what}); resume with the same settings (only {self._may_change} "
+                    "may change) or use a new checkpoint directory", changed)
             return
         if any(p.name != LOCK for p in self.root.iterdir()):
             raise ValueError(f"checkpoint directory {self.root} is not empty and holds no "

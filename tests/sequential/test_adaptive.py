@@ -202,7 +202,14 @@ def test_resume_after_interruption_repeats_no_run_and_keeps_the_rounds(tmp_path)
     again = adaptive_sample(Simulator(teacher, SQUARE, ["r2"], name="c"), checkpoint=tmp_path,
                             **{**options, "budget": 15})
     assert len(teacher.calls) == 15 and len(again.runs) == 15
-    with pytest.raises(ValueError, match="belongs to another adaptive design"):
+    # a stopping target, a timeout and retries may change too: the design goes on as it was
+    later = adaptive_sample(Simulator(teacher, SQUARE, ["r2"], name="c"), checkpoint=tmp_path,
+                            **{**options, "budget": 15, "target": 0.01, "timeout": 60.0,
+                               "retries": 1})
+    assert len(teacher.calls) == 15
+    pd.testing.assert_frame_equal(later.runs.X, again.runs.X)
+    with pytest.raises(ValueError, match=r"belongs to another adaptive design.*only the "
+                                         r"budget, target, timeout and retries may change"):
         adaptive_sample(Simulator(teacher, SQUARE, ["r2"], name="c"), checkpoint=tmp_path,
                         **{**options, "batch_size": 3})
     for seed in (1, None):  # another seed would continue the runs of seed 0 as its own
