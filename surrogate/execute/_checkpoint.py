@@ -29,6 +29,7 @@ import hashlib
 import json
 import math
 import os
+import re
 import time
 import warnings
 import zlib
@@ -167,22 +168,29 @@ def read_journal(path: Path) -> dict[int, RunRecord]:
     return _read_journal(path)[0]
 
 
+_ROW = re.compile(rb'^\{"row": (\d+),')  # how a record line starts (see _encode)
+
+
 def _read_journal(path: Path) -> tuple[dict[int, RunRecord], int]:
-    """:func:`read_journal`, and the number of whole lines that could not be read (a last
-    line cut short by a crash is not counted: it is what a killed driver leaves)."""
+    """:func:`read_journal`, and the number of whole lines that could not be read and whose
+    run no later line records (a last line cut short by a crash is not counted: it is what a
+    killed driver leaves; nor is a damaged line whose run was recorded again after it, so that
+    a damage is told of until its run is made again, not at every later resumption)."""
     records: dict[int, RunRecord] = {}
-    damaged = 0
+    damaged: dict[int, int] = {}  # the run a damaged line seems to be of -> its line
     file = Path(path) / JOURNAL
     if not file.exists():
-        return records, damaged
+        return records, 0
     with open(file, "rb") as handle:
-        for raw in handle:
+        for number, raw in enumerate(handle):
             record = _decode(raw)
             if record is not None:
                 records[record.row] = record
+                damaged.pop(record.row, None)
             elif raw.endswith(b"\n") and raw.strip():
-                damaged += 1
-    return records, damaged
+                found = _ROW.match(raw)
+                damaged[int(found.group(1)) if found else -1 - number] = number
+    return records, len(damaged)
 
 
 def stored_design(path: Path, meta: dict[str, Any], space: Space) -> pd.DataFrame:
@@ -264,8 +272,8 @@ class Checkpoint:
         journal, damaged = _read_journal(self.path)
         if damaged:
             warnings.warn(f"checkpoint {self.path}: {damaged} line(s) of {JOURNAL} cannot be "
-                          "read (damaged); their runs, if not recorded again later in it, run "
-                          "again", UserWarning, stacklevel=4)
+                          "read (damaged) and no later line records their runs; those not "
+                          "recorded before them run again", UserWarning, stacklevel=4)
         self.records = {
             i: journal[s]._replace(row=i) for i, s in enumerate(rows.tolist())
             if s in journal and _usable(journal[s], len(self.stored), simulator.n_values)

@@ -412,6 +412,18 @@ def test_damaged_journal_line_is_skipped(tmp_path):
         result = sim.run(design, checkpoint=ckpt)
     assert log.read_text().splitlines() == [point_key(design, 2)]
     assert result.ok.all() and len(result) == 6
+    with warnings.catch_warnings():  # run 2 is recorded again after its damaged line: no
+        warnings.simplefilter("error")  # later resumption tells of that line any more
+        again = sim.run(design, checkpoint=ckpt)
+    assert log.read_text().splitlines() == [point_key(design, 2)] and again.ok.all()
+    # a damaged line whose run is not recorded after it is still told of
+    lines = journal.read_bytes().splitlines(keepends=True)
+    last = max(i for i, line in enumerate(lines) if line.startswith(b'{"row": 4,'))
+    lines[last] = lines[last].replace(b'"ok"', b'"OK"')
+    journal.write_bytes(b"".join(lines))
+    with pytest.warns(UserWarning, match="1 line\\(s\\) of journal.jsonl cannot be read"):
+        sim.run(design, checkpoint=ckpt)
+    assert log.read_text().splitlines() == [point_key(design, i) for i in (2, 4)]
 
 
 def test_checkpoint_path_that_is_a_file(tmp_path):
