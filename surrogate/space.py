@@ -626,3 +626,25 @@ def as_space(space: Any) -> Space:
     if isinstance(space, Sequence) and not isinstance(space, str):
         return Space(space)
     raise TypeError(f"expected a surrogate.Space, got {type(space).__name__}")
+
+
+def numbered_categories(space: Space, X: pd.DataFrame) -> pd.DataFrame:
+    """``X`` with each ``Categorical`` of numbers among the space's parameters as a pandas
+    ``category`` column of its declared levels, so that a model reads it as categories: as
+    :meth:`Space.validate` makes it, an ``object`` column of numbers, it would be read as an
+    ordered number. Other columns (and a frame without such parameters) are left as they are.
+
+    Examples
+    --------
+    >>> space = Space([Categorical("mesh", [10, 20, 40])])
+    >>> numbered_categories(space, space.validate([[20], [10]]))["mesh"].dtype.categories.tolist()
+    [10, 20, 40]
+    """
+    numbered = [p for p in space if isinstance(p, Categorical) and p.name in X.columns
+                and category_kind(p.categories[0]) == "number"]
+    if not numbered:
+        return X
+    X = X.copy()
+    for p in numbered:
+        X[p.name] = pd.Categorical(X[p.name].to_numpy(dtype=object), categories=list(p.categories))
+    return X

@@ -38,7 +38,7 @@ from surrogate.distillation._student import (
     fit_student,
 )
 from surrogate.distillation._teacher import as_teacher, warn_hard_only
-from surrogate.space import Space, as_space
+from surrogate.space import Space, as_space, numbered_categories
 
 __all__ = ["distill", "Distillation", "TRANSFERS"]
 
@@ -185,7 +185,9 @@ def distill(
     clock["label"] = time.perf_counter()
     held, train = _split(source, options.holdout, options.include_data, rng, inputs)
     seed_unset(student, rng)  # the last draws: the split and all before stay as they were
-    features = inputs if named else inputs.to_numpy()
+    features: Any = inputs if named else inputs.to_numpy()
+    if named and space is not None and getattr(student, "accepts_categories", False):
+        features = numbered_categories(space, inputs)  # categories, not ordered numbers
     route = fit_student(student, _take(features, train), label_set.take(train))
     clock["fit"] = time.perf_counter()
     view = StudentView(student, label_set.classes)

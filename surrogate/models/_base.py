@@ -25,7 +25,7 @@ from surrogate._checks import (  # noqa: F401  (re-exported: the models' checks)
     warn_if_misaligned,
 )
 from surrogate._random import as_generator, child_seed
-from surrogate.models._inputs import InputEncoding, find_categories
+from surrogate.models._inputs import InputEncoding, find_categories, warn_numbers_as_objects
 from surrogate.space import python_scalar, repeated_names
 
 __all__ = ["SurrogateMixin", "check_positive_int", "check_choice", "check_positive_float",
@@ -266,6 +266,7 @@ class SurrogateMixin:
         _check_columns(X)
         self._column_labels = _column_labels(X)
         self._encoding = find_categories(X, owner)
+        warn_numbers_as_objects(X, self._encoding, owner)
         X = self._encoding.encode(X, owner)
         if isinstance(y, pd.DataFrame) and (repeated := repeated_names(y.columns)):
             raise ValueError(f"y has repeated column(s) {repeated}; name each output once")

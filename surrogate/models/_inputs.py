@@ -22,12 +22,14 @@ missing values among categories, is refused by name.
 from __future__ import annotations
 
 import numbers
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from surrogate._stack import user_stacklevel
 from surrogate.space import python_scalar
 
 __all__ = ["InputEncoding", "find_categories", "with_known_levels", "one_hot", "expand_width"]
@@ -253,6 +255,25 @@ def find_categories(X: Any, owner: str) -> InputEncoding:
             names.append(position)
             levels.append(_sorted_levels(values))
     return InputEncoding(tuple(positions), tuple(names), tuple(levels))
+
+
+def warn_numbers_as_objects(X: Any, encoding: InputEncoding, owner: str) -> None:
+    """Warn of the ``object`` columns of a DataFrame that hold only numbers: they are read as
+    ordered numbers, though such a column is what :func:`surrogate.sample` makes of a
+    ``Categorical`` of numbers (``[10, 20, 40]``), whose levels a model should not order."""
+    if not isinstance(X, pd.DataFrame) or not len(X):
+        return
+    held = [name for position, name in enumerate(X.columns)
+            if position not in encoding.positions and X[name].dtype == object]
+    if held:
+        shown = held[0]
+        warnings.warn(
+            f"{owner}: column(s) {[python_scalar(n) for n in held]} hold numbers as objects, as "
+            "sample() makes a Categorical of numbers, and are read as ordered numbers; to read "
+            f"one as categories, pass it as a pandas category column, e.g. "
+            f"X.astype({{{python_scalar(shown)!r}: 'category'}}); for numbers, "
+            f"X.astype({{{python_scalar(shown)!r}: float}}) says so without this warning",
+            UserWarning, stacklevel=user_stacklevel())
 
 
 def _plain_levels(levels: tuple[Any, ...], name: Any, owner: str) -> tuple[Any, ...]:

@@ -244,3 +244,28 @@ def test_predict_names_the_shape_an_array_must_have():
                                              rf" got shape {shape}"):
             result.predict(bad)
     assert result.predict(X.to_numpy()[:3]).shape == (3,)
+
+
+def test_a_categorical_of_numbers_is_learnt_as_categories():
+    """A Categorical of numbers comes from the space as an object column of numbers, which a
+    model fitted on it directly reads as an ordered number (with a warning); distill knows the
+    space and hands the student its levels: no warning, every declared level known."""
+    space = sg.Space([sg.Real("x", 0, 1), sg.Categorical("mesh", [10, 20, 40])])
+    shift = {10: 0.0, 20: 5.0, 40: -3.0}
+
+    def teacher(p):
+        return p["x"] + shift[p["mesh"]]
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        result = distill(teacher, sg.GPRegressor(seed=0), space=space, n=40, labels="value",
+                         seed=0)
+    assert result.student_.categories_ == {"mesh": [10, 20, 40]}
+    points = sg.sample(space, 30, seed=1)
+    truth = points["x"].to_numpy() + points["mesh"].map(shift).to_numpy(dtype=float)
+    np.testing.assert_allclose(result.predict(points), truth, atol=0.05)
+    with pytest.warns(UserWarning, match=r"column\(s\) \['mesh'\] hold numbers as objects.*"
+                                         r"X.astype\(\{'mesh': 'category'\}\)"):
+        direct = sg.GPRegressor(seed=0).fit(result.transfer_set_[["x", "mesh"]],
+                                            result.transfer_set_["value"])
+    assert direct.categories_ == {}

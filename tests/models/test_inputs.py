@@ -5,6 +5,7 @@ range and the levels are recorded and survive save/load."""
 from __future__ import annotations
 
 import time
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -228,7 +229,8 @@ def test_numbers_of_other_kinds_held_as_objects_are_numbers():
     gp = GPRegressor(seed=0).fit(pd.DataFrame({"x": x}), y)
     for wrap in (np.asarray, lambda v: torch.tensor(v, dtype=torch.float64)):
         column = pd.Series([wrap(v) for v in x], dtype=object)
-        other = GPRegressor(seed=0).fit(pd.DataFrame({"x": column}), y)
+        with pytest.warns(UserWarning, match=r"\['x'\] hold numbers as objects"):
+            other = GPRegressor(seed=0).fit(pd.DataFrame({"x": column}), y)
         np.testing.assert_allclose(other.predict(pd.DataFrame({"x": x})),
                                    gp.predict(pd.DataFrame({"x": x})))
 
@@ -239,8 +241,26 @@ def test_numbers_held_as_objects_are_still_numbers():
     gp = GPRegressor(seed=0).fit(numeric, y)
     assert gp.categories_ == {}
     assert np.allclose(gp.predict(numeric.astype(float)), y, atol=1e-3)
-    frame = X[["x", "k"]].astype(object)
-    assert np.array_equal(GPRegressor(seed=0).fit(frame, y).predict(frame), gp.predict(numeric))
+    frame = X[["x", "k"]].astype(object)  # in a frame, said: sample() makes such columns of
+    with pytest.warns(UserWarning, match=r"GPRegressor: column\(s\) \['x', 'k'\] hold numbers "
+                      r"as objects.*read as ordered numbers"):  # a Categorical of numbers
+        assert np.array_equal(GPRegressor(seed=0).fit(frame, y).predict(frame),
+                              gp.predict(numeric))
+
+
+def test_a_categorical_of_numbers_from_sample_is_warned_of_and_cast_on_request():
+    space = sg.Space([sg.Real("x", 0, 1), sg.Categorical("mesh", [10, 20, 40])])
+    X = sg.sample(space, 30, seed=0)
+    y = X["x"].to_numpy() + X["mesh"].map({10: 0.0, 20: 5.0, 40: -3.0}).to_numpy(dtype=float)
+    with pytest.warns(UserWarning, match=r"\['mesh'\] hold numbers as objects"):
+        ordered = GPRegressor(seed=0).fit(X, y)
+    assert ordered.categories_ == {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        levels = GPRegressor(seed=0).fit(X.astype({"mesh": "category"}), y)
+    assert levels.categories_ == {"mesh": [10, 20, 40]}
+    assert levels.categorical_ in {"exchangeable", "latent"}
+    np.testing.assert_allclose(levels.predict(X), y, atol=0.05)  # sample()'s columns predict
 
 
 # -- cross-validation and persistence -------------------------------------------------------------
