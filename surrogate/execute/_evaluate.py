@@ -38,7 +38,13 @@ class RunTimeout(BaseException):
     """
 
 
+# Set when the alarm fires: a run that swallows the RunTimeout (``except BaseException``, a
+# bare ``except:``) and returns is still timed out, not recorded with what it returned late.
+_ALARM_FIRED = [False]
+
+
 def _on_alarm(signum: int, frame: Any) -> None:
+    _ALARM_FIRED[0] = True
     raise RunTimeout()
 
 
@@ -79,11 +85,19 @@ def call_with_timeout(func: Callable[[], Any], timeout: float | None, uses_alarm
     if timeout is None:
         return func()
     if uses_alarm:
+        _ALARM_FIRED[0] = False
         signal.setitimer(signal.ITIMER_REAL, timeout)
         try:
-            return func()
+            value = func()
+        except Exception:
+            if _ALARM_FIRED[0]:  # the run turned the interruption into an error of its own
+                raise RunTimeout() from None
+            raise
         finally:
             signal.setitimer(signal.ITIMER_REAL, 0)
+        if _ALARM_FIRED[0]:
+            raise RunTimeout()
+        return value
     box: dict[str, Any] = {}
 
     def target() -> None:

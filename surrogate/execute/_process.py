@@ -204,6 +204,26 @@ def _end_group() -> None:
             pass
 
 
+def _end_group_members() -> None:
+    """SIGKILL the other processes of this worker's group: the external program a timed-out
+    run started (its run was interrupted, the program was not) or a run left behind. The
+    group's members are found in ``/proc`` (Linux); elsewhere they end with the worker."""
+    me = os.getpid()
+    if not hasattr(os, "killpg") or os.getpgid(0) != me:
+        return
+    try:
+        entries = os.listdir("/proc")
+    except OSError:
+        return
+    for entry in entries:
+        if entry.isdigit() and int(entry) != me:
+            try:
+                if os.getpgid(int(entry)) == me:
+                    os.kill(int(entry), signal.SIGKILL)
+            except OSError:  # gone meanwhile
+                pass
+
+
 def _worker_main(simulator: Simulator, conn: Connection, state: Any,
                  driver: int | None) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the driver's to handle
@@ -221,6 +241,7 @@ def _worker_main(simulator: Simulator, conn: Connection, state: Any,
         except (EOFError, OSError):
             return
         if task is None:
+            _end_group_members()
             return
         rows, points, timeout = task
         on_start(0)  # the chunk's clock starts here, after this worker's own start-up
@@ -228,6 +249,8 @@ def _worker_main(simulator: Simulator, conn: Connection, state: Any,
         last_flush = time.monotonic()
         for record in evaluate_chunk(simulator, rows, points, timeout, on_start):
             buffer.append(record)
+            if record.status == "timeout":
+                _end_group_members()
             now = time.monotonic()
             if now - last_flush >= _FLUSH_SECONDS or record.seconds >= _SLOW_RUN_SECONDS:
                 conn.send(("runs", buffer))
@@ -285,13 +308,16 @@ class _Worker:
         return time.monotonic() - start
 
     def kill(self) -> None:
-        if self.process.is_alive():
-            pid = self.process.pid
-            try:  # the worker's group: its runs' own subprocesses too (see _own_group)
-                if pid is not None and hasattr(os, "killpg") and os.getpgid(pid) == pid:
-                    os.killpg(pid, signal.SIGKILL)
-            except OSError:  # gone meanwhile
+        """End the worker and its group: its runs' own subprocesses too (see _own_group),
+        also when the worker itself has exited and left them (a group outlives its leader, and
+        its id is not given to a new process while it has members)."""
+        pid = self.process.pid
+        if pid is not None and hasattr(os, "killpg"):
+            try:
+                os.killpg(pid, signal.SIGKILL)
+            except OSError:  # no such group: the worker did not lead one, or all are gone
                 pass
+        if self.process.is_alive():
             self.process.kill()
         self.process.join(1.0)
         self.conn.close()

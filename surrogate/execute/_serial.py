@@ -17,7 +17,9 @@ class SerialExecutor(Executor):
     thread otherwise (the overrunning run is abandoned, not stopped). Python handles SIGALRM only
     between bytecodes, so a run hung inside C code (a compiled solver, a blocking system call)
     is not interrupted and the timeout is not enforced: use :class:`ProcessExecutor`, which kills
-    and replaces a worker whose run overstays, when runs can hang.
+    and replaces a worker whose run overstays, when runs can hang. An external program a
+    timed-out run started is not stopped here either (it is no child of a group of ours);
+    :class:`ProcessExecutor` ends it with the run.
 
     Examples
     --------

@@ -52,6 +52,37 @@ def test_timeouts_are_recorded(executor):
     assert (ts.seconds.iloc[[1, 3]] < 5).all()
 
 
+def _swallows_its_interruption(x):
+    """Legacy code that catches everything: the timeout's interruption too."""
+    try:
+        time.sleep(2.0 if x > 0.5 else 0.0)
+    except BaseException:  # noqa: BLE001 - what the test is about
+        return -1.0
+    return x
+
+
+def _turns_its_interruption_into_an_error(x):
+    try:
+        time.sleep(2.0 if x > 0.5 else 0.0)
+    except BaseException:  # noqa: BLE001 - what the test is about
+        raise RuntimeError("solver interrupted") from None
+    return x
+
+
+@pytest.mark.skipif(not hasattr(signal, "setitimer"), reason="interval timers are POSIX")
+@pytest.mark.parametrize("executor", ["serial", "processes"])
+@pytest.mark.parametrize("teacher", [_swallows_its_interruption,
+                                     _turns_its_interruption_into_an_error])
+def test_a_run_that_catches_its_timeout_is_still_timed_out(executor, teacher):
+    # it returned -1.0 after the limit, which was recorded as its ok output
+    sim = sg.Simulator(teacher, sg.Space([sg.Real("x", 0, 1)]), ["y"], name="catches")
+    workers = {"n_workers": 1} if executor == "processes" else {}
+    runs = sim.run(pd.DataFrame({"x": [0.2, 0.9, 0.3]}), executor=executor, timeout=0.3,
+                   progress=False, **workers)
+    assert runs.status.tolist() == ["ok", "timeout", "ok"], runs.error.tolist()
+    np.testing.assert_allclose(runs.Y["y"][runs.ok], [0.2, 0.3])
+
+
 @pytest.mark.skipif(not hasattr(signal, "setitimer"), reason="interval timers are POSIX")
 def test_a_serial_campaign_with_a_timeout_keeps_the_callers_own_timer():
     # the runs' timers cancelled the caller's (pytest-timeout's: a hang after such a campaign
@@ -558,3 +589,51 @@ def test_a_step_of_the_wall_clock_times_no_run_out(monkeypatch):
                        progress=False)
     stepper.join()  # its patch is undone with the test's, not left for the next test
     assert runs.status.tolist() == ["ok", "ok"]
+
+
+def _teacher_starting_a_program(x, y, wait=True):
+    """Starts an external program and waits for it (past any short timeout) or leaves it
+    running; its pid is logged."""
+    child = subprocess.Popen(["sleep", "30"])
+    fd = os.open(os.environ["SURROGATE_TEST_CHILD_LOG"], os.O_WRONLY | os.O_APPEND | os.O_CREAT)
+    os.write(fd, f"{child.pid}\n".encode())
+    os.close(fd)
+    if wait:
+        child.wait()
+    return x + y
+
+
+def _teacher_leaving_a_program(x, y):
+    return _teacher_starting_a_program(x, y, wait=False)
+
+
+@pytest.mark.skipif(shutil.which("sleep") is None or not sys.platform.startswith("linux"),
+                    reason="needs Linux process groups and sleep(1)")
+def test_a_timed_out_run_or_a_closed_pool_ends_the_programs_runs_started(tmp_path, monkeypatch):
+    pytest.importorskip("psutil")
+    log = tmp_path / "children.txt"
+    monkeypatch.setenv("SURROGATE_TEST_CHILD_LOG", str(log))
+    sim = sg.Simulator(_teacher_starting_a_program, TOY_SPACE, "f", name="external")
+    children: list[int] = []
+    try:
+        with sg.ProcessExecutor(1) as pool:
+            runs = sim.run(sg.sample(TOY_SPACE, 2, seed=0), executor=pool, timeout=0.5,
+                           progress=False)
+            assert runs.status.tolist() == ["timeout", "timeout"]
+            children = [int(p) for p in log.read_text().split()]
+            assert len(children) == 2
+            # each ended when its run timed out, while the worker went on (not at close)
+            assert _exited(children, 2.0), "a timed-out run's program ran on in the pool"
+        log.unlink()
+        leaving = sg.Simulator(_teacher_leaving_a_program, TOY_SPACE, "f", name="leaving")
+        with sg.ProcessExecutor(1) as pool:
+            assert (leaving.run(sg.sample(TOY_SPACE, 2, seed=0), executor=pool,
+                                progress=False).status == "ok").all()
+            children = [int(p) for p in log.read_text().split()]
+        assert _exited(children, 2.0), "a program a run left behind outlived the closed pool"
+    finally:
+        for pid in children:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
