@@ -561,10 +561,20 @@ def _not_finite(name: str, grid: np.ndarray, trajectory: np.ndarray, bad: np.nda
 
 def describe_exception(exc: BaseException) -> str:
     """A one-line description of a failure: type and message."""
-    message = str(exc).strip().splitlines()
+    message = exception_text(exc).strip().splitlines()
     text = message[0] if message else ""
     name = _public_name(type(exc))
     return f"{name}: {text}" if text else name
+
+
+def exception_text(exc: BaseException) -> str:
+    """``str(exc)``, or what can be said of it when a user's exception cannot be printed (its
+    ``__str__`` raises or returns no string): one bad message must not stop a campaign."""
+    try:
+        text = str(exc)
+    except Exception as err:  # noqa: BLE001 - any failure of user code
+        return f"(its message could not be read: {type(err).__name__} in __str__)"
+    return text
 
 
 def _public_name(kind: type) -> str:

@@ -26,7 +26,7 @@ from typing import Any
 from surrogate._stack import user_stacklevel
 from surrogate.execute._base import Executor, default_chunksize, paired_chunks
 from surrogate.execute._evaluate import RunRecord, evaluate_chunk
-from surrogate.teacher import Simulator, square_sizes
+from surrogate.teacher import Simulator, exception_text, square_sizes
 
 _SINGLE_TRIES = 3
 
@@ -336,7 +336,7 @@ def _whole(exc: BaseException) -> str:
     parts, seen = [], set()
     while exc is not None and id(exc) not in seen:
         seen.add(id(exc))
-        text = " ".join(str(exc).split())
+        text = " ".join(exception_text(exc).split())
         parts.append(f"{type(exc).__name__}: {text}" if text else type(exc).__name__)
         exc = exc.__cause__ or exc.__context__  # type: ignore[assignment]
     return "; caused by ".join(parts)

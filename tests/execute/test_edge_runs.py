@@ -36,6 +36,37 @@ def _by_seed(seed, c):
     return float(seed % 7)
 
 
+class _Unprintable(RuntimeError):
+    def __str__(self):
+        raise ValueError("a message built from a freed handle")
+
+
+def _fails_unprintably(x):
+    if x > 0.5:
+        raise _Unprintable()
+    return x
+
+
+def _fails_unprintably_in_batches(X):
+    if (X["x"] > 0.5).any():
+        raise _Unprintable()
+    return pd.DataFrame({"y": X["x"]})
+
+
+@pytest.mark.parametrize("executor", ["serial", "processes"])
+@pytest.mark.parametrize("vectorized", [False, True])
+def test_a_failure_whose_message_cannot_be_printed_is_recorded(executor, vectorized):
+    # str(exc) raised inside the executor: the whole campaign stopped with a ValueError
+    space = Space([Real("x", 0, 1)])
+    fn = _fails_unprintably_in_batches if vectorized else _fails_unprintably
+    sim = sg.Simulator(fn, space, ["y"], vectorized=vectorized, name="unprintable")
+    workers = {"n_workers": 1} if executor == "processes" else {}
+    runs = sim.run(pd.DataFrame({"x": [0.2, 0.9, 0.3]}), executor=executor, progress=False,
+                   **workers)
+    assert runs.status.tolist() == ["ok", "failed", "ok"]
+    assert runs.error[1].startswith("_Unprintable: (its message could not be read: ValueError")
+
+
 def test_resume_tells_apart_neighbouring_levels_of_a_huge_integer_range(tmp_path):
     # seeds 1000 and 1001 of 2**50 lay 1e-15 apart on the unit cube, within the match
     # tolerance: the second took the first's outputs from the checkpoint
