@@ -23,6 +23,7 @@ import warnings
 from collections.abc import Iterator
 from typing import Any
 
+from surrogate._checks import is_int
 from surrogate._stack import user_stacklevel
 from surrogate.execute._base import Executor, default_chunksize, paired_chunks
 from surrogate.execute._evaluate import RunRecord, evaluate_chunk
@@ -103,9 +104,9 @@ class DaskExecutor(Executor):
                 "DaskExecutor needs a scheduler address (str) or a distributed.Client, got "
                 f"{type(address_or_client).__name__}"
             )
-        if chunksize is not None and (not isinstance(chunksize, int) or chunksize < 1):
+        if chunksize is not None and (not is_int(chunksize) or chunksize < 1):
             raise ValueError(f"chunksize must be a positive int, got {chunksize!r}")
-        self._chunksize = chunksize
+        self._chunksize = None if chunksize is None else int(chunksize)
 
     @property
     def client(self) -> Any:

@@ -28,6 +28,7 @@ from collections.abc import Iterator
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
+from surrogate._checks import is_int
 from surrogate.execute._base import Executor, default_chunksize, paired_chunks
 from surrogate.execute._evaluate import RunRecord, evaluate_chunk
 from surrogate.teacher import Simulator, square_sizes
@@ -351,18 +352,18 @@ class ProcessExecutor(Executor):
                  chunksize: int | None = None) -> None:
         if n_workers is None:
             n_workers = _usable_cpus()
-        if isinstance(n_workers, bool) or not isinstance(n_workers, int) or n_workers < 1:
+        if not is_int(n_workers) or n_workers < 1:
             raise ValueError(f"n_workers must be a positive int, got {n_workers!r}")
         methods = mp.get_all_start_methods()
         if start_method is None:
             start_method = "fork" if "fork" in methods else "spawn"
         if start_method not in methods:
             raise ValueError(f"start_method must be one of {methods}, got {start_method!r}")
-        if chunksize is not None and (not isinstance(chunksize, int) or chunksize < 1):
+        if chunksize is not None and (not is_int(chunksize) or chunksize < 1):
             raise ValueError(f"chunksize must be a positive int, got {chunksize!r}")
-        self._n_workers = n_workers
+        self._n_workers = int(n_workers)
         self._ctx = mp.get_context(start_method)
-        self._chunksize = chunksize
+        self._chunksize = None if chunksize is None else int(chunksize)
         self._workers: list[_Worker] = []
         self._simulator: Simulator | None = None
         self._watchdog: _Watchdog | None = None

@@ -168,6 +168,10 @@ def test_bad_options():
         assert sim.run(design, timeout=numpy_number, retries=np.int64(1)).ok.all()
     with pytest.raises(ValueError, match="n_workers must be a positive int"):
         sg.ProcessExecutor(0)
+    with pytest.raises(ValueError, match="chunksize must be a positive int"):
+        sg.ProcessExecutor(1, chunksize=2.0)
+    with sg.ProcessExecutor(np.int64(2), chunksize=np.int64(3)) as pool:  # as run() takes them
+        assert pool.n_workers == 2 and type(pool.n_workers) is int
 
 
 def test_progress_bar(capsys):
