@@ -36,9 +36,10 @@ from surrogate.distillation._student import (
     check_student,
     check_value_student,
     fit_student,
+    student_features,
 )
 from surrogate.distillation._teacher import as_teacher, warn_hard_only
-from surrogate.space import Space, as_space, numbered_categories
+from surrogate.space import Space, as_space
 
 __all__ = ["distill", "Distillation", "TRANSFERS"]
 
@@ -185,9 +186,7 @@ def distill(
     clock["label"] = time.perf_counter()
     held, train = _split(source, options.holdout, options.include_data, rng, inputs)
     seed_unset(student, rng)  # the last draws: the split and all before stay as they were
-    features: Any = inputs if named else inputs.to_numpy()
-    if named and space is not None and getattr(student, "accepts_categories", False):
-        features = numbered_categories(space, inputs)  # categories, not ordered numbers
+    features: Any = student_features(student, inputs, space) if named else inputs.to_numpy()
     route = fit_student(student, _take(features, train), label_set.take(train))
     clock["fit"] = time.perf_counter()
     view = StudentView(student, label_set.classes)

@@ -35,6 +35,7 @@ from sklearn.base import clone, is_classifier, is_regressor
 from sklearn.utils.validation import has_fit_parameter
 
 from surrogate.distillation._labels import Labels, most_probable
+from surrogate.space import numbered_categories
 
 __all__ = ["check_student", "fit_student", "StudentView", "student_size"]
 
@@ -84,6 +85,16 @@ def check_categories(student: Any, X: Any) -> None:
             "use one of surrogate's models, PRIM or CART, or a scikit-learn pipeline that "
             "encodes them, e.g. make_pipeline(make_column_transformer((OneHotEncoder(), "
             f"{columns}), remainder='passthrough'), {type(student).__name__}())")
+
+
+def student_features(student: Any, X: pd.DataFrame, space: Any) -> pd.DataFrame:
+    """The design as ``student`` should read it: for a student that takes categories
+    (``accepts_categories``), each ``Categorical`` of numbers of ``space`` as categories of its
+    declared levels, not the ordered numbers of an ``object`` column (see
+    :func:`~surrogate.space.numbered_categories`); else ``X`` as it is."""
+    if space is None or not getattr(student, "accepts_categories", False):
+        return X
+    return numbered_categories(space, X)
 
 
 def _kind(student: Any) -> str:

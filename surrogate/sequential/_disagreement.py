@@ -30,6 +30,7 @@ import numpy as np
 import torch
 
 from surrogate._random import seed_unset
+from surrogate.distillation._student import student_features
 from surrogate.sequential._acquisition import Acquisition, Observations, log_success
 from surrogate.sequential._boundary import case_probability, runs_each_side
 from surrogate.sequential._student import Student
@@ -103,7 +104,8 @@ class Disagreement(Acquisition):
         learner = check_student(self.student)
         seed_unset(learner, np.random.default_rng(_runs_seed(data)))
         sample = data.reference[: len(data.reference) // 2]
-        X = self.space.from_unit(np.vstack([sample, data.unit[data.ok]]))
+        X = student_features(learner, self.space.from_unit(np.vstack([sample, data.unit[data.ok]])),
+                             self.space)
         runs = data.values[data.ok, 0]
         with torch.no_grad():
             posterior = student.posterior(torch.as_tensor(sample, dtype=torch.float64))
@@ -130,6 +132,8 @@ class Disagreement(Acquisition):
         posterior = student.posterior(unit)
         mean, var = posterior.mean[:, 0], posterior.var[:, 0]
         design = self.space.from_unit(unit.detach().numpy())
+        if view is not None:
+            design = student_features(view.student, design, self.space)
         if self.threshold is None:
             own = torch.as_tensor(view.values(design), dtype=mean.dtype)
             return ((mean - own) ** 2 + var) / spread

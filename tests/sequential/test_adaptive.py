@@ -8,6 +8,7 @@ import subprocess
 import sys
 import textwrap
 import time
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -17,7 +18,7 @@ from sklearn.tree import DecisionTreeClassifier
 
 from surrogate.design import sample
 from surrogate.discovery import PRIM
-from surrogate.models import GPClassifier, GPRegressor
+from surrogate.models import GPClassifier, GPRegressor, NNRegressor
 from surrogate.sequential import (
     Acquisition,
     AdaptiveResult,
@@ -844,3 +845,19 @@ def test_a_design_refused_at_start_lets_go_of_its_checkpoint(tmp_path):
         adaptive_sample(bowl, executor="bogus", **options)
     assert refused.value is not None and not _Journal.open_fds  # kept alive, as a notebook does
     assert len(adaptive_sample(bowl, **options).runs) == 6
+
+
+def test_a_disagreement_student_reads_a_categorical_of_numbers_as_categories():
+    # the GP student was handed the object column of mesh sizes: it read them as ordered
+    # numbers and warned so at each of the design's rounds
+    space = Space([Real("x", 0, 1), Categorical("mesh", [10, 20, 40])])
+
+    def teacher(p):
+        return p["x"] + {10: 0.0, 20: 2.0, 40: 1.0}[p["mesh"]]
+
+    with warnings.catch_warnings():  # "read as ordered numbers" was warned 40 times
+        warnings.filterwarnings("error", ".* hold numbers as objects", UserWarning)
+        student = NNRegressor(hidden_layers=(8,), n_ensemble=2, max_epochs=5)
+        result = adaptive_sample(teacher, space=space, budget=8, seed=0, goal="disagreement",
+                                 student=student, progress=False)
+    assert result.runs.ok.all() and len(result.runs) == 8
