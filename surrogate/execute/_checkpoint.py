@@ -29,7 +29,6 @@ import hashlib
 import json
 import math
 import os
-import re
 import time
 import warnings
 import zlib
@@ -168,29 +167,50 @@ def read_journal(path: Path) -> dict[int, RunRecord]:
     return _read_journal(path)[0]
 
 
-_ROW = re.compile(rb'^\{"row": (\d+),')  # how a record line starts (see _encode)
+_TOLD = "damaged_lines_told"
 
 
-def _read_journal(path: Path) -> tuple[dict[int, RunRecord], int]:
-    """:func:`read_journal`, and the number of whole lines that could not be read and whose
-    run no later line records (a last line cut short by a crash is not counted: it is what a
-    killed driver leaves; nor is a damaged line whose run was recorded again after it, so that
-    a damage is told of until its run is made again, not at every later resumption)."""
+def _told_line(numbers: list[int]) -> str:
+    """The line a resumption appends once it has told of the journal's damaged lines (their
+    numbers): a later one tells only of lines damaged since, not of these at every resumption."""
+    payload = json.dumps({_TOLD: numbers})
+    return f"{payload}\t{zlib.crc32(payload.encode()):08x}\n"
+
+
+def _told(raw: bytes) -> list[int] | None:
+    """The damaged lines' numbers a :func:`_told_line` holds, or None for any other line."""
+    if not raw.startswith(b'{"' + _TOLD.encode()):
+        return None
+    payload, _, crc = raw.rstrip(b"\n").rpartition(b"\t")
+    try:
+        if crc.decode() != f"{zlib.crc32(payload):08x}":
+            return None
+        numbers = json.loads(payload)[_TOLD]
+        return [int(n) for n in numbers]
+    except (UnicodeDecodeError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _read_journal(path: Path) -> tuple[dict[int, RunRecord], list[int], int]:
+    """:func:`read_journal`, the numbers of the whole lines that could not be read, and how
+    many of them no resumption has told of yet (see :func:`_told_line`). A last line cut
+    short by a crash is not counted: it is what a killed driver leaves."""
     records: dict[int, RunRecord] = {}
-    damaged: dict[int, int] = {}  # the run a damaged line seems to be of -> its line
+    damaged: list[int] = []
+    told: set[int] = set()
     file = Path(path) / JOURNAL
     if not file.exists():
-        return records, 0
+        return records, damaged, 0
     with open(file, "rb") as handle:
         for number, raw in enumerate(handle):
             record = _decode(raw)
             if record is not None:
                 records[record.row] = record
-                damaged.pop(record.row, None)
+            elif (numbers := _told(raw)) is not None:
+                told.update(numbers)
             elif raw.endswith(b"\n") and raw.strip():
-                found = _ROW.match(raw)
-                damaged[int(found.group(1)) if found else -1 - number] = number
-    return records, len(damaged)
+                damaged.append(number)
+    return records, damaged, sum(n not in told for n in damaged)
 
 
 def stored_design(path: Path, meta: dict[str, Any], space: Space) -> pd.DataFrame:
@@ -269,17 +289,19 @@ class Checkpoint:
         self.stored = pd.concat([stored, design.iloc[new]], ignore_index=True)
         if len(new) or len(stored) == 0:
             self._write_design()
-        journal, damaged = _read_journal(self.path)
-        if damaged:
-            warnings.warn(f"checkpoint {self.path}: {damaged} line(s) of {JOURNAL} cannot be "
-                          "read (damaged) and no later line records their runs; those not "
-                          "recorded before them run again", UserWarning, stacklevel=4)
+        journal, damaged, untold = _read_journal(self.path)
         self.records = {
             i: journal[s]._replace(row=i) for i, s in enumerate(rows.tolist())
             if s in journal and _usable(journal[s], len(self.stored), simulator.n_values)
         }
         if self._handle.tell() > 0 and not _ends_with_newline(self.path / JOURNAL):
             _drop_torn_line(self._handle)  # a crash cut the last line: it is no record
+        if untold:
+            warnings.warn(f"checkpoint {self.path}: {untold} line(s) of {JOURNAL} cannot be "
+                          "read (damaged); the runs they held run again unless another line "
+                          "records them", UserWarning, stacklevel=4)
+            self._handle.write(_told_line(damaged))  # told once, not at every resumption
+            self._handle.flush()
         self._last_sync = time.monotonic()
 
     def _check_empty(self) -> None:

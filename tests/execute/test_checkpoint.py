@@ -412,18 +412,26 @@ def test_damaged_journal_line_is_skipped(tmp_path):
         result = sim.run(design, checkpoint=ckpt)
     assert log.read_text().splitlines() == [point_key(design, 2)]
     assert result.ok.all() and len(result) == 6
-    with warnings.catch_warnings():  # run 2 is recorded again after its damaged line: no
-        warnings.simplefilter("error")  # later resumption tells of that line any more
+    with warnings.catch_warnings():  # told once: no later resumption tells of that line
+        warnings.simplefilter("error")
         again = sim.run(design, checkpoint=ckpt)
     assert log.read_text().splitlines() == [point_key(design, 2)] and again.ok.all()
-    # a damaged line whose run is not recorded after it is still told of
+    # a damage after that is told of: here two lines, one of them claiming another run (its
+    # row's digit changed), whose line comes after it and would have cancelled it
     lines = journal.read_bytes().splitlines(keepends=True)
-    last = max(i for i, line in enumerate(lines) if line.startswith(b'{"row": 4,'))
-    lines[last] = lines[last].replace(b'"ok"', b'"OK"')
+    four = max(i for i, line in enumerate(lines) if line.startswith(b'{"row": 4,'))
+    lines[four] = lines[four].replace(b'"ok"', b'"OK"')
+    one = min(i for i, line in enumerate(lines) if line.startswith(b'{"row": 1,'))
+    assert one < max(i for i, line in enumerate(lines) if line.startswith(b'{"row": 5,'))
+    lines[one] = lines[one].replace(b'{"row": 1,', b'{"row": 5,')
     journal.write_bytes(b"".join(lines))
-    with pytest.warns(UserWarning, match="1 line\\(s\\) of journal.jsonl cannot be read"):
+    with pytest.warns(UserWarning, match="2 line\\(s\\) of journal.jsonl cannot be read"):
         sim.run(design, checkpoint=ckpt)
-    assert log.read_text().splitlines() == [point_key(design, i) for i in (2, 4)]
+    assert log.read_text().splitlines() == [point_key(design, i) for i in (2, 1, 4)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert sim.run(design, checkpoint=ckpt).ok.all()
+    assert sorted(read_journal(ckpt)) == list(range(6))  # the marker line is no run
 
 
 def test_checkpoint_path_that_is_a_file(tmp_path):
