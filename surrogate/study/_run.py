@@ -178,7 +178,8 @@ def _plan_design(config: StudyConfig, space: Any, directory: Path) -> _DesignPla
     """The study's design, reusing the runs of an earlier, smaller or larger ``--n``.
 
     A first run draws ``config.n`` points and records how and which in one file
-    (``design.json``: method, seed, space and the points). A rerun with the same method, seed
+    (``design.json``: method, seed, space and the points; one such record per method, seed and
+    space the study has used). A rerun with the same method, seed
     and space keeps those points in their order: the first ``config.n`` of them when
     shrinking; all of them plus fresh ones (the same method, a seed derived from the study's)
     when growing, so finished runs are never repeated. (Not the checkpoint's points: after a
@@ -195,9 +196,10 @@ def _plan_design(config: StudyConfig, space: Any, directory: Path) -> _DesignPla
     how = json.loads(json.dumps(
         {"method": config.method, "seed": config.seed, "space": space.to_dict()}))
     path = directory / _DESIGN_RECORD
-    stored = _read_json(path) if path.exists() else None
+    records = _design_records(_read_json(path) if path.exists() else None)
+    stored = next((r for r in records if {k: r.get(k) for k in how} == how), None)
     old = None
-    if isinstance(stored, dict) and {k: stored.get(k) for k in how} == how:
+    if stored is not None:
         old = _recorded_points(stored.get("points"), space) if "points" in stored else \
             checkpoint_design(directory / "runs")  # a record from before the points
     design = fresh
@@ -211,8 +213,18 @@ def _plan_design(config: StudyConfig, space: Any, directory: Path) -> _DesignPla
             design = pd.concat([old, extra], ignore_index=True)
     keep = design if old is None or len(design) > len(old) else old  # the larger one's points
     rows = [[python_scalar(v) for v in row] for row in keep.itertuples(index=False)]
-    return _DesignPlan(design, path,
-                       {**how, "points": {"columns": list(keep.columns), "rows": rows}})
+    record = {**how, "points": {"columns": list(keep.columns), "rows": rows}}
+    others = [r for r in records if r is not stored]
+    return _DesignPlan(design, path, {"designs": [*others, record]})
+
+
+def _design_records(stored: Any) -> list[dict[str, Any]]:
+    """The designs ``design.json`` records, one per method, seed and space, so that a study
+    switched to another seed and back finds its own design's points again (the record of
+    earlier versions is one design, without the list)."""
+    if isinstance(stored, dict) and isinstance(stored.get("designs"), list):
+        return [r for r in stored["designs"] if isinstance(r, dict)]
+    return [stored] if isinstance(stored, dict) else []
 
 
 def _recorded_points(points: Any, space: Any) -> pd.DataFrame | None:

@@ -105,6 +105,22 @@ def test_a_seed_switched_back_and_rerun_keeps_its_own_design(tmp_path):
                                   sample(branin.space, 8, seed=1))
 
 
+def test_a_seed_switched_away_and_back_grows_its_own_design(tmp_path, monkeypatch):
+    # design.json kept only the latest design: back on seed 0, a larger n drew a new Latin
+    # hypercube and ran all of its points again
+    (tmp_path / "detour.py").write_text(COUNTING)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    text = CONFIG.replace("MODULE", "detour").replace("METHOD", "lhs")
+    calls = tmp_path / "calls.txt"
+    for config in (text, text.replace("[design]", "[design]\nseed = 1")):
+        run_study(config_from_text(config), tmp_path / "out", verbose=False, progress=False)
+    assert len(calls.read_text().splitlines()) == 20
+    grown = run_study(config_from_text(text.replace("n = 10", "n = 13")), tmp_path / "out",
+                      verbose=False, progress=False)
+    assert len(calls.read_text().splitlines()) == 23  # 3 new runs: seed 0's 10 were kept
+    pd.testing.assert_frame_equal(grown.runs.X.iloc[:10], sample(grown.runs.space, 10, seed=0))
+
+
 def test_a_record_from_before_the_points_were_kept_is_completed(tmp_path):
     import json
 
@@ -113,11 +129,11 @@ def test_a_record_from_before_the_points_were_kept_is_completed(tmp_path):
     branin = load("branin")
     config = config_from_text('simulator = "branin"\n[design]\nn = 8\n[sensitivity]\nn = 0\n')
     branin.run(_study_design(config, branin.space, tmp_path), checkpoint=tmp_path / "runs")
-    record = json.loads((tmp_path / "design.json").read_text())
-    del record["points"]  # as written by earlier versions
+    record = json.loads((tmp_path / "design.json").read_text())["designs"][0]
+    del record["points"]  # as written by earlier versions: one record, no list of them
     (tmp_path / "design.json").write_text(json.dumps(record))
     design = _study_design(config, branin.space, tmp_path)  # from the checkpoint, as before
-    assert "points" in json.loads((tmp_path / "design.json").read_text())
+    assert "points" in json.loads((tmp_path / "design.json").read_text())["designs"][0]
     pd.testing.assert_frame_equal(design, sample(branin.space, 8, seed=0))
 
 
