@@ -12,6 +12,7 @@ from surrogate._cli_tables import dropped, read_table
 __all__ = ["run_distill", "DISTILL_TEACHERS"]
 
 DISTILL_TEACHERS = ("rf", "hgb", "svm", "gp", "auto")
+DEFAULT_LEAVES = 16  # the tree student's leaves unless --max-leaves says otherwise
 
 
 SVM_FOLDS = 5  # the svm teacher's calibration folds
@@ -76,7 +77,10 @@ def _check_distill_options(args: argparse.Namespace) -> None:
             raise ValueError(f"{flag} {value!r} is not one of {', '.join(allowed)}")
     if args.n < 1:
         raise ValueError(f"--n must be an integer >= 1, got {args.n}")
-    if args.max_leaves < 2:
+    if args.max_leaves is not None and args.student != "tree":
+        raise ValueError(f"--max-leaves is for --student tree; --student {args.student} "
+                         "(PRIM's boxes) has no leaves")
+    if args.max_leaves is not None and args.max_leaves < 2:
         raise ValueError(f"--max-leaves must be an integer >= 2, got {args.max_leaves}")
     if not 0 <= args.test < 1:
         raise ValueError(f"--test must be a share in [0, 1), got {args.test}")
@@ -146,7 +150,7 @@ def _distill_student(args: argparse.Namespace, classes: Any) -> Any:
     from surrogate.distillation import PrunedTree
 
     if args.student == "tree":
-        return PrunedTree(args.max_leaves, seed=args.seed)
+        return PrunedTree(args.max_leaves or DEFAULT_LEAVES, seed=args.seed)
     return PRIM()
 
 

@@ -364,6 +364,9 @@ def config_from_dict(data: dict[str, Any], where: str = "config") -> StudyConfig
                                       f"{sorted(_SCHEMA[key])}")
                 name, check = _SCHEMA[key][sub]
                 values[name] = check(f"{key}.{sub}", item)
+        elif key in _SCHEMA:
+            raise ConfigError(f"{key}: must be a table ([{key}] with keys "
+                              f"{sorted(_SCHEMA[key])}), got {value!r}")
         else:
             raise ConfigError(f"{key}: unknown key; allowed: top-level keys "
                               f"{sorted(_SCHEMA[''])} and sections {sections}")
@@ -373,12 +376,32 @@ def config_from_dict(data: dict[str, Any], where: str = "config") -> StudyConfig
     if ":" not in values["simulator"]:  # bundled: its own space, outputs and fields
         _refuse_own_keys(values, f"{values['simulator']!r} declares its own")
     _check_design(values, data.get("design") or {})
+    _check_uses(values, data)
     runs = values.get("adaptive_budget") if values.get("method") == "adaptive" \
         else values.get("n", StudyConfig.n)
     if runs is not None and "cv" in values and values["cv"] > runs:  # the default adapts
         raise ConfigError(f"surrogate.cv: {values['cv']} folds need at least as many runs; the "
                           f"design has {runs}")
     return StudyConfig(**values)
+
+
+def _check_uses(values: dict[str, Any], data: dict[str, Any]) -> None:
+    """Keys that would be ignored: an ``[optimize]`` or ``[discover]`` table without what it
+    is about, a teacher-loop option for a search on the surrogate, an empty list of outputs
+    to model (which would read as every output)."""
+    optimize, discover = data.get("optimize") or {}, data.get("discover") or {}
+    if optimize and "output" not in optimize:
+        raise ConfigError(f"optimize.output: missing; [optimize] ({', '.join(optimize)}) needs "
+                          "output = NAME, the output to optimize")
+    if discover and "outcome" not in discover:
+        raise ConfigError(f"discover.outcome: missing; [discover] ({', '.join(discover)}) needs "
+                          'outcome = "OUTPUT < NUMBER" (or an expression), the case to explain')
+    if values.get("mode", StudyConfig.mode) == "surrogate" and "budget" in optimize:
+        raise ConfigError('optimize.budget: only for mode = "teacher" (teacher runs in the '
+                          "loop); the search on the surrogate runs the teacher no more")
+    if values.get("model_outputs") == ():
+        raise ConfigError("surrogate.outputs: an empty list; leave the key out to model every "
+                          "output, or name the ones to model")
 
 
 _ADAPTIVE_KEYS = ("goal", "budget", "target", "output", "threshold")

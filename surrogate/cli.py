@@ -105,7 +105,8 @@ def _parser() -> argparse.ArgumentParser:
     distill.add_argument("--teacher", default="rf", help=f"one of {', '.join(DISTILL_TEACHERS)} "
                          "(default rf)")
     distill.add_argument("--student", default="tree", help="tree or boxes (default tree)")
-    distill.add_argument("--max-leaves", type=int, default=16, help="leaves of the tree student")
+    distill.add_argument("--max-leaves", type=int, default=None,
+                         help="leaves of the tree student (default 16)")
     distill.add_argument("--transfer", default="munge",
                          help="munge, kde, gmm or data (default munge)")
     distill.add_argument("--n", type=int, default=10_000, help="generated transfer-set points")
@@ -394,12 +395,12 @@ def _table_outcome(table: Any, outcome: Any, args: argparse.Namespace) -> tuple[
 
 
 def _optimize(args: argparse.Namespace) -> None:
-    from surrogate._registry import load_simulator
+    from surrogate._registry import available, load_simulator
     from surrogate.optimize import maximize, minimize
 
-    if ":" in args.simulator or args.simulator.endswith(".toml"):
+    if args.simulator not in available():
         raise ValueError(f"{args.simulator}: surrogate optimize runs a bundled simulator "
-                         "(`surrogate simulators`); for your own, write a study configuration "
+                         f"({sorted(available())}); for your own, write a study configuration "
                          "with an [optimize] table (mode = \"teacher\", budget = N) and run "
                          "`surrogate study CONFIG.toml`")
     sim = load_simulator(args.simulator)

@@ -262,6 +262,10 @@ def test_optimize_command(tmp_path):
     assert "after 8 teacher evaluations" in result.stdout
     result = surrogate("optimize", "branin", "--output", "nope", "--budget", "8")
     assert result.returncode == 2 and "nope" in result.stderr
+    # a misspelt name was told to try 'package.module:function', which optimize refuses
+    result = surrogate("optimize", "branni", "--output", "y", "--budget", "8")
+    assert result.returncode == 2 and "runs a bundled simulator (['" in result.stderr
+    assert "package.module:function" not in result.stderr
 
 
 @pytest.mark.slow

@@ -174,6 +174,19 @@ def test_keys_of_a_plain_function_teacher_are_refused_for_a_simulator_object(tmp
     assert load_simulator("objsim_model:sim").space["a"].high == 10
 
 
+@pytest.mark.parametrize("text, message", [
+    ('[optimize]\nsense = "maximize"\n', r"optimize.output: missing; \[optimize\] \(sense\)"),
+    ('[discover]\nreds = false\n', r"discover.outcome: missing; \[discover\] \(reds\) needs"),
+    ('[optimize]\noutput = "y"\nbudget = 50\n', 'optimize.budget: only for mode = "teacher"'),
+    ('[surrogate]\noutputs = []\n', "surrogate.outputs: an empty list; leave the key out"),
+    ('design = 5\n', r"design: must be a table \(\[design\] with keys"),
+])
+def test_keys_that_would_be_ignored_are_refused(text, message):
+    # each was accepted and did nothing (an empty outputs list modelled every output)
+    with pytest.raises(ConfigError, match=f"^{message}"):
+        config_from_text('simulator = "branin"\n' + text)
+
+
 @pytest.mark.parametrize("text, key", [
     ('[optimize]\noutput = "y"\nconstraints = { y = ["<=", nan] }\n', "optimize.constraints.y"),
     ('[optimize]\noutput = "y"\nconstraints = { y = ["<=", inf] }\n', "optimize.constraints.y"),

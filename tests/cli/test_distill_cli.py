@@ -131,6 +131,8 @@ def test_text_labels_give_the_same_tree_as_numbers(planted, tmp_path):
         (None, ["--label", "y", "--transfer", "space"], "--transfer 'space' is not one of"),
         (None, ["--label", "y", "--n", "0"], "--n must be an integer >= 1"),
         (None, ["--label", "y", "--max-leaves", "1"], "--max-leaves must be"),
+        (None, ["--label", "y", "--student", "boxes", "--max-leaves", "4"],
+         "--max-leaves is for --student tree"),
         (None, ["--label", "y", "--test", "1.5"], "--test must be a share"),
         (lambda t: t.assign(c=["x"] * len(t)), ["--label", "y"], "input column 'c' must be numbers"),
         (lambda t: t.assign(y=np.arange(len(t)) % 3), ["--label", "y", "--student", "boxes"],
