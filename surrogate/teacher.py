@@ -581,7 +581,8 @@ def _public_name(kind: type) -> str:
     """The name of an exception class, or of this package's private ones (``_WholeBatch``) the
     public class they refine (``OutputError``): a user never meets the private name."""
     for cls in kind.__mro__:
-        if not (cls.__name__.startswith("_") and cls.__module__.startswith("surrogate")):
+        ours = cls.__module__ == "surrogate" or cls.__module__.startswith("surrogate.")
+        if not (cls.__name__.startswith("_") and ours):
             return cls.__name__
     return kind.__name__  # pragma: no cover - every exception has a public base
 

@@ -40,6 +40,7 @@ from surrogate.models._field_basis import (
     residual_basis,
 )
 from surrogate.models._gp_shared import SharedTailGP
+from surrogate.models._inputs import numbers_as_objects_once
 
 __all__ = ["FieldGPRegressor"]
 
@@ -240,8 +241,9 @@ class FieldGPRegressor(MultiOutputMixin, SurrogateMixin, RegressorMixin, BaseEst
         # what predict reads: the settings fitted with, not those set_params put in since
         self._fitted_transform, self._fitted_align = self.y_transform, self.align
         try:
-            return self._fit_aligned(X, Y, rng) if self.align is not None else \
-                self._fit_basis(X, Y, rng)
+            with numbers_as_objects_once():  # its inner GPs' fits do not say it again
+                return self._fit_aligned(X, Y, rng) if self.align is not None else \
+                    self._fit_basis(X, Y, rng)
         except BaseException:  # a refused refit leaves no half of a model: NotFittedError
             for name in (*_FITTED, *_DESCRIBED):
                 self.__dict__.pop(name, None)

@@ -22,7 +22,10 @@ missing values among categories, is refused by name.
 from __future__ import annotations
 
 import numbers
+import threading
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -257,6 +260,24 @@ def find_categories(X: Any, owner: str) -> InputEncoding:
     return InputEncoding(tuple(positions), tuple(names), tuple(levels))
 
 
+_OBJECTS_TOLD = threading.local()  # .once: within numbers_as_objects_once; .said: warned
+
+
+@contextmanager
+def numbers_as_objects_once() -> Iterator[None]:
+    """Within it :func:`warn_numbers_as_objects` warns once at most: a fit made of inner fits
+    (a field model's GPs) or a cross-validation (a fit per fold) says it once, not per fit.
+    Nested, the outermost one counts."""
+    if getattr(_OBJECTS_TOLD, "once", False):
+        yield
+        return
+    _OBJECTS_TOLD.once, _OBJECTS_TOLD.said = True, False
+    try:
+        yield
+    finally:
+        _OBJECTS_TOLD.once = False
+
+
 def warn_numbers_as_objects(X: Any, encoding: InputEncoding, owner: str) -> None:
     """Warn of the ``object`` columns of a DataFrame that hold only numbers: they are read as
     ordered numbers, though such a column is what :func:`surrogate.sample` makes of a
@@ -265,6 +286,10 @@ def warn_numbers_as_objects(X: Any, encoding: InputEncoding, owner: str) -> None
         return
     held = [name for position, name in enumerate(X.columns)
             if position not in encoding.positions and X[name].dtype == object]
+    if held and getattr(_OBJECTS_TOLD, "once", False):
+        if _OBJECTS_TOLD.said:
+            return
+        _OBJECTS_TOLD.said = True
     if held:
         shown = held[0]
         warnings.warn(

@@ -22,7 +22,7 @@ from surrogate._checks import is_int, warn_if_misaligned
 from surrogate._fields import flat_points
 from surrogate._random import as_generator, child_seed, seeded_clone
 from surrogate.models._base import SurrogateMixin, check_input_columns, missing_x, missing_y
-from surrogate.models._inputs import with_known_levels
+from surrogate.models._inputs import numbers_as_objects_once, with_known_levels
 from surrogate.space import python_scalar
 
 __all__ = ["q2", "rmse", "coverage95", "accuracy", "log_loss", "brier", "cross_validate",
@@ -284,9 +284,15 @@ def cross_validate(model: Any, X: Any, y: Any, *, cv: Any = 5, seed: Any = None
     folds = _partition(_splitter(cv, classifier, seed), cv, y_arr)
     if seed is not None:  # a model without a seed of its own: one from ``seed``, in every fold
         model = seeded_clone(model, as_generator(seed))
-    if classifier:
-        _check_class_counts(y_arr, cv)
-        return _cv_classifier(model, X, y, folds)
+    with numbers_as_objects_once():  # once, not in each fold
+        if classifier:
+            _check_class_counts(y_arr, cv)
+            return _cv_classifier(model, X, y, folds)
+        return _cv_regressor(model, X, y, y_arr, folds)
+
+
+def _cv_regressor(model: Any, X: Any, y: Any, y_arr: np.ndarray,
+                  folds: list[tuple[np.ndarray, np.ndarray]]) -> Any:
     has_std = _has_std(model)
     pred = np.zeros(y_arr.shape, dtype=float)
     std = np.zeros(y_arr.shape, dtype=float)
@@ -296,7 +302,7 @@ def cross_validate(model: Any, X: Any, y: Any, *, cv: Any = 5, seed: Any = None
             has_std = False
             warnings.warn(f"cross_validate: no coverage95: in a fold the automatic student "
                           f"chose {fitted.chosen_!r}, which gives no standard deviation",
-                          UserWarning, stacklevel=2)
+                          UserWarning, stacklevel=3)
         if has_std:
             pred[test], std[test] = _predict_std(fitted, _take(X, test))
         else:
@@ -305,7 +311,7 @@ def cross_validate(model: Any, X: Any, y: Any, *, cv: Any = 5, seed: Any = None
     if getattr(model, "_field_model", False):  # one field: Q² over it, and at each grid point
         out = CVResult(q2=_field_q2(t, p), q2_time=_q2_each(t, p), rmse=rmse(y_arr, pred))
     else:
-        out = CVResult(q2=_q2(t, p, stacklevel=3), rmse=rmse(y_arr, pred))
+        out = CVResult(q2=_q2(t, p, stacklevel=4), rmse=rmse(y_arr, pred))
     if has_std:
         out["coverage95"] = coverage95(y_arr, pred, std)
     out["y_pred"] = pred

@@ -102,3 +102,11 @@ def test_a_factorial_n_far_beyond_the_largest_grid_is_refused_at_once():
     design = sg.sample(mixed, 100, method="factorial")
     assert len(design) <= 100 and design["k"].nunique() == 3
     np.testing.assert_allclose(sorted(design["x"].unique())[:2], [0.0, 1 / 32])
+
+
+def test_a_private_exception_of_a_module_named_like_ours_keeps_its_name():
+    # "surrogate_tools" is a user's package: only this package's private classes are renamed
+    from surrogate.teacher import describe_exception
+
+    theirs = type("_SolverDiverged", (RuntimeError,), {"__module__": "surrogate_tools.solve"})
+    assert describe_exception(theirs("at t=3")) == "_SolverDiverged: at t=3"

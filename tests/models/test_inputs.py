@@ -263,6 +263,23 @@ def test_a_categorical_of_numbers_from_sample_is_warned_of_and_cast_on_request()
     np.testing.assert_allclose(levels.predict(X), y, atol=0.05)  # sample()'s columns predict
 
 
+def test_numbers_as_objects_are_told_once_by_a_cross_validation_and_a_field_model():
+    # said once per fold, and twice by a field model, the second time as its private GP's
+    from surrogate.models import FieldGPRegressor
+
+    X = pd.DataFrame({"x": np.linspace(0, 1, 12), "k": [1, 2, 3] * 4}).astype({"k": object})
+    y = X["x"].to_numpy() + X["k"].to_numpy(dtype=float)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        cross_validate(GPRegressor(seed=0, n_restarts=1), X, y, cv=3, seed=0)
+        trajectories = np.outer(y, np.linspace(0, 1, 5))
+        FieldGPRegressor(seed=0, n_restarts=1).fit(X, trajectories)
+    told = [str(w.message) for w in caught if "hold numbers as objects" in str(w.message)]
+    assert len(told) == 2, told
+    assert told[0].startswith("GPRegressor: ") and told[1].startswith("FieldGPRegressor: ")
+    assert all(w.filename == __file__ for w in caught if "hold numbers" in str(w.message))
+
+
 # -- cross-validation and persistence -------------------------------------------------------------
 def test_cross_validate_when_a_fold_lacks_a_rare_category():
     X = sg.sample(SWITCH, 60, seed=4)
