@@ -63,6 +63,7 @@ def deadline(uses_alarm: bool) -> Iterator[None]:
         yield
         return
     held, interval = signal.getitimer(signal.ITIMER_REAL)
+    fired = _ALARM_FIRED[0]  # of a run this chunk runs inside (a campaign within a run)
     start = time.monotonic()
     signal.setitimer(signal.ITIMER_REAL, 0)
     previous = signal.signal(signal.SIGALRM, _on_alarm)
@@ -71,6 +72,7 @@ def deadline(uses_alarm: bool) -> Iterator[None]:
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+        _ALARM_FIRED[0] = fired
         if held > 0:
             signal.setitimer(signal.ITIMER_REAL,
                              max(held - (time.monotonic() - start), 1e-6), interval)

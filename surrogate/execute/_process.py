@@ -205,24 +205,38 @@ def _end_group() -> None:
             pass
 
 
-def _end_group_members() -> None:
+def _end_group_members(since: float | None = None) -> None:
     """SIGKILL the other processes of this worker's group: the external program a timed-out
-    run started (its run was interrupted, the program was not) or a run left behind. The
-    group's members are found in ``/proc`` (Linux); elsewhere they end with the worker."""
+    run started (its run was interrupted, the program was not) or a run left behind. With
+    ``since`` (a ``time.monotonic()`` reading: the timed-out run's start), only those started
+    since then: a helper an earlier run started and later ones reuse (a solver server, an
+    engine kept in a global) is left alone. The group's members are found in ``/proc``
+    (Linux); elsewhere they end with the worker."""
     me = os.getpid()
     if not hasattr(os, "killpg") or os.getpgid(0) != me:
         return
     try:
         entries = os.listdir("/proc")
-    except OSError:
+        ticks = os.sysconf("SC_CLK_TCK")
+        now_boot = time.clock_gettime(time.CLOCK_BOOTTIME)  # /proc's start times count from boot
+    except (OSError, AttributeError, ValueError):
         return
+    floor = None if since is None else int((now_boot - (time.monotonic() - since)) * ticks)
     for entry in entries:
         if entry.isdigit() and int(entry) != me:
             try:
-                if os.getpgid(int(entry)) == me:
+                if os.getpgid(int(entry)) == me and (
+                        floor is None or _start_ticks(int(entry)) >= floor):
                     os.kill(int(entry), signal.SIGKILL)
-            except OSError:  # gone meanwhile
+            except (OSError, ValueError, IndexError):  # gone meanwhile
                 pass
+
+
+def _start_ticks(pid: int) -> int:
+    """When process ``pid`` started, in clock ticks since boot (``/proc/PID/stat`` field 22;
+    the fields are counted after the command name, which may hold spaces and parentheses)."""
+    with open(f"/proc/{pid}/stat", "rb") as stat:
+        return int(stat.read().rsplit(b")", 1)[1].split()[19])
 
 
 def _worker_main(simulator: Simulator, conn: Connection, state: Any,
@@ -250,8 +264,8 @@ def _worker_main(simulator: Simulator, conn: Connection, state: Any,
         last_flush = time.monotonic()
         for record in evaluate_chunk(simulator, rows, points, timeout, on_start):
             buffer.append(record)
-            if record.status == "timeout":
-                _end_group_members()
+            if record.status == "timeout":  # what its run started, not an earlier run's helper
+                _end_group_members(since=state[1])
             now = time.monotonic()
             if now - last_flush >= _FLUSH_SECONDS or record.seconds >= _SLOW_RUN_SECONDS:
                 conn.send(("runs", buffer))

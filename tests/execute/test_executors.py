@@ -83,6 +83,25 @@ def test_a_run_that_catches_its_timeout_is_still_timed_out(executor, teacher):
     np.testing.assert_allclose(runs.Y["y"][runs.ok], [0.2, 0.3])
 
 
+_INNER = sg.Simulator(_swallows_its_interruption, sg.Space([sg.Real("x", 0, 1)]), ["z"],
+                      name="inner")
+
+
+def _runs_a_campaign_of_its_own(x):
+    inner = _INNER.run(pd.DataFrame({"x": [0.1, 0.9]}), timeout=0.1, progress=False)
+    assert inner.status.tolist() == ["ok", "timeout"]
+    return x
+
+
+@pytest.mark.skipif(not hasattr(signal, "setitimer"), reason="interval timers are POSIX")
+def test_an_inner_campaigns_timeout_is_not_its_outer_runs():
+    # the inner run's alarm marked the outer run, which ended well in time, as timed out
+    outer = sg.Simulator(_runs_a_campaign_of_its_own, sg.Space([sg.Real("x", 0, 1)]), ["y"],
+                         name="outer")
+    runs = outer.run(pd.DataFrame({"x": [0.2]}), timeout=30.0, progress=False)
+    assert runs.status.tolist() == ["ok"], runs.error.tolist()
+
+
 @pytest.mark.skipif(not hasattr(signal, "setitimer"), reason="interval timers are POSIX")
 def test_a_serial_campaign_with_a_timeout_keeps_the_callers_own_timer():
     # the runs' timers cancelled the caller's (pytest-timeout's: a hang after such a campaign
@@ -609,6 +628,32 @@ def _teacher_starting_a_program(x, y, wait=True):
 
 def _teacher_leaving_a_program(x, y):
     return _teacher_starting_a_program(x, y, wait=False)
+
+
+_HELPER = []  # a co-process started once per worker and reused by its later runs
+
+
+def _teacher_with_a_helper(x):
+    if not _HELPER:
+        _HELPER.append(subprocess.Popen(["cat"], stdin=subprocess.PIPE, stdout=subprocess.PIPE))
+    if x > 0.5:
+        time.sleep(2.0)  # past the timeout
+    _HELPER[0].stdin.write(f"{x!r}\n".encode())
+    _HELPER[0].stdin.flush()
+    return float(_HELPER[0].stdout.readline())
+
+
+@pytest.mark.skipif(shutil.which("cat") is None or not sys.platform.startswith("linux"),
+                    reason="needs Linux and cat(1)")
+def test_a_timeout_leaves_alone_the_helper_an_earlier_run_started():
+    # every member of the worker's group was killed: the later runs failed on a broken pipe
+    sim = sg.Simulator(_teacher_with_a_helper, sg.Space([sg.Real("x", 0, 1)]), ["y"],
+                       name="helper")
+    with sg.ProcessExecutor(1, chunksize=4) as pool:
+        runs = sim.run(pd.DataFrame({"x": [0.1, 0.9, 0.2, 0.3]}), executor=pool, timeout=0.5,
+                       progress=False)
+    assert runs.status.tolist() == ["ok", "timeout", "ok", "ok"], runs.error.tolist()
+    np.testing.assert_allclose(runs.Y["y"][runs.ok], [0.1, 0.2, 0.3])
 
 
 @pytest.mark.skipif(shutil.which("sleep") is None or not sys.platform.startswith("linux"),
