@@ -205,38 +205,65 @@ def _end_group() -> None:
             pass
 
 
-def _end_group_members(since: float | None = None) -> None:
+def _end_group_members(kept: set[int] | None = None) -> None:
     """SIGKILL the other processes of this worker's group: the external program a timed-out
-    run started (its run was interrupted, the program was not) or a run left behind. With
-    ``since`` (a ``time.monotonic()`` reading: the timed-out run's start), only those started
-    since then: a helper an earlier run started and later ones reuse (a solver server, an
-    engine kept in a global) is left alone. The group's members are found in ``/proc``
+    run started (its run was interrupted, the program was not) or a run left behind. Those in
+    ``kept`` (the worker's children when the timed-out run began: see :func:`_children`) and
+    their descendants are left alone: a helper an earlier run started and later ones reuse
+    (a solver server, an engine kept in a global). The group's members are found in ``/proc``
     (Linux); elsewhere they end with the worker."""
     me = os.getpid()
     if not hasattr(os, "killpg") or os.getpgid(0) != me:
         return
     try:
         entries = os.listdir("/proc")
-        ticks = os.sysconf("SC_CLK_TCK")
-        now_boot = time.clock_gettime(time.CLOCK_BOOTTIME)  # /proc's start times count from boot
-    except (OSError, AttributeError, ValueError):
+    except OSError:
         return
-    floor = None if since is None else int((now_boot - (time.monotonic() - since)) * ticks)
+    parents: dict[int, int] = {}  # the group's members -> their parents
     for entry in entries:
         if entry.isdigit() and int(entry) != me:
             try:
-                if os.getpgid(int(entry)) == me and (
-                        floor is None or _start_ticks(int(entry)) >= floor):
-                    os.kill(int(entry), signal.SIGKILL)
+                if os.getpgid(int(entry)) == me:
+                    parents[int(entry)] = _parent(int(entry))
             except (OSError, ValueError, IndexError):  # gone meanwhile
+                pass
+    for pid in parents:
+        if not _descends(pid, kept or set(), parents):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
                 pass
 
 
-def _start_ticks(pid: int) -> int:
-    """When process ``pid`` started, in clock ticks since boot (``/proc/PID/stat`` field 22;
-    the fields are counted after the command name, which may hold spaces and parentheses)."""
+def _parent(pid: int) -> int:
+    """The parent of process ``pid`` (``/proc/PID/stat``, counted after the command name,
+    which may hold spaces and parentheses)."""
     with open(f"/proc/{pid}/stat", "rb") as stat:
-        return int(stat.read().rsplit(b")", 1)[1].split()[19])
+        return int(stat.read().rsplit(b")", 1)[1].split()[1])
+
+
+def _descends(pid: int, kept: set[int], parents: dict[int, int]) -> bool:
+    """Whether ``pid`` is one of ``kept`` or a descendant of one, through the group."""
+    seen: set[int] = set()
+    while pid in parents and pid not in seen:
+        if pid in kept:
+            return True
+        seen.add(pid)
+        pid = parents[pid]
+    return pid in kept
+
+
+def _children() -> set[int] | None:
+    """The pids of this process's children (Linux's ``/proc/self/task/*/children``, a few
+    microseconds), or None where that cannot be read."""
+    try:
+        children: set[int] = set()
+        for task in os.listdir("/proc/self/task"):
+            with open(f"/proc/self/task/{task}/children", "rb") as listed:
+                children.update(int(pid) for pid in listed.read().split())
+        return children
+    except (OSError, ValueError):
+        return None
 
 
 def _worker_main(simulator: Simulator, conn: Connection, state: Any,
@@ -246,10 +273,15 @@ def _worker_main(simulator: Simulator, conn: Connection, state: Any,
     _exit_with_parent(driver)
     limit_threads()
 
+    kept: list[set[int] | None] = [None]  # the children a timed-out run did not start
+
     def on_start(position: int) -> None:
         state[0] = position
         state[1] = time.monotonic()
+        if timeout is not None:
+            kept[0] = _children()
 
+    timeout = None
     while True:
         try:
             task = conn.recv()
@@ -264,8 +296,8 @@ def _worker_main(simulator: Simulator, conn: Connection, state: Any,
         last_flush = time.monotonic()
         for record in evaluate_chunk(simulator, rows, points, timeout, on_start):
             buffer.append(record)
-            if record.status == "timeout":  # what its run started, not an earlier run's helper
-                _end_group_members(since=state[1])
+            if record.status == "timeout" and kept[0] is not None:
+                _end_group_members(kept[0])  # what its run started, not an earlier helper
             now = time.monotonic()
             if now - last_flush >= _FLUSH_SECONDS or record.seconds >= _SLOW_RUN_SECONDS:
                 conn.send(("runs", buffer))
