@@ -232,6 +232,15 @@ def _alive(pid):
         return False
 
 
+def _kill_left(pids):
+    """SIGKILL what a failed test left running of ``pids``."""
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
 def _exited(pids, seconds=5.0):
     """Wait until none of ``pids`` runs, at most ``seconds``; whether none does."""
     deadline = time.monotonic() + seconds
@@ -390,11 +399,7 @@ def test_a_killed_driver_ends_the_external_programs_its_runs_started(tmp_path, s
         _exited(children)
         assert not [p for p in children if _alive(p)]  # they ran on, reparented, for 30 s
     finally:
-        for pid in children:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+        _kill_left(children)
 
 
 LINE = sg.Space([sg.Integer("i", 0, 99)])
@@ -681,8 +686,4 @@ def test_a_timed_out_run_or_a_closed_pool_ends_the_programs_runs_started(tmp_pat
             children = [int(p) for p in log.read_text().split()]
         assert _exited(children, 2.0), "a program a run left behind outlived the closed pool"
     finally:
-        for pid in children:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+        _kill_left(children)
