@@ -1,4 +1,8 @@
-"""The command line end to end, as a user runs it: subprocesses of the installed console script."""
+"""The command line end to end, as a user runs it: subprocesses of the installed console script.
+
+Error paths and quick commands run the script's ``main`` in this process (the ``cli`` fixture):
+each subprocess pays seconds of imports (torch, SciPy, matplotlib), and the default suite must
+keep under 10 minutes on 2 cores."""
 
 import json
 import os
@@ -24,6 +28,23 @@ def surrogate(*args, cwd=None, timeout=600):
            "OPENBLAS_NUM_THREADS": "1", "MPLBACKEND": "Agg"}
     return subprocess.run([*CLI, *map(str, args)], cwd=cwd, capture_output=True, text=True,
                           timeout=timeout, env=env)
+
+
+@pytest.fixture
+def cli(capsys):
+    """``surrogate(...)``'s result, from the console script's ``main`` run in this process."""
+    from types import SimpleNamespace
+
+    from surrogate.cli import main
+
+    def run(*args):
+        try:
+            code = main([str(a) for a in args])
+        except SystemExit as exc:  # argparse's own errors
+            code = exc.code
+        out, err = capsys.readouterr()
+        return SimpleNamespace(returncode=code, stdout=out, stderr=err)
+    return run
 
 
 def strict_json(path):
@@ -177,24 +198,24 @@ def test_own_simulator_and_resume_after_interruption(tmp_path):
          "sensitivity.n: must be 0 (skip) or an integer >= 16"),
     ],
 )
-def test_bad_configs_give_one_line(tmp_path, config, message):
+def test_bad_configs_give_one_line(tmp_path, config, message, cli):
     path = tmp_path / "bad.toml"
     path.write_text(config)
-    result = surrogate("study", path, "--out", tmp_path / "out", "--quiet")
+    result = cli("study", path, "--out", tmp_path / "out", "--quiet")
     assert result.returncode == 2
     assert message in result.stderr, result.stderr
     assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
 
 
-def test_unknown_simulator_and_missing_file(tmp_path):
-    result = surrogate("study", "nonexistent_sim", "--out", tmp_path / "o")
+def test_unknown_simulator_and_missing_file(tmp_path, cli):
+    result = cli("study", "nonexistent_sim", "--out", tmp_path / "o")
     assert result.returncode == 2 and "unknown simulator 'nonexistent_sim'" in result.stderr
-    result = surrogate("study", tmp_path / "missing.toml")
+    result = cli("study", tmp_path / "missing.toml")
     assert result.returncode == 2 and "no such configuration file" in result.stderr
-    result = surrogate("discover", tmp_path / "none.csv", "--outcome", "stab < 0")
+    result = cli("discover", tmp_path / "none.csv", "--outcome", "stab < 0")
     assert result.returncode == 2 and "no such file" in result.stderr
     (tmp_path / "empty.csv").write_text("")
-    result = surrogate("discover", tmp_path / "empty.csv", "--outcome", "stab < 0")
+    result = cli("discover", tmp_path / "empty.csv", "--outcome", "stab < 0")
     assert result.returncode == 2 and "empty.csv: cannot be read as a CSV table" in result.stderr
 
 
@@ -209,21 +230,21 @@ def test_unknown_simulator_and_missing_file(tmp_path):
     (["optimize", "branin", "--output", "y", "--budget", "15", "--checkpoint", "/proc/nope/x"],
      "surrogate optimize: error: --checkpoint /proc/nope/x: cannot be created"),
 ])
-def test_argument_mistakes_are_one_line(args, message):
+def test_argument_mistakes_are_one_line(args, message, cli):
     """argparse printed its usage block first; a bad --checkpoint gave a bare [Errno 2]."""
-    result = surrogate(*args)
+    result = cli(*args)
     assert result.returncode == 2
     assert result.stderr.strip().startswith(message), result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
 
 
 @pytest.mark.skipif(not SHARED.exists(), reason="../shared/data/dsgc_uci_sample.csv not present")
-def test_discover_on_a_table():
-    result = surrogate("discover", SHARED, "--outcome", "stab < 0", "--drop", "stabf")
+def test_discover_on_a_table(cli):
+    result = cli("discover", SHARED, "--outcome", "stab < 0", "--drop", "stabf")
     assert result.returncode == 0, result.stderr
     assert "of 40 cases satisfy stab < 0" in result.stdout
     assert "PRIM: " in result.stdout and "coverage" in result.stdout
-    result = surrogate("discover", SHARED, "--outcome", "stability < 0")
+    result = cli("discover", SHARED, "--outcome", "stability < 0")
     assert result.returncode == 2 and "no column 'stability'" in result.stderr
 
 
@@ -262,8 +283,11 @@ def test_optimize_command(tmp_path):
     assert "after 8 teacher evaluations" in result.stdout
     result = surrogate("optimize", "branin", "--output", "nope", "--budget", "8")
     assert result.returncode == 2 and "nope" in result.stderr
+
+
+def test_optimize_of_an_unknown_name_lists_the_bundled_simulators(cli):
     # a misspelt name was told to try 'package.module:function', which optimize refuses
-    result = surrogate("optimize", "branni", "--output", "y", "--budget", "8")
+    result = cli("optimize", "branni", "--output", "y", "--budget", "8")
     assert result.returncode == 2 and "runs a bundled simulator (['" in result.stderr
     assert "package.module:function" not in result.stderr
 
@@ -323,7 +347,7 @@ def test_a_study_directory_it_may_not_write_is_one_line(tmp_path):
         f"'{readonly / 'runs'}'"]
 
 
-def test_discover_leaves_out_rows_whose_outcome_is_missing_and_says_so(tmp_path):
+def test_discover_leaves_out_rows_whose_outcome_is_missing_and_says_so(tmp_path, cli):
     import numpy as np
     import pandas as pd
 
@@ -332,14 +356,14 @@ def test_discover_leaves_out_rows_whose_outcome_is_missing_and_says_so(tmp_path)
     table["out"] = np.where((table.x0 > 0.4) & (table.x1 < 0.6), 1.0, -1.0)
     table.loc[:19, "out"] = np.nan  # failed runs
     table.to_csv(tmp_path / "runs.csv", index=False)
-    result = surrogate("discover", tmp_path / "runs.csv", "--outcome", "out > 0",
+    result = cli("discover", tmp_path / "runs.csv", "--outcome", "out > 0",
                        "--min-density", "0.999")
     assert result.returncode == 0, result.stderr
     assert "20 row(s) with out missing (NaN) are left out" in result.stdout
     assert "of 280 cases satisfy" in result.stdout
 
 
-def test_discover_takes_a_label_column_as_the_outcome(tmp_path):
+def test_discover_takes_a_label_column_as_the_outcome(tmp_path, cli):
     import numpy as np
     import pandas as pd
 
@@ -351,16 +375,16 @@ def test_discover_takes_a_label_column_as_the_outcome(tmp_path):
     table.to_csv(tmp_path / "runs.csv", index=False)
     for outcome, drop in (("stable", "kind,score"), ("kind == 'calm'", "stable,score"),
                           ("kind != 'wild'", "stable,score")):
-        result = surrogate("discover", tmp_path / "runs.csv", "--outcome", outcome, "--drop",
+        result = cli("discover", tmp_path / "runs.csv", "--outcome", outcome, "--drop",
                            drop)
         assert result.returncode == 0, result.stderr
         assert f"{int(table.stable.sum())} of 200 cases satisfy" in result.stdout
         assert "x0 >= 0.4" in result.stdout or "x0 >= 0.5" in result.stdout
-    result = surrogate("discover", tmp_path / "runs.csv", "--outcome", "score")
+    result = cli("discover", tmp_path / "runs.csv", "--outcome", "score")
     assert result.returncode == 2 and "values other than True/False or 0/1" in result.stderr
 
 
-def test_discover_drops_inputs_of_a_transfer_set_too(tmp_path):
+def test_discover_drops_inputs_of_a_transfer_set_too(tmp_path, cli):
     import numpy as np
 
     import surrogate as sg
@@ -369,10 +393,10 @@ def test_discover_drops_inputs_of_a_transfer_set_too(tmp_path):
     sim = sg.Simulator(lambda X: np.column_stack([X["x"] + 0.01 * X["k"]]), space, ["y"],
                        vectorized=True, name="line")
     sim.run(sg.sample(space, 120, seed=0), progress=False).save(tmp_path / "runs")
-    result = surrogate("discover", tmp_path / "runs", "--outcome", "y > 0.5", "--drop", "k")
+    result = cli("discover", tmp_path / "runs", "--outcome", "y > 0.5", "--drop", "k")
     assert result.returncode == 0, result.stderr
     assert "k " not in result.stdout.split("PRIM: ")[1].splitlines()[0]
-    result = surrogate("discover", tmp_path / "runs", "--outcome", "y > 0.5", "--drop", "zzz")
+    result = cli("discover", tmp_path / "runs", "--outcome", "y > 0.5", "--drop", "zzz")
     assert result.returncode == 2 and "--drop: no column(s) ['zzz']" in result.stderr
 
 
@@ -394,7 +418,7 @@ def test_discover_warns_in_one_line_of_its_own(tmp_path):
     assert any("column 'run' has 200 distinct values" in line for line in lines)
 
 
-def test_discover_with_no_case_or_only_cases_names_the_outcome(tmp_path):
+def test_discover_with_no_case_or_only_cases_names_the_outcome(tmp_path, cli):
     import numpy as np
     import pandas as pd
 
@@ -402,11 +426,11 @@ def test_discover_with_no_case_or_only_cases_names_the_outcome(tmp_path):
     table = pd.DataFrame(rng.uniform(size=(50, 2)), columns=["a", "b"])
     table["stab"] = table.a - table.b
     table.to_csv(tmp_path / "stab.csv", index=False)
-    none = surrogate("discover", tmp_path / "stab.csv", "--outcome", "stab > 5")
+    none = cli("discover", tmp_path / "stab.csv", "--outcome", "stab > 5")
     assert none.returncode == 2
     assert none.stderr.strip() == ("surrogate discover: error: no run meets --outcome stab > 5: "
                                    "there is no case to find a box around")
-    every = surrogate("discover", tmp_path / "stab.csv", "--outcome", "stab > -5", "--reds")
+    every = cli("discover", tmp_path / "stab.csv", "--outcome", "stab > -5", "--reds")
     assert every.returncode == 2
     assert "every run meets --outcome stab > -5" in every.stderr
 
