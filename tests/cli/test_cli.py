@@ -1,8 +1,5 @@
 """The command line end to end, as a user runs it: subprocesses of the installed console script.
-
-Error paths and quick commands run the script's ``main`` in this process (the ``cli`` fixture):
-each subprocess pays seconds of imports (torch, SciPy, matplotlib), and the default suite must
-keep under 10 minutes on 2 cores."""
+Error paths and quick commands run its ``main`` in this process (the ``cli`` fixture, conftest)."""
 
 import json
 import os
@@ -28,23 +25,6 @@ def surrogate(*args, cwd=None, timeout=600):
            "OPENBLAS_NUM_THREADS": "1", "MPLBACKEND": "Agg"}
     return subprocess.run([*CLI, *map(str, args)], cwd=cwd, capture_output=True, text=True,
                           timeout=timeout, env=env)
-
-
-@pytest.fixture
-def cli(capsys):
-    """``surrogate(...)``'s result, from the console script's ``main`` run in this process."""
-    from types import SimpleNamespace
-
-    from surrogate.cli import main
-
-    def run(*args):
-        try:
-            code = main([str(a) for a in args])
-        except SystemExit as exc:  # argparse's own errors
-            code = exc.code
-        out, err = capsys.readouterr()
-        return SimpleNamespace(returncode=code, stdout=out, stderr=err)
-    return run
 
 
 def strict_json(path):

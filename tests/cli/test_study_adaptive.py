@@ -5,9 +5,6 @@ repeated run would show.
 """
 
 import json
-import os
-import subprocess
-import sys
 import textwrap
 
 import numpy as np
@@ -60,17 +57,10 @@ def branin(x1, x2):
             + 10 * (1 - 1 / (8 * np.pi)) * np.cos(x1) + 10)
 
 
-def surrogate(*args, cwd):
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
-           "OPENBLAS_NUM_THREADS": "1", "MPLBACKEND": "Agg"}
-    return subprocess.run([sys.executable, "-m", "surrogate.cli", *map(str, args)], cwd=cwd,
-                          capture_output=True, text=True, timeout=600, env=env)
-
-
-def test_adaptive_study_end_to_end_and_resume(tmp_path):
+def test_adaptive_study_end_to_end_and_resume(tmp_path, cli):
     (tmp_path / "adaptive_branin.py").write_text(MODEL)
     (tmp_path / "study.toml").write_text(CONFIG)
-    result = surrogate("study", "study.toml", "--out", "out", "--quiet", cwd=tmp_path)
+    result = cli("study", "study.toml", "--out", "out", "--quiet", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     calls = (tmp_path / "calls.txt").read_text().splitlines()
     runs = TransferSet.load(tmp_path / "out" / "runs")
@@ -94,7 +84,7 @@ def test_adaptive_study_end_to_end_and_resume(tmp_path):
     assert "The runs are an adaptive design</b>" in page
 
     # a larger budget resumes: the 12 runs are kept, only 2 new ones run
-    result = surrogate("study", "study.toml", "--out", "out", "--quiet", "--n", "14",
+    result = cli("study", "study.toml", "--out", "out", "--quiet", "--n", "14",
                        cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "calls.txt").read_text().splitlines()[:12] == calls
@@ -170,11 +160,11 @@ def test_adaptive_boundary_takes_the_discover_outcome():
     assert adaptive_case(config) == ("y", ("<", 10.0))
 
 
-def test_a_one_shot_design_flag_on_an_adaptive_config_keeps_its_budget(tmp_path):
+def test_a_one_shot_design_flag_on_an_adaptive_config_keeps_its_budget(tmp_path, cli):
     (tmp_path / "adaptive_branin.py").write_text(MODEL)
     config = tmp_path / "study.toml"
     config.write_text(CONFIG)
-    result = surrogate("study", config, "--design", "lhs", "--out", "out", "--quiet",
+    result = cli("study", config, "--design", "lhs", "--out", "out", "--quiet",
                        cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     report = json.loads((tmp_path / "out" / "report.json").read_text())

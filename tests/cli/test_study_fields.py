@@ -194,29 +194,29 @@ def test_study_discovers_on_a_field_outcome(sir_study):
     assert found["prim"]["rules"] and found["reds"]["rules"]
 
 
-def test_discover_cli_takes_a_field_expression(sir_study):
+def test_discover_cli_takes_a_field_expression(sir_study, cli):
     out, _ = sir_study
     from surrogate.data import TransferSet
 
     peaks = TransferSet.load(out / "runs").valid().field("I").to_numpy().max(axis=1)
-    result = surrogate("discover", out / "runs", "--outcome", "max(I) > 0.1")
+    result = cli("discover", out / "runs", "--outcome", "max(I) > 0.1")
     assert result.returncode == 0, result.stderr
     assert f"{int((peaks > 0.1).sum())} of 24 cases satisfy max(I) > 0.1" in result.stdout
     assert "PRIM: " in result.stdout
-    result = surrogate("discover", out / "runs", "--outcome", "max(Q) > 0.1")
+    result = cli("discover", out / "runs", "--outcome", "max(Q) > 0.1")
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
     assert "--outcome: no output or field 'Q'" in result.stderr and "fields: ['S', 'I', 'R']" \
         in result.stderr
-    result = surrogate("discover", out / "runs", "--outcome", "I > 0.1")  # was "error: I"
+    result = cli("discover", out / "runs", "--outcome", "I > 0.1")  # was "error: I"
     assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1
     assert "--outcome: 'I' is a field (a trajectory), not a number" in result.stderr
 
 
-def test_study_with_a_bad_field_name_gives_one_line(tmp_path):
+def test_study_with_a_bad_field_name_gives_one_line(tmp_path, cli):
     path = tmp_path / "bad.toml"
     path.write_text('simulator = "sir"\n[surrogate]\nfields = ["infected"]\n')
-    result = surrogate("study", path, "--out", tmp_path / "out", "--quiet")
+    result = cli("study", path, "--out", tmp_path / "out", "--quiet")
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
     assert "surrogate.fields: 'infected' is not a field of sir; fields: ['S', 'I', 'R']" \
@@ -241,7 +241,7 @@ def test_own_simulator_field_study(tmp_path):
     assert report["discovery"]["cases_of_interest"] == int((final > 0.2).sum())
 
 
-def test_adaptive_design_for_a_field_through_the_study(tmp_path, monkeypatch):
+def test_adaptive_design_for_a_field_through_the_study(tmp_path, monkeypatch, cli):
     """[design] method = "adaptive" with output = a field: the runs are chosen for a student of
     the whole trajectory, and the report records the field's leave-one-out Q² per round."""
     (tmp_path / "fieldteacher_decay.py").write_text(DECAY)
@@ -256,7 +256,8 @@ def test_adaptive_design_for_a_field_through_the_study(tmp_path, monkeypatch):
         """))
     assert 'output = "y"' in config
     (tmp_path / "decay.toml").write_text(config)
-    result = surrogate("study", tmp_path / "decay.toml", "--out", tmp_path / "study", "--quiet")
+    result = cli("study", tmp_path / "decay.toml", "--out", tmp_path / "study", "--quiet",
+                 cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     report = strict_json(tmp_path / "study" / "report.json")
     design = report["design"]

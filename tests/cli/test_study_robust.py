@@ -1,6 +1,7 @@
 """A study never loses its teacher runs: failed stages are reported, the rest of the study runs.
 
-End to end through the console script (as a user runs it), plus the study's surrogate on a
+End to end through the console script (as a user runs it: its ``main``, in this process where
+nothing needs a process of its own; see conftest's ``cli``), plus the study's surrogate on a
 categorical parameter and its parity figure in process.
 """
 
@@ -94,7 +95,7 @@ def _strict_json(path):
     return json.loads(path.read_text(), parse_constant=reject)
 
 
-def test_categorical_parameter_study_end_to_end(tmp_path):
+def test_categorical_parameter_study_end_to_end(tmp_path, cli):
     config = _project(tmp_path, "cat_scaled", 'simulator = "MODULE:scaled"\noutputs = ["y"]\n'
                       + REAL_A + textwrap.dedent("""
         [[space.parameters]]
@@ -113,7 +114,7 @@ def test_categorical_parameter_study_end_to_end(tmp_path):
         outcome = "y > 1.5"
         n_samples = 500
     """))
-    result = surrogate("study", config, "--out", "out", "--quiet", cwd=tmp_path)
+    result = cli("study", config, "--out", "out", "--quiet", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     runs = TransferSet.load(tmp_path / "out" / "runs")
     assert len(runs) == 24 and runs.ok.all()
@@ -136,7 +137,7 @@ def test_categorical_parameter_study_end_to_end(tmp_path):
     assert not (tmp_path / "out" / "models" / "y" / "one_hot.json").exists()
 
 
-def test_failed_stage_is_reported_and_the_study_goes_on(tmp_path):
+def test_failed_stage_is_reported_and_the_study_goes_on(tmp_path, cli):
     config = tmp_path / "tiny.toml"
     config.write_text(textwrap.dedent("""
         simulator = "branin"
@@ -155,7 +156,7 @@ def test_failed_stage_is_reported_and_the_study_goes_on(tmp_path):
     out = tmp_path / "out"
     out.mkdir()
     (out / "models").write_text("in the way\n")  # saving the surrogate fails: a real OSError
-    result = surrogate("study", config, "--out", out, "--quiet")
+    result = cli("study", config, "--out", out, "--quiet")
     assert result.returncode == 1
     errors = [line for line in result.stderr.strip().splitlines()
               if line.startswith("surrogate study: error: ")]  # warnings may come before
@@ -178,10 +179,10 @@ def test_failed_stage_is_reported_and_the_study_goes_on(tmp_path):
     assert "Traceback" in (out / "failures.log").read_text()
 
 
-def test_all_teacher_runs_failing_is_an_error(tmp_path):
+def test_all_teacher_runs_failing_is_an_error(tmp_path, cli):
     config = _project(tmp_path, "all_fail", 'simulator = "MODULE:no_licence"\noutputs = ["y"]\n'
                       + REAL_A + "[design]\nn = 10\n")
-    result = surrogate("study", config, "--out", "out", "--quiet", cwd=tmp_path)
+    result = cli("study", config, "--out", "out", "--quiet", cwd=tmp_path)
     assert result.returncode == 1
     assert result.stderr.strip().splitlines() == [
         "surrogate study: error: all 10 teacher runs failed; first error: RuntimeError: "
@@ -192,10 +193,10 @@ def test_all_teacher_runs_failing_is_an_error(tmp_path):
                                     "error": result.stderr.strip().split("error: ", 1)[1]}]
 
 
-def test_a_function_that_cannot_take_the_parameters_is_refused_before_any_run(tmp_path):
+def test_a_function_that_cannot_take_the_parameters_is_refused_before_any_run(tmp_path, cli):
     config = _project(tmp_path, "args", 'simulator = "MODULE:two_args"\noutputs = ["y"]\n'
                       + REAL_A + "[design]\nn = 10\n")
-    result = surrogate("study", config, "--out", "out", "--quiet", cwd=tmp_path)
+    result = cli("study", config, "--out", "out", "--quiet", cwd=tmp_path)
     assert result.returncode == 2
     assert "simulator 'two_args': its function takes ['a', 'b'] but is called with the " \
         "space's parameters ['a']" in result.stderr
@@ -203,10 +204,10 @@ def test_a_function_that_cannot_take_the_parameters_is_refused_before_any_run(tm
     assert not (tmp_path / "out").exists()  # a mistake leaves no study directory behind
 
 
-def test_many_failed_runs_give_a_warning(tmp_path):
+def test_many_failed_runs_give_a_warning(tmp_path, cli):
     config = _project(tmp_path, "some_fail", 'simulator = "MODULE:fails_high"\noutputs = ["y"]\n'
                       + REAL_A + "[design]\nn = 10\n[sensitivity]\nn = 0\n")
-    result = surrogate("study", config, "--out", "out", "--quiet", cwd=tmp_path)
+    result = cli("study", config, "--out", "out", "--quiet", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     # a Latin hypercube puts exactly 4 of 10 points in (0.6, 1]
     [line] = result.stderr.strip().splitlines()
@@ -216,22 +217,22 @@ def test_many_failed_runs_give_a_warning(tmp_path):
     assert summary["warnings"] == [line.removeprefix("surrogate study: warning: ")]
 
 
-def test_without_quiet_each_warning_is_shown_once(tmp_path):
+def test_without_quiet_each_warning_is_shown_once(tmp_path, cli):
     """The stage logged it, and the end of the run printed it again."""
     config = _project(tmp_path, "some_fail", 'simulator = "MODULE:fails_high"\noutputs = ["y"]\n'
                       + REAL_A + "[design]\nn = 10\n[sensitivity]\nn = 0\n")
-    result = surrogate("study", config, "--out", "out", cwd=tmp_path)
+    result = cli("study", config, "--out", "out", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert (result.stdout + result.stderr).count("4 of 10 teacher runs failed") == 1
     assert "surrogate study: 1 warning(s), logged above and listed in the report" in \
         result.stderr
 
 
-def test_a_surrogate_that_explains_little_is_warned_of(tmp_path):
+def test_a_surrogate_that_explains_little_is_warned_of(tmp_path, cli):
     """Its Sobol indices and optimum were reported with no word of its Q²."""
     config = _project(tmp_path, "noisy", 'simulator = "MODULE:noise"\noutputs = ["y"]\n'
                       + REAL_A + "[design]\nn = 20\n[sensitivity]\nn = 0\n")
-    result = surrogate("study", config, "--out", "out", "--quiet", cwd=tmp_path)
+    result = cli("study", config, "--out", "out", "--quiet", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     summary = _strict_json(tmp_path / "out" / "report.json")
     q2 = summary["surrogates"]["y"]["q2"]
@@ -251,9 +252,9 @@ def test_timeout_with_serial_executor_runs_in_a_worker_process(tmp_path):
     assert (runs["executor"], runs["ok"], runs["timeout"]) == ("processes", 4, 1)
 
 
-def test_out_naming_a_file_is_one_line(tmp_path):
+def test_out_naming_a_file_is_one_line(tmp_path, cli):
     (tmp_path / "taken").write_text("")
-    result = surrogate("study", "branin", "--n", "5", "--out", tmp_path / "taken", "--quiet")
+    result = cli("study", "branin", "--n", "5", "--out", tmp_path / "taken", "--quiet")
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
         f"surrogate study: error: --out {tmp_path / 'taken'}: exists and is not a directory; "
@@ -305,10 +306,10 @@ def test_study_model_knows_every_category_of_the_space():
     assert list(frame["k"].cat.categories) == [3, 1, 2]
 
 
-def test_a_stage_warning_reaches_the_report_not_the_terminal_raw(tmp_path):
+def test_a_stage_warning_reaches_the_report_not_the_terminal_raw(tmp_path, cli):
     config = _project(tmp_path, "stage_warns", 'simulator = "MODULE:fails_high"\n'
                       'outputs = ["y"]\n' + REAL_A + "[design]\nn = 40\n[sensitivity]\nn = 256\n")
-    result = surrogate("study", config, "--out", "out", "--quiet", cwd=tmp_path)
+    result = cli("study", config, "--out", "out", "--quiet", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "UserWarning" not in result.stderr and "warnings.warn" not in result.stderr
     summary = _strict_json(tmp_path / "out" / "report.json")
