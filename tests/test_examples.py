@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
     [
         ("quickstart.py", ["--n", "20"], "transfer set saved in"),
         ("teacher.py", ["--n", "30", "--test", "20"], "peak_predators: cross-validated Q2"),
-        # the slowest three are marked slow: CI's documentation build runs every example too
+        # the slowest are marked slow: CI's documentation build runs every example too
         pytest.param("teacher_dask.py", ["--n", "16"], "peak_predators: cross-validated Q2",
                      marks=pytest.mark.slow),
         ("optimize.py", ["--budget", "15", "--n", "20"], "the teacher confirms"),
@@ -26,9 +26,11 @@ ROOT = Path(__file__).resolve().parents[1]
                      "REDS: stable when", marks=pytest.mark.slow),
         pytest.param("distill.py", ["--n", "120", "--transfer", "2000", "--test", "300"],
                      "taught by the GP", marks=pytest.mark.slow),
-        ("trajectories.py", ["--n", "24", "--test", "30"], "PRIM: max(I) > 0.2 when"),
-        ("adaptive.py", ["--budget", "20"], "adaptive: "),
-        ("mixed_inputs.py", ["--n", "40"], "levels of the categorical input"),
+        pytest.param("trajectories.py", ["--n", "24", "--test", "30"], "PRIM: max(I) > 0.2 when",
+                     marks=pytest.mark.slow),
+        pytest.param("adaptive.py", ["--budget", "20"], "adaptive: ", marks=pytest.mark.slow),
+        pytest.param("mixed_inputs.py", ["--n", "40"], "levels of the categorical input",
+                     marks=pytest.mark.slow),
     ],
 )
 def test_example_runs(tmp_path, script, args, expect):

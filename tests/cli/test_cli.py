@@ -239,7 +239,7 @@ def test_discover_says_why_it_shows_the_whole_space():
     assert _whole_space(0.3, 0.3, 0.8) == "(the whole space: no box is denser)"
 
 
-def test_discover_reds_on_a_transfer_set_samples_its_space(tmp_path):
+def test_discover_reds_on_a_transfer_set_samples_its_space(tmp_path, cli):
     """Fresh points follow the saved space (here log-uniform k), not the runs' ranges: drawn
     uniformly over [1e-3, 10], nearly every point would be a case and the box empty."""
     import numpy as np
@@ -250,8 +250,8 @@ def test_discover_reds_on_a_transfer_set_samples_its_space(tmp_path):
     sim = sg.Simulator(lambda X: np.column_stack([X["k"], X["x"]]), space, ["k_out", "x_out"],
                        vectorized=True, name="identity")
     sim.run(sg.sample(space, 120, seed=0), progress=False).save(tmp_path / "runs")
-    result = surrogate("discover", tmp_path / "runs", "--outcome", "k_out > 0.01", "--reds",
-                       "--seed", "0")
+    result = cli("discover", tmp_path / "runs", "--outcome", "k_out > 0.01", "--reds", "--seed",
+                 "0")
     assert result.returncode == 0, result.stderr
     reds = [line for line in result.stdout.splitlines() if line.startswith("REDS: ")]
     assert reds and "k >= 0.0" in reds[0], result.stdout
