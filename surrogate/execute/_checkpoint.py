@@ -130,15 +130,14 @@ def _nearest_first(points: np.ndarray, point: np.ndarray, groups: list[int],
     return [groups[j] for j in np.lexsort((first_rows, gap))]
 
 
-def _encode(record: RunRecord) -> str:
-    payload = json.dumps({"row": record.row, "status": record.status,
-                          "values": record.values, "error": record.error,
-                          "seconds": record.seconds}, allow_nan=True)
+def _line(payload: str) -> str:
+    """A journal line: ``payload`` (JSON) and its checksum."""
     return f"{payload}\t{zlib.crc32(payload.encode()):08x}\n"
 
 
-def _decode(raw: bytes) -> RunRecord | None:
-    """The record on one journal line, or None for a line that cannot be trusted."""
+def _payload(raw: bytes) -> Any:
+    """The JSON a journal line holds, or None for a line that cannot be trusted: cut short by
+    a crash, a damaged byte (not UTF-8, or a checksum that does not match)."""
     if not raw.endswith(b"\n"):
         return None  # cut short by a crash
     try:
@@ -149,7 +148,20 @@ def _decode(raw: bytes) -> RunRecord | None:
     if not payload or crc != f"{zlib.crc32(payload.encode()):08x}":
         return None
     try:
-        data = json.loads(payload)
+        return json.loads(payload)
+    except ValueError:
+        return None
+
+
+def _encode(record: RunRecord) -> str:
+    return _line(json.dumps({"row": record.row, "status": record.status,
+                             "values": record.values, "error": record.error,
+                             "seconds": record.seconds}, allow_nan=True))
+
+
+def _decode(data: Any) -> RunRecord | None:
+    """The record a journal line's JSON holds, or None when it holds no valid one."""
+    try:
         values = None if data["values"] is None else tuple(float(v) for v in data["values"])
         record = RunRecord(int(data["row"]), str(data["status"]), values, str(data["error"]),
                            float(data["seconds"]))
@@ -167,34 +179,24 @@ def read_journal(path: Path) -> dict[int, RunRecord]:
     return _read_journal(path)[0]
 
 
+# The line a resumption appends once it has told of the journal's damaged lines (their
+# numbers): a later one tells only of lines damaged since, not of these at every resumption.
 _TOLD = "damaged_lines_told"
 
 
-def _told_line(numbers: list[int]) -> str:
-    """The line a resumption appends once it has told of the journal's damaged lines (their
-    numbers): a later one tells only of lines damaged since, not of these at every resumption."""
-    payload = json.dumps({_TOLD: numbers})
-    return f"{payload}\t{zlib.crc32(payload.encode()):08x}\n"
-
-
-def _told(raw: bytes) -> list[int] | None:
-    """The damaged lines' numbers a :func:`_told_line` holds, or None for any other line."""
-    if not raw.startswith(b'{"' + _TOLD.encode()):
-        return None
-    payload, _, crc = raw.rstrip(b"\n").rpartition(b"\t")
+def _told(data: Any) -> list[int] | None:
+    """The damaged lines' numbers a journal line's JSON holds as told of, or None when it is
+    no such line."""
     try:
-        if crc.decode() != f"{zlib.crc32(payload):08x}":
-            return None
-        numbers = json.loads(payload)[_TOLD]
-        return [int(n) for n in numbers]
-    except (UnicodeDecodeError, ValueError, KeyError, TypeError):
+        return [int(n) for n in data[_TOLD]]
+    except (KeyError, TypeError, ValueError):
         return None
 
 
 def _read_journal(path: Path) -> tuple[dict[int, RunRecord], list[int], int]:
     """:func:`read_journal`, the numbers of the whole lines that could not be read, and how
-    many of them no resumption has told of yet (see :func:`_told_line`). A last line cut
-    short by a crash is not counted: it is what a killed driver leaves."""
+    many of them no resumption has told of yet (see ``_TOLD``). A last line cut short by a
+    crash is not counted: it is what a killed driver leaves."""
     records: dict[int, RunRecord] = {}
     damaged: list[int] = []
     told: set[int] = set()
@@ -203,10 +205,10 @@ def _read_journal(path: Path) -> tuple[dict[int, RunRecord], list[int], int]:
         return records, damaged, 0
     with open(file, "rb") as handle:
         for number, raw in enumerate(handle):
-            record = _decode(raw)
-            if record is not None:
+            data = _payload(raw)
+            if data is not None and (record := _decode(data)) is not None:
                 records[record.row] = record
-            elif (numbers := _told(raw)) is not None:
+            elif data is not None and (numbers := _told(data)) is not None:
                 told.update(numbers)
             elif raw.endswith(b"\n") and raw.strip():
                 damaged.append(number)
@@ -300,7 +302,7 @@ class Checkpoint:
             warnings.warn(f"checkpoint {self.path}: {untold} line(s) of {JOURNAL} cannot be "
                           "read (damaged); the runs they held run again unless another line "
                           "records them", UserWarning, stacklevel=4)
-            self._handle.write(_told_line(damaged))  # told once, not at every resumption
+            self._handle.write(_line(json.dumps({_TOLD: damaged})))  # told once, not again
             self._handle.flush()
         self._last_sync = time.monotonic()
 
