@@ -205,13 +205,14 @@ def _end_group() -> None:
             pass
 
 
-def _end_group_members(kept: set[int] | None = None) -> None:
-    """SIGKILL the other processes of this worker's group: the external program a timed-out
-    run started (its run was interrupted, the program was not) or a run left behind. Those in
-    ``kept`` (the worker's children when the timed-out run began: see :func:`_children`) and
-    their descendants are left alone: a helper an earlier run started and later ones reuse
-    (a solver server, an engine kept in a global). The group's members are found in ``/proc``
-    (Linux); elsewhere they end with the worker."""
+def _end_group_members(kept: set[int]) -> None:
+    """SIGKILL the other processes of this worker's group that a timed-out run started (its
+    run was interrupted, the program it launched was not). Those in ``kept`` (the worker's
+    children when that run began: see :func:`_children`) and their descendants are left
+    alone: a helper an earlier run started and later ones reuse (a solver server, an engine
+    kept in a global). The group's members are found in ``/proc`` (Linux); elsewhere, and
+    for what a run left behind, they end with the group when the pool closes
+    (:meth:`_Worker.kill`)."""
     me = os.getpid()
     if not hasattr(os, "killpg") or os.getpgid(0) != me:
         return
@@ -228,7 +229,7 @@ def _end_group_members(kept: set[int] | None = None) -> None:
             except (OSError, ValueError, IndexError):  # gone meanwhile
                 pass
     for pid in parents:
-        if not _descends(pid, kept or set(), parents):
+        if not _descends(pid, kept, parents):
             try:
                 os.kill(pid, signal.SIGKILL)
             except OSError:
@@ -288,7 +289,6 @@ def _worker_main(simulator: Simulator, conn: Connection, state: Any,
         except (EOFError, OSError):
             return
         if task is None:
-            _end_group_members()
             return
         rows, points, timeout = task
         on_start(0)  # the chunk's clock starts here, after this worker's own start-up
