@@ -9,7 +9,7 @@ from typing import Any
 
 from surrogate._cli_tables import dropped, read_table
 
-__all__ = ["run_distill", "DISTILL_TEACHERS"]
+__all__ = ["run_distill", "DISTILL_TEACHERS", "DEFAULT_LEAVES"]
 
 DISTILL_TEACHERS = ("rf", "hgb", "svm", "gp", "auto")
 DEFAULT_LEAVES = 16  # the tree student's leaves unless --max-leaves says otherwise

@@ -17,7 +17,7 @@ import warnings
 from pathlib import Path
 from typing import Any, NoReturn
 
-from surrogate._cli_distill import DISTILL_TEACHERS, run_distill
+from surrogate._cli_distill import DEFAULT_LEAVES, DISTILL_TEACHERS, run_distill
 from surrogate._cli_tables import dropped, read_table, successful_runs
 from surrogate._config import ConfigError, config_from_text, parse_outcome, read_config
 
@@ -106,7 +106,7 @@ def _parser() -> argparse.ArgumentParser:
                          "(default rf)")
     distill.add_argument("--student", default="tree", help="tree or boxes (default tree)")
     distill.add_argument("--max-leaves", type=int, default=None,
-                         help="leaves of the tree student (default 16)")
+                         help=f"leaves of the tree student (default {DEFAULT_LEAVES})")
     distill.add_argument("--transfer", default="munge",
                          help="munge, kde, gmm or data (default munge)")
     distill.add_argument("--n", type=int, default=10_000, help="generated transfer-set points")
@@ -398,9 +398,10 @@ def _optimize(args: argparse.Namespace) -> None:
     from surrogate._registry import available, load_simulator
     from surrogate.optimize import maximize, minimize
 
-    if args.simulator not in available():
+    known = available()
+    if args.simulator not in known:
         raise ValueError(f"{args.simulator}: surrogate optimize runs a bundled simulator "
-                         f"({sorted(available())}); for your own, write a study configuration "
+                         f"({sorted(known)}); for your own, write a study configuration "
                          "with an [optimize] table (mode = \"teacher\", budget = N) and run "
                          "`surrogate study CONFIG.toml`")
     sim = load_simulator(args.simulator)

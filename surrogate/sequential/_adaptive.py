@@ -184,8 +184,9 @@ def adaptive_sample(
     checkpoint : path, optional
         A directory; every finished run is saved as it completes and a rerun with the same
         arguments resumes without repeating a finished run (``budget``, ``target``, ``timeout``
-        and ``retries`` may change; a larger budget continues as one uninterrupted design would have when the
-        first ended a round, whereas a last batch cut short by the budget is kept as it is).
+        and ``retries`` may change; a larger budget continues as one uninterrupted design would
+        have when the first ended a round, whereas a last batch cut short by the budget is kept
+        as it is).
         Another int seed is refused; with a seed that is not an int (None, a Generator) the
         design goes on as it was first seeded.
     seed : int, numpy.random.Generator or None

@@ -104,8 +104,8 @@ class Disagreement(Acquisition):
         learner = check_student(self.student)
         seed_unset(learner, np.random.default_rng(_runs_seed(data)))
         sample = data.reference[: len(data.reference) // 2]
-        X = student_features(learner, self.space.from_unit(np.vstack([sample, data.unit[data.ok]])),
-                             self.space)
+        design = self.space.from_unit(np.vstack([sample, data.unit[data.ok]]))
+        X = student_features(learner, design, self.space)
         runs = data.values[data.ok, 0]
         with torch.no_grad():
             posterior = student.posterior(torch.as_tensor(sample, dtype=torch.float64))
