@@ -6,6 +6,7 @@ turns it into a function of a design DataFrame returning a float array of shape 
 
 from __future__ import annotations
 
+import numbers
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -190,6 +191,12 @@ def check_model_inputs(model: Any, space: Space) -> None:
     be ignored, and its sensitivity index read 0, silently."""
     fitted_on = getattr(model, "feature_names_in_", None)
     if fitted_on is None:
+        width = getattr(model, "n_features_in_", None)
+        if isinstance(width, numbers.Integral) and width != space.dim:
+            raise ValueError(f"the {type(model).__name__} was fitted on {int(width)} input(s) "
+                             f"(an array, without names), but the space has {space.dim} "
+                             f"parameters ({space.names}); pass the space of the model's "
+                             "inputs, in the order of its columns")
         return
     unseen = [n for n in space.names if n not in {str(c) for c in fitted_on}]
     if unseen:

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from surrogate._checks import warn_if_misaligned
 from surrogate.discovery._data import CATEGORICAL, INTEGER, Domain, check_labels
 from surrogate.space import python_scalar
 
@@ -166,6 +167,7 @@ class Box:
             ``coverage``, ``density`` (NaN when no point of ``X`` is in the box), ``mass`` and
             ``n_points``.
         """
+        warn_if_misaligned(X, y)
         inside = self.contains(X)
         labels, _ = check_labels(y, len(inside))
         n_in = int(inside.sum())

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import clone
 
+from surrogate._checks import warn_if_misaligned
 from surrogate._random import SeedLike, as_generator
 from surrogate.discovery._box import Box
 from surrogate.discovery._data import as_frame, check_labels, fit_domain
@@ -61,6 +62,7 @@ def covering(
         raise ValueError(f"min_density must be a number in [0, 1], got {min_density!r}")
     if not isinstance(max_boxes, numbers.Integral) or isinstance(max_boxes, bool) or max_boxes < 1:
         raise ValueError(f"max_boxes must be a positive int, got {max_boxes!r}")
+    warn_if_misaligned(X, y)
     domain, frame = fit_domain(X)
     labels, _ = check_labels(y, len(frame))
     numeric, codes = domain.encode(frame, checked=True)
@@ -148,6 +150,7 @@ def resample(
         raise ValueError(f"X has the columns {list(frame.columns)}, but the {type(prim).__name__} "
                          f"was fitted on {fitted}: resample re-fits it on subsets of the data "
                          "it was fitted on")
+    warn_if_misaligned(X, y)
     labels, _ = check_labels(y, len(frame))
     rng = as_generator(seed)
     size = int(len(frame) * fraction)

@@ -84,6 +84,7 @@ class Domain:
                 column.dtype
             ):
                 raise TypeError(f"{what}[{name!r}] must be numeric, got dtype {column.dtype}")
+            _check_exact(column, name, what)
             numeric[:, j] = column.to_numpy(dtype=np.float64)
         codes = np.empty((len(frame), len(self.categories)), dtype=np.int64)
         for j, name in enumerate(self.categorical_names):
@@ -98,6 +99,23 @@ class Domain:
                     f"({type(value).__name__}): pass the column with the fitted levels' type "
                     "(a column read back from a file may hold numbers for text)")
         return numeric, codes
+
+
+# Integers the boxes tell apart: they are found in float64, whose cuts between integers fall
+# on half-integers, exact up to 2**52 (past 2**53 neighbouring values merge as well)
+EXACT_INTEGER = 2**52
+
+
+def _check_exact(column: pd.Series, name: Any, what: str) -> None:
+    """Refuse integers beyond EXACT_INTEGER in size, which the boxes cannot tell apart."""
+    if pd.api.types.is_integer_dtype(column.dtype) and len(column):
+        low, high = int(column.min()), int(column.max())
+        if low < -EXACT_INTEGER or high > EXACT_INTEGER:
+            raise ValueError(f"{what}[{name!r}] holds integers beyond 2**52 in size (e.g. "
+                             f"{high if high > EXACT_INTEGER else low}), which the boxes' "
+                             "float64 bounds cannot tell apart; convert the column (e.g. "
+                             "subtract an offset, or pass it as text, a categorical "
+                             "parameter)")
 
 
 def _category_kind(value: Any) -> str:
@@ -190,6 +208,8 @@ def fit_domain(X: Any, *, what: str = "X", names: tuple[str, ...] | None = None
     _check_missing(frame, what)
     kinds = tuple(_kind_of(frame[c]) for c in frame.columns)
     numeric = [c for c, k in zip(frame.columns, kinds, strict=True) if k != CATEGORICAL]
+    for name in numeric:
+        _check_exact(frame[name], name, what)
     columns = [frame[c].to_numpy(dtype=np.float64) for c in numeric]  # no copy for float64
     categorical = [c for c, k in zip(frame.columns, kinds, strict=True) if k == CATEGORICAL]
     categories = tuple(_categories_of(frame[c]) for c in categorical)

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from surrogate._checks import warn_if_misaligned
 from surrogate.discovery._box import Box
 from surrogate.discovery._data import check_labels
 
@@ -61,6 +62,7 @@ def pr_auc(model: Any, X_test: Any, y_test: Any) -> float:
     0.75
     """
     boxes = _boxes_of(model)
+    warn_if_misaligned(X_test, y_test)
     labels, _ = check_labels(y_test, len(X_test), what="y_test")
     encoded: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # encode once per domain
     union = _is_partition(model)

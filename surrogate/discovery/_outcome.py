@@ -122,8 +122,9 @@ class OutcomeExpression:
                 grid = np.asarray(grid, dtype=float)
                 if grid.shape != (array.shape[1],) or not np.isfinite(grid).all() \
                         or (np.diff(grid) <= 0).any():
-                    self._fail(f"the grid of field {name!r} must be {array.shape[1]} increasing "
-                               f"finite times, one per column; got {np.ravel(grid).tolist()[:6]}")
+                    self._fail(f"the grid of field {name!r} (grids=, or the columns of its "
+                               f"DataFrame) must be {array.shape[1]} increasing finite times, "
+                               f"one per column; got {np.ravel(grid).tolist()[:6]}")
             if not array.size:
                 continue
             missing = np.isnan(array).reshape(len(array), -1).any(axis=1)
@@ -447,12 +448,13 @@ def _numeric(name: str, given: Any, fail: Callable[[str], Any]) -> np.ndarray:
 
 
 def _frame_grid(given: Any, length: int) -> np.ndarray:
-    """A DataFrame's numeric, increasing columns (as ``TransferSet.field`` gives), else 0..T-1."""
+    """A DataFrame's numeric columns (as ``TransferSet.field`` gives; the caller refuses them
+    unless increasing and finite), else 0..T-1."""
     if isinstance(given, pd.DataFrame):
         try:
             grid = np.asarray(given.columns, dtype=float)
         except (TypeError, ValueError):
             grid = None
-        if grid is not None and len(grid) == length and (np.diff(grid) > 0).all():
+        if grid is not None and len(grid) == length:
             return grid
     return np.arange(length, dtype=float)

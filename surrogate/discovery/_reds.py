@@ -40,7 +40,7 @@ from surrogate.discovery._data import (
 )
 from surrogate.discovery._prim import PRIM
 from surrogate.distillation import Distillation, SpaceGenerator, distill
-from surrogate.distillation._labels import COMPARE
+from surrogate.distillation._labels import COMPARE, check_threshold
 
 
 class REDS(BaseEstimator):
@@ -143,15 +143,7 @@ class REDS(BaseEstimator):
             raise ValueError(f"labels must be 'soft' or 'hard', got {self.labels!r}")
         if self.prim is not None and not isinstance(self.prim, PRIM):
             raise TypeError(f"prim must be a PRIM or None, got {type(self.prim).__name__}")
-        if self.threshold is not None and (
-            not isinstance(self.threshold, tuple | list)
-            or len(self.threshold) != 2
-            or self.threshold[0] not in COMPARE
-            or not isinstance(self.threshold[1], numbers.Real)
-        ):
-            raise ValueError(
-                f"threshold must be (op, value) with op in {list(COMPARE)}, got {self.threshold!r}"
-            )
+        check_threshold(self.threshold)  # before the metamodel's fit, as distill does
         if self.cv is not None and (not isinstance(self.cv, numbers.Integral) or self.cv < 2):
             raise ValueError(f"cv must be an int >= 2 or None, got {self.cv!r}")
 
@@ -188,13 +180,14 @@ class REDS(BaseEstimator):
                                  f"parameters {space.names}")
             if len(kept) < space.dim:  # inputs X leaves out
                 space = Space(kept)
+        sampled = _space(space, domain, frame)  # before the metamodel's fit: it checks X
         features = design_matrix(domain, *domain.encode(frame, checked=True))
         warn_if_misaligned(X, y)
         target, teacher_labels = self._targets(y, len(frame))
         self.metamodel_ = clone(self._metamodel(rng)).fit(features, target)
         self.fidelity_ = self._fidelity(features, target, teacher_labels, rng)
         _warn_if_no_better_than_the_base_rate(self.fidelity_, teacher_labels)
-        self.distillation_ = self._distill(space, domain, frame, rng)
+        self.distillation_ = self._distill(sampled, domain, rng)
         table = self.distillation_.transfer_set_
         self.sample_ = table[list(domain.names)]
         self.sample_labels_ = table["p(1)"].to_numpy() if self.labels == "soft" else \
@@ -239,7 +232,12 @@ class REDS(BaseEstimator):
             if labels.min() == labels.max():
                 raise ValueError("y has only one class; the metamodel needs both")
             return labels.astype(int), labels.astype(bool)
-        values = np.asarray(y, dtype=np.float64).ravel()
+        try:
+            values = np.asarray(y, dtype=np.float64).ravel()
+        except (TypeError, ValueError):
+            raise ValueError("y must be numbers when threshold= is given (the metamodel is a "
+                            "regressor of y); got values such as "
+                            f"{list(np.asarray(y, dtype=object).ravel()[:3])}") from None
         if len(values) != n or not np.all(np.isfinite(values)):
             raise ValueError(f"y must be {n} finite numbers when threshold is given")
         op, value = self.threshold
@@ -265,13 +263,13 @@ class REDS(BaseEstimator):
                                           "hgb": "hgb", "ensemble": "ensemble"},
                               cv=3, seed=seed)
 
-    def _distill(self, space: Any, domain: Domain, frame: pd.DataFrame,
+    def _distill(self, sampled: tuple[Any, dict[str, Any]], domain: Domain,
                  rng: np.random.Generator) -> Distillation:
         """The metamodel (teacher) labels a Latin hypercube over the space (the transfer set)
         for PRIM (the student): soft labels are its probability of the case of interest, hard
         ones that probability >= 0.5 (with a threshold: the predicted mean on the case's side).
         """
-        space, constants = _space(space, domain, frame)
+        space, constants = sampled
         threshold: Any = None if self.threshold is None else tuple(self.threshold)
         teacher: Any = _Classifier(self.metamodel_, domain) if self.threshold is None else \
             _Regressor(self.metamodel_, domain)
@@ -436,6 +434,10 @@ def _space(space: Any, domain: Domain, frame: pd.DataFrame) -> tuple[Any, dict[s
                 parameters.append(Integer(name, int(low), int(high)))
             else:
                 parameters.append(Real(name, float(low), float(high)))
+        if not parameters:
+            raise ValueError(f"every column of X ({list(domain.names)}) holds one value: REDS "
+                             "draws its fresh points over the columns' ranges, and there is "
+                             "none to draw over; give space= or runs that vary")
         space = Space(parameters)
     space = as_space(space)
     missing = [name for name in domain.names if name not in space.names and name not in constants]

@@ -15,7 +15,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from surrogate._checks import check_checkpoint_seed, check_flag, check_positive_int
+from surrogate._checks import (
+    check_checkpoint_seed,
+    check_flag,
+    check_positive_int,
+    warn_if_misaligned,
+)
 from surrogate._random import SeedLike, as_generator, child_seed, seed_unset, seeded_clone
 from surrogate._stack import user_stacklevel
 from surrogate.distillation._columns import as_frame
@@ -256,6 +261,7 @@ def _data(data: Any, space: Space | None) -> tuple[pd.DataFrame | None, np.ndarr
             frame = frame[own]  # arrays of it reads by position (the space's may differ)
     if y is None:
         return frame, None, named
+    warn_if_misaligned(X, y)
     y = np.asarray(y)
     if y.ndim != 1 and not (y.ndim == 2 and y.shape[1] == 1):
         raise ValueError(f"data: y must be one label per row, got shape {y.shape}")

@@ -92,11 +92,16 @@ def case_probability(mean: np.ndarray, std: np.ndarray, threshold: tuple[str, fl
     --------
     >>> case_probability(np.array([0.0, 1.0]), np.array([1.0, 1.0]), ("<", 0.0)).round(4).tolist()
     [0.5, 0.1587]
+    >>> case_probability(np.array([0.0, 0.0]), np.array([0.0, 0.0]), ("<=", 0.0)).tolist()
+    [1.0, 1.0]
     """
     op, value = threshold
-    std = np.maximum(np.asarray(std, dtype=float), 1e-300)
-    below = norm.cdf((value - np.asarray(mean, dtype=float)) / std)  # ties have probability 0
-    return below if op in ("<", "<=") else 1.0 - below
+    mean, std = np.asarray(mean, dtype=float), np.asarray(std, dtype=float)
+    below = norm.cdf((value - mean) / np.maximum(std, 1e-300))  # ties have probability 0
+    proba = below if op in ("<", "<=") else 1.0 - below
+    # a certain prediction (std 0) on the value itself is the case exactly when op allows ties
+    certain = np.broadcast_to((std <= 0) & (mean == value), np.shape(proba))
+    return np.where(certain, float(op in ("<=", ">=")), proba)
 
 
 def is_case(values: np.ndarray, threshold: tuple[str, float]) -> np.ndarray:

@@ -247,12 +247,23 @@ def test_grids_that_do_not_fit_the_field_and_deep_nesting_are_named():
     expr = parse_outcome("time_above(F, 1) > 3")
     assert expr.evaluate({"F": F}, grids={"F": [0, 1, 2, 3, 4]}).tolist() == [False, True]
     for grid in ([0, 10], [0, 1, 2, 3, np.nan], [4, 3, 2, 1, 0]):
-        with pytest.raises(OutcomeError, match=r"the grid of field 'F' must be 5 increasing"):
+        with pytest.raises(OutcomeError, match=r"the grid of field 'F' .* must be 5 increasing"):
             expr.evaluate({"F": F}, grids={"F": grid})
     with pytest.raises(OutcomeError, match="field 'F' has no grid point"):
         parse_outcome("max(F) > 0").evaluate({"F": np.zeros((2, 0))})
     with pytest.raises(OutcomeError, match="nested too deeply"):
         parse_outcome("not " * 3000 + "x > 0")
+
+
+def test_a_data_frame_field_reads_its_columns_as_the_grid_and_refuses_them_out_of_order():
+    # the columns were read as 0 .. T-1 when not increasing: time_above on the wrong axis
+    infected = pd.DataFrame([[0.0, 0.3, 0.1], [0.0, 0.1, 0.05]], columns=[0.0, 5.0, 10.0])
+    assert outcome("time_above(I, 0.05) >= 5", {"I": infected}).tolist() == [True, True]
+    with pytest.raises(OutcomeError, match=r"the grid of field 'I' \(grids=, or the columns of "
+                       r"its DataFrame\) must be 3 increasing finite times.*\[10.0, 5.0, 0.0\]"):
+        outcome("time_above(I, 0.05) >= 5", {"I": infected[[10.0, 5.0, 0.0]]})
+    named = pd.DataFrame(infected.to_numpy(), columns=["a", "b", "c"])  # not times: 0 .. T-1
+    assert outcome("time_above(I, 0.05) >= 1", {"I": named}).tolist() == [True, True]
 
 
 def test_a_grid_for_a_scalar_and_an_expression_too_deep_to_evaluate_are_named():
