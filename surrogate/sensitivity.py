@@ -66,7 +66,7 @@ from surrogate._target import (
     is_fitted_model,
     warn_if_extrapolating,
 )
-from surrogate.space import Categorical, Space
+from surrogate.space import Categorical, Integer, Space
 from surrogate.teacher import Simulator
 
 __all__ = ["sobol_indices", "morris", "MIN_SOBOL_N", "MAX_JOINT_POINTS"]
@@ -311,8 +311,10 @@ def morris(
     Effects are measured per whole range of each input (the unit cube's scale): an input whose
     full range moves the output by 1 has ``mu_star`` 1, whatever its units, so the inputs compare
     directly. Log-scale reals are stepped in the logarithm. Integer parameters are stepped to the
-    level whose cell holds the grid point, so for integers with few levels the step actually taken
-    can differ from the nominal one and their ``mu_star`` is approximate. Categorical parameters
+    level whose cell holds the grid point, so the step actually taken can differ from the grid's
+    (with ``levels=4`` the grid steps 2/3 of the range, an integer of two levels its whole
+    range): each integer's effect is the output's change over the step it took, as a share
+    of its range, so that it too reads per whole range. Categorical parameters
     have no order, hence no elementary effect: they are refused (use
     :func:`~surrogate.sensitivity.sobol_indices`, which handles them).
 
@@ -381,7 +383,8 @@ def morris(
     problem = _unit_problem(space)
     unit = salib_morris_sample.sample(problem, trajectories, num_levels=levels,
                                       seed=child_seed(rng))
-    y = evaluate(space.from_unit(unit), "morris")
+    points = space.from_unit(unit)
+    y = _integer_steps_rescaled(space, unit, points, evaluate(points, "morris"), levels)
     analysis = salib_morris_analyze.analyze(problem, unit, y, conf_level=_CONF_LEVEL,
                                             num_levels=levels, seed=child_seed(rng))
     result = pd.DataFrame(
@@ -391,6 +394,31 @@ def morris(
     )
     result.attrs.update(n_evaluations=len(unit), conf_level=_CONF_LEVEL)
     return result
+
+
+def _integer_steps_rescaled(space: Space, unit: np.ndarray, points: pd.DataFrame, y: np.ndarray,
+                            levels: int) -> np.ndarray:
+    """``y`` (trajectories x (d + 1),) with each step along an Integer parameter scaled by the
+    grid's step over the step the integer took (as a share of its range): SALib divides every
+    output change by the grid's step, which for an integer of two levels is 2/3 of the range
+    it crossed whole (its ``mu_star`` read 1.5 for an output that its range moves by 1)."""
+    integers = [(j, p) for j, p in enumerate(space) if isinstance(p, Integer)]
+    y = np.asarray(y, dtype=float)
+    if not integers:
+        return y
+    d = space.dim
+    grid_step = levels / (2.0 * (levels - 1))  # SALib's delta
+    runs = y.reshape(-1, d + 1)
+    moved = np.argmax(np.abs(np.diff(unit.reshape(-1, d + 1, d), axis=1)), axis=2)  # (r, d)
+    factor = np.ones(moved.shape)
+    for j, parameter in integers:
+        share = (points[parameter.name].to_numpy(dtype=float) - parameter.low) \
+            / (parameter.high - parameter.low)
+        taken = np.abs(np.diff(share.reshape(-1, d + 1), axis=1))  # never 0: the grid's step
+        along = moved == j  # exceeds 1/2, an integer's cell is at most 1/2 wide
+        factor[along] = grid_step / taken[along]
+    steps = np.diff(runs, axis=1) * factor
+    return np.concatenate([runs[:, :1], runs[:, :1] + np.cumsum(steps, axis=1)], axis=1).ravel()
 
 
 def _check_morris_options(trajectories: Any, levels: Any, checkpoint: Any, seed: Any) -> None:

@@ -50,6 +50,19 @@ def test_integer_parameter_is_screened():
     assert result.loc["n", "mu_star"] > 0 and result.loc["x", "mu_star"] == 0
 
 
+@pytest.mark.parametrize("top", [1, 2, 3, 10])
+@pytest.mark.parametrize("levels", [4, 6])
+def test_an_integer_reads_per_whole_range_as_a_real_does(top, levels):
+    # SALib divides by the grid's step (2/3 of the range with levels=4), while an integer of
+    # two levels steps its whole range: its mu_star read 1.5, not 1
+    space = sg.Space([sg.Integer("k", 5, 5 + top), sg.Real("x", 0, 1)])
+    result = morris(lambda p: (p["k"] - 5) / top - 2 * p["x"], space, trajectories=10,
+                    levels=levels, seed=0)
+    np.testing.assert_allclose(result["mu_star"], [1.0, 2.0], rtol=1e-12)
+    np.testing.assert_allclose(result["mu"], [1.0, -2.0], rtol=1e-12)
+    np.testing.assert_allclose(result["sigma"], [0.0, 0.0], atol=1e-12)
+
+
 def test_categorical_is_refused_by_name():
     space = sg.Space([sg.Real("x", 0, 1), sg.Categorical("scheme", ["a", "b"])])
     with pytest.raises(ValueError, match=r"categorical parameter\(s\) \['scheme'\]"):
