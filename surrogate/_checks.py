@@ -14,7 +14,7 @@ import pandas as pd
 from surrogate._stack import user_stacklevel
 
 __all__ = ["check_flag", "check_positive_int", "check_positive_float", "check_choice",
-           "warn_if_misaligned"]
+           "check_share", "warn_if_misaligned"]
 
 
 def is_int(value: Any) -> bool:
@@ -46,6 +46,14 @@ def check_positive_float(name: str, value: Any, *, upper: float | None = None) -
         bound = f" and < {upper}" if upper is not None else ""
         raise ValueError(f"{name} must be a finite float > 0{bound}, got {value}")
     return value
+
+
+def check_share(name: str, value: Any) -> float:
+    """Return ``value`` as a float in (0, 1] or raise naming the parameter."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) \
+            or not 0.0 < float(value) <= 1.0:
+        raise ValueError(f"{name} must be a float in (0, 1], got {value!r}")
+    return float(value)
 
 
 def check_choice(name: str, value: Any, choices: tuple[str, ...]) -> str:

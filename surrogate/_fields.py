@@ -113,6 +113,8 @@ def check_outputs(outputs: Any, has_fields: bool = False) -> tuple[str, ...]:
     one name."""
     if isinstance(outputs, str):
         outputs = (outputs,)
+    if isinstance(outputs, np.ndarray | pd.Index) and outputs.ndim == 1:  # e.g. df.columns
+        outputs = tuple(outputs.tolist())
     if not isinstance(outputs, Sequence) or (not outputs and not has_fields):
         raise ValueError(f"outputs must be a non-empty sequence of names (or declare fields=), "
                          f"got {outputs!r}")

@@ -82,11 +82,24 @@ def _check_bounds(name: str, low: Any, high: Any) -> tuple[float, float]:
     for label, value in (("low", low), ("high", high)):
         if not isinstance(value, numbers.Real) or isinstance(value, bool):
             raise TypeError(f"parameter {name!r}: {label} must be a number, got {value!r}")
-        if not math.isfinite(value):
+        try:
+            finite = math.isfinite(value)
+        except OverflowError:  # an int past float's range
+            raise ValueError(f"parameter {name!r}: {label} must be finite, got an int of "
+                             f"{len(str(abs(value)))} digits, past float's range") from None
+        if not finite:
             raise ValueError(f"parameter {name!r}: {label} must be finite, got {value}")
     if not low < high:
         raise ValueError(f"parameter {name!r}: low must be < high, got low={low}, high={high}")
     return float(low), float(high)
+
+
+def _code(lookup: dict[Any, int], value: Any) -> int:
+    """A category's index, -1 for a value that is none (an unhashable one, a list, included)."""
+    try:
+        return lookup.get(value, -1)
+    except TypeError:
+        return -1
 
 
 def python_scalar(value: Any) -> Any:
@@ -180,6 +193,8 @@ class Real(Parameter):
             return f"column {self.name!r}: values must be real numbers, got complex ones"
         try:
             numeric = values.astype(float)
+        except OverflowError:  # ints past float's range
+            return f"column {self.name!r}: values must be finite numbers, got one too large"
         except (TypeError, ValueError):
             return f"column {self.name!r}: values must be numbers, got {values[:3].tolist()!r}..."
         a, b = self._edges()
@@ -246,6 +261,8 @@ class Integer(Parameter):
             return f"column {self.name!r}: values must be integers, got complex ones"
         try:
             numeric = values.astype(float)
+        except OverflowError:  # ints past float's range
+            return f"column {self.name!r}: values must be finite numbers, got one too large"
         except (TypeError, ValueError):
             return f"column {self.name!r}: values must be integers, got {values[:3].tolist()!r}..."
         bad = (
@@ -332,6 +349,16 @@ class Categorical(Parameter):
                                  f"(|value| <= 2**53 can); give them as text")
         object.__setattr__(self, "categories", categories)
 
+    def __eq__(self, other: object) -> bool:
+        # booleans equal 0 and 1 in Python, but a space of [False, True] is not one of [0, 1]:
+        # runs of one would be written as the other's (TransferSet.concat, resume)
+        return isinstance(other, Categorical) and self.name == other.name \
+            and self.categories == other.categories \
+            and category_kind(self.categories[0]) == category_kind(other.categories[0])
+
+    def __hash__(self) -> int:
+        return hash((self.name, self.categories, category_kind(self.categories[0])))
+
     @property
     def is_numeric(self) -> bool:
         return False
@@ -348,7 +375,8 @@ class Categorical(Parameter):
         """Index of each value in ``categories`` (-1 where it is not a category)."""
         lookup = {c: i for i, c in enumerate(self.categories)}
         flat = np.asarray(values, dtype=object).ravel()
-        return np.array([lookup.get(v, -1) for v in flat], dtype=np.int64).reshape(np.shape(values))
+        return np.array([_code(lookup, v) for v in flat],
+                        dtype=np.int64).reshape(np.shape(values))
 
     def _to_unit(self, values: np.ndarray) -> np.ndarray:
         codes = self.codes(values)

@@ -270,7 +270,7 @@ class Simulator:
         result = self._as_mapping(result)
         parts = [np.array([_finite_number(o, result[o]) for o in self.outputs])]
         for name, grid in self.fields.items():
-            trajectory = _field_values(name, result[name], (len(grid),))
+            trajectory = _field_values(name, _on_grid(result[name], grid), (len(grid),))
             bad = ~np.isfinite(trajectory)
             if bad.any():
                 raise OutputError(_not_finite(name, grid, trajectory, bad))
@@ -339,7 +339,8 @@ class Simulator:
             result = self._as_mapping(result)
             parts = [_real_column(o, _column(o, result[o], n)) for o in self.outputs]
             scalars = np.column_stack(parts) if parts else np.empty((n, 0))
-            trajectories = [_field_values(f, in_run_order(result[f], n), (n, len(grid)))
+            trajectories = [_field_values(f, _on_grid(in_run_order(result[f], n), grid),
+                                          (n, len(grid)))
                             for f, grid in self.fields.items()]
             return np.hstack([scalars, *trajectories])
         names = list(self.outputs)
@@ -528,6 +529,24 @@ def _column(name: str, value: Any, n: int) -> np.ndarray:
     if column.shape != (n,):
         raise OutputError(f"output {name!r} has shape {column.shape}, expected ({n},)")
     return column
+
+
+def _on_grid(value: Any, grid: np.ndarray) -> Any:
+    """A DataFrame (Series) of trajectories whose columns (index) are the grid's times in
+    another order, as the grid orders them, as ``TransferSet`` reads a field's columns;
+    anything else as it is (read by position)."""
+    labels = value.columns if isinstance(value, pd.DataFrame) else \
+        value.index if isinstance(value, pd.Series) else None
+    if labels is None or len(labels) != len(grid) or not labels.is_unique:
+        return value
+    try:
+        times = pd.Index(np.asarray(labels, dtype=float))
+    except (TypeError, ValueError):
+        return value
+    order = times.get_indexer(np.asarray(grid, dtype=float))
+    if (order < 0).any() or (order == np.arange(len(grid))).all():
+        return value
+    return value.iloc[:, order] if isinstance(value, pd.DataFrame) else value.iloc[order]
 
 
 def _field_values(name: str, value: Any, shape: tuple[int, ...]) -> np.ndarray:

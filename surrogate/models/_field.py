@@ -21,6 +21,7 @@ import torch
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
+from surrogate._checks import check_share
 from surrogate._random import as_generator, child_seed
 from surrogate._threads import fitted_size, limits_threads
 from surrogate.models._base import (
@@ -197,10 +198,7 @@ class FieldGPRegressor(MultiOutputMixin, SurrogateMixin, RegressorMixin, BaseEst
         self._check_common()
         if self.n_components is not None:
             check_positive_int("n_components", self.n_components)
-        share = self.explained_variance
-        if isinstance(share, bool) or not isinstance(share, numbers.Real) \
-                or not 0.0 < float(share) <= 1.0:
-            raise ValueError(f"explained_variance must be a float in (0, 1], got {share!r}")
+        check_share("explained_variance", self.explained_variance)
         share = self.shared_kernel_below
         if isinstance(share, bool) or not isinstance(share, numbers.Real) \
                 or not 0.0 <= float(share) <= 1.0:

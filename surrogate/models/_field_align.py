@@ -76,7 +76,10 @@ class PeakGrid:
         self.grid = np.asarray(grid, dtype=np.float64)
         self.start = float(self.grid[0])
         self.span = span = max(float(self.grid[-1] - self.grid[0]), 1e-300)
-        self.step = float(np.median(np.diff(self.grid))) if len(self.grid) > 1 else 1.0
+        step = float(np.median(np.diff(self.grid))) if len(self.grid) > 1 else 1.0
+        # at most about 4 T points: the median step of a grid refined in part (200 points in
+        # [0, 1], 20 in [2, 1000]) made 398,001 (a uniform grid gets 2 T - 1)
+        self.step = max(step, span / (2 * len(self.grid)))
         half = int(np.ceil(span / self.step))
         self.s = self.step * np.arange(-half, half + 1, dtype=np.float64)
 

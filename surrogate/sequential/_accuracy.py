@@ -34,6 +34,7 @@ from typing import Any, ClassVar
 import numpy as np
 import torch
 
+from surrogate._checks import check_flag
 from surrogate.models._gp_loo import exact_gp as _exact_gp
 from surrogate.models._gp_loo import loo_residuals
 from surrogate.sequential._acquisition import Acquisition, Observations, log_success
@@ -91,7 +92,8 @@ class VarianceReduction(Acquisition):
     standardized_errors: ClassVar[bool] = True  # error weights over standardized outputs
 
     def __init__(self, error_weight: bool = True) -> None:
-        self.error_weight = error_weight
+        check_flag("error_weight", error_weight)
+        self.error_weight = bool(error_weight)
 
     def context(self, student: Student, data: Observations) -> _Reference | None:
         gp = student.outputs

@@ -291,6 +291,17 @@ def _final_model(acquisition: Acquisition, rounds: Any, space: Space, outputs: l
 def _resolve(teacher: Any, space: Any, goal: Any, output: Any, threshold: Any, student: Any
              ) -> tuple[Simulator, list[str], Acquisition, Constraint | None]:
     """The teacher, the modelled outputs, the acquisition and the case of interest."""
+    from surrogate.sequential._field import FieldVarianceReduction
+
+    if isinstance(goal, FieldVarianceReduction):  # it names its field: output= may too
+        if output is not None and output != goal.field:
+            raise ValueError(f"output={output!r} and goal={goal!r} name different fields; "
+                             "the goal models its own field")
+        if not (isinstance(teacher, Simulator) and goal.field in teacher.fields):
+            raise ValueError(f"goal={goal!r} models the field {goal.field!r}, which the "
+                             "teacher does not have (its fields: "
+                             f"{list(getattr(teacher, 'fields', []))})")
+        output = goal.field
     if isinstance(teacher, Simulator) and not teacher.outputs and output is None:
         fields = list(teacher.fields)  # fields only: the one field, as sobol_indices does
         if len(fields) != 1:
@@ -350,6 +361,8 @@ def _resolve_field(simulator: Simulator, space: Any, goal: Any, field: str, thre
     from surrogate.sequential._field import FieldVarianceReduction
 
     as_simulator(simulator, space, None)  # the space check
+    if isinstance(goal, FieldVarianceReduction) and threshold is None and student is None:
+        return simulator, [field], goal, None  # its own explained_variance, error_weight
     if goal != "accuracy" or threshold is not None or student is not None:
         raise ValueError(
             f"output={field!r} is a field of simulator {simulator.name!r}: it takes "

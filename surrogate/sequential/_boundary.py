@@ -26,11 +26,13 @@ References
 
 from __future__ import annotations
 
+import numbers
 from typing import Any
 
 import numpy as np
 import torch
 
+from surrogate._checks import check_flag, check_positive_float
 from surrogate.sequential._acquisition import Acquisition, Observations, log_success
 from surrogate.sequential._constraint import OPERATORS
 from surrogate.sequential._student import Student
@@ -63,8 +65,13 @@ class _Edge(Acquisition):
         op, value = threshold
         if op not in OPERATORS:
             raise ValueError(f"threshold operator must be one of {list(OPERATORS)}, got {op!r}")
-        self.op, self.value = op, float(value)
-        self.indicator = indicator
+        if isinstance(value, bool) or not isinstance(value, numbers.Real) \
+                or not np.isfinite(float(value)):
+            raise ValueError(f"threshold value must be a finite number, got {value!r}")
+        check_flag("indicator", indicator)
+        self.op: str = op
+        self.value: float = float(value)
+        self.indicator: bool = bool(indicator)
 
     def targets(self, values: np.ndarray) -> np.ndarray:
         """The output as it is; an indicator output must hold only 0 and 1."""
@@ -151,9 +158,7 @@ class Straddle(_Edge):
     def __init__(self, threshold: tuple[str, float], kappa: float = 1.96, *,
                  indicator: bool = False) -> None:
         super().__init__(threshold, indicator=indicator)
-        if not (np.isfinite(kappa) and kappa > 0):
-            raise ValueError(f"kappa must be a positive number, got {kappa!r}")
-        self.kappa = float(kappa)
+        self.kappa: float = check_positive_float("kappa", kappa)
 
     def _score(self, unit: torch.Tensor, student: Student, context: Any) -> torch.Tensor:
         posterior = student.posterior(unit)
@@ -199,11 +204,11 @@ class TargetedVarianceReduction(_Edge):
     def __init__(self, threshold: tuple[str, float], tolerance: float = 0.1,
                  explore: float = 0.1, *, indicator: bool = False) -> None:
         super().__init__(threshold, indicator=indicator)
-        if not (np.isfinite(tolerance) and tolerance > 0):
-            raise ValueError(f"tolerance must be a positive number, got {tolerance!r}")
-        if not 0.0 <= explore <= 1.0:
-            raise ValueError(f"explore must be in [0, 1], got {explore!r}")
-        self.tolerance, self.explore = float(tolerance), float(explore)
+        self.tolerance: float = check_positive_float("tolerance", tolerance)
+        if isinstance(explore, bool) or not isinstance(explore, numbers.Real) \
+                or not 0.0 <= float(explore) <= 1.0:
+            raise ValueError(f"explore must be a number in [0, 1], got {explore!r}")
+        self.explore: float = float(explore)
 
     def context(self, student: Student, data: Observations) -> Any:
         from surrogate.sequential._accuracy import _exact_gp, reference_state, success_weighted

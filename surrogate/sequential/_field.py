@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from surrogate._checks import check_share
 from surrogate.data import TransferSet
 from surrogate.sequential._accuracy import VarianceReduction, loo_residuals
 from surrogate.sequential._acquisition import Observations
@@ -50,8 +51,10 @@ class FieldVarianceReduction(VarianceReduction):
     def __init__(self, field: str, explained_variance: float = 0.999,
                  error_weight: bool = True) -> None:
         super().__init__(error_weight)
+        if not isinstance(field, str):
+            raise TypeError(f"field must be the name of a field (a str), got {field!r}")
         self.field = field
-        self.explained_variance = explained_variance
+        self.explained_variance = check_share("explained_variance", explained_variance)
         self._variance: tuple[float, float] | None = None  # (total, truncated) of the last basis
 
     def observe(self, history: TransferSet, outputs: list[str]) -> np.ndarray:
@@ -98,8 +101,8 @@ class FieldVarianceReduction(VarianceReduction):
         if residual is None or self._variance is None:
             return float("nan")
         total, truncated = self._variance
-        if total <= 0.0:
-            return 1.0
+        if total <= 0.0:  # every trajectory alike: nothing tells how good the student is, and
+            return float("nan")  # a constant must not stop a design (as loo_q2 for scalars)
         return 1.0 - (float((residual**2).sum()) + truncated) / total
 
     def __repr__(self) -> str:

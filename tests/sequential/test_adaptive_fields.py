@@ -215,3 +215,44 @@ def test_the_result_field_model_keeps_the_gp_settings_of_model():
     model = adaptive_sample(sim, output="y", budget=10, seed=0, model=template).model
     assert model.estimator_.kernel == "rbf" and model.estimator_.n_restarts == 2
     assert model.estimator_.explained_variance == 0.999
+
+
+def test_trajectories_that_are_all_alike_do_not_stop_a_design():
+    """Their leave-one-out Q² read 1, and target= stopped the design after its first round,
+    before any run had reached the feature past x = 0.97 (a scalar output reads NaN)."""
+    space = Space([Real("x", 0.0, 1.0)])
+    grid = np.linspace(0.0, 1.0, 5)
+    sim = sg.Simulator(lambda x: {"F": (x > 0.97) * grid}, space, fields={"F": grid})
+    result = adaptive_sample(sim, budget=14, target=0.9, seed=0, progress=False)
+    assert result.stopped == "budget" and result.history["n_runs"].iloc[-1] == 14
+    assert result.history["q2_loo"].isna().all()
+
+
+def test_a_field_goal_object_is_checked_before_any_run_and_names_its_field():
+    """explained_variance=2.0 failed after the whole budget; the result named the scalar
+    outputs; a simulator of fields only refused the object."""
+    calls = []
+
+    def both(X):
+        calls.append(len(X))
+        return _decay(X)
+
+    sim = sg.Simulator(both, DECAY, ["peak"], fields={"y": T_DECAY}, vectorized=True)
+    with pytest.raises(ValueError, match=r"explained_variance must be a float in \(0, 1\]"):
+        adaptive_sample(sim, goal=FieldVarianceReduction("y", explained_variance=2.0),
+                        budget=12, seed=0, progress=False)
+    with pytest.raises(ValueError, match="name different fields"):
+        adaptive_sample(sim, goal=FieldVarianceReduction("y"), output="peak", budget=12)
+    with pytest.raises(ValueError, match=r"models the field 'Y', which the teacher does not"):
+        adaptive_sample(sim, goal=FieldVarianceReduction("Y"), budget=12)
+    with pytest.raises(TypeError, match="error_weight must be True or False"):
+        FieldVarianceReduction("y", error_weight="no")
+    assert not calls
+    result = adaptive_sample(sim, goal=FieldVarianceReduction("y", explained_variance=0.99),
+                             budget=12, seed=0, progress=False)
+    assert result.outputs == ["y"] and result.model.field_ == "y"
+    only = sg.Simulator(_decays, Space([Real("a", 0.5, 1.5), Real("b", 0.0, 2.0)]),
+                        fields={"y": np.linspace(0.0, 1.0, 6)}, vectorized=True)
+    goal = FieldVarianceReduction("y", explained_variance=0.99)
+    result = adaptive_sample(only, goal=goal, budget=12, seed=0, progress=False)
+    assert result.outputs == ["y"] and result.model.field_ == "y"
