@@ -332,7 +332,10 @@ class Improvement(Acquisition):
         """The incumbent is stuck: the best feasible value has not improved by
         STALL_TOLERANCE of the objective's spread over the last STALL_WINDOW runs (all of them
         after the ``n_init`` runs of the initial design), or the acquisition's maximum
-        ``value`` expects no more than that."""
+        ``value`` expects no more than that, or the last run left the incumbent's box (a
+        detour) without improving it: once escaping, the search keeps escaping until the
+        incumbent moves or the window judges, rather than going back to the incumbent's basin
+        whenever its expected improvement flickers just above negligible."""
         if value < self._negligible():
             return True
         feasible = self.feasible(data)
@@ -341,6 +344,9 @@ class Improvement(Acquisition):
                 or not feasible[:n - STALL_WINDOW].any():
             return False
         values = data.values[:, 0]
+        best = int(np.flatnonzero(feasible)[np.argmin(values[feasible])])
+        if best != n - 1 and np.any(np.abs(data.unit[-1] - data.unit[best]) > BASIN_HALF_WIDTH):
+            return True  # the last round escaped and the incumbent has not improved since
         before = float(values[:n - STALL_WINDOW][feasible[:n - STALL_WINDOW]].min())
         return before - float(values[feasible].min()) < STALL_TOLERANCE * context.scale
 
@@ -364,11 +370,13 @@ class Improvement(Acquisition):
         closer; then the basins that have had fewer such runs go first, so that a shallow
         basin that keeps improving a little does not hold the rest of the budget.
         """
-        if not self.escape or self.kind == "ucb" or context.best is None \
-                or not self.stalled(data, context, value):
+        if not self.escape or self.kind == "ucb" or context.best is None:
             return
         feasible = self.feasible(data)
         unit, values = data.unit[feasible], data.values[feasible, 0]
+        advancing = self._advancing(student, data, feasible)
+        if advancing is None and not self.stalled(data, context, value):
+            return
         basins = []  # (turn, best run) per basin other than the incumbent's
         order = np.argsort(values, kind="stable")
         others = order[1:]
@@ -389,11 +397,43 @@ class Improvement(Acquisition):
                 return _own_basin(student, unit, values, points, np.minimum(levels, best))
             return accept
 
+        if advancing is not None:  # the basin its last run advanced goes first, alone if the
+            # incumbent has not stalled
+            rest = [basin for basin in basins if basin[1] != advancing]
+            basins = [(-1, i) for _, i in basins if i == advancing] + \
+                (rest if self.stalled(data, context, value) else [])
         for _, i in sorted(basins, key=lambda basin: basin[0]):  # stable: best first per turn
             box = (np.clip(unit[i] - BASIN_HALF_WIDTH, 0.0, 1.0),
                    np.clip(unit[i] + BASIN_HALF_WIDTH, 0.0, 1.0))
             yield Detour(replace(context, best=float(values[i])), box, unit[i][None, :],
                          self._negligible(), off_slopes(float(values[i])))
+
+    def _advancing(self, student: Student, data: Observations,
+                   feasible: np.ndarray) -> int | None:
+        """Index among the feasible runs of the last run when it advanced another basin than
+        the incumbent's: it is the best of a basin of its own (the hill-valley test), runs were
+        in its box before it, and it brought the best of them BASIN_PROGRESS of their gap to
+        the incumbent closer. Such a basin keeps the next round's turn even when the
+        incumbent's own search no longer counts as stalled (a trust region that succeeds is
+        kept, as in TuRBO): otherwise the round after a detour's first success often goes back
+        to the incumbent's basin, whose improvement the acquisition expects to be just above
+        negligible, and the basin that is closing its gap waits for the next stall. None when
+        the last run did not."""
+        if len(data.ok) <= self.n_init or not feasible[-1]:
+            return None
+        unit, values = data.unit[feasible], data.values[feasible, 0]
+        last, best = len(values) - 1, int(np.argmin(values))
+        if best == last:
+            return None
+        in_box = np.flatnonzero(np.all(np.abs(unit[:last] - unit[last]) <= BASIN_HALF_WIDTH,
+                                       axis=1))
+        if not len(in_box):
+            return None
+        before = float(values[in_box].min())
+        if before - values[last] < BASIN_PROGRESS * (before - values[best]):
+            return None
+        own = _own_basin(student, unit, values, unit[last][None, :], values[last][None])
+        return last if bool(own[0]) else None
 
     def _negligible(self) -> float:
         """The acquisition value of an improvement of STALL_TOLERANCE of the spread (in whose
