@@ -322,7 +322,10 @@ def new_model(meta: dict[str, Any], device: str, path: Path | str = "the file") 
     resolve_device(device)  # the caller's option, not the file's: its own error
     writer = (meta.get("versions") or {}).get("surrogate-discovery", "an unknown version")
     try:
-        params = {**_params_from_json(params), "device": device}
+        # an option a file predates takes the value that file was fitted with, which may not
+        # be today's default (the class's _SAVED_DEFAULTS)
+        params = {**getattr(cls, "_SAVED_DEFAULTS", {}), **_params_from_json(params),
+                  "device": device}
         model = cls(**params)
         model._check_common()
         model._check_params()

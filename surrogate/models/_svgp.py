@@ -31,6 +31,12 @@ SVGP_NOISE_MIN = 1e-6  # relative noise: the inducing approximation is never exa
 # of BoTorch's input-warping tutorial on each concentration, log-normal of log-variance 0.75
 WARP_LOG_BOUND = 3.0
 WARP_PRIOR_VAR = 0.75
+# Both concentrations are held at 1 or more: a < 1 (b < 1) makes the warping's slope infinite at
+# the range's low (high) edge, where the data are thinnest; on the planted ball that cost 0.6
+# points of held-out accuracy with 200 and 800 runs, and barring it lost nothing on the box.
+# log a = 3 tanh(softplus(raw) / 3), raw starting at WARP_RAW0: a = b = 1.13, near the identity
+# with a gradient to move (softplus' slope there is 0.12; the identity itself would be a kink)
+WARP_RAW0 = -2.0
 WARP_EDGE = 1e-6  # inputs are held inside (0, 1) before warping: finite gradients at 0 and 1
 
 
@@ -58,8 +64,9 @@ class _Model(gpytorch.models.ApproximateGP):
             self.additive_raw_ls = torch.nn.Parameter(torch.full(
                 (m, d), math.log(start / (high - low - start)), dtype=inducing.dtype))
             self.additive_logit = torch.nn.Parameter(torch.zeros(m, dtype=inducing.dtype))
-        if warp:  # see SVGP.warp: raw 0 is the identity (a = b = 1)
-            self.warp_raw = torch.nn.Parameter(torch.zeros(m, 2, d, dtype=inducing.dtype))
+        if warp:  # see SVGP.warp and WARP_RAW0: raw -> -inf is the identity (a = b = 1)
+            self.warp_raw = torch.nn.Parameter(torch.full((m, 2, d), WARP_RAW0,
+                                                          dtype=inducing.dtype))
 
     def forward(self, x: torch.Tensor) -> gpytorch.distributions.MultivariateNormal:
         return gpytorch.distributions.MultivariateNormal(self.mean_module(x),
@@ -78,6 +85,7 @@ class SVGP:
         self.layout = layout  # categorical inputs (see hyp.Layout)
         self.additive = additive
         self.warped = warp
+        self.warp_at_least_one = True  # False: a, b in [0.05, 20] (files saved before)
         d = inducing.shape[-1]
         self._numeric = torch.as_tensor(
             [True] * d if layout is None else [not n for n in layout.levels])
@@ -112,10 +120,14 @@ class SVGP:
 
     def warp_concentrations(self) -> torch.Tensor | None:
         """The warping's log concentrations (m, 2, d): log a, then log b, per input; None
-        without warping. A smooth map into +-WARP_LOG_BOUND: no clamp for L-BFGS to stall on."""
+        without warping. A smooth map into (0, WARP_LOG_BOUND): no clamp for L-BFGS to stall
+        on."""
         if not self.warped:
             return None
-        return WARP_LOG_BOUND * torch.tanh(self.model.warp_raw / WARP_LOG_BOUND)
+        raw = self.model.warp_raw
+        if self.warp_at_least_one:
+            raw = torch.nn.functional.softplus(raw)  # a, b >= 1 (see WARP_RAW0)
+        return WARP_LOG_BOUND * torch.tanh(raw / WARP_LOG_BOUND)
 
     def warp(self, U: torch.Tensor) -> torch.Tensor:
         """``U`` (unit-cube numeric inputs) through each input's Kumaraswamy CDF; categorical

@@ -101,12 +101,12 @@ def test_warping_draws_a_planted_box_sharper_than_the_plain_kernel():
     the box's face on a steep part of its CDF, where the stationary kernel sees a long way."""
     X, y = _planted_box(200, 0)
     Xt, yt = _planted_box(20_000, 1)
-    plain = GPClassifier(seed=0).fit(X, y)
+    plain = GPClassifier(warp=False, seed=0).fit(X, y)
     warped = GPClassifier(warp=True, seed=0).fit(X, y)
     assert accuracy(yt, warped.predict(Xt)) > accuracy(yt, plain.predict(Xt)) + 0.005
     assert plain.warp_ is None
     assert warped.warp_.shape == (6, 2)  # a, b per input, within the bounds
-    assert (warped.warp_ >= np.exp(-3.0) - 1e-12).all() and (warped.warp_ <= np.exp(3.0)).all()
+    assert (warped.warp_ >= 1.0).all() and (warped.warp_ <= np.exp(3.0)).all()
     # a better bound too: the warping is a likelier model of these labels
     assert warped.elbo_ > plain.elbo_
 
@@ -122,7 +122,11 @@ def test_warping_starts_at_the_identity_and_leaves_categories_alone():
     U = torch.as_tensor(np.column_stack([rng.random((5, 2)), rng.integers(0, 3, 5)]))
     layout = Layout.of((0, 0, 3))
     plain, warped = SVGP("matern52", Z, layout), SVGP("matern52", Z, layout, warp=True)
-    # a = b = 1 at the start: the same correlation as without warping
+    # a = b = 1.13 at the start, near the identity; a = b = 1 as the raw values fall
+    start = warped.warp_concentrations().exp()
+    assert torch.allclose(start, torch.full_like(start, 1.13), atol=0.01)
+    with torch.no_grad():
+        warped.model.warp_raw.fill_(-1e4)
     assert torch.allclose(warped.correlation(Z, U), plain.correlation(Z, U), atol=1e-12)
     with torch.no_grad():
         warped.model.warp_raw.fill_(1.0)  # a = b = e: a real warping
@@ -132,7 +136,7 @@ def test_warping_starts_at_the_identity_and_leaves_categories_alone():
     assert ((moved[..., :2] >= 0) & (moved[..., :2] <= 1)).all()
     # and a categorical input's warping parameters carry no prior (they do nothing)
     with torch.no_grad():
-        warped.model.warp_raw.zero_()
+        warped.model.warp_raw.fill_(-1e4)
         warped.model.warp_raw[..., 2] = 5.0
     assert float(warped.prior_penalty()) == 0.0
 
@@ -170,3 +174,33 @@ def test_additive_correlation_is_the_mean_of_one_input_kernels():
     rho = float(layout.rho(ls)[0, 0])
     want += torch.where(A[:, None, 2] == B[None, :, 2], 1.0, rho)
     assert torch.allclose(got, want / 3, atol=1e-12)
+
+
+def test_files_saved_before_the_warping_default_load_as_they_were_fitted(tmp_path):
+    """The default became warp=True: a file whose options predate ``warp`` was fitted without
+    it, and a warped file from before a, b >= 1 keeps its own map of the raw parameters."""
+    import json
+
+    from surrogate.models import load
+
+    X, y = _planted_box(120, 0)
+    plain = GPClassifier(warp=False, max_iter=30, seed=0).fit(X, y)
+    plain.save(tmp_path / "plain")
+    meta_path = tmp_path / "plain" / "meta.json"
+    meta = json.loads(meta_path.read_text())
+    del meta["params"]["warp"]
+    meta_path.write_text(json.dumps(meta))
+    old = load(tmp_path / "plain")
+    assert old.warp is False and old.warp_ is None
+    np.testing.assert_allclose(old.predict_proba(X[:20]), plain.predict_proba(X[:20]))
+
+    warped = GPClassifier(max_iter=30, seed=0).fit(X, y)
+    assert warped.warp and (warped.warp_ >= 1.0).all()
+    warped.save(tmp_path / "warped")
+    meta_path = tmp_path / "warped" / "meta.json"
+    meta = json.loads(meta_path.read_text())
+    del meta["state"]["warp_at_least_one"]
+    meta_path.write_text(json.dumps(meta))
+    before = load(tmp_path / "warped")  # read with the old map: log a = 3 tanh(raw / 3)
+    raw = before._svgp.model.warp_raw.detach().numpy()[0]
+    np.testing.assert_allclose(before.warp_, np.exp(3.0 * np.tanh(raw / 3.0)).T)
