@@ -17,11 +17,13 @@ ROOT = Path(__file__).resolve().parents[1]
     "script, args, expect",
     [
         ("quickstart.py", ["--n", "20"], "transfer set saved in"),
-        ("teacher.py", ["--n", "30", "--test", "20"], "peak_predators: cross-validated Q2"),
-        # the slowest are marked slow: CI's documentation build runs every example too
+        # the others are marked slow: CI's documentation build runs every example too
+        pytest.param("teacher.py", ["--n", "30", "--test", "20"],
+                     "peak_predators: cross-validated Q2", marks=pytest.mark.slow),
         pytest.param("teacher_dask.py", ["--n", "16"], "peak_predators: cross-validated Q2",
                      marks=pytest.mark.slow),
-        ("optimize.py", ["--budget", "15", "--n", "20"], "the teacher confirms"),
+        pytest.param("optimize.py", ["--budget", "15", "--n", "20"], "the teacher confirms",
+                     marks=pytest.mark.slow),
         pytest.param("discover.py", ["--n", "120", "--test", "300", "--samples", "2000"],
                      "REDS: stable when", marks=pytest.mark.slow),
         pytest.param("distill.py", ["--n", "120", "--transfer", "2000", "--test", "300"],
