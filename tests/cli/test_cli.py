@@ -257,11 +257,11 @@ def test_discover_reds_on_a_transfer_set_samples_its_space(tmp_path, cli):
     assert reds and "k >= 0.0" in reds[0], result.stdout
 
 
-def test_optimize_command(tmp_path):
-    result = surrogate("optimize", "branin", "--output", "y", "--budget", "8", "--seed", "0")
+def test_optimize_command(cli):
+    result = cli("optimize", "branin", "--output", "y", "--budget", "8", "--seed", "0")
     assert result.returncode == 0, result.stderr
     assert "after 8 teacher evaluations" in result.stdout
-    result = surrogate("optimize", "branin", "--output", "nope", "--budget", "8")
+    result = cli("optimize", "branin", "--output", "nope", "--budget", "8")
     assert result.returncode == 2 and "nope" in result.stderr
 
 
