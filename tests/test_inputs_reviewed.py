@@ -74,8 +74,8 @@ def test_output_names_may_be_an_index_or_an_array():
      "tolerance must be a positive float"),
     (lambda: TargetedVarianceReduction(("<", 0.0), explore="0.1"),
      r"explore must be a number in \[0, 1\]"),
-    (lambda: UFunction(("<", "abc")), "threshold value must be a finite number, got 'abc'"),
-    (lambda: UFunction(("<", float("nan"))), "threshold value must be a finite number"),
+    (lambda: UFunction(("<", "abc")), "threshold: value must be a finite number, got 'abc'"),
+    (lambda: UFunction(("<", float("nan"))), "threshold: value must be a finite number"),
     (lambda: UFunction(("<", 0.0), indicator="yes"), "indicator must be True or False"),
 ])
 def test_the_boundary_acquisitions_name_a_bad_option(make, match):

@@ -34,7 +34,7 @@ import torch
 
 from surrogate._checks import check_flag, check_positive_float
 from surrogate.sequential._acquisition import Acquisition, Observations, log_success
-from surrogate.sequential._constraint import OPERATORS
+from surrogate.sequential._constraint import check_rule
 from surrogate.sequential._student import Student
 
 __all__ = ["TargetedVarianceReduction", "Straddle", "UFunction", "case_probability"]
@@ -59,18 +59,10 @@ class _Edge(Acquisition):
     n_reference = 4096
 
     def __init__(self, threshold: tuple[str, float], *, indicator: bool = False) -> None:
-        if not isinstance(threshold, tuple | list) or len(threshold) != 2:
-            raise TypeError(f"threshold must be a pair (op, value) such as ('<', 0.0), got "
-                            f"{threshold!r}")
-        op, value = threshold
-        if op not in OPERATORS:
-            raise ValueError(f"threshold operator must be one of {list(OPERATORS)}, got {op!r}")
-        if isinstance(value, bool) or not isinstance(value, numbers.Real) \
-                or not np.isfinite(float(value)):
-            raise ValueError(f"threshold value must be a finite number, got {value!r}")
+        op, value = check_rule("threshold", threshold)
         check_flag("indicator", indicator)
         self.op: str = op
-        self.value: float = float(value)
+        self.value: float = value
         self.indicator: bool = bool(indicator)
 
     def targets(self, values: np.ndarray) -> np.ndarray:

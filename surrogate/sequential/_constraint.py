@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-__all__ = ["Constraint", "OPERATORS", "check_condition"]
+__all__ = ["Constraint", "OPERATORS", "check_condition", "check_rule"]
 
 OPERATORS = ("<=", ">=", "<", ">")
 
@@ -55,6 +55,11 @@ def check_condition(what: str, output: str, rule: Any) -> Constraint:
 
     ``what`` says where the rule came from in the message, e.g. ``"constraint on 'g'"``.
     """
+    return Constraint(output, *check_rule(what, rule))
+
+
+def check_rule(what: str, rule: Any) -> tuple[Literal["<=", ">=", "<", ">"], float]:
+    """``rule = (op, value)`` as ``(op, float(value))``, or an error naming ``what``."""
     if not (isinstance(rule, (tuple, list)) and len(rule) == 2):
         raise TypeError(f"{what} must be a pair (op, value) such as (\"<=\", 0.0), got {rule!r}")
     op, bound = rule
@@ -62,4 +67,4 @@ def check_condition(what: str, output: str, rule: Any) -> Constraint:
         raise ValueError(f"{what}: operator must be one of {list(OPERATORS)}, got {op!r}")
     if isinstance(bound, bool) or not isinstance(bound, numbers.Real) or not math.isfinite(bound):
         raise ValueError(f"{what}: value must be a finite number, got {bound!r}")
-    return Constraint(output, op, float(bound))
+    return op, float(bound)
