@@ -67,7 +67,8 @@ class Domain:
         a column whose values are all of another type than the fitted levels, numbers for
         text, is refused).
 
-        ``checked=True`` skips the missing-value check (for a frame :func:`fit_domain` made).
+        ``checked=True`` skips the missing-value and integer-size checks (for a frame
+        :func:`fit_domain` made, which made them).
         """
         frame = X if checked else as_frame(X, what=what, names=self.names)
         missing = [n for n in self.names if n not in frame.columns]
@@ -84,7 +85,8 @@ class Domain:
                 column.dtype
             ):
                 raise TypeError(f"{what}[{name!r}] must be numeric, got dtype {column.dtype}")
-            _check_exact(column, name, what)
+            if not checked:  # fit_domain checked its own frame
+                _check_exact(column, name, what)
             numeric[:, j] = column.to_numpy(dtype=np.float64)
         codes = np.empty((len(frame), len(self.categories)), dtype=np.int64)
         for j, name in enumerate(self.categorical_names):
