@@ -170,6 +170,13 @@ class Q2ScoreMixin:
         """Q² of the predictions of ``X`` against ``y`` (the mean over outputs);
         ``sample_weight`` gives scikit-learn's weighted R²."""
         warn_if_misaligned(X, y)
+        outputs = getattr(self, "outputs_", None)
+        if isinstance(y, pd.DataFrame) and outputs is not None:  # by name, as X's columns
+            missing = [o for o in outputs if o not in map(str, y.columns)]
+            if missing:
+                raise ValueError(f"y is missing the output column(s) {missing} seen in fit "
+                                 f"(it has {list(map(str, y.columns))})")
+            y = y.set_axis(list(map(str, y.columns)), axis=1)[outputs]
         if sample_weight is not None:
             from sklearn.metrics import r2_score
 

@@ -371,6 +371,18 @@ def test_score_refuses_nan_targets_as_fit_does():
         model.score(X, y)
 
 
+def test_score_reads_a_frame_of_outputs_by_name_as_predict_reads_inputs():
+    # y's columns in another order were scored by position: Q² of -18,000 for a perfect fit
+    import pandas as pd
+
+    X = pd.DataFrame(np.random.default_rng(0).random((20, 2)), columns=["a", "b"])
+    Y = pd.DataFrame({"u": np.sin(3 * X["a"]), "v": 100 * X["b"]})
+    model = GPRegressor(seed=0).fit(X, Y)
+    assert model.score(X, Y[["v", "u"]]) == model.score(X, Y) > 0.99
+    with pytest.raises(ValueError, match=r"y is missing the output column\(s\) \['v'\]"):
+        model.score(X, Y.rename(columns={"v": "w"}))
+
+
 def test_svgp_mean_alone_equals_the_mean_given_with_the_std():
     """predict(X) takes the SVGP's mean by one vector product (c + Kmk^T Lmm^-T m_v), not the
     triangular solve per point that the std needs; the two means agree."""
