@@ -16,6 +16,7 @@ DEFAULT_LEAVES = 16  # the tree student's leaves unless --max-leaves says otherw
 
 
 SVM_FOLDS = 5  # the svm teacher's calibration folds
+MAX_SEED = 2**32 - 1  # --seed goes to scikit-learn's random_state, which takes no larger int
 
 
 def run_distill(args: argparse.Namespace) -> None:
@@ -77,6 +78,8 @@ def _check_distill_options(args: argparse.Namespace) -> None:
             raise ValueError(f"{flag} {value!r} is not one of {', '.join(allowed)}")
     if args.n < 1:
         raise ValueError(f"--n must be an integer >= 1, got {args.n}")
+    if args.seed > MAX_SEED:  # else blamed on --test, or scikit-learn's random_state
+        raise ValueError(f"--seed must be an int in [0, {MAX_SEED}], got {args.seed}")
     if args.max_leaves is not None and args.student != "tree":
         raise ValueError(f"--max-leaves is for --student tree; --student {args.student} "
                          "(PRIM's boxes) has no leaves")

@@ -112,9 +112,14 @@ def parse_outcome(text: str, key: str = "discover.outcome") -> Any:
     match = re.fullmatch(r"\s*([A-Za-z_][\w.]*)\s*(<=|>=|<|>)\s*([-+0-9.eE]+)\s*", str(text))
     if match:
         try:
-            return Outcome(match.group(1), match.group(2), float(match.group(3)))
+            value = float(match.group(3))
         except ValueError:
-            pass  # not a number: the expression parser says what is wrong
+            value = None  # not a number: the expression parser says what is wrong
+        if value is not None and not math.isfinite(value):  # 1e999 reads as inf
+            raise ConfigError(f"{key}: {text!r}: the threshold must be a finite number, got "
+                              f"{match.group(3)}")
+        if value is not None:
+            return Outcome(match.group(1), match.group(2), value)
     from surrogate.discovery import parse_outcome as parse_expression
 
     try:
@@ -308,7 +313,8 @@ def _real(key: str, value: Any) -> float:
 
 
 def _op(key: str, value: Any) -> tuple[str, float]:
-    if (not isinstance(value, list) or len(value) != 2 or value[0] not in _OPERATORS
+    if (not isinstance(value, list) or len(value) != 2 or not isinstance(value[0], str)
+            or value[0] not in _OPERATORS
             or isinstance(value[1], bool) or not isinstance(value[1], (int, float))
             or not np.isfinite(value[1])):
         raise ConfigError(f"{key}: must be [OP, NUMBER] with OP one of {list(_OPERATORS)} and "
@@ -396,6 +402,9 @@ def _check_uses(values: dict[str, Any], data: dict[str, Any]) -> None:
     if discover and "outcome" not in discover:
         raise ConfigError(f"discover.outcome: missing; [discover] ({', '.join(discover)}) needs "
                           'outcome = "OUTPUT < NUMBER" (or an expression), the case to explain')
+    if values.get("reds") is False and "n_samples" in discover:
+        raise ConfigError("discover.n_samples: only for reds = true (REDS's fresh sample); "
+                          "with reds = false PRIM runs on the teacher runs alone")
     if values.get("mode", StudyConfig.mode) == "surrogate" and "budget" in optimize:
         raise ConfigError('optimize.budget: only for mode = "teacher" (teacher runs in the '
                           "loop); the search on the surrogate runs the teacher no more")

@@ -19,7 +19,13 @@ from typing import Any, NoReturn
 
 from surrogate._cli_distill import DEFAULT_LEAVES, DISTILL_TEACHERS, run_distill
 from surrogate._cli_tables import dropped, read_table, successful_runs
-from surrogate._config import ConfigError, config_from_text, parse_outcome, read_config
+from surrogate._config import (
+    ConfigError,
+    config_from_dict,
+    config_from_text,
+    parse_outcome,
+    read_config,
+)
 
 __all__ = ["main"]
 
@@ -186,8 +192,9 @@ def _study(args: argparse.Namespace) -> int:
         config = read_config(target)
     else:
         text = default_config(target)
+        # a dict, not TOML text: a quote or a backslash (C:\\models\\osc.py:f) broke the TOML
         config = config_from_text(text, f"default study of {target}") if text else \
-            config_from_text(f'simulator = "{target}"')
+            config_from_dict({"simulator": target}, "the command line")
     for flag, value, least in (("--n", args.n, 2), ("--workers", args.n_workers, 1),
                                ("--seed", args.seed, 0)):
         if value is not None and value < least:

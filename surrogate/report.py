@@ -263,11 +263,13 @@ def _discovery_html(discovery: dict[str, Any]) -> str:
     for method in ("prim", "reds"):
         if method in discovery:
             found = discovery[method]
-            rows.append({"method": method.upper(), "rule": found["rules"],
+            # a box that restricts nothing has no rule: an empty one read as a missing result
+            rule = found["rules"] or "(the whole space: the box restricts no parameter)"
+            rows.append({"method": method.upper(), "rule": rule,
                          "coverage": found["coverage"], "density": found["density"],
                          "mass": found["mass"], "restricted": found["n_restricted"]})
             parts.append(f"<p><b>{method.upper()}</b>: <code class='rule'>"
-                         f"{html.escape(found['rules'])}</code></p>")
+                         f"{html.escape(rule)}</code></p>")
             if found.get("reaches_min_density") is False:
                 parts.append(f"<p class='note'>No box of {method.upper()}'s trajectory reaches "
                              f"the density asked for (min_density = "

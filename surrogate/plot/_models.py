@@ -134,6 +134,8 @@ def parity_predictions(y: Any, y_pred: Any, y_std: Any = None, *, ax: Any = None
             raise ValueError(f"output={output!r} names no column of y; pass a column index "
                              "(int), or a name of y's columns when y is a DataFrame")
         output = list(y.columns).index(output)
+    # an index as parity's: 1.5 raised numpy's IndexError, True drew a 3-D array's error
+    output = _output_index(None, output, np.shape(y)[1] if np.ndim(y) == 2 else 1, "y")
     truth = _column(y, len(y), output, "y")
     mean = _column(y_pred, len(truth), output, "y_pred")
     yerr = None if y_std is None else _Z95 * _column(y_std, len(truth), output, "y_std")

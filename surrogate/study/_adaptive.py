@@ -80,8 +80,8 @@ def adaptive_record(study: Study, result: Any) -> None:
                   "the runs: it reads high with few runs, see the cross-validated Q²"
                   if result.goal == "accuracy" and set(result.outputs) & set(result.runs.fields)
                   else "")
-        study.figures.append((f"Learning curve: adaptive design ({result.goal}{caveat})",
-                              learning_curve(result).figure))
+        study.add_figure(f"Learning curve: adaptive design ({result.goal}{caveat})",
+                         learning_curve(result).figure)
     axes = design_pairs(result.runs, rounds, label="round")  # its space: log axes, levels
-    study.figures.append(("Where the runs went: design coloured by round",
-                          axes[0, 0].figure))
+    study.add_figure("Where the runs went: design coloured by round",
+                     axes[0, 0].figure)

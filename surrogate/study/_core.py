@@ -41,6 +41,15 @@ class Study:
     adaptive: Any = None  # the AdaptiveResult of an adaptive design
     figures: list[tuple[str, Any]] = field(default_factory=list)  # (title, matplotlib Figure)
 
+    def add_figure(self, title: str, figure: Any) -> None:
+        """Keep a figure for the report, let go by pyplot: it still saves, and a study of many
+        outputs no longer holds them all open (matplotlib's "More than 20 figures" warning
+        ended up among the study's warnings)."""
+        import matplotlib.pyplot as plt
+
+        plt.close(figure)
+        self.figures.append((title, figure))
+
     @property
     def failures(self) -> list[dict[str, str]]:
         """The stages that failed: ``{"stage", "error"}``, ``"output"`` where one output failed

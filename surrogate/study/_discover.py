@@ -84,8 +84,8 @@ def _trajectory_figure(study: Study, valid: Any, y: np.ndarray, chosen: Any) -> 
 
     axes = trajectories(valid, name, y.astype(bool),
                         box=chosen if chosen.n_restricted > 0 else None)
-    study.figures.append((f"Trajectories of {name}: {study.config.outcome} (red) inside and "
-                          "outside PRIM's box", _figure_of(axes)))
+    study.add_figure(f"Trajectories of {name}: {study.config.outcome} (red) inside and "
+                     "outside PRIM's box", _figure_of(axes))
 
 
 def _box_figures(study: Study, method: str, model: Any, chosen: Any, X: pd.DataFrame,
@@ -94,9 +94,9 @@ def _box_figures(study: Study, method: str, model: Any, chosen: Any, X: pd.DataF
     from surrogate.plot import tradeoff
 
     outcome = study.config.outcome
-    study.figures.append((f"{method} trade-off: {outcome}", tradeoff(model).figure))
+    study.add_figure(f"{method} trade-off: {outcome}", tradeoff(model).figure)
     if chosen.n_restricted > 0:  # a box that restricts nothing is the whole space: no picture
-        study.figures.append((f"{method} box: {outcome}", _figure_of(box_plot(chosen, X, y))))
+        study.add_figure(f"{method} box: {outcome}", _figure_of(box_plot(chosen, X, y)))
 
 
 def _choose_box(model: Any, X: pd.DataFrame, y: np.ndarray, min_density: float) -> Any:

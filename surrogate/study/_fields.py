@@ -80,11 +80,11 @@ def _fit_field(study: Study, valid: Any, name: str, trajectories: Any,
     study.field_models[name] = model
     shown = min(FAN_RUNS, len(X))
     ax = fan(model, X.iloc[:shown], trajectories.iloc[:shown])
-    study.figures.append((f"Fan chart: {name} (surrogate mean and 95% band; dots: {shown} "
-                          "teacher runs it was fitted on)", ax.figure))
-    study.figures.append((f"Accuracy over the grid: {name} ({config.cv}-fold cross-validated "
-                          "Q²)", _q2_over_grid(study.runs.grids[name], scores["q2_time"],
-                                               accuracy["q2"], name)))
+    study.add_figure(f"Fan chart: {name} (surrogate mean and 95% band; dots: {shown} "
+                     "teacher runs it was fitted on)", ax.figure)
+    study.add_figure(f"Accuracy over the grid: {name} ({config.cv}-fold cross-validated "
+                     "Q²)", _q2_over_grid(study.runs.grids[name], scores["q2_time"],
+                                          accuracy["q2"], name))
     model.save(study.directory / "models" / name)
 
 
@@ -124,8 +124,8 @@ def field_sensitivity(study: Study, verbose: bool) -> None:
             continue
         study.field_indices[name] = indices
         record["sensitivity"] = _indices_record(indices)
-        study.figures.append((f"Sobol indices over the grid: {name}",
-                              sobol_over_time(indices).figure))
+        study.add_figure(f"Sobol indices over the grid: {name}",
+                         sobol_over_time(indices).figure)
 
 
 def _indices_record(indices: Any) -> dict[str, Any]:

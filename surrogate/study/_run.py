@@ -281,6 +281,19 @@ def _check_adaptive(config: StudyConfig, simulator: Simulator) -> None:
                           f"of {simulator.name}: name it; outputs: {outputs}")
 
 
+def _check_optimize_budget(config: StudyConfig, simulator: Simulator) -> None:
+    """A teacher-mode optimization's budget against its initial design (2 * dim + 1 runs),
+    before the design's runs: it failed only after them."""
+    from surrogate.sequential._teacher import check_sizes
+
+    try:
+        with warnings.catch_warnings():  # said again when the optimization runs
+            warnings.simplefilter("ignore")
+            check_sizes(simulator.space, config.budget, None, 1)
+    except ValueError as exc:
+        raise ConfigError(f"optimize.budget: {exc}") from None
+
+
 def _check_against(config: StudyConfig, simulator: Simulator) -> None:
     """Configuration keys that name outputs, checked before any teacher run."""
     outputs = list(simulator.outputs)
@@ -310,6 +323,8 @@ def _check_against(config: StudyConfig, simulator: Simulator) -> None:
         _probe_outcome(config.outcome, simulator)
     if config.method == "adaptive":  # before the study's directory exists
         _check_adaptive(config, simulator)
+    if config.objective is not None and config.mode == "teacher":
+        _check_optimize_budget(config, simulator)
     if config.adaptive_output is not None:
         if config.adaptive_output in fields:  # a field takes the accuracy goal only
             if config.adaptive_goal != "accuracy":

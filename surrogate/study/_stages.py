@@ -129,7 +129,7 @@ def _fit_surrogate(study: Study, valid: TransferSet, output: str, y: np.ndarray,
     # the out-of-fold predictions: the accuracy the table reports, not the training fit
     drawn = parity_predictions(y, scores["y_pred"], scores.get("y_std"),
                                label=f"{config.cv}-fold cross-validated")
-    study.figures.append((f"Parity: {output} ({config.cv}-fold cross-validation)", drawn.figure))
+    study.add_figure(f"Parity: {output} ({config.cv}-fold cross-validation)", drawn.figure)
     model.save(study.directory / "models" / output)
 
 
@@ -172,7 +172,7 @@ def _sensitivity(study: Study, verbose: bool) -> None:
             continue
         study.indices[output] = indices
         results[output] = _frame_records(indices)
-        study.figures.append((f"Sobol indices: {output}", sobol(indices).figure))
+        study.add_figure(f"Sobol indices: {output}", sobol(indices).figure)
 
 
 def _optimize(study: Study, verbose: bool) -> None:
@@ -201,7 +201,7 @@ def _optimize(study: Study, verbose: bool) -> None:
         if not result.feasible:
             warnings.warn(f"no evaluation met the constraints {config.constraints}: the point "
                           "reported is the best infeasible one", UserWarning, stacklevel=2)
-        study.figures.append((f"Optimization: {config.objective}", convergence(result).figure))
+        study.add_figure(f"Optimization: {config.objective}", convergence(result).figure)
     else:
         if config.objective not in study.models:
             study.summary["optimization"] = {"skipped": f"no surrogate of {config.objective!r}"}

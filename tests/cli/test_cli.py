@@ -209,6 +209,10 @@ def test_unknown_simulator_and_missing_file(tmp_path, cli):
     (["bogus"], "surrogate: error: argument COMMAND: invalid choice: 'bogus'"),
     (["optimize", "branin", "--output", "y", "--budget", "15", "--checkpoint", "/proc/nope/x"],
      "surrogate optimize: error: --checkpoint /proc/nope/x: cannot be created"),
+    # the simulator spec was pasted into TOML text: "config: not valid TOML (...)"
+    (["study", 'my"sim'], "surrogate study: error: unknown simulator 'my\"sim'"),
+    (["study", "C:\\models\\osc.py:damped"],
+     "surrogate study: error: simulator 'C:\\\\models\\\\osc.py:damped': "),
 ])
 def test_argument_mistakes_are_one_line(args, message, cli):
     """argparse printed its usage block first; a bad --checkpoint gave a bare [Errno 2]."""

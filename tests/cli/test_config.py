@@ -180,6 +180,8 @@ def test_keys_of_a_plain_function_teacher_are_refused_for_a_simulator_object(tmp
     ('[optimize]\noutput = "y"\nbudget = 50\n', 'optimize.budget: only for mode = "teacher"'),
     ('[surrogate]\noutputs = []\n', "surrogate.outputs: an empty list; leave the key out"),
     ('design = 5\n', r"design: must be a table \(\[design\] with keys"),
+    ('[discover]\noutcome = "y < 1"\nreds = false\nn_samples = 500\n',
+     r"discover.n_samples: only for reds = true"),
 ])
 def test_keys_that_would_be_ignored_are_refused(text, message):
     # each was accepted and did nothing (an empty outputs list modelled every output)
@@ -221,3 +223,35 @@ def test_an_output_that_cannot_name_its_models_folder_is_refused_before_any_run(
                               'high = 1\n')
     with pytest.raises(ValueError, match=r"cannot name the folder its surrogate is saved in"):
         _check_against(config, sim)
+
+
+def test_a_teacher_mode_budget_below_the_initial_design_is_refused_before_any_run():
+    # it ran the whole design and fitted the surrogates before the optimization failed on it
+    config = config_from_text('simulator = "hartmann6"\n[optimize]\noutput = "y"\n'
+                              'mode = "teacher"\nbudget = 6\n')
+    with pytest.raises(ConfigError, match=r"^optimize.budget: budget=6 is smaller than "
+                                          r"n_init=13"):
+        _check_against(config, simulators.load("hartmann6"))
+    config = config_from_text('simulator = "hartmann6"\n[optimize]\noutput = "y"\n'
+                              'mode = "teacher"\nbudget = 13\n')
+    _check_against(config, simulators.load("hartmann6"))
+
+
+@pytest.mark.parametrize("text, key", [
+    ('[design]\nmethod = "adaptive"\ngoal = "boundary"\nbudget = 20\noutput = "y"\n'
+     'threshold = [["<"], 1.0]\n', "design.threshold"),
+    ('[optimize]\noutput = "y"\nmode = "teacher"\nconstraints = { y = [["<="], 0.0] }\n',
+     "optimize.constraints.y"),
+])
+def test_a_comparison_whose_operator_is_not_text_is_named(text, key):
+    # TypeError "unhashable type: 'list'", naming neither the key nor what is allowed
+    with pytest.raises(ConfigError, match=rf"^{key}: must be \[OP, NUMBER\] with OP one of"):
+        config_from_text('simulator = "branin"\n' + text)
+
+
+@pytest.mark.parametrize("text", ["y < 1e999", "y >= -1e400"])
+def test_an_outcome_threshold_that_overflows_is_refused(text):
+    # read as y < inf: every run a case of interest, the discovery skipped without a word why
+    with pytest.raises(ConfigError, match=r"^discover.outcome: .* the threshold must be a "
+                                          r"finite number"):
+        parse_outcome(text)

@@ -138,6 +138,8 @@ def test_text_labels_give_the_same_tree_as_numbers(planted, tmp_path):
         (lambda t: t.assign(y=np.arange(len(t)) % 3), ["--label", "y", "--student", "boxes"],
          "needs two classes, it has 3"),
         (None, ["--label", "y", "--drop", "nope"], "--drop: no column(s) ['nope']"),
+        # scikit-learn's random_state takes < 2**32: the error blamed --test
+        (None, ["--label", "y", "--seed", str(2**32)], "--seed must be an int in [0, 4294967295]"),
     ],
 )
 def test_bad_input_is_one_line_and_status_2(planted, tmp_path, capsys, edit, args, message):

@@ -549,3 +549,34 @@ def test_going_back_to_earlier_optimization_settings_resumes_their_runs(tmp_path
     assert len(calls) == 10  # nothing ran again
     pd.testing.assert_frame_equal(again.history.X, first.history.X)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["optimize", "optimize-previous-2"]
+
+
+def test_a_study_holds_no_figure_open_with_pyplot(tmp_path):
+    """Every figure stayed open until the report was written: a study of 11 outputs put
+    matplotlib's "More than 20 figures have been opened" among its own warnings."""
+    import matplotlib
+    import matplotlib.pyplot as plt
+
+    config = config_from_text('simulator = "branin"\n[design]\nn = 12\n[surrogate]\ncv = 3\n'
+                              '[sensitivity]\nn = 16\n[optimize]\noutput = "y"\n'
+                              '[discover]\noutcome = "y < 30"\nreds = false\n')
+    before = set(plt.get_fignums())  # other tests' (pyplot warns at exactly this many + 2)
+    with matplotlib.rc_context({"figure.max_open_warning": len(before) + 2}):  # it makes 4
+        study = run_study(config, tmp_path / "out", verbose=False, progress=False)
+    assert not [w for w in study.warnings if "figures have been opened" in w], study.warnings
+    assert set(plt.get_fignums()) == before
+    assert len(study.figures) == 4
+    assert (tmp_path / "out" / "report.html").read_text().count("<img") == 4
+
+
+def test_a_box_that_restricts_nothing_is_named_in_the_report():
+    # REDS's chosen box was the whole space: the page showed an empty rule
+    from surrogate.report import render_html
+
+    found = {"rules": "", "coverage": 1.0, "density": 0.86, "mass": 1.0, "n_restricted": 0}
+    page = render_html({"simulator": "f", "discovery": {
+        "outcome": "y > 2.5", "n_runs": 22, "cases_of_interest": 19, "base_rate": 0.86,
+        "reds": found}}, [])
+    assert "<code class='rule'></code>" not in page
+    assert "<b>REDS</b>: <code class='rule'>(the whole space: the box restricts no " \
+           "parameter)</code>" in page

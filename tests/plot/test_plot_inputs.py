@@ -148,3 +148,13 @@ def test_box_names_missing_or_infinite_inputs(bad):
     with pytest.raises(ValueError, match=r"X has 1 row\(s\) with missing or infinite values "
                                          r"\(columns \['a'\]\)"):
         plot.box(box, X, y)
+
+
+@pytest.mark.parametrize("output", [1.5, True])
+def test_parity_predictions_names_an_output_that_is_no_column_index(output):
+    # 1.5 raised numpy's IndexError, True matplotlib's "no greater than 2D"
+    y = np.arange(6.0).reshape(3, 2)
+    with pytest.raises(ValueError, match=rf"output={output!r} is not an output of y; "
+                                         r"allowed: \[0, 1\]"):
+        plot.parity_predictions(y, y, output=output)
+    assert plot.parity_predictions(y, y + 0.1, output=1).get_title().startswith("Q² = ")
