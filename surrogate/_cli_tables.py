@@ -34,11 +34,16 @@ def read_table(path: Path) -> Any:
     elif path.suffix == ".csv":
         try:
             table, inputs = pd.read_csv(path), None
-            header = [name for name in pd.read_csv(path, header=None, nrows=1, dtype=str
-                                                   ).iloc[0] if isinstance(name, str)]
+            cells = list(pd.read_csv(path, header=None, nrows=1, dtype=str).iloc[0])
+            header = [name for name in cells if isinstance(name, str)]
         except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as exc:
             why = " ".join(str(exc).split())  # pandas' text may hold line breaks
             raise ValueError(f"{path}: cannot be read as a CSV table ({why})") from None
+        unnamed = [i + 1 for i, name in enumerate(cells) if not isinstance(name, str)]
+        if unnamed:  # pandas' 'Unnamed: 0', most often an index (to_csv's default): an input
+            raise ValueError(f"{path}: column(s) {unnamed} (counting from 1) have no name in the "
+                             "header; name them, or write the table without its index "
+                             "(DataFrame.to_csv(path, index=False))")
         repeated = sorted({name for name in header if header.count(name) > 1})
         if repeated:  # pandas renames the second 'a' to 'a.1', a name the file does not hold
             raise ValueError(f"{path}: the column name(s) {repeated} head more than one "

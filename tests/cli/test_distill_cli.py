@@ -206,6 +206,7 @@ def test_more_table_mistakes_are_one_line_naming_what_to_change(tmp_path, capsys
     table.head(6).to_csv(tmp_path / "tiny.csv", index=False)
     (tmp_path / "ragged.csv").write_text("a,b,out\n1,2,3\n4,5\n6,7,8,9\n")
     (tmp_path / "twice.csv").write_text("a,a,out\n1,2,3\n4,5,6\n")
+    table.to_csv(tmp_path / "indexed.csv")  # pandas' index: an unnamed first column
     cases = [
         # discover read its runs without the check distill had: numpy warnings, "base rate nan"
         (["discover", tmp_path / "allfail", "--outcome", "out > 0.5"],
@@ -218,6 +219,11 @@ def test_more_table_mistakes_are_one_line_naming_what_to_change(tmp_path, capsys
          "line 4, saw 4)"),
         (["discover", tmp_path / "twice.csv", "--outcome", "out > 3"],  # a box on 'a.1'
          "the column name(s) ['a'] head more than one column; name each column once"),
+        (["discover", tmp_path / "indexed.csv", "--outcome", "b > 0.5"],  # a box on the index
+         "column(s) [1] (counting from 1) have no name in the header; name them, or write the "
+         "table without its index (DataFrame.to_csv(path, index=False))"),
+        (["distill", tmp_path / "indexed.csv", "--label", "lab"],
+         "column(s) [1] (counting from 1) have no name in the header"),
         (["distill", tmp_path / "tiny.csv", "--label", "lab", "--test", "0", "--teacher", "svm"],
          "--teacher svm calibrates its probabilities by 5-fold cross-validation: every class "
          "needs 5 rows to fit on, the smallest has"),
