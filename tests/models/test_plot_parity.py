@@ -88,7 +88,7 @@ def test_parity_predictions_names_mismatched_arrays():
 
     with pytest.raises(ValueError, match="y_pred has 3 rows, expected 4"):
         parity_predictions([1.0, 2.0, 3.0, 4.0], [1.0, 2.0, 3.0])
-    with pytest.raises(ValueError, match=r"output=1 is out of range: y has 1 column"):
+    with pytest.raises(ValueError, match=r"output=1 is not an output of y; allowed: \[0\]"):
         parity_predictions([1.0, 2.0], [1.0, 2.0], output=1)
 
 
