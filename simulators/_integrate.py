@@ -20,6 +20,7 @@ References
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -27,7 +28,7 @@ from typing import Any
 import numpy as np
 
 __all__ = ["BatchSolution", "check_positive", "check_settings", "dopri5", "field_points",
-           "solve_ivp_each"]
+           "solve_ivp_each", "teacher_name"]
 
 # Right-hand side: f(t (n,), y (n, d), params (n, p)) -> dy/dt (n, d).
 RHS = Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
@@ -318,6 +319,27 @@ def check_settings(rtol: float, atol: float, max_steps: int) -> dict[str, Any]:
     if not isinstance(max_steps, (int, np.integer)) or isinstance(max_steps, bool) or max_steps < 1:
         raise ValueError(f"max_steps must be a positive int, got {max_steps!r}")
     return {"rtol": float(rtol), "atol": float(atol), "max_steps": int(max_steps)}
+
+
+def teacher_name(name: str, factory: Callable[..., Any], **options: Any) -> str:
+    """A bundled teacher's name: ``name`` with the options set away from ``factory``'s
+    defaults, e.g. ``lake(seed=2)``. A checkpoint belongs to one name (and the code, which
+    options do not change): with the bare name for every option, runs checkpointed with one
+    seed or tolerance were resumed, without a word, by a teacher with another.
+
+    Examples
+    --------
+    >>> def make(*, seed=0, rtol=1e-8): ...
+    >>> teacher_name("toy", make, seed=2, rtol=1e-8), teacher_name("toy", make, seed=0)
+    ('toy(seed=2)', 'toy')
+    """
+    from surrogate._identity import _stable_description  # the same text in every process
+
+    defaults = {key: p.default for key, p in inspect.signature(factory).parameters.items()}
+    described = {key: _stable_description(value) for key, value in options.items()}
+    changed = ", ".join(f"{key}={text}" for key, text in described.items()
+                        if text != _stable_description(defaults[key]))
+    return f"{name}({changed})" if changed else name
 
 
 MAX_GRID_POINTS = 10_000_000  # an output grid longer than this is a mistake (80 MB per run)

@@ -79,7 +79,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import qmc
 
-from simulators._integrate import check_count, check_positive
+from simulators._integrate import check_count, check_positive, teacher_name
 from surrogate.space import Real, Space
 from surrogate.teacher import Simulator
 
@@ -143,7 +143,8 @@ def simulator(
     fn = functools.partial(simulate, damping=rates["damping"], coupling=rates["coupling"],
                            averaging_time=rates["averaging_time"], n_starts=n_starts,
                            max_iterations=max_iterations)
-    return Simulator(fn, SPACE, OUTPUTS, vectorized=True, name="dsgc")
+    return Simulator(fn, SPACE, OUTPUTS, vectorized=True,
+                     name=teacher_name("dsgc", simulator, **fn.keywords))
 
 
 def simulate(X: pd.DataFrame, *, damping: float = 0.1, coupling: float = 8.0,

@@ -374,4 +374,5 @@ def sobol_g(a: Sequence[float] = SOBOL_G_A) -> Simulator:
     values = _check_sobol_a(a)
     space = Space([Real(f"x{i}", 0.0, 1.0) for i in range(1, len(values) + 1)])
     fn = functools.partial(_sobol_g, a=values)
-    return Simulator(fn, space, ["y"], vectorized=True, name="sobol_g")
+    name = "sobol_g" if values == SOBOL_G_A else f"sobol_g(a={values!r})"  # one name per a
+    return Simulator(fn, space, ["y"], vectorized=True, name=name)

@@ -75,7 +75,7 @@ import numbers
 import numpy as np
 import pandas as pd
 
-from simulators._integrate import check_count, check_positive
+from simulators._integrate import check_count, check_positive, teacher_name
 from surrogate._random import SeedLike, as_generator
 from surrogate.space import Real, Space
 from surrogate.teacher import Simulator
@@ -131,7 +131,7 @@ def simulator(*, n_samples: int = 100, seed: SeedLike = 0,
     fn = functools.partial(simulate_runs, n_samples=n_samples, seed=seed,
                            inertia_threshold=float(inertia_threshold))
     return Simulator(fn, SPACE, OUTPUTS, fields={"P": np.arange(YEARS, dtype=float)},
-                     vectorized=True, name="lake")
+                     vectorized=True, name=teacher_name("lake", simulator, **fn.keywords))
 
 
 def critical_pollution(b: np.ndarray, q: np.ndarray) -> np.ndarray:

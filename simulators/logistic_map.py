@@ -52,7 +52,7 @@ import functools
 import numpy as np
 import pandas as pd
 
-from simulators._integrate import check_count
+from simulators._integrate import check_count, teacher_name
 from surrogate.space import Real, Space
 from surrogate.teacher import Simulator
 
@@ -91,7 +91,8 @@ def simulator(*, n_transient: int = 1000, n_average: int = 1000,
         raise ValueError(f"tolerance must be a number in (0, 1), got {tolerance!r}")
     fn = functools.partial(simulate, n_transient=n_transient, n_average=n_average,
                            tolerance=float(tolerance))
-    return Simulator(fn, SPACE, OUTPUTS, vectorized=True, name="logistic_map")
+    return Simulator(fn, SPACE, OUTPUTS, vectorized=True,
+                     name=teacher_name("logistic_map", simulator, **fn.keywords))
 
 
 def simulate(X: pd.DataFrame, *, n_transient: int = 1000, n_average: int = 1000,

@@ -76,6 +76,7 @@ from simulators._integrate import (
     field_points,
     grid_points,
     solve_ivp_each,
+    teacher_name,
 )
 from surrogate.space import Real, Space
 from surrogate.teacher import Simulator
@@ -150,7 +151,7 @@ def simulator(
     grid = t_eval[points]
     return Simulator(functools.partial(simulate_runs, field_points=points, **options), SPACE,
                      OUTPUTS, fields={name: grid for name in FIELDS}, vectorized=True,
-                     name="lorenz")
+                     name=teacher_name("lorenz", simulator, field_dt=float(field_dt), **options))
 
 
 def simulate(X: pd.DataFrame, *, t_end: float = 100.0, window: float = 10.0, dt: float = 0.05,

@@ -75,6 +75,7 @@ from simulators._integrate import (
     field_points,
     grid_points,
     solve_ivp_each,
+    teacher_name,
 )
 from surrogate.space import Real, Space
 from surrogate.teacher import Simulator
@@ -133,7 +134,8 @@ def simulator(
     points = field_points(len(t_eval), dt, field_dt)
     grid = t_eval[points]
     return Simulator(functools.partial(simulate_runs, field_points=points, **options), SPACE,
-                     OUTPUTS, fields={name: grid for name in FIELDS}, vectorized=True, name="sir")
+                     OUTPUTS, fields={name: grid for name in FIELDS}, vectorized=True,
+                     name=teacher_name("sir", simulator, field_dt=float(field_dt), **options))
 
 
 def simulate(X: pd.DataFrame, *, t_end: float = 365.0, dt: float = 0.25, rtol: float = 1e-8,

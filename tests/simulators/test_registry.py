@@ -127,6 +127,26 @@ def test_numpy_numbers_are_options_like_python_ones(factory, options):
     getattr(simulators, factory).simulator(**options)
 
 
+@pytest.mark.parametrize(("factory", "options"), [
+    ("lake", {"n_samples": 5, "seed": 2}),
+    ("dsgc", {"coupling": 4.0}),
+    ("logistic_map", {"n_transient": 10}),
+    ("lotka_volterra", {"extinction_threshold": 5.0}),
+    ("sir", {"rtol": 1e-6}),
+])
+def test_a_checkpoint_is_not_resumed_by_a_teacher_with_other_options(tmp_path, factory, options):
+    """Every option set kept the bare name ("lake"): a checkpoint made with the defaults was
+    resumed by lake.simulator(seed=2) or dsgc.simulator(coupling=4.0) without a word, and
+    returned the other teacher's outputs."""
+    module = getattr(simulators, factory)
+    design = sample(module.SPACE, 3, seed=0)
+    module.simulator().run(design, checkpoint=tmp_path / "runs", progress=False)
+    other = module.simulator(**options)
+    assert other.name.startswith(f"{factory}(") and module.simulator().name == factory
+    with pytest.raises(ValueError, match="belongs to simulator"):
+        other.run(design, checkpoint=tmp_path / "runs", progress=False)
+
+
 @pytest.mark.parametrize("path", sorted((Path(__file__).parents[2] / "simulators" / "configs")
                                         .glob("*.toml")), ids=lambda p: p.stem)
 def test_a_bundled_study_has_cases_on_both_sides_of_its_outcome(path):
