@@ -158,8 +158,7 @@ def limited(size: int) -> Iterator[None]:
         yield
         return
     torch = sys.modules.get("torch")
-    torch_before = torch.get_num_threads() if torch is not None else None
-    _enter_blas(n)
+    torch_before = _enter_blas(n, torch)
     try:
         if torch is not None:
             torch.set_num_threads(n)
@@ -173,27 +172,50 @@ def limited(size: int) -> Iterator[None]:
 # The BLAS/OpenMP thread counts are the process's, not a thread's: calls that overlap in time
 # (models fitted in a thread pool) must not each save and restore them, or the last to leave
 # puts back the limit of another (the user's own NumPy stayed at 1 thread). The first call in
-# sets the limit, the last one out restores the user's settings.
+# sets the limit, the last one out restores the user's settings. A library loaded inside the
+# block (REDS.fit importing the models, and with them torch's and scikit-learn's OpenMP) is
+# limited by the next call that enters: it kept all its threads, as the first call's limit
+# knew only the libraries loaded before it.
 _blas_lock = threading.Lock()
 _blas_depth = 0
-_blas_limiter: Any = None
+_blas_limiters: list[Any] = []  # in the order set; restored in reverse
+_blas_scanned: Any = None  # the controller the last limit was set through
+# torch's count seeds every new thread's, so a thread that enters while another holds the
+# limit reads that limit as its own setting: it restores torch's setting as the first call in
+# found it (the threads that came later stayed at 1 thread for good).
+_torch_original: int | None = None
+_inside = threading.local()  # this thread's depth of limited calls
 
 
-def _enter_blas(n: int) -> None:
-    global _blas_depth, _blas_limiter
+def _enter_blas(n: int, torch: Any = None) -> int | None:
+    """Set the limits if needed; return the torch setting this call restores on leaving."""
+    global _blas_depth, _blas_scanned, _torch_original
     with _blas_lock:
-        if _blas_depth == 0:
-            _blas_limiter = _blas_controller().limit(limits=n)
+        controller = _blas_controller()
+        if _blas_depth == 0 or controller is not _blas_scanned:
+            _blas_limiters.append(controller.limit(limits=n))
+            _blas_scanned = controller
         _blas_depth += 1
+        depth = getattr(_inside, "depth", 0)
+        _inside.depth = depth + 1
+        if torch is None:
+            return None
+        now = torch.get_num_threads()
+        if _torch_original is None:
+            _torch_original = now
+        return now if depth else _torch_original  # nested in this thread: the outer's limit
 
 
 def _leave_blas() -> None:
-    global _blas_depth, _blas_limiter
+    global _blas_depth, _blas_scanned, _torch_original
     with _blas_lock:
         _blas_depth -= 1
-        if _blas_depth == 0 and _blas_limiter is not None:
-            _blas_limiter.restore_original_limits()
-            _blas_limiter = None
+        _inside.depth -= 1
+        if _blas_depth == 0:
+            _torch_original = None
+            while _blas_limiters:  # the latest first: it saw the earlier limits as originals
+                _blas_limiters.pop().restore_original_limits()
+            _blas_scanned = None
 
 
 def _size_of(value: Any) -> int:

@@ -193,3 +193,69 @@ def test_a_cluster_of_threads_in_this_process_leaves_its_thread_settings_alone(m
     import os
 
     assert os.environ["OMP_NUM_THREADS"] == "2" and "MKL_NUM_THREADS" not in os.environ
+
+
+LOADED_INSIDE = """
+import surrogate as sg
+from threadpoolctl import threadpool_info
+from surrogate import _threads
+
+def openmp():
+    return sorted((i["filepath"], i["num_threads"]) for i in threadpool_info()
+                  if i["user_api"] == "openmp")
+
+sg.set_threads(1)
+with _threads.limited(100):  # as REDS.fit, whose default metamodel imports the models
+    import surrogate.models  # torch's and scikit-learn's OpenMP load here
+    loaded = openmp()
+    with _threads.limited(100):  # as the metamodel's own fit
+        inside = openmp()
+print(len(inside) > 0 and all(n == 1 for _, n in inside), openmp() == loaded, inside, loaded)
+"""
+
+
+def test_libraries_loaded_inside_a_limited_call_are_limited_by_the_next_call():
+    """The first call's limit knew only the libraries loaded before it, and a nested call set
+    none: scikit-learn's OpenMP, loaded when REDS.fit imports the models, kept its threads."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k not in VARIABLES}
+    env["OMP_NUM_THREADS"] = "3"  # the libraries' own default above the limit, on any machine
+    out = subprocess.run([sys.executable, "-c", LOADED_INSIDE], capture_output=True, text=True,
+                         timeout=120, check=True, env=env).stdout
+    assert out.startswith("True True"), out  # limited inside, their own settings after
+
+
+OVERLAPPING_TORCH = """
+import threading, time
+import torch
+from surrogate._threads import limits_threads
+torch.set_num_threads(2)  # the user's own torch setting
+
+class M:
+    @limits_threads()
+    def fit(self, X, hold):
+        time.sleep(hold)
+        return self
+
+a = threading.Thread(target=lambda: M().fit([0] * 10, 0.3))
+b = threading.Thread(target=lambda: M().fit([0] * 10, 0.6))
+a.start(); time.sleep(0.1); b.start(); a.join(); b.join()  # A in, B in, A out, B out
+seen = []
+later = threading.Thread(target=lambda: seen.append(torch.get_num_threads()))
+later.start(); later.join()
+print(seen == [2], seen)
+"""
+
+
+def test_overlapping_calls_from_threads_restore_the_users_torch_setting(no_environment):
+    """B, entering while A held the limit, read A's 1 thread as the user's setting and put it
+    back last: every thread started afterwards ran torch on one thread."""
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-c", OVERLAPPING_TORCH], capture_output=True,
+                         text=True, timeout=120, check=True).stdout
+    assert out.startswith("True"), out
