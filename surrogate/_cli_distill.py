@@ -50,6 +50,12 @@ def run_distill(args: argparse.Namespace) -> None:
         raise ValueError(f"--teacher svm calibrates its probabilities by {SVM_FOLDS}-fold "
                          f"cross-validation: every class needs {SVM_FOLDS} rows to fit on, the "
                          f"smallest has {smallest}; use rf, hgb, gp or auto, or more rows")
+    out = args.out or Path(f"distill-{Path(args.data).stem}")
+    try:  # before the fits: a directory it cannot make was found only after them, unnamed
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ValueError(f"--out {out}: cannot make this directory ({exc.strerror or exc}); "
+                         "name one it may write") from None
     teacher = _distill_teacher(args.teacher, args.seed).fit(X_fit, y_fit)
     student = _distill_student(args, classes)
     result = distill(teacher, student, transfer=args.transfer, n=args.n, data=(X_fit, y_fit),
@@ -57,7 +63,6 @@ def run_distill(args: argparse.Namespace) -> None:
     direct = _distill_student(args, classes)
     direct.fit(X_fit, y_fit if args.student == "tree" else (y_fit == classes[1]).astype(float))
     scores = _distill_scores(result, teacher, direct, X_test, y_test, classes, args.student)
-    out = args.out or Path(f"distill-{Path(args.data).stem}")
     _write_distill_report(out, args, result, scores, list(X.columns), len(X_test))
     print(str(result))
     if args.student == "boxes":

@@ -188,7 +188,7 @@ def _study(args: argparse.Namespace) -> int:
     from surrogate.study import run_study
 
     target = args.target
-    if target.endswith(".toml"):
+    if target.lower().endswith(".toml"):  # cfg.TOML too, not a simulator name
         config = read_config(target)
     else:
         text = default_config(target)

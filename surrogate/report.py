@@ -277,6 +277,15 @@ def _discovery_html(discovery: dict[str, Any]) -> str:
                              "is shown.</p>")
     parts.append(_table(rows, "method"))
     if "reds" in discovery:
+        reds = discovery["reds"]  # shown by `surrogate discover` and in report.json: here too
+        if "metamodel" in reds:
+            fidelity = reds.get("fidelity")  # None: not measured or too few cases (JSON's NaN)
+            told = (f"agrees with the teacher on the case of interest for {fidelity:.3f} of the "
+                    "runs (cross-validated)" if isinstance(fidelity, float)
+                    and math.isfinite(fidelity) else "has no measured agreement with the teacher "
+                    "(too few runs or cases to cross-validate)")
+            parts.append(f"<p>REDS's metamodel ({html.escape(str(reds['metamodel']))}) "
+                         f"{told}.</p>")
         parts.append("<p class='note'>Coverage, density and mass of both boxes are measured on "
                      "the teacher runs; REDS's trade-off plot shows its statistics on the "
                      "metamodel's labels of its fresh sample.</p>")

@@ -140,6 +140,9 @@ class Simulator:
         self.fields: Grids = check_fields(fields, self.outputs)
         check_flag("vectorized", vectorized)
         self.vectorized = bool(vectorized)
+        if name is not None and not isinstance(name, str):  # a checkpoint compares it as text
+            raise TypeError(f"name must be a str (or None for the function's name), got "
+                            f"{type(name).__name__} {name!r}")
         self.name = name or default_name(fn)
         if not self.vectorized:
             _check_arguments(fn, self.space.names, self.name)

@@ -309,3 +309,14 @@ def test_a_labelled_series_and_a_mapping_of_columns_are_results():
     assert runs.Y.to_numpy().tolist() == [[0.5, 1.0], [0.25, 0.5]]
     missing = sg.Simulator(lambda D: {"a": D["x"]}, space, ["a", "b"], vectorized=True)
     assert "result has no output(s) ['b']" in missing.run([[0.5]], progress=False).error.iloc[0]
+
+
+def test_a_name_that_is_not_text_is_refused():
+    # name=5 was kept as an int, which a checkpoint's meta.json then held as text
+    import surrogate as sg
+
+    space = sg.Space([sg.Real("a", 0.0, 1.0)])
+    with pytest.raises(TypeError, match=r"name must be a str \(or None for the function's "
+                                        r"name\), got int 5"):
+        sg.Simulator(lambda a: a, space, ["y"], name=5)
+    assert sg.Simulator(lambda a: a, space, ["y"], name="m").name == "m"

@@ -204,7 +204,11 @@ def _optimize(study: Study, verbose: bool) -> None:
         study.add_figure(f"Optimization: {config.objective}", convergence(result).figure)
     else:
         if config.objective not in study.models:
-            study.summary["optimization"] = {"skipped": f"no surrogate of {config.objective!r}"}
+            record = study.summary.get("surrogates", {})  # why there is none, when known
+            record = record.get(config.objective, record) if isinstance(record, dict) else {}
+            why = record.get("skipped") or record.get("failed")
+            study.summary["optimization"] = {"skipped": f"no surrogate of {config.objective!r}"
+                                             + (f" ({why})" if why else "")}
             return
         _log(f"{config.sense} {config.objective!r} on its surrogate", verbose)
         model = study.models[config.objective]

@@ -211,6 +211,9 @@ def test_unknown_simulator_and_missing_file(tmp_path, cli):
      "surrogate optimize: error: --checkpoint /proc/nope/x: cannot be created"),
     # the simulator spec was pasted into TOML text: "config: not valid TOML (...)"
     (["study", 'my"sim'], "surrogate study: error: unknown simulator 'my\"sim'"),
+    # an upper-case extension was read as a simulator's name: "unknown simulator"
+    (["study", "/no/such/dir/cfg.TOML"],
+     "surrogate study: error: /no/such/dir/cfg.TOML: no such configuration file"),
     (["study", "C:\\models\\osc.py:damped"],
      "surrogate study: error: simulator 'C:\\\\models\\\\osc.py:damped': "),
 ])

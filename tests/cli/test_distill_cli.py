@@ -160,6 +160,11 @@ def test_missing_file_and_out_naming_a_file(planted, tmp_path, capsys):
     blocker.write_text("")
     assert main(["distill", str(planted), "--label", "y", "--out", str(blocker)]) == 2
     assert "exists and is not a directory" in capsys.readouterr().err
+    # a parent that is a file: found before the fits, naming --out (an OSError after them)
+    assert main(["distill", str(planted), "--label", "y", "--out", str(blocker / "sub")]) == 2
+    err = capsys.readouterr().err
+    assert f"--out {blocker / 'sub'}: cannot make this directory (" in err, err
+    assert err.count("\n") == 1
 
 
 def test_boxes_student_is_scored_by_its_most_accurate_box(tmp_path, capsys):

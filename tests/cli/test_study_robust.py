@@ -66,6 +66,9 @@ MODEL = textwrap.dedent("""
         import hashlib
         return int(hashlib.sha256(repr(a).encode()).hexdigest()[:8], 16) / 16**8
 
+    def flat(a):  # the same value everywhere: no surrogate is fitted
+        return 1.5
+
     def hangs_high(a):
         if a > 0.8:  # stuck inside C code: SIGALRM's handler never gets a bytecode boundary
             sum(range(10**13))
@@ -580,3 +583,32 @@ def test_a_box_that_restricts_nothing_is_named_in_the_report():
     assert "<code class='rule'></code>" not in page
     assert "<b>REDS</b>: <code class='rule'>(the whole space: the box restricts no " \
            "parameter)</code>" in page
+
+
+@pytest.mark.parametrize("fidelity, told", [
+    (0.9345, "agrees with the teacher on the case of interest for 0.934 of the runs"),
+    (None, "has no measured agreement with the teacher")])
+def test_the_report_page_shows_reds_metamodel_and_its_fidelity(fidelity, told):
+    # report.json and `surrogate discover` said them, the page did not
+    from surrogate.report import render_html
+
+    found = {"rules": "a < 0.5", "coverage": 0.9, "density": 0.8, "mass": 0.3,
+             "n_restricted": 1, "fidelity": fidelity, "metamodel": "AutoClassifier"}
+    page = render_html({"simulator": "f", "discovery": {
+        "outcome": "y > 2.5", "n_runs": 22, "cases_of_interest": 9, "base_rate": 0.41,
+        "reds": found}}, [])
+    assert f"REDS's metamodel (AutoClassifier) {told}" in page
+
+
+def test_an_optimization_skipped_for_a_constant_output_says_so(tmp_path, monkeypatch):
+    # it said "no surrogate of 'y'", leaving the user to find out why
+    monkeypatch.chdir(tmp_path)  # the config names its module relative to the directory
+    config = _project(tmp_path, "flat_model",
+                      'simulator = "MODULE:flat"\noutputs = ["y"]\n' + REAL_A
+                      + '[design]\nn = 8\n[surrogate]\ncv = 3\n[optimize]\noutput = "y"\n')
+    from surrogate._config import read_config
+
+    study = run_study(read_config(config), tmp_path / "out", verbose=False, progress=False)
+    assert study.summary["surrogates"]["y"] == {"skipped": "constant output"}
+    assert study.summary["optimization"] == {
+        "skipped": "no surrogate of 'y' (constant output)"}
