@@ -266,14 +266,7 @@ def _probe_outcome(outcome: Any, simulator: Simulator) -> None:
 def _check_adaptive(config: StudyConfig, simulator: Simulator) -> None:
     """An adaptive design's budget against its initial design, and the output a boundary or
     disagreement goal is about."""
-    from surrogate.sequential._teacher import check_sizes
-
-    try:
-        with warnings.catch_warnings():  # said again when the design runs
-            warnings.simplefilter("ignore")
-            check_sizes(simulator.space, config.adaptive_budget, None, 1)
-    except ValueError as exc:
-        raise ConfigError(f"design.budget (--n): {exc}") from None
+    _check_budget(simulator, config.adaptive_budget, "design.budget (--n)")
     outputs = list(simulator.outputs)
     if config.adaptive_goal != "accuracy" and adaptive_case(config)[0] is None \
             and len(outputs) > 1:
@@ -281,17 +274,18 @@ def _check_adaptive(config: StudyConfig, simulator: Simulator) -> None:
                           f"of {simulator.name}: name it; outputs: {outputs}")
 
 
-def _check_optimize_budget(config: StudyConfig, simulator: Simulator) -> None:
-    """A teacher-mode optimization's budget against its initial design (2 * dim + 1 runs),
-    before the design's runs: it failed only after them."""
+def _check_budget(simulator: Simulator, budget: int | None, key: str) -> None:
+    """A sequential loop's budget (an adaptive design's, a teacher-mode optimization's)
+    against its initial design of 2 * dim + 1 runs, before any run: the optimization's failed
+    only after the study's design had run."""
     from surrogate.sequential._teacher import check_sizes
 
     try:
-        with warnings.catch_warnings():  # said again when the optimization runs
+        with warnings.catch_warnings():  # said again when the loop runs
             warnings.simplefilter("ignore")
-            check_sizes(simulator.space, config.budget, None, 1)
+            check_sizes(simulator.space, budget, None, 1)
     except ValueError as exc:
-        raise ConfigError(f"optimize.budget: {exc}") from None
+        raise ConfigError(f"{key}: {exc}") from None
 
 
 def _check_against(config: StudyConfig, simulator: Simulator) -> None:
@@ -324,7 +318,7 @@ def _check_against(config: StudyConfig, simulator: Simulator) -> None:
     if config.method == "adaptive":  # before the study's directory exists
         _check_adaptive(config, simulator)
     if config.objective is not None and config.mode == "teacher":
-        _check_optimize_budget(config, simulator)
+        _check_budget(simulator, config.budget, "optimize.budget")
     if config.adaptive_output is not None:
         if config.adaptive_output in fields:  # a field takes the accuracy goal only
             if config.adaptive_goal != "accuracy":
