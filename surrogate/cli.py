@@ -217,7 +217,13 @@ def _study(args: argparse.Namespace) -> int:
     if out.exists() and not out.is_dir():
         raise ValueError(f"--out {out}: exists and is not a directory; name a new or existing "
                          "study directory")
-    study = run_study(config, out, verbose=not args.quiet)
+    try:
+        study = run_study(config, out, verbose=not args.quiet)
+    except ValueError as exc:  # a checkpoint's refusal says "use a new checkpoint directory"
+        if not str(exc).startswith("checkpoint"):
+            raise
+        raise ValueError(f"{exc} (for this study: --out NEW_DIR, or remove {out} to start "
+                         "over)") from None
     if args.quiet:
         for warning in study.warnings:
             print(f"surrogate study: warning: {warning}", file=sys.stderr)

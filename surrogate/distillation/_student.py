@@ -82,8 +82,9 @@ def check_categories(student: Any, X: Any) -> None:
     if columns:
         raise ValueError(
             f"student {type(student).__name__} cannot take the categorical input(s) {columns}: "
-            "use one of surrogate's models, PRIM or CART, or a scikit-learn pipeline that "
-            "encodes them, e.g. make_pipeline(make_column_transformer((OneHotEncoder(), "
+            f"{type(student).__name__} reads numbers only; use PRIM, CART or one of "
+            "surrogate's GP or NN models, or a scikit-learn pipeline that encodes them, e.g. "
+            "make_pipeline(make_column_transformer((OneHotEncoder(), "
             f"{columns}), remainder='passthrough'), {type(student).__name__}())")
 
 

@@ -297,7 +297,8 @@ class FieldGPRegressor(MultiOutputMixin, SurrogateMixin, RegressorMixin, BaseEst
             self.timing_target_, np.asarray(self.timing_.predict(X)).reshape(-1))[0])
         aligned = self._peaks.align(values, np.where(peaked, tau, guess))
         inner = type(self)(**{**self.get_params(), "align": None, "seed": child_seed(rng)})
-        self.aligned_ = inner.fit(X, pd.DataFrame(aligned, columns=self._peaks.s))
+        index = X.index if isinstance(X, pd.DataFrame) else None  # read row for row, as Y
+        self.aligned_ = inner.fit(X, pd.DataFrame(aligned, columns=self._peaks.s, index=index))
         self.n_components_ = self.aligned_.n_components_
         self.explained_variance_ratio_ = self.aligned_.explained_variance_ratio_
         return self

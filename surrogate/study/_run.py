@@ -111,7 +111,9 @@ def _teacher_runs(config: StudyConfig, simulator: Simulator, directory: Path, ex
                           f"design; a {config.method} design goes in another directory "
                           "(--out), or keep method = \"adaptive\"")
     plan = _plan_design(config, simulator.space, directory)
-    _log(f"running {simulator.name} on {len(plan.design)} points ({executor})", verbose)
+    resumed = ", the checkpoint's finished runs are not repeated" \
+        if (directory / "runs").is_dir() else ""  # it read as all of them running again
+    _log(f"running {simulator.name} on {len(plan.design)} points ({executor}{resumed})", verbose)
     runs = simulator.run(
         plan.design, executor=executor, n_workers=n_workers, timeout=config.timeout,
         retries=config.retries, checkpoint=directory / "runs", progress=progress,

@@ -431,3 +431,18 @@ def test_the_default_study_directory_names_module_and_function_and_keeps_an_olde
     assert _default_study_dir("dsgc") == Path("study-dsgc")
     (tmp_path / "study-osc").mkdir()  # the name "models/osc.py:damped" had before
     assert _default_study_dir("models/osc.py:damped") == Path("study-osc")
+
+
+def test_a_study_refused_by_its_checkpoint_says_how_to_start_another(tmp_path, cli):
+    """The checkpoint's refusal ended "use a new checkpoint directory": the study names that
+    directory itself, so a user who changed a range did not learn that --out is the way."""
+    path = tmp_path / "study.toml"
+    path.write_text('simulator = "branin"\n[design]\nn = 6\n[surrogate]\ncv = 2\n'
+                    '[sensitivity]\nn = 0\n')
+    assert cli("study", path, "--out", tmp_path / "out", "--quiet").returncode == 0
+    path.write_text(path.read_text().replace("branin", "ishigami"))
+    result = cli("study", path, "--out", tmp_path / "out", "--quiet")
+    assert result.returncode == 2
+    assert "use a new checkpoint directory (for this study: --out NEW_DIR, or remove " \
+        in result.stderr, result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1

@@ -612,3 +612,13 @@ def test_an_optimization_skipped_for_a_constant_output_says_so(tmp_path, monkeyp
     assert study.summary["surrogates"]["y"] == {"skipped": "constant output"}
     assert study.summary["optimization"] == {
         "skipped": "no surrogate of 'y' (constant output)"}
+
+
+def test_a_resumed_study_says_its_finished_runs_are_not_repeated(tmp_path, capsys):
+    # the second run said "running branin on 6 points" as if all of them ran again
+    config = config_from_text('simulator = "branin"\n[design]\nn = 6\n[surrogate]\ncv = 3\n')
+    for expected in (False, True):
+        run_study(config, tmp_path / "out", verbose=True, progress=False)
+        line = [text for text in capsys.readouterr().out.splitlines() if "running branin" in text]
+        assert len(line) == 1
+        assert ("the checkpoint's finished runs are not repeated" in line[0]) is expected, line

@@ -361,3 +361,14 @@ def test_a_generator_object_left_unseeded_is_seeded_from_distills_seed():
                         n=100, seed=0).transfer_set_ for _ in range(3)]
         for other in sets[1:]:
             pd.testing.assert_frame_equal(sets[0], other)
+
+
+def test_the_pruned_tree_refusing_categories_is_not_told_to_be_one_of_ours():
+    # the refusal said "use one of surrogate's models, PRIM or CART" to sg.PrunedTree, which
+    # is one of surrogate's models: it now names the ones that read categories
+    space = sg.Space([sg.Real("x", 0, 1), sg.Categorical("c", ["a", "b"])])
+    simulator = sg.Simulator(lambda x, c: float(x > 0.5 and c == "b"), space, ["y"])
+    with pytest.raises(ValueError, match=r"PrunedTree cannot take the categorical input\(s\) "
+                                         r"\['c'\]: PrunedTree reads numbers only; use PRIM, "
+                                         r"CART or one of surrogate's GP or NN models"):
+        sg.distill(simulator, sg.PrunedTree(4), threshold=(">", 0.5), n=50, seed=0)

@@ -188,3 +188,12 @@ def test_the_aligned_band_does_not_depend_on_a_baseline_added_to_every_trajector
         X_test, return_std=True)[1] for offset in (0.0, 1e6)]
     assert (stds[0] > 0).all()
     np.testing.assert_allclose(stds[1], stds[0], rtol=1e-3)
+
+
+def test_a_subset_of_the_runs_fits_without_a_misaligned_index_warning(train, recwarn):
+    # a training split keeps its rows' labels (X.iloc[5:], Y.iloc[5:], as cross_validate's
+    # folds do): the aligned trajectories were built with index 0..n-1, and the inner fit
+    # warned "y's index differs from X's" on every align="peak" fit of such a split
+    X, Y = train
+    FieldGPRegressor(align="peak", seed=0).fit(X.iloc[5:], Y.iloc[5:])
+    assert not [w for w in recwarn if "index differs" in str(w.message)]
