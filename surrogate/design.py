@@ -137,6 +137,12 @@ def _unit_points(
 
 def _factorial(space: Space, n: int | None, *, levels: Any = None) -> pd.DataFrame:
     per_parameter = _factorial_levels(space, n, levels)
+    size = math.prod(per_parameter)
+    if levels is not None and n and size > n:  # n is not read: say so, as runs cost
+        warnings.warn(f"factorial design: levels={levels!r} makes a grid of {size} points, more "
+                      f"than n={n}; with levels, n is not read (pass n=0 or None with levels, "
+                      "or n alone for the largest grid of at most n points)", UserWarning,
+                      stacklevel=3)
     grids = []
     for p, k in zip(space, per_parameter, strict=True):
         if isinstance(p, Real):

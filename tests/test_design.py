@@ -107,3 +107,16 @@ def test_a_factorial_design_names_a_bad_n_or_seed():
     with pytest.raises(TypeError, match="seed must be an int"):
         sg.sample(space, 0, method="factorial", levels=3, seed="not a seed")
     assert len(sg.sample(space, 0, method="factorial", levels=3)) == 9
+
+
+def test_a_factorial_grid_larger_than_n_is_warned_of():
+    Space, Real, sample = sg.Space, sg.Real, sg.sample
+    # n=9 with levels=3 in 4 dimensions ran 81 points without a word
+    space = Space([Real(f"x{i}", 0, 1) for i in range(4)])
+    with pytest.warns(UserWarning, match=r"levels=3 makes a grid of 81 points, more than n=9; "
+                                         r"with levels, n is not read"):
+        assert len(sample(space, 9, method="factorial", levels=3)) == 81
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the documented forms say nothing
+        for n in (0, None, 81, 100):
+            assert len(sample(space, n, method="factorial", levels=3)) == 81
