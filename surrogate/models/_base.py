@@ -321,7 +321,12 @@ class SurrogateMixin:
             if labels is not None:
                 missing = [c for c in labels if c not in X.columns]
                 if missing:
-                    raise ValueError(f"X is missing the columns {missing} seen in fit")
+                    logs = [c for c in missing if isinstance(c, str) and c.startswith("log10_")
+                            and c[len("log10_"):] in X.columns]  # a study's log-scale inputs
+                    hint = (" (the model reads the log10 of log-scale parameters, as a study's "
+                            "models do: surrogate.study.model_inputs(space, X) makes them)"
+                            if logs else "")
+                    raise ValueError(f"X is missing the columns {missing} seen in fit{hint}")
                 X = X[labels]
             if names is None and self._input_encoding.positions:
                 X = X.to_numpy(dtype=object)  # categories by position, as they were found

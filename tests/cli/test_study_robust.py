@@ -622,3 +622,16 @@ def test_a_resumed_study_says_its_finished_runs_are_not_repeated(tmp_path, capsy
         line = [text for text in capsys.readouterr().out.splitlines() if "running branin" in text]
         assert len(line) == 1
         assert ("the checkpoint's finished runs are not repeated" in line[0]) is expected, line
+
+
+def test_a_study_model_given_raw_log_scale_inputs_names_model_inputs():
+    # "X is missing the columns ['log10_c'] seen in fit" left the user to find model_inputs
+    space = Space([Real("a", 0.0, 1.0), Real("c", 1.0, 100.0, log=True)])
+    X = sg.sample(space, 12, seed=0)
+    model = GPRegressor(seed=0).fit(model_inputs(space, X), X["a"] + np.log10(X["c"]))
+    with pytest.raises(ValueError, match=r"X is missing the columns \['log10_c'\] seen in fit "
+                                         r"\(the model reads the log10 of log-scale parameters, "
+                                         r".*surrogate\.study\.model_inputs\(space, X\)"):
+        model.predict(X)
+    assert np.allclose(model.predict(model_inputs(space, X)), X["a"] + np.log10(X["c"]),
+                       atol=1e-3)
