@@ -56,13 +56,14 @@ class GPClassifier(BinaryClassifierMixin, SurrogateMixin, ClassifierMixin, BaseE
         Rasmussen 2011); ``w`` is learnt. A region bounded by one-input conditions (a box:
         "x0 > 0.4 and x1 < 0.6") is then a threshold of a sum, which the ARD kernel alone can
         only round off: on a box planted in 6 inputs, held-out accuracy rose from 0.969 /
-        0.973 / 0.982 to 0.975 / 0.986 / 0.991 with 200 / 400 / 800 runs (without ``warp``;
+        0.973 / 0.982 to 0.975 / 0.986 / 0.991 with 200 / 400 / 800 runs (without ``warp``, in the
+        run before warping became the default: git history of ``benchmarks/results/classify.md``;
         with the default warping, which draws the box sharper on its own, it adds nothing:
         0.981 / 0.992 / 0.997 against 0.982 / 0.992 / 0.998). On a region of interacting
         inputs it can do worse (dsgc stability with 200 runs: 0.86 against 0.88), and the
         evidence lower bound is no guide between the two (on dsgc it favoured the additive
         model that predicted worse), so it is a choice to make with held-out data, e.g. as a
-        candidate of :class:`AutoClassifier`. Fits took 1.6-3.6x longer there.
+        candidate of :class:`AutoClassifier`. Fits took 1.4-6.6x longer there.
     warp : bool, default=True
         Each numeric input passes through its own Kumaraswamy CDF,
         ``1 - (1 - u^a)^b`` of its place ``u`` in the training range, before the kernel
@@ -80,7 +81,7 @@ class GPClassifier(BinaryClassifierMixin, SurrogateMixin, ClassifierMixin, BaseE
         0.884 / 0.902 / 0.924 (over seven designs of 200 runs: -0.002 on average, from
         -0.012 to +0.008). On an oblique half-space in 5 inputs with 200 runs it lost 0.004
         on average over three designs (up to 0.008). ``False``: the plain ARD kernel. Inputs
-        beyond the training range are held at its edge. Fits took about 1.5x as long.
+        beyond the training range are held at its edge. Fits took about 1.2x as long.
     n_inducing : int, default=128
         Inducing points (a spread-out subset of the training inputs).
     max_iter : int, default=200
