@@ -30,6 +30,7 @@ from surrogate.space import Space
 __all__ = ["propose", "random_design"]
 
 _REDRAWS = 100  # rounds of fresh draws for points not yet run in a finite space
+_ENUMERATE_UP_TO = 100_000  # points of a finite space listed when the draws miss those left
 
 
 def random_design(space: Space, q: int, rng: np.random.Generator) -> pd.DataFrame:
@@ -57,7 +58,21 @@ def _random_points(q: int, d: int, levels: dict[int, int], rng: np.random.Genera
                 if len(fresh) == q:
                     return np.array(fresh)
         points = snap(rng.random((q, d)), levels)
-    return np.vstack([*fresh, points[:q - len(fresh)]])  # (nearly) every point taken
+    if len(fresh) < q:  # the draws missed the few points left: list them and draw from those
+        left = [row for row in _grid(levels, d) if tuple(np.round(row, 9)) not in seen]
+        fresh.extend(left[i] for i in rng.permutation(len(left))[: q - len(fresh)])
+    if len(fresh) == q:
+        return np.array(fresh)
+    return np.vstack([*fresh, points[:q - len(fresh)]])  # all taken, or too many to list
+
+
+def _grid(levels: dict[int, int], d: int) -> np.ndarray:
+    """Every point of a finite space (unit coordinates, cell centres); empty past
+    _ENUMERATE_UP_TO points."""
+    if np.prod([float(levels[i]) for i in range(d)]) > _ENUMERATE_UP_TO:
+        return np.empty((0, d))
+    axes = [(np.arange(levels[i]) + 0.5) / levels[i] for i in range(d)]
+    return np.stack(np.meshgrid(*axes, indexing="ij"), axis=-1).reshape(-1, d)
 
 
 def propose(space: Space, acquisition: Acquisition, data: Observations, student: Student | None,

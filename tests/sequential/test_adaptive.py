@@ -624,6 +624,25 @@ def test_a_budget_too_small_for_the_target_is_warned_of():
     assert result.stopped == "budget"
 
 
+def test_a_fidelity_named_as_a_rounds_column_is_refused():
+    # fidelity_name="n_ok" overwrote the rounds table's n_ok with the fidelity; "seconds"
+    # replaced the fidelity by the wall time, and target= then stopped on the time
+    for name in ("round", "n_runs", "n_ok", "seconds", "student_seconds", ""):
+        named = type("_Named", (_TowardsCorner,), {"fidelity_name": name,
+                                                   "fidelity": lambda self, s, d: 0.25})
+        with pytest.raises(ValueError, match=f"_Named.fidelity_name must be None or a "
+                                             f"non-empty str .* got '{name}'"):
+            adaptive_sample(two_discs, space=SQUARE, goal=named(), budget=7, seed=0,
+                            progress=False)
+    fine = type("_Named", (_TowardsCorner,), {"fidelity_name": "corner",
+                                              "fidelity": lambda self, s, d: 0.25})
+    history = adaptive_sample(two_discs, space=SQUARE, goal=fine(), budget=7, seed=0,
+                              progress=False).history
+    assert list(history.columns) == ["round", "n_runs", "n_ok", "corner", "seconds",
+                                     "student_seconds"]
+    assert history["n_ok"].tolist() == history["n_runs"].tolist() == [5, 6, 7]
+
+
 def test_a_finite_space_caps_the_budget_at_its_points():
     # 6 points: past them every run repeated one (runs 6-9 were all k=1, c=a)
     from surrogate.optimize import minimize
@@ -661,6 +680,21 @@ def test_random_rounds_of_a_finite_space_do_not_repeat_runs():
     batch = adaptive_sample(lambda p: float(p["n"]), space=six, budget=6, n_init=1,
                             batch_size=5, seed=0, progress=False).runs.X
     assert len(batch) == 6 and not batch.duplicated().any()
+
+
+def test_random_rounds_run_the_last_points_of_a_finite_space_the_draws_miss():
+    # 100 random redraws could miss the one point of 40 left unrun: seed 3 ran a=32 twice and
+    # never a=9, though the budget is capped at the space's 40 points so that none repeats
+    space = Space([Integer("a", 0, 39)])
+
+    def teacher(p):
+        raise RuntimeError("diverged")
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # every run fails, as meant
+        runs = adaptive_sample(teacher, space=space, budget=40, batch_size=4, seed=3,
+                               progress=False).runs
+    assert len(runs) == 40 and sorted(runs.X["a"]) == list(range(40))
 
 
 def test_a_plain_function_output_name_must_be_a_name():
