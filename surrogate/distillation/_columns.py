@@ -49,9 +49,13 @@ def as_frame(X: Any, space: Space | None, what: str = "X") -> pd.DataFrame:
             raise ValueError(f"{what} must be a DataFrame or a 2-D array (n, d), got shape "
                              f"{array.shape}")
         frame = pd.DataFrame(array, columns=[f"x{i}" for i in range(array.shape[1])])
-    if space is None:
+    if space is None and not (isinstance(X, pd.DataFrame) and any(
+            pd.api.types.is_numeric_dtype(t) for t in frame.dtypes)):
         # an object array (a mixed frame's to_numpy()), or a frame made of one, holds its
-        # numeric columns as objects: numeric they are, not categories
+        # numeric columns as objects: numeric they are, not categories. A frame that has
+        # numeric columns was typed on purpose: its object columns of numbers are
+        # categories (a Categorical of numbers, as sg.sample writes it), which the teacher
+        # was fitted on as such and the generators must draw among their levels
         frame = frame.infer_objects()
     if len(frame) == 0 or frame.shape[1] == 0:
         raise ValueError(f"{what} is empty (shape {frame.shape})")

@@ -80,7 +80,10 @@ def _positions(values: pd.Series, box_: Box, name: str) -> tuple[np.ndarray, lis
         categories = list(domain.categories[domain.categorical_names.index(name)])
         lookup = {c: i for i, c in enumerate(categories)}
         codes = values.map(lookup).to_numpy(dtype=float)
-        jitter = np.random.default_rng(JITTER_SEED).uniform(-0.3, 0.3, len(codes))
+        # a stream per column: with one shared stream two categorical columns got the same
+        # offsets, and their panel drew every point on a diagonal line (a false correlation)
+        jitter = np.random.default_rng([JITTER_SEED, domain.names.index(name)]).uniform(
+            -0.3, 0.3, len(codes))
         spans = [(lookup[c] - 0.4, lookup[c] + 0.4) for c in low if c in lookup]
         return codes + jitter, spans, [str(c) for c in categories]
     x = values.to_numpy(dtype=float)

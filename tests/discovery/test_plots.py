@@ -149,3 +149,25 @@ def test_box_names_the_mistake_rather_than_failing_inside():
         box(prim.box(), X.drop(columns="b"), y)
     with pytest.raises(TypeError, match="y must be booleans, 0/1 or probabilities"):
         box(prim.box(), X, np.where(y, "yes", "no"))
+
+
+def test_box_plot_of_two_categoricals_jitters_them_independently():
+    # both categorical columns got the same jitter: their panel drew the points of each pair
+    # of categories on one diagonal line, a correlation the data does not have
+    rng = np.random.default_rng(0)
+    n = 600
+    X = pd.DataFrame({"a": rng.uniform(size=n), "c": rng.choice(["p", "q", "r"], n),
+                      "e": rng.choice(["u", "v", "w"], n)})
+    y = (X.a > 0.4) & X.c.isin(["p", "q"]) & X.e.isin(["u", "v"])
+    chosen = PRIM().fit(X, y).box()
+    assert {"c", "e"} <= set(chosen.restricted)
+    figure = box(chosen, X, y)
+    k = chosen.n_restricted
+    axes = np.reshape(figure.axes[-k * k:], (k, k))
+    names = list(chosen.restricted)
+    i, j = names.index("e"), names.index("c")
+    i, j = max(i, j), min(i, j)  # the lower triangle holds the scatter
+    offsets = axes[i, j].collections[0].get_offsets()
+    jitter_x = offsets[:, 0] - np.round(offsets[:, 0])
+    jitter_y = offsets[:, 1] - np.round(offsets[:, 1])
+    assert abs(np.corrcoef(jitter_x, jitter_y)[0, 1]) < 0.2

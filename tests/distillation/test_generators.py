@@ -258,3 +258,38 @@ def test_repeated_column_names_are_named():
     for generator in (MUNGE(), KDEGenerator(), GMMGenerator()):
         with pytest.raises(ValueError, match=r"column names must differ.*\['1'\]"):
             generator.fit(frame)
+
+
+@pytest.mark.parametrize("generator", [MUNGE(p=1.0, s=1.0), KDEGenerator(bandwidth=0.5),
+                                       GMMGenerator(seed=0)], ids=["munge", "kde", "gmm"])
+def test_a_typed_frame_keeps_its_object_columns_of_numbers_categories(generator):
+    # sg.sample writes a Categorical of numbers as an object column of ints: without a
+    # space the generators took it for an integer column and drew levels it does not have
+    space = sg.Space([sg.Real("a", 0, 1), sg.Categorical("n", [10, 20, 30])])
+    X = sg.sample(space, 200, seed=0)
+    new = generator.fit(X).sample(500, seed=1)
+    assert new["n"].dtype == object
+    assert set(new["n"]) <= {10, 20, 30}
+
+
+def test_distill_without_a_space_gives_the_teacher_data_1_as_it_was_fitted():
+    # the teacher (a pipeline one-hot encoding the object column of numbers) was fitted on
+    # Data 1; distill turned that column into int64 first and the teacher's encoder failed
+    from sklearn.compose import make_column_transformer
+    from sklearn.ensemble import RandomForestClassifier
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder
+    from sklearn.tree import DecisionTreeClassifier
+
+    def encoded(model):
+        return make_pipeline(make_column_transformer((OneHotEncoder(handle_unknown="ignore"),
+                                                      ["n"]), remainder="passthrough"), model)
+
+    space = sg.Space([sg.Real("a", 0, 1), sg.Categorical("n", [10, 20, 30])])
+    X = sg.sample(space, 200, seed=0)
+    y = ((X["a"] > 0.5) & (X["n"] != 30)).astype(int)
+    teacher = encoded(RandomForestClassifier(20, random_state=0)).fit(X, y)
+    for transfer in ("data", "munge"):
+        result = sg.distill(teacher, encoded(DecisionTreeClassifier(max_depth=4)),
+                            transfer=transfer, n=300, data=(X, y), seed=0)
+        assert set(result.transfer_set_["n"]) <= {10, 20, 30}
