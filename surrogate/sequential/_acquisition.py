@@ -233,8 +233,10 @@ class Acquisition:
     def _check_protocol(self) -> None:
         """Refuse, before any teacher run, an acquisition that scores nothing (one that
         overrides neither ``_score`` nor ``function``), or whose ``fidelity_name`` would
-        overwrite a column of the rounds table."""
+        overwrite a column of the rounds table; called once a design, it also lets the design
+        warn of all-NaN scores again (an instance used for a second design stayed silent)."""
         kind = type(self)
+        object.__setattr__(self, "_warned_nan", False)  # a new design: warn again
         if kind._score is Acquisition._score and kind.function is Acquisition.function:
             raise TypeError(f"{kind.__name__} must implement _score(unit, student, context), "
                             "returning a torch Tensor of shape (n,)")

@@ -403,6 +403,11 @@ def test_custom_acquisitions_slips_are_named_or_taken():
         adaptive_sample(two_discs, space=SQUARE, goal=_AllNaN(), budget=7, seed=0,
                         progress=False)
     assert sum("returned NaN" in str(w.message) for w in seen) == 1  # once a design
+    same = _AllNaN()
+    for _ in range(2):  # the same instance in a second design warns again
+        with pytest.warns(UserWarning, match="_AllNaN._score returned NaN at every point"):
+            adaptive_sample(two_discs, space=SQUARE, goal=same, budget=7, seed=0,
+                            progress=False)
 
     class _Ranks(_TowardsCorner):  # integer scores: no gradient, so no polish
         polish = False
