@@ -185,6 +185,7 @@ def _simulators(args: argparse.Namespace) -> None:
 
 def _study(args: argparse.Namespace) -> int:
     from surrogate._registry import default_config
+    from surrogate.execute._checkpoint import CheckpointMismatch
     from surrogate.study import run_study
 
     target = args.target
@@ -219,9 +220,7 @@ def _study(args: argparse.Namespace) -> int:
                          "study directory")
     try:
         study = run_study(config, out, verbose=not args.quiet)
-    except ValueError as exc:  # a checkpoint's refusal says "use a new checkpoint directory"
-        if not str(exc).startswith("checkpoint"):
-            raise
+    except CheckpointMismatch as exc:  # it says "use a new checkpoint directory": which?
         raise ValueError(f"{exc} (for this study: --out NEW_DIR, or remove {out} to start "
                          "over)") from None
     if args.quiet:

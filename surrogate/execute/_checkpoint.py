@@ -67,6 +67,13 @@ _MATCH_TOLERANCE = 1e-12  # of the unit cube: float noise of a round trip, not a
 _CREATION_LEFTOVERS = {DESIGN, DESIGN + ".tmp", "meta.json.tmp"}
 
 
+class CheckpointMismatch(ValueError):
+    """A checkpoint directory this campaign cannot resume: it belongs to other runs (another
+    teacher, space, outputs or grids), is damaged, or holds something else. The remedy is
+    another directory (or restoring the damaged file), which a caller that chose the
+    directory itself (``surrogate study``) can name."""
+
+
 def design_fingerprint(space: Space, design: pd.DataFrame) -> str:
     """SHA-256 of the design's unit-cube coordinates (rounded, so float noise does not count)."""
     unit = np.round(space.to_unit(design), 12)
@@ -219,8 +226,9 @@ def stored_design(path: Path, meta: dict[str, Any], space: Space) -> pd.DataFram
     """The checkpoint's design points, checked against ``meta.json``."""
     file = Path(path) / DESIGN
     if not file.exists():
-        raise ValueError(f"{file} is missing: without it the checkpoint's runs cannot be matched "
-                         "to design points; restore it or use a new checkpoint directory")
+        raise CheckpointMismatch(f"{file} is missing: without it the checkpoint's runs cannot be "
+                                 "matched to design points; restore it or use a new checkpoint "
+                                 "directory")
     frame = read_parquet(file)
     n = meta.get("design_rows", meta.get("n_runs"))
     if isinstance(n, bool) or not isinstance(n, int) or n < 0:
@@ -235,9 +243,9 @@ def stored_design(path: Path, meta: dict[str, Any], space: Space) -> pd.DataFram
         raise ValueError(f"{file} is damaged: {exc}") from None
     expected = meta.get("design_sha256")
     if expected is not None and expected != design_fingerprint(space, design):
-        raise ValueError(f"{file} does not match the fingerprint in meta.json: it was changed "
-                         "after the checkpoint wrote it; restore it or use a new checkpoint "
-                         "directory")
+        raise CheckpointMismatch(f"{file} does not match the fingerprint in meta.json: it was "
+                                 "changed after the checkpoint wrote it; restore it or use a new "
+                                 "checkpoint directory")
     return design
 
 
@@ -254,8 +262,8 @@ def checkpoint_path(path: Any) -> Path:
                         f"{path!r}")
     path = Path(path)
     if path.exists() and not path.is_dir():
-        raise ValueError(f"checkpoint {path} is a file; name a new or empty directory, or one "
-                         "holding a checkpoint (a checkpoint is a directory)")
+        raise CheckpointMismatch(f"checkpoint {path} is a file; name a new or empty directory, "
+                                 "or one holding a checkpoint (a checkpoint is a directory)")
     return path
 
 
@@ -312,11 +320,12 @@ class Checkpoint:
         if JOURNAL in names and (self.path / JOURNAL).stat().st_size == 0:
             names.discard(JOURNAL)  # opened (and locked) before a crash wrote meta.json
         if JOURNAL in names:
-            raise ValueError(f"checkpoint {self.path} holds {JOURNAL} but no meta.json: it is "
-                             "damaged; restore meta.json or use a new checkpoint directory")
+            raise CheckpointMismatch(f"checkpoint {self.path} holds {JOURNAL} but no meta.json: "
+                                     "it is damaged; restore meta.json or use a new checkpoint "
+                                     "directory")
         if names:
-            raise ValueError(f"checkpoint directory {self.path} is not empty and holds no "
-                             "checkpoint (meta.json); choose a new or empty directory")
+            raise CheckpointMismatch(f"checkpoint directory {self.path} is not empty and holds "
+                                     "no checkpoint (meta.json); choose a new or empty directory")
 
     def _open(self) -> pd.DataFrame:
         """Check the checkpoint belongs to this simulator; return its design points."""
@@ -324,26 +333,27 @@ class Checkpoint:
         space, outputs = meta_space(self.path, meta)
         where = f"checkpoint {self.path}"
         if space != self.simulator.space:
-            raise ValueError(f"{where} belongs to a different space: it has parameters "
-                             f"{space.names} with other types or ranges; use a new checkpoint "
-                             "directory")
+            raise CheckpointMismatch(f"{where} belongs to a different space: it has parameters "
+                                     f"{space.names} with other types or ranges; use a new "
+                                     "checkpoint directory")
         if outputs != list(self.simulator.outputs):
-            raise ValueError(f"{where} belongs to different outputs {outputs}, "
-                             f"not {list(self.simulator.outputs)}; use a new checkpoint directory")
+            raise CheckpointMismatch(f"{where} belongs to different outputs {outputs}, not "
+                                     f"{list(self.simulator.outputs)}; use a new checkpoint "
+                                     "directory")
         grids = meta_fields(self.path, meta, outputs)
         differ = grid_difference(grids, self.simulator.fields)
         if differ:
-            raise ValueError(f"{where} belongs to other fields or grids than the simulator's: "
-                             f"{differ} (the checkpoint's first); use a new checkpoint "
-                             "directory")
+            raise CheckpointMismatch(f"{where} belongs to other fields or grids than the "
+                                     f"simulator's: {differ} (the checkpoint's first); use a new "
+                                     "checkpoint directory")
         name = meta.get("simulator")
         if name == LEGACY_PARTIAL_NAME and isinstance(self.simulator.fn, functools.partial):
             warnings.warn(f"{where} was written before partial teachers were named with their "
                           f"bound arguments ('partial'): its runs are taken as those of "
                           f"{self.simulator.name!r}", UserWarning, stacklevel=4)
         elif name is not None and name != self.simulator.name:
-            raise ValueError(f"{where} belongs to simulator {name!r}, not "
-                             f"{self.simulator.name!r}; use a new checkpoint directory")
+            raise CheckpointMismatch(f"{where} belongs to simulator {name!r}, not "
+                                     f"{self.simulator.name!r}; use a new checkpoint directory")
         code, now = meta.get("code"), self.code
         if code is not None:
             self.code = code

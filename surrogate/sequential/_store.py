@@ -30,7 +30,12 @@ import pandas as pd
 from surrogate._checks import is_int
 from surrogate.data import TransferSet, write_json
 from surrogate.execute import checkpoint_design
-from surrogate.execute._checkpoint import LEGACY_PARTIAL_NAME, checkpoint_path, lock_directory
+from surrogate.execute._checkpoint import (
+    LEGACY_PARTIAL_NAME,
+    CheckpointMismatch,
+    checkpoint_path,
+    lock_directory,
+)
 
 __all__ = ["RoundStore", "OtherDesignError"]
 
@@ -42,7 +47,7 @@ LOCK = "design.lock"  # held by the driver of the design while it runs
 LATER_KEYS = ("seed", "code", "settings")  # signature keys that older checkpoints lack
 
 
-class OtherDesignError(ValueError):
+class OtherDesignError(CheckpointMismatch):
     """A checkpoint directory holds a design of other settings; ``changed`` names them."""
 
     def __init__(self, message: str, changed: list[str]) -> None:
@@ -132,8 +137,8 @@ class RoundStore:
                     "may change) or use a new checkpoint directory", changed)
             return
         if any(p.name != LOCK for p in self.root.iterdir()):
-            raise ValueError(f"checkpoint directory {self.root} is not empty and holds no "
-                             f"{path.name}; choose a new or empty directory")
+            raise CheckpointMismatch(f"checkpoint directory {self.root} is not empty and holds "
+                                     f"no {path.name}; choose a new or empty directory")
         write_json(path, signature)
 
     def kept_root(self, root: int) -> int:

@@ -446,3 +446,10 @@ def test_a_study_refused_by_its_checkpoint_says_how_to_start_another(tmp_path, c
     assert "use a new checkpoint directory (for this study: --out NEW_DIR, or remove " \
         in result.stderr, result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+    # a lost design file is such a refusal too, though its message names the file first
+    (tmp_path / "out" / "runs" / "design.parquet").unlink()
+    path.write_text(path.read_text().replace("ishigami", "branin"))
+    result = cli("study", path, "--out", tmp_path / "out", "--quiet")
+    assert result.returncode == 2
+    assert "design.parquet is missing" in result.stderr
+    assert "(for this study: --out NEW_DIR, or remove " in result.stderr, result.stderr
