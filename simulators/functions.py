@@ -39,6 +39,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from simulators._integrate import teacher_name
 from surrogate.space import Real, Space
 from surrogate.teacher import Simulator
 
@@ -374,5 +375,5 @@ def sobol_g(a: Sequence[float] = SOBOL_G_A) -> Simulator:
     values = _check_sobol_a(a)
     space = Space([Real(f"x{i}", 0.0, 1.0) for i in range(1, len(values) + 1)])
     fn = functools.partial(_sobol_g, a=values)
-    name = "sobol_g" if values == SOBOL_G_A else f"sobol_g(a={values!r})"  # one name per a
-    return Simulator(fn, space, ["y"], vectorized=True, name=name)
+    return Simulator(fn, space, ["y"], vectorized=True,
+                     name=teacher_name("sobol_g", sobol_g, a=values))
