@@ -57,8 +57,9 @@ STALL_TOLERANCE = 5e-3
 BASIN_HALF_WIDTH = 0.25  # of the unit cube: the box around another basin's best run
 BASIN_RATION = 10  # runs in its box without progress after which a basin waits its turn
 BASIN_PROGRESS = 0.1  # of a basin's gap to the incumbent: smaller gains count as none
-# the columns of the rounds table (AdaptiveResult.history) besides the fidelity's
-ROUND_COLUMNS = ("round", "n_runs", "n_ok", "seconds", "student_seconds")
+# the columns of the rounds table (AdaptiveResult.history): the fidelity's goes between them
+ROUND_COUNTS = ("round", "n_runs", "n_ok")
+ROUND_TIMES = ("seconds", "student_seconds")
 _SEGMENT = np.linspace(0.1, 0.9, 9)[:, None]  # where the hill test reads the GP mean
 
 
@@ -242,10 +243,10 @@ class Acquisition:
                             "returning a torch Tensor of shape (n,)")
         name = kind.fidelity_name
         if name is not None and (not isinstance(name, str) or not name
-                                 or name in ROUND_COLUMNS):
+                                 or name in ROUND_COUNTS + ROUND_TIMES):
             raise ValueError(f"{kind.__name__}.fidelity_name must be None or a non-empty str "
                              "naming the fidelity's column of the rounds table, other than its "
-                             f"own columns {list(ROUND_COLUMNS)}; got {name!r}")
+                             f"own columns {[*ROUND_COUNTS, *ROUND_TIMES]}; got {name!r}")
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"

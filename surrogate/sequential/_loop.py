@@ -31,7 +31,12 @@ from surrogate._threads import limited
 from surrogate.data import TransferSet
 from surrogate.design import sample
 from surrogate.execute import Executor, resolve_executor
-from surrogate.sequential._acquisition import Acquisition, Observations
+from surrogate.sequential._acquisition import (
+    ROUND_COUNTS,
+    ROUND_TIMES,
+    Acquisition,
+    Observations,
+)
 from surrogate.sequential._optimize_acqf import AcquisitionOptimizer, discrete_levels, snap
 from surrogate.sequential._propose import propose
 from surrogate.sequential._store import RoundStore
@@ -327,8 +332,7 @@ def _fidelity_value(acquisition: Acquisition, value: Any) -> float:
 
 def _columns(acquisition: Acquisition) -> list[str]:
     name = acquisition.fidelity_name
-    return ["round", "n_runs", "n_ok", *([] if name is None else [name]), "seconds",
-            "student_seconds"]
+    return [*ROUND_COUNTS, *([] if name is None else [name]), *ROUND_TIMES]
 
 
 def _reference(space: Space, n: int, root: int) -> np.ndarray | None:
