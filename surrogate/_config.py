@@ -114,11 +114,11 @@ def parse_outcome(text: str, key: str = "discover.outcome") -> Any:
         try:
             value = float(match.group(3))
         except ValueError:
-            value = None  # not a number: the expression parser says what is wrong
-        if value is not None and not math.isfinite(value):  # 1e999 reads as inf
-            raise ConfigError(f"{key}: {text!r}: the threshold must be a finite number, got "
-                              f"{match.group(3)}")
-        if value is not None:
+            pass  # not a number: the expression parser says what is wrong
+        else:
+            if not math.isfinite(value):  # 1e999 reads as inf
+                raise ConfigError(f"{key}: {text!r}: the threshold must be a finite number, "
+                                  f"got {match.group(3)}")
             return Outcome(match.group(1), match.group(2), value)
     from surrogate.discovery import parse_outcome as parse_expression
 

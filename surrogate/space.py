@@ -29,6 +29,9 @@ __all__ = ["Parameter", "Real", "Integer", "Categorical", "Space", "as_space"]
 # Integer bounds: designs pass through float64, exact for integers up to 2**53 (past it
 # 2**53 + 1 became 2**53, and a range of 11 levels there sampled one)
 INT_EXACT = (-(2**53), 2**53)
+# a log-scale Real as a column of its log10 (a study's surrogates see it so, and a model given
+# the raw column says so)
+LOG_PREFIX = "log10_"
 
 
 class Parameter:

@@ -26,7 +26,7 @@ from surrogate._checks import (  # noqa: F401  (re-exported: the models' checks)
 )
 from surrogate._random import as_generator, child_seed
 from surrogate.models._inputs import InputEncoding, find_categories, warn_numbers_as_objects
-from surrogate.space import python_scalar, repeated_names
+from surrogate.space import LOG_PREFIX, python_scalar, repeated_names
 
 __all__ = ["SurrogateMixin", "check_positive_int", "check_choice", "check_positive_float",
            "check_input_columns"]
@@ -172,11 +172,12 @@ class Q2ScoreMixin:
         warn_if_misaligned(X, y)
         outputs = getattr(self, "outputs_", None)
         if isinstance(y, pd.DataFrame) and outputs is not None:  # by name, as X's columns
-            missing = [o for o in outputs if o not in map(str, y.columns)]
+            y = y.set_axis(list(map(str, y.columns)), axis=1)
+            missing = [o for o in outputs if o not in y.columns]
             if missing:
                 raise ValueError(f"y is missing the output column(s) {missing} seen in fit "
-                                 f"(it has {list(map(str, y.columns))})")
-            y = y.set_axis(list(map(str, y.columns)), axis=1)[outputs]
+                                 f"(it has {list(y.columns)})")
+            y = y[outputs]
         if sample_weight is not None:
             from sklearn.metrics import r2_score
 
@@ -321,8 +322,8 @@ class SurrogateMixin:
             if labels is not None:
                 missing = [c for c in labels if c not in X.columns]
                 if missing:
-                    logs = [c for c in missing if isinstance(c, str) and c.startswith("log10_")
-                            and c[len("log10_"):] in X.columns]  # a study's log-scale inputs
+                    logs = [c for c in missing if isinstance(c, str) and c.startswith(LOG_PREFIX)
+                            and c[len(LOG_PREFIX):] in X.columns]  # a study's log-scale inputs
                     hint = (" (the model reads the log10 of log-scale parameters, as a study's "
                             "models do: surrogate.study.model_inputs(space, X) makes them)"
                             if logs else "")

@@ -13,7 +13,7 @@ import pandas as pd
 from surrogate._config import StudyConfig
 from surrogate._target import warn_if_extrapolating
 from surrogate.data import TransferSet
-from surrogate.space import Categorical, Real, Space
+from surrogate.space import LOG_PREFIX, Categorical, Real, Space
 from surrogate.study._core import Study, _failed, _log, stage_runner
 from surrogate.study._json import _frame_records, _jsonable, _scalar
 from surrogate.teacher import describe_exception
@@ -32,7 +32,6 @@ def _new_model(config: StudyConfig) -> Any:
             else NNRegressor(seed=config.seed))
 
 
-LOG_PREFIX = "log10_"  # a log-scale parameter reaches the surrogates as its log10
 
 
 def model_space(space: Space) -> Space:
@@ -204,8 +203,9 @@ def _optimize(study: Study, verbose: bool) -> None:
         study.add_figure(f"Optimization: {config.objective}", convergence(result).figure)
     else:
         if config.objective not in study.models:
-            record = study.summary.get("surrogates", {})  # why there is none, when known
-            record = record.get(config.objective, record) if isinstance(record, dict) else {}
+            surrogates = study.summary.get("surrogates", {})  # why there is none, when known:
+            own = surrogates.get(config.objective)  # this output's record, or all skipped
+            record = own if isinstance(own, dict) else surrogates
             why = record.get("skipped") or record.get("failed")
             study.summary["optimization"] = {"skipped": f"no surrogate of {config.objective!r}"
                                              + (f" ({why})" if why else "")}
