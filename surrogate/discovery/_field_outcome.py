@@ -19,6 +19,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.utils.validation import check_is_fitted
 
 from surrogate._random import SeedLike, as_generator, child_seed
+from surrogate.discovery._data import check_labels
 from surrogate.discovery._outcome import OutcomeExpression, parse_outcome
 
 __all__ = ["FieldOutcomeClassifier"]
@@ -132,16 +133,21 @@ class FieldOutcomeClassifier(ClassifierMixin, BaseEstimator):
     def outcome_labels(self, Y: Any) -> np.ndarray:
         """Whether each trajectory of ``Y`` (n, n_times) meets the outcome (the teacher's
         labels, for REDS's fidelity)."""
-        values = np.asarray(Y, dtype=float).reshape(len(Y), -1)
         name = Y.columns.name if isinstance(Y, pd.DataFrame) else None
         expression, field = self._expression(name if isinstance(name, str) else None)
         grid = getattr(self, "grid_", None)
-        if grid is not None and not isinstance(Y, pd.DataFrame):  # an array: the fitted grid
-            if values.shape[1] != len(grid):
-                raise ValueError(f"Y has {values.shape[1]} columns, but the trajectories were "
-                                 f"fitted on a grid of {len(grid)} points")
-        else:
-            grid = _columns_grid(Y, len(values[0]))
+        if grid is None:  # not fitted: a DataFrame's columns are the grid (evaluate checks it)
+            given = Y if isinstance(Y, pd.DataFrame) else \
+                np.asarray(Y, dtype=float).reshape(len(Y), -1)
+            return expression.evaluate({field: given})
+        values = np.asarray(Y, dtype=float).reshape(len(Y), -1)
+        if values.shape[1] != len(grid):
+            raise ValueError(f"Y has {values.shape[1]} columns, but the trajectories were "
+                             f"fitted on a grid of {len(grid)} points")
+        from surrogate.models._field_basis import check_field_columns  # loaded on first use
+
+        # another grid or order of the columns would be read on the fitted grid: refused
+        check_field_columns(Y, getattr(self.model_, "columns_", None))
         return expression.evaluate({field: values}, grids={field: grid})
 
     def predict_proba(self, X: Any) -> np.ndarray:
@@ -179,18 +185,15 @@ class FieldOutcomeClassifier(ClassifierMixin, BaseEstimator):
         from sklearn.metrics import accuracy_score
 
         values = np.asarray(y)
-        labels = self.outcome_labels(y) if values.ndim == 2 and values.shape[1] > 1 else \
-            values.reshape(-1)
+        # trajectories: more than one column, or the field's own frame (a grid of one point)
+        field_frame = isinstance(y, pd.DataFrame) and y.columns.name == self.field_
+        if values.ndim == 2 and (values.shape[1] > 1 or field_frame):
+            labels = self.outcome_labels(y)
+        else:
+            labels, binary = check_labels(y, len(values))
+            if not binary:
+                raise ValueError("y must be trajectories (n, n_times), as fit takes them, or "
+                                 "0/1 labels of the outcome; got values other than 0 and 1")
         return float(accuracy_score(labels.astype(int), self.predict(X),
                                     sample_weight=sample_weight))
 
-
-def _columns_grid(Y: Any, length: int) -> np.ndarray:
-    if isinstance(Y, pd.DataFrame):
-        try:
-            grid = np.asarray(Y.columns, dtype=float)
-            if len(grid) == length and (np.diff(grid) > 0).all():
-                return grid
-        except (TypeError, ValueError):
-            pass
-    return np.arange(length, dtype=float)

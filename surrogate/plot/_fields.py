@@ -79,7 +79,8 @@ def fan(model: Any, X: Any, Y: Any = None, ax: Any = None) -> Any:
         check_field_columns(Y, getattr(model, "columns_", None))
     teacher = None if Y is None else np.asarray(Y, dtype=float)
     if teacher is not None:
-        teacher = teacher.reshape(1, -1) if teacher.ndim == 1 else teacher
+        if teacher.ndim == 1:  # one trajectory, or one value per point on a grid of one
+            teacher = teacher.reshape(-1, 1) if len(grid) == 1 else teacher.reshape(1, -1)
         if teacher.ndim != 2 or teacher.shape != (len(mean), len(grid)):
             raise ValueError(f"Y must hold one trajectory per row of X on the model's grid, "
                              f"shape ({len(mean)}, {len(grid)}); got {teacher.shape}")

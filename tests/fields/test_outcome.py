@@ -232,6 +232,28 @@ def test_the_classifier_scores_on_trajectories_and_works_in_model_selection():
         timed.outcome_labels(Y.to_numpy()[:, :3])
 
 
+def test_the_classifier_refuses_trajectories_of_another_grid_and_scores_a_one_point_grid():
+    # columns out of order were read on 0 .. T-1 before fit, and on the fitted grid after it:
+    # final() of the first time, and a score of 0.27 for a perfect classifier
+    runs = TEACHER.run(sg.sample(SPACE, 40, seed=1), progress=False)
+    X, Y = runs.X, runs.field("y")
+    backwards = Y[Y.columns[::-1]]
+    clf = FieldOutcomeClassifier(OUTCOME, n_draws=16, seed=0)
+    with pytest.raises(OutcomeError, match=r"the grid of field 'y' .* must be 26 increasing"):
+        clf.outcome_labels(backwards)
+    clf.fit(X, Y)
+    with pytest.raises(ValueError, match="Y's columns are not those of the field the model was "
+                       "fitted on .*: pass the field on the fitted grid, in its order"):
+        clf.score(X, backwards)
+    # a grid of one point: its trajectories, (n, 1), were read as 0/1 labels (0.3 -> 0)
+    last = Y[Y.columns[-1:]]
+    one = FieldOutcomeClassifier(OUTCOME, n_draws=16, seed=0).fit(X, last)
+    assert one.score(X, last) == one.score(X, one.outcome_labels(last)) == 1.0
+    with pytest.raises(ValueError, match=r"y must be trajectories \(n, n_times\), as fit takes "
+                       "them, or 0/1 labels of the outcome"):
+        one.score(X, last.to_numpy())
+
+
 def test_an_output_named_like_a_function_is_a_name():
     # "final" was dropped from the names: numpy's broadcast error, or "names no output"
     data = pd.DataFrame({"stab": [-1.0, -1.0, 1.0], "final": [2.0, 0.0, 2.0]})

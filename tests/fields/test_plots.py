@@ -76,6 +76,15 @@ def test_fan_refuses_what_it_cannot_draw(model, runs):
         plot.fan(model, runs.X.iloc[:3], runs.field("y").iloc[:2])
 
 
+def test_fan_takes_one_value_per_point_for_a_field_of_one_grid_point(runs):
+    # a 1-D Y was read as one trajectory: "shape (2, 1); got (1, 2)" for two points
+    last = runs.field("y").iloc[:, -1]
+    model = FieldGPRegressor(seed=0).fit(runs.X, last)
+    ax = plot.fan(model, runs.X.iloc[:2], last.iloc[:2])
+    dots = [line for line in ax.lines if line.get_marker() == "o"]
+    assert [float(line.get_ydata()[0]) for line in dots] == last.iloc[:2].tolist()
+
+
 def test_sobol_over_time_draws_each_index_on_the_grid():
     indices = sobol_indices(TEACHER, n=128, output="y", seed=0)
     ax = plot.sobol_over_time(indices)
