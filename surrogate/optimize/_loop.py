@@ -59,6 +59,7 @@ def minimize(
     seed: SeedLike = None,
     space: Space | None = None,
     escape: bool = True,
+    warp: bool = True,
     timeout: float | None = None,
     retries: int = 0,
 ) -> OptimizationResult:
@@ -117,6 +118,13 @@ def minimize(
         prior (``GPRegressor(lengthscale_prior="gamma")``) rather than by maximum likelihood.
         ``False`` is the plain loop (as before the option existed). The escape itself is not
         used with ``acquisition="ucb"``.
+    warp : bool, default True
+        Model the objective through a monotone (Yeo-Johnson) warp of its values, refitted
+        every round by maximum likelihood, that compresses a long tail of good values (a few
+        deep, narrow minima, which mislead the GP's stationary kernel); a tail of bad values is
+        left as it is (see :func:`surrogate.sequential.warp_objective`). The result's
+        ``model`` predicts the objective itself. ``False``: the GP models the values as they
+        are.
     timeout : float, optional
         Seconds a teacher run may take; one over it is stopped and recorded as ``"timeout"``
         (a failed run), as in :meth:`~surrogate.Simulator.run`.
@@ -148,7 +156,8 @@ def minimize(
     """
     problem = build_problem(target, sense="minimize", output=output, budget=budget,
                             n_init=n_init, batch_size=batch_size, acquisition=acquisition,
-                            constraints=constraints, space=space, escape=escape)
+                            constraints=constraints, space=space, escape=escape,
+                            warp=warp)
     check_run_options(timeout, retries)
     return run_optimization(problem, executor=executor, checkpoint=checkpoint, seed=seed,
                             timeout=timeout, retries=retries)
@@ -168,6 +177,7 @@ def maximize(
     seed: SeedLike = None,
     space: Space | None = None,
     escape: bool = True,
+    warp: bool = True,
     timeout: float | None = None,
     retries: int = 0,
 ) -> OptimizationResult:
@@ -183,7 +193,8 @@ def maximize(
     """
     problem = build_problem(target, sense="maximize", output=output, budget=budget,
                             n_init=n_init, batch_size=batch_size, acquisition=acquisition,
-                            constraints=constraints, space=space, escape=escape)
+                            constraints=constraints, space=space, escape=escape,
+                            warp=warp)
     check_run_options(timeout, retries)
     return run_optimization(problem, executor=executor, checkpoint=checkpoint, seed=seed,
                             timeout=timeout, retries=retries)
@@ -203,10 +214,10 @@ def run_optimization(problem: Problem, *, executor: Any, checkpoint: Any, seed: 
                 {"schema": SCHEMA, **problem.signature(), **run_identity(problem.simulator, seed)},
                 SIGNATURE_FILE, "optimization", timeout=timeout, retries=retries)
     acquisition = Improvement(problem.acquisition, problem.constraints, problem.sign,
-                              escape=problem.escape, n_init=problem.n_init)
+                              escape=problem.escape, n_init=problem.n_init, warp=problem.warp)
     rounds = run_rounds(plan, acquisition, Trainer(_model(problem)), executor=executor,
                         checkpoint=checkpoint, seed=seed)
-    return _result(problem, acquisition, rounds.history, rounds.final_seed)
+    return _result(problem, rounds.history, rounds.final_seed)
 
 
 def _model(problem: Problem) -> GPRegressor | None:
@@ -225,8 +236,9 @@ def _model(problem: Problem) -> GPRegressor | None:
     return None
 
 
-def _result(problem: Problem, acquisition: Improvement, history: TransferSet,
-            seed: int) -> OptimizationResult:
+def _result(problem: Problem, history: TransferSet, seed: int) -> OptimizationResult:
+    # the outputs as they are (not warped): the result's GP predicts the objective itself
+    acquisition = Improvement(problem.acquisition, problem.constraints, problem.sign)
     data = Observations.from_history(problem.space, history, problem.modelled_outputs,
                                      acquisition)
     if not data.ok.any():  # no optimum to report: a point no run measured would look like one

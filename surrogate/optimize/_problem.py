@@ -34,6 +34,7 @@ class Problem:
     batch_size: int
     acquisition: str
     escape: bool = True
+    warp: bool = True
 
     @property
     def space(self) -> Space:
@@ -51,8 +52,9 @@ class Problem:
     def signature(self) -> dict[str, Any]:
         """What must not change between a run and its resumption (the budget may grow).
 
-        ``escape`` is recorded only when on, so checkpoints written before the option existed
-        (which ran without it) resume with ``escape=False``."""
+        ``escape`` and ``warp`` are recorded only when on, so checkpoints written before an
+        option existed (which ran without it) resume with it off (``escape=False``,
+        ``warp=False``); with it on they are refused, naming it."""
         signature = {
             "simulator": self.simulator.name,
             "space": self.space.to_dict(),
@@ -66,6 +68,8 @@ class Problem:
         }
         if self.escape:
             signature["escape"] = True
+        if self.warp:
+            signature["warp"] = True
         return signature
 
 
@@ -88,7 +92,7 @@ def _check_constraints(constraints: Any, simulator: Simulator) -> tuple[Constrai
 def build_problem(
     target: Any, *, sense: Literal["minimize", "maximize"], output: Any, budget: Any,
     n_init: Any, batch_size: Any, acquisition: Any, constraints: Any, space: Any,
-    escape: Any = True,
+    escape: Any = True, warp: Any = True,
 ) -> Problem:
     """Validate every option and return the :class:`Problem` (raises naming the bad option)."""
     simulator, name = as_simulator(target, space, output)
@@ -99,8 +103,9 @@ def build_problem(
     if acquisition not in ACQUISITIONS:
         raise ValueError(f"acquisition must be one of {list(ACQUISITIONS)}, got {acquisition!r}")
     check_flag("escape", escape)
+    check_flag("warp", warp)
     if constraints and not isinstance(target, Simulator):
         raise ValueError("constraints name outputs of a Simulator; a plain function target has "
                          "only its return value")
     return Problem(simulator, name, sense, _check_constraints(constraints, simulator),
-                   budget, n_init, batch_size, acquisition, escape)
+                   budget, n_init, batch_size, acquisition, escape, warp)

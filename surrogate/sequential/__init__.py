@@ -10,7 +10,13 @@ student (:func:`adaptive_sample` with ``goal="accuracy"``), the edge of a case o
 """
 
 from surrogate.sequential._accuracy import PosteriorVariance, VarianceReduction
-from surrogate.sequential._acquisition import Acquisition, Improvement, Observations, log_success
+from surrogate.sequential._acquisition import (
+    Acquisition,
+    Improvement,
+    Observations,
+    log_success,
+    warp_objective,
+)
 from surrogate.sequential._adaptive import AdaptiveResult, adaptive_sample
 from surrogate.sequential._boundary import Straddle, TargetedVarianceReduction, UFunction
 from surrogate.sequential._disagreement import Disagreement
@@ -21,5 +27,5 @@ __all__ = [
     "adaptive_sample", "AdaptiveResult", "Acquisition", "Observations", "Posterior", "Student",
     "log_success", "Improvement", "VarianceReduction", "PosteriorVariance",
     "TargetedVarianceReduction", "Straddle", "UFunction", "Disagreement",
-    "FieldVarianceReduction",
+    "FieldVarianceReduction", "warp_objective",
 ]

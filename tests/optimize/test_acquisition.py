@@ -227,3 +227,34 @@ def test_progress_of_a_tenth_of_the_gap_restarts_the_ration(new_best, first):
     detours = list(acquisition.detours(student, data, acquisition.context(student, data),
                                        -np.inf))
     assert float(detours[0].anchor[0, 0]) == first
+
+
+def test_the_objective_warp_is_scipys_maximum_likelihood_yeo_johnson_and_keeps_the_order():
+    from scipy import stats
+
+    from surrogate.sequential import warp_objective
+
+    rng = np.random.default_rng(0)
+    values = -np.exp(rng.normal(0.0, 0.8, 60))  # a long tail of good values (deep minima)
+    values[[3, 17]] = np.nan  # failed runs
+    warped = warp_objective(values)
+    ok = np.isfinite(values)
+    assert np.array_equal(np.isfinite(warped), ok)
+    assert (np.argsort(warped[ok]) == np.argsort(values[ok])).all()  # monotone
+    z = (values[ok] - values[ok].mean()) / values[ok].std()
+    reference, lam = stats.yeojohnson(z)  # the reference maximum-likelihood exponent
+    assert 1.0 < lam < 3.0
+    np.testing.assert_allclose(warped[ok], reference, rtol=1e-5, atol=1e-6)
+    assert abs(stats.skew(warped[ok])) < 0.25 * abs(stats.skew(values[ok]))
+
+
+def test_the_objective_warp_leaves_a_tail_of_bad_values_and_too_few_values_alone():
+    from surrogate.sequential import warp_objective
+
+    rng = np.random.default_rng(1)
+    for values in (np.exp(rng.normal(0.0, 0.8, 60)), np.r_[np.zeros(30), 1e-3, 5e-3, 1e6]):
+        # a long tail of bad values (its exponent would be below 1): only standardized
+        z = (values - values.mean()) / values.std()
+        np.testing.assert_allclose(warp_objective(values), z, rtol=1e-6, atol=1e-6)
+    for values in (np.array([1.0, 2.0, np.nan]), np.array([5.0, 5.0, 7.0, 7.0]), np.ones(4)):
+        np.testing.assert_array_equal(warp_objective(values), values)

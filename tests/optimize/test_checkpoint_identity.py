@@ -120,3 +120,15 @@ def test_a_teacher_counting_its_calls_in_a_closure_resumes(tmp_path):
     minimize(counted, budget=8, **options)
     minimize(counted, budget=10, **options)
     assert count == 10 == len(seen)  # the 8 finished runs reloaded, 2 new
+
+
+def test_a_checkpoint_without_the_warp_resumes_only_with_warp_off(tmp_path):
+    # a checkpoint written before the warp existed (or with warp=False) ran unwarped: resuming
+    # it with the warp would mix two searches, so it is refused, naming the option
+    options = {"space": SPACE, "seed": 0, "checkpoint": tmp_path / "ck"}
+    first = minimize(near_low, budget=8, warp=False, **options)
+    assert "warp" not in json.loads((tmp_path / "ck" / "optimization.json").read_text())
+    with pytest.raises(ValueError, match=r"differs in \['warp'\]"):
+        minimize(near_low, budget=10, **options)
+    again = minimize(near_low, budget=10, warp=False, **options)
+    assert again.history.X.iloc[:8].equals(first.history.X)

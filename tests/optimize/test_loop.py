@@ -241,6 +241,7 @@ def test_batches_run_on_the_process_executor():
         ({"budget": 10, "executor": "threads"}, ValueError, "executor must be one of"),
         ({"budget": 10, "seed": -1}, ValueError, "seed"),
         ({"budget": 10, "escape": "yes"}, TypeError, "escape must be True or False"),
+        ({"budget": 10, "warp": 1}, TypeError, "warp must be True or False"),
     ],
 )
 def test_bad_input_is_refused_with_a_clear_message(kwargs, error, match):
@@ -304,3 +305,16 @@ def test_a_constraint_does_not_depend_on_its_outputs_units():
     np.testing.assert_allclose(runs[1e-30].history.X.to_numpy(),
                                runs[1.0].history.X.to_numpy(), atol=5e-3)
     assert runs[1e-30].x == pytest.approx(runs[1.0].x, abs=5e-3)
+
+
+def test_the_warped_search_reports_and_models_the_objective_itself():
+    # the GP inside the loop sees the warped values; the result's model predicts the objective
+    branin = simulators.load("branin")
+    warped = minimize(branin, budget=12, seed=0)
+    plain = minimize(branin, budget=12, seed=0, warp=False)
+    assert warped.history.X.iloc[:5].equals(plain.history.X.iloc[:5])  # the same design
+    assert not warped.history.X.iloc[5:].equals(plain.history.X.iloc[5:])
+    y = warped.history.Y["y"].to_numpy()
+    assert warped.y == y.min()
+    fitted = warped.model.predict(warped.history.X)
+    np.testing.assert_allclose(fitted, y, rtol=0.05, atol=0.05 * np.ptp(y))

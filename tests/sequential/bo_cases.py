@@ -41,8 +41,10 @@ def mixed(point):
              + (0.0 if point["c"] == "b" else 1.0))
 
 
-# the plain loop, without the escape from stalled basins (absent from the old loop)
-PLAIN = {"escape": False} if "escape" in inspect.signature(minimize).parameters else {}
+# the plain loop, without the escape from stalled basins and the objective's warp (absent
+# from the old loop)
+PLAIN = {option: False for option in ("escape", "warp")
+         if option in inspect.signature(minimize).parameters}
 MIXED_SPACE = Space([Real("x", 0.0, 1.0), Integer("n", 0, 8), Categorical("c", ["a", "b", "c"])])
 BOWL_SPACE = Space([Real("x", -1.0, 2.0), Real("y", -1.0, 2.0)])
 
