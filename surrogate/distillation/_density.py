@@ -141,8 +141,8 @@ class GMMGenerator(TransferGenerator):
     Parameters
     ----------
     n_components : int, optional
-        Fixed number of components; by default the one of ``1 .. max_components`` with the
-        lowest Bayesian information criterion.
+        Fixed number of components (at most the number of points); by default the one of
+        ``1 .. max_components`` with the lowest Bayesian information criterion.
     max_components : int, default 10
         Largest number tried (never more than the number of points).
     covariance_type : {"full", "tied", "diag", "spherical"}, default "full"
@@ -204,7 +204,11 @@ class GMMGenerator(TransferGenerator):
         if not self.scale_.varies.any():  # nothing to cluster: one component
             tried = [1]
         elif self.n_components is not None:
-            tried = [min(int(self.n_components), len(z))]
+            if self.n_components > len(z):
+                raise ValueError(f"n_components={self.n_components} is more than the {len(z)} "
+                                 "points of Data 1; a mixture needs at most one component per "
+                                 "point (leave n_components=None to choose it by BIC)")
+            tried = [int(self.n_components)]
         else:
             tried = list(range(1, min(int(self.max_components), len(z)) + 1))
         mixtures = {k: GaussianMixture(k, covariance_type=self.covariance_type,

@@ -113,7 +113,8 @@ class FieldGPRegressor(MultiOutputMixin, SurrogateMixin, RegressorMixin, BaseEst
     ----------
     grid_ : ndarray of shape (n_times,)
         The grid: ``Y``'s columns when ``Y`` was a DataFrame with numeric columns (as
-        ``TransferSet.field`` gives it), else ``0 .. n_times - 1``.
+        ``TransferSet.field`` gives it; they must be strictly increasing), else
+        ``0 .. n_times - 1``.
     columns_ : list or None
         ``Y``'s column labels (None for an array): ``score`` and :func:`surrogate.plot.fan`
         refuse trajectories whose columns differ (another grid, or another order).

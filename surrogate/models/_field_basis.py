@@ -55,16 +55,21 @@ def components_explaining(energy: np.ndarray, share: float) -> int:
 
 
 def grid_of(Y: Any, n_times: int) -> tuple[np.ndarray, str | None]:
-    """The grid (numeric, strictly increasing DataFrame columns, else 0 .. T-1) and the name."""
+    """The grid (numeric DataFrame columns, which must increase; else 0 .. T-1) and the name."""
     if isinstance(Y, pd.DataFrame):
         name = Y.columns.name if isinstance(Y.columns.name, str) else None
         try:
             grid = np.asarray(Y.columns, dtype=np.float64)
         except (TypeError, ValueError):
             return np.arange(n_times, dtype=np.float64), name
-        if len(grid) == n_times and (np.diff(grid) > 0).all():
-            return grid, name
-        return np.arange(n_times, dtype=np.float64), name
+        steps = np.diff(grid)
+        if not (np.isfinite(grid).all() and (steps > 0).all()):
+            at = int(np.argmax(~(steps > 0))) + 1 if len(steps) else 0
+            raise ValueError(
+                "Y's columns are numbers, read as the field's grid, but they are not strictly "
+                f"increasing and finite (position {at}: {grid[max(at - 1, 0)]:g} -> {grid[at]:g}); "
+                "sort the columns by time, or name them with strings to use positions 0 .. T-1")
+        return grid, name
     return np.arange(n_times, dtype=np.float64), None
 
 

@@ -63,6 +63,8 @@ def fan(model: Any, X: Any, Y: Any = None, ax: Any = None) -> Any:
     if grid is None or not hasattr(model, "predict"):
         raise ValueError("fan needs a fitted field surrogate (a FieldGPRegressor after fit), "
                          f"got {type(model).__name__}")
+    if np.ndim(X) == 2 and np.shape(X)[0] > MAX_FAN_RUNS:  # refused before predicting them all
+        _too_many(np.shape(X)[0])
     mean, std = (np.asarray(a, dtype=float).reshape(-1, len(grid))
                  for a in model.predict(X, return_std=True))
     if hasattr(model, "predict_band"):  # mapped back through a y_transform exactly
@@ -71,8 +73,7 @@ def fan(model: Any, X: Any, Y: Any = None, ax: Any = None) -> Any:
     else:
         low, high = mean - _Z95 * std, mean + _Z95 * std
     if len(mean) > MAX_FAN_RUNS:
-        raise ValueError(f"fan draws at most {MAX_FAN_RUNS} points (one band each), got "
-                         f"{len(mean)}; pass a few rows, e.g. X.iloc[:4]")
+        _too_many(len(mean))
     if Y is not None:
         from surrogate.models._field_basis import check_field_columns  # loaded on first use
 
@@ -98,6 +99,11 @@ def fan(model: Any, X: Any, Y: Any = None, ax: Any = None) -> Any:
     ax.legend(frameon=False, fontsize="small", loc="upper left", bbox_to_anchor=(1.0, 1.0))
     ax.set_title("surrogate mean and 95 % band" + (" vs teacher" if teacher is not None else ""))
     return ax
+
+
+def _too_many(n: int) -> None:
+    raise ValueError(f"fan draws at most {MAX_FAN_RUNS} points (one band each), got {n}; pass a "
+                     "few rows, e.g. X.iloc[:4]")
 
 
 def _row_names(X: Any, n: int) -> list[str]:

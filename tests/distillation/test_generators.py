@@ -189,6 +189,8 @@ def test_bad_options_are_named():
         KDEGenerator(bandwidth="wide").fit(X)
     with pytest.raises(ValueError, match="max_components must be an int >= 1"):
         GMMGenerator(max_components=0).fit(X)
+    with pytest.raises(ValueError, match="n_components=5 is more than the 3 points"):
+        GMMGenerator(n_components=5).fit(X)
     with pytest.raises(ValueError, match="at least 2 points"):
         MUNGE().fit(X.iloc[:1])
     with pytest.raises(ValueError, match="column 'a' has missing values"):

@@ -68,6 +68,8 @@ def test_fan_refuses_teacher_trajectories_on_another_grid(model):
 def test_fan_refuses_what_it_cannot_draw(model, runs):
     with pytest.raises(ValueError, match="at most 12 points"):
         plot.fan(model, runs.X)
+    with pytest.raises(ValueError, match=r"at most 12 points \(one band each\), got 5000"):  # before predicting
+        plot.fan(model, np.zeros((5000, 99)))  # (its 99 columns would fail in predict)
     with pytest.raises(ValueError, match="fitted field surrogate"):
         plot.fan(sg.GPRegressor(), runs.X.iloc[:2])
     n_grid = len(model.grid_)
