@@ -347,6 +347,16 @@ def _inputs(generated: pd.DataFrame, X1: pd.DataFrame | None) -> tuple[pd.DataFr
     if X1 is not None:
         parts.append(X1)
     inputs = pd.concat(parts, ignore_index=True)
+    if X1 is not None and len(generated):  # the concatenation drops Data 1's category dtypes
+        for name in X1.columns:  # (a category of numbers became ordered numbers)
+            dtype = X1[name].dtype
+            if isinstance(dtype, pd.CategoricalDtype):
+                values = inputs[name].to_numpy(dtype=object)
+                kept = pd.Categorical(values, dtype=dtype)
+                if (kept.isna() & ~pd.isna(values)).any():  # a drawn value that is no level
+                    raise RuntimeError(f"column {name!r}: the generator drew values that are "
+                                       "not among Data 1's categories")
+                inputs[name] = kept
     source = np.array(["generated"] * len(generated) + ["data"] * (len(inputs) - len(generated)),
                       dtype=object)
     return inputs, source

@@ -344,13 +344,20 @@ def with_known_levels(X: Any, owner: str) -> Any:
     """``X`` whose categorical columns are pandas ``category`` columns declaring every level
     of ``X``; a model fitted on any subset of rows then knows all of them (cross-validation).
 
-    Arrays and frames without categories are returned unchanged.
+    An array with categories (``object`` or string values) becomes such a frame, its columns
+    labelled by position ``0 .. d-1`` and its other columns floats (a fold's model lacking a
+    level refused it at predict). Inputs without categories are returned unchanged.
     """
-    if not isinstance(X, pd.DataFrame):
-        return X
     encoding = find_categories(X, owner)
     if not encoding.positions:
         return X
+    if not isinstance(X, pd.DataFrame):
+        arr = np.asarray(X)
+        levels_at = dict(zip(encoding.positions, encoding.levels, strict=True))
+        return pd.DataFrame({j: pd.Categorical(arr[:, j].astype(object),
+                                               categories=list(levels_at[j]))
+                             if j in levels_at else arr[:, j].astype(np.float64)
+                             for j in range(arr.shape[1])})
     out = X.copy()
     for name, levels in zip(encoding.names, encoding.levels, strict=True):
         out[name] = pd.Categorical(X[name].to_numpy(dtype=object), categories=list(levels))

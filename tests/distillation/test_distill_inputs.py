@@ -269,3 +269,21 @@ def test_a_categorical_of_numbers_is_learnt_as_categories():
         direct = sg.GPRegressor(seed=0).fit(result.transfer_set_[["x", "mesh"]],
                                             result.transfer_set_["value"])
     assert direct.categories_ == {}
+
+
+@pytest.mark.parametrize("transfer", ["munge", "kde", "gmm"])
+def test_data_category_columns_stay_categories_in_the_transfer_set(transfer):
+    """Data 1 without a space, its category of numbers a pandas ``category`` column (as the
+    models' warning asks): the generated points kept its levels, not the ordered numbers an
+    ``object`` column reads as (the student's ``categories_`` was empty, with a warning)."""
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"x": rng.random(60),
+                      "mesh": pd.Categorical(rng.choice([10, 20, 40], 60), categories=[10, 20, 40])})
+    y = X["x"].to_numpy() + np.where(X["mesh"].to_numpy(dtype=int) == 20, 1.0, 0.0)
+    teacher = sg.GPRegressor(seed=0).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        result = distill(teacher, sg.GPRegressor(seed=0), transfer=transfer, data=X, n=60,
+                         labels="value", seed=0)
+    assert result.student_.categories_ == {"mesh": [10, 20, 40]}
+    assert result.transfer_set_["mesh"].dtype == X["mesh"].dtype

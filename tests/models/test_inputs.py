@@ -291,6 +291,18 @@ def test_cross_validate_when_a_fold_lacks_a_rare_category():
 
 
 @pytest.mark.parametrize("model", MODELS, ids=ids)
+def test_cross_validate_on_an_object_array_when_a_fold_lacks_a_rare_category(model):
+    """The same as an object array (by position): every fold's model knows every level too;
+    a fold without the rare row refused it at predict ("categories not seen at fit")."""
+    X, y = _design(30)
+    X.loc[X.index[0], "policy"] = "rare"
+    scores = cross_validate(model, X.to_numpy(), _target(model, y), cv=3, seed=0)
+    framed = cross_validate(model, X, _target(model, y), cv=3, seed=0)
+    key = "proba" if hasattr(model, "predict_proba") else "y_pred"
+    np.testing.assert_allclose(scores[key], framed[key])
+
+
+@pytest.mark.parametrize("model", MODELS, ids=ids)
 def test_levels_and_training_range_survive_save_load(tmp_path, model):
     X, y = _design()
     model.fit(X, _target(model, y))
