@@ -306,10 +306,18 @@ def warp_objective(values: np.ndarray) -> np.ndarray:
     """
     from scipy import optimize, stats
 
+    try:  # a float copy: an int array would take the warped values back as ints
+        values = np.array(values, dtype=float)
+    except (TypeError, ValueError):
+        raise TypeError("values must be an array of numbers (NaN where a run failed), got "
+                        f"{type(values).__name__}") from None
     ok = np.isfinite(values)
     if len(np.unique(values[ok])) < 3:
         return values
-    z = (values[ok] - values[ok].mean()) / values[ok].std()
+    # scaled by a power of two first (exact: the same z), so that the squares of the
+    # standard deviation neither overflow (values past 1e154) nor underflow (below 1e-154)
+    good = np.ldexp(values[ok], -int(np.frexp(np.abs(values[ok]).max())[1]))
+    z = (good - good.mean()) / good.std()
     best = optimize.minimize_scalar(lambda lam: -stats.yeojohnson_llf(lam, z),
                                     bounds=WARP_LAMBDA, method="bounded",
                                     options={"xatol": 1e-9})

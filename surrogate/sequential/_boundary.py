@@ -41,6 +41,7 @@ __all__ = ["TargetedVarianceReduction", "Straddle", "UFunction", "case_probabili
 
 _MIN_STD = 1e-12
 N_ANCHORS = 5
+STRADDLE_KAPPA = 1.96  # Straddle's default; also TargetedVarianceReduction's fallback
 
 
 def case_probability(mean: torch.Tensor, var: torch.Tensor, op: str, value: float
@@ -147,16 +148,22 @@ class Straddle(_Edge):
     ('<', 0.0)
     """
 
-    def __init__(self, threshold: tuple[str, float], kappa: float = 1.96, *,
+    def __init__(self, threshold: tuple[str, float], kappa: float = STRADDLE_KAPPA, *,
                  indicator: bool = False) -> None:
         super().__init__(threshold, indicator=indicator)
         self.kappa: float = check_positive_float("kappa", kappa)
 
     def _score(self, unit: torch.Tensor, student: Student, context: Any) -> torch.Tensor:
-        posterior = student.posterior(unit)
-        mean, std = posterior.mean[:, 0], posterior.var[:, 0].clamp_min(_MIN_STD**2).sqrt()
-        straddle = (self.kappa * std - (mean - self.value).abs()) / context
-        return straddle + log_success(posterior)
+        return _straddle(unit, student, self.value, self.kappa, context)
+
+
+def _straddle(unit: torch.Tensor, student: Student, value: float, kappa: float, spread: float
+              ) -> torch.Tensor:
+    """The straddle score of :class:`Straddle` at ``unit`` (n,), in units of ``spread``."""
+    posterior = student.posterior(unit)
+    mean, std = posterior.mean[:, 0], posterior.var[:, 0].clamp_min(_MIN_STD**2).sqrt()
+    straddle = (kappa * std - (mean - value).abs()) / spread
+    return straddle + log_success(posterior)
 
 
 class UFunction(_Edge):
@@ -179,7 +186,9 @@ class TargetedVarianceReduction(_Edge):
     The weight of a reference point ``z`` is ``phi(d(z)) / sqrt(s(z)^2 + eps^2)`` with
     ``d = (mu(z) - value) / sqrt(s(z)^2 + eps^2)``: the density of the edge there, blurred by
     the student's uncertainty and by ``eps = tolerance * spread``; then
-    ``w = (1 - explore) w / mean(w) + explore``.
+    ``w = (1 - explore) w / mean(w) + explore``. A student that is not an exact GP (e.g.
+    ``GPRegressor(method="svgp")``) is scored by :class:`Straddle`'s rule instead (its default
+    ``kappa``).
 
     Parameters
     ----------
@@ -221,8 +230,8 @@ class TargetedVarianceReduction(_Edge):
     def _score(self, unit: torch.Tensor, student: Student, context: Any) -> torch.Tensor:
         from surrogate.sequential._accuracy import integrated_reduction
 
-        if isinstance(context, float):  # not an exact GP: the straddle instead
-            return Straddle._score(self, unit, student, context)  # type: ignore[arg-type]
+        if isinstance(context, float):  # not an exact GP: the straddle (default kappa) instead
+            return _straddle(unit, student, self.value, STRADDLE_KAPPA, context)
         total = integrated_reduction(student.outputs, context, unit).clamp_min(1e-300).log()
         if student.success is None:
             return total

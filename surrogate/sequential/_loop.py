@@ -352,7 +352,8 @@ def _run_round(plan: Plan, round_index: int, runner: Executor, store: RoundStore
     """The round's runs: made, or read from the checkpoint. A checkpointed round of more runs
     than ``limit`` (a resumption with a smaller budget) gives its first ``limit`` runs, so a
     design never returns more runs than its budget; a round begun but not finished is
-    finished first (its checkpoint then matches an uninterrupted design's)."""
+    finished first (its checkpoint then matches an uninterrupted design's), up to its first
+    ``limit`` runs (the teacher never runs past the budget)."""
     simulator = plan.simulator
     options: dict[str, Any] = {"executor": runner, "timeout": plan.timeout,
                                "retries": plan.retries, "progress": False}
@@ -363,6 +364,8 @@ def _run_round(plan: Plan, round_index: int, runner: Executor, store: RoundStore
         design = store.started_design(round_index)
         if design is None:
             design = make_design()
+        elif limit is not None and len(design) > limit:  # a smaller budget than it began with
+            design = design.iloc[:limit].reset_index(drop=True)
         runs = simulator.run(design, checkpoint=store.path(round_index), **options)
     if limit is not None and len(runs) > limit:
         return runs.select(np.arange(len(runs)) < limit)

@@ -258,3 +258,23 @@ def test_the_objective_warp_leaves_a_tail_of_bad_values_and_too_few_values_alone
         np.testing.assert_allclose(warp_objective(values), z, rtol=1e-6, atol=1e-6)
     for values in (np.array([1.0, 2.0, np.nan]), np.array([5.0, 5.0, 7.0, 7.0]), np.ones(4)):
         np.testing.assert_array_equal(warp_objective(values), values)
+
+
+def test_the_objective_warp_takes_any_scale_and_ints_and_names_bad_values():
+    from surrogate.sequential import warp_objective
+
+    rng = np.random.default_rng(2)
+    values = -np.exp(rng.normal(0.0, 0.8, 40))
+    warped = warp_objective(values)
+    # the standardization overflowed past 1e154 (every value warped to 0) and underflowed
+    # below 1e-154 (to +-inf): a scaled objective is warped as itself
+    for scale in (1e160, 1e-160, 1e300):
+        np.testing.assert_allclose(warp_objective(values * scale), warped, rtol=1e-8)
+    for power in (-600, 600):  # exactly, where the scaling is exact
+        np.testing.assert_array_equal(warp_objective(values * 2.0**power), warped)
+    # an int array took the warped values back as ints ([0, 0, 0, 1]); a list was a raw error
+    as_floats = warp_objective(np.array([1.0, 2.0, 3.0, 10.0]))
+    np.testing.assert_array_equal(warp_objective(np.array([1, 2, 3, 10])), as_floats)
+    np.testing.assert_array_equal(warp_objective([1.0, 2.0, 3.0, 10.0]), as_floats)
+    with pytest.raises(TypeError, match="values must be an array of numbers"):
+        warp_objective(["a", "b", "c"])

@@ -290,6 +290,21 @@ def test_the_search_does_not_depend_on_the_objectives_units():
                                runs[1.0].history.X.to_numpy(), rtol=1e-6, atol=1e-9)
 
 
+def test_the_warped_search_does_not_depend_on_extreme_units():
+    """The warp standardized the objective through its squares: past 1e154 they overflowed
+    (every value warped to 0, the search went blind), below 1e-154 they underflowed."""
+    branin = simulators.load("branin")
+
+    def objective(scale):
+        return lambda p: scale * float(branin(pd.DataFrame([p]))["y"].iloc[0])
+
+    runs = {scale: minimize(objective(scale), space=branin.space, budget=12, seed=0).history
+            for scale in (1.0, 1e-160, 1e160)}
+    for scale in (1e-160, 1e160):
+        np.testing.assert_allclose(runs[scale].X.to_numpy(), runs[1.0].X.to_numpy(),
+                                   rtol=1e-6, atol=1e-9)
+
+
 def test_a_constraint_does_not_depend_on_its_outputs_units():
     """The feasibility probability floored the std at 1e-12 in the constraint's own units."""
     space = Space([Real("x", 0.0, 1.0), Real("y", 0.0, 1.0)])

@@ -900,3 +900,33 @@ def test_a_disagreement_student_reads_a_categorical_of_numbers_as_categories():
         result = adaptive_sample(teacher, space=space, budget=8, seed=0, goal="disagreement",
                                  student=student, progress=False)
     assert result.runs.ok.all() and len(result.runs) == 8
+
+
+def test_a_boundary_design_on_a_student_that_is_not_an_exact_gp_runs_on_the_straddle():
+    # an SVGP student (or method="auto" past max_exact runs) fell back to Straddle's score,
+    # which read a kappa the targeted variance reduction does not have: AttributeError
+    def bowl(p):
+        return float(p["x"] ** 2 + p["y"] ** 2)
+
+    result = adaptive_sample(bowl, space=SQUARE, goal="boundary", threshold=("<", 0.5),
+                             budget=8, seed=0, model=GPRegressor(method="svgp"),
+                             progress=False)
+    assert len(result.runs) == 8 and result.history["misclassified"].notna().all()
+
+
+def test_a_round_resumed_with_a_smaller_budget_runs_the_teacher_no_further(tmp_path):
+    # the round begun with four runs was finished whole, then cut to the budget: two teacher
+    # runs past a budget of 7
+    options = {"goal": "boundary", "threshold": ("<", 0.09), "batch_size": 4, "seed": 0,
+               "progress": False}
+    teacher = _CountingCircle(stop_after=6)  # the initial 5, then 1 of the batch of 4
+    with pytest.raises(_Interrupt):
+        adaptive_sample(Simulator(teacher, SQUARE, ["r2"], name="c"), checkpoint=tmp_path,
+                        budget=13, **options)
+    teacher._stop_after = None
+    resumed = adaptive_sample(Simulator(teacher, SQUARE, ["r2"], name="c"),
+                              checkpoint=tmp_path, budget=7, **options)
+    assert len(teacher.calls) == len(resumed.runs) == 7
+    fresh = adaptive_sample(Simulator(_CountingCircle(), SQUARE, ["r2"], name="c"), budget=7,
+                            **options)
+    pd.testing.assert_frame_equal(resumed.runs.X, fresh.runs.X)
