@@ -252,6 +252,7 @@ def adaptive_sample(
     rounds = run_rounds(plan, acquisition, Trainer(model, REFIT_GROWTH), executor=executor,
                         checkpoint=checkpoint, seed=seed, target=target_rule,
                         progress=progress, optimizer=optimizer)
+    _warn_if_target_unchecked(target_rule, acquisition, rounds, simulator.space.dim)
     fitted = _final_model(acquisition, rounds, simulator.space, outputs, model)
     return AdaptiveResult(rounds.history, fitted, rounds.rounds, rounds.stopped, goal_name,
                           outputs, condition, acquisition.fidelity_name,
@@ -378,9 +379,27 @@ def _warn_if_target_unreachable(target: Target | None, acquisition: Acquisition,
     (a leave-one-out Q², a disagreement): a smaller budget never lets ``target`` stop it."""
     needed = acquisition.min_runs(dim)
     if target is not None and budget < needed:
-        warnings.warn(f"target= stops the design only from {needed} successful runs on "
-                      f"({needed // dim} per input), more than budget={budget}: the design "
-                      "will run its whole budget", UserWarning, stacklevel=3)
+        per_input = f" ({needed // dim} per input)" if needed % dim == 0 else ""
+        warnings.warn(f"target= stops the design only from {needed} successful runs on"
+                      f"{per_input}, more than budget={budget}: the design will run its whole "
+                      "budget", UserWarning, stacklevel=3)
+
+
+def _warn_if_target_unchecked(target: Target | None, acquisition: Acquisition, rounds: Any,
+                              dim: int) -> None:
+    """A design that ran its budget with ``target`` whose fidelity was NaN in every round it
+    could have stopped: say so rather than let the budget look like the reason."""
+    table = rounds.rounds
+    name = str(acquisition.fidelity_name)
+    if target is None or rounds.stopped != "budget" or name not in table:
+        return
+    ready = table["n_ok"] >= acquisition.min_runs(dim)
+    if ready.any() and table.loc[ready, name].isna().all():
+        warnings.warn(f"target= was never checked: the fidelity {name} was NaN in every round "
+                      "(a student that is not an exact GP, e.g. GPRegressor(method='svgp') or "
+                      "the default past max_exact runs, gives no leave-one-out Q²; nor do "
+                      "outputs that never vary); the design ran its whole budget",
+                      UserWarning, stacklevel=3)
 
 
 def _check_target(target: Any, acquisition: Acquisition) -> Target | None:

@@ -24,6 +24,7 @@ from surrogate.sequential import (
     AdaptiveResult,
     Straddle,
     UFunction,
+    VarianceReduction,
     adaptive_sample,
     log_success,
 )
@@ -627,6 +628,25 @@ def test_a_budget_too_small_for_the_target_is_warned_of():
         result = adaptive_sample(lambda p: p["x"] + p["y"], space=SQUARE, budget=12,
                                  target=0.5, seed=0, progress=False)
     assert result.stopped == "budget"
+
+    class Seven(VarianceReduction):  # a custom rule: no whole number of runs per input
+        def min_runs(self, dim):
+            return 7
+
+    with pytest.warns(UserWarning, match=r"only from 7 successful runs on, more than budget=6"):
+        adaptive_sample(lambda p: p["x"] + p["y"], space=SQUARE, budget=6, goal=Seven(),
+                        target=0.5, seed=0, progress=False)
+
+
+def test_a_target_that_could_never_be_checked_is_warned_of():
+    # an SVGP student gives no leave-one-out Q²: the NaN fidelity never stopped the design,
+    # and the result said only that the budget ran out
+    with pytest.warns(UserWarning, match="target= was never checked: the fidelity q2_loo was "
+                                         "NaN in every round"):
+        result = adaptive_sample(lambda p: p["x"] ** 2 + p["y"], space=SQUARE, budget=22,
+                                 target=0.5, seed=0, model=GPRegressor(method="svgp"),
+                                 progress=False)
+    assert result.stopped == "budget" and result.history["q2_loo"].isna().all()
 
 
 def test_a_fidelity_named_as_a_rounds_column_is_refused():
