@@ -107,6 +107,10 @@ class OutcomeExpression:
             reads a grid).
         """
         values, field_grids = _collect(data, self._fail, set(self.names))
+        unknown = sorted(str(k) for k in (grids or {}) if str(k) not in values)
+        if unknown:  # a misspelt grid was ignored: time_above read 0 .. T-1 instead
+            self._fail(f"grids= names {unknown}, which the data does not hold; "
+                       + _known(values))
         field_grids.update({k: np.asarray(v, dtype=float) for k, v in (grids or {}).items()})
         used = {name: values[name] for name in self.names if name in values}
         sizes = {len(v) for v in used.values()}

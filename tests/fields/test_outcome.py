@@ -311,3 +311,14 @@ def test_a_grid_for_a_scalar_and_an_expression_too_deep_to_evaluate_are_named():
             deeper(150)
     finally:
         sys.setrecursionlimit(limit)
+
+
+def test_a_grid_for_a_name_the_data_lacks_is_refused_not_ignored():
+    # grids={"i": t} for the field "I" was ignored: time_above integrated over 0 .. T-1
+    infected = np.array([[0.0, 0.3, 0.3, 0.0]])
+    times = [0.0, 10.0, 20.0, 30.0]
+    expr = parse_outcome("time_above(I, 0.1) > 5")
+    assert expr.evaluate({"I": infected}, grids={"I": times}).tolist() == [True]
+    with pytest.raises(OutcomeError, match=r"grids= names \['i'\], which the data does not "
+                       r"hold; fields: \['I'\]"):
+        expr.evaluate({"I": infected}, grids={"i": times})
