@@ -198,6 +198,11 @@ def saltelli_field_indices(trajectories: np.ndarray, d: int, *, seed: int,
     # centred per grid point, as SALib centres each output: the S1 estimator mean(B (AB - A))
     # is not invariant to a shift of the output in a finite sample
     magnitude = float(np.abs(trajectories).max()) if trajectories.size else 0.0
+    # scaled by a power of two (exact: the same indices) so that the squares neither underflow
+    # (a field of 1e-300 gave NaN indices) nor overflow (past 1e154)
+    exponent = int(np.frexp(magnitude)[1]) if 0.0 < magnitude < np.inf else 0
+    magnitude = float(np.ldexp(magnitude, -exponent))
+    trajectories = np.ldexp(trajectories, -exponent)
     trajectories = trajectories - trajectories.mean(axis=0)
     A, B = trajectories[0::step], trajectories[step - 1::step]  # (N, T)
     AB = np.stack([trajectories[j + 1::step] for j in range(d)])  # (d, N, T)
@@ -206,7 +211,7 @@ def saltelli_field_indices(trajectories: np.ndarray, d: int, *, seed: int,
     weight = np.where(flat, 0.0, variance)
     first = np.mean(B * (AB - A), axis=1)  # (d, T) numerators
     total = 0.5 * np.mean((A - AB) ** 2, axis=1)
-    out = {"variance": variance}
+    out = {"variance": np.ldexp(variance, 2 * exponent)}  # in the field's own units
     with np.errstate(divide="ignore", invalid="ignore"):
         out["S1"] = np.where(flat, np.nan, first / variance)
         out["ST"] = np.where(flat, np.nan, total / variance)

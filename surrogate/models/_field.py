@@ -258,9 +258,11 @@ class FieldGPRegressor(MultiOutputMixin, SurrogateMixin, RegressorMixin, BaseEst
         self.columns_ = column_labels(Y)
         self.mean_ = trajectories.mean(axis=0)
         _, singular, directions = np.linalg.svd(trajectories - self.mean_, full_matrices=False)
-        k = self._n_kept(singular)
-        total = float((singular**2).sum())
-        self.explained_variance_ratio_ = (singular[:k] ** 2 / total if total > 0
+        # relative to the largest: the squares of a field of 1e-300 underflowed (one component)
+        relative = singular / singular[0] if singular[0] > 0 else singular
+        k = self._n_kept(relative)
+        total = float((relative**2).sum())
+        self.explained_variance_ratio_ = (relative[:k] ** 2 / total if total > 0
                                           else np.zeros(k))
         self.components_ = directions[:k]
         self.n_components_ = k

@@ -35,6 +35,10 @@ def field_q2(y_true: Any, y_pred: Any) -> float:
     t, p = t.reshape(len(t), -1), p.reshape(len(p), -1)
     if t.shape != p.shape:
         raise ValueError(f"y_true {t.shape} and y_pred {p.shape} must have the same shape")
+    magnitude = float(np.abs(t).max()) if t.size else 0.0
+    if 0.0 < magnitude < np.inf:  # an exact power-of-two scaling: the squares of a field of
+        exponent = -int(np.frexp(magnitude)[1])  # 1e-160 underflowed (Q² 1.0 for any fit)
+        t, p = np.ldexp(t, exponent), np.ldexp(p, exponent)
     sst = float(((t - t.mean(axis=0)) ** 2).sum())
     if sst == 0.0:
         return float("nan")

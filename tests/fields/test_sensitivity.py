@@ -85,6 +85,21 @@ def test_every_grid_point_gets_salib_own_numbers():
             np.testing.assert_allclose(ours[key][:, t], salib[key], rtol=1e-9, atol=1e-12)
 
 
+def test_a_tiny_or_huge_field_gets_the_same_indices():
+    # the squares underflowed for a field of 1e-300 (every index NaN) and overflowed past 1e154
+    problem = {"num_vars": 2, "names": ["a", "b"], "bounds": [[0, 1]] * 2}
+    unit = salib_sobol_sample.sample(problem, 64, calc_second_order=False, seed=3)
+    Y = trajectory(pd.DataFrame(unit, columns=["a", "b"]))
+    plain = saltelli_field_indices(Y, 2, seed=11, num_resamples=20)
+    for scale in (1e-300, 1e160, 2.0**-900):
+        scaled = saltelli_field_indices(Y * scale, 2, seed=11, num_resamples=20)
+        for key in ("S1", "ST", "S1_conf", "S1_aggregated", "ST_aggregated"):
+            np.testing.assert_allclose(scaled[key], plain[key], rtol=1e-9, atol=1e-12)
+    np.testing.assert_array_equal(saltelli_field_indices(Y * 2.0**-400, 2, seed=11,
+                                                         num_resamples=20)["variance"],
+                                  plain["variance"] * 2.0**-800)
+
+
 def test_a_field_surrogate_gives_the_same_indices():
     runs = TEACHER.run(sg.sample(SPACE, 30, seed=1), progress=False)
     model = FieldGPRegressor(seed=0).fit(runs.X, runs.field("y"))
