@@ -38,6 +38,16 @@ def check_grid(name: str, grid: Any) -> np.ndarray:
     ValueError: field 'I': the grid must be strictly increasing (1-D, finite), but it falls at position 2 (2.0 -> 1.0)
     """
     try:
+        kind: str = np.asarray(grid).dtype.kind
+    except (TypeError, ValueError):  # ragged: refused below
+        kind = ""
+    if kind in ("M", "m"):  # read as floats they were µs, ns or days since 1970 (the dtype's)
+        raise ValueError(f"field {name!r}: the grid must be numbers, got dates or durations; "
+                         "convert them, e.g. to days since the start: "
+                         "(dates - dates[0]) / pd.Timedelta(days=1)")
+    if kind == "b":
+        raise ValueError(f"field {name!r}: the grid must be numbers (e.g. times), got booleans")
+    try:
         values = np.array(grid, dtype=float)
     except (TypeError, ValueError):
         raise ValueError(f"field {name!r}: the grid must be a 1-D sequence of numbers (e.g. "

@@ -197,6 +197,9 @@ class TransferSet:
         """The trajectories of field ``name``: one row per run (NaN rows for failed runs), one
         column per grid point (the columns are the grid; the columns axis is named ``name``).
         """
+        if not isinstance(name, str):  # a list was an unhashable-type TypeError of Python's
+            raise TypeError(f"field takes one field name (a str), got {type(name).__name__} "
+                            f"{name!r}; fields: {self.fields}")
         if name not in self._grids:
             raise KeyError(f"no field {name!r}; fields: {self.fields}, scalar outputs: "
                            f"{self.outputs} (a simulator keeps only the fields it declares: "

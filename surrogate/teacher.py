@@ -218,6 +218,8 @@ class Simulator:
         rows stay NaN with no message); a vectorized one runs the whole design as one call.
         """
         n = len(design)
+        if n == 0:  # no run, no call: a vectorized function failing on an empty frame was
+            return np.empty((0, self.n_values)), []  # halved into empty halves without end
         if self.vectorized:
             return self._evaluate_batch(design)
         values = np.full((n, self.n_values), np.nan)
@@ -299,11 +301,13 @@ class Simulator:
         n = len(design)
         square = square_sizes(self)
         if n in square:  # a sideways result of this many runs would pass every shape check
-            k = next((k for k in range(1, n) if k not in square and n - k not in square), None)
-            if k is not None:  # two calls, each of a size where sideways is caught
-                top, top_err = self._evaluate_batch(design.iloc[:n - k])
-                bottom, bottom_err = self._evaluate_batch(design.iloc[n - k:])
-                return np.vstack([top, bottom]), top_err + bottom_err
+            # two calls, each of a size where sideways is caught; where no two such sizes add
+            # up to n (3 runs, 2 outputs and a 3-point grid), one run and the rest, which is
+            # split again: a whole batch of n runs read a sideways field as its trajectories
+            k = next((k for k in range(1, n) if k not in square and n - k not in square), 1)
+            top, top_err = self._evaluate_batch(design.iloc[:n - k])
+            bottom, bottom_err = self._evaluate_batch(design.iloc[n - k:])
+            return np.vstack([top, bottom]), top_err + bottom_err
         try:
             values = self._coerce_batch(self.fn(design.reset_index(drop=True)), n)
         except (_Transposed, _WholeBatch) as exc:  # every row fails: halves could be square

@@ -320,3 +320,19 @@ def test_a_name_that_is_not_text_is_refused():
                                         r"name\), got int 5"):
         sg.Simulator(lambda a: a, space, ["y"], name=5)
     assert sg.Simulator(lambda a: a, space, ["y"], name="m").name == "m"
+
+
+def test_an_empty_design_calls_no_function_and_gives_no_rows():
+    # a vectorized function that fails on an empty frame (it reads a first row) was halved
+    # into empty halves without end: RecursionError instead of an empty result
+    calls = []
+
+    def first_row(X):
+        calls.append(len(X))
+        return np.full(len(X), X["x"].iloc[0])
+
+    sim = sg.Simulator(first_row, SPACE, "a", vectorized=True)
+    out = sim(pd.DataFrame({"x": [], "n": []}))
+    assert list(out.columns) == ["a"] and len(out) == 0 and calls == []
+    fields = sg.Simulator(first_row, SPACE, fields={"I": [0.0, 1.0]}, vectorized=True)
+    assert fields(pd.DataFrame({"x": [], "n": []})).attrs["fields"]["I"].shape == (0, 2)

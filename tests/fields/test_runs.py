@@ -140,6 +140,10 @@ def test_missing_fields_and_wrong_types_are_named():
     ([], "non-empty"),
     ([0.0, np.nan], "non-finite"),
     ("abc", "sequence of numbers"),
+    # dates were read as µs (days for datetime64[D]) since 1970, by their resolution
+    (pd.date_range("2020-01-01", periods=3), "numbers, got dates"),
+    (np.array([1, 2], dtype="timedelta64[h]"), "numbers, got dates or durations"),
+    (np.array([False, True]), "numbers.*got booleans"),
 ])
 def test_bad_grids_are_refused_naming_the_field(grid, problem):
     with pytest.raises(ValueError, match=f"field 'y'.*{problem}"):
@@ -180,6 +184,14 @@ def test_valid_select_concat_save_load_keep_the_fields(design, tmp_path):
     assert back.fields == ["y"] and back.status.tolist() == runs.status.tolist()
     pd.testing.assert_frame_equal(back.field("y"), runs.field("y"))
     np.testing.assert_array_equal(back.grids["y"], TIMES)
+
+
+def test_a_field_is_asked_for_by_one_name():
+    runs = decay().run([[1.0, 0.5]], progress=False)
+    with pytest.raises(TypeError, match=r"one field name \(a str\), got list \['y'\]"):
+        runs.field(["y"])  # a raw "unhashable type: 'list'"
+    with pytest.raises(KeyError, match="no field 'z'"):
+        runs.field("z")
 
 
 def test_concat_refuses_other_grids(design):
@@ -282,5 +294,31 @@ def test_a_sideways_field_is_caught_when_the_design_has_as_many_runs_as_grid_poi
     bad = sg.Simulator(sideways, space, fields={"I": grid}, vectorized=True)
     runs = bad.run(design, progress=False)
     assert not runs.ok.any() and all("expected" in e for e in runs.error)
+    with pytest.raises(SimulationError):
+        bad(design)
+
+
+@pytest.mark.parametrize("outputs, fields", [
+    (["a2", "a3"], {"I": [0.0, 1.0, 2.0]}),  # 3 runs: 2 outputs and a 3-point grid
+    ([], {"S": [0.0, 1.0], "I": [0.0, 1.0, 2.0]}),  # 3 runs: grids of 2 and 3 points
+])
+def test_a_sideways_field_is_caught_when_no_two_batch_sizes_avoid_the_square_ones(outputs,
+                                                                                  fields):
+    # as many runs as grid points, and no split in two pieces of safe sizes: the whole batch
+    # was evaluated at once and the transposed trajectories stored as the runs' fields
+    space = sg.Space([sg.Real("a", 0.5, 2.0)])
+    grid = np.asarray(fields["I"])
+
+    def sideways(X):
+        a = X["a"].to_numpy()
+        result = {name: a * (j + 2) for j, name in enumerate(outputs)}
+        if "S" in fields:
+            result["S"] = np.outer(a, fields["S"])
+        return {**result, "I": np.outer(grid, a)}  # (T, n): odeint's layout
+
+    bad = sg.Simulator(sideways, space, outputs, fields=fields, vectorized=True)
+    design = pd.DataFrame({"a": [0.6, 1.0, 1.5]})
+    runs = bad.run(design, progress=False)
+    assert not runs.ok.any() and all("transposed" in e for e in runs.error)
     with pytest.raises(SimulationError):
         bad(design)
