@@ -35,6 +35,7 @@ from surrogate.models._field_align import MIN_PEAKED, TIMING_TARGETS, PeakGrid, 
 from surrogate.models._field_basis import (
     check_field_columns,
     column_labels,
+    column_norms,
     components_explaining,
     field_q2,
     grid_of,
@@ -268,7 +269,7 @@ class FieldGPRegressor(MultiOutputMixin, SurrogateMixin, RegressorMixin, BaseEst
         self.n_components_ = k
         scores = (trajectories - self.mean_) @ self.components_.T  # (n, k)
         self._residual_basis = residual_basis(trajectories, k, rng)  # (q, T)
-        self.residual_std_ = np.sqrt((self._residual_basis**2).sum(axis=0))
+        self.residual_std_ = column_norms(self._residual_basis)
         # components are in decreasing order of variance: the first n_own get their own kernel
         gp.n_own = max(1, int((self.explained_variance_ratio_
                                >= float(self.shared_kernel_below)).sum()))
@@ -413,8 +414,11 @@ class FieldGPRegressor(MultiOutputMixin, SurrogateMixin, RegressorMixin, BaseEst
             return self.mean_ + scores @ self.components_, None
         scores, score_std = (np.asarray(a).reshape(-1, self.n_components_)
                              for a in self.gp_.predict(X, return_std=True))
-        variance = score_std**2 @ self.components_**2 + self.residual_std_**2
-        return self.mean_ + scores @ self.components_, np.sqrt(variance)
+        # in units of the largest std (a power of two): the squares of a field of 1e160 overflowed
+        unit = np.ldexp(1.0, int(np.frexp(max(float(score_std.max(initial=0.0)),
+                                              float(self.residual_std_.max(initial=0.0))))[1]))
+        variance = (score_std / unit) ** 2 @ self.components_**2 + (self.residual_std_ / unit) ** 2
+        return self.mean_ + scores @ self.components_, np.sqrt(variance) * unit
 
     @limits_threads(fitted_size)
     def predict_band(self, X: Any, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
@@ -589,7 +593,7 @@ class FieldGPRegressor(MultiOutputMixin, SurrogateMixin, RegressorMixin, BaseEst
         self.mean_ = tensors["mean"].cpu().numpy()
         self.components_ = tensors["components"].cpu().numpy()
         self._residual_basis = tensors["residual_basis"].cpu().numpy()
-        self.residual_std_ = np.sqrt((self._residual_basis**2).sum(axis=0))
+        self.residual_std_ = column_norms(self._residual_basis)
         gp = new_model(meta["gp"], self.device)
         restore(gp, meta["gp"], {k[3:]: v for k, v in tensors.items() if k.startswith("gp.")})
         self.gp_ = gp

@@ -11,9 +11,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["field_q2", "components_explaining", "grid_of", "residual_basis", "column_labels",
-           "check_field_columns",
-           "BASIS_FOLDS"]
+__all__ = ["field_q2", "components_explaining", "grid_of", "residual_basis", "column_norms",
+           "column_labels", "check_field_columns", "BASIS_FOLDS"]
 
 BASIS_FOLDS = 5  # folds of the out-of-sample estimate of the truncation error
 
@@ -75,6 +74,16 @@ def grid_of(Y: Any, n_times: int) -> tuple[np.ndarray, str | None]:
                 "sort the columns by time, or name them with strings to use positions 0 .. T-1")
         return grid, name
     return np.arange(n_times, dtype=np.float64), None
+
+
+def column_norms(W: np.ndarray) -> np.ndarray:
+    """``sqrt(sum(W**2, axis=0))`` without overflow or underflow of the squares (a field of
+    1e160 or 1e-300): computed in units of ``W``'s largest magnitude, a power of two."""
+    largest = float(np.abs(W).max(initial=0.0))
+    if not 0.0 < largest < np.inf:
+        return np.sqrt((W**2).sum(axis=0))
+    exponent = int(np.frexp(largest)[1])
+    return np.ldexp(np.sqrt((np.ldexp(W, -exponent) ** 2).sum(axis=0)), exponent)
 
 
 def residual_basis(trajectories: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:

@@ -170,17 +170,22 @@ def test_a_numeric_grid_out_of_order_is_refused_at_fit(runs):
         FieldGPRegressor(seed=0).fit(runs.X, swapped)
 
 
-def test_a_tiny_or_huge_field_keeps_its_components_and_its_score(runs, held_out):
+def test_a_tiny_or_huge_field_keeps_its_components_score_and_band(runs, held_out):
     """Squares of a field of 1e-160 underflowed in field_q2 (Q² 1.0 for any fit); of 1e-300
-    and 1e160 in the explained variance, which kept one component (held-out Q² 0.91)."""
+    and 1e160 in the explained variance, which kept one component (held-out Q² 0.91), and in
+    the pointwise std (0 or inf)."""
     X_test, Y_test = held_out
     plain = FieldGPRegressor(seed=0).fit(runs.X, runs.field("y"))
     q2 = plain.score(X_test, Y_test)
     assert field_q2(Y_test * 1e-160, plain.predict(X_test) * 1e-160) == pytest.approx(q2)
+    _, std = plain.predict(X_test, return_std=True)
     for scale in (1e-300, 1e160):
         model = FieldGPRegressor(seed=0).fit(runs.X, runs.field("y") * scale)
         assert model.n_components_ == plain.n_components_
         assert model.score(X_test, Y_test * scale) == pytest.approx(q2, abs=1e-6)
+        # the band too: the squares of the std overflowed to inf at 1e160, underflowed to 0
+        np.testing.assert_allclose(model.predict(X_test, return_std=True)[1] / scale, std,
+                                   rtol=0.01)  # the GP's fit itself differs in rounding
 
 
 def test_clone_keeps_the_parameters():
