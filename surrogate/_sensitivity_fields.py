@@ -23,6 +23,7 @@ from scipy.stats import norm
 
 from surrogate._fields import flat_points
 from surrogate._random import SeedLike, as_generator, child_seed
+from surrogate._scale import binary_exponent
 from surrogate._target import (
     check_model_inputs,
     complete_runs,
@@ -200,7 +201,7 @@ def saltelli_field_indices(trajectories: np.ndarray, d: int, *, seed: int,
     magnitude = float(np.abs(trajectories).max()) if trajectories.size else 0.0
     # scaled by a power of two (exact: the same indices) so that the squares neither underflow
     # (a field of 1e-300 gave NaN indices) nor overflow (past 1e154)
-    exponent = int(np.frexp(magnitude)[1]) if 0.0 < magnitude < np.inf else 0
+    exponent = binary_exponent(magnitude)
     magnitude = float(np.ldexp(magnitude, -exponent))
     trajectories = np.ldexp(trajectories, -exponent)
     trajectories = trajectories - trajectories.mean(axis=0)

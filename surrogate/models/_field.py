@@ -23,6 +23,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from surrogate._checks import check_share
 from surrogate._random import as_generator, child_seed
+from surrogate._scale import binary_exponent
 from surrogate._threads import fitted_size, limits_threads
 from surrogate.models._base import (
     MultiOutputMixin,
@@ -415,8 +416,7 @@ class FieldGPRegressor(MultiOutputMixin, SurrogateMixin, RegressorMixin, BaseEst
         scores, score_std = (np.asarray(a).reshape(-1, self.n_components_)
                              for a in self.gp_.predict(X, return_std=True))
         # in units of the largest std (a power of two): the squares of a field of 1e160 overflowed
-        unit = np.ldexp(1.0, int(np.frexp(max(float(score_std.max(initial=0.0)),
-                                              float(self.residual_std_.max(initial=0.0))))[1]))
+        unit = np.ldexp(1.0, binary_exponent(np.r_[score_std.ravel(), self.residual_std_]))
         variance = (score_std / unit) ** 2 @ self.components_**2 + (self.residual_std_ / unit) ** 2
         return self.mean_ + scores @ self.components_, np.sqrt(variance) * unit
 

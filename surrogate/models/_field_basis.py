@@ -11,6 +11,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from surrogate._scale import binary_exponent
+
 __all__ = ["field_q2", "components_explaining", "grid_of", "residual_basis", "column_norms",
            "column_labels", "check_field_columns", "BASIS_FOLDS"]
 
@@ -34,10 +36,8 @@ def field_q2(y_true: Any, y_pred: Any) -> float:
     t, p = t.reshape(len(t), -1), p.reshape(len(p), -1)
     if t.shape != p.shape:
         raise ValueError(f"y_true {t.shape} and y_pred {p.shape} must have the same shape")
-    magnitude = float(np.abs(t).max()) if t.size else 0.0
-    if 0.0 < magnitude < np.inf:  # an exact power-of-two scaling: the squares of a field of
-        exponent = -int(np.frexp(magnitude)[1])  # 1e-160 underflowed (Q² 1.0 for any fit)
-        t, p = np.ldexp(t, exponent), np.ldexp(p, exponent)
+    exponent = binary_exponent(t)  # exact: the squares of a field of 1e-160 underflowed
+    t, p = np.ldexp(t, -exponent), np.ldexp(p, -exponent)  # (Q² 1.0 for any fit)
     sst = float(((t - t.mean(axis=0)) ** 2).sum())
     if sst == 0.0:
         return float("nan")
@@ -79,10 +79,7 @@ def grid_of(Y: Any, n_times: int) -> tuple[np.ndarray, str | None]:
 def column_norms(W: np.ndarray) -> np.ndarray:
     """``sqrt(sum(W**2, axis=0))`` without overflow or underflow of the squares (a field of
     1e160 or 1e-300): computed in units of ``W``'s largest magnitude, a power of two."""
-    largest = float(np.abs(W).max(initial=0.0))
-    if not 0.0 < largest < np.inf:
-        return np.sqrt((W**2).sum(axis=0))
-    exponent = int(np.frexp(largest)[1])
+    exponent = binary_exponent(W)
     return np.ldexp(np.sqrt((np.ldexp(W, -exponent) ** 2).sum(axis=0)), exponent)
 
 

@@ -29,6 +29,7 @@ from typing import Any, ClassVar
 import numpy as np
 import torch
 
+from surrogate._scale import binary_exponent
 from surrogate.data import TransferSet
 from surrogate.models._base import column_scale
 from surrogate.sequential._constraint import Constraint
@@ -316,7 +317,7 @@ def warp_objective(values: np.ndarray) -> np.ndarray:
         return values
     # scaled by a power of two first (exact: the same z), so that the squares of the
     # standard deviation neither overflow (values past 1e154) nor underflow (below 1e-154)
-    good = np.ldexp(values[ok], -int(np.frexp(np.abs(values[ok]).max())[1]))
+    good = np.ldexp(values[ok], -binary_exponent(values[ok]))
     z = (good - good.mean()) / good.std()
     best = optimize.minimize_scalar(lambda lam: -stats.yeojohnson_llf(lam, z),
                                     bounds=WARP_LAMBDA, method="bounded",
