@@ -111,6 +111,7 @@ def run_campaign(
     timeout = None if timeout is None else float(timeout)  # numpy numbers as Python's
     retries = int(retries)
     _check_executor(executor, address, n_workers)  # before a checkpoint directory is written
+    show = show_progress(progress)  # checked here too, even when every run is already done
     design = simulator.space.validate(X)
     if len(design) == 0:
         raise ValueError("the design is empty: nothing to run")
@@ -128,7 +129,7 @@ def run_campaign(
             if journal is not None:
                 journal.start()
             runner, owned = resolve_executor(executor, n_workers, address)
-            if show_progress(progress):
+            if show:
                 from tqdm.auto import tqdm
 
                 bar = tqdm(total=n, initial=n - len(pending), desc=simulator.name, unit="run")

@@ -108,6 +108,19 @@ def test_a_checkpoint_of_a_partial_from_before_partials_were_named_resumes(tmp_p
     assert again.Y["y"].tolist() == [0.5]
 
 
+def test_a_bad_progress_is_refused_before_the_checkpoint_is_read_or_written(tmp_path):
+    # checked only when some run was pending: a finished campaign took progress="yes", and a
+    # new one wrote its checkpoint directory before refusing it
+    sim, ckpt = toy_simulator(), tmp_path / "ckpt"
+    design = sg.sample(TOY_SPACE, 3, seed=0)
+    with pytest.raises(TypeError, match="progress must be True, False or None"):
+        sim.run(design, checkpoint=ckpt, progress="yes")
+    assert not ckpt.exists()
+    sim.run(design, checkpoint=ckpt, progress=False)
+    with pytest.raises(TypeError, match="progress must be True, False or None"):
+        sim.run(design, checkpoint=ckpt, progress="yes")
+
+
 def test_larger_design_extends_the_checkpoint(tmp_path):
     log, ckpt = tmp_path / "calls.txt", tmp_path / "ckpt"
     sim = toy_simulator(log=str(log))
