@@ -425,6 +425,10 @@ def _collect(data: Any, fail: Callable[[str], Any], names: set[str]
             values[name], grids[name] = data.field(name).to_numpy(dtype=float), data.grids[name]
         return values, grids
     if isinstance(data, pd.DataFrame):
+        labels = [str(c) for c in data.columns]
+        repeated = sorted({c for c in labels if labels.count(c) > 1})
+        if repeated:  # data[c] is then a frame, which read as a field
+            fail(f"the data has repeated column(s) {repeated}; name each output once")
         return {str(c): _numeric(str(c), data[c], fail) if str(c) in names else np.empty(0)
                 for c in data.columns}, grids
     if not isinstance(data, Mapping):

@@ -322,3 +322,10 @@ def test_a_grid_for_a_name_the_data_lacks_is_refused_not_ignored():
     with pytest.raises(OutcomeError, match=r"grids= names \['i'\], which the data does not "
                        r"hold; fields: \['I'\]"):
         expr.evaluate({"I": infected}, grids={"i": times})
+
+
+def test_repeated_columns_are_named_not_taken_for_a_field():
+    # two 'stab' columns made data['stab'] a frame, refused as "'stab' is a field"
+    frame = pd.DataFrame(np.ones((3, 3)), columns=["stab", "stab", "other"])
+    with pytest.raises(OutcomeError, match=r"repeated column\(s\) \['stab'\]"):
+        parse_outcome("other < 0").evaluate(frame)
