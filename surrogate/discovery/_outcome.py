@@ -410,6 +410,7 @@ def _collect(data: Any, fail: Callable[[str], Any], names: set[str]
     only ``names`` (those the expression reads) are converted to numbers, the others are
     listed (empty) so that an unknown name's message can name them."""
     from surrogate.data import TransferSet
+    from surrogate.space import repeated_names
 
     values: dict[str, np.ndarray] = {}
     grids: dict[str, np.ndarray] = {}
@@ -425,8 +426,7 @@ def _collect(data: Any, fail: Callable[[str], Any], names: set[str]
             values[name], grids[name] = data.field(name).to_numpy(dtype=float), data.grids[name]
         return values, grids
     if isinstance(data, pd.DataFrame):
-        labels = [str(c) for c in data.columns]
-        repeated = sorted({c for c in labels if labels.count(c) > 1})
+        repeated = repeated_names([str(c) for c in data.columns])
         if repeated:  # data[c] is then a frame, which read as a field
             fail(f"the data has repeated column(s) {repeated}; name each output once")
         return {str(c): _numeric(str(c), data[c], fail) if str(c) in names else np.empty(0)

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from surrogate._fields import check_grid
 from surrogate._scale import binary_exponent
 
 __all__ = ["field_q2", "components_explaining", "grid_of", "residual_basis", "column_norms",
@@ -65,14 +66,12 @@ def grid_of(Y: Any, n_times: int) -> tuple[np.ndarray, str | None]:
             grid = np.asarray(Y.columns, dtype=np.float64)
         except (TypeError, ValueError):
             return np.arange(n_times, dtype=np.float64), name
-        steps = np.diff(grid)
-        if not (np.isfinite(grid).all() and (steps > 0).all()):
-            at = int(np.argmax(~(steps > 0))) + 1 if len(steps) else 0
-            raise ValueError(
-                "Y's columns are numbers, read as the field's grid, but they are not strictly "
-                f"increasing and finite (position {at}: {grid[max(at - 1, 0)]:g} -> {grid[at]:g}); "
-                "sort the columns by time, or name them with strings to use positions 0 .. T-1")
-        return grid, name
+        try:
+            return np.array(check_grid(name or "Y", grid)), name
+        except ValueError as exc:
+            raise ValueError(f"Y's columns are numbers, read as the field's grid: {exc}; sort the "
+                             "columns by time, or name them with strings to use positions "
+                             "0 .. T-1") from None
     return np.arange(n_times, dtype=np.float64), None
 
 

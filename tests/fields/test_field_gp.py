@@ -162,11 +162,12 @@ def test_a_numeric_grid_out_of_order_is_refused_at_fit(runs):
     """Numeric columns are the grid: times out of order were silently read as the
     positions 0 .. T-1, and predictions came back labelled with times they were not for."""
     Y = runs.field("y")
-    with pytest.raises(ValueError, match=r"not strictly increasing and finite \(position 1: "
-                                         r"5 -> 4.75\); sort the columns"):
+    with pytest.raises(ValueError, match=r"read as the field's grid: field 'y': the grid must "
+                                         r"be strictly increasing \(1-D, finite\), but it falls "
+                                         r"at position 1 \(5.0 -> 4.75\); sort the columns"):
         FieldGPRegressor(seed=0).fit(runs.X, Y[Y.columns[::-1]])
     swapped = Y[[Y.columns[0], Y.columns[2], Y.columns[1], *Y.columns[3:]]]
-    with pytest.raises(ValueError, match=r"position 2: 0.5 -> 0.25\)"):
+    with pytest.raises(ValueError, match=r"position 2 \(0.5 -> 0.25\); sort the columns"):
         FieldGPRegressor(seed=0).fit(runs.X, swapped)
 
 
