@@ -27,6 +27,10 @@ at a size where its fit time, extrapolated as n^3 from its largest finished size
 Part ``seeds``, run alone (``python -m benchmarks mixed --part seeds``, results/mixed-seeds.*):
 the cells where a peer's Q² beat our default GP's, repeated over ten LHS designs (seed n, then
 1000-1008): how much of the difference one design decides.
+
+Part ``loop`` (``--part loop``, results/mixed-loop.*): the sequential loop's student on these
+problems, the kernel for categories against the ordered cells it used before
+(:mod:`benchmarks.mixed_loop`).
 """
 
 from __future__ import annotations
@@ -275,7 +279,7 @@ def _summary(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
-PARTS = ("seeds",)  # run alone; the default run is the comparison above
+PARTS = ("seeds", "loop")  # run alone; the default run is the comparison above
 SEED_CELLS = (("sir_switch", 50, "BoTorch MixedSingleTaskGP"), ("cantilever", 400, "SMT Gower"))
 SEEDS = 10  # designs per cell: seed n (the comparison's) and 1000 .. 1008
 
@@ -317,11 +321,16 @@ def _seed_spread() -> tuple[dict[str, Any], str]:
 
 def run(quick: bool, parts: list[str] | None = None) -> tuple[dict[str, Any], str]:
     """Run the comparison; ``quick`` uses n in {50, 100} on two problems. ``parts=["seeds"]``:
-    the missed cells over ten designs instead."""
+    the missed cells over ten designs instead; ``parts=["loop"]``: the sequential loop's
+    student (:mod:`benchmarks.mixed_loop`)."""
     from benchmarks._common import markdown_table
 
     if parts == ["seeds"]:
         return _seed_spread()
+    if parts == ["loop"]:
+        from benchmarks.mixed_loop import run as run_loop
+
+        return run_loop(PROBLEMS)
 
     sizes = [50, 100] if quick else [50, 100, 200, 400]
     problems = ["branin_cat", "sir_switch"] if quick else list(PROBLEMS)

@@ -219,6 +219,8 @@ class FieldGPRegressor(MultiOutputMixin, SurrogateMixin, RegressorMixin, BaseEst
     def _new_gp(self, rng: np.random.Generator) -> SharedTailGP:
         gp = SharedTailGP(**self._gp_settings(), seed=child_seed(rng))
         gp._check_params()  # a bad GP option fails before any work
+        # the sequential loop's unit-cube cells of categorical parameters (see GPRegressor)
+        gp._cells = getattr(self, "_cells", None)
         return gp
 
     @limits_threads()

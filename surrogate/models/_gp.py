@@ -24,6 +24,7 @@ from surrogate.models._base import (
     MultiOutputMixin,
     Q2ScoreMixin,
     SurrogateMixin,
+    _check_shape,
     check_choice,
     check_flag,
     check_positive_float,
@@ -31,9 +32,10 @@ from surrogate.models._base import (
     column_scale,
     to_tensor,
 )
-from surrogate.models._gp_coords import clip_far, near_duplicates
+from surrogate.models._gp_coords import cell_codes, clip_far, near_duplicates
 from surrogate.models._gp_latent import encode_latent, fit_positions, place_unseen
 from surrogate.models._gp_stages import BatchedSteps, fit_stages
+from surrogate.models._inputs import InputEncoding
 
 __all__ = ["GPRegressor"]
 
@@ -233,6 +235,7 @@ class GPRegressor(MultiOutputMixin, Q2ScoreMixin, SurrogateMixin, RegressorMixin
         """
         self._check_params()
         X, y = self._validate_fit(X, y, multi_output=True)
+        X = self._take_cells(X)
         Y = y.reshape(len(y), -1)
         self._y_1d = y.ndim == 1
         self.n_outputs_ = Y.shape[1]
@@ -313,6 +316,31 @@ class GPRegressor(MultiOutputMixin, Q2ScoreMixin, SurrogateMixin, RegressorMixin
         latent, U, self.kernel_, theta = candidates[int(np.argmin(scores))]
         self._latent = latent
         return U, theta
+
+    def _take_cells(self, X: np.ndarray) -> np.ndarray:
+        """Inputs ``X`` (n, d) of a GP given ``_cells`` (``{column: levels}``, set by the
+        sequential loop before ``fit``): those columns hold unit-cube coordinates of categorical
+        parameters (see :mod:`surrogate.space`); they become categories, their codes the cell
+        each point falls in, so that the kernel made for categories models them (not the
+        continuous kernel over ordered cell centres). The same reading applies at predict."""
+        cells = getattr(self, "_cells", None)
+        if not cells:
+            return X
+        positions = tuple(sorted(cells))
+        if self._input_encoding.positions or positions[-1] >= X.shape[1]:
+            raise ValueError(f"_cells {cells} do not fit inputs of {X.shape[1]} numeric columns")
+        self._encoding = InputEncoding(positions, positions,
+                                       tuple(tuple(range(cells[j])) for j in positions))
+        self.categories_ = self._encoding.as_dict()
+        self.data_min_[list(positions)] = self.data_max_[list(positions)] = np.nan
+        return cell_codes(X, cells)
+
+    def _validate_predict(self, X: Any) -> np.ndarray:
+        cells = getattr(self, "_cells", None)
+        if cells:  # unit-cube coordinates of the cells -> their codes, then the usual checks
+            _check_shape(type(self).__name__, X)
+            X = cell_codes(np.asarray(X, dtype=np.float64), cells)
+        return super()._validate_predict(X)
 
     @property
     def _floor(self) -> float:
@@ -473,7 +501,8 @@ class GPRegressor(MultiOutputMixin, Q2ScoreMixin, SurrogateMixin, RegressorMixin
         dev = self._hyper.lengthscale.device  # exact and SVGP alike
         low = torch.as_tensor(self._x_low, dtype=DTYPE, device=dev)
         scale = torch.as_tensor(self._x_scale, dtype=DTYPE, device=dev)
-        return clip_far(encode_latent((X.to(dev) - low) / scale, getattr(self, "_latent", {})))
+        X = cell_codes(X.to(dev), getattr(self, "_cells", None) or {})
+        return clip_far(encode_latent((X - low) / scale, getattr(self, "_latent", {})))
 
     def _predict_torch(self, X: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Posterior mean and variance at ``X`` (n, d) in original units, each (n, m).

@@ -39,3 +39,26 @@ def near_duplicates(U: np.ndarray) -> bool:
         return False
     distance, _ = cKDTree(U).query(U, k=2)
     return bool(distance[:, 1].min() < NEAR_DUPLICATE)
+
+
+def cell_codes(X: Any, cells: dict[int, int]) -> Any:
+    """``X`` (n, d; an array or a tensor) with each column ``j`` of ``cells`` read as a point of
+    ``[0, 1]`` split into ``cells[j]`` equal cells (a categorical parameter in the unit cube of
+    :mod:`surrogate.space`) and replaced by the code ``0 .. cells[j] - 1`` of its cell.
+
+    Examples
+    --------
+    >>> cell_codes(np.array([[0.125, 0.3], [0.875, 0.3]]), {0: 4}).tolist()
+    [[0.0, 0.3], [3.0, 0.3]]
+    """
+    if not cells:
+        return X
+    if isinstance(X, torch.Tensor):
+        columns = list(X.unbind(dim=1))
+        for j, k in cells.items():
+            columns[j] = (columns[j].detach() * k).floor().clamp(0, k - 1)
+        return torch.stack(columns, dim=1)
+    out = np.array(X, dtype=np.float64, copy=True)
+    for j, k in cells.items():
+        out[:, j] = np.clip(np.floor(out[:, j] * k), 0, k - 1)
+    return out

@@ -26,6 +26,8 @@ def gp_state(model: Any) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
         "y_1d": bool(model._y_1d),
         # categorical="latent": each such column's positions per level
         "latent": {str(j): np.asarray(v).tolist() for j, v in getattr(model, "_latent", {}).items()},
+        # set by the sequential loop: columns holding unit-cube cells of categorical parameters
+        "cells": {str(j): int(k) for j, k in (getattr(model, "_cells", None) or {}).items()},
         "scalers": {
             "x_low": model._x_low.tolist(), "x_scale": model._x_scale.tolist(),
             "y_mean": model._y_mean.tolist(), "y_std": model._y_std.tolist(),
@@ -52,6 +54,7 @@ def gp_from_state(model: Any, meta: dict[str, Any], tensors: dict[str, torch.Ten
         setattr(model, f"_{key}", np.asarray(scalers[key], dtype=np.float64))
     model._latent = {int(j): np.asarray(v, dtype=np.float64)
                      for j, v in meta.get("latent", {}).items()}
+    model._cells = {int(j): int(k) for j, k in meta.get("cells", {}).items()}
     model._hyper = hyp.Hyper(*(tensors[f"hyper.{k}"] for k in _HYPER))
     if model.method_ == "exact":
         for key in ("U", "L", "alpha", "a", "a_sum"):

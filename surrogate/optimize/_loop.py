@@ -33,7 +33,7 @@ from surrogate.sequential._acquisition import Improvement, Observations
 from surrogate.sequential._loop import Plan, root_seed, run_rounds
 from surrogate.sequential._loop import initial_design as sequential_initial_design
 from surrogate.sequential._store import run_identity
-from surrogate.sequential._student import Trainer, UnitCubeModel, fit_gp
+from surrogate.sequential._student import Trainer, UnitCubeModel, categorical_cells, fit_gp
 from surrogate.space import Space
 from surrogate.teacher import SimulationError
 
@@ -215,7 +215,8 @@ def run_optimization(problem: Problem, *, executor: Any, checkpoint: Any, seed: 
                 SIGNATURE_FILE, "optimization", timeout=timeout, retries=retries)
     acquisition = Improvement(problem.acquisition, problem.constraints, problem.sign,
                               escape=problem.escape, n_init=problem.n_init, warp=problem.warp)
-    rounds = run_rounds(plan, acquisition, Trainer(_model(problem)), executor=executor,
+    trainer = Trainer(_model(problem), cells=categorical_cells(problem.space))
+    rounds = run_rounds(plan, acquisition, trainer, executor=executor,
                         checkpoint=checkpoint, seed=seed)
     return _result(problem, rounds.history, rounds.final_seed)
 
@@ -251,7 +252,8 @@ def _result(problem: Problem, history: TransferSet, seed: int) -> OptimizationRe
         raise error
     model = None
     if data.ok.sum() >= 2:
-        estimator = fit_gp(data.unit[data.ok], data.values[data.ok], seed, _model(problem))
+        estimator = fit_gp(data.unit[data.ok], data.values[data.ok], seed, _model(problem),
+                           categorical_cells(problem.space))
         signs = [problem.sign] + [1.0] * len(problem.constraints)
         model = UnitCubeModel(estimator, problem.space, problem.modelled_outputs, signs)
     feasible = acquisition.feasible(data)

@@ -132,7 +132,7 @@ def reference_state(gp: Any, reference: np.ndarray, weights: np.ndarray | None) 
 
     with torch.no_grad():
         Z = gp._coordinates(torch.as_tensor(reference, dtype=gp._L.dtype))  # on the GP's device
-        K = correlation(gp.kernel_, Z, gp._U, gp._hyper.lengthscale)  # (m, r, n)
+        K = correlation(gp.kernel_, Z, gp._U, gp._hyper.lengthscale, gp._layout)  # (m, r, n)
         V = torch.linalg.solve_triangular(gp._L, K.transpose(-1, -2), upper=False)
         u = 1.0 - (K @ gp._a[..., None])[..., 0]
     w = torch.ones(len(Z), dtype=Z.dtype, device=Z.device) if weights is None else \
@@ -148,11 +148,11 @@ def integrated_reduction(gp: Any, ref: _Reference, unit: torch.Tensor) -> torch.
 
     h = gp._hyper
     X = gp._coordinates(unit)
-    K = correlation(gp.kernel_, X, gp._U, h.lengthscale)  # (m, b, n)
+    K = correlation(gp.kernel_, X, gp._U, h.lengthscale, gp._layout)  # (m, b, n)
     V = torch.linalg.solve_triangular(gp._L, K.transpose(-1, -2), upper=False)  # (m, n, b)
     u = 1.0 - (K @ gp._a[..., None])[..., 0]  # (m, b)
     var = 1.0 - (V * V).sum(-2) + u * u / gp._a_sum[:, None]  # correlation units (m, b)
-    k_zx = correlation(gp.kernel_, ref.points, X, h.lengthscale)  # (m, r, b)
+    k_zx = correlation(gp.kernel_, ref.points, X, h.lengthscale, gp._layout)  # (m, r, b)
     cov = k_zx - ref.V.transpose(-1, -2) @ V + \
         ref.u[..., None] * u[:, None, :] / gp._a_sum[:, None, None]
     reduction = (ref.weights[None, :, None] * cov**2).mean(1) / \
@@ -197,7 +197,8 @@ def _error_weights(gp: Any, data: Observations, standardized: bool = True) -> np
         return np.ones(len(data.reference))
     lengthscale = np.exp(np.log(gp._hyper.lengthscale.cpu().numpy()).mean(axis=0))  # (d,)
     runs = gp._U.cpu().numpy() / lengthscale
-    reference = gp._to_unit(data.reference) / lengthscale
+    with torch.no_grad():
+        reference = gp._coordinates(torch.as_tensor(data.reference)).cpu().numpy() / lengthscale
     nearest = np.empty(len(reference), dtype=int)
     for start in range(0, len(reference), 256):  # (256, n) distances at a time
         block = reference[start:start + 256]

@@ -29,7 +29,7 @@ from surrogate.sequential._constraint import Constraint, check_condition
 from surrogate.sequential._loop import Plan, Target, run_rounds
 from surrogate.sequential._optimize_acqf import AcquisitionOptimizer
 from surrogate.sequential._store import run_identity
-from surrogate.sequential._student import Trainer, UnitCubeModel
+from surrogate.sequential._student import Trainer, UnitCubeModel, categorical_cells
 from surrogate.sequential._teacher import as_simulator, check_sizes
 from surrogate.space import Space
 from surrogate.teacher import Simulator
@@ -249,7 +249,8 @@ def adaptive_sample(
                 retries=retries, may_change="the budget, target, timeout and retries")
     optimizer = AcquisitionOptimizer(simulator.space, n_restarts=ACQF_RESTARTS,
                                      maxiter=ACQF_MAXITER)
-    rounds = run_rounds(plan, acquisition, Trainer(model, REFIT_GROWTH), executor=executor,
+    trainer = Trainer(model, REFIT_GROWTH, categorical_cells(simulator.space))
+    rounds = run_rounds(plan, acquisition, trainer, executor=executor,
                         checkpoint=checkpoint, seed=seed, target=target_rule,
                         progress=progress, optimizer=optimizer)
     _warn_if_target_unchecked(target_rule, acquisition, rounds, simulator.space.dim)
@@ -283,8 +284,9 @@ def _final_model(acquisition: Acquisition, rounds: Any, space: Space, outputs: l
         settings = {k: v for k, v in (template.get_params() if template is not None else {}
                                       ).items() if k in shared and k != "seed"}
         model = FieldGPRegressor(**settings, explained_variance=acquisition.explained_variance,
-                                 seed=rounds.final_seed).fit(
-            space.to_unit(runs.X[runs.ok]), trajectories)
+                                 seed=rounds.final_seed)
+        model._cells = categorical_cells(space)  # its GP reads them as the loop's student does
+        model.fit(space.to_unit(runs.X[runs.ok]), trajectories)
         return UnitCubeModel(model, space, outputs, np.ones(1))
     return UnitCubeModel(rounds.student.outputs, space, outputs, np.ones(len(outputs)))
 

@@ -25,9 +25,10 @@ import pandas as pd
 import torch
 
 from surrogate._checks import check_flag
-from surrogate.space import Space
+from surrogate.space import Categorical, Space
 
-__all__ = ["Student", "Trainer", "UnitCubeModel", "fit_gp", "condition_gp", "SUCCESS_THRESHOLD"]
+__all__ = ["Student", "Trainer", "UnitCubeModel", "fit_gp", "condition_gp", "categorical_cells",
+           "SUCCESS_THRESHOLD"]
 
 SUCCESS_THRESHOLD = 0.5
 SUCCESS_MIN_LENGTHSCALE = 0.1  # of the unit cube, for the success GP of a scheduled trainer
@@ -35,11 +36,21 @@ MIN_FIT_RUNS = 2  # successful runs a student needs
 ALWAYS_REFIT_BELOW = 60  # successful runs below which every round refits the hyperparameters
 
 
-def fit_gp(U: np.ndarray, Y: np.ndarray, seed: int, model: Any = None) -> Any:
+def categorical_cells(space: Space) -> dict[int, int]:
+    """Column -> number of levels, for the space's categorical parameters (their unit-cube
+    coordinates are cells, see :mod:`surrogate.space`)."""
+    return {i: p.n_levels for i, p in enumerate(space) if isinstance(p, Categorical)}
+
+
+def fit_gp(U: np.ndarray, Y: np.ndarray, seed: int, model: Any = None,
+           cells: dict[int, int] | None = None) -> Any:
     """A GP fitted on unit-cube inputs ``U``: a clone of ``model``, or a default GPRegressor.
 
     ``Y`` (n,) or (n, m); a single column is passed as (n,) so that ``predict`` returns (n,).
     ``model`` (an unfitted regressor with the ``_predict_torch`` contract) gets ``seed``.
+    ``cells`` (:func:`categorical_cells`): a :class:`~surrogate.GPRegressor` models those
+    columns as categories, with its kernel made for them; another model sees the cells' unit
+    coordinates as numbers.
     """
     from sklearn.base import clone
 
@@ -48,11 +59,11 @@ def fit_gp(U: np.ndarray, Y: np.ndarray, seed: int, model: Any = None) -> Any:
     Y = np.asarray(Y, dtype=float)
     if Y.ndim == 2 and Y.shape[1] == 1:
         Y = Y[:, 0]
-    if model is None:
-        return GPRegressor(seed=seed).fit(U, Y)
-    estimator = clone(model)
+    estimator = GPRegressor() if model is None else clone(model)
     if "seed" in estimator.get_params():
         estimator.set_params(seed=seed)
+    if cells and isinstance(estimator, GPRegressor):
+        estimator._cells = dict(cells)
     return estimator.fit(U, Y)
 
 
@@ -78,7 +89,8 @@ def condition_gp(gp: Any, U: np.ndarray, Y: np.ndarray, *,
         new._y_mean = Y2.mean(axis=0)
         new._y_std = column_scale(Y2)
         device = gp._U.device
-        units = to_tensor(gp._to_unit(np.asarray(U, dtype=float)), device)
+        with torch.no_grad():
+            units = gp._coordinates(to_tensor(np.asarray(U, dtype=float), device))
         scaled = to_tensor(((Y2 - new._y_mean) / new._y_std).T, device)  # (m, n)
         h = gp._hyper
         lengthscale = h.lengthscale
@@ -140,16 +152,16 @@ class Student:
 
 
 def fit_student(U_ok: np.ndarray, Y_ok: np.ndarray, U_all: np.ndarray, success: np.ndarray,
-                seed: int, model: Any = None) -> Student:
+                seed: int, model: Any = None, cells: dict[int, int] | None = None) -> Student:
     """Fit the output GP on the successful runs and, if any run failed, the success GP.
 
     ``success`` holds 1 for a successful run and 0 for a failed one (believed batch points
     carry the success GP's own prediction).
     """
-    outputs = fit_gp(U_ok, Y_ok, seed, model)
+    outputs = fit_gp(U_ok, Y_ok, seed, model, cells)
     if (success >= 1.0).all():
         return Student(outputs)
-    return Student(outputs, fit_gp(U_all, success, seed + 1, success_template(model)))
+    return Student(outputs, fit_gp(U_all, success, seed + 1, success_template(model), cells))
 
 
 def success_template(model: Any) -> Any:
@@ -176,10 +188,13 @@ class Trainer:
         believed batch points, condition the last full fit on the data. Which rounds refit
         depends only on the run counts, so a resumed design fits what an uninterrupted one
         did.
+    cells : dict, optional
+        The space's categorical columns (:func:`categorical_cells`), modelled as categories.
     """
 
     model: Any = None
     refit_growth: float | None = None
+    cells: dict[int, int] | None = None
     _cache: dict[int, Any] = field(default_factory=dict, repr=False)
 
     def fit(self, U_ok: np.ndarray, Y_ok: np.ndarray, U_all: np.ndarray, success: np.ndarray,
@@ -192,7 +207,7 @@ class Trainer:
         ``prefix(t)`` its (U_ok, Y_ok). Only used with ``refit_growth``.
         """
         if self.refit_growth is None or seed_at is None or prefix is None or not counts:
-            return fit_student(U_ok, Y_ok, U_all, success, seed, self.model)
+            return fit_student(U_ok, Y_ok, U_all, success, seed, self.model, self.cells)
         last = self._last_full_fit(counts)
         if last == len(counts):  # this round refits
             outputs = self._full_fit(last, counts, seed_at, lambda t: (U_ok, Y_ok)
@@ -200,8 +215,8 @@ class Trainer:
         else:
             outputs = condition_gp(self._full_fit(last, counts, seed_at, prefix), U_ok, Y_ok)
             if outputs is None:
-                outputs = fit_gp(U_ok, Y_ok, seed, self.model)
-        return Student(outputs, self._success(U_all, success, seed, self.model), True)
+                outputs = fit_gp(U_ok, Y_ok, seed, self.model, self.cells)
+        return Student(outputs, self._success(U_all, success, seed, self.model, self.cells), True)
 
     def _full_fit(self, t: int, counts: Sequence[int], seed_at: Callable[[int], int],
                   prefix: Callable[[int], tuple[np.ndarray, np.ndarray]]) -> Any:
@@ -219,7 +234,7 @@ class Trainer:
         if t in self._cache:
             return self._cache[t]
         U, Y = prefix(t)
-        fresh = fit_gp(U, Y, seed_at(t), self.model)
+        fresh = fit_gp(U, Y, seed_at(t), self.model, self.cells)
         before = self._last_full_fit(counts[:t - 1]) if t > 1 else None
         if before is not None and counts[before - 1] >= MIN_FIT_RUNS:  # else nothing to carry
             carried = condition_gp(self._full_fit(before, counts, seed_at, prefix), U, Y)
@@ -233,11 +248,11 @@ class Trainer:
                 success: np.ndarray, seed: int) -> Student:
         """The student with believed batch points added (Kriging believer)."""
         if self.refit_growth is None:
-            return fit_student(U_ok, Y_ok, U_all, success, seed, self.model)
+            return fit_student(U_ok, Y_ok, U_all, success, seed, self.model, self.cells)
         outputs = condition_gp(student.outputs, U_ok, Y_ok)
         if outputs is None:
-            return fit_student(U_ok, Y_ok, U_all, success, seed, self.model)
-        return Student(outputs, self._success(U_all, success, seed, self.model), True)
+            return fit_student(U_ok, Y_ok, U_all, success, seed, self.model, self.cells)
+        return Student(outputs, self._success(U_all, success, seed, self.model, self.cells), True)
 
     def impute_failures(self, student: Student, U_all: np.ndarray, ok: np.ndarray,
                         U_ok: np.ndarray, Y_ok: np.ndarray
@@ -259,7 +274,8 @@ class Trainer:
         return Student(outputs, student.success, student.success_is_probability), U, Y
 
     @staticmethod
-    def _success(U_all: np.ndarray, success: np.ndarray, seed: int, model: Any) -> Any:
+    def _success(U_all: np.ndarray, success: np.ndarray, seed: int, model: Any,
+                 cells: dict[int, int] | None) -> Any:
         """The success GP of a scheduled trainer (None while every run succeeded), read as a
         smoother of the 0/1 indicator, its length scales at least SUCCESS_MIN_LENGTHSCALE.
 
@@ -270,7 +286,7 @@ class Trainer:
         region rarely offers) would keep probing a region the teacher cannot run."""
         if (success >= 1.0).all():
             return None
-        gp = fit_gp(U_all, success, seed + 1, success_template(model))
+        gp = fit_gp(U_all, success, seed + 1, success_template(model), cells)
         return condition_gp(gp, U_all, success, min_lengthscale=SUCCESS_MIN_LENGTHSCALE) or gp
 
     def _last_full_fit(self, counts: Sequence[int]) -> int:

@@ -4,7 +4,9 @@ package of commit b68c83d over the GP arithmetic of this tree); ``test_bo_unchan
 them and asserts the same points (the initial design bit for bit, later points to the last
 digits that differ between CPUs). The cases run with ``escape=False``, the loop
 as it was (the default later gained the escape from stalled basins, which the reference
-predates); the old loop, which has no such option, runs them as they are.
+predates); the old loop, which has no such option, runs them as they are. The mixed case's
+later points are no longer replayed (``MODEL_CHANGED`` in the test): the loop's GP now models its
+categorical parameter with the kernel for categories, which the old loop did not.
 
 The points also depend on the GP's floating-point arithmetic. Should a change of
 :mod:`surrogate.models` move them, regenerate the reference with the *old* loop over the *new*

@@ -27,6 +27,11 @@ POINT_TOL = 1e-3
 # between two machines. It is checked against its analytic optimum instead: f = x^2 + y^2
 # subject to x + y >= 1 is least, 0.5, at (0.5, 0.5).
 SENSITIVE = {"constrained bowl": 0.5}
+# Cases whose later points changed on purpose after the refactor: since 2026-12-03 the loop's
+# GP models a Categorical parameter with the kernel made for categories (its unit-cube cells read
+# as levels), where the old loop modelled the cells' centres as ordered numbers. The initial
+# design is still compared bit for bit; the search must do at least as well as the old loop's.
+MODEL_CHANGED = {"mixed maximize with failures, ucb, batch 2"}
 
 
 @pytest.mark.parametrize("name", sorted(REFERENCE))
@@ -37,10 +42,11 @@ def test_same_seed_same_points_as_before_the_shared_loop(name, tmp_path):
     got = bo_cases.record(result)
     space = result.history.space
     n_init = 6 if name.startswith("mixed") else 2 * space.dim + 1
-    assert got["status"] == expected["status"]
+    if name not in MODEL_CHANGED:
+        assert got["status"] == expected["status"]
     for column, values in expected["X"].items():
         assert got["X"][column][:n_init] == values[:n_init], (name, column)  # bit for bit
-        if name in SENSITIVE:
+        if name in SENSITIVE or name in MODEL_CHANGED:
             continue
         if isinstance(values[0], str) or space[column].__class__.__name__ == "Integer":
             assert got["X"][column] == values, (name, column)
@@ -50,6 +56,9 @@ def test_same_seed_same_points_as_before_the_shared_loop(name, tmp_path):
                                        err_msg=f"{name}: {column}")
     if name in SENSITIVE:
         assert got["feasible"] and SENSITIVE[name] <= got["y"] <= SENSITIVE[name] + 1e-2
+    elif name in MODEL_CHANGED:  # these cases maximize
+        assert got["status"][:n_init] == expected["status"][:n_init]
+        assert got["feasible"] and got["y"] >= expected["y"]
     else:
         assert got["feasible"] == expected["feasible"]
         assert got["y"] == pytest.approx(expected["y"], rel=1e-4, abs=1e-6)
