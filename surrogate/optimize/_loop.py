@@ -238,8 +238,10 @@ def _model(problem: Problem) -> GPRegressor | None:
 
 
 def _result(problem: Problem, history: TransferSet, seed: int) -> OptimizationResult:
-    # the outputs as they are (not warped): the result's GP predicts the objective itself
-    acquisition = Improvement(problem.acquisition, problem.constraints, problem.sign)
+    # the outputs as they are (not warped, not rescaled): the result's GP predicts the
+    # objective itself
+    acquisition = Improvement(problem.acquisition, problem.constraints, problem.sign,
+                              rescale=False)
     data = Observations.from_history(problem.space, history, problem.modelled_outputs,
                                      acquisition)
     if not data.ok.any():  # no optimum to report: a point no run measured would look like one

@@ -352,13 +352,19 @@ class Improvement(Acquisition):
         Model the objective through a monotone warp of its values (:func:`warp_objective`),
         refitted every round; the incumbent, the improvement and the stall tests are then in
         warped units, and the best run is the same.
+    rescale : bool, default True
+        Without ``warp``, model the objective in units of the power of two above its largest
+        magnitude over the runs (exact, so every choice is the one made on the objective
+        itself): the GP's variance of an objective past 1e154 overflowed (the expected
+        improvement raised OverflowError) and below 1e-154 underflowed. ``False``: the
+        objective's own units (a model of the objective itself, as the result's).
     """
 
     fidelity_name = None
 
     def __init__(self, kind: str = "logei", constraints: tuple[Constraint, ...] = (),
                  sign: float = 1.0, *, escape: bool = False, n_init: int = 0,
-                 warp: bool = False) -> None:
+                 warp: bool = False, rescale: bool = True) -> None:
         if kind not in ACQUISITIONS:
             raise ValueError(f"acquisition must be one of {list(ACQUISITIONS)}, got {kind!r}")
         self.kind = kind
@@ -367,11 +373,15 @@ class Improvement(Acquisition):
         self.escape = escape
         self.n_init = n_init
         self.warp = warp
+        self.rescale = rescale
 
     def targets(self, values: np.ndarray) -> np.ndarray:
         values[:, 0] *= self.sign
-        if self.warp:
+        if self.warp:  # standardized: nothing left to rescale
             values[:, 0] = warp_objective(values[:, 0])
+        elif self.rescale:
+            ok = np.isfinite(values[:, 0])
+            values[:, 0] = np.ldexp(values[:, 0], -binary_exponent(values[ok, 0]))
         return values
 
     def feasible(self, data: Observations) -> np.ndarray:

@@ -305,6 +305,26 @@ def test_the_warped_search_does_not_depend_on_extreme_units():
                                    rtol=1e-6, atol=1e-9)
 
 
+def test_the_unwarped_search_does_not_depend_on_extreme_units():
+    """Without the warp the GP's posterior variance of an objective past 1e154 overflowed (the
+    expected improvement raised OverflowError); below 1e-154 it underflowed."""
+    branin = simulators.load("branin")
+
+    def objective(scale):
+        return lambda p: scale * float(branin(pd.DataFrame([p]))["y"].iloc[0])
+
+    runs = {scale: minimize(objective(scale), space=branin.space, budget=12, seed=0,
+                            warp=False).history
+            for scale in (1.0, 1e-160, 1e160)}
+    for scale in (1e-160, 1e160):
+        np.testing.assert_allclose(runs[scale].X.to_numpy(), runs[1.0].X.to_numpy(),
+                                   rtol=1e-6, atol=1e-9)
+    result = minimize(lambda p: 1e160 * (p["x"] - 0.3) ** 2, space=Space([Real("x", 0.0, 1.0)]),
+                      budget=10, seed=0, warp=False)
+    assert result.x["x"] == pytest.approx(0.3, abs=1e-3)
+    assert result.y == result.history.Y["y"].min()
+
+
 def test_a_constraint_does_not_depend_on_its_outputs_units():
     """The feasibility probability floored the std at 1e-12 in the constraint's own units."""
     space = Space([Real("x", 0.0, 1.0), Real("y", 0.0, 1.0)])
