@@ -138,7 +138,9 @@ def check_outputs(outputs: Any, has_fields: bool = False) -> tuple[str, ...]:
 
 
 FLAT_SHARE = 1e-9  # a grid point whose runs spread less, relative to the widest, is flat
-ROUNDOFF = 1e-12  # ... or less than this share of the field's largest magnitude
+# ... or less than this share of the field's largest magnitude: a few units in the last place
+# (16 to 32 ulps), what float64 cannot tell from rounding
+ROUNDOFF = 16 * float(np.finfo(float).eps)
 
 
 def flat_points(spread: np.ndarray, magnitude: float) -> np.ndarray:
@@ -147,6 +149,8 @@ def flat_points(spread: np.ndarray, magnitude: float) -> np.ndarray:
     1e-15, where every trajectory is 0: a fixed initial condition; SIR's 4e-10 after the
     epidemics, where Q² read -1.6e13) or below ROUNDOFF of the magnitude (the roundoff of
     values near 1e10); not FLAT_SHARE of the magnitude: under an offset of 1e10 that took
-    spreads of 1 for flat. Nothing there to explain: Sobol' indices and Q² are NaN."""
+    spreads of 1 for flat, nor 1e-12 of it, which took the spread of ``1e10 + 1e-3 a``
+    (relative 1e-13, some 500 ulps) for flat. Nothing there to explain: Sobol' indices and Q²
+    are NaN."""
     widest = float(spread.max()) if spread.size else 0.0
     return spread <= max(FLAT_SHARE * widest, ROUNDOFF * magnitude)

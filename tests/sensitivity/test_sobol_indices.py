@@ -208,6 +208,24 @@ def test_an_output_constant_up_to_roundoff_is_constant():
     assert small.loc["beta", "S1"] > 0.9
 
 
+def test_a_spread_float64_resolves_is_not_roundoff():
+    # 1e-3 on 1e10 is 1e-13 of the magnitude, some 500 ulps: float64 resolves it, but a spread
+    # under 1e-12 of the magnitude counted as roundoff and every index read 0
+    space = sg.Space([sg.Real("a", 0.0, 1.0), sg.Real("b", 0.0, 1.0)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        offset = sobol_indices(lambda p: 1e10 + 1e-3 * p["a"], space, n=256, seed=0)
+    plain = sobol_indices(lambda p: 1e-3 * p["a"], space, n=256, seed=0)
+    np.testing.assert_allclose(offset[["S1", "ST"]], plain[["S1", "ST"]], atol=1e-3)
+    assert offset.loc["a", "S1"] == pytest.approx(1.0, abs=0.01)
+    assert offset.loc["b", "ST"] == 0.0
+    # a few ulps of 1e10 (1 = sin^2 + cos^2 in floats) are still roundoff
+    with pytest.warns(UserWarning, match="does not vary over the sample"):
+        rounded = sobol_indices(lambda p: 1e10 * (np.sin(p["a"]) ** 2 + np.cos(p["a"]) ** 2),
+                                space, n=256, seed=0)
+    assert (rounded[["S1", "ST"]] == 0).all().all()
+
+
 def test_bundled_teacher():
     simulators = pytest.importorskip("simulators")
     from simulators import functions
