@@ -96,11 +96,14 @@ class Simulator:
     mapping holding each scalar output as an array of shape (n,) and each field as an array of
     shape (n, len(grid)); a DataFrame of the scalar outputs unpacks into it, e.g.
     ``{**outputs_frame, "I": infected}``. With one field and no scalar outputs the bare array
-    will do. A run fails (and is recorded as failed by :meth:`run`) when any value of a
-    trajectory is not finite or a trajectory does not have its grid's length. Calling the
-    simulator returns the scalar outputs; the fields come in ``result.attrs["fields"]``
-    (``{name: DataFrame}``, one row per point, one column per grid point) and, for runs,
-    in :meth:`TransferSet.field`.
+    will do. A trajectory given as a Series (trajectories as a DataFrame) labelled by the
+    grid's times is read by them, in any order; one labelled by its positions (a default
+    RangeIndex) or by names, by position. A run fails (and is recorded as failed by
+    :meth:`run`) when any value of a trajectory is not finite, a trajectory does not have its
+    grid's length, or it is labelled by numbers that are neither its grid nor its positions.
+    Calling the simulator returns the scalar outputs; the fields come in
+    ``result.attrs["fields"]`` (``{name: DataFrame}``, one row per point, one column per grid
+    point) and, for runs, in :meth:`TransferSet.field`.
 
     Examples
     --------
@@ -275,7 +278,7 @@ class Simulator:
         result = self._as_mapping(result)
         parts = [np.array([_finite_number(o, result[o]) for o in self.outputs])]
         for name, grid in self.fields.items():
-            trajectory = _field_values(name, _on_grid(result[name], grid), (len(grid),))
+            trajectory = _field_values(name, _on_grid(name, result[name], grid), (len(grid),))
             bad = ~np.isfinite(trajectory)
             if bad.any():
                 raise OutputError(_not_finite(name, grid, trajectory, bad))
@@ -346,7 +349,7 @@ class Simulator:
             result = self._as_mapping(result)
             parts = [_real_column(o, _column(o, result[o], n)) for o in self.outputs]
             scalars = np.column_stack(parts) if parts else np.empty((n, 0))
-            trajectories = [_field_values(f, _on_grid(in_run_order(result[f], n), grid),
+            trajectories = [_field_values(f, _on_grid(f, in_run_order(result[f], n), grid),
                                           (n, len(grid)))
                             for f, grid in self.fields.items()]
             return np.hstack([scalars, *trajectories])
@@ -538,22 +541,37 @@ def _column(name: str, value: Any, n: int) -> np.ndarray:
     return column
 
 
-def _on_grid(value: Any, grid: np.ndarray) -> Any:
+def _on_grid(name: str, value: Any, grid: np.ndarray) -> Any:
     """A DataFrame (Series) of trajectories whose columns (index) are the grid's times in
-    another order, as the grid orders them, as ``TransferSet`` reads a field's columns;
-    anything else as it is (read by position)."""
+    another order, as the grid orders them, as ``TransferSet`` reads a field's columns; one
+    labelled by the positions 0 .. T-1 (a default RangeIndex) or by names, or of another
+    length (refused by its shape), as it is (read by position). Labels that are numbers but
+    neither the grid nor the positions are refused: read by position, a trajectory labelled
+    by other times (steps 10, 20, ... or another grid) was stored silently on this one."""
     labels = value.columns if isinstance(value, pd.DataFrame) else \
         value.index if isinstance(value, pd.Series) else None
-    if labels is None or len(labels) != len(grid) or not labels.is_unique:
+    if labels is None or len(labels) != len(grid) or labels.equals(pd.RangeIndex(len(grid))):
         return value
     try:
         times = pd.Index(np.asarray(labels, dtype=float))
     except (TypeError, ValueError):
         return value
-    order = times.get_indexer(np.asarray(grid, dtype=float))
-    if (order < 0).any() or (order == np.arange(len(grid))).all():
+    order = times.get_indexer(np.asarray(grid, dtype=float)) if times.is_unique \
+        else np.full(len(grid), -1)
+    if (order < 0).any():  # the whole batch's labels: every run's
+        raise _WholeBatch(
+            f"field {name!r} is labelled {_some(labels)}, neither its grid {_some(grid)} nor "
+            f"the positions 0 .. {len(grid) - 1}: label the trajectory by the grid's times "
+            "(in any order), or by its positions (a default RangeIndex) to read it by position")
+    if (order == np.arange(len(grid))).all():
         return value
     return value.iloc[:, order] if isinstance(value, pd.DataFrame) else value.iloc[order]
+
+
+def _some(values: Any, k: int = 4) -> str:
+    """The first ``k`` of ``values`` as a list, ``...`` marking the rest."""
+    shown = ", ".join(repr(python_scalar(v)) for v in list(values)[:k])
+    return f"[{shown}{', ...' if len(values) > k else ''}]"
 
 
 def _field_values(name: str, value: Any, shape: tuple[int, ...]) -> np.ndarray:

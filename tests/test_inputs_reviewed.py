@@ -38,6 +38,34 @@ def test_a_trajectory_labelled_by_its_times_is_read_by_them():
     np.testing.assert_array_equal(sim.run(X).field("I").to_numpy(), expected)
 
 
+def test_a_trajectory_labelled_by_other_numbers_is_refused():
+    """Labelled by steps 10, 20, 30 (not the grid 0, 0.5, 2), each trajectory was stored by
+    position as if labelled by the grid; positions 0 .. T-1 (a RangeIndex) still read by
+    position."""
+    X = pd.DataFrame({"k": [0.5, 1.0]})
+    labels = [10, 20, 30]
+
+    def vectorized(D):
+        return {"I": pd.DataFrame(np.outer(D.k, [1.0, 2.0, 3.0]), columns=labels)}
+
+    def one(k):
+        return {"I": pd.Series(np.array([1.0, 2.0, 3.0]) * k, index=labels)}
+
+    message = ("OutputError: field 'I' is labelled [10, 20, 30], neither its grid "
+               "[0.0, 0.5, 2.0] nor the positions 0 .. 2")
+    for sim in (sg.Simulator(vectorized, SPACE, fields={"I": GRID}, vectorized=True),
+                sg.Simulator(one, SPACE, fields={"I": GRID})):
+        runs = sim.run(X, progress=False)
+        assert not runs.ok.any()
+        assert all(error.startswith(message) for error in runs.error)
+
+    def positions(k):  # labelled 0 .. T-1: by position
+        return {"I": pd.Series(np.array([1.0, 2.0, 3.0]) * k, index=pd.RangeIndex(3))}
+
+    runs = sg.Simulator(positions, SPACE, fields={"I": GRID}).run(X, progress=False)
+    np.testing.assert_array_equal(runs.field("I").to_numpy(), np.outer(X.k, [1.0, 2.0, 3.0]))
+
+
 def test_a_categorical_of_booleans_is_not_one_of_zero_and_one():
     zero_one = sg.Space([sg.Categorical("c", [0, 1])])
     booleans = sg.Space([sg.Categorical("c", [False, True])])
