@@ -165,7 +165,8 @@ def adaptive_sample(
         gives trajectories at designs in the space's own coordinates.
     threshold : (op, value), optional
         ``output op value`` with ``op`` one of ``"<", "<=", ">", ">="``: the case of interest
-        of ``goal="boundary"`` (without it the output must be a 0/1 indicator of the case) or
+        of ``goal="boundary"`` (without it the output must be a 0/1 indicator of the case,
+        checked on the initial design's runs: a design of another output stops there) or
         of ``goal="disagreement"`` (without it the student learns the values).
     target : float, optional
         Stop as soon as the fidelity estimate reaches it (Q² >= target for ``"accuracy"``,

@@ -67,15 +67,18 @@ class _Edge(Acquisition):
         self.indicator: bool = bool(indicator)
 
     def targets(self, values: np.ndarray) -> np.ndarray:
-        """The output as it is; an indicator output must hold only 0 and 1."""
+        """The output as it is; an indicator output must hold only 0 and 1. Checked on the
+        first runs, the initial design's: a teacher's values show only once it has run."""
         if self.indicator:
             seen = values[np.isfinite(values)]
             if not np.isin(seen, (0.0, 1.0)).all():
                 odd = seen[~np.isin(seen, (0.0, 1.0))][:3].tolist()
                 raise ValueError(
                     "goal='boundary' without threshold= needs a 0/1 output (1 marking the "
-                    f"case of interest); the output has values such as {odd}: pass "
-                    "threshold=(op, value), e.g. threshold=('<', 0.0)")
+                    f"case of interest); the output has values such as {odd} in its first "
+                    f"{len(values)} runs (a teacher's values show only once it has run, so "
+                    "this is checked on the initial design): pass threshold=(op, value), e.g. "
+                    "threshold=('<', 0.0)")
         return values
 
     @property

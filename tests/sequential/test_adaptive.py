@@ -325,6 +325,24 @@ def test_a_0_1_output_is_a_case_of_interest_without_threshold():
                         progress=False)
 
 
+def test_an_output_that_is_not_0_1_is_refused_on_the_initial_design_and_says_so():
+    """Whether a callable's output is 0/1 shows only in its runs: the refusal comes right after
+    the initial design (2 * dim + 1 runs, none more) and says how many runs it saw and why
+    it could not come before them (it read as if no run had been made)."""
+    calls = []
+
+    def teacher(p):
+        calls.append(p)
+        return two_discs(p)
+
+    with pytest.raises(ValueError, match=r"needs a 0/1 output .* in its first 5 runs \(a "
+                       r"teacher's values show only once it has run, so this is checked on "
+                       r"the initial design\): pass threshold="):
+        adaptive_sample(teacher, space=SQUARE, goal="boundary", budget=20, seed=0,
+                        progress=False)
+    assert len(calls) == 2 * SQUARE.dim + 1
+
+
 class _TowardsCorner(Acquisition):
     """Prefers points near (0.9, 0.9): a custom goal through the documented protocol."""
 
