@@ -48,9 +48,12 @@ def write_report(study: Study) -> None:
     """Write ``report.json`` and ``report.html`` into the study's directory."""
     directory = study.directory
     text = json.dumps(finite(study.summary), indent=2, allow_nan=False)
-    (directory / "report.json").write_text(text + "\n")
+    (directory / "report.json").write_text(text + "\n", encoding="utf-8")
     images = [(title, _png(figure)) for title, figure in study.figures]
-    (directory / "report.html").write_text(render_html(study.summary, images))
+    # UTF-8 as the page declares, whatever the locale's encoding: an ASCII or Windows locale
+    # failed on a name such as "décor" (or the figure title's "Q²"), or wrote other bytes
+    (directory / "report.html").write_text(render_html(study.summary, images),
+                                           encoding="utf-8")
     import matplotlib.pyplot as plt
 
     for _, figure in study.figures:

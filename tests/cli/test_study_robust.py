@@ -635,3 +635,23 @@ def test_a_study_model_given_raw_log_scale_inputs_names_model_inputs():
         model.predict(X)
     assert np.allclose(model.predict(model_inputs(space, X)), X["a"] + np.log10(X["c"]),
                        atol=1e-3)
+
+
+def test_the_report_page_is_utf_8_as_it_declares_whatever_the_locale(tmp_path):
+    # report.html says charset utf-8 but was written in the locale's encoding: under an ASCII
+    # locale a simulator named "décor" failed the report (a Windows one wrote cp1252 bytes)
+    script = textwrap.dedent(f"""
+        import pathlib, types
+        from surrogate.report import write_report
+        summary = {{"simulator": "d\\u00e9cor", "warnings": ["Q\\u00b2 is low"]}}
+        write_report(types.SimpleNamespace(directory=pathlib.Path({str(tmp_path)!r}),
+                                           figures=[], summary=summary))
+    """)
+    env = {**os.environ, "LC_ALL": "C", "LANG": "C", "PYTHONUTF8": "0",
+           "PYTHONCOERCECLOCALE": "0", "MPLBACKEND": "Agg"}
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    page = (tmp_path / "report.html").read_bytes().decode("utf-8")
+    assert "Study of décor" in page and "Q² is low" in page
+    assert json.loads((tmp_path / "report.json").read_bytes())["simulator"] == "décor"
