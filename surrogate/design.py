@@ -207,9 +207,12 @@ def _factorial_levels(space: Space, n: int | None, levels: Any) -> list[int]:
     for p, k in zip(space, chosen, strict=True):
         if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 2:
             raise ValueError(f"levels for parameter {p.name!r} must be an int >= 2, got {k!r}")
-    size = math.prod(int(k) for k in chosen)
+    # an integer or categorical parameter has no more levels than its own (levels={"c": 5} of
+    # 2 categories): the grid holds those, and its size is said and checked as it is
+    chosen = [min(int(k), full(p)) if full(p) else int(k)
+              for p, k in zip(space, chosen, strict=True)]
+    size = math.prod(chosen)
     if size > MAX_FACTORIAL_POINTS:
-        raise ValueError(f"a factorial design of levels {[int(k) for k in chosen]} has {size:,} "
-                         f"points, more than {MAX_FACTORIAL_POINTS:,}: ask for fewer levels (or "
-                         "a smaller n)")
-    return [int(k) for k in chosen]
+        raise ValueError(f"a factorial design of levels {chosen} has {size:,} points, more "
+                         f"than {MAX_FACTORIAL_POINTS:,}: ask for fewer levels (or a smaller n)")
+    return chosen

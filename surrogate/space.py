@@ -181,7 +181,9 @@ class Real(Parameter):
         values = a + u * (b - a)
         if self.log:
             values = np.exp(values)
-        # exp/log round-off must not step outside the declared range
+        # the ends are the bounds themselves (exp(log(1e-3)) is 0.0010000000000000002: a
+        # factorial design missed its bounds), and exp/log round-off must not step outside
+        values = np.where(u == 0.0, self.low, np.where(u == 1.0, self.high, values))
         return np.clip(values, self.low, self.high)
 
     def _to_unit(self, values: np.ndarray) -> np.ndarray:
@@ -327,7 +329,9 @@ class Categorical(Parameter):
                             f"{categories!r}") from None
         if len(categories) < 2:
             raise ValueError(f"parameter {self.name!r}: needs at least 2 categories, got {categories}")
-        missing = [c for c in categories if c is None or (isinstance(c, float) and c != c)]
+        # c != c: NaN of any float type (numpy's float32 NaN is no Python float)
+        missing = [c for c in categories if c is None
+                   or (category_kind(c) == "number" and c != c)]
         if missing:
             raise ValueError(f"parameter {self.name!r}: a category may not be None or NaN (a "
                              f"missing value), got {categories}")

@@ -75,6 +75,29 @@ def test_factorial():
         sg.sample(space, 0, method="factorial", levels="3")
 
 
+
+def test_a_factorial_design_holds_the_bounds_of_a_log_scale_parameter_exactly():
+    # its ends were exp(log(1e-3)) = 0.0010000000000000002 and 999.9999999999998: a
+    # design "including both bounds" had neither, and design["k"] == 1e-3 found no row
+    space = sg.Space([sg.Real("k", 1e-3, 1e3, log=True), sg.Real("x", 0.1, 0.7)])
+    X = sg.sample(space, 0, method="factorial", levels={"k": 3, "x": 2})
+    assert sorted(set(X["k"])) == [1e-3, pytest.approx(1.0), 1e3]
+    assert X["k"].min() == 1e-3 and X["k"].max() == 1e3
+    assert sorted(set(X["x"])) == [0.1, 0.7]
+    assert space["k"].from_unit([0.0, 1.0]).tolist() == [1e-3, 1e3]
+
+
+def test_factorial_levels_past_a_discrete_parameters_own_are_its_levels():
+    # levels={"c": 5} of 2 categories made a grid of 4 points, warned of "a grid of 10
+    # points, more than n=4", and levels={"c": 10**8} refused a grid of 4 points as too large
+    space = sg.Space([sg.Categorical("c", ["a", "b"]), sg.Real("x", 0, 1)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert len(sg.sample(space, 4, method="factorial", levels={"c": 5, "x": 2})) == 4
+    assert len(sg.sample(space, 0, method="factorial", levels=[10**8, 2])) == 4
+    with pytest.warns(UserWarning, match="makes a grid of 6 points, more than n=4"):
+        assert len(sg.sample(space, 4, method="factorial", levels={"c": 5, "x": 3})) == 6
+
 def test_bad_input():
     with pytest.raises(ValueError, match="method must be one of"):
         sg.sample(REALS, 10, method="grid")

@@ -160,6 +160,9 @@ def test_from_unit_reads_a_dataframe_by_column_name_and_refuses_nan():
     (lambda: sg.Real("a", 1, 1000, log=2), TypeError, "log must be True or False"),
     (lambda: sg.Categorical("c", ["u", None]), ValueError, "may not be None or NaN"),
     (lambda: sg.Categorical("c", ["u", float("nan")]), ValueError, "may not be None or NaN"),
+    # a float32 NaN (of a column's unique values) was sampled, and the saved runs did not load
+    (lambda: sg.Categorical("c", np.array([1.0, np.nan], dtype=np.float32)), ValueError,
+     "may not be None or NaN"),
     (lambda: sg.Integer("k", 0, 10**30), ValueError, "high=10+ is beyond the integers"),
     # past 2**53 designs (computed in floats) changed values and collapsed levels
     (lambda: sg.Integer("k", 0, 2**53 + 1), ValueError, r"beyond the integers designs hold "
