@@ -125,10 +125,17 @@ class Columns:
             if pd.api.types.is_bool_dtype(values) or not pd.api.types.is_numeric_dtype(values):
                 categories.append(tuple(pd.unique(values.to_numpy(dtype=object))))
                 continue
+            if pd.api.types.is_complex_dtype(values):  # float() drops the imaginary part
+                raise ValueError(f"X: column {name!r} holds complex numbers; the generators "
+                                 "take real ones")
             numeric.append(name)
             integer.append(pd.api.types.is_integer_dtype(values))
             low.append(float(values.min()))
             high.append(float(values.max()))
+            if not np.isfinite(high[-1] - low[-1]):  # as a Real's range: the scaling overflows
+                raise ValueError(f"X: column {name!r} spans [{low[-1]:g}, {high[-1]:g}], wider "
+                                 "than floating point holds (max - min overflows); rescale "
+                                 "the column, or give a space")
         return cls(list(frame.columns), numeric, integer, np.array(low), np.array(high),
                    categories, None)
 

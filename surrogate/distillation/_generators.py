@@ -201,12 +201,30 @@ class DataGenerator(TransferGenerator):
     def __init__(self, *, space: Space | None = None) -> None:
         self.space = space
 
+    def fit(self, X: Any) -> DataGenerator:
+        """Learn Data 1 (see :meth:`TransferGenerator.fit`), keeping its numeric values as
+        they are: mapped to [0, 1] and back, most changed in their last digit."""
+        super().fit(X)
+        frame = self.columns_.frame(X, "X")
+        space = self.columns_.space
+        self.values_: dict[str, np.ndarray] = {}
+        for name, integer in zip(self.columns_.numeric, self.columns_.integer, strict=True):
+            values = frame[name].to_numpy(dtype=np.int64 if integer else float)
+            if space is not None and not integer:  # validate lets a rounding past the bounds
+                bounds: Any = space[name]
+                values = np.clip(values, bounds.low, bounds.high)
+            self.values_[name] = values
+        return self
+
     def _fit(self, unit: np.ndarray, codes: np.ndarray) -> None:
         self.unit_, self.codes_ = unit, codes
 
     def _sample(self, n: int, rng: np.random.Generator) -> pd.DataFrame:
         order = _passes(self.n_data_, n, rng)
-        return self.columns_.decode(self.unit_[order], self.codes_[order])
+        points = self.columns_.decode(self.unit_[order], self.codes_[order])
+        for name, values in self.values_.items():
+            points[name] = values[order]
+        return points
 
 
 def _passes(n_data: int, n: int, rng: np.random.Generator) -> np.ndarray:
