@@ -196,13 +196,39 @@ def _error_weights(gp: Any, data: Observations, standardized: bool = True) -> np
     if not np.isfinite(mean) or mean <= 0:
         return np.ones(len(data.reference))
     lengthscale = np.exp(np.log(gp._hyper.lengthscale.cpu().numpy()).mean(axis=0))  # (d,)
-    runs = gp._U.cpu().numpy() / lengthscale
+    layout = getattr(gp, "_layout", None)
     with torch.no_grad():
-        reference = gp._coordinates(torch.as_tensor(data.reference)).cpu().numpy() / lengthscale
+        reference = gp._coordinates(torch.as_tensor(data.reference)).cpu()
+    if layout is not None:  # categorical codes: a level is another or not, not a distance
+        return _weights(error, mean, _most_correlated(gp, reference, lengthscale, layout))
+    runs = gp._U.cpu().numpy() / lengthscale
+    reference = reference.numpy() / lengthscale
     nearest = np.empty(len(reference), dtype=int)
     for start in range(0, len(reference), 256):  # (256, n) distances at a time
         block = reference[start:start + 256]
         d2 = (block**2).sum(1)[:, None] + (runs**2).sum(1)[None, :] - 2 * block @ runs.T
         nearest[start:start + 256] = np.argmin(d2, axis=1)
+    return _weights(error, mean, nearest)
+
+
+def _weights(error: np.ndarray, mean: float, nearest: np.ndarray) -> np.ndarray:
+    """The error weights of the reference points, each given its nearest run."""
     weights = 1.0 + error[nearest] / mean
     return weights / weights.mean()
+
+
+def _most_correlated(gp: Any, reference: torch.Tensor, lengthscale: np.ndarray,
+                     layout: Any) -> np.ndarray:
+    """Per reference point (in the GP's coordinates), the training run of the highest
+    correlation under the GP's kernel with ``lengthscale`` (d,): the nearest run, categorical
+    inputs read as levels that differ or not (their codes are not ordered)."""
+    from surrogate.models._gp_hyper import correlation
+
+    runs = gp._U.cpu()
+    scale = torch.as_tensor(lengthscale, dtype=runs.dtype)
+    nearest = np.empty(len(reference), dtype=int)
+    with torch.no_grad():
+        for start in range(0, len(reference), 256):  # (256, n) correlations at a time
+            C = correlation(gp.kernel_, reference[start:start + 256], runs, scale, layout)
+            nearest[start:start + 256] = C.argmax(dim=1).numpy()
+    return nearest

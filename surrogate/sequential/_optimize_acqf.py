@@ -115,8 +115,11 @@ class AcquisitionOptimizer:
         raw = raw[np.argsort(-scores, kind="stable")]
         if not polish:
             return raw[: self.n_restarts], raw
-        polished = snap(self._lbfgsb(acquisition, raw[: self.n_restarts], fixed=None, box=box),
-                        levels)
+        starts = raw[: self.n_restarts]
+        # only categorical parameters: nothing to relax (the loop's GP reads each cell as its
+        # level, with no gradient across cells); the enumeration below tries the levels
+        polished = starts if all(isinstance(p, Categorical) for p in self.space) else \
+            snap(self._lbfgsb(acquisition, starts, fixed=None, box=box), levels)
         if levels:
             polished = self._discrete_search(acquisition, polished, levels)
         return polished, raw

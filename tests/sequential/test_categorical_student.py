@@ -122,3 +122,51 @@ def test_a_field_design_reads_the_categories(tmp_path):
     assert 1 - ((predicted - truth) ** 2).sum() / ((truth - truth.mean(0)) ** 2).sum() > 0.999
     path = result.model.save(tmp_path / "model") or tmp_path / "model"
     np.testing.assert_array_equal(sg.load(path).predict(held_out), predicted)
+
+
+def test_a_space_of_categorical_parameters_only():
+    # the GP reads every column as a level, so the acquisition has no gradient to relax: the
+    # optimizer enumerates the levels (it used to stop on "_score returned values without a
+    # gradient" in minimize, adaptive_sample and minimize_surrogate)
+    space = Space([Categorical("a", ["p", "q", "r"]), Categorical("b", ["u", "v"])])
+
+    def teacher(X):
+        a = X["a"].map({"p": 0.0, "q": 1.0, "r": 3.0}).to_numpy()
+        b = X["b"].map({"u": 0.0, "v": 2.0}).to_numpy()
+        return pd.DataFrame({"y": a - b}, index=X.index)
+
+    sim = sg.Simulator(teacher, space, outputs=["y"], vectorized=True, name="levels only")
+    result = sg.minimize(sim, output="y", budget=8, seed=0)
+    assert result.x == {"a": "p", "b": "v"} and result.y == -2.0
+    design = sg.adaptive_sample(sim, budget=8, seed=0, progress=False)
+    assert len(set(map(tuple, design.runs.X.to_numpy()))) == 6  # every pair of levels
+    found = sg.minimize_surrogate(result.model, space, seed=0)
+    assert found.x == {"a": "p", "b": "v"}
+
+
+def test_error_weights_read_the_levels_as_unordered():
+    # the accuracy goal weights a reference point by the leave-one-out error of its nearest
+    # run; in a categorical column the GP holds level codes, and a run two codes away is no
+    # farther than one a code away (it used to be: the codes were read as coordinates)
+    from types import SimpleNamespace
+
+    import torch
+
+    from surrogate.models._gp_hyper import correlation
+    from surrogate.models._gp_loo import loo_residuals
+    from surrogate.sequential._accuracy import _error_weights
+
+    rng = np.random.default_rng(0)
+    k = 6
+    U = np.column_stack([rng.random(30), (rng.integers(0, 5, 30) + 0.5) / k])  # no run in L5
+    y = np.sin(6 * U[:, 0]) + rng.normal(size=k)[np.floor(U[:, 1] * k).astype(int)]
+    gp = fit_gp(U, y, seed=0, cells={1: k})
+    reference = np.column_stack([np.linspace(0.0, 1.0, 11), np.full(11, 5.5 / k)])
+    weights = _error_weights(gp, SimpleNamespace(reference=reference))
+    lengthscale = torch.as_tensor(np.exp(np.log(gp._hyper.lengthscale.numpy()).mean(0)))
+    with torch.no_grad():
+        C = correlation(gp.kernel_, gp._coordinates(torch.as_tensor(reference)), gp._U,
+                        lengthscale, gp._layout)
+    error = (loo_residuals(gp) ** 2).sum(axis=1) / gp._y_std**2
+    expected = 1.0 + error[C.argmax(dim=1).numpy()] / error.mean()
+    np.testing.assert_allclose(weights, expected / expected.mean(), rtol=1e-12)
