@@ -103,6 +103,8 @@ def condition_gp(gp: Any, U: np.ndarray, Y: np.ndarray, *,
         new._set_public_attributes()
         new.n_samples_fit_ = len(U)
         new.data_min_, new.data_max_ = np.min(U, axis=0), np.max(U, axis=0)
+        categorical = list(gp._input_encoding.positions)  # no range, as a fit records
+        new.data_min_[categorical] = new.data_max_[categorical] = np.nan
         return new
     except AttributeError:  # a model without the exact GP's state: the caller refits
         return None

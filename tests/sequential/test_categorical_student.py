@@ -56,6 +56,7 @@ def test_the_cells_gp_is_the_mixed_input_gp():
     # conditioning on more runs keeps reading the cells
     more = condition_gp(gp, np.vstack([U, probe[:5]]), np.concatenate([y, mean[:5]]))
     np.testing.assert_allclose(more.predict(probe[:5]), mean[:5], atol=1e-6)
+    assert np.isnan(more.data_min_[1]) and not np.isnan(more.data_min_[0])
 
 
 def test_another_template_sees_the_cells_as_numbers():
