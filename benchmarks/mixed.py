@@ -30,7 +30,7 @@ the cells where a peer's Q² beat our default GP's, repeated over ten LHS design
 
 Part ``loop`` (``--part loop``, results/mixed-loop.*): the sequential loop's student on these
 problems, the kernel for categories against the ordered cells it used before
-(:mod:`benchmarks.mixed_loop`).
+(:mod:`benchmarks._mixed_loop`).
 """
 
 from __future__ import annotations
@@ -322,13 +322,13 @@ def _seed_spread() -> tuple[dict[str, Any], str]:
 def run(quick: bool, parts: list[str] | None = None) -> tuple[dict[str, Any], str]:
     """Run the comparison; ``quick`` uses n in {50, 100} on two problems. ``parts=["seeds"]``:
     the missed cells over ten designs instead; ``parts=["loop"]``: the sequential loop's
-    student (:mod:`benchmarks.mixed_loop`)."""
+    student (:mod:`benchmarks._mixed_loop`)."""
     from benchmarks._common import markdown_table
 
     if parts == ["seeds"]:
         return _seed_spread()
     if parts == ["loop"]:
-        from benchmarks.mixed_loop import run as run_loop
+        from benchmarks._mixed_loop import run as run_loop
 
         return run_loop(PROBLEMS)
 

@@ -131,6 +131,20 @@ def test_example_docstring_opens_with_a_title(script):
     assert len(lines) > 2 and set(lines[1]) == {"="} and len(lines[1]) >= len(lines[0]), script
 
 
+def test_every_benchmark_python_m_benchmarks_offers_can_run(monkeypatch):
+    # `python -m benchmarks` lists the modules the docs name; a helper module (a part that
+    # another benchmark runs) is private, or the listing offers a name that fails to run
+    monkeypatch.syspath_prepend(str(ROOT))
+    listing = _load(ROOT / "benchmarks" / "__main__.py", "benchmarks_main_for_docs")
+    for name in listing._available():
+        tree = ast.parse((ROOT / "benchmarks" / f"{name}.py").read_text())
+        runs = [node for node in tree.body if isinstance(node, ast.FunctionDef)
+                and node.name == "run"]
+        assert runs, name
+        arguments = runs[0].args
+        assert "quick" in [a.arg for a in arguments.args + arguments.kwonlyargs], name
+
+
 @pytest.mark.slow
 @pytest.mark.skipif(importlib.util.find_spec("sphinx") is None, reason="the docs extra")
 @pytest.mark.skipif(shutil.which("chromium") is None, reason="Debian's chromium is not installed")
