@@ -33,7 +33,7 @@ Acquisition = Callable[[torch.Tensor], torch.Tensor]
 Box = tuple[np.ndarray, np.ndarray]  # lower and upper corners (d,) of a sub-box of [0, 1]^d
 
 _CHUNK = 4096
-_MAX_ENUMERATED_LEVELS = 64  # beyond this many levels, try the neighbouring cells only
+_MAX_ENUMERATED_LEVELS = 64  # beyond this many levels an integer tries its neighbouring cells
 
 
 def discrete_levels(space: Space) -> dict[int, int]:
@@ -205,8 +205,9 @@ class AcquisitionOptimizer:
         for _sweep in range(2):
             changed = False
             for column, k in levels.items():
+                ordered = isinstance(self.space[column], Integer)
                 for row in range(len(points)):
-                    trial = _level_trials(points[row], column, k)
+                    trial = _level_trials(points[row], column, k, ordered)
                     values = evaluate(acquisition, trial)
                     best = int(np.argmax(values))
                     if not np.allclose(trial[best], points[row]):
@@ -220,10 +221,12 @@ class AcquisitionOptimizer:
         return points
 
 
-def _level_trials(point: np.ndarray, column: int, k: int) -> np.ndarray:
-    """Copies of ``point`` with ``column`` set to each level's cell centre (or the neighbours)."""
+def _level_trials(point: np.ndarray, column: int, k: int, ordered: bool = True) -> np.ndarray:
+    """Copies of ``point`` with ``column`` set to each level's cell centre (or, for an ordered
+    parameter of many levels, the neighbours). A categorical's levels have no neighbours: the
+    loop's GP reads each as another category."""
     current = min(int(point[column] * k), k - 1)
-    if k <= _MAX_ENUMERATED_LEVELS:
+    if k <= _MAX_ENUMERATED_LEVELS or not ordered:
         cells = np.arange(k)
     else:
         cells = np.unique(np.clip(current + np.arange(-2, 3), 0, k - 1))

@@ -68,3 +68,19 @@ def test_a_box_confines_the_search():
                                                         box=box)
     np.testing.assert_allclose(point, [0.2, 0.7], atol=1e-4)
     assert abs(value - 1.0) < 1e-4
+
+
+def test_every_level_of_a_large_categorical_is_tried():
+    # a categorical's levels are unordered: past 64 levels an integer tries its neighbouring
+    # cells, a categorical every level (the best one lies far from the candidates' levels)
+    k = 100
+    space = Space([Real("x", 0.0, 1.0), Categorical("c", [f"L{i}" for i in range(k)])])
+
+    def acquisition(unit: torch.Tensor) -> torch.Tensor:
+        level = torch.floor(unit[:, 1] * k).clamp(0, k - 1)
+        bonus = (level == 73) & ((unit[:, 0] - 0.9).abs() < 5e-4)  # no candidate lands there
+        return -((unit[:, 0] - 0.9) ** 2) + 10.0 * bonus.to(unit.dtype) \
+            - 0.01 * (level - 20.0).abs()  # the best candidates lie near level 20
+
+    point, value = AcquisitionOptimizer(space).maximize(acquisition, np.random.default_rng(0))
+    assert int(point[1] * k) == 73 and value > 9.0
