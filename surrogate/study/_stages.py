@@ -241,19 +241,23 @@ BEYOND_SHARE = 0.05  # of the runs' range: a surrogate optimum further out is ex
 
 def _beyond_the_runs(study: Study, output: str, sense: str, value: float) -> bool:
     """Whether the surrogate's optimum ``value`` lies past every run's value by more than
-    BEYOND_SHARE of their range, with a warning: SIR's surrogate put the smallest
-    ``peak_infected`` at -76,947 people, below every run (lowest 3.3) and below zero."""
+    BEYOND_SHARE of their range, or past them and of a sign no run had, with a warning:
+    SIR's surrogate put the smallest ``peak_infected`` at -76,947 people, below every run
+    (lowest 3.3) and below zero; with 30 runs at -12,000, within BEYOND_SHARE of the runs'
+    range of 424,655 but below zero all the same."""
     observed = study.runs.valid().Y[output].to_numpy(dtype=float)
     if not len(observed):
         return False
     low, high = float(observed.min()), float(observed.max())
     best = low if sense == "minimize" else high
     past = best - value if sense == "minimize" else value - best
-    if past <= BEYOND_SHARE * (high - low):
+    signed = low >= 0.0 > value if sense == "minimize" else high <= 0.0 < value
+    if past <= BEYOND_SHARE * (high - low) and not signed:
         return False
     word = "below" if sense == "minimize" else "above"
+    zero = f", and {word} zero as no run is" if signed else ""
     warnings.warn(f"the surrogate's {sense[:3]}imum of {output!r}, {value:.6g}, lies {word} "
-                  f"every run's value (the runs span {low:.6g} to {high:.6g}): it is the "
+                  f"every run's value{zero} (the runs span {low:.6g} to {high:.6g}): it is the "
                   "surrogate's extrapolation, which no run checks; check the point with the "
                   "teacher (optimize mode = \"teacher\") before trusting it", UserWarning,
                   stacklevel=2)

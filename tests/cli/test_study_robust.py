@@ -490,6 +490,19 @@ def test_a_surrogate_optimum_beyond_every_run_is_said_to_extrapolate(tmp_path):
     assert study.summary["optimization"]["beyond_the_runs"] is False  # 0.398, runs from ~1
 
 
+def test_a_surrogate_optimum_of_a_sign_no_run_had_is_said_to_extrapolate(tmp_path):
+    """With 30 runs SIR's surrogate put the smallest peak_infected at -12,000 people: within
+    5 % of the runs' range (11.7 to 424,666), so not flagged, though no run is below zero."""
+    config = config_from_text('simulator = "sir"\n[design]\nn = 30\n[sensitivity]\nn = 0\n'
+                              '[optimize]\noutput = "peak_infected"\nmode = "surrogate"\n')
+    study = run_study(config, tmp_path / "out", verbose=False, progress=False)
+    optimum = study.summary["optimization"]
+    runs = study.runs.valid().Y["peak_infected"]
+    assert optimum["y"] < 0 <= runs.min()
+    assert optimum["beyond_the_runs"] is True
+    assert any("and below zero as no run is" in w for w in study.warnings)
+
+
 def test_report_json_writes_a_categorical_box_side_as_sorted_categories():
     # a frozenset was written in set order, which the hash seed decides: an identical rerun
     # wrote another report.json
