@@ -23,6 +23,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from surrogate._checks import check_flag, check_positive_int, is_int
 from surrogate._random import as_generator, child_seed
+from surrogate.models._weights import check_sample_weight, class_shares
 
 __all__ = ["PrunedTree"]
 
@@ -122,11 +123,8 @@ class PrunedTree(ClassifierMixin, BaseEstimator):
         self._check_params()
         X, y = validate_data(self, X, y, dtype=np.float32)
         self.classes_, codes = np.unique(y, return_inverse=True)
-        weight = np.ones(len(y)) if sample_weight is None else \
-            np.asarray(sample_weight, dtype=float).ravel()
-        if len(weight) != len(y) or not np.all(np.isfinite(weight)) or (weight < 0).any():
-            raise ValueError(f"sample_weight must be {len(y)} finite weights >= 0")
-        points, reward = _unique_points(X, codes, weight, len(self.classes_))
+        weight = check_sample_weight(sample_weight, len(y))
+        points, reward = class_shares(X, codes, weight, len(self.classes_), np.float32)
         # scikit-learn takes an int: an int seed goes as it is (the trees random_state=0 grew)
         whole = is_int(self.seed)
         state = int(self.seed) if whole and 0 <= int(self.seed) < 2**32 \
@@ -186,22 +184,6 @@ class PrunedTree(ClassifierMixin, BaseEstimator):
     def feature_importances_(self) -> np.ndarray:
         check_is_fitted(self, "estimator_")
         return self.estimator_.feature_importances_
-
-
-def _unique_points(X: np.ndarray, codes: np.ndarray, weight: np.ndarray,
-                   n_classes: int) -> tuple[np.ndarray, np.ndarray]:
-    """Distinct rows of ``X`` (float32, as the trees compare them, held as float64) and their
-    weight per class, shape (m, k): class-weighted duplicates (soft labels) collapse to one
-    point with the teacher's probabilities. Rows of no weight are left out."""
-    X = np.ascontiguousarray(X, dtype=np.float32)
-    rows = X.view(np.dtype((np.void, X.dtype.itemsize * X.shape[1]))).ravel()
-    _, first, inverse = np.unique(rows, return_index=True, return_inverse=True)
-    reward = np.zeros((len(first), n_classes))
-    np.add.at(reward, (inverse.ravel(), codes), weight)
-    some = reward.sum(axis=1) > 0
-    if not some.any():
-        raise ValueError("sample_weight: every weight is zero; nothing to fit")
-    return X[first][some].astype(np.float64), reward[some]
 
 
 def _grow(points: np.ndarray, reward: np.ndarray, criterion: str, min_samples_leaf: int,

@@ -33,6 +33,7 @@ from surrogate.models._base import (
 )
 from surrogate.models._ensemble import ACTIVATIONS, EnsembleMLP, train_ensemble
 from surrogate.models._inputs import one_hot
+from surrogate.models._weights import check_sample_weight, class_shares
 
 __all__ = ["NNRegressor", "NNClassifier"]
 
@@ -80,7 +81,10 @@ class _NNBase(SurrogateMixin, BaseEstimator):
         check_positive_int("patience", self.patience)
         check_positive_float("validation_fraction", self.validation_fraction, upper=1.0)
 
-    def _train(self, X: np.ndarray, T: np.ndarray, loss_fn: Any) -> np.ndarray:
+    def _train(self, X: np.ndarray, T: np.ndarray, loss_fn: Any,
+               n_out: int | None = None) -> np.ndarray:
+        """Train the ensemble on targets ``T`` (n, n_out, or more columns that ``loss_fn``
+        reads, with ``n_out`` the network's outputs); return the rows each member held out."""
         X = one_hot(X, self._column_levels())
         rng = self._rng()
         gen = torch_generator(rng)
@@ -88,7 +92,7 @@ class _NNBase(SurrogateMixin, BaseEstimator):
         self._x_std = column_scale(X)
         Xs = torch.as_tensor((X - self._x_mean) / self._x_std, dtype=NN_DTYPE)
         Ts = torch.as_tensor(T, dtype=NN_DTYPE)
-        sizes = [X.shape[1], *map(int, self.hidden_layers), T.shape[1]]
+        sizes = [X.shape[1], *map(int, self.hidden_layers), T.shape[1] if n_out is None else n_out]
         net = EnsembleMLP(self.n_ensemble, sizes, self.activation, gen, NN_DTYPE)
         dev = self._device
         self.best_epochs_, held_out = train_ensemble(
@@ -273,14 +277,30 @@ class NNClassifier(BinaryClassifierMixin, ClassifierMixin, _NNBase):
     """
 
     @limits_threads()
-    def fit(self, X: Any, y: Any) -> NNClassifier:
-        """Fit to ``X`` (n, d) and binary labels ``y`` (n,); returns self."""
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> NNClassifier:
+        """Fit to ``X`` (n, d) and binary labels ``y`` (n,); returns self.
+
+        ``sample_weight`` (n,), optional: weights >= 0 of the rows. Rows that repeat a point
+        are learnt as that point, its target the weighted share of the second class, its
+        weight theirs: a teacher's soft labels passed as class-weighted duplicates (as
+        :func:`surrogate.distill` passes them) are learnt as the teacher's probabilities (the
+        cross-entropy of knowledge distillation), and a weight of 2 is a row given twice.
+        """
         self._check_params()
         X, y = self._validate_fit(X, y, multi_output=False)
         self.classes_, labels = _binary_labels(y)
         self._n_out = 1
-        self._train(X, labels[:, None].astype(float),
-                    torch.nn.BCEWithLogitsLoss(reduction="none"))
+        weight = check_sample_weight(sample_weight, len(X))
+        points, reward = class_shares(X, labels, weight, 2, in_order=True)
+        kept = weight > 0
+        if len(points) < kept.sum() or np.ptp(weight[kept]) > 0:
+            # not the rows as given (repeated or weighted points): the distinct points in a
+            # canonical order, so that the same weighted points train the same network
+            # whatever the order and repetition of the rows they came as
+            points, reward = class_shares(X, labels, weight, 2)
+        total = reward.sum(axis=1)
+        self._train(points, np.column_stack([reward[:, 1] / total, total / total.mean()]),
+                    _weighted_cross_entropy, n_out=1)
         return self
 
     @limits_threads(fitted_size)
@@ -292,6 +312,14 @@ class NNClassifier(BinaryClassifierMixin, ClassifierMixin, _NNBase):
 
     def _extra_state(self) -> dict[str, Any]:
         return self._classes_state()
+
+
+def _weighted_cross_entropy(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Per-element cross-entropy of the logits ``pred`` (..., 1) against the probabilities
+    ``target[..., :1]``, times the weights ``target[..., 1:]``."""
+    loss = torch.nn.functional.binary_cross_entropy_with_logits(
+        pred, target[..., :1].expand_as(pred), reduction="none")
+    return loss * target[..., 1:]
 
 
 def _binary_labels(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

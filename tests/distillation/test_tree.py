@@ -11,7 +11,8 @@ from sklearn.tree import DecisionTreeClassifier, export_text
 
 import surrogate as sg
 from surrogate.distillation import PrunedTree, distill
-from surrogate.distillation._tree import _grow, _node_rewards, _prune, _unique_points
+from surrogate.distillation._tree import _grow, _node_rewards, _prune
+from surrogate.models._weights import class_shares
 
 
 def _noisy(seed, n=400):
@@ -36,7 +37,7 @@ def _subtree_costs(tree, at_node, node=0):
 @pytest.mark.parametrize("max_leaves", [2, 3, 5, 8])
 def test_pruning_finds_the_best_subtree(max_leaves):
     X, y = _noisy(0, 150)
-    points, reward = _unique_points(X, y, np.ones(len(y)), 2)
+    points, reward = class_shares(X, y, np.ones(len(y)), 2, np.float32)
     tree = DecisionTreeClassifier(max_depth=4, random_state=0).fit(points, y)  # small enough
     at_node = _node_rewards(tree, points, reward)
     kept = _prune(tree.tree_, at_node, max_leaves)

@@ -181,3 +181,35 @@ def test_the_spread_is_scaled_to_cover_held_out_values():
     assert coverage95(sim(Xt)["y"], mean, std) > 0.9
     small = NNRegressor(seed=0, n_ensemble=2, max_epochs=3).fit(X[:4], sim(X[:4])["y"])
     assert small.std_scale_.tolist() == [1.0]  # nothing held out: nothing to scale by
+
+
+def test_nn_classifier_learns_probabilities_from_class_weighted_duplicates():
+    # each point once per class, weighted by p(x) = 0.2 + 0.6 x: the known probability is learnt
+    # (a teacher's soft labels, as distill passes them), not the majority class
+    rng = np.random.default_rng(0)
+    x = rng.random(400)
+    p = 0.2 + 0.6 * x
+    X = np.concatenate([x, x])[:, None]
+    y = np.r_[np.zeros(400), np.ones(400)]
+    clf = NNClassifier(seed=0).fit(X, y, sample_weight=np.r_[1 - p, p])
+    grid = np.linspace(0.05, 0.95, 10)[:, None]
+    np.testing.assert_allclose(clf.predict_proba(grid)[:, 1], 0.2 + 0.6 * grid[:, 0], atol=0.05)
+    # weights of one are no weights
+    plain = NNClassifier(seed=0, n_ensemble=2, max_epochs=30).fit(x[:, None], x > 0.5)
+    ones = NNClassifier(seed=0, n_ensemble=2, max_epochs=30).fit(x[:, None], x > 0.5,
+                                                                  sample_weight=np.ones(400))
+    np.testing.assert_array_equal(ones.predict_proba(grid), plain.predict_proba(grid))
+
+
+@pytest.mark.parametrize("weight, message", [
+    (np.ones(3), "must be 4 finite weights >= 0"),
+    ([1, -1, 1, 1], "must be 4 finite weights >= 0"),
+    ([1, np.nan, 1, 1], "must be 4 finite weights >= 0"),
+    (["a", "b", "c", "d"], "must be 4 finite weights >= 0"),
+    (np.zeros(4), "every weight is zero"),
+])
+def test_nn_classifier_names_a_bad_sample_weight(weight, message):
+    X = np.array([[0.0], [0.3], [0.6], [0.9]])
+    with pytest.raises(ValueError, match=f"sample_weight.*{message}|{message}"):
+        NNClassifier(seed=0, n_ensemble=1, max_epochs=2).fit(X, [0, 0, 1, 1],
+                                                             sample_weight=weight)
