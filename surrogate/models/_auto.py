@@ -84,12 +84,15 @@ class _AutoBase(SurrogateMixin, BaseEstimator):
     def _defaults(self, seed: int) -> dict[str, Any]:
         raise NotImplementedError
 
-    def _candidate_table(self) -> dict[str, Any]:
+    def _candidate_table(self, rng: np.random.Generator | None = None,
+                         seed: int | None = None) -> dict[str, Any]:
         """``{name: unfitted estimator}`` from ``candidates`` (names of the defaults and/or
         estimators, or a dict name -> estimator), each default seeded from ``seed``, and each
-        given estimator cloned, its unset ``seed`` / ``random_state`` drawn from ``seed`` too."""
-        rng = self._rng()
-        seed = child_seed(rng)
+        given estimator cloned, its unset ``seed`` / ``random_state`` drawn from ``seed`` too.
+        ``rng`` and ``seed`` (its first draw) are the fit's (:meth:`_fit_chosen`); None: from
+        a fresh generator."""
+        rng = self._rng() if rng is None else rng
+        seed = child_seed(rng) if seed is None else seed
         defaults = self._defaults(seed)
         given_seeds = spawned(rng)  # beside the defaults' seed: theirs stay what they were
         given = NAMES if self.candidates is None else self.candidates
@@ -189,8 +192,12 @@ class _AutoBase(SurrogateMixin, BaseEstimator):
         self._check_params()
         X_codes, y_arr = self._validate_fit(X, y, multi_output=multi_output)
         target = self._target(y_arr)
-        table = self._candidate_table()
-        folds = self._folds(target)
+        # ``seed`` normalized once per fit, so that seed=0 and seed=default_rng(0) fit alike:
+        # the folds take the defaults' seed (the first draw), as they always did for an int
+        rng = self._rng()
+        seed = child_seed(rng)
+        table = self._candidate_table(rng, seed)
+        folds = self._folds(target, seed)
         results = self._compare(table, X_codes, target, folds)
         results.update(self._pooled(results, target, folds))
         self.scores_ = self._scores(results, target)
@@ -232,7 +239,7 @@ class _AutoBase(SurrogateMixin, BaseEstimator):
     def _target(self, y: np.ndarray) -> np.ndarray:
         return y
 
-    def _folds(self, target: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    def _folds(self, target: np.ndarray, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
         raise NotImplementedError
 
     def _scores(self, results: dict[str, dict[str, Any]], target: np.ndarray) -> pd.DataFrame:
@@ -395,13 +402,13 @@ class AutoClassifier(BinaryClassifierMixin, ClassifierMixin, _AutoBase):
         self.classes_, labels = _binary_labels(y)
         return labels
 
-    def _folds(self, target: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    def _folds(self, target: np.ndarray, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
         smallest = int(np.bincount(target, minlength=2).min())
         if smallest < 2:
             raise ValueError("AutoClassifier needs at least 2 points of each class for "
                              f"cross-validation; the rarer class has {smallest}")
         splitter = StratifiedKFold(min(int(self.cv), smallest), shuffle=True,
-                                   random_state=child_seed(self._rng()))
+                                   random_state=seed)
         return list(splitter.split(np.zeros((len(target), 1)), target))
 
     def _predict_one(self, fitted: Any, inputs: Any) -> np.ndarray:
@@ -539,9 +546,9 @@ class AutoRegressor(MultiOutputMixin, Q2ScoreMixin, RegressorMixin, _AutoBase):
             table["hgb"] = MultiOutputRegressor(table["hgb"])  # one model per output
         return table
 
-    def _folds(self, target: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    def _folds(self, target: np.ndarray, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
         splits = min(int(self.cv), len(target))
-        splitter = KFold(splits, shuffle=True, random_state=child_seed(self._rng()))
+        splitter = KFold(splits, shuffle=True, random_state=seed)
         return list(splitter.split(np.zeros((len(target), 1))))
 
     def _predict_one(self, fitted: Any, inputs: Any) -> np.ndarray:

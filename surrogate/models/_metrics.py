@@ -6,6 +6,7 @@ classification: accuracy, log-loss and Brier score of the probability of the pos
 
 from __future__ import annotations
 
+import copy
 import inspect
 import math
 import numbers
@@ -281,9 +282,13 @@ def cross_validate(model: Any, X: Any, y: Any, *, cv: Any = 5, seed: Any = None
         check_input_columns(X, type(model).__name__)
         # every fold's model knows every category of X, also one its training rows lack
         X = with_known_levels(X, type(model).__name__)
-    folds = _partition(_splitter(cv, classifier, seed), cv, y_arr)
+    # ``seed`` normalized once, so that seed=0 and seed=default_rng(0) give the same scores;
+    # the model's seeds start from the folds' draw, as they always did for an int seed
+    rng = as_generator(seed)
+    model_rng = copy.deepcopy(rng)
+    folds = _partition(_splitter(cv, classifier, rng), cv, y_arr)
     if seed is not None:  # a model without a seed of its own: one from ``seed``, in every fold
-        model = seeded_clone(model, as_generator(seed))
+        model = seeded_clone(model, model_rng)
     with numbers_as_objects_once():  # once, not in each fold
         if classifier:
             _check_class_counts(y_arr, cv)

@@ -279,3 +279,22 @@ def test_too_few_of_a_class_is_a_clear_error():
     X, y = _labels(30, 1)
     with pytest.raises(ValueError, match="at least 2 points of each class"):
         AutoClassifier(candidates=["hgb"]).fit(X, y)
+
+
+@pytest.mark.parametrize("kind", ["classifier", "regressor"])
+def test_seed_as_an_int_or_a_generator_of_it_chooses_alike(kind):
+    """seed=0 and seed=np.random.default_rng(0) are one seed (as_generator): the fit draws
+    the candidates' seeds and the folds from one generator, not from a fresh one each time
+    (a generator given as seed was drawn from twice, so its folds differed)."""
+    X, y = _design(60, seed=1)
+    if kind == "classifier":
+        y = (y > np.median(y)).astype(int)
+        make = lambda seed: AutoClassifier(  # noqa: E731
+            candidates=[LogisticRegression(), RandomForestClassifier(10)], cv=3, seed=seed)
+    else:
+        make = lambda seed: AutoRegressor(  # noqa: E731
+            candidates=[LinearRegression(), RandomForestRegressor(10)], cv=3, seed=seed)
+    fits = [make(seed).fit(X, y) for seed in (0, np.random.default_rng(0))]
+    scores = [fit.scores_.drop(columns="fit_s") for fit in fits]
+    pd.testing.assert_frame_equal(scores[0], scores[1])
+    assert fits[0].chosen_ == fits[1].chosen_

@@ -241,3 +241,15 @@ def test_q2_and_rmse_do_not_overflow_at_extreme_scales(scale):
     assert q2(t * scale, p * scale) == pytest.approx(expected_q2, rel=1e-12)
     assert rmse(t * scale, p * scale) == pytest.approx(np.sqrt(np.mean((t - p) ** 2)) * scale,
                                                        rel=1e-12)
+
+
+def test_cross_validate_takes_an_int_seed_or_a_generator_of_it_alike():
+    """seed=0 and seed=np.random.default_rng(0) shuffle the folds and seed an unseeded model
+    alike (the generator was drawn from twice: its model got another seed)."""
+    from sklearn.ensemble import RandomForestRegressor
+
+    X = np.random.default_rng(0).random((40, 2))
+    y = np.sin(4 * X[:, 0]) + X[:, 1]
+    runs = [cross_validate(RandomForestRegressor(10), X, y, cv=4, seed=seed)
+            for seed in (0, np.random.default_rng(0))]
+    np.testing.assert_array_equal(runs[0]["y_pred"], runs[1]["y_pred"])
