@@ -449,13 +449,16 @@ def _space(space: Any, domain: Domain, frame: pd.DataFrame) -> tuple[Any, dict[s
 
 
 def _typed_by(space: Any, X: Any) -> Any:
-    """``X`` with the columns it shares with ``space`` typed as the space types them (an array
-    in the space's order too): a categorical of numbers read back from a CSV as ints is the
-    space's levels, as the fresh sample holds them, not a numeric column."""
+    """``X`` with the columns it shares with ``space`` typed as the space types them, in the
+    space's order (an array too; other columns after them): a categorical of numbers read
+    back from a CSV as ints is the space's levels, as the fresh sample holds them, not a
+    numeric column; and the metamodel and PRIM (whose ties go to the first column) see the
+    same columns in the same order whatever X's order, so the same seed gives the same boxes."""
     if not isinstance(X, pd.DataFrame):
         return space.validate(X) if np.ndim(X) == 2 and np.shape(X)[1] == space.dim else X
     typed = _check_runs_in(space, X)  # (a fresh index: assigned by position)
-    return X.assign(**{name: typed[name].to_numpy() for name in typed.columns})
+    X = X.assign(**{name: typed[name].to_numpy() for name in typed.columns})
+    return X[list(typed.columns) + [c for c in X.columns if c not in set(typed.columns)]]
 
 
 def _check_runs_in(space: Any, frame: pd.DataFrame) -> pd.DataFrame:

@@ -189,7 +189,11 @@ def distill(
     label_set = make_labels(answer, options.labels, temperature=options.temperature,
                             threshold=options.threshold)
     clock["label"] = time.perf_counter()
-    held, train = _split(source, options.holdout, options.include_data, rng, inputs)
+    # the held-out inputs are drawn in the order of their rows' hashes, which depend on the
+    # order of the columns: the space's, when known, so that Data 1 with its columns in
+    # another order holds out the same points
+    held, train = _split(source, options.holdout, options.include_data, rng,
+                         _in_space_order(inputs, space))
     seed_unset(student, rng)  # the last draws: the split and all before stay as they were
     features: Any = student_features(student, inputs, space) if named else inputs.to_numpy()
     route = fit_student(student, _take(features, train), label_set.take(train))
@@ -427,6 +431,15 @@ def _closest(order: np.ndarray, sizes: np.ndarray, wanted: int) -> np.ndarray | 
     if count == 0 or abs(reached[count] - wanted) > max(0.5 * wanted, 1):
         return None
     return order[:count]
+
+
+def _in_space_order(inputs: pd.DataFrame, space: Any) -> pd.DataFrame:
+    """``inputs`` with the space's columns first, in its order (as they are without a space,
+    or when a column of it is missing)."""
+    if space is None or not set(space.names) <= set(inputs.columns):
+        return inputs
+    names = list(space.names)
+    return inputs[names + [c for c in inputs.columns if c not in set(names)]]
 
 
 def _row_keys(inputs: pd.DataFrame) -> np.ndarray:

@@ -210,3 +210,20 @@ def test_the_fresh_sample_leaves_out_the_space_parameters_x_leaves_out():
     with pytest.raises(ValueError, match=r"X's columns \['u'\] are none of the space's"):
         REDS(n_samples=2000, seed=0, cv=None).fit(X[["a"]].rename(columns={"a": "u"}), y,
                                                   space=space)
+
+
+def test_reds_given_the_space_reads_x_by_name_whatever_its_column_order():
+    """The same runs with their columns in another order give the same trajectory: X is put
+    in the space's order before the metamodel (a forest draws its features by position) and
+    PRIM (whose ties go to the first column) see it."""
+    from surrogate import Real, Space, sample
+
+    space = Space([Real("a", 0.0, 1.0), Real("b", 0.0, 1.0), Real("c", 0.0, 1.0)])
+    X = sample(space, 120, seed=0)
+    y = ((X["a"] < 0.5) & (X["b"] > 0.3)).to_numpy()
+    forest = RandomForestClassifier(n_estimators=30, random_state=0)
+    fits = [REDS(metamodel=forest, n_samples=500, seed=0, cv=None).fit(runs, y, space=space)
+            for runs in (X, X[["c", "b", "a"]])]
+    pd.testing.assert_frame_equal(fits[0].trajectory_, fits[1].trajectory_)
+    np.testing.assert_array_equal(fits[0].sample_labels_, fits[1].sample_labels_)
+    assert fits[0].box().rules() == fits[1].box().rules()

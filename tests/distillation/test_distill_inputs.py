@@ -287,3 +287,16 @@ def test_data_category_columns_stay_categories_in_the_transfer_set(transfer):
                          labels="value", seed=0)
     assert result.student_.categories_ == {"mesh": [10, 20, 40]}
     assert result.transfer_set_["mesh"].dtype == X["mesh"].dtype
+
+
+def test_data_in_another_column_order_holds_out_the_same_points():
+    """The held-out inputs are drawn in the order of the rows' keys, which do not depend on
+    the order of the columns: Data 1 with its columns in another order (read by name through
+    the space) generates, labels and holds out the same points."""
+    X = _frame(60)
+    teacher = sg.Simulator(lambda a, b: a + b, SPACE, ["y"])
+    tables = [distill(teacher, DecisionTreeRegressor(random_state=0), transfer="munge",
+                      data=data, labels="value", n=100, seed=0).transfer_set_
+              for data in (X, X[["b", "a"]])]
+    pd.testing.assert_frame_equal(tables[0][["a", "b"]], tables[1][["a", "b"]])
+    assert tables[0]["use"].tolist() == tables[1]["use"].tolist()
