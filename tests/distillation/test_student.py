@@ -137,14 +137,15 @@ def test_our_nn_classifier_learns_the_teachers_probabilities(soft_teacher):
 
     with warnings.catch_warnings():
         warnings.simplefilter("error", UserWarning)
-        result = distill(soft_teacher, NNClassifier(seed=0), space=SPACE, n=600, seed=4)
+        result = distill(soft_teacher, NNClassifier(n_ensemble=2, seed=0), space=SPACE, n=400,
+                         seed=4)
     assert result.route_ == "class-weighted duplicates"
     test = sg.sample(SPACE, 500, seed=11)
     teacher = soft_teacher.predict_proba(test)[:, 1]
     student = result.predict_proba(test)[:, 1]
     assert np.mean(np.abs(student - teacher)) < 0.03
-    hard = distill(soft_teacher, NNClassifier(seed=0), space=SPACE, n=600, seed=4,
-                   labels="hard")
+    hard = distill(soft_teacher, NNClassifier(n_ensemble=2, seed=0), space=SPACE, n=400,
+                   seed=4, labels="hard")
     # the hard labels' student is sure where the teacher is not
     assert np.mean(np.abs(hard.predict_proba(test)[:, 1] - teacher)) > \
         2 * np.mean(np.abs(student - teacher))

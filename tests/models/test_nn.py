@@ -191,7 +191,7 @@ def test_nn_classifier_learns_probabilities_from_class_weighted_duplicates():
     p = 0.2 + 0.6 * x
     X = np.concatenate([x, x])[:, None]
     y = np.r_[np.zeros(400), np.ones(400)]
-    clf = NNClassifier(seed=0).fit(X, y, sample_weight=np.r_[1 - p, p])
+    clf = NNClassifier(n_ensemble=2, seed=0).fit(X, y, sample_weight=np.r_[1 - p, p])
     grid = np.linspace(0.05, 0.95, 10)[:, None]
     np.testing.assert_allclose(clf.predict_proba(grid)[:, 1], 0.2 + 0.6 * grid[:, 0], atol=0.05)
     # weights of one are no weights

@@ -117,6 +117,9 @@ def _fragile_branin(x1, x2):
     return float(s(pd.DataFrame({"x1": [x1], "x2": [x2]}))["y"].iloc[0])
 
 
+@pytest.mark.slow  # 10 s; the shared loop's steering away is also checked by
+# tests/sequential/test_adaptive.py::test_failing_runs_are_recorded_and_the_design_steers_away
+# and minimize with failures by test_bo_unchanged's mixed case
 def test_teacher_failures_count_are_kept_and_steer_the_search_away():
     sim = Simulator(_fragile_branin, simulators.load("branin").space, ["y"])
     result = minimize(sim, budget=40, n_init=8, seed=1)
