@@ -30,6 +30,7 @@ from surrogate.models._base import (
 from surrogate.models._gp_hyper import KERNELS
 from surrogate.models._nn import _binary_labels
 from surrogate.models._svgp import SVGP, _spread_subset
+from surrogate.models._weights import check_sample_weight, class_shares
 
 __all__ = ["GPClassifier"]
 
@@ -156,17 +157,37 @@ class GPClassifier(BinaryClassifierMixin, SurrogateMixin, ClassifierMixin, BaseE
         check_positive_float("learning_rate", self.learning_rate)
 
     @limits_threads()
-    def fit(self, X: Any, y: Any) -> GPClassifier:
-        """Fit to ``X`` (n, d) and binary labels ``y`` (n,); returns self."""
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> GPClassifier:
+        """Fit to ``X`` (n, d) and binary labels ``y`` (n,); returns self.
+
+        ``sample_weight`` (n,), optional: weights >= 0 of the rows. Rows that repeat a point
+        are learnt as that point, with the weighted share of the second class as its label
+        (the expected log-likelihood ``p log Phi(f) + (1 - p) log Phi(-f)``) and their total
+        weight as its weight: a teacher's soft labels passed as class-weighted duplicates (as
+        :func:`surrogate.distill` passes them) are learnt as the teacher's probabilities, and
+        a weight of 2 is a row given twice. Rows of weight 0 are left out.
+        """
         self._check_params()
         X, y = self._validate_fit(X, y, multi_output=False)
         self.classes_, labels = _binary_labels(y)
+        weight = check_sample_weight(sample_weight, len(X))
+        points, reward = class_shares(X, labels, weight, 2, in_order=True)  # no weight-0 rows
+        kept = weight > 0
+        if len(points) < kept.sum() or np.ptp(weight[kept]) > 0:
+            # repeated or weighted points: the distinct points in a canonical order, so that
+            # the same weighted points give the same fit whatever their rows' order
+            points, reward = class_shares(X, labels, weight, 2)
+        X = points
+        weight = reward.sum(axis=1)
+        share = reward[:, 1] / weight  # of the second class; the class itself without weights
+        unweighted = bool(np.all(weight == 1.0) and np.all((share == 0.0) | (share == 1.0)))
         categorical = np.asarray(self._column_levels()) > 0
         self._x_low = np.where(categorical, 0.0, X.min(axis=0))  # categories keep their codes
         span = X.max(axis=0) - self._x_low
         self._x_scale = np.where((span > 0) & ~categorical, span, 1.0)
         U = to_tensor((X - self._x_low) / self._x_scale, self._device)
-        T = torch.as_tensor(labels, dtype=DTYPE, device=self._device)
+        T = torch.as_tensor(share, dtype=DTYPE, device=self._device)
+        W = None if unweighted else torch.as_tensor(weight, dtype=DTYPE, device=self._device)
         rng = self._rng()
         gen = torch_generator(rng)
         M = min(self.n_inducing, len(U))
@@ -179,7 +200,7 @@ class GPClassifier(BinaryClassifierMixin, SurrogateMixin, ClassifierMixin, BaseE
         self._svgp.set_hyper(torch.full((1, d), 0.3 * math.sqrt(d), dtype=DTYPE, device=dev),
                              torch.ones(1, dtype=DTYPE, device=dev),
                              torch.zeros(1, dtype=DTYPE, device=dev))
-        self.n_iter_, loss = self._train(self._svgp, model, U, T, gen)
+        self.n_iter_, loss = self._train(self._svgp, model, U, T, W, gen)
         self.elbo_ = -loss
         self._fitted_summary()
         return self
@@ -197,12 +218,14 @@ class GPClassifier(BinaryClassifierMixin, SurrogateMixin, ClassifierMixin, BaseE
             self.warp_[np.asarray(self._column_levels()) > 0] = np.nan  # categories: not warped
 
     def _train(self, svgp: SVGP, model: Any, U: torch.Tensor, T: torch.Tensor,
-               gen: torch.Generator) -> tuple[int, float]:
+               W: torch.Tensor | None, gen: torch.Generator) -> tuple[int, float]:
         """Maximize the evidence lower bound of the whitened variational GP; return the
         number of evaluations (L-BFGS) or steps (Adam), and the negative bound per point.
 
         ELBO = sum_i E_q[log Phi(s_i f_i)] - KL(q(v) || N(0, I)), s_i = +-1 (Hensman et al.
-        2015, eq. 4); the expectation uses Gauss-Hermite quadrature on the closed-form
+        2015, eq. 4); with weights ``W`` and shares ``T`` of the second class, each point's
+        term is ``W_i (T_i E_q[log Phi(f_i)] + (1 - T_i) E_q[log Phi(-f_i)])`` and the
+        points count as ``sum W`` (the bound of the rows the weights stand for). The expectation uses Gauss-Hermite quadrature on the closed-form
         marginals of :meth:`SVGP.posterior`, which is much cheaper than the generic
         gpytorch likelihood path for the same model. Up to MINIBATCH points the bound is
         deterministic and L-BFGS (strong Wolfe line search) climbs it on all points at once: on
@@ -213,17 +236,24 @@ class GPClassifier(BinaryClassifierMixin, SurrogateMixin, ClassifierMixin, BaseE
         nodes = torch.as_tensor(gh_nodes * math.sqrt(2.0), dtype=DTYPE, device=U.device)
         weights = torch.as_tensor(gh_weights / math.sqrt(math.pi), dtype=DTYPE, device=U.device)
         sign = 2.0 * T - 1.0
+        n_rows = len(U) if W is None else float(W.sum())
         dist = model.variational_strategy._variational_distribution
 
         def loss(idx: Any) -> torch.Tensor:
             """Negative ELBO per point (a mini-batch ``idx`` stands for all points)."""
             mean, var = svgp.posterior(U[idx])  # (1, b)
             f = mean[0, :, None] + var[0, :, None].clamp_min(1e-12).sqrt() * nodes  # (b, q)
-            loglik = (torch.special.log_ndtr(sign[idx, None] * f) * weights).sum(-1)
+            if W is None:
+                data = -(torch.special.log_ndtr(sign[idx, None] * f) * weights).sum(-1).mean()
+            else:
+                share = T[idx]
+                loglik = share * (torch.special.log_ndtr(f) * weights).sum(-1) \
+                    + (1.0 - share) * (torch.special.log_ndtr(-f) * weights).sum(-1)
+                data = -(W[idx] * loglik).sum() / W[idx].sum()
             m_v, chol = dist.variational_mean[0], torch.tril(dist.chol_variational_covar[0])
             diag = torch.diagonal(chol).abs().clamp_min(1e-30)
             kl = 0.5 * ((chol**2).sum() + (m_v**2).sum() - len(m_v)) - torch.log(diag).sum()
-            return -loglik.mean() + (kl + svgp.prior_penalty()) / len(U)
+            return data + (kl + svgp.prior_penalty()) / n_rows
 
         if len(U) <= MINIBATCH:
             evaluations = 0
@@ -251,8 +281,9 @@ class GPClassifier(BinaryClassifierMixin, SurrogateMixin, ClassifierMixin, BaseE
             steps = self.max_iter
         model.eval()
         with torch.no_grad():
-            final = sum(float(loss(slice(start, start + MINIBATCH))) * len(U[start:start + MINIBATCH])
-                        for start in range(0, len(U), MINIBATCH)) / len(U)
+            chunks = [slice(start, start + MINIBATCH) for start in range(0, len(U), MINIBATCH)]
+            counts = [len(U[c]) if W is None else float(W[c].sum()) for c in chunks]
+            final = sum(float(loss(c)) * k for c, k in zip(chunks, counts, strict=True)) / sum(counts)
         return steps, final if math.isfinite(final) else math.inf
 
     def _latent(self, X: Any) -> tuple[np.ndarray, np.ndarray]:

@@ -128,24 +128,22 @@ def test_students_that_cannot_take_the_labels_are_refused(data):
     assert calls == []
 
 
-def test_our_nn_classifier_learns_the_teachers_probabilities(soft_teacher):
-    # knowledge distillation proper: the neural student's cross-entropy against the teacher's
-    # probabilities (it took the hard labels, with a warning, before it had sample_weight)
+@pytest.mark.parametrize("model", [sg.NNClassifier(n_ensemble=2, seed=0),
+                                   sg.GPClassifier(seed=0)], ids=["nn", "gp"])
+def test_our_classifiers_learn_the_teachers_probabilities(soft_teacher, model):
+    # knowledge distillation proper: the student's cross-entropy against the teacher's
+    # probabilities (each took the hard labels, with a warning, before it had sample_weight)
     import warnings
-
-    from surrogate.models import NNClassifier
 
     with warnings.catch_warnings():
         warnings.simplefilter("error", UserWarning)
-        result = distill(soft_teacher, NNClassifier(n_ensemble=2, seed=0), space=SPACE, n=400,
-                         seed=4)
+        result = distill(soft_teacher, model, space=SPACE, n=400, seed=4)  # (cloned)
     assert result.route_ == "class-weighted duplicates"
     test = sg.sample(SPACE, 500, seed=11)
     teacher = soft_teacher.predict_proba(test)[:, 1]
     student = result.predict_proba(test)[:, 1]
     assert np.mean(np.abs(student - teacher)) < 0.03
-    hard = distill(soft_teacher, NNClassifier(n_ensemble=2, seed=0), space=SPACE, n=400,
-                   seed=4, labels="hard")
+    hard = distill(soft_teacher, model, space=SPACE, n=400, seed=4, labels="hard")
     # the hard labels' student is sure where the teacher is not
     assert np.mean(np.abs(hard.predict_proba(test)[:, 1] - teacher)) > \
         2 * np.mean(np.abs(student - teacher))

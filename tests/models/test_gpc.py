@@ -204,3 +204,47 @@ def test_files_saved_before_the_warping_default_load_as_they_were_fitted(tmp_pat
     before = load(tmp_path / "warped")  # read with the old map: log a = 3 tanh(raw / 3)
     raw = before._svgp.model.warp_raw.detach().numpy()[0]
     np.testing.assert_allclose(before.warp_, np.exp(3.0 * np.tanh(raw / 3.0)).T)
+
+
+def test_learns_probabilities_from_class_weighted_duplicates():
+    # each point once per class, weighted by p(x) = 0.2 + 0.6 x (a teacher's soft labels, as
+    # distill passes them): the known probability is learnt, not the majority class
+    rng = np.random.default_rng(0)
+    x = rng.random(300)
+    p = 0.2 + 0.6 * x
+    X = np.concatenate([x, x])[:, None]
+    y = np.r_[np.zeros(300), np.ones(300)]
+    clf = GPClassifier(seed=0).fit(X, y, sample_weight=np.r_[1 - p, p])
+    grid = np.linspace(0.05, 0.95, 10)[:, None]
+    np.testing.assert_allclose(clf.predict_proba(grid)[:, 1], 0.2 + 0.6 * grid[:, 0], atol=0.05)
+    hard = GPClassifier(seed=0).fit(x[:, None], x > 0.5)  # hard labels: near 0 or 1 away from 0.5
+    assert np.abs(hard.predict_proba(grid)[[0, -1], 1] - [0.0, 1.0]).max() < 0.1
+
+
+def test_sample_weights_count_as_repeated_rows():
+    rng = np.random.default_rng(3)
+    X = rng.random((60, 2))
+    y = _disk(X)
+    grid = rng.random((50, 2))
+    plain = GPClassifier(seed=0, max_iter=40).fit(X, y)
+    ones = GPClassifier(seed=0, max_iter=40).fit(X, y, sample_weight=np.ones(60))
+    np.testing.assert_array_equal(ones.predict_proba(grid), plain.predict_proba(grid))
+    weight = rng.integers(0, 3, 60)
+    weighted = GPClassifier(seed=0, max_iter=40).fit(X, y, sample_weight=weight)
+    order = rng.permutation(np.repeat(np.arange(60), weight))  # each row weight times, shuffled
+    repeated = GPClassifier(seed=0, max_iter=40).fit(X[order], y[order])
+    np.testing.assert_allclose(weighted.predict_proba(grid), repeated.predict_proba(grid),
+                               atol=1e-9)
+    assert np.abs(weighted.predict_proba(grid) - plain.predict_proba(grid)).max() > 1e-3
+
+
+@pytest.mark.parametrize("weight, message", [
+    (np.ones(3), "must be 4 finite weights >= 0"),
+    ([1, -1, 1, 1], "must be 4 finite weights >= 0"),
+    ([1, np.inf, 1, 1], "must be 4 finite weights >= 0"),
+    (np.zeros(4), "every weight is zero"),
+])
+def test_a_bad_sample_weight_is_named(weight, message):
+    X = np.array([[0.0], [0.3], [0.6], [0.9]])
+    with pytest.raises(ValueError, match=f"sample_weight.*{message}|{message}"):
+        GPClassifier(seed=0, max_iter=5).fit(X, [0, 0, 1, 1], sample_weight=weight)
