@@ -23,11 +23,14 @@ $(STAMP): pyproject.toml constraints.txt
 demo: $(STAMP)
 	$(THREADS) $(BIN)/surrogate study dsgc --out study-dsgc
 
+# two worker processes (the suite's numerics run single-threaded), each test file in one of them
+XDIST := -n 2 --dist loadfile
+
 test: $(STAMP)
-	$(THREADS) $(BIN)/python -m pytest -q
+	$(THREADS) $(BIN)/python -m pytest -q $(XDIST)
 
 test-all: $(STAMP)
-	$(THREADS) $(BIN)/python -m pytest -q -m "slow or not slow"
+	$(THREADS) $(BIN)/python -m pytest -q $(XDIST) -m "slow or not slow"
 
 # The suite against the newest versions pyproject.toml allows (no lock): drift shows here first.
 test-latest:
@@ -37,7 +40,7 @@ test-latest:
 	$(LATEST_VENV)/bin/python -m pip install -c constraints-latest.txt torch==2.13.0
 	$(LATEST_VENV)/bin/python -m pip install -c constraints-latest.txt -e ".[dask,test,dev,docs]"
 	$(LATEST_VENV)/bin/python -m pip freeze --exclude-editable
-	$(THREADS) $(LATEST_VENV)/bin/python -m pytest -q
+	$(THREADS) $(LATEST_VENV)/bin/python -m pytest -q $(XDIST)
 
 # Refresh the lock: resolve the newest allowed versions in a scratch venv and freeze them.
 lock:
