@@ -30,7 +30,7 @@ from surrogate.models._base import (
 from surrogate.models._gp_hyper import KERNELS
 from surrogate.models._nn import _binary_labels
 from surrogate.models._svgp import SVGP, _spread_subset
-from surrogate.models._weights import check_sample_weight, class_shares
+from surrogate.models._weights import check_sample_weight, points_to_learn
 
 __all__ = ["GPClassifier"]
 
@@ -171,13 +171,7 @@ class GPClassifier(BinaryClassifierMixin, SurrogateMixin, ClassifierMixin, BaseE
         X, y = self._validate_fit(X, y, multi_output=False)
         self.classes_, labels = _binary_labels(y)
         weight = check_sample_weight(sample_weight, len(X))
-        points, reward = class_shares(X, labels, weight, 2, in_order=True)  # no weight-0 rows
-        kept = weight > 0
-        if len(points) < kept.sum() or np.ptp(weight[kept]) > 0:
-            # repeated or weighted points: the distinct points in a canonical order, so that
-            # the same weighted points give the same fit whatever their rows' order
-            points, reward = class_shares(X, labels, weight, 2)
-        X = points
+        X, reward = points_to_learn(X, labels, weight, 2)
         weight = reward.sum(axis=1)
         share = reward[:, 1] / weight  # of the second class; the class itself without weights
         unweighted = bool(np.all(weight == 1.0) and np.all((share == 0.0) | (share == 1.0)))

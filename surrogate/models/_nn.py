@@ -33,7 +33,7 @@ from surrogate.models._base import (
 )
 from surrogate.models._ensemble import ACTIVATIONS, EnsembleMLP, train_ensemble
 from surrogate.models._inputs import one_hot
-from surrogate.models._weights import check_sample_weight, class_shares
+from surrogate.models._weights import check_sample_weight, points_to_learn
 
 __all__ = ["NNRegressor", "NNClassifier"]
 
@@ -291,13 +291,7 @@ class NNClassifier(BinaryClassifierMixin, ClassifierMixin, _NNBase):
         self.classes_, labels = _binary_labels(y)
         self._n_out = 1
         weight = check_sample_weight(sample_weight, len(X))
-        points, reward = class_shares(X, labels, weight, 2, in_order=True)
-        kept = weight > 0
-        if len(points) < kept.sum() or np.ptp(weight[kept]) > 0:
-            # not the rows as given (repeated or weighted points): the distinct points in a
-            # canonical order, so that the same weighted points train the same network
-            # whatever the order and repetition of the rows they came as
-            points, reward = class_shares(X, labels, weight, 2)
+        points, reward = points_to_learn(X, labels, weight, 2)
         total = reward.sum(axis=1)
         self._train(points, np.column_stack([reward[:, 1] / total, total / total.mean()]),
                     _weighted_cross_entropy, n_out=1)

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["check_sample_weight", "class_shares"]
+__all__ = ["check_sample_weight", "class_shares", "points_to_learn"]
 
 
 def check_sample_weight(sample_weight: Any, n: int) -> np.ndarray:
@@ -67,3 +67,26 @@ def class_shares(X: np.ndarray, codes: np.ndarray, weight: np.ndarray, n_classes
     if not some.any():
         raise ValueError("sample_weight: every weight is zero; nothing to fit")
     return X[first][some].astype(np.float64), reward[some]
+
+
+def points_to_learn(X: np.ndarray, codes: np.ndarray, weight: np.ndarray, n_classes: int
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """What a classifier that learns class shares fits: the points and their weight per class
+    (see :func:`class_shares`). The rows as given (less those of weight 0) when no point
+    repeats and the weights are equal; otherwise the distinct points in a canonical order, so
+    that the same weighted points train the same model whatever the order and repetition of
+    the rows they came as (a weight of 2 is a row given twice).
+
+    Examples
+    --------
+    >>> X = np.array([[0.9], [0.1]])
+    >>> points_to_learn(X, np.array([1, 0]), np.ones(2), 2)[0].ravel().tolist()  # as given
+    [0.9, 0.1]
+    >>> points_to_learn(X, np.array([1, 0]), np.array([1.0, 2.0]), 2)[0].ravel().tolist()
+    [0.1, 0.9]
+    """
+    points, reward = class_shares(X, codes, weight, n_classes, in_order=True)
+    kept = weight > 0
+    if len(points) < kept.sum() or np.ptp(weight[kept]) > 0:
+        points, reward = class_shares(X, codes, weight, n_classes)
+    return points, reward
