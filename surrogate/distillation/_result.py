@@ -121,7 +121,8 @@ class Distillation:
             if missing:
                 raise ValueError(f"X lacks the column(s) {missing}; the student was fitted on "
                                  f"{self._input_names}")
-            return X[self._input_names]
+            # checked as an array's rows are: levels and ranges of the space, no NaN or inf
+            return as_frame(X[self._input_names], self._space, "X")[self._input_names]
         if self._space is not None:  # an array's columns in the space's order
             return as_frame(X, self._space, "X")[self._input_names]
         values = np.asarray(X)

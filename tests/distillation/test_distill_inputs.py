@@ -300,3 +300,25 @@ def test_data_in_another_column_order_holds_out_the_same_points():
               for data in (X, X[["b", "a"]])]
     pd.testing.assert_frame_equal(tables[0][["a", "b"]], tables[1][["a", "b"]])
     assert tables[0]["use"].tolist() == tables[1]["use"].tolist()
+
+
+def test_predict_checks_a_frames_rows_as_an_arrays():
+    # a DataFrame's rows were only selected by name: an unknown level or NaN got an answer
+    space = sg.Space([sg.Real("x", 0, 1), sg.Categorical("c", ["a", "b"])])
+    result = distill(lambda p: p["x"] + (p["c"] == "a"), sg.CART(), space=space, n=60,
+                     threshold=(">", 1.0), seed=0)
+    X = sg.sample(space, 3, seed=1)
+    assert result.predict(X).tolist() == result.predict(X.to_numpy()).tolist()
+    for bad, message in ((X.assign(c="zzz"), r"X: column 'c': value 'zzz'.*one of \['a', 'b'\]"),
+                         (X.assign(x=np.nan), "X: column 'x'"),
+                         (X.assign(x=2.0), "X: column 'x'")):
+        for rows in (bad, bad.to_numpy()):
+            with pytest.raises(ValueError, match=message):
+                result.predict(rows)
+    data = _frame(60)  # no space: Data 1's columns
+    plain = distill(LogisticRegression().fit(data, data.a > 0.5), DecisionTreeClassifier(),
+                    data=data, transfer="munge", n=40, seed=0)
+    with pytest.raises(ValueError, match="X: column 'a' has missing values"):
+        plain.predict(data.assign(a=np.nan))
+    with pytest.raises(ValueError, match="X: column 'b' has infinite values"):
+        plain.predict(data.assign(b=np.inf))
