@@ -154,6 +154,7 @@ def distill(
     space = model.space if model.space is not None else (
         None if space is None else as_space(space))
     X1, y1, named = _data(data, space)
+    _check_true_labels(y1, options)  # before the teacher spends its runs
     fitted_on = getattr(model.model, "feature_names_in_", None)
     if data is not None and not named and fitted_on is not None:
         raise ValueError(f"the teacher was fitted on named columns {list(map(str, fitted_on))}, "
@@ -277,6 +278,19 @@ def _data(data: Any, space: Space | None) -> tuple[pd.DataFrame | None, np.ndarr
         raise ValueError(f"data: y has {int(missing.sum())} missing labels (NaN or None), the "
                          f"first at row {int(np.argmax(missing))}; drop those rows")
     return frame, y, named
+
+
+def _check_true_labels(y: np.ndarray | None, options: _Options) -> None:
+    """Data 1's ``y`` is read as numbers for value labels (Q² on them) and with a threshold
+    (the teacher's output, or the case as booleans or 0/1): text there is a ValueError."""
+    if y is None or y.dtype == bool or (options.labels != "value" and options.threshold is None):
+        return
+    text = pd.to_numeric(pd.Series(y, dtype=object), errors="coerce").isna().to_numpy()
+    if text.any():  # (no NaN in y: refused before)
+        need = ("numbers (Data 1's true values of the output)" if options.labels == "value"
+                else "the teacher's output (numbers) or the case of interest (booleans or 0/1)")
+        raise ValueError(f"data: y must be {need}, got {y.tolist()[int(np.argmax(text))]!r} at row "
+                         f"{int(np.argmax(text))}")
 
 
 def _generator(transfer: Any, space: Space | None, X1: pd.DataFrame | None, seed: int) -> Any:

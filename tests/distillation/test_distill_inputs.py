@@ -90,6 +90,28 @@ def test_missing_labels_are_refused():
         distill(teacher, DecisionTreeClassifier(), transfer="munge", data=(X, y), n=50, seed=0)
 
 
+def test_text_labels_where_numbers_are_read_are_refused_before_the_teacher_runs():
+    X = _frame(40)
+    text = np.where(X.a > 0.5, "high", "low")
+    calls = []
+
+    def teacher(p):
+        calls.append(1)
+        return p["a"]
+
+    for settings, need in (({"threshold": (">", 0.5)}, "the teacher's output"),
+                           ({"labels": "value"}, "numbers")):
+        student = DecisionTreeRegressor() if "labels" in settings else DecisionTreeClassifier()
+        with pytest.raises(ValueError, match=f"data: y must be {need}.*got '(high|low)' at row 0"):
+            distill(teacher, student, space=SPACE, data=(X, text), transfer="munge", n=30,
+                    seed=0, **settings)
+    assert calls == []
+    # as the teacher's classes, text is a label like any other
+    result = distill(LogisticRegression().fit(X, text), DecisionTreeClassifier(), data=(X, text),
+                     transfer="munge", n=30, seed=0)
+    assert set(result.predict(X)) <= {"high", "low"}
+
+
 def test_predict_on_an_array_reads_the_space_order():
     """Data 1's columns (b, a) differ from the space's (a, b): an array is in the space's
     order, a DataFrame by name; both give the same predictions."""
