@@ -455,6 +455,22 @@ class Simulator:
         )
 
 
+def refuse_field_output(simulator: Simulator, output: Any, role: str, *,
+                        scalar_only: bool = False) -> None:
+    """Where a scalar output of ``simulator`` is needed: a ValueError naming ``role`` when
+    ``output`` is one of its fields (a trajectory), or (``scalar_only``) when it has no scalar
+    output at all."""
+    fields, outputs = list(simulator.fields), list(simulator.outputs)
+    summarize = "add a scalar output that summarizes the field (e.g. its peak)"
+    if isinstance(output, str) and output in fields and output not in outputs:
+        raise ValueError(f"output={output!r} is a field (a trajectory) of simulator "
+                         f"{simulator.name!r}; the {role}'s output must be one of its scalar "
+                         f"outputs {outputs}: {summarize}")
+    if scalar_only and not outputs:
+        raise ValueError(f"simulator {simulator.name!r} has no scalar output, only the field(s) "
+                         f"{fields}; the {role} learns one scalar output: {summarize}")
+
+
 def unmasked(value: Any) -> Any:
     """A numpy masked array (or ``np.ma.masked``) as floats with NaN where masked, so that a
     masked value fails its run: ``float()`` and ``np.asarray`` read what the mask hides (0.0

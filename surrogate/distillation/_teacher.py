@@ -24,7 +24,7 @@ from surrogate._identity import PointFunction
 from surrogate._target import _is_classifier, _output_index
 from surrogate.data import TransferSet
 from surrogate.space import Space, as_space
-from surrogate.teacher import Simulator
+from surrogate.teacher import Simulator, refuse_field_output
 
 __all__ = ["Teacher", "TeacherAnswer", "as_teacher", "model_input"]
 
@@ -145,9 +145,14 @@ def as_teacher(teacher: Any, *, space: Any = None, output: Any = None) -> Teache
     if isinstance(teacher, Simulator):
         if space is not None and as_space(space) != teacher.space:
             raise ValueError("space= differs from the simulator teacher's own space; leave it out")
+        refuse_field_output(teacher, output, "distillation", scalar_only=True)
         names = list(teacher.outputs)
         column = names[_output_index(names, output, len(names), f"teacher {teacher.name!r}")]
         return Teacher(teacher, "simulator", teacher.space, column)
+    if isinstance(teacher, type):
+        raise TypeError(f"teacher must be a fitted estimator instance (or a Simulator or a "
+                        f"function), got the class {teacher.__name__}: fit {teacher.__name__}() "
+                        "on Data 1 first")
     if hasattr(teacher, "predict_proba") or hasattr(teacher, "predict"):
         _check_fitted(teacher)
         if hasattr(teacher, "predict_proba") or _is_classifier(teacher):

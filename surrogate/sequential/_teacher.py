@@ -14,7 +14,7 @@ from surrogate._checks import check_positive_int
 from surrogate._identity import PointFunction
 from surrogate._stack import user_stacklevel
 from surrogate.space import Space, as_space
-from surrogate.teacher import Simulator
+from surrogate.teacher import Simulator, refuse_field_output
 
 __all__ = ["as_simulator", "check_sizes"]
 
@@ -74,12 +74,8 @@ def as_simulator(target: Any, space: Any, output: Any, *, role: str = "target"
         if output is None:
             return target, outputs[0] if len(outputs) == 1 else None
         if output not in outputs:
+            refuse_field_output(target, output, role)
             fields = list(target.fields)
-            if output in fields:
-                raise ValueError(f"output={output!r} is a field (a trajectory) of simulator "
-                                 f"{target.name!r}; the {role}'s output must be one of its "
-                                 f"scalar outputs {outputs}: add one that summarizes the field "
-                                 "(e.g. its peak)")
             also = f" (its fields: {fields})" if fields else ""
             raise ValueError(f"output={output!r} is not an output of simulator {target.name!r}; "
                              f"allowed: {outputs}{also}")

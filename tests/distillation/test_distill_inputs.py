@@ -344,3 +344,24 @@ def test_predict_checks_a_frames_rows_as_an_arrays():
         plain.predict(data.assign(a=np.nan))
     with pytest.raises(ValueError, match="X: column 'b' has infinite values"):
         plain.predict(data.assign(b=np.inf))
+
+
+def test_a_simulators_field_is_not_a_distillation_output():
+    t = np.linspace(0.0, 5.0, 6)
+    only = sg.Simulator(lambda a, b: {"I": np.exp(-a * t) * b}, SPACE, fields={"I": t})
+    both = sg.Simulator(lambda a, b: {"I": np.exp(-a * t) * b, "peak": b}, SPACE, ["peak"],
+                        fields={"I": t})
+    with pytest.raises(ValueError, match=r"no scalar output, only the field\(s\) \['I'\]"):
+        distill(only, DecisionTreeRegressor(), n=20, labels="value", seed=0)
+    with pytest.raises(ValueError, match=r"output='I' is a field .* scalar outputs \['peak'\]"):
+        distill(both, DecisionTreeRegressor(), n=20, labels="value", output="I", seed=0)
+    result = distill(both, DecisionTreeRegressor(), n=20, labels="value", output="peak", seed=0)
+    assert result.fidelity_["holdout"] is not None
+
+
+def test_a_teacher_class_instead_of_a_fitted_instance_is_named():
+    X = _frame(40)
+    with pytest.raises(TypeError, match="teacher must be a fitted estimator instance .* got the "
+                                        r"class LogisticRegression: fit LogisticRegression\(\)"):
+        distill(LogisticRegression, DecisionTreeClassifier(), data=(X, X.a > 0.5),
+                transfer="munge", n=30, seed=0)
