@@ -100,8 +100,9 @@ class OutcomeExpression:
         data : TransferSet, DataFrame or mapping
             A :class:`~surrogate.TransferSet` (its scalar outputs and fields; every run must
             have succeeded: pass ``runs.valid()``), a DataFrame of scalar outputs (e.g. a
-            CSV), or a mapping of names to arrays: (n,) for a scalar output, (n, T) or a
-            DataFrame (columns: the grid) for a field.
+            CSV; a Simulator call's result brings its fields along, in ``attrs["fields"]``),
+            or a mapping of names to arrays: (n,) for a scalar output, (n, T) or a DataFrame
+            (columns: the grid) for a field.
         grids : mapping of str to 1-D array, optional
             Grids of fields given as plain arrays (default: ``0 .. T-1``; only ``time_above``
             reads a grid).
@@ -196,7 +197,8 @@ def outcome(expr: str | OutcomeExpression, runs: Any) -> pd.Series:
         E.g. ``"max(I) > 0.2"``, ``"any(prey < 1)"``, ``"final(P) > 0.5 and utility > 1"``,
         ``"time_above(I, 0.1) > 10"``, ``"stab < 0"`` (see :mod:`surrogate.discovery._outcome`).
     runs : TransferSet, DataFrame or mapping
-        As for :meth:`OutcomeExpression.evaluate`; a transfer set must hold no failed run.
+        As for :meth:`OutcomeExpression.evaluate`; a transfer set must hold no failed run. A
+        Simulator call's DataFrame brings its fields along (in ``attrs["fields"]``).
 
     Returns
     -------
@@ -266,6 +268,7 @@ class _Evaluator:
     def __init__(self, values: Mapping[str, np.ndarray], grids: Mapping[str, np.ndarray],
                  fail: Callable[[str], Any], *, dry: bool = False) -> None:
         self.values, self.grids, self.fail, self.dry = values, grids, fail, dry
+        self.within: list[str] = []  # the functions whose field argument is being read
 
     # -- conditions: boolean per run (pointwise=False) or per run and grid point ---------------
     def condition(self, node: ast.AST, *, pointwise: bool) -> Any:
@@ -294,7 +297,11 @@ class _Evaluator:
             self.fail(f"{name}() cannot be nested inside any() or all()")
         if len(node.args) != 1:
             self.fail(f"{name}() takes one condition on a field, e.g. {name}(prey < 1)")
-        inner = self.condition(node.args[0], pointwise=True)
+        self.within.append(name)
+        try:
+            inner = self.condition(node.args[0], pointwise=True)
+        finally:
+            self.within.pop()
         if self.dry:
             return None
         if inner.grid is None:
@@ -350,9 +357,17 @@ class _Evaluator:
             usage = "time_above(F, v), a field and a number" if expected == 2 else f"{name}(F)"
             self.fail(f"{name}() takes {expected} argument(s): {usage}")
         if pointwise:
-            self.fail(f"{name}() cannot be used inside any() or all(); compare its result "
-                      "with a number instead")
-        field = self.value(node.args[0], pointwise=True)
+            outer = self.within[-1] if self.within else "any"
+            self.fail(f"{name}() cannot be used inside {outer}(); " + (
+                "compare its result with a number instead" if outer in ("any", "all") else
+                f"{outer}() takes a field itself, e.g. "
+                f"{'time_above(I, v)' if outer == 'time_above' else outer + '(I)'}, and "
+                f"{name}() of a field is already one number per run"))
+        self.within.append(name)
+        try:
+            field = self.value(node.args[0], pointwise=True)
+        finally:
+            self.within.pop()
         level = self.value(node.args[1], pointwise=False) if expected == 2 else None
         if self.dry:
             return None
@@ -404,6 +419,22 @@ def _known(values: Mapping[str, np.ndarray]) -> str:
     return f"fields: {fields}, outputs: {outputs}"
 
 
+def _add_named(values: dict[str, np.ndarray], grids: dict[str, np.ndarray], name: str,
+               given: Any, names: set[str], fail: Callable[[str], Any]) -> None:
+    """``given`` as ``values[name]`` (and a 2-D one's grid), converted when the expression
+    reads it; else its kind only: a field (2-D) or an output."""
+    if name not in names:
+        values[name] = np.empty((0, 0) if np.ndim(given) == 2 else 0)
+        return
+    array = _numeric(name, given, fail)
+    if array.ndim == 2:
+        grids[name] = _frame_grid(given, array.shape[1])
+    elif array.ndim != 1:
+        fail(f"{name!r} must be one value per run (1-D) or one trajectory per run (2-D), "
+             f"got shape {array.shape}")
+    values[name] = array
+
+
 def _collect(data: Any, fail: Callable[[str], Any], names: set[str]
              ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
     """``{name: (n,) or (n, T) float array}`` and the fields' grids, from any accepted data;
@@ -429,22 +460,18 @@ def _collect(data: Any, fail: Callable[[str], Any], names: set[str]
         repeated = repeated_names([str(c) for c in data.columns])
         if repeated:  # data[c] is then a frame, which read as a field
             fail(f"the data has repeated column(s) {repeated}; name each output once")
-        return {str(c): _numeric(str(c), data[c], fail) if str(c) in names else np.empty(0)
-                for c in data.columns}, grids
+        values = {str(c): _numeric(str(c), data[c], fail) if str(c) in names else np.empty(0)
+                  for c in data.columns}
+        attached = data.attrs.get("fields")  # a Simulator call's fields ride in its attrs
+        for name, given in (attached.items() if isinstance(attached, Mapping) else ()):
+            if str(name) not in values:
+                _add_named(values, grids, str(name), given, names, fail)
+        return values, grids
     if not isinstance(data, Mapping):
         fail(f"expected a TransferSet, a DataFrame or a mapping of names to arrays, got "
              f"{type(data).__name__}")
     for name, given in data.items():
-        if str(name) not in names:  # its kind only: a field (2-D) or an output
-            values[str(name)] = np.empty((0, 0) if np.ndim(given) == 2 else 0)
-            continue
-        array = _numeric(str(name), given, fail)
-        if array.ndim == 2:
-            grids[str(name)] = _frame_grid(given, array.shape[1])
-        elif array.ndim != 1:
-            fail(f"{name!r} must be one value per run (1-D) or one trajectory per run (2-D), "
-                 f"got shape {array.shape}")
-        values[str(name)] = array
+        _add_named(values, grids, str(name), given, names, fail)
     return values, grids
 
 

@@ -147,6 +147,27 @@ def test_outcome_of_a_transfer_set_reads_fields_and_outputs():
         outcome("final(y) > 0.3", failed)
 
 
+def test_a_simulator_calls_frame_brings_its_fields():
+    X = sg.sample(SPACE, 20, seed=1)
+    called, runs = TEACHER(X), TEACHER.run(X, progress=False)  # fields: in attrs / the set
+    expected = outcome("time_above(y, 0.2) > 1 or half > 5", runs).to_numpy()
+    np.testing.assert_array_equal(outcome("time_above(y, 0.2) > 1 or half > 5", called),
+                                  expected)
+    with pytest.raises(ValueError, match=r"unknown name 'z'; fields: \['y'\]"):
+        outcome("max(z) > 0", called)
+
+
+@pytest.mark.parametrize(("text", "problem"), [
+    ("max(max(I)) > 0.2", r"max\(\) cannot be used inside max\(\); max\(\) takes a field itself"),
+    ("time_above(mean(I), 0.1) > 1", r"mean\(\) cannot be used inside time_above\(\); "
+                                     r"time_above\(\) takes a field itself, e.g. time_above\(I, v\)"),
+    ("any(min(I) > 0.1)", r"min\(\) cannot be used inside any\(\); compare its result"),
+])
+def test_a_reduction_inside_another_names_the_one_it_is_in(text, problem):
+    with pytest.raises(ValueError, match=problem):
+        outcome(text, {"I": np.array([[0.1, 0.3, 0.2], [0.0, 0.1, 0.05]])})
+
+
 def test_a_dataframe_of_scalar_outputs_works_as_before():
     frame = pd.DataFrame({"stab": [-1.0, 0.5, -0.1]}, index=[10, 11, 12])
     result = outcome("stab < 0", frame)
