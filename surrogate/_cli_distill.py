@@ -27,8 +27,8 @@ def run_distill(args: argparse.Namespace) -> None:
     from surrogate.distillation import distill
 
     _check_distill_options(args)
-    table, _ = read_table(Path(args.data))
-    X, y = _labelled(table, args)
+    table, inputs = read_table(Path(args.data))
+    X, y = _labelled(table, args, inputs)
     classes = np.unique(y)
     if args.student == "boxes" and len(classes) != 2:
         raise ValueError(f"--student boxes finds a case of interest: --label {args.label} "
@@ -96,9 +96,12 @@ def _check_distill_options(args: argparse.Namespace) -> None:
         raise ValueError(f"--out {args.out}: exists and is not a directory")
 
 
-def _labelled(table: Any, args: argparse.Namespace) -> tuple[Any, Any]:
+def _labelled(table: Any, args: argparse.Namespace, inputs: list[str] | None = None
+              ) -> tuple[Any, Any]:
     """(numeric inputs, integers kept, booleans as 0/1; class labels: whole numbers or text) of
-    the table, or one clear error naming the column."""
+    the table, or one clear error naming the column. ``inputs``: the input columns of a
+    transfer-set directory (its other outputs are no inputs); None: every column but the
+    label and --drop's."""
     import numpy as np
     import pandas as pd
 
@@ -120,6 +123,8 @@ def _labelled(table: Any, args: argparse.Namespace) -> tuple[Any, Any]:
     if len(np.unique(y)) < 2:
         raise ValueError(f"--label {args.label}: only one class ({y[0]!r}); need two or more")
     X = table.drop(columns=[args.label, *drop])
+    if inputs is not None:  # the design's columns: an output beside the label tells it
+        X = X[[c for c in X.columns if c in set(inputs)]]
     for column in X.columns:
         if not pd.api.types.is_numeric_dtype(X[column]) or X[column].isna().any():
             raise ValueError(f"input column {column!r} must be numbers without missing values "

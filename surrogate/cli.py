@@ -105,7 +105,8 @@ def _parser() -> argparse.ArgumentParser:
 
     distill = commands.add_parser("distill", help="distil a teacher fitted on a labelled table "
                                   "into a readable tree or boxes, with its fidelity")
-    distill.add_argument("data", metavar="DATA", help="a .csv or .parquet table (Data 1)")
+    distill.add_argument("data", metavar="DATA", help="a .csv or .parquet table (Data 1), or a "
+                         "transfer-set directory (its design's columns are the inputs)")
     distill.add_argument("--label", required=True,
                          help="the column of class labels (whole numbers or text)")
     distill.add_argument("--teacher", default="rf", help=f"one of {', '.join(DISTILL_TEACHERS)} "

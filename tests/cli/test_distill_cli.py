@@ -69,6 +69,24 @@ def test_boxes_student(planted, tmp_path, capsys):
     assert "PRIM" in capsys.readouterr().out
 
 
+def test_a_transfer_set_directory_gives_its_design_as_the_inputs(tmp_path):
+    # its other outputs are no inputs: a score beside the label told the class by itself,
+    # and the tree read "score <= 0.00" instead of the planted box
+    import surrogate as sg
+
+    space = sg.Space([sg.Real(name, 0.0, 1.0) for name in "abc"])
+    X = sg.sample(space, 300, seed=0)
+    inside = ((X.a > 0.4) & (X.b < 0.6)).to_numpy()
+    score = np.where(inside, -1.0, 1.0) * (1.0 + X.c.to_numpy())
+    sg.TransferSet(space, ["y", "score"], X, np.column_stack([inside, score])).save(
+        tmp_path / "runs")
+    out = tmp_path / "report"
+    assert main(["distill", str(tmp_path / "runs"), "--label", "y", "--n", "2000",
+                 "--out", str(out)]) == 0
+    rules = strict_json(out / "report.json")["rules"]
+    assert "score" not in rules and " a " in f" {rules} " and "b " in rules
+
+
 def test_three_classes_and_no_held_out_rows(tmp_path):
     rng = np.random.default_rng(1)
     table = pd.DataFrame(rng.uniform(size=(240, 2)), columns=["x1", "x2"])
