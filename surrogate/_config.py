@@ -266,6 +266,10 @@ def _parameters(key: str, value: Any) -> tuple[dict[str, Any], ...]:
             kind = item["type"]
             raise ConfigError(f"{where}: {misplaced} not for {'an' if kind == 'integer' else 'a'}"
                               f" {kind} parameter; it takes {sorted(_PARAMETER_KEYS[kind])}")
+        absent = sorted(_PARAMETER_KEYS[item["type"]] - {"log"} - set(item))
+        if absent:  # else found only when the space is built, without the table's place
+            raise ConfigError(f"{where}: missing key(s) {absent}; a {item['type']} parameter "
+                              f"takes {sorted(_PARAMETER_KEYS[item['type']])}")
         if "log" in item and not isinstance(item["log"], bool):
             raise ConfigError(f"{where}.log: must be true or false, got {item['log']!r}")
     return tuple(value)

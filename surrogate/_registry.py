@@ -85,6 +85,9 @@ def _from_function(spec: str, parameters: Any, outputs: Any, vectorized: bool,
             obj = getattr(obj, part)
     except (ImportError, AttributeError, TypeError, ValueError) as exc:
         raise ValueError(f"simulator {spec!r} cannot be imported: {exc}") from None
+    except Exception as exc:  # the user's module failed while loading: a syntax error, a raise
+        raise ValueError(f"simulator {spec!r} cannot be imported: {type(exc).__name__}: "
+                         f"{exc}") from None
     if isinstance(obj, Simulator):
         given = [key for key, value in (("space.parameters", parameters), ("outputs", outputs),
                                         ("fields", fields), ("vectorized", vectorized))

@@ -114,6 +114,32 @@ def test_a_parameter_key_its_type_does_not_take_is_a_config_error(extra, message
         config_from_text(text)
 
 
+@pytest.mark.parametrize("table, message", [
+    ('type = "real"\nlow = 1\nhigh = 5\n', r"missing key\(s\) \['name'\]; a real parameter"),
+    ('name = "k"\ntype = "integer"\nlow = 1\n', r"missing key\(s\) \['high'\]"),
+    ('name = "c"\ntype = "categorical"\n', r"missing key\(s\) \['categories'\]"),
+])
+def test_a_parameter_without_a_key_its_type_needs_is_named_by_its_place(table, message):
+    # "space.parameters None: missing key 'name'" once the study built the space
+    text = 'simulator = "m:f"\noutputs = ["y"]\n[[space.parameters]]\n' + table
+    with pytest.raises(ConfigError, match=r"^space.parameters\[0\]: " + message):
+        config_from_text(text)
+
+
+def test_a_simulator_module_that_fails_while_loading_is_one_clear_error(tmp_path, monkeypatch):
+    from surrogate._registry import load_simulator
+
+    (tmp_path / "broken_syntax_model.py").write_text("def f(:\n")
+    (tmp_path / "broken_import_model.py").write_text("raise RuntimeError('no licence')\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr("sys.path", [str(tmp_path), *__import__("sys").path])
+    parameters = [{"name": "a", "type": "real", "low": 0.0, "high": 1.0}]
+    for spec, message in (("broken_syntax_model:f", r"SyntaxError: .*broken_syntax_model.py"),
+                          ("broken_import_model:f", "RuntimeError: no licence")):
+        with pytest.raises(ValueError, match=rf"simulator '{spec}' cannot be imported: {message}"):
+            load_simulator(spec, parameters, ["y"])
+
+
 def test_a_small_design_is_refused_only_for_folds_the_config_asks_for():
     """n = 3 with the default cv: KeyError 'cv' (shown as "error: cv") before; now the study
     adapts as it does for --n 3. An explicit cv = 5 is a clear error."""
