@@ -190,8 +190,8 @@ def _distill_scores(result: Any, teacher: Any, direct: Any, X_test: Any, y_test:
 def _accurate_box(prim: Any) -> int:
     """The box of PRIM's trajectory that classifies its own data best as "inside: the case":
     accuracy ``1 - mass - base + 2 coverage base``, the base rate that of the first box.
-    (The last box, PRIM's default, is the densest: with soft labels PRIM peels on towards a
-    density it never reaches, down to a sliver of the case.)"""
+    (PRIM's default box seeks density, not accuracy: the last, or on soft labels the first
+    box 95 % of the way to the densest.)"""
     import numpy as np
 
     trajectory = prim.trajectory_

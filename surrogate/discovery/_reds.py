@@ -114,8 +114,9 @@ class REDS(BaseEstimator):
     >>> X = pd.DataFrame(rng.uniform(size=(200, 3)), columns=["a", "b", "c"])
     >>> y = (X.a > 0.5) & (X.b < 0.5)
     >>> reds = REDS(n_samples=5_000, seed=0).fit(X, y)
-    >>> reds.box().restricted[:2]
-    ('a', 'b')
+    >>> box = reds.box()  # the planted a > 0.5 and b < 0.5, c left alone
+    >>> box.restricted, bool(box.coverage > 0.9 and box.density > 0.9)
+    (('a', 'b'), True)
     """
 
     def __init__(
@@ -317,7 +318,7 @@ class REDS(BaseEstimator):
         return self.prim_.box(i, min_density=min_density)
 
     def predict(self, X: Any, *, i: int | None = None, min_density: float | None = None) -> np.ndarray:
-        """Rows of ``X`` inside the chosen box (default: the last of the trajectory)."""
+        """Rows of ``X`` inside the chosen box (default: as :meth:`PRIM.box`'s)."""
         return self.prim_.predict(X, i=i, min_density=min_density)
 
     def save(self, path: Any) -> None:

@@ -71,6 +71,31 @@ def test_attributes_soft_and_hard_labels():
     pd.testing.assert_frame_equal(again.trajectory_, reds.trajectory_)
 
 
+def test_the_default_box_on_soft_labels_is_the_planted_one_not_the_last(tmp_path):
+    # soft labels approach density 1 without reaching it: PRIM peeled on to mass_min, and the
+    # default (last) box kept 11 % of the held-out cases and restricted the noise input x2
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame(rng.uniform(size=(200, 3)), columns=COLUMNS[:3])
+    X_test = pd.DataFrame(rng.uniform(size=(20000, 3)), columns=COLUMNS[:3])
+    truth = ((X_test.x0 > 0.3) & (X_test.x1 < 0.7)).to_numpy()
+    reds = REDS(n_samples=5000, cv=None, seed=0).fit(X, (X.x0 > 0.3) & (X.x1 < 0.7))
+    box = reds.box()
+    held_out = box.evaluate(X_test, truth)
+    assert box.restricted == ("x0", "x1")
+    assert held_out["coverage"] > 0.95 and held_out["density"] > 0.95
+    assert box is not reds.prim_.boxes_[-1] and reds.prim_.boxes_[-1].coverage < 0.5
+    top, base = reds.trajectory_.density.max(), reds.trajectory_.density[0]
+    position = reds.prim_.boxes_.index(box)  # the first 95 % of the way to the densest
+    assert reds.trajectory_.density[position] >= top - 0.05 * (top - base) > \
+        reds.trajectory_.density[position - 1]
+    np.testing.assert_array_equal(reds.predict(X_test), box.contains(X_test))
+    reds.save(tmp_path / "reds")
+    assert sg.load(tmp_path / "reds").box().rules() == box.rules()
+    # hard labels reach their top: the last box, as before
+    hard = PRIM().fit(reds.sample_, reds.sample_labels_ > 0.5)
+    assert hard.box() is hard.boxes_[-1]
+
+
 def test_continuous_outcome_with_threshold():
     rng = np.random.default_rng(2)
     X = pd.DataFrame(rng.uniform(size=(80, 2)), columns=["a", "b"])
