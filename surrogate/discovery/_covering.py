@@ -8,6 +8,7 @@ often each parameter is restricted in the box that best matches the original one
 from __future__ import annotations
 
 import numbers
+import warnings
 from typing import Any
 
 import numpy as np
@@ -104,10 +105,12 @@ def resample(
 
     Parameters
     ----------
-    prim : PRIM
-        A PRIM fitted on ``(X, y)``.
+    prim : PRIM or REDS
+        A PRIM or REDS fitted on ``(X, y)``.
     X, y
-        The data ``prim`` was fitted on.
+        The data ``prim`` was fitted on (for a REDS, ``y`` as it was given: its cases, the
+        continuous outcome of its ``threshold``, or trajectories; its subsets are refitted
+        with the space it was fitted with).
     i : int, optional
         Which box of ``prim``'s trajectory (default: the last).
     iterations : int, default 10
@@ -151,20 +154,56 @@ def resample(
                          f"was fitted on {fitted}: resample re-fits it on subsets of the data "
                          "it was fitted on")
     warn_if_misaligned(X, y)
-    labels, _ = check_labels(y, len(frame))
+    refit = _refit(prim, frame, y)
     rng = as_generator(seed)
     size = int(len(frame) * fraction)
     counts = {"reproduce_coverage": pd.Series(0.0, index=frame.columns),
               "reproduce_density": pd.Series(0.0, index=frame.columns)}
+    found = 0
     for _ in range(iterations):
         rows = np.sort(rng.choice(len(frame), size=size, replace=False))
-        if labels[rows].sum() <= 0:
+        boxes = refit(rows)
+        if not boxes:
             continue  # no case of interest drawn: nothing is restricted
-        boxes = clone(prim).fit(frame.iloc[rows], labels[rows]).boxes_
+        found += 1
         by_coverage = boxes[int(np.argmin([abs(b.coverage - target.coverage) for b in boxes]))]
         by_density = boxes[int(np.argmin([abs(b.density - target.density) for b in boxes]))]
         counts["reproduce_coverage"][list(by_coverage.restricted)] += 1 / iterations
         counts["reproduce_density"][list(by_density.restricted)] += 1 / iterations
+    if not found:  # every share 0, which would read "nothing reproduces"
+        given = ("the continuous outcome of its threshold" if getattr(prim, "threshold", None)
+                 is not None else "its cases of interest")
+        raise ValueError(f"no subset of {size} rows gave a case of interest to refit on: y must "
+                         f"be what the {type(prim).__name__} was fitted on ({given})")
     result = pd.DataFrame(counts)
     result.index.name = "parameter"
     return result.sort_values(["reproduce_coverage", "reproduce_density"], ascending=False)
+
+
+def _refit(prim: Any, frame: pd.DataFrame, y: Any) -> Any:
+    """``rows -> boxes`` of ``prim`` refitted on those rows (empty: no case among them). A
+    REDS reads ``y`` as it was fitted on it -- cases, the continuous outcome of its
+    ``threshold``, or trajectories -- and samples the space it was given."""
+    from surrogate.discovery._reds import REDS
+
+    if not isinstance(prim, REDS):
+        labels, _ = check_labels(y, len(frame))
+        return lambda rows: [] if labels[rows].sum() <= 0 else \
+            clone(prim).fit(frame.iloc[rows], labels[rows]).boxes_
+    if len(y) != len(frame):
+        raise ValueError(f"y has {len(y)} values but X has {len(frame)} rows")
+    space = getattr(prim, "_space", None)
+
+    def boxes(rows: np.ndarray) -> list[Box]:
+        part = y.iloc[rows] if isinstance(y, pd.DataFrame | pd.Series) else np.asarray(y)[rows]
+        with warnings.catch_warnings():  # the subsets' own fidelity warnings say nothing here
+            warnings.simplefilter("ignore", UserWarning)
+            try:
+                return list(clone(prim).fit(frame.iloc[rows], part, space=space).boxes_)
+            except ValueError as exc:
+                if "no case of interest" in str(exc):
+                    return []
+                raise
+
+    return boxes
+

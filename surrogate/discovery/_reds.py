@@ -182,6 +182,7 @@ class REDS(BaseEstimator):
                                  f"parameters {space.names}")
             if len(kept) < space.dim:  # inputs X leaves out
                 space = Space(kept)
+        self._space = space  # (resample refits on subsets of X drawn from it)
         sampled = _space(space, domain, frame)  # before the metamodel's fit: it checks X
         features = design_matrix(domain, *domain.encode(frame, checked=True))
         warn_if_misaligned(X, y)

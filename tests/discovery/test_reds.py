@@ -96,6 +96,27 @@ def test_the_default_box_on_soft_labels_is_the_planted_one_not_the_last(tmp_path
     assert hard.box() is hard.boxes_[-1]
 
 
+def test_resample_refits_a_reds_on_the_outcome_it_was_fitted_on():
+    # it forced y through PRIM's 0/1 check: a continuous outcome (threshold=) was refused, and
+    # its booleans refitted a REDS that compared 0/1 with the threshold
+    from sklearn.ensemble import RandomForestRegressor
+
+    from surrogate.discovery import resample
+
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame(rng.uniform(size=(300, 3)), columns=["a", "b", "c"])
+    stab = np.where((X.a > 0.3) & (X.b < 0.7), -1.0, 1.0) + rng.normal(0, 0.1, 300)
+    space = sg.Space([sg.Real(name, 0.0, 1.0) for name in "abc"])
+    reds = REDS(metamodel=RandomForestRegressor(20, random_state=0), threshold=("<", 0.0),
+                n_samples=2000, seed=0).fit(X, stab, space=space)
+    shares = resample(reds, X, stab, iterations=3, seed=0)
+    assert shares.loc[["a", "b"], "reproduce_coverage"].tolist() == [1.0, 1.0]
+    assert shares.loc["c", "reproduce_coverage"] < 1.0
+    with pytest.raises(ValueError, match=r"y must be what the REDS was fitted on \(the "
+                                         "continuous outcome of its threshold"):
+        resample(reds, X, stab < 0, iterations=2, seed=0)
+
+
 def test_continuous_outcome_with_threshold():
     rng = np.random.default_rng(2)
     X = pd.DataFrame(rng.uniform(size=(80, 2)), columns=["a", "b"])
