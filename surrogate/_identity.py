@@ -181,16 +181,44 @@ def _plain(value: Any) -> bool:
 
 class PointFunction:
     """``fn(dict) -> float`` seen as a scalar simulation function ``fn(**params)``: the plain
-    function teachers of the sequential designs and of ``distill``.
+    function teachers of the sequential designs and of ``distill``, and the plain function
+    targets of sensitivity and optimization.
+
+    A function that can take one positional argument gets the point as one dict; one that
+    cannot but takes the space's parameters ``names`` as keywords (``def f(x, z)``, as a
+    :class:`~surrogate.Simulator`'s function) gets them so; any other is a TypeError saying
+    how it is called.
 
     A class rather than a closure so that it pickles (process and Dask executors) whenever
     ``fn`` does; it carries ``fn``'s name and code, so that a checkpoint tells two such
     teachers apart (a shared wrapper's code made every function look alike).
     """
 
-    def __init__(self, fn: Callable[[dict[str, Any]], float]) -> None:
+    def __init__(self, fn: Callable[..., float], names: Any = ()) -> None:
         self.fn = self.__wrapped__ = fn  # __wrapped__: the code behind it (code_fingerprint)
         self.__name__ = default_name(fn)  # a partial's with its bound arguments
+        self.keywords = _takes_keywords(fn, [str(name) for name in names])
 
     def __call__(self, **params: Any) -> float:
-        return self.fn(params)
+        return self.fn(**params) if self.keywords else self.fn(params)
+
+
+def _takes_keywords(fn: Callable[..., Any], names: list[str]) -> bool:
+    """Whether ``fn`` is called with the parameters as keywords (see :class:`PointFunction`)."""
+    import inspect
+
+    try:
+        signature = inspect.signature(fn)
+    except (TypeError, ValueError):  # a builtin without one: called with the dict
+        return False
+    for args, kwargs, keywords in (((None,), {}, False), ((), dict.fromkeys(names), True)):
+        try:
+            signature.bind(*args, **kwargs)
+        except TypeError:
+            continue
+        return keywords
+    arguments = list(signature.parameters)
+    how = (f"either as a dict (def f(p): ... p[{names[0]!r}] ...) or as the parameters "
+           f"{names} by keyword" if names else "as a dict of parameter values")
+    raise TypeError(f"the function {default_name(fn)!r} takes {arguments}: a plain function "
+                    f"is called with one point, {how}")

@@ -16,6 +16,7 @@ import pandas as pd
 from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
 
+from surrogate._identity import PointFunction
 from surrogate._stack import user_stacklevel
 from surrogate.space import Integer, Real, Space, as_space
 from surrogate.teacher import SimulationError, Simulator
@@ -120,8 +121,9 @@ def as_batch_function(
         inputs of the model; ``output`` selects a column of a multi-output model, by index or
         by name when the model has ``outputs_``; a classifier gives the probability of
         ``classes_[1]``, or of the class ``output`` names); or
-        a callable taking one point as a dict of parameter values and returning a float
-        (``space`` required).
+        a callable taking one point as a dict of parameter values (or, when it cannot take
+        one argument, the parameters by keyword) and returning a float (``space``
+        required).
     space : Space, optional
     output : str or int, optional
 
@@ -155,8 +157,11 @@ def as_batch_function(
             raise ValueError(f"output={output!r} names an output of a Simulator or a model; a "
                              "plain function gives one number per point: leave output out")
 
+        point_function = PointFunction(target, space.names)  # a dict, or keywords
+
         def call(X: pd.DataFrame) -> np.ndarray:
-            return np.array([_number(target(point)) for point in X.to_dict("records")])
+            return np.array([_number(point_function(**{str(k): v for k, v in point.items()}))
+                             for point in X.to_dict("records")])
 
         return space, call
     raise TypeError(

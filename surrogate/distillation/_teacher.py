@@ -167,7 +167,8 @@ def as_teacher(teacher: Any, *, space: Any = None, output: Any = None) -> Teache
                              "called with one point as a dict of parameter values)")
         # its own name and code (a partial of one shared wrapper made every function look
         # alike to a checkpoint: another teacher's labels came back)
-        wrapped = Simulator(PointFunction(teacher), as_space(space), "y")
+        space = as_space(space)
+        wrapped = Simulator(PointFunction(teacher, space.names), space, "y")
         return Teacher(wrapped, "simulator", wrapped.space, "y")
     raise TypeError(
         "teacher must be a surrogate.Simulator, a fitted estimator with predict_proba or "

@@ -90,4 +90,5 @@ def as_simulator(target: Any, space: Any, output: Any, *, role: str = "target"
         raise TypeError(f"output must be a non-empty str naming the function's value, got "
                         f"{output!r}")
     name = DEFAULT_OUTPUT if output is None else output
-    return Simulator(PointFunction(target), as_space(space), [name]), name
+    space = as_space(space)
+    return Simulator(PointFunction(target, space.names), space, [name]), name

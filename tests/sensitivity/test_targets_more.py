@@ -4,6 +4,7 @@ in output errors, a space lacking a model input."""
 import warnings
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import surrogate as sg
@@ -124,3 +125,30 @@ def test_a_model_fitted_on_an_array_is_read_without_feature_name_warnings():
             warnings.simplefilter("error")
             indices = sg.sobol_indices(model, space, n=16, seed=0)
         assert len(indices) > 0
+
+
+def test_a_plain_function_may_take_the_parameters_by_keyword():
+    # written as a Simulator's function, def f(x, z), it failed inside the library with
+    # "f() missing 1 required positional argument: 'z'"
+    space = sg.Space([sg.Real("x", 0.0, 1.0), sg.Real("z", 0.0, 1.0)])
+
+    def by_keyword(x, z):
+        return x + 2.0 * z
+
+    def by_dict(p):
+        return p["x"] + 2.0 * p["z"]
+
+    pd.testing.assert_frame_equal(sg.sobol_indices(by_keyword, space, n=64, seed=0),
+                                  sg.sobol_indices(by_dict, space, n=64, seed=0))
+    assert sg.minimize(by_keyword, space=space, budget=6, seed=0).y == \
+        sg.minimize(by_dict, space=space, budget=6, seed=0).y
+    result = sg.adaptive_sample(by_keyword, space=space, budget=6, seed=0, progress=False)
+    assert result.runs.Y.iloc[:, 0].tolist() == (result.runs.X.x + 2 * result.runs.X.z).tolist()
+
+    def neither(x, y):
+        return x
+
+    with pytest.raises(TypeError, match=r"'neither' takes \['x', 'y'\]: a plain function is "
+                                        r"called with one point, either as a dict .* or as the "
+                                        r"parameters \['x', 'z'\] by keyword"):
+        sg.morris(neither, space, seed=0)
