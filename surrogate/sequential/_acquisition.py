@@ -267,6 +267,9 @@ class _Incumbent:
     best: float | None  # smallest signed objective among the feasible runs
     scale: float  # spread of the objective, the unit of UCB and of the improvement
     constraint_scales: tuple[float, ...]  # spread of each constrained output, their unit
+    # constrained outputs whose successful runs all gave one value: the GP is then sure of it
+    # everywhere, and its probability of feasibility says nothing about where to look
+    uninformed: tuple[bool, ...] = ()
 
 
 def _own_basin(student: Student, unit: np.ndarray, values: np.ndarray, points: np.ndarray,
@@ -396,7 +399,9 @@ class Improvement(Acquisition):
         best = float(data.values[feasible, 0].min()) if feasible.any() else None
         ok = data.values[data.ok]  # each output's spread (1 if constant or no run succeeded)
         spreads = tuple(map(float, column_scale(ok) if len(ok) else np.ones(ok.shape[1])))
-        return _Incumbent(best, spreads[0], spreads[1:])  # column 0: the objective
+        uninformed = tuple(bool(len(ok) and np.ptp(ok[:, j]) == 0)
+                           for j in range(1, ok.shape[1]))
+        return _Incumbent(best, spreads[0], spreads[1:], uninformed)  # column 0: the objective
 
     def anchors(self, data: Observations) -> np.ndarray:
         """Unit-cube points of the best feasible runs, where local candidates are drawn."""
@@ -521,6 +526,13 @@ class Improvement(Acquisition):
         mean, var = posterior.mean, posterior.var
         log_pof = torch.zeros_like(mean[:, 0])
         for j, constraint in enumerate(self.constraints, start=1):
+            if context.best is None and context.uninformed[j - 1]:
+                # every run gave this output one (infeasible) value: its GP has no spread, and
+                # the feasibility it gives is one number everywhere (a pass/fail output whose
+                # runs all failed kept the search where it was); go where the objective's
+                # model knows least, as far from the runs as it can, until a value differs
+                log_pof = log_pof + 0.5 * torch.log(var[:, 0].clamp_min(1e-300))
+                continue
             # in units of the output's spread, as the improvement: the std floor is relative
             c = context.constraint_scales[j - 1]
             log_pof = log_pof + log_probability_of_feasibility(

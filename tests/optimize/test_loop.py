@@ -356,3 +356,18 @@ def test_the_warped_search_reports_and_models_the_objective_itself():
     assert warped.y == y.min()
     fitted = warped.model.predict(warped.history.X)
     np.testing.assert_allclose(fitted, y, rtol=0.05, atol=0.05 * np.ptp(y))
+
+
+def test_a_pass_fail_constraint_that_every_run_fails_does_not_stop_the_search():
+    # all initial runs unstable (c = 1): the constraint's GP had no spread, one probability
+    # of feasibility everywhere, and the 20 runs never found the stable corner
+    space = Space([Real("x", 0, 10), Real("z", 0, 10)])
+
+    def stable_corner(x, z):
+        return {"f": (x - 9) ** 2 + (z - 9) ** 2, "c": 0.0 if (x > 7.5 and z > 7.5) else 1.0}
+
+    corner = Simulator(stable_corner, space, ["f", "c"])
+
+    result = minimize(corner, output="f", constraints={"c": ("<=", 0.5)}, budget=20, seed=0)
+    assert (result.history.Y.c.iloc[:5] == 1.0).all()  # the case: no initial run is feasible
+    assert result.feasible and result.y < 0.1
