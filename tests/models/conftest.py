@@ -61,3 +61,19 @@ def ishigami_sample():
 def borehole_sample():
     """``sample(n)`` -> n LHS training points and 1,500 random test points of borehole."""
     return lambda n: _sample(borehole, BOREHOLE_LOW, BOREHOLE_HIGH, n, 1500)
+
+
+def _soft_label_duplicates(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A known probability p(x) = 0.2 + 0.6 x on n points of [0, 1], given as a teacher's soft
+    labels reach a classifier in distill: each point once per class, weighted by p(x) (class
+    1) and 1 - p(x) (class 0). Returns (X (2n, 1), y (2n,), sample_weight (2n,))."""
+    x = np.random.default_rng(seed).random(n)
+    p = 0.2 + 0.6 * x
+    return np.concatenate([x, x])[:, None], np.r_[np.zeros(n), np.ones(n)], np.r_[1 - p, p]
+
+
+@pytest.fixture
+def soft_label_duplicates():
+    """:func:`_soft_label_duplicates`, to call with the number of points."""
+    return _soft_label_duplicates
+

@@ -206,18 +206,15 @@ def test_files_saved_before_the_warping_default_load_as_they_were_fitted(tmp_pat
     np.testing.assert_allclose(before.warp_, np.exp(3.0 * np.tanh(raw / 3.0)).T)
 
 
-def test_learns_probabilities_from_class_weighted_duplicates():
+def test_learns_probabilities_from_class_weighted_duplicates(soft_label_duplicates):
     # each point once per class, weighted by p(x) = 0.2 + 0.6 x (a teacher's soft labels, as
     # distill passes them): the known probability is learnt, not the majority class
-    rng = np.random.default_rng(0)
-    x = rng.random(300)
-    p = 0.2 + 0.6 * x
-    X = np.concatenate([x, x])[:, None]
-    y = np.r_[np.zeros(300), np.ones(300)]
-    clf = GPClassifier(seed=0).fit(X, y, sample_weight=np.r_[1 - p, p])
+    X, y, weight = soft_label_duplicates(300)
+    clf = GPClassifier(seed=0).fit(X, y, sample_weight=weight)
     grid = np.linspace(0.05, 0.95, 10)[:, None]
     np.testing.assert_allclose(clf.predict_proba(grid)[:, 1], 0.2 + 0.6 * grid[:, 0], atol=0.05)
-    hard = GPClassifier(seed=0).fit(x[:, None], x > 0.5)  # hard labels: near 0 or 1 away from 0.5
+    x = X[:300]
+    hard = GPClassifier(seed=0).fit(x, x[:, 0] > 0.5)  # hard labels: near 0 or 1 away from 0.5
     assert np.abs(hard.predict_proba(grid)[[0, -1], 1] - [0.0, 1.0]).max() < 0.1
 
 

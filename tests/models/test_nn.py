@@ -183,15 +183,12 @@ def test_the_spread_is_scaled_to_cover_held_out_values():
     assert small.std_scale_.tolist() == [1.0]  # nothing held out: nothing to scale by
 
 
-def test_nn_classifier_learns_probabilities_from_class_weighted_duplicates():
+def test_nn_classifier_learns_probabilities_from_class_weighted_duplicates(soft_label_duplicates):
     # each point once per class, weighted by p(x) = 0.2 + 0.6 x: the known probability is learnt
     # (a teacher's soft labels, as distill passes them), not the majority class
-    rng = np.random.default_rng(0)
-    x = rng.random(400)
-    p = 0.2 + 0.6 * x
-    X = np.concatenate([x, x])[:, None]
-    y = np.r_[np.zeros(400), np.ones(400)]
-    clf = NNClassifier(n_ensemble=2, seed=0).fit(X, y, sample_weight=np.r_[1 - p, p])
+    X, y, weight = soft_label_duplicates(400)
+    x = X[:400, 0]
+    clf = NNClassifier(n_ensemble=2, seed=0).fit(X, y, sample_weight=weight)
     grid = np.linspace(0.05, 0.95, 10)[:, None]
     np.testing.assert_allclose(clf.predict_proba(grid)[:, 1], 0.2 + 0.6 * grid[:, 0], atol=0.05)
     # weights of one are no weights
