@@ -112,7 +112,7 @@ def resample(
         continuous outcome of its ``threshold``, or trajectories; its subsets are refitted
         with the space it was fitted with).
     i : int, optional
-        Which box of ``prim``'s trajectory (default: the last).
+        Which box of ``prim``'s trajectory (default: ``prim.box()``'s).
     iterations : int, default 10
     fraction : float, default 0.5
     seed : int, Generator or None
@@ -206,4 +206,3 @@ def _refit(prim: Any, frame: pd.DataFrame, y: Any) -> Any:
                 raise
 
     return boxes
-

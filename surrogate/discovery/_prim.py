@@ -290,7 +290,8 @@ def default_index(boxes: list[Box]) -> int:
 
 
 def select_box(boxes: list[Box], i: int | None, min_density: float | None) -> Box:
-    """The box at position ``i``, or the best-covering one reaching ``min_density``, or the last."""
+    """The box at position ``i``, or the best-covering one reaching ``min_density``, or the
+    default (:func:`default_index`)."""
     if i is not None and min_density is not None:
         raise ValueError("give either i or min_density, not both")
     if min_density is not None:
