@@ -56,19 +56,21 @@ def _stable_description(value: Any) -> str:
     return type(value).__qualname__ if " at 0x" in text else text
 
 
-def settings_of(obj: Any) -> str:
+def settings_of(obj: Any, *, private: bool = False) -> str:
     """An object's settings as text that is the same in every process, for a checkpoint's
     signature: its class and its parameters (an estimator's ``get_params``, else its public
     attributes), each described exactly (:func:`_stable_description`: every digit of a float,
     an estimator inside by its own parameters), where a display ``repr`` rounds or leaves
     settings out. An estimator lists only the parameters set away from their defaults, so a
     parameter that a later version adds (at a default that keeps the old behaviour) does not
-    make its checkpoints another design's."""
+    make its checkpoints another design's. ``private``: an object without ``get_params``
+    also by its private attributes (those of a user's class hold its settings as often as
+    the public ones), less the ``_warned...`` flags a run sets."""
     if hasattr(obj, "get_params"):
         params = _changed_params(obj, dict(obj.get_params(deep=False)))
     else:
         params = {k: v for k, v in sorted(getattr(obj, "__dict__", {}).items())
-                  if not k.startswith("_")}
+                  if not k.startswith("_warned") and (private or not k.startswith("_"))}
     return f"{type(obj).__qualname__}{_stable_description(params)}"
 
 

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from surrogate._identity import settings_of
+from surrogate._identity import code_fingerprint, settings_of
 from surrogate._random import SeedLike
 from surrogate.data import TransferSet
 from surrogate.execute._campaign import check_run_options
@@ -189,7 +189,8 @@ def adaptive_sample(
         have when the first ended a round, whereas a last batch cut short by the budget is kept
         as it is).
         Another int seed is refused; with a seed that is not an int (None, a Generator) the
-        design goes on as it was first seeded.
+        design goes on as it was first seeded. A custom acquisition is compared by its
+        attributes (private ones too) and the code of its ``_score``.
     seed : int, numpy.random.Generator or None
         Same seed, same runs.
     space : Space, optional
@@ -236,14 +237,18 @@ def adaptive_sample(
     _check_model(model)
     check_run_options(timeout, retries)
     goal_name = goal if isinstance(goal, str) else repr(goal)
+    custom = not type(acquisition).__module__.startswith("surrogate.")
     signature = {
         "schema": SCHEMA, "simulator": simulator.name, "space": simulator.space.to_dict(),
         "outputs": list(simulator.outputs), "modelled": outputs, "goal": repr(acquisition),
         "n_init": n_init, "batch_size": batch_size,
         "model": None if model is None else repr(model),
         # every setting, exactly (the reprs above round numbers and leave settings out)
-        "settings": [settings_of(acquisition), None if model is None else settings_of(model)],
+        "settings": [settings_of(acquisition, private=custom),
+                     None if model is None else settings_of(model)],
     }
+    if custom:  # a user's acquisition: its code too, as a teacher's
+        signature["acquisition_code"] = code_fingerprint(type(acquisition)._score)
     signature.update(run_identity(simulator, seed))
     plan = Plan(simulator, tuple(outputs), budget, n_init, batch_size, signature,
                 SIGNATURE_FILE, "adaptive design", record_rounds=True, timeout=timeout,

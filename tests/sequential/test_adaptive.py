@@ -224,6 +224,28 @@ def _wave(x, y):
     return {"v": 1e6 + 5 * np.sin(3 * x) + y * y}
 
 
+class _PrivateLevel(Acquisition):
+    """Runs where the student's mean is nearest a level, its setting kept private."""
+
+    def __init__(self, level):
+        self._level = level
+
+    def _score(self, unit, student, context):
+        posterior = student.posterior(unit)
+        return -(posterior.mean[:, 0] - self._level) ** 2 / (posterior.var[:, 0] + 1e-9)
+
+
+def test_a_custom_acquisitions_code_is_part_of_its_checkpoint(tmp_path):
+    class Edited(_PrivateLevel):
+        def _score(self, unit, student, context):  # another rule under the same settings
+            return -super()._score(unit, student, context)
+
+    sim = Simulator(_wave, SQUARE, ["v"], name="wave")
+    adaptive_sample(sim, budget=6, seed=0, checkpoint=tmp_path, goal=_PrivateLevel(1.0))
+    with pytest.raises(ValueError, match=r"differs in \[.*'acquisition_code'"):
+        adaptive_sample(sim, budget=7, seed=0, checkpoint=tmp_path, goal=Edited(1.0))
+
+
 @pytest.mark.parametrize(("first", "second"), [
     # thresholds past 6 significant digits, which the goal's repr rounds to one value
     ({"goal": "boundary", "threshold": ("<", 1000001.0)},
@@ -238,6 +260,8 @@ def _wave(x, y):
       "student": DecisionTreeClassifier(max_depth=6, random_state=0)}),
     ({"model": GPRegressor(kernel="rbf", n_restarts=2)},
      {"model": GPRegressor(kernel="rbf", n_restarts=3)}),
+    # a user's acquisition that keeps its setting private (it resumed, mixing two designs)
+    ({"goal": _PrivateLevel(1.0)}, {"goal": _PrivateLevel(2.0)}),
 ])
 def test_a_checkpoint_refuses_a_resume_with_other_settings(tmp_path, first, second):
     sim = Simulator(_wave, SQUARE, ["v"], name="wave")
