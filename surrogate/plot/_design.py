@@ -71,6 +71,9 @@ def design_pairs(design: Any, color: Any = None, *, label: str = "run order",
     n, d = frame.shape
     values = np.arange(n, dtype=float) if color is None else _color_values(color, n)
     columns = {name: _numeric(frame[name], parameters.get(name)) for name in frame.columns}
+    empty = [str(name) for name, (codes, _) in columns.items() if not np.isfinite(codes).any()]
+    if empty:  # else numpy's "range of [nan, nan] is not finite" from the histogram
+        raise ValueError(f"design column(s) {empty} hold no finite value to draw")
     log = {name: (p.low, p.high) for name, p in parameters.items()
            if isinstance(p, Real) and p.log}  # name -> its range
     finite = values[np.isfinite(values)]  # NaN and inf: not drawn

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from surrogate._checks import warn_if_misaligned
 from surrogate.discovery._box import Box
 from surrogate.discovery._data import CATEGORICAL, _check_missing, as_frame
 from surrogate.plot._axes import given_axes, root_figure, single_axes
@@ -137,6 +138,7 @@ def box(box: Box, X: Any, y: Any, *, ax: Any = None) -> Any:
         raise ValueError(f"X lacks the box's restricted column(s) {missing}; X has "
                          f"{list(map(str, frame.columns))}")
     _check_missing(frame[names], "X")  # as box.contains: not a histogram's raw error
+    warn_if_misaligned(X, y)  # read by position, as Box.evaluate reads them
     try:
         labels = np.asarray(y, dtype=float).ravel()
     except (TypeError, ValueError):

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from surrogate._checks import warn_if_misaligned
 from surrogate._target import _is_classifier, _output_index
 from surrogate.plot._axes import single_axes
 
@@ -75,6 +76,8 @@ def parity(model: Any, X: Any, y: Any, *, ax: Any = None, output: int | str = 0,
     if len(X) == 0:
         raise ValueError("X and y are empty: parity needs at least one point")
     names = list(getattr(model, "outputs_", None) or []) or None  # by name, as sobol_indices
+    if names and isinstance(y, pd.DataFrame) and set(map(str, y.columns)) == set(names):
+        y = y.set_axis(list(map(str, y.columns)), axis=1)[names]  # in the model's order
     output = _output_index(names, output, np.asarray(y).reshape(len(y), -1).shape[1],
                            type(model).__name__)
     if cv is not None:
@@ -85,6 +88,7 @@ def parity(model: Any, X: Any, y: Any, *, ax: Any = None, output: int | str = 0,
         return parity_predictions(y, scores["y_pred"], scores.get("y_std"), ax=ax,
                                   output=output,
                                   label=f"{type(model).__name__}, {folds}-fold cross-validated")
+    warn_if_misaligned(X, y)  # read by position (cross_validate warns on its own)
     if "return_std" in inspect.signature(model.predict).parameters:
         mean, std = model.predict(X, return_std=True)
     else:
@@ -129,6 +133,8 @@ def parity_predictions(y: Any, y_pred: Any, y_std: Any = None, *, ax: Any = None
     True
     """
 
+    if isinstance(y, pd.DataFrame):  # predictions given by name: in y's order
+        y_pred, y_std = (_in_order_of(y, values) for values in (y_pred, y_std))
     if isinstance(output, str):  # a column of y by name
         if not isinstance(y, pd.DataFrame) or output not in y.columns:
             raise ValueError(f"output={output!r} names no column of y; pass a column index "
@@ -161,6 +167,15 @@ def parity_predictions(y: Any, y_pred: Any, y_std: Any = None, *, ax: Any = None
     ax.set_title(f"{label} Q² = {q2:.4f}".strip())
     ax.legend(loc="upper left")
     return ax
+
+
+def _in_order_of(y: pd.DataFrame, values: Any) -> Any:
+    """``values`` with its columns in ``y``'s order when it is a DataFrame of the same
+    columns (matched by position it drew one output against another)."""
+    if isinstance(values, pd.DataFrame) and list(values.columns) != list(y.columns) \
+            and set(values.columns) == set(y.columns):
+        return values[list(y.columns)]
+    return values
 
 
 def _column(values: Any, n: int, output: int, name: str) -> np.ndarray:

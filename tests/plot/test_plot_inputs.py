@@ -158,3 +158,33 @@ def test_parity_predictions_names_an_output_that_is_no_column_index(output):
                                          r"allowed: \[0, 1\]"):
         plot.parity_predictions(y, y, output=output)
     assert plot.parity_predictions(y, y + 0.1, output=1).get_title().startswith("Q² = ")
+
+
+def test_parity_reads_a_frames_outputs_by_name():
+    # y's columns in another order than the model's outputs drew u's predictions against v
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame(rng.random((30, 2)), columns=["a", "b"])
+    Y = pd.DataFrame({"u": X.a * 3.0, "v": np.sin(6.0 * X.b)})
+    model = sg.GPRegressor(seed=0).fit(X, Y)
+    assert list(model.outputs_) == ["u", "v"]
+    ordered = plot.parity(model, X, Y, output="u").get_title()
+    assert plot.parity(model, X, Y[["v", "u"]], output="u").get_title() == ordered
+    predicted = pd.DataFrame(model.predict(X), columns=["u", "v"])
+    assert plot.parity_predictions(Y[["v", "u"]], predicted, output="u").get_title() == \
+        plot.parity_predictions(Y, predicted, output="u").get_title()
+
+
+def test_plots_warn_that_a_pandas_y_is_read_by_position():
+    rng = np.random.default_rng(1)
+    X = pd.DataFrame(rng.random((40, 2)), columns=["a", "b"])
+    y = (X.a > 0.5).sample(frac=1.0, random_state=0)  # the same labels, another index order
+    box = sg.PRIM().fit(X, X.a > 0.5).box()
+    with pytest.warns(UserWarning, match="y's index differs from X's"):
+        plot.box(box, X, y)
+    with pytest.warns(UserWarning, match="y's index differs from X's"):
+        plot.parity(sg.GPRegressor(seed=0).fit(X, X.a), X, X.a.sample(frac=1.0, random_state=0))
+
+
+def test_design_pairs_names_a_column_without_a_finite_value():
+    with pytest.raises(ValueError, match=r"design column\(s\) \['q'\] hold no finite value"):
+        plot.design_pairs(pd.DataFrame({"p": [1.0, 2.0, 3.0], "q": [np.nan] * 3}))
