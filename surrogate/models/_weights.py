@@ -85,8 +85,10 @@ def points_to_learn(X: np.ndarray, codes: np.ndarray, weight: np.ndarray, n_clas
     >>> points_to_learn(X, np.array([1, 0]), np.array([1.0, 2.0]), 2)[0].ravel().tolist()
     [0.1, 0.9]
     """
-    points, reward = class_shares(X, codes, weight, n_classes, in_order=True)
     kept = weight > 0
-    if len(points) < kept.sum() or np.ptp(weight[kept]) > 0:
-        points, reward = class_shares(X, codes, weight, n_classes)
+    if kept.any() and np.ptp(weight[kept]) > 0:  # weighted: canonical, no first pass
+        return class_shares(X, codes, weight, n_classes)
+    points, reward = class_shares(X, codes, weight, n_classes, in_order=True)
+    if len(points) < kept.sum():  # repeated points
+        return class_shares(X, codes, weight, n_classes)
     return points, reward
