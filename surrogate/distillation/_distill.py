@@ -287,10 +287,11 @@ def _check_true_labels(y: np.ndarray | None, options: _Options) -> None:
         return
     text = pd.to_numeric(pd.Series(y, dtype=object), errors="coerce").isna().to_numpy()
     if text.any():  # (no NaN in y: refused before)
+        row = int(np.argmax(text))
         need = ("numbers (Data 1's true values of the output)" if options.labels == "value"
                 else "the teacher's output (numbers) or the case of interest (booleans or 0/1)")
-        raise ValueError(f"data: y must be {need}, got {y.tolist()[int(np.argmax(text))]!r} at row "
-                         f"{int(np.argmax(text))}")
+        raise ValueError(f"data: y must be {need}, got {y[row:row + 1].tolist()[0]!r} at row "
+                         f"{row}")
 
 
 def _generator(transfer: Any, space: Space | None, X1: pd.DataFrame | None, seed: int) -> Any:

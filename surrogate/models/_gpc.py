@@ -219,7 +219,8 @@ class GPClassifier(BinaryClassifierMixin, SurrogateMixin, ClassifierMixin, BaseE
         ELBO = sum_i E_q[log Phi(s_i f_i)] - KL(q(v) || N(0, I)), s_i = +-1 (Hensman et al.
         2015, eq. 4); with weights ``W`` and shares ``T`` of the second class, each point's
         term is ``W_i (T_i E_q[log Phi(f_i)] + (1 - T_i) E_q[log Phi(-f_i)])`` and the
-        points count as ``sum W`` (the bound of the rows the weights stand for). The expectation uses Gauss-Hermite quadrature on the closed-form
+        points count as ``sum W`` (the bound of the rows the weights stand for). The
+        expectation uses Gauss-Hermite quadrature on the closed-form
         marginals of :meth:`SVGP.posterior`, which is much cheaper than the generic
         gpytorch likelihood path for the same model. Up to MINIBATCH points the bound is
         deterministic and L-BFGS (strong Wolfe line search) climbs it on all points at once: on
@@ -277,7 +278,8 @@ class GPClassifier(BinaryClassifierMixin, SurrogateMixin, ClassifierMixin, BaseE
         with torch.no_grad():
             chunks = [slice(start, start + MINIBATCH) for start in range(0, len(U), MINIBATCH)]
             counts = [len(U[c]) if W is None else float(W[c].sum()) for c in chunks]
-            final = sum(float(loss(c)) * k for c, k in zip(chunks, counts, strict=True)) / sum(counts)
+            final = sum(float(loss(c)) * k
+                        for c, k in zip(chunks, counts, strict=True)) / sum(counts)
         return steps, final if math.isfinite(final) else math.inf
 
     def _latent(self, X: Any) -> tuple[np.ndarray, np.ndarray]:
