@@ -186,10 +186,11 @@ class PointFunction:
     function teachers of the sequential designs and of ``distill``, and the plain function
     targets of sensitivity and optimization.
 
-    A function that can take one positional argument gets the point as one dict; one that
-    cannot but takes the space's parameters ``names`` as keywords (``def f(x, z)``, as a
-    :class:`~surrogate.Simulator`'s function) gets them so; any other is a TypeError saying
-    how it is called.
+    A function whose first argument is named after one of the space's parameters ``names``
+    and that takes them all as keywords (``def f(x, z)`` or ``def f(x, z=1)``, as a
+    :class:`~surrogate.Simulator`'s function) gets them so; any other that can take one
+    positional argument gets the point as one dict (``def f(p): ... p["x"]``); one that can
+    only take the keywords gets them; any other is a TypeError saying how it is called.
 
     A class rather than a closure so that it pickles (process and Dask executors) whenever
     ``fn`` does; it carries ``fn``'s name and code, so that a checkpoint tells two such
@@ -213,7 +214,10 @@ def _takes_keywords(fn: Callable[..., Any], names: list[str]) -> bool:
         signature = inspect.signature(fn)
     except (TypeError, ValueError):  # a builtin without one: called with the dict
         return False
-    for args, kwargs, keywords in (((None,), {}, False), ((), dict.fromkeys(names), True)):
+    attempts = [((None,), {}, False), ((), dict.fromkeys(names), True)]
+    if next(iter(signature.parameters), None) in names:  # def f(x, z=1): the parameters
+        attempts.reverse()
+    for args, kwargs, keywords in attempts:
         try:
             signature.bind(*args, **kwargs)
         except TypeError:

@@ -145,6 +145,15 @@ def test_a_plain_function_may_take_the_parameters_by_keyword():
     result = sg.adaptive_sample(by_keyword, space=space, budget=6, seed=0, progress=False)
     assert result.runs.Y.iloc[:, 0].tolist() == (result.runs.X.x + 2 * result.runs.X.z).tolist()
 
+    def with_a_default(x, z=1.0):  # also binds one positional argument: it got the dict as x
+        return x + 2.0 * z
+
+    pd.testing.assert_frame_equal(sg.sobol_indices(with_a_default, space, n=64, seed=0),
+                                  sg.sobol_indices(by_dict, space, n=64, seed=0))
+    line = sg.Space([sg.Real("x", 0.0, 1.0)])
+    assert sg.minimize(lambda x: (x - 0.3) ** 2, space=line, budget=8, seed=0).y == \
+        sg.minimize(lambda p: (p["x"] - 0.3) ** 2, space=line, budget=8, seed=0).y
+
     def neither(x, y):
         return x
 
