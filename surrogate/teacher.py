@@ -138,6 +138,8 @@ class Simulator:
             raise TypeError(f"fn must be callable, got {type(fn).__name__}")
         self.fn = fn
         self.space = as_space(space)
+        if fields is not None and not isinstance(fields, Mapping):
+            check_fields(fields)  # its error names fields=, not the outputs it leaves empty
         self.outputs = check_outputs(
             outputs, has_fields=isinstance(fields, Mapping) and len(fields) > 0)
         self.fields: Grids = check_fields(fields, self.outputs)

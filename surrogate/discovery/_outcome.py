@@ -323,7 +323,7 @@ class _Evaluator:
         if isinstance(node, ast.BinOp):
             left = self.value(node.left, pointwise=pointwise)
             right = self.value(node.right, pointwise=pointwise)
-            return self._arithmetic(_ARITHMETIC[type(node.op)], left, right)
+            return self._arithmetic(_ARITHMETIC[type(node.op)], left, right, node)
         if isinstance(node, ast.Call) and node.func.id in (*REDUCTIONS, "time_above"):  # type: ignore[attr-defined]
             return self._reduce(node, pointwise)
         return self.fail(f"{_describe(node)} is not a number; a comparison needs a number on "
@@ -344,11 +344,23 @@ class _Evaluator:
                       f"all({name} < v)")
         return _Values(array, self.grids[name])
 
-    def _arithmetic(self, op: Callable[[Any, Any], Any], left: Any, right: Any) -> Any:
+    def _arithmetic(self, op: Callable[[Any, Any], Any], left: Any, right: Any,
+                    node: ast.BinOp) -> Any:
         if self.dry:
             return None
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return _map2(op, left, right, self.fail)
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            result = _map2(op, left, right, self.fail)
+        # a NaN compares False both ways, so a run would be neither a case nor its opposite
+        undefined = ~np.isfinite(result.array) & np.isfinite(left.array) & \
+            np.isfinite(right.array)
+        if undefined.any():
+            runs = undefined.reshape(len(undefined), -1).any(axis=1) if undefined.ndim else \
+                undefined[None]
+            self.fail(f"{ast.unparse(node)!r} is not a finite number (a division by zero or an "
+                      f"overflow) in {int(runs.sum())} of {len(runs)} runs (first: run "
+                      f"{int(np.argmax(runs))}); write the condition without the division, "
+                      "e.g. 'a > 2 * b' for 'a / b > 2'")
+        return result
 
     def _reduce(self, node: ast.Call, pointwise: bool) -> Any:
         name = node.func.id  # type: ignore[attr-defined]
@@ -465,6 +477,7 @@ def _collect(data: Any, fail: Callable[[str], Any], names: set[str]
         attached = data.attrs.get("fields")  # a Simulator call's fields ride in its attrs
         for name, given in (attached.items() if isinstance(attached, Mapping) else ()):
             if str(name) not in values:
+                given = _rows_of(str(name), given, data.index, fail)
                 _add_named(values, grids, str(name), given, names, fail)
         return values, grids
     if not isinstance(data, Mapping):
@@ -473,6 +486,18 @@ def _collect(data: Any, fail: Callable[[str], Any], names: set[str]
     for name, given in data.items():
         _add_named(values, grids, str(name), given, names, fail)
     return values, grids
+
+
+def _rows_of(name: str, given: Any, index: pd.Index, fail: Callable[[str], Any]) -> Any:
+    """A field attached to a DataFrame's ``attrs``, its rows taken by the frame's labels: pandas
+    keeps ``attrs`` through a sort or a filter, which leave the attached fields as they were."""
+    if not isinstance(given, pd.DataFrame) or given.index.equals(index):
+        return given
+    if not given.index.is_unique or not index.isin(given.index).all():
+        fail(f"the field {name!r} attached to the data (attrs['fields']) is for other runs "
+             "than the data's rows; pass the fields as a mapping, e.g. {'" + name + "': "
+             "runs.field('" + name + "')}, or the TransferSet")
+    return given.loc[index]
 
 
 def _numeric(name: str, given: Any, fail: Callable[[str], Any]) -> np.ndarray:

@@ -281,7 +281,11 @@ class SurrogateMixin:
         # the output names: a DataFrame's columns, a named Series' name (e.g. ts.Y["f"])
         self.outputs_ = list(map(str, y.columns)) if isinstance(y, pd.DataFrame) else (
             [str(y.name)] if isinstance(y, pd.Series) and y.name is not None else None)
-        y_arr = np.asarray(y)
+        try:
+            y_arr = np.asarray(y)
+        except ValueError:  # rows of different lengths
+            raise ValueError("y must be a rectangular array: one value (or one row of equal "
+                             "length) per row of X") from None
         if multi_output and y_arr.dtype.kind == "b":  # a regressor's 0/1 output
             y_arr = y_arr.astype(np.float64)
             y = y_arr

@@ -78,7 +78,11 @@ def fan(model: Any, X: Any, Y: Any = None, ax: Any = None) -> Any:
         from surrogate.models._field_basis import check_field_columns  # loaded on first use
 
         check_field_columns(Y, getattr(model, "columns_", None))
-    teacher = None if Y is None else np.asarray(Y, dtype=float)
+    try:
+        teacher = None if Y is None else np.asarray(Y, dtype=float)
+    except (TypeError, ValueError):
+        raise ValueError(f"Y must be numbers: one trajectory per row of X on the model's grid "
+                         f"({len(grid)} values each)") from None
     if teacher is not None:
         if teacher.ndim == 1:  # one trajectory, or one value per point on a grid of one
             teacher = teacher.reshape(-1, 1) if len(grid) == 1 else teacher.reshape(1, -1)
@@ -144,7 +148,8 @@ def sobol_over_time(indices: pd.DataFrame, ax: Any = None) -> Any:
 
     needed = ("S1", "S1_conf", "ST", "ST_conf")
     if (not isinstance(indices, pd.DataFrame) or indices.index.nlevels != 2
-            or any(c not in indices.columns for c in needed)):
+            or any(c not in indices.columns for c in needed)
+            or not pd.api.types.is_numeric_dtype(indices.index.levels[0])):  # times first
         raise ValueError("indices must be the DataFrame sobol_indices returns for a field: "
                          "indexed by (time, parameter), with columns S1, S1_conf, ST, ST_conf")
     ax = single_axes(ax, figsize=(6.0, 3.5), layout="constrained")
