@@ -80,3 +80,17 @@ def warn_if_misaligned(X: Any, y: Any) -> None:
                       "row, not matched by index (if they match row for row, pass "
                       "y.to_numpy(); if by index label, y.loc[X.index])", UserWarning,
                       stacklevel=user_stacklevel())
+
+
+def check_savable_text(what: str, text: str) -> str:
+    """``text`` (a name or a category) as runs can save it: encodable as UTF-8. A lone
+    surrogate (a file name read with ``os.listdir`` on a file system that is not UTF-8) made
+    every save of the runs fail inside pyarrow, after they were paid for."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError(f"{what} {text!r} holds a character that cannot be saved as UTF-8 "
+                         "(a lone surrogate, e.g. from a file name that is not UTF-8); "
+                         "replace it first, e.g. text.encode('utf-8', 'surrogateescape')"
+                         ".decode('utf-8', 'replace')") from None
+    return text

@@ -16,6 +16,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from surrogate._checks import check_savable_text
+
 __all__ = ["check_grid", "check_fields", "check_outputs", "field_slices", "field_frame", "Grids",
            "flat_points"]
 
@@ -83,6 +85,7 @@ def check_fields(fields: Mapping[str, Any] | None, outputs: Sequence[str] = ()) 
     for name, grid in fields.items():
         if not isinstance(name, str) or not name:
             raise TypeError(f"field names must be non-empty str, got {name!r}")
+        check_savable_text("field name", name)
         if name in outputs:
             raise ValueError(f"{name!r} is both a scalar output and a field; names must differ")
         grids[name] = check_grid(name, grid)
@@ -131,6 +134,7 @@ def check_outputs(outputs: Any, has_fields: bool = False) -> tuple[str, ...]:
     for name in outputs:
         if not isinstance(name, str) or not name:
             raise TypeError(f"output names must be non-empty str, got {name!r}")
+        check_savable_text("output name", name)
     dupes = sorted({o for o in outputs if list(outputs).count(o) > 1})
     if dupes:
         raise ValueError(f"duplicate output names: {dupes}")

@@ -24,11 +24,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from surrogate._checks import check_savable_text
+
 __all__ = ["Parameter", "Real", "Integer", "Categorical", "Space", "as_space"]
 
 # Integer bounds: designs pass through float64, exact for integers up to 2**53 (past it
 # 2**53 + 1 became 2**53, and a range of 11 levels there sampled one)
 INT_EXACT = (-(2**53), 2**53)
+# ... and a unit coordinate holds 2**52 levels exactly (over 2**53 of them, a design drew only
+# even values and a round trip through the unit cube moved 3 to 4)
+INT_LEVELS = 2**52
 # a log-scale Real as a column of its log10 (a study's surrogates see it so, and a model given
 # the raw column says so)
 LOG_PREFIX = "log10_"
@@ -78,7 +83,7 @@ class Parameter:
 def _check_name(name: Any) -> str:
     if not isinstance(name, str) or not name:
         raise TypeError(f"parameter name must be a non-empty str, got {name!r}")
-    return name
+    return check_savable_text("parameter name", name)
 
 
 def _check_bounds(name: str, low: Any, high: Any) -> tuple[float, float]:
@@ -247,6 +252,11 @@ class Integer(Parameter):
             raise ValueError(
                 f"parameter {self.name!r}: low must be < high, got low={self.low}, high={self.high}"
             )
+        if int(self.high) - int(self.low) >= INT_LEVELS:
+            raise ValueError(f"parameter {self.name!r}: at most 2**52 values (high - low < "
+                             f"2**52): designs place integers at float64 unit coordinates, "
+                             f"exact for that many; got {int(self.high) - int(self.low) + 1}. "
+                             "Use a Real or a log-scale Real for wider ranges")
         object.__setattr__(self, "low", int(self.low))
         object.__setattr__(self, "high", int(self.high))
 
@@ -342,6 +352,15 @@ class Categorical(Parameter):
             raise TypeError(f"parameter {self.name!r}: categories must be all text, all numbers "
                             f"or all booleans (so that runs save and load as they were), got "
                             f"{categories}")
+        for c in categories:
+            if isinstance(c, str):
+                check_savable_text(f"parameter {self.name!r}: category", c)
+        exotic = [c for c in categories if category_kind(c) == "number" and not isinstance(
+            c, numbers.Integral | float | np.float64 | np.float32 | np.float16)]
+        if exotic:  # a Fraction, a Decimal, a long double: saved runs hold int64 or float64
+            raise TypeError(f"parameter {self.name!r}: number categories must be int or float "
+                            f"(runs save them as 64-bit numbers), got {exotic[0]!r} of type "
+                            f"{type(exotic[0]).__name__}; give float(...) or text")
         huge = [c for c in categories if isinstance(c, numbers.Integral)
                 and not isinstance(c, bool) and not -2**63 <= int(c) < 2**63]
         if huge:  # saved runs store integers as int64
@@ -594,8 +613,8 @@ class Space:
         columns: dict[str, Any] = {}
         for p in self._parameters:
             values = frame[p.name].to_numpy()
-            if isinstance(p, Real):
-                columns[p.name] = values.astype(float)
+            if isinstance(p, Real):  # _check let a round-off past a bound through: clipped
+                columns[p.name] = np.clip(values.astype(float), p.low, p.high)
             elif isinstance(p, Integer):
                 columns[p.name] = np.round(values.astype(float)).astype(np.int64)
             elif isinstance(p, Categorical):  # the declared categories: 1 for True gives True

@@ -253,8 +253,9 @@ class Simulator:
             if math.isfinite(result):
                 return (result,)
             raise OutputError(f"output {outputs[0]!r} is {result}")
-        if isinstance(result, pd.Series) and not isinstance(result.index, pd.RangeIndex):
-            result = result.to_dict()  # labelled by output name: a mapping
+        if isinstance(result, pd.Series):  # labelled by output name: a mapping; else values
+            result = result.to_dict() if not isinstance(result.index, pd.RangeIndex) \
+                else result.to_numpy()
         if isinstance(result, (dict, Mapping)):
             missing = [o for o in outputs if o not in result]
             if missing:

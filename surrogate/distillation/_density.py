@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from sklearn.mixture import GaussianMixture
-from sklearn.model_selection import GridSearchCV, KFold
+from sklearn.model_selection import GridSearchCV, GroupKFold, KFold
 from sklearn.neighbors import KernelDensity
 
 from surrogate._random import SeedLike, as_generator, child_seed
@@ -120,11 +120,20 @@ class KDEGenerator(TransferGenerator):
             return 0.0  # only categorical or constant columns: nothing to smooth
         if self.bandwidth == "cv":
             rng = as_generator(self.seed)
-            folds = KFold(min(5, len(z)), shuffle=True, random_state=child_seed(rng))
+            folds: Any = KFold(min(5, len(z)), shuffle=True, random_state=child_seed(rng))
             rows = z if len(z) <= CV_MAX_ROWS else \
                 z[rng.choice(len(z), CV_MAX_ROWS, replace=False)]
+            # a repeated row (replicated runs) held out beside its twin rewards ever narrower
+            # kernels: the copies of a point are held out together
+            groups = np.unique(rows, axis=0, return_inverse=True)[1].ravel()
+            n_distinct = int(groups.max()) + 1
+            if n_distinct < len(rows):
+                if n_distinct < 2:
+                    return 0.0  # one point, repeated: nothing to smooth
+                folds = GroupKFold(min(5, n_distinct))
             search = GridSearchCV(KernelDensity(), {"bandwidth": _CV_GRID}, cv=folds)
-            width = float(search.fit(rows).best_params_["bandwidth"])
+            grouped = {"groups": groups} if isinstance(folds, GroupKFold) else {}
+            width = float(search.fit(rows, **grouped).best_params_["bandwidth"])
             # chosen on fewer rows: narrowed to all of them at the optimal rate n^(-1/(d + 4))
             return width * (len(rows) / len(z)) ** (1.0 / (z.shape[1] + 4))
         return float(KernelDensity(bandwidth=self.bandwidth).fit(z).bandwidth_)

@@ -227,6 +227,13 @@ class DataGenerator(TransferGenerator):
         return points
 
 
+def _nearest_other(features: np.ndarray) -> np.ndarray:
+    """The row index of each row's nearest other row (the rows distinct)."""
+    _, index = NearestNeighbors(n_neighbors=2).fit(features).kneighbors(features)
+    itself = index[:, 0] == np.arange(len(features))
+    return np.where(itself, index[:, 1], index[:, 0])
+
+
 def _passes(n_data: int, n: int, rng: np.random.Generator) -> np.ndarray:
     """``n`` indices: shuffled passes over ``range(n_data)``, each point once per pass."""
     n_passes = -(-n // n_data)
@@ -291,10 +298,16 @@ class MUNGE(TransferGenerator):
             raise ValueError(f"MUNGE needs at least 2 points in Data 1, got {len(unit)}")
         # a categorical mismatch differs in two one-hot columns: scale so it counts 1
         features = np.hstack([unit, self.columns_.one_hot(codes) / np.sqrt(2.0)])
-        _, index = NearestNeighbors(n_neighbors=2).fit(features).kneighbors(features)
-        itself = index[:, 0] == np.arange(len(unit))
-        # with duplicates the point itself need not come first: take the other one
-        self.neighbour_ = np.where(itself, index[:, 1], index[:, 0])
+        distinct, first, copy_of = np.unique(features, axis=0, return_index=True,
+                                             return_inverse=True)
+        if len(distinct) < 2:
+            raise ValueError(f"MUNGE needs at least 2 distinct points in Data 1; its "
+                             f"{len(unit)} rows are one point repeated")
+        if len(distinct) == len(features):
+            self.neighbour_ = _nearest_other(features)
+        else:  # a repeated row's twin would be its neighbour, and MUNGE would copy it:
+            # each row's neighbour is the nearest distinct point (replicated runs)
+            self.neighbour_ = first[_nearest_other(distinct)][copy_of.ravel()]
         self.unit_, self.codes_ = unit, codes
 
     def _sample(self, n: int, rng: np.random.Generator) -> pd.DataFrame:
