@@ -635,13 +635,20 @@ def _distinct_runs(X: np.ndarray, Y: np.ndarray) -> tuple[np.ndarray, np.ndarray
     """The rows of ``(X, Y)`` less those that repeat an earlier row exactly (order kept). A
     simulator run again where it ran gives the same outputs and nothing new, but counted
     twice it doubled the data's weight against the prior: on borehole's 60 runs each given
-    twice, length scales fell 6x and held-out error rose 2.3x. Repeats with other outputs
-    stay: they are what the noise is fitted to."""
+    twice, length scales fell 6x and held-out error rose 2.3x. Where a point's repeats give
+    other outputs too (a noisy or 0/1 output), all its rows stay: they are what the noise is
+    fitted to, and how often each output came is the data (45 ones and 5 zeros at a point
+    collapsed to one of each made its mean 0.5)."""
     rows = np.concatenate([X, Y], axis=1)
     _, first = np.unique(rows, axis=0, return_index=True)
     if len(first) == len(rows):
         return X, Y
-    keep = np.sort(first)
+    _, point = np.unique(X, axis=0, return_inverse=True)
+    point = point.reshape(-1)
+    outputs_per_point = np.bincount(point[first], minlength=point.max() + 1)
+    keep = np.zeros(len(rows), dtype=bool)
+    keep[first] = True
+    keep |= outputs_per_point[point] > 1  # a point with several outputs keeps every row
     return X[keep], Y[keep]
 
 

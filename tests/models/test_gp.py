@@ -311,6 +311,15 @@ def test_a_run_repeated_exactly_is_fitted_once():
     assert not np.array_equal(noisy.predict(grid), once.predict(grid))
 
 
+def test_how_often_each_output_came_at_a_repeated_point_is_kept():
+    # a 0/1 output run 50 times at each of two points: one row per distinct (x, y) was kept,
+    # so the GP predicted 0.5 at both instead of the shares 0.9 and 0.1
+    X = np.repeat([[0.0], [1.0]], 50, axis=0)
+    y = np.r_[np.ones(45), np.zeros(5), np.ones(5), np.zeros(45)]
+    np.testing.assert_allclose(GPRegressor(seed=0).fit(X, y).predict([[0.0], [1.0]]),
+                               [0.9, 0.1], atol=0.02)
+
+
 def test_constant_output_and_constant_column():
     X = np.random.default_rng(0).random((20, 2))
     X[:, 1] = 3.0
