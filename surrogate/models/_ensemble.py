@@ -101,7 +101,8 @@ def train_ensemble(net: EnsembleMLP, X: torch.Tensor, Y: torch.Tensor,
             continue
         with torch.no_grad():
             val = loss_fn(net(X[val_idx]), Y[val_idx]).mean(dim=(1, 2)).cpu()
-        improved = ~torch.isfinite(best) | (val < best - 1e-7 * best.abs())
+        # a non-finite loss (training diverged) is never an improvement
+        improved = torch.isfinite(val) & (~torch.isfinite(best) | (val < best - 1e-7 * best.abs()))
         keep = improved.view(E, 1, 1).to(X.device)
         best_state = [torch.where(keep, p.detach(), saved)
                       for saved, p in zip(best_state, net.parameters(), strict=True)]
@@ -112,8 +113,19 @@ def train_ensemble(net: EnsembleMLP, X: torch.Tensor, Y: torch.Tensor,
         if bool((stale >= patience).all()) and (epoch + 1) * steps >= MIN_STEPS:
             break
     if not n_val:  # nothing held out: every member keeps its last epoch
+        _check_converged(all(bool(torch.isfinite(p).all()) for p in net.parameters()),
+                         learning_rate)
         return [max_epochs - 1] * E, held_out
+    _check_converged(bool(torch.isfinite(best).all()), learning_rate)
     with torch.no_grad():
         for saved, p in zip(best_state, net.parameters(), strict=True):
             p.copy_(saved)
     return best_epoch, held_out
+
+
+def _check_converged(finite: bool, learning_rate: float) -> None:
+    """Refuse a training whose loss never came out finite: its model predicts NaN."""
+    if not finite:
+        raise ValueError(f"training diverged: the loss was never finite in a member of the "
+                         f"ensemble; lower learning_rate (got {learning_rate}) or scale the "
+                         "data")

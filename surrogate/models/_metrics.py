@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from sklearn.base import clone, is_classifier
-from sklearn.model_selection import KFold, StratifiedKFold
+from sklearn.model_selection import GroupKFold, KFold, StratifiedKFold
 from sklearn.pipeline import Pipeline
 
 from surrogate._checks import is_int, warn_if_misaligned
@@ -47,13 +47,19 @@ class CVResult(dict):
         return "{" + ", ".join(parts) + "}"
 
 
-def _pair(y_true: Any, y_pred: Any) -> tuple[np.ndarray, np.ndarray]:
-    t = np.asarray(y_true, dtype=float)
-    p = np.asarray(y_pred, dtype=float)
-    t = t.reshape(len(t), -1)
-    p = p.reshape(len(p), -1)
+def _pair(y_true: Any, y_pred: Any, second: str = "y_pred") -> tuple[np.ndarray, np.ndarray]:
+    arrays = []
+    for name, values in (("y_true", y_true), (second, y_pred)):
+        if values is None:
+            raise TypeError(f"{name} must be an array of numbers, got None")
+        array = np.asarray(values, dtype=float)
+        if array.ndim == 0 or len(array) == 0:
+            raise ValueError(f"{name} must hold one value (or row) per run, got "
+                             f"{'a single number' if array.ndim == 0 else 'none'}")
+        arrays.append(array.reshape(len(array), -1))
+    t, p = arrays
     if t.shape != p.shape:
-        raise ValueError(f"y_true {t.shape} and y_pred {p.shape} must have the same shape")
+        raise ValueError(f"y_true {t.shape} and {second} {p.shape} must have the same shape")
     return t, p
 
 
@@ -121,7 +127,7 @@ def coverage95(y_true: Any, y_pred: Any, y_std: Any) -> float:
     0.5
     """
     t, p = _pair(y_true, y_pred)
-    _, s = _pair(y_true, y_std)
+    _, s = _pair(y_true, y_std, "y_std")
     if np.isnan(s).any():
         return float("nan")
     return float(np.mean(np.abs(t - p) <= 1.959964 * s))
@@ -193,11 +199,13 @@ def brier(y_true: Any, proba: Any) -> float:
     return float(np.mean((t - p) ** 2))
 
 
-def _splitter(cv: Any, classifier: bool, seed: Any) -> Any:
+def _splitter(cv: Any, classifier: bool, seed: Any, grouped: bool = False) -> Any:
     if hasattr(cv, "split") and not isinstance(cv, str):
         return cv
     if isinstance(cv, bool) or not isinstance(cv, numbers.Integral) or cv < 2:
         raise ValueError(f"cv must be an int >= 2 or a scikit-learn splitter, got {cv!r}")
+    if grouped:  # each group's rows tested together (StratifiedGroupKFold's strata are
+        return GroupKFold(n_splits=int(cv))  # rough for few groups: plain group folds)
     state = child_seed(as_generator(seed))
     kind = StratifiedKFold if classifier else KFold
     return kind(n_splits=int(cv), shuffle=True, random_state=state)
@@ -207,8 +215,8 @@ def _take(data: Any, idx: np.ndarray) -> Any:
     return data.iloc[idx] if isinstance(data, pd.DataFrame | pd.Series) else np.asarray(data)[idx]
 
 
-def cross_validate(model: Any, X: Any, y: Any, *, cv: Any = 5, seed: Any = None
-                   ) -> dict[str, Any]:
+def cross_validate(model: Any, X: Any, y: Any, *, cv: Any = 5, seed: Any = None,
+                   groups: Any = None) -> dict[str, Any]:
     """k-fold cross-validated fidelity of an (unfitted) surrogate.
 
     Each fold fits a clone of ``model`` on the other folds and predicts the held-out fold; the
@@ -225,6 +233,11 @@ def cross_validate(model: Any, X: Any, y: Any, *, cv: Any = 5, seed: Any = None
     seed : int, numpy.random.Generator or None
         Shuffles the folds, and seeds a model whose ``seed`` / ``random_state`` is unset (the
         same seed in every fold), so that the same seed gives the same scores.
+    groups : array-like of shape (n_samples,), optional
+        A group label per row (replicated runs of one point, runs of one scenario): a group's
+        rows are tested together, never beside each other. With an int ``cv``, the folds are
+        :class:`~sklearn.model_selection.GroupKFold`'s; a splitter gets the groups (e.g.
+        ``LeaveOneGroupOut()``).
 
     Returns
     -------
@@ -286,7 +299,15 @@ def cross_validate(model: Any, X: Any, y: Any, *, cv: Any = 5, seed: Any = None
     # the model's seeds start from the folds' draw, as they always did for an int seed
     rng = as_generator(seed)
     model_rng = copy.deepcopy(rng)
-    folds = _partition(_splitter(cv, classifier, rng), cv, y_arr)
+    if groups is not None:
+        groups = np.asarray(groups)
+        if groups.shape != (n,):
+            raise ValueError(f"groups must hold one label per row of X ({n}), got shape "
+                             f"{groups.shape}")
+        if is_int(cv) and len(np.unique(groups)) < int(cv):
+            raise ValueError(f"cv={cv} folds need at least as many groups; groups has "
+                             f"{len(np.unique(groups))}")
+    folds = _partition(_splitter(cv, classifier, rng, groups is not None), cv, y_arr, groups)
     if seed is not None:  # a model without a seed of its own: one from ``seed``, in every fold
         model = seeded_clone(model, model_rng)
     with numbers_as_objects_once():  # once, not in each fold
@@ -325,12 +346,19 @@ def _cv_regressor(model: Any, X: Any, y: Any, y_arr: np.ndarray,
     return out
 
 
-def _partition(splitter: Any, cv: Any, y: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+def _partition(splitter: Any, cv: Any, y: np.ndarray, groups: np.ndarray | None = None
+               ) -> list[tuple[np.ndarray, np.ndarray]]:
     """The folds of ``splitter``, refusing one that does not test every row exactly once
     (``TimeSeriesSplit``, ``ShuffleSplit``): a row never tested kept a prediction of 0, and
     was scored as one."""
     n = len(y)
-    folds = list(splitter.split(np.zeros((n, 1)), y))
+    try:
+        folds = list(splitter.split(np.zeros((n, 1)), y, groups))
+    except ValueError as exc:
+        if groups is None and "groups" in str(exc):  # GroupKFold and the like
+            raise ValueError(f"cv={cv!r} splits by groups: pass groups=, one label per "
+                             "row") from None
+        raise
     tested = np.bincount(np.concatenate([test for _, test in folds]).astype(np.int64),
                          minlength=n) if folds else np.zeros(n, dtype=np.int64)
     if not (tested == 1).all():

@@ -149,7 +149,7 @@ def sobol_over_time(indices: pd.DataFrame, ax: Any = None) -> Any:
     needed = ("S1", "S1_conf", "ST", "ST_conf")
     if (not isinstance(indices, pd.DataFrame) or indices.index.nlevels != 2
             or any(c not in indices.columns for c in needed)
-            or not pd.api.types.is_numeric_dtype(indices.index.levels[0])):  # times first
+            or not pd.api.types.is_numeric_dtype(indices.index.get_level_values(0))):
         raise ValueError("indices must be the DataFrame sobol_indices returns for a field: "
                          "indexed by (time, parameter), with columns S1, S1_conf, ST, ST_conf")
     ax = single_axes(ax, figsize=(6.0, 3.5), layout="constrained")
