@@ -67,9 +67,17 @@ def warn_if_extrapolating(model: Any, space: Space, caller: str) -> None:
     names = [str(c) for c in names] if names is not None else None
     if names is None and len(low) != space.dim:
         return
-    n_fit = max(int(getattr(model, "n_samples_fit_", 2)), 2)
-    share = max(RANGE_TOLERANCE, RANGE_GAPS / n_fit)
-    outside = []
+    warn_beyond(space, low, high, names, int(getattr(model, "n_samples_fit_", 2)), caller,
+                f"the data the {type(model).__name__} was trained on")
+
+
+def warn_beyond(space: Space, low: Any, high: Any, names: list[str] | None, n_fit: int,
+                caller: str, trained: str, others: list[str] | None = None) -> None:
+    """The check of :func:`warn_if_extrapolating` on a training range ``low``/``high`` per
+    column (``names``, else by position); ``others``: further parts of the space the training
+    data miss (e.g. categories), named in the same warning."""
+    share = max(RANGE_TOLERANCE, RANGE_GAPS / max(n_fit, 2))
+    outside = list(others or [])
     for position, parameter in enumerate(space):
         if not isinstance(parameter, Real | Integer):  # categorical: no range to leave
             continue
@@ -78,19 +86,19 @@ def warn_if_extrapolating(model: Any, space: Space, caller: str) -> None:
         j = names.index(parameter.name) if names is not None else position
         # a log-scale parameter is compared on its scale, where designs are uniform
         scale = np.log10 if getattr(parameter, "log", False) and low[j] > 0 else float
-        trained, wanted = (scale(low[j]), scale(high[j])), (scale(parameter.low),
-                                                               scale(parameter.high))
-        span = trained[1] - trained[0]
+        fitted, wanted = (scale(low[j]), scale(high[j])), (scale(parameter.low),
+                                                           scale(parameter.high))
+        span = fitted[1] - fitted[0]
         tolerance = share * (span if span > 0 else wanted[1] - wanted[0])
-        if wanted[0] < trained[0] - tolerance or wanted[1] > trained[1] + tolerance:
+        if wanted[0] < fitted[0] - tolerance or wanted[1] > fitted[1] + tolerance:
             outside.append(f"{parameter.name} (trained on [{low[j]:.6g}, {high[j]:.6g}], "
                            f"space [{parameter.low:.6g}, {parameter.high:.6g}])")
     if outside:
         warnings.warn(
-            f"{caller}: the space reaches beyond the data the {type(model).__name__} was "
-            f"trained on for {', '.join(outside)}; the surrogate extrapolates there and the "
-            "results may be meaningless: use the space the training design covers, or add "
-            "runs that cover this space", UserWarning, stacklevel=user_stacklevel())
+            f"{caller}: the space reaches beyond {trained} for {', '.join(outside)}; the "
+            "surrogate extrapolates there and the results may be meaningless: use the space "
+            "the training design covers, or add runs that cover this space", UserWarning,
+            stacklevel=user_stacklevel())
 
 
 def _output_index(names: list[str] | None, output: Any, n_outputs: int, what: str) -> int:

@@ -433,9 +433,13 @@ def _load_metamodel(reds: REDS, meta: dict[str, Any], path: Path, device: str) -
         if meta["params"].get("metamodel") is not None:  # given by the user: metamodel_ is its clone
             reds.metamodel = clone(reds.metamodel_)
         return
+    given = meta["params"].get("metamodel") is not None
     warnings.warn(
         f"{path}: this REDS's metamodel ({saved['class']}) was not saved; metamodel_ is None "
-        f"(boxes, trajectory, sample, labels and fidelity are loaded)",
+        f"(boxes, trajectory, sample, labels and fidelity are loaded)" + (
+            f", and its metamodel option is the default (None): set_params(metamodel="
+            f"{saved['class'].rsplit('.', 1)[-1]}(...)) before refitting it, or a fit uses the "
+            "default metamodel" if given else ""),
         UserWarning,
         stacklevel=4,  # the caller of sg.load
     )

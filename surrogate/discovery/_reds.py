@@ -27,7 +27,7 @@ from sklearn.utils.validation import check_is_fitted
 from surrogate._checks import warn_if_misaligned
 from surrogate._random import SeedLike, as_generator, child_seed, seed_unset, spawned
 from surrogate._stack import user_stacklevel
-from surrogate._target import _is_classifier
+from surrogate._target import _is_classifier, warn_beyond
 from surrogate._threads import limits_threads
 from surrogate.discovery._box import Box
 from surrogate.discovery._cart import design_matrix
@@ -184,6 +184,8 @@ class REDS(BaseEstimator):
                 space = Space(kept)
         self._space = space  # (resample refits on subsets of X drawn from it)
         sampled = _space(space, domain, frame)  # before the metamodel's fit: it checks X
+        if space is not None:
+            _warn_if_beyond_runs(space, domain, len(frame))
         features = design_matrix(domain, *domain.encode(frame, checked=True))
         warn_if_misaligned(X, y)
         target, teacher_labels = self._targets(y, len(frame))
@@ -320,6 +322,7 @@ class REDS(BaseEstimator):
 
     def predict(self, X: Any, *, i: int | None = None, min_density: float | None = None) -> np.ndarray:
         """Rows of ``X`` inside the chosen box (default: as :meth:`PRIM.box`'s)."""
+        check_is_fitted(self, "prim_")
         return self.prim_.predict(X, i=i, min_density=min_density)
 
     def save(self, path: Any) -> None:
@@ -461,6 +464,20 @@ def _typed_by(space: Any, X: Any) -> Any:
     typed = _check_runs_in(space, X)  # (a fresh index: assigned by position)
     X = X.assign(**{name: typed[name].to_numpy() for name in typed.columns})
     return X[list(typed.columns) + [c for c in X.columns if c not in set(typed.columns)]]
+
+
+def _warn_if_beyond_runs(space: Any, domain: Domain, n_runs: int) -> None:
+    """Warn where ``space`` (the fresh sample's) holds ranges or categories the runs never
+    reached: the metamodel labels those points by extrapolation (an unseen level as no level
+    at all), and PRIM peels on labels no run supports."""
+    from surrogate.space import Categorical
+
+    categorical = dict(zip(domain.categorical_names, domain.categories, strict=True))
+    unseen = [f"{p.name} (levels {[c for c in p.categories if c not in categorical[p.name]]} "
+              "never run)" for p in space if isinstance(p, Categorical)
+              and p.name in categorical and not set(p.categories) <= set(categorical[p.name])]
+    warn_beyond(space, domain.low, domain.high, domain.numeric_names, n_runs, "REDS",
+                "the runs the metamodel was fitted on", unseen)
 
 
 def _check_runs_in(space: Any, frame: pd.DataFrame) -> pd.DataFrame:
