@@ -73,7 +73,11 @@ class GPRegressor(MultiOutputMixin, Q2ScoreMixin, SurrogateMixin, RegressorMixin
     kernel : {"matern52", "matern32", "rbf", "auto"}, default="matern52"
         Correlation function, with one length scale per input. ``"auto"`` fits Matérn-5/2
         and RBF, each with the noise fitted and at the floor, and keeps the model with the
-        lowest leave-one-out error (closed form; the kernel is recorded in ``kernel_``).
+        lowest leave-one-out error (closed form; the kernel is recorded in ``kernel_``). It
+        chooses for the mean, not the band: where it picks RBF, the 95 % band is often too
+        narrow (held-out coverage 0.6-0.87 on otl_circuit and borehole with 30-120 runs,
+        against 0.91-0.98 for Matérn-5/2, whose mean was as good); keep ``"matern52"`` where
+        the standard deviation matters (adaptive designs, bands, REDS's probabilities).
     noise_floor : float or None, default=None
         Lower bound of the noise variance relative to the signal variance (the nugget).
         ``None``: 1e-10; with ``kernel="auto"`` the interpolating models may also take a
