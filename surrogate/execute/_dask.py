@@ -5,9 +5,12 @@ gives up (``KilledWorker``) the chunk is split into single runs. A single run wh
 is a suspect: it is tried again, up to ``_SINGLE_TRIES`` times in all, *alone* (once nothing else
 is running), so that a worker that dies then died of it, and only the run that kills its worker
 is marked failed (a run that shared a dying worker with another is failed by Dask too, though
-innocent; retried beside the culprit, it could be hit every time). Each task is released as
-soon as its results reach the driver, so a dying worker costs only its unfinished work: Dask
-recomputes the lost results that a client still holds futures for. Chunks hold about a second
+innocent; retried beside the culprit, it could be hit every time). Each task's results are
+fetched as soon as it finishes (in Dask's callback thread, not when the campaign gets to them)
+and the task is then released, so a dying worker costs its unfinished work and the results
+it finished but had not yet handed over: Dask recomputes those, as a client still holds their
+futures (a run that kills its worker the moment the previous run on that thread ends can cost
+that run again, up to Dask's ``allowed-failures`` times). Chunks hold about a second
 of work (timed on one run per worker thread), since a chunk's finished runs reach the
 checkpoint only with the whole chunk; a cluster left without workers mid-campaign is warned
 of, as at the start, and the runs wait for one. Timeouts inside Dask's
@@ -18,6 +21,7 @@ executor where a hung run must be killed.
 from __future__ import annotations
 
 import os
+import queue
 import time
 import warnings
 from collections.abc import Iterator
@@ -151,12 +155,13 @@ class DaskExecutor(Executor):
         tasks.start(list(rows), list(points), size, self.n_workers if probe else 0)
         lost = _LostWorkers(self._client)
         try:
-            while not tasks.pending.is_empty():
-                if not tasks.pending.has_ready():
+            while tasks.chunks:
+                try:
+                    key, outcome = tasks.done.get(timeout=_POLL_S)
+                except queue.Empty:
                     lost.check()  # a cluster left without workers: say so, then wait
-                    time.sleep(_POLL_S)
                     continue
-                yield from tasks.take(next(tasks.pending))
+                yield from tasks.take(key, outcome)
         finally:
             tasks.cancel()
 
@@ -165,18 +170,21 @@ class _Tasks:
     """The Dask tasks of one campaign: the chunks in flight (future -> rows, points, tries),
     the single runs to retry alone, and the runs not yet sent until a probe has timed them.
 
-    No list of all futures is kept: a future still referenced keeps its result wanted, and
-    Dask recomputes every wanted result that a dying worker held (finished runs ran again).
+    A future is kept only until its results are fetched: a future still referenced keeps its
+    result wanted, and Dask recomputes every wanted result that a dying worker held (finished
+    runs ran again). The results are fetched by a done-callback, in Dask's callback thread, as
+    soon as the task ends, and wait in ``done`` for the campaign (which may be busy writing its
+    checkpoint).
     """
 
     def __init__(self, client: Any, simulator: Simulator, timeout: float | None) -> None:
-        from distributed import as_completed
-
         self.client, self.simulator, self.timeout = client, simulator, timeout
-        self.chunks: dict[Any, tuple[list[int], list[dict[str, Any]], int]] = {}
+        self.chunks: dict[str, tuple[list[int], list[dict[str, Any]], int]] = {}
+        self.futures: dict[str, Any] = {}  # key -> future, until its results are fetched
+        self.done: queue.SimpleQueue[tuple[str, list[RunRecord] | BaseException]] = \
+            queue.SimpleQueue()
         self.suspects: list[tuple[list[int], list[dict[str, Any]], int]] = []
         self.avoid = square_sizes(simulator)
-        self.pending = as_completed()
         self.rest: tuple[list[int], list[dict[str, Any]]] | None = None
         self.probes, self.size = 0, 1
 
@@ -191,14 +199,22 @@ class _Tasks:
         else:
             self._send(rows, points, size)
 
-    def take(self, future: Any) -> Iterator[RunRecord]:
-        """The records of a finished task; a task its worker took down is split or retried."""
-        chunk_rows, chunk_points, tries = self.chunks.pop(future)
+    def _fetch(self, future: Any) -> None:
+        """Done-callback: fetch the task's results (or its failure) now, then let Dask forget
+        it, and hand them to the campaign."""
+        key = future.key
         try:
             outcome = _outcome(future)
         finally:
+            self.futures.pop(key, None)
             future.release()  # its results are ours now (or lost): Dask may forget it
-            del future
+        self.done.put((key, outcome))
+
+    def take(self, key: str, outcome: list[RunRecord] | BaseException) -> Iterator[RunRecord]:
+        """The records of a finished task; a task its worker took down is split or retried."""
+        if key not in self.chunks:  # cancelled at the end, or a stray callback
+            return
+        chunk_rows, chunk_points, tries = self.chunks.pop(key)
         self._after_probe(outcome)
         if isinstance(outcome, list):
             yield from outcome
@@ -218,7 +234,8 @@ class _Tasks:
             self._submit(*self.suspects.pop(0))
 
     def cancel(self) -> None:
-        for future in list(self.chunks):
+        self.chunks.clear()
+        for future in list(self.futures.values()):
             future.cancel()
 
     def _after_probe(self, outcome: list[RunRecord] | BaseException) -> None:
@@ -247,8 +264,9 @@ class _Tasks:
                              f"{' '.join(str(exc).split())}; it must be picklable (a function "
                              "of an importable module, holding no lock, open file or "
                              "connection)") from None
-        self.chunks[future] = (rows, points, tries)
-        self.pending.add(future)
+        self.chunks[future.key] = (rows, points, tries)
+        self.futures[future.key] = future
+        future.add_done_callback(self._fetch)
 
 
 CONNECT_S = "10s"  # how long to try reaching a scheduler
