@@ -129,6 +129,11 @@ def _labelled(table: Any, args: argparse.Namespace, inputs: list[str] | None = N
         if not pd.api.types.is_numeric_dtype(X[column]) or X[column].isna().any():
             raise ValueError(f"input column {column!r} must be numbers without missing values "
                              "(leave it out with --drop)")
+        infinite = np.flatnonzero(np.isinf(X[column].to_numpy(dtype=float)))
+        if len(infinite):
+            raise ValueError(f"input column {column!r} of {args.data} holds infinite values "
+                             f"(rows {infinite[:5].tolist()}); drop those rows or the column "
+                             "(--drop)")
     if X.shape[1] == 0:
         raise ValueError(f"{args.data}: no input column besides --label {args.label}")
     # whole-number columns stay integers (the generators then draw whole numbers, and the rules
@@ -200,12 +205,25 @@ def _accurate_box(prim: Any) -> int:
     return int(np.argmax(score))
 
 
+def _decimals(tree: Any) -> int:
+    """Decimals that show every split of ``tree`` to 4 significant digits (at least 2, at most
+    12): export_text's default of 2 wrote a split at 0.002 as "rate <= 0.00"."""
+    import numpy as np
+
+    splits = np.abs(tree.tree_.threshold[tree.tree_.feature >= 0])
+    splits = splits[splits > 0]
+    if not len(splits):
+        return 2
+    return int(np.clip(3 - np.floor(np.log10(splits.min())), 2, 12))
+
+
 def _student_text(result: Any, names: list[str]) -> str:
     from sklearn.tree import export_text
 
     student = result.student_
     if hasattr(student, "estimator_"):  # PrunedTree
-        return export_text(student.estimator_, feature_names=names)
+        return export_text(student.estimator_, feature_names=names,
+                           decimals=_decimals(student.estimator_))
     box = student.box(_accurate_box(student))
     case = result.classes_[1]
     case = case.item() if hasattr(case, "item") else case  # numpy scalar: its plain value

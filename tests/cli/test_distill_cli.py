@@ -153,6 +153,9 @@ def test_text_labels_give_the_same_tree_as_numbers(planted, tmp_path):
          "--max-leaves is for --student tree"),
         (None, ["--label", "y", "--test", "1.5"], "--test must be a share"),
         (lambda t: t.assign(c=["x"] * len(t)), ["--label", "y"], "input column 'c' must be numbers"),
+        # scikit-learn's "Input X contains infinity" named neither column nor file
+        (lambda t: t.assign(b=t.b.where(t.a > 0.05, np.inf)), ["--label", "y"],
+         "input column 'b' of "),
         (lambda t: t.assign(y=np.arange(len(t)) % 3), ["--label", "y", "--student", "boxes"],
          "needs two classes, it has 3"),
         (None, ["--label", "y", "--drop", "nope"], "--drop: no column(s) ['nope']"),
@@ -254,3 +257,17 @@ def test_more_table_mistakes_are_one_line_naming_what_to_change(tmp_path, capsys
         assert main([str(a) for a in args]) == 2
         err = capsys.readouterr().err
         assert message in err and err.count("\n") == 1, err
+
+
+def test_the_rules_show_a_small_scale_split_to_its_digits(tmp_path):
+    # export_text's two decimals wrote the split at 0.002 as "rate <= 0.00"
+    rng = np.random.default_rng(0)
+    table = pd.DataFrame({"rate": rng.uniform(0, 0.004, 200), "size": rng.uniform(0, 1, 200)})
+    table["lab"] = np.where(table.rate > 0.002, "high", "low")
+    table.to_csv(tmp_path / "small.csv", index=False)
+    out = tmp_path / "out"
+    assert main(["distill", str(tmp_path / "small.csv"), "--label", "lab", "--n", "300",
+                 "--out", str(out)]) == 0
+    rules = strict_json(out / "report.json")["rules"]
+    split = float(rules.splitlines()[0].split("<=")[1])
+    assert split == pytest.approx(0.002, rel=0.05), rules
