@@ -108,6 +108,10 @@ def run_campaign(
 ) -> TransferSet:
     """Run ``simulator`` on design ``X``; see :meth:`surrogate.Simulator.run`."""
     _check_options(timeout, retries, rerun)
+    if rerun is not None and checkpoint is None:  # a forgotten checkpoint=, most likely
+        warnings.warn(f"rerun={rerun!r} is not used without checkpoint=: it reruns the failed "
+                      "runs a checkpoint holds, and without one every run is made",
+                      UserWarning, stacklevel=user_stacklevel())
     timeout = None if timeout is None else float(timeout)  # numpy numbers as Python's
     retries = int(retries)
     _check_executor(executor, address, n_workers)  # before a checkpoint directory is written

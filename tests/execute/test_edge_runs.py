@@ -110,3 +110,10 @@ def test_a_private_exception_of_a_module_named_like_ours_keeps_its_name():
 
     theirs = type("_SolverDiverged", (RuntimeError,), {"__module__": "surrogate_tools.solve"})
     assert describe_exception(theirs("at t=3")) == "_SolverDiverged: at t=3"
+
+
+def test_rerun_without_a_checkpoint_is_warned_of():
+    # it was accepted in silence: a forgotten checkpoint= most likely
+    sim = sg.Simulator(lambda x: x, Space([Real("x", 0, 1)]), ["y"])
+    with pytest.warns(UserWarning, match=r"rerun='failed' is not used without checkpoint="):
+        sim.run([[0.5]], rerun="failed", progress=False)
