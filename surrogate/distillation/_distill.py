@@ -43,7 +43,7 @@ from surrogate.distillation._student import (
     fit_student,
     student_features,
 )
-from surrogate.distillation._teacher import as_teacher, warn_hard_only
+from surrogate.distillation._teacher import TeacherAnswer, as_teacher, warn_hard_only
 from surrogate.space import Space, as_space
 
 __all__ = ["distill", "Distillation", "TRANSFERS"]
@@ -179,7 +179,8 @@ def distill(
         check_value_student(student)
     clock["generate"] = time.perf_counter()
     answer = model.answer(inputs, want_std=options.labels == "soft" and options.threshold
-                          is not None, executor=executor, checkpoint=checkpoint)
+                          is not None, executor=executor, checkpoint=checkpoint,
+                          probe=_label_probe(options))
     warn_hard_only(answer, options.labels)
     ok = answer.ok
     if not ok.any():
@@ -379,6 +380,21 @@ def _inputs(generated: pd.DataFrame, X1: pd.DataFrame | None) -> tuple[pd.DataFr
     source = np.array(["generated"] * len(generated) + ["data"] * (len(inputs) - len(generated)),
                       dtype=object)
     return inputs, source
+
+
+def _label_probe(options: Any) -> Any:
+    """A check of a simulator's first values: classes without ``threshold=`` need outputs of
+    0/1, and values that are not refuse the labels before every other run is spent."""
+    if options.labels == "value" or options.threshold is not None:
+        return None
+
+    def probe(values: np.ndarray) -> None:
+        with warnings.catch_warnings():  # the labels' own warnings come with the whole set
+            warnings.simplefilter("ignore")
+            make_labels(TeacherAnswer(ok=np.ones(len(values), dtype=bool), values=values),
+                        options.labels, temperature=options.temperature, threshold=None)
+
+    return probe
 
 
 def _restrict(answer: Any, ok: np.ndarray) -> Any:

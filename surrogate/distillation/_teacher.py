@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import inspect
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +28,9 @@ from surrogate.space import Space, as_space
 from surrogate.teacher import Simulator, refuse_field_output
 
 __all__ = ["Teacher", "TeacherAnswer", "as_teacher", "model_input"]
+
+
+PROBE_RUNS = 8  # a simulator's first runs, checked before the others (see Teacher.answer)
 
 
 @dataclass(frozen=True)
@@ -80,16 +84,31 @@ class Teacher:
         return type(self.model).__name__
 
     def answer(self, X: pd.DataFrame, *, want_std: bool, executor: Any = "serial",
-               checkpoint: Any = None) -> TeacherAnswer:
-        """Ask the teacher about the inputs ``X`` (a DataFrame)."""
+               checkpoint: Any = None, probe: Callable[[np.ndarray], Any] | None = None
+               ) -> TeacherAnswer:
+        """Ask the teacher about the inputs ``X`` (a DataFrame). ``probe``: a check of a
+        simulator's first answers (their finite values) that raises when the rest cannot be
+        used, so that a campaign without a checkpoint (whose runs would be lost) stops after
+        PROBE_RUNS runs rather than all of them."""
         if self.kind == "simulator":
-            runs = self.model.run(X, executor=executor, checkpoint=checkpoint)
+            runs = self._run(X, executor, checkpoint, probe)
             values = runs.Y[self.output].to_numpy(dtype=float)
             return TeacherAnswer(ok=runs.ok & np.isfinite(values), values=values, runs=runs)
         features = model_input(self.model, X)
         if self.kind == "classifier":
             return self._classify(features)
         return self._regress(features, want_std)
+
+    def _run(self, X: pd.DataFrame, executor: Any, checkpoint: Any,
+             probe: Callable[[np.ndarray], Any] | None) -> TransferSet:
+        if probe is None or checkpoint is not None or len(X) <= 2 * PROBE_RUNS:
+            return self.model.run(X, executor=executor, checkpoint=checkpoint)
+        first = self.model.run(X.iloc[:PROBE_RUNS], executor=executor)
+        values = first.Y[self.output].to_numpy(dtype=float)
+        if np.isfinite(values).any():
+            probe(values[np.isfinite(values)])
+        rest = self.model.run(X.iloc[PROBE_RUNS:], executor=executor)
+        return TransferSet.concat([first, rest])
 
     def _classify(self, features: Any) -> TeacherAnswer:
         model = self.model

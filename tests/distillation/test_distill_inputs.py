@@ -365,3 +365,27 @@ def test_a_teacher_class_instead_of_a_fitted_instance_is_named():
                                         r"class LogisticRegression: fit LogisticRegression\(\)"):
         distill(LogisticRegression, DecisionTreeClassifier(), data=(X, X.a > 0.5),
                 transfer="munge", n=30, seed=0)
+
+
+def test_a_simulator_giving_values_for_classes_is_refused_after_its_first_runs():
+    # all 500 runs were made before the refusal; without a checkpoint they were lost
+    space = sg.Space([sg.Real("a", 0, 1), sg.Real("b", 0, 1)])
+    calls = []
+
+    def teacher(p):
+        calls.append(1)
+        return p["a"] + p["b"]
+
+    with pytest.raises(ValueError, match="the teacher gives values: pass labels='value'"):
+        sg.distill(teacher, DecisionTreeClassifier(), space=space, n=500, seed=0)
+    assert len(calls) == 8
+
+    def switch(p):  # 0/1 outputs are classes: every run is made, once
+        calls.append(1)
+        return float(p["a"] > 0.5)
+
+    calls.clear()
+    result = sg.distill(switch, DecisionTreeClassifier(), space=space, n=300, labels="hard",
+                        seed=0)
+    assert len(calls) == 300 and len(result.transfer_set_) == 300
+    assert result.fidelity_["holdout"] > 0.95
