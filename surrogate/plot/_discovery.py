@@ -149,6 +149,11 @@ def box(box: Box, X: Any, y: Any, *, ax: Any = None) -> Any:
     if not np.isfinite(labels).all():
         raise ValueError(f"y has {int((~np.isfinite(labels)).sum())} missing (NaN) values; "
                          "drop those rows (their outcome is unknown)")
+    if ((labels < 0) | (labels > 1)).any():  # e.g. the raw output: all drawn as cases
+        raise ValueError("y must be booleans, 0/1 or probabilities in [0, 1] (the case of "
+                         f"interest), as Box.evaluate reads it; got values up to "
+                         f"{labels.max():.6g} and down to {labels.min():.6g} (threshold a "
+                         "continuous outcome first, e.g. y > 0.5)")
     if len(frame) > _MAX_POINTS:
         keep = np.sort(np.random.default_rng(0).choice(len(frame), _MAX_POINTS, replace=False))
         frame, labels = frame.iloc[keep].reset_index(drop=True), labels[keep]

@@ -106,6 +106,10 @@ def _bars(ax: Any, distillation: Any, prefix: str) -> None:
 def _lines(ax: Any, distillations: list[Any], x: str | None, prefix: str) -> None:
     if not distillations:
         raise ValueError("no distillation to plot")
+    metrics = {d.fidelity_["metric"] for d in distillations if hasattr(d, "fidelity_")}
+    if len(metrics) > 1:  # Q² and agreement on one line, labelled after the first
+        raise ValueError(f"the distillations measure fidelity differently ({sorted(metrics)}: "
+                         "regression and classification students); plot each kind apart")
     figures = np.array([[np.nan if v is None else v for v in _figures(d)] for d in distillations],
                        dtype=float)
     sizes = [d.student_size_ for d in distillations]

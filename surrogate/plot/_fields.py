@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from surrogate._checks import warn_if_misaligned
 from surrogate.data import TransferSet
 from surrogate.plot._axes import given_axes, single_axes
 from surrogate.plot._discovery import check_box
@@ -78,6 +79,7 @@ def fan(model: Any, X: Any, Y: Any = None, ax: Any = None) -> Any:
         from surrogate.models._field_basis import check_field_columns  # loaded on first use
 
         check_field_columns(Y, getattr(model, "columns_", None))
+        warn_if_misaligned(X, Y)  # read by position: a run labelled with another's values
     try:
         teacher = None if Y is None else np.asarray(Y, dtype=float)
     except (TypeError, ValueError):

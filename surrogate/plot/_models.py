@@ -76,8 +76,13 @@ def parity(model: Any, X: Any, y: Any, *, ax: Any = None, output: int | str = 0,
     if len(X) == 0:
         raise ValueError("X and y are empty: parity needs at least one point")
     names = list(getattr(model, "outputs_", None) or []) or None  # by name, as sobol_indices
-    if names and isinstance(y, pd.DataFrame) and set(map(str, y.columns)) == set(names):
-        y = y.set_axis(list(map(str, y.columns)), axis=1)[names]  # in the model's order
+    if names and isinstance(y, pd.DataFrame):
+        columns = list(map(str, y.columns))
+        if set(names) <= set(columns):  # by name, in the model's order (others left out)
+            y = y.set_axis(columns, axis=1)[names]
+        elif len(columns) != len(names):  # position would pair another output with these
+            raise ValueError(f"y's columns {columns} do not hold the model's outputs {names}; "
+                             f"pass the teacher's values of those outputs")
     output = _output_index(names, output, np.asarray(y).reshape(len(y), -1).shape[1],
                            type(model).__name__)
     if cv is not None:
@@ -133,6 +138,9 @@ def parity_predictions(y: Any, y_pred: Any, y_std: Any = None, *, ax: Any = None
     True
     """
 
+    for name, values in (("y", y), ("y_pred", y_pred)):
+        if values is None:
+            raise TypeError(f"{name} must be an array of numbers, got None")
     if isinstance(y, pd.DataFrame):  # predictions given by name: in y's order
         y_pred, y_std = (_in_order_of(y, values) for values in (y_pred, y_std))
     if isinstance(output, str):  # a column of y by name
@@ -144,6 +152,10 @@ def parity_predictions(y: Any, y_pred: Any, y_std: Any = None, *, ax: Any = None
     output = _output_index(None, output, np.shape(y)[1] if np.ndim(y) == 2 else 1, "y")
     truth = _column(y, len(y), output, "y")
     mean = _column(y_pred, len(truth), output, "y_pred")
+    widths = [np.asarray(v).reshape(len(truth), -1).shape[1] for v in (y, y_pred)]
+    if widths[0] != widths[1]:  # column ``output`` of each would be two different outputs
+        raise ValueError(f"y has {widths[0]} column(s) but y_pred {widths[1]}: give the "
+                         "predictions of y's outputs, in its order")
     yerr = None if y_std is None else _Z95 * _column(y_std, len(truth), output, "y_std")
     known = np.isfinite(truth) & np.isfinite(mean)
     if not known.any():
@@ -162,8 +174,10 @@ def parity_predictions(y: Any, y_pred: Any, y_std: Any = None, *, ax: Any = None
     ss_res = float(((truth - mean) ** 2).sum())
     ss_tot = float(((truth - truth.mean()) ** 2).sum())
     q2 = 1.0 - ss_res / ss_tot if ss_tot > 0 else float("nan")
-    ax.set_xlabel("true")
-    ax.set_ylabel("predicted")
+    shown = "" if widths[0] == 1 else f" {y.columns[output]}" if isinstance(y, pd.DataFrame) \
+        else f" (output {output})"  # which of several outputs
+    ax.set_xlabel(f"true{shown}")
+    ax.set_ylabel(f"predicted{shown}")
     ax.set_title(f"{label} Q² = {q2:.4f}".strip())
     ax.legend(loc="upper left")
     return ax
@@ -180,7 +194,10 @@ def _in_order_of(y: pd.DataFrame, values: Any) -> Any:
 
 def _column(values: Any, n: int, output: int, name: str) -> np.ndarray:
     """Column ``output`` of ``values`` (n,) or (n, m), as floats; a clear error on a mismatch."""
-    array = np.asarray(values, dtype=float)
+    try:
+        array = np.asarray(values, dtype=float)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be numbers, one per run (or one row per run)") from None
     if array.size == 0 or array.shape[0] != n:
         raise ValueError(f"{name} has {array.shape[0] if array.ndim else 0} rows, expected {n}")
     array = array.reshape(n, -1)
