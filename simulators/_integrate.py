@@ -175,12 +175,15 @@ class _State:
         hcol = h[:, None]
         ks = np.empty((7, m, d))  # stage derivatives
         ks[0] = self.k1
-        flat = ks.reshape(7, m * d)
+        # each stage combined row by row with scalar coefficients: a matrix product over the
+        # whole batch (A @ ks) rounded each row by the batch's size and the row's place, so a
+        # point's steps, and a chaotic teacher's outputs, depended on the other points run
+        # beside it (Lorenz's z_mean 23.34 in a batch of 3, 24.19 alone)
         for i in range(1, 7):
-            increment = (_A_MATRIX[i, :i] @ flat[:i]).reshape(m, d)
+            increment = sum(_A_MATRIX[i, j] * ks[j] for j in range(i))
             ks[i] = rhs(self.t + _C[i] * h, self.y + hcol * increment, self.params)
-        y_new = self.y + hcol * (_B @ flat).reshape(m, d)
-        error = hcol * (_E @ flat).reshape(m, d)
+        y_new = self.y + hcol * sum(_B[j] * ks[j] for j in range(7))
+        error = hcol * sum(_E[j] * ks[j] for j in range(7))
         scale = atol + rtol * np.maximum(np.abs(self.y), np.abs(y_new))
         norm = np.sqrt(np.mean((error / scale) ** 2, axis=1))
         accept = norm <= 1.0  # False for NaN: a non-finite step is rejected and shrunk
@@ -210,7 +213,7 @@ class _State:
         r2 = y_new[idx] - y0
         r3 = hh * ks[0, idx] - r2
         r4 = r2 - hh * ks[6, idx] - r3
-        r5 = hh * np.tensordot(_D, ks[:, idx], axes=1)
+        r5 = hh * sum(_D[j] * ks[j, idx] for j in range(7))
         # every output time in (t_old, t_new] of every row, flattened: (total,)
         first = self.next_out[idx]
         counts = np.searchsorted(t_eval, t_new[idx], side="right") - first
@@ -380,7 +383,11 @@ def field_points(n_points: int, dt: float, field_dt: float) -> np.ndarray:
     [0, 4, 8, 10]
     """
     check_positive(field_dt=field_dt)
-    every = int(round(field_dt / dt))
+    ratio = field_dt / dt
+    if not np.isfinite(ratio):  # 1e300 / 1e-10 overflowed int()
+        raise ValueError(f"field_dt must be a whole multiple of dt={dt!r}, got {field_dt!r}")
+    every = int(round(ratio))
     if every < 1 or abs(every * dt - field_dt) > 1e-9 * field_dt:
         raise ValueError(f"field_dt must be a whole multiple of dt={dt!r}, got {field_dt!r}")
+    every = min(every, n_points)  # past the run: its ends only (a step past int64 raised)
     return np.unique(np.r_[np.arange(0, n_points, every), n_points - 1])

@@ -23,7 +23,7 @@ converges   1.0 when the orbit has reached a fixed point: every step over the me
             else 0.0
 lyapunov    Lyapunov exponent estimate: mean of ``ln |r (1 - 2 x_t)|`` over the measured
             iterations (a factor exactly 0, at a superstable point, counts as the smallest
-            positive double, ``ln`` = -708)
+            normal double, ``np.finfo(float).tiny``, ``ln`` = -708)
 ==========  ===================================================================================
 
 Oracles: for ``1 < r < 3`` the orbit converges to ``x* = 1 - 1/r`` with Lyapunov exponent
