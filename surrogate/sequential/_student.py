@@ -259,11 +259,13 @@ class Trainer:
     def impute_failures(self, student: Student, U_all: np.ndarray, ok: np.ndarray,
                         U_ok: np.ndarray, Y_ok: np.ndarray
                         ) -> tuple[Student, np.ndarray, np.ndarray]:
-        """A scheduled trainer's student for choosing runs, and its data: the failed runs
-        imputed at the student's own mean (Forrester, Sobester & Keane 2006), so that the
-        variance there, which no run can reduce, stops attracting the design. Unchanged
-        otherwise."""
-        if self.refit_growth is None or ok.all():
+        """The student for choosing runs, and its data: the failed runs imputed at the
+        student's own mean (Forrester, Sobester & Keane 2006), so that the variance there,
+        which no run can reduce, stops attracting the design. Unchanged when every run
+        succeeded. Optimization too: without it, beside an optimum that borders a region the
+        teacher cannot run, the variance there kept drawing expected improvement (10-15 of 20
+        runs failed where a quarter of the space fails)."""
+        if ok.all():
             return student, U_ok, Y_ok
         failed = U_all[~ok]
         with torch.no_grad():
