@@ -992,3 +992,22 @@ def test_a_round_resumed_with_a_smaller_budget_runs_the_teacher_no_further(tmp_p
     fresh = adaptive_sample(Simulator(_CountingCircle(), SQUARE, ["r2"], name="c"), budget=7,
                             **options)
     pd.testing.assert_frame_equal(resumed.runs.X, fresh.runs.X)
+
+
+def test_a_disagreement_design_explores_beyond_the_case_it_found_first():
+    # its runs stayed in one of Branin's three basins of y < 20, where the teacher's GP
+    # was sure of the wrong class elsewhere, and it stopped on an estimate of 0.047 for a
+    # true disagreement of 0.215
+    import simulators
+    from surrogate.distillation import PrunedTree
+
+    branin = simulators.load("branin")
+    centres = np.array([[-np.pi, 12.275], [np.pi, 2.275], [9.42478, 2.475]])
+    for seed in (0, 1):
+        result = adaptive_sample(branin, goal="disagreement", output="y",
+                                 threshold=("<", 20.0), student=PrunedTree(8), budget=40,
+                                 target=0.05, seed=seed, progress=False)
+        X, y = result.runs.X.to_numpy(), result.runs.Y["y"].to_numpy()
+        visited = [bool(((np.abs(X - c) < [2.5, 3.5]).all(axis=1) & (y < 20)).any())
+                   for c in centres]
+        assert sum(visited) >= 2, visited
