@@ -82,6 +82,22 @@ def warn_if_misaligned(X: Any, y: Any) -> None:
                       stacklevel=user_stacklevel())
 
 
+def warn_if_reordered(X: Any, given: dict[str, Any]) -> None:
+    """Values read by position, as ``X`` is (a TransferSet's Y and status): warn when one
+    carries X's own index labels in another order, so that its rows would be paired with
+    other runs' inputs."""
+    if not isinstance(X, pd.DataFrame) or not X.index.is_unique:
+        return
+    for name, values in given.items():
+        index = getattr(values, "index", None)
+        if isinstance(index, pd.Index) and len(index) == len(X) and index.is_unique \
+                and not index.equals(X.index) and set(index) == set(X.index):
+            warnings.warn(f"{name} holds X's index labels in another order: it is read by "
+                          f"position, row for row, not matched by label (pass "
+                          f"{name}.loc[X.index] to pair them by label)", UserWarning,
+                          stacklevel=user_stacklevel())
+
+
 def check_savable_text(what: str, text: str) -> str:
     """``text`` (a name or a category) as runs can save it: encodable as UTF-8. A lone
     surrogate (a file name read with ``os.listdir`` on a file system that is not UTF-8) made

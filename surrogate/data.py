@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from surrogate._checks import warn_if_reordered
 from surrogate._fields import Grids, check_fields, check_grid, check_outputs, field_frame
 from surrogate.space import Space, as_space, in_run_order
 
@@ -109,6 +110,7 @@ class TransferSet:
         if not hasattr(X, "__len__") or isinstance(X, str | bytes):
             raise TypeError(f"X must be the runs' inputs (a DataFrame with columns "
                             f"{self._space.names}, or an array in that order), got {X!r:.60}")
+        warn_if_reordered(X, {"Y": Y, "status": status})
         X = self._space.validate(X) if isinstance(X, pd.DataFrame) or len(X) \
             else self._space.from_unit(np.empty((0, len(space))))
         Y = self._as_outputs(Y, len(X))
@@ -608,3 +610,4 @@ def read_parquet(file: Path) -> pd.DataFrame:
         raise ValueError(f"{file} is damaged: it cannot be read as Parquet "
                          f"({type(exc).__name__}: {exc}); restore it or start afresh in a new "
                          "directory") from None
+

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tempfile
+import warnings
 from fractions import Fraction
 
 import numpy as np
@@ -92,3 +93,16 @@ def test_integer_ranges_are_those_a_unit_coordinate_holds_exactly():
     np.testing.assert_array_equal(widest.from_unit(widest.to_unit(values)), values)
     drawn = sg.sample(sg.Space([widest]), 2000, method="random", seed=0)["n"]
     assert 0.4 < (drawn % 2).mean() < 0.6
+
+
+def test_a_transfer_set_warns_when_y_holds_xs_labels_in_another_order():
+    # y = 10 x, its rows reordered: x = 1 was paired with y = 30 without a word
+    space = sg.Space([sg.Real("x", 0, 10)])
+    X = pd.DataFrame({"x": [1.0, 2.0, 3.0]}, index=[10, 11, 12])
+    Y = pd.DataFrame({"y": [30.0, 20.0, 10.0]}, index=[12, 11, 10])
+    with pytest.warns(UserWarning, match=r"Y holds X's index labels in another order"):
+        sg.TransferSet(space, ["y"], X, Y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        runs = sg.TransferSet(space, ["y"], X, Y.loc[X.index])
+    assert runs.Y["y"].tolist() == [10.0, 20.0, 30.0]
