@@ -578,7 +578,11 @@ def read_meta(path: Path, schema: str) -> dict[str, Any]:
                          f"{type(meta).__name__}")
     found = meta.get("schema")
     if found != schema:
-        raise ValueError(f"{file}: schema {found!r} is not supported (expected {schema!r})")
+        kind = str(found).split("/")[0]
+        other = kind in ("surrogate.models", "surrogate.discovery")  # what sg.load reads
+        raise ValueError(f"{file}: schema {found!r} is not supported (expected {schema!r})"
+                         + (f"; {path} holds another kind of save ({kind}): read it with "
+                            "sg.load(path)" if other else ""))
     missing = [key for key in ("space", "outputs") if key not in meta]
     if missing:
         raise ValueError(f"{file} is damaged: it lacks the key(s) {missing}")

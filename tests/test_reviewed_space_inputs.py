@@ -106,3 +106,11 @@ def test_a_transfer_set_warns_when_y_holds_xs_labels_in_another_order():
         warnings.simplefilter("error")
         runs = sg.TransferSet(space, ["y"], X, Y.loc[X.index])
     assert runs.Y["y"].tolist() == [10.0, 20.0, 30.0]
+
+
+def test_loading_a_model_as_runs_says_what_the_directory_holds(tmp_path):
+    X = np.random.default_rng(0).random((20, 2))
+    sg.GPRegressor(seed=0).fit(X, X.sum(1)).save(tmp_path)
+    with pytest.raises(ValueError, match=r"holds another kind of save \(surrogate.models\): "
+                                         r"read it with sg.load\(path\)"):
+        sg.TransferSet.load(tmp_path)
