@@ -26,13 +26,12 @@ References
 
 from __future__ import annotations
 
-import numbers
 from typing import Any
 
 import numpy as np
 import torch
 
-from surrogate._checks import check_flag, check_positive_float
+from surrogate._checks import check_flag, check_fraction, check_positive_float
 from surrogate.sequential._acquisition import Acquisition, Observations, log_success
 from surrogate.sequential._constraint import check_rule
 from surrogate.sequential._student import Student
@@ -209,10 +208,7 @@ class TargetedVarianceReduction(_Edge):
                  explore: float = 0.1, *, indicator: bool = False) -> None:
         super().__init__(threshold, indicator=indicator)
         self.tolerance: float = check_positive_float("tolerance", tolerance)
-        if isinstance(explore, bool) or not isinstance(explore, numbers.Real) \
-                or not 0.0 <= float(explore) <= 1.0:
-            raise ValueError(f"explore must be a number in [0, 1], got {explore!r}")
-        self.explore: float = float(explore)
+        self.explore: float = check_fraction("explore", explore)
 
     def context(self, student: Student, data: Observations) -> Any:
         from surrogate.sequential._accuracy import _exact_gp, reference_state, success_weighted

@@ -23,13 +23,13 @@ References
 
 from __future__ import annotations
 
-import numbers
 import zlib
 from typing import Any
 
 import numpy as np
 import torch
 
+from surrogate._checks import check_fraction
 from surrogate._random import seed_unset
 from surrogate.distillation._student import student_features
 from surrogate.sequential._acquisition import Acquisition, Observations, log_success
@@ -80,13 +80,10 @@ class Disagreement(Acquisition):
                 f"({type(student).__name__}: classes or boxes) needs threshold=(op, value), "
                 "the case; without one the student learns the output's values and must be a "
                 "regressor")
-        if isinstance(explore, bool) or not isinstance(explore, numbers.Real) \
-                or not 0.0 <= float(explore) <= 1.0:
-            raise ValueError(f"explore must be a number in [0, 1], got {explore!r}")
         self.student: Any = student
         self.space: Space = space
         self.threshold: tuple[str, float] | None = threshold
-        self.explore: float = float(explore)
+        self.explore: float = check_fraction("explore", explore)
 
     def min_runs(self, dim: int) -> int:
         """As a leave-one-out Q²: MIN_RUNS_PER_INPUT successful runs per input. The
