@@ -614,4 +614,3 @@ def read_parquet(file: Path) -> pd.DataFrame:
         raise ValueError(f"{file} is damaged: it cannot be read as Parquet "
                          f"({type(exc).__name__}: {exc}); restore it or start afresh in a new "
                          "directory") from None
-

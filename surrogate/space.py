@@ -356,7 +356,7 @@ class Categorical(Parameter):
             if isinstance(c, str):
                 check_savable_text(f"parameter {self.name!r}: category", c)
         exotic = [c for c in categories if category_kind(c) == "number" and not isinstance(
-            c, numbers.Integral | float | np.float64 | np.float32 | np.float16)]
+            c, numbers.Integral | float | np.float32 | np.float16)]  # np.float64 is a float
         if exotic:  # a Fraction, a Decimal, a long double: saved runs hold int64 or float64
             raise TypeError(f"parameter {self.name!r}: number categories must be int or float "
                             f"(runs save them as 64-bit numbers), got {exotic[0]!r} of type "

@@ -473,9 +473,12 @@ def _warn_if_beyond_runs(space: Any, domain: Domain, n_runs: int) -> None:
     from surrogate.space import Categorical
 
     categorical = dict(zip(domain.categorical_names, domain.categories, strict=True))
-    unseen = [f"{p.name} (levels {[c for c in p.categories if c not in categorical[p.name]]} "
-              "never run)" for p in space if isinstance(p, Categorical)
-              and p.name in categorical and not set(p.categories) <= set(categorical[p.name])]
+    unseen = []
+    for p in space:
+        if isinstance(p, Categorical) and p.name in categorical:
+            missing = [c for c in p.categories if c not in categorical[p.name]]
+            if missing:
+                unseen.append(f"{p.name} (levels {missing} never run)")
     warn_beyond(space, domain.low, domain.high, domain.numeric_names, n_runs, "REDS",
                 "the runs the metamodel was fitted on", unseen)
 

@@ -304,9 +304,10 @@ def cross_validate(model: Any, X: Any, y: Any, *, cv: Any = 5, seed: Any = None,
         if groups.shape != (n,):
             raise ValueError(f"groups must hold one label per row of X ({n}), got shape "
                              f"{groups.shape}")
-        if is_int(cv) and len(np.unique(groups)) < int(cv):
+        n_groups = len(np.unique(groups))
+        if is_int(cv) and n_groups < int(cv):
             raise ValueError(f"cv={cv} folds need at least as many groups; groups has "
-                             f"{len(np.unique(groups))}")
+                             f"{n_groups}")
     folds = _partition(_splitter(cv, classifier, rng, groups is not None), cv, y_arr, groups)
     if seed is not None:  # a model without a seed of its own: one from ``seed``, in every fold
         model = seeded_clone(model, model_rng)
