@@ -395,11 +395,16 @@ class GPRegressor(MultiOutputMixin, Q2ScoreMixin, SurrogateMixin, RegressorMixin
         """
         refine = subsets[1]
         U_r, Y_r = U[refine], Ys[:, refine]
+        # an output whose repeated points differ cannot be interpolated: the interpolating fit
+        # ran its length scales off to the hundreds, and its leave-one-out error (each left-out
+        # run's twins stay in) came out lower than the noisy fit's, which predicts 2.8x better
+        noisy = torch.as_tensor(_repeats_disagree(U_r.cpu().numpy(), Y_r.T.cpu().numpy())
+                                .any(axis=0), device=U.device)
         best: tuple[str, torch.Tensor, torch.Tensor] | None = None
         for kernel in AUTO_KERNELS:  # converged tightly below, once the choice is made
             theta = self._fit_hyper(kernel, U, Ys, subsets, rng, tight=False)
             loo = hyp.loo_mse(kernel, theta, U_r, Y_r, self._layout)
-            self._try_nugget(kernel, self._floor, theta, loo, U_r, Y_r, maxiter=60)
+            self._try_nugget(kernel, self._floor, theta, loo, U_r, Y_r, maxiter=60, only=~noisy)
             if best is None or float(loo.sum()) < float(best[2].sum()):
                 best = (kernel, theta, loo)
         assert best is not None
@@ -656,14 +661,20 @@ def _distinct_runs(X: np.ndarray, Y: np.ndarray) -> tuple[np.ndarray, np.ndarray
     return X[keep], Y[keep]
 
 
+def _repeats_disagree(X: np.ndarray, Y: np.ndarray) -> np.ndarray:
+    """(n, m): where a run repeats an earlier point of ``X`` (n, d) with another value of an
+    output of ``Y`` (n, m); only noise explains such runs."""
+    _, first, inverse = np.unique(X, axis=0, return_index=True, return_inverse=True)
+    if len(first) == len(X):
+        return np.zeros(Y.shape, dtype=bool)
+    return np.abs(Y - Y[first[inverse.reshape(-1)]]) > 0
+
+
 def _warn_if_repeats_disagree(X: np.ndarray, Y: np.ndarray) -> None:
     """With ``fit_noise=False``, warn when a point is repeated with other outputs: only noise
     explains them, and without it the fit degenerates (length scales at their bound, a huge
     signal variance; held-out error three times the default's on a test case)."""
-    _, first, inverse = np.unique(X, axis=0, return_index=True, return_inverse=True)
-    if len(first) == len(X):
-        return
-    differ = np.any(np.abs(Y - Y[first[inverse.reshape(-1)]]) > 0, axis=1)
+    differ = _repeats_disagree(X, Y).any(axis=1)
     if differ.any():
         warnings.warn(f"{int(differ.sum())} run(s) repeat a point of X with other outputs: "
                       "fit_noise=False cannot explain them; use the default fit_noise=True",
