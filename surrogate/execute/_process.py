@@ -28,6 +28,8 @@ from collections.abc import Iterator
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
+import numpy as np
+
 from surrogate._checks import is_int
 from surrogate.execute._base import Executor, default_chunksize, paired_chunks
 from surrogate.execute._evaluate import RunRecord, evaluate_chunk
@@ -267,12 +269,23 @@ def _children() -> set[int] | None:
         return None
 
 
+def _fresh_random_state() -> None:
+    """Reseed NumPy's and torch's global generators from the operating system's entropy: a
+    forked worker inherits the driver's state, so a stochastic teacher drawing from them gave
+    every worker, and every new pool, the same draws (replicates came back as copies). Python's
+    ``random`` reseeds itself at a fork; spawned workers start fresh anyway."""
+    np.random.seed()  # noqa: NPY002 - the legacy global state is what such teachers draw from
+    if "torch" in sys.modules:
+        sys.modules["torch"].seed()
+
+
 def _worker_main(simulator: Simulator, conn: Connection, state: Any,
                  driver: int | None) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the driver's to handle
     _own_group()
     _exit_with_parent(driver)
     limit_threads()
+    _fresh_random_state()
 
     kept: list[set[int] | None] = [None]  # the children a timed-out run did not start
 

@@ -687,3 +687,19 @@ def test_a_timed_out_run_or_a_closed_pool_ends_the_programs_runs_started(tmp_pat
         assert _exited(children, 2.0), "a program a run left behind outlived the closed pool"
     finally:
         _kill_left(children)
+
+
+def _draws_from_numpys_global_generator(a):
+    """A stochastic teacher as many are written: np.random's global state."""
+    return a + np.random.standard_normal()  # noqa: NPY002 - what the test is about
+
+
+def test_forked_workers_do_not_share_numpys_global_random_state():
+    sim = sg.Simulator(_draws_from_numpys_global_generator, sg.Space([sg.Real("a", 0, 1)]), ["y"])
+    X = pd.DataFrame({"a": np.zeros(8)})  # replicates of one point: independent draws
+    with sg.ProcessExecutor(2, start_method="fork", chunksize=1) as pool:
+        first = sim.run(X, executor=pool, progress=False).Y["y"].to_numpy()
+    with sg.ProcessExecutor(2, start_method="fork", chunksize=1) as pool:
+        second = sim.run(X, executor=pool, progress=False).Y["y"].to_numpy()
+    assert len(np.unique(first)) == 8  # forked workers once repeated each other's draws
+    assert not np.intersect1d(first, second).size  # and a new pool repeated the last one's
