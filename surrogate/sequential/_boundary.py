@@ -36,17 +36,20 @@ from surrogate.sequential._acquisition import Acquisition, Observations, log_suc
 from surrogate.sequential._constraint import check_rule
 from surrogate.sequential._student import Student
 
-__all__ = ["TargetedVarianceReduction", "Straddle", "UFunction", "case_probability"]
+__all__ = ["TargetedVarianceReduction", "Straddle", "UFunction", "case_probability",
+           "output_spread"]
 
-_MIN_STD = 1e-12
+_MIN_STD = 1e-12  # the least predictive std, as a share of the output's spread
 N_ANCHORS = 5
 STRADDLE_KAPPA = 1.96  # Straddle's default; also TargetedVarianceReduction's fallback
 
 
-def case_probability(mean: torch.Tensor, var: torch.Tensor, op: str, value: float
-                     ) -> torch.Tensor:
-    """``P(output op value)`` for a Gaussian output (strict and non-strict agree)."""
-    std = var.clamp_min(_MIN_STD**2).sqrt()
+def case_probability(mean: torch.Tensor, var: torch.Tensor, op: str, value: float,
+                     spread: float = 1.0) -> torch.Tensor:
+    """``P(output op value)`` for a Gaussian output (strict and non-strict agree); the std is
+    at least ``_MIN_STD * spread`` (the output's spread: a fixed floor of 1e-12 pulled every
+    probability of an output of 1e-12 towards 0.5)."""
+    std = var.clamp_min((_MIN_STD * spread) ** 2).sqrt()
     margin = (value - mean) if op in ("<=", "<") else (mean - value)
     return torch.special.ndtr(margin / std)
 
@@ -86,7 +89,7 @@ class _Edge(Acquisition):
 
     def context(self, student: Student, data: Observations) -> float:
         """The output's spread over the successful runs (the unit of the score)."""
-        return float(np.std(data.values[data.ok, 0])) or 1.0
+        return output_spread(data)
 
     def anchors(self, data: Observations) -> np.ndarray:
         """The successful runs closest to the edge, where local candidates are drawn."""
@@ -117,11 +120,17 @@ class _Edge(Acquisition):
         with torch.no_grad():
             reference = torch.as_tensor(data.reference, dtype=torch.float64)
             posterior = student.posterior(reference)
-            p = case_probability(posterior.mean[:, 0], posterior.var[:, 0], self.op, self.value)
+            p = case_probability(posterior.mean[:, 0], posterior.var[:, 0], self.op, self.value,
+                                 output_spread(data))
         return float(torch.minimum(p, 1.0 - p).mean())
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(({self.op!r}, {self.value:g}))"
+
+
+def output_spread(data: Observations) -> float:
+    """The standard deviation of the output over the successful runs (1.0 when it is 0)."""
+    return float(np.std(data.values[data.ok, 0])) or 1.0
 
 
 def runs_each_side(data: Observations, threshold: tuple[str, float]) -> int:
@@ -163,7 +172,8 @@ def _straddle(unit: torch.Tensor, student: Student, value: float, kappa: float, 
               ) -> torch.Tensor:
     """The straddle score of :class:`Straddle` at ``unit`` (n,), in units of ``spread``."""
     posterior = student.posterior(unit)
-    mean, std = posterior.mean[:, 0], posterior.var[:, 0].clamp_min(_MIN_STD**2).sqrt()
+    mean = posterior.mean[:, 0]
+    std = posterior.var[:, 0].clamp_min((_MIN_STD * spread) ** 2).sqrt()
     straddle = (kappa * std - (mean - value).abs()) / spread
     return straddle + log_success(posterior)
 
@@ -176,8 +186,9 @@ class UFunction(_Edge):
     polish = False
 
     def _score(self, unit: torch.Tensor, student: Student, context: Any) -> torch.Tensor:
-        posterior = student.posterior(unit)
-        mean, std = posterior.mean[:, 0], posterior.var[:, 0].clamp_min(_MIN_STD**2).sqrt()
+        posterior = student.posterior(unit)  # (context: the output's spread)
+        mean = posterior.mean[:, 0]
+        std = posterior.var[:, 0].clamp_min((_MIN_STD * context) ** 2).sqrt()
         return -(mean - self.value).abs() / std + log_success(posterior)
 
 

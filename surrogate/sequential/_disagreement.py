@@ -23,6 +23,7 @@ References
 
 from __future__ import annotations
 
+import math
 import zlib
 from typing import Any
 
@@ -33,7 +34,7 @@ from surrogate._checks import check_fraction
 from surrogate._random import seed_unset
 from surrogate.distillation._student import student_features
 from surrogate.sequential._acquisition import Acquisition, Observations, log_success
-from surrogate.sequential._boundary import case_probability, runs_each_side
+from surrogate.sequential._boundary import case_probability, output_spread, runs_each_side
 from surrogate.sequential._student import Student
 from surrogate.space import Space
 
@@ -126,7 +127,8 @@ class Disagreement(Acquisition):
             return StudentView(learner, None)
         op, value = self.threshold
         p = np.concatenate([case_probability(posterior.mean[:, 0], posterior.var[:, 0], op,
-                                             value).numpy(), is_case(runs, self.threshold)])
+                                             value, output_spread(data)).numpy(),
+                            is_case(runs, self.threshold)])
         hard = (p >= 0.5).astype(np.int64)
         if hard.min() == hard.max():  # one class everywhere so far: nothing to distil yet
             return None
@@ -156,7 +158,7 @@ class Disagreement(Acquisition):
             own = torch.as_tensor(view.values(design), dtype=mean.dtype)
             return ((mean - own) ** 2 + var) / spread
         op, value = self.threshold
-        p = case_probability(mean, var, op, value)
+        p = case_probability(mean, var, op, value, math.sqrt(spread))
         if view is None:  # one class seen: the teacher's own uncertainty about the case
             return torch.minimum(p, 1.0 - p)
         q = torch.as_tensor(view.proba(design)[:, 1], dtype=mean.dtype)

@@ -1011,3 +1011,34 @@ def test_a_disagreement_design_explores_beyond_the_case_it_found_first():
         visited = [bool(((np.abs(X - c) < [2.5, 3.5]).all(axis=1) & (y < 20)).any())
                    for c in centres]
         assert sum(visited) >= 2, visited
+
+
+def test_a_boundary_design_reads_the_same_in_any_units_of_the_output():
+    # the std floor was 1e-12 in the output's units: an output of 1e-12 (a rate, a current)
+    # had every case probability pulled towards 0.5 and reported 0.30 misclassified for 0.001
+    def teacher(scale):
+        return Simulator(lambda X: pd.DataFrame(
+            {"y": scale * (np.sin(4 * X["x"]) + X["y"] ** 2 - 0.5)}), SQUARE, ["y"],
+            vectorized=True)
+
+    shares = [adaptive_sample(teacher(scale), budget=16, goal="boundary",
+                              threshold=(">", 0.0), n_init=10, batch_size=2, seed=0)
+              .history["misclassified"].to_numpy() for scale in (1.0, 1e-12)]
+    assert shares[0][-1] < 0.05
+    np.testing.assert_allclose(shares[1], shares[0], rtol=1e-3, atol=1e-6)
+
+
+def test_an_accuracy_target_on_a_noisy_teacher_is_read_on_the_noise_free_function():
+    # leave-one-out Q² against the noisy runs is capped at 1 - noise / var(y) (0.91 here): a
+    # target of 0.95 spent the whole budget while the student's Q² on the function was 0.98
+    def f(x, y):
+        return np.sin(3 * x) + 0.5 * y**2
+
+    space = Space([Real("x", 0.0, 2.0), Real("y", 0.0, 2.0)])
+    rng = np.random.default_rng(0)
+    result = adaptive_sample(lambda p: float(f(p["x"], p["y"]) + 0.3 * rng.standard_normal()),
+                             space=space, budget=45, target=0.95, seed=0)
+    assert result.stopped == "target" and len(result.runs) < 45
+    held_out = sample(space, 2000, seed=1)
+    truth = f(held_out["x"].to_numpy(), held_out["y"].to_numpy())
+    assert 1 - np.mean((result.model.predict(held_out) - truth) ** 2) / truth.var() > 0.93
