@@ -13,8 +13,19 @@ import pandas as pd
 
 from surrogate._stack import user_stacklevel
 
-__all__ = ["check_flag", "check_positive_int", "check_positive_float", "check_choice",
+__all__ = ["number_text", "check_flag", "check_positive_int", "check_positive_float", "check_choice",
            "check_share", "warn_if_misaligned"]
+
+
+def number_text(value: Any) -> str:
+    """A threshold as text that reads back as the same number (``repr`` of the float, less a
+    trailing ``.0``): ``:g`` printed ``p > 1000000.5`` as ``p > 1e+06``.
+
+    >>> number_text(1000000.5), number_text(-5.0), number_text(1.23456789e-9)
+    ('1000000.5', '-5', '1.23456789e-09')
+    """
+    text = repr(float(value))
+    return text[:-2] if text.endswith(".0") else text
 
 
 def is_int(value: Any) -> bool:

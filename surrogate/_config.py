@@ -32,6 +32,8 @@ from typing import Any
 
 import numpy as np
 
+from surrogate._checks import number_text
+
 __all__ = ["ConfigError", "StudyConfig", "Outcome", "parse_outcome", "read_config"]
 
 _OUTCOME_FORMS = ("write 'OUTPUT OP NUMBER' with OP one of <, <=, >, >= (e.g. 'stab < 0') or an "
@@ -56,7 +58,7 @@ class Outcome:
     value: float
 
     def __str__(self) -> str:
-        return f"{self.output} {self.op} {self.value:g}"
+        return f"{self.output} {self.op} {number_text(self.value)}"
 
     def label(self, values: Any) -> np.ndarray:
         """Boolean labels (True where the case of interest holds); values that are not
@@ -83,9 +85,9 @@ class Outcome:
         if self.output in fields:
             raise ConfigError(
                 f"{key}: {self.output!r} is a field (a trajectory), not a number: compare a "
-                f"summary of it, e.g. max({self.output}) {self.op} {self.value:g}, "
-                f"final({self.output}) {self.op} {self.value:g} or "
-                f"time_above({self.output}, {self.value:g}) > 1")
+                f"summary of it, e.g. max({self.output}) {self.op} {number_text(self.value)}, "
+                f"final({self.output}) {self.op} {number_text(self.value)} or "
+                f"time_above({self.output}, {number_text(self.value)}) > 1")
 
     def evaluate(self, data: Any) -> np.ndarray:
         """Labels of the runs of a TransferSet (its scalar outputs) or a table of outputs."""
@@ -476,7 +478,7 @@ def _check_design(values: dict[str, Any], design: dict[str, Any]) -> None:
 
 def read_config(path: str | Path) -> StudyConfig:
     """Read and validate a study TOML file."""
-    path = Path(path)
+    path = Path(path).expanduser()
     if not path.exists():
         raise ConfigError(f"{path}: no such configuration file")
     if path.is_dir():

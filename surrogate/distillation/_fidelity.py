@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from surrogate._checks import number_text
 from surrogate._stack import user_stacklevel
 from surrogate.distillation._labels import COMPARE, Labels
 from surrogate.distillation._student import StudentView
@@ -94,8 +95,8 @@ def true_classes(y: Any, labels: Labels, threshold: tuple[str, float] | None) ->
     if met != [1]:
         warnings.warn(
             f"Data 1's y holds only 0 and 1, read as the case of interest (1) or not (0); as "
-            f"the teacher's output, the threshold {op} {value:g} would make "
+            f"the teacher's output, the threshold {op} {number_text(value)} would make "
             f"{' and '.join(f'y = {v}' for v in met) or 'neither'} the case: if y is that "
-            f"output, pass the booleans y {op} {value:g} instead", UserWarning,
+            f"output, pass the booleans y {op} {number_text(value)} instead", UserWarning,
             stacklevel=user_stacklevel())
     return values.astype(np.int64)

@@ -13,6 +13,8 @@ from typing import Any, Literal
 
 import numpy as np
 
+from surrogate._checks import number_text
+
 __all__ = ["Constraint", "OPERATORS", "check_condition", "check_rule"]
 
 OPERATORS = ("<=", ">=", "<", ">")
@@ -47,7 +49,7 @@ class Constraint:
             return values > self.bound
 
     def __str__(self) -> str:
-        return f"{self.output} {self.op} {self.bound:g}"
+        return f"{self.output} {self.op} {number_text(self.bound)}"
 
 
 def check_condition(what: str, output: str, rule: Any) -> Constraint:

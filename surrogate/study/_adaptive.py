@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from surrogate._checks import number_text
 from surrogate._config import StudyConfig
 from surrogate.study._core import Study, stage_runner
 from surrogate.study._json import _frame_records, _jsonable
@@ -71,7 +72,8 @@ def adaptive_record(study: Study, result: Any) -> None:
     study.summary["design"] = _jsonable({
         "method": "adaptive", "goal": result.goal, "budget": config.adaptive_budget,
         "target": result.target, "stopped": result.stopped, "outputs": result.outputs,
-        "threshold": None if threshold is None else f"{output} {threshold[0]} {threshold[1]:g}",
+        "threshold": None if threshold is None else (
+            f"{output or result.outputs[0]} {threshold[0]} {number_text(threshold[1])}"),
         "fidelity": result.fidelity, "history": _frame_records(result.history),
         "round_of_run": rounds.tolist(),
     })

@@ -25,6 +25,9 @@ def test_outcome_parsing():
     assert (outcome.output, outcome.op, outcome.value) == ("stab", "<", 0.0)
     assert outcome.label([-1.0, 0.0, 1.0]).tolist() == [True, False, False]
     assert str(parse_outcome("reliability>=0.9")) == "reliability >= 0.9"
+    # every digit of the threshold used (":g" printed "p > 1e+06")
+    assert str(parse_outcome("p > 1000000.5")) == "p > 1000000.5"
+    assert str(parse_outcome("k<1.23456789e-9")) == "k < 1.23456789e-09"
     with pytest.raises(ConfigError, match="is not an outcome"):
         parse_outcome("stab = 0")  # an assignment ("stab == 0" is an expression, accepted)
 

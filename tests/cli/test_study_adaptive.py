@@ -194,3 +194,23 @@ def test_a_teacher_mode_optimization_after_an_adaptive_design_runs_other_points(
     one_shot = config_from_text('simulator = "branin"\n[optimize]\noutput = "y"\n'
                                 'mode = "teacher"\n')
     assert _optimization_seed(one_shot) == one_shot.seed  # unchanged where no loop ran before
+
+
+def test_a_design_threshold_without_an_output_names_the_modelled_output(tmp_path, cli):
+    # the report read "None < -5": the output was taken from [design] output, left unset
+    (tmp_path / "study.toml").write_text(textwrap.dedent("""
+        simulator = "branin"
+        [design]
+        method = "adaptive"
+        goal = "boundary"
+        budget = 6
+        threshold = ["<", 1000000.5]
+        [surrogate]
+        cv = 3
+        [sensitivity]
+        n = 0
+        """))
+    result = cli("study", "study.toml", "--out", "out", "--quiet", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    design = json.loads((tmp_path / "out" / "report.json").read_text())["design"]
+    assert design["threshold"] == "y < 1000000.5"  # all its digits (":g" gave "1e+06")
