@@ -202,7 +202,8 @@ class NNRegressor(MultiOutputMixin, Q2ScoreMixin, RegressorMixin, _NNBase):
         Y = y.reshape(len(y), -1)
         self._y_1d = y.ndim == 1
         self.n_outputs_ = self._n_out = Y.shape[1]
-        self._y_mean = Y.mean(axis=0)
+        self._y_constant = np.ptp(Y, axis=0) == 0
+        self._y_mean = np.where(self._y_constant, Y[0], Y.mean(axis=0))  # (a mean rounds)
         self._y_std = column_scale(Y)
         T = (Y - self._y_mean) / self._y_std
         held_out = self._train(X, T, lambda pred, target: (pred - target) ** 2)
@@ -233,7 +234,10 @@ class NNRegressor(MultiOutputMixin, Q2ScoreMixin, RegressorMixin, _NNBase):
         (n, m)."""
         check_flag("return_std", return_std)
         X = self._validate_predict(X)
-        members = self._members(X) * self._y_std + self._y_mean  # (E, n, m)
+        # a constant output is its value, exactly: the networks' leftover error on it (about
+        # 1e-3) came back in its own units (a constant 2e-9 was predicted as -5e-4)
+        scale = np.where(self._y_constant, 0.0, self._y_std)
+        members = self._members(X) * scale + self._y_mean  # (E, n, m)
         mean = members.mean(axis=0)
         if len(members) > 1:
             std = members.std(axis=0, ddof=1) * self.std_scale_
@@ -249,11 +253,15 @@ class NNRegressor(MultiOutputMixin, Q2ScoreMixin, RegressorMixin, _NNBase):
 
     def _extra_state(self) -> dict[str, Any]:
         return {"y_mean": self._y_mean.tolist(), "y_std": self._y_std.tolist(),
-                "y_1d": bool(self._y_1d), "std_scale": self.std_scale_.tolist()}
+                "y_constant": self._y_constant.tolist(), "y_1d": bool(self._y_1d),
+                "std_scale": self.std_scale_.tolist()}
 
     def _load_extra_state(self, meta: dict[str, Any]) -> None:
         self._y_mean = np.asarray(meta["y_mean"], dtype=np.float64)
         self._y_std = np.asarray(meta["y_std"], dtype=np.float64)
+        # saved before constant outputs were kept exact: as they were then
+        self._y_constant = np.asarray(meta.get("y_constant", np.zeros(len(self._y_std))),
+                                      dtype=bool)
         self._y_1d = bool(meta["y_1d"])
         self.n_outputs_ = self._n_out
         # saved before the spread was scaled: as it was then

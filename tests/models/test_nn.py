@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from surrogate.models import NNClassifier, NNRegressor, accuracy, q2
+from surrogate.models import NNClassifier, NNRegressor, accuracy, load, q2
 
 FAST = {"n_ensemble": 3, "max_epochs": 300, "patience": 30}
 
@@ -131,6 +131,22 @@ def test_a_constant_input_column_does_not_blow_up_other_values(value):
     np.testing.assert_allclose(mean, np.sin(3 * at[:, 0]), atol=0.15)
     proba = NNClassifier(seed=0, max_epochs=300).fit(X, X[:, 0] > 0.5).predict_proba(at)[:, 1]
     assert proba[0] < 0.2 and proba[1] > 0.8
+
+
+def test_a_constant_output_is_predicted_as_its_value_and_kept_by_save_load(tmp_path):
+    # the networks' leftover error on a constant output came back in its own units: a
+    # constant rate of 2e-9 was predicted as -5e-4 with a std of 1e-3
+    rng = np.random.default_rng(0)
+    X = rng.uniform(size=(50, 2))
+    Y = np.column_stack([np.sin(3 * X[:, 0]) + X[:, 1], np.full(50, 2e-9)])
+    model = NNRegressor(seed=0, max_epochs=50).fit(X, Y)
+    mean, std = model.predict(X[:5], return_std=True)
+    assert (mean[:, 1] == 2e-9).all() and (std[:, 1] == 0).all()
+    assert np.isfinite(mean[:, 0]).all() and (std[:, 0] > 0).all()
+    model.save(tmp_path / "nn")
+    again = load(tmp_path / "nn").predict(X[:5], return_std=True)
+    np.testing.assert_array_equal(again[0], mean)
+    np.testing.assert_array_equal(again[1], std)
 
 
 def test_points_far_outside_the_data_predict_finite_values_without_warnings():
