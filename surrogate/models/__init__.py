@@ -7,7 +7,8 @@ estimator taking ``seed=`` and ``device=``; ``save(path)`` / :func:`load` write 
 directory of JSON metadata and torch tensors, never a pickle.
 """
 
-from surrogate.models._auto import AutoClassifier, AutoRegressor
+from surrogate.models._auto import AutoClassifier
+from surrogate.models._auto_regressor import AutoRegressor
 from surrogate.models._field import FieldGPRegressor
 from surrogate.models._field_basis import field_q2
 from surrogate.models._gp import GPRegressor

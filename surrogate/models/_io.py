@@ -37,7 +37,8 @@ LATER_STAGES = {"surrogate.discovery": "surrogate.discovery._io",
 
 
 def _classes() -> dict[str, type]:
-    from surrogate.models._auto import AutoClassifier, AutoRegressor
+    from surrogate.models._auto import AutoClassifier
+    from surrogate.models._auto_regressor import AutoRegressor
     from surrogate.models._field import FieldGPRegressor
     from surrogate.models._gp import GPRegressor
     from surrogate.models._gpc import GPClassifier

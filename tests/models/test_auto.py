@@ -298,3 +298,11 @@ def test_seed_as_an_int_or_a_generator_of_it_chooses_alike(kind):
     scores = [fit.scores_.drop(columns="fit_s") for fit in fits]
     pd.testing.assert_frame_equal(scores[0], scores[1])
     assert fits[0].chosen_ == fits[1].chosen_
+
+
+def test_an_automatic_regressor_on_two_points_is_refused_not_chosen_from_one_row_folds():
+    # two folds of one training row each: gp and nn failed in scikit-learn's words and rf
+    # was "chosen" on a Q² of -3
+    X = pd.DataFrame(np.random.default_rng(0).random((2, 2)), columns=["a", "b"])
+    with pytest.raises(ValueError, match=r"AutoRegressor needs at least 3 points .* got 2"):
+        sg.AutoRegressor(seed=0, cv=3).fit(X, X["a"].to_numpy())
