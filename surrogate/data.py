@@ -165,9 +165,9 @@ class TransferSet:
             missing = [o for o in names if o not in Y.columns]
             if missing:
                 raise ValueError(f"Y has no column(s) {missing}; outputs are {names}")
-        try:
-            values = np.asarray(Y.loc[:, names] if isinstance(Y, pd.DataFrame) else Y,
-                                dtype=float)
+        try:  # a nullable or pyarrow column's <NA> is a failed run's NaN
+            values = (Y.loc[:, names].to_numpy(dtype=float, na_value=np.nan)
+                      if isinstance(Y, pd.DataFrame) else np.asarray(Y, dtype=float))
         except (TypeError, ValueError) as exc:
             raise TypeError(f"Y must hold numbers (outputs {names}); {exc}") from None
         if not isinstance(Y, pd.DataFrame) and values.ndim == 1 and len(names) == 1:
@@ -496,10 +496,12 @@ _SAVED_KINDS = {"surrogate.transferset": "a transfer set", "surrogate.models": "
 
 
 def as_path(path: Any) -> Path:
-    """``path`` as a Path, refusing what is not a file system path (None, a number) by name."""
+    """``path`` as a Path, ``~`` expanded (pandas expands it, pathlib does not: a save went into
+    a folder named ``~`` here); what is not a file system path (None, a number) is refused by
+    name."""
     if not isinstance(path, str | os.PathLike):
         raise TypeError(f"path must be a file system path (a str or pathlib.Path), got {path!r}")
-    return Path(path)
+    return Path(path).expanduser()
 
 
 def save_path(path: Any, schema: str, what: str, kind: str) -> Path:

@@ -179,3 +179,36 @@ def test_none_in_error_means_no_error():
     ts = sg.TransferSet(space, ["y"], pd.DataFrame({"x": [0.1, 0.2]}),
                         pd.DataFrame({"y": [1.0, np.nan]}), error=[None, "boom"])
     assert ts.error.tolist() == ["", "boom"]
+
+
+def test_a_path_starting_with_a_tilde_means_the_home_directory(tmp_path, monkeypatch):
+    # pathlib does not expand "~" (pandas does): a model went into a folder named "~" in the
+    # working directory, and a transfer set's save made ./~ and then failed in pandas
+    home, work = tmp_path / "home", tmp_path / "work"
+    home.mkdir()
+    work.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.chdir(work)
+    space = sg.Space([sg.Real("a", 0, 1)])
+    X = sg.sample(space, 6, seed=0)
+    sg.TransferSet(space, ["y"], X, X["a"].to_numpy()).save("~/runs")
+    sg.GPRegressor(seed=0).fit(X, X["a"]).save("~/model")
+    sg.Simulator(lambda a: a, space, ["y"]).run(X, checkpoint="~/ck", progress=False)
+    assert sorted(p.name for p in home.iterdir()) == ["ck", "model", "runs"]
+    assert not list(work.iterdir())
+    assert len(sg.TransferSet.load("~/runs")) == 6
+    assert sg.load("~/model").n_features_in_ == 1
+
+
+def test_missing_values_of_nullable_and_pyarrow_columns_are_failed_runs():
+    import io
+
+    space = sg.Space([sg.Real("a", 0, 1)])
+    X = sg.sample(space, 4, seed=0)
+    for backend in ("numpy_nullable", "pyarrow"):  # what read_csv gives for a failed run
+        Y = pd.read_csv(io.StringIO("y,z\n1,2\n,3\n4,5\n6,7"), dtype_backend=backend)
+        assert sg.TransferSet(space, ["y", "z"], X, Y).status.tolist() == \
+            ["ok", "failed", "ok", "ok"]
+    y = pd.DataFrame({"f": pd.array([1.0, None, 3.0, 4.0], dtype="Float64"), "g": range(4)})
+    with pytest.raises(ValueError, match=r"y contains NaN \(e.g. rows \[1\]\); drop failed"):
+        sg.GPRegressor(seed=0).fit(X, y)

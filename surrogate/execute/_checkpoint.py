@@ -260,7 +260,7 @@ def checkpoint_path(path: Any) -> Path:
     if not isinstance(path, str | os.PathLike) or not str(path):
         raise TypeError(f"checkpoint must be a directory path (str or pathlib.Path), got "
                         f"{path!r}")
-    path = Path(path)
+    path = Path(path).expanduser()  # as pandas does: unexpanded, "~/ck" was made in ./~
     if path.exists() and not path.is_dir():
         raise CheckpointMismatch(f"checkpoint {path} is a file; name a new or empty directory, "
                                  "or one holding a checkpoint (a checkpoint is a directory)")

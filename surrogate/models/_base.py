@@ -8,6 +8,7 @@ resolving ``device``, and the ``save`` method. Torch stays inside the model modu
 
 from __future__ import annotations
 
+import math
 import numbers
 from typing import Any
 
@@ -114,14 +115,31 @@ def column_scale(values: np.ndarray) -> np.ndarray:
 
 def _column_labels(X: Any) -> list[Any] | None:
     """A DataFrame's column labels when they are not all strings (scikit-learn records only
-    string names, as ``feature_names_in_``) and are ints or strings (saved as JSON); else None.
-    Predictions put a DataFrame's columns back in this order."""
+    string names, as ``feature_names_in_``) and each is a string, a number or a tuple of them
+    (a MultiIndex's; all saved as JSON); else None. Predictions put a DataFrame's columns back
+    in this order. Number labels are the field grid's times of ``TransferSet.field``: unrecorded,
+    a reordered frame was read by position. Bools are not recorded (a list of them selects
+    columns as a mask)."""
     if not isinstance(X, pd.DataFrame) or all(isinstance(c, str) for c in X.columns):
         return None
-    if not all(isinstance(c, str | numbers.Integral) and not isinstance(c, bool)
-               for c in X.columns):
+    labels = [_label(c) for c in X.columns]
+    return None if any(label is None for label in labels) else labels
+
+
+def _label(c: Any) -> Any:
+    """A column label as JSON holds it (a tuple as a tuple), or None for another kind."""
+    if isinstance(c, bool | np.bool_):
         return None
-    return [c if isinstance(c, str) else int(c) for c in X.columns]
+    if isinstance(c, str):
+        return c
+    if isinstance(c, numbers.Integral):
+        return int(c)
+    if isinstance(c, numbers.Real):
+        return float(c) if math.isfinite(c) else None
+    if isinstance(c, tuple):
+        parts = [_label(v) for v in c]
+        return None if any(v is None for v in parts) else tuple(parts)
+    return None
 
 
 def _check_finite(X: np.ndarray, names: Any) -> None:
@@ -293,6 +311,7 @@ class SurrogateMixin:
             try:
                 y_arr = np.asarray(y_arr, dtype=float)
             except (TypeError, ValueError):
+                missing_y(np.where(pd.isna(y_arr), np.nan, 0.0))  # <NA>: a failed run
                 odd = [v.item() if isinstance(v, np.generic) else v for v in y_arr.ravel()[:50]
                        if not isinstance(v, numbers.Number)][:3]
                 raise ValueError(f"y must be numbers; it holds values such as {odd}") from None

@@ -338,6 +338,10 @@ def new_model(meta: dict[str, Any], device: str, path: Path | str = "the file") 
     return model
 
 
+def _as_tuple(label: list[Any]) -> tuple[Any, ...]:
+    return tuple(_as_tuple(v) if isinstance(v, list) else v for v in label)
+
+
 def restore(model: Any, meta: dict[str, Any], tensors: dict[str, torch.Tensor]) -> None:
     """Give ``model`` (from :func:`new_model`) the fitted state ``meta`` and ``tensors`` hold."""
     model.n_features_in_ = int(meta["n_features_in"])
@@ -347,7 +351,9 @@ def restore(model: Any, meta: dict[str, Any], tensors: dict[str, torch.Tensor]) 
             raise ValueError(f"{len(model.feature_names_in_)} feature names for "
                              f"n_features_in = {model.n_features_in_}")
     model.outputs_ = meta.get("outputs")
-    model._column_labels = meta.get("column_labels")
+    labels = meta.get("column_labels")  # a MultiIndex's tuples come back from JSON as lists
+    model._column_labels = None if labels is None else [
+        _as_tuple(c) if isinstance(c, list) else c for c in labels]
     training = meta.get("training_range")
     if training is not None:  # absent from files written before it was recorded
         model.data_min_ = np.asarray([np.nan if v is None else v for v in training["min"]],

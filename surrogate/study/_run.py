@@ -47,7 +47,7 @@ def run_study(config: StudyConfig, directory: str | Path, *, verbose: bool = Tru
     With a ``timeout`` and the serial executor the runs go to one worker process, which can be
     stopped when a run hangs (a serial run can only be interrupted between Python statements).
     """
-    directory = Path(directory)
+    directory = Path(directory).expanduser()
     if directory.exists() and not directory.is_dir():
         raise ValueError(f"study directory {directory}: exists and is not a directory")
     simulator = load_simulator(config.simulator, config.parameters, config.outputs,

@@ -140,6 +140,24 @@ def test_columns_labelled_by_numbers_are_put_back_in_order(tmp_path):
         gp.predict(X.iloc[:6][[0, 1]])
 
 
+@pytest.mark.parametrize("labels", [[0.0, 0.5], [("in", "a"), ("in", "b")]],
+                         ids=["a field grid's times", "a MultiIndex"])
+def test_columns_labelled_by_floats_or_tuples_are_put_back_in_order(tmp_path, labels):
+    # only string and int labels were recorded: a frame of a field's grid (float labels) or
+    # of a MultiIndex, reordered, was read by position (predictions off by 2.3)
+    rng = np.random.default_rng(0)
+    values = rng.uniform(size=(30, 2))
+    X = pd.DataFrame(values, columns=pd.MultiIndex.from_tuples(labels)
+                     if isinstance(labels[0], tuple) else labels)
+    gp = GPRegressor(seed=0).fit(X, 3 * values[:, 0])
+    expected = gp.predict(X.iloc[:6])
+    np.testing.assert_array_equal(gp.predict(X.iloc[:6, [1, 0]]), expected)
+    gp.save(tmp_path / "gp")
+    np.testing.assert_array_equal(load(tmp_path / "gp").predict(X.iloc[:6, [1, 0]]), expected)
+    with pytest.raises(ValueError, match="missing the columns"):
+        gp.predict(pd.DataFrame(values, columns=[1.0, 2.0]))
+
+
 def test_bool_category_and_declared_levels():
     rng = np.random.default_rng(0)
     X = pd.DataFrame({"x": rng.random(30), "on": rng.random(30) > 0.5,
