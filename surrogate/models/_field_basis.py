@@ -95,8 +95,12 @@ def residual_basis(trajectories: np.ndarray, k: int, rng: np.random.Generator) -
     for held_out in folds:
         train = np.setdiff1d(np.arange(n), held_out)
         mean = trajectories[train].mean(axis=0)
-        _, _, directions = np.linalg.svd(trajectories[train] - mean, full_matrices=False)
-        basis = directions[:k]  # (k', T), k' <= k when the fold has few runs
+        _, singular, directions = np.linalg.svd(trajectories[train] - mean,
+                                                full_matrices=False)
+        # (k', T), k' <= k: only directions the fold has. Past its rank the SVD returns
+        # arbitrary ones, and the band then changed when the grid's columns were reordered
+        tol = singular.max(initial=0.0) * max(trajectories.shape) * np.finfo(float).eps
+        basis = directions[:k][singular[:k] > tol]
         centred = trajectories[held_out] - mean
         residuals[held_out] = centred - (centred @ basis.T) @ basis
     _, singular, directions = np.linalg.svd(residuals / np.sqrt(n), full_matrices=False)

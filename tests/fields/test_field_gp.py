@@ -241,3 +241,20 @@ def test_the_fitted_columns_are_saved(model, runs, tmp_path):
     Y = runs.field("y")
     with pytest.raises(ValueError, match="not those of the field"):
         loaded.score(runs.X, Y[Y.columns[::-1]])
+
+
+def test_the_truncation_band_does_not_depend_on_the_order_of_the_grid():
+    # a fold with fewer runs than components took SVD directions past its rank, which are
+    # arbitrary: four identical grid columns got stds 0.55 / 1.05 / 1.05 / 1.05, and
+    # reordering the columns changed residual_std_ by up to 0.9
+    rng = np.random.default_rng(0)
+    X = rng.random((2, 2))
+    a = rng.standard_normal(2)
+    model = FieldGPRegressor(seed=0).fit(X, np.c_[a, a, a, a])
+    std = model.predict(np.array([[0.5, 0.5]]), return_std=True)[1]
+    np.testing.assert_allclose(std, std[0, 0], rtol=1e-9)
+    for n, T in [(3, 6), (5, 8), (12, 12)]:
+        X, Y, order = rng.random((n, 2)), rng.standard_normal((n, T)), rng.permutation(T)
+        one = FieldGPRegressor(seed=0).fit(X, Y).residual_std_
+        other = FieldGPRegressor(seed=0).fit(X, Y[:, order]).residual_std_
+        np.testing.assert_allclose(other, one[order], rtol=1e-6, atol=1e-9)
