@@ -418,6 +418,10 @@ def _optimize(args: argparse.Namespace) -> None:
                          "with an [optimize] table (mode = \"teacher\", budget = N) and run "
                          "`surrogate study CONFIG.toml`")
     sim = load_simulator(args.simulator)
+    n_init = 2 * sim.space.dim + 1  # the loop's default initial design (no option here)
+    if args.budget < n_init:
+        raise ValueError(f"--budget {args.budget}: {args.simulator} needs at least {n_init} "
+                         f"(its initial design is 2 * dim + 1 = {n_init} runs)")
     if args.checkpoint is not None:
         try:
             Path(args.checkpoint).mkdir(parents=True, exist_ok=True)

@@ -262,6 +262,8 @@ def check_labels(y: Any, n: int, *, what: str = "y") -> tuple[np.ndarray, bool]:
         )
     if not np.all(np.isfinite(values)):
         raise ValueError(f"{what} has {int((~np.isfinite(values)).sum())} missing/infinite values")
+    if not len(values):
+        raise ValueError(f"{what} is empty: there is nothing to score")
     if values.min() < 0 or values.max() > 1:
         raise ValueError(
             f"{what} must be boolean, 0/1 or probabilities in [0, 1]; got values in "

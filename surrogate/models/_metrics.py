@@ -308,12 +308,13 @@ def cross_validate(model: Any, X: Any, y: Any, *, cv: Any = 5, seed: Any = None,
         if is_int(cv) and n_groups < int(cv):
             raise ValueError(f"cv={cv} folds need at least as many groups; groups has "
                              f"{n_groups}")
+    if classifier:  # before the folds are drawn (scikit-learn's words otherwise)
+        _check_class_counts(y_arr, cv if groups is None else None)
     folds = _partition(_splitter(cv, classifier, rng, groups is not None), cv, y_arr, groups)
     if seed is not None:  # a model without a seed of its own: one from ``seed``, in every fold
         model = seeded_clone(model, model_rng)
     with numbers_as_objects_once():  # once, not in each fold
         if classifier:
-            _check_class_counts(y_arr, cv)
             return _cv_classifier(model, X, y, folds)
         return _cv_regressor(model, X, y, y_arr, folds)
 
@@ -383,6 +384,9 @@ def _check_class_counts(y: np.ndarray, cv: Any) -> None:
         raise ValueError(f"class {label!r} has a single row: the fold that holds it out would "
                          "train on the other class alone; cross-validation needs at least 2 "
                          "rows of each class")
+    if is_int(cv) and int(cv) > counts.max():  # (scikit-learn's words otherwise)
+        raise ValueError(f"cv={int(cv)} stratified folds need at least {int(cv)} rows of a "
+                         f"class; the largest class has {int(counts.max())}: lower cv")
 
 
 def _field_q2(t: np.ndarray, p: np.ndarray) -> float:

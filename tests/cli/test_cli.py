@@ -209,6 +209,10 @@ def test_unknown_simulator_and_missing_file(tmp_path, cli):
     (["bogus"], "surrogate: error: argument COMMAND: invalid choice: 'bogus'"),
     (["optimize", "branin", "--output", "y", "--budget", "15", "--checkpoint", "/proc/nope/x"],
      "surrogate optimize: error: --checkpoint /proc/nope/x: cannot be created"),
+    # it named n_init, which the command line cannot set
+    (["optimize", "branin", "--output", "y", "--budget", "2"],
+     "surrogate optimize: error: --budget 2: branin needs at least 5 (its initial design is "
+     "2 * dim + 1 = 5 runs)"),
     # the simulator spec was pasted into TOML text: "config: not valid TOML (...)"
     (["study", 'my"sim'], "surrogate study: error: unknown simulator 'my\"sim'"),
     # an upper-case extension was read as a simulator's name: "unknown simulator"

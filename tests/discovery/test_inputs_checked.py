@@ -115,3 +115,11 @@ def test_a_certain_prediction_on_the_threshold_counts_ties_as_the_op_says():
     assert case_probability(mean, std, ("<=", 0.0)).tolist() == [1.0, 0.5, 0.0]
     assert case_probability(mean, std, (">", 0.0)).tolist() == [0.0, 0.5, 1.0]
     assert case_probability(mean, std, (">=", 0.0)).tolist() == [1.0, 0.5, 1.0]
+
+
+def test_pr_auc_on_empty_test_data_says_so():
+    space = sg.Space([sg.Real("a", 0, 1), sg.Real("b", 0, 1)])
+    X = sg.sample(space, 30, seed=0)
+    prim = sg.PRIM().fit(X, X["a"] > 0.5)
+    with pytest.raises(ValueError, match="^y_test is empty: there is nothing to score$"):
+        sg.pr_auc(prim, X[:0], [])

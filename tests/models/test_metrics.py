@@ -176,6 +176,15 @@ def test_cross_validating_a_classifier_names_a_class_too_rare_for_the_folds():
     assert 0.0 <= scores["accuracy"] <= 1.0
 
 
+def test_more_stratified_folds_than_rows_of_any_class_are_refused_in_our_words():
+    from surrogate.models import GPClassifier, cross_validate
+
+    X = np.random.default_rng(0).random((6, 2))
+    with pytest.raises(ValueError, match=r"^cv=4 stratified folds need at least 4 rows of a "
+                                         r"class; the largest class has 3: lower cv$"):
+        cross_validate(GPClassifier(seed=0), X, np.r_[0, 0, 0, 1, 1, 1], cv=4, seed=0)
+
+
 def test_coverage_of_a_noisy_teacher_counts_the_fitted_noise():
     """The latent function's band against noisy held-out values covered 0.38; the band of a
     held-out value (function and noise, sd 0.3 here) covers about 0.95."""
