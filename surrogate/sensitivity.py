@@ -51,6 +51,7 @@ from SALib.sample import sobol as salib_sobol_sample
 from surrogate._checks import check_checkpoint_seed, check_flag, is_int
 from surrogate._fields import flat_points
 from surrogate._random import SeedLike, as_generator, child_seed
+from surrogate._scale import binary_exponent
 from surrogate._sensitivity_fields import (
     CONF_LEVEL,
     check_scalar_output,
@@ -102,8 +103,10 @@ def _analyze(problem: dict[str, Any], y: np.ndarray, second_order: bool, seed: i
     points, where SALib's loop over 100 resamples took most of a surrogate's analysis)."""
     d = problem["num_vars"]
     y = np.asarray(y, dtype=float)
-    if second_order or _flat(y):
-        return salib_sobol_analyze.analyze(problem, y, calc_second_order=second_order,
+    if second_order or _flat(y):  # the indices are ratios: y rescaled by a power of two
+        # (exactly), else outputs of 1e-170 or 1e155 gave all-zero indices
+        return salib_sobol_analyze.analyze(problem, np.ldexp(y, -binary_exponent(y)),
+                                           calc_second_order=second_order,
                                            conf_level=_CONF_LEVEL, seed=seed)
     out = saltelli_field_indices(y[:, None], d, seed=seed)
     return {key: out[key][:, 0] for key in ("S1", "S1_conf", "ST", "ST_conf")}
@@ -385,10 +388,14 @@ def morris(
                                       seed=child_seed(rng))
     points = space.from_unit(unit)
     y = _integer_steps_rescaled(space, unit, points, evaluate(points, "morris"), levels)
-    analysis = salib_morris_analyze.analyze(problem, unit, y, conf_level=_CONF_LEVEL,
-                                            num_levels=levels, seed=child_seed(rng))
+    # computed on y rescaled by a power of two and scaled back, exactly: sigma of outputs of
+    # 1e-170 underflowed to 0, of 1e155 overflowed to inf
+    exponent = binary_exponent(y)
+    analysis = salib_morris_analyze.analyze(problem, unit, np.ldexp(y, -exponent),
+                                            conf_level=_CONF_LEVEL, num_levels=levels,
+                                            seed=child_seed(rng))
     result = pd.DataFrame(
-        {key: np.asarray(analysis[key], dtype=float)
+        {key: np.ldexp(np.asarray(analysis[key], dtype=float), exponent)
          for key in ("mu_star", "mu_star_conf", "sigma", "mu")},
         index=pd.Index(space.names, name="parameter"),
     )
@@ -502,7 +509,8 @@ def _posterior_spread(model: Any, space: Space, output: Any, n: int, second_orde
         warnings.simplefilter("ignore", RuntimeWarning)
         for y in draws:  # one posterior function at a time: (n_post * per_base,)
             # the indices do not depend on the bootstrap: keep it minimal
-            analysis = salib_sobol_analyze.analyze(problem, y, calc_second_order=second_order,
+            analysis = salib_sobol_analyze.analyze(problem, np.ldexp(y, -binary_exponent(y)),
+                                                   calc_second_order=second_order,
                                                    num_resamples=2, seed=1)
             for key in keys:
                 indices[key].append(np.asarray(analysis[key], dtype=float))

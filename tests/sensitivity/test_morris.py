@@ -84,3 +84,24 @@ def test_bad_options(ishigami_sim, kwargs, match):
 def test_bad_target(ishigami_space):
     with pytest.raises(TypeError, match="target must be"):
         morris("not a function", ishigami_space)
+
+
+@pytest.mark.parametrize("scale", [1e-170, 1e155])
+def test_indices_of_outputs_of_extreme_magnitude_are_those_of_the_output_in_plain_units(
+        ishigami_space, scale):
+    # second-order Sobol' indices came out all 0, Morris's sigma 0 or inf: their sums of
+    # squares under- or overflowed (the first-order path already rescaled by a power of two)
+    def ishigami(point, factor):
+        return factor * (math.sin(point["x1"]) + 7 * math.sin(point["x2"]) ** 2
+                         + 0.1 * point["x3"] ** 4 * math.sin(point["x1"]))
+
+    plain = morris(lambda p: ishigami(p, 1.0), ishigami_space, seed=0)
+    scaled = morris(lambda p: ishigami(p, scale), ishigami_space, seed=0)
+    np.testing.assert_allclose(scaled.to_numpy() / scale, plain.to_numpy(), rtol=1e-9, atol=1e-9)
+    plain = sg.sobol_indices(lambda p: ishigami(p, 1.0), ishigami_space, n=64, seed=0,
+                             second_order=True)
+    scaled = sg.sobol_indices(lambda p: ishigami(p, scale), ishigami_space, n=64, seed=0,
+                              second_order=True)
+    np.testing.assert_allclose(scaled[["S1", "ST"]].to_numpy(),
+                               plain[["S1", "ST"]].to_numpy(), rtol=1e-9, atol=1e-12)
+    assert plain["S1"].abs().sum() > 0.5
