@@ -103,9 +103,11 @@ class FieldGPRegressor(MultiOutputMixin, SurrogateMixin, RegressorMixin, BaseEst
         settings) models them there; a prediction is mixed over the peak time's uncertainty
         (``ALIGN_NODES`` Gauss-Hermite nodes). On SIR's infected share it raises the held-out
         Q² from 0.80 / 0.89 / 0.93 to 0.96 / 0.98 / 0.99 with 50 / 100 / 200 runs
-        (``python -m benchmarks fields``); on oscillations, whose highest peak jumps between
-        cycles, it does worse than ``None``. Needs at least three such runs, numeric increasing
-        grid values (or the column index) and a two-dimensional ``Y``.
+        (``python -m benchmarks fields``, with inputs on the unit cube, e.g.
+        ``space.to_unit(X)``, which puts the population on its log scale; on SIR's raw inputs
+        the same 200-run fit scores about 0.89); on oscillations, whose highest peak jumps
+        between cycles, it does worse than ``None``. Needs at least three such runs, numeric
+        increasing grid values (or the column index) and a two-dimensional ``Y``.
     seed : int, numpy.random.Generator or None
         Seeds the fit: the GP and the folds of the truncation-error estimate. Posterior draws
         take their own: ``sample_posterior(X, n, seed=...)``.

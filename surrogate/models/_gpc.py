@@ -57,8 +57,8 @@ class GPClassifier(BinaryClassifierMixin, SurrogateMixin, ClassifierMixin, BaseE
         Rasmussen 2011); ``w`` is learnt. A region bounded by one-input conditions (a box:
         "x0 > 0.4 and x1 < 0.6") is then a threshold of a sum, which the ARD kernel alone can
         only round off: on a box planted in 6 inputs, held-out accuracy rose from 0.969 /
-        0.973 / 0.982 to 0.975 / 0.986 / 0.991 with 200 / 400 / 800 runs (without ``warp``, in the
-        run before warping became the default: git history of ``benchmarks/results/classify.md``;
+        0.973 / 0.982 to 0.976 / 0.986 / 0.991 with 200 / 400 / 800 runs (without ``warp``, in the
+        run before warping became the default: ``benchmarks/results/classify.md`` at 995bda1;
         with the default warping, which draws the box sharper on its own, it adds nothing:
         0.981 / 0.992 / 0.997 against 0.982 / 0.992 / 0.998). On a region of interacting
         inputs it can do worse (dsgc stability with 200 runs: 0.86 against 0.88), and the

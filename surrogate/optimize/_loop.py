@@ -114,8 +114,9 @@ def minimize(
         the acquisition expects no more improvement than that), a round improves the best run
         of another basin of the GP's mean instead, in a box around it, so that a second-best local
         minimum does not hold the rest of the budget (see :meth:`surrogate.sequential.Improvement.detours`). With
-        ``batch_size=1`` the GPs then also fit their length scales under a ``Gamma(3, 6)``
-        prior (``GPRegressor(lengthscale_prior="gamma")``) rather than by maximum likelihood.
+        ``batch_size=1`` the GPs also fit their length scales under a ``Gamma(3, 6)`` prior
+        (``GPRegressor(lengthscale_prior="gamma")``) rather than by maximum likelihood, in
+        every round from the first, not only after a stall.
         ``False`` is the plain loop (as before the option existed). The escape itself is not
         used with ``acquisition="ucb"``.
     warp : bool, default True
