@@ -21,6 +21,7 @@ __all__ = ["HyperSteps", "BatchedSteps", "fit_stages", "N_CANDIDATES", "RACE_ITE
 RACE_ITERATIONS = 8  # L-BFGS-B iterations every start gets before the best one continues
 N_CANDIDATES = 24  # initial guesses scored in one batch before the L-BFGS-B restarts
 NOISY_START = 0.1  # the noise ratio of the noisy twins of the initial guesses (see fit_stages)
+N_NOISY = 4  # the best initial guesses given a noisy twin, beside the isotropic one
 
 
 class HyperSteps:
@@ -111,7 +112,7 @@ def fit_stages(steps: HyperSteps, U: torch.Tensor, Ys: torch.Tensor,
     nll = steps.score_candidates(cand, U_e, Y_e)  # (G, q)
     theta = _race(steps, U_e, Y_e, cand, nll, tight)
     if steps.fit_noise and steps.noisy_twins:
-        theta = _noisy_twins(steps, U_e, Y_e, cand, nll, theta, tight)
+        theta = _noisy_twins(steps, U_e, Y_e, cand, nll, theta)
     if len(refine) > len(explore):
         theta = steps.optimize(U[refine], Ys[:, refine], theta, 1, maxiter=60)
     return theta
@@ -132,24 +133,36 @@ def _race(steps: HyperSteps, U: torch.Tensor, Y: torch.Tensor, cand: torch.Tenso
 
 
 def _noisy_twins(steps: HyperSteps, U: torch.Tensor, Y: torch.Tensor, cand: torch.Tensor,
-                 nll: torch.Tensor, theta: torch.Tensor, tight: bool) -> torch.Tensor:
+                 nll: torch.Tensor, theta: torch.Tensor) -> torch.Tensor:
     """``theta`` (G, d + 1), or for the rows where the candidates with a noise ratio of
     NOISY_START score better than the nearly interpolating ones, the noisy fit when its
-    leave-one-out error is lower.
+    leave-one-out error is lower (converged from the best noisy guess where that guess, after
+    RACE_ITERATIONS, already has the lower error).
 
     The candidates start just above the noise floor so that deterministic simulators are
     interpolated; there the likelihood's gradient in ``log g`` is about ``g``, too small to
     climb to the noise of noisy data (50 noisy points ended at the floor with 3.5 times the
     error). Cross-validation, not the likelihood, settles between the two: the likelihood of
     a few points of a deterministic simulator can prefer noise that predicts worse."""
-    noisy = cand.clone()
+    # the isotropic guess and the N_NOISY best guesses of any row, each with noise
+    best = torch.unique(torch.argsort(nll, dim=1)[:, :N_NOISY].reshape(-1))
+    noisy = cand[torch.unique(torch.cat([torch.zeros(1, dtype=best.dtype), best]))].clone()
     noisy[:, -1] = max(math.log(NOISY_START), float(cand[0, -1]))
     nll_noisy = steps.score_candidates(noisy, U, Y)
     rows = torch.nonzero(nll_noisy.min(dim=1).values < nll.min(dim=1).values)[:, 0]
     if not len(rows):
         return theta
-    alt = _race(steps, U, Y[rows], noisy, nll_noisy[rows], tight)
-    better = steps.loo(alt, U, Y[rows]) < steps.loo(theta[rows], U, Y[rows])
+    # converged only where the best noisy guess, after RACE_ITERATIONS, already predicts
+    # better (cost: on rough deterministic components of a field most stay interpolating)
+    start = steps.optimize(U, Y[rows], noisy[torch.argmin(nll_noisy[rows], dim=1)], 1,
+                           maxiter=RACE_ITERATIONS)
+    loo = steps.loo(theta[rows], U, Y[rows])
+    promising = steps.loo(start, U, Y[rows]) < loo
+    rows, loo = rows[promising], loo[promising]
+    if not len(rows):
+        return theta
+    alt = steps.optimize(U, Y[rows], start[promising], 1, maxiter=200)
+    better = steps.loo(alt, U, Y[rows]) < loo
     theta = theta.clone()
     theta[rows[better]] = alt[better]
     return theta
