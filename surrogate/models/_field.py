@@ -41,6 +41,7 @@ from surrogate.models._field_basis import (
     field_q2,
     grid_of,
     residual_basis,
+    warn_if_most_kept,
 )
 from surrogate.models._gp_shared import SharedTailGP
 from surrogate.models._inputs import numbers_as_objects_once
@@ -342,7 +343,9 @@ class FieldGPRegressor(MultiOutputMixin, SurrogateMixin, RegressorMixin, BaseEst
         energy = singular**2
         if energy.sum() <= 0:  # every trajectory the same: one (empty) component
             return 1
-        return components_explaining(energy, float(self.explained_variance))
+        k = components_explaining(energy, float(self.explained_variance))
+        warn_if_most_kept(k, rank_limit)
+        return k
 
     def _forward(self, Y: np.ndarray) -> np.ndarray:
         """``Y`` in the modelled space (``y_transform``); values outside its domain are named."""

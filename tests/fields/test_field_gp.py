@@ -7,6 +7,7 @@ in closed form, run through a real Simulator with a field output.
 from __future__ import annotations
 
 import json
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -258,3 +259,18 @@ def test_the_truncation_band_does_not_depend_on_the_order_of_the_grid():
         one = FieldGPRegressor(seed=0).fit(X, Y).residual_std_
         other = FieldGPRegressor(seed=0).fit(X, Y[:, order]).residual_std_
         np.testing.assert_allclose(other, one[order], rtol=1e-6, atol=1e-9)
+
+
+def test_a_noisy_field_that_keeps_most_components_is_warned_of():
+    # white noise spreads over every component: 37 of 40 were kept and modelled as signal
+    t = np.linspace(0, 3, 50)
+    rng = np.random.default_rng(0)
+    X = rng.uniform([0.5, 0.5], [2, 1.5], (40, 2))
+    clean = np.exp(-X[:, [0]] * t) * X[:, [1]]
+    with pytest.warns(UserWarning, match=r"kept 3\d components of at most 40: a noisy field"):
+        FieldGPRegressor(seed=0).fit(X, clean + 0.1 * rng.standard_normal(clean.shape))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        assert FieldGPRegressor(seed=0).fit(X, clean).n_components_ <= 3
+        FieldGPRegressor(n_components=3, seed=0).fit(X, clean + 0.1 * rng.standard_normal(
+            clean.shape))
