@@ -9,6 +9,7 @@ a box of parameter limits where cases of interest are dense. The peeling/pasting
 from __future__ import annotations
 
 import numbers
+import warnings
 from typing import Any, Literal
 
 import numpy as np
@@ -17,12 +18,14 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from surrogate._checks import warn_if_misaligned
+from surrogate._stack import user_stacklevel
 from surrogate.discovery._box import Box, integer_columns
 from surrogate.discovery._data import Domain, check_labels, fit_domain
 from surrogate.discovery._peel import Settings, Step, find_box
 
 Objective = Literal["lenient1", "lenient2", "original"]
 OBJECTIVES = ("lenient1", "lenient2", "original")
+FEW_CASES = 10  # cases of interest below which PRIM warns that its box rests on almost nothing
 
 
 class PRIM(BaseEstimator):
@@ -135,7 +138,13 @@ class PRIM(BaseEstimator):
         settings = self._settings()
         domain, frame = fit_domain(X)
         warn_if_misaligned(X, y)
-        labels, _ = check_labels(y, len(frame))
+        labels, binary = check_labels(y, len(frame))
+        if binary and labels.sum() < FEW_CASES:
+            warnings.warn(
+                f"PRIM on {int(labels.sum())} case(s) of interest among {len(labels)} runs: "
+                "around so few cases a box's coverage and density (measured on these runs) "
+                "hold for almost any box; box.qp gives its limits' significance, and more runs "
+                "a box to trust", UserWarning, stacklevel=user_stacklevel())
         numeric, codes = domain.encode(frame, checked=True)
         steps = find_box(domain, numeric, codes, labels, settings, n_total=len(labels))
         self._set_result(domain, steps, (numeric, codes, labels), len(labels), labels.sum())

@@ -1,6 +1,7 @@
 """PRIM and Box: planted boxes are recovered, statistics are right, bad input is refused."""
 
 import json
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -341,3 +342,16 @@ def test_an_array_of_another_width_than_at_fit_is_refused_not_read_by_position()
             model.box().contains(wide)
         with pytest.raises(ValueError, match=r"a sparse matrix: pass X.toarray\(\)"):
             type(model)().fit(scipy.sparse.csr_matrix(X), y)
+
+
+def test_a_box_around_a_handful_of_cases_is_warned_of():
+    # 2 cases among 6 runs: density and coverage 1 for a box no limit of which is significant
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame(rng.random((6, 3)), columns=["a", "b", "c"])
+    y = np.array([1, 1, 0, 0, 0, 0])
+    with pytest.warns(UserWarning, match=r"PRIM on 2 case\(s\) of interest among 6 runs"):
+        PRIM().fit(X, y)
+    X = pd.DataFrame(rng.random((200, 2)), columns=["a", "b"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        PRIM().fit(X, X["a"] > 0.5)
