@@ -258,6 +258,9 @@ def load(path: str | Path, *, device: str = "cpu") -> Any:
     path = as_path(path)
     meta_file = path / META
     if not meta_file.is_file():
+        if path.name == META and path.is_file():  # the file, not its directory
+            raise ValueError(f"{path} is a save's {META}: pass the directory that holds it, "
+                             f"{path.parent}")
         raise ValueError(f"{path} is not a saved surrogate or discovery result (no {META})")
     try:
         meta = json.loads(meta_file.read_text())

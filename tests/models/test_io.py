@@ -99,6 +99,9 @@ def test_unknown_class_and_foreign_files_are_refused(tmp_path):
         load(tmp_path)
     with pytest.raises(ValueError, match="not a saved surrogate"):
         load(tmp_path / "nowhere")
+    # the file itself named: it said "no meta.json"
+    with pytest.raises(ValueError, match=r"meta.json is a save's meta.json: pass the directory"):
+        load(tmp_path / "meta.json")
     (tmp_path / "meta.json").write_text("{not json")
     with pytest.raises(ValueError, match="not valid JSON"):
         load(tmp_path)
