@@ -58,7 +58,8 @@ def minimize_surrogate(
         ``OptimizationResult.model``). A ``UserWarning`` names the parameters whose range in
         ``space`` reaches beyond the model's training data.
     space : Space
-        Where to search (the model's inputs, in the same order).
+        Where to search: the model's inputs (in any order, for a model fitted on a
+        DataFrame).
     output : str or int, optional
         Which output of a multi-output model (by name when the model has ``outputs_``).
     n_starts : int, default 20
@@ -98,6 +99,7 @@ def minimize_surrogate(
         raise TypeError("model must be a fitted model with predict() (learned attributes ending "
                         f"in '_'); got {type(model).__name__}")
     rng = as_generator(seed)
+    space = _in_model_order(model, space)
     mean, name = _mean_function(model, space, output)
     warn_if_extrapolating(model, space, "minimize_surrogate")
     optimizer = AcquisitionOptimizer(space, n_raw=max(1024, 64 * space.dim),
@@ -161,6 +163,17 @@ def _design(model: Any, space: Space, unit: np.ndarray) -> Any:
     if isinstance(model, UnitCubeModel) or hasattr(model, "feature_names_in_"):
         return frame
     return frame.to_numpy()
+
+
+def _in_model_order(model: Any, space: Space) -> Space:
+    """``space`` with its parameters in the order of the model's columns when they are the
+    same names in another order (``sobol_indices`` and ``morris`` took such a model; this
+    refused it)."""
+    fitted_on = getattr(model, "feature_names_in_", None)
+    names = [] if fitted_on is None else [str(n) for n in fitted_on]
+    if names == space.names or sorted(names) != sorted(space.names):
+        return space
+    return Space([space[n] for n in names])
 
 
 def _check_features(model: Any, space: Space) -> None:

@@ -125,3 +125,12 @@ def test_a_classifier_is_refused_with_the_way_to_minimize_its_probability():
     with pytest.raises(TypeError, match=r"minimize_surrogate needs a regressor; the "
                                         r"LogisticRegression is a classifier.*predict_proba"):
         minimize_surrogate(classifier, space, seed=0)
+
+
+def test_a_model_fitted_on_the_spaces_columns_in_another_order_is_optimized_by_name():
+    # sobol_indices and morris took such a model; minimize_surrogate refused it
+    space = Space([Real("a", 0, 1), Real("b", 0, 1), Real("c", 0, 1)])
+    X = sample(space, 60, seed=0)
+    y = (X["a"] - 0.3) ** 2 + 0.1 * X["c"]
+    result = minimize_surrogate(GPRegressor(seed=0).fit(X[["c", "b", "a"]], y), space, seed=0)
+    assert abs(result.x["a"] - 0.3) < 0.02 and result.x["c"] < 0.02
