@@ -7,7 +7,8 @@ expression states it in the modeller's terms: a scalar output compared with a nu
 ``and`` / ``or`` / ``not``. The text is parsed with Python's :mod:`ast` and checked against a
 strict whitelist -- numbers, names, ``+ - * /``, comparisons, the boolean operators and the
 functions below -- and evaluated by walking the tree with numpy: nothing is ever passed to
-``eval``.
+``eval``. A name that is not a Python identifier (an output called ``final size``) is quoted
+with backticks, as ``DataFrame.query`` and ``Box.rules`` quote it.
 
 Functions (``F`` is a field, or arithmetic over fields and numbers, evaluated on its grid):
 
@@ -28,6 +29,7 @@ from __future__ import annotations
 import ast
 import numbers
 import operator
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -166,17 +168,24 @@ def parse_outcome(text: str, *, key: str = "outcome") -> OutcomeExpression:
     >>> parse_outcome("max(I) >")
     Traceback (most recent call last):
     ...
-    surrogate.discovery._outcome.OutcomeError: outcome: 'max(I) >': not a valid expression (invalid syntax); write e.g. 'max(I) > 0.2', 'any(prey < 1) and final(P) > 0.5' or 'stab < 0'
+    surrogate.discovery._outcome.OutcomeError: outcome: 'max(I) >': not a valid expression (invalid syntax); write e.g. 'max(I) > 0.2', 'any(prey < 1) and final(P) > 0.5' or 'stab < 0' (a name that is not a Python identifier in backticks: `final size` > 0.5)
+    >>> parse_outcome("`final size` > 0.5").names
+    ('final size',)
     """
     if not isinstance(text, str) or not text.strip():
         raise OutcomeError(f"{key}: the outcome must be a non-empty expression, {_EXAMPLE}; "
                            f"got {text!r}")
     try:
+        plain, quoted = _unquoted(text.strip())
         try:
-            tree = ast.parse(text.strip(), mode="eval")
+            tree = ast.parse(plain, mode="eval")
         except SyntaxError as exc:
             raise OutcomeError(f"{key}: {text!r}: not a valid expression ({exc.msg}); write "
-                               f"{_EXAMPLE}") from None
+                               f"{_EXAMPLE} (a name that is not a Python identifier in "
+                               "backticks: `final size` > 0.5)") from None
+        for node in ast.walk(tree):  # the quoted names as they are
+            if isinstance(node, ast.Name) and node.id in quoted:
+                node.id = quoted[node.id]
         expression = OutcomeExpression(text.strip(), tree, key)
         _check_tree(tree.body, expression._fail)
         if not expression.names:
@@ -186,6 +195,20 @@ def parse_outcome(text: str, *, key: str = "outcome") -> OutcomeExpression:
         raise OutcomeError(f"{key}: the expression ({len(text)} characters) is nested too "
                            f"deeply to read; write {_EXAMPLE}") from None
     return expression
+
+
+def _unquoted(text: str) -> tuple[str, dict[str, str]]:
+    """``text`` with each backtick-quoted name (``DataFrame.query``'s and ``Box.rules``'
+    quoting, for a name such as ``final size``) replaced by a placeholder identifier, and the
+    placeholders' names."""
+    quoted: dict[str, str] = {}
+
+    def placeholder(match: re.Match[str]) -> str:
+        key = f"__quoted_{len(quoted)}__"
+        quoted[key] = match.group(1)
+        return key
+
+    return re.sub(r"`([^`]+)`", placeholder, text), quoted
 
 
 def outcome(expr: str | OutcomeExpression, runs: Any) -> pd.Series:

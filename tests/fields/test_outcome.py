@@ -350,3 +350,15 @@ def test_repeated_columns_are_named_not_taken_for_a_field():
     frame = pd.DataFrame(np.ones((3, 3)), columns=["stab", "stab", "other"])
     with pytest.raises(OutcomeError, match=r"repeated column\(s\) \['stab'\]"):
         parse_outcome("other < 0").evaluate(frame)
+
+
+def test_a_name_that_is_not_an_identifier_is_quoted_with_backticks_as_box_rules_write_it():
+    # Box.rules() writes `final size` >= 0.5; the outcome parser read it as invalid syntax
+    space = sg.Space([sg.Real("a", 0, 1)])
+    runs = sg.Simulator(lambda a: {"final size": a}, space, ["final size"]).run(
+        sg.sample(space, 8, seed=0), progress=False)
+    labels = sg.outcome("`final size` > 0.5 and not `final size` > 0.9", runs)
+    np.testing.assert_array_equal(labels, (runs.Y["final size"] > 0.5)
+                                  & ~(runs.Y["final size"] > 0.9))
+    with pytest.raises(ValueError, match="in backticks: `final size` > 0.5"):
+        sg.outcome("final size > 0.5", runs)
