@@ -146,7 +146,7 @@ def _noisy_twins(steps: HyperSteps, U: torch.Tensor, Y: torch.Tensor, cand: torc
     a few points of a deterministic simulator can prefer noise that predicts worse."""
     # the isotropic guess and the N_NOISY best guesses of any row, each with noise
     best = torch.unique(torch.argsort(nll, dim=1)[:, :N_NOISY].reshape(-1))
-    noisy = cand[torch.unique(torch.cat([torch.zeros(1, dtype=best.dtype), best]))].clone()
+    noisy = cand[torch.unique(torch.cat([best.new_zeros(1), best]))].clone()
     noisy[:, -1] = max(math.log(NOISY_START), float(cand[0, -1]))
     nll_noisy = steps.score_candidates(noisy, U, Y)
     rows = torch.nonzero(nll_noisy.min(dim=1).values < nll.min(dim=1).values)[:, 0]
