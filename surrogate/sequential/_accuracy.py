@@ -49,28 +49,17 @@ _TINY = 1e-300
 def loo_q2(gp: Any, U: np.ndarray, Y: np.ndarray) -> float:
     """The smallest leave-one-out Q² over the outputs ``Y`` (n,) or (n, m) the GP was fitted on
     that vary (NaN where it cannot be computed, or when no output varies: runs that all gave
-    the same value say nothing of how faithful the student is, and must not stop a design).
-
-    Q² of the noise-free function: the GP's fitted noise ``noise_`` is taken out of both the
-    errors and the variance. Against the noisy runs themselves the noise capped it at
-    ``1 - noise / var(y)`` (0.908 on a test case), so a higher target spent the whole budget
-    when the student's Q² against the function was 0.98. An output that is all noise has no
-    Q² (NaN)."""
+    the same value say nothing of how faithful the student is, and must not stop a design)."""
     residual = loo_residuals(gp)
     if residual is None:
         return float("nan")
     Y = np.asarray(Y, dtype=float).reshape(len(U), -1)
-    noise = np.broadcast_to(np.nan_to_num(np.asarray(getattr(gp, "noise_", 0.0), dtype=float)
-                                          .ravel(), posinf=0.0), (Y.shape[1],))
     variance = Y.var(axis=0)
     varies = variance > 0
     if not varies.any():
         return float("nan")
     mse = (residual**2).mean(axis=0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        q2 = 1.0 - np.maximum(mse - noise, 0.0) / (variance - noise)
-    q2 = np.where(variance - noise > 0, q2, np.nan)[varies]
-    return float(q2.min()) if not np.isnan(q2).any() else float("nan")
+    return float((1.0 - mse[varies] / variance[varies]).min())
 
 
 @dataclass(frozen=True)
