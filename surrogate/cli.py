@@ -424,7 +424,7 @@ def _optimize(args: argparse.Namespace) -> None:
                          f"(its initial design is 2 * dim + 1 = {n_init} runs)")
     if args.checkpoint is not None:
         try:
-            Path(args.checkpoint).mkdir(parents=True, exist_ok=True)
+            Path(args.checkpoint).expanduser().mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise ValueError(f"--checkpoint {args.checkpoint}: cannot be created "
                              f"({exc.strerror or exc})") from None

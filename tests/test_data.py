@@ -197,6 +197,9 @@ def test_a_path_starting_with_a_tilde_means_the_home_directory(tmp_path, monkeyp
     assert sorted(p.name for p in home.iterdir()) == ["ck", "model", "runs"]
     assert not list(work.iterdir())
     assert len(sg.TransferSet.load("~/runs")) == 6
+    from surrogate.execute import checkpoint_design
+
+    assert len(checkpoint_design("~/ck")) == 6  # it found no checkpoint there
     assert sg.load("~/model").n_features_in_ == 1
 
 

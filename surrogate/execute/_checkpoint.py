@@ -515,7 +515,7 @@ def _ends_with_newline(file: Path) -> bool:
 
 def checkpoint_design(path: str | os.PathLike[str]) -> pd.DataFrame | None:
     """The design points of the checkpoint in ``path``, else None (no run started there)."""
-    path = Path(path)
+    path = Path(path).expanduser()
     if not (path / DESIGN).exists() or not (path / "meta.json").exists():
         return None
     meta = read_meta(path, SCHEMA)

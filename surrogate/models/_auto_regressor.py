@@ -108,8 +108,10 @@ class AutoRegressor(MultiOutputMixin, Q2ScoreMixin, RegressorMixin, _AutoBase):
     def _folds(self, target: np.ndarray, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
         splits = min(int(self.cv), len(target))
         if len(target) - math.ceil(len(target) / splits) < 2:  # as cross_validate refuses
-            raise ValueError("AutoRegressor needs at least 3 points to cross-validate its "
-                             f"candidates (each fold fits on 2 or more); got {len(target)}")
+            n = len(target)
+            raise ValueError(f"AutoRegressor's cv={self.cv} folds of {n} points leave fewer "
+                             "than 2 to fit a candidate on in a fold: " + (
+                                 f"use cv={n}" if n >= 3 else "give at least 3 points"))
         splitter = KFold(splits, shuffle=True, random_state=seed)
         return list(splitter.split(np.zeros((len(target), 1))))
 

@@ -70,9 +70,10 @@ def warn_if_most_kept(k: int, limit: int) -> None:
     reproduced their noise: error 1.2x, and 6.7x the fit time, of ``n_components=3``)."""
     if k >= 10 and k > MOST_KEPT * limit:
         warnings.warn(
-            f"FieldGPRegressor kept {k} components of at most {limit}: a noisy field spreads "
-            "its noise over every component, which are then modelled as signal; for a noisy "
-            "field set n_components (where the singular values level off)", UserWarning,
+            f"FieldGPRegressor kept {k} components of at most {limit}: if the field is noisy, "
+            "its noise spreads over every component, which are then modelled as signal, and "
+            "n_components (where the singular values level off) is the setting to use; a field "
+            "that moves in time needs many components too (see align='peak')", UserWarning,
             stacklevel=user_stacklevel())
 
 

@@ -423,16 +423,18 @@ def _warn_if_target_above_the_noise(target: Target | None, acquisition: Acquisit
         return
     noise = np.ravel(np.asarray(getattr(rounds.student.outputs, "noise_", []), dtype=float))
     runs = rounds.history
+    if not set(outputs) <= set(runs.Y.columns):  # a field's design: its own fidelity
+        return
     values = runs.Y.loc[np.asarray(runs.ok), outputs].to_numpy(dtype=float)
     if noise.shape != (values.shape[1],) or len(values) < 2:
         return
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ceiling = 1.0 - noise / values.var(axis=0)
-    if np.nanmin(ceiling) < target.value:
+    variance = values.var(axis=0)
+    ceiling = 1.0 - noise[variance > 0] / variance[variance > 0]  # (constant outputs: no Q²)
+    if len(ceiling) and ceiling.min() < target.value:
         warnings.warn(
             f"target={target.value:g} is above what leave-one-out Q² can show on these runs: "
             f"the GP fits them with noise, and against noisy runs no student passes 1 - noise "
-            f"/ var(y) = {np.nanmin(ceiling):.3f}; if the teacher is stochastic, the student "
+            f"/ var(y) = {ceiling.min():.3f}; if the teacher is stochastic, the student "
             "may be better than the estimate (check it against the teacher's mean), else "
             "the GP misfits it", UserWarning, stacklevel=3)
 

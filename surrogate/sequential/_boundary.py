@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from surrogate._checks import check_flag, check_fraction, check_positive_float, number_text
+from surrogate._checks import check_flag, check_fraction, check_positive_float
 from surrogate.sequential._acquisition import Acquisition, Observations, log_success
 from surrogate.sequential._constraint import check_rule
 from surrogate.sequential._student import Student
@@ -125,7 +125,8 @@ class _Edge(Acquisition):
         return float(torch.minimum(p, 1.0 - p).mean())
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}(({self.op!r}, {number_text(self.value)}))"
+        # (as checkpoints' signatures record it: the exact threshold is in their settings)
+        return f"{type(self).__name__}(({self.op!r}, {self.value:g}))"
 
 
 def output_spread(data: Observations) -> float:

@@ -304,5 +304,8 @@ def test_an_automatic_regressor_on_two_points_is_refused_not_chosen_from_one_row
     # two folds of one training row each: gp and nn failed in scikit-learn's words and rf
     # was "chosen" on a Q² of -3
     X = pd.DataFrame(np.random.default_rng(0).random((2, 2)), columns=["a", "b"])
-    with pytest.raises(ValueError, match=r"AutoRegressor needs at least 3 points .* got 2"):
+    with pytest.raises(ValueError, match=r"cv=3 folds of 2 points .* give at least 3 points"):
         sg.AutoRegressor(seed=0, cv=3).fit(X, X["a"].to_numpy())
+    X = pd.DataFrame(np.random.default_rng(0).random((3, 2)), columns=["a", "b"])
+    with pytest.raises(ValueError, match=r"cv=2 folds of 3 points .*: use cv=3$"):
+        sg.AutoRegressor(seed=0, cv=2).fit(X, X["a"].to_numpy())

@@ -1047,3 +1047,13 @@ def test_an_accuracy_target_above_what_noisy_runs_can_show_is_warned_of():
         warnings.simplefilter("error", UserWarning)
         assert adaptive_sample(lambda p: float(f(p["x"], p["y"])), space=space, budget=36,
                                target=0.95, seed=0, progress=False).stopped == "target"
+        # nor beside a constant output (its ceiling was "1 - noise / var(y) = -inf")
+        teacher = Simulator(lambda x, y: {"f": float(f(x, y)), "c": 1.0}, space, ["f", "c"])
+        assert adaptive_sample(teacher, budget=24, target=0.9999999,
+                               seed=0, progress=False).stopped == "budget"
+
+
+def test_a_boundary_goal_is_recorded_in_a_checkpoint_as_before():
+    # the checkpoint's signature holds the goal's repr (the exact threshold is in its
+    # settings): printed with every digit, checkpoints made before were refused on resume
+    assert repr(UFunction(("<", 0.123456789))) == "UFunction(('<', 0.123457))"

@@ -256,3 +256,12 @@ def test_a_field_goal_object_is_checked_before_any_run_and_names_its_field():
     goal = FieldVarianceReduction("y", explained_variance=0.99)
     result = adaptive_sample(only, goal=goal, budget=12, seed=0, progress=False)
     assert result.outputs == ["y"] and result.model.field_ == "y"
+
+
+def test_a_field_design_that_runs_its_budget_with_a_target_returns_its_result():
+    # the noise check of a scalar target looked the field up among the scalar outputs: a
+    # KeyError after the budget was spent, and on every resume
+    sim = _simulator(_decay, DECAY, T_DECAY, "decay")
+    result = adaptive_sample(sim, output="y", budget=22, target=0.999999999, seed=0,
+                             progress=False)
+    assert result.stopped == "budget" and len(result.runs) == 22
