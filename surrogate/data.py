@@ -387,9 +387,13 @@ class TransferSet:
             raise TypeError(f"concat stacks transfer sets; got other items ({', '.join(odd)}); "
                             "run a design with simulator.run(X) to make one")
         first = sets[0]
-        for other in sets[1:]:
-            if other.space != first.space or other.outputs != first.outputs:
-                raise ValueError("can only concat transfer sets with the same space and outputs")
+        for i, other in enumerate(sets[1:], start=1):
+            if other.outputs != first.outputs:
+                raise ValueError(f"can only concat transfer sets with the same outputs: set {i} "
+                                 f"has {other.outputs}, set 0 {first.outputs}")
+            if other.space != first.space:
+                raise ValueError(f"can only concat transfer sets with the same space: set {i} "
+                                 f"has {other.space!r}, set 0 {first.space!r}")
             differ = grid_difference(first._grids, other._grids)
             if differ:
                 raise ValueError("can only concat transfer sets with the same fields on the same "

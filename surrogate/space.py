@@ -560,6 +560,10 @@ class Space:
     def validate(self, X: Any) -> pd.DataFrame:
         """Check a design and return it as a DataFrame with the space's columns and dtypes.
 
+        The rows keep their order under a fresh index ``0 .. n-1`` (as a transfer set's do):
+        assign a Series of ``X``'s index to the result by position (``.to_numpy()``), not by
+        label.
+
         Raises
         ------
         ValueError

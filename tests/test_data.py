@@ -68,8 +68,13 @@ def test_concat():
     both = sg.TransferSet.concat([make(4, 0), make(3, 1)])
     assert len(both) == 7 and both.status.tolist().count("timeout") == 2
     other = sg.TransferSet(sg.Space([sg.Real("z", 0, 1)]), ["a", "b"], [[0.5]], [[1.0, 2.0]])
-    with pytest.raises(ValueError, match="same space and outputs"):
+    with pytest.raises(ValueError, match=r"same space: set 1 has Space\(\[Real\(name='z'"):
         sg.TransferSet.concat([make(), other])
+    # what differs is named (it said only "the same space and outputs")
+    renamed = sg.TransferSet(SPACE, ["b", "a"], make().X, make().Y[["b", "a"]])
+    with pytest.raises(ValueError, match=r"same outputs: set 1 has \['b', 'a'\], set 0 "
+                                         r"\['a', 'b'\]"):
+        sg.TransferSet.concat([make(), renamed])
 
 
 def test_bad_input(tmp_path):
