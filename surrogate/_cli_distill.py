@@ -4,6 +4,7 @@ scored on held-out rows against the same student fitted directly, with a report.
 from __future__ import annotations
 
 import argparse
+import math
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +43,8 @@ def run_distill(args: argparse.Namespace) -> None:
                 X, y, test_size=args.test, stratify=y, random_state=args.seed)
         except ValueError as exc:  # a class too small to be in both parts
             raise ValueError(f"--test {args.test}: cannot hold out rows of every class "
-                             f"({exc}); lower --test or pass --test 0") from None
+                             f"({_why_not_stratified(y, args.test, exc)}); lower --test or "
+                             "pass --test 0") from None
     else:
         X_fit, X_test, y_fit, y_test = X, X.iloc[:0], y, y[:0]
     smallest = int(np.unique(y_fit, return_counts=True)[1].min())
@@ -273,3 +275,20 @@ def _write_distill_report(out: Path, args: argparse.Namespace, result: Any,
     lines += ["", f"## The {args.student}", "", "```", rules.rstrip(), "```", "",
               "![fidelity](fidelity.png)", ""]
     (out / "report.md").write_text("\n".join(lines))
+
+
+def _why_not_stratified(y: Any, test: float, exc: Exception) -> str:
+    """Why a stratified split of ``y`` with a ``test`` share fails, in the command's words
+    (scikit-learn's sentence otherwise)."""
+    import numpy as np
+
+    labels, counts = np.unique(y, return_counts=True)
+    n, k = len(y), len(labels)
+    held_out = math.ceil(test * n)
+    if counts.min() < 2:
+        return f"class {labels[np.argmin(counts)].item()!r} has 1 row, and each needs 2"
+    if held_out < k:
+        return f"it holds out {held_out} of {n} rows, fewer than the {k} classes"
+    if n - held_out < k:
+        return f"it leaves {n - held_out} of {n} rows to fit on, fewer than the {k} classes"
+    return str(exc)

@@ -159,6 +159,9 @@ def test_text_labels_give_the_same_tree_as_numbers(planted, tmp_path):
         (lambda t: t.assign(y=np.arange(len(t)) % 3), ["--label", "y", "--student", "boxes"],
          "needs two classes, it has 3"),
         (None, ["--label", "y", "--drop", "nope"], "--drop: no column(s) ['nope']"),
+        # scikit-learn's sentence ("The least populated classes in y have only 1 member...")
+        (lambda t: t.assign(y=(np.arange(len(t)) == 0).astype(int)), ["--label", "y"],
+         "cannot hold out rows of every class (class 1 has 1 row, and each needs 2)"),
         # scikit-learn's random_state takes < 2**32: the error blamed --test
         (None, ["--label", "y", "--seed", str(2**32)], "--seed must be an int in [0, 4294967295]"),
     ],
