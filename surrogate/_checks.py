@@ -13,8 +13,8 @@ import pandas as pd
 
 from surrogate._stack import user_stacklevel
 
-__all__ = ["number_text", "check_flag", "check_positive_int", "check_positive_float", "check_choice",
-           "check_share", "warn_if_misaligned"]
+__all__ = ["number_text", "check_flag", "check_positive_int", "check_positive_float",
+           "check_choice", "check_share", "warn_if_misaligned"]
 
 
 def number_text(value: Any) -> str:
